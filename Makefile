@@ -1,0 +1,73 @@
+# qnn: secure evaluation of quantized neural networks.
+#   make          bin/qnnc and bin/qnnvm
+#   make check    the whole test suite, then again under ASan + UBSan
+#   make demo     the quick start: a secure inference end to end
+CC      ?= cc
+CFLAGS  ?= -O2
+WARN    := -std=c11 -Wall -Wextra -Werror
+CPPFLAGS := -D_POSIX_C_SOURCE=200809L
+LDLIBS  := -lm
+BUILD   ?= build/release
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+RUNTIME := runtime/qmath.c runtime/dtype.c runtime/tensorio.c runtime/kernels.c \
+           runtime/proto_clear.c runtime/protocols.c
+VMLIB   := vm/bytecode.c vm/validate.c vm/vm.c vm/cost.c vm/disasm.c
+COMPLIB := compiler/ast.c compiler/diag.c compiler/emit.c compiler/lower.c
+GEN     := $(BUILD)/gen/parser.c $(BUILD)/gen/lexer.c
+UNIT    := $(wildcard tests/unit/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+LIBOBJ  := $(call obj,$(RUNTIME) $(VMLIB))
+COMPOBJ := $(call obj,$(COMPLIB)) $(BUILD)/gen/parser.o $(BUILD)/gen/lexer.o
+
+.PHONY: all check check-fast test-unit test-dsl test-e2e demo deps clean asan
+all: bin/qnnc bin/qnnvm
+
+bin/qnnc: $(BUILD)/qnnc
+	@mkdir -p bin && cp $< $@
+bin/qnnvm: $(BUILD)/qnnvm
+	@mkdir -p bin && cp $< $@
+
+$(BUILD)/qnnc: $(COMPOBJ) $(call obj,compiler/main.c) $(LIBOBJ)
+	$(CC) $(CFLAGS) $(EXTRA) -o $@ $^ $(LDLIBS)
+$(BUILD)/qnnvm: $(call obj,vm/main.c) $(LIBOBJ)
+	$(CC) $(CFLAGS) $(EXTRA) -o $@ $^ $(LDLIBS)
+$(BUILD)/unit: $(call obj,$(UNIT)) $(COMPOBJ) $(LIBOBJ)
+	$(CC) $(CFLAGS) $(EXTRA) -o $@ $^ $$(pkg-config --libs check) $(LDLIBS)
+
+$(BUILD)/%.o: %.c $(wildcard */*.h) $(BUILD)/gen/parser.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(EXTRA) $(CPPFLAGS) -I$(BUILD)/gen -Icompiler -MMD -c -o $@ $<
+$(call obj,$(UNIT)): CPPFLAGS += $$(pkg-config --cflags check)
+
+# generated sources: warnings of flex/bison's own code are not ours to fix
+$(BUILD)/gen/parser.c: compiler/parser.y
+	@mkdir -p $(dir $@)
+	bison -d -o $@ $<
+$(BUILD)/gen/lexer.c: compiler/lexer.l $(BUILD)/gen/parser.c
+	flex -o $@ $<
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) -std=c11 $(CFLAGS) $(EXTRA) $(CPPFLAGS) -Icompiler -I$(BUILD)/gen -w -c -o $@ $<
+
+deps:
+	@sh scripts/install-deps.sh
+
+# The suite: once optimized, once with AddressSanitizer + UBSan.
+check: deps
+	@$(MAKE) --no-print-directory check-fast
+	@$(MAKE) --no-print-directory check-fast BUILD=build/asan CFLAGS="-O1 -g" EXTRA="$(SAN)"
+
+check-fast: all $(BUILD)/unit $(BUILD)/qnnc $(BUILD)/qnnvm
+	@echo "== unit tests ($(BUILD))"
+	@CK_DEFAULT_TIMEOUT=120 $(BUILD)/unit
+	@echo "== DSL and end-to-end tests ($(BUILD))"
+	@sh tests/run.sh $(BUILD)
+
+demo: deps all
+	@sh scripts/demo.sh
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,1207 @@
+/* lower: semantic checks and lowering of layers (see lower.h).
+ *
+ * Every layer follows TensorFlow Lite's reference kernels: inputs and weights
+ * are shifted by their zero points, accumulated in 32 bits (here: in the
+ * ring), requantized with MultiplyByQuantizedMultiplier, offset by the output
+ * zero point and clamped to the activation range. */
+#include "lower.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../runtime/qmath.h"
+#include "../runtime/geom.h"
+#include "diag.h"
+#include "emit.h"
+
+typedef struct {
+    const char *name;
+    loc at;
+    uint8_t dtype;
+    qbc_shape shape;
+    int nq;        /* 1: per-tensor, else per-channel along axis */
+    int axis;
+    float *scale;
+    int32_t *zp;
+    uint32_t reg;
+    int party;     /* owner of an input, -1 for computed tensors */
+    int bad;       /* its definition had errors: uses report nothing more */
+} tensor;
+
+typedef struct {
+    emitter e;
+    tensor *t;
+    int nt, cap;
+    const char *party_name[QBC_MAX_PARTIES];
+    loc party_at[QBC_MAX_PARTIES];
+    int party_set[QBC_MAX_PARTIES];
+    int nparty_decl;
+    int saw_network, noutputs;
+} lctx;
+
+/* ---------------------------------------------------------------- helpers */
+
+static void *xcalloc(size_t n, size_t sz)
+{
+    void *p = calloc(n ? n : 1, sz);
+    if (!p) {
+        fputs("qnnc: out of memory\n", stderr);
+        exit(2);
+    }
+    return p;
+}
+
+static uint64_t elems(const qbc_shape *s) { return shape_elems(s); }
+
+static tensor *find_tensor(lctx *c, const char *name)
+{
+    for (int i = 0; i < c->nt; i++)
+        if (strcmp(c->t[i].name, name) == 0)
+            return &c->t[i];
+    return NULL;
+}
+
+static tensor *new_tensor(lctx *c, const char *name, loc at)
+{
+    tensor *old = find_tensor(c, name);
+    if (old) {
+        diag_error(at, "'%s' is already defined (line %d)", name, old->at.line);
+        return NULL;
+    }
+    if (c->nt == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 32;
+        c->t = realloc(c->t, (size_t)c->cap * sizeof(tensor));
+        if (!c->t) {
+            fputs("qnnc: out of memory\n", stderr);
+            exit(2);
+        }
+    }
+    tensor *t = &c->t[c->nt++];
+    memset(t, 0, sizeof *t);
+    t->name = name;
+    t->at = at;
+    t->party = -1;
+    return t;
+}
+
+static void set_quant(tensor *t, float scale, int32_t zp)
+{
+    t->nq = 1;
+    t->axis = 0;
+    t->scale = xcalloc(1, sizeof(float));
+    t->zp = xcalloc(1, sizeof(int32_t));
+    t->scale[0] = scale;
+    t->zp[0] = zp;
+}
+
+static int party_index(lctx *c, const char *name, loc at)
+{
+    for (int i = 0; i < QBC_MAX_PARTIES; i++)
+        if (c->party_set[i] && strcmp(c->party_name[i], name) == 0)
+            return i;
+    diag_error(at, "unknown party '%s'", name);
+    return -1;
+}
+
+static int want_int(const value *v, long long lo, long long hi, const char *what, long long *out)
+{
+    if (!v || v->kind != V_INT) {
+        if (v)
+            diag_error(v->at, "%s must be an integer", what);
+        return -1;
+    }
+    if (v->ival < lo || v->ival > hi) {
+        diag_error(v->at, "%s %lld out of range [%lld, %lld]", what, v->ival, lo, hi);
+        return -1;
+    }
+    *out = v->ival;
+    return 0;
+}
+
+static int want_float(const value *v, const char *what, float *out)
+{
+    if (v->kind != V_NUM && v->kind != V_INT) {
+        diag_error(v->at, "%s must be a number", what);
+        return -1;
+    }
+    float f = strtof(v->text, NULL);
+    if (!(f > 0.0f) || isinf(f)) {
+        diag_error(v->at, "%s must be positive and finite", what);
+        return -1;
+    }
+    *out = f;
+    return 0;
+}
+
+/* A pair such as stride=2 or stride=[2, 1]. */
+static int want_pair(const value *v, const char *what, long long lo, long long hi, uint32_t out[2])
+{
+    long long a, b;
+    if (v->kind == V_LIST) {
+        if (v->nitems != 2) {
+            diag_error(v->at, "%s takes one value or a list of two", what);
+            return -1;
+        }
+        if (want_int(v->items[0], lo, hi, what, &a) || want_int(v->items[1], lo, hi, what, &b))
+            return -1;
+    } else {
+        if (want_int(v, lo, hi, what, &a))
+            return -1;
+        b = a;
+    }
+    out[0] = (uint32_t)a;
+    out[1] = (uint32_t)b;
+    return 0;
+}
+
+static int want_ident(const value *v, const char *what, const char *const *choices)
+{
+    if (v->kind == V_IDENT)
+        for (int i = 0; choices[i]; i++)
+            if (strcmp(v->text, choices[i]) == 0)
+                return i;
+    char list[160] = "";
+    for (int i = 0; choices[i]; i++) {
+        strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+        strncat(list, choices[i], sizeof list - strlen(list) - 1);
+    }
+    diag_error(v->at, "%s must be one of: %s", what, list);
+    return -1;
+}
+
+static int want_shape(const value *v, qbc_shape *s, int allow_minus)
+{
+    if (v->kind != V_LIST || v->nitems < 1 || v->nitems > QBC_MAX_DIMS) {
+        diag_error(v->at, "a shape is a list of 1 to %d dimensions", QBC_MAX_DIMS);
+        return -1;
+    }
+    s->ndim = (uint8_t)v->nitems;
+    for (int i = 0; i < v->nitems; i++) {
+        long long d;
+        if (allow_minus && v->items[i]->kind == V_INT && v->items[i]->ival == -1) {
+            s->dims[i] = 0;
+            continue;
+        }
+        if (want_int(v->items[i], 1, 1 << 24, "dimension", &d))
+            return -1;
+        s->dims[i] = (uint32_t)d;
+    }
+    if (elems(s) > QBC_MAX_ELEMS) {
+        diag_error(v->at, "tensor too large");
+        return -1;
+    }
+    return 0;
+}
+
+static int dtype_of(const char *name, loc at)
+{
+    for (int i = 0; i < DT__COUNT; i++)
+        if (strcmp(name, dtype_names[i]) == 0)
+            return i;
+    diag_error(at, "unknown dtype '%s' (expected u8, i8 or i32)", name);
+    return -1;
+}
+
+/* Reads q(scales, zero_points[, axis=A]) into t. */
+static int parse_quant(const quant *q, tensor *t)
+{
+    int ns = q->scales->kind == V_LIST ? q->scales->nitems : 1;
+    int nz = q->zps->kind == V_LIST ? q->zps->nitems : 1;
+    if (ns < 1 || (nz != 1 && nz != ns)) {
+        diag_error(q->at, "quantization needs one zero point or one per scale");
+        return -1;
+    }
+    t->nq = ns;
+    t->scale = xcalloc((size_t)ns, sizeof(float));
+    t->zp = xcalloc((size_t)ns, sizeof(int32_t));
+    long long lo = dtype_min(t->dtype), hi = dtype_max(t->dtype);
+    for (int i = 0; i < ns; i++) {
+        const value *sv = q->scales->kind == V_LIST ? q->scales->items[i] : q->scales;
+        const value *zv = q->zps->kind == V_LIST ? q->zps->items[nz == 1 ? 0 : i] : q->zps;
+        long long z;
+        if (want_float(sv, "scale", &t->scale[i]) || want_int(zv, lo, hi, "zero point", &z))
+            return -1;
+        t->zp[i] = (int32_t)z;
+    }
+    long long axis = 0;
+    if (q->axis && want_int(q->axis, 0, t->shape.ndim - 1, "quantization axis", &axis))
+        return -1;
+    t->axis = (int)axis;
+    if (ns > 1 && (t->axis >= t->shape.ndim || t->shape.dims[t->axis] != (uint32_t)ns)) {
+        diag_error(q->at, "%d scales, but dimension %d of '%s' has %u entries", ns, t->axis,
+                   t->name, t->axis < t->shape.ndim ? t->shape.dims[t->axis] : 0);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------ argument handling */
+
+typedef struct {
+    const stmt *st;
+    const char *layer;
+} args;
+
+static const value *kwarg(const args *a, const char *key)
+{
+    for (int i = 0; i < a->st->fn.nargs; i++)
+        if (a->st->fn.args[i].key && strcmp(a->st->fn.args[i].key, key) == 0)
+            return a->st->fn.args[i].val;
+    return NULL;
+}
+
+/* Checks positional count and keyword names; allowed is NULL-terminated. */
+static int check_args(const args *a, int min_pos, int max_pos, const char *const *allowed)
+{
+    int npos = 0, bad = 0;
+    for (int i = 0; i < a->st->fn.nargs; i++) {
+        const arg *g = &a->st->fn.args[i];
+        if (!g->key) {
+            if (npos++ == max_pos) {
+                diag_error(g->val->at, "%s takes at most %d tensor argument%s", a->layer, max_pos,
+                           max_pos == 1 ? "" : "s");
+                bad = 1;
+            }
+            continue;
+        }
+        int ok = 0;
+        for (int k = 0; allowed && allowed[k]; k++)
+            ok |= strcmp(g->key, allowed[k]) == 0;
+        for (int j = 0; j < i; j++)
+            if (a->st->fn.args[j].key && strcmp(a->st->fn.args[j].key, g->key) == 0) {
+                diag_error(g->key_at, "%s: argument '%s' given twice", a->layer, g->key);
+                bad = 1;
+            }
+        if (!ok) {
+            diag_error(g->key_at, "%s has no argument '%s'", a->layer, g->key);
+            bad = 1;
+        }
+    }
+    if (npos < min_pos) {
+        diag_error(a->st->fn.at, "%s needs %d tensor argument%s, got %d", a->layer, min_pos,
+                   min_pos == 1 ? "" : "s", npos);
+        bad = 1;
+    }
+    return bad ? -1 : 0;
+}
+
+static tensor *pos_tensor(lctx *c, const args *a, int k)
+{
+    for (int i = 0, n = 0; i < a->st->fn.nargs; i++) {
+        const arg *g = &a->st->fn.args[i];
+        if (g->key || n++ != k)
+            continue;
+        if (g->val->kind != V_IDENT) {
+            diag_error(g->val->at, "%s: argument %d must be a tensor name", a->layer, k + 1);
+            return NULL;
+        }
+        tensor *t = find_tensor(c, g->val->text);
+        if (!t)
+            diag_error(g->val->at, "unknown tensor '%s'", g->val->text);
+        return t && !t->bad ? t : NULL;
+    }
+    return NULL;
+}
+
+static int npos_args(const args *a)
+{
+    int n = 0;
+    for (int i = 0; i < a->st->fn.nargs; i++)
+        n += a->st->fn.args[i].key == NULL;
+    return n;
+}
+
+/* ------------------------------------------------------- emitted patterns */
+
+static uint32_t addc(lctx *c, uint32_t x, uint64_t len, int64_t k)
+{
+    if (k == 0)
+        return x;
+    uint32_t d = em_sreg(&c->e, len);
+    EMIT(&c->e, OP_ADDC, d, x, em_const1(&c->e, k));
+    return d;
+}
+
+static uint32_t binop(lctx *c, int op, uint32_t a, uint32_t b, uint64_t len)
+{
+    uint32_t d = em_sreg(&c->e, len);
+    EMIT(&c->e, op, d, a, b);
+    return d;
+}
+
+static uint32_t ltz(lctx *c, uint32_t x, uint64_t len)
+{
+    uint32_t d = em_sreg(&c->e, len);
+    EMIT(&c->e, OP_LTZ, d, x);
+    return d;
+}
+
+/* min(max(x, lo), hi) with two comparisons in one round set and two
+ * multiplications in the next: y = x - [x < lo](x - lo) + [x > hi](hi - x). */
+static uint32_t clamp(lctx *c, uint32_t x, uint64_t len, int64_t lo, int64_t hi)
+{
+    uint32_t t1 = addc(c, x, len, -lo);
+    uint32_t nx = em_sreg(&c->e, len);
+    EMIT(&c->e, OP_MULC, nx, x, em_const1(&c->e, -1));
+    uint32_t t2 = addc(c, nx, len, hi);
+    uint32_t b1 = ltz(c, t1, len), b2 = ltz(c, t2, len);
+    uint32_t p1 = binop(c, OP_MUL, b1, t1, len), p2 = binop(c, OP_MUL, b2, t2, len);
+    return binop(c, OP_ADD, binop(c, OP_SUB, x, p1, len), p2, len);
+}
+
+/* max(a, b) = a - [a < b](a - b) */
+static uint32_t smax(lctx *c, uint32_t a, uint32_t b, uint64_t len)
+{
+    uint32_t d = binop(c, OP_SUB, a, b, len);
+    uint32_t bit = ltz(c, d, len);
+    return binop(c, OP_SUB, a, binop(c, OP_MUL, bit, d, len), len);
+}
+
+/* Activation range as CalculateActivationRangeQuantized (rounding in float). */
+static void act_range(int act, int dtype, float scale, int32_t zp, int64_t *lo, int64_t *hi)
+{
+    *lo = dtype_min(dtype);
+    *hi = dtype_max(dtype);
+    if (act >= 1) {
+        int64_t z = qm_quantize_float(0.0f, scale, zp);
+        if (z > *lo)
+            *lo = z;
+    }
+    if (act == 2) {
+        int64_t s = qm_quantize_float(6.0f, scale, zp);
+        if (s < *hi)
+            *hi = s;
+    }
+}
+
+static const char *const act_names[] = {"none", "relu", "relu6", NULL};
+
+/* ------------------------------------------------------------- geometry */
+
+typedef struct {
+    uint32_t stride[2], dil[2], size[2];
+    int same;
+    int act;
+} winargs;
+
+static int parse_window(const args *a, winargs *w, int has_size, int has_dil)
+{
+    static const char *const pads[] = {"same", "valid", NULL};
+    const value *v;
+    w->stride[0] = w->stride[1] = w->dil[0] = w->dil[1] = 1;
+    w->same = 0;
+    w->act = 0;
+    int bad = 0;
+    if ((v = kwarg(a, "stride")))
+        bad |= want_pair(v, "stride", 1, 1 << 16, w->stride);
+    if (has_dil && (v = kwarg(a, "dilation")))
+        bad |= want_pair(v, "dilation", 1, 1 << 16, w->dil);
+    if ((v = kwarg(a, "padding"))) {
+        int p = want_ident(v, "padding", pads);
+        bad |= p < 0;
+        w->same = p == 0;
+    }
+    if ((v = kwarg(a, "activation"))) {
+        w->act = want_ident(v, "activation", act_names);
+        bad |= w->act < 0;
+    }
+    if (has_size) {
+        if (!(v = kwarg(a, "size"))) {
+            diag_error(a->st->fn.at, "%s needs size=", a->layer);
+            return -1;
+        }
+        bad |= want_pair(v, "size", 1, 1 << 16, w->size);
+    }
+    return bad ? -1 : 0;
+}
+
+/* Output size and leading padding as TFLite's ComputePaddingHeightWidth. */
+static int out_dim(const args *a, uint32_t in, uint32_t k, uint32_t stride, uint32_t dil, int same,
+                   uint32_t *out, uint32_t *pad)
+{
+    uint64_t eff = (uint64_t)(k - 1) * dil + 1;
+    if (same) {
+        *out = (in + stride - 1) / stride;
+    } else {
+        if (eff > in) {
+            diag_error(a->st->fn.at, "%s: window of %llu does not fit the input of %u (padding=valid)",
+                       a->layer, (unsigned long long)eff, in);
+            return -1;
+        }
+        *out = (uint32_t)((in - eff + stride) / stride);
+    }
+    int64_t total = ((int64_t)*out - 1) * stride + (int64_t)eff - in;
+    *pad = total > 0 ? (uint32_t)(total / 2) : 0;
+    return 0;
+}
+
+static int make_geom(const args *a, const tensor *x, const winargs *w, uint32_t kh, uint32_t kw,
+                     geom *g)
+{
+    if (x->shape.ndim != 4 || x->shape.dims[0] != 1) {
+        diag_error(a->st->fn.at, "%s: input '%s' must have shape [1, H, W, C]", a->layer, x->name);
+        return -1;
+    }
+    g->h = x->shape.dims[1];
+    g->w = x->shape.dims[2];
+    g->c = x->shape.dims[3];
+    g->kh = kh;
+    g->kw = kw;
+    g->sh = w->stride[0];
+    g->sw = w->stride[1];
+    g->dh = w->dil[0];
+    g->dw = w->dil[1];
+    if (out_dim(a, g->h, kh, g->sh, g->dh, w->same, &g->oh, &g->pt) ||
+        out_dim(a, g->w, kw, g->sw, g->dw, w->same, &g->ow, &g->pl))
+        return -1;
+    return 0;
+}
+
+/* ---------------------------------------------------- output declaration */
+
+/* The result's dtype (default: that of x) and quantization from "-> ...". */
+static int result_quant(lctx *c, const stmt *st, const args *a, const tensor *x, tensor *y,
+                        int required)
+{
+    y->dtype = x->dtype;
+    if (st->dtype) {
+        int dt = dtype_of(st->dtype, st->dtype_at);
+        if (dt < 0)
+            return -1;
+        if (dt != x->dtype) {
+            diag_error(st->dtype_at, "%s: result dtype %s differs from input dtype %s", a->layer,
+                       st->dtype, dtype_names[x->dtype]);
+            return -1;
+        }
+    }
+    (void)c;
+    if (!st->q.present) {
+        if (required) {
+            diag_error(st->fn.at, "%s needs the result's quantization: -> q(scale, zero_point)",
+                       a->layer);
+            return -1;
+        }
+        set_quant(y, x->scale[0], x->zp[0]);
+        return 0;
+    }
+    if (parse_quant(&st->q, y))
+        return -1;
+    if (y->nq != 1) {
+        diag_error(st->q.at, "%s: the result must be quantized per tensor", a->layer);
+        return -1;
+    }
+    if (!required && (y->scale[0] != x->scale[0] || y->zp[0] != x->zp[0])) {
+        diag_error(st->q.at, "%s: quantization mismatch: result must keep the input's q(%g, %d)",
+                   a->layer, (double)x->scale[0], x->zp[0]);
+        return -1;
+    }
+    return 0;
+}
+
+static int need_act_dtype(const args *a, const tensor *x)
+{
+    if (x->dtype == DT_I32) {
+        diag_error(a->st->fn.at, "%s: input '%s' must be u8 or i8, not i32", a->layer, x->name);
+        return -1;
+    }
+    if (x->nq != 1) {
+        diag_error(a->st->fn.at, "%s: input '%s' must be quantized per tensor", a->layer, x->name);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------ convolution-like layers */
+
+typedef struct {
+    int kind; /* 0 conv, 1 depthwise, 2 fully connected */
+    uint32_t oc, m;
+} convinfo;
+
+/* Weights w and bias b against input x; per-channel along axis. */
+static int check_weights(const args *a, const tensor *x, const tensor *w, const tensor *b,
+                         uint32_t oc, int axis)
+{
+    int bad = 0;
+    if (w->dtype != x->dtype) {
+        diag_error(a->st->fn.at, "%s: dtype mismatch: weights '%s' are %s, input '%s' is %s",
+                   a->layer, w->name, dtype_names[w->dtype], x->name, dtype_names[x->dtype]);
+        bad = 1;
+    }
+    if (w->nq != 1 && (w->axis != axis || (uint32_t)w->nq != oc)) {
+        diag_error(a->st->fn.at, "%s: per-channel weights '%s' need %u scales along axis %d",
+                   a->layer, w->name, oc, axis);
+        bad = 1;
+    }
+    for (int i = 1; i < w->nq && !bad; i++)
+        if (w->zp[i] != w->zp[0]) {
+            diag_error(a->st->fn.at, "%s: per-channel weights '%s' need one zero point",
+                       a->layer, w->name);
+            bad = 1;
+        }
+    if (!b)
+        return bad ? -1 : 0;
+    if (b->dtype != DT_I32 || b->shape.ndim != 1 || b->shape.dims[0] != oc) {
+        diag_error(a->st->fn.at, "%s: bias '%s' must be i32[%u]", a->layer, b->name, oc);
+        return -1;
+    }
+    for (int i = 0; i < b->nq; i++)
+        if (b->zp[i] != 0) {
+            diag_error(a->st->fn.at, "%s: quantization mismatch: bias '%s' zero point must be 0",
+                       a->layer, b->name);
+            return -1;
+        }
+    if (b->nq != 1 && b->nq != w->nq) {
+        diag_error(a->st->fn.at, "%s: quantization mismatch: bias '%s' has %d scales, weights %d",
+                   a->layer, b->name, b->nq, w->nq);
+        return -1;
+    }
+    for (uint32_t ch = 0; ch < (uint32_t)w->nq && !bad; ch++) {
+        float want = x->scale[0] * w->scale[ch];
+        float have = b->scale[b->nq == 1 ? 0 : ch];
+        if (fabs((double)want - (double)have) > 1e-6 * fmin((double)want, (double)have)) {
+            diag_error(a->st->fn.at,
+                       "%s: quantization mismatch: bias '%s' scale %g, expected input scale x "
+                       "weight scale = %g",
+                       a->layer, b->name, (double)have, (double)want);
+            bad = 1;
+        }
+    }
+    return bad ? -1 : 0;
+}
+
+/* Requantizes an accumulator of len elements (oc channels innermost), adds
+ * the output zero point and clamps to the activation range. */
+static uint32_t requantize(lctx *c, uint32_t acc, uint64_t len, const tensor *x, const tensor *w,
+                           const tensor *y, uint32_t oc, int float_product, int act)
+{
+    uint32_t nq = w->nq == 1 ? 1 : oc;
+    int64_t *m0 = xcalloc(nq, sizeof(int64_t)), *sh = xcalloc(nq, sizeof(int64_t));
+    for (uint32_t ch = 0; ch < nq; ch++) {
+        float sx = x->scale[0], sw = w->scale[w->nq == 1 ? 0 : ch], sy = y->scale[0];
+        double real = float_product ? (double)(sx * sw) / (double)sy
+                                    : (double)sx * (double)sw / (double)sy;
+        int32_t q;
+        int s;
+        qm_quantize_multiplier(real, &q, &s);
+        m0[ch] = q;
+        sh[ch] = s;
+    }
+    uint32_t r = em_sreg(&c->e, len);
+    EMIT(&c->e, OP_REQUANT, r, acc, em_const(&c->e, m0, nq), em_const(&c->e, sh, nq));
+    free(m0);
+    free(sh);
+    int64_t lo, hi;
+    act_range(act, y->dtype, y->scale[0], y->zp[0], &lo, &hi);
+    return clamp(c, addc(c, r, len, y->zp[0]), len, lo, hi);
+}
+
+static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
+{
+    static const char *const conv_kw[] = {"stride", "padding", "dilation", "activation", NULL};
+    static const char *const dw_kw[] = {"stride",     "padding",    "dilation",
+                                        "activation", "multiplier", NULL};
+    static const char *const fc_kw[] = {"activation", NULL};
+    static const char *const names[] = {"conv2d", "depthwise_conv2d", "fully_connected"};
+    args a = {st, names[kind]};
+    if (check_args(&a, 2, 3, kind == 0 ? conv_kw : kind == 1 ? dw_kw : fc_kw))
+        return -1;
+    tensor *x = pos_tensor(c, &a, 0), *w = pos_tensor(c, &a, 1);
+    tensor *b = npos_args(&a) > 2 ? pos_tensor(c, &a, 2) : NULL;
+    winargs wa;
+    if (!x || !w || (npos_args(&a) > 2 && !b) || parse_window(&a, &wa, 0, kind != 2) ||
+        need_act_dtype(&a, x))
+        return -1;
+    if (result_quant(c, st, &a, x, y, 1))
+        return -1;
+    geom g;
+    uint32_t oc, m = 1;
+    int axis;
+    if (kind == 2) { /* [B, I] x [O, I]: a 1x1 convolution over B positions */
+        if (w->shape.ndim != 2 || elems(&x->shape) % w->shape.dims[1] != 0) {
+            diag_error(st->fn.at, "fully_connected: shape mismatch: weights '%s' must be [O, I] "
+                                  "with I dividing the %llu input elements",
+                       w->name, (unsigned long long)elems(&x->shape));
+            return -1;
+        }
+        oc = w->shape.dims[0];
+        axis = 0;
+        geom fg = {1, (uint32_t)(elems(&x->shape) / w->shape.dims[1]), w->shape.dims[1], 1, 1, 1,
+                   0, 1, 1, 0, 0, 1, 1};
+        fg.ow = fg.w;
+        g = fg;
+        y->shape.ndim = 2;
+        y->shape.dims[0] = g.w;
+        y->shape.dims[1] = oc;
+    } else {
+        if (w->shape.ndim != 4) {
+            diag_error(st->fn.at, "%s: weights '%s' must be 4-D", a.layer, w->name);
+            return -1;
+        }
+        if (make_geom(&a, x, &wa, w->shape.dims[1], w->shape.dims[2], &g))
+            return -1;
+        if (kind == 0) {
+            oc = w->shape.dims[0];
+            axis = 0;
+            if (w->shape.dims[3] != g.c) {
+                diag_error(st->fn.at, "conv2d: shape mismatch: weights '%s' have %u input "
+                                      "channels, input '%s' has %u",
+                           w->name, w->shape.dims[3], x->name, g.c);
+                return -1;
+            }
+        } else {
+            oc = w->shape.dims[3];
+            axis = 3;
+            if (w->shape.dims[0] != 1 || oc % g.c != 0) {
+                diag_error(st->fn.at, "depthwise_conv2d: shape mismatch: weights '%s' must be "
+                                      "[1, KH, KW, C*M] with C = %u",
+                           w->name, g.c);
+                return -1;
+            }
+            m = oc / g.c;
+            const value *mv = kwarg(&a, "multiplier");
+            long long mm;
+            if (mv && (want_int(mv, 1, 1 << 16, "multiplier", &mm) || (uint32_t)mm != m)) {
+                if (mv->kind == V_INT && (uint32_t)mv->ival != m)
+                    diag_error(mv->at, "depthwise_conv2d: multiplier %lld, but weights give %u",
+                               mv->ival, m);
+                return -1;
+            }
+        }
+        y->shape.ndim = 4;
+        y->shape.dims[0] = 1;
+        y->shape.dims[1] = g.oh;
+        y->shape.dims[2] = g.ow;
+        y->shape.dims[3] = oc;
+    }
+    if (check_weights(&a, x, w, b, oc, axis))
+        return -1;
+    uint64_t olen = elems(&y->shape);
+    uint32_t xs = addc(c, x->reg, elems(&x->shape), -x->zp[0]);
+    uint32_t ws = addc(c, w->reg, elems(&w->shape), -w->zp[0]);
+    uint32_t acc = em_sreg(&c->e, olen);
+    uint32_t gw[13];
+    geom_encode(&g, gw);
+    EMIT(&c->e, kind == 1 ? OP_DWCONV2D : OP_CONV2D, acc, xs, ws, gw[0], gw[1], gw[2], gw[3],
+         gw[4], gw[5], gw[6], gw[7], gw[8], gw[9], gw[10], gw[11], gw[12], kind == 1 ? m : oc);
+    if (b)
+        acc = binop(c, OP_ADD, acc, b->reg, olen);
+    int float_product = kind == 2 || (w->nq == 1 && x->dtype == DT_U8);
+    y->reg = requantize(c, acc, olen, x, w, y, oc, float_product, wa.act);
+    uint64_t taps = (uint64_t)g.kh * g.kw;
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, (char *)a.layer, y->dtype, y->shape,
+                                 y->scale[0], y->zp[0], olen * taps * (kind == 1 ? 1 : g.c),
+                                 y->reg});
+    return 0;
+}
+
+/* ------------------------------------------------------------- pooling */
+
+static int lower_pool(lctx *c, const stmt *st, tensor *y, int is_max)
+{
+    static const char *const kw[] = {"size", "stride", "padding", "activation", NULL};
+    args a = {st, is_max ? "max_pool2d" : "avg_pool2d"};
+    if (check_args(&a, 1, 1, kw))
+        return -1;
+    tensor *x = pos_tensor(c, &a, 0);
+    winargs wa;
+    geom g;
+    if (!x || parse_window(&a, &wa, 1, 0) || need_act_dtype(&a, x) ||
+        result_quant(c, st, &a, x, y, 0) || make_geom(&a, x, &wa, wa.size[0], wa.size[1], &g))
+        return -1;
+    y->shape = x->shape;
+    y->shape.dims[1] = g.oh;
+    y->shape.dims[2] = g.ow;
+    uint64_t olen = elems(&y->shape), taps = (uint64_t)g.kh * g.kw;
+    uint32_t gw[13];
+    geom_encode(&g, gw);
+    uint32_t r;
+    if (is_max) {
+        uint32_t *win = xcalloc(taps, sizeof(uint32_t));
+        for (uint32_t k = 0; k < taps; k++) {
+            win[k] = em_sreg(&c->e, olen);
+            EMIT(&c->e, OP_WINDOW, win[k], x->reg, gw[0], gw[1], gw[2], gw[3], gw[4], gw[5],
+                 gw[6], gw[7], gw[8], gw[9], gw[10], gw[11], gw[12], k);
+        }
+        for (uint64_t n = taps; n > 1;) { /* a tree: ceil(log2(taps)) levels */
+            uint64_t h = n / 2;
+            for (uint64_t k = 0; k < h; k++)
+                win[k] = smax(c, win[2 * k], win[2 * k + 1], olen);
+            if (n % 2)
+                win[h] = win[n - 1];
+            n = h + n % 2;
+        }
+        r = win[0];
+        free(win);
+    } else {
+        int64_t *cnt = xcalloc(olen, sizeof(int64_t));
+        int uniform = 1;
+        for (uint32_t oy = 0; oy < g.oh; oy++)
+            for (uint32_t ox = 0; ox < g.ow; ox++) {
+                int64_t n = 0;
+                for (uint32_t ky = 0; ky < g.kh; ky++)
+                    for (uint32_t kx = 0; kx < g.kw; kx++) {
+                        int64_t iy = geom_in(oy, g.sh, g.pt, ky, 1), ix = geom_in(ox, g.sw, g.pl, kx, 1);
+                        n += iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+                    }
+                for (uint32_t ch = 0; ch < g.c; ch++)
+                    cnt[((uint64_t)oy * g.ow + ox) * g.c + ch] = n;
+                uniform &= n == cnt[0];
+            }
+        uint32_t sum = em_sreg(&c->e, olen);
+        EMIT(&c->e, OP_POOLSUM, sum, x->reg, gw[0], gw[1], gw[2], gw[3], gw[4], gw[5], gw[6], gw[7],
+             gw[8], gw[9], gw[10], gw[11], gw[12]);
+        r = em_sreg(&c->e, olen);
+        EMIT(&c->e, OP_DIVR, r, sum, em_const(&c->e, cnt, uniform ? 1 : (uint32_t)olen));
+        free(cnt);
+    }
+    int64_t lo, hi;
+    act_range(wa.act, y->dtype, y->scale[0], y->zp[0], &lo, &hi);
+    if (lo > dtype_min(y->dtype) || hi < dtype_max(y->dtype)) /* else the values stay in range */
+        r = clamp(c, r, olen, lo, hi);
+    y->reg = r;
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, (char *)a.layer, y->dtype, y->shape, y->scale[0],
+                                 y->zp[0], is_max ? 0 : olen * taps, y->reg});
+    return 0;
+}
+
+/* ------------------------------------------------------------------ add */
+
+static int lower_add(lctx *c, const stmt *st, tensor *y)
+{
+    static const char *const kw[] = {"activation", NULL};
+    args a = {st, "add"};
+    if (check_args(&a, 2, 2, kw))
+        return -1;
+    tensor *x1 = pos_tensor(c, &a, 0), *x2 = pos_tensor(c, &a, 1);
+    const value *av = kwarg(&a, "activation");
+    int act = av ? want_ident(av, "activation", act_names) : 0;
+    if (!x1 || !x2 || act < 0 || need_act_dtype(&a, x1) || need_act_dtype(&a, x2) ||
+        result_quant(c, st, &a, x1, y, 1))
+        return -1;
+    if (x1->dtype != x2->dtype) {
+        diag_error(st->fn.at, "add: dtype mismatch: '%s' is %s, '%s' is %s", x1->name,
+                   dtype_names[x1->dtype], x2->name, dtype_names[x2->dtype]);
+        return -1;
+    }
+    if (x1->shape.ndim != x2->shape.ndim ||
+        memcmp(x1->shape.dims, x2->shape.dims, x1->shape.ndim * sizeof(uint32_t)) != 0) {
+        diag_error(st->fn.at, "add: shape mismatch between '%s' and '%s'", x1->name, x2->name);
+        return -1;
+    }
+    y->shape = x1->shape;
+    uint64_t len = elems(&y->shape);
+    /* TFLite's general quantized add: left shift 20, three multipliers < 1 */
+    double twice = (double)(2.0f * fmaxf(x1->scale[0], x2->scale[0]));
+    double real[3] = {(double)x1->scale[0] / twice, (double)x2->scale[0] / twice,
+                      twice / (double)((float)(1 << 20) * y->scale[0])};
+    uint32_t in[2], sum;
+    for (int i = 0; i < 3; i++) {
+        int32_t m0;
+        int sh;
+        qm_quantize_multiplier(real[i], &m0, &sh);
+        if (sh > 0) {
+            diag_error(st->fn.at, "add: output scale too small for the inputs' scales");
+            return -1;
+        }
+        uint32_t src;
+        if (i < 2) {
+            const tensor *x = i ? x2 : x1;
+            uint32_t s = em_sreg(&c->e, len);
+            EMIT(&c->e, OP_MULC, s, addc(c, x->reg, len, -x->zp[0]), em_const1(&c->e, 1 << 20));
+            src = s;
+        } else {
+            src = sum = binop(c, OP_ADD, in[0], in[1], len);
+        }
+        uint32_t r = em_sreg(&c->e, len);
+        EMIT(&c->e, OP_REQUANT, r, src, em_const1(&c->e, m0), em_const1(&c->e, sh));
+        if (i < 2)
+            in[i] = r;
+        else
+            sum = r;
+    }
+    int64_t lo, hi;
+    act_range(act, y->dtype, y->scale[0], y->zp[0], &lo, &hi);
+    y->reg = clamp(c, addc(c, sum, len, y->zp[0]), len, lo, hi);
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, "add", y->dtype, y->shape, y->scale[0],
+                                 y->zp[0], 0, y->reg});
+    return 0;
+}
+
+/* ------------------------------------------------- shape-only layers */
+
+static int lower_reshape(lctx *c, const stmt *st, tensor *y, int flatten)
+{
+    static const char *const kw[] = {"shape", NULL};
+    args a = {st, flatten ? "flatten" : "reshape"};
+    if (check_args(&a, 1, 1, flatten ? NULL : kw))
+        return -1;
+    tensor *x = pos_tensor(c, &a, 0);
+    if (!x || result_quant(c, st, &a, x, y, 0))
+        return -1;
+    uint64_t n = elems(&x->shape);
+    if (flatten) {
+        y->shape.ndim = 2;
+        y->shape.dims[0] = 1;
+        y->shape.dims[1] = (uint32_t)n;
+    } else {
+        const value *sv = kwarg(&a, "shape");
+        if (!sv) {
+            diag_error(st->fn.at, "reshape needs shape=[...]");
+            return -1;
+        }
+        if (want_shape(sv, &y->shape, 1))
+            return -1;
+        int unknown = -1;
+        uint64_t known = 1;
+        for (int i = 0; i < y->shape.ndim; i++) {
+            if (y->shape.dims[i] == 0) {
+                if (unknown >= 0) {
+                    diag_error(sv->at, "reshape: at most one dimension may be -1");
+                    return -1;
+                }
+                unknown = i;
+            } else {
+                known *= y->shape.dims[i];
+            }
+        }
+        if (unknown >= 0 && known && n % known == 0)
+            y->shape.dims[unknown] = (uint32_t)(n / known);
+        if (elems(&y->shape) != n || (unknown >= 0 && y->shape.dims[unknown] == 0)) {
+            diag_error(sv->at, "reshape: shape mismatch: '%s' has %llu elements", x->name,
+                       (unsigned long long)n);
+            return -1;
+        }
+    }
+    y->reg = x->reg; /* same data, new shape */
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, (char *)a.layer, y->dtype, y->shape, y->scale[0],
+                                 y->zp[0], 0, y->reg});
+    return 0;
+}
+
+static int lower_concat(lctx *c, const stmt *st, tensor *y)
+{
+    static const char *const kw[] = {"axis", NULL};
+    args a = {st, "concat"};
+    if (check_args(&a, 1, 64, kw))
+        return -1;
+    int n = npos_args(&a);
+    tensor *xs[64];
+    for (int i = 0; i < n; i++)
+        if (!(xs[i] = pos_tensor(c, &a, i)))
+            return -1;
+    int nd = xs[0]->shape.ndim;
+    long long axis = nd - 1;
+    const value *av = kwarg(&a, "axis");
+    if (av && want_int(av, -nd, nd - 1, "axis", &axis))
+        return -1;
+    if (axis < 0)
+        axis += nd;
+    if (result_quant(c, st, &a, xs[0], y, 0))
+        return -1;
+    y->shape = xs[0]->shape;
+    y->shape.dims[axis] = 0;
+    for (int i = 0; i < n; i++) {
+        const tensor *x = xs[i];
+        int same = x->shape.ndim == nd && x->dtype == xs[0]->dtype && x->nq == 1 &&
+                   x->scale[0] == xs[0]->scale[0] && x->zp[0] == xs[0]->zp[0];
+        for (int d = 0; same && d < nd; d++)
+            same = d == axis || x->shape.dims[d] == xs[0]->shape.dims[d];
+        if (!same) {
+            diag_error(st->fn.at, "concat: '%s' differs from '%s' in dtype, quantization or a "
+                                  "dimension other than axis %lld",
+                       x->name, xs[0]->name, axis);
+            return -1;
+        }
+        y->shape.dims[axis] += x->shape.dims[axis];
+    }
+    uint64_t outer = 1, inner = 1;
+    for (int d = 0; d < axis; d++)
+        outer *= y->shape.dims[d];
+    for (int d = (int)axis + 1; d < nd; d++)
+        inner *= y->shape.dims[d];
+    y->reg = em_sreg(&c->e, elems(&y->shape));
+    uint64_t off = 0, row = inner * y->shape.dims[axis];
+    for (int i = 0; i < n; i++) {
+        uint64_t blk = inner * xs[i]->shape.dims[axis];
+        EMIT(&c->e, OP_COPY, y->reg, xs[i]->reg, (uint32_t)outer, (uint32_t)blk, (uint32_t)row,
+             (uint32_t)off, (uint32_t)blk, 0);
+        off += blk;
+    }
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, "concat", y->dtype, y->shape, y->scale[0],
+                                 y->zp[0], 0, y->reg});
+    return 0;
+}
+
+/* pad(x, [[0,0],[t,b],[l,r],[0,0]]) on [1,H,W,C] with the zero point. */
+static int lower_pad(lctx *c, const stmt *st, tensor *y)
+{
+    static const char *const kw[] = {"paddings", NULL};
+    args a = {st, "pad"};
+    if (check_args(&a, 1, 1, kw))
+        return -1;
+    tensor *x = pos_tensor(c, &a, 0);
+    const value *pv = kwarg(&a, "paddings");
+    if (!x || result_quant(c, st, &a, x, y, 0))
+        return -1;
+    if (!pv || pv->kind != V_LIST || pv->nitems != 4 || x->shape.ndim != 4 ||
+        x->shape.dims[0] != 1) {
+        diag_error(st->fn.at, "pad needs a [1, H, W, C] input and paddings=[[0,0],[t,b],[l,r],[0,0]]");
+        return -1;
+    }
+    uint32_t p[4][2];
+    for (int d = 0; d < 4; d++)
+        if (want_pair(pv->items[d], "padding", 0, 1 << 16, p[d]) || pv->items[d]->kind != V_LIST)
+            return -1;
+    if (p[0][0] || p[0][1]) {
+        diag_error(pv->at, "pad: the batch dimension cannot be padded");
+        return -1;
+    }
+    y->shape = x->shape;
+    for (int d = 1; d < 4; d++)
+        y->shape.dims[d] += p[d][0] + p[d][1];
+    uint32_t h = x->shape.dims[1], w = x->shape.dims[2], ch = x->shape.dims[3];
+    uint32_t ow = y->shape.dims[2], oc = y->shape.dims[3];
+    y->reg = em_sreg(&c->e, elems(&y->shape));
+    EMIT(&c->e, OP_FILLC, y->reg, em_const1(&c->e, x->zp[0]));
+    for (uint32_t r = 0; r < h; r++)
+        EMIT(&c->e, OP_COPY, y->reg, x->reg, w, ch, oc,
+             ((r + p[1][0]) * ow + p[2][0]) * oc + p[3][0], ch, r * w * ch);
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, "pad", y->dtype, y->shape, y->scale[0], y->zp[0],
+                                 0, y->reg});
+    return 0;
+}
+
+/* --------------------------------------------------------------- outputs */
+
+/* Index of the first maximum, by a tree over adjacent pairs so that ties
+ * keep the lower index (TFLite's ArgMax). */
+static uint32_t argmax(lctx *c, uint32_t v, uint64_t n)
+{
+    int64_t *idx = xcalloc(n, sizeof(int64_t));
+    for (uint64_t i = 0; i < n; i++)
+        idx[i] = (int64_t)i;
+    uint32_t id = em_sreg(&c->e, n);
+    EMIT(&c->e, OP_FILLC, id, em_const(&c->e, idx, (uint32_t)n));
+    free(idx);
+    while (n > 1) {
+        uint64_t h = n / 2;
+        uint32_t r[2][2]; /* [value/index][even/odd] */
+        for (int k = 0; k < 2; k++)
+            for (int j = 0; j < 2; j++) {
+                r[k][j] = em_sreg(&c->e, h);
+                EMIT(&c->e, OP_COPY, r[k][j], k ? id : v, (uint32_t)h, 1, 1, 0, 2, (uint32_t)j);
+            }
+        uint32_t d = binop(c, OP_SUB, r[0][0], r[0][1], h);
+        uint32_t bit = ltz(c, d, h);
+        uint32_t di = binop(c, OP_SUB, r[1][0], r[1][1], h);
+        uint32_t nv = binop(c, OP_SUB, r[0][0], binop(c, OP_MUL, bit, d, h), h);
+        uint32_t ni = binop(c, OP_SUB, r[1][0], binop(c, OP_MUL, bit, di, h), h);
+        if (n % 2) { /* the odd one out moves on unchanged, last */
+            uint32_t v2 = em_sreg(&c->e, h + 1), i2 = em_sreg(&c->e, h + 1);
+            EMIT(&c->e, OP_COPY, v2, nv, 1, (uint32_t)h, 0, 0, 0, 0);
+            EMIT(&c->e, OP_COPY, v2, v, 1, 1, 0, (uint32_t)h, 0, (uint32_t)(n - 1));
+            EMIT(&c->e, OP_COPY, i2, ni, 1, (uint32_t)h, 0, 0, 0, 0);
+            EMIT(&c->e, OP_COPY, i2, id, 1, 1, 0, (uint32_t)h, 0, (uint32_t)(n - 1));
+            nv = v2;
+            ni = i2;
+        }
+        v = nv;
+        id = ni;
+        n = (n + 1) / 2;
+    }
+    return id;
+}
+
+static void lower_output(lctx *c, const stmt *st)
+{
+    static const char *const kinds[] = {"raw", "softmax", "argmax", NULL};
+    const char *tname = st->name;
+    loc tat = st->name_at;
+    int kind = OUT_RAW;
+    double beta = 1.0;
+    if (st->fn.name) {
+        value fv = {V_IDENT, st->fn.at, st->fn.name, 0, NULL, 0};
+        kind = want_ident(&fv, "output function", kinds + 1) + 1;
+        if (kind == 0)
+            return;
+        static const char *const sm_kw[] = {"beta", NULL};
+        args a = {st, kinds[kind]};
+        if (check_args(&a, 1, 1, kind == OUT_SOFTMAX ? sm_kw : NULL))
+            return;
+        const value *bv = kwarg(&a, "beta");
+        float bf;
+        if (bv) {
+            if (want_float(bv, "beta", &bf))
+                return;
+            beta = bf;
+        }
+        const value *tv = NULL;
+        for (int i = 0; i < st->fn.nargs && !tv; i++)
+            if (!st->fn.args[i].key)
+                tv = st->fn.args[i].val;
+        if (!tv || tv->kind != V_IDENT) {
+            diag_error(st->fn.at, "%s needs a tensor name", kinds[kind]);
+            return;
+        }
+        tname = tv->text;
+        tat = tv->at;
+    }
+    tensor *x = find_tensor(c, tname);
+    int party = party_index(c, st->to, st->to_at);
+    if (!x)
+        diag_error(tat, "unknown tensor '%s'", tname);
+    if (!x || x->bad || party < 0)
+        return;
+    if (x->nq != 1 && kind != OUT_RAW) {
+        diag_error(tat, "%s: '%s' must be quantized per tensor", kinds[kind], x->name);
+        return;
+    }
+    if (kind == OUT_SOFTMAX && x->dtype == DT_I32) {
+        diag_error(tat, "softmax: '%s' must be u8 or i8", x->name);
+        return;
+    }
+    qbc_output o = {(char *)x->name, (uint8_t)party, x->dtype, (uint8_t)kind, x->shape,
+                    x->scale[0], x->zp[0], 0, 0, 0};
+    uint32_t reg = x->reg;
+    if (kind == OUT_SOFTMAX) {
+        qm_softmax_params sp;
+        qm_softmax_prepare(beta, (double)x->scale[0], &sp);
+        o.sm_multiplier = sp.multiplier;
+        o.sm_shift = sp.left_shift;
+        o.sm_diff_min = sp.diff_min;
+    } else if (kind == OUT_ARGMAX) {
+        reg = argmax(c, x->reg, elems(&x->shape));
+        o.dtype = DT_I32;
+        o.shape.ndim = 1;
+        o.shape.dims[0] = 1;
+        o.scale = 1.0f;
+        o.zp = 0;
+    }
+    EMIT(&c->e, OP_OUTPUT, reg, em_output(&c->e, &o));
+    c->noutputs++;
+}
+
+/* ------------------------------------------------------------ statements */
+
+static void lower_party(lctx *c, const stmt *st)
+{
+    if (st->party_id < 0 || st->party_id >= QBC_MAX_PARTIES) {
+        diag_error(st->name_at, "party number %lld out of range [0, %d]", st->party_id,
+                   QBC_MAX_PARTIES - 1);
+        return;
+    }
+    for (int i = 0; i < QBC_MAX_PARTIES; i++)
+        if (c->party_set[i] && strcmp(c->party_name[i], st->name) == 0) {
+            diag_error(st->name_at, "party '%s' is already defined", st->name);
+            return;
+        }
+    int id = (int)st->party_id;
+    if (c->party_set[id]) {
+        diag_error(st->name_at, "party %d is already '%s'", id, c->party_name[id]);
+        return;
+    }
+    c->party_set[id] = 1;
+    c->party_name[id] = st->name;
+    c->party_at[id] = st->name_at;
+    c->nparty_decl++;
+}
+
+static void lower_input(lctx *c, const stmt *st)
+{
+    int dt = dtype_of(st->dtype, st->dtype_at);
+    int party = party_index(c, st->from, st->from_at);
+    tensor *t = new_tensor(c, st->name, st->name_at);
+    if (!t || dt < 0)
+        return;
+    t->dtype = (uint8_t)dt;
+    if (want_shape(st->shape, &t->shape, 0))
+        return;
+    if (!st->q.present) {
+        diag_error(st->name_at, "input '%s' needs its quantization: q(scale, zero_point)",
+                   st->name);
+        return;
+    }
+    if (parse_quant(&st->q, t) || party < 0)
+        return;
+    t->party = party;
+    t->reg = em_sreg(&c->e, elems(&t->shape));
+    qbc_input in = {(char *)t->name, (uint8_t)party, t->dtype, t->shape};
+    EMIT(&c->e, OP_INPUT, t->reg, em_input(&c->e, &in));
+}
+
+static void lower_layer(lctx *c, const stmt *st)
+{
+    static const char *const fns[] = {"conv2d",   "depthwise_conv2d", "fully_connected",
+                                      "avg_pool2d", "max_pool2d",    "add",
+                                      "reshape",  "flatten",          "concat",
+                                      "pad",      NULL};
+    value fv = {V_IDENT, st->fn.at, st->fn.name, 0, NULL, 0};
+    int f = want_ident(&fv, "layer", fns);
+    tensor *y = new_tensor(c, st->name, st->name_at);
+    if (f < 0 || !y)
+        return;
+    int rc;
+    switch (f) {
+    case 0:
+    case 1:
+    case 2: rc = lower_convlike(c, st, y, f); break;
+    case 3:
+    case 4: rc = lower_pool(c, st, y, f == 4); break;
+    case 5: rc = lower_add(c, st, y); break;
+    case 6:
+    case 7: rc = lower_reshape(c, st, y, f == 7); break;
+    case 8: rc = lower_concat(c, st, y); break;
+    default: rc = lower_pad(c, st, y); break;
+    }
+    if (rc != 0) { /* keep the name defined so later uses do not cascade */
+        y->bad = 1;
+        return;
+    }
+    EMIT(&c->e, OP_LAYER, c->e.p.nlayers - 1);
+}
+
+int lower_program(const program_ast *ast, qbc_program *out)
+{
+    lctx c;
+    memset(&c, 0, sizeof c);
+    em_init(&c.e);
+    int start_errors = diag_count();
+    for (int i = 0; i < ast->nstmts; i++) {
+        const stmt *st = &ast->stmts[i];
+        switch (st->kind) {
+        case S_NETWORK:
+            if (c.saw_network++ || i != 0)
+                diag_error(st->at, "'network' must be the first statement, once");
+            break;
+        case S_PARTY: lower_party(&c, st); break;
+        case S_INPUT: lower_input(&c, st); break;
+        case S_LAYER: lower_layer(&c, st); break;
+        case S_OUTPUT: lower_output(&c, st); break;
+        }
+    }
+    loc start = {1, 1};
+    if (!c.saw_network)
+        diag_error(start, "the program must start with 'network NAME'");
+    for (int i = 0; i < c.nparty_decl; i++)
+        if (!c.party_set[i])
+            diag_error(start, "parties must be numbered 0 to %d: party %d is missing",
+                       c.nparty_decl - 1, i);
+    if (diag_count() == start_errors && c.noutputs == 0)
+        diag_error(start, "the program has no output");
+    int ok = diag_count() == start_errors;
+    if (ok) {
+        for (int i = 0; i < c.nparty_decl; i++)
+            em_party(&c.e, c.party_name[i]);
+        em_finish(&c.e, out);
+    }
+    for (int i = 0; i < c.nt; i++) {
+        free(c.t[i].scale);
+        free(c.t[i].zp);
+    }
+    free(c.t);
+    em_free(&c.e);
+    return ok ? 0 : -1;
+}

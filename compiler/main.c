@@ -1,0 +1,201 @@
+/* qnnc: the qnn compiler.
+ *   qnnc FILE.qnn [-o FILE.qbc]            compile a network program
+ *   qnnc weights FILE.qnn --party P [--seed N] -o FILE.qw
+ *                                          deterministic random inputs of a party */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../runtime/tensorio.h"
+#include "ast.h"
+#include "diag.h"
+#include "lower.h"
+
+#define VERSION "0.1.0"
+
+typedef struct yy_buffer_state *YY_BUFFER_STATE;
+YY_BUFFER_STATE qnn_scan_bytes(const char *bytes, int len);
+void qnn_delete_buffer(YY_BUFFER_STATE b);
+int qnnlex_destroy(void);
+int qnnparse(void);
+void lexer_reset(void);
+void parser_set_output(program_ast *p);
+void parser_cleanup(void);
+
+static const char usage[] =
+    "usage: qnnc FILE.qnn [-o FILE.qbc]   compile a network program to bytecode\n"
+    "       qnnc weights FILE.qnn --party PARTY [--seed N] -o FILE.qw\n"
+    "                                     write deterministic pseudo-random values for\n"
+    "                                     every input of PARTY (for tests and benchmarks)\n"
+    "options:\n"
+    "  -o FILE      output file (default: FILE.qnn with .qbc)\n"
+    "  -h, --help   this text;  --version  the version\n"
+    "Errors are printed as file:line:col: error: message; the exit status is 1.\n";
+
+/* Parses and lowers a source file; 0 on success, 1 after reporting errors. */
+static int compile_file(const char *path, qbc_program *out)
+{
+    char err[512];
+    size_t len;
+    uint8_t *src = tio_slurp(path, (size_t)64 << 20, &len, err, sizeof err);
+    if (!src) {
+        fprintf(stderr, "qnnc: %s\n", err);
+        return 1;
+    }
+    if (memchr(src, 0, len)) {
+        fprintf(stderr, "%s: error: not a text file (contains a NUL byte)\n", path);
+        free(src);
+        return 1;
+    }
+    diag_init(path, (const char *)src, len);
+    program_ast ast;
+    memset(&ast, 0, sizeof ast);
+    lexer_reset();
+    parser_set_output(&ast);
+    YY_BUFFER_STATE b = qnn_scan_bytes((const char *)src, (int)len);
+    qnnparse();
+    parser_cleanup();
+    qnn_delete_buffer(b);
+    qnnlex_destroy();
+    int rc = 1;
+    if (diag_count() == 0 && lower_program(&ast, out) == 0)
+        rc = 0;
+    ast_free(&ast);
+    free(src);
+    if (rc)
+        fprintf(stderr, "%d error%s\n", diag_count(), diag_count() == 1 ? "" : "s");
+    return rc;
+}
+
+static char *default_output(const char *in, const char *ext)
+{
+    size_t n = strlen(in);
+    char *o = malloc(n + strlen(ext) + 1);
+    if (!o)
+        exit(2);
+    strcpy(o, in);
+    if (n > 4 && strcmp(o + n - 4, ".qnn") == 0)
+        o[n - 4] = 0;
+    strcat(o, ext);
+    return o;
+}
+
+static uint32_t xorshift(uint32_t *s)
+{
+    uint32_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *s = x;
+}
+
+/* Weights uniform over the dtype; i32 (biases) within +-2^12, a typical
+ * magnitude that keeps accumulators far from overflow. */
+static int cmd_weights(int argc, char **argv)
+{
+    const char *file = NULL, *party = NULL, *out = NULL;
+    unsigned long seed = 1;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--party") && i + 1 < argc)
+            party = argv[++i];
+        else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+            seed = strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "-o") && i + 1 < argc)
+            out = argv[++i];
+        else if (argv[i][0] == '-') {
+            fprintf(stderr, "qnnc: weights: unknown or incomplete option '%s'\n", argv[i]);
+            return 1;
+        } else
+            file = argv[i];
+    }
+    if (!file || !party || !out) {
+        fprintf(stderr, "qnnc: weights needs FILE.qnn, --party PARTY and -o FILE.qw\n");
+        return 1;
+    }
+    qbc_program p;
+    if (compile_file(file, &p))
+        return 1;
+    int pid = -1;
+    for (uint32_t i = 0; i < p.nparties; i++)
+        if (!strcmp(p.party_names[i], party) ||
+            (party[0] >= '0' && party[0] <= '9' && strtoul(party, NULL, 10) == i))
+            pid = (int)i;
+    if (pid < 0) {
+        fprintf(stderr, "qnnc: %s has no party '%s'\n", file, party);
+        qbc_free(&p);
+        return 1;
+    }
+    tio_tensor *t = calloc(p.ninputs + 1, sizeof *t);
+    int n = 0;
+    uint32_t state = (uint32_t)seed * 2654435761u + 1;
+    for (uint32_t i = 0; t && i < p.ninputs; i++) {
+        const qbc_input *in = &p.inputs[i];
+        if (in->party != pid)
+            continue;
+        uint64_t ne = shape_elems(&in->shape);
+        t[n].name = in->name;
+        t[n].dtype = in->dtype;
+        t[n].shape = in->shape;
+        t[n].data = malloc(ne * sizeof(int64_t));
+        for (uint64_t k = 0; t[n].data && k < ne; k++) {
+            uint32_t r = xorshift(&state);
+            t[n].data[k] = in->dtype == DT_U8 ? (int64_t)(r & 0xff)
+                         : in->dtype == DT_I8 ? (int64_t)(int8_t)(r & 0xff)
+                                              : (int64_t)(r % 8193) - 4096;
+        }
+        n++;
+    }
+    char err[512];
+    int rc = tio_write_qw(out, t, n, err, sizeof err) != 0;
+    if (rc)
+        fprintf(stderr, "qnnc: %s\n", err);
+    for (int i = 0; i < n; i++)
+        free(t[i].data);
+    free(t);
+    qbc_free(&p);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 1 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("qnnc %s\n", VERSION);
+        return 0;
+    }
+    if (!strcmp(argv[1], "weights"))
+        return cmd_weights(argc - 2, argv + 2);
+    const char *in = NULL, *out = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-o") && i + 1 < argc)
+            out = argv[++i];
+        else if (argv[i][0] == '-') {
+            fprintf(stderr, "qnnc: unknown or incomplete option '%s' (try qnnc --help)\n", argv[i]);
+            return 1;
+        } else if (!in)
+            in = argv[i];
+        else {
+            fprintf(stderr, "qnnc: more than one input file ('%s', '%s')\n", in, argv[i]);
+            return 1;
+        }
+    }
+    if (!in) {
+        fprintf(stderr, "qnnc: no input file\n");
+        return 1;
+    }
+    qbc_program p;
+    if (compile_file(in, &p))
+        return 1;
+    char *def = out ? NULL : default_output(in, ".qbc");
+    char err[512];
+    int rc = qbc_write_file(&p, out ? out : def, err, sizeof err) != 0;
+    if (rc)
+        fprintf(stderr, "qnnc: %s\n", err);
+    free(def);
+    qbc_free(&p);
+    return rc;
+}

@@ -1,0 +1,92 @@
+/* kernels: convolution and window gathering over Z_2^64 (see kernels.h). */
+#include "kernels.h"
+
+#include <string.h>
+
+void kern_conv2d(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t oc)
+{
+    for (uint32_t oy = 0; oy < g->oh; oy++)
+        for (uint32_t ox = 0; ox < g->ow; ox++) {
+            uint64_t *out = d + ((uint64_t)oy * g->ow + ox) * oc;
+            memset(out, 0, oc * sizeof *out);
+            for (uint32_t ky = 0; ky < g->kh; ky++) {
+                int64_t iy = geom_in(oy, g->sh, g->pt, ky, g->dh);
+                if (iy < 0 || iy >= g->h)
+                    continue;
+                for (uint32_t kx = 0; kx < g->kw; kx++) {
+                    int64_t ix = geom_in(ox, g->sw, g->pl, kx, g->dw);
+                    if (ix < 0 || ix >= g->w)
+                        continue;
+                    const uint64_t *xr = x + ((uint64_t)iy * g->w + (uint64_t)ix) * g->c;
+                    for (uint32_t o = 0; o < oc; o++) {
+                        const uint64_t *wr = w + (((uint64_t)o * g->kh + ky) * g->kw + kx) * g->c;
+                        uint64_t acc = 0;
+                        for (uint32_t c = 0; c < g->c; c++)
+                            acc += xr[c] * wr[c];
+                        out[o] += acc;
+                    }
+                }
+            }
+        }
+}
+
+void kern_dwconv2d(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t m)
+{
+    uint64_t cm = (uint64_t)g->c * m;
+    for (uint32_t oy = 0; oy < g->oh; oy++)
+        for (uint32_t ox = 0; ox < g->ow; ox++) {
+            uint64_t *out = d + ((uint64_t)oy * g->ow + ox) * cm;
+            memset(out, 0, cm * sizeof *out);
+            for (uint32_t ky = 0; ky < g->kh; ky++) {
+                int64_t iy = geom_in(oy, g->sh, g->pt, ky, g->dh);
+                if (iy < 0 || iy >= g->h)
+                    continue;
+                for (uint32_t kx = 0; kx < g->kw; kx++) {
+                    int64_t ix = geom_in(ox, g->sw, g->pl, kx, g->dw);
+                    if (ix < 0 || ix >= g->w)
+                        continue;
+                    const uint64_t *xr = x + ((uint64_t)iy * g->w + (uint64_t)ix) * g->c;
+                    const uint64_t *wr = w + ((uint64_t)ky * g->kw + kx) * cm;
+                    if (m == 1)
+                        for (uint64_t c = 0; c < cm; c++)
+                            out[c] += xr[c] * wr[c];
+                    else
+                        for (uint64_t c = 0; c < cm; c++)
+                            out[c] += xr[c / m] * wr[c];
+                }
+            }
+        }
+}
+
+static int64_t first_inside(uint32_t o, uint32_t stride, uint32_t pad, uint32_t k, uint32_t dil,
+                            uint32_t n, uint32_t tap)
+{
+    int64_t i = geom_in(o, stride, pad, tap, dil);
+    for (uint32_t t = 0; (i < 0 || i >= n) && t < k; t++)
+        i = geom_in(o, stride, pad, t, dil);
+    return i;
+}
+
+void kern_window(uint64_t *d, const uint64_t *x, const geom *g, uint32_t k, int words,
+                 int first_inbounds)
+{
+    uint32_t ky = k / g->kw, kx = k % g->kw;
+    size_t row = (size_t)g->c * (size_t)words;
+    for (uint32_t oy = 0; oy < g->oh; oy++) {
+        int64_t iy = geom_in(oy, g->sh, g->pt, ky, g->dh);
+        int yin = iy >= 0 && iy < g->h;
+        if (!yin && first_inbounds)
+            iy = first_inside(oy, g->sh, g->pt, g->kh, g->dh, g->h, ky);
+        for (uint32_t ox = 0; ox < g->ow; ox++) {
+            int64_t ix = geom_in(ox, g->sw, g->pl, kx, g->dw);
+            int xin = ix >= 0 && ix < g->w;
+            if (!xin && first_inbounds)
+                ix = first_inside(ox, g->sw, g->pl, g->kw, g->dw, g->w, kx);
+            uint64_t *out = d + ((uint64_t)oy * g->ow + ox) * row;
+            if ((yin && xin) || first_inbounds)
+                memcpy(out, x + ((uint64_t)iy * g->w + (uint64_t)ix) * row, row * sizeof *out);
+            else
+                memset(out, 0, row * sizeof *out);
+        }
+    }
+}

@@ -1,0 +1,21 @@
+/* kernels: the hot loops over Z_2^64 (uint64_t arithmetic wraps mod 2^64).
+ * Used by every protocol for the local part of convolutions: clear on values,
+ * replicated and additive sharing on (combinations of) shares. */
+#ifndef KERNELS_H
+#define KERNELS_H
+
+#include <stdint.h>
+
+#include "geom.h"
+
+/* d[OH*OW*OC] = conv of x[H*W*C] with w[OC*KH*KW*C]; padding contributes 0. */
+void kern_conv2d(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t oc);
+/* d[OH*OW*C*M] = depthwise conv of x[H*W*C] with w[KH*KW*C*M]. */
+void kern_dwconv2d(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t m);
+/* d[OH*OW*C] = tap k of every window of x, elements of `words` words each;
+ * a tap in the padding takes the window's first in-bounds element when
+ * first_inbounds is set, else zero. */
+void kern_window(uint64_t *d, const uint64_t *x, const geom *g, uint32_t k, int words,
+                 int first_inbounds);
+
+#endif

@@ -1,0 +1,81 @@
+/* proto: the interface of a protocol module.
+ *
+ * A protocol owns the representation of a secret-shared value: share_words
+ * 64-bit words per element (1 for clear and additive sharing, 2 for
+ * replicated sharing, more with MACs). The VM moves elements around as
+ * opaque words and calls the protocol for arithmetic. Linear operations are
+ * local calls; communicating instructions run as a batch of independent
+ * operations (one ROUND block), each in `steps` cycles of
+ *     prepare (queue what to send) -> exchange (one network round) -> finish
+ * so that a block costs the rounds of its longest operation, not their sum.
+ * `cost` predicts rounds and bytes from the operation's sizes alone; the VM's
+ * measurements must equal it.
+ *
+ * Adding a protocol: one proto_NAME.c defining a `const protocol`, and one
+ * entry in protocols.c. */
+#ifndef PROTO_H
+#define PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "geom.h"
+
+typedef uint64_t word;
+
+#define PROTO_MAX_PARTIES 64
+
+typedef struct {
+    int party, nparties;
+} proto_env;
+
+/* One communicating instruction, decoded. Pointers are NULL in cost queries. */
+typedef struct {
+    int op;                 /* OP_* from vm/opcodes.h */
+    word *d;                /* result, n elements */
+    const word *a, *b;      /* operands: a has na elements, b has nb (periodic) */
+    size_t n, na, nb;
+    const int64_t *c1, *c2; /* public constants, periodic */
+    size_t nc1, nc2;
+    geom g;                 /* CONV2D, DWCONV2D */
+    uint32_t m;             /* output channels / depth multiplier */
+    int owner;              /* INPUT: provider; OUTPUT: receiver */
+    const int64_t *in;      /* INPUT, at the provider: its values */
+    int64_t *out;           /* OUTPUT, at the receiver: the revealed values */
+    void *state;            /* the protocol's own, between steps */
+} pop;
+
+typedef struct {
+    uint64_t rounds;
+    uint64_t opened;                      /* values opened (masked or revealed) */
+    uint64_t bytes[PROTO_MAX_PARTIES];    /* sent by each party */
+} proto_cost;
+
+typedef struct protocol {
+    const char *name;
+    const char *security;
+    int min_parties, max_parties;
+    int share_words;
+    void *(*create)(const proto_env *env, char *err, size_t errlen);
+    void (*destroy)(void *ps);
+    /* local linear operations; b and c are periodic with lengths nb and nc */
+    void (*add)(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb);
+    void (*sub)(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb);
+    void (*addc)(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc);
+    void (*mulc)(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc);
+    void (*fillc)(void *ps, word *d, const int64_t *c, size_t n, size_t nc);
+    /* communicating operations; return 0, or -1 with the reason in err */
+    int (*steps)(const pop *op);
+    int (*prepare)(void *ps, pop *op, int step, char *err, size_t errlen);
+    int (*exchange)(void *ps, char *err, size_t errlen);
+    int (*finish)(void *ps, pop *op, int step, char *err, size_t errlen);
+    void (*cost)(const pop *op, int nparties, proto_cost *acc);
+} protocol;
+
+const protocol *proto_find(const char *name);
+/* "clear, rep3, ..." for messages. */
+const char *proto_names(void);
+
+extern const protocol proto_clear;
+
+#endif

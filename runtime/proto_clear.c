@@ -1,0 +1,148 @@
+/* proto_clear: one party evaluates the program on plaintext values.
+ *
+ * The reference for every secure protocol: a "share" is the value itself, so
+ * the same bytecode computes exactly what TensorFlow Lite's reference kernels
+ * compute (requantization and rounding bit for bit). Nothing is sent. */
+#include "proto.h"
+
+#include "../vm/opcodes.h"
+#include "kernels.h"
+#include "qmath.h"
+
+static void *clear_create(const proto_env *env, char *err, size_t errlen)
+{
+    (void)env;
+    (void)err;
+    (void)errlen;
+    static int token;
+    return &token;
+}
+
+static void clear_destroy(void *ps) { (void)ps; }
+
+static void clear_add(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
+{
+    (void)ps;
+    for (size_t i = 0, j = 0; i < n; i++, j = j + 1 == nb ? 0 : j + 1)
+        d[i] = a[i] + b[j];
+}
+
+static void clear_sub(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
+{
+    (void)ps;
+    for (size_t i = 0, j = 0; i < n; i++, j = j + 1 == nb ? 0 : j + 1)
+        d[i] = a[i] - b[j];
+}
+
+static void clear_addc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
+{
+    (void)ps;
+    for (size_t i = 0, j = 0; i < n; i++, j = j + 1 == nc ? 0 : j + 1)
+        d[i] = a[i] + (word)c[j];
+}
+
+static void clear_mulc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
+{
+    (void)ps;
+    for (size_t i = 0, j = 0; i < n; i++, j = j + 1 == nc ? 0 : j + 1)
+        d[i] = a[i] * (word)c[j];
+}
+
+static void clear_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc)
+{
+    (void)ps;
+    for (size_t i = 0, j = 0; i < n; i++, j = j + 1 == nc ? 0 : j + 1)
+        d[i] = (word)c[j];
+}
+
+static int clear_steps(const pop *op)
+{
+    (void)op;
+    return 1;
+}
+
+static int32_t as_i32(word v) { return (int32_t)(uint32_t)v; }
+
+static int clear_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    (void)ps;
+    (void)step;
+    (void)err;
+    (void)errlen;
+    size_t n = op->n;
+    switch (op->op) {
+    case OP_INPUT:
+        for (size_t i = 0; i < n; i++)
+            op->d[i] = (word)op->in[i];
+        break;
+    case OP_OUTPUT:
+        for (size_t i = 0; i < n; i++)
+            op->out[i] = (int64_t)op->a[i];
+        break;
+    case OP_MUL:
+        for (size_t i = 0, j = 0; i < n; i++, j = j + 1 == op->nb ? 0 : j + 1)
+            op->d[i] = op->a[i] * op->b[j];
+        break;
+    case OP_CONV2D: kern_conv2d(op->d, op->a, op->b, &op->g, op->m); break;
+    case OP_DWCONV2D: kern_dwconv2d(op->d, op->a, op->b, &op->g, op->m); break;
+    case OP_REQUANT:
+        for (size_t i = 0; i < n; i++)
+            op->d[i] = (word)(int64_t)qm_mul_by_qmult(as_i32(op->a[i]), (int32_t)op->c1[i % op->nc1],
+                                                      (int)op->c2[i % op->nc2]);
+        break;
+    case OP_DIVR:
+        for (size_t i = 0; i < n; i++)
+            op->d[i] = (word)qm_div_round((int64_t)op->a[i], op->c1[i % op->nc1]);
+        break;
+    case OP_LTZ:
+        for (size_t i = 0; i < n; i++)
+            op->d[i] = (int64_t)op->a[i] < 0;
+        break;
+    }
+    return 0;
+}
+
+static int clear_exchange(void *ps, char *err, size_t errlen)
+{
+    (void)ps;
+    (void)err;
+    (void)errlen;
+    return 0;
+}
+
+static int clear_finish(void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    (void)ps;
+    (void)op;
+    (void)step;
+    (void)err;
+    (void)errlen;
+    return 0;
+}
+
+static void clear_cost(const pop *op, int nparties, proto_cost *acc)
+{
+    (void)nparties;
+    if (op->op == OP_OUTPUT)
+        acc->opened += op->n;
+}
+
+const protocol proto_clear = {
+    .name = "clear",
+    .security = "none: one process evaluates the plaintext (the reference)",
+    .min_parties = 1,
+    .max_parties = 1,
+    .share_words = 1,
+    .create = clear_create,
+    .destroy = clear_destroy,
+    .add = clear_add,
+    .sub = clear_sub,
+    .addc = clear_addc,
+    .mulc = clear_mulc,
+    .fillc = clear_fillc,
+    .steps = clear_steps,
+    .prepare = clear_prepare,
+    .exchange = clear_exchange,
+    .finish = clear_finish,
+    .cost = clear_cost,
+};

@@ -1,0 +1,26 @@
+/* protocols: the table of protocol modules, looked up by name. */
+#include <string.h>
+
+#include "proto.h"
+
+static const protocol *const table[] = {&proto_clear};
+
+const protocol *proto_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(table[i]->name, name) == 0)
+            return table[i];
+    return NULL;
+}
+
+const char *proto_names(void)
+{
+    static char buf[256];
+    buf[0] = 0;
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        if (i)
+            strncat(buf, ", ", sizeof buf - strlen(buf) - 1);
+        strncat(buf, table[i]->name, sizeof buf - strlen(buf) - 1);
+    }
+    return buf;
+}

@@ -1,0 +1,32 @@
+/* qmath: TensorFlow Lite's integer arithmetic, bit for bit.
+ *
+ * These are the reference kernels' building blocks (gemmlowp's fixed-point
+ * helpers and TFLite's quantization utilities). The `clear` protocol and the
+ * compiler use them so that plaintext evaluation reproduces TFLite exactly;
+ * every function is total (no undefined behaviour on any int32 input). */
+#ifndef QMATH_H
+#define QMATH_H
+
+#include <stdint.h>
+
+int32_t qm_srdhm(int32_t a, int32_t b);            /* SaturatingRoundingDoublingHighMul */
+int32_t qm_rdivpot(int32_t x, int exponent);       /* RoundingDivideByPOT, 0 <= exponent <= 62 */
+int32_t qm_mul_by_qmult(int32_t x, int32_t m0, int shift); /* MultiplyByQuantizedMultiplier */
+void qm_quantize_multiplier(double m, int32_t *m0, int *shift); /* QuantizeMultiplier */
+int64_t qm_div_round(int64_t x, int64_t d);        /* x/d rounded half away from zero, d > 0 */
+int32_t qm_quantize_float(float real, float scale, int32_t zp); /* zp + round(real/scale) in float */
+
+/* Softmax as TFLite's reference fixed-point kernel (kScaledDiffIntegerBits = 5). */
+typedef struct {
+    int32_t multiplier;   /* input_beta_multiplier */
+    int left_shift;       /* input_beta_left_shift */
+    int32_t diff_min;
+} qm_softmax_params;
+
+void qm_softmax_prepare(double beta, double input_scale, qm_softmax_params *p);
+/* in: n values in [lo, hi] (the input dtype's range); out: n values in the
+ * output dtype's range, out_min = 0 for uint8 and -128 for int8. */
+void qm_softmax(const qm_softmax_params *p, const int32_t *in, int32_t *out, int n,
+                int32_t out_min);
+
+#endif

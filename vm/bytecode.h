@@ -1,0 +1,92 @@
+/* bytecode: the .qbc program in memory, its writer and its validating loader.
+ *
+ * File layout (little-endian; docs/bytecode.md has the full description):
+ *   "QNNB" u16 version u16 ring_bits | parties | inputs | outputs | layers
+ *   | secret registers | constant registers | code words
+ * qbc_load() checks every field, every instruction operand, register length
+ * and ROUND block before returning a program; a program it accepts can be run
+ * without further checks. Errors name the byte offset of the problem. */
+#ifndef BYTECODE_H
+#define BYTECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../runtime/dtype.h"
+#include "opcodes.h"
+
+#define QBC_MAGIC "QNNB"
+#define QBC_VERSION 1
+#define QBC_MAX_DIMS MAX_DIMS
+#define QBC_MAX_PARTIES 64
+#define QBC_MAX_ELEMS ((uint64_t)1 << 28) /* over all registers */
+
+enum out_kind { OUT_RAW, OUT_SOFTMAX, OUT_ARGMAX, OUT__COUNT };
+
+typedef tshape qbc_shape;
+
+typedef struct {
+    char *name;
+    uint8_t party;
+    uint8_t dtype;
+    qbc_shape shape;
+} qbc_input;
+
+typedef struct {
+    char *name;
+    uint8_t party;  /* receiver */
+    uint8_t dtype;  /* of the received tensor (after softmax / argmax) */
+    uint8_t kind;
+    qbc_shape shape; /* of the revealed register's tensor */
+    float scale;     /* quantization of the revealed tensor */
+    int32_t zp;
+    int32_t sm_multiplier, sm_shift, sm_diff_min; /* softmax only */
+} qbc_output;
+
+typedef struct {
+    char *name;
+    char *kind;
+    uint8_t dtype;
+    qbc_shape shape;
+    float scale;
+    int32_t zp;
+    uint64_t macs;  /* multiply-accumulates of the layer */
+    uint32_t reg;   /* secret register holding its output */
+} qbc_layer;
+
+typedef struct {
+    uint32_t len;
+    int64_t *val;
+} qbc_const;
+
+typedef struct {
+    uint16_t ring_bits;
+    uint32_t nparties;
+    char **party_names;
+    uint32_t ninputs, noutputs, nlayers, nsregs, ncregs, ncode;
+    qbc_input *inputs;
+    qbc_output *outputs;
+    qbc_layer *layers;
+    uint32_t *slen;
+    qbc_const *cregs;
+    uint32_t *code;
+    size_t code_offset; /* byte offset of code word 0 in the file, for messages */
+} qbc_program;
+
+extern const char *const out_kind_names[OUT__COUNT];
+static inline uint64_t shape_elems(const qbc_shape *s) { return tshape_elems(s, QBC_MAX_ELEMS); }
+
+/* Serializes p; returns a malloc'd buffer and its length, or NULL. */
+uint8_t *qbc_write(const qbc_program *p, size_t *len);
+int qbc_write_file(const qbc_program *p, const char *path, char *err, size_t errlen);
+/* Returns 0 and fills p, or -1 with a one-line message in err ("offset N: ..."). */
+int qbc_load(const uint8_t *buf, size_t len, qbc_program *p, char *err, size_t errlen);
+int qbc_load_file(const char *path, qbc_program *p, char *err, size_t errlen);
+void qbc_free(qbc_program *p);
+
+/* Decoding helpers for a validated program's code. */
+static inline int qbc_op(uint32_t w) { return (int)(w & 0xff); }
+static inline int qbc_nops(uint32_t w) { return (int)((w >> 8) & 0xff); }
+static inline uint32_t qbc_encode(int op, int nops) { return (uint32_t)op | ((uint32_t)nops << 8); }
+
+#endif

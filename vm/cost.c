@@ -1,0 +1,86 @@
+/* cost: static cost model (see cost.h). Instructions count toward the
+ * layer whose LAYER marker follows them. */
+#include "cost.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "vm.h"
+
+static void add_row(cost_row *d, const cost_row *s, int nparties)
+{
+    d->rounds += s->rounds;
+    d->blocks += s->blocks;
+    d->opened += s->opened;
+    d->macs += s->macs;
+    for (int i = 0; i < nparties; i++)
+        d->bytes[i] += s->bytes[i];
+    for (int i = 0; i < CC__COUNT; i++)
+        d->elems[i] += s->elems[i];
+    for (int i = 0; i < QBC_MAX_PARTIES; i++)
+        d->inputs[i] += s->inputs[i];
+}
+
+static void block_cost(const qbc_program *p, const protocol *pr, int nparties, uint32_t pc,
+                       cost_row *row)
+{
+    uint32_t n = p->code[pc + 1];
+    uint64_t rounds = 0;
+    pc += 2;
+    for (uint32_t i = 0; i < n; i++, pc += 1 + (uint32_t)qbc_nops(p->code[pc])) {
+        pop op;
+        vm_decode(p, pc, &op, NULL, NULL);
+        proto_cost c;
+        memset(&c, 0, sizeof c);
+        pr->cost(&op, nparties, &c);
+        if (c.rounds > rounds)
+            rounds = c.rounds;
+        row->opened += c.opened;
+        for (int k = 0; k < nparties; k++)
+            row->bytes[k] += c.bytes[k];
+        row->elems[op_table[op.op].cls] += op.n;
+        if (op.op == OP_INPUT)
+            row->inputs[op.owner] += op.n;
+    }
+    row->rounds += rounds;
+    row->blocks++;
+}
+
+int cost_compute(const qbc_program *p, const protocol *pr, int nparties, cost_report *r)
+{
+    memset(r, 0, sizeof *r);
+    r->nlayers = p->nlayers;
+    r->layer = calloc(p->nlayers + 1, sizeof(cost_row));
+    if (!r->layer)
+        return -1;
+    cost_row cur;
+    memset(&cur, 0, sizeof cur);
+    for (uint32_t pc = 0; pc < p->ncode;) {
+        int op = qbc_op(p->code[pc]);
+        if (op == OP_ROUND) {
+            block_cost(p, pr, nparties, pc, &cur);
+            uint32_t n = p->code[pc + 1];
+            pc += 2;
+            for (uint32_t i = 0; i < n; i++)
+                pc += 1 + (uint32_t)qbc_nops(p->code[pc]);
+            continue;
+        }
+        if (op == OP_LAYER) {
+            uint32_t l = p->code[pc + 1];
+            cur.macs = p->layers[l].macs;
+            add_row(&r->layer[l], &cur, nparties);
+            add_row(&r->total, &cur, nparties);
+            memset(&cur, 0, sizeof cur);
+        }
+        pc += 1 + (uint32_t)qbc_nops(p->code[pc]);
+    }
+    add_row(&r->layer[p->nlayers], &cur, nparties);
+    add_row(&r->total, &cur, nparties);
+    return 0;
+}
+
+void cost_free(cost_report *r)
+{
+    free(r->layer);
+    memset(r, 0, sizeof *r);
+}

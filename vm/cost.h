@@ -1,0 +1,27 @@
+/* cost: the static cost model. Walks the bytecode once and asks the
+ * protocol module what each communicating instruction costs, so the figures
+ * are computable from the program alone and must equal the run's measures. */
+#ifndef COST_H
+#define COST_H
+
+#include "../runtime/proto.h"
+#include "bytecode.h"
+
+typedef struct {
+    uint64_t rounds, blocks, opened;
+    uint64_t bytes[PROTO_MAX_PARTIES];
+    uint64_t elems[CC__COUNT]; /* elements per cost class */
+    uint64_t inputs[QBC_MAX_PARTIES];
+    uint64_t macs;
+} cost_row;
+
+typedef struct {
+    cost_row total;
+    cost_row *layer; /* per layer; index nlayers holds what follows the last layer */
+    uint32_t nlayers;
+} cost_report;
+
+int cost_compute(const qbc_program *p, const protocol *pr, int nparties, cost_report *r);
+void cost_free(cost_report *r);
+
+#endif

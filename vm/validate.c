@@ -1,0 +1,247 @@
+/* validate: checks every instruction of a loaded program before it runs:
+ * opcode, operand count and kinds, register indices, vector lengths,
+ * geometry, constant ranges and the ROUND block structure. After this the VM
+ * and the protocols index registers without further checks. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bytecode.h"
+#include "../runtime/geom.h"
+
+typedef struct {
+    const qbc_program *p;
+    size_t base; /* byte offset of code word 0 in the file */
+    char *err;
+    size_t errlen;
+} vctx;
+
+static int bad(vctx *v, uint32_t pc, const char *fmt, ...)
+{
+    int n = snprintf(v->err, v->errlen, "offset %zu: instruction %u: ", v->base + (size_t)pc * 4,
+                     pc);
+    va_list ap;
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < v->errlen)
+        vsnprintf(v->err + n, v->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static uint64_t slen(vctx *v, uint32_t r) { return v->p->slen[r]; }
+
+static int periodic(uint64_t n, uint64_t m) { return m >= 1 && n % m == 0; }
+
+static int check_consts(vctx *v, uint32_t pc, uint32_t c, int64_t lo, int64_t hi, const char *what)
+{
+    const qbc_const *k = &v->p->cregs[c];
+    for (uint32_t i = 0; i < k->len; i++)
+        if (k->val[i] < lo || k->val[i] > hi)
+            return bad(v, pc, "%s %lld out of range", what, (long long)k->val[i]);
+    return 0;
+}
+
+static int check_geom(vctx *v, uint32_t pc, const geom *g, int need_nonempty)
+{
+    if (!g->h || !g->w || !g->c || !g->kh || !g->kw || !g->oh || !g->ow || !g->sh || !g->sw ||
+        !g->dh || !g->dw)
+        return bad(v, pc, "zero in window geometry");
+    if ((uint64_t)g->h * g->w * g->c > QBC_MAX_ELEMS || (uint64_t)g->kh * g->kw > QBC_MAX_ELEMS ||
+        (uint64_t)g->oh * g->ow * g->c > QBC_MAX_ELEMS)
+        return bad(v, pc, "window geometry too large");
+    if ((uint64_t)g->pt > (uint64_t)(g->kh - 1) * g->dh ||
+        (uint64_t)g->pl > (uint64_t)(g->kw - 1) * g->dw)
+        return bad(v, pc, "padding larger than the window");
+    if (geom_in(g->oh - 1, g->sh, g->pt, 0, g->dh) >= g->h ||
+        geom_in(g->ow - 1, g->sw, g->pl, 0, g->dw) >= g->w)
+        return bad(v, pc, "output size larger than the input allows");
+    if (need_nonempty) /* every window must hold an in-bounds element */
+        for (int axis = 0; axis < 2; axis++) {
+            uint32_t on = axis ? g->ow : g->oh, st = axis ? g->sw : g->sh;
+            uint32_t pad = axis ? g->pl : g->pt, k = axis ? g->kw : g->kh;
+            uint32_t dil = axis ? g->dw : g->dh, n = axis ? g->w : g->h;
+            for (uint32_t o = 0; o < on; o++) {
+                int ok = 0;
+                for (uint32_t t = 0; t < k && !ok; t++) {
+                    int64_t i = geom_in(o, st, pad, t, dil);
+                    ok = i >= 0 && i < n;
+                }
+                if (!ok)
+                    return bad(v, pc, "window %u lies entirely in the padding", o);
+            }
+        }
+    return 0;
+}
+
+static int check_copy(vctx *v, uint32_t pc, const uint32_t *a)
+{
+    uint64_t cnt = a[2], n = a[3];
+    if (cnt == 0 || n == 0)
+        return bad(v, pc, "empty copy");
+    uint64_t dend = (cnt - 1) * a[4] + a[5] + n, send = (cnt - 1) * a[6] + a[7] + n;
+    if (dend > slen(v, a[0]) || send > slen(v, a[1]))
+        return bad(v, pc, "copy out of the registers' bounds");
+    return 0;
+}
+
+/* Checks the semantics of one instruction whose operand kinds are valid. */
+static int check_insn(vctx *v, uint32_t pc, int op, const uint32_t *a)
+{
+    const qbc_program *p = v->p;
+    switch (op) {
+    case OP_ROUND:
+        return a[0] == 0 ? bad(v, pc, "empty ROUND block") : 0;
+    case OP_LAYER:
+        return 0;
+    case OP_INPUT:
+        if (slen(v, a[0]) != shape_elems(&p->inputs[a[1]].shape))
+            return bad(v, pc, "INPUT register length differs from input %s", p->inputs[a[1]].name);
+        return 0;
+    case OP_OUTPUT:
+        if (slen(v, a[0]) != shape_elems(&p->outputs[a[1]].shape))
+            return bad(v, pc, "OUTPUT register length differs from output %s",
+                       p->outputs[a[1]].name);
+        return 0;
+    case OP_ADD:
+    case OP_SUB:
+    case OP_MUL:
+        if (slen(v, a[0]) != slen(v, a[1]) || !periodic(slen(v, a[0]), slen(v, a[2])))
+            return bad(v, pc, "operand lengths do not match");
+        return 0;
+    case OP_ADDC:
+    case OP_MULC:
+    case OP_DIVR:
+        if (slen(v, a[0]) != slen(v, a[1]) || !periodic(slen(v, a[0]), p->cregs[a[2]].len))
+            return bad(v, pc, "operand lengths do not match");
+        return op == OP_DIVR ? check_consts(v, pc, a[2], 1, INT32_MAX, "divisor") : 0;
+    case OP_FILLC:
+        return periodic(slen(v, a[0]), p->cregs[a[1]].len) ? 0
+                                                            : bad(v, pc, "lengths do not match");
+    case OP_COPY:
+        return check_copy(v, pc, a);
+    case OP_LTZ:
+        return slen(v, a[0]) != slen(v, a[1]) ? bad(v, pc, "operand lengths do not match") : 0;
+    case OP_REQUANT:
+        if (slen(v, a[0]) != slen(v, a[1]) || !periodic(slen(v, a[0]), p->cregs[a[2]].len) ||
+            !periodic(slen(v, a[0]), p->cregs[a[3]].len))
+            return bad(v, pc, "operand lengths do not match");
+        if (check_consts(v, pc, a[2], 0, INT32_MAX, "multiplier") ||
+            check_consts(v, pc, a[3], -31, 30, "shift"))
+            return -1;
+        return 0;
+    default:
+        break;
+    }
+    /* window operations */
+    geom g = geom_decode(a + (op == OP_CONV2D || op == OP_DWCONV2D ? 3 : 2));
+    if (check_geom(v, pc, &g, op == OP_WINDOW))
+        return -1;
+    uint64_t in = (uint64_t)g.h * g.w * g.c, out = (uint64_t)g.oh * g.ow * g.c;
+    uint64_t taps = (uint64_t)g.kh * g.kw;
+    if (slen(v, a[1]) != in)
+        return bad(v, pc, "input register length %llu, geometry needs %llu",
+                   (unsigned long long)slen(v, a[1]), (unsigned long long)in);
+    if (op == OP_POOLSUM || op == OP_WINDOW) {
+        if (slen(v, a[0]) != out)
+            return bad(v, pc, "output register length does not match the geometry");
+        return op == OP_WINDOW && a[15] >= taps ? bad(v, pc, "window tap out of range") : 0;
+    }
+    uint64_t m = a[16]; /* output channels, or depth multiplier */
+    if (m == 0 || m > QBC_MAX_ELEMS)
+        return bad(v, pc, "bad channel count");
+    uint64_t wlen = op == OP_CONV2D ? m * taps * g.c : taps * g.c * m;
+    uint64_t olen = op == OP_CONV2D ? (uint64_t)g.oh * g.ow * m : out * m;
+    if (slen(v, a[2]) != wlen || slen(v, a[0]) != olen)
+        return bad(v, pc, "filter or output register length does not match the geometry");
+    return 0;
+}
+
+static int check_operands(vctx *v, uint32_t pc, int op, const uint32_t *a)
+{
+    const qbc_program *p = v->p;
+    const char *sig = op_table[op].sig;
+    for (int k = 0; sig[k]; k++) {
+        uint32_t x = a[k], lim;
+        switch (sig[k]) {
+        case 's': lim = p->nsregs; break;
+        case 'c': lim = p->ncregs; break;
+        case 'i': lim = p->ninputs; break;
+        case 'o': lim = p->noutputs; break;
+        case 'l': lim = p->nlayers; break;
+        default: lim = UINT32_MAX; break;
+        }
+        if (sig[k] != 'n' && x >= lim)
+            return bad(v, pc, "%s operand %d: index %u out of range (%u)", op_table[op].name,
+                       k + 1, x, lim);
+    }
+    return check_insn(v, pc, op, a);
+}
+
+/* The register an instruction writes, or -1 (OUTPUT writes none). */
+static int64_t dest_of(const uint32_t *w)
+{
+    return qbc_op(*w) == OP_OUTPUT || op_table[qbc_op(*w)].sig[0] != 's' ? -1 : (int64_t)w[1];
+}
+
+static int touches(const uint32_t *w, int64_t reg)
+{
+    const char *sig = op_table[qbc_op(*w)].sig;
+    for (int k = 0; sig[k]; k++)
+        if (sig[k] == 's' && (int64_t)w[1 + k] == reg)
+            return 1;
+    return 0;
+}
+
+/* Within a ROUND block the instructions run in lockstep: none may touch a
+ * register that another one in the block writes. Runs on checked code. */
+static int check_block(vctx *v, uint32_t pc)
+{
+    const uint32_t *code = v->p->code, *first = code + pc + 2;
+    uint32_t n = code[pc + 1];
+    const uint32_t *w = first;
+    for (uint32_t i = 0; i < n; i++, w += 1 + qbc_nops(*w))
+        for (const uint32_t *u = first; u < w; u += 1 + qbc_nops(*u))
+            if ((dest_of(u) >= 0 && touches(w, dest_of(u))) ||
+                (dest_of(w) >= 0 && touches(u, dest_of(w))))
+                return bad(v, (uint32_t)(w - code), "instructions of one ROUND block depend on each other");
+    return 0;
+}
+
+int qbc_validate_code(const qbc_program *p, size_t code_off, char *err, size_t errlen)
+{
+    vctx v = {p, code_off, err, errlen};
+    uint32_t pc = 0, block_left = 0;
+    while (pc < p->ncode) {
+        uint32_t w = p->code[pc];
+        int op = qbc_op(w), nops = qbc_nops(w);
+        if (w >> 16)
+            return bad(&v, pc, "reserved bits set");
+        if (op >= OP__COUNT)
+            return bad(&v, pc, "unknown opcode %d", op);
+        if ((size_t)nops != strlen(op_table[op].sig))
+            return bad(&v, pc, "%s takes %zu operands, not %d", op_table[op].name,
+                       strlen(op_table[op].sig), nops);
+        if ((uint64_t)pc + 1 + (uint32_t)nops > p->ncode)
+            return bad(&v, pc, "operands run past the end of the code");
+        if (check_operands(&v, pc, op, p->code + pc + 1))
+            return -1;
+        if (op == OP_ROUND) {
+            if (block_left)
+                return bad(&v, pc, "ROUND inside a ROUND block");
+            block_left = p->code[pc + 1];
+        } else if (op_table[op].cls != CC_LOCAL) {
+            if (!block_left)
+                return bad(&v, pc, "%s outside a ROUND block", op_table[op].name);
+            block_left--;
+        } else if (block_left) {
+            return bad(&v, pc, "ROUND block holds the local instruction %s", op_table[op].name);
+        }
+        pc += 1 + (uint32_t)nops;
+    }
+    if (block_left)
+        return bad(&v, pc, "ROUND block runs past the end of the code");
+    for (pc = 0; pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc]))
+        if (qbc_op(p->code[pc]) == OP_ROUND && check_block(&v, pc))
+            return -1;
+    return 0;
+}

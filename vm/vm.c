@@ -1,0 +1,200 @@
+/* vm: the dispatch loop (see vm.h). */
+#include "vm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../runtime/kernels.h"
+
+typedef struct {
+    const vm_config *cfg;
+    word **reg;
+    word *scratch;
+    int sw;
+} vm_state;
+
+void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, const vm_config *cfg)
+{
+    const uint32_t *a = p->code + pc + 1;
+    int code = qbc_op(p->code[pc]);
+    memset(op, 0, sizeof *op);
+    op->op = code;
+    const char *sig = op_table[code].sig;
+    op->n = p->slen[a[0]];
+    if (regs)
+        op->d = regs[a[0]];
+    if (sig[1] == 's') {
+        op->na = p->slen[a[1]];
+        if (regs)
+            op->a = regs[a[1]];
+    }
+    if (sig[1] && sig[2] == 's') {
+        op->nb = p->slen[a[2]];
+        if (regs)
+            op->b = regs[a[2]];
+    }
+    for (int k = 1, nc = 0; sig[k]; k++)
+        if (sig[k] == 'c') {
+            const qbc_const *c = &p->cregs[a[k]];
+            if (nc++ == 0) {
+                op->c1 = c->val;
+                op->nc1 = c->len;
+            } else {
+                op->c2 = c->val;
+                op->nc2 = c->len;
+            }
+        }
+    switch (code) {
+    case OP_CONV2D:
+    case OP_DWCONV2D:
+        op->g = geom_decode(a + 3);
+        op->m = a[16];
+        break;
+    case OP_INPUT:
+        op->owner = p->inputs[a[1]].party;
+        op->in = cfg ? cfg->inputs[a[1]] : NULL;
+        break;
+    case OP_OUTPUT:
+        op->owner = p->outputs[a[1]].party;
+        op->a = op->d; /* OUTPUT reads its register */
+        op->na = op->n;
+        op->d = NULL;
+        op->out = cfg ? cfg->outputs[a[1]] : NULL;
+        break;
+    default:
+        break;
+    }
+}
+
+static int vm_error(const vm_config *cfg, uint32_t pc, char *err, size_t errlen, const char *why)
+{
+    snprintf(err, errlen, "instruction at offset %zu (%s): %s",
+             cfg->p->code_offset + (size_t)pc * 4, op_table[qbc_op(cfg->p->code[pc])].name, why);
+    return -1;
+}
+
+static int run_block(vm_state *s, uint32_t pc, uint32_t n, char *err, size_t errlen)
+{
+    const vm_config *cfg = s->cfg;
+    const protocol *pr = cfg->pr;
+    pop *ops = calloc(n, sizeof *ops);
+    int *steps = calloc(n, sizeof *steps);
+    uint32_t *at = calloc(n, sizeof *at);
+    int rc = 0, max = 0;
+    if (!ops || !steps || !at) {
+        rc = vm_error(cfg, pc, err, errlen, "out of memory");
+        goto out;
+    }
+    for (uint32_t i = 0, q = pc + 2; i < n; i++, q += 1 + (uint32_t)qbc_nops(cfg->p->code[q])) {
+        at[i] = q;
+        vm_decode(cfg->p, q, &ops[i], s->reg, cfg);
+        steps[i] = pr->steps(&ops[i]);
+        if (steps[i] > max)
+            max = steps[i];
+    }
+    char why[256];
+    for (int st = 0; st < max && rc == 0; st++) {
+        for (uint32_t i = 0; i < n && rc == 0; i++)
+            if (st < steps[i] && pr->prepare(cfg->ps, &ops[i], st, why, sizeof why))
+                rc = vm_error(cfg, at[i], err, errlen, why);
+        if (rc == 0 && pr->exchange(cfg->ps, why, sizeof why))
+            rc = vm_error(cfg, pc, err, errlen, why);
+        for (uint32_t i = 0; i < n && rc == 0; i++)
+            if (st < steps[i] && pr->finish(cfg->ps, &ops[i], st, why, sizeof why))
+                rc = vm_error(cfg, at[i], err, errlen, why);
+    }
+out:
+    free(ops);
+    free(steps);
+    free(at);
+    return rc;
+}
+
+static void run_local(vm_state *s, int op, const uint32_t *a)
+{
+    const vm_config *cfg = s->cfg;
+    const qbc_program *p = cfg->p;
+    const protocol *pr = cfg->pr;
+    void *ps = cfg->ps;
+    word **r = s->reg;
+    size_t sw = (size_t)s->sw;
+    switch (op) {
+    case OP_LAYER:
+        if (cfg->on_layer)
+            cfg->on_layer(cfg->ud, &p->layers[a[0]], r[p->layers[a[0]].reg], s->sw);
+        break;
+    case OP_ADD: pr->add(ps, r[a[0]], r[a[1]], r[a[2]], p->slen[a[0]], p->slen[a[2]]); break;
+    case OP_SUB: pr->sub(ps, r[a[0]], r[a[1]], r[a[2]], p->slen[a[0]], p->slen[a[2]]); break;
+    case OP_ADDC:
+    case OP_MULC: {
+        const qbc_const *c = &p->cregs[a[2]];
+        (op == OP_ADDC ? pr->addc : pr->mulc)(ps, r[a[0]], r[a[1]], c->val, p->slen[a[0]], c->len);
+        break;
+    }
+    case OP_FILLC: pr->fillc(ps, r[a[0]], p->cregs[a[1]].val, p->slen[a[0]], p->cregs[a[1]].len); break;
+    case OP_COPY:
+        for (uint64_t k = 0; k < a[2]; k++)
+            memmove(r[a[0]] + (k * a[4] + a[5]) * sw, r[a[1]] + (k * a[6] + a[7]) * sw,
+                    (size_t)a[3] * sw * sizeof(word));
+        break;
+    case OP_WINDOW: {
+        geom g = geom_decode(a + 2);
+        kern_window(r[a[0]], r[a[1]], &g, a[15], s->sw, 1);
+        break;
+    }
+    case OP_POOLSUM: { /* tap by tap; out-of-bounds taps add zero shares */
+        geom g = geom_decode(a + 2);
+        size_t n = p->slen[a[0]];
+        kern_window(r[a[0]], r[a[1]], &g, 0, s->sw, 0);
+        for (uint32_t k = 1; k < g.kh * g.kw; k++) {
+            kern_window(s->scratch, r[a[1]], &g, k, s->sw, 0);
+            pr->add(ps, r[a[0]], r[a[0]], s->scratch, n, n);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+int vm_run(const vm_config *cfg, char *err, size_t errlen)
+{
+    const qbc_program *p = cfg->p;
+    vm_state s = {cfg, calloc(p->nsregs + 1, sizeof(word *)), NULL, cfg->pr->share_words};
+    uint64_t maxlen = 1;
+    int rc = 0;
+    for (uint32_t i = 0; s.reg && i < p->nsregs; i++) {
+        s.reg[i] = calloc(p->slen[i], (size_t)s.sw * sizeof(word));
+        if (!s.reg[i]) {
+            snprintf(err, errlen, "out of memory for register %u (%u elements)", i, p->slen[i]);
+            rc = -1;
+            break;
+        }
+        if (p->slen[i] > maxlen)
+            maxlen = p->slen[i];
+    }
+    s.scratch = calloc(maxlen, (size_t)s.sw * sizeof(word));
+    if (!s.reg || !s.scratch) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
+    for (uint32_t pc = 0; rc == 0 && pc < p->ncode;) {
+        int op = qbc_op(p->code[pc]);
+        if (op == OP_ROUND) {
+            uint32_t n = p->code[pc + 1];
+            rc = run_block(&s, pc, n, err, errlen);
+            pc += 2;
+            for (uint32_t i = 0; i < n; i++)
+                pc += 1 + (uint32_t)qbc_nops(p->code[pc]);
+            continue;
+        }
+        run_local(&s, op, p->code + pc + 1);
+        pc += 1 + (uint32_t)qbc_nops(p->code[pc]);
+    }
+    for (uint32_t i = 0; s.reg && i < p->nsregs; i++)
+        free(s.reg[i]);
+    free(s.reg);
+    free(s.scratch);
+    return rc;
+}

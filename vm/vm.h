@@ -1,0 +1,32 @@
+/* vm: runs a validated program on one party against a protocol module.
+ * The VM owns the registers (share_words words per element), executes local
+ * instructions by calling the protocol's linear operations, and runs each
+ * ROUND block as one batch of prepare / exchange / finish steps. It never
+ * looks inside a share. Errors name the instruction's byte offset. */
+#ifndef VM_H
+#define VM_H
+
+#include "../runtime/proto.h"
+#include "bytecode.h"
+
+typedef void (*vm_layer_fn)(void *ud, const qbc_layer *l, const word *data, int share_words);
+
+typedef struct {
+    const qbc_program *p;
+    const protocol *pr;
+    void *ps;               /* the protocol's state, from pr->create */
+    int party, nparties;
+    int64_t *const *inputs; /* per input slot: the values this process provides, or NULL */
+    int64_t *const *outputs;/* per output slot: room for what this process receives, or NULL */
+    vm_layer_fn on_layer;   /* optional, after each layer */
+    void *ud;
+} vm_config;
+
+int vm_run(const vm_config *cfg, char *err, size_t errlen);
+
+/* Decodes a communicating instruction at code word pc into op; with regs
+ * NULL only the sizes are filled in (for the cost model). */
+void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs,
+               const vm_config *cfg);
+
+#endif
