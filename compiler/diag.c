@@ -8,9 +8,11 @@ static const char *file_name = "<input>";
 static const char *source;
 static size_t source_len;
 static int errors;
+static FILE *sink;
 
-void diag_init(const char *file, const char *src, size_t len)
+void diag_init(const char *file, const char *src, size_t len, FILE *out)
 {
+    sink = out ? out : stderr;
     file_name = file;
     source = src;
     source_len = len;
@@ -28,21 +30,21 @@ static void print_line(int line, int col)
     size_t end = i;
     while (end < source_len && source[end] != '\n')
         end++;
-    fprintf(stderr, "    %.*s\n    ", (int)(end - i), source + i);
+    fprintf(sink, "    %.*s\n    ", (int)(end - i), source + i);
     for (int c = 1; c < col; c++)
-        fputc(i + (size_t)c - 1 < end && source[i + (size_t)c - 1] == '\t' ? '\t' : ' ', stderr);
-    fputs("^\n", stderr);
+        fputc(i + (size_t)c - 1 < end && source[i + (size_t)c - 1] == '\t' ? '\t' : ' ', sink);
+    fputs("^\n", sink);
 }
 
 void diag_error(loc at, const char *fmt, ...)
 {
     errors++;
-    fprintf(stderr, "%s:%d:%d: error: ", file_name, at.line, at.col);
+    fprintf(sink, "%s:%d:%d: error: ", file_name, at.line, at.col);
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vfprintf(sink, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    fputc('\n', sink);
     if (source && at.line > 0)
         print_line(at.line, at.col);
 }

@@ -6,9 +6,12 @@
 #ifndef DIAG_H
 #define DIAG_H
 
+#include <stdio.h>
+
 #include "ast.h"
 
-void diag_init(const char *file, const char *src, size_t len);
+/* Messages go to out (stderr when NULL). */
+void diag_init(const char *file, const char *src, size_t len, FILE *out);
 void diag_error(loc at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int diag_count(void);
 

@@ -1050,9 +1050,9 @@ static void lower_output(lctx *c, const stmt *st)
         tat = tv->at;
     }
     tensor *x = find_tensor(c, tname);
-    int party = party_index(c, st->to, st->to_at);
     if (!x)
         diag_error(tat, "unknown tensor '%s'", tname);
+    int party = party_index(c, st->to, st->to_at);
     if (!x || x->bad || party < 0)
         return;
     if (x->nq != 1 && kind != OUT_RAW) {
@@ -1114,7 +1114,10 @@ static void lower_input(lctx *c, const stmt *st)
     int dt = dtype_of(st->dtype, st->dtype_at);
     int party = party_index(c, st->from, st->from_at);
     tensor *t = new_tensor(c, st->name, st->name_at);
-    if (!t || dt < 0)
+    if (!t)
+        return;
+    t->bad = 1; /* until fully checked */
+    if (dt < 0)
         return;
     t->dtype = (uint8_t)dt;
     if (want_shape(st->shape, &t->shape, 0))
@@ -1127,6 +1130,7 @@ static void lower_input(lctx *c, const stmt *st)
     if (parse_quant(&st->q, t) || party < 0)
         return;
     t->party = party;
+    t->bad = 0;
     t->reg = em_sreg(&c->e, elems(&t->shape));
     qbc_input in = {(char *)t->name, (uint8_t)party, t->dtype, t->shape};
     EMIT(&c->e, OP_INPUT, t->reg, em_input(&c->e, &in));

@@ -8,20 +8,9 @@
 #include <string.h>
 
 #include "../runtime/tensorio.h"
-#include "ast.h"
-#include "diag.h"
-#include "lower.h"
+#include "compile.h"
 
 #define VERSION "0.1.0"
-
-typedef struct yy_buffer_state *YY_BUFFER_STATE;
-YY_BUFFER_STATE qnn_scan_bytes(const char *bytes, int len);
-void qnn_delete_buffer(YY_BUFFER_STATE b);
-int qnnlex_destroy(void);
-int qnnparse(void);
-void lexer_reset(void);
-void parser_set_output(program_ast *p);
-void parser_cleanup(void);
 
 static const char usage[] =
     "usage: qnnc FILE.qnn [-o FILE.qbc]   compile a network program to bytecode\n"
@@ -33,39 +22,13 @@ static const char usage[] =
     "  -h, --help   this text;  --version  the version\n"
     "Errors are printed as file:line:col: error: message; the exit status is 1.\n";
 
-/* Parses and lowers a source file; 0 on success, 1 after reporting errors. */
-static int compile_file(const char *path, qbc_program *out)
+/* Compiles a file, reporting errors and their count on stderr. */
+static int compile(const char *path, qbc_program *out)
 {
-    char err[512];
-    size_t len;
-    uint8_t *src = tio_slurp(path, (size_t)64 << 20, &len, err, sizeof err);
-    if (!src) {
-        fprintf(stderr, "qnnc: %s\n", err);
-        return 1;
-    }
-    if (memchr(src, 0, len)) {
-        fprintf(stderr, "%s: error: not a text file (contains a NUL byte)\n", path);
-        free(src);
-        return 1;
-    }
-    diag_init(path, (const char *)src, len);
-    program_ast ast;
-    memset(&ast, 0, sizeof ast);
-    lexer_reset();
-    parser_set_output(&ast);
-    YY_BUFFER_STATE b = qnn_scan_bytes((const char *)src, (int)len);
-    qnnparse();
-    parser_cleanup();
-    qnn_delete_buffer(b);
-    qnnlex_destroy();
-    int rc = 1;
-    if (diag_count() == 0 && lower_program(&ast, out) == 0)
-        rc = 0;
-    ast_free(&ast);
-    free(src);
-    if (rc)
-        fprintf(stderr, "%d error%s\n", diag_count(), diag_count() == 1 ? "" : "s");
-    return rc;
+    int n = compile_file(path, out, stderr);
+    if (n)
+        fprintf(stderr, "%d error%s\n", n, n == 1 ? "" : "s");
+    return n ? 1 : 0;
 }
 
 static char *default_output(const char *in, const char *ext)
@@ -114,7 +77,7 @@ static int cmd_weights(int argc, char **argv)
         return 1;
     }
     qbc_program p;
-    if (compile_file(file, &p))
+    if (compile(file, &p))
         return 1;
     int pid = -1;
     for (uint32_t i = 0; i < p.nparties; i++)
@@ -188,7 +151,7 @@ int main(int argc, char **argv)
         return 1;
     }
     qbc_program p;
-    if (compile_file(in, &p))
+    if (compile(in, &p))
         return 1;
     char *def = out ? NULL : default_output(in, ".qbc");
     char err[512];

@@ -27,8 +27,10 @@ void parser_set_output(program_ast *p) { out = p; }
     struct value *val;
 }
 
-%token NETWORK PARTY INPUT OUTPUT FROM TO Q ARROW NEWLINE
-%token <str> IDENT INT NUM
+%token NETWORK "'network'" PARTY "'party'" INPUT "'input'" OUTPUT "'output'"
+%token FROM "'from'" TO "'to'" ARROW "'->'" NEWLINE "end of line"
+%token BADCHAR "bad character"
+%token <str> IDENT "name" INT "integer" NUM "number"
 %type <val> value list items number
 
 %destructor { free($$); } <str>
@@ -87,14 +89,21 @@ quant_opt : /* empty */
         | quant
         ;
 
-quant   : Q '(' value ',' value ')' {
+quant   : qname '(' value ',' value ')' {
               cur.q.present = 1; cur.q.at = AT(@1); cur.q.scales = $3; cur.q.zps = $5; }
-        | Q '(' value ',' value ',' IDENT '=' value ')' {
+        | qname '(' value ',' value ',' IDENT '=' value ')' {
               cur.q.present = 1; cur.q.at = AT(@1); cur.q.scales = $3; cur.q.zps = $5;
               cur.q.axis = $9;
               if (strcmp($7, "axis") != 0)
                   diag_error(AT(@7), "unknown quantization option '%s' (expected axis)", $7);
               free($7); }
+        ;
+
+/* 'q' is not reserved: tensors and parties may be called q */
+qname   : IDENT {
+              if (strcmp($1, "q") != 0)
+                  diag_error(AT(@1), "expected q(scale, zero_point), not '%s'", $1);
+              free($1); }
         ;
 
 value   : IDENT   { $$ = ast_value(V_IDENT, AT(@1), $1); }
@@ -124,7 +133,15 @@ void parser_cleanup(void)
 
 void qnnerror(const char *msg)
 {
+    if (qnnchar == BADCHAR) /* the lexer has reported it */
+        return;
     loc l = {qnnlloc.first_line, qnnlloc.first_column};
     const char *p = strncmp(msg, "syntax error, ", 14) == 0 ? msg + 14 : msg;
-    diag_error(l, "%s", p);
+    char buf[512];
+    size_t n = 0;
+    for (; *p && n + 1 < sizeof buf; p++) /* bison quotes aliases such as "'from'" */
+        if (*p != '"')
+            buf[n++] = *p;
+    buf[n] = 0;
+    diag_error(l, "%s", buf);
 }

@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../runtime/qmath.h"
 #include "../runtime/tensorio.h"
 #include "bytecode.h"
 #include "cost.h"
@@ -313,27 +312,6 @@ static int read_input(const qbc_program *p, const char *spec, int64_t **vals)
     return -1;
 }
 
-/* What the receiver makes of a revealed tensor: itself, softmax, or argmax. */
-static void finish_output(const qbc_output *o, const int64_t *rev, int64_t *res, uint64_t n)
-{
-    if (o->kind != OUT_SOFTMAX) {
-        memcpy(res, rev, n * sizeof *res);
-        return;
-    }
-    qm_softmax_params sp = {o->sm_multiplier, o->sm_shift, o->sm_diff_min};
-    uint64_t depth = o->shape.dims[o->shape.ndim - 1];
-    int32_t *in = malloc(depth * sizeof *in), *out = malloc(depth * sizeof *out);
-    for (uint64_t r = 0; in && out && r < n / depth; r++) {
-        for (uint64_t i = 0; i < depth; i++)
-            in[i] = (int32_t)rev[r * depth + i];
-        qm_softmax(&sp, in, out, (int)depth, o->dtype == DT_I8 ? -128 : 0);
-        for (uint64_t i = 0; i < depth; i++)
-            res[r * depth + i] = out[i];
-    }
-    free(in);
-    free(out);
-}
-
 static void print_output(const qbc_program *p, const qbc_output *o, const int64_t *v, uint64_t n)
 {
     char sh[64];
@@ -473,9 +451,10 @@ static int cmd_run(int argc, char **argv)
     for (uint32_t o = 0; o < p.noutputs; o++) {
         const qbc_output *out = &p.outputs[o];
         uint64_t n = out->kind == OUT_ARGMAX ? 1 : shape_elems(&out->shape);
-        finish_output(out, rev[o], res[o], n);
+        vm_finish_output(out, rev[o], res[o], n);
         print_output(&p, out, res[o], n);
     }
+    fflush(stdout);
     if (!quiet)
         fprintf(stderr, "qnnvm: %s in %.3f s\n", pr->name, t1 - t0);
     if (outpath && write_outputs(&p, res, outpath) != 0)

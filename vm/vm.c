@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../runtime/kernels.h"
+#include "../runtime/qmath.h"
 
 typedef struct {
     const vm_config *cfg;
@@ -198,3 +199,24 @@ int vm_run(const vm_config *cfg, char *err, size_t errlen)
     free(s.scratch);
     return rc;
 }
+
+void vm_finish_output(const qbc_output *o, const int64_t *rev, int64_t *res, uint64_t n)
+{
+    if (o->kind != OUT_SOFTMAX) {
+        memcpy(res, rev, n * sizeof *res);
+        return;
+    }
+    qm_softmax_params sp = {o->sm_multiplier, o->sm_shift, o->sm_diff_min};
+    uint64_t depth = o->shape.dims[o->shape.ndim - 1];
+    int32_t *in = malloc(depth * sizeof *in), *out = malloc(depth * sizeof *out);
+    for (uint64_t r = 0; in && out && r < n / depth; r++) {
+        for (uint64_t i = 0; i < depth; i++)
+            in[i] = (int32_t)rev[r * depth + i];
+        qm_softmax(&sp, in, out, (int)depth, o->dtype == DT_I8 ? -128 : 0);
+        for (uint64_t i = 0; i < depth; i++)
+            res[r * depth + i] = out[i];
+    }
+    free(in);
+    free(out);
+}
+

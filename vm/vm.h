@@ -29,4 +29,8 @@ int vm_run(const vm_config *cfg, char *err, size_t errlen);
 void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs,
                const vm_config *cfg);
 
+/* What the receiver makes of a revealed tensor of n values: the tensor
+ * itself, or its softmax (TFLite's reference kernel, row by row). */
+void vm_finish_output(const qbc_output *o, const int64_t *revealed, int64_t *result, uint64_t n);
+
 #endif

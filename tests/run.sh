@@ -1,0 +1,85 @@
+#!/bin/sh
+# End-to-end tests of the command-line tools: tests/run.sh BUILD_DIR
+# Uses BUILD_DIR/qnnc and BUILD_DIR/qnnvm (so a sanitizer build is tested as
+# such) and prints "e2e: N passed, N failed".
+set -u
+B=${1:-build/release}
+QNNC=$B/qnnc
+QNNVM=$B/qnnvm
+T=$(mktemp -d /tmp/qnn-e2e.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { # check NAME COMMAND...: the command must succeed
+    name=$1; shift
+    if "$@" >"$T/out" 2>"$T/err"; then ok; else bad "$name"; cat "$T/err"; fi
+}
+refuse() { # refuse NAME PATTERN COMMAND...: must fail with one line matching PATTERN
+    name=$1; pat=$2; shift 2
+    if "$@" >"$T/out" 2>"$T/err"; then bad "$name (succeeded)"; return; fi
+    if ! grep -q -- "$pat" "$T/err"; then bad "$name: '$pat' not in: $(cat "$T/err")"; return; fi
+    ok
+}
+
+# every example compiles, gets weights, runs in clear and is inspectable
+for src in programs/*.qnn; do
+    n=$(basename "$src" .qnn)
+    check "compile $n" "$QNNC" "$src" -o "$T/$n.qbc"
+    check "weights $n" "$QNNC" weights "$src" --party 0 --seed 1 -o "$T/$n.w.qw"
+    check "client input $n" "$QNNC" weights "$src" --party 1 --seed 2 -o "$T/$n.in.qw"
+    check "run $n" "$QNNVM" run --protocol clear --input "0:$T/$n.w.qw" --input "1:$T/$n.in.qw" \
+        --output "$T/$n.out" "$T/$n.qbc"
+    grep -q "^output " "$T/out" && ok || bad "run $n prints its output"
+    [ -s "$T/$n.out" ] && ok || bad "run $n --output wrote nothing"
+    check "inspect $n" "$QNNVM" inspect "$T/$n.qbc"
+    grep -q "ROUND" "$T/out" && grep -q "^rounds: " "$T/out" && grep -q "^bytes sent per party" "$T/out" \
+        && ok || bad "inspect $n prints the listing and the costs"
+    check "inspect --json $n" "$QNNVM" inspect --json "$T/$n.qbc"
+    if command -v python3 >/dev/null 2>&1; then
+        python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["protocol"]=="clear" and d["parties"]==1 and isinstance(d["rounds"],int) and len(d["bytes_sent"])==1' "$T/out" \
+            && ok || bad "inspect --json $n is not the documented object"
+    fi
+done
+
+# tiny_cnn: the argmax output is one int32 written as 4 bytes
+[ "$(wc -c <"$T/tiny_cnn.out")" -eq 4 ] && ok || bad "tiny_cnn --output size"
+# the same run twice gives the same answer
+"$QNNVM" run --quiet --input "0:$T/tiny_cnn.w.qw" --input "1:$T/tiny_cnn.in.qw" "$T/tiny_cnn.qbc" >"$T/a"
+"$QNNVM" run --quiet --input "model:$T/tiny_cnn.w.qw" --input "client:$T/tiny_cnn.in.qw" "$T/tiny_cnn.qbc" >"$T/b"
+cmp -s "$T/a" "$T/b" && ok || bad "runs are deterministic and parties may be named"
+
+# a program with three errors: three file:line:col messages, exit status 1
+printf 'network e\nparty p = 0\ninput x : u8[1,4] q(0.1, 0) from p\ny = conv2d(x, w) -> q(1, 0)\nz = flatten(nope)\noutput x to nobody\n' >"$T/three.qnn"
+"$QNNC" "$T/three.qnn" -o "$T/three.qbc" 2>"$T/err"
+rc=$?
+[ $rc -eq 1 ] && ok || bad "three errors: exit status $rc"
+[ "$(grep -c "^$T/three.qnn:[0-9]*:[0-9]*: error: " "$T/err")" -eq 3 ] && ok || bad "three errors: $(cat "$T/err")"
+[ ! -e "$T/three.qbc" ] && ok || bad "three errors: no bytecode written"
+
+# bad bytecode, inputs and options: one clear line, non-zero exit, no crash
+head -c 100 "$T/tiny_cnn.qbc" >"$T/trunc.qbc"
+refuse "truncated bytecode" "trunc.qbc: offset [0-9]*: file truncated" "$QNNVM" inspect "$T/trunc.qbc"
+printf 'garbage' >"$T/junk.qbc"
+refuse "not bytecode" "bad magic" "$QNNVM" run --input "0:$T/tiny_cnn.w.qw" "$T/junk.qbc"
+refuse "missing input" "missing input 'image' of party client" "$QNNVM" run --input "0:$T/tiny_cnn.w.qw" "$T/tiny_cnn.qbc"
+head -c 700 /dev/zero >"$T/short.bin"
+refuse "raw input of the wrong size" "700 bytes, the input needs 784" "$QNNVM" run --input "0:$T/tiny_cnn.w.qw" --input "1:$T/short.bin" "$T/tiny_cnn.qbc"
+head -c 784 /dev/zero >"$T/zero.bin"
+check "raw .bin input" "$QNNVM" run --input "0:$T/tiny_cnn.w.qw" --input "client:$T/zero.bin" "$T/tiny_cnn.qbc"
+refuse "unknown party" "expected PARTY:FILE" "$QNNVM" run --input "bob:$T/zero.bin" "$T/tiny_cnn.qbc"
+refuse "wrong tensor file" "no tensor 'image'" "$QNNVM" run --input "0:$T/tiny_cnn.w.qw" --input "1:$T/tiny_cnn.w.qw" "$T/tiny_cnn.qbc"
+refuse "unknown protocol" "unknown protocol 'nope'" "$QNNVM" run --protocol nope "$T/tiny_cnn.qbc"
+refuse "unknown option" "unknown or incomplete option '--frobnicate'" "$QNNVM" run --frobnicate "$T/tiny_cnn.qbc"
+refuse "missing source" "No such file" "$QNNC" "$T/none.qnn"
+check "help" "$QNNVM" --help
+check "compiler help" "$QNNC" --help
+
+# every layer's output dumped, in order
+check "dump layers" "$QNNVM" run --input "0:$T/tiny_cnn.w.qw" --input "1:$T/tiny_cnn.in.qw" --dump-layers "$T/layers" "$T/tiny_cnn.qbc"
+[ -f "$T/layers/000_c1.bin" ] && [ "$(wc -c <"$T/layers/000_c1.bin")" -eq 5408 ] && [ -f "$T/layers/003_y.bin" ] \
+    && ok || bad "dump layers wrote $(ls "$T/layers" 2>/dev/null)"
+
+echo "e2e: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,22 @@
+/* The unit test runner: every suite of tests/unit in one Check run. */
+#include <check.h>
+#include <stdlib.h>
+
+Suite *suite_qmath(void);
+Suite *suite_bytecode(void);
+Suite *suite_layers(void);
+Suite *suite_dsl(void);
+Suite *suite_tensorio(void);
+
+int main(void)
+{
+    SRunner *r = srunner_create(suite_qmath());
+    srunner_add_suite(r, suite_bytecode());
+    srunner_add_suite(r, suite_layers());
+    srunner_add_suite(r, suite_dsl());
+    srunner_add_suite(r, suite_tensorio());
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

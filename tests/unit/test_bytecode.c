@@ -1,0 +1,258 @@
+/* Bytecode: write/load round trip, and the loader against truncated,
+ * corrupted and out-of-range files. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../runtime/proto.h"
+#include "../../vm/vm.h"
+#include "helpers.h"
+
+/* A small program with every kind of instruction. */
+static const char *const every_op =
+    "network every\nparty m = 0\nparty c = 1\n"
+    "input x : u8[1,6,6,2] q(0.02, 120) from c\n"
+    "input w : u8[3,3,3,2] q(0.01, 130) from m\n"
+    "input b : i32[3] q(0.0002, 0) from m\n"
+    "input dw : u8[1,3,3,3] q(0.01, 125) from m\n"
+    "input db : i32[3] q(0.0005, 0) from m\n"
+    "input fw : u8[4,12] q(0.01, 128) from m\n"
+    "input fb : i32[4] q(0.0008, 0) from m\n"
+    "c1 = conv2d(x, w, b, stride=2, padding=same, activation=relu6) -> q(0.05, 0)\n"
+    "d1 = depthwise_conv2d(c1, dw, db, padding=same, activation=relu6) -> q(0.05, 0)\n"
+    "s1 = add(c1, d1) -> q(0.08, 3)\n"
+    "m1 = max_pool2d(s1, size=2, stride=1, padding=same)\n"
+    "a1 = avg_pool2d(m1, size=2, stride=2, padding=valid)\n"
+    "p1 = pad(a1, paddings=[[0,0],[0,1],[0,1],[0,0]])\n"
+    "k1 = concat(p1, p1, axis=3)\n"
+    "r1 = reshape(k1, shape=[1, 24])\n"
+    "f  = fully_connected(r1, fw, fb) -> q(0.1, 100)\n"
+    "output argmax(f) to c\n"
+    "output softmax(f) to c\n";
+
+static uint8_t *compile_bytes(const char *src, size_t *len)
+{
+    qbc_program p;
+    char msg[4096];
+    ck_assert_msg(th_compile(src, &p, msg, sizeof msg) == 0, "%s", msg);
+    uint8_t *b = qbc_write(&p, len);
+    qbc_free(&p);
+    ck_assert_ptr_nonnull(b);
+    return b;
+}
+
+START_TEST(round_trip_is_identical)
+{
+    size_t n, n2;
+    uint8_t *b = compile_bytes(every_op, &n);
+    qbc_program p;
+    char err[512];
+    ck_assert_msg(qbc_load(b, n, &p, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(p.ninputs, 7);
+    ck_assert_uint_eq(p.noutputs, 2);
+    ck_assert_str_eq(p.party_names[1], "c");
+    ck_assert_str_eq(p.inputs[1].name, "w");
+    uint8_t *b2 = qbc_write(&p, &n2);
+    ck_assert_uint_eq(n, n2);
+    ck_assert(memcmp(b, b2, n) == 0);
+    free(b2);
+    qbc_free(&p);
+    free(b);
+}
+END_TEST
+
+START_TEST(every_opcode_is_emitted)
+{
+    size_t n;
+    uint8_t *b = compile_bytes(every_op, &n);
+    qbc_program p;
+    char err[512];
+    ck_assert(qbc_load(b, n, &p, err, sizeof err) == 0);
+    int seen[OP__COUNT] = {0};
+    for (uint32_t pc = 0; pc < p.ncode; pc += 1 + (uint32_t)qbc_nops(p.code[pc]))
+        seen[qbc_op(p.code[pc])] = 1;
+    for (int op = 0; op < OP__COUNT; op++)
+        ck_assert_msg(seen[op], "%s never emitted", op_table[op].name);
+    qbc_free(&p);
+    free(b);
+}
+END_TEST
+
+START_TEST(every_prefix_is_rejected)
+{
+    size_t n;
+    uint8_t *b = compile_bytes(every_op, &n);
+    char err[512];
+    for (size_t k = 0; k < n; k++) {
+        qbc_program p;
+        ck_assert_msg(qbc_load(b, k, &p, err, sizeof err) != 0, "prefix %zu accepted", k);
+        ck_assert_msg(strncmp(err, "offset ", 7) == 0, "message without offset: %s", err);
+        ck_assert(strchr(err, '\n') == NULL);
+    }
+    free(b);
+}
+END_TEST
+
+/* Runs a loaded program in clear on fresh inputs; it must not crash. */
+static void run_loaded(qbc_program *p)
+{
+    th_run r;
+    memset(&r, 0, sizeof r);
+    r.p = *p;
+    memset(p, 0, sizeof *p);
+    th_random_inputs(&r, 1, 1000);
+    char err[256];
+    th_run_clear(&r, err, sizeof err);
+    th_free(&r);
+}
+
+START_TEST(every_byte_changed_is_rejected_or_runs)
+{
+    size_t n;
+    uint8_t *b = compile_bytes(every_op, &n);
+    static const uint8_t flips[] = {0x01, 0x80, 0xff};
+    int rejected = 0, ran = 0;
+    for (size_t k = 0; k < n; k++)
+        for (size_t f = 0; f < sizeof flips; f++) {
+            uint8_t *c = malloc(n);
+            memcpy(c, b, n);
+            c[k] ^= flips[f];
+            qbc_program p;
+            char err[512];
+            if (qbc_load(c, n, &p, err, sizeof err) == 0) {
+                run_loaded(&p);
+                ran++;
+            } else {
+                ck_assert(strchr(err, '\n') == NULL && strlen(err) > 8);
+                rejected++;
+            }
+            free(c);
+        }
+    ck_assert_int_gt(rejected, 0);
+    ck_assert_int_gt(ran, 0);
+    free(b);
+}
+END_TEST
+
+/* Loads src's program, lets mutate change it, writes and reloads it:
+ * the loader must reject it with a message containing want. */
+static void expect_rejected(void (*mutate)(qbc_program *), const char *want)
+{
+    qbc_program p;
+    char msg[4096], err[512];
+    ck_assert_msg(th_compile(every_op, &p, msg, sizeof msg) == 0, "%s", msg);
+    mutate(&p);
+    size_t n;
+    uint8_t *b = qbc_write(&p, &n);
+    qbc_free(&p);
+    ck_assert_msg(qbc_load(b, n, &p, err, sizeof err) != 0, "accepted; wanted: %s", want);
+    ck_assert_msg(strstr(err, want) != NULL, "message '%s' lacks '%s'", err, want);
+    free(b);
+}
+
+static uint32_t find_op(const qbc_program *p, int op)
+{
+    for (uint32_t pc = 0; pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc]))
+        if (qbc_op(p->code[pc]) == op)
+            return pc;
+    ck_abort_msg("no %s", op_table[op].name);
+    return 0;
+}
+
+static void bad_register(qbc_program *p) { p->code[find_op(p, OP_ADD) + 2] = p->nsregs; }
+static void bad_opcode(qbc_program *p) { p->code[find_op(p, OP_ADD)] = qbc_encode(OP__COUNT, 3); }
+static void bad_operand_count(qbc_program *p) { p->code[find_op(p, OP_ADD)] = qbc_encode(OP_ADD, 2); }
+static void comm_outside_round(qbc_program *p) { p->code[find_op(p, OP_ROUND)] = qbc_encode(OP_LAYER, 1); }
+static void bad_shift(qbc_program *p)
+{
+    p->cregs[p->code[find_op(p, OP_REQUANT) + 4]].val[0] = 40;
+}
+static void bad_divisor(qbc_program *p) { p->cregs[p->code[find_op(p, OP_DIVR) + 3]].val[0] = 0; }
+static void bad_length(qbc_program *p) { p->slen[p->code[find_op(p, OP_CONV2D) + 1]] += 1; }
+static void bad_layer_reg(qbc_program *p) { p->layers[0].reg = p->nsregs + 5; }
+static void bad_party(qbc_program *p) { p->inputs[0].party = 9; }
+static void bad_geometry(qbc_program *p) { p->code[find_op(p, OP_CONV2D) + 4 + 9] = 50; }
+static void dependent_block(qbc_program *p)
+{
+    /* a block of two comparisons (a clamp): make the second read the first's result */
+    for (uint32_t pc = 0; pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc]))
+        if (qbc_op(p->code[pc]) == OP_ROUND && p->code[pc + 1] == 2 &&
+            qbc_op(p->code[pc + 2]) == OP_LTZ) {
+            p->code[pc + 6] = p->code[pc + 3];
+            return;
+        }
+    ck_abort_msg("no comparison block");
+}
+
+START_TEST(rejects_out_of_range_fields)
+{
+    expect_rejected(bad_register, "out of range");
+    expect_rejected(bad_opcode, "unknown opcode");
+    expect_rejected(bad_operand_count, "takes 3 operands");
+    expect_rejected(comm_outside_round, "outside a ROUND block");
+    expect_rejected(bad_shift, "shift 40 out of range");
+    expect_rejected(bad_divisor, "divisor 0 out of range");
+    expect_rejected(bad_length, "length");
+    expect_rejected(bad_layer_reg, "does not hold its shape");
+    expect_rejected(bad_party, "input party 9 out of range");
+    expect_rejected(bad_geometry, "padding larger than the window");
+    expect_rejected(dependent_block, "depend on each other");
+}
+END_TEST
+
+START_TEST(bad_magic_and_version)
+{
+    char err[512];
+    qbc_program p;
+    ck_assert(qbc_load((const uint8_t *)"ELF\177xxxxxxxxxx", 14, &p, err, sizeof err) != 0);
+    ck_assert(strstr(err, "bad magic"));
+    size_t n;
+    uint8_t *b = compile_bytes(every_op, &n);
+    b[4] = 9;
+    ck_assert(qbc_load(b, n, &p, err, sizeof err) != 0);
+    ck_assert_str_eq(err, "offset 4: format version 9 out of range [1, 1]");
+    free(b);
+}
+END_TEST
+
+START_TEST(independent_communication_shares_rounds)
+{
+    /* two convolutions of one input: their dot products and truncations
+     * are scheduled into the same blocks */
+    qbc_program p;
+    char msg[4096];
+    ck_assert_msg(th_compile("network two\nparty m = 0\n"
+                             "input x : u8[1,4,4,2] q(0.02, 0) from m\n"
+                             "input w : u8[2,1,1,2] q(0.01, 0) from m\n"
+                             "a = conv2d(x, w) -> q(0.05, 0)\nb = conv2d(x, w, activation=relu) -> q(0.05, 0)\n"
+                             "c = concat(a, b)\noutput c to m\n",
+                             &p, msg, sizeof msg) == 0,
+                  "%s", msg);
+    int blocks = 0, max = 0;
+    for (uint32_t pc = 0; pc < p.ncode; pc += 1 + (uint32_t)qbc_nops(p.code[pc]))
+        if (qbc_op(p.code[pc]) == OP_ROUND) {
+            blocks++;
+            max = (int)p.code[pc + 1] > max ? (int)p.code[pc + 1] : max;
+        }
+    /* inputs | 2 convs | 2 requants | 4 comparisons | 4 products | output */
+    ck_assert_int_eq(blocks, 6);
+    ck_assert_int_eq(max, 4);
+    qbc_free(&p);
+}
+END_TEST
+
+Suite *suite_bytecode(void)
+{
+    Suite *s = suite_create("bytecode");
+    TCase *t = tcase_create("format");
+    tcase_set_timeout(t, 300);
+    tcase_add_test(t, round_trip_is_identical);
+    tcase_add_test(t, every_opcode_is_emitted);
+    tcase_add_test(t, every_prefix_is_rejected);
+    tcase_add_test(t, every_byte_changed_is_rejected_or_runs);
+    tcase_add_test(t, rejects_out_of_range_fields);
+    tcase_add_test(t, bad_magic_and_version);
+    tcase_add_test(t, independent_communication_shares_rounds);
+    suite_add_tcase(s, t);
+    return s;
+}

@@ -1,0 +1,182 @@
+/* TFLite arithmetic: rounding edge cases, multipliers, softmax. */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../runtime/qmath.h"
+#include "helpers.h"
+
+START_TEST(srdhm_saturates_min_times_min)
+{
+    ck_assert_int_eq(qm_srdhm(INT32_MIN, INT32_MIN), INT32_MAX);
+    ck_assert_int_eq(qm_srdhm(INT32_MIN, INT32_MAX), -INT32_MAX);
+    ck_assert_int_eq(qm_srdhm(INT32_MAX, INT32_MAX), INT32_MAX - 1);
+}
+END_TEST
+
+START_TEST(srdhm_ties)
+{
+    /* a*b/2^31 = +0.5 rounds up, -0.5 rounds toward +inf (gemmlowp's nudge) */
+    ck_assert_int_eq(qm_srdhm(1 << 15, 1 << 15), 1);          /* 2^30/2^31 = 0.5 */
+    ck_assert_int_eq(qm_srdhm(-(1 << 15), 1 << 15), 0);       /* -0.5 */
+    ck_assert_int_eq(qm_srdhm(3 << 14, 1 << 16), 2);          /* 1.5 */
+    ck_assert_int_eq(qm_srdhm(-(3 << 14), 1 << 16), -1);      /* -1.5 */
+    ck_assert_int_eq(qm_srdhm(0, INT32_MIN), 0);
+}
+END_TEST
+
+START_TEST(srdhm_matches_reference_on_random)
+{
+    uint32_t s = 12345;
+    for (int i = 0; i < 200000; i++) {
+        s ^= s << 13, s ^= s >> 17, s ^= s << 5;
+        int32_t a = (int32_t)s;
+        s ^= s << 13, s ^= s >> 17, s ^= s << 5;
+        int32_t m = (int32_t)(s >> 1) | (1 << 30); /* normalized multipliers */
+        int shift = (int)(s % 20) - 12;
+        int64_t want = ref_requant(a, m, shift);
+        ck_assert_int_eq(qm_mul_by_qmult(a, m, shift), (int32_t)want);
+    }
+}
+END_TEST
+
+START_TEST(rdivpot_ties_away_from_zero)
+{
+    ck_assert_int_eq(qm_rdivpot(5, 1), 3);   /* 2.5 -> 3 */
+    ck_assert_int_eq(qm_rdivpot(-5, 1), -3); /* -2.5 -> -3 */
+    ck_assert_int_eq(qm_rdivpot(-6, 2), -2); /* -1.5 -> -2 */
+    ck_assert_int_eq(qm_rdivpot(6, 2), 2);   /* 1.5 -> 2 */
+    ck_assert_int_eq(qm_rdivpot(-5, 2), -1); /* -1.25 -> -1 */
+    ck_assert_int_eq(qm_rdivpot(7, 0), 7);
+    ck_assert_int_eq(qm_rdivpot(INT32_MIN, 31), -1);
+    ck_assert_int_eq(qm_rdivpot(INT32_MAX, 31), 1);
+    ck_assert_int_eq(qm_rdivpot(INT32_MAX, 40), 0);
+}
+END_TEST
+
+START_TEST(quantize_multiplier_cases)
+{
+    int32_t m;
+    int s;
+    qm_quantize_multiplier(0.5, &m, &s);
+    ck_assert_int_eq(m, 1 << 30);
+    ck_assert_int_eq(s, 0);
+    qm_quantize_multiplier(0.0, &m, &s);
+    ck_assert_int_eq(m, 0);
+    ck_assert_int_eq(s, 0);
+    qm_quantize_multiplier(1.0, &m, &s);
+    ck_assert_int_eq(m, 1 << 30);
+    ck_assert_int_eq(s, 1);
+    /* q rounds up to 2^31: halved, shift incremented */
+    qm_quantize_multiplier(0.99999999999, &m, &s);
+    ck_assert_int_eq(m, 1 << 30);
+    ck_assert_int_eq(s, 1);
+    qm_quantize_multiplier(1e-12, &m, &s); /* below 2^-31: zero */
+    ck_assert_int_eq(m, 0);
+    ck_assert_int_eq(s, 0);
+    qm_quantize_multiplier(0.0123 * 0.5 / 0.3, &m, &s);
+    ck_assert(fabs(ldexp((double)m, s - 31) - 0.0123 * 0.5 / 0.3) < 1e-11);
+}
+END_TEST
+
+START_TEST(mul_by_qmult_left_shift)
+{
+    /* multiplier 1.5 = 0.75 * 2^1 */
+    ck_assert_int_eq(qm_mul_by_qmult(10, 3 << 29, 1), 15);
+    ck_assert_int_eq(qm_mul_by_qmult(-10, 3 << 29, 1), -15);
+    ck_assert_int_eq(qm_mul_by_qmult(-3, 3 << 29, 1), -4); /* -4.5: SRDHM of -6*0.75 rounds to -4 */
+}
+END_TEST
+
+START_TEST(div_round_half_away)
+{
+    ck_assert_int_eq(qm_div_round(10, 4), 3);
+    ck_assert_int_eq(qm_div_round(-10, 4), -3);
+    ck_assert_int_eq(qm_div_round(9, 4), 2);
+    ck_assert_int_eq(qm_div_round(-9, 4), -2);
+    ck_assert_int_eq(qm_div_round(12, 25), 0);
+    ck_assert_int_eq(qm_div_round(13, 25), 1);
+    ck_assert_int_eq(qm_div_round(0, 7), 0);
+}
+END_TEST
+
+START_TEST(quantize_float_rounds_in_float)
+{
+    ck_assert_int_eq(qm_quantize_float(6.0f, 0.0235294122f, 0), 255);
+    ck_assert_int_eq(qm_quantize_float(0.0f, 0.05f, -3), -3);
+    ck_assert_int_eq(qm_quantize_float(6.0f, 0.05f, -128), -8);
+}
+END_TEST
+
+START_TEST(softmax_uniform_and_peaked)
+{
+    qm_softmax_params p;
+    qm_softmax_prepare(1.0, 0.1, &p);
+    int32_t in[4] = {10, 10, 10, 10}, out[4];
+    qm_softmax(&p, in, out, 4, 0);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(out[i], 64); /* 0.25 * 256 */
+    int32_t pk[3] = {255, 0, 0};
+    qm_softmax(&p, pk, out, 3, -128);
+    ck_assert_int_eq(out[0], 127);
+    ck_assert_int_eq(out[1], -128);
+}
+END_TEST
+
+/* The reference models' logits give exactly their expected softmax outputs. */
+static void check_softmax_file(const char *model, const char *cs, double scale, int i8, int n)
+{
+    char lp[512], ep[512];
+    snprintf(lp, sizeof lp, "%s/testdata/%s/%s.logits.bin", getenv("QNN_MODELS"), model, cs);
+    snprintf(ep, sizeof ep, "%s/testdata/%s/%s.expected.bin", getenv("QNN_MODELS"), model, cs);
+    FILE *fl = fopen(lp, "rb"), *fe = fopen(ep, "rb");
+    ck_assert_msg(fl && fe, "missing %s or %s", lp, ep);
+    unsigned char a[2048], b[2048];
+    ck_assert_int_eq((int)fread(a, 1, (size_t)n, fl), n);
+    ck_assert_int_eq((int)fread(b, 1, (size_t)n, fe), n);
+    fclose(fl);
+    fclose(fe);
+    int32_t in[2048], out[2048];
+    for (int i = 0; i < n; i++)
+        in[i] = i8 ? (int8_t)a[i] : a[i];
+    qm_softmax_params p;
+    qm_softmax_prepare(1.0, scale, &p);
+    qm_softmax(&p, in, out, n, i8 ? -128 : 0);
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(out[i], i8 ? (int8_t)b[i] : b[i]);
+}
+
+START_TEST(softmax_matches_reference_models)
+{
+    if (!getenv("QNN_MODELS")) {
+        ck_assert_msg(!getenv("CI") || !*getenv("CI") || !strcmp(getenv("CI"), "false"),
+                      "CI: the reference models (../shared/models) are missing");
+        fprintf(stderr, "skip: QNN_MODELS not set (reference models expected in ../shared/models)\n");
+        return;
+    }
+    check_softmax_file("mobilenet_v1_0.25_128_quant", "collie", 0.130832836, 0, 1001);
+    check_softmax_file("mobilenet_v1_0.5_160_quant", "grace_hopper", 0.146457195, 0, 1001);
+    check_softmax_file("mobilenet_v2_1.0_224_quant", "rand_seed1", 0.0988925397, 0, 1001);
+    check_softmax_file("person_detect", "person", 0.0125187514, 1, 2);
+    check_softmax_file("micro_speech_quantized", "rand_seed2", 0.0917319208, 1, 4);
+}
+END_TEST
+
+Suite *suite_qmath(void)
+{
+    Suite *s = suite_create("qmath");
+    TCase *t = tcase_create("core");
+    tcase_add_test(t, srdhm_saturates_min_times_min);
+    tcase_add_test(t, srdhm_ties);
+    tcase_add_test(t, srdhm_matches_reference_on_random);
+    tcase_add_test(t, rdivpot_ties_away_from_zero);
+    tcase_add_test(t, quantize_multiplier_cases);
+    tcase_add_test(t, mul_by_qmult_left_shift);
+    tcase_add_test(t, div_round_half_away);
+    tcase_add_test(t, quantize_float_rounds_in_float);
+    tcase_add_test(t, softmax_uniform_and_peaked);
+    tcase_add_test(t, softmax_matches_reference_models);
+    suite_add_tcase(s, t);
+    return s;
+}
