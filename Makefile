@@ -16,7 +16,7 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 RUNTIME := runtime/qmath.c runtime/dtype.c runtime/tensorio.c runtime/kernels.c \
            runtime/proto_clear.c runtime/protocols.c
 VMLIB   := vm/bytecode.c vm/validate.c vm/vm.c vm/cost.c vm/disasm.c
-COMPLIB := compiler/ast.c compiler/diag.c compiler/emit.c compiler/lower.c compiler/compile.c
+COMPLIB := compiler/ast.c compiler/diag.c compiler/emit.c compiler/lower.c compiler/compile.c compiler/flatbuf.c compiler/tflite.c
 GEN     := $(BUILD)/gen/parser.c $(BUILD)/gen/lexer.c
 UNIT    := $(wildcard tests/unit/*.c)
 

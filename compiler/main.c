@@ -5,15 +5,22 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../runtime/tensorio.h"
 #include "compile.h"
+#include "tflite.h"
 
 #define VERSION "0.1.0"
 
 static const char usage[] =
     "usage: qnnc FILE.qnn [-o FILE.qbc]   compile a network program to bytecode\n"
+    "       qnnc import MODEL.tflite -o DIR [--output softmax|logits|argmax]\n"
+    "                                     DIR/NAME.qnn (the public program) and DIR/NAME.qw\n"
+    "                                     (the model owner's weights); party 0 = model owner,\n"
+    "                                     party 1 = client (input and result)\n"
     "       qnnc weights FILE.qnn --party PARTY [--seed N] -o FILE.qw\n"
     "                                     write deterministic pseudo-random values for\n"
     "                                     every input of PARTY (for tests and benchmarks)\n"
@@ -120,6 +127,75 @@ static int cmd_weights(int argc, char **argv)
     return rc;
 }
 
+static int cmd_import(int argc, char **argv)
+{
+    const char *model = NULL, *dir = NULL, *mode_s = "softmax";
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "-o") && i + 1 < argc)
+            dir = argv[++i];
+        else if (!strcmp(argv[i], "--output") && i + 1 < argc)
+            mode_s = argv[++i];
+        else if (argv[i][0] == '-') {
+            fprintf(stderr, "qnnc: import: unknown or incomplete option '%s'\n", argv[i]);
+            return 1;
+        } else
+            model = argv[i];
+    }
+    enum tfl_output mode = !strcmp(mode_s, "softmax") ? TFL_OUT_MODEL
+                           : !strcmp(mode_s, "logits") ? TFL_OUT_LOGITS
+                           : !strcmp(mode_s, "argmax") ? TFL_OUT_ARGMAX : (enum tfl_output)-1;
+    if (!model || !dir || (int)mode < 0) {
+        fprintf(stderr, "qnnc: import needs MODEL.tflite, -o DIR and --output softmax|logits|argmax\n");
+        return 1;
+    }
+    char name[256], err[512];
+    const char *base = strrchr(model, '/') ? strrchr(model, '/') + 1 : model;
+    snprintf(name, sizeof name, "%s", base);
+    size_t nl = strlen(name);
+    if (nl > 7 && !strcmp(name + nl - 7, ".tflite"))
+        name[nl - 7] = 0;
+    size_t len;
+    uint8_t *buf = tio_slurp(model, (size_t)1 << 30, &len, err, sizeof err);
+    if (!buf) {
+        fprintf(stderr, "qnnc: %s\n", err);
+        return 1;
+    }
+    tfl_result r;
+    int rc = tfl_import(buf, len, name, mode, &r, err, sizeof err);
+    free(buf);
+    if (rc) {
+        fprintf(stderr, "qnnc: %s: %s\n", model, err);
+        return 1;
+    }
+    char qpath[4096], wpath[4096];
+    snprintf(qpath, sizeof qpath, "%s/%s.qnn", dir, name);
+    snprintf(wpath, sizeof wpath, "%s/%s.qw", dir, name);
+    qbc_program p; /* the generated program must compile */
+    if (compile_source(qpath, r.qnn, strlen(r.qnn), &p, stderr) != 0) {
+        fprintf(stderr, "qnnc: %s: the imported program does not compile (a bug: please report)\n", model);
+        tfl_free(&r);
+        return 1;
+    }
+    qbc_free(&p);
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "qnnc: %s: %s\n", dir, strerror(errno));
+        tfl_free(&r);
+        return 1;
+    }
+    FILE *f = fopen(qpath, "w");
+    int ok = f && fputs(r.qnn, f) >= 0;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (!ok)
+        fprintf(stderr, "qnnc: %s: cannot write: %s\n", qpath, strerror(errno));
+    else if (tio_write_qw(wpath, r.weights, r.nweights, err, sizeof err) != 0) {
+        fprintf(stderr, "qnnc: %s\n", err);
+        ok = 0;
+    }
+    tfl_free(&r);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -132,6 +208,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "weights"))
         return cmd_weights(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "import"))
+        return cmd_import(argc - 2, argv + 2);
     const char *in = NULL, *out = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-o") && i + 1 < argc)
