@@ -11,10 +11,11 @@ BUILD   ?= build/release
 # TensorFlow Lite reference models and outputs (tests skip them when absent,
 # except in CI where their absence is a failure)
 MODELS  ?= $(abspath ../shared/models)
+MODEL_CASES ?= 0
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 RUNTIME := runtime/qmath.c runtime/dtype.c runtime/tensorio.c runtime/kernels.c \
-           runtime/proto_clear.c runtime/protocols.c
+           runtime/proto_clear.c runtime/protocols.c runtime/image.c
 VMLIB   := vm/bytecode.c vm/validate.c vm/vm.c vm/cost.c vm/disasm.c
 COMPLIB := compiler/ast.c compiler/diag.c compiler/emit.c compiler/lower.c compiler/compile.c compiler/flatbuf.c compiler/tflite.c
 GEN     := $(BUILD)/gen/parser.c $(BUILD)/gen/lexer.c
@@ -59,15 +60,17 @@ deps:
 # The suite: once optimized, once with AddressSanitizer + UBSan.
 check: deps all
 	@$(MAKE) --no-print-directory check-fast
-	@$(MAKE) --no-print-directory check-fast BUILD=build/asan CFLAGS="-O1 -g" EXTRA="$(SAN)"
+	@$(MAKE) --no-print-directory check-fast BUILD=build/asan CFLAGS="-O1 -g" EXTRA="$(SAN)" MODEL_CASES=1
 
 check-fast: $(BUILD)/unit $(BUILD)/qnnc $(BUILD)/qnnvm
 	@echo "== unit tests ($(BUILD))"
 	@if [ -d "$(MODELS)" ]; then export QNN_MODELS="$(MODELS)"; \
 	 elif [ "$${CI:-}" = true ]; then echo "CI: reference models missing at $(MODELS)"; exit 1; fi; \
 	 CK_DEFAULT_TIMEOUT=300 $(BUILD)/unit
-	@echo "== DSL and end-to-end tests ($(BUILD))"
+	@echo "== end-to-end tests ($(BUILD))"
 	@sh tests/run.sh $(BUILD)
+	@echo "== TensorFlow Lite reference models ($(BUILD))"
+	@QNN_MODELS="$(MODELS)" QNN_MODEL_CASES=$(MODEL_CASES) sh tests/models.sh $(BUILD)
 
 demo: deps all
 	@sh scripts/demo.sh

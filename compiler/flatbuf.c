@@ -79,6 +79,11 @@ static uint64_t field(flatbuf *fb, uint32_t t, int id, uint64_t size)
     return t + off;
 }
 
+uint32_t fb_field_pos(flatbuf *fb, uint32_t t, int id, int size)
+{
+    return (uint32_t)field(fb, t, id, (uint64_t)size);
+}
+
 uint64_t fb_uint(flatbuf *fb, uint32_t t, int id, int size, uint64_t def)
 {
     uint64_t f = field(fb, t, id, (uint64_t)size);

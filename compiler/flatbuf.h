@@ -32,6 +32,8 @@ uint32_t fb_vector(flatbuf *fb, uint32_t t, int id, int elem_size, uint32_t *cou
 uint32_t fb_vec_table(flatbuf *fb, uint32_t v, uint32_t i);
 /* String field into out (truncated to outlen-1), "" when absent. */
 void fb_string(flatbuf *fb, uint32_t t, int id, char *out, size_t outlen);
+/* Where field id of table t is stored (0 when absent). */
+uint32_t fb_field_pos(flatbuf *fb, uint32_t t, int id, int size);
 /* Little-endian reads at a checked position. */
 uint32_t fb_u32_at(const flatbuf *fb, uint32_t pos);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../runtime/image.h"
 #include "../runtime/tensorio.h"
 #include "compile.h"
 #include "tflite.h"
@@ -21,6 +22,9 @@ static const char usage[] =
     "                                     DIR/NAME.qnn (the public program) and DIR/NAME.qw\n"
     "                                     (the model owner's weights); party 0 = model owner,\n"
     "                                     party 1 = client (input and result)\n"
+    "       qnnc image PICTURE --size WxH [--gray] [--raw WxH] -o INPUT.bin\n"
+    "                                     a PPM/PGM (or raw RGB/gray bytes) picture as a model\n"
+    "                                     input: nearest-neighbour resize, raw uint8 pixels\n"
     "       qnnc weights FILE.qnn --party PARTY [--seed N] -o FILE.qw\n"
     "                                     write deterministic pseudo-random values for\n"
     "                                     every input of PARTY (for tests and benchmarks)\n"
@@ -196,6 +200,71 @@ static int cmd_import(int argc, char **argv)
     return ok ? 0 : 1;
 }
 
+static int parse_size(const char *s, uint32_t *w, uint32_t *h)
+{
+    unsigned a, b;
+    char x;
+    if (sscanf(s, "%u%c%u", &a, &x, &b) == 3 && (x == 'x' || x == 'X') && a && b && a <= 65536 &&
+        b <= 65536) {
+        *w = a;
+        *h = b;
+        return 0;
+    }
+    if (sscanf(s, "%u", &a) == 1 && a && a <= 65536) {
+        *w = *h = a;
+        return 0;
+    }
+    return -1;
+}
+
+static int cmd_image(int argc, char **argv)
+{
+    const char *in = NULL, *out = NULL;
+    uint32_t w = 0, h = 0, rw = 0, rh = 0, ch = 3;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--size") && i + 1 < argc) {
+            if (parse_size(argv[++i], &w, &h)) {
+                fprintf(stderr, "qnnc: image: --size takes WxH or N, not '%s'\n", argv[i]);
+                return 1;
+            }
+        } else if (!strcmp(argv[i], "--raw") && i + 1 < argc) {
+            if (parse_size(argv[++i], &rw, &rh)) {
+                fprintf(stderr, "qnnc: image: --raw takes WxH, not '%s'\n", argv[i]);
+                return 1;
+            }
+        } else if (!strcmp(argv[i], "--gray"))
+            ch = 1;
+        else if (!strcmp(argv[i], "-o") && i + 1 < argc)
+            out = argv[++i];
+        else if (argv[i][0] == '-') {
+            fprintf(stderr, "qnnc: image: unknown or incomplete option '%s'\n", argv[i]);
+            return 1;
+        } else
+            in = argv[i];
+    }
+    if (!in || !out || !w) {
+        fprintf(stderr, "qnnc: image needs PICTURE, --size WxH and -o FILE\n");
+        return 1;
+    }
+    image src, dst;
+    char err[512];
+    if (img_read(in, rw, rh, rw ? ch : 0, &src, err, sizeof err) != 0) {
+        fprintf(stderr, "qnnc: %s\n", err);
+        return 1;
+    }
+    int rc = img_resize(&src, w, h, ch, &dst);
+    img_free(&src);
+    FILE *f = rc == 0 ? fopen(out, "wb") : NULL;
+    size_t n = (size_t)w * h * ch;
+    int ok = f && fwrite(dst.px, 1, n, f) == n;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    img_free(&dst);
+    if (!ok)
+        fprintf(stderr, "qnnc: %s: cannot write\n", out);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -210,6 +279,8 @@ int main(int argc, char **argv)
         return cmd_weights(argc - 2, argv + 2);
     if (!strcmp(argv[1], "import"))
         return cmd_import(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "image"))
+        return cmd_image(argc - 2, argv + 2);
     const char *in = NULL, *out = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-o") && i + 1 < argc)

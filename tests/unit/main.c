@@ -7,6 +7,7 @@ Suite *suite_bytecode(void);
 Suite *suite_layers(void);
 Suite *suite_dsl(void);
 Suite *suite_tensorio(void);
+Suite *suite_import(void);
 
 int main(void)
 {
@@ -15,6 +16,7 @@ int main(void)
     srunner_add_suite(r, suite_layers());
     srunner_add_suite(r, suite_dsl());
     srunner_add_suite(r, suite_tensorio());
+    srunner_add_suite(r, suite_import());
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);
     srunner_free(r);

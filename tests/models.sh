@@ -1,0 +1,67 @@
+#!/bin/sh
+# The TensorFlow Lite reference models (tests/models.sh BUILD_DIR): every
+# model in $QNN_MODELS is imported, compiled and run in clear on every case;
+# outputs, logits and per-layer dumps must equal TFLite's reference bytes.
+# QNN_MODEL_CASES=N limits the cases per model (the sanitizer pass uses 1).
+# Without the data the tests are skipped, except in CI (CI=true): a failure.
+set -u
+B=${1:-build/release}
+M=${QNN_MODELS:-../shared/models}
+if [ ! -d "$M/testdata" ]; then
+    if [ "${CI:-}" = true ]; then
+        echo "models: reference models missing at $M (CI requires them)"
+        echo "models: 0 passed, 1 failed"
+        exit 1
+    fi
+    echo "models: skipped: reference models expected in $M (set QNN_MODELS)"
+    exit 0
+fi
+T=$(mktemp -d /tmp/qnn-models.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+limit=${QNN_MODEL_CASES:-0}
+for model in "$M"/*.tflite; do
+    n=$(basename "$model" .tflite)
+    [ -d "$M/testdata/$n" ] || continue
+    if "$B/qnnc" import "$model" -o "$T/out" && "$B/qnnc" import "$model" -o "$T/logits" --output logits \
+        && "$B/qnnc" "$T/out/$n.qnn" -o "$T/$n.qbc" && "$B/qnnc" "$T/logits/$n.qnn" -o "$T/$n.l.qbc"; then
+        ok
+    else
+        bad "import $n"
+        continue
+    fi
+    k=0
+    for in in "$M/testdata/$n"/*.input.bin; do
+        c=$(basename "$in" .input.bin)
+        k=$((k + 1))
+        [ "$limit" -gt 0 ] && [ "$k" -gt "$limit" ] && break
+        dump=""
+        [ -d "$M/testdata/$n/layers_$c" ] && dump="--dump-layers $T/dump_${n}_$c"
+        # shellcheck disable=SC2086
+        "$B/qnnvm" run --quiet --input "0:$T/out/$n.qw" --input "1:$in" --output "$T/o.bin" $dump "$T/$n.qbc" >/dev/null \
+            && cmp -s "$T/o.bin" "$M/testdata/$n/$c.expected.bin" && ok || bad "$n $c: output differs from expected.bin"
+        "$B/qnnvm" run --quiet --input "0:$T/logits/$n.qw" --input "1:$in" --output "$T/l.bin" "$T/$n.l.qbc" >/dev/null \
+            && cmp -s "$T/l.bin" "$M/testdata/$n/$c.logits.bin" && ok || bad "$n $c: logits differ from logits.bin"
+        [ -n "$dump" ] || continue
+        i=0
+        for ref in "$M/testdata/$n/layers_$c"/op*.bin; do
+            case "$ref" in *SOFTMAX*) continue ;; esac # the receiver's softmax: checked as expected.bin
+            i=$((i + 1))
+            got=$(ls "$T/dump_${n}_$c" | sed -n "${i}p")
+            [ -n "$got" ] && cmp -s "$ref" "$T/dump_${n}_$c/$got" && ok || bad "$n $c: layer $(basename "$ref") differs ($got)"
+        done
+    done
+done
+# pictures become exactly the reference inputs (nearest neighbour as PIL)
+for c in "grace_hopper 128 mobilenet_v1_0.25_128_quant" "grace_hopper 160 mobilenet_v1_0.5_160_quant" \
+    "grace_hopper 224 mobilenet_v2_1.0_224_quant" "person 96 person_detect --gray" "no_person 96 person_detect --gray"; do
+    set -- $c
+    [ -f "$M/images/$1.bmp" ] || continue
+    "$B/qnnc" image "$M/images/$1.bmp" --size "$2" ${4:-} -o "$T/img.bin" \
+        && cmp -s "$T/img.bin" "$M/testdata/$3/$1.input.bin" && ok || bad "qnnc image $1.bmp --size $2 differs from $3/$1.input.bin"
+done
+echo "models: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,140 @@
+/* TFLite import: robustness against truncated and corrupted models, and
+ * clear errors for what is not supported. Needs the reference models. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../compiler/compile.h"
+#include "../../compiler/flatbuf.h"
+#include "../../compiler/tflite.h"
+#include "../../runtime/tensorio.h"
+
+static uint8_t *load_model(const char *name, size_t *len)
+{
+    const char *dir = getenv("QNN_MODELS");
+    if (!dir) {
+        const char *ci = getenv("CI");
+        ck_assert_msg(!ci || strcmp(ci, "true") != 0, "CI: reference models missing");
+        fprintf(stderr, "skip: QNN_MODELS not set (reference models expected in ../shared/models)\n");
+        return NULL;
+    }
+    char path[1024], err[512];
+    snprintf(path, sizeof path, "%s/%s.tflite", dir, name);
+    uint8_t *b = tio_slurp(path, 1 << 26, len, err, sizeof err);
+    ck_assert_msg(b != NULL, "%s", err);
+    return b;
+}
+
+/* Imports buf; when that succeeds the program must compile. Returns 0/-1. */
+static int import_and_compile(const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+    tfl_result r;
+    if (tfl_import(buf, len, "m", TFL_OUT_MODEL, &r, err, errlen) != 0) {
+        ck_assert_msg(strlen(err) > 0 && !strchr(err, '\n'), "bad message '%s'", err);
+        return -1;
+    }
+    FILE *devnull = fopen("/dev/null", "w");
+    qbc_program p;
+    int n = compile_source("m.qnn", r.qnn, strlen(r.qnn), &p, devnull);
+    fclose(devnull);
+    if (n == 0)
+        qbc_free(&p);
+    tfl_free(&r);
+    return n ? -1 : 0;
+}
+
+START_TEST(every_prefix_fails_cleanly)
+{
+    size_t len;
+    uint8_t *b = load_model("micro_speech_quantized", &len);
+    if (!b)
+        return;
+    char err[512];
+    ck_assert_msg(import_and_compile(b, len, err, sizeof err) == 0, "%s", err);
+    for (size_t k = 0; k < len; k++) {
+        uint8_t *c = malloc(k + 1); /* exact size, so reads past k are caught */
+        memcpy(c, b, k);
+        ck_assert_msg(import_and_compile(c, k, err, sizeof err) != 0, "prefix %zu imported", k);
+        free(c);
+    }
+    free(b);
+}
+END_TEST
+
+START_TEST(random_byte_flips_never_crash)
+{
+    size_t len;
+    uint8_t *b = load_model("micro_speech_quantized", &len);
+    if (!b)
+        return;
+    uint32_t s = 2024;
+    int failed = 0;
+    for (int trial = 0; trial < 4000; trial++) {
+        uint8_t *c = malloc(len);
+        memcpy(c, b, len);
+        for (int f = 0; f < 1 + trial % 3; f++) {
+            s ^= s << 13, s ^= s >> 17, s ^= s << 5;
+            /* half the flips hit the first 2 KiB: tables and vtables live there */
+            size_t pos = (trial & 1) ? s % len : s % (len < 2048 ? len : 2048);
+            c[pos] ^= (uint8_t)(1u << (s >> 29));
+        }
+        char err[512];
+        failed += import_and_compile(c, len, err, sizeof err) != 0;
+        free(c);
+    }
+    ck_assert_int_gt(failed, 0);
+    free(b);
+}
+END_TEST
+
+START_TEST(unsupported_operator_is_named)
+{
+    size_t len;
+    uint8_t *b = load_model("micro_speech_quantized", &len);
+    if (!b)
+        return;
+    /* turn operator code 0 (used by the model's first operator) into MUL */
+    flatbuf fb;
+    fb_init(&fb, b, len);
+    uint32_t n, codes = fb_vector(&fb, fb_root(&fb), 1, 4, &n);
+    uint32_t subs = fb_vector(&fb, fb_root(&fb), 2, 4, &n);
+    uint32_t ops = fb_vector(&fb, fb_vec_table(&fb, subs, 0), 3, 4, &n);
+    uint32_t first = (uint32_t)fb_uint(&fb, fb_vec_table(&fb, ops, 0), 0, 4, 0);
+    uint32_t oc = fb_vec_table(&fb, codes, first);
+    uint32_t dep = fb_field_pos(&fb, oc, 0, 1), code = fb_field_pos(&fb, oc, 3, 4);
+    ck_assert(!fb.failed && (dep || code));
+    if (dep)
+        b[dep] = 18;
+    if (code)
+        b[code] = 18, b[code + 1] = b[code + 2] = b[code + 3] = 0;
+    tfl_result r;
+    char err[512];
+    ck_assert(tfl_import(b, len, "m", TFL_OUT_MODEL, &r, err, sizeof err) != 0);
+    ck_assert_str_eq(err, "operator 0 (MUL): operator 18 is not supported");
+    free(b);
+}
+END_TEST
+
+START_TEST(not_a_model)
+{
+    tfl_result r;
+    char err[512];
+    const uint8_t junk[16] = "0123456789abcdef";
+    ck_assert(tfl_import(junk, sizeof junk, "m", TFL_OUT_MODEL, &r, err, sizeof err) != 0);
+    ck_assert_str_eq(err, "not a TensorFlow Lite model (no TFL3 identifier)");
+}
+END_TEST
+
+Suite *suite_import(void)
+{
+    Suite *s = suite_create("import");
+    TCase *t = tcase_create("tflite");
+    tcase_set_timeout(t, 600);
+    tcase_add_test(t, every_prefix_fails_cleanly);
+    tcase_add_test(t, random_byte_flips_never_crash);
+    tcase_add_test(t, unsupported_operator_is_named);
+    tcase_add_test(t, not_a_model);
+    suite_add_tcase(s, t);
+    return s;
+}
