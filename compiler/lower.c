@@ -974,6 +974,44 @@ static int lower_pad(lctx *c, const stmt *st, tensor *y)
     return 0;
 }
 
+/* quantize(x) -> DTYPE q(s, z): TFLite's QUANTIZE between integer types,
+ * y = MultiplyByQuantizedMultiplier(x - zx, s_x / s_y) + zy, saturated. */
+static int lower_quantize(lctx *c, const stmt *st, tensor *y)
+{
+    args a = {st, "quantize"};
+    if (check_args(&a, 1, 1, NULL))
+        return -1;
+    tensor *x = pos_tensor(c, &a, 0);
+    if (!x || need_act_dtype(&a, x))
+        return -1;
+    int dt = st->dtype ? dtype_of(st->dtype, st->dtype_at) : x->dtype;
+    if (dt < 0)
+        return -1;
+    if (dt == DT_I32 || !st->q.present) {
+        diag_error(st->fn.at, "quantize needs its result as -> u8|i8 q(scale, zero_point)");
+        return -1;
+    }
+    y->dtype = (uint8_t)dt;
+    if (parse_quant(&st->q, y))
+        return -1;
+    if (y->nq != 1) {
+        diag_error(st->q.at, "quantize: the result must be quantized per tensor");
+        return -1;
+    }
+    y->shape = x->shape;
+    uint64_t len = elems(&y->shape);
+    int32_t m0;
+    int sh;
+    qm_quantize_multiplier((double)x->scale[0] / (double)y->scale[0], &m0, &sh);
+    uint32_t r = em_sreg(&c->e, len);
+    EMIT(&c->e, OP_REQUANT, r, addc(c, x->reg, len, -x->zp[0]), em_const1(&c->e, m0),
+         em_const1(&c->e, sh));
+    y->reg = clamp(c, addc(c, r, len, y->zp[0]), len, dtype_min(dt), dtype_max(dt));
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, "quantize", y->dtype, y->shape, y->scale[0],
+                                 y->zp[0], 0, y->reg});
+    return 0;
+}
+
 /* --------------------------------------------------------------- outputs */
 
 /* Index of the first maximum, by a tree over adjacent pairs so that ties
@@ -1141,7 +1179,7 @@ static void lower_layer(lctx *c, const stmt *st)
     static const char *const fns[] = {"conv2d",   "depthwise_conv2d", "fully_connected",
                                       "avg_pool2d", "max_pool2d",    "add",
                                       "reshape",  "flatten",          "concat",
-                                      "pad",      NULL};
+                                      "pad",      "quantize",         NULL};
     value fv = {V_IDENT, st->fn.at, st->fn.name, 0, NULL, 0};
     int f = want_ident(&fv, "layer", fns);
     tensor *y = new_tensor(c, st->name, st->name_at);
@@ -1158,7 +1196,8 @@ static void lower_layer(lctx *c, const stmt *st)
     case 6:
     case 7: rc = lower_reshape(c, st, y, f == 7); break;
     case 8: rc = lower_concat(c, st, y); break;
-    default: rc = lower_pad(c, st, y); break;
+    case 9: rc = lower_pad(c, st, y); break;
+    default: rc = lower_quantize(c, st, y); break;
     }
     if (rc != 0) { /* keep the name defined so later uses do not cascade */
         y->bad = 1;

@@ -14,7 +14,7 @@
 enum {
     OP_ADD = 0, OP_AVERAGE_POOL_2D = 1, OP_CONCATENATION = 2, OP_CONV_2D = 3,
     OP_DEPTHWISE_CONV_2D = 4, OP_FULLY_CONNECTED = 9, OP_MAX_POOL_2D = 17, OP_RESHAPE = 22,
-    OP_SOFTMAX = 25, OP_PAD = 34
+    OP_SOFTMAX = 25, OP_PAD = 34, OP_QUANTIZE = 114
 };
 enum { TT_INT32 = 2, TT_UINT8 = 3, TT_INT8 = 9 };
 
@@ -549,6 +549,18 @@ static int emit_simple(imp *m, uint32_t i)
         for (uint32_t k = 0; k < o->nin; k++)
             sb_printf(&m->body, "%s, ", m->t[o->in[k]].name);
         sb_printf(&m->body, "axis=%lld", (long long)fb_int(fb, opt, 0, 4, 0));
+    } else if (o->code == OP_QUANTIZE) {
+        if (o->nin != 1 || activation(m, i, o->in[0]))
+            return o->nin != 1 ? op_fail(m, i, "one input expected") : -1;
+        if (y->dtype == DT_I32)
+            return op_fail(m, i, "quantizing to int32 is not supported");
+        begin_layer(m, i, y);
+        sb_printf(&m->body, "quantize(%s", m->t[o->in[0]].name);
+        sb_printf(&m->body, ") -> %s ", dtype_names[y->dtype]);
+        put_quant(&m->body, y);
+        sb_printf(&m->body, "\n");
+        y->declared = 1;
+        return 0;
     } else { /* PAD */
         if (o->nin != 2 || activation(m, i, o->in[0]))
             return o->nin != 2 ? op_fail(m, i, "two inputs expected") : -1;
@@ -592,7 +604,8 @@ static int emit_ops(imp *m)
         case OP_ADD:
         case OP_RESHAPE:
         case OP_CONCATENATION:
-        case OP_PAD: emit_simple(m, i); break;
+        case OP_PAD:
+        case OP_QUANTIZE: emit_simple(m, i); break;
         case OP_SOFTMAX:
             if (!is_model_output(m, o->out[0]) || o->nin != 1)
                 return op_fail(m, i, "only a final SOFTMAX producing the model's output is supported");
