@@ -6,7 +6,7 @@ CC      ?= cc
 CFLAGS  ?= -O2
 WARN    := -std=c11 -Wall -Wextra -Werror
 CPPFLAGS := -D_POSIX_C_SOURCE=200809L
-LDLIBS  := -lm
+LDLIBS  := -lssl -lcrypto -lm
 BUILD   ?= build/release
 # TensorFlow Lite reference models and outputs (tests skip them when absent,
 # except in CI where their absence is a failure)
@@ -15,8 +15,8 @@ MODEL_CASES ?= 0
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 RUNTIME := runtime/qmath.c runtime/dtype.c runtime/tensorio.c runtime/kernels.c \
-           runtime/proto_clear.c runtime/protocols.c runtime/image.c
-VMLIB   := vm/bytecode.c vm/validate.c vm/vm.c vm/cost.c vm/disasm.c
+           runtime/proto_clear.c runtime/proto_rep3.c runtime/protocols.c runtime/image.c runtime/net.c runtime/prg.c runtime/certs.c
+VMLIB   := vm/bytecode.c vm/validate.c vm/vm.c vm/cost.c vm/disasm.c vm/run.c
 COMPLIB := compiler/ast.c compiler/diag.c compiler/emit.c compiler/lower.c compiler/compile.c compiler/flatbuf.c compiler/tflite.c
 GEN     := $(BUILD)/gen/parser.c $(BUILD)/gen/lexer.c
 UNIT    := $(wildcard tests/unit/*.c)

@@ -331,12 +331,19 @@ static uint32_t binop(lctx *c, int op, uint32_t a, uint32_t b, uint64_t len)
     return d;
 }
 
-static uint32_t ltz(lctx *c, uint32_t x, uint64_t len)
+/* [x < 0] for |x| < 2^bits; secure protocols pay in proportion to bits. */
+static uint32_t ltz(lctx *c, uint32_t x, uint64_t len, uint32_t bits)
 {
     uint32_t d = em_sreg(&c->e, len);
-    EMIT(&c->e, OP_LTZ, d, x);
+    EMIT(&c->e, OP_LTZ, d, x, bits);
     return d;
 }
+
+/* Bounds for comparisons: requantized values are int32 (TFLite), so a
+ * clamp compares values below 2^33 in magnitude; differences of two values
+ * of an 8-bit dtype stay below 2^9. */
+#define CLAMP_BITS 33
+static uint32_t diff_bits(int dtype) { return dtype == DT_I32 ? 33 : 9; }
 
 /* min(max(x, lo), hi) with two comparisons in one round set and two
  * multiplications in the next: y = x - [x < lo](x - lo) + [x > hi](hi - x). */
@@ -346,16 +353,16 @@ static uint32_t clamp(lctx *c, uint32_t x, uint64_t len, int64_t lo, int64_t hi)
     uint32_t nx = em_sreg(&c->e, len);
     EMIT(&c->e, OP_MULC, nx, x, em_const1(&c->e, -1));
     uint32_t t2 = addc(c, nx, len, hi);
-    uint32_t b1 = ltz(c, t1, len), b2 = ltz(c, t2, len);
+    uint32_t b1 = ltz(c, t1, len, CLAMP_BITS), b2 = ltz(c, t2, len, CLAMP_BITS);
     uint32_t p1 = binop(c, OP_MUL, b1, t1, len), p2 = binop(c, OP_MUL, b2, t2, len);
     return binop(c, OP_ADD, binop(c, OP_SUB, x, p1, len), p2, len);
 }
 
-/* max(a, b) = a - [a < b](a - b) */
+/* max(a, b) = a - [a < b](a - b), for values of an 8-bit dtype */
 static uint32_t smax(lctx *c, uint32_t a, uint32_t b, uint64_t len)
 {
     uint32_t d = binop(c, OP_SUB, a, b, len);
-    uint32_t bit = ltz(c, d, len);
+    uint32_t bit = ltz(c, d, len, diff_bits(DT_U8));
     return binop(c, OP_SUB, a, binop(c, OP_MUL, bit, d, len), len);
 }
 
@@ -1016,7 +1023,7 @@ static int lower_quantize(lctx *c, const stmt *st, tensor *y)
 
 /* Index of the first maximum, by a tree over adjacent pairs so that ties
  * keep the lower index (TFLite's ArgMax). */
-static uint32_t argmax(lctx *c, uint32_t v, uint64_t n)
+static uint32_t argmax(lctx *c, uint32_t v, uint64_t n, int dtype)
 {
     int64_t *idx = xcalloc(n, sizeof(int64_t));
     for (uint64_t i = 0; i < n; i++)
@@ -1033,7 +1040,7 @@ static uint32_t argmax(lctx *c, uint32_t v, uint64_t n)
                 EMIT(&c->e, OP_COPY, r[k][j], k ? id : v, (uint32_t)h, 1, 1, 0, 2, (uint32_t)j);
             }
         uint32_t d = binop(c, OP_SUB, r[0][0], r[0][1], h);
-        uint32_t bit = ltz(c, d, h);
+        uint32_t bit = ltz(c, d, h, diff_bits(dtype));
         uint32_t di = binop(c, OP_SUB, r[1][0], r[1][1], h);
         uint32_t nv = binop(c, OP_SUB, r[0][0], binop(c, OP_MUL, bit, d, h), h);
         uint32_t ni = binop(c, OP_SUB, r[1][0], binop(c, OP_MUL, bit, di, h), h);
@@ -1111,7 +1118,7 @@ static void lower_output(lctx *c, const stmt *st)
         o.sm_shift = sp.left_shift;
         o.sm_diff_min = sp.diff_min;
     } else if (kind == OUT_ARGMAX) {
-        reg = argmax(c, x->reg, elems(&x->shape));
+        reg = argmax(c, x->reg, elems(&x->shape), x->dtype);
         o.dtype = DT_I32;
         o.shape.ndim = 1;
         o.shape.dims[0] = 1;

@@ -25,8 +25,11 @@ typedef uint64_t word;
 
 #define PROTO_MAX_PARTIES 64
 
+struct net;
+
 typedef struct {
     int party, nparties;
+    struct net *net; /* NULL for clear */
 } proto_env;
 
 /* One communicating instruction, decoded. Pointers are NULL in cost queries. */
@@ -38,7 +41,7 @@ typedef struct {
     const int64_t *c1, *c2; /* public constants, periodic */
     size_t nc1, nc2;
     geom g;                 /* CONV2D, DWCONV2D */
-    uint32_t m;             /* output channels / depth multiplier */
+    uint32_t m;             /* output channels / depth multiplier; LTZ: bound bits */
     int owner;              /* INPUT: provider; OUTPUT: receiver */
     const int64_t *in;      /* INPUT, at the provider: its values */
     int64_t *out;           /* OUTPUT, at the receiver: the revealed values */
@@ -70,6 +73,8 @@ typedef struct protocol {
     int (*exchange)(void *ps, char *err, size_t errlen);
     int (*finish)(void *ps, pop *op, int step, char *err, size_t errlen);
     void (*cost)(const pop *op, int nparties, proto_cost *acc);
+    /* what create() exchanges (seeds and the like) */
+    void (*setup_cost)(int nparties, proto_cost *acc);
 } protocol;
 
 const protocol *proto_find(const char *name);
@@ -77,5 +82,6 @@ const protocol *proto_find(const char *name);
 const char *proto_names(void);
 
 extern const protocol proto_clear;
+extern const protocol proto_rep3;
 
 #endif

@@ -127,6 +127,12 @@ static void clear_cost(const pop *op, int nparties, proto_cost *acc)
         acc->opened += op->n;
 }
 
+static void clear_setup_cost(int nparties, proto_cost *acc)
+{
+    (void)nparties;
+    (void)acc;
+}
+
 const protocol proto_clear = {
     .name = "clear",
     .security = "none: one process evaluates the plaintext (the reference)",
@@ -145,4 +151,5 @@ const protocol proto_clear = {
     .exchange = clear_exchange,
     .finish = clear_finish,
     .cost = clear_cost,
+    .setup_cost = clear_setup_cost,
 };

@@ -74,6 +74,12 @@ int cost_compute(const qbc_program *p, const protocol *pr, int nparties, cost_re
         }
         pc += 1 + (uint32_t)qbc_nops(p->code[pc]);
     }
+    proto_cost setup; /* counted with what follows the last layer */
+    memset(&setup, 0, sizeof setup);
+    pr->setup_cost(nparties, &setup);
+    cur.rounds += setup.rounds;
+    for (int k = 0; k < nparties; k++)
+        cur.bytes[k] += setup.bytes[k];
     add_row(&r->layer[p->nlayers], &cur, nparties);
     add_row(&r->total, &cur, nparties);
     return 0;

@@ -15,6 +15,7 @@
 #include "bytecode.h"
 #include "cost.h"
 #include "disasm.h"
+#include "run.h"
 #include "vm.h"
 
 #define VERSION "0.1.0"
@@ -26,9 +27,16 @@ static const char usage[] =
     "run options:\n"
     "  --protocol P         protocol (default clear; available: %s)\n"
     "  --input PARTY:FILE   a party's input: .qw (tensors by name), .npy or raw .bin\n"
-    "                       (.npy/.bin fill the party's inputs in declaration order)\n"
+    "                       (.npy/.bin fill the party's inputs in declaration order);\n"
+    "                       with -p, --input FILE gives this party's input\n"
     "  --output FILE        also write the received outputs as raw bytes in their dtype\n"
     "  --dump-layers DIR    write every layer's output as raw bytes (clear only)\n"
+    "  --local N            start N parties on loopback (free ports, fresh certificates)\n"
+    "  -p I -N N --hosts F  run as party I of N; line i of F is host:port of party i\n"
+    "  --certs DIR          TLS: DIR/ca.pem, DIR/party<I>.pem, DIR/party<I>.key\n"
+    "                       (scripts/make-certs.sh); --insecure: plain TCP instead\n"
+    "  --timeout S          seconds to wait for peers (default 60)\n"
+    "  --json               the run summary as one JSON object on the last line\n"
     "  --quiet              print only the outputs\n"
     "inspect options:\n"
     "  --protocol P         cost under protocol P (default clear)\n"
@@ -191,289 +199,6 @@ static int cmd_inspect(int argc, char **argv)
     return 0;
 }
 
-/* ----------------------------------------------------------------- run */
-
-typedef struct {
-    const char *dump_dir;
-    int progress;
-    uint32_t nlayers, done;
-    int failed;
-} run_ui;
-
-static void on_layer(void *ud, const qbc_layer *l, const word *data, int sw)
-{
-    run_ui *ui = ud;
-    ui->done++;
-    if (ui->progress)
-        fprintf(stderr, "\r  layer %u/%u %-32.32s", ui->done, ui->nlayers, l->name);
-    if (!ui->dump_dir || ui->failed)
-        return;
-    uint64_t n = shape_elems(&l->shape);
-    int64_t *v = malloc(n * sizeof *v);
-    char path[4096], err[512];
-    snprintf(path, sizeof path, "%s/%03u_%s.bin", ui->dump_dir, ui->done - 1, l->name);
-    for (char *c = path + strlen(ui->dump_dir) + 1; *c; c++)
-        if (*c == '/')
-            *c = '_';
-    if (!v) {
-        ui->failed = 1;
-        return;
-    }
-    for (uint64_t i = 0; i < n; i++)
-        v[i] = (int64_t)data[i * (uint64_t)sw];
-    if (tio_write_raw(path, l->dtype, v, n, err, sizeof err) != 0) {
-        fprintf(stderr, "qnnvm: %s\n", err);
-        ui->failed = 1;
-    }
-    free(v);
-}
-
-static int party_of(const qbc_program *p, const char *s, size_t len)
-{
-    for (uint32_t i = 0; i < p->nparties; i++)
-        if (strlen(p->party_names[i]) == len && strncmp(p->party_names[i], s, len) == 0)
-            return (int)i;
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s + len && len > 0 && v >= 0 && v < (long)p->nparties)
-        return (int)v;
-    return -1;
-}
-
-/* Reads one --input PARTY:FILE into the party's input slots. */
-static int read_input(const qbc_program *p, const char *spec, int64_t **vals)
-{
-    const char *colon = strchr(spec, ':');
-    char err[512];
-    int party = colon ? party_of(p, spec, (size_t)(colon - spec)) : -1;
-    if (party < 0) {
-        fprintf(stderr, "qnnvm: --input %s: expected PARTY:FILE with PARTY one of the program's "
-                        "parties (a name or 0..%u)\n",
-                spec, p->nparties - 1);
-        return -1;
-    }
-    const char *path = colon + 1;
-    size_t pl = strlen(path);
-    if (pl >= 3 && strcmp(path + pl - 3, ".qw") == 0) {
-        tio_tensor *t;
-        int n, found = 0;
-        if (tio_read_qw(path, &t, &n, err, sizeof err) != 0) {
-            fprintf(stderr, "qnnvm: %s\n", err);
-            return -1;
-        }
-        for (uint32_t s = 0; s < p->ninputs; s++) {
-            const qbc_input *in = &p->inputs[s];
-            if (in->party != party)
-                continue;
-            int k = 0;
-            while (k < n && strcmp(t[k].name, in->name) != 0)
-                k++;
-            if (k == n) {
-                fprintf(stderr, "qnnvm: %s: no tensor '%s' (an input of party %s)\n", path,
-                        in->name, p->party_names[party]);
-                tio_free(t, n);
-                return -1;
-            }
-            uint64_t ne = shape_elems(&in->shape);
-            if (t[k].dtype != in->dtype || tshape_elems(&t[k].shape, TIO_MAX_ELEMS) != ne) {
-                char a[64], b[64];
-                fprintf(stderr, "qnnvm: %s: tensor '%s' is %s[%s], the program needs %s[%s]\n",
-                        path, in->name, dtype_names[t[k].dtype], tshape_str(&t[k].shape, a, 64),
-                        dtype_names[in->dtype], tshape_str(&in->shape, b, 64));
-                tio_free(t, n);
-                return -1;
-            }
-            free(vals[s]);
-            vals[s] = t[k].data;
-            t[k].data = NULL;
-            found++;
-        }
-        tio_free(t, n);
-        if (!found) {
-            fprintf(stderr, "qnnvm: %s: party %s provides no input\n", path, p->party_names[party]);
-            return -1;
-        }
-        return 0;
-    }
-    for (uint32_t s = 0; s < p->ninputs; s++) {
-        const qbc_input *in = &p->inputs[s];
-        if (in->party != party || vals[s])
-            continue;
-        uint64_t ne = shape_elems(&in->shape);
-        vals[s] = malloc(ne * sizeof(int64_t));
-        if (!vals[s] || tio_read_values(path, in->dtype, ne, vals[s], err, sizeof err) != 0) {
-            fprintf(stderr, "qnnvm: %s (input '%s')\n", vals[s] ? err : "out of memory", in->name);
-            return -1;
-        }
-        return 0;
-    }
-    fprintf(stderr, "qnnvm: --input %s: party %s has no further input to fill\n", spec,
-            p->party_names[party]);
-    return -1;
-}
-
-static void print_output(const qbc_program *p, const qbc_output *o, const int64_t *v, uint64_t n)
-{
-    char sh[64];
-    float scale = o->kind == OUT_SOFTMAX ? 1.0f / 256 : o->scale;
-    int32_t zp = o->kind == OUT_SOFTMAX ? (o->dtype == DT_I8 ? -128 : 0) : o->zp;
-    printf("output %s (%s %s[%s]) to %s:", o->name, out_kind_names[o->kind], dtype_names[o->dtype],
-           tshape_str(o->kind == OUT_ARGMAX ? &(qbc_shape){1, {1}} : &o->shape, sh, sizeof sh),
-           p->party_names[o->party]);
-    for (uint64_t i = 0; i < n; i++)
-        printf(" %lld", (long long)v[i]);
-    putchar('\n');
-    if (o->kind == OUT_ARGMAX || n < 2)
-        return;
-    printf("top:");
-    char *used = calloc(n, 1);
-    for (int k = 0; used && k < 5 && (uint64_t)k < n; k++) {
-        uint64_t best = 0;
-        while (used[best])
-            best++;
-        for (uint64_t i = best; i < n; i++)
-            if (!used[i] && v[i] > v[best])
-                best = i;
-        used[best] = 1;
-        printf(" %llu (%.4f)", (unsigned long long)best, (double)scale * (double)(v[best] - zp));
-    }
-    free(used);
-    putchar('\n');
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* All outputs, concatenated in declaration order, raw in their dtypes. */
-static int write_outputs(const qbc_program *p, int64_t **res, const char *path)
-{
-    uint64_t size = 0;
-    for (uint32_t o = 0; o < p->noutputs; o++)
-        size += (p->outputs[o].kind == OUT_ARGMAX ? 1 : shape_elems(&p->outputs[o].shape)) *
-                (uint64_t)dtype_size(p->outputs[o].dtype);
-    uint8_t *buf = malloc(size + 1), *q = buf;
-    for (uint32_t o = 0; buf && o < p->noutputs; o++) {
-        const qbc_output *out = &p->outputs[o];
-        uint64_t n = out->kind == OUT_ARGMAX ? 1 : shape_elems(&out->shape);
-        tio_encode(q, out->dtype, res[o], n);
-        q += n * (uint64_t)dtype_size(out->dtype);
-    }
-    FILE *f = buf ? fopen(path, "wb") : NULL;
-    int ok = f && fwrite(buf, 1, size, f) == size;
-    if (f && fclose(f) != 0)
-        ok = 0;
-    free(buf);
-    if (!ok)
-        fprintf(stderr, "qnnvm: %s: cannot write: %s\n", path, strerror(errno));
-    return ok ? 0 : -1;
-}
-
-static int cmd_run(int argc, char **argv)
-{
-    const char *file = NULL, *pname = "clear", *outpath = NULL, *dump = NULL;
-    const char *inputs[256];
-    int ninputs = 0, quiet = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--protocol") && i + 1 < argc)
-            pname = argv[++i];
-        else if (!strcmp(argv[i], "--input") && i + 1 < argc) {
-            if (ninputs == 256)
-                die("run: too many --input options%s%s", "", "");
-            inputs[ninputs++] = argv[++i];
-        } else if (!strcmp(argv[i], "--output") && i + 1 < argc)
-            outpath = argv[++i];
-        else if (!strcmp(argv[i], "--dump-layers") && i + 1 < argc)
-            dump = argv[++i];
-        else if (!strcmp(argv[i], "--quiet"))
-            quiet = 1;
-        else if (argv[i][0] == '-')
-            die("run: unknown or incomplete option '%s'%s", argv[i], "");
-        else if (!file)
-            file = argv[i];
-        else
-            die("run: more than one file ('%s', '%s')", file, argv[i]);
-    }
-    if (!file)
-        die("run: no bytecode file given%s%s", "", "");
-    const protocol *pr = get_protocol(pname);
-    if (pr != &proto_clear)
-        die("run: protocol %s needs parties (-p, -N, --hosts or --local)%s", pr->name, "");
-    if (dump && mkdir(dump, 0777) != 0 && errno != EEXIST)
-        die("--dump-layers %s: %s", dump, strerror(errno));
-    qbc_program p;
-    if (load(file, &p))
-        return 1;
-    int rc = 1;
-    int64_t **vals = calloc(p.ninputs + 1, sizeof *vals);
-    int64_t **rev = calloc(p.noutputs + 1, sizeof *rev), **res = calloc(p.noutputs + 1, sizeof *res);
-    for (int i = 0; i < ninputs; i++)
-        if (read_input(&p, inputs[i], vals) != 0)
-            goto out;
-    for (uint32_t s = 0; s < p.ninputs; s++)
-        if (!vals[s]) {
-            fprintf(stderr, "qnnvm: missing input '%s' of party %s (give --input %s:FILE)\n",
-                    p.inputs[s].name, p.party_names[p.inputs[s].party],
-                    p.party_names[p.inputs[s].party]);
-            goto out;
-        }
-    for (uint32_t o = 0; o < p.noutputs; o++) {
-        uint64_t n = shape_elems(&p.outputs[o].shape);
-        rev[o] = calloc(n, sizeof(int64_t));
-        res[o] = calloc(n, sizeof(int64_t));
-        if (!rev[o] || !res[o])
-            die("out of memory%s%s", "", "");
-    }
-    run_ui ui = {dump, isatty(2) && !quiet, p.nlayers, 0, 0};
-    char err[512];
-    proto_env env = {0, 1};
-    void *ps = pr->create(&env, err, sizeof err);
-    if (!ps) {
-        fprintf(stderr, "qnnvm: %s\n", err);
-        goto out;
-    }
-    vm_config cfg = {&p, pr, ps, 0, 1, vals, rev, on_layer, &ui};
-    double t0 = now();
-    int vrc = vm_run(&cfg, err, sizeof err);
-    double t1 = now();
-    pr->destroy(ps);
-    if (ui.progress)
-        fprintf(stderr, "\r%60s\r", "");
-    if (vrc != 0) {
-        fprintf(stderr, "qnnvm: %s: %s\n", file, err);
-        goto out;
-    }
-    if (ui.failed)
-        goto out;
-    for (uint32_t o = 0; o < p.noutputs; o++) {
-        const qbc_output *out = &p.outputs[o];
-        uint64_t n = out->kind == OUT_ARGMAX ? 1 : shape_elems(&out->shape);
-        vm_finish_output(out, rev[o], res[o], n);
-        print_output(&p, out, res[o], n);
-    }
-    fflush(stdout);
-    if (!quiet)
-        fprintf(stderr, "qnnvm: %s in %.3f s\n", pr->name, t1 - t0);
-    if (outpath && write_outputs(&p, res, outpath) != 0)
-        goto out;
-    rc = 0;
-out:
-    for (uint32_t s = 0; s < p.ninputs; s++)
-        free(vals[s]);
-    for (uint32_t o = 0; o < p.noutputs; o++) {
-        free(rev[o]);
-        free(res[o]);
-    }
-    free(vals);
-    free(rev);
-    free(res);
-    qbc_free(&p);
-    return rc;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
@@ -486,7 +211,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "run"))
-        return cmd_run(argc - 2, argv + 2);
+        return run_command(argc - 2, argv + 2);
     if (!strcmp(argv[1], "inspect"))
         return cmd_inspect(argc - 2, argv + 2);
     fprintf(stderr, "qnnvm: unknown command '%s' (try qnnvm --help)\n", argv[1]);

@@ -61,7 +61,7 @@
     X(REQUANT, "sscc", TRUNC,                                                             \
       "s[a] = MultiplyByQuantizedMultiplier(s[b], M0 = c[c], shift = c[d])")              \
     X(DIVR, "ssc", TRUNC, "s[a] = s[b] / c[c] rounded half away from zero, c[c] > 0")     \
-    X(LTZ, "ss", CMP, "s[a] = 1 if s[b] < 0 (as a signed 64-bit value) else 0")
+    X(LTZ, "ssn", CMP, "s[a] = 1 if s[b] < 0 else 0, given |s[b]| < 2^c (1 <= c <= 62)")
 
 enum opcode {
 #define X(name, sig, cls, doc) OP_##name,

@@ -120,6 +120,8 @@ static int check_insn(vctx *v, uint32_t pc, int op, const uint32_t *a)
     case OP_COPY:
         return check_copy(v, pc, a);
     case OP_LTZ:
+        if (a[2] < 1 || a[2] > 62)
+            return bad(v, pc, "comparison bound 2^%u out of range [2^1, 2^62]", a[2]);
         return slen(v, a[0]) != slen(v, a[1]) ? bad(v, pc, "operand lengths do not match") : 0;
     case OP_REQUANT:
         if (slen(v, a[0]) != slen(v, a[1]) || !periodic(slen(v, a[0]), p->cregs[a[2]].len) ||

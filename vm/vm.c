@@ -52,6 +52,9 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, co
         op->g = geom_decode(a + 3);
         op->m = a[16];
         break;
+    case OP_LTZ:
+        op->m = a[2];
+        break;
     case OP_INPUT:
         op->owner = p->inputs[a[1]].party;
         op->in = cfg ? cfg->inputs[a[1]] : NULL;

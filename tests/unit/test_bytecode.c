@@ -178,7 +178,7 @@ static void dependent_block(qbc_program *p)
     for (uint32_t pc = 0; pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc]))
         if (qbc_op(p->code[pc]) == OP_ROUND && p->code[pc + 1] == 2 &&
             qbc_op(p->code[pc + 2]) == OP_LTZ) {
-            p->code[pc + 6] = p->code[pc + 3];
+            p->code[pc + 8] = p->code[pc + 3];
             return;
         }
     ck_abort_msg("no comparison block");

@@ -1,0 +1,576 @@
+/* net: TCP/TLS full mesh with framed rounds (see net.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#define HELLO_MAGIC 0x514e4e48u /* "QNNH" */
+#define FRAME_MAGIC 0x514e4e46u /* "QNNF" */
+#define HDR 16
+
+typedef struct {
+    uint8_t *p;
+    size_t len, cap, pos;
+} buf;
+
+typedef struct {
+    int fd;
+    SSL *ssl;
+    buf out, in;
+    size_t expect;
+    uint64_t sent, received;
+} peer;
+
+struct net {
+    int me, n;
+    double timeout_s;
+    SSL_CTX *ctx;
+    peer p[NET_MAX_PARTIES];
+    uint64_t rounds;
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int reserve(buf *b, size_t n)
+{
+    if (b->len + n <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 1 << 16;
+    while (cap < b->len + n)
+        cap *= 2;
+    uint8_t *q = realloc(b->p, cap);
+    if (!q)
+        return -1;
+    b->p = q;
+    b->cap = cap;
+    return 0;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* ------------------------------------------------------------ transport */
+
+/* Bytes moved (> 0), 0 when it would block, -1 on error or close. */
+static long tr_write(peer *pp, const uint8_t *b, size_t n)
+{
+    if (pp->ssl) {
+        size_t w = 0;
+        int r = SSL_write_ex(pp->ssl, b, n, &w);
+        if (r > 0)
+            return (long)w;
+        int e = SSL_get_error(pp->ssl, r);
+        return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
+    }
+    ssize_t w = send(pp->fd, b, n, MSG_NOSIGNAL);
+    if (w >= 0)
+        return (long)w;
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+}
+
+static long tr_read(peer *pp, uint8_t *b, size_t n)
+{
+    if (pp->ssl) {
+        size_t got = 0;
+        int r = SSL_read_ex(pp->ssl, b, n, &got);
+        if (r > 0)
+            return (long)got;
+        int e = SSL_get_error(pp->ssl, r);
+        return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
+    }
+    ssize_t g = recv(pp->fd, b, n, 0);
+    if (g > 0)
+        return (long)g;
+    if (g == 0)
+        return -1;
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+}
+
+/* Blocking exchange of small messages during set-up (sockets still blocking). */
+static int write_all(peer *pp, const uint8_t *b, size_t n)
+{
+    while (n) {
+        long w = tr_write(pp, b, n);
+        if (w <= 0)
+            return -1;
+        b += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int read_all(peer *pp, uint8_t *b, size_t n)
+{
+    while (n) {
+        long r = tr_read(pp, b, n);
+        if (r <= 0)
+            return -1;
+        b += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* --------------------------------------------------------------- set-up */
+
+static int resolve(const char *host, int port, struct addrinfo **res)
+{
+    char ps[16];
+    snprintf(ps, sizeof ps, "%d", port);
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    return getaddrinfo(host, ps, &hints, res);
+}
+
+static void set_timeouts(int fd, double t)
+{
+    struct timeval tv = {(time_t)t, (suseconds_t)((t - (double)(time_t)t) * 1e6)};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static int listen_on(const net_config *c, char *err, size_t errlen)
+{
+    struct addrinfo *res;
+    if (resolve(c->host[c->me], c->port[c->me], &res) != 0)
+        return fail(err, errlen, "cannot resolve my address %s", c->host[c->me]);
+    int fd = socket(res->ai_family, SOCK_STREAM, 0), one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, NET_MAX_PARTIES) != 0) {
+        int e = errno;
+        freeaddrinfo(res);
+        if (fd >= 0)
+            close(fd);
+        return fail(err, errlen, "cannot listen on %s:%d: %s", c->host[c->me], c->port[c->me],
+                    strerror(e));
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static int connect_to(const net_config *c, int j, double deadline, char *err, size_t errlen)
+{
+    for (;;) {
+        struct addrinfo *res;
+        if (resolve(c->host[j], c->port[j], &res) == 0) {
+            int fd = socket(res->ai_family, SOCK_STREAM, 0);
+            if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) == 0) {
+                freeaddrinfo(res);
+                return fd;
+            }
+            if (fd >= 0)
+                close(fd);
+            freeaddrinfo(res);
+        }
+        if (now() > deadline)
+            return fail(err, errlen, "cannot connect to party %d at %s:%d within %.0f s", j,
+                        c->host[j], c->port[j], c->timeout_s);
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static SSL_CTX *tls_context(const net_config *c, char *err, size_t errlen)
+{
+    char ca[4096], crt[4096], key[4096];
+    snprintf(ca, sizeof ca, "%s/ca.pem", c->certs);
+    snprintf(crt, sizeof crt, "%s/party%d.pem", c->certs, c->me);
+    snprintf(key, sizeof key, "%s/party%d.key", c->certs, c->me);
+    SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+    if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) ||
+        SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1 ||
+        SSL_CTX_use_certificate_file(ctx, crt, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        SSL_CTX_free(ctx);
+        fail(err, errlen, "TLS set-up with %s, %s, %s failed: %s", ca, crt, key,
+             ERR_reason_error_string(ERR_get_error()));
+        return NULL;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    return ctx;
+}
+
+/* The peer's certificate must name party j. */
+static int check_peer_cert(peer *pp, int j, char *err, size_t errlen)
+{
+    X509 *cert = SSL_get1_peer_certificate(pp->ssl);
+    char cn[64] = "", want[32];
+    if (cert)
+        X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+    X509_free(cert);
+    snprintf(want, sizeof want, "party%d", j);
+    if (strcmp(cn, want) != 0)
+        return fail(err, errlen, "peer claiming to be party %d presents a certificate for '%s'", j, cn);
+    return 0;
+}
+
+typedef struct {
+    uint32_t magic, party, n;
+    char protocol[16];
+    uint8_t hash[32];
+} hello;
+
+static void hello_encode(const hello *h, uint8_t *b)
+{
+    put32(b, h->magic);
+    put32(b + 4, h->party);
+    put32(b + 8, h->n);
+    memcpy(b + 12, h->protocol, 16);
+    memcpy(b + 28, h->hash, 32);
+}
+
+/* Exchanges hellos on a fresh connection; returns the peer's party number. */
+static int greet(net *nt, const net_config *c, peer *pp, int expect_party, char *err, size_t errlen)
+{
+    hello h = {HELLO_MAGIC, (uint32_t)c->me, (uint32_t)c->n, {0}, {0}};
+    strncpy(h.protocol, c->protocol, sizeof h.protocol - 1);
+    memcpy(h.hash, c->program_hash, 32);
+    uint8_t b[60], r[60];
+    hello_encode(&h, b);
+    if (write_all(pp, b, sizeof b) || read_all(pp, r, sizeof r))
+        return fail(err, errlen, "no hello from %s (not a qnnvm party, or TLS mismatch)",
+                    expect_party >= 0 ? "the party we connected to" : "a connecting peer");
+    int j = (int)get32(r + 4);
+    char proto[17];
+    memcpy(proto, r + 12, 16);
+    proto[16] = 0;
+    if (get32(r) != HELLO_MAGIC)
+        return fail(err, errlen, "a peer that is not a qnnvm party connected");
+    if (j < 0 || j >= c->n || j == c->me || (expect_party >= 0 && j != expect_party))
+        return fail(err, errlen, "peer says it is party %d, expected %s", j,
+                    expect_party >= 0 ? "another" : "a higher-numbered party");
+    if ((int)get32(r + 8) != c->n)
+        return fail(err, errlen, "party %d runs with %u parties, we run with %d", j, get32(r + 8), c->n);
+    if (strcmp(proto, h.protocol) != 0)
+        return fail(err, errlen, "party %d runs protocol %s, we run %s", j, proto, h.protocol);
+    if (memcmp(r + 28, c->program_hash, 32) != 0)
+        return fail(err, errlen, "party %d runs a different program (bytecode hash differs)", j);
+    if (pp->ssl && check_peer_cert(pp, j, err, errlen))
+        return -1;
+    (void)nt;
+    return j;
+}
+
+static int tls_wrap(net *nt, peer *pp, int server, char *err, size_t errlen)
+{
+    if (!nt->ctx)
+        return 0;
+    pp->ssl = SSL_new(nt->ctx);
+    if (!pp->ssl || SSL_set_fd(pp->ssl, pp->fd) != 1)
+        return fail(err, errlen, "TLS: out of memory");
+    int r = server ? SSL_accept(pp->ssl) : SSL_connect(pp->ssl);
+    if (r != 1)
+        return fail(err, errlen, "TLS handshake failed: %s",
+                    ERR_reason_error_string(ERR_get_error()) ? ERR_reason_error_string(ERR_get_error())
+                                                             : "peer closed or timed out");
+    return 0;
+}
+
+net *net_open(const net_config *c, char *err, size_t errlen)
+{
+    signal(SIGPIPE, SIG_IGN);
+    net *nt = calloc(1, sizeof *nt);
+    if (!nt) {
+        fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    nt->me = c->me;
+    nt->n = c->n;
+    nt->timeout_s = c->timeout_s;
+    for (int j = 0; j < NET_MAX_PARTIES; j++)
+        nt->p[j].fd = -1;
+    if (c->certs && !(nt->ctx = tls_context(c, err, errlen))) {
+        free(nt);
+        return NULL;
+    }
+    double deadline = now() + c->timeout_s;
+    int lfd = c->me < c->n - 1 ? listen_on(c, err, errlen) : -2;
+    if (lfd == -1)
+        goto bad;
+    char why[256];
+    for (int j = 0; j < c->me; j++) { /* connect down */
+        peer *pp = &nt->p[j];
+        pp->fd = connect_to(c, j, deadline, err, errlen);
+        if (pp->fd < 0)
+            goto bad;
+        set_timeouts(pp->fd, c->timeout_s);
+        if (tls_wrap(nt, pp, 0, why, sizeof why) || greet(nt, c, pp, j, why, sizeof why) < 0) {
+            fail(err, errlen, "party %d: %s", j, why);
+            goto bad;
+        }
+    }
+    for (int k = c->me + 1; k < c->n; k++) { /* accept up */
+        struct pollfd pf = {lfd, POLLIN, 0};
+        int left = (int)((deadline - now()) * 1000);
+        if (left <= 0 || poll(&pf, 1, left) <= 0) {
+            fail(err, errlen, "parties %d..%d did not connect within %.0f s", c->me + 1, c->n - 1,
+                 c->timeout_s);
+            goto bad;
+        }
+        peer tmp;
+        memset(&tmp, 0, sizeof tmp);
+        tmp.fd = accept(lfd, NULL, NULL);
+        if (tmp.fd < 0) {
+            fail(err, errlen, "accept: %s", strerror(errno));
+            goto bad;
+        }
+        set_timeouts(tmp.fd, c->timeout_s);
+        int j;
+        if (tls_wrap(nt, &tmp, 1, why, sizeof why) || (j = greet(nt, c, &tmp, -1, why, sizeof why)) < 0 ||
+            nt->p[j].fd >= 0) {
+            if (tmp.ssl)
+                SSL_free(tmp.ssl);
+            close(tmp.fd);
+            fail(err, errlen, "a connecting peer: %s", why);
+            goto bad;
+        }
+        nt->p[j] = tmp;
+    }
+    if (lfd >= 0)
+        close(lfd);
+    for (int j = 0; j < c->n; j++)
+        if (j != c->me)
+            fcntl(nt->p[j].fd, F_SETFL, fcntl(nt->p[j].fd, F_GETFL) | O_NONBLOCK);
+    return nt;
+bad:
+    if (lfd >= 0)
+        close(lfd);
+    net_close(nt);
+    return NULL;
+}
+
+void net_close(net *nt)
+{
+    if (!nt)
+        return;
+    for (int j = 0; j < NET_MAX_PARTIES; j++) {
+        peer *pp = &nt->p[j];
+        if (pp->ssl) {
+            SSL_shutdown(pp->ssl);
+            SSL_free(pp->ssl);
+        }
+        if (pp->fd >= 0)
+            close(pp->fd);
+        free(pp->out.p);
+        free(pp->in.p);
+    }
+    SSL_CTX_free(nt->ctx);
+    free(nt);
+}
+
+/* --------------------------------------------------------------- rounds */
+
+uint8_t *net_out(net *nt, int j, size_t n)
+{
+    buf *b = &nt->p[j].out;
+    if (b->len == 0)
+        b->len = HDR; /* room for the frame header */
+    if (reserve(b, n))
+        return NULL;
+    uint8_t *q = b->p + b->len;
+    b->len += n;
+    return q;
+}
+
+void net_expect(net *nt, int j, size_t n) { nt->p[j].expect += n; }
+
+const uint8_t *net_in(net *nt, int j, size_t n)
+{
+    buf *b = &nt->p[j].in;
+    const uint8_t *q = b->p + HDR + b->pos;
+    b->pos += n;
+    return q;
+}
+
+int net_round(net *nt, char *err, size_t errlen)
+{
+    uint32_t round = (uint32_t)nt->rounds;
+    for (int j = 0; j < nt->n; j++) {
+        if (j == nt->me)
+            continue;
+        peer *pp = &nt->p[j];
+        if (pp->out.len == 0 && reserve(&pp->out, HDR) == 0)
+            pp->out.len = HDR;
+        if (reserve(&pp->in, HDR + pp->expect))
+            return fail(err, errlen, "out of memory for round %u", round);
+        uint64_t len = pp->out.len - HDR;
+        put32(pp->out.p, (uint32_t)len);
+        put32(pp->out.p + 4, (uint32_t)(len >> 32));
+        put32(pp->out.p + 8, round);
+        put32(pp->out.p + 12, FRAME_MAGIC);
+        pp->out.pos = 0;
+        pp->in.len = 0;
+        pp->in.pos = 0;
+    }
+    double last = now();
+    for (;;) {
+        struct pollfd pf[NET_MAX_PARTIES];
+        int idx[NET_MAX_PARTIES], np = 0, busy = 0;
+        for (int j = 0; j < nt->n; j++) {
+            if (j == nt->me)
+                continue;
+            peer *pp = &nt->p[j];
+            int want_out = pp->out.pos < pp->out.len, want_in = pp->in.len < HDR + pp->expect;
+            if (!want_out && !want_in)
+                continue;
+            busy = 1;
+            int moved = 0;
+            if (want_out) {
+                long w = tr_write(pp, pp->out.p + pp->out.pos, pp->out.len - pp->out.pos);
+                if (w < 0)
+                    return fail(err, errlen, "party %d closed the connection (round %u)", j, round);
+                pp->out.pos += (size_t)w;
+                moved |= w > 0;
+            }
+            while (pp->in.len < HDR + pp->expect) {
+                long r = tr_read(pp, pp->in.p + pp->in.len, HDR + pp->expect - pp->in.len);
+                if (r < 0)
+                    return fail(err, errlen, "party %d closed the connection (round %u)", j, round);
+                if (r == 0)
+                    break;
+                size_t before = pp->in.len;
+                pp->in.len += (size_t)r;
+                moved = 1;
+                if (before < HDR && pp->in.len >= HDR) { /* check the frame header */
+                    uint64_t got = get32(pp->in.p) | (uint64_t)get32(pp->in.p + 4) << 32;
+                    if (get32(pp->in.p + 12) != FRAME_MAGIC || get32(pp->in.p + 8) != round)
+                        return fail(err, errlen, "party %d is out of step (round %u, it sent round %u)",
+                                    j, round, get32(pp->in.p + 8));
+                    if (got != pp->expect)
+                        return fail(err, errlen, "party %d sent %llu bytes in round %u, expected %zu",
+                                    j, (unsigned long long)got, round, pp->expect);
+                }
+            }
+            if (moved)
+                last = now();
+            short ev = (short)((pp->out.pos < pp->out.len ? POLLOUT : 0) |
+                               (pp->in.len < HDR + pp->expect ? POLLIN : 0));
+            if (!ev)
+                continue;
+            pf[np].fd = pp->fd;
+            pf[np].events = (short)(ev | (pp->ssl ? POLLIN : 0));
+            pf[np].revents = 0;
+            idx[np++] = j;
+        }
+        if (!busy)
+            break;
+        int pending = 0; /* TLS may hold decrypted bytes that poll cannot see */
+        for (int k = 0; k < np; k++)
+            pending |= nt->p[idx[k]].ssl && SSL_pending(nt->p[idx[k]].ssl) > 0;
+        if (np && !pending) {
+            int left = (int)((last + nt->timeout_s - now()) * 1000);
+            if (left <= 0)
+                return fail(err, errlen, "timed out after %.0f s waiting for party %d (round %u)",
+                            nt->timeout_s, idx[0], round);
+            poll(pf, (nfds_t)np, left < 100 ? left : 100);
+        }
+    }
+    for (int j = 0; j < nt->n; j++) {
+        if (j == nt->me)
+            continue;
+        peer *pp = &nt->p[j];
+        pp->sent += pp->out.len - HDR;
+        pp->received += pp->expect;
+        pp->expect = 0;
+        pp->out.len = 0;
+    }
+    nt->rounds++;
+    return 0;
+}
+
+uint64_t net_bytes_sent(const net *nt)
+{
+    uint64_t s = 0;
+    for (int j = 0; j < nt->n; j++)
+        s += nt->p[j].sent;
+    return s;
+}
+
+uint64_t net_bytes_received(const net *nt)
+{
+    uint64_t s = 0;
+    for (int j = 0; j < nt->n; j++)
+        s += nt->p[j].received;
+    return s;
+}
+
+uint64_t net_rounds(const net *nt) { return nt->rounds; }
+
+int net_read_hosts(const char *path, net_config *c, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return fail(err, errlen, "%s: %s", path, strerror(errno));
+    char line[512];
+    int n = 0, lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = line;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (*s == '#' || *s == '\n' || *s == 0)
+            continue;
+        char *colon = strrchr(s, ':');
+        char *end;
+        long port = colon ? strtol(colon + 1, &end, 10) : 0;
+        if (!colon || port < 1 || port > 65535 || (size_t)(colon - s) >= sizeof c->host[0] ||
+            n >= NET_MAX_PARTIES) {
+            fclose(f);
+            return fail(err, errlen, "%s:%d: expected host:port (at most %d lines)", path, lineno,
+                        NET_MAX_PARTIES);
+        }
+        memcpy(c->host[n], s, (size_t)(colon - s));
+        c->host[n][colon - s] = 0;
+        c->port[n++] = (int)port;
+    }
+    fclose(f);
+    if (n < c->n)
+        return fail(err, errlen, "%s: %d hosts for %d parties", path, n, c->n);
+    return 0;
+}

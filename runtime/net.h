@@ -1,0 +1,52 @@
+/* net: a full mesh of N parties over TCP, TLS 1.3 with mutual authentication
+ * by default (plain TCP only when asked), with framed rounds.
+ *
+ * Party i listens on hosts[i]; it connects to every j < i (retrying until the
+ * timeout) and accepts every j > i. Each side then sends a hello carrying its
+ * party number, the party count, the protocol name and a hash of the
+ * bytecode; any difference ends the connection with a message saying what
+ * differs. With TLS, the peer's certificate must be signed by the given CA
+ * and name the expected party (CN=party<j>).
+ *
+ * A round: the protocol appends what it sends to each peer (net_out) and
+ * declares what it expects from each (net_expect); net_round sends and
+ * receives all of it at once (no deadlock whatever the sizes), each message
+ * framed with its length and round number and checked; then the protocol
+ * consumes the received bytes in the same order (net_in). Counters hold the
+ * payload bytes per peer and the rounds; hellos and frames are not counted. */
+#ifndef NET_H
+#define NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NET_MAX_PARTIES 16
+
+typedef struct {
+    int me, n;
+    char host[NET_MAX_PARTIES][256];
+    int port[NET_MAX_PARTIES];
+    const char *certs;       /* directory with ca.pem, party<i>.pem, party<i>.key; NULL: plain TCP */
+    double timeout_s;        /* connecting, and waiting in a round */
+    const char *protocol;
+    uint8_t program_hash[32];
+} net_config;
+
+typedef struct net net;
+
+net *net_open(const net_config *cfg, char *err, size_t errlen);
+void net_close(net *nt);
+/* Room for n more bytes to peer in this round. */
+uint8_t *net_out(net *nt, int peer, size_t n);
+void net_expect(net *nt, int peer, size_t n);
+int net_round(net *nt, char *err, size_t errlen);
+/* The next n received bytes from peer (in order of net_expect). */
+const uint8_t *net_in(net *nt, int peer, size_t n);
+uint64_t net_bytes_sent(const net *nt);
+uint64_t net_bytes_received(const net *nt);
+uint64_t net_rounds(const net *nt);
+
+/* Reads a hosts file: line i = host:port of party i. */
+int net_read_hosts(const char *path, net_config *cfg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,856 @@
+/* proto_rep3: three parties, passive security with an honest majority:
+ * replicated secret sharing over Z_2^64 (Araki et al. CCS 2016; ABY3).
+ *
+ * x = x0 + x1 + x2; party i holds (x_i, x_{i+1}) (indices mod 3). Party i
+ * holds PRG seeds S[i] (its own) and S[i+1] (its next party's), so stream
+ * S[k] is known exactly to parties k-1 and k; draws happen in prepare, in
+ * instruction order, identically on both holders. docs/protocols.md gives
+ * every method, its rounds and bytes, and what each open reveals. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../vm/opcodes.h"
+#include "kernels.h"
+#include "net.h"
+#include "prg.h"
+#include "proto.h"
+
+#define W sizeof(word)
+
+typedef struct {
+    int me;
+    net *nt;
+    prg *s[3]; /* s[me] and s[(me+1)%3]; the other is NULL */
+} rep3;
+
+static int nxt(const rep3 *r) { return (r->me + 1) % 3; }
+static int prv(const rep3 *r) { return (r->me + 2) % 3; }
+
+static void draw(rep3 *r, int k, word *out, size_t n) { prg_fill(r->s[k], out, n * W); }
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        abort(); /* the VM sized everything from the validated program */
+    return p;
+}
+
+/* ------------------------------------------------------------- set-up */
+
+static void *rep3_create(const proto_env *env, char *err, size_t errlen)
+{
+    if (env->nparties != 3 || !env->net) {
+        snprintf(err, errlen, "rep3 runs with exactly 3 parties over the network");
+        return NULL;
+    }
+    rep3 *r = calloc(1, sizeof *r);
+    uint8_t own[16];
+    if (!r || prg_seed(own) != 0) {
+        free(r);
+        snprintf(err, errlen, "cannot seed the PRG");
+        return NULL;
+    }
+    r->me = env->party;
+    r->nt = env->net;
+    /* S[me] goes to the previous party, which then holds it as its "next" seed */
+    memcpy(net_out(r->nt, prv(r), 16), own, 16);
+    net_expect(r->nt, nxt(r), 16);
+    if (net_round(r->nt, err, errlen) != 0) {
+        free(r);
+        return NULL;
+    }
+    r->s[r->me] = prg_new(own);
+    r->s[nxt(r)] = prg_new(net_in(r->nt, nxt(r), 16));
+    memset(own, 0, sizeof own);
+    if (!r->s[r->me] || !r->s[nxt(r)]) {
+        snprintf(err, errlen, "cannot create the PRGs");
+        prg_free(r->s[r->me]);
+        prg_free(r->s[nxt(r)]);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+static void rep3_destroy(void *ps)
+{
+    rep3 *r = ps;
+    for (int k = 0; k < 3; k++)
+        prg_free(r->s[k]);
+    free(r);
+}
+
+static void rep3_setup_cost(int nparties, proto_cost *acc)
+{
+    acc->rounds += 1;
+    for (int k = 0; k < nparties; k++)
+        acc->bytes[k] += 16;
+}
+
+/* ------------------------------------------------------- local, linear */
+
+#define PERIODIC_LOOP(n, nb) for (size_t i = 0, j = 0; i < (n); i++, j = j + 1 == (nb) ? 0 : j + 1)
+
+static void rep3_add(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
+{
+    (void)ps;
+    PERIODIC_LOOP(n, nb)
+    {
+        d[2 * i] = a[2 * i] + b[2 * j];
+        d[2 * i + 1] = a[2 * i + 1] + b[2 * j + 1];
+    }
+}
+
+static void rep3_sub(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
+{
+    (void)ps;
+    PERIODIC_LOOP(n, nb)
+    {
+        d[2 * i] = a[2 * i] - b[2 * j];
+        d[2 * i + 1] = a[2 * i + 1] - b[2 * j + 1];
+    }
+}
+
+/* A public value c is the sharing (c, 0, 0): party 0 adds it to its first
+ * word, party 2 to its second. */
+static void rep3_addc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
+{
+    rep3 *r = ps;
+    int at = r->me == 0 ? 0 : r->me == 2 ? 1 : -1;
+    PERIODIC_LOOP(n, nc)
+    {
+        d[2 * i] = a[2 * i] + (at == 0 ? (word)c[j] : 0);
+        d[2 * i + 1] = a[2 * i + 1] + (at == 1 ? (word)c[j] : 0);
+    }
+}
+
+static void rep3_mulc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
+{
+    (void)ps;
+    PERIODIC_LOOP(n, nc)
+    {
+        d[2 * i] = a[2 * i] * (word)c[j];
+        d[2 * i + 1] = a[2 * i + 1] * (word)c[j];
+    }
+}
+
+static void rep3_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc)
+{
+    rep3 *r = ps;
+    PERIODIC_LOOP(n, nc)
+    {
+        d[2 * i] = r->me == 0 ? (word)c[j] : 0;
+        d[2 * i + 1] = r->me == 2 ? (word)c[j] : 0;
+    }
+}
+
+/* ------------------------------------------------------ communication */
+
+static void send_words(rep3 *r, int to, const word *v, size_t n)
+{
+    memcpy(net_out(r->nt, to, n * W), v, n * W);
+}
+
+static void recv_words(rep3 *r, int from, word *v, size_t n)
+{
+    memcpy(v, net_in(r->nt, from, n * W), n * W);
+}
+
+/* Arithmetic zero sharing: alpha_me = F_me - F_next. */
+static void zero_share(rep3 *r, word *out, size_t n)
+{
+    word *t = xmalloc(n * W);
+    draw(r, r->me, out, n);
+    draw(r, nxt(r), t, n);
+    for (size_t i = 0; i < n; i++)
+        out[i] -= t[i];
+    free(t);
+}
+
+static void bool_zero_share(rep3 *r, word *out, size_t n)
+{
+    word *t = xmalloc(n * W);
+    draw(r, r->me, out, n);
+    draw(r, nxt(r), t, n);
+    for (size_t i = 0; i < n; i++)
+        out[i] ^= t[i];
+    free(t);
+}
+
+/* z (this party's 3-out-of-3 share) goes to the previous party: afterwards
+ * each holds (z_me, z_next), a replicated sharing. */
+static void reshare_send(rep3 *r, const word *z, size_t n)
+{
+    send_words(r, prv(r), z, n);
+    net_expect(r->nt, nxt(r), n * W);
+}
+
+static void reshare_finish(rep3 *r, word *d, const word *z, size_t n)
+{
+    const uint8_t *in = net_in(r->nt, nxt(r), n * W);
+    for (size_t i = 0; i < n; i++) {
+        d[2 * i] = z[i];
+        memcpy(&d[2 * i + 1], in + i * W, W);
+    }
+}
+
+/* Per-operation state between steps. */
+typedef struct {
+    word *z;          /* 3-out-of-3 shares to reshare, or scratch */
+    word *x0, *x1;    /* a copy of the input's share words */
+    word *c;          /* trunc: the masked value (party 2) or r (parties 0, 1) */
+    uint8_t *d;       /* trunc: per-element shift */
+    word *g0, *g1, *p0, *p1, *t0, *t1; /* LTZ: boolean shares of G, P, a^b */
+    word *aux;
+    int levels;
+} st;
+
+static st *state(pop *op)
+{
+    if (!op->state)
+        op->state = calloc(1, sizeof(st));
+    if (!op->state)
+        abort();
+    return op->state;
+}
+
+static void state_free(pop *op)
+{
+    st *s = op->state;
+    if (!s)
+        return;
+    free(s->z);
+    free(s->x0);
+    free(s->x1);
+    free(s->c);
+    free(s->d);
+    free(s->g0);
+    free(s->g1);
+    free(s->p0);
+    free(s->p1);
+    free(s->t0);
+    free(s->t1);
+    free(s->aux);
+    free(s);
+    op->state = NULL;
+}
+
+/* ---- input and output ---- */
+
+static void input_prepare(rep3 *r, pop *op)
+{
+    size_t n = op->n;
+    int o = op->owner;
+    st *s = state(op);
+    s->z = xmalloc(2 * n * W);
+    if (r->me == o) {
+        word *xo = s->z, *xo1 = s->z + n, *x2 = xmalloc(n * W);
+        draw(r, o, xo, n);
+        draw(r, (o + 1) % 3, xo1, n);
+        for (size_t i = 0; i < n; i++)
+            x2[i] = (word)op->in[i] - xo[i] - xo1[i];
+        send_words(r, nxt(r), x2, n);
+        send_words(r, prv(r), x2, n);
+        free(x2);
+    } else if (r->me == (o + 1) % 3) {
+        draw(r, r->me, s->z, n);
+        net_expect(r->nt, o, n * W);
+    } else {
+        draw(r, o, s->z, n);
+        net_expect(r->nt, o, n * W);
+    }
+}
+
+static void input_finish(rep3 *r, pop *op)
+{
+    size_t n = op->n;
+    int o = op->owner;
+    st *s = op->state;
+    if (r->me == o) {
+        for (size_t i = 0; i < n; i++)
+            op->d[2 * i] = s->z[i], op->d[2 * i + 1] = s->z[n + i];
+        return;
+    }
+    const uint8_t *in = net_in(r->nt, o, n * W);
+    for (size_t i = 0; i < n; i++) {
+        word x2;
+        memcpy(&x2, in + i * W, W);
+        if (r->me == (o + 1) % 3)
+            op->d[2 * i] = s->z[i], op->d[2 * i + 1] = x2;
+        else
+            op->d[2 * i] = x2, op->d[2 * i + 1] = s->z[i];
+    }
+}
+
+/* The receiver r lacks x_{r+2}, which party r+1 holds as its second word. */
+static void output_prepare(rep3 *r, pop *op)
+{
+    int rc = op->owner;
+    if (r->me == (rc + 1) % 3)
+        for (size_t i = 0; i < op->n; i++)
+            memcpy(net_out(r->nt, rc, W), &op->a[2 * i + 1], W);
+    else if (r->me == rc)
+        net_expect(r->nt, nxt(r), op->n * W);
+}
+
+static void output_finish(rep3 *r, pop *op)
+{
+    if (r->me != op->owner)
+        return;
+    const uint8_t *in = net_in(r->nt, nxt(r), op->n * W);
+    for (size_t i = 0; i < op->n; i++) {
+        word x;
+        memcpy(&x, in + i * W, W);
+        op->out[i] = (int64_t)(op->a[2 * i] + op->a[2 * i + 1] + x);
+    }
+}
+
+/* ---- products: the local cross terms, then one reshare ---- */
+
+static void split(const word *v, size_t n, word **a, word **b)
+{
+    *a = xmalloc(n * W);
+    *b = xmalloc(n * W);
+    for (size_t i = 0; i < n; i++)
+        (*a)[i] = v[2 * i], (*b)[i] = v[2 * i + 1];
+}
+
+static void mul_prepare(rep3 *r, pop *op)
+{
+    size_t n = op->n;
+    st *s = state(op);
+    s->z = xmalloc(n * W);
+    zero_share(r, s->z, n);
+    if (op->op == OP_MUL) {
+        PERIODIC_LOOP(n, op->nb)
+        {
+            word a0 = op->a[2 * i], a1 = op->a[2 * i + 1], b0 = op->b[2 * j], b1 = op->b[2 * j + 1];
+            s->z[i] += a0 * b0 + a0 * b1 + a1 * b0;
+        }
+    } else { /* conv(a0, b0 + b1) + conv(a1, b0) */
+        word *a0, *a1, *b0, *b1, *t = xmalloc(n * W);
+        split(op->a, op->na, &a0, &a1);
+        split(op->b, op->nb, &b0, &b1);
+        for (size_t i = 0; i < op->nb; i++)
+            b1[i] += b0[i];
+        void (*k)(uint64_t *, const uint64_t *, const uint64_t *, const geom *, uint32_t) =
+            op->op == OP_CONV2D ? kern_conv2d : kern_dwconv2d;
+        k(t, a0, b1, &op->g, op->m);
+        for (size_t i = 0; i < n; i++)
+            s->z[i] += t[i];
+        k(t, a1, b0, &op->g, op->m);
+        for (size_t i = 0; i < n; i++)
+            s->z[i] += t[i];
+        free(a0);
+        free(a1);
+        free(b0);
+        free(b1);
+        free(t);
+    }
+    reshare_send(r, s->z, n);
+}
+
+/* ---- truncation: y = x / 2^d with |x| < 2^62, error < 1 (probabilistic) ----
+ * Parties 0 and 1 share r (stream S[1]); party 2 learns c = x + 2^62 + r and
+ * nothing else. With v = msb(r), u = msb(c), e = 2u - 1 and s = 1 - 2v:
+ * y = C - R + 2^(62-d) e s, C = (c mod 2^63) >> d, R = (r mod 2^63) >> d.
+ * The last term needs e (party 2) times s (parties 0, 1): party 2 offers
+ * both candidates of the share y1 by a three-party OT to each of parties 0
+ * and 1, with the other as helper. */
+
+static void trunc_setup(pop *op, st *s)
+{
+    size_t n = op->n;
+    s->d = xmalloc(n);
+    s->x0 = xmalloc(n * W);
+    s->x1 = xmalloc(n * W);
+    for (size_t i = 0; i < n; i++) {
+        word m;
+        if (op->op == OP_REQUANT) {
+            int64_t m0 = op->c1[i % op->nc1], sh = op->c2[i % op->nc2];
+            m = (word)m0 << (sh > 0 ? sh : 0);
+            s->d[i] = (uint8_t)(31 + (sh > 0 ? 0 : -sh));
+        } else { /* DIVR: multiply by 2^32 / divisor, rounded */
+            int64_t dv = op->c1[i % op->nc1];
+            m = dv == 1 ? 1 : (word)((((uint64_t)1 << 32) + (uint64_t)dv / 2) / (uint64_t)dv);
+            s->d[i] = dv == 1 ? 0 : 32;
+        }
+        s->x0[i] = op->a[2 * i] * m;
+        s->x1[i] = op->a[2 * i + 1] * m;
+    }
+}
+
+static void trunc_prepare(rep3 *r, pop *op, int step)
+{
+    size_t n = op->n;
+    st *s = state(op);
+    if (step == 0) {
+        trunc_setup(op, s);
+        if (r->me == 2) {
+            net_expect(r->nt, 0, n * W);
+            return;
+        }
+        s->c = xmalloc(n * W);
+        draw(r, 1, s->c, n); /* r */
+        if (r->me == 0) { /* party 0 holds (x0, x1): x1 + r to party 2 */
+            word *m = xmalloc(n * W);
+            for (size_t i = 0; i < n; i++)
+                m[i] = s->x1[i] + s->c[i];
+            send_words(r, 2, m, n);
+            free(m);
+        }
+        return;
+    }
+    /* step 1: the OT round */
+    s->z = xmalloc(n * W);
+    word *w = xmalloc(2 * n * W);
+    if (r->me == 2) {
+        word *y0 = s->z, *y2 = xmalloc(n * W), *w2 = xmalloc(2 * n * W);
+        draw(r, 0, y0, n);
+        draw(r, 0, w, 2 * n);
+        draw(r, 2, y2, n);
+        draw(r, 2, w2, 2 * n);
+        word *to1 = xmalloc(2 * n * W), *to0 = xmalloc(2 * n * W);
+        for (size_t i = 0; i < n; i++) {
+            word c = s->c[i], cc = (c & (((word)1 << 63) - 1)) >> s->d[i];
+            word term = (word)1 << (62 - s->d[i]);
+            if (!(c >> 63))
+                term = (word)0 - term; /* e = -1 */
+            word m0 = cc + term - y0[i] - y2[i], m1 = cc - term - y0[i] - y2[i];
+            to1[2 * i] = m0 + w[2 * i], to1[2 * i + 1] = m1 + w[2 * i + 1];
+            to0[2 * i] = m0 + w2[2 * i], to0[2 * i + 1] = m1 + w2[2 * i + 1];
+            s->x1[i] = y2[i]; /* keep y2: the share is (y2, y0) */
+        }
+        send_words(r, 1, to1, 2 * n);
+        send_words(r, 0, to0, 2 * n);
+        free(y2);
+        free(w2);
+        free(to1);
+        free(to0);
+    } else {
+        /* party 0: y0 and masks from S[0], helps party 1; party 1: y2 and masks from S[2] */
+        int k = r->me == 0 ? 0 : 2, other = r->me == 0 ? 1 : 0;
+        draw(r, k, s->z, n);
+        draw(r, k, w, 2 * n);
+        word *sel = xmalloc(n * W);
+        for (size_t i = 0; i < n; i++)
+            sel[i] = w[2 * i + (s->c[i] >> 63)];
+        send_words(r, other, sel, n);
+        free(sel);
+        net_expect(r->nt, 2, 2 * n * W);
+        net_expect(r->nt, other, n * W);
+    }
+    free(w);
+}
+
+static void trunc_finish(rep3 *r, pop *op, int step)
+{
+    size_t n = op->n;
+    st *s = op->state;
+    if (step == 0) {
+        if (r->me == 2) { /* c = x2 + (x0 + 2^62) + (x1 + r) */
+            s->c = xmalloc(n * W);
+            recv_words(r, 0, s->c, n);
+            for (size_t i = 0; i < n; i++)
+                s->c[i] += s->x0[i] + s->x1[i] + ((word)1 << 62);
+        }
+        return;
+    }
+    if (r->me == 2) {
+        for (size_t i = 0; i < n; i++)
+            op->d[2 * i] = s->x1[i], op->d[2 * i + 1] = s->z[i];
+    } else {
+        int other = r->me == 0 ? 1 : 0;
+        const uint8_t *cand = net_in(r->nt, 2, 2 * n * W), *mask = net_in(r->nt, other, n * W);
+        for (size_t i = 0; i < n; i++) {
+            word v = s->c[i] >> 63, m, wv;
+            memcpy(&m, cand + (2 * i + v) * W, W);
+            memcpy(&wv, mask + i * W, W);
+            word rr = (s->c[i] & (((word)1 << 63) - 1)) >> s->d[i];
+            word y1 = m - wv - rr;
+            if (r->me == 0)
+                op->d[2 * i] = s->z[i], op->d[2 * i + 1] = y1;
+            else
+                op->d[2 * i] = y1, op->d[2 * i + 1] = s->z[i];
+        }
+    }
+    state_free(op);
+}
+
+/* ---- comparison: LTZ(x) = 1 - bit L of x + 2^L, |x| < 2^L ----
+ * a = x0 + x1 (party 0) and b = x2 (parties 1, 2) are added as bits: party 0
+ * shares a, b is the sharing (0, 0, b); the generate bits a AND b come from a
+ * three-party OT (choice b, known to both receivers). A tree of
+ * ceil(log2 L) AND rounds yields the carry into bit L; then the bit becomes
+ * an arithmetic share by one more OT round. */
+
+static int ltz_levels(uint32_t bits)
+{
+    int k = 0;
+    while (((uint32_t)1 << k) < bits)
+        k++;
+    return k;
+}
+
+static word low_mask(uint32_t bits) { return bits >= 64 ? ~(word)0 : (((word)1 << bits) - 1); }
+
+/* OT messages for choice bits (bitwise): receiver gets (b & m1) | (~b & m0). */
+static word pick(word b, word m0, word m1) { return (b & m1) | (~b & m0); }
+
+static void ltz_round1_prepare(rep3 *r, pop *op, st *s)
+{
+    size_t n = op->n;
+    uint32_t L = op->m;
+    word lm = low_mask(L);
+    s->g0 = xmalloc(n * W);
+    s->g1 = xmalloc(n * W);
+    s->p0 = xmalloc(n * W);
+    s->p1 = xmalloc(n * W);
+    s->levels = ltz_levels(L);
+    if (r->me == 0) {
+        word *a0 = s->p0, *a1 = s->p1, *g0 = s->g0, *g1 = s->g1;
+        word *w = xmalloc(2 * n * W), *w2 = xmalloc(2 * n * W);
+        draw(r, 0, a0, n);
+        draw(r, 0, g0, n);
+        draw(r, 0, w, 2 * n);
+        draw(r, 1, a1, n);
+        draw(r, 1, g1, n);
+        draw(r, 1, w2, 2 * n);
+        word *a2 = xmalloc(n * W), *to1 = xmalloc(2 * n * W), *to2 = xmalloc(2 * n * W);
+        for (size_t i = 0; i < n; i++) {
+            word a = op->a[2 * i] + op->a[2 * i + 1] + ((word)1 << L);
+            a2[i] = a ^ a0[i] ^ a1[i];
+            word m0 = g0[i] ^ g1[i], m1 = (a & lm) ^ g0[i] ^ g1[i];
+            to1[2 * i] = m0 ^ w[2 * i], to1[2 * i + 1] = m1 ^ w[2 * i + 1];
+            to2[2 * i] = m0 ^ w2[2 * i], to2[2 * i + 1] = m1 ^ w2[2 * i + 1];
+        }
+        send_words(r, 1, a2, n);
+        send_words(r, 1, to1, 2 * n);
+        send_words(r, 2, a2, n);
+        send_words(r, 2, to2, 2 * n);
+        free(w);
+        free(w2);
+        free(a2);
+        free(to1);
+        free(to2);
+        return;
+    }
+    /* parties 1 and 2 know b = x2 */
+    int k = r->me == 1 ? 1 : 0, other = r->me == 1 ? 2 : 1;
+    word *w = xmalloc(2 * n * W), *sel = xmalloc(n * W);
+    draw(r, k, s->p0, n); /* the a share from the stream shared with party 0 */
+    draw(r, k, s->g0, n);
+    draw(r, k, w, 2 * n);
+    for (size_t i = 0; i < n; i++) {
+        word b = op->a[2 * i + (r->me == 1 ? 1 : 0)];
+        sel[i] = pick(b, w[2 * i], w[2 * i + 1]);
+    }
+    send_words(r, other, sel, n);
+    net_expect(r->nt, 0, 3 * n * W);
+    net_expect(r->nt, other, n * W);
+    free(w);
+    free(sel);
+}
+
+/* After round 1 every party holds its two words of [a], [g]; this builds
+ * [P] = ([a] ^ [b]) & low, with propagate bits set above L, [G] = [g] and
+ * [t] = bit L of [a] ^ [b]. Share words: index 0 = own, 1 = next. */
+static void ltz_round1_finish(rep3 *r, pop *op, st *s)
+{
+    size_t n = op->n;
+    uint32_t L = op->m;
+    word lm = low_mask(L), above = low_mask((uint32_t)1 << s->levels) & ~lm;
+    word a[2], g[2];
+    s->t0 = xmalloc(n * W);
+    s->t1 = xmalloc(n * W);
+    const uint8_t *from0 = NULL, *mask = NULL;
+    if (r->me != 0) {
+        from0 = net_in(r->nt, 0, 3 * n * W);
+        mask = net_in(r->nt, r->me == 1 ? 2 : 1, n * W);
+    }
+    for (size_t i = 0; i < n; i++) {
+        word b[2] = {0, 0};
+        if (r->me == 0) {
+            a[0] = s->p0[i], a[1] = s->p1[i], g[0] = s->g0[i], g[1] = s->g1[i];
+        } else {
+            word a2, c0, c1, wv, bb = op->a[2 * i + (r->me == 1 ? 1 : 0)];
+            memcpy(&a2, from0 + i * W, W);
+            memcpy(&c0, from0 + (n + 2 * i) * W, W);
+            memcpy(&c1, from0 + (n + 2 * i + 1) * W, W);
+            memcpy(&wv, mask + i * W, W);
+            word g2 = pick(bb, c0, c1) ^ wv;
+            if (r->me == 1) { /* holds (x1, x2): shares (a1, a2), (g1, g2), b at index 1 */
+                a[0] = s->p0[i], a[1] = a2, g[0] = s->g0[i], g[1] = g2;
+                b[1] = bb;
+            } else { /* party 2 holds (x2, x0): shares (a2, a0), (g2, g0), b at index 0 */
+                a[0] = a2, a[1] = s->p0[i], g[0] = g2, g[1] = s->g0[i];
+                b[0] = bb;
+            }
+        }
+        word p0 = (a[0] ^ b[0]) & lm, p1 = (a[1] ^ b[1]) & lm;
+        s->t0[i] = ((a[0] ^ b[0]) >> L) & 1;
+        s->t1[i] = ((a[1] ^ b[1]) >> L) & 1;
+        if (r->me == 0) /* public constants go into share 0 */
+            p0 ^= above;
+        if (r->me == 2)
+            p1 ^= above;
+        s->p0[i] = p0, s->p1[i] = p1, s->g0[i] = g[0], s->g1[i] = g[1];
+    }
+}
+
+/* One AND level: [G] = (G >> sh) ^ ((P >> sh) & G), [P] = (P >> sh) & P. */
+static void ltz_and_prepare(rep3 *r, pop *op, st *s, int level)
+{
+    size_t n = op->n;
+    int both = level < s->levels; /* the last level needs no P */
+    uint32_t sh = (uint32_t)1 << (level - 1);
+    size_t m = both ? 2 * n : n;
+    s->z = xmalloc(m * W);
+    bool_zero_share(r, s->z, m);
+    for (size_t i = 0; i < n; i++) {
+        word hp0 = s->p0[i] >> sh, hp1 = s->p1[i] >> sh;
+        s->z[i] ^= (hp0 & s->g0[i]) ^ (hp0 & s->g1[i]) ^ (hp1 & s->g0[i]);
+        if (both)
+            s->z[n + i] ^= (hp0 & s->p0[i]) ^ (hp0 & s->p1[i]) ^ (hp1 & s->p0[i]);
+    }
+    send_words(r, prv(r), s->z, m);
+    net_expect(r->nt, nxt(r), m * W);
+}
+
+static void ltz_and_finish(rep3 *r, pop *op, st *s, int level)
+{
+    size_t n = op->n;
+    int both = level < s->levels;
+    uint32_t sh = (uint32_t)1 << (level - 1);
+    const uint8_t *in = net_in(r->nt, nxt(r), (both ? 2 : 1) * n * W);
+    for (size_t i = 0; i < n; i++) {
+        word z1;
+        memcpy(&z1, in + i * W, W);
+        s->g0[i] = (s->g0[i] >> sh) ^ s->z[i];
+        s->g1[i] = (s->g1[i] >> sh) ^ z1;
+        if (both) {
+            memcpy(&z1, in + (n + i) * W, W);
+            s->p0[i] = s->z[n + i];
+            s->p1[i] = z1;
+        }
+    }
+    free(s->z);
+    s->z = NULL;
+}
+
+/* The bit [LTZ] = 1 ^ t ^ carry (bit 0), made arithmetic: party 0 knows
+ * u = beta0 ^ beta1, parties 1, 2 know w = beta2; party 0 offers both
+ * candidates of the share y2 = (u ^ w) - y0 - y1 by OT to parties 1 and 2. */
+static void ltz_inject_prepare(rep3 *r, pop *op, st *s)
+{
+    size_t n = op->n;
+    s->z = xmalloc(n * W);
+    for (size_t i = 0; i < n; i++) { /* the bit's shares, in t0/t1 */
+        s->t0[i] = (s->t0[i] ^ s->g0[i] ^ (r->me == 0 ? 1 : 0)) & 1;
+        s->t1[i] = (s->t1[i] ^ s->g1[i] ^ (r->me == 2 ? 1 : 0)) & 1;
+    }
+    if (r->me == 0) {
+        word *y1 = xmalloc(n * W), *w = xmalloc(2 * n * W), *w2 = xmalloc(2 * n * W);
+        draw(r, 0, s->z, n);
+        draw(r, 0, w, 2 * n);
+        draw(r, 1, y1, n);
+        draw(r, 1, w2, 2 * n);
+        word *to1 = xmalloc(2 * n * W), *to2 = xmalloc(2 * n * W);
+        for (size_t i = 0; i < n; i++) {
+            word u = s->t0[i] ^ s->t1[i];
+            word m0 = u - s->z[i] - y1[i], m1 = (u ^ 1) - s->z[i] - y1[i];
+            to1[2 * i] = m0 + w[2 * i], to1[2 * i + 1] = m1 + w[2 * i + 1];
+            to2[2 * i] = m0 + w2[2 * i], to2[2 * i + 1] = m1 + w2[2 * i + 1];
+        }
+        send_words(r, 1, to1, 2 * n);
+        send_words(r, 2, to2, 2 * n);
+        s->aux = y1;
+        free(w);
+        free(w2);
+        free(to1);
+        free(to2);
+        return;
+    }
+    int k = r->me == 1 ? 1 : 0, other = r->me == 1 ? 2 : 1;
+    word *w = xmalloc(2 * n * W), *sel = xmalloc(n * W);
+    draw(r, k, s->z, n); /* party 1: y1 (S[1]); party 2: y0 (S[0]) */
+    draw(r, k, w, 2 * n);
+    for (size_t i = 0; i < n; i++) {
+        word wbit = r->me == 1 ? s->t1[i] : s->t0[i];
+        sel[i] = w[2 * i + wbit];
+    }
+    send_words(r, other, sel, n);
+    net_expect(r->nt, 0, 2 * n * W);
+    net_expect(r->nt, other, n * W);
+    free(w);
+    free(sel);
+}
+
+static void ltz_inject_finish(rep3 *r, pop *op, st *s)
+{
+    size_t n = op->n;
+    if (r->me == 0) {
+        for (size_t i = 0; i < n; i++)
+            op->d[2 * i] = s->z[i], op->d[2 * i + 1] = s->aux[i];
+        return;
+    }
+    const uint8_t *cand = net_in(r->nt, 0, 2 * n * W), *mask = net_in(r->nt, r->me == 1 ? 2 : 1, n * W);
+    for (size_t i = 0; i < n; i++) {
+        word wbit = r->me == 1 ? s->t1[i] : s->t0[i], m, wv;
+        memcpy(&m, cand + (2 * i + wbit) * W, W);
+        memcpy(&wv, mask + i * W, W);
+        word y2 = m - wv;
+        if (r->me == 1)
+            op->d[2 * i] = s->z[i], op->d[2 * i + 1] = y2;
+        else
+            op->d[2 * i] = y2, op->d[2 * i + 1] = s->z[i];
+    }
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+static int rep3_steps(const pop *op)
+{
+    switch (op->op) {
+    case OP_REQUANT:
+    case OP_DIVR: return 2;
+    case OP_LTZ: return ltz_levels(op->m) + 2;
+    default: return 1;
+    }
+}
+
+static int rep3_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    rep3 *r = ps;
+    if ((op->op == OP_INPUT || op->op == OP_OUTPUT) && op->owner > 2) {
+        snprintf(err, errlen, "party %d does not exist under rep3", op->owner);
+        return -1;
+    }
+    switch (op->op) {
+    case OP_INPUT: input_prepare(r, op); break;
+    case OP_OUTPUT: output_prepare(r, op); break;
+    case OP_MUL:
+    case OP_CONV2D:
+    case OP_DWCONV2D: mul_prepare(r, op); break;
+    case OP_REQUANT:
+    case OP_DIVR: trunc_prepare(r, op, step); break;
+    case OP_LTZ: {
+        st *s = state(op);
+        if (step == 0)
+            ltz_round1_prepare(r, op, s);
+        else if (step <= s->levels)
+            ltz_and_prepare(r, op, s, step);
+        else
+            ltz_inject_prepare(r, op, s);
+        break;
+    }
+    }
+    return 0;
+}
+
+static int rep3_exchange(void *ps, char *err, size_t errlen)
+{
+    rep3 *r = ps;
+    return net_round(r->nt, err, errlen);
+}
+
+static int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    rep3 *r = ps;
+    (void)err;
+    (void)errlen;
+    switch (op->op) {
+    case OP_INPUT:
+        input_finish(r, op);
+        state_free(op);
+        break;
+    case OP_OUTPUT: output_finish(r, op); break;
+    case OP_MUL:
+    case OP_CONV2D:
+    case OP_DWCONV2D:
+        reshare_finish(r, op->d, ((st *)op->state)->z, op->n);
+        state_free(op);
+        break;
+    case OP_REQUANT:
+    case OP_DIVR: trunc_finish(r, op, step); break;
+    case OP_LTZ: {
+        st *s = op->state;
+        if (step == 0)
+            ltz_round1_finish(r, op, s);
+        else if (step <= s->levels)
+            ltz_and_finish(r, op, s, step);
+        else {
+            ltz_inject_finish(r, op, s);
+            state_free(op);
+        }
+        break;
+    }
+    }
+    return 0;
+}
+
+/* Rounds and bytes exactly as the functions above send them. */
+static void rep3_cost(const pop *op, int nparties, proto_cost *acc)
+{
+    (void)nparties;
+    uint64_t n = op->n * W;
+    switch (op->op) {
+    case OP_INPUT:
+        acc->rounds = 1;
+        acc->bytes[op->owner % 3] += 2 * n;
+        break;
+    case OP_OUTPUT:
+        acc->rounds = 1;
+        acc->bytes[(op->owner + 1) % 3] += n;
+        acc->opened += op->n;
+        break;
+    case OP_MUL:
+    case OP_CONV2D:
+    case OP_DWCONV2D:
+        acc->rounds = 1;
+        for (int k = 0; k < 3; k++)
+            acc->bytes[k] += n;
+        break;
+    case OP_REQUANT:
+    case OP_DIVR:
+        acc->rounds = 2;
+        acc->bytes[0] += 2 * n;
+        acc->bytes[1] += n;
+        acc->bytes[2] += 4 * n;
+        acc->opened += op->n;
+        break;
+    case OP_LTZ: {
+        int K = ltz_levels(op->m);
+        acc->rounds = (uint64_t)K + 2;
+        acc->bytes[0] += 6 * n + 4 * n;
+        acc->bytes[1] += n + n;
+        acc->bytes[2] += n + n;
+        for (int k = 0; k < 3; k++)
+            acc->bytes[k] += (uint64_t)(K > 0 ? 2 * K - 1 : 0) * n;
+        break;
+    }
+    }
+}
+
+const protocol proto_rep3 = {
+    .name = "rep3",
+    .security = "passive, honest majority: replicated secret sharing over Z_2^64, 3 parties",
+    .min_parties = 3,
+    .max_parties = 3,
+    .share_words = 2,
+    .create = rep3_create,
+    .destroy = rep3_destroy,
+    .add = rep3_add,
+    .sub = rep3_sub,
+    .addc = rep3_addc,
+    .mulc = rep3_mulc,
+    .fillc = rep3_fillc,
+    .steps = rep3_steps,
+    .prepare = rep3_prepare,
+    .exchange = rep3_exchange,
+    .finish = rep3_finish,
+    .cost = rep3_cost,
+    .setup_cost = rep3_setup_cost,
+};

@@ -1,0 +1,618 @@
+/* run: the `qnnvm run` command (see run.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "run.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/sha.h>
+
+#include "../runtime/certs.h"
+#include "../runtime/net.h"
+#include "../runtime/tensorio.h"
+#include "bytecode.h"
+#include "cost.h"
+#include "vm.h"
+
+#define MAX_INPUTS 256
+
+typedef struct {
+    const char *file, *protocol, *hosts, *certs, *outpath, *dump;
+    const char *inputs[MAX_INPUTS];
+    int ninputs, party, nparties, local, insecure, quiet, json;
+    double timeout;
+} run_opts;
+
+typedef struct {
+    int party;
+    double wall_s;
+    uint64_t bytes_sent, rounds, predicted_bytes, predicted_rounds;
+    long peak_rss_kb;
+} summary;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ------------------------------------------------------------- layers */
+
+typedef struct {
+    const char *dump_dir;
+    int progress;
+    uint32_t nlayers, done;
+    int failed;
+} run_ui;
+
+static void on_layer(void *ud, const qbc_layer *l, const word *data, int sw)
+{
+    run_ui *ui = ud;
+    ui->done++;
+    if (ui->progress)
+        fprintf(stderr, "\r  layer %u/%u %-40.40s", ui->done, ui->nlayers, l->name);
+    if (!ui->dump_dir || ui->failed)
+        return;
+    uint64_t n = shape_elems(&l->shape);
+    int64_t *v = malloc(n * sizeof *v);
+    char path[4096], err[512];
+    snprintf(path, sizeof path, "%s/%03u_%s.bin", ui->dump_dir, ui->done - 1, l->name);
+    for (char *c = path + strlen(ui->dump_dir) + 1; *c; c++)
+        if (*c == '/')
+            *c = '_';
+    if (!v) {
+        ui->failed = 1;
+        return;
+    }
+    for (uint64_t i = 0; i < n; i++)
+        v[i] = (int64_t)data[i * (uint64_t)sw];
+    if (tio_write_raw(path, l->dtype, v, n, err, sizeof err) != 0) {
+        fprintf(stderr, "qnnvm: %s\n", err);
+        ui->failed = 1;
+    }
+    free(v);
+}
+
+/* -------------------------------------------------------------- inputs */
+
+static int party_of(const qbc_program *p, const char *s, size_t len)
+{
+    for (uint32_t i = 0; i < p->nparties; i++)
+        if (strlen(p->party_names[i]) == len && strncmp(p->party_names[i], s, len) == 0)
+            return (int)i;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s + len && len > 0 && v >= 0 && v < (long)p->nparties)
+        return (int)v;
+    return -1;
+}
+
+/* Reads one --input [PARTY:]FILE into the party's input slots; only inputs
+ * of `only` are accepted when only >= 0. */
+static int read_input(const qbc_program *p, const char *spec, int only, int64_t **vals)
+{
+    const char *colon = strchr(spec, ':');
+    char err[512];
+    int party = colon ? party_of(p, spec, (size_t)(colon - spec)) : -1;
+    const char *path = party >= 0 ? colon + 1 : spec;
+    if (party < 0)
+        party = only;
+    if (party < 0 || (only >= 0 && party != only)) {
+        fprintf(stderr, "qnnvm: --input %s: expected PARTY:FILE with PARTY one of the program's "
+                        "parties (a name or 0..%u)%s\n",
+                spec, p->nparties - 1, only >= 0 ? ", and this party's own input" : "");
+        return -1;
+    }
+    size_t pl = strlen(path);
+    if (pl >= 3 && strcmp(path + pl - 3, ".qw") == 0) {
+        tio_tensor *t;
+        int n, found = 0;
+        if (tio_read_qw(path, &t, &n, err, sizeof err) != 0) {
+            fprintf(stderr, "qnnvm: %s\n", err);
+            return -1;
+        }
+        for (uint32_t s = 0; s < p->ninputs; s++) {
+            const qbc_input *in = &p->inputs[s];
+            if (in->party != party)
+                continue;
+            int k = 0;
+            while (k < n && strcmp(t[k].name, in->name) != 0)
+                k++;
+            if (k == n) {
+                fprintf(stderr, "qnnvm: %s: no tensor '%s' (an input of party %s)\n", path,
+                        in->name, p->party_names[party]);
+                tio_free(t, n);
+                return -1;
+            }
+            uint64_t ne = shape_elems(&in->shape);
+            if (t[k].dtype != in->dtype || tshape_elems(&t[k].shape, TIO_MAX_ELEMS) != ne) {
+                char a[64], b[64];
+                fprintf(stderr, "qnnvm: %s: tensor '%s' is %s[%s], the program needs %s[%s]\n",
+                        path, in->name, dtype_names[t[k].dtype], tshape_str(&t[k].shape, a, 64),
+                        dtype_names[in->dtype], tshape_str(&in->shape, b, 64));
+                tio_free(t, n);
+                return -1;
+            }
+            free(vals[s]);
+            vals[s] = t[k].data;
+            t[k].data = NULL;
+            found++;
+        }
+        tio_free(t, n);
+        if (!found) {
+            fprintf(stderr, "qnnvm: %s: party %s provides no input\n", path, p->party_names[party]);
+            return -1;
+        }
+        return 0;
+    }
+    for (uint32_t s = 0; s < p->ninputs; s++) {
+        const qbc_input *in = &p->inputs[s];
+        if (in->party != party || vals[s])
+            continue;
+        uint64_t ne = shape_elems(&in->shape);
+        vals[s] = malloc(ne * sizeof(int64_t));
+        if (!vals[s] || tio_read_values(path, in->dtype, ne, vals[s], err, sizeof err) != 0) {
+            fprintf(stderr, "qnnvm: %s (input '%s')\n", vals[s] ? err : "out of memory", in->name);
+            return -1;
+        }
+        return 0;
+    }
+    fprintf(stderr, "qnnvm: --input %s: party %s has no further input to fill\n", spec,
+            p->party_names[party]);
+    return -1;
+}
+
+/* ------------------------------------------------------------- outputs */
+
+static void print_output(FILE *f, const qbc_program *p, const qbc_output *o, const int64_t *v,
+                         uint64_t n)
+{
+    char sh[64];
+    float scale = o->kind == OUT_SOFTMAX ? 1.0f / 256 : o->scale;
+    int32_t zp = o->kind == OUT_SOFTMAX ? (o->dtype == DT_I8 ? -128 : 0) : o->zp;
+    qbc_shape one = {1, {1}};
+    fprintf(f, "output %s (%s %s[%s]) to %s:", o->name, out_kind_names[o->kind],
+            dtype_names[o->dtype], tshape_str(o->kind == OUT_ARGMAX ? &one : &o->shape, sh, sizeof sh),
+            p->party_names[o->party]);
+    for (uint64_t i = 0; i < n; i++)
+        fprintf(f, " %lld", (long long)v[i]);
+    fputc('\n', f);
+    if (o->kind == OUT_ARGMAX || n < 2)
+        return;
+    fprintf(f, "top:");
+    char *used = calloc(n, 1);
+    for (int k = 0; used && k < 5 && (uint64_t)k < n; k++) {
+        uint64_t best = 0;
+        while (used[best])
+            best++;
+        for (uint64_t i = best; i < n; i++)
+            if (!used[i] && v[i] > v[best])
+                best = i;
+        used[best] = 1;
+        fprintf(f, " %llu (%.4f)", (unsigned long long)best, (double)scale * (double)(v[best] - zp));
+    }
+    free(used);
+    fputc('\n', f);
+}
+
+static uint64_t out_len(const qbc_output *o) { return o->kind == OUT_ARGMAX ? 1 : shape_elems(&o->shape); }
+
+/* The outputs this process received, concatenated in declaration order. */
+static int write_outputs(const qbc_program *p, int64_t **res, const char *path)
+{
+    uint64_t size = 0;
+    for (uint32_t o = 0; o < p->noutputs; o++)
+        if (res[o])
+            size += out_len(&p->outputs[o]) * (uint64_t)dtype_size(p->outputs[o].dtype);
+    uint8_t *buf = malloc(size + 1), *q = buf;
+    for (uint32_t o = 0; buf && o < p->noutputs; o++) {
+        if (!res[o])
+            continue;
+        tio_encode(q, p->outputs[o].dtype, res[o], out_len(&p->outputs[o]));
+        q += out_len(&p->outputs[o]) * (uint64_t)dtype_size(p->outputs[o].dtype);
+    }
+    FILE *f = buf ? fopen(path, "wb") : NULL;
+    int ok = f && fwrite(buf, 1, size, f) == size;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    free(buf);
+    if (!ok)
+        fprintf(stderr, "qnnvm: %s: cannot write: %s\n", path, strerror(errno));
+    return ok ? 0 : -1;
+}
+
+/* ---------------------------------------------------------- one party */
+
+static long peak_rss_kb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+/* Runs party `me` of `n` (n == 1: clear, all inputs here); outputs go to
+ * out. nc is NULL for clear. */
+static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_config *nc,
+                     FILE *out, summary *sm)
+{
+    double t0 = now();
+    char err[512];
+    size_t len;
+    uint8_t *bytes = tio_slurp(o->file, (size_t)1 << 31, &len, err, sizeof err);
+    if (!bytes) {
+        fprintf(stderr, "qnnvm: %s\n", err);
+        return -1;
+    }
+    qbc_program p;
+    if (qbc_load(bytes, len, &p, err, sizeof err) != 0) {
+        fprintf(stderr, "qnnvm: %s: %s\n", o->file, err);
+        free(bytes);
+        return -1;
+    }
+    if (nc)
+        SHA256(bytes, len, nc->program_hash);
+    free(bytes);
+    int rc = -1, only = n == 1 ? -1 : me;
+    int64_t **vals = calloc(p.ninputs + 1, sizeof *vals);
+    int64_t **rev = calloc(p.noutputs + 1, sizeof *rev), **res = calloc(p.noutputs + 1, sizeof *res);
+    net *nt = NULL;
+    void *ps = NULL;
+    if (n > 1 && p.nparties > (uint32_t)n) {
+        fprintf(stderr, "qnnvm: %s has %u parties, the run only %d\n", o->file, p.nparties, n);
+        goto out;
+    }
+    for (int i = 0; i < o->ninputs; i++) {
+        const char *c = strchr(o->inputs[i], ':');
+        int owner = c ? party_of(&p, o->inputs[i], (size_t)(c - o->inputs[i])) : -1;
+        if (o->local && owner != me) /* --local hands every party the whole list */
+            continue;
+        if (read_input(&p, o->inputs[i], only, vals) != 0)
+            goto out;
+    }
+    for (uint32_t s = 0; s < p.ninputs; s++)
+        if (!vals[s] && (n == 1 || p.inputs[s].party == me)) {
+            fprintf(stderr, "qnnvm: missing input '%s' of party %s (give --input %s:FILE)\n",
+                    p.inputs[s].name, p.party_names[p.inputs[s].party],
+                    p.party_names[p.inputs[s].party]);
+            goto out;
+        }
+    for (uint32_t k = 0; k < p.noutputs; k++)
+        if (n == 1 || p.outputs[k].party == me) {
+            rev[k] = calloc(shape_elems(&p.outputs[k].shape), sizeof(int64_t));
+            res[k] = calloc(shape_elems(&p.outputs[k].shape), sizeof(int64_t));
+            if (!rev[k] || !res[k]) {
+                fprintf(stderr, "qnnvm: out of memory\n");
+                goto out;
+            }
+        }
+    if (nc) {
+        nc->me = me;
+        nc->n = n;
+        nc->protocol = pr->name;
+        if (!(nt = net_open(nc, err, sizeof err))) {
+            fprintf(stderr, "qnnvm: party %d: %s\n", me, err);
+            goto out;
+        }
+    }
+    proto_env env = {me, n, nt};
+    if (!(ps = pr->create(&env, err, sizeof err))) {
+        fprintf(stderr, "qnnvm: party %d: %s\n", me, err);
+        goto out;
+    }
+    run_ui ui = {o->dump, !o->quiet && me == 0 && isatty(2), p.nlayers, 0, 0};
+    vm_config cfg = {&p, pr, ps, me, n, vals, rev, on_layer, &ui};
+    int vrc = vm_run(&cfg, err, sizeof err);
+    if (ui.progress)
+        fprintf(stderr, "\r%70s\r", "");
+    if (vrc != 0) {
+        fprintf(stderr, "qnnvm: party %d: %s: %s\n", me, o->file, err);
+        goto out;
+    }
+    if (ui.failed)
+        goto out;
+    for (uint32_t k = 0; k < p.noutputs; k++)
+        if (res[k]) {
+            vm_finish_output(&p.outputs[k], rev[k], res[k], out_len(&p.outputs[k]));
+            print_output(out, &p, &p.outputs[k], res[k], out_len(&p.outputs[k]));
+        }
+    if (o->outpath && write_outputs(&p, res, o->outpath) != 0)
+        goto out;
+    cost_report cr;
+    if (cost_compute(&p, pr, n, &cr) == 0) {
+        sm->predicted_bytes = cr.total.bytes[me];
+        sm->predicted_rounds = cr.total.rounds;
+        cost_free(&cr);
+    }
+    sm->party = me;
+    sm->bytes_sent = nt ? net_bytes_sent(nt) : 0;
+    sm->rounds = nt ? net_rounds(nt) : 0;
+    sm->wall_s = now() - t0;
+    sm->peak_rss_kb = peak_rss_kb();
+    rc = 0;
+out:
+    if (ps)
+        pr->destroy(ps);
+    net_close(nt);
+    for (uint32_t s = 0; s < p.ninputs; s++)
+        free(vals[s]);
+    for (uint32_t k = 0; k < p.noutputs; k++) {
+        free(rev[k]);
+        free(res[k]);
+    }
+    free(vals);
+    free(rev);
+    free(res);
+    qbc_free(&p);
+    return rc;
+}
+
+/* ------------------------------------------------------------- reports */
+
+static void summary_json(FILE *f, const summary *s)
+{
+    fprintf(f, "{\"party\": %d, \"wall_s\": %.6f, \"bytes_sent\": %llu, \"rounds\": %llu, "
+               "\"predicted_bytes_sent\": %llu, \"predicted_rounds\": %llu, \"peak_rss_kb\": %ld}",
+            s->party, s->wall_s, (unsigned long long)s->bytes_sent, (unsigned long long)s->rounds,
+            (unsigned long long)s->predicted_bytes, (unsigned long long)s->predicted_rounds,
+            s->peak_rss_kb);
+}
+
+static void report(const run_opts *o, const protocol *pr, const summary *s, int n, double wall)
+{
+    if (o->json) {
+        printf("{\"protocol\": \"%s\", \"wall_s\": %.6f, \"parties\": [", pr->name, wall);
+        for (int i = 0; i < n; i++) {
+            if (i)
+                printf(", ");
+            summary_json(stdout, &s[i]);
+        }
+        printf("]}\n");
+        return;
+    }
+    if (o->quiet)
+        return;
+    for (int i = 0; i < n; i++)
+        printf("party %d: %.3f s, %llu bytes sent (predicted %llu), %llu rounds (predicted %llu), "
+               "peak %ld KB\n",
+               s[i].party, s[i].wall_s, (unsigned long long)s[i].bytes_sent,
+               (unsigned long long)s[i].predicted_bytes, (unsigned long long)s[i].rounds,
+               (unsigned long long)s[i].predicted_rounds, s[i].peak_rss_kb);
+}
+
+/* ------------------------------------------------------------- --local */
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t l = sizeof a;
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &l) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+/* A child's report: its outputs, then RS and its summary as JSON numbers. */
+static int run_local(const run_opts *o, const protocol *pr)
+{
+    int n = o->local;
+    double t0 = now();
+    net_config nc;
+    memset(&nc, 0, sizeof nc);
+    nc.timeout_s = o->timeout;
+    char dir[] = "/tmp/qnn-local-XXXXXX", err[512];
+    if (!o->insecure) {
+        if (!mkdtemp(dir) || certs_make(dir, n, err, sizeof err) != 0) {
+            fprintf(stderr, "qnnvm: %s\n", !dir[0] ? strerror(errno) : err);
+            return 1;
+        }
+        nc.certs = dir;
+    }
+    for (int i = 0; i < n; i++) {
+        strcpy(nc.host[i], "127.0.0.1");
+        nc.port[i] = free_port();
+    }
+    int fds[NET_MAX_PARTIES];
+    pid_t pids[NET_MAX_PARTIES];
+    fflush(stdout);
+    for (int i = 0; i < n; i++) {
+        int pfd[2];
+        if (pipe(pfd) != 0) {
+            fprintf(stderr, "qnnvm: pipe: %s\n", strerror(errno));
+            return 1;
+        }
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            close(pfd[0]);
+            FILE *f = fdopen(pfd[1], "w");
+            summary s;
+            memset(&s, 0, sizeof s);
+            int rc = run_party(o, pr, i, n, &nc, f, &s);
+            if (rc == 0) {
+                fputc('\036', f);
+                summary_json(f, &s);
+            }
+            fclose(f);
+            _exit(rc == 0 ? 0 : 1);
+        }
+        close(pfd[1]);
+        fds[i] = pfd[0];
+    }
+    summary s[NET_MAX_PARTIES];
+    int failed = 0;
+    for (int i = 0; i < n; i++) {
+        size_t cap = 1 << 16, len = 0;
+        char *b = malloc(cap);
+        ssize_t r;
+        while (b && (r = read(fds[i], b + len, cap - len - 1)) > 0) {
+            len += (size_t)r;
+            if (len + 1 == cap) {
+                char *q = realloc(b, cap * 2);
+                if (!q)
+                    break;
+                b = q;
+                cap *= 2;
+            }
+        }
+        close(fds[i]);
+        int status = 0;
+        waitpid(pids[i], &status, 0);
+        if (!b || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            failed = 1;
+            free(b);
+            continue;
+        }
+        b[len] = 0;
+        char *rs = strchr(b, '\036');
+        memset(&s[i], 0, sizeof s[i]);
+        if (rs) {
+            *rs = 0;
+            unsigned long long v[4];
+            if (sscanf(rs + 1, "{\"party\": %d, \"wall_s\": %lf, \"bytes_sent\": %llu, \"rounds\": %llu, "
+                              "\"predicted_bytes_sent\": %llu, \"predicted_rounds\": %llu, \"peak_rss_kb\": %ld}",
+                       &s[i].party, &s[i].wall_s, &v[0], &v[1], &v[2], &v[3], &s[i].peak_rss_kb) == 7) {
+                s[i].bytes_sent = v[0], s[i].rounds = v[1], s[i].predicted_bytes = v[2], s[i].predicted_rounds = v[3];
+            }
+        }
+        fputs(b, stdout);
+        free(b);
+    }
+    if (!o->insecure) {
+        char path[4096];
+        for (int i = 0; i < n; i++) {
+            snprintf(path, sizeof path, "%s/party%d.pem", dir, i);
+            remove(path);
+            snprintf(path, sizeof path, "%s/party%d.key", dir, i);
+            remove(path);
+        }
+        snprintf(path, sizeof path, "%s/ca.pem", dir);
+        remove(path);
+        rmdir(dir);
+    }
+    if (failed) {
+        fprintf(stderr, "qnnvm: the run failed (see the parties' messages above)\n");
+        return 1;
+    }
+    report(o, pr, s, n, now() - t0);
+    return 0;
+}
+
+/* ------------------------------------------------------------- command */
+
+static void die(const char *msg, const char *arg)
+{
+    fprintf(stderr, "qnnvm: run: %s%s\n", msg, arg ? arg : "");
+    exit(1);
+}
+
+int run_command(int argc, char **argv)
+{
+    run_opts o;
+    memset(&o, 0, sizeof o);
+    o.protocol = "clear";
+    o.party = -1;
+    o.timeout = 60;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(a, "--protocol") && more)
+            o.protocol = argv[++i];
+        else if (!strcmp(a, "--input") && more) {
+            if (o.ninputs == MAX_INPUTS)
+                die("too many --input options", NULL);
+            o.inputs[o.ninputs++] = argv[++i];
+        } else if (!strcmp(a, "--output") && more)
+            o.outpath = argv[++i];
+        else if (!strcmp(a, "--dump-layers") && more)
+            o.dump = argv[++i];
+        else if (!strcmp(a, "--local") && more)
+            o.local = atoi(argv[++i]);
+        else if (!strcmp(a, "-p") && more)
+            o.party = atoi(argv[++i]);
+        else if (!strcmp(a, "-N") && more)
+            o.nparties = atoi(argv[++i]);
+        else if (!strcmp(a, "--hosts") && more)
+            o.hosts = argv[++i];
+        else if (!strcmp(a, "--certs") && more)
+            o.certs = argv[++i];
+        else if (!strcmp(a, "--timeout") && more)
+            o.timeout = atof(argv[++i]);
+        else if (!strcmp(a, "--insecure"))
+            o.insecure = 1;
+        else if (!strcmp(a, "--json"))
+            o.json = 1;
+        else if (!strcmp(a, "--quiet"))
+            o.quiet = 1;
+        else if (a[0] == '-')
+            die("unknown or incomplete option ", a);
+        else if (!o.file)
+            o.file = a;
+        else
+            die("more than one file: ", a);
+    }
+    if (!o.file)
+        die("no bytecode file given", NULL);
+    const protocol *pr = proto_find(o.protocol);
+    if (!pr) {
+        fprintf(stderr, "qnnvm: unknown protocol '%s' (available: %s)\n", o.protocol, proto_names());
+        return 1;
+    }
+    if (!(o.timeout > 0))
+        die("--timeout must be positive", NULL);
+    int n = o.local ? o.local : o.nparties ? o.nparties : 1;
+    if (n < pr->min_parties || n > pr->max_parties) {
+        fprintf(stderr, "qnnvm: protocol %s runs with %d to %d parties, not %d%s\n", pr->name,
+                pr->min_parties, pr->max_parties, n,
+                n == 1 ? " (use --local N, or -p I -N N --hosts FILE)" : "");
+        return 1;
+    }
+    if (o.dump && pr != &proto_clear)
+        die("--dump-layers works with --protocol clear only (parties hold shares)", NULL);
+    if (o.dump && mkdir(o.dump, 0777) != 0 && errno != EEXIST)
+        die("cannot create the --dump-layers directory ", o.dump);
+    if (o.local)
+        return run_local(&o, pr);
+    summary s;
+    memset(&s, 0, sizeof s);
+    double t0 = now();
+    if (n == 1) {
+        if (run_party(&o, pr, 0, 1, NULL, stdout, &s) != 0)
+            return 1;
+    } else {
+        if (o.party < 0 || o.party >= n || !o.hosts)
+            die("a networked party needs -p I, -N N and --hosts FILE (or use --local N)", NULL);
+        if (!o.certs && !o.insecure)
+            die("give --certs DIR (scripts/make-certs.sh makes one) or --insecure for plain TCP", NULL);
+        net_config nc;
+        memset(&nc, 0, sizeof nc);
+        nc.n = n;
+        nc.timeout_s = o.timeout;
+        nc.certs = o.insecure ? NULL : o.certs;
+        char err[512];
+        if (net_read_hosts(o.hosts, &nc, err, sizeof err) != 0) {
+            fprintf(stderr, "qnnvm: %s\n", err);
+            return 1;
+        }
+        if (run_party(&o, pr, o.party, n, &nc, stdout, &s) != 0)
+            return 1;
+    }
+    fflush(stdout);
+    report(&o, pr, &s, 1, now() - t0);
+    return 0;
+}
