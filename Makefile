@@ -12,6 +12,7 @@ BUILD   ?= build/release
 # except in CI where their absence is a failure)
 MODELS  ?= $(abspath ../shared/models)
 MODEL_CASES ?= 0
+SECURE_MODELS ?= 1
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 RUNTIME := runtime/qmath.c runtime/dtype.c runtime/tensorio.c runtime/kernels.c \
@@ -37,6 +38,8 @@ $(BUILD)/qnnc: $(COMPOBJ) $(call obj,compiler/main.c) $(LIBOBJ)
 	$(CC) $(CFLAGS) $(EXTRA) -o $@ $^ $(LDLIBS)
 $(BUILD)/qnnvm: $(call obj,vm/main.c) $(LIBOBJ)
 	$(CC) $(CFLAGS) $(EXTRA) -o $@ $^ $(LDLIBS)
+$(BUILD)/cmplogits: tests/tools/cmplogits.c
+	$(CC) $(WARN) $(CFLAGS) $(EXTRA) -o $@ $<
 $(BUILD)/unit: $(call obj,$(UNIT)) $(COMPOBJ) $(LIBOBJ)
 	$(CC) $(CFLAGS) $(EXTRA) -o $@ $^ $$(pkg-config --libs check) $(LDLIBS)
 
@@ -60,9 +63,9 @@ deps:
 # The suite: once optimized, once with AddressSanitizer + UBSan.
 check: deps all
 	@$(MAKE) --no-print-directory check-fast
-	@$(MAKE) --no-print-directory check-fast BUILD=build/asan CFLAGS="-O1 -g" EXTRA="$(SAN)" MODEL_CASES=1
+	@$(MAKE) --no-print-directory check-fast BUILD=build/asan CFLAGS="-O1 -g" EXTRA="$(SAN)" MODEL_CASES=1 SECURE_MODELS=0
 
-check-fast: $(BUILD)/unit $(BUILD)/qnnc $(BUILD)/qnnvm
+check-fast: $(BUILD)/unit $(BUILD)/qnnc $(BUILD)/qnnvm $(BUILD)/cmplogits
 	@echo "== unit tests ($(BUILD))"
 	@if [ -d "$(MODELS)" ]; then export QNN_MODELS="$(MODELS)"; \
 	 elif [ "$${CI:-}" = true ]; then echo "CI: reference models missing at $(MODELS)"; exit 1; fi; \
@@ -71,6 +74,8 @@ check-fast: $(BUILD)/unit $(BUILD)/qnnc $(BUILD)/qnnvm
 	@sh tests/run.sh $(BUILD)
 	@echo "== TensorFlow Lite reference models ($(BUILD))"
 	@QNN_MODELS="$(MODELS)" QNN_MODEL_CASES=$(MODEL_CASES) sh tests/models.sh $(BUILD)
+	@echo "== secure protocols against clear ($(BUILD))"
+	@QNN_MODELS="$(MODELS)" QNN_SECURE_MODELS=$(SECURE_MODELS) sh tests/secure.sh $(BUILD)
 
 demo: deps all
 	@sh scripts/demo.sh

@@ -325,7 +325,10 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
             vm_finish_output(&p.outputs[k], rev[k], res[k], out_len(&p.outputs[k]));
             print_output(out, &p, &p.outputs[k], res[k], out_len(&p.outputs[k]));
         }
-    if (o->outpath && write_outputs(&p, res, o->outpath) != 0)
+    int receives = 0;
+    for (uint32_t k = 0; k < p.noutputs; k++)
+        receives |= res[k] != NULL;
+    if (o->outpath && receives && write_outputs(&p, res, o->outpath) != 0)
         goto out;
     cost_report cr;
     if (cost_compute(&p, pr, n, &cr) == 0) {

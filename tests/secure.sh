@@ -1,0 +1,178 @@
+#!/bin/sh
+# Secure protocols against clear (tests/secure.sh BUILD_DIR):
+#  - every layer kind on random and extreme inputs: comparisons, argmax and
+#    data movement exact, requantized values within 1 (docs/protocols.md);
+#  - the truncation error distribution on 2,048 values;
+#  - predicted rounds and bytes equal to the measured ones;
+#  - three parties started separately with --hosts and TLS; refusal of a
+#    party running other bytecode; a party killed mid-run;
+#  - the reference models (QNN_SECURE_MODELS=1): logits within the bound,
+#    top-1 as TFLite's except on near-ties.
+set -u
+B=${1:-build/release}
+M=${QNN_MODELS:-../shared/models}
+QNNC=$B/qnnc
+QNNVM=$B/qnnvm
+T=$(mktemp -d /tmp/qnn-secure.XXXXXX)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+PROTOS=${QNN_SECURE_PROTOCOLS:-rep3}
+BOUND=8 # logits error bound on the reference models, in LSB
+
+# compare OUT_CLEAR OUT_SECURE EXACT_NAMES: per output line, max |diff|
+compare() {
+    paste -d '\n' "$1" "$2" | awk -v exact="$3" '
+        NR % 2 == 1 { name = $2; split($0, h, ":"); n = split(h[2], a, " "); next }
+        { split($0, h, ":"); split(h[2], b, " "); m = 0
+          for (i = 1; i <= n; i++) { d = a[i] - b[i]; if (d < 0) d = -d; if (d > m) m = d }
+          lim = index(" " exact " ", " " name " ") ? 0 : 1
+          if (m > lim) { printf "%s differs by %d (limit %d)\n", name, m, lim; bad = 1 } }
+        END { exit bad }'
+}
+
+# predicted == measured in the JSON summary
+agree() {
+    tail -n 1 "$1" | tr '{' '\n' | grep '"party"' | awk -F'[:,]' '
+        { for (i = 1; i < NF; i++) { gsub(/[ "]/, "", $i); v[$i] = $(i + 1) + 0 }
+          if (v["bytes_sent"] != v["predicted_bytes_sent"] || v["rounds"] != v["predicted_rounds"]) bad = 1 }
+        END { exit bad }'
+}
+
+secure_run() { # secure_run PROTO QBC OUTFILE INPUTS...
+    proto=$1; qbc=$2; out=$3; shift 3
+    "$QNNVM" run --local 3 --protocol "$proto" --json "$@" "$qbc" >"$out" 2>"$T/err"
+}
+
+for p in ops_u8 ops_i8; do
+    "$QNNC" "tests/programs/$p.qnn" -o "$T/$p.qbc" || { bad "compile $p"; continue; }
+    "$QNNC" weights "tests/programs/$p.qnn" --party model --seed 3 -o "$T/$p.w.qw"
+    for seed in 1 2 3; do
+        "$QNNC" weights "tests/programs/$p.qnn" --party client --seed "$seed" -o "$T/$p.x$seed.qw"
+    done
+done
+# extreme inputs: all minimum, all maximum
+head -c 324 /dev/zero >"$T/zero.bin"
+head -c 324 /dev/zero | tr '\000' '\377' >"$T/max.bin"
+head -c 108 /dev/zero | tr '\000' '\200' >"$T/i8min.bin"
+head -c 108 /dev/zero | tr '\000' '\177' >"$T/i8max.bin"
+head -c 16 /dev/zero | tr '\000' '\377' >"$T/v.bin"
+head -c 16 /dev/zero >"$T/v0.bin"
+
+for proto in $PROTOS; do
+    for inputs in "ops_u8 1:$T/ops_u8.x1.qw" "ops_u8 1:$T/ops_u8.x2.qw" "ops_u8 1:$T/ops_u8.x3.qw" \
+        "ops_u8 1:$T/zero.bin 1:$T/max.bin" "ops_u8 1:$T/max.bin 1:$T/zero.bin" \
+        "ops_i8 1:$T/ops_i8.x1.qw" "ops_i8 1:$T/ops_i8.x2.qw" "ops_i8 1:$T/i8min.bin 1:$T/v.bin" \
+        "ops_i8 1:$T/i8max.bin 1:$T/v0.bin"; do
+        set -- $inputs
+        p=$1; shift
+        args=""
+        for i in "$@"; do args="$args --input $i"; done
+        # shellcheck disable=SC2086
+        "$QNNVM" run --quiet --input "0:$T/$p.w.qw" $args "$T/$p.qbc" >"$T/clear.txt" || { bad "$p clear run"; continue; }
+        # shellcheck disable=SC2086
+        if secure_run "$proto" "$T/$p.qbc" "$T/sec.txt" --input "0:$T/$p.w.qw" $args; then ok; else bad "$proto $p $*: $(cat "$T/err")"; continue; fi
+        grep '^output' "$T/sec.txt" >"$T/sec.out"
+        grep '^output' "$T/clear.txt" >"$T/clear.out"
+        compare "$T/clear.out" "$T/sec.out" "mp x k1" && ok || bad "$proto $p $* differs from clear"
+        agree "$T/sec.txt" && ok || bad "$proto $p: predicted and measured rounds or bytes differ"
+    done
+
+    # the truncation error: 2,048 requantized values against clear
+    printf 'network tr\nparty m = 0\nparty c = 1\ninput x : u8[1,64] q(0.05, 128) from c\ninput w : u8[2048,64] q(0.01, 127) from m\ninput b : i32[2048] q(0.0005, 0) from m\ny = fully_connected(x, w, b) -> q(0.05, 128)\noutput y to c\n' >"$T/tr.qnn"
+    "$QNNC" "$T/tr.qnn" -o "$T/tr.qbc" && "$QNNC" weights "$T/tr.qnn" --party m -o "$T/tr.w.qw" && "$QNNC" weights "$T/tr.qnn" --party c --seed 9 -o "$T/tr.x.qw"
+    "$QNNVM" run --quiet --input "0:$T/tr.w.qw" --input "1:$T/tr.x.qw" --output "$T/tr.clear" "$T/tr.qbc" >/dev/null
+    secure_run "$proto" "$T/tr.qbc" "$T/tr.txt" --input "0:$T/tr.w.qw" --input "1:$T/tr.x.qw" --output "$T/tr.sec"
+    od -An -v -tu1 -w1 "$T/tr.clear" >"$T/a"
+    od -An -v -tu1 -w1 "$T/tr.sec" >"$T/b"
+    paste "$T/a" "$T/b" | awk '{ d = $2 - $1; if (d < 0) d = -d; n[d]++; t++ }
+        END { printf "truncation error over %d values: 0: %d, 1: %d, more: %d\n", t, n[0], n[1], t - n[0] - n[1];
+              exit !(t == 2048 && n[0] + n[1] == t && n[1] > 0 && n[0] > n[1]) }' && ok || bad "$proto truncation error distribution"
+done
+
+# three separate processes with --hosts and TLS, as three terminals would
+sh scripts/make-certs.sh "$T/certs" 3 >/dev/null 2>&1 || bad "make-certs.sh"
+base=$((20000 + $$ % 20000))
+printf '127.0.0.1:%d\n127.0.0.1:%d\n127.0.0.1:%d\n' "$base" $((base + 1)) $((base + 2)) >"$T/hosts"
+p=ops_u8
+for i in 0 1 2; do
+    in=""
+    [ "$i" = 0 ] && in="--input $T/$p.w.qw"
+    [ "$i" = 1 ] && in="--input $T/$p.x1.qw"
+    # shellcheck disable=SC2086
+    "$QNNVM" run -p "$i" -N 3 --hosts "$T/hosts" --certs "$T/certs" --protocol rep3 --quiet --timeout 20 $in "$T/$p.qbc" >"$T/h$i.txt" 2>"$T/h$i.err" &
+done
+wait
+secure_run rep3 "$T/$p.qbc" "$T/local.txt" --input "0:$T/$p.w.qw" --input "1:$T/$p.x1.qw"
+grep '^output' "$T/local.txt" >"$T/l.out"
+grep '^output' "$T/h1.txt" >"$T/h.out"
+[ -s "$T/h.out" ] && compare "$T/l.out" "$T/h.out" "mp x" && ok || bad "--hosts with TLS: $(cat "$T/h0.err" "$T/h1.err" "$T/h2.err")"
+[ ! -s "$T/h0.txt" ] && [ ! -s "$T/h2.txt" ] && ok || bad "only the client receives outputs"
+
+# a party with other bytecode is refused, with the reason
+base=$((base + 3))
+printf '127.0.0.1:%d\n127.0.0.1:%d\n127.0.0.1:%d\n' "$base" $((base + 1)) $((base + 2)) >"$T/hosts2"
+"$QNNVM" run -p 0 -N 3 --hosts "$T/hosts2" --insecure --protocol rep3 --timeout 10 --input "$T/ops_i8.w.qw" "$T/ops_i8.qbc" >/dev/null 2>"$T/m0.err" &
+"$QNNVM" run -p 1 -N 3 --hosts "$T/hosts2" --insecure --protocol rep3 --timeout 10 --input "$T/$p.x1.qw" "$T/$p.qbc" >/dev/null 2>"$T/m1.err" &
+"$QNNVM" run -p 2 -N 3 --hosts "$T/hosts2" --insecure --protocol rep3 --timeout 10 "$T/$p.qbc" >/dev/null 2>"$T/m2.err" &
+wait
+cat "$T/m0.err" "$T/m1.err" "$T/m2.err" | grep -q "runs a different program (bytecode hash differs)" && ok || bad "bytecode mismatch not reported: $(cat "$T/m0.err" "$T/m1.err")"
+
+# a party killed mid-run: the others stop with a clear message, in time
+printf 'network big\nparty m = 0\nparty c = 1\ninput x : u8[1,64,64,16] q(0.05, 128) from c\ninput w : u8[16,3,3,16] q(0.01, 127) from m\n' >"$T/big.qnn"
+prev=x
+for l in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    echo "l$l = conv2d($prev, w, padding=same, activation=relu6) -> q(0.05, 128)" >>"$T/big.qnn"
+    prev=l$l
+done
+echo "output argmax($prev) to c" >>"$T/big.qnn"
+"$QNNC" "$T/big.qnn" -o "$T/big.qbc" && "$QNNC" weights "$T/big.qnn" --party m -o "$T/big.w.qw" && "$QNNC" weights "$T/big.qnn" --party c -o "$T/big.x.qw"
+base=$((base + 3))
+printf '127.0.0.1:%d\n127.0.0.1:%d\n127.0.0.1:%d\n' "$base" $((base + 1)) $((base + 2)) >"$T/hosts3"
+start=$(date +%s)
+"$QNNVM" run -p 0 -N 3 --hosts "$T/hosts3" --insecure --protocol rep3 --timeout 15 --input "$T/big.w.qw" "$T/big.qbc" >/dev/null 2>"$T/k0.err" &
+k0=$!
+"$QNNVM" run -p 1 -N 3 --hosts "$T/hosts3" --insecure --protocol rep3 --timeout 15 --input "$T/big.x.qw" "$T/big.qbc" >/dev/null 2>"$T/k1.err" &
+k1=$!
+"$QNNVM" run -p 2 -N 3 --hosts "$T/hosts3" --insecure --protocol rep3 --timeout 15 "$T/big.qbc" >/dev/null 2>"$T/k2.err" &
+k2=$!
+sleep 1
+kill -9 "$k2" 2>/dev/null
+wait "$k0"
+r0=$?
+wait "$k1"
+r1=$?
+wait "$k2" 2>/dev/null
+took=$(($(date +%s) - start))
+[ "$r0" -ne 0 ] && [ "$r1" -ne 0 ] && [ "$took" -le 20 ] && grep -q "party 2 closed the connection\|timed out" "$T/k0.err" \
+    && ok || bad "killed party: exits $r0 $r1 after ${took}s: $(cat "$T/k0.err" "$T/k1.err")"
+
+# the reference models under the secure protocols
+if [ "${QNN_SECURE_MODELS:-1}" = 1 ] && [ -d "$M/testdata" ]; then
+    for proto in $PROTOS; do
+        for spec in "mobilenet_v1_0.25_128_quant u8 4" "person_detect i8 4" "micro_speech_quantized i8 2" \
+            "mobilenet_v1_0.5_160_quant u8 1" "mobilenet_v2_1.0_224_quant u8 1"; do
+            set -- $spec
+            n=$1
+            "$QNNC" import "$M/$n.tflite" -o "$T/m" --output logits >/dev/null && "$QNNC" "$T/m/$n.qnn" -o "$T/$n.qbc" || { bad "import $n"; continue; }
+            k=0
+            for in in "$M/testdata/$n"/*.input.bin; do
+                k=$((k + 1))
+                [ "$k" -gt "$3" ] && break
+                c=$(basename "$in" .input.bin)
+                if secure_run "$proto" "$T/$n.qbc" "$T/run.txt" --input "0:$T/m/$n.qw" --input "1:$in" --output "$T/logits.bin"; then
+                    res=$("$B/cmplogits" "$T/logits.bin" "$M/testdata/$n/$c.logits.bin" "$2" "$BOUND") && ok || bad "$proto $n $c: $res"
+                    echo "  $proto $n $c: $res"
+                    agree "$T/run.txt" && ok || bad "$proto $n: predicted and measured differ"
+                else
+                    bad "$proto $n $c: $(cat "$T/err")"
+                fi
+            done
+        done
+    done
+fi
+
+echo "secure: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
