@@ -40,6 +40,14 @@ $(BUILD)/qnnvm: $(call obj,vm/main.c) $(LIBOBJ)
 	$(CC) $(CFLAGS) $(EXTRA) -o $@ $^ $(LDLIBS)
 $(BUILD)/cmplogits: tests/tools/cmplogits.c
 	$(CC) $(WARN) $(CFLAGS) $(EXTRA) -o $@ $<
+$(BUILD)/uniform: tests/tools/uniform.c
+	$(CC) $(WARN) $(CFLAGS) $(EXTRA) -o $@ $<
+# qnnvm that records every received payload (QNN_RECORD_DIR), for the leakage test
+$(BUILD)/record/net.o: runtime/net.c $(wildcard runtime/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(EXTRA) $(CPPFLAGS) -DQNN_RECORD -c -o $@ $<
+$(BUILD)/qnnvm-record: $(call obj,vm/main.c) $(filter-out $(BUILD)/runtime/net.o,$(LIBOBJ)) $(BUILD)/record/net.o
+	$(CC) $(CFLAGS) $(EXTRA) -o $@ $^ $(LDLIBS)
 $(BUILD)/unit: $(call obj,$(UNIT)) $(COMPOBJ) $(LIBOBJ)
 	$(CC) $(CFLAGS) $(EXTRA) -o $@ $^ $$(pkg-config --libs check) $(LDLIBS)
 
@@ -65,7 +73,7 @@ check: deps all
 	@$(MAKE) --no-print-directory check-fast
 	@$(MAKE) --no-print-directory check-fast BUILD=build/asan CFLAGS="-O1 -g" EXTRA="$(SAN)" MODEL_CASES=1 SECURE_MODELS=0
 
-check-fast: $(BUILD)/unit $(BUILD)/qnnc $(BUILD)/qnnvm $(BUILD)/cmplogits
+check-fast: $(BUILD)/unit $(BUILD)/qnnc $(BUILD)/qnnvm $(BUILD)/cmplogits $(BUILD)/uniform $(BUILD)/qnnvm-record
 	@echo "== unit tests ($(BUILD))"
 	@if [ -d "$(MODELS)" ]; then export QNN_MODELS="$(MODELS)"; \
 	 elif [ "$${CI:-}" = true ]; then echo "CI: reference models missing at $(MODELS)"; exit 1; fi; \

@@ -149,6 +149,24 @@ took=$(($(date +%s) - start))
 [ "$r0" -ne 0 ] && [ "$r1" -ne 0 ] && [ "$took" -le 20 ] && grep -q "party 2 closed the connection\|timed out" "$T/k0.err" \
     && ok || bad "killed party: exits $r0 $r1 after ${took}s: $(cat "$T/k0.err" "$T/k1.err")"
 
+# leakage: everything each party receives must look uniform (a test build
+# records it); the checker must also catch values sent in the clear
+for proto in $PROTOS; do
+    rm -rf "$T/rec" && mkdir -p "$T/rec"
+    n=mobilenet_v1_0.25_128_quant
+    if [ -f "$M/$n.tflite" ] && [ "${QNN_SECURE_MODELS:-1}" = 1 ]; then
+        "$QNNC" import "$M/$n.tflite" -o "$T/leak" >/dev/null && "$QNNC" "$T/leak/$n.qnn" -o "$T/leak.qbc"
+        set -- --input "0:$T/leak/$n.qw" --input "1:$M/testdata/$n/collie.input.bin" "$T/leak.qbc"
+    else
+        set -- --input "0:$T/big.w.qw" --input "1:$T/big.x.qw" "$T/big.qbc"
+    fi
+    QNN_RECORD_DIR="$T/rec" "$B/qnnvm-record" run --quiet --local 3 --protocol "$proto" "$@" >/dev/null 2>"$T/err" \
+        && "$B/uniform" "$T/rec"/party*.rec >"$T/u.txt" && ok || bad "$proto leakage: $(tail -n 3 "$T/u.txt") $(cat "$T/err")"
+    tail -n 1 "$T/u.txt"
+done
+{ printf '\001\000\000\000\000\000\000\000\000\000\001\000\000\000\000\000'; seq 100000 | head -c 65536; } >"$T/plain.rec"
+"$B/uniform" "$T/plain.rec" >/dev/null && bad "the uniformity check accepts unmasked data" || ok
+
 # the reference models under the secure protocols
 if [ "${QNN_SECURE_MODELS:-1}" = 1 ] && [ -d "$M/testdata" ]; then
     for proto in $PROTOS; do
