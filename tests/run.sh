@@ -71,7 +71,7 @@ check "raw .bin input" "$QNNVM" run --input "0:$T/tiny_cnn.w.qw" --input "client
 refuse "unknown party" "expected PARTY:FILE" "$QNNVM" run --input "bob:$T/zero.bin" "$T/tiny_cnn.qbc"
 refuse "wrong tensor file" "no tensor 'image'" "$QNNVM" run --input "0:$T/tiny_cnn.w.qw" --input "1:$T/tiny_cnn.w.qw" "$T/tiny_cnn.qbc"
 refuse "unknown protocol" "unknown protocol 'nope'" "$QNNVM" run --protocol nope "$T/tiny_cnn.qbc"
-refuse "unknown option" "unknown or incomplete option '--frobnicate'" "$QNNVM" run --frobnicate "$T/tiny_cnn.qbc"
+refuse "unknown option" "unknown or incomplete option --frobnicate" "$QNNVM" run --frobnicate "$T/tiny_cnn.qbc"
 refuse "missing source" "No such file" "$QNNC" "$T/none.qnn"
 check "help" "$QNNVM" --help
 check "compiler help" "$QNNC" --help
