@@ -484,7 +484,9 @@ static void trunc_finish(rep3 *r, pop *op, int step)
  * shares a, b is the sharing (0, 0, b); the generate bits a AND b come from a
  * three-party OT (choice b, known to both receivers). A tree of
  * ceil(log2 L) AND rounds yields the carry into bit L; then the bit becomes
- * an arithmetic share by one more OT round. */
+ * an arithmetic share by one more OT round. The boolean part is bit-sliced:
+ * plane j holds bit j of 64 elements per word, so every round moves only the
+ * bits still needed. */
 
 static int ltz_levels(uint32_t bits)
 {
@@ -494,42 +496,72 @@ static int ltz_levels(uint32_t bits)
     return k;
 }
 
-static word low_mask(uint32_t bits) { return bits >= 64 ? ~(word)0 : (((word)1 << bits) - 1); }
+/* AND gates of tree level k (1-based) over L bit positions: groups start at
+ * multiples of 2s (s = 2^(k-1)); a group with a high half combines G (one
+ * AND) and, unless it starts at 0, P (another). Both the protocol and the
+ * cost model count with this. */
+static void ltz_level_ands(uint32_t L, int k, size_t *nand)
+{
+    uint32_t s = (uint32_t)1 << (k - 1);
+    size_t n = 0;
+    for (uint32_t j = 0; j < L; j += 2 * s)
+        if (j + s < L)
+            n += j ? 2 : 1;
+    *nand = n;
+}
 
 /* OT messages for choice bits (bitwise): receiver gets (b & m1) | (~b & m0). */
 static word pick(word b, word m0, word m1) { return (b & m1) | (~b & m0); }
 
+/* planes[j * nw + i / 64] bit i%64 = bit j of v[i * stride], j < nbits */
+static void pack(const word *v, size_t stride, size_t n, uint32_t nbits, word *planes, size_t nw)
+{
+    memset(planes, 0, nbits * nw * W);
+    for (size_t i = 0; i < n; i++) {
+        word x = v[i * stride], bit = (word)1 << (i % 64);
+        for (uint32_t j = 0; j < nbits; j++)
+            if ((x >> j) & 1)
+                planes[j * nw + i / 64] |= bit;
+    }
+}
+
+static size_t nwords(size_t n) { return (n + 63) / 64; }
+
 static void ltz_round1_prepare(rep3 *r, pop *op, st *s)
 {
-    size_t n = op->n;
-    uint32_t L = op->m;
-    word lm = low_mask(L);
-    s->g0 = xmalloc(n * W);
-    s->g1 = xmalloc(n * W);
-    s->p0 = xmalloc(n * W);
-    s->p1 = xmalloc(n * W);
+    size_t n = op->n, nw = nwords(n);
+    uint32_t L = op->m, Lp = L + 1;
     s->levels = ltz_levels(L);
+    s->p0 = xmalloc(Lp * nw * W); /* the a share from the stream shared with party 0 */
+    s->g0 = xmalloc(L * nw * W);
     if (r->me == 0) {
-        word *a0 = s->p0, *a1 = s->p1, *g0 = s->g0, *g1 = s->g1;
-        word *w = xmalloc(2 * n * W), *w2 = xmalloc(2 * n * W);
-        draw(r, 0, a0, n);
-        draw(r, 0, g0, n);
-        draw(r, 0, w, 2 * n);
-        draw(r, 1, a1, n);
-        draw(r, 1, g1, n);
-        draw(r, 1, w2, 2 * n);
-        word *a2 = xmalloc(n * W), *to1 = xmalloc(2 * n * W), *to2 = xmalloc(2 * n * W);
-        for (size_t i = 0; i < n; i++) {
-            word a = op->a[2 * i] + op->a[2 * i + 1] + ((word)1 << L);
-            a2[i] = a ^ a0[i] ^ a1[i];
-            word m0 = g0[i] ^ g1[i], m1 = (a & lm) ^ g0[i] ^ g1[i];
-            to1[2 * i] = m0 ^ w[2 * i], to1[2 * i + 1] = m1 ^ w[2 * i + 1];
-            to2[2 * i] = m0 ^ w2[2 * i], to2[2 * i + 1] = m1 ^ w2[2 * i + 1];
+        word *A = xmalloc(Lp * nw * W), *a = xmalloc(n * W);
+        for (size_t i = 0; i < n; i++)
+            a[i] = op->a[2 * i] + op->a[2 * i + 1] + ((word)1 << L);
+        pack(a, 1, n, Lp, A, nw);
+        free(a);
+        s->p1 = xmalloc(Lp * nw * W);
+        s->g1 = xmalloc(L * nw * W);
+        word *w = xmalloc(2 * L * nw * W), *w2 = xmalloc(2 * L * nw * W);
+        draw(r, 0, s->p0, Lp * nw); /* a0, g0, masks for party 1 */
+        draw(r, 0, s->g0, L * nw);
+        draw(r, 0, w, 2 * L * nw);
+        draw(r, 1, s->p1, Lp * nw); /* a1, g1, masks for party 2 */
+        draw(r, 1, s->g1, L * nw);
+        draw(r, 1, w2, 2 * L * nw);
+        word *a2 = xmalloc(Lp * nw * W), *to1 = xmalloc(2 * L * nw * W), *to2 = xmalloc(2 * L * nw * W);
+        for (size_t k = 0; k < Lp * nw; k++)
+            a2[k] = A[k] ^ s->p0[k] ^ s->p1[k];
+        for (size_t k = 0; k < L * nw; k++) {
+            word m0 = s->g0[k] ^ s->g1[k], m1 = A[k] ^ m0;
+            to1[2 * k] = m0 ^ w[2 * k], to1[2 * k + 1] = m1 ^ w[2 * k + 1];
+            to2[2 * k] = m0 ^ w2[2 * k], to2[2 * k + 1] = m1 ^ w2[2 * k + 1];
         }
-        send_words(r, 1, a2, n);
-        send_words(r, 1, to1, 2 * n);
-        send_words(r, 2, a2, n);
-        send_words(r, 2, to2, 2 * n);
+        send_words(r, 1, a2, Lp * nw);
+        send_words(r, 1, to1, 2 * L * nw);
+        send_words(r, 2, a2, Lp * nw);
+        send_words(r, 2, to2, 2 * L * nw);
+        s->aux = A;
         free(w);
         free(w2);
         free(a2);
@@ -537,119 +569,146 @@ static void ltz_round1_prepare(rep3 *r, pop *op, st *s)
         free(to2);
         return;
     }
-    /* parties 1 and 2 know b = x2 */
+    /* parties 1 and 2 know b = x2: party 1 as its second word, party 2 its first */
     int k = r->me == 1 ? 1 : 0, other = r->me == 1 ? 2 : 1;
-    word *w = xmalloc(2 * n * W), *sel = xmalloc(n * W);
-    draw(r, k, s->p0, n); /* the a share from the stream shared with party 0 */
-    draw(r, k, s->g0, n);
-    draw(r, k, w, 2 * n);
-    for (size_t i = 0; i < n; i++) {
-        word b = op->a[2 * i + (r->me == 1 ? 1 : 0)];
-        sel[i] = pick(b, w[2 * i], w[2 * i + 1]);
-    }
-    send_words(r, other, sel, n);
-    net_expect(r->nt, 0, 3 * n * W);
-    net_expect(r->nt, other, n * W);
+    s->aux = xmalloc(Lp * nw * W);
+    pack(op->a + (r->me == 1 ? 1 : 0), 2, n, Lp, s->aux, nw);
+    word *w = xmalloc(2 * L * nw * W), *sel = xmalloc(L * nw * W);
+    draw(r, k, s->p0, Lp * nw);
+    draw(r, k, s->g0, L * nw);
+    draw(r, k, w, 2 * L * nw);
+    for (size_t q = 0; q < L * nw; q++)
+        sel[q] = pick(s->aux[q], w[2 * q], w[2 * q + 1]);
+    send_words(r, other, sel, L * nw);
+    net_expect(r->nt, 0, (Lp + 2 * L) * nw * W);
+    net_expect(r->nt, other, L * nw * W);
     free(w);
     free(sel);
 }
 
-/* After round 1 every party holds its two words of [a], [g]; this builds
- * [P] = ([a] ^ [b]) & low, with propagate bits set above L, [G] = [g] and
- * [t] = bit L of [a] ^ [b]. Share words: index 0 = own, 1 = next. */
+/* After round 1 every party holds its two shares (index 0 = its own, 1 =
+ * its next's) of the planes of a and of g = a AND b. This forms
+ * P = a ^ b (planes 0..L-1), G = g and t = plane L of a ^ b. */
 static void ltz_round1_finish(rep3 *r, pop *op, st *s)
 {
-    size_t n = op->n;
-    uint32_t L = op->m;
-    word lm = low_mask(L), above = low_mask((uint32_t)1 << s->levels) & ~lm;
-    word a[2], g[2];
-    s->t0 = xmalloc(n * W);
-    s->t1 = xmalloc(n * W);
-    const uint8_t *from0 = NULL, *mask = NULL;
-    if (r->me != 0) {
-        from0 = net_in(r->nt, 0, 3 * n * W);
-        mask = net_in(r->nt, r->me == 1 ? 2 : 1, n * W);
-    }
-    for (size_t i = 0; i < n; i++) {
-        word b[2] = {0, 0};
-        if (r->me == 0) {
-            a[0] = s->p0[i], a[1] = s->p1[i], g[0] = s->g0[i], g[1] = s->g1[i];
-        } else {
-            word a2, c0, c1, wv, bb = op->a[2 * i + (r->me == 1 ? 1 : 0)];
-            memcpy(&a2, from0 + i * W, W);
-            memcpy(&c0, from0 + (n + 2 * i) * W, W);
-            memcpy(&c1, from0 + (n + 2 * i + 1) * W, W);
-            memcpy(&wv, mask + i * W, W);
-            word g2 = pick(bb, c0, c1) ^ wv;
-            if (r->me == 1) { /* holds (x1, x2): shares (a1, a2), (g1, g2), b at index 1 */
-                a[0] = s->p0[i], a[1] = a2, g[0] = s->g0[i], g[1] = g2;
-                b[1] = bb;
-            } else { /* party 2 holds (x2, x0): shares (a2, a0), (g2, g0), b at index 0 */
-                a[0] = a2, a[1] = s->p0[i], g[0] = g2, g[1] = s->g0[i];
-                b[0] = bb;
-            }
+    size_t n = op->n, nw = nwords(n);
+    uint32_t L = op->m, Lp = L + 1;
+    word *a[2], *g[2], *b[2] = {NULL, NULL};
+    word *a2 = NULL, *g2 = NULL;
+    if (r->me == 0) {
+        a[0] = s->p0, a[1] = s->p1, g[0] = s->g0, g[1] = s->g1;
+    } else {
+        const uint8_t *from0 = net_in(r->nt, 0, (Lp + 2 * L) * nw * W);
+        const uint8_t *mask = net_in(r->nt, r->me == 1 ? 2 : 1, L * nw * W);
+        a2 = xmalloc(Lp * nw * W);
+        g2 = xmalloc(L * nw * W);
+        memcpy(a2, from0, Lp * nw * W);
+        for (size_t q = 0; q < L * nw; q++) {
+            word c0, c1, wv;
+            memcpy(&c0, from0 + (Lp * nw + 2 * q) * W, W);
+            memcpy(&c1, from0 + (Lp * nw + 2 * q + 1) * W, W);
+            memcpy(&wv, mask + q * W, W);
+            g2[q] = pick(s->aux[q], c0, c1) ^ wv;
         }
-        word p0 = (a[0] ^ b[0]) & lm, p1 = (a[1] ^ b[1]) & lm;
-        s->t0[i] = ((a[0] ^ b[0]) >> L) & 1;
-        s->t1[i] = ((a[1] ^ b[1]) >> L) & 1;
-        if (r->me == 0) /* public constants go into share 0 */
-            p0 ^= above;
-        if (r->me == 2)
-            p1 ^= above;
-        s->p0[i] = p0, s->p1[i] = p1, s->g0[i] = g[0], s->g1[i] = g[1];
+        if (r->me == 1) /* shares (a1, a2), (g1, g2); b is share 2 = index 1 */
+            a[0] = s->p0, a[1] = a2, g[0] = s->g0, g[1] = g2, b[1] = s->aux;
+        else /* party 2: (a2, a0), (g2, g0); b at index 0 */
+            a[0] = a2, a[1] = s->p0, g[0] = g2, g[1] = s->g0, b[0] = s->aux;
     }
+    word *P[2] = {xmalloc(L * nw * W), xmalloc(L * nw * W)};
+    word *G[2] = {xmalloc(L * nw * W), xmalloc(L * nw * W)};
+    s->t0 = xmalloc(nw * W);
+    s->t1 = xmalloc(nw * W);
+    for (int h = 0; h < 2; h++) {
+        for (size_t q = 0; q < L * nw; q++)
+            P[h][q] = a[h][q] ^ (b[h] ? b[h][q] : 0), G[h][q] = g[h][q];
+        word *t = h ? s->t1 : s->t0;
+        for (size_t q = 0; q < nw; q++)
+            t[q] = a[h][L * nw + q] ^ (b[h] ? b[h][L * nw + q] : 0);
+    }
+    free(a2);
+    free(g2);
+    free(s->p0);
+    free(s->p1);
+    free(s->g0);
+    free(s->g1);
+    free(s->aux);
+    s->aux = NULL;
+    s->p0 = P[0], s->p1 = P[1], s->g0 = G[0], s->g1 = G[1];
 }
 
-/* One AND level: [G] = (G >> sh) ^ ((P >> sh) & G), [P] = (P >> sh) & P. */
+static word and3(word x0, word x1, word y0, word y1) { return (x0 & y0) ^ (x0 & y1) ^ (x1 & y0); }
+
+/* One tree level: for each group j with a high half at j + s,
+ * G[j] = G[j+s] ^ (P[j+s] AND G[j]) and, for j > 0, P[j] = P[j+s] AND P[j]. */
 static void ltz_and_prepare(rep3 *r, pop *op, st *s, int level)
 {
-    size_t n = op->n;
-    int both = level < s->levels; /* the last level needs no P */
-    uint32_t sh = (uint32_t)1 << (level - 1);
-    size_t m = both ? 2 * n : n;
-    s->z = xmalloc(m * W);
-    bool_zero_share(r, s->z, m);
-    for (size_t i = 0; i < n; i++) {
-        word hp0 = s->p0[i] >> sh, hp1 = s->p1[i] >> sh;
-        s->z[i] ^= (hp0 & s->g0[i]) ^ (hp0 & s->g1[i]) ^ (hp1 & s->g0[i]);
-        if (both)
-            s->z[n + i] ^= (hp0 & s->p0[i]) ^ (hp0 & s->p1[i]) ^ (hp1 & s->p0[i]);
+    size_t nw = nwords(op->n), nand;
+    uint32_t L = op->m, sh = (uint32_t)1 << (level - 1);
+    ltz_level_ands(L, level, &nand);
+    s->z = xmalloc(nand * nw * W);
+    bool_zero_share(r, s->z, nand * nw);
+    size_t o = 0;
+    for (uint32_t j = 0; j < L; j += 2 * sh) {
+        if (j + sh >= L)
+            continue;
+        const word *hp0 = s->p0 + (j + sh) * nw, *hp1 = s->p1 + (j + sh) * nw;
+        for (size_t q = 0; q < nw; q++)
+            s->z[o + q] ^= and3(hp0[q], hp1[q], s->g0[j * nw + q], s->g1[j * nw + q]);
+        o += nw;
+        if (j)
+            for (size_t q = 0; q < nw; q++)
+                s->z[o + q] ^= and3(hp0[q], hp1[q], s->p0[j * nw + q], s->p1[j * nw + q]);
+        o += j ? nw : 0;
     }
-    send_words(r, prv(r), s->z, m);
-    net_expect(r->nt, nxt(r), m * W);
+    send_words(r, prv(r), s->z, nand * nw);
+    net_expect(r->nt, nxt(r), nand * nw * W);
 }
 
 static void ltz_and_finish(rep3 *r, pop *op, st *s, int level)
 {
-    size_t n = op->n;
-    int both = level < s->levels;
-    uint32_t sh = (uint32_t)1 << (level - 1);
-    const uint8_t *in = net_in(r->nt, nxt(r), (both ? 2 : 1) * n * W);
-    for (size_t i = 0; i < n; i++) {
-        word z1;
-        memcpy(&z1, in + i * W, W);
-        s->g0[i] = (s->g0[i] >> sh) ^ s->z[i];
-        s->g1[i] = (s->g1[i] >> sh) ^ z1;
-        if (both) {
-            memcpy(&z1, in + (n + i) * W, W);
-            s->p0[i] = s->z[n + i];
-            s->p1[i] = z1;
+    size_t nw = nwords(op->n), nand;
+    uint32_t L = op->m, sh = (uint32_t)1 << (level - 1);
+    ltz_level_ands(L, level, &nand);
+    const uint8_t *in = net_in(r->nt, nxt(r), nand * nw * W);
+    size_t o = 0;
+    for (uint32_t j = 0; j < L; j += 2 * sh) {
+        if (j + sh >= L)
+            continue;
+        for (size_t q = 0; q < nw; q++) {
+            word z1;
+            memcpy(&z1, in + (o + q) * W, W);
+            s->g0[j * nw + q] = s->g0[(j + sh) * nw + q] ^ s->z[o + q];
+            s->g1[j * nw + q] = s->g1[(j + sh) * nw + q] ^ z1;
         }
+        o += nw;
+        if (!j)
+            continue;
+        for (size_t q = 0; q < nw; q++) {
+            word z1;
+            memcpy(&z1, in + (o + q) * W, W);
+            s->p0[j * nw + q] = s->z[o + q];
+            s->p1[j * nw + q] = z1;
+        }
+        o += nw;
     }
     free(s->z);
     s->z = NULL;
 }
 
-/* The bit [LTZ] = 1 ^ t ^ carry (bit 0), made arithmetic: party 0 knows
- * u = beta0 ^ beta1, parties 1, 2 know w = beta2; party 0 offers both
- * candidates of the share y2 = (u ^ w) - y0 - y1 by OT to parties 1 and 2. */
+/* The bit [LTZ] = 1 ^ t ^ carry (the carry is plane 0 of G), made
+ * arithmetic: party 0 knows u = beta0 ^ beta1, parties 1, 2 know
+ * w = beta2; party 0 offers both candidates of the share
+ * y2 = (u ^ w) - y0 - y1 by OT to parties 1 and 2. */
+static word bit_of(const word *plane, size_t i) { return (plane[i / 64] >> (i % 64)) & 1; }
+
 static void ltz_inject_prepare(rep3 *r, pop *op, st *s)
 {
-    size_t n = op->n;
+    size_t n = op->n, nw = nwords(n);
     s->z = xmalloc(n * W);
-    for (size_t i = 0; i < n; i++) { /* the bit's shares, in t0/t1 */
-        s->t0[i] = (s->t0[i] ^ s->g0[i] ^ (r->me == 0 ? 1 : 0)) & 1;
-        s->t1[i] = (s->t1[i] ^ s->g1[i] ^ (r->me == 2 ? 1 : 0)) & 1;
+    for (size_t q = 0; q < nw; q++) { /* the bit's shares, as planes in t0/t1 */
+        s->t0[q] ^= s->g0[q] ^ (r->me == 0 ? ~(word)0 : 0);
+        s->t1[q] ^= s->g1[q] ^ (r->me == 2 ? ~(word)0 : 0);
     }
     if (r->me == 0) {
         word *y1 = xmalloc(n * W), *w = xmalloc(2 * n * W), *w2 = xmalloc(2 * n * W);
@@ -659,7 +718,7 @@ static void ltz_inject_prepare(rep3 *r, pop *op, st *s)
         draw(r, 1, w2, 2 * n);
         word *to1 = xmalloc(2 * n * W), *to2 = xmalloc(2 * n * W);
         for (size_t i = 0; i < n; i++) {
-            word u = s->t0[i] ^ s->t1[i];
+            word u = bit_of(s->t0, i) ^ bit_of(s->t1, i);
             word m0 = u - s->z[i] - y1[i], m1 = (u ^ 1) - s->z[i] - y1[i];
             to1[2 * i] = m0 + w[2 * i], to1[2 * i + 1] = m1 + w[2 * i + 1];
             to2[2 * i] = m0 + w2[2 * i], to2[2 * i + 1] = m1 + w2[2 * i + 1];
@@ -677,10 +736,9 @@ static void ltz_inject_prepare(rep3 *r, pop *op, st *s)
     word *w = xmalloc(2 * n * W), *sel = xmalloc(n * W);
     draw(r, k, s->z, n); /* party 1: y1 (S[1]); party 2: y0 (S[0]) */
     draw(r, k, w, 2 * n);
-    for (size_t i = 0; i < n; i++) {
-        word wbit = r->me == 1 ? s->t1[i] : s->t0[i];
-        sel[i] = w[2 * i + wbit];
-    }
+    const word *beta2 = r->me == 1 ? s->t1 : s->t0;
+    for (size_t i = 0; i < n; i++)
+        sel[i] = w[2 * i + bit_of(beta2, i)];
     send_words(r, other, sel, n);
     net_expect(r->nt, 0, 2 * n * W);
     net_expect(r->nt, other, n * W);
@@ -697,9 +755,10 @@ static void ltz_inject_finish(rep3 *r, pop *op, st *s)
         return;
     }
     const uint8_t *cand = net_in(r->nt, 0, 2 * n * W), *mask = net_in(r->nt, r->me == 1 ? 2 : 1, n * W);
+    const word *beta2 = r->me == 1 ? s->t1 : s->t0;
     for (size_t i = 0; i < n; i++) {
-        word wbit = r->me == 1 ? s->t1[i] : s->t0[i], m, wv;
-        memcpy(&m, cand + (2 * i + wbit) * W, W);
+        word m, wv;
+        memcpy(&m, cand + (2 * i + bit_of(beta2, i)) * W, W);
         memcpy(&wv, mask + i * W, W);
         word y2 = m - wv;
         if (r->me == 1)
@@ -822,13 +881,18 @@ static void rep3_cost(const pop *op, int nparties, proto_cost *acc)
         acc->opened += op->n;
         break;
     case OP_LTZ: {
+        uint64_t L = op->m, nw = nwords(op->n) * W;
         int K = ltz_levels(op->m);
         acc->rounds = (uint64_t)K + 2;
-        acc->bytes[0] += 6 * n + 4 * n;
-        acc->bytes[1] += n + n;
-        acc->bytes[2] += n + n;
-        for (int k = 0; k < 3; k++)
-            acc->bytes[k] += (uint64_t)(K > 0 ? 2 * K - 1 : 0) * n;
+        acc->bytes[0] += (2 * (L + 1) + 4 * L) * nw + 4 * n;
+        acc->bytes[1] += L * nw + n;
+        acc->bytes[2] += L * nw + n;
+        for (int k = 1; k <= K; k++) {
+            size_t nand;
+            ltz_level_ands(op->m, k, &nand);
+            for (int p = 0; p < 3; p++)
+                acc->bytes[p] += nand * nw;
+        }
         break;
     }
     }
