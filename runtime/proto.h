@@ -45,6 +45,7 @@ typedef struct {
     int owner;              /* INPUT: provider; OUTPUT: receiver */
     const int64_t *in;      /* INPUT, at the provider: its values */
     int64_t *out;           /* OUTPUT, at the receiver: the revealed values */
+    int rot;                /* 0..2 from the instruction's position, for rotating roles */
     void *state;            /* the protocol's own, between steps */
 } pop;
 

@@ -29,6 +29,13 @@ static int prv(const rep3 *r) { return (r->me + 2) % 3; }
 
 static void draw(rep3 *r, int k, word *out, size_t n) { prg_fill(r->s[k], out, n * W); }
 
+/* The asymmetric methods (truncation, comparison) rotate their roles by the
+ * instruction's position, so that every party carries its share of the
+ * traffic: virtual party v is real party v + rot, stream S[v] is S[v + rot].
+ * The sharing is invariant under this relabelling. */
+static int vme(const rep3 *r, const pop *op) { return (r->me + 3 - op->rot) % 3; }
+static int R(const pop *op, int v) { return (v + op->rot) % 3; }
+
 static void *xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
@@ -239,27 +246,25 @@ static void state_free(pop *op)
 
 /* ---- input and output ---- */
 
+/* x_o = F(S[o]) (parties o, o+2), x_{o+2} = 0, x_{o+1} = x - x_o, which the
+ * owner sends to party o+1: each other party sees one uniform word and a 0. */
 static void input_prepare(rep3 *r, pop *op)
 {
     size_t n = op->n;
     int o = op->owner;
     st *s = state(op);
-    s->z = xmalloc(2 * n * W);
+    s->z = xmalloc(n * W);
     if (r->me == o) {
-        word *xo = s->z, *xo1 = s->z + n, *x2 = xmalloc(n * W);
-        draw(r, o, xo, n);
-        draw(r, (o + 1) % 3, xo1, n);
+        word *x1 = xmalloc(n * W);
+        draw(r, o, s->z, n);
         for (size_t i = 0; i < n; i++)
-            x2[i] = (word)op->in[i] - xo[i] - xo1[i];
-        send_words(r, nxt(r), x2, n);
-        send_words(r, prv(r), x2, n);
-        free(x2);
+            x1[i] = (word)op->in[i] - s->z[i];
+        send_words(r, (o + 1) % 3, x1, n);
+        s->x1 = x1;
     } else if (r->me == (o + 1) % 3) {
-        draw(r, r->me, s->z, n);
         net_expect(r->nt, o, n * W);
     } else {
         draw(r, o, s->z, n);
-        net_expect(r->nt, o, n * W);
     }
 }
 
@@ -270,17 +275,16 @@ static void input_finish(rep3 *r, pop *op)
     st *s = op->state;
     if (r->me == o) {
         for (size_t i = 0; i < n; i++)
-            op->d[2 * i] = s->z[i], op->d[2 * i + 1] = s->z[n + i];
-        return;
-    }
-    const uint8_t *in = net_in(r->nt, o, n * W);
-    for (size_t i = 0; i < n; i++) {
-        word x2;
-        memcpy(&x2, in + i * W, W);
-        if (r->me == (o + 1) % 3)
-            op->d[2 * i] = s->z[i], op->d[2 * i + 1] = x2;
-        else
-            op->d[2 * i] = x2, op->d[2 * i + 1] = s->z[i];
+            op->d[2 * i] = s->z[i], op->d[2 * i + 1] = s->x1[i];
+    } else if (r->me == (o + 1) % 3) {
+        const uint8_t *in = net_in(r->nt, o, n * W);
+        for (size_t i = 0; i < n; i++) {
+            memcpy(&op->d[2 * i], in + i * W, W);
+            op->d[2 * i + 1] = 0;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            op->d[2 * i] = 0, op->d[2 * i + 1] = s->z[i];
     }
 }
 
@@ -384,21 +388,22 @@ static void trunc_setup(pop *op, st *s)
 
 static void trunc_prepare(rep3 *r, pop *op, int step)
 {
+    int me = vme(r, op);
     size_t n = op->n;
     st *s = state(op);
     if (step == 0) {
         trunc_setup(op, s);
-        if (r->me == 2) {
-            net_expect(r->nt, 0, n * W);
+        if (me == 2) {
+            net_expect(r->nt, R(op, 0), n * W);
             return;
         }
         s->c = xmalloc(n * W);
-        draw(r, 1, s->c, n); /* r */
-        if (r->me == 0) { /* party 0 holds (x0, x1): x1 + r to party 2 */
+        draw(r, R(op, 1), s->c, n); /* r */
+        if (me == 0) { /* party 0 holds (x0, x1): x1 + r to party 2 */
             word *m = xmalloc(n * W);
             for (size_t i = 0; i < n; i++)
                 m[i] = s->x1[i] + s->c[i];
-            send_words(r, 2, m, n);
+            send_words(r, R(op, 2), m, n);
             free(m);
         }
         return;
@@ -406,12 +411,12 @@ static void trunc_prepare(rep3 *r, pop *op, int step)
     /* step 1: the OT round */
     s->z = xmalloc(n * W);
     word *w = xmalloc(2 * n * W);
-    if (r->me == 2) {
+    if (me == 2) {
         word *y0 = s->z, *y2 = xmalloc(n * W), *w2 = xmalloc(2 * n * W);
-        draw(r, 0, y0, n);
-        draw(r, 0, w, 2 * n);
-        draw(r, 2, y2, n);
-        draw(r, 2, w2, 2 * n);
+        draw(r, R(op, 0), y0, n);
+        draw(r, R(op, 0), w, 2 * n);
+        draw(r, R(op, 2), y2, n);
+        draw(r, R(op, 2), w2, 2 * n);
         word *to1 = xmalloc(2 * n * W), *to0 = xmalloc(2 * n * W);
         for (size_t i = 0; i < n; i++) {
             word c = s->c[i], cc = (c & (((word)1 << 63) - 1)) >> s->d[i];
@@ -423,54 +428,55 @@ static void trunc_prepare(rep3 *r, pop *op, int step)
             to0[2 * i] = m0 + w2[2 * i], to0[2 * i + 1] = m1 + w2[2 * i + 1];
             s->x1[i] = y2[i]; /* keep y2: the share is (y2, y0) */
         }
-        send_words(r, 1, to1, 2 * n);
-        send_words(r, 0, to0, 2 * n);
+        send_words(r, R(op, 1), to1, 2 * n);
+        send_words(r, R(op, 0), to0, 2 * n);
         free(y2);
         free(w2);
         free(to1);
         free(to0);
     } else {
         /* party 0: y0 and masks from S[0], helps party 1; party 1: y2 and masks from S[2] */
-        int k = r->me == 0 ? 0 : 2, other = r->me == 0 ? 1 : 0;
-        draw(r, k, s->z, n);
-        draw(r, k, w, 2 * n);
+        int k = me == 0 ? 0 : 2, other = me == 0 ? 1 : 0;
+        draw(r, R(op, k), s->z, n);
+        draw(r, R(op, k), w, 2 * n);
         word *sel = xmalloc(n * W);
         for (size_t i = 0; i < n; i++)
             sel[i] = w[2 * i + (s->c[i] >> 63)];
-        send_words(r, other, sel, n);
+        send_words(r, R(op, other), sel, n);
         free(sel);
-        net_expect(r->nt, 2, 2 * n * W);
-        net_expect(r->nt, other, n * W);
+        net_expect(r->nt, R(op, 2), 2 * n * W);
+        net_expect(r->nt, R(op, other), n * W);
     }
     free(w);
 }
 
 static void trunc_finish(rep3 *r, pop *op, int step)
 {
+    int me = vme(r, op);
     size_t n = op->n;
     st *s = op->state;
     if (step == 0) {
-        if (r->me == 2) { /* c = x2 + (x0 + 2^62) + (x1 + r) */
+        if (me == 2) { /* c = x2 + (x0 + 2^62) + (x1 + r) */
             s->c = xmalloc(n * W);
-            recv_words(r, 0, s->c, n);
+            recv_words(r, R(op, 0), s->c, n);
             for (size_t i = 0; i < n; i++)
                 s->c[i] += s->x0[i] + s->x1[i] + ((word)1 << 62);
         }
         return;
     }
-    if (r->me == 2) {
+    if (me == 2) {
         for (size_t i = 0; i < n; i++)
             op->d[2 * i] = s->x1[i], op->d[2 * i + 1] = s->z[i];
     } else {
-        int other = r->me == 0 ? 1 : 0;
-        const uint8_t *cand = net_in(r->nt, 2, 2 * n * W), *mask = net_in(r->nt, other, n * W);
+        int other = me == 0 ? 1 : 0;
+        const uint8_t *cand = net_in(r->nt, R(op, 2), 2 * n * W), *mask = net_in(r->nt, R(op, other), n * W);
         for (size_t i = 0; i < n; i++) {
             word v = s->c[i] >> 63, m, wv;
             memcpy(&m, cand + (2 * i + v) * W, W);
             memcpy(&wv, mask + i * W, W);
             word rr = (s->c[i] & (((word)1 << 63) - 1)) >> s->d[i];
             word y1 = m - wv - rr;
-            if (r->me == 0)
+            if (me == 0)
                 op->d[2 * i] = s->z[i], op->d[2 * i + 1] = y1;
             else
                 op->d[2 * i] = y1, op->d[2 * i + 1] = s->z[i];
@@ -529,12 +535,13 @@ static size_t nwords(size_t n) { return (n + 63) / 64; }
 
 static void ltz_round1_prepare(rep3 *r, pop *op, st *s)
 {
+    int me = vme(r, op);
     size_t n = op->n, nw = nwords(n);
     uint32_t L = op->m, Lp = L + 1;
     s->levels = ltz_levels(L);
     s->p0 = xmalloc(Lp * nw * W); /* the a share from the stream shared with party 0 */
     s->g0 = xmalloc(L * nw * W);
-    if (r->me == 0) {
+    if (me == 0) {
         word *A = xmalloc(Lp * nw * W), *a = xmalloc(n * W);
         for (size_t i = 0; i < n; i++)
             a[i] = op->a[2 * i] + op->a[2 * i + 1] + ((word)1 << L);
@@ -543,12 +550,12 @@ static void ltz_round1_prepare(rep3 *r, pop *op, st *s)
         s->p1 = xmalloc(Lp * nw * W);
         s->g1 = xmalloc(L * nw * W);
         word *w = xmalloc(2 * L * nw * W), *w2 = xmalloc(2 * L * nw * W);
-        draw(r, 0, s->p0, Lp * nw); /* a0, g0, masks for party 1 */
-        draw(r, 0, s->g0, L * nw);
-        draw(r, 0, w, 2 * L * nw);
-        draw(r, 1, s->p1, Lp * nw); /* a1, g1, masks for party 2 */
-        draw(r, 1, s->g1, L * nw);
-        draw(r, 1, w2, 2 * L * nw);
+        draw(r, R(op, 0), s->p0, Lp * nw); /* a0, g0, masks for party 1 */
+        draw(r, R(op, 0), s->g0, L * nw);
+        draw(r, R(op, 0), w, 2 * L * nw);
+        draw(r, R(op, 1), s->p1, Lp * nw); /* a1, g1, masks for party 2 */
+        draw(r, R(op, 1), s->g1, L * nw);
+        draw(r, R(op, 1), w2, 2 * L * nw);
         word *a2 = xmalloc(Lp * nw * W), *to1 = xmalloc(2 * L * nw * W), *to2 = xmalloc(2 * L * nw * W);
         for (size_t k = 0; k < Lp * nw; k++)
             a2[k] = A[k] ^ s->p0[k] ^ s->p1[k];
@@ -557,10 +564,10 @@ static void ltz_round1_prepare(rep3 *r, pop *op, st *s)
             to1[2 * k] = m0 ^ w[2 * k], to1[2 * k + 1] = m1 ^ w[2 * k + 1];
             to2[2 * k] = m0 ^ w2[2 * k], to2[2 * k + 1] = m1 ^ w2[2 * k + 1];
         }
-        send_words(r, 1, a2, Lp * nw);
-        send_words(r, 1, to1, 2 * L * nw);
-        send_words(r, 2, a2, Lp * nw);
-        send_words(r, 2, to2, 2 * L * nw);
+        send_words(r, R(op, 1), a2, Lp * nw);
+        send_words(r, R(op, 1), to1, 2 * L * nw);
+        send_words(r, R(op, 2), a2, Lp * nw);
+        send_words(r, R(op, 2), to2, 2 * L * nw);
         s->aux = A;
         free(w);
         free(w2);
@@ -570,18 +577,18 @@ static void ltz_round1_prepare(rep3 *r, pop *op, st *s)
         return;
     }
     /* parties 1 and 2 know b = x2: party 1 as its second word, party 2 its first */
-    int k = r->me == 1 ? 1 : 0, other = r->me == 1 ? 2 : 1;
+    int k = me == 1 ? 1 : 0, other = me == 1 ? 2 : 1;
     s->aux = xmalloc(Lp * nw * W);
-    pack(op->a + (r->me == 1 ? 1 : 0), 2, n, Lp, s->aux, nw);
+    pack(op->a + (me == 1 ? 1 : 0), 2, n, Lp, s->aux, nw);
     word *w = xmalloc(2 * L * nw * W), *sel = xmalloc(L * nw * W);
-    draw(r, k, s->p0, Lp * nw);
-    draw(r, k, s->g0, L * nw);
-    draw(r, k, w, 2 * L * nw);
+    draw(r, R(op, k), s->p0, Lp * nw);
+    draw(r, R(op, k), s->g0, L * nw);
+    draw(r, R(op, k), w, 2 * L * nw);
     for (size_t q = 0; q < L * nw; q++)
         sel[q] = pick(s->aux[q], w[2 * q], w[2 * q + 1]);
-    send_words(r, other, sel, L * nw);
-    net_expect(r->nt, 0, (Lp + 2 * L) * nw * W);
-    net_expect(r->nt, other, L * nw * W);
+    send_words(r, R(op, other), sel, L * nw);
+    net_expect(r->nt, R(op, 0), (Lp + 2 * L) * nw * W);
+    net_expect(r->nt, R(op, other), L * nw * W);
     free(w);
     free(sel);
 }
@@ -591,15 +598,16 @@ static void ltz_round1_prepare(rep3 *r, pop *op, st *s)
  * P = a ^ b (planes 0..L-1), G = g and t = plane L of a ^ b. */
 static void ltz_round1_finish(rep3 *r, pop *op, st *s)
 {
+    int me = vme(r, op);
     size_t n = op->n, nw = nwords(n);
     uint32_t L = op->m, Lp = L + 1;
     word *a[2], *g[2], *b[2] = {NULL, NULL};
     word *a2 = NULL, *g2 = NULL;
-    if (r->me == 0) {
+    if (me == 0) {
         a[0] = s->p0, a[1] = s->p1, g[0] = s->g0, g[1] = s->g1;
     } else {
-        const uint8_t *from0 = net_in(r->nt, 0, (Lp + 2 * L) * nw * W);
-        const uint8_t *mask = net_in(r->nt, r->me == 1 ? 2 : 1, L * nw * W);
+        const uint8_t *from0 = net_in(r->nt, R(op, 0), (Lp + 2 * L) * nw * W);
+        const uint8_t *mask = net_in(r->nt, R(op, me == 1 ? 2 : 1), L * nw * W);
         a2 = xmalloc(Lp * nw * W);
         g2 = xmalloc(L * nw * W);
         memcpy(a2, from0, Lp * nw * W);
@@ -610,7 +618,7 @@ static void ltz_round1_finish(rep3 *r, pop *op, st *s)
             memcpy(&wv, mask + q * W, W);
             g2[q] = pick(s->aux[q], c0, c1) ^ wv;
         }
-        if (r->me == 1) /* shares (a1, a2), (g1, g2); b is share 2 = index 1 */
+        if (me == 1) /* shares (a1, a2), (g1, g2); b is share 2 = index 1 */
             a[0] = s->p0, a[1] = a2, g[0] = s->g0, g[1] = g2, b[1] = s->aux;
         else /* party 2: (a2, a0), (g2, g0); b at index 0 */
             a[0] = a2, a[1] = s->p0, g[0] = g2, g[1] = s->g0, b[0] = s->aux;
@@ -704,18 +712,19 @@ static word bit_of(const word *plane, size_t i) { return (plane[i / 64] >> (i % 
 
 static void ltz_inject_prepare(rep3 *r, pop *op, st *s)
 {
+    int me = vme(r, op);
     size_t n = op->n, nw = nwords(n);
     s->z = xmalloc(n * W);
     for (size_t q = 0; q < nw; q++) { /* the bit's shares, as planes in t0/t1 */
-        s->t0[q] ^= s->g0[q] ^ (r->me == 0 ? ~(word)0 : 0);
-        s->t1[q] ^= s->g1[q] ^ (r->me == 2 ? ~(word)0 : 0);
+        s->t0[q] ^= s->g0[q] ^ (me == 0 ? ~(word)0 : 0);
+        s->t1[q] ^= s->g1[q] ^ (me == 2 ? ~(word)0 : 0);
     }
-    if (r->me == 0) {
+    if (me == 0) {
         word *y1 = xmalloc(n * W), *w = xmalloc(2 * n * W), *w2 = xmalloc(2 * n * W);
-        draw(r, 0, s->z, n);
-        draw(r, 0, w, 2 * n);
-        draw(r, 1, y1, n);
-        draw(r, 1, w2, 2 * n);
+        draw(r, R(op, 0), s->z, n);
+        draw(r, R(op, 0), w, 2 * n);
+        draw(r, R(op, 1), y1, n);
+        draw(r, R(op, 1), w2, 2 * n);
         word *to1 = xmalloc(2 * n * W), *to2 = xmalloc(2 * n * W);
         for (size_t i = 0; i < n; i++) {
             word u = bit_of(s->t0, i) ^ bit_of(s->t1, i);
@@ -723,8 +732,8 @@ static void ltz_inject_prepare(rep3 *r, pop *op, st *s)
             to1[2 * i] = m0 + w[2 * i], to1[2 * i + 1] = m1 + w[2 * i + 1];
             to2[2 * i] = m0 + w2[2 * i], to2[2 * i + 1] = m1 + w2[2 * i + 1];
         }
-        send_words(r, 1, to1, 2 * n);
-        send_words(r, 2, to2, 2 * n);
+        send_words(r, R(op, 1), to1, 2 * n);
+        send_words(r, R(op, 2), to2, 2 * n);
         s->aux = y1;
         free(w);
         free(w2);
@@ -732,36 +741,37 @@ static void ltz_inject_prepare(rep3 *r, pop *op, st *s)
         free(to2);
         return;
     }
-    int k = r->me == 1 ? 1 : 0, other = r->me == 1 ? 2 : 1;
+    int k = me == 1 ? 1 : 0, other = me == 1 ? 2 : 1;
     word *w = xmalloc(2 * n * W), *sel = xmalloc(n * W);
-    draw(r, k, s->z, n); /* party 1: y1 (S[1]); party 2: y0 (S[0]) */
-    draw(r, k, w, 2 * n);
-    const word *beta2 = r->me == 1 ? s->t1 : s->t0;
+    draw(r, R(op, k), s->z, n); /* party 1: y1 (S[1]); party 2: y0 (S[0]) */
+    draw(r, R(op, k), w, 2 * n);
+    const word *beta2 = me == 1 ? s->t1 : s->t0;
     for (size_t i = 0; i < n; i++)
         sel[i] = w[2 * i + bit_of(beta2, i)];
-    send_words(r, other, sel, n);
-    net_expect(r->nt, 0, 2 * n * W);
-    net_expect(r->nt, other, n * W);
+    send_words(r, R(op, other), sel, n);
+    net_expect(r->nt, R(op, 0), 2 * n * W);
+    net_expect(r->nt, R(op, other), n * W);
     free(w);
     free(sel);
 }
 
 static void ltz_inject_finish(rep3 *r, pop *op, st *s)
 {
+    int me = vme(r, op);
     size_t n = op->n;
-    if (r->me == 0) {
+    if (me == 0) {
         for (size_t i = 0; i < n; i++)
             op->d[2 * i] = s->z[i], op->d[2 * i + 1] = s->aux[i];
         return;
     }
-    const uint8_t *cand = net_in(r->nt, 0, 2 * n * W), *mask = net_in(r->nt, r->me == 1 ? 2 : 1, n * W);
-    const word *beta2 = r->me == 1 ? s->t1 : s->t0;
+    const uint8_t *cand = net_in(r->nt, R(op, 0), 2 * n * W), *mask = net_in(r->nt, R(op, me == 1 ? 2 : 1), n * W);
+    const word *beta2 = me == 1 ? s->t1 : s->t0;
     for (size_t i = 0; i < n; i++) {
         word m, wv;
         memcpy(&m, cand + (2 * i + bit_of(beta2, i)) * W, W);
         memcpy(&wv, mask + i * W, W);
         word y2 = m - wv;
-        if (r->me == 1)
+        if (me == 1)
             op->d[2 * i] = s->z[i], op->d[2 * i + 1] = y2;
         else
             op->d[2 * i] = y2, op->d[2 * i + 1] = s->z[i];
@@ -858,7 +868,7 @@ static void rep3_cost(const pop *op, int nparties, proto_cost *acc)
     switch (op->op) {
     case OP_INPUT:
         acc->rounds = 1;
-        acc->bytes[op->owner % 3] += 2 * n;
+        acc->bytes[op->owner % 3] += n;
         break;
     case OP_OUTPUT:
         acc->rounds = 1;
@@ -875,18 +885,18 @@ static void rep3_cost(const pop *op, int nparties, proto_cost *acc)
     case OP_REQUANT:
     case OP_DIVR:
         acc->rounds = 2;
-        acc->bytes[0] += 2 * n;
-        acc->bytes[1] += n;
-        acc->bytes[2] += 4 * n;
+        acc->bytes[R(op, 0)] += 2 * n;
+        acc->bytes[R(op, 1)] += n;
+        acc->bytes[R(op, 2)] += 4 * n;
         acc->opened += op->n;
         break;
     case OP_LTZ: {
         uint64_t L = op->m, nw = nwords(op->n) * W;
         int K = ltz_levels(op->m);
         acc->rounds = (uint64_t)K + 2;
-        acc->bytes[0] += (2 * (L + 1) + 4 * L) * nw + 4 * n;
-        acc->bytes[1] += L * nw + n;
-        acc->bytes[2] += L * nw + n;
+        acc->bytes[R(op, 0)] += (2 * (L + 1) + 4 * L) * nw + 4 * n;
+        acc->bytes[R(op, 1)] += L * nw + n;
+        acc->bytes[R(op, 2)] += L * nw + n;
         for (int k = 1; k <= K; k++) {
             size_t nand;
             ltz_level_ands(op->m, k, &nand);

@@ -21,6 +21,7 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, co
     int code = qbc_op(p->code[pc]);
     memset(op, 0, sizeof *op);
     op->op = code;
+    op->rot = (int)(pc % 3);
     const char *sig = op_table[code].sig;
     op->n = p->slen[a[0]];
     if (regs)
