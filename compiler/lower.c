@@ -339,21 +339,26 @@ static uint32_t ltz(lctx *c, uint32_t x, uint64_t len, uint32_t bits)
     return d;
 }
 
-/* Bounds for comparisons: requantized values are int32 (TFLite), so a
- * clamp compares values below 2^33 in magnitude; differences of two values
- * of an 8-bit dtype stay below 2^9. */
-#define CLAMP_BITS 33
+/* Bounds for comparisons. A requantized value y = t / 2^(31 + right) with
+ * |t| < 2^62 (int32 accumulators, docs/protocols.md) has |y| < 2^(31 - right);
+ * a clamp compares y + zp - bound, below 2^(32 - right) for right <= 22.
+ * Differences of two values of an 8-bit dtype stay below 2^9. */
+static uint32_t requant_bits(int min_right)
+{
+    return min_right <= 0 ? 33 : min_right >= 22 ? 10 : (uint32_t)(32 - min_right);
+}
 static uint32_t diff_bits(int dtype) { return dtype == DT_I32 ? 33 : 9; }
 
 /* min(max(x, lo), hi) with two comparisons in one round set and two
- * multiplications in the next: y = x - [x < lo](x - lo) + [x > hi](hi - x). */
-static uint32_t clamp(lctx *c, uint32_t x, uint64_t len, int64_t lo, int64_t hi)
+ * multiplications in the next: y = x - [x < lo](x - lo) + [x > hi](hi - x);
+ * |x - lo| and |hi - x| must stay below 2^bits. */
+static uint32_t clamp(lctx *c, uint32_t x, uint64_t len, int64_t lo, int64_t hi, uint32_t bits)
 {
     uint32_t t1 = addc(c, x, len, -lo);
     uint32_t nx = em_sreg(&c->e, len);
     EMIT(&c->e, OP_MULC, nx, x, em_const1(&c->e, -1));
     uint32_t t2 = addc(c, nx, len, hi);
-    uint32_t b1 = ltz(c, t1, len, CLAMP_BITS), b2 = ltz(c, t2, len, CLAMP_BITS);
+    uint32_t b1 = ltz(c, t1, len, bits), b2 = ltz(c, t2, len, bits);
     uint32_t p1 = binop(c, OP_MUL, b1, t1, len), p2 = binop(c, OP_MUL, b2, t2, len);
     return binop(c, OP_ADD, binop(c, OP_SUB, x, p1, len), p2, len);
 }
@@ -586,6 +591,7 @@ static uint32_t requantize(lctx *c, uint32_t acc, uint64_t len, const tensor *x,
 {
     uint32_t nq = w->nq == 1 ? 1 : oc;
     int64_t *m0 = xcalloc(nq, sizeof(int64_t)), *sh = xcalloc(nq, sizeof(int64_t));
+    int min_right = 31;
     for (uint32_t ch = 0; ch < nq; ch++) {
         float sx = x->scale[0], sw = w->scale[w->nq == 1 ? 0 : ch], sy = y->scale[0];
         double real = float_product ? (double)(sx * sw) / (double)sy
@@ -595,6 +601,8 @@ static uint32_t requantize(lctx *c, uint32_t acc, uint64_t len, const tensor *x,
         qm_quantize_multiplier(real, &q, &s);
         m0[ch] = q;
         sh[ch] = s;
+        if (-s < min_right)
+            min_right = -s;
     }
     uint32_t r = em_sreg(&c->e, len);
     EMIT(&c->e, OP_REQUANT, r, acc, em_const(&c->e, m0, nq), em_const(&c->e, sh, nq));
@@ -602,7 +610,7 @@ static uint32_t requantize(lctx *c, uint32_t acc, uint64_t len, const tensor *x,
     free(sh);
     int64_t lo, hi;
     act_range(act, y->dtype, y->scale[0], y->zp[0], &lo, &hi);
-    return clamp(c, addc(c, r, len, y->zp[0]), len, lo, hi);
+    return clamp(c, addc(c, r, len, y->zp[0]), len, lo, hi, requant_bits(min_right));
 }
 
 static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
@@ -767,7 +775,7 @@ static int lower_pool(lctx *c, const stmt *st, tensor *y, int is_max)
     int64_t lo, hi;
     act_range(wa.act, y->dtype, y->scale[0], y->zp[0], &lo, &hi);
     if (lo > dtype_min(y->dtype) || hi < dtype_max(y->dtype)) /* else the values stay in range */
-        r = clamp(c, r, olen, lo, hi);
+        r = clamp(c, r, olen, lo, hi, 10); /* averages of an 8-bit dtype */
     y->reg = r;
     em_layer(&c->e, &(qbc_layer){(char *)y->name, (char *)a.layer, y->dtype, y->shape, y->scale[0],
                                  y->zp[0], is_max ? 0 : olen * taps, y->reg});
@@ -805,10 +813,12 @@ static int lower_add(lctx *c, const stmt *st, tensor *y)
     double real[3] = {(double)x1->scale[0] / twice, (double)x2->scale[0] / twice,
                       twice / (double)((float)(1 << 20) * y->scale[0])};
     uint32_t in[2], sum;
+    int last_shift = 0;
     for (int i = 0; i < 3; i++) {
         int32_t m0;
         int sh;
         qm_quantize_multiplier(real[i], &m0, &sh);
+        last_shift = sh;
         if (sh > 0) {
             diag_error(st->fn.at, "add: output scale too small for the inputs' scales");
             return -1;
@@ -831,7 +841,7 @@ static int lower_add(lctx *c, const stmt *st, tensor *y)
     }
     int64_t lo, hi;
     act_range(act, y->dtype, y->scale[0], y->zp[0], &lo, &hi);
-    y->reg = clamp(c, addc(c, sum, len, y->zp[0]), len, lo, hi);
+    y->reg = clamp(c, addc(c, sum, len, y->zp[0]), len, lo, hi, requant_bits(-last_shift));
     em_layer(&c->e, &(qbc_layer){(char *)y->name, "add", y->dtype, y->shape, y->scale[0],
                                  y->zp[0], 0, y->reg});
     return 0;
@@ -1013,7 +1023,7 @@ static int lower_quantize(lctx *c, const stmt *st, tensor *y)
     uint32_t r = em_sreg(&c->e, len);
     EMIT(&c->e, OP_REQUANT, r, addc(c, x->reg, len, -x->zp[0]), em_const1(&c->e, m0),
          em_const1(&c->e, sh));
-    y->reg = clamp(c, addc(c, r, len, y->zp[0]), len, dtype_min(dt), dtype_max(dt));
+    y->reg = clamp(c, addc(c, r, len, y->zp[0]), len, dtype_min(dt), dtype_max(dt), requant_bits(-sh));
     em_layer(&c->e, &(qbc_layer){(char *)y->name, "quantize", y->dtype, y->shape, y->scale[0],
                                  y->zp[0], 0, y->reg});
     return 0;
