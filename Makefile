@@ -26,7 +26,7 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBOBJ  := $(call obj,$(RUNTIME) $(VMLIB))
 COMPOBJ := $(call obj,$(COMPLIB)) $(BUILD)/gen/parser.o $(BUILD)/gen/lexer.o
 
-.PHONY: all check check-fast test-unit test-dsl test-e2e demo deps clean asan
+.PHONY: all check check-fast demo deps clean bench
 all: bin/qnnc bin/qnnvm
 
 bin/qnnc: $(BUILD)/qnnc
@@ -87,6 +87,14 @@ check-fast: $(BUILD)/unit $(BUILD)/qnnc $(BUILD)/qnnvm $(BUILD)/cmplogits $(BUIL
 
 demo: deps all
 	@sh scripts/demo.sh
+
+$(BUILD)/bench-kernels: bench/kernels.c runtime/kernels.c runtime/kernels.h runtime/geom.h
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ bench/kernels.c runtime/kernels.c
+
+bench: all $(BUILD)/bench-kernels
+	@sh scripts/install-deps.sh bench
+	@$(BUILD)/bench-kernels | tee bench/results/kernels.txt
+	@sh bench/run
 
 clean:
 	rm -rf build bin
