@@ -519,15 +519,29 @@ static void ltz_level_ands(uint32_t L, int k, size_t *nand)
 /* OT messages for choice bits (bitwise): receiver gets (b & m1) | (~b & m0). */
 static word pick(word b, word m0, word m1) { return (b & m1) | (~b & m0); }
 
+/* In-place transpose of a 64x64 bit matrix: afterwards bit i of a[j] is bit
+ * j of the former a[i] (Hacker's Delight, 7-3). */
+static void transpose64(word a[64])
+{
+    word m = 0x00000000FFFFFFFFull;
+    for (int j = 32; j; j >>= 1, m ^= m << j)
+        for (int k = 0; k < 64; k = ((k | j) + 1) & ~j) {
+            word t = ((a[k] >> j) ^ a[k | j]) & m;
+            a[k] ^= t << j;
+            a[k | j] ^= t;
+        }
+}
+
 /* planes[j * nw + i / 64] bit i%64 = bit j of v[i * stride], j < nbits */
 static void pack(const word *v, size_t stride, size_t n, uint32_t nbits, word *planes, size_t nw)
 {
-    memset(planes, 0, nbits * nw * W);
-    for (size_t i = 0; i < n; i++) {
-        word x = v[i * stride], bit = (word)1 << (i % 64);
+    word blk[64];
+    for (size_t b = 0; b < nw; b++) {
+        for (size_t i = 0; i < 64; i++)
+            blk[i] = b * 64 + i < n ? v[(b * 64 + i) * stride] : 0;
+        transpose64(blk);
         for (uint32_t j = 0; j < nbits; j++)
-            if ((x >> j) & 1)
-                planes[j * nw + i / 64] |= bit;
+            planes[j * nw + b] = blk[j];
     }
 }
 
