@@ -123,7 +123,7 @@ cat "$T/m0.err" "$T/m1.err" "$T/m2.err" | grep -q "runs a different program (byt
 # a party killed mid-run: the others stop with a clear message, in time
 printf 'network big\nparty m = 0\nparty c = 1\ninput x : u8[1,64,64,16] q(0.05, 128) from c\ninput w : u8[16,3,3,16] q(0.01, 127) from m\n' >"$T/big.qnn"
 prev=x
-for l in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+for l in $(seq 1 100); do
     echo "l$l = conv2d($prev, w, padding=same, activation=relu6) -> q(0.05, 128)" >>"$T/big.qnn"
     prev=l$l
 done
@@ -138,7 +138,7 @@ k0=$!
 k1=$!
 "$QNNVM" run -p 2 -N 3 --hosts "$T/hosts3" --insecure --protocol rep3 --timeout 15 "$T/big.qbc" >/dev/null 2>"$T/k2.err" &
 k2=$!
-sleep 1
+sleep 0.5
 kill -9 "$k2" 2>/dev/null
 wait "$k0"
 r0=$?
@@ -158,7 +158,7 @@ for proto in $PROTOS; do
         "$QNNC" import "$M/$n.tflite" -o "$T/leak" >/dev/null && "$QNNC" "$T/leak/$n.qnn" -o "$T/leak.qbc"
         set -- --input "0:$T/leak/$n.qw" --input "1:$M/testdata/$n/collie.input.bin" "$T/leak.qbc"
     else
-        set -- --input "0:$T/big.w.qw" --input "1:$T/big.x.qw" "$T/big.qbc"
+        set -- --input "0:$T/ops_u8.w.qw" --input "1:$T/ops_u8.x1.qw" "$T/ops_u8.qbc"
     fi
     QNN_RECORD_DIR="$T/rec" "$B/qnnvm-record" run --quiet --local 3 --protocol "$proto" "$@" >/dev/null 2>"$T/err" \
         && "$B/uniform" "$T/rec"/party*.rec >"$T/u.txt" && ok || bad "$proto leakage: $(tail -n 3 "$T/u.txt") $(cat "$T/err")"
