@@ -6,7 +6,7 @@ CC      ?= cc
 CFLAGS  ?= -O2
 WARN    := -std=c11 -Wall -Wextra -Werror
 CPPFLAGS := -D_POSIX_C_SOURCE=200809L
-LDLIBS  := -lssl -lcrypto -lm
+LDLIBS  := -lssl -lcrypto -lm -lpthread
 BUILD   ?= build/release
 # TensorFlow Lite reference models and outputs (tests skip them when absent,
 # except in CI where their absence is a failure)
@@ -89,7 +89,7 @@ demo: deps all
 	@sh scripts/demo.sh
 
 $(BUILD)/bench-kernels: bench/kernels.c runtime/kernels.c runtime/kernels.h runtime/geom.h
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ bench/kernels.c runtime/kernels.c
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ bench/kernels.c runtime/kernels.c -lpthread
 
 bench: all $(BUILD)/bench-kernels
 	@sh scripts/install-deps.sh bench

@@ -1,11 +1,61 @@
 /* kernels: convolution and window gathering over Z_2^64 (see kernels.h). */
 #include "kernels.h"
 
+#include <pthread.h>
 #include <string.h>
 
-void kern_conv2d(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t oc)
+static int nthreads = 1;
+
+void kern_set_threads(int n) { nthreads = n < 1 ? 1 : n > 64 ? 64 : n; }
+
+typedef struct {
+    void (*fn)(uint64_t *, const uint64_t *, const uint64_t *, const geom *, uint32_t, uint32_t,
+               uint32_t);
+    uint64_t *d;
+    const uint64_t *x, *w;
+    const geom *g;
+    uint32_t m, y0, y1;
+} job;
+
+static void *run_job(void *p)
 {
-    for (uint32_t oy = 0; oy < g->oh; oy++)
+    job *j = p;
+    j->fn(j->d, j->x, j->w, j->g, j->m, j->y0, j->y1);
+    return NULL;
+}
+
+/* Splits the output rows among the threads (the kernels write disjoint rows). */
+static void parallel_rows(void (*fn)(uint64_t *, const uint64_t *, const uint64_t *, const geom *,
+                                     uint32_t, uint32_t, uint32_t),
+                          uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g,
+                          uint32_t m)
+{
+    int t = nthreads < (int)g->oh ? nthreads : (int)g->oh;
+    if (t <= 1) {
+        fn(d, x, w, g, m, 0, g->oh);
+        return;
+    }
+    pthread_t th[64];
+    job jobs[64];
+    int started = 0;
+    for (int i = 0; i < t; i++) {
+        jobs[i] = (job){fn, d, x, w, g, m, (uint32_t)((uint64_t)g->oh * i / t),
+                        (uint32_t)((uint64_t)g->oh * (i + 1) / t)};
+        if (i > 0 && pthread_create(&th[i], NULL, run_job, &jobs[i]) == 0)
+            started |= 1 << (i & 31), th[i] = th[i];
+        else if (i > 0)
+            run_job(&jobs[i]); /* no thread: do it here */
+    }
+    run_job(&jobs[0]);
+    for (int i = 1; i < t; i++)
+        if (started & (1 << (i & 31)))
+            pthread_join(th[i], NULL);
+}
+
+static void conv_rows(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t oc,
+                      uint32_t y0, uint32_t y1)
+{
+    for (uint32_t oy = y0; oy < y1; oy++)
         for (uint32_t ox = 0; ox < g->ow; ox++) {
             uint64_t *out = d + ((uint64_t)oy * g->ow + ox) * oc;
             memset(out, 0, oc * sizeof *out);
@@ -30,10 +80,11 @@ void kern_conv2d(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *
         }
 }
 
-void kern_dwconv2d(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t m)
+static void dw_rows(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t m,
+                    uint32_t y0, uint32_t y1)
 {
     uint64_t cm = (uint64_t)g->c * m;
-    for (uint32_t oy = 0; oy < g->oh; oy++)
+    for (uint32_t oy = y0; oy < y1; oy++)
         for (uint32_t ox = 0; ox < g->ow; ox++) {
             uint64_t *out = d + ((uint64_t)oy * g->ow + ox) * cm;
             memset(out, 0, cm * sizeof *out);
@@ -56,6 +107,16 @@ void kern_dwconv2d(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom
                 }
             }
         }
+}
+
+void kern_conv2d(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t oc)
+{
+    parallel_rows(conv_rows, d, x, w, g, oc);
+}
+
+void kern_dwconv2d(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t m)
+{
+    parallel_rows(dw_rows, d, x, w, g, m);
 }
 
 static int64_t first_inside(uint32_t o, uint32_t stride, uint32_t pad, uint32_t k, uint32_t dil,

@@ -8,6 +8,8 @@
 
 #include "geom.h"
 
+/* Threads for the convolutions (default 1); each party process has its own. */
+void kern_set_threads(int n);
 /* d[OH*OW*OC] = conv of x[H*W*C] with w[OC*KH*KW*C]; padding contributes 0. */
 void kern_conv2d(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t oc);
 /* d[OH*OW*C*M] = depthwise conv of x[H*W*C] with w[KH*KW*C*M]. */

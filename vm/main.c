@@ -37,6 +37,7 @@ static const char usage[] =
     "  --certs DIR          TLS: DIR/ca.pem, DIR/party<I>.pem, DIR/party<I>.key\n"
     "                       (scripts/make-certs.sh); --insecure: plain TCP instead\n"
     "  --timeout S          seconds to wait for peers (default 60)\n"
+    "  --threads T          threads per party for the convolutions (default 1)\n"
     "  --json               the run summary as one JSON object on the last line\n"
     "  --quiet              print only the outputs\n"
     "inspect options:\n"

@@ -17,6 +17,7 @@
 #include <openssl/sha.h>
 
 #include "../runtime/certs.h"
+#include "../runtime/kernels.h"
 #include "../runtime/net.h"
 #include "../runtime/tensorio.h"
 #include "bytecode.h"
@@ -28,7 +29,7 @@
 typedef struct {
     const char *file, *protocol, *hosts, *certs, *outpath, *dump;
     const char *inputs[MAX_INPUTS];
-    int ninputs, party, nparties, local, insecure, quiet, json;
+    int ninputs, party, nparties, local, insecure, quiet, json, threads;
     double timeout;
 } run_opts;
 
@@ -556,6 +557,8 @@ int run_command(int argc, char **argv)
             o.certs = argv[++i];
         else if (!strcmp(a, "--timeout") && more)
             o.timeout = atof(argv[++i]);
+        else if (!strcmp(a, "--threads") && more)
+            o.threads = atoi(argv[++i]);
         else if (!strcmp(a, "--insecure"))
             o.insecure = 1;
         else if (!strcmp(a, "--json"))
@@ -578,6 +581,9 @@ int run_command(int argc, char **argv)
     }
     if (!(o.timeout > 0))
         die("--timeout must be positive", NULL);
+    if (o.threads < 0 || o.threads > 64)
+        die("--threads takes 1 to 64", NULL);
+    kern_set_threads(o.threads ? o.threads : 1);
     int n = o.local ? o.local : o.nparties ? o.nparties : 1;
     if (n < pr->min_parties || n > pr->max_parties) {
         fprintf(stderr, "qnnvm: protocol %s runs with %d to %d parties, not %d%s\n", pr->name,
