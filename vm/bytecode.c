@@ -1,6 +1,8 @@
 /* bytecode: writer and validating loader for .qbc files (see bytecode.h). */
 #include "bytecode.h"
 
+#include "../runtime/tensorio.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -376,34 +378,10 @@ int qbc_load(const uint8_t *buf, size_t len, qbc_program *p, char *err, size_t e
 
 int qbc_load_file(const char *path, qbc_program *p, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    size_t n;
+    uint8_t *buf = tio_slurp(path, (size_t)1 << 31, &n, err, errlen);
+    if (!buf)
         return -1;
-    }
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            uint8_t *q = realloc(buf, cap * 2);
-            if (!q) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = q;
-            cap *= 2;
-        }
-    }
-    int rerr = ferror(f);
-    fclose(f);
-    if (!buf || rerr) {
-        free(buf);
-        snprintf(err, errlen, "%s: cannot read", path);
-        return -1;
-    }
     char msg[400];
     int rc = qbc_load(buf, n, p, msg, sizeof msg);
     free(buf);
