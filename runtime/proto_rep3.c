@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../vm/opcodes.h"
+#include "bits.h"
 #include "kernels.h"
 #include "net.h"
 #include "prg.h"
@@ -494,72 +495,22 @@ static void trunc_finish(rep3 *r, pop *op, int step)
  * plane j holds bit j of 64 elements per word, so every round moves only the
  * bits still needed. */
 
-static int ltz_levels(uint32_t bits)
-{
-    int k = 0;
-    while (((uint32_t)1 << k) < bits)
-        k++;
-    return k;
-}
-
-/* AND gates of tree level k (1-based) over L bit positions: groups start at
- * multiples of 2s (s = 2^(k-1)); a group with a high half combines G (one
- * AND) and, unless it starts at 0, P (another). Both the protocol and the
- * cost model count with this. */
-static void ltz_level_ands(uint32_t L, int k, size_t *nand)
-{
-    uint32_t s = (uint32_t)1 << (k - 1);
-    size_t n = 0;
-    for (uint32_t j = 0; j < L; j += 2 * s)
-        if (j + s < L)
-            n += j ? 2 : 1;
-    *nand = n;
-}
-
 /* OT messages for choice bits (bitwise): receiver gets (b & m1) | (~b & m0). */
 static word pick(word b, word m0, word m1) { return (b & m1) | (~b & m0); }
-
-/* In-place transpose of a 64x64 bit matrix: afterwards bit i of a[j] is bit
- * j of the former a[i] (Hacker's Delight, 7-3). */
-static void transpose64(word a[64])
-{
-    word m = 0x00000000FFFFFFFFull;
-    for (int j = 32; j; j >>= 1, m ^= m << j)
-        for (int k = 0; k < 64; k = ((k | j) + 1) & ~j) {
-            word t = ((a[k] >> j) ^ a[k | j]) & m;
-            a[k] ^= t << j;
-            a[k | j] ^= t;
-        }
-}
-
-/* planes[j * nw + i / 64] bit i%64 = bit j of v[i * stride], j < nbits */
-static void pack(const word *v, size_t stride, size_t n, uint32_t nbits, word *planes, size_t nw)
-{
-    word blk[64];
-    for (size_t b = 0; b < nw; b++) {
-        for (size_t i = 0; i < 64; i++)
-            blk[i] = b * 64 + i < n ? v[(b * 64 + i) * stride] : 0;
-        transpose64(blk);
-        for (uint32_t j = 0; j < nbits; j++)
-            planes[j * nw + b] = blk[j];
-    }
-}
-
-static size_t nwords(size_t n) { return (n + 63) / 64; }
 
 static void ltz_round1_prepare(rep3 *r, pop *op, st *s)
 {
     int me = vme(r, op);
-    size_t n = op->n, nw = nwords(n);
+    size_t n = op->n, nw = bits_words(n);
     uint32_t L = op->m, Lp = L + 1;
-    s->levels = ltz_levels(L);
+    s->levels = bits_levels(L);
     s->p0 = xmalloc(Lp * nw * W); /* the a share from the stream shared with party 0 */
     s->g0 = xmalloc(L * nw * W);
     if (me == 0) {
         word *A = xmalloc(Lp * nw * W), *a = xmalloc(n * W);
         for (size_t i = 0; i < n; i++)
             a[i] = op->a[2 * i] + op->a[2 * i + 1] + ((word)1 << L);
-        pack(a, 1, n, Lp, A, nw);
+        bits_pack(a, 1, n, Lp, A, nw);
         free(a);
         s->p1 = xmalloc(Lp * nw * W);
         s->g1 = xmalloc(L * nw * W);
@@ -593,7 +544,7 @@ static void ltz_round1_prepare(rep3 *r, pop *op, st *s)
     /* parties 1 and 2 know b = x2: party 1 as its second word, party 2 its first */
     int k = me == 1 ? 1 : 0, other = me == 1 ? 2 : 1;
     s->aux = xmalloc(Lp * nw * W);
-    pack(op->a + (me == 1 ? 1 : 0), 2, n, Lp, s->aux, nw);
+    bits_pack(op->a + (me == 1 ? 1 : 0), 2, n, Lp, s->aux, nw);
     word *w = xmalloc(2 * L * nw * W), *sel = xmalloc(L * nw * W);
     draw(r, R(op, k), s->p0, Lp * nw);
     draw(r, R(op, k), s->g0, L * nw);
@@ -613,7 +564,7 @@ static void ltz_round1_prepare(rep3 *r, pop *op, st *s)
 static void ltz_round1_finish(rep3 *r, pop *op, st *s)
 {
     int me = vme(r, op);
-    size_t n = op->n, nw = nwords(n);
+    size_t n = op->n, nw = bits_words(n);
     uint32_t L = op->m, Lp = L + 1;
     word *a[2], *g[2], *b[2] = {NULL, NULL};
     word *a2 = NULL, *g2 = NULL;
@@ -665,9 +616,9 @@ static word and3(word x0, word x1, word y0, word y1) { return (x0 & y0) ^ (x0 & 
  * G[j] = G[j+s] ^ (P[j+s] AND G[j]) and, for j > 0, P[j] = P[j+s] AND P[j]. */
 static void ltz_and_prepare(rep3 *r, pop *op, st *s, int level)
 {
-    size_t nw = nwords(op->n), nand;
+    size_t nw = bits_words(op->n), nand;
     uint32_t L = op->m, sh = (uint32_t)1 << (level - 1);
-    ltz_level_ands(L, level, &nand);
+    bits_level_ands(L, level, &nand);
     s->z = xmalloc(nand * nw * W);
     bool_zero_share(r, s->z, nand * nw);
     size_t o = 0;
@@ -689,9 +640,9 @@ static void ltz_and_prepare(rep3 *r, pop *op, st *s, int level)
 
 static void ltz_and_finish(rep3 *r, pop *op, st *s, int level)
 {
-    size_t nw = nwords(op->n), nand;
+    size_t nw = bits_words(op->n), nand;
     uint32_t L = op->m, sh = (uint32_t)1 << (level - 1);
-    ltz_level_ands(L, level, &nand);
+    bits_level_ands(L, level, &nand);
     const uint8_t *in = net_in(r->nt, nxt(r), nand * nw * W);
     size_t o = 0;
     for (uint32_t j = 0; j < L; j += 2 * sh) {
@@ -722,12 +673,10 @@ static void ltz_and_finish(rep3 *r, pop *op, st *s, int level)
  * arithmetic: party 0 knows u = beta0 ^ beta1, parties 1, 2 know
  * w = beta2; party 0 offers both candidates of the share
  * y2 = (u ^ w) - y0 - y1 by OT to parties 1 and 2. */
-static word bit_of(const word *plane, size_t i) { return (plane[i / 64] >> (i % 64)) & 1; }
-
 static void ltz_inject_prepare(rep3 *r, pop *op, st *s)
 {
     int me = vme(r, op);
-    size_t n = op->n, nw = nwords(n);
+    size_t n = op->n, nw = bits_words(n);
     s->z = xmalloc(n * W);
     for (size_t q = 0; q < nw; q++) { /* the bit's shares, as planes in t0/t1 */
         s->t0[q] ^= s->g0[q] ^ (me == 0 ? ~(word)0 : 0);
@@ -741,7 +690,7 @@ static void ltz_inject_prepare(rep3 *r, pop *op, st *s)
         draw(r, R(op, 1), w2, 2 * n);
         word *to1 = xmalloc(2 * n * W), *to2 = xmalloc(2 * n * W);
         for (size_t i = 0; i < n; i++) {
-            word u = bit_of(s->t0, i) ^ bit_of(s->t1, i);
+            word u = bits_get(s->t0, i) ^ bits_get(s->t1, i);
             word m0 = u - s->z[i] - y1[i], m1 = (u ^ 1) - s->z[i] - y1[i];
             to1[2 * i] = m0 + w[2 * i], to1[2 * i + 1] = m1 + w[2 * i + 1];
             to2[2 * i] = m0 + w2[2 * i], to2[2 * i + 1] = m1 + w2[2 * i + 1];
@@ -761,7 +710,7 @@ static void ltz_inject_prepare(rep3 *r, pop *op, st *s)
     draw(r, R(op, k), w, 2 * n);
     const word *beta2 = me == 1 ? s->t1 : s->t0;
     for (size_t i = 0; i < n; i++)
-        sel[i] = w[2 * i + bit_of(beta2, i)];
+        sel[i] = w[2 * i + bits_get(beta2, i)];
     send_words(r, R(op, other), sel, n);
     net_expect(r->nt, R(op, 0), 2 * n * W);
     net_expect(r->nt, R(op, other), n * W);
@@ -782,7 +731,7 @@ static void ltz_inject_finish(rep3 *r, pop *op, st *s)
     const word *beta2 = me == 1 ? s->t1 : s->t0;
     for (size_t i = 0; i < n; i++) {
         word m, wv;
-        memcpy(&m, cand + (2 * i + bit_of(beta2, i)) * W, W);
+        memcpy(&m, cand + (2 * i + bits_get(beta2, i)) * W, W);
         memcpy(&wv, mask + i * W, W);
         word y2 = m - wv;
         if (me == 1)
@@ -799,7 +748,7 @@ static int rep3_steps(const pop *op)
     switch (op->op) {
     case OP_REQUANT:
     case OP_DIVR: return 2;
-    case OP_LTZ: return ltz_levels(op->m) + 2;
+    case OP_LTZ: return bits_levels(op->m) + 2;
     default: return 1;
     }
 }
@@ -905,15 +854,15 @@ static void rep3_cost(const pop *op, int nparties, proto_cost *acc)
         acc->opened += op->n;
         break;
     case OP_LTZ: {
-        uint64_t L = op->m, nw = nwords(op->n) * W;
-        int K = ltz_levels(op->m);
+        uint64_t L = op->m, nw = bits_words(op->n) * W;
+        int K = bits_levels(op->m);
         acc->rounds = (uint64_t)K + 2;
         acc->bytes[R(op, 0)] += (2 * (L + 1) + 4 * L) * nw + 4 * n;
         acc->bytes[R(op, 1)] += L * nw + n;
         acc->bytes[R(op, 2)] += L * nw + n;
         for (int k = 1; k <= K; k++) {
             size_t nand;
-            ltz_level_ands(op->m, k, &nand);
+            bits_level_ands(op->m, k, &nand);
             for (int p = 0; p < 3; p++)
                 acc->bytes[p] += nand * nw;
         }

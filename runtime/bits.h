@@ -1,0 +1,25 @@
+/* bits: bit-sliced boolean vectors for the comparison protocols. Plane j of
+ * n elements holds bit j of each element, 64 elements per word, so that
+ * bitwise gates on whole planes process 64 elements at once and a round
+ * moves only the bits still needed. Also the shape of the carry tree that
+ * every comparison protocol and its cost model share. */
+#ifndef BITS_H
+#define BITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* words per plane of n elements */
+static inline size_t bits_words(size_t n) { return (n + 63) / 64; }
+/* bit i of a plane */
+static inline uint64_t bits_get(const uint64_t *plane, size_t i) { return (plane[i / 64] >> (i % 64)) & 1; }
+/* planes[j * nw + i / 64] bit i % 64 = bit j of v[i * stride], for j < nbits */
+void bits_pack(const uint64_t *v, size_t stride, size_t n, uint32_t nbits, uint64_t *planes, size_t nw);
+/* levels of the carry tree over L bits: ceil(log2 L) */
+int bits_levels(uint32_t L);
+/* AND gates at tree level k (1-based): a group starting at j (a multiple of
+ * 2s, s = 2^(k-1)) with a high half at j + s < L combines G (one AND) and,
+ * unless j = 0, P (a second AND). */
+void bits_level_ands(uint32_t L, int k, size_t *nand);
+
+#endif
