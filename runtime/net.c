@@ -464,18 +464,18 @@ int net_round(net *nt, char *err, size_t errlen)
         if (j == nt->me)
             continue;
         peer *pp = &nt->p[j];
-        if (pp->out.len == 0 && reserve(&pp->out, HDR) == 0)
-            pp->out.len = HDR;
         if (reserve(&pp->in, HDR + pp->expect))
             return fail(err, errlen, "out of memory for round %u", round);
+        pp->out.pos = 0;
+        pp->in.len = 0;
+        pp->in.pos = 0;
+        if (pp->out.len == 0) /* nothing for this peer: no frame at all */
+            continue;
         uint64_t len = pp->out.len - HDR;
         put32(pp->out.p, (uint32_t)len);
         put32(pp->out.p + 4, (uint32_t)(len >> 32));
         put32(pp->out.p + 8, round);
         put32(pp->out.p + 12, FRAME_MAGIC);
-        pp->out.pos = 0;
-        pp->in.len = 0;
-        pp->in.pos = 0;
     }
     double last = now();
     for (;;) {
@@ -485,7 +485,8 @@ int net_round(net *nt, char *err, size_t errlen)
             if (j == nt->me)
                 continue;
             peer *pp = &nt->p[j];
-            int want_out = pp->out.pos < pp->out.len, want_in = pp->in.len < HDR + pp->expect;
+            int want_out = pp->out.pos < pp->out.len;
+            int want_in = pp->expect > 0 && pp->in.len < HDR + pp->expect;
             if (!want_out && !want_in)
                 continue;
             busy = 1;
@@ -497,7 +498,7 @@ int net_round(net *nt, char *err, size_t errlen)
                 pp->out.pos += (size_t)w;
                 moved |= w > 0;
             }
-            while (pp->in.len < HDR + pp->expect) {
+            while (want_in && pp->in.len < HDR + pp->expect) {
                 long r = tr_read(pp, pp->in.p + pp->in.len, HDR + pp->expect - pp->in.len);
                 if (r < 0)
                     return fail(err, errlen, "party %d closed the connection (round %u)", j, round);
@@ -519,7 +520,7 @@ int net_round(net *nt, char *err, size_t errlen)
             if (moved)
                 last = now();
             short ev = (short)((pp->out.pos < pp->out.len ? POLLOUT : 0) |
-                               (pp->in.len < HDR + pp->expect ? POLLIN : 0));
+                               (pp->expect > 0 && pp->in.len < HDR + pp->expect ? POLLIN : 0));
             if (!ev)
                 continue;
             pf[np].fd = pp->fd;
@@ -547,7 +548,7 @@ int net_round(net *nt, char *err, size_t errlen)
         if (j == nt->me)
             continue;
         peer *pp = &nt->p[j];
-        pp->sent += pp->out.len - HDR;
+        pp->sent += pp->out.len ? pp->out.len - HDR : 0;
         pp->received += pp->expect;
         pp->expect = 0;
         pp->out.len = 0;

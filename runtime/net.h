@@ -11,7 +11,8 @@
  * A round: the protocol appends what it sends to each peer (net_out) and
  * declares what it expects from each (net_expect); net_round sends and
  * receives all of it at once (no deadlock whatever the sizes), each message
- * framed with its length and round number and checked; then the protocol
+ * framed with its length and round number and checked (a pair with nothing
+ * to exchange exchanges no frame); then the protocol
  * consumes the received bytes in the same order (net_in). Counters hold the
  * payload bytes per peer and the rounds; hellos and frames are not counted. */
 #ifndef NET_H
