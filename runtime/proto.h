@@ -28,8 +28,9 @@ typedef uint64_t word;
 struct net;
 
 typedef struct {
-    int party, nparties;
-    struct net *net; /* NULL for clear */
+    int party, nparties;  /* party == nparties: this process is the dealer */
+    struct net *net;      /* NULL for clear; with a dealer it links nparties + 1 */
+    uint64_t prep_bytes;  /* what the dealer sends in all (from the cost model) */
 } proto_env;
 
 /* One communicating instruction, decoded. Pointers are NULL in cost queries. */
@@ -52,7 +53,8 @@ typedef struct {
 typedef struct {
     uint64_t rounds;
     uint64_t opened;                      /* values opened (masked or revealed) */
-    uint64_t bytes[PROTO_MAX_PARTIES];    /* sent by each party */
+    uint64_t bytes[PROTO_MAX_PARTIES];    /* sent by each party (the dealer last) */
+    uint64_t triples, dot_triples, bits, trunc_pairs; /* dealt material, in elements */
 } proto_cost;
 
 typedef struct protocol {
@@ -76,6 +78,13 @@ typedef struct protocol {
     void (*cost)(const pop *op, int nparties, proto_cost *acc);
     /* what create() exchanges (seeds and the like) */
     void (*setup_cost)(int nparties, proto_cost *acc);
+    /* Preprocessing by a dealer, for protocols that have one (else NULL):
+     * the dealer is given every (instruction, step) in execution order and
+     * sends the parties its material at set-up; prep_cost counts it (in
+     * acc->bytes[nparties]) and what it is made of. */
+    void (*deal)(void *ps, const pop *op, int step);
+    int (*deal_finish)(void *ps, char *err, size_t errlen);
+    void (*prep_cost)(const pop *op, int step, int nparties, proto_cost *acc);
 } protocol;
 
 const protocol *proto_find(const char *name);
@@ -84,5 +93,6 @@ const char *proto_names(void);
 
 extern const protocol proto_clear;
 extern const protocol proto_rep3;
+extern const protocol proto_semi2k;
 
 #endif

@@ -3,7 +3,7 @@
 
 #include "proto.h"
 
-static const protocol *const table[] = {&proto_clear, &proto_rep3};
+static const protocol *const table[] = {&proto_clear, &proto_rep3, &proto_semi2k};
 
 const protocol *proto_find(const char *name)
 {

@@ -46,6 +46,18 @@ static void block_cost(const qbc_program *p, const protocol *pr, int nparties, u
     row->blocks++;
 }
 
+typedef struct {
+    int nparties;
+    const protocol *pr;
+    proto_cost *acc;
+} prep_walk;
+
+static void add_prep(void *ud, const pop *op, int step)
+{
+    prep_walk *w = ud;
+    w->pr->prep_cost(op, step, w->nparties, w->acc);
+}
+
 int cost_compute(const qbc_program *p, const protocol *pr, int nparties, cost_report *r)
 {
     memset(r, 0, sizeof *r);
@@ -74,9 +86,15 @@ int cost_compute(const qbc_program *p, const protocol *pr, int nparties, cost_re
         }
         pc += 1 + (uint32_t)qbc_nops(p->code[pc]);
     }
+    if (pr->prep_cost) { /* the dealer's material, before the online phase */
+        prep_walk w = {nparties, pr, &r->prep};
+        vm_walk(p, pr, add_prep, &w);
+        r->prep_corrections = r->prep.bytes[nparties];
+    }
     proto_cost setup; /* counted with what follows the last layer */
     memset(&setup, 0, sizeof setup);
     pr->setup_cost(nparties, &setup);
+    r->prep.bytes[nparties] += setup.bytes[nparties];
     cur.rounds += setup.rounds;
     for (int k = 0; k < nparties; k++)
         cur.bytes[k] += setup.bytes[k];

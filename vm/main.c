@@ -95,7 +95,12 @@ static void print_json(const qbc_program *p, const protocol *pr, int n, const co
     for (int c = 1; c < CC__COUNT; c++)
         printf("%s\"%s\": %llu", c > 1 ? ", " : "", cost_class_names[c],
                (unsigned long long)t->elems[c]);
-    printf("}, \"inputs_per_party\": ");
+    printf("}, \"preprocessing\": {\"triples\": %llu, \"dot_product_triples\": %llu, \"bits\": %llu, "
+           "\"truncation_pairs\": %llu, \"dealer_bytes_sent\": %llu}",
+           (unsigned long long)r->prep.triples, (unsigned long long)r->prep.dot_triples,
+           (unsigned long long)r->prep.bits, (unsigned long long)r->prep.trunc_pairs,
+           (unsigned long long)r->prep.bytes[n]);
+    printf(", \"inputs_per_party\": ");
     json_bytes(t->inputs, (int)p->nparties);
     printf(", \"layers\": [");
     for (uint32_t l = 0; l < r->nlayers; l++) {
@@ -149,6 +154,12 @@ static void print_costs(const qbc_program *p, const protocol *pr, int n, const c
     for (int i = 0; i < n; i++)
         printf(" p%d=%llu", i, (unsigned long long)t->bytes[i]);
     putchar('\n');
+    if (pr->prep_cost)
+        printf("preprocessing (dealer): %llu triples, %llu dot-product triples, %llu bits, %llu "
+               "truncation pairs; the dealer sends %llu bytes\n",
+               (unsigned long long)r->prep.triples, (unsigned long long)r->prep.dot_triples,
+               (unsigned long long)r->prep.bits, (unsigned long long)r->prep.trunc_pairs,
+               (unsigned long long)r->prep.bytes[n]);
 }
 
 static int cmd_inspect(int argc, char **argv)

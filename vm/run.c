@@ -34,7 +34,7 @@ typedef struct {
 } run_opts;
 
 typedef struct {
-    int party;
+    int party, dealer;
     double wall_s;
     uint64_t bytes_sent, rounds, predicted_bytes, predicted_rounds;
     long peak_rss_kb;
@@ -241,8 +241,71 @@ static long peak_rss_kb(void)
     return ru.ru_maxrss;
 }
 
-/* Runs party `me` of `n` (n == 1: clear, all inputs here); outputs go to
- * out. nc is NULL for clear. */
+typedef struct {
+    const protocol *pr;
+    void *ps;
+} dealing;
+
+static void deal_one(void *ud, const pop *op, int step)
+{
+    dealing *d = ud;
+    d->pr->deal(d->ps, op, step);
+}
+
+/* The dealer of a run of n parties: seeds, then every instruction's
+ * material in execution order, then done. It never sees an input. */
+static int run_dealer(const run_opts *o, const protocol *pr, int n, net_config *nc, qbc_program *p,
+                      double t0, summary *sm)
+{
+    char err[512];
+    int rc = -1;
+    (void)o;
+    nc->me = n;
+    nc->n = n + 1;
+    nc->protocol = pr->name;
+    net *nt = net_open(nc, err, sizeof err);
+    void *ps = NULL;
+    if (!nt) {
+        fprintf(stderr, "qnnvm: dealer: %s\n", err);
+        goto out;
+    }
+    proto_env env = {n, n, nt, 0};
+    if (!(ps = pr->create(&env, err, sizeof err))) {
+        fprintf(stderr, "qnnvm: dealer: %s\n", err);
+        goto out;
+    }
+    dealing d = {pr, ps};
+    vm_walk(p, pr, deal_one, &d);
+    if (pr->deal_finish(ps, err, sizeof err) != 0) {
+        fprintf(stderr, "qnnvm: dealer: %s\n", err);
+        goto out;
+    }
+    cost_report cr;
+    if (cost_compute(p, pr, n, &cr) == 0) {
+        sm->predicted_bytes = cr.prep.bytes[n];
+        cost_free(&cr);
+    }
+    proto_cost setup;
+    memset(&setup, 0, sizeof setup);
+    pr->setup_cost(n, &setup);
+    sm->predicted_rounds = setup.rounds;
+    sm->party = n;
+    sm->dealer = 1;
+    sm->bytes_sent = net_bytes_sent(nt);
+    sm->rounds = net_rounds(nt);
+    sm->wall_s = now() - t0;
+    sm->peak_rss_kb = peak_rss_kb();
+    rc = 0;
+out:
+    if (ps)
+        pr->destroy(ps);
+    net_close(nt);
+    qbc_free(p);
+    return rc;
+}
+
+/* Runs party `me` of `n` (n == 1: clear, all inputs here; me == n: the
+ * dealer); outputs go to out. nc is NULL for clear. */
 static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_config *nc,
                      FILE *out, summary *sm)
 {
@@ -263,6 +326,8 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
     if (nc)
         SHA256(bytes, len, nc->program_hash);
     free(bytes);
+    if (me == n) /* the dealer: no inputs, no outputs */
+        return run_dealer(o, pr, n, nc, &p, t0, sm);
     int rc = -1, only = n == 1 ? -1 : me;
     int64_t **vals = calloc(p.ninputs + 1, sizeof *vals);
     int64_t **rev = calloc(p.noutputs + 1, sizeof *rev), **res = calloc(p.noutputs + 1, sizeof *res);
@@ -296,16 +361,22 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
                 goto out;
             }
         }
+    cost_report pre;
+    uint64_t prep_bytes = 0;
+    if (cost_compute(&p, pr, n, &pre) == 0) {
+        prep_bytes = pre.prep_corrections;
+        cost_free(&pre);
+    }
     if (nc) {
         nc->me = me;
-        nc->n = n;
+        nc->n = n + (pr->deal != NULL);
         nc->protocol = pr->name;
         if (!(nt = net_open(nc, err, sizeof err))) {
             fprintf(stderr, "qnnvm: party %d: %s\n", me, err);
             goto out;
         }
     }
-    proto_env env = {me, n, nt};
+    proto_env env = {me, n, nt, prep_bytes};
     if (!(ps = pr->create(&env, err, sizeof err))) {
         fprintf(stderr, "qnnvm: party %d: %s\n", me, err);
         goto out;
@@ -364,9 +435,9 @@ out:
 
 static void summary_json(FILE *f, const summary *s)
 {
-    fprintf(f, "{\"party\": %d, \"wall_s\": %.6f, \"bytes_sent\": %llu, \"rounds\": %llu, "
+    fprintf(f, "{\"party\": %d, %s\"wall_s\": %.6f, \"bytes_sent\": %llu, \"rounds\": %llu, "
                "\"predicted_bytes_sent\": %llu, \"predicted_rounds\": %llu, \"peak_rss_kb\": %ld}",
-            s->party, s->wall_s, (unsigned long long)s->bytes_sent, (unsigned long long)s->rounds,
+            s->party, s->dealer ? "\"dealer\": true, " : "", s->wall_s, (unsigned long long)s->bytes_sent, (unsigned long long)s->rounds,
             (unsigned long long)s->predicted_bytes, (unsigned long long)s->predicted_rounds,
             s->peak_rss_kb);
 }
@@ -386,9 +457,9 @@ static void report(const run_opts *o, const protocol *pr, const summary *s, int 
     if (o->quiet)
         return;
     for (int i = 0; i < n; i++)
-        printf("party %d: %.3f s, %llu bytes sent (predicted %llu), %llu rounds (predicted %llu), "
+        printf("%s %d: %.3f s, %llu bytes sent (predicted %llu), %llu rounds (predicted %llu), "
                "peak %ld KB\n",
-               s[i].party, s[i].wall_s, (unsigned long long)s[i].bytes_sent,
+               s[i].dealer ? "dealer" : "party", s[i].party, s[i].wall_s, (unsigned long long)s[i].bytes_sent,
                (unsigned long long)s[i].predicted_bytes, (unsigned long long)s[i].rounds,
                (unsigned long long)s[i].predicted_rounds, s[i].peak_rss_kb);
 }
@@ -415,27 +486,27 @@ static int free_port(void)
 /* A child's report: its outputs, then RS and its summary as JSON numbers. */
 static int run_local(const run_opts *o, const protocol *pr)
 {
-    int n = o->local;
+    int n = o->local, procs = n + (pr->deal != NULL); /* the dealer is process n */
     double t0 = now();
     net_config nc;
     memset(&nc, 0, sizeof nc);
     nc.timeout_s = o->timeout;
     char dir[] = "/tmp/qnn-local-XXXXXX", err[512];
     if (!o->insecure) {
-        if (!mkdtemp(dir) || certs_make(dir, n, err, sizeof err) != 0) {
+        if (!mkdtemp(dir) || certs_make(dir, procs, err, sizeof err) != 0) {
             fprintf(stderr, "qnnvm: %s\n", !dir[0] ? strerror(errno) : err);
             return 1;
         }
         nc.certs = dir;
     }
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < procs; i++) {
         strcpy(nc.host[i], "127.0.0.1");
         nc.port[i] = free_port();
     }
     int fds[NET_MAX_PARTIES];
     pid_t pids[NET_MAX_PARTIES];
     fflush(stdout);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < procs; i++) {
         int pfd[2];
         if (pipe(pfd) != 0) {
             fprintf(stderr, "qnnvm: pipe: %s\n", strerror(errno));
@@ -460,7 +531,7 @@ static int run_local(const run_opts *o, const protocol *pr)
     }
     summary s[NET_MAX_PARTIES];
     int failed = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < procs; i++) {
         size_t cap = 1 << 16, len = 0;
         char *b = malloc(cap);
         ssize_t r;
@@ -488,6 +559,10 @@ static int run_local(const run_opts *o, const protocol *pr)
         if (rs) {
             *rs = 0;
             unsigned long long v[4];
+            s[i].dealer = strstr(rs + 1, "\"dealer\": true, ") != NULL;
+            char *dl = strstr(rs + 1, "\"dealer\": true, ");
+            if (dl)
+                memmove(dl, dl + 16, strlen(dl + 16) + 1);
             if (sscanf(rs + 1, "{\"party\": %d, \"wall_s\": %lf, \"bytes_sent\": %llu, \"rounds\": %llu, "
                               "\"predicted_bytes_sent\": %llu, \"predicted_rounds\": %llu, \"peak_rss_kb\": %ld}",
                        &s[i].party, &s[i].wall_s, &v[0], &v[1], &v[2], &v[3], &s[i].peak_rss_kb) == 7) {
@@ -499,7 +574,7 @@ static int run_local(const run_opts *o, const protocol *pr)
     }
     if (!o->insecure) {
         char path[4096];
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < procs; i++) {
             snprintf(path, sizeof path, "%s/party%d.pem", dir, i);
             remove(path);
             snprintf(path, sizeof path, "%s/party%d.key", dir, i);
@@ -513,7 +588,7 @@ static int run_local(const run_opts *o, const protocol *pr)
         fprintf(stderr, "qnnvm: the run failed (see the parties' messages above)\n");
         return 1;
     }
-    report(o, pr, s, n, now() - t0);
+    report(o, pr, s, procs, now() - t0);
     return 0;
 }
 
@@ -604,13 +679,15 @@ int run_command(int argc, char **argv)
         if (run_party(&o, pr, 0, 1, NULL, stdout, &s) != 0)
             return 1;
     } else {
-        if (o.party < 0 || o.party >= n || !o.hosts)
-            die("a networked party needs -p I, -N N and --hosts FILE (or use --local N)", NULL);
+        int procs = n + (pr->deal != NULL);
+        if (o.party < 0 || o.party >= procs || !o.hosts)
+            die("a networked party needs -p I, -N N and --hosts FILE (or use --local N); "
+                "with a dealer, -p N runs the dealer", NULL);
         if (!o.certs && !o.insecure)
             die("give --certs DIR (scripts/make-certs.sh makes one) or --insecure for plain TCP", NULL);
         net_config nc;
         memset(&nc, 0, sizeof nc);
-        nc.n = n;
+        nc.n = procs;
         nc.timeout_s = o.timeout;
         nc.certs = o.insecure ? NULL : o.certs;
         char err[512];

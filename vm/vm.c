@@ -204,6 +204,34 @@ int vm_run(const vm_config *cfg, char *err, size_t errlen)
     return rc;
 }
 
+void vm_walk(const qbc_program *p, const protocol *pr, void (*fn)(void *ud, const pop *op, int step),
+             void *ud)
+{
+    uint32_t pc = 0;
+    while (pc < p->ncode) {
+        if (qbc_op(p->code[pc]) != OP_ROUND) {
+            pc += 1 + (uint32_t)qbc_nops(p->code[pc]);
+            continue;
+        }
+        uint32_t n = p->code[pc + 1];
+        pop *ops = calloc(n ? n : 1, sizeof *ops);
+        int max = 0;
+        pc += 2;
+        for (uint32_t i = 0; i < n; i++, pc += 1 + (uint32_t)qbc_nops(p->code[pc])) {
+            if (!ops)
+                continue;
+            vm_decode(p, pc, &ops[i], NULL, NULL);
+            int s = pr->steps(&ops[i]);
+            max = s > max ? s : max;
+        }
+        for (int st = 0; ops && st < max; st++)
+            for (uint32_t i = 0; i < n; i++)
+                if (st < pr->steps(&ops[i]))
+                    fn(ud, &ops[i], st);
+        free(ops);
+    }
+}
+
 void vm_finish_output(const qbc_output *o, const int64_t *rev, int64_t *res, uint64_t n)
 {
     if (o->kind != OUT_SOFTMAX) {

@@ -29,6 +29,11 @@ int vm_run(const vm_config *cfg, char *err, size_t errlen);
 void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs,
                const vm_config *cfg);
 
+/* Calls fn for every (communicating instruction, step) in the order a run
+ * executes them: block by block, steps outer, instructions inner. */
+void vm_walk(const qbc_program *p, const protocol *pr, void (*fn)(void *ud, const pop *op, int step),
+             void *ud);
+
 /* What the receiver makes of a revealed tensor of n values: the tensor
  * itself, or its softmax (TFLite's reference kernel, row by row). */
 void vm_finish_output(const qbc_output *o, const int64_t *revealed, int64_t *result, uint64_t n);

@@ -1,0 +1,848 @@
+/* proto_semi2k: N >= 2 parties, passive security against any N-1 colluding:
+ * additive secret sharing over Z_2^64, x = x_0 + ... + x_{N-1}, with
+ * correlated randomness from a dealer (an extra process that never sees an
+ * input or a share of one).
+ *
+ * Preprocessing: the dealer sends each party i a PRG seed; party i's share of
+ * every dealt vector is drawn from that stream, except party N-1's share of a
+ * derived value (a triple's product, a truncation pair, bits), which the
+ * dealer sends as a correction. All of it travels at set-up, in execution
+ * order (vm_walk), so the online phase only opens masked values:
+ *   MUL        Beaver triples (a, b, ab)
+ *   CONV2D     convolution triples (A, B, conv(A, B)): a layer opens its
+ *              masked input and masked weights once
+ *   truncation (r, (r mod 2^63) >> d, msb r): one open
+ *   LTZ        r with its bits, AND triples for the carry tree, a daBit
+ * docs/protocols.md gives rounds, bytes and what each open reveals. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../vm/opcodes.h"
+#include "bits.h"
+#include "kernels.h"
+#include "net.h"
+#include "prg.h"
+#include "proto.h"
+
+#define W sizeof(word)
+
+typedef struct {
+    word *p;
+    size_t len, cap;
+} wvec;
+
+typedef struct {
+    int me, n;           /* me == n: the dealer */
+    net *nt;
+    prg *g[PROTO_MAX_PARTIES]; /* party: g[0] is its stream; dealer: one per party */
+    uint8_t *corr;       /* party n-1: the dealer's corrections */
+    size_t corr_len, corr_pos;
+    wvec out;            /* dealer: corrections being collected */
+} semi;
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        abort();
+    return p;
+}
+
+static void *xcalloc(size_t n, size_t k)
+{
+    void *p = calloc(n ? n : 1, k ? k : 1);
+    if (!p)
+        abort();
+    return p;
+}
+
+/* ------------------------------------------------------- material, party */
+
+/* A random dealt vector: every party's share comes from its stream. */
+static void prep_random(semi *s, word *out, size_t n) { prg_fill(s->g[0], out, n * W); }
+
+/* A derived dealt vector: party N-1 reads the dealer's correction. */
+static void prep_value(semi *s, word *out, size_t n)
+{
+    if (s->me < s->n - 1) {
+        prg_fill(s->g[0], out, n * W);
+        return;
+    }
+    if (s->corr_len - s->corr_pos < n * W)
+        abort(); /* the stream's length was checked against the program at set-up */
+    memcpy(out, s->corr + s->corr_pos, n * W);
+    s->corr_pos += n * W;
+}
+
+/* ------------------------------------------------------ material, dealer */
+
+static void wvec_push(wvec *v, const word *x, size_t n)
+{
+    if (v->len + n > v->cap) {
+        size_t cap = v->cap ? v->cap : 1 << 16;
+        while (cap < v->len + n)
+            cap *= 2;
+        v->p = realloc(v->p, cap * W);
+        if (!v->p)
+            abort();
+        v->cap = cap;
+    }
+    memcpy(v->p + v->len, x, n * W);
+    v->len += n;
+}
+
+/* The value of a random dealt vector: the sum (or xor) of all streams. */
+static void deal_random(semi *s, word *val, size_t n, int boolean)
+{
+    word *t = xmalloc(n * W);
+    memset(val, 0, n * W);
+    for (int i = 0; i < s->n; i++) {
+        prg_fill(s->g[i], t, n * W);
+        for (size_t k = 0; k < n; k++)
+            val[k] = boolean ? val[k] ^ t[k] : val[k] + t[k];
+    }
+    free(t);
+}
+
+/* Deals val: parties 0..N-2 draw, party N-1 gets the correction. */
+static void deal_value(semi *s, const word *val, size_t n, int boolean)
+{
+    word *c = xmalloc(n * W), *t = xmalloc(n * W);
+    memcpy(c, val, n * W);
+    for (int i = 0; i < s->n - 1; i++) {
+        prg_fill(s->g[i], t, n * W);
+        for (size_t k = 0; k < n; k++)
+            c[k] = boolean ? c[k] ^ t[k] : c[k] - t[k];
+    }
+    wvec_push(&s->out, c, n);
+    free(c);
+    free(t);
+}
+
+/* ---------------------------------------------------------------- set-up */
+
+static void *semi_create(const proto_env *env, char *err, size_t errlen)
+{
+    if (env->nparties < 2 || !env->net) {
+        snprintf(err, errlen, "semi2k runs with 2 or more parties and a dealer over the network");
+        return NULL;
+    }
+    semi *s = xcalloc(1, sizeof *s);
+    s->me = env->party;
+    s->n = env->nparties;
+    s->nt = env->net;
+    int dealer = s->n;
+    if (s->me == dealer) { /* seeds to everybody; the corrections' length to party N-1 */
+        for (int i = 0; i < s->n; i++) {
+            uint8_t seed[16];
+            if (prg_seed(seed) != 0 || !(s->g[i] = prg_new(seed))) {
+                snprintf(err, errlen, "dealer: cannot seed the PRGs");
+                return NULL;
+            }
+            memcpy(net_out(s->nt, i, 16), seed, 16);
+            memset(seed, 0, sizeof seed);
+        }
+    } else {
+        net_expect(s->nt, dealer, 16);
+    }
+    if (net_round(s->nt, err, errlen) != 0)
+        return NULL;
+    if (s->me == dealer)
+        return s;
+    s->g[0] = prg_new(net_in(s->nt, dealer, 16));
+    if (s->me == s->n - 1) { /* the corrections, whose size the program fixes */
+        net_expect(s->nt, dealer, env->prep_bytes);
+    }
+    if (net_round(s->nt, err, errlen) != 0)
+        return NULL;
+    if (s->me == s->n - 1) {
+        s->corr_len = env->prep_bytes;
+        s->corr = xmalloc(s->corr_len);
+        memcpy(s->corr, net_in(s->nt, dealer, s->corr_len), s->corr_len);
+    }
+    return s;
+}
+
+static int semi_deal_finish(void *ps, char *err, size_t errlen)
+{
+    semi *s = ps;
+    if (s->out.len)
+        memcpy(net_out(s->nt, s->n - 1, s->out.len * W), s->out.p, s->out.len * W);
+    return net_round(s->nt, err, errlen);
+}
+
+static void semi_destroy(void *ps)
+{
+    semi *s = ps;
+    for (int i = 0; i < PROTO_MAX_PARTIES; i++)
+        prg_free(s->g[i]);
+    free(s->corr);
+    free(s->out.p);
+    free(s);
+}
+
+static void semi_setup_cost(int nparties, proto_cost *acc)
+{
+    acc->rounds += 2; /* seeds, then the corrections */
+    acc->bytes[nparties] += 16 * (uint64_t)nparties;
+}
+
+/* ------------------------------------------------------- local, linear */
+
+#define PERIODIC_LOOP(n, nb) for (size_t i = 0, j = 0; i < (n); i++, j = j + 1 == (nb) ? 0 : j + 1)
+
+static void semi_add(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
+{
+    (void)ps;
+    PERIODIC_LOOP(n, nb) d[i] = a[i] + b[j];
+}
+
+static void semi_sub(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
+{
+    (void)ps;
+    PERIODIC_LOOP(n, nb) d[i] = a[i] - b[j];
+}
+
+static void semi_addc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
+{
+    semi *s = ps;
+    PERIODIC_LOOP(n, nc) d[i] = a[i] + (s->me == 0 ? (word)c[j] : 0);
+}
+
+static void semi_mulc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
+{
+    (void)ps;
+    PERIODIC_LOOP(n, nc) d[i] = a[i] * (word)c[j];
+}
+
+static void semi_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc)
+{
+    semi *s = ps;
+    PERIODIC_LOOP(n, nc) d[i] = s->me == 0 ? (word)c[j] : 0;
+}
+
+/* ---------------------------------------------------------- opening */
+
+/* Sends v (n words) to every other party and expects as much from each. */
+static void open_send(semi *s, const word *v, size_t n)
+{
+    for (int j = 0; j < s->n; j++)
+        if (j != s->me) {
+            memcpy(net_out(s->nt, j, n * W), v, n * W);
+            net_expect(s->nt, j, n * W);
+        }
+}
+
+/* out = mine + (or xor) what every other party sent. */
+static void open_finish(semi *s, const word *mine, word *out, size_t n, int boolean)
+{
+    memmove(out, mine, n * W);
+    for (int j = 0; j < s->n; j++) {
+        if (j == s->me)
+            continue;
+        const uint8_t *in = net_in(s->nt, j, n * W);
+        for (size_t k = 0; k < n; k++) {
+            word x;
+            memcpy(&x, in + k * W, W);
+            out[k] = boolean ? out[k] ^ x : out[k] + x;
+        }
+    }
+}
+
+/* ------------------------------------------------------ per-op state */
+
+typedef struct {
+    word *a, *b, *c;     /* triple shares, or trunc (r, R, v), or LTZ r */
+    word *open;          /* what was opened */
+    uint8_t *d;          /* truncation shifts */
+    word *rb, *g, *p, *t; /* LTZ: planes of r's bits, G, P, and plane L */
+    word *ta, *tb, *tc;  /* LTZ: AND triples of the current level */
+    word *x;             /* the masked values sent */
+    int levels;
+} st;
+
+static st *state(pop *op)
+{
+    if (!op->state)
+        op->state = xcalloc(1, sizeof(st));
+    return op->state;
+}
+
+static void state_free(pop *op)
+{
+    st *s = op->state;
+    if (!s)
+        return;
+    free(s->a), free(s->b), free(s->c), free(s->open), free(s->d), free(s->rb), free(s->g);
+    free(s->p), free(s->t), free(s->ta), free(s->tb), free(s->tc), free(s->x);
+    free(s);
+    op->state = NULL;
+}
+
+/* ---- input and output ---- */
+
+static void input_prepare(semi *s, pop *op)
+{
+    size_t n = op->n;
+    if (s->me != op->owner) {
+        net_expect(s->nt, op->owner, n * W);
+        return;
+    }
+    /* fresh shares for the others from the operating system's generator */
+    word *acc = xmalloc(n * W), *t = xmalloc(n * W);
+    for (size_t k = 0; k < n; k++)
+        acc[k] = (word)op->in[k];
+    uint8_t seed[16];
+    prg *g = prg_seed(seed) == 0 ? prg_new(seed) : NULL;
+    if (!g)
+        abort();
+    for (int j = 0; j < s->n; j++) {
+        if (j == s->me)
+            continue;
+        prg_fill(g, t, n * W);
+        memcpy(net_out(s->nt, j, n * W), t, n * W);
+        for (size_t k = 0; k < n; k++)
+            acc[k] -= t[k];
+    }
+    prg_free(g);
+    memcpy(op->d, acc, n * W);
+    free(acc);
+    free(t);
+}
+
+static void input_finish(semi *s, pop *op)
+{
+    if (s->me != op->owner)
+        memcpy(op->d, net_in(s->nt, op->owner, op->n * W), op->n * W);
+}
+
+static void output_prepare(semi *s, pop *op)
+{
+    if (s->me != op->owner) {
+        memcpy(net_out(s->nt, op->owner, op->n * W), op->a, op->n * W);
+        return;
+    }
+    for (int j = 0; j < s->n; j++)
+        if (j != s->me)
+            net_expect(s->nt, j, op->n * W);
+}
+
+static void output_finish(semi *s, pop *op)
+{
+    if (s->me != op->owner)
+        return;
+    word *v = xmalloc(op->n * W);
+    open_finish(s, op->a, v, op->n, 0);
+    for (size_t k = 0; k < op->n; k++)
+        op->out[k] = (int64_t)v[k];
+    free(v);
+}
+
+/* ---- products: Beaver triples ---- */
+
+static void conv_op(const pop *op, word *d, const word *x, const word *w)
+{
+    if (op->op == OP_CONV2D)
+        kern_conv2d(d, x, w, &op->g, op->m);
+    else
+        kern_dwconv2d(d, x, w, &op->g, op->m);
+}
+
+/* sizes of the masked operands: a (x side) and b (y side) */
+static size_t mul_na(const pop *op) { return op->op == OP_MUL ? op->n : op->na; }
+static size_t mul_nb(const pop *op) { return op->op == OP_MUL ? op->n : op->nb; }
+
+static void mul_prepare(semi *s, pop *op)
+{
+    st *t = state(op);
+    size_t na = mul_na(op), nb = mul_nb(op), n = op->n;
+    t->a = xmalloc(na * W);
+    t->b = xmalloc(nb * W);
+    t->c = xmalloc(n * W);
+    prep_random(s, t->a, na);
+    prep_random(s, t->b, nb);
+    prep_value(s, t->c, n);
+    t->x = xmalloc((na + nb) * W);
+    for (size_t k = 0; k < na; k++)
+        t->x[k] = op->a[k] - t->a[k];
+    for (size_t k = 0; k < nb; k++)
+        t->x[na + k] = (op->op == OP_MUL ? op->b[k % op->nb] : op->b[k]) - t->b[k];
+    open_send(s, t->x, na + nb);
+}
+
+static void mul_finish(semi *s, pop *op)
+{
+    st *t = op->state;
+    size_t na = mul_na(op), nb = mul_nb(op), n = op->n;
+    word *ef = xmalloc((na + nb) * W), *e = ef, *f = ef + na;
+    open_finish(s, t->x, ef, na + nb, 0);
+    if (op->op == OP_MUL) {
+        for (size_t k = 0; k < n; k++)
+            op->d[k] = t->c[k] + e[k] * t->b[k] + f[k] * t->a[k] + (s->me == 0 ? e[k] * f[k] : 0);
+    } else {
+        word *tmp = xmalloc(n * W);
+        memcpy(op->d, t->c, n * W);
+        conv_op(op, tmp, e, t->b);
+        for (size_t k = 0; k < n; k++)
+            op->d[k] += tmp[k];
+        conv_op(op, tmp, t->a, f);
+        for (size_t k = 0; k < n; k++)
+            op->d[k] += tmp[k];
+        if (s->me == 0) {
+            conv_op(op, tmp, e, f);
+            for (size_t k = 0; k < n; k++)
+                op->d[k] += tmp[k];
+        }
+        free(tmp);
+    }
+    free(ef);
+    state_free(op);
+}
+
+static void mul_deal(semi *s, const pop *op)
+{
+    size_t na = mul_na(op), nb = mul_nb(op), n = op->n;
+    word *a = xmalloc(na * W), *b = xmalloc(nb * W), *c = xmalloc(n * W);
+    deal_random(s, a, na, 0);
+    deal_random(s, b, nb, 0);
+    if (op->op == OP_MUL)
+        for (size_t k = 0; k < n; k++)
+            c[k] = a[k] * b[k];
+    else
+        conv_op(op, c, a, b);
+    deal_value(s, c, n, 0);
+    free(a), free(b), free(c);
+}
+
+/* ---- truncation by d: y = x / 2^d, |x| < 2^62 ----
+ * With public c = x + 2^62 + r, C = (c mod 2^63) >> d, u = msb c and dealt
+ * R = (r mod 2^63) >> d, v = msb r: y = C - R + 2^(63-d)(u xor v) - 2^(62-d),
+ * linear in the shares of R and v. */
+
+static word trunc_mult(const pop *op, size_t i, uint8_t *d)
+{
+    if (op->op == OP_REQUANT) {
+        int64_t m0 = op->c1[i % op->nc1], sh = op->c2[i % op->nc2];
+        *d = (uint8_t)(31 + (sh > 0 ? 0 : -sh));
+        return (word)m0 << (sh > 0 ? sh : 0);
+    }
+    int64_t dv = op->c1[i % op->nc1];
+    *d = dv == 1 ? 0 : 32;
+    return dv == 1 ? 1 : (word)((((uint64_t)1 << 32) + (uint64_t)dv / 2) / (uint64_t)dv);
+}
+
+static void trunc_prepare(semi *s, pop *op)
+{
+    st *t = state(op);
+    size_t n = op->n;
+    t->a = xmalloc(n * W); /* r */
+    t->b = xmalloc(n * W); /* R */
+    t->c = xmalloc(n * W); /* v */
+    t->d = xmalloc(n);
+    t->x = xmalloc(n * W);
+    prep_random(s, t->a, n);
+    prep_value(s, t->b, n);
+    prep_value(s, t->c, n);
+    for (size_t k = 0; k < n; k++) {
+        word m = trunc_mult(op, k, &t->d[k]);
+        t->x[k] = op->a[k] * m + t->a[k] + (s->me == 0 ? (word)1 << 62 : 0);
+    }
+    open_send(s, t->x, n);
+}
+
+static void trunc_finish(semi *s, pop *op)
+{
+    st *t = op->state;
+    size_t n = op->n;
+    word *c = xmalloc(n * W);
+    open_finish(s, t->x, c, n, 0);
+    for (size_t k = 0; k < n; k++) {
+        int d = t->d[k];
+        word u = c[k] >> 63, C = (c[k] & (((word)1 << 63) - 1)) >> d;
+        word y = -t->b[k] + ((word)1 << (63 - d)) * (1 - 2 * u) * t->c[k];
+        if (s->me == 0)
+            y += C + ((word)1 << (63 - d)) * u - ((word)1 << (62 - d));
+        op->d[k] = y;
+    }
+    free(c);
+    state_free(op);
+}
+
+static void trunc_deal(semi *s, const pop *op)
+{
+    size_t n = op->n;
+    word *r = xmalloc(n * W), *R = xmalloc(n * W), *v = xmalloc(n * W);
+    deal_random(s, r, n, 0);
+    for (size_t k = 0; k < n; k++) {
+        uint8_t d;
+        trunc_mult(op, k, &d);
+        R[k] = (r[k] & (((word)1 << 63) - 1)) >> d;
+        v[k] = r[k] >> 63;
+    }
+    deal_value(s, R, n, 0);
+    deal_value(s, v, n, 0);
+    free(r), free(R), free(v);
+}
+
+/* ---- comparison: [x < 0] for |x| < 2^L ----
+ * Open c = x + 2^L + r; bit L of x + 2^L = c_L ^ r_L ^ borrow, where the
+ * borrow [c mod 2^L < r mod 2^L] comes from a carry tree over G = ~c & r,
+ * P = ~(c ^ r) (local: c is public) with AND triples, one level a round.
+ * The resulting bit is made arithmetic with a daBit (one more open). */
+
+static void ltz_step0_prepare(semi *s, pop *op)
+{
+    st *t = state(op);
+    size_t n = op->n, nw = bits_words(n);
+    uint32_t L = op->m;
+    t->levels = bits_levels(L);
+    t->a = xmalloc(n * W);
+    t->rb = xmalloc((L + 1) * nw * W);
+    t->x = xmalloc(n * W);
+    prep_random(s, t->a, n);
+    prep_value(s, t->rb, (L + 1) * nw);
+    for (size_t k = 0; k < n; k++)
+        t->x[k] = op->a[k] + t->a[k] + (s->me == 0 ? (word)1 << L : 0);
+    open_send(s, t->x, n);
+}
+
+static void ltz_step0_finish(semi *s, pop *op)
+{
+    st *t = op->state;
+    size_t n = op->n, nw = bits_words(n);
+    uint32_t L = op->m;
+    word *c = xmalloc(n * W), *cp = xmalloc((L + 1) * nw * W);
+    open_finish(s, t->x, c, n, 0);
+    bits_pack(c, 1, n, L + 1, cp, nw);
+    t->g = xmalloc(L * nw * W);
+    t->p = xmalloc(L * nw * W);
+    t->t = xmalloc(nw * W);
+    for (size_t q = 0; q < L * nw; q++) {
+        t->g[q] = ~cp[q] & t->rb[q];
+        t->p[q] = t->rb[q] ^ (s->me == 0 ? ~cp[q] : 0);
+    }
+    for (size_t q = 0; q < nw; q++)
+        t->t[q] = t->rb[L * nw + q] ^ (s->me == 0 ? cp[L * nw + q] : 0);
+    free(c);
+    free(cp);
+}
+
+/* The operands of level k's ANDs, in order: for each group j with a high
+ * half, (P[j+s], G[j]) and, when j > 0, (P[j+s], P[j]). */
+static size_t ltz_operands(const pop *op, const st *t, int level, word *x, word *y)
+{
+    size_t nw = bits_words(op->n), o = 0;
+    uint32_t L = op->m, sh = (uint32_t)1 << (level - 1);
+    for (uint32_t j = 0; j < L; j += 2 * sh) {
+        if (j + sh >= L)
+            continue;
+        memcpy(x + o, t->p + (j + sh) * nw, nw * W);
+        memcpy(y + o, t->g + j * nw, nw * W);
+        o += nw;
+        if (j) {
+            memcpy(x + o, t->p + (j + sh) * nw, nw * W);
+            memcpy(y + o, t->p + j * nw, nw * W);
+            o += nw;
+        }
+    }
+    return o;
+}
+
+static void ltz_and_prepare(semi *s, pop *op, int level)
+{
+    st *t = op->state;
+    size_t nw = bits_words(op->n), nand;
+    bits_level_ands(op->m, level, &nand);
+    size_t m = nand * nw;
+    free(t->ta), free(t->tb), free(t->tc), free(t->x);
+    t->ta = xmalloc(m * W), t->tb = xmalloc(m * W), t->tc = xmalloc(m * W);
+    prep_random(s, t->ta, m);
+    prep_random(s, t->tb, m);
+    prep_value(s, t->tc, m);
+    word *x = xmalloc(m * W), *y = xmalloc(m * W);
+    ltz_operands(op, t, level, x, y);
+    t->x = xmalloc(2 * m * W);
+    for (size_t q = 0; q < m; q++)
+        t->x[q] = x[q] ^ t->ta[q], t->x[m + q] = y[q] ^ t->tb[q];
+    open_send(s, t->x, 2 * m);
+    free(x);
+    free(y);
+}
+
+static void ltz_and_finish(semi *s, pop *op, int level)
+{
+    st *t = op->state;
+    size_t nw = bits_words(op->n), nand;
+    bits_level_ands(op->m, level, &nand);
+    size_t m = nand * nw;
+    word *de = xmalloc(2 * m * W), *d = de, *e = de + m;
+    open_finish(s, t->x, de, 2 * m, 1);
+    uint32_t L = op->m, sh = (uint32_t)1 << (level - 1);
+    size_t o = 0;
+    for (uint32_t j = 0; j < L; j += 2 * sh) {
+        if (j + sh >= L)
+            continue;
+        for (int second = 0; second < (j ? 2 : 1); second++, o += nw)
+            for (size_t q = 0; q < nw; q++) {
+                size_t k = o + q;
+                word z = t->tc[k] ^ (d[k] & t->tb[k]) ^ (e[k] & t->ta[k]) ^ (s->me == 0 ? d[k] & e[k] : 0);
+                if (!second)
+                    t->g[j * nw + q] = t->g[(j + sh) * nw + q] ^ z;
+                else
+                    t->p[j * nw + q] = z;
+            }
+    }
+    free(de);
+}
+
+static void ltz_inject_prepare(semi *s, pop *op)
+{
+    st *t = op->state;
+    size_t n = op->n, nw = bits_words(n);
+    free(t->ta), free(t->tb), free(t->x);
+    t->ta = xmalloc(nw * W); /* rho as a plane */
+    t->tb = xmalloc(n * W);  /* rho as arithmetic shares */
+    prep_random(s, t->ta, nw);
+    prep_value(s, t->tb, n);
+    t->x = xmalloc(nw * W);
+    for (size_t q = 0; q < nw; q++) /* beta = 1 ^ t ^ carry, masked by rho */
+        t->x[q] = t->t[q] ^ t->g[q] ^ t->ta[q] ^ (s->me == 0 ? ~(word)0 : 0);
+    open_send(s, t->x, nw);
+}
+
+static void ltz_inject_finish(semi *s, pop *op)
+{
+    st *t = op->state;
+    size_t n = op->n, nw = bits_words(n);
+    word *e = xmalloc(nw * W);
+    open_finish(s, t->x, e, nw, 1);
+    for (size_t k = 0; k < n; k++) {
+        word ek = bits_get(e, k);
+        op->d[k] = (1 - 2 * ek) * t->tb[k] + (s->me == 0 ? ek : 0);
+    }
+    free(e);
+    state_free(op);
+}
+
+static void ltz_deal(semi *s, const pop *op, int step)
+{
+    size_t n = op->n, nw = bits_words(n);
+    uint32_t L = op->m;
+    int K = bits_levels(L);
+    if (step == 0) {
+        word *r = xmalloc(n * W), *rb = xmalloc((L + 1) * nw * W);
+        deal_random(s, r, n, 0);
+        bits_pack(r, 1, n, L + 1, rb, nw);
+        deal_value(s, rb, (L + 1) * nw, 1);
+        free(r);
+        free(rb);
+    } else if (step <= K) {
+        size_t nand;
+        bits_level_ands(L, step, &nand);
+        size_t m = nand * nw;
+        word *a = xmalloc(m * W), *b = xmalloc(m * W);
+        deal_random(s, a, m, 1);
+        deal_random(s, b, m, 1);
+        for (size_t q = 0; q < m; q++)
+            a[q] &= b[q];
+        deal_value(s, a, m, 1);
+        free(a);
+        free(b);
+    } else {
+        word *rho = xmalloc(nw * W), *ra = xmalloc(n * W);
+        deal_random(s, rho, nw, 1);
+        for (size_t k = 0; k < n; k++)
+            ra[k] = bits_get(rho, k);
+        deal_value(s, ra, n, 0);
+        free(rho);
+        free(ra);
+    }
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+static int semi_steps(const pop *op)
+{
+    return op->op == OP_LTZ ? bits_levels(op->m) + 2 : 1;
+}
+
+static int semi_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    semi *s = ps;
+    if ((op->op == OP_INPUT || op->op == OP_OUTPUT) && op->owner >= s->n) {
+        snprintf(err, errlen, "party %d does not exist in a run of %d parties", op->owner, s->n);
+        return -1;
+    }
+    switch (op->op) {
+    case OP_INPUT: input_prepare(s, op); break;
+    case OP_OUTPUT: output_prepare(s, op); break;
+    case OP_MUL:
+    case OP_CONV2D:
+    case OP_DWCONV2D: mul_prepare(s, op); break;
+    case OP_REQUANT:
+    case OP_DIVR: trunc_prepare(s, op); break;
+    case OP_LTZ:
+        if (step == 0)
+            ltz_step0_prepare(s, op);
+        else if (step <= bits_levels(op->m))
+            ltz_and_prepare(s, op, step);
+        else
+            ltz_inject_prepare(s, op);
+        break;
+    }
+    return 0;
+}
+
+static int semi_exchange(void *ps, char *err, size_t errlen)
+{
+    semi *s = ps;
+    return net_round(s->nt, err, errlen);
+}
+
+static int semi_finish(void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    semi *s = ps;
+    (void)err;
+    (void)errlen;
+    switch (op->op) {
+    case OP_INPUT: input_finish(s, op); break;
+    case OP_OUTPUT: output_finish(s, op); break;
+    case OP_MUL:
+    case OP_CONV2D:
+    case OP_DWCONV2D: mul_finish(s, op); break;
+    case OP_REQUANT:
+    case OP_DIVR: trunc_finish(s, op); break;
+    case OP_LTZ:
+        if (step == 0)
+            ltz_step0_finish(s, op);
+        else if (step <= bits_levels(op->m))
+            ltz_and_finish(s, op, step);
+        else
+            ltz_inject_finish(s, op);
+        break;
+    }
+    return 0;
+}
+
+static void semi_deal(void *ps, const pop *op, int step)
+{
+    semi *s = ps;
+    switch (op->op) {
+    case OP_MUL:
+    case OP_CONV2D:
+    case OP_DWCONV2D: mul_deal(s, op); break;
+    case OP_REQUANT:
+    case OP_DIVR: trunc_deal(s, op); break;
+    case OP_LTZ: ltz_deal(s, op, step); break;
+    default: break;
+    }
+}
+
+/* Online traffic: an open of n words costs every party (N-1) n words. */
+static void semi_cost(const pop *op, int N, proto_cost *acc)
+{
+    uint64_t o = (uint64_t)(N - 1) * W, n = op->n, nw = bits_words(op->n);
+    switch (op->op) {
+    case OP_INPUT:
+        acc->rounds = 1;
+        acc->bytes[op->owner] += o * n;
+        break;
+    case OP_OUTPUT:
+        acc->rounds = 1;
+        for (int j = 0; j < N; j++)
+            acc->bytes[j] += j == op->owner ? 0 : n * W;
+        acc->opened += n;
+        break;
+    case OP_MUL:
+    case OP_CONV2D:
+    case OP_DWCONV2D:
+        acc->rounds = 1;
+        for (int j = 0; j < N; j++)
+            acc->bytes[j] += o * (mul_na(op) + mul_nb(op));
+        acc->opened += mul_na(op) + mul_nb(op);
+        break;
+    case OP_REQUANT:
+    case OP_DIVR:
+        acc->rounds = 1;
+        for (int j = 0; j < N; j++)
+            acc->bytes[j] += o * n;
+        acc->opened += n;
+        break;
+    case OP_LTZ: {
+        int K = bits_levels(op->m);
+        uint64_t words = n + nw;
+        for (int k = 1; k <= K; k++) {
+            size_t nand;
+            bits_level_ands(op->m, k, &nand);
+            words += 2 * nand * nw;
+        }
+        acc->rounds = (uint64_t)K + 2;
+        for (int j = 0; j < N; j++)
+            acc->bytes[j] += o * words;
+        acc->opened += n;
+        break;
+    }
+    }
+}
+
+/* The dealer's corrections for one step, and the material they stand for. */
+static void semi_prep_cost(const pop *op, int step, int N, proto_cost *acc)
+{
+    uint64_t n = op->n, nw = bits_words(op->n);
+    switch (op->op) {
+    case OP_MUL:
+        acc->bytes[N] += n * W;
+        acc->triples += n;
+        break;
+    case OP_CONV2D:
+    case OP_DWCONV2D:
+        acc->bytes[N] += n * W;
+        acc->dot_triples += n;
+        break;
+    case OP_REQUANT:
+    case OP_DIVR:
+        acc->bytes[N] += 2 * n * W;
+        acc->trunc_pairs += n;
+        break;
+    case OP_LTZ:
+        if (step == 0) {
+            acc->bytes[N] += (op->m + 1) * nw * W;
+            acc->bits += (op->m + 1) * n;
+        } else if (step <= bits_levels(op->m)) {
+            size_t nand;
+            bits_level_ands(op->m, step, &nand);
+            acc->bytes[N] += nand * nw * W;
+            acc->triples += nand * nw * 64;
+        } else {
+            acc->bytes[N] += n * W;
+            acc->bits += n;
+        }
+        break;
+    default: break;
+    }
+}
+
+const protocol proto_semi2k = {
+    .name = "semi2k",
+    .security = "passive, dishonest majority: additive sharing over Z_2^64, dealer preprocessing",
+    .min_parties = 2,
+    .max_parties = NET_MAX_PARTIES - 1,
+    .share_words = 1,
+    .create = semi_create,
+    .destroy = semi_destroy,
+    .add = semi_add,
+    .sub = semi_sub,
+    .addc = semi_addc,
+    .mulc = semi_mulc,
+    .fillc = semi_fillc,
+    .steps = semi_steps,
+    .prepare = semi_prepare,
+    .exchange = semi_exchange,
+    .finish = semi_finish,
+    .cost = semi_cost,
+    .setup_cost = semi_setup_cost,
+    .deal = semi_deal,
+    .deal_finish = semi_deal_finish,
+    .prep_cost = semi_prep_cost,
+};
