@@ -19,7 +19,8 @@ pass=0
 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-PROTOS=${QNN_SECURE_PROTOCOLS:-rep3}
+# protocol:parties
+PROTOS=${QNN_SECURE_PROTOCOLS:-rep3:3 semi2k:2 semi2k:3}
 BOUND=8 # logits error bound on the reference models, in LSB
 
 # compare OUT_CLEAR OUT_SECURE EXACT_NAMES: per output line, max |diff|
@@ -41,9 +42,10 @@ agree() {
         END { exit bad }'
 }
 
-secure_run() { # secure_run PROTO QBC OUTFILE INPUTS...
-    proto=$1; qbc=$2; out=$3; shift 3
-    "$QNNVM" run --local 3 --protocol "$proto" --json "$@" "$qbc" >"$out" 2>"$T/err"
+secure_run() { # secure_run PROTO[:N] QBC OUTFILE INPUTS...
+    proto=${1%:*}; np=3; case $1 in *:*) np=${1#*:} ;; esac
+    qbc=$2; out=$3; shift 3
+    "$QNNVM" run --local "$np" --protocol "$proto" --json "$@" "$qbc" >"$out" 2>"$T/err"
 }
 
 for p in ops_u8 ops_i8; do
@@ -160,7 +162,7 @@ for proto in $PROTOS; do
     else
         set -- --input "0:$T/ops_u8.w.qw" --input "1:$T/ops_u8.x1.qw" "$T/ops_u8.qbc"
     fi
-    QNN_RECORD_DIR="$T/rec" "$B/qnnvm-record" run --quiet --local 3 --protocol "$proto" "$@" >/dev/null 2>"$T/err" \
+    QNN_RECORD_DIR="$T/rec" "$B/qnnvm-record" run --quiet --local "${proto#*:}" --protocol "${proto%:*}" "$@" >/dev/null 2>"$T/err" \
         && "$B/uniform" "$T/rec"/party*.rec >"$T/u.txt" && ok || bad "$proto leakage: $(tail -n 3 "$T/u.txt") $(cat "$T/err")"
     tail -n 1 "$T/u.txt"
 done
