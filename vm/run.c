@@ -632,7 +632,10 @@ int run_command(int argc, char **argv)
             o.certs = argv[++i];
         else if (!strcmp(a, "--timeout") && more)
             o.timeout = atof(argv[++i]);
-        else if (!strcmp(a, "--threads") && more)
+        else if (!strcmp(a, "--prep") && more) {
+            if (strcmp(argv[++i], "dealer") != 0)
+                die("--prep: the only preprocessing source so far is 'dealer', not ", argv[i]);
+        } else if (!strcmp(a, "--threads") && more)
             o.threads = atoi(argv[++i]);
         else if (!strcmp(a, "--insecure"))
             o.insecure = 1;
