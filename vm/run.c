@@ -241,6 +241,31 @@ static long peak_rss_kb(void)
     return ru.ru_maxrss;
 }
 
+/* A process's figures beside the cost model's (me == n: the dealer, whose
+ * traffic is its set-up and material). */
+static void summarize(const qbc_program *p, const protocol *pr, int me, int n, const net *nt,
+                      double t0, summary *sm)
+{
+    cost_report cr;
+    if (cost_compute(p, pr, n, &cr) == 0) {
+        sm->predicted_bytes = me == n ? cr.prep.bytes[n] : cr.total.bytes[me];
+        sm->predicted_rounds = cr.total.rounds;
+        cost_free(&cr);
+    }
+    if (me == n) {
+        proto_cost setup;
+        memset(&setup, 0, sizeof setup);
+        pr->setup_cost(n, &setup);
+        sm->predicted_rounds = setup.rounds;
+    }
+    sm->party = me;
+    sm->dealer = me == n;
+    sm->bytes_sent = nt ? net_bytes_sent(nt) : 0;
+    sm->rounds = nt ? net_rounds(nt) : 0;
+    sm->wall_s = now() - t0;
+    sm->peak_rss_kb = peak_rss_kb();
+}
+
 typedef struct {
     const protocol *pr;
     void *ps;
@@ -280,21 +305,7 @@ static int run_dealer(const run_opts *o, const protocol *pr, int n, net_config *
         fprintf(stderr, "qnnvm: dealer: %s\n", err);
         goto out;
     }
-    cost_report cr;
-    if (cost_compute(p, pr, n, &cr) == 0) {
-        sm->predicted_bytes = cr.prep.bytes[n];
-        cost_free(&cr);
-    }
-    proto_cost setup;
-    memset(&setup, 0, sizeof setup);
-    pr->setup_cost(n, &setup);
-    sm->predicted_rounds = setup.rounds;
-    sm->party = n;
-    sm->dealer = 1;
-    sm->bytes_sent = net_bytes_sent(nt);
-    sm->rounds = net_rounds(nt);
-    sm->wall_s = now() - t0;
-    sm->peak_rss_kb = peak_rss_kb();
+    summarize(p, pr, n, n, nt, t0, sm);
     rc = 0;
 out:
     if (ps)
@@ -402,17 +413,7 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
         receives |= res[k] != NULL;
     if (o->outpath && receives && write_outputs(&p, res, o->outpath) != 0)
         goto out;
-    cost_report cr;
-    if (cost_compute(&p, pr, n, &cr) == 0) {
-        sm->predicted_bytes = cr.total.bytes[me];
-        sm->predicted_rounds = cr.total.rounds;
-        cost_free(&cr);
-    }
-    sm->party = me;
-    sm->bytes_sent = nt ? net_bytes_sent(nt) : 0;
-    sm->rounds = nt ? net_rounds(nt) : 0;
-    sm->wall_s = now() - t0;
-    sm->peak_rss_kb = peak_rss_kb();
+    summarize(&p, pr, me, n, nt, t0, sm);
     rc = 0;
 out:
     if (ps)
