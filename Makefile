@@ -42,10 +42,11 @@ $(BUILD)/cmplogits: tests/tools/cmplogits.c
 	$(CC) $(WARN) $(CFLAGS) $(EXTRA) -o $@ $<
 $(BUILD)/uniform: tests/tools/uniform.c
 	$(CC) $(WARN) $(CFLAGS) $(EXTRA) -o $@ $<
-# qnnvm that records every received payload (QNN_RECORD_DIR), for the leakage test
+# test build of qnnvm: records every received payload (QNN_RECORD_DIR) for the
+# leakage test, and lets a party deviate (QNN_CHEAT) for the cheating tests
 $(BUILD)/record/net.o: runtime/net.c $(wildcard runtime/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CFLAGS) $(EXTRA) $(CPPFLAGS) -DQNN_RECORD -c -o $@ $<
+	$(CC) $(WARN) $(CFLAGS) $(EXTRA) $(CPPFLAGS) -DQNN_RECORD -DQNN_CHEAT -c -o $@ $<
 $(BUILD)/qnnvm-record: $(call obj,vm/main.c) $(filter-out $(BUILD)/runtime/net.o,$(LIBOBJ)) $(BUILD)/record/net.o
 	$(CC) $(CFLAGS) $(EXTRA) -o $@ $^ $(LDLIBS)
 $(BUILD)/unit: $(call obj,$(UNIT)) $(COMPOBJ) $(LIBOBJ)

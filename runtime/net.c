@@ -457,6 +457,34 @@ static void record_round(const net *nt, uint32_t round)
 }
 #endif
 
+#ifdef QNN_CHEAT
+/* Test builds only: QNN_CHEAT="party=P,kind=flip|drop,round=R[,byte=K]"
+ * makes party P deviate in round R: flip the lowest bit of byte K (default
+ * 0) of what it sends to its first peer, or not send that message at all.
+ * The cheating tests use it to show what each protocol detects. */
+static void cheat(net *nt, uint32_t round)
+{
+    const char *spec = getenv("QNN_CHEAT");
+    int party = -1;
+    unsigned r = 0, byte = 0;
+    char kind[16] = "";
+    if (!spec || sscanf(spec, "party=%d,kind=%15[a-z],round=%u,byte=%u", &party, kind, &r, &byte) < 3 ||
+        party != nt->me || r != round)
+        return;
+    for (int j = 0; j < nt->n; j++) {
+        peer *pp = &nt->p[j];
+        if (j == nt->me || pp->out.len <= HDR)
+            continue;
+        if (!strcmp(kind, "flip"))
+            pp->out.p[HDR + byte % (pp->out.len - HDR)] ^= 1;
+        else if (!strcmp(kind, "drop"))
+            pp->out.len = 0;
+        fprintf(stderr, "qnnvm: party %d CHEATS (%s) in round %u toward party %d\n", nt->me, kind, round, j);
+        return;
+    }
+}
+#endif
+
 int net_round(net *nt, char *err, size_t errlen)
 {
     uint32_t round = (uint32_t)nt->rounds;
@@ -477,6 +505,9 @@ int net_round(net *nt, char *err, size_t errlen)
         put32(pp->out.p + 8, round);
         put32(pp->out.p + 12, FRAME_MAGIC);
     }
+#ifdef QNN_CHEAT
+    cheat(nt, round);
+#endif
     double last = now();
     for (;;) {
         struct pollfd pf[NET_MAX_PARTIES];

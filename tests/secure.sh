@@ -169,6 +169,31 @@ done
 { printf '\001\000\000\000\000\000\000\000\000\000\001\000\000\000\000\000'; seq 100000 | head -c 65536; } >"$T/plain.rec"
 "$B/uniform" "$T/plain.rec" >/dev/null && bad "the uniformity check accepts unmasked data" || ok
 
+# cheating: a passive protocol does not notice a party that changes what it
+# sends (the output is wrong and nobody aborts: documented, by design), and a
+# dropped message stops the others with a message
+for proto in $PROTOS; do
+    p=ops_u8
+    "$QNNVM" run --quiet --local "${proto#*:}" --protocol "${proto%:*}" --input "0:$T/$p.w.qw" --input "1:$T/$p.x1.qw" "$T/$p.qbc" >"$T/honest.txt" 2>/dev/null
+    for cheater in 0 1; do
+        cheated=0
+        for r in 3 4 5 6 8; do
+            QNN_CHEAT="party=$cheater,kind=flip,round=$r,byte=7" "$B/qnnvm-record" run --quiet --local "${proto#*:}" \
+                --protocol "${proto%:*}" --input "0:$T/$p.w.qw" --input "1:$T/$p.x1.qw" "$T/$p.qbc" >"$T/cheat.txt" 2>"$T/cheat.err"
+            rc=$?
+            grep -q CHEATS "$T/cheat.err" || continue
+            cheated=1
+            [ "$rc" -eq 0 ] && ! cmp -s "$T/honest.txt" "$T/cheat.txt" && ok \
+                || bad "$proto: party $cheater flipping a bit in round $r: exit $rc, output $(cmp -s "$T/honest.txt" "$T/cheat.txt" && echo unchanged || echo changed)"
+            break
+        done
+        [ "$cheated" = 1 ] || bad "$proto: party $cheater found no round to cheat in"
+        QNN_CHEAT="party=$cheater,kind=drop,round=4" "$B/qnnvm-record" run --quiet --local "${proto#*:}" --timeout 5 \
+            --protocol "${proto%:*}" --input "0:$T/$p.w.qw" --input "1:$T/$p.x1.qw" "$T/$p.qbc" >/dev/null 2>"$T/drop.err" \
+            && bad "$proto: a dropped message went unnoticed" || ok
+    done
+done
+
 # the reference models under the secure protocols
 if [ "${QNN_SECURE_MODELS:-1}" = 1 ] && [ -d "$M/testdata" ]; then
     for proto in $PROTOS; do
