@@ -76,6 +76,15 @@ refuse "missing source" "No such file" "$QNNC" "$T/none.qnn"
 check "help" "$QNNVM" --help
 check "compiler help" "$QNNC" --help
 
+# --threads gives the same answer; option errors are clear
+"$QNNVM" run --quiet --threads 2 --input "0:$T/tiny_cnn.w.qw" --input "1:$T/tiny_cnn.in.qw" "$T/tiny_cnn.qbc" >"$T/c"
+cmp -s "$T/a" "$T/c" && ok || bad "--threads 2 changes the result"
+refuse "bad --prep" "only preprocessing source so far is 'dealer'" "$QNNVM" run --local 2 --protocol semi2k --prep ot "$T/tiny_cnn.qbc"
+refuse "rep3 needs 3 parties" "protocol rep3 runs with 3 to 3 parties, not 2" "$QNNVM" run --local 2 --protocol rep3 "$T/tiny_cnn.qbc"
+refuse "secure protocol without parties" "use --local N" "$QNNVM" run --protocol semi2k "$T/tiny_cnn.qbc"
+check "inspect semi2k" "$QNNVM" inspect --no-code --protocol semi2k --parties 2 "$T/tiny_cnn.qbc"
+grep -q "^preprocessing (dealer): .* triples" "$T/out" && ok || bad "inspect reports the dealer's material"
+
 # every layer's output dumped, in order
 check "dump layers" "$QNNVM" run --input "0:$T/tiny_cnn.w.qw" --input "1:$T/tiny_cnn.in.qw" --dump-layers "$T/layers" "$T/tiny_cnn.qbc"
 [ -f "$T/layers/000_c1.bin" ] && [ "$(wc -c <"$T/layers/000_c1.bin")" -eq 5408 ] && [ -f "$T/layers/003_y.bin" ] \
