@@ -342,12 +342,12 @@ static uint32_t ltz(lctx *c, uint32_t x, uint64_t len, uint32_t bits)
 /* Bounds for comparisons. A requantized value y = t / 2^(31 + right) with
  * |t| < 2^62 (int32 accumulators, docs/protocols.md) has |y| < 2^(31 - right);
  * a clamp compares y + zp - bound, below 2^(32 - right) for right <= 22.
- * Differences of two values of an 8-bit dtype stay below 2^9. */
+ * Differences of two values of an 8-bit dtype lie in [-255, 255]: below 2^8. */
 static uint32_t requant_bits(int min_right)
 {
     return min_right <= 0 ? 33 : min_right >= 22 ? 10 : (uint32_t)(32 - min_right);
 }
-static uint32_t diff_bits(int dtype) { return dtype == DT_I32 ? 33 : 9; }
+static uint32_t diff_bits(int dtype) { return dtype == DT_I32 ? 33 : 8; }
 
 /* min(max(x, lo), hi) with two comparisons in one round set and two
  * multiplications in the next: y = x - [x < lo](x - lo) + [x > hi](hi - x);
