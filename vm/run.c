@@ -445,14 +445,21 @@ static void summary_json(FILE *f, const summary *s)
 
 static void report(const run_opts *o, const protocol *pr, const summary *s, int n, double wall)
 {
-    if (o->json) {
+    if (o->json) { /* the dealer, if any, apart from the parties */
         printf("{\"protocol\": \"%s\", \"wall_s\": %.6f, \"parties\": [", pr->name, wall);
-        for (int i = 0; i < n; i++) {
-            if (i)
-                printf(", ");
-            summary_json(stdout, &s[i]);
-        }
-        printf("]}\n");
+        for (int i = 0, first = 1; i < n; i++)
+            if (!s[i].dealer) {
+                printf(first ? "" : ", ");
+                summary_json(stdout, &s[i]);
+                first = 0;
+            }
+        printf("]");
+        for (int i = 0; i < n; i++)
+            if (s[i].dealer) {
+                printf(", \"dealer\": ");
+                summary_json(stdout, &s[i]);
+            }
+        printf("}\n");
         return;
     }
     if (o->quiet)
