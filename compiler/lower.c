@@ -474,8 +474,7 @@ static int make_geom(const args *a, const tensor *x, const winargs *w, uint32_t 
 /* ---------------------------------------------------- output declaration */
 
 /* The result's dtype (default: that of x) and quantization from "-> ...". */
-static int result_quant(lctx *c, const stmt *st, const args *a, const tensor *x, tensor *y,
-                        int required)
+static int result_quant(const stmt *st, const args *a, const tensor *x, tensor *y, int required)
 {
     y->dtype = x->dtype;
     if (st->dtype) {
@@ -488,7 +487,6 @@ static int result_quant(lctx *c, const stmt *st, const args *a, const tensor *x,
             return -1;
         }
     }
-    (void)c;
     if (!st->q.present) {
         if (required) {
             diag_error(st->fn.at, "%s needs the result's quantization: -> q(scale, zero_point)",
@@ -629,7 +627,7 @@ static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
     if (!x || !w || (npos_args(&a) > 2 && !b) || parse_window(&a, &wa, 0, kind != 2) ||
         need_act_dtype(&a, x))
         return -1;
-    if (result_quant(c, st, &a, x, y, 1))
+    if (result_quant(st, &a, x, y, 1))
         return -1;
     geom g;
     uint32_t oc, m = 1;
@@ -724,7 +722,7 @@ static int lower_pool(lctx *c, const stmt *st, tensor *y, int is_max)
     winargs wa;
     geom g;
     if (!x || parse_window(&a, &wa, 1, 0) || need_act_dtype(&a, x) ||
-        result_quant(c, st, &a, x, y, 0) || make_geom(&a, x, &wa, wa.size[0], wa.size[1], &g))
+        result_quant(st, &a, x, y, 0) || make_geom(&a, x, &wa, wa.size[0], wa.size[1], &g))
         return -1;
     y->shape = x->shape;
     y->shape.dims[1] = g.oh;
@@ -794,7 +792,7 @@ static int lower_add(lctx *c, const stmt *st, tensor *y)
     const value *av = kwarg(&a, "activation");
     int act = av ? want_ident(av, "activation", act_names) : 0;
     if (!x1 || !x2 || act < 0 || need_act_dtype(&a, x1) || need_act_dtype(&a, x2) ||
-        result_quant(c, st, &a, x1, y, 1))
+        result_quant(st, &a, x1, y, 1))
         return -1;
     if (x1->dtype != x2->dtype) {
         diag_error(st->fn.at, "add: dtype mismatch: '%s' is %s, '%s' is %s", x1->name,
@@ -856,7 +854,7 @@ static int lower_reshape(lctx *c, const stmt *st, tensor *y, int flatten)
     if (check_args(&a, 1, 1, flatten ? NULL : kw))
         return -1;
     tensor *x = pos_tensor(c, &a, 0);
-    if (!x || result_quant(c, st, &a, x, y, 0))
+    if (!x || result_quant(st, &a, x, y, 0))
         return -1;
     uint64_t n = elems(&x->shape);
     if (flatten) {
@@ -916,7 +914,7 @@ static int lower_concat(lctx *c, const stmt *st, tensor *y)
         return -1;
     if (axis < 0)
         axis += nd;
-    if (result_quant(c, st, &a, xs[0], y, 0))
+    if (result_quant(st, &a, xs[0], y, 0))
         return -1;
     y->shape = xs[0]->shape;
     y->shape.dims[axis] = 0;
@@ -961,7 +959,7 @@ static int lower_pad(lctx *c, const stmt *st, tensor *y)
         return -1;
     tensor *x = pos_tensor(c, &a, 0);
     const value *pv = kwarg(&a, "paddings");
-    if (!x || result_quant(c, st, &a, x, y, 0))
+    if (!x || result_quant(st, &a, x, y, 0))
         return -1;
     if (!pv || pv->kind != V_LIST || pv->nitems != 4 || x->shape.ndim != 4 ||
         x->shape.dims[0] != 1) {
