@@ -11,6 +11,8 @@
 
 #include "../runtime/image.h"
 #include "../runtime/tensorio.h"
+#include "../runtime/proto.h"
+#include "../vm/cost.h"
 #include "compile.h"
 #include "tflite.h"
 
@@ -23,11 +25,14 @@ static const char usage[] =
     "                                     (the model owner's weights); party 0 = model owner,\n"
     "                                     party 1 = client (input and result)\n"
     "       qnnc image PICTURE --size WxH [--gray] [--raw WxH] -o INPUT.bin\n"
-    "                                     a PPM/PGM (or raw RGB/gray bytes) picture as a model\n"
-    "                                     input: nearest-neighbour resize, raw uint8 pixels\n"
+    "                                     a BMP/PPM/PGM (or raw RGB/gray bytes) picture as a\n"
+    "                                     model input: nearest-neighbour resize, raw uint8\n"
     "       qnnc weights FILE.qnn --party PARTY [--seed N] -o FILE.qw\n"
-    "                                     write deterministic pseudo-random values for\n"
-    "                                     every input of PARTY (for tests and benchmarks)\n"
+    "                                     deterministic pseudo-random values for every\n"
+    "                                     input of PARTY (tests and benchmarks)\n"
+    "       qnnc --stats FILE.qnn             rounds, bytes per party and preprocessing of\n"
+    "                                     the program under every protocol\n"
+
     "options:\n"
     "  -o FILE      output file (default: FILE.qnn with .qbc)\n"
     "  -h, --help   this text;  --version  the version\n"
@@ -265,6 +270,32 @@ static int cmd_image(int argc, char **argv)
     return ok ? 0 : 1;
 }
 
+/* The cost of a program under each protocol, as qnnvm inspect gives it. */
+static int cmd_stats(const char *file)
+{
+    static const struct { const char *proto; int n; } runs[] = {
+        {"clear", 1}, {"rep3", 3}, {"semi2k", 2}, {"semi2k", 3}};
+    qbc_program p;
+    if (compile(file, &p))
+        return 1;
+    printf("%-8s %7s %12s %16s %16s\n", "protocol", "parties", "rounds", "bytes, busiest", "dealer bytes");
+    for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
+        const protocol *pr = proto_find(runs[k].proto);
+        cost_report r;
+        if (!pr || cost_compute(&p, pr, runs[k].n, &r) != 0)
+            continue;
+        uint64_t max = 0;
+        for (int i = 0; i < runs[k].n; i++)
+            max = r.total.bytes[i] > max ? r.total.bytes[i] : max;
+        printf("%-8s %7d %12llu %16llu %16llu\n", pr->name, runs[k].n,
+               (unsigned long long)r.total.rounds, (unsigned long long)max,
+               (unsigned long long)r.prep.bytes[runs[k].n]);
+        cost_free(&r);
+    }
+    qbc_free(&p);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -277,6 +308,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "weights"))
         return cmd_weights(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "--stats") && argc == 3)
+        return cmd_stats(argv[2]);
     if (!strcmp(argv[1], "import"))
         return cmd_import(argc - 2, argv + 2);
     if (!strcmp(argv[1], "image"))

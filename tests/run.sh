@@ -85,6 +85,9 @@ refuse "secure protocol without parties" "use --local N" "$QNNVM" run --protocol
 check "inspect semi2k" "$QNNVM" inspect --no-code --protocol semi2k --parties 2 "$T/tiny_cnn.qbc"
 grep -q "^preprocessing (dealer): .* triples" "$T/out" && ok || bad "inspect reports the dealer's material"
 
+check "qnnc --stats" "$QNNC" --stats programs/tiny_cnn.qnn
+grep -q "^rep3 *3 " "$T/out" && grep -q "^semi2k *2 " "$T/out" && ok || bad "--stats lists the protocols"
+
 # every layer's output dumped, in order
 check "dump layers" "$QNNVM" run --input "0:$T/tiny_cnn.w.qw" --input "1:$T/tiny_cnn.in.qw" --dump-layers "$T/layers" "$T/tiny_cnn.qbc"
 [ -f "$T/layers/000_c1.bin" ] && [ "$(wc -c <"$T/layers/000_c1.bin")" -eq 5408 ] && [ -f "$T/layers/003_y.bin" ] \
