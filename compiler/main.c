@@ -27,6 +27,7 @@ static const char usage[] =
     "       qnnc image PICTURE --size WxH [--gray] [--raw WxH] -o INPUT.bin\n"
     "                                     a BMP/PPM/PGM (or raw RGB/gray bytes) picture as a\n"
     "                                     model input: nearest-neighbour resize, raw uint8\n"
+    "                                     pixels\n"
     "       qnnc weights FILE.qnn --party PARTY [--seed N] -o FILE.qw\n"
     "                                     deterministic pseudo-random values for every\n"
     "                                     input of PARTY (tests and benchmarks)\n"
