@@ -87,6 +87,14 @@ typedef struct protocol {
     void (*prep_cost)(const pop *op, int step, int nparties, proto_cost *acc);
 } protocol;
 
+/* for (i, j) over n elements with j = i mod nb: the periodic operands */
+#define PERIODIC_LOOP(n, nb) for (size_t i = 0, j = 0; i < (n); i++, j = j + 1 == (nb) ? 0 : j + 1)
+
+/* Allocation inside protocols: sizes come from a validated program, so
+ * running out of memory is fatal (abort) rather than a protocol error. */
+void *proto_alloc(size_t n);  /* uninitialized */
+void *proto_zalloc(size_t n); /* zeroed */
+
 const protocol *proto_find(const char *name);
 /* "clear, rep3, ..." for messages. */
 const char *proto_names(void);

@@ -23,36 +23,31 @@ static void clear_destroy(void *ps) { (void)ps; }
 static void clear_add(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
 {
     (void)ps;
-    for (size_t i = 0, j = 0; i < n; i++, j = j + 1 == nb ? 0 : j + 1)
-        d[i] = a[i] + b[j];
+    PERIODIC_LOOP(n, nb) d[i] = a[i] + b[j];
 }
 
 static void clear_sub(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
 {
     (void)ps;
-    for (size_t i = 0, j = 0; i < n; i++, j = j + 1 == nb ? 0 : j + 1)
-        d[i] = a[i] - b[j];
+    PERIODIC_LOOP(n, nb) d[i] = a[i] - b[j];
 }
 
 static void clear_addc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
 {
     (void)ps;
-    for (size_t i = 0, j = 0; i < n; i++, j = j + 1 == nc ? 0 : j + 1)
-        d[i] = a[i] + (word)c[j];
+    PERIODIC_LOOP(n, nc) d[i] = a[i] + (word)c[j];
 }
 
 static void clear_mulc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
 {
     (void)ps;
-    for (size_t i = 0, j = 0; i < n; i++, j = j + 1 == nc ? 0 : j + 1)
-        d[i] = a[i] * (word)c[j];
+    PERIODIC_LOOP(n, nc) d[i] = a[i] * (word)c[j];
 }
 
 static void clear_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc)
 {
     (void)ps;
-    for (size_t i = 0, j = 0; i < n; i++, j = j + 1 == nc ? 0 : j + 1)
-        d[i] = (word)c[j];
+    PERIODIC_LOOP(n, nc) d[i] = (word)c[j];
 }
 
 static int clear_steps(const pop *op)
@@ -80,8 +75,7 @@ static int clear_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
             op->out[i] = (int64_t)op->a[i];
         break;
     case OP_MUL:
-        for (size_t i = 0, j = 0; i < n; i++, j = j + 1 == op->nb ? 0 : j + 1)
-            op->d[i] = op->a[i] * op->b[j];
+        PERIODIC_LOOP(n, op->nb) op->d[i] = op->a[i] * op->b[j];
         break;
     case OP_CONV2D: kern_conv2d(op->d, op->a, op->b, &op->g, op->m); break;
     case OP_DWCONV2D: kern_dwconv2d(op->d, op->a, op->b, &op->g, op->m); break;

@@ -37,14 +37,6 @@ static void draw(rep3 *r, int k, word *out, size_t n) { prg_fill(r->s[k], out, n
 static int vme(const rep3 *r, const pop *op) { return (r->me + 3 - op->rot) % 3; }
 static int R(const pop *op, int v) { return (v + op->rot) % 3; }
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p)
-        abort(); /* the VM sized everything from the validated program */
-    return p;
-}
-
 /* ------------------------------------------------------------- set-up */
 
 static void *rep3_create(const proto_env *env, char *err, size_t errlen)
@@ -98,8 +90,6 @@ static void rep3_setup_cost(int nparties, proto_cost *acc)
 }
 
 /* ------------------------------------------------------- local, linear */
-
-#define PERIODIC_LOOP(n, nb) for (size_t i = 0, j = 0; i < (n); i++, j = j + 1 == (nb) ? 0 : j + 1)
 
 static void rep3_add(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
 {
@@ -169,7 +159,7 @@ static void recv_words(rep3 *r, int from, word *v, size_t n)
 /* Arithmetic zero sharing: alpha_me = F_me - F_next. */
 static void zero_share(rep3 *r, word *out, size_t n)
 {
-    word *t = xmalloc(n * W);
+    word *t = proto_alloc(n * W);
     draw(r, r->me, out, n);
     draw(r, nxt(r), t, n);
     for (size_t i = 0; i < n; i++)
@@ -179,7 +169,7 @@ static void zero_share(rep3 *r, word *out, size_t n)
 
 static void bool_zero_share(rep3 *r, word *out, size_t n)
 {
-    word *t = xmalloc(n * W);
+    word *t = proto_alloc(n * W);
     draw(r, r->me, out, n);
     draw(r, nxt(r), t, n);
     for (size_t i = 0; i < n; i++)
@@ -254,9 +244,9 @@ static void input_prepare(rep3 *r, pop *op)
     size_t n = op->n;
     int o = op->owner;
     st *s = state(op);
-    s->z = xmalloc(n * W);
+    s->z = proto_alloc(n * W);
     if (r->me == o) {
-        word *x1 = xmalloc(n * W);
+        word *x1 = proto_alloc(n * W);
         draw(r, o, s->z, n);
         for (size_t i = 0; i < n; i++)
             x1[i] = (word)op->in[i] - s->z[i];
@@ -316,8 +306,8 @@ static void output_finish(rep3 *r, pop *op)
 
 static void split(const word *v, size_t n, word **a, word **b)
 {
-    *a = xmalloc(n * W);
-    *b = xmalloc(n * W);
+    *a = proto_alloc(n * W);
+    *b = proto_alloc(n * W);
     for (size_t i = 0; i < n; i++)
         (*a)[i] = v[2 * i], (*b)[i] = v[2 * i + 1];
 }
@@ -326,7 +316,7 @@ static void mul_prepare(rep3 *r, pop *op)
 {
     size_t n = op->n;
     st *s = state(op);
-    s->z = xmalloc(n * W);
+    s->z = proto_alloc(n * W);
     zero_share(r, s->z, n);
     if (op->op == OP_MUL) {
         PERIODIC_LOOP(n, op->nb)
@@ -335,7 +325,7 @@ static void mul_prepare(rep3 *r, pop *op)
             s->z[i] += a0 * b0 + a0 * b1 + a1 * b0;
         }
     } else { /* conv(a0, b0 + b1) + conv(a1, b0) */
-        word *a0, *a1, *b0, *b1, *t = xmalloc(n * W);
+        word *a0, *a1, *b0, *b1, *t = proto_alloc(n * W);
         split(op->a, op->na, &a0, &a1);
         split(op->b, op->nb, &b0, &b1);
         for (size_t i = 0; i < op->nb; i++)
@@ -368,9 +358,9 @@ static void mul_prepare(rep3 *r, pop *op)
 static void trunc_setup(pop *op, st *s)
 {
     size_t n = op->n;
-    s->d = xmalloc(n);
-    s->x0 = xmalloc(n * W);
-    s->x1 = xmalloc(n * W);
+    s->d = proto_alloc(n);
+    s->x0 = proto_alloc(n * W);
+    s->x1 = proto_alloc(n * W);
     for (size_t i = 0; i < n; i++) {
         word m;
         if (op->op == OP_REQUANT) {
@@ -398,10 +388,10 @@ static void trunc_prepare(rep3 *r, pop *op, int step)
             net_expect(r->nt, R(op, 0), n * W);
             return;
         }
-        s->c = xmalloc(n * W);
+        s->c = proto_alloc(n * W);
         draw(r, R(op, 1), s->c, n); /* r */
         if (me == 0) { /* party 0 holds (x0, x1): x1 + r to party 2 */
-            word *m = xmalloc(n * W);
+            word *m = proto_alloc(n * W);
             for (size_t i = 0; i < n; i++)
                 m[i] = s->x1[i] + s->c[i];
             send_words(r, R(op, 2), m, n);
@@ -410,15 +400,15 @@ static void trunc_prepare(rep3 *r, pop *op, int step)
         return;
     }
     /* step 1: the OT round */
-    s->z = xmalloc(n * W);
-    word *w = xmalloc(2 * n * W);
+    s->z = proto_alloc(n * W);
+    word *w = proto_alloc(2 * n * W);
     if (me == 2) {
-        word *y0 = s->z, *y2 = xmalloc(n * W), *w2 = xmalloc(2 * n * W);
+        word *y0 = s->z, *y2 = proto_alloc(n * W), *w2 = proto_alloc(2 * n * W);
         draw(r, R(op, 0), y0, n);
         draw(r, R(op, 0), w, 2 * n);
         draw(r, R(op, 2), y2, n);
         draw(r, R(op, 2), w2, 2 * n);
-        word *to1 = xmalloc(2 * n * W), *to0 = xmalloc(2 * n * W);
+        word *to1 = proto_alloc(2 * n * W), *to0 = proto_alloc(2 * n * W);
         for (size_t i = 0; i < n; i++) {
             word c = s->c[i], cc = (c & (((word)1 << 63) - 1)) >> s->d[i];
             word term = (word)1 << (62 - s->d[i]);
@@ -440,7 +430,7 @@ static void trunc_prepare(rep3 *r, pop *op, int step)
         int k = me == 0 ? 0 : 2, other = me == 0 ? 1 : 0;
         draw(r, R(op, k), s->z, n);
         draw(r, R(op, k), w, 2 * n);
-        word *sel = xmalloc(n * W);
+        word *sel = proto_alloc(n * W);
         for (size_t i = 0; i < n; i++)
             sel[i] = w[2 * i + (s->c[i] >> 63)];
         send_words(r, R(op, other), sel, n);
@@ -458,7 +448,7 @@ static void trunc_finish(rep3 *r, pop *op, int step)
     st *s = op->state;
     if (step == 0) {
         if (me == 2) { /* c = x2 + (x0 + 2^62) + (x1 + r) */
-            s->c = xmalloc(n * W);
+            s->c = proto_alloc(n * W);
             recv_words(r, R(op, 0), s->c, n);
             for (size_t i = 0; i < n; i++)
                 s->c[i] += s->x0[i] + s->x1[i] + ((word)1 << 62);
@@ -504,24 +494,24 @@ static void ltz_round1_prepare(rep3 *r, pop *op, st *s)
     size_t n = op->n, nw = bits_words(n);
     uint32_t L = op->m, Lp = L + 1;
     s->levels = bits_levels(L);
-    s->p0 = xmalloc(Lp * nw * W); /* the a share from the stream shared with party 0 */
-    s->g0 = xmalloc(L * nw * W);
+    s->p0 = proto_alloc(Lp * nw * W); /* the a share from the stream shared with party 0 */
+    s->g0 = proto_alloc(L * nw * W);
     if (me == 0) {
-        word *A = xmalloc(Lp * nw * W), *a = xmalloc(n * W);
+        word *A = proto_alloc(Lp * nw * W), *a = proto_alloc(n * W);
         for (size_t i = 0; i < n; i++)
             a[i] = op->a[2 * i] + op->a[2 * i + 1] + ((word)1 << L);
         bits_pack(a, 1, n, Lp, A, nw);
         free(a);
-        s->p1 = xmalloc(Lp * nw * W);
-        s->g1 = xmalloc(L * nw * W);
-        word *w = xmalloc(2 * L * nw * W), *w2 = xmalloc(2 * L * nw * W);
+        s->p1 = proto_alloc(Lp * nw * W);
+        s->g1 = proto_alloc(L * nw * W);
+        word *w = proto_alloc(2 * L * nw * W), *w2 = proto_alloc(2 * L * nw * W);
         draw(r, R(op, 0), s->p0, Lp * nw); /* a0, g0, masks for party 1 */
         draw(r, R(op, 0), s->g0, L * nw);
         draw(r, R(op, 0), w, 2 * L * nw);
         draw(r, R(op, 1), s->p1, Lp * nw); /* a1, g1, masks for party 2 */
         draw(r, R(op, 1), s->g1, L * nw);
         draw(r, R(op, 1), w2, 2 * L * nw);
-        word *a2 = xmalloc(Lp * nw * W), *to1 = xmalloc(2 * L * nw * W), *to2 = xmalloc(2 * L * nw * W);
+        word *a2 = proto_alloc(Lp * nw * W), *to1 = proto_alloc(2 * L * nw * W), *to2 = proto_alloc(2 * L * nw * W);
         for (size_t k = 0; k < Lp * nw; k++)
             a2[k] = A[k] ^ s->p0[k] ^ s->p1[k];
         for (size_t k = 0; k < L * nw; k++) {
@@ -543,9 +533,9 @@ static void ltz_round1_prepare(rep3 *r, pop *op, st *s)
     }
     /* parties 1 and 2 know b = x2: party 1 as its second word, party 2 its first */
     int k = me == 1 ? 1 : 0, other = me == 1 ? 2 : 1;
-    s->aux = xmalloc(Lp * nw * W);
+    s->aux = proto_alloc(Lp * nw * W);
     bits_pack(op->a + (me == 1 ? 1 : 0), 2, n, Lp, s->aux, nw);
-    word *w = xmalloc(2 * L * nw * W), *sel = xmalloc(L * nw * W);
+    word *w = proto_alloc(2 * L * nw * W), *sel = proto_alloc(L * nw * W);
     draw(r, R(op, k), s->p0, Lp * nw);
     draw(r, R(op, k), s->g0, L * nw);
     draw(r, R(op, k), w, 2 * L * nw);
@@ -573,8 +563,8 @@ static void ltz_round1_finish(rep3 *r, pop *op, st *s)
     } else {
         const uint8_t *from0 = net_in(r->nt, R(op, 0), (Lp + 2 * L) * nw * W);
         const uint8_t *mask = net_in(r->nt, R(op, me == 1 ? 2 : 1), L * nw * W);
-        a2 = xmalloc(Lp * nw * W);
-        g2 = xmalloc(L * nw * W);
+        a2 = proto_alloc(Lp * nw * W);
+        g2 = proto_alloc(L * nw * W);
         memcpy(a2, from0, Lp * nw * W);
         for (size_t q = 0; q < L * nw; q++) {
             word c0, c1, wv;
@@ -588,10 +578,10 @@ static void ltz_round1_finish(rep3 *r, pop *op, st *s)
         else /* party 2: (a2, a0), (g2, g0); b at index 0 */
             a[0] = a2, a[1] = s->p0, g[0] = g2, g[1] = s->g0, b[0] = s->aux;
     }
-    word *P[2] = {xmalloc(L * nw * W), xmalloc(L * nw * W)};
-    word *G[2] = {xmalloc(L * nw * W), xmalloc(L * nw * W)};
-    s->t0 = xmalloc(nw * W);
-    s->t1 = xmalloc(nw * W);
+    word *P[2] = {proto_alloc(L * nw * W), proto_alloc(L * nw * W)};
+    word *G[2] = {proto_alloc(L * nw * W), proto_alloc(L * nw * W)};
+    s->t0 = proto_alloc(nw * W);
+    s->t1 = proto_alloc(nw * W);
     for (int h = 0; h < 2; h++) {
         for (size_t q = 0; q < L * nw; q++)
             P[h][q] = a[h][q] ^ (b[h] ? b[h][q] : 0), G[h][q] = g[h][q];
@@ -619,7 +609,7 @@ static void ltz_and_prepare(rep3 *r, pop *op, st *s, int level)
     size_t nw = bits_words(op->n), nand;
     uint32_t L = op->m, sh = (uint32_t)1 << (level - 1);
     bits_level_ands(L, level, &nand);
-    s->z = xmalloc(nand * nw * W);
+    s->z = proto_alloc(nand * nw * W);
     bool_zero_share(r, s->z, nand * nw);
     size_t o = 0;
     for (uint32_t j = 0; j < L; j += 2 * sh) {
@@ -677,18 +667,18 @@ static void ltz_inject_prepare(rep3 *r, pop *op, st *s)
 {
     int me = vme(r, op);
     size_t n = op->n, nw = bits_words(n);
-    s->z = xmalloc(n * W);
+    s->z = proto_alloc(n * W);
     for (size_t q = 0; q < nw; q++) { /* the bit's shares, as planes in t0/t1 */
         s->t0[q] ^= s->g0[q] ^ (me == 0 ? ~(word)0 : 0);
         s->t1[q] ^= s->g1[q] ^ (me == 2 ? ~(word)0 : 0);
     }
     if (me == 0) {
-        word *y1 = xmalloc(n * W), *w = xmalloc(2 * n * W), *w2 = xmalloc(2 * n * W);
+        word *y1 = proto_alloc(n * W), *w = proto_alloc(2 * n * W), *w2 = proto_alloc(2 * n * W);
         draw(r, R(op, 0), s->z, n);
         draw(r, R(op, 0), w, 2 * n);
         draw(r, R(op, 1), y1, n);
         draw(r, R(op, 1), w2, 2 * n);
-        word *to1 = xmalloc(2 * n * W), *to2 = xmalloc(2 * n * W);
+        word *to1 = proto_alloc(2 * n * W), *to2 = proto_alloc(2 * n * W);
         for (size_t i = 0; i < n; i++) {
             word u = bits_get(s->t0, i) ^ bits_get(s->t1, i);
             word m0 = u - s->z[i] - y1[i], m1 = (u ^ 1) - s->z[i] - y1[i];
@@ -705,7 +695,7 @@ static void ltz_inject_prepare(rep3 *r, pop *op, st *s)
         return;
     }
     int k = me == 1 ? 1 : 0, other = me == 1 ? 2 : 1;
-    word *w = xmalloc(2 * n * W), *sel = xmalloc(n * W);
+    word *w = proto_alloc(2 * n * W), *sel = proto_alloc(n * W);
     draw(r, R(op, k), s->z, n); /* party 1: y1 (S[1]); party 2: y0 (S[0]) */
     draw(r, R(op, k), w, 2 * n);
     const word *beta2 = me == 1 ? s->t1 : s->t0;

@@ -41,22 +41,6 @@ typedef struct {
     wvec out;            /* dealer: corrections being collected */
 } semi;
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p)
-        abort();
-    return p;
-}
-
-static void *xcalloc(size_t n, size_t k)
-{
-    void *p = calloc(n ? n : 1, k ? k : 1);
-    if (!p)
-        abort();
-    return p;
-}
-
 /* ------------------------------------------------------- material, party */
 
 /* A random dealt vector: every party's share comes from its stream. */
@@ -95,7 +79,7 @@ static void wvec_push(wvec *v, const word *x, size_t n)
 /* The value of a random dealt vector: the sum (or xor) of all streams. */
 static void deal_random(semi *s, word *val, size_t n, int boolean)
 {
-    word *t = xmalloc(n * W);
+    word *t = proto_alloc(n * W);
     memset(val, 0, n * W);
     for (int i = 0; i < s->n; i++) {
         prg_fill(s->g[i], t, n * W);
@@ -108,7 +92,7 @@ static void deal_random(semi *s, word *val, size_t n, int boolean)
 /* Deals val: parties 0..N-2 draw, party N-1 gets the correction. */
 static void deal_value(semi *s, const word *val, size_t n, int boolean)
 {
-    word *c = xmalloc(n * W), *t = xmalloc(n * W);
+    word *c = proto_alloc(n * W), *t = proto_alloc(n * W);
     memcpy(c, val, n * W);
     for (int i = 0; i < s->n - 1; i++) {
         prg_fill(s->g[i], t, n * W);
@@ -128,7 +112,7 @@ static void *semi_create(const proto_env *env, char *err, size_t errlen)
         snprintf(err, errlen, "semi2k runs with 2 or more parties and a dealer over the network");
         return NULL;
     }
-    semi *s = xcalloc(1, sizeof *s);
+    semi *s = proto_zalloc(sizeof *s);
     s->me = env->party;
     s->n = env->nparties;
     s->nt = env->net;
@@ -158,7 +142,7 @@ static void *semi_create(const proto_env *env, char *err, size_t errlen)
         return NULL;
     if (s->me == s->n - 1) {
         s->corr_len = env->prep_bytes;
-        s->corr = xmalloc(s->corr_len);
+        s->corr = proto_alloc(s->corr_len);
         memcpy(s->corr, net_in(s->nt, dealer, s->corr_len), s->corr_len);
     }
     return s;
@@ -189,8 +173,6 @@ static void semi_setup_cost(int nparties, proto_cost *acc)
 }
 
 /* ------------------------------------------------------- local, linear */
-
-#define PERIODIC_LOOP(n, nb) for (size_t i = 0, j = 0; i < (n); i++, j = j + 1 == (nb) ? 0 : j + 1)
 
 static void semi_add(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
 {
@@ -265,7 +247,7 @@ typedef struct {
 static st *state(pop *op)
 {
     if (!op->state)
-        op->state = xcalloc(1, sizeof(st));
+        op->state = proto_zalloc(sizeof(st));
     return op->state;
 }
 
@@ -290,7 +272,7 @@ static void input_prepare(semi *s, pop *op)
         return;
     }
     /* fresh shares for the others from the operating system's generator */
-    word *acc = xmalloc(n * W), *t = xmalloc(n * W);
+    word *acc = proto_alloc(n * W), *t = proto_alloc(n * W);
     for (size_t k = 0; k < n; k++)
         acc[k] = (word)op->in[k];
     uint8_t seed[16];
@@ -332,7 +314,7 @@ static void output_finish(semi *s, pop *op)
 {
     if (s->me != op->owner)
         return;
-    word *v = xmalloc(op->n * W);
+    word *v = proto_alloc(op->n * W);
     open_finish(s, op->a, v, op->n, 0);
     for (size_t k = 0; k < op->n; k++)
         op->out[k] = (int64_t)v[k];
@@ -357,13 +339,13 @@ static void mul_prepare(semi *s, pop *op)
 {
     st *t = state(op);
     size_t na = mul_na(op), nb = mul_nb(op), n = op->n;
-    t->a = xmalloc(na * W);
-    t->b = xmalloc(nb * W);
-    t->c = xmalloc(n * W);
+    t->a = proto_alloc(na * W);
+    t->b = proto_alloc(nb * W);
+    t->c = proto_alloc(n * W);
     prep_random(s, t->a, na);
     prep_random(s, t->b, nb);
     prep_value(s, t->c, n);
-    t->x = xmalloc((na + nb) * W);
+    t->x = proto_alloc((na + nb) * W);
     for (size_t k = 0; k < na; k++)
         t->x[k] = op->a[k] - t->a[k];
     for (size_t k = 0; k < nb; k++)
@@ -375,13 +357,13 @@ static void mul_finish(semi *s, pop *op)
 {
     st *t = op->state;
     size_t na = mul_na(op), nb = mul_nb(op), n = op->n;
-    word *ef = xmalloc((na + nb) * W), *e = ef, *f = ef + na;
+    word *ef = proto_alloc((na + nb) * W), *e = ef, *f = ef + na;
     open_finish(s, t->x, ef, na + nb, 0);
     if (op->op == OP_MUL) {
         for (size_t k = 0; k < n; k++)
             op->d[k] = t->c[k] + e[k] * t->b[k] + f[k] * t->a[k] + (s->me == 0 ? e[k] * f[k] : 0);
     } else {
-        word *tmp = xmalloc(n * W);
+        word *tmp = proto_alloc(n * W);
         memcpy(op->d, t->c, n * W);
         conv_op(op, tmp, e, t->b);
         for (size_t k = 0; k < n; k++)
@@ -403,7 +385,7 @@ static void mul_finish(semi *s, pop *op)
 static void mul_deal(semi *s, const pop *op)
 {
     size_t na = mul_na(op), nb = mul_nb(op), n = op->n;
-    word *a = xmalloc(na * W), *b = xmalloc(nb * W), *c = xmalloc(n * W);
+    word *a = proto_alloc(na * W), *b = proto_alloc(nb * W), *c = proto_alloc(n * W);
     deal_random(s, a, na, 0);
     deal_random(s, b, nb, 0);
     if (op->op == OP_MUL)
@@ -436,11 +418,11 @@ static void trunc_prepare(semi *s, pop *op)
 {
     st *t = state(op);
     size_t n = op->n;
-    t->a = xmalloc(n * W); /* r */
-    t->b = xmalloc(n * W); /* R */
-    t->c = xmalloc(n * W); /* v */
-    t->d = xmalloc(n);
-    t->x = xmalloc(n * W);
+    t->a = proto_alloc(n * W); /* r */
+    t->b = proto_alloc(n * W); /* R */
+    t->c = proto_alloc(n * W); /* v */
+    t->d = proto_alloc(n);
+    t->x = proto_alloc(n * W);
     prep_random(s, t->a, n);
     prep_value(s, t->b, n);
     prep_value(s, t->c, n);
@@ -455,7 +437,7 @@ static void trunc_finish(semi *s, pop *op)
 {
     st *t = op->state;
     size_t n = op->n;
-    word *c = xmalloc(n * W);
+    word *c = proto_alloc(n * W);
     open_finish(s, t->x, c, n, 0);
     for (size_t k = 0; k < n; k++) {
         int d = t->d[k];
@@ -472,7 +454,7 @@ static void trunc_finish(semi *s, pop *op)
 static void trunc_deal(semi *s, const pop *op)
 {
     size_t n = op->n;
-    word *r = xmalloc(n * W), *R = xmalloc(n * W), *v = xmalloc(n * W);
+    word *r = proto_alloc(n * W), *R = proto_alloc(n * W), *v = proto_alloc(n * W);
     deal_random(s, r, n, 0);
     for (size_t k = 0; k < n; k++) {
         uint8_t d;
@@ -497,9 +479,9 @@ static void ltz_step0_prepare(semi *s, pop *op)
     size_t n = op->n, nw = bits_words(n);
     uint32_t L = op->m;
     t->levels = bits_levels(L);
-    t->a = xmalloc(n * W);
-    t->rb = xmalloc((L + 1) * nw * W);
-    t->x = xmalloc(n * W);
+    t->a = proto_alloc(n * W);
+    t->rb = proto_alloc((L + 1) * nw * W);
+    t->x = proto_alloc(n * W);
     prep_random(s, t->a, n);
     prep_value(s, t->rb, (L + 1) * nw);
     for (size_t k = 0; k < n; k++)
@@ -512,12 +494,12 @@ static void ltz_step0_finish(semi *s, pop *op)
     st *t = op->state;
     size_t n = op->n, nw = bits_words(n);
     uint32_t L = op->m;
-    word *c = xmalloc(n * W), *cp = xmalloc((L + 1) * nw * W);
+    word *c = proto_alloc(n * W), *cp = proto_alloc((L + 1) * nw * W);
     open_finish(s, t->x, c, n, 0);
     bits_pack(c, 1, n, L + 1, cp, nw);
-    t->g = xmalloc(L * nw * W);
-    t->p = xmalloc(L * nw * W);
-    t->t = xmalloc(nw * W);
+    t->g = proto_alloc(L * nw * W);
+    t->p = proto_alloc(L * nw * W);
+    t->t = proto_alloc(nw * W);
     for (size_t q = 0; q < L * nw; q++) {
         t->g[q] = ~cp[q] & t->rb[q];
         t->p[q] = t->rb[q] ^ (s->me == 0 ? ~cp[q] : 0);
@@ -556,13 +538,13 @@ static void ltz_and_prepare(semi *s, pop *op, int level)
     bits_level_ands(op->m, level, &nand);
     size_t m = nand * nw;
     free(t->ta), free(t->tb), free(t->tc), free(t->x);
-    t->ta = xmalloc(m * W), t->tb = xmalloc(m * W), t->tc = xmalloc(m * W);
+    t->ta = proto_alloc(m * W), t->tb = proto_alloc(m * W), t->tc = proto_alloc(m * W);
     prep_random(s, t->ta, m);
     prep_random(s, t->tb, m);
     prep_value(s, t->tc, m);
-    word *x = xmalloc(m * W), *y = xmalloc(m * W);
+    word *x = proto_alloc(m * W), *y = proto_alloc(m * W);
     ltz_operands(op, t, level, x, y);
-    t->x = xmalloc(2 * m * W);
+    t->x = proto_alloc(2 * m * W);
     for (size_t q = 0; q < m; q++)
         t->x[q] = x[q] ^ t->ta[q], t->x[m + q] = y[q] ^ t->tb[q];
     open_send(s, t->x, 2 * m);
@@ -576,7 +558,7 @@ static void ltz_and_finish(semi *s, pop *op, int level)
     size_t nw = bits_words(op->n), nand;
     bits_level_ands(op->m, level, &nand);
     size_t m = nand * nw;
-    word *de = xmalloc(2 * m * W), *d = de, *e = de + m;
+    word *de = proto_alloc(2 * m * W), *d = de, *e = de + m;
     open_finish(s, t->x, de, 2 * m, 1);
     uint32_t L = op->m, sh = (uint32_t)1 << (level - 1);
     size_t o = 0;
@@ -601,11 +583,11 @@ static void ltz_inject_prepare(semi *s, pop *op)
     st *t = op->state;
     size_t n = op->n, nw = bits_words(n);
     free(t->ta), free(t->tb), free(t->x);
-    t->ta = xmalloc(nw * W); /* rho as a plane */
-    t->tb = xmalloc(n * W);  /* rho as arithmetic shares */
+    t->ta = proto_alloc(nw * W); /* rho as a plane */
+    t->tb = proto_alloc(n * W);  /* rho as arithmetic shares */
     prep_random(s, t->ta, nw);
     prep_value(s, t->tb, n);
-    t->x = xmalloc(nw * W);
+    t->x = proto_alloc(nw * W);
     for (size_t q = 0; q < nw; q++) /* beta = 1 ^ t ^ carry, masked by rho */
         t->x[q] = t->t[q] ^ t->g[q] ^ t->ta[q] ^ (s->me == 0 ? ~(word)0 : 0);
     open_send(s, t->x, nw);
@@ -615,7 +597,7 @@ static void ltz_inject_finish(semi *s, pop *op)
 {
     st *t = op->state;
     size_t n = op->n, nw = bits_words(n);
-    word *e = xmalloc(nw * W);
+    word *e = proto_alloc(nw * W);
     open_finish(s, t->x, e, nw, 1);
     for (size_t k = 0; k < n; k++) {
         word ek = bits_get(e, k);
@@ -631,7 +613,7 @@ static void ltz_deal(semi *s, const pop *op, int step)
     uint32_t L = op->m;
     int K = bits_levels(L);
     if (step == 0) {
-        word *r = xmalloc(n * W), *rb = xmalloc((L + 1) * nw * W);
+        word *r = proto_alloc(n * W), *rb = proto_alloc((L + 1) * nw * W);
         deal_random(s, r, n, 0);
         bits_pack(r, 1, n, L + 1, rb, nw);
         deal_value(s, rb, (L + 1) * nw, 1);
@@ -641,7 +623,7 @@ static void ltz_deal(semi *s, const pop *op, int step)
         size_t nand;
         bits_level_ands(L, step, &nand);
         size_t m = nand * nw;
-        word *a = xmalloc(m * W), *b = xmalloc(m * W);
+        word *a = proto_alloc(m * W), *b = proto_alloc(m * W);
         deal_random(s, a, m, 1);
         deal_random(s, b, m, 1);
         for (size_t q = 0; q < m; q++)
@@ -650,7 +632,7 @@ static void ltz_deal(semi *s, const pop *op, int step)
         free(a);
         free(b);
     } else {
-        word *rho = xmalloc(nw * W), *ra = xmalloc(n * W);
+        word *rho = proto_alloc(nw * W), *ra = proto_alloc(n * W);
         deal_random(s, rho, nw, 1);
         for (size_t k = 0; k < n; k++)
             ra[k] = bits_get(rho, k);

@@ -1,4 +1,5 @@
 /* protocols: the table of protocol modules, looked up by name. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "proto.h"
@@ -23,4 +24,20 @@ const char *proto_names(void)
         strncat(buf, table[i]->name, sizeof buf - strlen(buf) - 1);
     }
     return buf;
+}
+
+void *proto_alloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        abort();
+    return p;
+}
+
+void *proto_zalloc(size_t n)
+{
+    void *p = calloc(1, n ? n : 1);
+    if (!p)
+        abort();
+    return p;
 }
