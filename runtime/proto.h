@@ -95,6 +95,11 @@ typedef struct protocol {
 void *proto_alloc(size_t n);  /* uninitialized */
 void *proto_zalloc(size_t n); /* zeroed */
 
+/* The linear operations of one-word additive shares (clear, semi2k). */
+void proto_word_add(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb);
+void proto_word_sub(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb);
+void proto_word_mulc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc);
+
 const protocol *proto_find(const char *name);
 /* "clear, rep3, ..." for messages. */
 const char *proto_names(void);

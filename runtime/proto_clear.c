@@ -20,13 +20,13 @@ static void *clear_create(const proto_env *env, char *err, size_t errlen)
 
 static void clear_destroy(void *ps) { (void)ps; }
 
-static void clear_add(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
+void proto_word_add(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
 {
     (void)ps;
     PERIODIC_LOOP(n, nb) d[i] = a[i] + b[j];
 }
 
-static void clear_sub(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
+void proto_word_sub(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
 {
     (void)ps;
     PERIODIC_LOOP(n, nb) d[i] = a[i] - b[j];
@@ -38,7 +38,7 @@ static void clear_addc(void *ps, word *d, const word *a, const int64_t *c, size_
     PERIODIC_LOOP(n, nc) d[i] = a[i] + (word)c[j];
 }
 
-static void clear_mulc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
+void proto_word_mulc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
 {
     (void)ps;
     PERIODIC_LOOP(n, nc) d[i] = a[i] * (word)c[j];
@@ -135,10 +135,10 @@ const protocol proto_clear = {
     .share_words = 1,
     .create = clear_create,
     .destroy = clear_destroy,
-    .add = clear_add,
-    .sub = clear_sub,
+    .add = proto_word_add,
+    .sub = proto_word_sub,
     .addc = clear_addc,
-    .mulc = clear_mulc,
+    .mulc = proto_word_mulc,
     .fillc = clear_fillc,
     .steps = clear_steps,
     .prepare = clear_prepare,

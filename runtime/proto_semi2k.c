@@ -174,28 +174,10 @@ static void semi_setup_cost(int nparties, proto_cost *acc)
 
 /* ------------------------------------------------------- local, linear */
 
-static void semi_add(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
-{
-    (void)ps;
-    PERIODIC_LOOP(n, nb) d[i] = a[i] + b[j];
-}
-
-static void semi_sub(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
-{
-    (void)ps;
-    PERIODIC_LOOP(n, nb) d[i] = a[i] - b[j];
-}
-
 static void semi_addc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
 {
     semi *s = ps;
     PERIODIC_LOOP(n, nc) d[i] = a[i] + (s->me == 0 ? (word)c[j] : 0);
-}
-
-static void semi_mulc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
-{
-    (void)ps;
-    PERIODIC_LOOP(n, nc) d[i] = a[i] * (word)c[j];
 }
 
 static void semi_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc)
@@ -813,10 +795,10 @@ const protocol proto_semi2k = {
     .share_words = 1,
     .create = semi_create,
     .destroy = semi_destroy,
-    .add = semi_add,
-    .sub = semi_sub,
+    .add = proto_word_add,
+    .sub = proto_word_sub,
     .addc = semi_addc,
-    .mulc = semi_mulc,
+    .mulc = proto_word_mulc,
     .fillc = semi_fillc,
     .steps = semi_steps,
     .prepare = semi_prepare,
