@@ -266,7 +266,7 @@ static void hello_encode(const hello *h, uint8_t *b)
 }
 
 /* Exchanges hellos on a fresh connection; returns the peer's party number. */
-static int greet(net *nt, const net_config *c, peer *pp, int expect_party, char *err, size_t errlen)
+static int greet(const net_config *c, peer *pp, int expect_party, char *err, size_t errlen)
 {
     hello h = {HELLO_MAGIC, (uint32_t)c->me, (uint32_t)c->n, {0}, {0}};
     strncpy(h.protocol, c->protocol, sizeof h.protocol - 1);
@@ -293,7 +293,6 @@ static int greet(net *nt, const net_config *c, peer *pp, int expect_party, char 
         return fail(err, errlen, "party %d runs a different program (bytecode hash differs)", j);
     if (pp->ssl && check_peer_cert(pp, j, err, errlen))
         return -1;
-    (void)nt;
     return j;
 }
 
@@ -340,7 +339,7 @@ net *net_open(const net_config *c, char *err, size_t errlen)
         if (pp->fd < 0)
             goto bad;
         set_timeouts(pp->fd, c->timeout_s);
-        if (tls_wrap(nt, pp, 0, why, sizeof why) || greet(nt, c, pp, j, why, sizeof why) < 0) {
+        if (tls_wrap(nt, pp, 0, why, sizeof why) || greet(c, pp, j, why, sizeof why) < 0) {
             fail(err, errlen, "party %d: %s", j, why);
             goto bad;
         }
@@ -362,7 +361,7 @@ net *net_open(const net_config *c, char *err, size_t errlen)
         }
         set_timeouts(tmp.fd, c->timeout_s);
         int j;
-        if (tls_wrap(nt, &tmp, 1, why, sizeof why) || (j = greet(nt, c, &tmp, -1, why, sizeof why)) < 0 ||
+        if (tls_wrap(nt, &tmp, 1, why, sizeof why) || (j = greet(c, &tmp, -1, why, sizeof why)) < 0 ||
             nt->p[j].fd >= 0) {
             if (tmp.ssl)
                 SSL_free(tmp.ssl);

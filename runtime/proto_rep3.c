@@ -523,7 +523,7 @@ static void ltz_round1_prepare(rep3 *r, pop *op, st *s)
         send_words(r, R(op, 1), to1, 2 * L * nw);
         send_words(r, R(op, 2), a2, Lp * nw);
         send_words(r, R(op, 2), to2, 2 * L * nw);
-        s->aux = A;
+        free(A);
         free(w);
         free(w2);
         free(a2);

@@ -491,7 +491,7 @@ static int free_port(void)
     return port;
 }
 
-/* A child's report: its outputs, then RS and its summary as JSON numbers. */
+/* A child's report: its outputs, then RS and its summary struct. */
 static int run_local(const run_opts *o, const protocol *pr)
 {
     int n = o->local, procs = n + (pr->deal != NULL); /* the dealer is process n */
@@ -527,9 +527,9 @@ static int run_local(const run_opts *o, const protocol *pr)
             summary s;
             memset(&s, 0, sizeof s);
             int rc = run_party(o, pr, i, n, &nc, f, &s);
-            if (rc == 0) {
+            if (rc == 0) { /* the same binary reads it: the struct as it is */
                 fputc('\036', f);
-                summary_json(f, &s);
+                fwrite(&s, sizeof s, 1, f);
             }
             fclose(f);
             _exit(rc == 0 ? 0 : 1);
@@ -561,22 +561,15 @@ static int run_local(const run_opts *o, const protocol *pr)
             free(b);
             continue;
         }
-        b[len] = 0;
-        char *rs = strchr(b, '\036');
-        memset(&s[i], 0, sizeof s[i]);
-        if (rs) {
-            *rs = 0;
-            unsigned long long v[4];
-            s[i].dealer = strstr(rs + 1, "\"dealer\": true, ") != NULL;
-            char *dl = strstr(rs + 1, "\"dealer\": true, ");
-            if (dl)
-                memmove(dl, dl + 16, strlen(dl + 16) + 1);
-            if (sscanf(rs + 1, "{\"party\": %d, \"wall_s\": %lf, \"bytes_sent\": %llu, \"rounds\": %llu, "
-                              "\"predicted_bytes_sent\": %llu, \"predicted_rounds\": %llu, \"peak_rss_kb\": %ld}",
-                       &s[i].party, &s[i].wall_s, &v[0], &v[1], &v[2], &v[3], &s[i].peak_rss_kb) == 7) {
-                s[i].bytes_sent = v[0], s[i].rounds = v[1], s[i].predicted_bytes = v[2], s[i].predicted_rounds = v[3];
-            }
+        /* the outputs' text, then RS and the summary */
+        size_t tail = sizeof(summary) + 1;
+        if (len < tail || b[len - tail] != '\036') {
+            failed = 1;
+            free(b);
+            continue;
         }
+        memcpy(&s[i], b + len - tail + 1, sizeof(summary));
+        b[len - tail] = 0;
         fputs(b, stdout);
         free(b);
     }
