@@ -19,6 +19,19 @@ void bits_level_ands(uint32_t L, int k, size_t *nand)
     *nand = n;
 }
 
+void bits_level_gates(uint32_t L, int k, bits_gate *g)
+{
+    uint32_t s = (uint32_t)1 << (k - 1);
+    size_t n = 0;
+    for (uint32_t j = 0; j < L; j += 2 * s) {
+        if (j + s >= L)
+            continue;
+        g[n++] = (bits_gate){j + s, j, 0};
+        if (j)
+            g[n++] = (bits_gate){j + s, j, 1};
+    }
+}
+
 /* In-place transpose of a 64x64 bit matrix: afterwards bit i of a[j] is bit
  * j of the former a[i] (Hacker's Delight, 7-3). */
 static void transpose64(uint64_t a[64])

@@ -431,7 +431,7 @@ const uint8_t *net_in(net *nt, int j, size_t n)
 /* Test builds only: every received payload is appended to
  * $QNN_RECORD_DIR/party<me>.rec (u32 peer, u32 round, u64 length, bytes)
  * for the leakage test, which checks that all of it looks uniform. */
-static void record_round(const net *nt, uint32_t round)
+static void record(const net *nt, int j, uint32_t round, const uint8_t *b, size_t n)
 {
     const char *dir = getenv("QNN_RECORD_DIR");
     if (!dir)
@@ -439,20 +439,23 @@ static void record_round(const net *nt, uint32_t round)
     char path[4096];
     snprintf(path, sizeof path, "%s/party%d.rec", dir, nt->me);
     FILE *f = fopen(path, "ab");
-    for (int j = 0; f && j < nt->n; j++) {
-        const peer *pp = &nt->p[j];
-        if (j == nt->me || !pp->expect)
-            continue;
-        uint8_t h[16];
-        put32(h, (uint32_t)j);
-        put32(h + 4, round);
-        put32(h + 8, (uint32_t)pp->expect);
-        put32(h + 12, (uint32_t)((uint64_t)pp->expect >> 32));
-        fwrite(h, 1, sizeof h, f);
-        fwrite(pp->in.p + HDR, 1, pp->expect, f);
-    }
-    if (f)
-        fclose(f);
+    if (!f)
+        return;
+    uint8_t h[16];
+    put32(h, (uint32_t)j);
+    put32(h + 4, round);
+    put32(h + 8, (uint32_t)n);
+    put32(h + 12, (uint32_t)((uint64_t)n >> 32));
+    fwrite(h, 1, sizeof h, f);
+    fwrite(b, 1, n, f);
+    fclose(f);
+}
+
+static void record_round(const net *nt, uint32_t round)
+{
+    for (int j = 0; j < nt->n; j++)
+        if (j != nt->me && nt->p[j].expect)
+            record(nt, j, round, nt->p[j].in.p + HDR, nt->p[j].expect);
 }
 #endif
 
@@ -584,6 +587,54 @@ int net_round(net *nt, char *err, size_t errlen)
         pp->out.len = 0;
     }
     nt->rounds++;
+    return 0;
+}
+
+/* ------------------------------------------------------------- streams */
+
+/* Moves n bytes to or from peer j outside the rounds, waiting (up to the
+ * timeout without progress) while the socket is full or empty. */
+static int stream_io(net *nt, int j, uint8_t *b, size_t n, int writing, char *err, size_t errlen)
+{
+    peer *pp = &nt->p[j];
+    double last = now();
+    for (size_t done = 0; done < n;) {
+        long r = writing ? tr_write(pp, b + done, n - done) : tr_read(pp, b + done, n - done);
+        if (r < 0)
+            return fail(err, errlen, "party %d closed the connection (%s its stream)", j,
+                        writing ? "writing to" : "reading");
+        if (r > 0) {
+            done += (size_t)r;
+            last = now();
+            continue;
+        }
+        if (!writing && pp->ssl && SSL_pending(pp->ssl) > 0)
+            continue;
+        int left = (int)((last + nt->timeout_s - now()) * 1000);
+        if (left <= 0)
+            return fail(err, errlen, "timed out after %.0f s waiting for party %d's stream", nt->timeout_s, j);
+        struct pollfd pf = {pp->fd, (short)(writing ? POLLOUT | (pp->ssl ? POLLIN : 0) : POLLIN), 0};
+        poll(&pf, 1, left < 100 ? left : 100);
+    }
+    if (writing)
+        pp->sent += n;
+    else
+        pp->received += n;
+    return 0;
+}
+
+int net_send(net *nt, int j, const void *p, size_t n, char *err, size_t errlen)
+{
+    return stream_io(nt, j, (uint8_t *)(uintptr_t)p, n, 1, err, errlen);
+}
+
+int net_recv(net *nt, int j, void *p, size_t n, char *err, size_t errlen)
+{
+    if (stream_io(nt, j, p, n, 0, err, errlen) != 0)
+        return -1;
+#ifdef QNN_RECORD
+    record(nt, j, 0xffffffffu, p, n);
+#endif
     return 0;
 }
 

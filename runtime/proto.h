@@ -30,7 +30,6 @@ struct net;
 typedef struct {
     int party, nparties;  /* party == nparties: this process is the dealer */
     struct net *net;      /* NULL for clear; with a dealer it links nparties + 1 */
-    uint64_t prep_bytes;  /* what the dealer sends in all (from the cost model) */
 } proto_env;
 
 /* One communicating instruction, decoded. Pointers are NULL in cost queries. */

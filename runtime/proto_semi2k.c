@@ -3,11 +3,11 @@
  * correlated randomness from a dealer (an extra process that never sees an
  * input or a share of one).
  *
- * Preprocessing: the dealer sends each party i a PRG seed; party i's share of
- * every dealt vector is drawn from that stream, except party N-1's share of a
- * derived value (a triple's product, a truncation pair, bits), which the
- * dealer sends as a correction. All of it travels at set-up, in execution
- * order (vm_walk), so the online phase only opens masked values:
+ * Preprocessing (prep.h): party i draws its share of every dealt vector from
+ * a stream seeded by the dealer, except party N-1's share of a derived value
+ * (a triple's product, a truncation pair, bits), which the dealer streams as
+ * a correction, in execution order (vm_walk); the online phase only opens
+ * masked values:
  *   MUL        Beaver triples (a, b, ab)
  *   CONV2D     convolution triples (A, B, conv(A, B)): a layer opens its
  *              masked input and masked weights once
@@ -22,59 +22,33 @@
 #include "bits.h"
 #include "kernels.h"
 #include "net.h"
+#include "prep.h"
 #include "prg.h"
 #include "proto.h"
 
 #define W sizeof(word)
 
 typedef struct {
-    word *p;
-    size_t len, cap;
-} wvec;
-
-typedef struct {
     int me, n;           /* me == n: the dealer */
     net *nt;
-    prg *g[PROTO_MAX_PARTIES]; /* party: g[0] is its stream; dealer: one per party */
-    uint8_t *corr;       /* party n-1: the dealer's corrections */
-    size_t corr_len, corr_pos;
-    wvec out;            /* dealer: corrections being collected */
+    prep *pp;
 } semi;
 
 /* ------------------------------------------------------- material, party */
 
 /* A random dealt vector: every party's share comes from its stream. */
-static void prep_random(semi *s, word *out, size_t n) { prg_fill(s->g[0], out, n * W); }
+static void prep_random(semi *s, word *out, size_t n) { prep_draw(s->pp, out, n * W); }
 
 /* A derived dealt vector: party N-1 reads the dealer's correction. */
 static void prep_value(semi *s, word *out, size_t n)
 {
-    if (s->me < s->n - 1) {
-        prg_fill(s->g[0], out, n * W);
-        return;
-    }
-    if (s->corr_len - s->corr_pos < n * W)
-        abort(); /* the stream's length was checked against the program at set-up */
-    memcpy(out, s->corr + s->corr_pos, n * W);
-    s->corr_pos += n * W;
+    if (s->me < s->n - 1)
+        prep_draw(s->pp, out, n * W);
+    else
+        prep_read(s->pp, out, n * W);
 }
 
 /* ------------------------------------------------------ material, dealer */
-
-static void wvec_push(wvec *v, const word *x, size_t n)
-{
-    if (v->len + n > v->cap) {
-        size_t cap = v->cap ? v->cap : 1 << 16;
-        while (cap < v->len + n)
-            cap *= 2;
-        v->p = realloc(v->p, cap * W);
-        if (!v->p)
-            abort();
-        v->cap = cap;
-    }
-    memcpy(v->p + v->len, x, n * W);
-    v->len += n;
-}
 
 /* The value of a random dealt vector: the sum (or xor) of all streams. */
 static void deal_random(semi *s, word *val, size_t n, int boolean)
@@ -82,7 +56,7 @@ static void deal_random(semi *s, word *val, size_t n, int boolean)
     word *t = proto_alloc(n * W);
     memset(val, 0, n * W);
     for (int i = 0; i < s->n; i++) {
-        prg_fill(s->g[i], t, n * W);
+        prep_draw_for(s->pp, i, t, n * W);
         for (size_t k = 0; k < n; k++)
             val[k] = boolean ? val[k] ^ t[k] : val[k] + t[k];
     }
@@ -95,11 +69,11 @@ static void deal_value(semi *s, const word *val, size_t n, int boolean)
     word *c = proto_alloc(n * W), *t = proto_alloc(n * W);
     memcpy(c, val, n * W);
     for (int i = 0; i < s->n - 1; i++) {
-        prg_fill(s->g[i], t, n * W);
+        prep_draw_for(s->pp, i, t, n * W);
         for (size_t k = 0; k < n; k++)
             c[k] = boolean ? c[k] ^ t[k] : c[k] - t[k];
     }
-    wvec_push(&s->out, c, n);
+    prep_write(s->pp, c, n * W);
     free(c);
     free(t);
 }
@@ -116,34 +90,9 @@ static void *semi_create(const proto_env *env, char *err, size_t errlen)
     s->me = env->party;
     s->n = env->nparties;
     s->nt = env->net;
-    int dealer = s->n;
-    if (s->me == dealer) { /* seeds to everybody; the corrections' length to party N-1 */
-        for (int i = 0; i < s->n; i++) {
-            uint8_t seed[16];
-            if (prg_seed(seed) != 0 || !(s->g[i] = prg_new(seed))) {
-                snprintf(err, errlen, "dealer: cannot seed the PRGs");
-                return NULL;
-            }
-            memcpy(net_out(s->nt, i, 16), seed, 16);
-            memset(seed, 0, sizeof seed);
-        }
-    } else {
-        net_expect(s->nt, dealer, 16);
-    }
-    if (net_round(s->nt, err, errlen) != 0)
+    if (!(s->pp = prep_open(s->nt, s->me, s->n, err, errlen))) {
+        free(s);
         return NULL;
-    if (s->me == dealer)
-        return s;
-    s->g[0] = prg_new(net_in(s->nt, dealer, 16));
-    if (s->me == s->n - 1) { /* the corrections, whose size the program fixes */
-        net_expect(s->nt, dealer, env->prep_bytes);
-    }
-    if (net_round(s->nt, err, errlen) != 0)
-        return NULL;
-    if (s->me == s->n - 1) {
-        s->corr_len = env->prep_bytes;
-        s->corr = proto_alloc(s->corr_len);
-        memcpy(s->corr, net_in(s->nt, dealer, s->corr_len), s->corr_len);
     }
     return s;
 }
@@ -151,24 +100,20 @@ static void *semi_create(const proto_env *env, char *err, size_t errlen)
 static int semi_deal_finish(void *ps, char *err, size_t errlen)
 {
     semi *s = ps;
-    if (s->out.len)
-        memcpy(net_out(s->nt, s->n - 1, s->out.len * W), s->out.p, s->out.len * W);
-    return net_round(s->nt, err, errlen);
+    prep_flush(s->pp);
+    return prep_error(s->pp, err, errlen);
 }
 
 static void semi_destroy(void *ps)
 {
     semi *s = ps;
-    for (int i = 0; i < PROTO_MAX_PARTIES; i++)
-        prg_free(s->g[i]);
-    free(s->corr);
-    free(s->out.p);
+    prep_close(s->pp);
     free(s);
 }
 
 static void semi_setup_cost(int nparties, proto_cost *acc)
 {
-    acc->rounds += 2; /* seeds, then the corrections */
+    acc->rounds += 1; /* the seeds; the corrections stream outside the rounds */
     acc->bytes[nparties] += 16 * (uint64_t)nparties;
 }
 
@@ -492,25 +437,14 @@ static void ltz_step0_finish(semi *s, pop *op)
     free(cp);
 }
 
-/* The operands of level k's ANDs, in order: for each group j with a high
- * half, (P[j+s], G[j]) and, when j > 0, (P[j+s], P[j]). */
-static size_t ltz_operands(const pop *op, const st *t, int level, word *x, word *y)
+/* The operands of level k's ANDs, gate by gate (bits_level_gates). */
+static void ltz_operands(const pop *op, const st *t, const bits_gate *gt, size_t nand, word *x, word *y)
 {
-    size_t nw = bits_words(op->n), o = 0;
-    uint32_t L = op->m, sh = (uint32_t)1 << (level - 1);
-    for (uint32_t j = 0; j < L; j += 2 * sh) {
-        if (j + sh >= L)
-            continue;
-        memcpy(x + o, t->p + (j + sh) * nw, nw * W);
-        memcpy(y + o, t->g + j * nw, nw * W);
-        o += nw;
-        if (j) {
-            memcpy(x + o, t->p + (j + sh) * nw, nw * W);
-            memcpy(y + o, t->p + j * nw, nw * W);
-            o += nw;
-        }
+    size_t nw = bits_words(op->n);
+    for (size_t i = 0; i < nand; i++) {
+        memcpy(x + i * nw, t->p + gt[i].hi * nw, nw * W);
+        memcpy(y + i * nw, (gt[i].second ? t->p : t->g) + gt[i].lo * nw, nw * W);
     }
-    return o;
 }
 
 static void ltz_and_prepare(semi *s, pop *op, int level)
@@ -525,7 +459,10 @@ static void ltz_and_prepare(semi *s, pop *op, int level)
     prep_random(s, t->tb, m);
     prep_value(s, t->tc, m);
     word *x = proto_alloc(m * W), *y = proto_alloc(m * W);
-    ltz_operands(op, t, level, x, y);
+    bits_gate *gt = proto_alloc(nand * sizeof *gt);
+    bits_level_gates(op->m, level, gt);
+    ltz_operands(op, t, gt, nand, x, y);
+    free(gt);
     t->x = proto_alloc(2 * m * W);
     for (size_t q = 0; q < m; q++)
         t->x[q] = x[q] ^ t->ta[q], t->x[m + q] = y[q] ^ t->tb[q];
@@ -542,21 +479,18 @@ static void ltz_and_finish(semi *s, pop *op, int level)
     size_t m = nand * nw;
     word *de = proto_alloc(2 * m * W), *d = de, *e = de + m;
     open_finish(s, t->x, de, 2 * m, 1);
-    uint32_t L = op->m, sh = (uint32_t)1 << (level - 1);
-    size_t o = 0;
-    for (uint32_t j = 0; j < L; j += 2 * sh) {
-        if (j + sh >= L)
-            continue;
-        for (int second = 0; second < (j ? 2 : 1); second++, o += nw)
-            for (size_t q = 0; q < nw; q++) {
-                size_t k = o + q;
-                word z = t->tc[k] ^ (d[k] & t->tb[k]) ^ (e[k] & t->ta[k]) ^ (s->me == 0 ? d[k] & e[k] : 0);
-                if (!second)
-                    t->g[j * nw + q] = t->g[(j + sh) * nw + q] ^ z;
-                else
-                    t->p[j * nw + q] = z;
-            }
-    }
+    bits_gate *gt = proto_alloc(nand * sizeof *gt);
+    bits_level_gates(op->m, level, gt);
+    for (size_t i = 0; i < nand; i++)
+        for (size_t q = 0; q < nw; q++) {
+            size_t k = i * nw + q;
+            word z = t->tc[k] ^ (d[k] & t->tb[k]) ^ (e[k] & t->ta[k]) ^ (s->me == 0 ? d[k] & e[k] : 0);
+            if (!gt[i].second)
+                t->g[gt[i].lo * nw + q] = t->g[gt[i].hi * nw + q] ^ z;
+            else
+                t->p[gt[i].lo * nw + q] = z;
+        }
+    free(gt);
     free(de);
 }
 
@@ -655,7 +589,7 @@ static int semi_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
             ltz_inject_prepare(s, op);
         break;
     }
-    return 0;
+    return prep_error(s->pp, err, errlen);
 }
 
 static int semi_exchange(void *ps, char *err, size_t errlen)

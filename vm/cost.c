@@ -89,7 +89,6 @@ int cost_compute(const qbc_program *p, const protocol *pr, int nparties, cost_re
     if (pr->prep_cost) { /* the dealer's material, before the online phase */
         prep_walk w = {nparties, pr, &r->prep};
         vm_walk(p, pr, add_prep, &w);
-        r->prep_corrections = r->prep.bytes[nparties];
     }
     proto_cost setup; /* counted with what follows the last layer */
     memset(&setup, 0, sizeof setup);

@@ -20,7 +20,6 @@ typedef struct {
     cost_row *layer; /* per layer; index nlayers holds what follows the last layer */
     uint32_t nlayers;
     proto_cost prep; /* dealt material and the dealer's bytes (prep.bytes[nparties]) */
-    uint64_t prep_corrections; /* of those, the corrections sent after the seeds */
 } cost_report;
 
 int cost_compute(const qbc_program *p, const protocol *pr, int nparties, cost_report *r);

@@ -294,7 +294,7 @@ static int run_dealer(const run_opts *o, const protocol *pr, int n, net_config *
         fprintf(stderr, "qnnvm: dealer: %s\n", err);
         goto out;
     }
-    proto_env env = {n, n, nt, 0};
+    proto_env env = {n, n, nt};
     if (!(ps = pr->create(&env, err, sizeof err))) {
         fprintf(stderr, "qnnvm: dealer: %s\n", err);
         goto out;
@@ -372,12 +372,6 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
                 goto out;
             }
         }
-    cost_report pre;
-    uint64_t prep_bytes = 0;
-    if (cost_compute(&p, pr, n, &pre) == 0) {
-        prep_bytes = pre.prep_corrections;
-        cost_free(&pre);
-    }
     if (nc) {
         nc->me = me;
         nc->n = n + (pr->deal != NULL);
@@ -387,7 +381,7 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
             goto out;
         }
     }
-    proto_env env = {me, n, nt, prep_bytes};
+    proto_env env = {me, n, nt};
     if (!(ps = pr->create(&env, err, sizeof err))) {
         fprintf(stderr, "qnnvm: party %d: %s\n", me, err);
         goto out;

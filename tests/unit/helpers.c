@@ -53,7 +53,7 @@ int th_run_clear(th_run *r, char *err, size_t errlen)
     r->out = calloc(r->p.noutputs + 1, sizeof *r->out);
     for (uint32_t o = 0; o < r->p.noutputs; o++)
         r->out[o] = calloc(shape_elems(&r->p.outputs[o].shape), sizeof(int64_t));
-    proto_env env = {0, 1, NULL, 0};
+    proto_env env = {0, 1, NULL};
     void *ps = proto_clear.create(&env, err, errlen);
     vm_config cfg = {&r->p, &proto_clear, ps, 0, 1, r->in, r->out, NULL, NULL};
     int rc = vm_run(&cfg, err, errlen);
