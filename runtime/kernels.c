@@ -8,11 +8,13 @@ static int nthreads = 1;
 
 void kern_set_threads(int n) { nthreads = n < 1 ? 1 : n > 64 ? 64 : n; }
 
+typedef void rows_fn(void *d, const void *x, const void *w, const geom *g, uint32_t m, uint32_t y0,
+                     uint32_t y1);
+
 typedef struct {
-    void (*fn)(uint64_t *, const uint64_t *, const uint64_t *, const geom *, uint32_t, uint32_t,
-               uint32_t);
-    uint64_t *d;
-    const uint64_t *x, *w;
+    rows_fn *fn;
+    void *d;
+    const void *x, *w;
     const geom *g;
     uint32_t m, y0, y1;
 } job;
@@ -25,10 +27,7 @@ static void *run_job(void *p)
 }
 
 /* Splits the output rows among the threads (the kernels write disjoint rows). */
-static void parallel_rows(void (*fn)(uint64_t *, const uint64_t *, const uint64_t *, const geom *,
-                                     uint32_t, uint32_t, uint32_t),
-                          uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g,
-                          uint32_t m)
+static void parallel_rows(rows_fn *fn, void *d, const void *x, const void *w, const geom *g, uint32_t m)
 {
     int t = nthreads < (int)g->oh ? nthreads : (int)g->oh;
     if (t <= 1) {
@@ -52,71 +51,89 @@ static void parallel_rows(void (*fn)(uint64_t *, const uint64_t *, const uint64_
             pthread_join(th[i], NULL);
 }
 
-static void conv_rows(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t oc,
-                      uint32_t y0, uint32_t y1)
-{
-    for (uint32_t oy = y0; oy < y1; oy++)
-        for (uint32_t ox = 0; ox < g->ow; ox++) {
-            uint64_t *out = d + ((uint64_t)oy * g->ow + ox) * oc;
-            memset(out, 0, oc * sizeof *out);
-            for (uint32_t ky = 0; ky < g->kh; ky++) {
-                int64_t iy = geom_in(oy, g->sh, g->pt, ky, g->dh);
-                if (iy < 0 || iy >= g->h)
-                    continue;
-                for (uint32_t kx = 0; kx < g->kw; kx++) {
-                    int64_t ix = geom_in(ox, g->sw, g->pl, kx, g->dw);
-                    if (ix < 0 || ix >= g->w)
-                        continue;
-                    const uint64_t *xr = x + ((uint64_t)iy * g->w + (uint64_t)ix) * g->c;
-                    for (uint32_t o = 0; o < oc; o++) {
-                        const uint64_t *wr = w + (((uint64_t)o * g->kh + ky) * g->kw + kx) * g->c;
-                        uint64_t acc = 0;
-                        for (uint32_t c = 0; c < g->c; c++)
-                            acc += xr[c] * wr[c];
-                        out[o] += acc;
-                    }
-                }
-            }
-        }
-}
+/* The convolution loops for an element type T (wrapping unsigned arithmetic). */
+#define KERNELS(T, SUF)                                                                              \
+    static void conv_rows_##SUF(void *dv, const void *xv, const void *wv, const geom *g, uint32_t oc, \
+                                uint32_t y0, uint32_t y1)                                            \
+    {                                                                                                \
+        T *d = dv;                                                                                   \
+        const T *x = xv, *w = wv;                                                                    \
+        for (uint32_t oy = y0; oy < y1; oy++)                                                        \
+            for (uint32_t ox = 0; ox < g->ow; ox++) {                                                \
+                T *out = d + ((uint64_t)oy * g->ow + ox) * oc;                                       \
+                memset(out, 0, oc * sizeof *out);                                                    \
+                for (uint32_t ky = 0; ky < g->kh; ky++) {                                            \
+                    int64_t iy = geom_in(oy, g->sh, g->pt, ky, g->dh);                               \
+                    if (iy < 0 || iy >= g->h)                                                        \
+                        continue;                                                                    \
+                    for (uint32_t kx = 0; kx < g->kw; kx++) {                                        \
+                        int64_t ix = geom_in(ox, g->sw, g->pl, kx, g->dw);                           \
+                        if (ix < 0 || ix >= g->w)                                                    \
+                            continue;                                                                \
+                        const T *xr = x + ((uint64_t)iy * g->w + (uint64_t)ix) * g->c;               \
+                        for (uint32_t o = 0; o < oc; o++) {                                          \
+                            const T *wr = w + (((uint64_t)o * g->kh + ky) * g->kw + kx) * g->c;      \
+                            T acc = 0;                                                               \
+                            for (uint32_t c = 0; c < g->c; c++)                                      \
+                                acc += xr[c] * wr[c];                                                \
+                            out[o] += acc;                                                           \
+                        }                                                                            \
+                    }                                                                                \
+                }                                                                                    \
+            }                                                                                        \
+    }                                                                                                \
+    static void dw_rows_##SUF(void *dv, const void *xv, const void *wv, const geom *g, uint32_t m,    \
+                              uint32_t y0, uint32_t y1)                                              \
+    {                                                                                                \
+        T *d = dv;                                                                                   \
+        const T *x = xv, *w = wv;                                                                    \
+        uint64_t cm = (uint64_t)g->c * m;                                                            \
+        for (uint32_t oy = y0; oy < y1; oy++)                                                        \
+            for (uint32_t ox = 0; ox < g->ow; ox++) {                                                \
+                T *out = d + ((uint64_t)oy * g->ow + ox) * cm;                                       \
+                memset(out, 0, cm * sizeof *out);                                                    \
+                for (uint32_t ky = 0; ky < g->kh; ky++) {                                            \
+                    int64_t iy = geom_in(oy, g->sh, g->pt, ky, g->dh);                               \
+                    if (iy < 0 || iy >= g->h)                                                        \
+                        continue;                                                                    \
+                    for (uint32_t kx = 0; kx < g->kw; kx++) {                                        \
+                        int64_t ix = geom_in(ox, g->sw, g->pl, kx, g->dw);                           \
+                        if (ix < 0 || ix >= g->w)                                                    \
+                            continue;                                                                \
+                        const T *xr = x + ((uint64_t)iy * g->w + (uint64_t)ix) * g->c;               \
+                        const T *wr = w + ((uint64_t)ky * g->kw + kx) * cm;                          \
+                        if (m == 1)                                                                  \
+                            for (uint64_t c = 0; c < cm; c++)                                        \
+                                out[c] += xr[c] * wr[c];                                             \
+                        else                                                                         \
+                            for (uint64_t c = 0; c < cm; c++)                                        \
+                                out[c] += xr[c / m] * wr[c];                                         \
+                    }                                                                                \
+                }                                                                                    \
+            }                                                                                        \
+    }
 
-static void dw_rows(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t m,
-                    uint32_t y0, uint32_t y1)
-{
-    uint64_t cm = (uint64_t)g->c * m;
-    for (uint32_t oy = y0; oy < y1; oy++)
-        for (uint32_t ox = 0; ox < g->ow; ox++) {
-            uint64_t *out = d + ((uint64_t)oy * g->ow + ox) * cm;
-            memset(out, 0, cm * sizeof *out);
-            for (uint32_t ky = 0; ky < g->kh; ky++) {
-                int64_t iy = geom_in(oy, g->sh, g->pt, ky, g->dh);
-                if (iy < 0 || iy >= g->h)
-                    continue;
-                for (uint32_t kx = 0; kx < g->kw; kx++) {
-                    int64_t ix = geom_in(ox, g->sw, g->pl, kx, g->dw);
-                    if (ix < 0 || ix >= g->w)
-                        continue;
-                    const uint64_t *xr = x + ((uint64_t)iy * g->w + (uint64_t)ix) * g->c;
-                    const uint64_t *wr = w + ((uint64_t)ky * g->kw + kx) * cm;
-                    if (m == 1)
-                        for (uint64_t c = 0; c < cm; c++)
-                            out[c] += xr[c] * wr[c];
-                    else
-                        for (uint64_t c = 0; c < cm; c++)
-                            out[c] += xr[c / m] * wr[c];
-                }
-            }
-        }
-}
+KERNELS(uint64_t, 64)
+KERNELS(kern_u128, 128)
 
 void kern_conv2d(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t oc)
 {
-    parallel_rows(conv_rows, d, x, w, g, oc);
+    parallel_rows(conv_rows_64, d, x, w, g, oc);
 }
 
 void kern_dwconv2d(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t m)
 {
-    parallel_rows(dw_rows, d, x, w, g, m);
+    parallel_rows(dw_rows_64, d, x, w, g, m);
+}
+
+void kern_conv2d_128(kern_u128 *d, const kern_u128 *x, const kern_u128 *w, const geom *g, uint32_t oc)
+{
+    parallel_rows(conv_rows_128, d, x, w, g, oc);
+}
+
+void kern_dwconv2d_128(kern_u128 *d, const kern_u128 *x, const kern_u128 *w, const geom *g, uint32_t m)
+{
+    parallel_rows(dw_rows_128, d, x, w, g, m);
 }
 
 static int64_t first_inside(uint32_t o, uint32_t stride, uint32_t pad, uint32_t k, uint32_t dil,

@@ -427,6 +427,12 @@ const uint8_t *net_in(net *nt, int j, size_t n)
     return q;
 }
 
+const uint8_t *net_in_tail(net *nt, int j, size_t n)
+{
+    buf *b = &nt->p[j].in;
+    return b->p + b->len - n;
+}
+
 #ifdef QNN_RECORD
 /* Test builds only: every received payload is appended to
  * $QNN_RECORD_DIR/party<me>.rec (u32 peer, u32 round, u64 length, bytes)

@@ -43,6 +43,8 @@ void net_expect(net *nt, int peer, size_t n);
 int net_round(net *nt, char *err, size_t errlen);
 /* The next n received bytes from peer (in order of net_expect). */
 const uint8_t *net_in(net *nt, int peer, size_t n);
+/* The last n received bytes from peer, whatever net_in has consumed. */
+const uint8_t *net_in_tail(net *nt, int peer, size_t n);
 /* Streams outside the rounds (the dealer's material): all n bytes to or
  * from peer j, waiting up to the timeout; counted with the rounds' bytes. */
 int net_send(net *nt, int j, const void *p, size_t n, char *err, size_t errlen);

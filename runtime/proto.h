@@ -77,6 +77,12 @@ typedef struct protocol {
     void (*cost)(const pop *op, int nparties, proto_cost *acc);
     /* what create() exchanges (seeds and the like) */
     void (*setup_cost)(int nparties, proto_cost *acc);
+    /* After the last instruction, before any output is released (NULL: none):
+     * close_rounds more rounds; every online round also carries
+     * round_overhead bytes to each other party (a MAC check's messages). */
+    int (*close)(void *ps, char *err, size_t errlen);
+    int close_rounds;
+    uint32_t round_overhead;
     /* Preprocessing by a dealer, for protocols that have one (else NULL):
      * the dealer is given every (instruction, step) in execution order and
      * sends the parties its material at set-up; prep_cost counts it (in
@@ -99,6 +105,12 @@ void proto_word_add(void *ps, word *d, const word *a, const word *b, size_t n, s
 void proto_word_sub(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb);
 void proto_word_mulc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc);
 
+/* Truncation of REQUANT and DIVR element i: the multiplier and the shift d. */
+word proto_trunc_mult(const pop *op, size_t i, uint8_t *d);
+/* With c = x*mult + 2^62 + r opened (mod 2^64) and dealt R = (r mod 2^63)
+ * >> d, v = msb r: x*mult >> d = pub - R + coef * v (error at most 1). */
+void proto_trunc_open(word c, int d, word *pub, word *coef);
+
 const protocol *proto_find(const char *name);
 /* "clear, rep3, ..." for messages. */
 const char *proto_names(void);
@@ -106,5 +118,6 @@ const char *proto_names(void);
 extern const protocol proto_clear;
 extern const protocol proto_rep3;
 extern const protocol proto_semi2k;
+extern const protocol proto_spdz2k;
 
 #endif

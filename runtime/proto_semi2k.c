@@ -329,18 +329,6 @@ static void mul_deal(semi *s, const pop *op)
  * R = (r mod 2^63) >> d, v = msb r: y = C - R + 2^(63-d)(u xor v) - 2^(62-d),
  * linear in the shares of R and v. */
 
-static word trunc_mult(const pop *op, size_t i, uint8_t *d)
-{
-    if (op->op == OP_REQUANT) {
-        int64_t m0 = op->c1[i % op->nc1], sh = op->c2[i % op->nc2];
-        *d = (uint8_t)(31 + (sh > 0 ? 0 : -sh));
-        return (word)m0 << (sh > 0 ? sh : 0);
-    }
-    int64_t dv = op->c1[i % op->nc1];
-    *d = dv == 1 ? 0 : 32;
-    return dv == 1 ? 1 : (word)((((uint64_t)1 << 32) + (uint64_t)dv / 2) / (uint64_t)dv);
-}
-
 static void trunc_prepare(semi *s, pop *op)
 {
     st *t = state(op);
@@ -354,7 +342,7 @@ static void trunc_prepare(semi *s, pop *op)
     prep_value(s, t->b, n);
     prep_value(s, t->c, n);
     for (size_t k = 0; k < n; k++) {
-        word m = trunc_mult(op, k, &t->d[k]);
+        word m = proto_trunc_mult(op, k, &t->d[k]);
         t->x[k] = op->a[k] * m + t->a[k] + (s->me == 0 ? (word)1 << 62 : 0);
     }
     open_send(s, t->x, n);
@@ -367,12 +355,9 @@ static void trunc_finish(semi *s, pop *op)
     word *c = proto_alloc(n * W);
     open_finish(s, t->x, c, n, 0);
     for (size_t k = 0; k < n; k++) {
-        int d = t->d[k];
-        word u = c[k] >> 63, C = (c[k] & (((word)1 << 63) - 1)) >> d;
-        word y = -t->b[k] + ((word)1 << (63 - d)) * (1 - 2 * u) * t->c[k];
-        if (s->me == 0)
-            y += C + ((word)1 << (63 - d)) * u - ((word)1 << (62 - d));
-        op->d[k] = y;
+        word pub, coef;
+        proto_trunc_open(c[k], t->d[k], &pub, &coef);
+        op->d[k] = -t->b[k] + coef * t->c[k] + (s->me == 0 ? pub : 0);
     }
     free(c);
     state_free(op);
@@ -385,7 +370,7 @@ static void trunc_deal(semi *s, const pop *op)
     deal_random(s, r, n, 0);
     for (size_t k = 0; k < n; k++) {
         uint8_t d;
-        trunc_mult(op, k, &d);
+        proto_trunc_mult(op, k, &d);
         R[k] = (r[k] & (((word)1 << 63) - 1)) >> d;
         v[k] = r[k] >> 63;
     }

@@ -42,6 +42,8 @@ static void block_cost(const qbc_program *p, const protocol *pr, int nparties, u
         if (op.op == OP_INPUT)
             row->inputs[op.owner] += op.n;
     }
+    for (int k = 0; k < nparties; k++) /* what the protocol adds to every round */
+        row->bytes[k] += rounds * pr->round_overhead * (uint64_t)(nparties - 1);
     row->rounds += rounds;
     row->blocks++;
 }
@@ -94,9 +96,10 @@ int cost_compute(const qbc_program *p, const protocol *pr, int nparties, cost_re
     memset(&setup, 0, sizeof setup);
     pr->setup_cost(nparties, &setup);
     r->prep.bytes[nparties] += setup.bytes[nparties];
-    cur.rounds += setup.rounds;
+    cur.rounds += setup.rounds + (uint64_t)pr->close_rounds;
     for (int k = 0; k < nparties; k++)
-        cur.bytes[k] += setup.bytes[k];
+        cur.bytes[k] += setup.bytes[k] +
+                        (uint64_t)pr->close_rounds * pr->round_overhead * (uint64_t)(nparties - 1);
     add_row(&r->layer[p->nlayers], &cur, nparties);
     add_row(&r->total, &cur, nparties);
     return 0;

@@ -197,6 +197,8 @@ int vm_run(const vm_config *cfg, char *err, size_t errlen)
         run_local(&s, op, p->code + pc + 1);
         pc += 1 + (uint32_t)qbc_nops(p->code[pc]);
     }
+    if (rc == 0 && cfg->pr->close && cfg->pr->close(cfg->ps, err, errlen) != 0)
+        rc = -1;
     for (uint32_t i = 0; s.reg && i < p->nsregs; i++)
         free(s.reg[i]);
     free(s.reg);

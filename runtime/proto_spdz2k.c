@@ -1,0 +1,1026 @@
+/* proto_spdz2k: N >= 2 parties, active security against any N-1 colluding
+ * (SPDZ2k: Cramer, Damgard, Escudero, Scholl, Xing, CRYPTO 2018). A value
+ * of Z_2^64 (k = 64) is shared additively over Z_2^128 (k + s, s = 64) with
+ * a share of its MAC alpha*x; alpha = sum of the parties' 64-bit key shares,
+ * which only the dealer knows in full. An element takes four words: value
+ * share (2), MAC share (2).
+ *
+ * Every dealt vector is authenticated (prep.h: parties draw their shares,
+ * party N-1 reads the MAC corrections). Every value opened is masked by a
+ * uniform element of Z_2^128, so nothing above bit 63 leaks, and is checked:
+ * each party keeps sigma = (MAC share) - alpha_i * (opened value) and the
+ * batch opened in round r is combined with coefficients from a coin tossed
+ * in round r+1 (committed in round r), committed in round r+2 and revealed
+ * in round r+3, where a non-zero sum stops the run with "MAC check failed".
+ * These messages ride on the rounds the program has anyway; OUTPUT waits
+ * three rounds so that everything opened before it is checked before its
+ * masked value is opened, and close() spends three rounds so that the
+ * outputs themselves are checked before any is released.
+ *
+ * Operations: INPUT opens x - r for a mask r its owner knows; OUTPUT opens
+ * y - r for a mask its receiver knows; MUL and convolutions use (convolution)
+ * triples; truncation opens x*mult + 2^62 + r as semi2k does; LTZ opens
+ * x + 2^L + r and runs semi2k's carry tree on bits that are MACed elements
+ * (G_hi + P_hi*G_lo: the two terms exclude each other, so xor is a sum),
+ * then one product for the top bit's xor. docs/protocols.md has the costs. */
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../vm/opcodes.h"
+#include "bits.h"
+#include "kernels.h"
+#include "net.h"
+#include "prep.h"
+#include "prg.h"
+#include "proto.h"
+
+typedef kern_u128 u128;
+
+#define V sizeof(u128) /* bytes per value share on the wire */
+#define TRAILER (32 + 16 + 32 + 16 + 16)
+
+enum { RANDOM, VALUE, OWNED }; /* kinds of dealt vectors */
+
+typedef struct {
+    u128 *x, *m; /* value shares; MAC shares (party) — at the dealer x holds values */
+    size_t n;
+} avec;
+
+typedef struct {
+    u128 *p;
+    size_t len, cap;
+} bvec;
+
+typedef struct {
+    int me, n; /* me == n: the dealer */
+    net *nt;
+    prep *pp;
+    u128 alpha; /* party: its key share; dealer: the key */
+    /* the MAC check pipeline (see the header) */
+    uint32_t r;                        /* online rounds so far */
+    bvec sigma;                        /* this round's batch */
+    uint8_t seed[16], seed_prev[16];   /* my coins for this and the last batch */
+    uint8_t cseed[PROTO_MAX_PARTIES][32], cz[PROTO_MAX_PARTIES][32]; /* peers' last commitments */
+    u128 z[3];                         /* my check values, by batch mod 3 */
+    uint8_t nonce[3][16];
+    const char *phase;
+} spdz;
+
+/* ---------------------------------------------------------------- helpers */
+
+static u128 ld(const word *p)
+{
+    u128 v;
+    memcpy(&v, p, V);
+    return v;
+}
+
+static void st(word *p, u128 v) { memcpy(p, &v, V); }
+
+static u128 sx(int64_t c) { return (u128)(__extension__(__int128)c); }
+
+static void avec_alloc(avec *v, size_t n)
+{
+    v->n = n;
+    v->x = proto_alloc(n * V);
+    v->m = proto_alloc(n * V);
+}
+
+static void avec_free(avec *v)
+{
+    free(v->x);
+    free(v->m);
+    v->x = v->m = NULL;
+}
+
+/* element k of a register into (x, m) */
+static void reg_get(const word *r, size_t k, u128 *x, u128 *m)
+{
+    *x = ld(r + 4 * k);
+    *m = ld(r + 4 * k + 2);
+}
+
+static void reg_set(word *r, size_t k, u128 x, u128 m)
+{
+    st(r + 4 * k, x);
+    st(r + 4 * k + 2, m);
+}
+
+/* the share of public c: party 0 holds the value, everybody alpha_i * c */
+static u128 pub_x(const spdz *s, u128 c) { return s->me == 0 ? c : 0; }
+static u128 pub_m(const spdz *s, u128 c) { return s->alpha * c; }
+
+/* ------------------------------------------------------------- material */
+
+/* One authenticated dealt vector of n elements. Party: its shares. Dealer:
+ * v->x holds the values (RANDOM, OWNED: drawn here; VALUE: given) and the
+ * corrections go to party N-1: its value share of a VALUE vector, then its
+ * MAC shares. OWNED: party `owner` draws the whole value, others hold 0. */
+static void auth(spdz *s, avec *v, size_t n, int kind, int owner)
+{
+    int last = s->n - 1;
+    if (s->me < s->n) {
+        avec_alloc(v, n);
+        if (kind == OWNED && s->me != owner)
+            memset(v->x, 0, n * V);
+        else if (kind == VALUE && s->me == last)
+            prep_read(s->pp, v->x, n * V);
+        else
+            prep_draw(s->pp, v->x, n * V);
+        if (s->me < last)
+            prep_draw(s->pp, v->m, n * V);
+        else
+            prep_read(s->pp, v->m, n * V);
+        return;
+    }
+    if (kind != VALUE)
+        avec_alloc(v, n);
+    u128 *t = proto_alloc(n * V), *c = proto_alloc(n * V);
+    if (kind == RANDOM) {
+        memset(v->x, 0, n * V);
+        for (int i = 0; i < s->n; i++) {
+            prep_draw_for(s->pp, i, t, n * V);
+            for (size_t k = 0; k < n; k++)
+                v->x[k] += t[k];
+        }
+    } else if (kind == OWNED) {
+        prep_draw_for(s->pp, owner, v->x, n * V);
+    } else {
+        memcpy(c, v->x, n * V);
+        for (int i = 0; i < last; i++) {
+            prep_draw_for(s->pp, i, t, n * V);
+            for (size_t k = 0; k < n; k++)
+                c[k] -= t[k];
+        }
+        prep_write(s->pp, c, n * V);
+    }
+    for (size_t k = 0; k < n; k++)
+        c[k] = s->alpha * v->x[k];
+    for (int i = 0; i < last; i++) {
+        prep_draw_for(s->pp, i, t, n * V);
+        for (size_t k = 0; k < n; k++)
+            c[k] -= t[k];
+    }
+    prep_write(s->pp, c, n * V);
+    free(t);
+    free(c);
+}
+
+/* ------------------------------------------------------------- opening */
+
+/* Sends my value shares x[0..n) to every other party. */
+static void open_send(spdz *s, const u128 *x, size_t n)
+{
+    for (int j = 0; j < s->n; j++)
+        if (j != s->me) {
+            memcpy(net_out(s->nt, j, n * V), x, n * V);
+            net_expect(s->nt, j, n * V);
+        }
+}
+
+static void sigma_push(spdz *s, u128 v)
+{
+    bvec *b = &s->sigma;
+    if (b->len == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 1 << 12;
+        b->p = realloc(b->p, b->cap * V);
+        if (!b->p)
+            abort();
+    }
+    b->p[b->len++] = v;
+}
+
+/* out = the opened values of v; each joins this round's batch for the check. */
+static void open_finish(spdz *s, const avec *v, u128 *out)
+{
+    size_t n = v->n;
+    memmove(out, v->x, n * V);
+    for (int j = 0; j < s->n; j++) {
+        if (j == s->me)
+            continue;
+        const uint8_t *in = net_in(s->nt, j, n * V);
+        for (size_t k = 0; k < n; k++) {
+            u128 y;
+            memcpy(&y, in + k * V, V);
+            out[k] += y;
+        }
+    }
+    for (size_t k = 0; k < n; k++)
+        sigma_push(s, v->m[k] - s->alpha * out[k]);
+}
+
+/* ---------------------------------------------------------- the MAC check */
+
+static void commit(const uint8_t *data, size_t n, uint8_t h[32]) { SHA256(data, n, h); }
+
+static void z_commitment(u128 z, const uint8_t nonce[16], uint8_t h[32])
+{
+    uint8_t b[32];
+    memcpy(b, &z, 16);
+    memcpy(b + 16, nonce, 16);
+    commit(b, sizeof b, h);
+}
+
+static int check_fail(spdz *s, char *err, size_t errlen, const char *what, int party, uint32_t round)
+{
+    if (party >= 0)
+        snprintf(err, errlen, "MAC check failed (%s): party %d's %s does not match its commitment (round %u)",
+                 s->phase, party, what, round);
+    else
+        snprintf(err, errlen, "MAC check failed (%s): the values opened in round %u are not authentic",
+                 s->phase, round);
+    return -1;
+}
+
+/* My part of round r's trailer to every other party: commitment to this
+ * round's coin, the last round's coin, commitment to z of round r-2, z and
+ * nonce of round r-3. */
+static void trailer_send(spdz *s)
+{
+    uint32_t r = s->r;
+    memcpy(s->seed_prev, s->seed, 16);
+    if (prg_seed(s->seed) != 0)
+        abort();
+    uint8_t t[TRAILER], *q = t;
+    commit(s->seed, 16, q), q += 32;
+    memcpy(q, s->seed_prev, 16), q += 16;
+    z_commitment(s->z[(r + 1) % 3], s->nonce[(r + 1) % 3], q), q += 32; /* r-2 */
+    memcpy(q, &s->z[r % 3], 16), q += 16;                              /* r-3 */
+    memcpy(q, s->nonce[r % 3], 16);
+    for (int j = 0; j < s->n; j++)
+        if (j != s->me) {
+            memcpy(net_out(s->nt, j, TRAILER), t, TRAILER);
+            net_expect(s->nt, j, TRAILER);
+        }
+}
+
+/* The peers' trailers (the last bytes of their frames): check the coins and
+ * the revealed z against the commitments of the last round, the sum of z,
+ * then combine the batch of round r-1 with the coin just revealed. */
+static int trailer_finish(spdz *s, char *err, size_t errlen)
+{
+    uint32_t r = s->r;
+    uint8_t coin[16], h[32];
+    memcpy(coin, s->seed_prev, 16);
+    u128 zsum = s->z[r % 3];
+    for (int j = 0; j < s->n; j++) {
+        if (j == s->me)
+            continue;
+        const uint8_t *q = net_in_tail(s->nt, j, TRAILER);
+        commit(q + 32, 16, h);
+        if (r >= 1 && memcmp(h, s->cseed[j], 32) != 0)
+            return check_fail(s, err, errlen, "coin", j, r);
+        for (int b = 0; b < 16; b++)
+            coin[b] ^= q[32 + b];
+        u128 zj;
+        memcpy(&zj, q + 80, 16);
+        z_commitment(zj, q + 96, h);
+        if (r >= 3 && memcmp(h, s->cz[j], 32) != 0)
+            return check_fail(s, err, errlen, "check value", j, r);
+        zsum += zj;
+        memcpy(s->cseed[j], q, 32);
+        memcpy(s->cz[j], q + 48, 32);
+    }
+    if (r >= 3 && zsum != 0)
+        return check_fail(s, err, errlen, NULL, -1, r - 3);
+    /* z of batch r-1 (the values opened in the last round) */
+    u128 z = 0;
+    if (s->sigma.len) {
+        uint64_t *chi = proto_alloc(s->sigma.len * sizeof *chi);
+        prg *g = prg_new(coin);
+        if (!g)
+            abort();
+        prg_fill(g, chi, s->sigma.len * sizeof *chi);
+        prg_free(g);
+        for (size_t k = 0; k < s->sigma.len; k++)
+            z += (u128)chi[k] * s->sigma.p[k];
+        free(chi);
+    }
+    s->sigma.len = 0;
+    s->z[(r + 2) % 3] = z;
+    if (prg_seed(s->nonce[(r + 2) % 3]) != 0)
+        abort();
+    return 0;
+}
+
+static int spdz_exchange(void *ps, char *err, size_t errlen)
+{
+    spdz *s = ps;
+    trailer_send(s);
+    if (net_round(s->nt, err, errlen) != 0 || trailer_finish(s, err, errlen) != 0)
+        return -1;
+    s->r++;
+    return 0;
+}
+
+/* The batch of round r-1 was taken in trailer_finish of round r; the sigma
+ * recorded after it belong to round r. */
+static int spdz_close(void *ps, char *err, size_t errlen)
+{
+    spdz *s = ps;
+    s->phase = "at the end";
+    for (int i = 0; i < 3; i++)
+        if (spdz_exchange(s, err, errlen) != 0)
+            return -1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- set-up */
+
+static void *spdz_create(const proto_env *env, char *err, size_t errlen)
+{
+    if (env->nparties < 2 || !env->net) {
+        snprintf(err, errlen, "spdz2k runs with 2 or more parties and a dealer over the network");
+        return NULL;
+    }
+    spdz *s = proto_zalloc(sizeof *s);
+    s->me = env->party;
+    s->n = env->nparties;
+    s->nt = env->net;
+    s->phase = "online";
+    if (!(s->pp = prep_open(s->nt, s->me, s->n, err, errlen))) {
+        free(s);
+        return NULL;
+    }
+    uint64_t a;
+    if (s->me < s->n) {
+        prep_draw(s->pp, &a, sizeof a);
+        s->alpha = a;
+    } else {
+        for (int i = 0; i < s->n; i++) {
+            prep_draw_for(s->pp, i, &a, sizeof a);
+            s->alpha += a;
+        }
+    }
+    return s;
+}
+
+static void spdz_destroy(void *ps)
+{
+    spdz *s = ps;
+    prep_close(s->pp);
+    free(s->sigma.p);
+    free(s);
+}
+
+static int spdz_deal_finish(void *ps, char *err, size_t errlen)
+{
+    spdz *s = ps;
+    prep_flush(s->pp);
+    return prep_error(s->pp, err, errlen);
+}
+
+static void spdz_setup_cost(int nparties, proto_cost *acc)
+{
+    acc->rounds += 1; /* the seeds */
+    acc->bytes[nparties] += 16 * (uint64_t)nparties;
+}
+
+/* ------------------------------------------------------- local, linear */
+
+static void spdz_add(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
+{
+    (void)ps;
+    PERIODIC_LOOP(n, nb)
+    {
+        u128 x1, m1, x2, m2;
+        reg_get(a, i, &x1, &m1);
+        reg_get(b, j, &x2, &m2);
+        reg_set(d, i, x1 + x2, m1 + m2);
+    }
+}
+
+static void spdz_sub(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
+{
+    (void)ps;
+    PERIODIC_LOOP(n, nb)
+    {
+        u128 x1, m1, x2, m2;
+        reg_get(a, i, &x1, &m1);
+        reg_get(b, j, &x2, &m2);
+        reg_set(d, i, x1 - x2, m1 - m2);
+    }
+}
+
+static void spdz_addc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
+{
+    spdz *s = ps;
+    PERIODIC_LOOP(n, nc)
+    {
+        u128 x, m;
+        reg_get(a, i, &x, &m);
+        reg_set(d, i, x + pub_x(s, sx(c[j])), m + pub_m(s, sx(c[j])));
+    }
+}
+
+static void spdz_mulc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
+{
+    (void)ps;
+    PERIODIC_LOOP(n, nc)
+    {
+        u128 x, m;
+        reg_get(a, i, &x, &m);
+        reg_set(d, i, x * sx(c[j]), m * sx(c[j]));
+    }
+}
+
+static void spdz_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc)
+{
+    spdz *s = ps;
+    PERIODIC_LOOP(n, nc) reg_set(d, i, pub_x(s, sx(c[j])), pub_m(s, sx(c[j])));
+}
+
+/* ------------------------------------------------------ per-op state */
+
+typedef struct {
+    avec a, b, c;   /* triple; trunc (r, R, v); LTZ (r, bits of r); masks in a */
+    avec g, p, t;   /* LTZ: G and P planes, the top bit t */
+    avec open;      /* what this step opens */
+    uint8_t *d;     /* truncation shifts */
+    int levels;
+} st_t;
+
+static st_t *state(pop *op)
+{
+    if (!op->state)
+        op->state = proto_zalloc(sizeof(st_t));
+    return op->state;
+}
+
+static void state_free(pop *op)
+{
+    st_t *t = op->state;
+    if (!t)
+        return;
+    avec_free(&t->a), avec_free(&t->b), avec_free(&t->c), avec_free(&t->g), avec_free(&t->p);
+    avec_free(&t->t), avec_free(&t->open);
+    free(t->d);
+    free(t);
+    op->state = NULL;
+}
+
+static int dealer(const spdz *s) { return s->me == s->n; }
+
+/* ---- input and output ---- */
+
+/* INPUT: the owner opens d = x - r for a mask r it knows; [x] = [r] + d. */
+static void input_prepare(spdz *s, pop *op)
+{
+    st_t *t = state(op);
+    size_t n = op->n;
+    auth(s, &t->a, n, OWNED, op->owner);
+    if (s->me != op->owner) {
+        net_expect(s->nt, op->owner, n * V);
+        return;
+    }
+    u128 *dv = proto_alloc(n * V);
+    for (size_t k = 0; k < n; k++)
+        dv[k] = sx(op->in[k]) - t->a.x[k];
+    for (int j = 0; j < s->n; j++)
+        if (j != s->me)
+            memcpy(net_out(s->nt, j, n * V), dv, n * V);
+    for (size_t k = 0; k < n; k++)
+        reg_set(op->d, k, t->a.x[k] + pub_x(s, dv[k]), t->a.m[k] + pub_m(s, dv[k]));
+    free(dv);
+}
+
+static void input_finish(spdz *s, pop *op)
+{
+    st_t *t = op->state;
+    if (s->me != op->owner) {
+        const uint8_t *in = net_in(s->nt, op->owner, op->n * V);
+        for (size_t k = 0; k < op->n; k++) {
+            u128 dv;
+            memcpy(&dv, in + k * V, V);
+            reg_set(op->d, k, t->a.x[k] + pub_x(s, dv), t->a.m[k] + pub_m(s, dv));
+        }
+    }
+    state_free(op);
+}
+
+#define OUTPUT_WAIT 3 /* rounds before the open: the check catches up */
+
+/* OUTPUT: everybody opens d = y - r for a mask r the receiver knows. */
+static void output_prepare(spdz *s, pop *op)
+{
+    st_t *t = state(op);
+    size_t n = op->n;
+    auth(s, &t->a, n, OWNED, op->owner);
+    avec_alloc(&t->open, n);
+    for (size_t k = 0; k < n; k++) {
+        u128 x, m;
+        reg_get(op->a, k, &x, &m);
+        t->open.x[k] = x - t->a.x[k];
+        t->open.m[k] = m - t->a.m[k];
+    }
+    open_send(s, t->open.x, n);
+}
+
+static void output_finish(spdz *s, pop *op)
+{
+    st_t *t = op->state;
+    u128 *dv = proto_alloc(op->n * V);
+    open_finish(s, &t->open, dv);
+    if (s->me == op->owner)
+        for (size_t k = 0; k < op->n; k++)
+            op->out[k] = (int64_t)(uint64_t)(dv[k] + t->a.x[k]);
+    free(dv);
+    state_free(op);
+}
+
+/* ---- products: (convolution) triples ---- */
+
+static size_t mul_na(const pop *op) { return op->op == OP_MUL ? op->n : op->na; }
+static size_t mul_nb(const pop *op) { return op->op == OP_MUL ? op->n : op->nb; }
+
+static void conv_op(const pop *op, u128 *d, const u128 *x, const u128 *w)
+{
+    if (op->op == OP_CONV2D)
+        kern_conv2d_128(d, x, w, &op->g, op->m);
+    else
+        kern_dwconv2d_128(d, x, w, &op->g, op->m);
+}
+
+/* d += (x . y): elementwise product or convolution */
+static void product_add(const pop *op, u128 *d, const u128 *x, const u128 *y, u128 *tmp)
+{
+    if (op->op == OP_MUL) {
+        for (size_t k = 0; k < op->n; k++)
+            d[k] += x[k] * y[k];
+        return;
+    }
+    conv_op(op, tmp, x, y);
+    for (size_t k = 0; k < op->n; k++)
+        d[k] += tmp[k];
+}
+
+static void triple(spdz *s, const pop *op, st_t *t, size_t na, size_t nb)
+{
+    auth(s, &t->a, na, RANDOM, 0);
+    auth(s, &t->b, nb, RANDOM, 0);
+    if (dealer(s)) {
+        avec_alloc(&t->c, op->n);
+        memset(t->c.x, 0, op->n * V);
+        u128 *tmp = proto_alloc(op->n * V);
+        product_add(op, t->c.x, t->a.x, t->b.x, tmp);
+        free(tmp);
+    }
+    auth(s, &t->c, op->n, VALUE, 0);
+}
+
+static void mul_prepare(spdz *s, pop *op)
+{
+    st_t *t = state(op);
+    size_t na = mul_na(op), nb = mul_nb(op);
+    triple(s, op, t, na, nb);
+    if (dealer(s))
+        return;
+    avec_alloc(&t->open, na + nb);
+    for (size_t k = 0; k < na; k++) {
+        u128 x, m;
+        reg_get(op->a, k, &x, &m);
+        t->open.x[k] = x - t->a.x[k];
+        t->open.m[k] = m - t->a.m[k];
+    }
+    for (size_t k = 0; k < nb; k++) {
+        u128 x, m;
+        reg_get(op->b, op->op == OP_MUL ? k % op->nb : k, &x, &m);
+        t->open.x[na + k] = x - t->b.x[k];
+        t->open.m[na + k] = m - t->b.m[k];
+    }
+    open_send(s, t->open.x, na + nb);
+}
+
+/* z = c + e.b + a.f + e.f, on value and MAC shares alike */
+static void mul_finish(spdz *s, pop *op)
+{
+    st_t *t = op->state;
+    size_t na = mul_na(op), nb = mul_nb(op), n = op->n;
+    u128 *ef = proto_alloc((na + nb) * V), *e = ef, *f = ef + na;
+    open_finish(s, &t->open, ef);
+    u128 *zx = t->c.x, *zm = t->c.m, *tmp = proto_alloc(n * V), *ee = proto_zalloc(n * V);
+    product_add(op, zx, e, t->b.x, tmp);
+    product_add(op, zm, e, t->b.m, tmp);
+    product_add(op, zx, t->a.x, f, tmp);
+    product_add(op, zm, t->a.m, f, tmp);
+    product_add(op, ee, e, f, tmp);
+    for (size_t k = 0; k < n; k++)
+        reg_set(op->d, k, zx[k] + pub_x(s, ee[k]), zm[k] + pub_m(s, ee[k]));
+    free(ef);
+    free(tmp);
+    free(ee);
+    state_free(op);
+}
+
+/* ---- truncation: semi2k's, on MACed shares (proto_trunc_open) ---- */
+
+static void trunc_prepare(spdz *s, pop *op)
+{
+    st_t *t = state(op);
+    size_t n = op->n;
+    t->d = proto_alloc(n);
+    auth(s, &t->a, n, RANDOM, 0);
+    if (dealer(s)) {
+        avec_alloc(&t->b, n);
+        avec_alloc(&t->c, n);
+        for (size_t k = 0; k < n; k++) {
+            proto_trunc_mult(op, k, &t->d[k]);
+            t->b.x[k] = ((uint64_t)t->a.x[k] & (((word)1 << 63) - 1)) >> t->d[k];
+            t->c.x[k] = ((uint64_t)t->a.x[k]) >> 63;
+        }
+    }
+    auth(s, &t->b, n, VALUE, 0);
+    auth(s, &t->c, n, VALUE, 0);
+    if (dealer(s))
+        return;
+    avec_alloc(&t->open, n);
+    for (size_t k = 0; k < n; k++) {
+        u128 x, m, mult = proto_trunc_mult(op, k, &t->d[k]), c = (u128)1 << 62;
+        reg_get(op->a, k, &x, &m);
+        t->open.x[k] = x * mult + t->a.x[k] + pub_x(s, c);
+        t->open.m[k] = m * mult + t->a.m[k] + pub_m(s, c);
+    }
+    open_send(s, t->open.x, n);
+}
+
+static void trunc_finish(spdz *s, pop *op)
+{
+    st_t *t = op->state;
+    size_t n = op->n;
+    u128 *c = proto_alloc(n * V);
+    open_finish(s, &t->open, c);
+    for (size_t k = 0; k < n; k++) {
+        word pub, coef;
+        proto_trunc_open((word)c[k], t->d[k], &pub, &coef);
+        u128 cf = sx((int64_t)coef), pb = sx((int64_t)pub);
+        reg_set(op->d, k, -t->b.x[k] + cf * t->c.x[k] + pub_x(s, pb),
+                -t->b.m[k] + cf * t->c.m[k] + pub_m(s, pb));
+    }
+    free(c);
+    state_free(op);
+}
+
+/* ---- comparison: [x < 0] for |x| < 2^L ---- */
+
+/* 1 - v on shares */
+static void one_minus(const spdz *s, const avec *v, size_t k, u128 *x, u128 *m)
+{
+    *x = pub_x(s, 1) - v->x[k];
+    *m = pub_m(s, 1) - v->m[k];
+}
+
+static void ltz_step0_prepare(spdz *s, pop *op)
+{
+    st_t *t = state(op);
+    size_t n = op->n;
+    uint32_t L = op->m;
+    auth(s, &t->a, n, RANDOM, 0);
+    if (dealer(s)) {
+        avec_alloc(&t->b, (L + 1) * n);
+        for (uint32_t j = 0; j <= L; j++)
+            for (size_t k = 0; k < n; k++)
+                t->b.x[j * n + k] = (t->a.x[k] >> j) & 1;
+    }
+    auth(s, &t->b, (L + 1) * n, VALUE, 0);
+    if (dealer(s))
+        return;
+    avec_alloc(&t->open, n);
+    u128 c = (u128)1 << L;
+    for (size_t k = 0; k < n; k++) {
+        u128 x, m;
+        reg_get(op->a, k, &x, &m);
+        t->open.x[k] = x + t->a.x[k] + pub_x(s, c);
+        t->open.m[k] = m + t->a.m[k] + pub_m(s, c);
+    }
+    open_send(s, t->open.x, n);
+}
+
+/* G_j = (1 - c_j) r_j, P_j = [c_j == r_j], t = c_L xor r_L: linear, c public */
+static void ltz_step0_finish(spdz *s, pop *op)
+{
+    st_t *t = op->state;
+    size_t n = op->n;
+    uint32_t L = op->m;
+    u128 *c = proto_alloc(n * V);
+    open_finish(s, &t->open, c);
+    avec_alloc(&t->g, (size_t)L * n);
+    avec_alloc(&t->p, (size_t)L * n);
+    avec_alloc(&t->t, n);
+    for (uint32_t j = 0; j <= L; j++)
+        for (size_t k = 0; k < n; k++) {
+            size_t q = j * n + k;
+            int cj = (int)((c[k] >> j) & 1);
+            u128 nx, nm; /* 1 - r_j */
+            one_minus(s, &t->b, q, &nx, &nm);
+            if (j == L) {
+                t->t.x[k] = cj ? nx : t->b.x[q];
+                t->t.m[k] = cj ? nm : t->b.m[q];
+                continue;
+            }
+            t->g.x[q] = cj ? 0 : t->b.x[q];
+            t->g.m[q] = cj ? 0 : t->b.m[q];
+            t->p.x[q] = cj ? t->b.x[q] : nx;
+            t->p.m[q] = cj ? t->b.m[q] : nm;
+        }
+    free(c);
+}
+
+/* Opens (x_i - a, y_i - b) for m products of n elements each; xs[2i] and
+ * xs[2i+1] are x_i's value and MAC shares (ys likewise; unused at the dealer). */
+static void products_prepare(spdz *s, st_t *t, size_t m, const u128 *const *xs, const u128 *const *ys,
+                             size_t n)
+{
+    avec_free(&t->a), avec_free(&t->b), avec_free(&t->c), avec_free(&t->open);
+    auth(s, &t->a, m * n, RANDOM, 0);
+    auth(s, &t->b, m * n, RANDOM, 0);
+    if (dealer(s)) {
+        avec_alloc(&t->c, m * n);
+        for (size_t q = 0; q < m * n; q++)
+            t->c.x[q] = t->a.x[q] * t->b.x[q];
+    }
+    auth(s, &t->c, m * n, VALUE, 0);
+    if (dealer(s))
+        return;
+    avec_alloc(&t->open, 2 * m * n);
+    for (size_t i = 0; i < m; i++)
+        for (size_t k = 0; k < n; k++) {
+            size_t q = i * n + k, r = m * n + q;
+            t->open.x[q] = xs[2 * i][k] - t->a.x[q];
+            t->open.m[q] = xs[2 * i + 1][k] - t->a.m[q];
+            t->open.x[r] = ys[2 * i][k] - t->b.x[q];
+            t->open.m[r] = ys[2 * i + 1][k] - t->b.m[q];
+        }
+    open_send(s, t->open.x, 2 * m * n);
+}
+
+/* The products' shares into t->c (value and MAC). */
+static void products_finish(spdz *s, st_t *t, size_t mn)
+{
+    u128 *ef = proto_alloc(2 * mn * V), *e = ef, *f = ef + mn;
+    open_finish(s, &t->open, ef);
+    for (size_t q = 0; q < mn; q++) {
+        u128 ee = e[q] * f[q];
+        t->c.x[q] += e[q] * t->b.x[q] + f[q] * t->a.x[q] + pub_x(s, ee);
+        t->c.m[q] += e[q] * t->b.m[q] + f[q] * t->a.m[q] + pub_m(s, ee);
+    }
+    free(ef);
+}
+
+static void ltz_and_prepare(spdz *s, pop *op, int level)
+{
+    st_t *t = state(op);
+    size_t n = op->n, nand;
+    bits_level_ands(op->m, level, &nand);
+    bits_gate *gt = proto_alloc(nand * sizeof *gt);
+    bits_level_gates(op->m, level, gt);
+    const u128 **xs = proto_alloc(2 * nand * sizeof *xs), **ys = proto_alloc(2 * nand * sizeof *ys);
+    for (size_t i = 0; i < nand && !dealer(s); i++) {
+        const avec *y = gt[i].second ? &t->p : &t->g;
+        xs[2 * i] = t->p.x + gt[i].hi * n, xs[2 * i + 1] = t->p.m + gt[i].hi * n;
+        ys[2 * i] = y->x + gt[i].lo * n, ys[2 * i + 1] = y->m + gt[i].lo * n;
+    }
+    products_prepare(s, t, nand, xs, ys, n);
+    free(xs);
+    free(ys);
+    free(gt);
+}
+
+static void ltz_and_finish(spdz *s, pop *op, int level)
+{
+    st_t *t = op->state;
+    size_t n = op->n, nand;
+    bits_level_ands(op->m, level, &nand);
+    products_finish(s, t, nand * n);
+    bits_gate *gt = proto_alloc(nand * sizeof *gt);
+    bits_level_gates(op->m, level, gt);
+    for (size_t i = 0; i < nand; i++)
+        for (size_t k = 0; k < n; k++) {
+            size_t q = i * n + k, lo = gt[i].lo * n + k, hi = gt[i].hi * n + k;
+            if (!gt[i].second) {
+                t->g.x[lo] = t->g.x[hi] + t->c.x[q];
+                t->g.m[lo] = t->g.m[hi] + t->c.m[q];
+            } else {
+                t->p.x[lo] = t->c.x[q];
+                t->p.m[lo] = t->c.m[q];
+            }
+        }
+    free(gt);
+}
+
+/* the result 1 - (t xor g) = 1 - t - g + 2tg: one product */
+static void ltz_last_prepare(spdz *s, pop *op)
+{
+    st_t *t = state(op);
+    const u128 *xs[2] = {t->t.x, t->t.m}, *ys[2] = {t->g.x, t->g.m};
+    products_prepare(s, t, 1, xs, ys, op->n);
+}
+
+static void ltz_last_finish(spdz *s, pop *op)
+{
+    st_t *t = op->state;
+    products_finish(s, t, op->n);
+    for (size_t k = 0; k < op->n; k++)
+        reg_set(op->d, k, pub_x(s, 1) - t->t.x[k] - t->g.x[k] + 2 * t->c.x[k],
+                pub_m(s, 1) - t->t.m[k] - t->g.m[k] + 2 * t->c.m[k]);
+    state_free(op);
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+static int spdz_steps(const pop *op)
+{
+    switch (op->op) {
+    case OP_LTZ: return bits_levels(op->m) + 2;
+    case OP_OUTPUT: return OUTPUT_WAIT + 1;
+    default: return 1;
+    }
+}
+
+/* The work of (op, step) up to sending; the dealer runs the same code for
+ * the material alone (its op has no registers). */
+static void step_prepare(spdz *s, pop *op, int step)
+{
+    switch (op->op) {
+    case OP_INPUT:
+        if (dealer(s))
+            auth(s, &state(op)->a, op->n, OWNED, op->owner);
+        else
+            input_prepare(s, op);
+        break;
+    case OP_OUTPUT:
+        if (step < OUTPUT_WAIT)
+            s->phase = "before an output";
+        else if (dealer(s))
+            auth(s, &state(op)->a, op->n, OWNED, op->owner);
+        else
+            output_prepare(s, op);
+        break;
+    case OP_MUL:
+    case OP_CONV2D:
+    case OP_DWCONV2D: mul_prepare(s, op); break;
+    case OP_REQUANT:
+    case OP_DIVR: trunc_prepare(s, op); break;
+    case OP_LTZ:
+        if (step == 0)
+            ltz_step0_prepare(s, op);
+        else if (step <= bits_levels(op->m))
+            ltz_and_prepare(s, op, step);
+        else
+            ltz_last_prepare(s, op);
+        break;
+    }
+}
+
+static int spdz_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    spdz *s = ps;
+    if ((op->op == OP_INPUT || op->op == OP_OUTPUT) && op->owner >= s->n) {
+        snprintf(err, errlen, "party %d does not exist in a run of %d parties", op->owner, s->n);
+        return -1;
+    }
+    step_prepare(s, op, step);
+    return prep_error(s->pp, err, errlen);
+}
+
+static int spdz_finish(void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    spdz *s = ps;
+    (void)err;
+    (void)errlen;
+    switch (op->op) {
+    case OP_INPUT: input_finish(s, op); break;
+    case OP_OUTPUT:
+        if (step == OUTPUT_WAIT) {
+            output_finish(s, op);
+            s->phase = "online";
+        }
+        break;
+    case OP_MUL:
+    case OP_CONV2D:
+    case OP_DWCONV2D: mul_finish(s, op); break;
+    case OP_REQUANT:
+    case OP_DIVR: trunc_finish(s, op); break;
+    case OP_LTZ:
+        if (step == 0)
+            ltz_step0_finish(s, op);
+        else if (step <= bits_levels(op->m))
+            ltz_and_finish(s, op, step);
+        else
+            ltz_last_finish(s, op);
+        break;
+    }
+    return 0;
+}
+
+static void spdz_deal(void *ps, const pop *op, int step)
+{
+    pop copy = *op; /* the dealer's state lives for one step of one op */
+    copy.state = NULL;
+    step_prepare(ps, &copy, step);
+    state_free(&copy);
+}
+
+/* ------------------------------------------------------------- costs */
+
+static void ltz_opens(const pop *op, uint64_t *opens, int *rounds)
+{
+    int K = bits_levels(op->m);
+    uint64_t n = op->n, o = n + 2 * n; /* c, then the last product */
+    for (int k = 1; k <= K; k++) {
+        size_t nand;
+        bits_level_ands(op->m, k, &nand);
+        o += 2 * nand * n;
+    }
+    *opens = o;
+    *rounds = K + 2;
+}
+
+static void spdz_cost(const pop *op, int N, proto_cost *acc)
+{
+    uint64_t o = (uint64_t)(N - 1) * V, n = op->n, opens = 0;
+    int rounds = 1;
+    switch (op->op) {
+    case OP_INPUT:
+        acc->rounds = 1;
+        acc->bytes[op->owner] += o * n;
+        return;
+    case OP_OUTPUT: opens = n, rounds = OUTPUT_WAIT + 1; break;
+    case OP_MUL:
+    case OP_CONV2D:
+    case OP_DWCONV2D: opens = mul_na(op) + mul_nb(op); break;
+    case OP_REQUANT:
+    case OP_DIVR: opens = n; break;
+    case OP_LTZ: ltz_opens(op, &opens, &rounds); break;
+    }
+    acc->rounds = (uint64_t)rounds;
+    acc->opened += opens;
+    for (int j = 0; j < N; j++)
+        acc->bytes[j] += o * opens;
+}
+
+/* The dealer's corrections (to party N-1): a MAC share per dealt element,
+ * and the value share of derived ones. */
+static void spdz_prep_cost(const pop *op, int step, int N, proto_cost *acc)
+{
+    uint64_t n = op->n, e = 0;
+    switch (op->op) {
+    case OP_INPUT: e = n; break;
+    case OP_OUTPUT: e = step == OUTPUT_WAIT ? n : 0; break;
+    case OP_MUL:
+    case OP_CONV2D:
+    case OP_DWCONV2D:
+        e = mul_na(op) + mul_nb(op) + 2 * n;
+        if (op->op == OP_MUL)
+            acc->triples += n;
+        else
+            acc->dot_triples += n;
+        break;
+    case OP_REQUANT:
+    case OP_DIVR:
+        e = n + 2 * 2 * n;
+        acc->trunc_pairs += n;
+        break;
+    case OP_LTZ:
+        if (step == 0) {
+            e = n + 2 * (op->m + 1) * n;
+            acc->bits += (op->m + 1) * n;
+        } else {
+            size_t nand = 1;
+            if (step <= bits_levels(op->m))
+                bits_level_ands(op->m, step, &nand);
+            e = 4 * nand * n;
+            acc->triples += nand * n;
+        }
+        break;
+    }
+    acc->bytes[N] += e * V;
+}
+
+const protocol proto_spdz2k = {
+    .name = "spdz2k",
+    .security = "active, dishonest majority: MACed additive sharing over Z_2^128 (s = 64), dealer preprocessing",
+    .min_parties = 2,
+    .max_parties = NET_MAX_PARTIES - 1,
+    .share_words = 4,
+    .create = spdz_create,
+    .destroy = spdz_destroy,
+    .add = spdz_add,
+    .sub = spdz_sub,
+    .addc = spdz_addc,
+    .mulc = spdz_mulc,
+    .fillc = spdz_fillc,
+    .steps = spdz_steps,
+    .prepare = spdz_prepare,
+    .exchange = spdz_exchange,
+    .finish = spdz_finish,
+    .cost = spdz_cost,
+    .setup_cost = spdz_setup_cost,
+    .close = spdz_close,
+    .close_rounds = 3,
+    .round_overhead = TRAILER,
+    .deal = spdz_deal,
+    .deal_finish = spdz_deal_finish,
+    .prep_cost = spdz_prep_cost,
+};
