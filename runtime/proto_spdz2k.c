@@ -20,9 +20,9 @@
  * Operations: INPUT opens x - r for a mask r its owner knows; OUTPUT opens
  * y - r for a mask its receiver knows; MUL and convolutions use (convolution)
  * triples; truncation opens x*mult + 2^62 + r as semi2k does; LTZ opens
- * x + 2^L + r and runs semi2k's carry tree on bits that are MACed elements
- * (G_hi + P_hi*G_lo: the two terms exclude each other, so xor is a sum),
- * then one product for the top bit's xor. docs/protocols.md has the costs. */
+ * x + 2^L + r and runs a carry tree over 3-bit chunks of r, dealt one-hot,
+ * on MACed elements (G_hi + P_hi*G_lo: the two terms exclude each other,
+ * so xor is a sum), then one product for the top bit's xor. docs/protocols.md has the costs. */
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -435,7 +435,7 @@ static void spdz_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc)
 /* ------------------------------------------------------ per-op state */
 
 typedef struct {
-    avec a, b, c;   /* triple; trunc (r, R, v); LTZ (r, bits of r); masks in a */
+    avec a, b, c;   /* triple; trunc (r, R, v); LTZ (r, one-hot chunks of r); masks in a */
     avec g, p, t;   /* LTZ: G and P planes, the top bit t */
     avec open;      /* what this step opens */
     uint8_t *d;     /* truncation shifts */
@@ -662,28 +662,50 @@ static void trunc_finish(spdz *s, pop *op)
     state_free(op);
 }
 
-/* ---- comparison: [x < 0] for |x| < 2^L ---- */
+/* ---- comparison: [x < 0] for |x| < 2^L ----
+ * Open c = x + 2^L + r. Bit L of x + 2^L is c_L xor r_L xor [c' < r'] on
+ * the low L bits. The dealer gives r's low bits in chunks of CHUNK bits as
+ * one-hot vectors (element v of chunk i is [r_i == v]), so that each
+ * chunk's G_i = [r_i > c_i] and P_i = [r_i == c_i] are sums of dealt
+ * elements, local; the carry tree then runs over ceil(L / CHUNK) positions
+ * instead of L, a third of the products and one round fewer. */
 
-/* 1 - v on shares */
-static void one_minus(const spdz *s, const avec *v, size_t k, u128 *x, u128 *m)
+#define CHUNK 3
+
+static uint32_t ltz_chunks(uint32_t L) { return (L + CHUNK - 1) / CHUNK; }
+static uint32_t chunk_width(uint32_t L, uint32_t i) { return L - i * CHUNK < CHUNK ? L - i * CHUNK : CHUNK; }
+
+/* elements per comparison of the one-hot vectors of all chunks, and bit L */
+static size_t ltz_dealt(uint32_t L)
 {
-    *x = pub_x(s, 1) - v->x[k];
-    *m = pub_m(s, 1) - v->m[k];
+    size_t e = 1;
+    for (uint32_t i = 0; i < ltz_chunks(L); i++)
+        e += (size_t)1 << chunk_width(L, i);
+    return e;
 }
+
+static int ltz_levels(const pop *op) { return bits_levels(ltz_chunks(op->m)); }
 
 static void ltz_step0_prepare(spdz *s, pop *op)
 {
     st_t *t = state(op);
-    size_t n = op->n;
+    size_t n = op->n, e = ltz_dealt(op->m);
     uint32_t L = op->m;
     auth(s, &t->a, n, RANDOM, 0);
-    if (dealer(s)) {
-        avec_alloc(&t->b, (L + 1) * n);
-        for (uint32_t j = 0; j <= L; j++)
+    if (dealer(s)) { /* chunk i's one-hot rows, then bit L */
+        avec_alloc(&t->b, e * n);
+        memset(t->b.x, 0, e * n * V);
+        size_t row = 0;
+        for (uint32_t i = 0; i < ltz_chunks(L); i++) {
+            uint32_t w = chunk_width(L, i);
             for (size_t k = 0; k < n; k++)
-                t->b.x[j * n + k] = (t->a.x[k] >> j) & 1;
+                t->b.x[(row + ((t->a.x[k] >> (i * CHUNK)) & ((1u << w) - 1))) * n + k] = 1;
+            row += (size_t)1 << w;
+        }
+        for (size_t k = 0; k < n; k++)
+            t->b.x[row * n + k] = (t->a.x[k] >> L) & 1;
     }
-    auth(s, &t->b, (L + 1) * n, VALUE, 0);
+    auth(s, &t->b, e * n, VALUE, 0);
     if (dealer(s))
         return;
     avec_alloc(&t->open, n);
@@ -697,33 +719,35 @@ static void ltz_step0_prepare(spdz *s, pop *op)
     open_send(s, t->open.x, n);
 }
 
-/* G_j = (1 - c_j) r_j, P_j = [c_j == r_j], t = c_L xor r_L: linear, c public */
+/* G_i, P_i from the one-hot rows and t = c_L xor r_L: all linear, c public */
 static void ltz_step0_finish(spdz *s, pop *op)
 {
     st_t *t = op->state;
     size_t n = op->n;
-    uint32_t L = op->m;
+    uint32_t L = op->m, T = ltz_chunks(L);
     u128 *c = proto_alloc(n * V);
     open_finish(s, &t->open, c);
-    avec_alloc(&t->g, (size_t)L * n);
-    avec_alloc(&t->p, (size_t)L * n);
+    avec_alloc(&t->g, (size_t)T * n);
+    avec_alloc(&t->p, (size_t)T * n);
     avec_alloc(&t->t, n);
-    for (uint32_t j = 0; j <= L; j++)
-        for (size_t k = 0; k < n; k++) {
-            size_t q = j * n + k;
-            int cj = (int)((c[k] >> j) & 1);
-            u128 nx, nm; /* 1 - r_j */
-            one_minus(s, &t->b, q, &nx, &nm);
-            if (j == L) {
-                t->t.x[k] = cj ? nx : t->b.x[q];
-                t->t.m[k] = cj ? nm : t->b.m[q];
-                continue;
-            }
-            t->g.x[q] = cj ? 0 : t->b.x[q];
-            t->g.m[q] = cj ? 0 : t->b.m[q];
-            t->p.x[q] = cj ? t->b.x[q] : nx;
-            t->p.m[q] = cj ? t->b.m[q] : nm;
+    const avec *oh = &t->b;
+    for (size_t k = 0; k < n; k++) {
+        size_t row = 0;
+        for (uint32_t i = 0; i < T; i++) {
+            uint32_t w = chunk_width(L, i), cv = (uint32_t)(c[k] >> (i * CHUNK)) & ((1u << w) - 1);
+            u128 gx = 0, gm = 0;
+            for (uint32_t v = cv + 1; v < (1u << w); v++)
+                gx += oh->x[(row + v) * n + k], gm += oh->m[(row + v) * n + k];
+            t->g.x[i * n + k] = gx, t->g.m[i * n + k] = gm;
+            t->p.x[i * n + k] = oh->x[(row + cv) * n + k], t->p.m[i * n + k] = oh->m[(row + cv) * n + k];
+            row += (size_t)1 << w;
         }
+        u128 rx = oh->x[row * n + k], rm = oh->m[row * n + k];
+        int cl = (int)((c[k] >> L) & 1);
+        t->t.x[k] = cl ? pub_x(s, 1) - rx : rx;
+        t->t.m[k] = cl ? pub_m(s, 1) - rm : rm;
+    }
+    avec_free(&t->b);
     free(c);
 }
 
@@ -772,9 +796,9 @@ static void ltz_and_prepare(spdz *s, pop *op, int level)
 {
     st_t *t = state(op);
     size_t n = op->n, nand;
-    bits_level_ands(op->m, level, &nand);
+    bits_level_ands(ltz_chunks(op->m), level, &nand);
     bits_gate *gt = proto_alloc(nand * sizeof *gt);
-    bits_level_gates(op->m, level, gt);
+    bits_level_gates(ltz_chunks(op->m), level, gt);
     const u128 **xs = proto_alloc(2 * nand * sizeof *xs), **ys = proto_alloc(2 * nand * sizeof *ys);
     for (size_t i = 0; i < nand && !dealer(s); i++) {
         const avec *y = gt[i].second ? &t->p : &t->g;
@@ -791,10 +815,10 @@ static void ltz_and_finish(spdz *s, pop *op, int level)
 {
     st_t *t = op->state;
     size_t n = op->n, nand;
-    bits_level_ands(op->m, level, &nand);
+    bits_level_ands(ltz_chunks(op->m), level, &nand);
     products_finish(s, t, nand * n);
     bits_gate *gt = proto_alloc(nand * sizeof *gt);
-    bits_level_gates(op->m, level, gt);
+    bits_level_gates(ltz_chunks(op->m), level, gt);
     for (size_t i = 0; i < nand; i++)
         for (size_t k = 0; k < n; k++) {
             size_t q = i * n + k, lo = gt[i].lo * n + k, hi = gt[i].hi * n + k;
@@ -832,7 +856,7 @@ static void ltz_last_finish(spdz *s, pop *op)
 static int spdz_steps(const pop *op)
 {
     switch (op->op) {
-    case OP_LTZ: return bits_levels(op->m) + 2;
+    case OP_LTZ: return ltz_levels(op) + 2;
     case OP_OUTPUT: return OUTPUT_WAIT + 1;
     default: return 1;
     }
@@ -865,7 +889,7 @@ static void step_prepare(spdz *s, pop *op, int step)
     case OP_LTZ:
         if (step == 0)
             ltz_step0_prepare(s, op);
-        else if (step <= bits_levels(op->m))
+        else if (step <= ltz_levels(op))
             ltz_and_prepare(s, op, step);
         else
             ltz_last_prepare(s, op);
@@ -905,7 +929,7 @@ static int spdz_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     case OP_LTZ:
         if (step == 0)
             ltz_step0_finish(s, op);
-        else if (step <= bits_levels(op->m))
+        else if (step <= ltz_levels(op))
             ltz_and_finish(s, op, step);
         else
             ltz_last_finish(s, op);
@@ -926,11 +950,11 @@ static void spdz_deal(void *ps, const pop *op, int step)
 
 static void ltz_opens(const pop *op, uint64_t *opens, int *rounds)
 {
-    int K = bits_levels(op->m);
+    int K = ltz_levels(op);
     uint64_t n = op->n, o = n + 2 * n; /* c, then the last product */
     for (int k = 1; k <= K; k++) {
         size_t nand;
-        bits_level_ands(op->m, k, &nand);
+        bits_level_ands(ltz_chunks(op->m), k, &nand);
         o += 2 * nand * n;
     }
     *opens = o;
@@ -984,12 +1008,12 @@ static void spdz_prep_cost(const pop *op, int step, int N, proto_cost *acc)
         break;
     case OP_LTZ:
         if (step == 0) {
-            e = n + 2 * (op->m + 1) * n;
-            acc->bits += (op->m + 1) * n;
+            e = n + 2 * ltz_dealt(op->m) * n;
+            acc->bits += ltz_dealt(op->m) * n;
         } else {
             size_t nand = 1;
-            if (step <= bits_levels(op->m))
-                bits_level_ands(op->m, step, &nand);
+            if (step <= ltz_levels(op))
+                bits_level_ands(ltz_chunks(op->m), step, &nand);
             e = 4 * nand * n;
             acc->triples += nand * n;
         }
