@@ -24,6 +24,8 @@
 
 #define HELLO_MAGIC 0x514e4e48u /* "QNNH" */
 #define FRAME_MAGIC 0x514e4e46u /* "QNNF" */
+#define ABORT_MAGIC 0x514e4e41u /* "QNNA": the sender stops; the payload says why */
+#define ABORT_MAX 400
 #define HDR 16
 
 typedef struct {
@@ -427,6 +429,25 @@ const uint8_t *net_in(net *nt, int j, size_t n)
     return q;
 }
 
+int net_cheat(const net *nt, const char *kind)
+{
+#ifdef QNN_CHEAT
+    const char *spec = getenv("QNN_CHEAT");
+    int party = -1;
+    unsigned r = 0;
+    char k[16] = "";
+    if (spec && sscanf(spec, "party=%d,kind=%15[a-z],round=%u", &party, k, &r) == 3 && party == nt->me &&
+        !strcmp(k, kind) && r + 1 == nt->rounds) {
+        fprintf(stderr, "qnnvm: party %d CHEATS (%s) in round %u\n", nt->me, kind, r);
+        return 1;
+    }
+#else
+    (void)nt;
+    (void)kind;
+#endif
+    return 0;
+}
+
 const uint8_t *net_in_tail(net *nt, int j, size_t n)
 {
     buf *b = &nt->p[j].in;
@@ -468,23 +489,25 @@ static void record_round(const net *nt, uint32_t round)
 #ifdef QNN_CHEAT
 /* Test builds only: QNN_CHEAT="party=P,kind=flip|drop,round=R[,byte=K]"
  * makes party P deviate in round R: flip the lowest bit of byte K (default
- * 0) of what it sends to its first peer, or not send that message at all.
- * The cheating tests use it to show what each protocol detects. */
+ * 0; negative: from the end) of what it sends to its first peer, or not
+ * send that message at all. The cheating tests use it to show what each
+ * protocol detects. */
 static void cheat(net *nt, uint32_t round)
 {
     const char *spec = getenv("QNN_CHEAT");
-    int party = -1;
-    unsigned r = 0, byte = 0;
+    int party = -1, byte = 0;
+    unsigned r = 0;
     char kind[16] = "";
-    if (!spec || sscanf(spec, "party=%d,kind=%15[a-z],round=%u,byte=%u", &party, kind, &r, &byte) < 3 ||
-        party != nt->me || r != round)
+    if (!spec || sscanf(spec, "party=%d,kind=%15[a-z],round=%u,byte=%d", &party, kind, &r, &byte) < 3 ||
+        party != nt->me || r != round || (strcmp(kind, "flip") && strcmp(kind, "drop")))
         return;
     for (int j = 0; j < nt->n; j++) {
         peer *pp = &nt->p[j];
-        if (j == nt->me || pp->out.len <= HDR)
+        size_t len = pp->out.len - HDR;
+        if (j == nt->me || pp->out.len <= HDR || (byte < 0 && (size_t)-byte > len))
             continue;
         if (!strcmp(kind, "flip"))
-            pp->out.p[HDR + byte % (pp->out.len - HDR)] ^= 1;
+            pp->out.p[HDR + (byte >= 0 ? (size_t)byte % len : len - (size_t)-byte)] ^= 1;
         else if (!strcmp(kind, "drop"))
             pp->out.len = 0;
         fprintf(stderr, "qnnvm: party %d CHEATS (%s) in round %u toward party %d\n", nt->me, kind, round, j);
@@ -492,6 +515,62 @@ static void cheat(net *nt, uint32_t round)
     }
 }
 #endif
+
+/* Peer j's abort frame: its reason (n bytes, bounded) into err. */
+static int read_abort(net *nt, int j, uint32_t n, char *err, size_t errlen)
+{
+    char why[ABORT_MAX + 1];
+    buf *b = &nt->p[j].in; /* the start may have come with the header */
+    n = n > ABORT_MAX ? ABORT_MAX : n;
+    size_t got = b->len - HDR < n ? b->len - HDR : n;
+    memcpy(why, b->p + HDR, got);
+    double t0 = now();
+    while (got < n && now() - t0 < 2) {
+        long r = tr_read(&nt->p[j], (uint8_t *)why + got, n - got);
+        if (r < 0)
+            break;
+        if (r == 0) {
+            struct pollfd pf = {nt->p[j].fd, POLLIN, 0};
+            if (!(nt->p[j].ssl && SSL_pending(nt->p[j].ssl) > 0))
+                poll(&pf, 1, 100);
+        }
+        got += r > 0 ? (size_t)r : 0;
+    }
+    for (size_t i = 0; i < got; i++)
+        if (why[i] < 32 || why[i] > 126)
+            why[i] = '?';
+    why[got] = 0;
+    return fail(err, errlen, "party %d stopped: %s", j, got ? why : "(no reason given)");
+}
+
+void net_abort(net *nt, const char *why)
+{
+    if (!nt)
+        return;
+    size_t n = strlen(why) > ABORT_MAX ? ABORT_MAX : strlen(why);
+    uint8_t f[HDR + ABORT_MAX];
+    put32(f, (uint32_t)n);
+    put32(f + 4, 0);
+    put32(f + 8, (uint32_t)nt->rounds);
+    put32(f + 12, ABORT_MAGIC);
+    memcpy(f + HDR, why, n);
+    for (int j = 0; j < nt->n; j++) { /* best effort: a peer that does not read misses it */
+        if (j == nt->me || nt->p[j].fd < 0)
+            continue;
+        size_t done = 0;
+        double t0 = now();
+        while (done < HDR + n && now() - t0 < 1) {
+            long w = tr_write(&nt->p[j], f + done, HDR + n - done);
+            if (w < 0)
+                break;
+            done += (size_t)w;
+            if (w == 0) {
+                struct pollfd pf = {nt->p[j].fd, POLLOUT, 0};
+                poll(&pf, 1, 50);
+            }
+        }
+    }
+}
 
 int net_round(net *nt, char *err, size_t errlen)
 {
@@ -548,6 +627,8 @@ int net_round(net *nt, char *err, size_t errlen)
                 moved = 1;
                 if (before < HDR && pp->in.len >= HDR) { /* check the frame header */
                     uint64_t got = get32(pp->in.p) | (uint64_t)get32(pp->in.p + 4) << 32;
+                    if (get32(pp->in.p + 12) == ABORT_MAGIC)
+                        return read_abort(nt, j, get32(pp->in.p), err, errlen);
                     if (get32(pp->in.p + 12) != FRAME_MAGIC || get32(pp->in.p + 8) != round)
                         return fail(err, errlen, "party %d is out of step (round %u, it sent round %u)",
                                     j, round, get32(pp->in.p + 8));

@@ -53,6 +53,14 @@ uint64_t net_bytes_sent(const net *nt);
 uint64_t net_bytes_received(const net *nt);
 uint64_t net_rounds(const net *nt);
 
+/* Test builds: whether QNN_CHEAT asks this party to deviate in a way the
+ * protocol implements (kind, the round just done); always 0 otherwise. */
+int net_cheat(const net *nt, const char *kind);
+
+/* Tells every peer that this party stops and why (best effort); a peer
+ * reports it from its next round as "party I stopped: WHY". */
+void net_abort(net *nt, const char *why);
+
 /* Reads a hosts file: line i = host:port of party i. */
 int net_read_hosts(const char *path, net_config *cfg, char *err, size_t errlen);
 

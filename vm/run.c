@@ -393,6 +393,8 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
         fprintf(stderr, "\r%70s\r", "");
     if (vrc != 0) {
         fprintf(stderr, "qnnvm: party %d: %s: %s\n", me, o->file, err);
+        if (!strstr(err, "stopped:")) /* the first to fail tells the others */
+            net_abort(nt, err);
         goto out;
     }
     if (ui.failed)
