@@ -38,7 +38,7 @@ static const char usage[] =
     "                       (scripts/make-certs.sh); --insecure: plain TCP instead\n"
     "  --timeout S          seconds to wait for peers (default 60)\n"
     "  --threads T          threads per party for the convolutions (default 1)\n"
-    "  --prep dealer        preprocessing from a dealer process (semi2k; the default)\n"
+    "  --prep dealer        preprocessing from a dealer process (semi2k, spdz2k; the default)\n"
     "  --json               the run summary as one JSON object on the last line\n"
     "  --quiet              print only the outputs\n"
     "inspect options:\n"
