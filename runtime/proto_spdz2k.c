@@ -736,22 +736,32 @@ static void ltz_step0_finish(spdz *s, pop *op)
     avec_alloc(&t->p, (size_t)T * n);
     avec_alloc(&t->t, n);
     const avec *oh = &t->b;
-    for (size_t k = 0; k < n; k++) {
-        size_t row = 0;
-        for (uint32_t i = 0; i < T; i++) {
-            uint32_t w = chunk_width(L, i), cv = (uint32_t)(c[k] >> (i * CHUNK)) & ((1u << w) - 1);
-            u128 gx = 0, gm = 0;
-            for (uint32_t v = cv + 1; v < (1u << w); v++)
-                gx += oh->x[(row + v) * n + k], gm += oh->m[(row + v) * n + k];
-            t->g.x[i * n + k] = gx, t->g.m[i * n + k] = gm;
-            t->p.x[i * n + k] = oh->x[(row + cv) * n + k], t->p.m[i * n + k] = oh->m[(row + cv) * n + k];
-            row += (size_t)1 << w;
+    uint8_t *cv = proto_alloc(n);
+    size_t row = 0;
+    for (uint32_t i = 0; i < T; i++) { /* row by row, so that every pass is sequential */
+        uint32_t w = chunk_width(L, i);
+        u128 *gx = t->g.x + i * n, *gm = t->g.m + i * n, *px = t->p.x + i * n, *pm = t->p.m + i * n;
+        for (size_t k = 0; k < n; k++)
+            cv[k] = (uint8_t)((c[k] >> (i * CHUNK)) & ((1u << w) - 1));
+        memset(gx, 0, n * V);
+        memset(gm, 0, n * V);
+        for (uint32_t v = 0; v < (1u << w); v++, row++) {
+            const u128 *ox = oh->x + row * n, *om = oh->m + row * n;
+            for (size_t k = 0; k < n; k++) {
+                if (v > cv[k])
+                    gx[k] += ox[k], gm[k] += om[k];
+                else if (v == cv[k])
+                    px[k] = ox[k], pm[k] = om[k];
+            }
         }
+    }
+    for (size_t k = 0; k < n; k++) {
         u128 rx = oh->x[row * n + k], rm = oh->m[row * n + k];
         int cl = (int)((c[k] >> L) & 1);
         t->t.x[k] = cl ? pub_x(s, 1) - rx : rx;
         t->t.m[k] = cl ? pub_m(s, 1) - rm : rm;
     }
+    free(cv);
     avec_free(&t->b);
     free(c);
 }

@@ -233,8 +233,9 @@ int main(int argc, char **argv)
 {
     use_huge_pages(argv);
     /* Protocols allocate large temporaries per round: keep freed memory in
-     * the heap instead of unmapping it. */
-    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+     * the heap instead of unmapping it (glibc caps M_MMAP_THRESHOLD at 32 MB,
+     * so larger blocks would be mapped afresh, and zeroed, every round). */
+    mallopt(M_MMAP_MAX, 0);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
         !strcmp(argv[1], "help")) {
