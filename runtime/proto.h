@@ -99,6 +99,8 @@ typedef struct protocol {
  * running out of memory is fatal (abort) rather than a protocol error. */
 void *proto_alloc(size_t n);  /* uninitialized */
 void *proto_zalloc(size_t n); /* zeroed */
+/* op->state, allocated zeroed (size bytes) on first use */
+void *proto_state(pop *op, size_t size);
 
 /* The linear operations of one-word additive shares (clear, semi2k). */
 void proto_word_add(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb);

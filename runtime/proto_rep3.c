@@ -205,14 +205,7 @@ typedef struct {
     int levels;
 } st;
 
-static st *state(pop *op)
-{
-    if (!op->state)
-        op->state = calloc(1, sizeof(st));
-    if (!op->state)
-        abort();
-    return op->state;
-}
+static st *state(pop *op) { return proto_state(op, sizeof(st)); }
 
 static void state_free(pop *op)
 {
@@ -362,16 +355,7 @@ static void trunc_setup(pop *op, st *s)
     s->x0 = proto_alloc(n * W);
     s->x1 = proto_alloc(n * W);
     for (size_t i = 0; i < n; i++) {
-        word m;
-        if (op->op == OP_REQUANT) {
-            int64_t m0 = op->c1[i % op->nc1], sh = op->c2[i % op->nc2];
-            m = (word)m0 << (sh > 0 ? sh : 0);
-            s->d[i] = (uint8_t)(31 + (sh > 0 ? 0 : -sh));
-        } else { /* DIVR: multiply by 2^32 / divisor, rounded */
-            int64_t dv = op->c1[i % op->nc1];
-            m = dv == 1 ? 1 : (word)((((uint64_t)1 << 32) + (uint64_t)dv / 2) / (uint64_t)dv);
-            s->d[i] = dv == 1 ? 0 : 32;
-        }
+        word m = proto_trunc_mult(op, i, &s->d[i]);
         s->x0[i] = op->a[2 * i] * m;
         s->x1[i] = op->a[2 * i + 1] * m;
     }

@@ -171,12 +171,7 @@ typedef struct {
     int levels;
 } st;
 
-static st *state(pop *op)
-{
-    if (!op->state)
-        op->state = proto_zalloc(sizeof(st));
-    return op->state;
-}
+static st *state(pop *op) { return proto_state(op, sizeof(st)); }
 
 static void state_free(pop *op)
 {

@@ -444,15 +444,9 @@ typedef struct {
     avec g, p, t;   /* LTZ: G and P planes, the top bit t */
     avec open;      /* what this step opens */
     uint8_t *d;     /* truncation shifts */
-    int levels;
 } st_t;
 
-static st_t *state(pop *op)
-{
-    if (!op->state)
-        op->state = proto_zalloc(sizeof(st_t));
-    return op->state;
-}
+static st_t *state(pop *op) { return proto_state(op, sizeof(st_t)); }
 
 static void state_free(pop *op)
 {

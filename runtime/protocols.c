@@ -44,6 +44,13 @@ void *proto_zalloc(size_t n)
     return p;
 }
 
+void *proto_state(pop *op, size_t size)
+{
+    if (!op->state)
+        op->state = proto_zalloc(size);
+    return op->state;
+}
+
 word proto_trunc_mult(const pop *op, size_t i, uint8_t *d)
 {
     if (op->op == OP_REQUANT) {
