@@ -119,15 +119,22 @@ grep '^output' "$T/h1.txt" >"$T/h.out"
 [ -s "$T/h.out" ] && compare "$T/l.out" "$T/h.out" "mp x" && ok || bad "--hosts with TLS: $(cat "$T/h0.err" "$T/h1.err" "$T/h2.err")"
 [ ! -s "$T/h0.txt" ] && [ ! -s "$T/h2.txt" ] && ok || bad "only the client receives outputs"
 
-# semi2k over --hosts: two parties and the dealer (line 2 of the hosts file, -p 2)
-base=$((base + 3))
-printf '127.0.0.1:%d\n127.0.0.1:%d\n127.0.0.1:%d\n' "$base" $((base + 1)) $((base + 2)) >"$T/hosts_d"
-"$QNNVM" run -p 0 -N 2 --hosts "$T/hosts_d" --certs "$T/certs" --protocol semi2k --prep dealer --quiet --timeout 20 --input "$T/$p.w.qw" "$T/$p.qbc" >"$T/d0.txt" 2>"$T/d0.err" &
-"$QNNVM" run -p 1 -N 2 --hosts "$T/hosts_d" --certs "$T/certs" --protocol semi2k --prep dealer --quiet --timeout 20 --input "$T/$p.x1.qw" "$T/$p.qbc" >"$T/d1.txt" 2>"$T/d1.err" &
-"$QNNVM" run -p 2 -N 2 --hosts "$T/hosts_d" --certs "$T/certs" --protocol semi2k --prep dealer --quiet --timeout 20 "$T/$p.qbc" >"$T/d2.txt" 2>"$T/d2.err" &
-wait
-grep '^output' "$T/d1.txt" >"$T/d.out"
-[ -s "$T/d.out" ] && compare "$T/l.out" "$T/d.out" "mp x" && ok || bad "semi2k with a dealer over --hosts: $(cat "$T/d0.err" "$T/d1.err" "$T/d2.err")"
+# the dealer protocols over --hosts: two parties and the dealer (line 2 of
+# the hosts file, -p 2)
+for proto in semi2k spdz2k; do
+    base=$((base + 3))
+    printf '127.0.0.1:%d\n127.0.0.1:%d\n127.0.0.1:%d\n' "$base" $((base + 1)) $((base + 2)) >"$T/hosts_d"
+    for i in 0 1 2; do
+        in=""
+        [ "$i" = 0 ] && in="--input $T/$p.w.qw"
+        [ "$i" = 1 ] && in="--input $T/$p.x1.qw"
+        # shellcheck disable=SC2086
+        "$QNNVM" run -p "$i" -N 2 --hosts "$T/hosts_d" --certs "$T/certs" --protocol "$proto" --prep dealer --quiet --timeout 20 $in "$T/$p.qbc" >"$T/d$i.txt" 2>"$T/d$i.err" &
+    done
+    wait
+    grep '^output' "$T/d1.txt" >"$T/d.out"
+    [ -s "$T/d.out" ] && compare "$T/l.out" "$T/d.out" "mp x" && ok || bad "$proto with a dealer over --hosts: $(cat "$T/d0.err" "$T/d1.err" "$T/d2.err")"
+done
 
 # a party with other bytecode is refused, with the reason
 base=$((base + 3))
