@@ -411,5 +411,6 @@ void qbc_free(qbc_program *p)
     free(p->slen);
     free(p->cregs);
     free(p->code);
+    free(p->rot);
     memset(p, 0, sizeof *p);
 }

@@ -196,6 +196,7 @@ static int cmd_inspect(int argc, char **argv)
     qbc_program p;
     if (load(file, &p))
         return 1;
+    vm_assign_roles(&p, pr, n);
     cost_report r;
     if (cost_compute(&p, pr, n, &r)) {
         qbc_free(&p);

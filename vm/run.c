@@ -334,6 +334,7 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
         free(bytes);
         return -1;
     }
+    vm_assign_roles(&p, pr, n == 1 ? 1 : n);
     if (nc)
         SHA256(bytes, len, nc->program_hash);
     free(bytes);

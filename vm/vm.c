@@ -21,7 +21,7 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, co
     int code = qbc_op(p->code[pc]);
     memset(op, 0, sizeof *op);
     op->op = code;
-    op->rot = (int)(pc % 3);
+    op->rot = p->rot ? p->rot[pc] : (int)(pc % 3);
     const char *sig = op_table[code].sig;
     op->n = p->slen[a[0]];
     if (regs)
@@ -204,6 +204,45 @@ int vm_run(const vm_config *cfg, char *err, size_t errlen)
     free(s.reg);
     free(s.scratch);
     return rc;
+}
+
+/* the predicted bytes of each party for instruction pc under rotation rot */
+static void rotated_cost(qbc_program *p, const protocol *pr, int nparties, uint32_t pc, int rot,
+                         proto_cost *c)
+{
+    pop op;
+    p->rot[pc] = (uint8_t)rot;
+    vm_decode(p, pc, &op, NULL, NULL);
+    memset(c, 0, sizeof *c);
+    pr->cost(&op, nparties, c);
+}
+
+void vm_assign_roles(qbc_program *p, const protocol *pr, int nparties)
+{
+    free(p->rot);
+    if (!(p->rot = calloc(p->ncode ? p->ncode : 1, 1)))
+        abort(); /* the parties must agree: no silent fallback */
+    uint64_t load[PROTO_MAX_PARTIES] = {0};
+    for (uint32_t pc = 0; pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc])) {
+        int code = qbc_op(p->code[pc]), rot = (int)(pc % 3);
+        if (code != OP_ROUND && op_table[code].cls != CC_LOCAL) {
+            uint64_t best = UINT64_MAX;
+            for (int k = 0; k < 3; k++) { /* pc mod 3 first: ties keep it */
+                proto_cost c;
+                rotated_cost(p, pr, nparties, pc, (int)((pc + (uint32_t)k) % 3), &c);
+                uint64_t worst = 0;
+                for (int j = 0; j < nparties; j++)
+                    worst = load[j] + c.bytes[j] > worst ? load[j] + c.bytes[j] : worst;
+                if (worst < best)
+                    best = worst, rot = (int)((pc + (uint32_t)k) % 3);
+            }
+            proto_cost c;
+            rotated_cost(p, pr, nparties, pc, rot, &c);
+            for (int j = 0; j < nparties; j++)
+                load[j] += c.bytes[j];
+        }
+        p->rot[pc] = (uint8_t)rot;
+    }
 }
 
 void vm_walk(const qbc_program *p, const protocol *pr, void (*fn)(void *ud, const pop *op, int step),

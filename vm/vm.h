@@ -29,6 +29,13 @@ int vm_run(const vm_config *cfg, char *err, size_t errlen);
 void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs,
                const vm_config *cfg);
 
+/* Chooses, for every communicating instruction, the rotation of the
+ * protocol's roles (op->rot, used by rep3) that keeps the busiest party's
+ * predicted bytes lowest so far (greedy, in program order). Every party and
+ * the cost model compute the same from the program alone; call it after
+ * loading, before running or costing (without it rot = pc mod 3). */
+void vm_assign_roles(qbc_program *p, const protocol *pr, int nparties);
+
 /* Calls fn for every (communicating instruction, step) in the order a run
  * executes them: block by block, steps outer, instructions inner. */
 void vm_walk(const qbc_program *p, const protocol *pr, void (*fn)(void *ud, const pop *op, int step),
