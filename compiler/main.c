@@ -13,6 +13,7 @@
 #include "../runtime/tensorio.h"
 #include "../runtime/proto.h"
 #include "../vm/cost.h"
+#include "../vm/vm.h"
 #include "compile.h"
 #include "tflite.h"
 
@@ -275,7 +276,7 @@ static int cmd_image(int argc, char **argv)
 static int cmd_stats(const char *file)
 {
     static const struct { const char *proto; int n; } runs[] = {
-        {"clear", 1}, {"rep3", 3}, {"semi2k", 2}, {"semi2k", 3}};
+        {"clear", 1}, {"rep3", 3}, {"semi2k", 2}, {"semi2k", 3}, {"spdz2k", 2}, {"spdz2k", 3}};
     qbc_program p;
     if (compile(file, &p))
         return 1;
@@ -283,7 +284,10 @@ static int cmd_stats(const char *file)
     for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
         const protocol *pr = proto_find(runs[k].proto);
         cost_report r;
-        if (!pr || cost_compute(&p, pr, runs[k].n, &r) != 0)
+        if (!pr)
+            continue;
+        vm_assign_roles(&p, pr, runs[k].n);
+        if (cost_compute(&p, pr, runs[k].n, &r) != 0)
             continue;
         uint64_t max = 0;
         for (int i = 0; i < runs[k].n; i++)

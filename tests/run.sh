@@ -84,9 +84,13 @@ refuse "rep3 needs 3 parties" "protocol rep3 runs with 3 to 3 parties, not 2" "$
 refuse "secure protocol without parties" "use --local N" "$QNNVM" run --protocol semi2k "$T/tiny_cnn.qbc"
 check "inspect semi2k" "$QNNVM" inspect --no-code --protocol semi2k --parties 2 "$T/tiny_cnn.qbc"
 grep -q "^preprocessing (dealer): .* triples" "$T/out" && ok || bad "inspect reports the dealer's material"
+grep -q "^  conv2d  *X [0-9x]* \* W [0-9x]* -> Y [0-9x]*: [1-9]" "$T/out" && ok || bad "inspect lists the convolution triples by shape"
+check "inspect spdz2k" "$QNNVM" inspect --json --protocol spdz2k --parties 3 "$T/tiny_cnn.qbc"
+grep -q '"conv_triple_shapes": \[{"op": "conv2d", "x": \[' "$T/out" && grep -q '"dealer_bytes_sent": [1-9]' "$T/out" \
+    && ok || bad "inspect --json spdz2k: no triple shapes or dealer bytes"
 
 check "qnnc --stats" "$QNNC" --stats programs/tiny_cnn.qnn
-grep -q "^rep3 *3 " "$T/out" && grep -q "^semi2k *2 " "$T/out" && ok || bad "--stats lists the protocols"
+grep -q "^rep3 *3 " "$T/out" && grep -q "^semi2k *2 " "$T/out" && grep -q "^spdz2k *2 " "$T/out" && ok || bad "--stats lists the protocols"
 
 # every layer's output dumped, in order
 check "dump layers" "$QNNVM" run --input "0:$T/tiny_cnn.w.qw" --input "1:$T/tiny_cnn.in.qw" --dump-layers "$T/layers" "$T/tiny_cnn.qbc"

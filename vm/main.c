@@ -84,7 +84,59 @@ static void json_bytes(const uint64_t *b, int n)
     putchar(']');
 }
 
-static void print_json(const qbc_program *p, const protocol *pr, int n, const cost_report *r)
+/* The convolution triples a dealer prepares, by shape (X * W -> Y). */
+typedef struct {
+    int depthwise;
+    uint32_t x[3], w[4], y[3];
+    uint64_t count;
+} triple_shape;
+
+typedef struct {
+    triple_shape *v;
+    size_t n, cap;
+} shape_list;
+
+static void add_shape(void *ud, const pop *op, int step)
+{
+    shape_list *l = ud;
+    if (step || (op->op != OP_CONV2D && op->op != OP_DWCONV2D))
+        return;
+    const geom *g = &op->g;
+    int dw = op->op == OP_DWCONV2D;
+    triple_shape t = {dw, {g->h, g->w, g->c}, {dw ? g->kh : op->m, dw ? g->kw : g->kh, dw ? g->c : g->kw,
+                      dw ? op->m : g->c}, {g->oh, g->ow, dw ? g->c * op->m : op->m}, 1};
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].depthwise == dw && !memcmp(l->v[i].x, t.x, sizeof t.x) && !memcmp(l->v[i].w, t.w, sizeof t.w) &&
+            !memcmp(l->v[i].y, t.y, sizeof t.y)) {
+            l->v[i].count++;
+            return;
+        }
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 16;
+        if (!(l->v = realloc(l->v, l->cap * sizeof *l->v)))
+            die("out of memory%s%s", "", "");
+    }
+    l->v[l->n++] = t;
+}
+
+static void print_shapes(const shape_list *l, int json)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        const triple_shape *t = &l->v[i];
+        const char *kind = t->depthwise ? "depthwise_conv2d" : "conv2d";
+        if (json)
+            printf("%s{\"op\": \"%s\", \"x\": [%u, %u, %u], \"w\": [%u, %u, %u, %u], \"y\": [%u, %u, %u], "
+                   "\"count\": %llu}",
+                   i ? ", " : "", kind, t->x[0], t->x[1], t->x[2], t->w[0], t->w[1], t->w[2], t->w[3], t->y[0],
+                   t->y[1], t->y[2], (unsigned long long)t->count);
+        else
+            printf("  %-16s X %ux%ux%u * W %ux%ux%ux%u -> Y %ux%ux%u: %llu\n", kind, t->x[0], t->x[1], t->x[2],
+                   t->w[0], t->w[1], t->w[2], t->w[3], t->y[0], t->y[1], t->y[2], (unsigned long long)t->count);
+    }
+}
+
+static void print_json(const qbc_program *p, const protocol *pr, int n, const cost_report *r,
+                       const shape_list *sl)
 {
     const cost_row *t = &r->total;
     printf("{\"protocol\": \"%s\", \"parties\": %d, \"rounds\": %llu, \"bytes_sent\": ", pr->name, n,
@@ -101,7 +153,9 @@ static void print_json(const qbc_program *p, const protocol *pr, int n, const co
            (unsigned long long)r->prep.triples, (unsigned long long)r->prep.dot_triples,
            (unsigned long long)r->prep.bits, (unsigned long long)r->prep.trunc_pairs,
            (unsigned long long)r->prep.bytes[n]);
-    printf(", \"inputs_per_party\": ");
+    printf(", \"conv_triple_shapes\": [");
+    print_shapes(sl, 1);
+    printf("], \"inputs_per_party\": ");
     json_bytes(t->inputs, (int)p->nparties);
     printf(", \"layers\": [");
     for (uint32_t l = 0; l < r->nlayers; l++) {
@@ -127,7 +181,8 @@ static void print_row(const char *name, const char *kind, const cost_row *x, int
     putchar('\n');
 }
 
-static void print_costs(const qbc_program *p, const protocol *pr, int n, const cost_report *r)
+static void print_costs(const qbc_program *p, const protocol *pr, int n, const cost_report *r,
+                        const shape_list *sl)
 {
     const cost_row *t = &r->total;
     printf("cost under %s with %d part%s:\n", pr->name, n, n == 1 ? "y" : "ies");
@@ -161,6 +216,10 @@ static void print_costs(const qbc_program *p, const protocol *pr, int n, const c
                (unsigned long long)r->prep.triples, (unsigned long long)r->prep.dot_triples,
                (unsigned long long)r->prep.bits, (unsigned long long)r->prep.trunc_pairs,
                (unsigned long long)r->prep.bytes[n]);
+    if (pr->prep_cost && sl->n) {
+        printf("convolution triples by shape (count):\n");
+        print_shapes(sl, 0);
+    }
 }
 
 static int cmd_inspect(int argc, char **argv)
@@ -202,13 +261,17 @@ static int cmd_inspect(int argc, char **argv)
         qbc_free(&p);
         die("out of memory%s%s", "", "");
     }
+    shape_list sl = {NULL, 0, 0};
+    if (pr->prep_cost)
+        vm_walk(&p, pr, add_shape, &sl);
     if (json) {
-        print_json(&p, pr, n, &r);
+        print_json(&p, pr, n, &r, &sl);
     } else {
         if (code)
             disasm_program(stdout, &p);
-        print_costs(&p, pr, n, &r);
+        print_costs(&p, pr, n, &r, &sl);
     }
+    free(sl.v);
     cost_free(&r);
     qbc_free(&p);
     return 0;

@@ -217,32 +217,49 @@ static void rotated_cost(qbc_program *p, const protocol *pr, int nparties, uint3
     pr->cost(&op, nparties, c);
 }
 
+/* The busiest party's predicted bytes with the rotations in p->rot; with
+ * greedy set, each instruction first takes the rotation that keeps the sum
+ * of squared loads lowest (ties keep pc mod 3). */
+static uint64_t assign(qbc_program *p, const protocol *pr, int nparties, int greedy)
+{
+    double load[PROTO_MAX_PARTIES] = {0};
+    for (uint32_t pc = 0; pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc])) {
+        int code = qbc_op(p->code[pc]), rot = (int)(pc % 3);
+        if (code == OP_ROUND || op_table[code].cls == CC_LOCAL) {
+            p->rot[pc] = (uint8_t)rot;
+            continue;
+        }
+        proto_cost c;
+        if (greedy) {
+            double best = -1;
+            for (int k = 0; k < 3; k++) {
+                int cand = (int)((pc + (uint32_t)k) % 3);
+                rotated_cost(p, pr, nparties, pc, cand, &c);
+                double sq = 0;
+                for (int j = 0; j < nparties; j++)
+                    sq += (load[j] + (double)c.bytes[j]) * (load[j] + (double)c.bytes[j]);
+                if (best < 0 || sq < best)
+                    best = sq, rot = cand;
+            }
+        }
+        rotated_cost(p, pr, nparties, pc, rot, &c);
+        for (int j = 0; j < nparties; j++)
+            load[j] += (double)c.bytes[j];
+    }
+    double max = 0;
+    for (int j = 0; j < nparties; j++)
+        max = load[j] > max ? load[j] : max;
+    return (uint64_t)max;
+}
+
 void vm_assign_roles(qbc_program *p, const protocol *pr, int nparties)
 {
     free(p->rot);
     if (!(p->rot = calloc(p->ncode ? p->ncode : 1, 1)))
         abort(); /* the parties must agree: no silent fallback */
-    uint64_t load[PROTO_MAX_PARTIES] = {0};
-    for (uint32_t pc = 0; pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc])) {
-        int code = qbc_op(p->code[pc]), rot = (int)(pc % 3);
-        if (code != OP_ROUND && op_table[code].cls != CC_LOCAL) {
-            uint64_t best = UINT64_MAX;
-            for (int k = 0; k < 3; k++) { /* pc mod 3 first: ties keep it */
-                proto_cost c;
-                rotated_cost(p, pr, nparties, pc, (int)((pc + (uint32_t)k) % 3), &c);
-                uint64_t worst = 0;
-                for (int j = 0; j < nparties; j++)
-                    worst = load[j] + c.bytes[j] > worst ? load[j] + c.bytes[j] : worst;
-                if (worst < best)
-                    best = worst, rot = (int)((pc + (uint32_t)k) % 3);
-            }
-            proto_cost c;
-            rotated_cost(p, pr, nparties, pc, rot, &c);
-            for (int j = 0; j < nparties; j++)
-                load[j] += c.bytes[j];
-        }
-        p->rot[pc] = (uint8_t)rot;
-    }
+    uint64_t fixed = assign(p, pr, nparties, 0);
+    if (assign(p, pr, nparties, 1) > fixed) /* never worse than pc mod 3 */
+        assign(p, pr, nparties, 0);
 }
 
 void vm_walk(const qbc_program *p, const protocol *pr, void (*fn)(void *ud, const pop *op, int step),

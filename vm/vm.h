@@ -30,9 +30,10 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs,
                const vm_config *cfg);
 
 /* Chooses, for every communicating instruction, the rotation of the
- * protocol's roles (op->rot, used by rep3) that keeps the busiest party's
- * predicted bytes lowest so far (greedy, in program order). Every party and
- * the cost model compute the same from the program alone; call it after
+ * protocol's roles (op->rot, used by rep3) that balances the parties'
+ * predicted bytes (greedy in program order on the sum of squared loads,
+ * kept only if its busiest party beats rot = pc mod 3). Every party and the
+ * cost model compute the same from the program alone; call it after
  * loading, before running or costing (without it rot = pc mod 3). */
 void vm_assign_roles(qbc_program *p, const protocol *pr, int nparties);
 
