@@ -349,18 +349,15 @@ static uint32_t requant_bits(int min_right)
 }
 static uint32_t diff_bits(int dtype) { return dtype == DT_I32 ? 33 : 8; }
 
-/* min(max(x, lo), hi) with two comparisons in one round set and two
- * multiplications in the next: y = x - [x < lo](x - lo) + [x > hi](hi - x);
- * |x - lo| and |hi - x| must stay below 2^bits. */
+/* min(max(x, lo), hi): one CLAMP, whose protocols compare x - lo and hi - x
+ * together (both must stay below 2^bits) and take the products
+ * [x < lo](x - lo) and [x > hi](hi - x) as they see fit. */
 static uint32_t clamp(lctx *c, uint32_t x, uint64_t len, int64_t lo, int64_t hi, uint32_t bits)
 {
-    uint32_t t1 = addc(c, x, len, -lo);
-    uint32_t nx = em_sreg(&c->e, len);
-    EMIT(&c->e, OP_MULC, nx, x, em_const1(&c->e, -1));
-    uint32_t t2 = addc(c, nx, len, hi);
-    uint32_t b1 = ltz(c, t1, len, bits), b2 = ltz(c, t2, len, bits);
-    uint32_t p1 = binop(c, OP_MUL, b1, t1, len), p2 = binop(c, OP_MUL, b2, t2, len);
-    return binop(c, OP_ADD, binop(c, OP_SUB, x, p1, len), p2, len);
+    uint32_t d = em_sreg(&c->e, len);
+    int64_t b[2] = {lo, hi};
+    EMIT(&c->e, OP_CLAMP, d, x, em_const(&c->e, b, 2), bits);
+    return d;
 }
 
 /* max(a, b) = a - [a < b](a - b), for values of an 8-bit dtype */

@@ -113,6 +113,17 @@ word proto_trunc_mult(const pop *op, size_t i, uint8_t *d);
  * >> d, v = msb r: x*mult >> d = pub - R + coef * v (error at most 1). */
 void proto_trunc_open(word c, int d, word *pub, word *coef);
 
+/* CLAMP for protocols without a fused one, from their own LTZ and MUL:
+ * t = (x - lo, hi - x) as one vector of 2n, b = LTZ(t) in LTZ's steps,
+ * then p = b * t in one more step, d = x - p[0, n) + p[n, 2n). The
+ * protocol's callbacks hand OP_CLAMP to these with their own table. */
+int proto_clamp_steps(const protocol *pr, const pop *op);
+int proto_clamp_prepare(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen);
+int proto_clamp_finish(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen);
+void proto_clamp_cost(const protocol *pr, const pop *op, int nparties, proto_cost *acc);
+void proto_clamp_deal(const protocol *pr, void *ps, const pop *op, int step);
+void proto_clamp_prep_cost(const protocol *pr, const pop *op, int step, int nparties, proto_cost *acc);
+
 const protocol *proto_find(const char *name);
 /* "clear, rep3, ..." for messages. */
 const char *proto_names(void);

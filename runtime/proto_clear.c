@@ -92,6 +92,12 @@ static int clear_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
         for (size_t i = 0; i < n; i++)
             op->d[i] = (int64_t)op->a[i] < 0;
         break;
+    case OP_CLAMP:
+        for (size_t i = 0; i < n; i++) {
+            int64_t x = (int64_t)op->a[i];
+            op->d[i] = (word)(x < op->c1[0] ? op->c1[0] : x > op->c1[1] ? op->c1[1] : x);
+        }
+        break;
     }
     return 0;
 }

@@ -643,6 +643,17 @@ static void ltz_and_finish(rep3 *r, pop *op, st *s, int level)
     s->z = NULL;
 }
 
+/* The bit [LTZ] = 1 ^ t ^ carry (the carry is plane 0 of G) as boolean
+ * shares in the planes t0, t1: party 0 then knows u = beta0 ^ beta1 (t0 ^
+ * t1), parties 1 and 2 know w = beta2 (party 1's t1, party 2's t0). */
+static void ltz_bit(const pop *op, st *s, int me)
+{
+    for (size_t q = 0; q < bits_words(op->n); q++) {
+        s->t0[q] ^= s->g0[q] ^ (me == 0 ? ~(word)0 : 0);
+        s->t1[q] ^= s->g1[q] ^ (me == 2 ? ~(word)0 : 0);
+    }
+}
+
 /* The bit [LTZ] = 1 ^ t ^ carry (the carry is plane 0 of G), made
  * arithmetic: party 0 knows u = beta0 ^ beta1, parties 1, 2 know
  * w = beta2; party 0 offers both candidates of the share
@@ -650,12 +661,9 @@ static void ltz_and_finish(rep3 *r, pop *op, st *s, int level)
 static void ltz_inject_prepare(rep3 *r, pop *op, st *s)
 {
     int me = vme(r, op);
-    size_t n = op->n, nw = bits_words(n);
+    size_t n = op->n;
     s->z = proto_alloc(n * W);
-    for (size_t q = 0; q < nw; q++) { /* the bit's shares, as planes in t0/t1 */
-        s->t0[q] ^= s->g0[q] ^ (me == 0 ? ~(word)0 : 0);
-        s->t1[q] ^= s->g1[q] ^ (me == 2 ? ~(word)0 : 0);
-    }
+    ltz_bit(op, s, me);
     if (me == 0) {
         word *y1 = proto_alloc(n * W), *w = proto_alloc(2 * n * W), *w2 = proto_alloc(2 * n * W);
         draw(r, R(op, 0), s->z, n);
@@ -715,6 +723,165 @@ static void ltz_inject_finish(rep3 *r, pop *op, st *s)
     }
 }
 
+/* ---- CLAMP: min(max(x, lo), hi) = x - [t1 < 0] t1 + [t2 < 0] t2 with
+ * t1 = x - lo, t2 = hi - x ----
+ * Both comparisons run as one LTZ of t = (t1, t2) up to the carry; then the
+ * products beta t come straight from the boolean bit, without making it
+ * arithmetic first. With beta = u ^ w (ltz_bit) and t = T01 + T2 (party 0
+ * knows T01 = t0 + t1, parties 1 and 2 know T2 = t2):
+ *   beta t = (u ^ w) T01 + w T2 + u g,  g = (1 - 2w) T2.
+ * Party 0 offers m_v = (u ^ v) T01 - rho (v = 0, 1) to party 1 by a three-
+ * party OT (masks and rho from S[0], party 2 sends the mask for w) and sends
+ * u2 = u - u0 - u1 (u0 from S[0], u1 from S[1]) to party 2. The products are
+ * then additive: rho (party 0), m_w + u1 g + w T2 (party 1), (u0 + u2) g
+ * (party 2); x - p1 + p2 is reshared once. 11 words per element in all, in
+ * the rounds of an LTZ and a MUL, against 18 for LTZ, injection and MUL. */
+typedef struct {
+    pop ltz;      /* the comparison of t, 2n elements */
+    word *t;      /* t, replicated */
+    word *z;      /* this party's additive share of each product */
+    word *u, *k;  /* party 1: u1; party 2: u0 and the OT masks */
+} clamp_st;
+
+static void clamp_start(rep3 *r, pop *op)
+{
+    size_t n = op->n;
+    clamp_st *c = proto_zalloc(sizeof *c);
+    op->state = c;
+    c->t = proto_alloc(4 * n * W);
+    int64_t neg_lo = -op->c1[0], minus1 = -1, hi = op->c1[1];
+    rep3_addc(r, c->t, op->a, &neg_lo, n, 1);
+    rep3_mulc(r, c->t + 2 * n, op->a, &minus1, n, 1);
+    rep3_addc(r, c->t + 2 * n, c->t + 2 * n, &hi, n, 1);
+    c->ltz.op = OP_LTZ;
+    c->ltz.n = c->ltz.na = 2 * n;
+    c->ltz.m = op->m;
+    c->ltz.rot = op->rot;
+    c->ltz.a = c->t;
+}
+
+static void clamp_products_prepare(rep3 *r, pop *op, clamp_st *c)
+{
+    int me = vme(r, op);
+    size_t n2 = 2 * op->n;
+    st *s = c->ltz.state;
+    ltz_bit(&c->ltz, s, me);
+    c->z = proto_alloc(n2 * W);
+    if (me == 0) {
+        word *k = proto_alloc(2 * n2 * W), *u0 = proto_alloc(n2 * W), *u1 = proto_alloc(n2 * W);
+        word *to1 = proto_alloc(2 * n2 * W), *u2 = proto_alloc(n2 * W);
+        draw(r, R(op, 0), c->z, n2); /* rho: party 0's share of each product */
+        draw(r, R(op, 0), k, 2 * n2);
+        draw(r, R(op, 0), u0, n2);
+        draw(r, R(op, 1), u1, n2);
+        for (size_t i = 0; i < n2; i++) {
+            word u = bits_get(s->t0, i) ^ bits_get(s->t1, i), a = c->t[2 * i] + c->t[2 * i + 1];
+            to1[2 * i] = u * a - c->z[i] + k[2 * i];
+            to1[2 * i + 1] = (u ^ 1) * a - c->z[i] + k[2 * i + 1];
+            u2[i] = u - u0[i] - u1[i];
+        }
+        send_words(r, R(op, 1), to1, 2 * n2);
+        send_words(r, R(op, 2), u2, n2);
+        free(k), free(u0), free(u1), free(to1), free(u2);
+    } else if (me == 1) {
+        c->u = proto_alloc(n2 * W);
+        draw(r, R(op, 1), c->u, n2);
+        net_expect(r->nt, R(op, 0), 2 * n2 * W);
+        net_expect(r->nt, R(op, 2), n2 * W);
+    } else {
+        word *sel = proto_alloc(n2 * W);
+        c->k = proto_alloc(2 * n2 * W);
+        c->u = proto_alloc(n2 * W);
+        draw(r, R(op, 0), c->z, n2); /* rho, unused here: the stream stays in step */
+        draw(r, R(op, 0), c->k, 2 * n2);
+        draw(r, R(op, 0), c->u, n2);
+        for (size_t i = 0; i < n2; i++)
+            sel[i] = c->k[2 * i + bits_get(s->t0, i)];
+        send_words(r, R(op, 1), sel, n2);
+        net_expect(r->nt, R(op, 0), n2 * W);
+        free(sel);
+    }
+}
+
+static void clamp_products_finish(rep3 *r, pop *op, clamp_st *c)
+{
+    int me = vme(r, op);
+    size_t n2 = 2 * op->n;
+    st *s = c->ltz.state;
+    if (me == 1) {
+        const uint8_t *cand = net_in(r->nt, R(op, 0), 2 * n2 * W), *mask = net_in(r->nt, R(op, 2), n2 * W);
+        for (size_t i = 0; i < n2; i++) {
+            word w = bits_get(s->t1, i), t2 = c->t[2 * i + 1], m, kv;
+            memcpy(&m, cand + (2 * i + w) * W, W);
+            memcpy(&kv, mask + i * W, W);
+            c->z[i] = m - kv + c->u[i] * (1 - 2 * w) * t2 + w * t2;
+        }
+    } else if (me == 2) {
+        const uint8_t *u2 = net_in(r->nt, R(op, 0), n2 * W);
+        for (size_t i = 0; i < n2; i++) {
+            word w = bits_get(s->t0, i), t2 = c->t[2 * i], v;
+            memcpy(&v, u2 + i * W, W);
+            c->z[i] = (c->u[i] + v) * (1 - 2 * w) * t2;
+        }
+    }
+    state_free(&c->ltz);
+}
+
+/* x - p1 + p2 from every party's first share and its product shares */
+static void clamp_reshare_prepare(rep3 *r, pop *op, clamp_st *c)
+{
+    size_t n = op->n;
+    word *y = proto_alloc(n * W);
+    zero_share(r, y, n);
+    for (size_t i = 0; i < n; i++)
+        y[i] += op->a[2 * i] - c->z[i] + c->z[n + i];
+    free(c->z);
+    c->z = y;
+    reshare_send(r, y, n);
+}
+
+static void clamp_free(pop *op)
+{
+    clamp_st *c = op->state;
+    state_free(&c->ltz);
+    free(c->t), free(c->z), free(c->u), free(c->k);
+    free(c);
+    op->state = NULL;
+}
+
+static void clamp_prepare(rep3 *r, pop *op, int step)
+{
+    if (step == 0)
+        clamp_start(r, op);
+    clamp_st *c = op->state;
+    int K = bits_levels(op->m);
+    st *s = state(&c->ltz);
+    if (step == 0)
+        ltz_round1_prepare(r, &c->ltz, s);
+    else if (step <= K)
+        ltz_and_prepare(r, &c->ltz, s, step);
+    else if (step == K + 1)
+        clamp_products_prepare(r, op, c);
+    else
+        clamp_reshare_prepare(r, op, c);
+}
+
+static void clamp_finish(rep3 *r, pop *op, int step)
+{
+    clamp_st *c = op->state;
+    int K = bits_levels(op->m);
+    if (step == 0)
+        ltz_round1_finish(r, &c->ltz, c->ltz.state);
+    else if (step <= K)
+        ltz_and_finish(r, &c->ltz, c->ltz.state, step);
+    else if (step == K + 1)
+        clamp_products_finish(r, op, c);
+    else {
+        reshare_finish(r, op->d, c->z, op->n);
+        clamp_free(op);
+    }
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 static int rep3_steps(const pop *op)
@@ -723,6 +890,7 @@ static int rep3_steps(const pop *op)
     case OP_REQUANT:
     case OP_DIVR: return 2;
     case OP_LTZ: return bits_levels(op->m) + 2;
+    case OP_CLAMP: return bits_levels(op->m) + 3;
     default: return 1;
     }
 }
@@ -742,6 +910,7 @@ static int rep3_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     case OP_DWCONV2D: mul_prepare(r, op); break;
     case OP_REQUANT:
     case OP_DIVR: trunc_prepare(r, op, step); break;
+    case OP_CLAMP: clamp_prepare(r, op, step); break;
     case OP_LTZ: {
         st *s = state(op);
         if (step == 0)
@@ -781,6 +950,7 @@ static int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
         break;
     case OP_REQUANT:
     case OP_DIVR: trunc_finish(r, op, step); break;
+    case OP_CLAMP: clamp_finish(r, op, step); break;
     case OP_LTZ: {
         st *s = op->state;
         if (step == 0)
@@ -795,6 +965,23 @@ static int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     }
     }
     return 0;
+}
+
+/* An LTZ of n elements up to the carry: the first round and the tree. */
+static void ltz_tree_cost(const pop *op, size_t n, proto_cost *acc)
+{
+    uint64_t L = op->m, nw = bits_words(n) * W;
+    int K = bits_levels(op->m);
+    acc->rounds = (uint64_t)K + 1;
+    acc->bytes[R(op, 0)] += (2 * (L + 1) + 4 * L) * nw;
+    acc->bytes[R(op, 1)] += L * nw;
+    acc->bytes[R(op, 2)] += L * nw;
+    for (int k = 1; k <= K; k++) {
+        size_t nand;
+        bits_level_ands(op->m, k, &nand);
+        for (int p = 0; p < 3; p++)
+            acc->bytes[p] += nand * nw;
+    }
 }
 
 /* Rounds and bytes exactly as the functions above send them. */
@@ -827,21 +1014,20 @@ static void rep3_cost(const pop *op, int nparties, proto_cost *acc)
         acc->bytes[R(op, 2)] += 4 * n;
         acc->opened += op->n;
         break;
-    case OP_LTZ: {
-        uint64_t L = op->m, nw = bits_words(op->n) * W;
-        int K = bits_levels(op->m);
-        acc->rounds = (uint64_t)K + 2;
-        acc->bytes[R(op, 0)] += (2 * (L + 1) + 4 * L) * nw + 4 * n;
-        acc->bytes[R(op, 1)] += L * nw + n;
-        acc->bytes[R(op, 2)] += L * nw + n;
-        for (int k = 1; k <= K; k++) {
-            size_t nand;
-            bits_level_ands(op->m, k, &nand);
-            for (int p = 0; p < 3; p++)
-                acc->bytes[p] += nand * nw;
-        }
+    case OP_LTZ:
+        ltz_tree_cost(op, op->n, acc);
+        acc->rounds += 1; /* the injection */
+        acc->bytes[R(op, 0)] += 4 * n;
+        acc->bytes[R(op, 1)] += n;
+        acc->bytes[R(op, 2)] += n;
         break;
-    }
+    case OP_CLAMP: /* the tree over 2n, the products, the reshare */
+        ltz_tree_cost(op, 2 * op->n, acc);
+        acc->rounds += 2;
+        acc->bytes[R(op, 0)] += 6 * n + n;
+        acc->bytes[R(op, 1)] += n;
+        acc->bytes[R(op, 2)] += 2 * n + n;
+        break;
     }
 }
 

@@ -71,3 +71,114 @@ void proto_trunc_open(word c, int d, word *pub, word *coef)
     *coef = ((word)1 << (63 - d)) * (1 - 2 * u);
     *pub = C + ((word)1 << (63 - d)) * u - ((word)1 << (62 - d));
 }
+
+/* ------------------------------------------------ CLAMP from LTZ and MUL */
+
+typedef struct {
+    pop ltz, mul;
+    word *t, *b, *p; /* 2n elements each */
+} clamp_state;
+
+/* The inner operations of a CLAMP of n elements (registers unset). */
+static void clamp_inner(const pop *op, pop *ltz, pop *mul)
+{
+    memset(ltz, 0, sizeof *ltz);
+    ltz->op = OP_LTZ;
+    ltz->n = ltz->na = 2 * op->n;
+    ltz->m = op->m;
+    ltz->rot = op->rot;
+    *mul = *ltz;
+    mul->op = OP_MUL;
+    mul->m = 0;
+    mul->nb = 2 * op->n;
+}
+
+int proto_clamp_steps(const protocol *pr, const pop *op)
+{
+    pop ltz, mul;
+    clamp_inner(op, &ltz, &mul);
+    return pr->steps(&ltz) + pr->steps(&mul);
+}
+
+int proto_clamp_prepare(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    size_t n = op->n, sw = (size_t)pr->share_words;
+    if (step == 0) {
+        clamp_state *c = proto_zalloc(sizeof *c);
+        op->state = c;
+        clamp_inner(op, &c->ltz, &c->mul);
+        c->t = proto_alloc(2 * n * sw * sizeof(word));
+        c->b = proto_alloc(2 * n * sw * sizeof(word));
+        c->p = proto_alloc(2 * n * sw * sizeof(word));
+        int64_t neg_lo = -op->c1[0], minus1 = -1, hi = op->c1[1];
+        pr->addc(ps, c->t, op->a, &neg_lo, n, 1);
+        pr->mulc(ps, c->t + n * sw, op->a, &minus1, n, 1);
+        pr->addc(ps, c->t + n * sw, c->t + n * sw, &hi, n, 1);
+        c->ltz.a = c->t, c->ltz.d = c->b;
+        c->mul.a = c->b, c->mul.b = c->t, c->mul.d = c->p;
+    }
+    clamp_state *c = op->state;
+    int k = pr->steps(&c->ltz);
+    return step < k ? pr->prepare(ps, &c->ltz, step, err, errlen) : pr->prepare(ps, &c->mul, step - k, err, errlen);
+}
+
+int proto_clamp_finish(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    clamp_state *c = op->state;
+    size_t n = op->n, sw = (size_t)pr->share_words;
+    int k = pr->steps(&c->ltz);
+    if (step < k)
+        return pr->finish(ps, &c->ltz, step, err, errlen);
+    if (pr->finish(ps, &c->mul, step - k, err, errlen) != 0)
+        return -1;
+    if (step - k + 1 < pr->steps(&c->mul))
+        return 0;
+    pr->sub(ps, op->d, op->a, c->p, n, n);
+    pr->add(ps, op->d, op->d, c->p + n * sw, n, n);
+    free(c->t);
+    free(c->b);
+    free(c->p);
+    free(c);
+    op->state = NULL;
+    return 0;
+}
+
+void proto_clamp_cost(const protocol *pr, const pop *op, int nparties, proto_cost *acc)
+{
+    pop ltz, mul;
+    clamp_inner(op, &ltz, &mul);
+    proto_cost a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    pr->cost(&ltz, nparties, &a);
+    pr->cost(&mul, nparties, &b);
+    acc->rounds = a.rounds + b.rounds;
+    acc->opened += a.opened + b.opened;
+    for (int j = 0; j < PROTO_MAX_PARTIES; j++)
+        acc->bytes[j] += a.bytes[j] + b.bytes[j];
+}
+
+/* the inner operation and its step for a step of the CLAMP */
+static const pop *clamp_at(const protocol *pr, const pop *op, pop *ltz, pop *mul, int *step)
+{
+    clamp_inner(op, ltz, mul);
+    int k = pr->steps(ltz);
+    if (*step < k)
+        return ltz;
+    *step -= k;
+    return mul;
+}
+
+void proto_clamp_deal(const protocol *pr, void *ps, const pop *op, int step)
+{
+    pop ltz, mul;
+    const pop *in = clamp_at(pr, op, &ltz, &mul, &step);
+    pr->deal(ps, in, step);
+}
+
+void proto_clamp_prep_cost(const protocol *pr, const pop *op, int step, int nparties, proto_cost *acc)
+{
+    pop ltz, mul;
+    const pop *in = clamp_at(pr, op, &ltz, &mul, &step);
+    pr->prep_cost(in, step, nparties, acc);
+}

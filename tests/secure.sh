@@ -197,7 +197,7 @@ done
 # documented); a dropped message stops the others with a message
 R="$B/qnnvm-record"
 cheat_run() { # cheat_run PROTO:N SPEC: QNN_CHEAT=SPEC on ops_u8, into cheat.txt and cheat.err
-    QNN_CHEAT="$2" "$R" run --quiet --local "${1#*:}" --timeout 3 --protocol "${1%:*}" \
+    QNN_CHEAT="$2" "$R" run --quiet --local "${1#*:}" --timeout 10 --protocol "${1%:*}" \
         --input "0:$T/ops_u8.w.qw" --input "1:$T/ops_u8.x1.qw" "$T/ops_u8.qbc" >"$T/cheat.txt" 2>"$T/cheat.err"
 }
 for proto in $PROTOS; do
@@ -243,7 +243,7 @@ for proto in $PROTOS; do
             cheat_run "$proto" "party=$cheater,kind=${kind#*:}"
             rc=$?
             why="$proto: party $cheater cheating ($name)"
-            grep -q CHEATS "$T/cheat.err" || { bad "$why: did not cheat"; continue; }
+            grep -q CHEATS "$T/cheat.err" || { bad "$why: did not cheat: $(cat "$T/cheat.err")"; continue; }
             [ "$rc" -ne 0 ] || { bad "$why: the run succeeded"; continue; }
             ! grep -q '^output' "$T/cheat.txt" || { bad "$why: an output was released"; continue; }
             [ "$name" = "dropped message" ] || grep -q "MAC check failed" "$T/cheat.err" || { bad "$why: no MAC check failure: $(cat "$T/cheat.err")"; continue; }

@@ -38,7 +38,7 @@ static void block_cost(const qbc_program *p, const protocol *pr, int nparties, u
         row->opened += c.opened;
         for (int k = 0; k < nparties; k++)
             row->bytes[k] += c.bytes[k];
-        row->elems[op_table[op.op].cls] += op.n;
+        row->elems[op_table[op.op].cls] += op.op == OP_CLAMP ? 2 * op.n : op.n; /* comparisons */
         if (op.op == OP_INPUT)
             row->inputs[op.owner] += op.n;
     }

@@ -61,7 +61,9 @@
     X(REQUANT, "sscc", TRUNC,                                                             \
       "s[a] = MultiplyByQuantizedMultiplier(s[b], M0 = c[c], shift = c[d])")              \
     X(DIVR, "ssc", TRUNC, "s[a] = s[b] / c[c] rounded half away from zero, c[c] > 0")     \
-    X(LTZ, "ssn", CMP, "s[a] = 1 if s[b] < 0 else 0, given |s[b]| < 2^c (1 <= c <= 62)")
+    X(LTZ, "ssn", CMP, "s[a] = 1 if s[b] < 0 else 0, given |s[b]| < 2^c (1 <= c <= 62)")   \
+    X(CLAMP, "sscn", CMP,                                                                 \
+      "s[a] = min(max(s[b], lo), hi), c[c] = (lo, hi), given |s[b] - lo|, |hi - s[b]| < 2^d")
 
 enum opcode {
 #define X(name, sig, cls, doc) OP_##name,

@@ -120,9 +120,16 @@ static int check_insn(vctx *v, uint32_t pc, int op, const uint32_t *a)
     case OP_COPY:
         return check_copy(v, pc, a);
     case OP_LTZ:
-        if (a[2] < 1 || a[2] > 62)
-            return bad(v, pc, "comparison bound 2^%u out of range [2^1, 2^62]", a[2]);
-        return slen(v, a[0]) != slen(v, a[1]) ? bad(v, pc, "operand lengths do not match") : 0;
+    case OP_CLAMP: {
+        uint32_t bits = a[op == OP_LTZ ? 2 : 3];
+        if (bits < 1 || bits > 62)
+            return bad(v, pc, "comparison bound 2^%u out of range [2^1, 2^62]", bits);
+        if (slen(v, a[0]) != slen(v, a[1]))
+            return bad(v, pc, "operand lengths do not match");
+        if (op == OP_CLAMP && (p->cregs[a[2]].len != 2 || p->cregs[a[2]].val[0] > p->cregs[a[2]].val[1]))
+            return bad(v, pc, "CLAMP wants two bounds lo <= hi");
+        return op == OP_CLAMP ? check_consts(v, pc, a[2], INT32_MIN, INT32_MAX, "clamp bound") : 0;
+    }
     case OP_REQUANT:
         if (slen(v, a[0]) != slen(v, a[1]) || !periodic(slen(v, a[0]), p->cregs[a[2]].len) ||
             !periodic(slen(v, a[0]), p->cregs[a[3]].len))

@@ -56,6 +56,9 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, co
     case OP_LTZ:
         op->m = a[2];
         break;
+    case OP_CLAMP:
+        op->m = a[3];
+        break;
     case OP_INPUT:
         op->owner = p->inputs[a[1]].party;
         op->in = cfg ? cfg->inputs[a[1]] : NULL;

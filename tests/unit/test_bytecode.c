@@ -168,6 +168,13 @@ static void bad_shift(qbc_program *p)
     p->cregs[p->code[find_op(p, OP_REQUANT) + 4]].val[0] = 40;
 }
 static void bad_divisor(qbc_program *p) { p->cregs[p->code[find_op(p, OP_DIVR) + 3]].val[0] = 0; }
+static void bad_clamp_bounds(qbc_program *p)
+{
+    int64_t *b = p->cregs[p->code[find_op(p, OP_CLAMP) + 3]].val;
+    int64_t t = b[0];
+    b[0] = b[1], b[1] = t - 1; /* hi < lo */
+}
+static void bad_clamp_bits(qbc_program *p) { p->code[find_op(p, OP_CLAMP) + 4] = 63; }
 static void bad_length(qbc_program *p) { p->slen[p->code[find_op(p, OP_CONV2D) + 1]] += 1; }
 static void bad_layer_reg(qbc_program *p) { p->layers[0].reg = p->nsregs + 5; }
 static void bad_party(qbc_program *p) { p->inputs[0].party = 9; }
@@ -193,6 +200,8 @@ START_TEST(rejects_out_of_range_fields)
     expect_rejected(bad_shift, "shift 40 out of range");
     expect_rejected(bad_divisor, "divisor 0 out of range");
     expect_rejected(bad_length, "length");
+    expect_rejected(bad_clamp_bounds, "CLAMP wants two bounds lo <= hi");
+    expect_rejected(bad_clamp_bits, "comparison bound 2^63 out of range");
     expect_rejected(bad_layer_reg, "does not hold its shape");
     expect_rejected(bad_party, "input party 9 out of range");
     expect_rejected(bad_geometry, "padding larger than the window");
@@ -210,7 +219,7 @@ START_TEST(bad_magic_and_version)
     uint8_t *b = compile_bytes(every_op, &n);
     b[4] = 9;
     ck_assert(qbc_load(b, n, &p, err, sizeof err) != 0);
-    ck_assert_str_eq(err, "offset 4: format version 9 out of range [2, 2]");
+    ck_assert_str_eq(err, "offset 4: format version 9 out of range [3, 3]");
     free(b);
 }
 END_TEST
@@ -234,9 +243,9 @@ START_TEST(independent_communication_shares_rounds)
             blocks++;
             max = (int)p.code[pc + 1] > max ? (int)p.code[pc + 1] : max;
         }
-    /* inputs | 2 convs | 2 requants | 4 comparisons | 4 products | output */
-    ck_assert_int_eq(blocks, 6);
-    ck_assert_int_eq(max, 4);
+    /* inputs | 2 convs | 2 requants | 2 clamps | output */
+    ck_assert_int_eq(blocks, 5);
+    ck_assert_int_eq(max, 2);
     qbc_free(&p);
 }
 END_TEST
