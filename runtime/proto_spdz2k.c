@@ -442,6 +442,7 @@ static void spdz_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc)
 typedef struct {
     avec a, b, c;   /* triple; trunc (r, R, v); LTZ (r, one-hot chunks of r); masks in a */
     avec g, p, t;   /* LTZ: G and P planes, the top bit t */
+    avec v;         /* CLAMP: the values compared, x - lo and hi - x */
     avec open;      /* what this step opens */
     uint8_t *d;     /* truncation shifts */
 } st_t;
@@ -454,7 +455,7 @@ static void state_free(pop *op)
     if (!t)
         return;
     avec_free(&t->a), avec_free(&t->b), avec_free(&t->c), avec_free(&t->g), avec_free(&t->p);
-    avec_free(&t->t), avec_free(&t->open);
+    avec_free(&t->t), avec_free(&t->open), avec_free(&t->v);
     free(t->d);
     free(t);
     op->state = NULL;
@@ -685,10 +686,12 @@ static size_t ltz_dealt(uint32_t L)
 
 static int ltz_levels(const pop *op) { return bits_levels(ltz_chunks(op->m)); }
 
-static void ltz_step0_prepare(spdz *s, pop *op)
+/* Step 0 of a comparison of the n values x + add (x: op->a): r and its
+ * one-hot chunks, and the open of c = x + add + r. */
+static void ltz_open_prepare(spdz *s, pop *op, size_t n, u128 add)
 {
     st_t *t = state(op);
-    size_t n = op->n, e = ltz_dealt(op->m);
+    size_t e = ltz_dealt(op->m);
     uint32_t L = op->m;
     auth(s, &t->a, n, RANDOM, 0);
     if (dealer(s)) { /* chunk i's one-hot rows, then bit L */
@@ -708,56 +711,71 @@ static void ltz_step0_prepare(spdz *s, pop *op)
     if (dealer(s))
         return;
     avec_alloc(&t->open, n);
-    u128 c = (u128)1 << L;
     for (size_t k = 0; k < n; k++) {
         u128 x, m;
         reg_get(op->a, k, &x, &m);
-        t->open.x[k] = x + t->a.x[k] + pub_x(s, c);
-        t->open.m[k] = m + t->a.m[k] + pub_m(s, c);
+        t->open.x[k] = x + t->a.x[k] + pub_x(s, add);
+        t->open.m[k] = m + t->a.m[k] + pub_m(s, add);
     }
     open_send(s, t->open.x, n);
 }
 
-/* G_i, P_i from the one-hot rows and t = c_L xor r_L: all linear, c public */
+static void ltz_step0_prepare(spdz *s, pop *op) { ltz_open_prepare(s, op, op->n, (u128)1 << op->m); }
+
+/* G_i = [r_i > k_i], P_i = [r_i == k_i] for chunk i of the public
+ * thresholds k (m of them; element e uses one-hot column e mod n), and
+ * t = cl xor r_L: all sums of dealt elements, local. The tree then gives
+ * [r mod 2^L > k]. */
+static void ltz_local(const spdz *s, st_t *t, uint32_t L, size_t n, const uint64_t *k, const uint8_t *cl,
+                      size_t m)
+{
+    uint32_t T = ltz_chunks(L);
+    avec_alloc(&t->g, (size_t)T * m);
+    avec_alloc(&t->p, (size_t)T * m);
+    avec_alloc(&t->t, m);
+    const avec *oh = &t->b;
+    uint8_t *cv = proto_alloc(m);
+    size_t row = 0;
+    for (uint32_t i = 0; i < T; i++) { /* row by row, so that every pass is sequential */
+        uint32_t w = chunk_width(L, i);
+        u128 *gx = t->g.x + i * m, *gm = t->g.m + i * m, *px = t->p.x + i * m, *pm = t->p.m + i * m;
+        for (size_t e = 0; e < m; e++)
+            cv[e] = (uint8_t)((k[e] >> (i * CHUNK)) & ((1u << w) - 1));
+        memset(gx, 0, m * V);
+        memset(gm, 0, m * V);
+        for (uint32_t v = 0; v < (1u << w); v++, row++) {
+            const u128 *ox = oh->x + row * n, *om = oh->m + row * n;
+            for (size_t e = 0; e < m; e++) {
+                if (v > cv[e])
+                    gx[e] += ox[e % n], gm[e] += om[e % n];
+                else if (v == cv[e])
+                    px[e] = ox[e % n], pm[e] = om[e % n];
+            }
+        }
+    }
+    for (size_t e = 0; e < m; e++) {
+        u128 rx = oh->x[row * n + e % n], rm = oh->m[row * n + e % n];
+        t->t.x[e] = cl[e] ? pub_x(s, 1) - rx : rx;
+        t->t.m[e] = cl[e] ? pub_m(s, 1) - rm : rm;
+    }
+    free(cv);
+    avec_free(&t->b);
+}
+
+/* LTZ: the threshold is c' = c mod 2^L (the borrow of c' - r'), cl = c_L */
 static void ltz_step0_finish(spdz *s, pop *op)
 {
     st_t *t = op->state;
     size_t n = op->n;
-    uint32_t L = op->m, T = ltz_chunks(L);
+    uint32_t L = op->m;
     u128 *c = proto_alloc(n * V);
+    uint64_t *k = proto_alloc(n * sizeof *k);
+    uint8_t *cl = proto_alloc(n);
     open_finish(s, &t->open, c);
-    avec_alloc(&t->g, (size_t)T * n);
-    avec_alloc(&t->p, (size_t)T * n);
-    avec_alloc(&t->t, n);
-    const avec *oh = &t->b;
-    uint8_t *cv = proto_alloc(n);
-    size_t row = 0;
-    for (uint32_t i = 0; i < T; i++) { /* row by row, so that every pass is sequential */
-        uint32_t w = chunk_width(L, i);
-        u128 *gx = t->g.x + i * n, *gm = t->g.m + i * n, *px = t->p.x + i * n, *pm = t->p.m + i * n;
-        for (size_t k = 0; k < n; k++)
-            cv[k] = (uint8_t)((c[k] >> (i * CHUNK)) & ((1u << w) - 1));
-        memset(gx, 0, n * V);
-        memset(gm, 0, n * V);
-        for (uint32_t v = 0; v < (1u << w); v++, row++) {
-            const u128 *ox = oh->x + row * n, *om = oh->m + row * n;
-            for (size_t k = 0; k < n; k++) {
-                if (v > cv[k])
-                    gx[k] += ox[k], gm[k] += om[k];
-                else if (v == cv[k])
-                    px[k] = ox[k], pm[k] = om[k];
-            }
-        }
-    }
-    for (size_t k = 0; k < n; k++) {
-        u128 rx = oh->x[row * n + k], rm = oh->m[row * n + k];
-        int cl = (int)((c[k] >> L) & 1);
-        t->t.x[k] = cl ? pub_x(s, 1) - rx : rx;
-        t->t.m[k] = cl ? pub_m(s, 1) - rm : rm;
-    }
-    free(cv);
-    avec_free(&t->b);
-    free(c);
+    for (size_t e = 0; e < n; e++)
+        k[e] = (uint64_t)c[e] & ((1ull << L) - 1), cl[e] = (uint8_t)((c[e] >> L) & 1);
+    ltz_local(s, t, L, n, k, cl, n);
+    free(c), free(k), free(cl);
 }
 
 /* Opens (x_i - a, y_i - b) for m products of n elements each; xs[2i] and
@@ -860,12 +878,96 @@ static void ltz_last_finish(spdz *s, pop *op)
     state_free(op);
 }
 
+/* ---- CLAMP: both comparisons from one open ----
+ * t1 = x - lo, t2 = hi - x. Open c = t1 + 2^L + r once: t2 + 2^L = c2 + r
+ * with public c2 = hi - lo + 2^(L+1) - c, and bit L of c2 + r is c2_L xor
+ * r_L xor [r' > 2^L - 1 - c2'] (the carry into bit L). So one set of dealt
+ * chunks serves both comparisons (thresholds c' and 2^L - 1 - c2'); the
+ * tree, the xor product and the products [t < 0] t run on 2n, and
+ * y = x - p1 + p2. Half the dealt material of two LTZs and one open less. */
+
+static pop clamp_tree(const pop *op)
+{
+    pop in = *op;
+    in.op = OP_LTZ;
+    in.n = in.na = 2 * op->n;
+    return in;
+}
+
+static void clamp_prepare(spdz *s, pop *op, int step)
+{
+    size_t n = op->n;
+    int K = ltz_levels(op);
+    u128 lo = sx(op->c1[0]), hi = sx(op->c1[1]);
+    if (step == 0) {
+        ltz_open_prepare(s, op, n, ((u128)1 << op->m) - lo);
+        if (dealer(s))
+            return;
+        st_t *t = op->state;
+        avec_alloc(&t->v, 2 * n);
+        for (size_t k = 0; k < n; k++) {
+            u128 x, m;
+            reg_get(op->a, k, &x, &m);
+            t->v.x[k] = x - pub_x(s, lo), t->v.m[k] = m - pub_m(s, lo);
+            t->v.x[n + k] = pub_x(s, hi) - x, t->v.m[n + k] = pub_m(s, hi) - m;
+        }
+        return;
+    }
+    pop in = clamp_tree(op);
+    st_t *t = state(&in);
+    if (step <= K) {
+        ltz_and_prepare(s, &in, step);
+    } else { /* t xor g, then beta (in t->t) times the values */
+        const u128 *xs[2] = {t->t.x, t->t.m}, *ys[2] = {t->g.x, t->g.m}, *vs[2] = {t->v.x, t->v.m};
+        products_prepare(s, t, 1, xs, step == K + 1 ? ys : vs, 2 * n);
+    }
+    op->state = in.state;
+}
+
+static void clamp_finish(spdz *s, pop *op, int step)
+{
+    size_t n = op->n, m2 = 2 * n;
+    uint32_t L = op->m;
+    int K = ltz_levels(op);
+    st_t *t = op->state;
+    if (step == 0) {
+        u128 *c = proto_alloc(n * V), span = sx(op->c1[1] - op->c1[0]) + ((u128)1 << (L + 1));
+        uint64_t *k = proto_alloc(m2 * sizeof *k), mask = (1ull << L) - 1;
+        uint8_t *cl = proto_alloc(m2);
+        open_finish(s, &t->open, c);
+        for (size_t e = 0; e < n; e++) {
+            u128 c2 = span - c[e];
+            k[e] = (uint64_t)c[e] & mask, cl[e] = (uint8_t)((c[e] >> L) & 1);
+            k[n + e] = mask - ((uint64_t)c2 & mask), cl[n + e] = (uint8_t)((c2 >> L) & 1);
+        }
+        ltz_local(s, t, L, n, k, cl, m2);
+        free(c), free(k), free(cl);
+    } else if (step <= K) {
+        pop in = clamp_tree(op);
+        ltz_and_finish(s, &in, step);
+    } else if (step == K + 1) {
+        products_finish(s, t, m2);
+        for (size_t e = 0; e < m2; e++) { /* beta = 1 - (t xor g) = 1 - t - g + 2tg */
+            t->t.x[e] = pub_x(s, 1) - t->t.x[e] - t->g.x[e] + 2 * t->c.x[e];
+            t->t.m[e] = pub_m(s, 1) - t->t.m[e] - t->g.m[e] + 2 * t->c.m[e];
+        }
+    } else {
+        products_finish(s, t, m2);
+        for (size_t k = 0; k < n; k++) {
+            u128 x, m;
+            reg_get(op->a, k, &x, &m);
+            reg_set(op->d, k, x - t->c.x[k] + t->c.x[n + k], m - t->c.m[k] + t->c.m[n + k]);
+        }
+        state_free(op);
+    }
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 static int spdz_steps(const pop *op)
 {
     switch (op->op) {
-    case OP_CLAMP: return proto_clamp_steps(&proto_spdz2k, op);
+    case OP_CLAMP: return ltz_levels(op) + 3;
     case OP_LTZ: return ltz_levels(op) + 2;
     case OP_OUTPUT: return OUTPUT_WAIT + 1;
     default: return 1;
@@ -896,6 +998,7 @@ static void step_prepare(spdz *s, pop *op, int step)
     case OP_DWCONV2D: mul_prepare(s, op); break;
     case OP_REQUANT:
     case OP_DIVR: trunc_prepare(s, op); break;
+    case OP_CLAMP: clamp_prepare(s, op, step); break;
     case OP_LTZ:
         if (step == 0)
             ltz_step0_prepare(s, op);
@@ -914,8 +1017,6 @@ static int spdz_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
         snprintf(err, errlen, "party %d does not exist in a run of %d parties", op->owner, s->n);
         return -1;
     }
-    if (op->op == OP_CLAMP)
-        return proto_clamp_prepare(&proto_spdz2k, ps, op, step, err, errlen);
     step_prepare(s, op, step);
     return prep_error(s->pp, err, errlen);
 }
@@ -923,8 +1024,10 @@ static int spdz_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
 static int spdz_finish(void *ps, pop *op, int step, char *err, size_t errlen)
 {
     spdz *s = ps;
+    (void)err;
+    (void)errlen;
     switch (op->op) {
-    case OP_CLAMP: return proto_clamp_finish(&proto_spdz2k, ps, op, step, err, errlen);
+    case OP_CLAMP: clamp_finish(s, op, step); break;
     case OP_INPUT: input_finish(s, op); break;
     case OP_OUTPUT:
         if (step == OUTPUT_WAIT) {
@@ -951,10 +1054,6 @@ static int spdz_finish(void *ps, pop *op, int step, char *err, size_t errlen)
 
 static void spdz_deal(void *ps, const pop *op, int step)
 {
-    if (op->op == OP_CLAMP) {
-        proto_clamp_deal(&proto_spdz2k, ps, op, step);
-        return;
-    }
     pop copy = *op; /* the dealer's state lives for one step of one op */
     copy.state = NULL;
     step_prepare(ps, &copy, step);
@@ -963,17 +1062,19 @@ static void spdz_deal(void *ps, const pop *op, int step)
 
 /* ------------------------------------------------------------- costs */
 
+/* LTZ: c, the tree over n, the xor product; CLAMP: c, the tree over 2n,
+ * the xor product and the products with the values */
 static void ltz_opens(const pop *op, uint64_t *opens, int *rounds)
 {
-    int K = ltz_levels(op);
-    uint64_t n = op->n, o = n + 2 * n; /* c, then the last product */
+    int K = ltz_levels(op), clamp = op->op == OP_CLAMP;
+    uint64_t n = op->n, m = clamp ? 2 * n : n, o = n + 2 * m * (clamp ? 2 : 1);
     for (int k = 1; k <= K; k++) {
         size_t nand;
         bits_level_ands(ltz_chunks(op->m), k, &nand);
-        o += 2 * nand * n;
+        o += 2 * nand * m;
     }
     *opens = o;
-    *rounds = K + 2;
+    *rounds = K + 2 + clamp;
 }
 
 static void spdz_cost(const pop *op, int N, proto_cost *acc)
@@ -981,7 +1082,6 @@ static void spdz_cost(const pop *op, int N, proto_cost *acc)
     uint64_t o = (uint64_t)(N - 1) * V, n = op->n, opens = 0;
     int rounds = 1;
     switch (op->op) {
-    case OP_CLAMP: proto_clamp_cost(&proto_spdz2k, op, N, acc); return;
     case OP_INPUT:
         acc->rounds = 1;
         acc->bytes[op->owner] += o * n;
@@ -992,7 +1092,8 @@ static void spdz_cost(const pop *op, int N, proto_cost *acc)
     case OP_DWCONV2D: opens = mul_na(op) + mul_nb(op); break;
     case OP_REQUANT:
     case OP_DIVR: opens = n; break;
-    case OP_LTZ: ltz_opens(op, &opens, &rounds); break;
+    case OP_LTZ:
+    case OP_CLAMP: ltz_opens(op, &opens, &rounds); break;
     }
     acc->rounds = (uint64_t)rounds;
     acc->opened += opens;
@@ -1006,7 +1107,6 @@ static void spdz_prep_cost(const pop *op, int step, int N, proto_cost *acc)
 {
     uint64_t n = op->n, e = 0;
     switch (op->op) {
-    case OP_CLAMP: proto_clamp_prep_cost(&proto_spdz2k, op, step, N, acc); return;
     case OP_INPUT: e = n; break;
     case OP_OUTPUT: e = step == OUTPUT_WAIT ? n : 0; break;
     case OP_MUL:
@@ -1024,6 +1124,8 @@ static void spdz_prep_cost(const pop *op, int step, int N, proto_cost *acc)
         acc->trunc_pairs += n;
         break;
     case OP_LTZ:
+    case OP_CLAMP: { /* r and its chunks for n; products for n or 2n comparisons */
+        uint64_t m = op->op == OP_CLAMP ? 2 * n : n;
         if (step == 0) {
             e = n + 2 * ltz_dealt(op->m) * n;
             acc->bits += ltz_dealt(op->m) * n;
@@ -1031,10 +1133,11 @@ static void spdz_prep_cost(const pop *op, int step, int N, proto_cost *acc)
             size_t nand = 1;
             if (step <= ltz_levels(op))
                 bits_level_ands(ltz_chunks(op->m), step, &nand);
-            e = 4 * nand * n;
-            acc->triples += nand * n;
+            e = 4 * nand * m;
+            acc->triples += nand * m;
         }
         break;
+    }
     }
     acc->bytes[N] += e * V;
 }
