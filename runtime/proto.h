@@ -85,7 +85,7 @@ typedef struct protocol {
     uint32_t round_overhead;
     /* Preprocessing by a dealer, for protocols that have one (else NULL):
      * the dealer is given every (instruction, step) in execution order and
-     * sends the parties its material at set-up; prep_cost counts it (in
+     * streams the parties their material (prep.h); prep_cost counts it (in
      * acc->bytes[nparties]) and what it is made of. */
     void (*deal)(void *ps, const pop *op, int step);
     int (*deal_finish)(void *ps, char *err, size_t errlen);
