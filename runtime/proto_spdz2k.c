@@ -778,75 +778,110 @@ static void ltz_step0_finish(spdz *s, pop *op)
     free(c), free(k), free(cl);
 }
 
-/* Opens (x_i - a, y_i - b) for m products of n elements each; xs[2i] and
- * xs[2i+1] are x_i's value and MAC shares (ys likewise; unused at the dealer). */
-static void products_prepare(spdz *s, st_t *t, size_t m, const u128 *const *xs, const u128 *const *ys,
-                             size_t n)
+/* Products x_{xi[k]} * y_k, k < my, of n elements each, over mx distinct
+ * left operands: a left operand is opened once (x_i - a_i) whatever the
+ * number of its products, each product opens y_k - b_k; the triples
+ * (a_{xi[k]}, b_k, c_k) share their a. xs[2i], xs[2i+1]: x_i's value and
+ * MAC shares (ys likewise; unused at the dealer). */
+typedef struct {
+    size_t mx, my, n;
+    const uint32_t *xi;
+} prodshape;
+
+static void products_prepare(spdz *s, st_t *t, const prodshape *ps, const u128 *const *xs,
+                             const u128 *const *ys)
 {
+    size_t n = ps->n, ax = ps->mx * n, by = ps->my * n;
     avec_free(&t->a), avec_free(&t->b), avec_free(&t->c), avec_free(&t->open);
-    auth(s, &t->a, m * n, RANDOM, 0);
-    auth(s, &t->b, m * n, RANDOM, 0);
+    auth(s, &t->a, ax, RANDOM, 0);
+    auth(s, &t->b, by, RANDOM, 0);
     if (dealer(s)) {
-        avec_alloc(&t->c, m * n);
-        for (size_t q = 0; q < m * n; q++)
-            t->c.x[q] = t->a.x[q] * t->b.x[q];
+        avec_alloc(&t->c, by);
+        for (size_t k = 0; k < ps->my; k++)
+            for (size_t q = 0; q < n; q++)
+                t->c.x[k * n + q] = t->a.x[ps->xi[k] * n + q] * t->b.x[k * n + q];
     }
-    auth(s, &t->c, m * n, VALUE, 0);
+    auth(s, &t->c, by, VALUE, 0);
     if (dealer(s))
         return;
-    avec_alloc(&t->open, 2 * m * n);
-    for (size_t i = 0; i < m; i++)
-        for (size_t k = 0; k < n; k++) {
-            size_t q = i * n + k, r = m * n + q;
-            t->open.x[q] = xs[2 * i][k] - t->a.x[q];
-            t->open.m[q] = xs[2 * i + 1][k] - t->a.m[q];
-            t->open.x[r] = ys[2 * i][k] - t->b.x[q];
-            t->open.m[r] = ys[2 * i + 1][k] - t->b.m[q];
+    avec_alloc(&t->open, ax + by);
+    for (size_t i = 0; i < ps->mx; i++)
+        for (size_t q = 0; q < n; q++) {
+            t->open.x[i * n + q] = xs[2 * i][q] - t->a.x[i * n + q];
+            t->open.m[i * n + q] = xs[2 * i + 1][q] - t->a.m[i * n + q];
         }
-    open_send(s, t->open.x, 2 * m * n);
+    for (size_t k = 0; k < ps->my; k++)
+        for (size_t q = 0; q < n; q++) {
+            t->open.x[ax + k * n + q] = ys[2 * k][q] - t->b.x[k * n + q];
+            t->open.m[ax + k * n + q] = ys[2 * k + 1][q] - t->b.m[k * n + q];
+        }
+    open_send(s, t->open.x, ax + by);
 }
 
-/* The products' shares into t->c (value and MAC). */
-static void products_finish(spdz *s, st_t *t, size_t mn)
+/* The products' shares into t->c (value and MAC): c + e b + f a + e f. */
+static void products_finish(spdz *s, st_t *t, const prodshape *ps)
 {
-    u128 *ef = proto_alloc(2 * mn * V), *e = ef, *f = ef + mn;
+    size_t n = ps->n, ax = ps->mx * n;
+    u128 *ef = proto_alloc((ax + ps->my * n) * V), *f = ef + ax;
     open_finish(s, &t->open, ef);
-    for (size_t q = 0; q < mn; q++) {
-        u128 ee = e[q] * f[q];
-        t->c.x[q] += e[q] * t->b.x[q] + f[q] * t->a.x[q] + pub_x(s, ee);
-        t->c.m[q] += e[q] * t->b.m[q] + f[q] * t->a.m[q] + pub_m(s, ee);
-    }
+    for (size_t k = 0; k < ps->my; k++)
+        for (size_t q = 0; q < n; q++) {
+            size_t i = ps->xi[k] * n + q, j = k * n + q;
+            u128 e = ef[i], ee = e * f[j];
+            t->c.x[j] += e * t->b.x[j] + f[j] * t->a.x[i] + pub_x(s, ee);
+            t->c.m[j] += e * t->b.m[j] + f[j] * t->a.m[i] + pub_m(s, ee);
+        }
     free(ef);
+}
+
+/* one product per element: x * y */
+static const uint32_t one_x[1] = {0};
+
+/* A tree level's gates: those of a group share P_hi, so the group's first
+ * gate starts a new left operand. Returns the gates; xi[k] = group of gate k. */
+static bits_gate *level_shape(const pop *op, int level, prodshape *ps, uint32_t **xi)
+{
+    size_t nand;
+    bits_level_ands(ltz_chunks(op->m), level, &nand);
+    bits_gate *gt = proto_alloc(nand * sizeof *gt);
+    bits_level_gates(ltz_chunks(op->m), level, gt);
+    *xi = proto_alloc(nand * sizeof **xi);
+    size_t g = 0;
+    for (size_t k = 0; k < nand; k++) {
+        if (!gt[k].second && k)
+            g++;
+        (*xi)[k] = (uint32_t)g;
+    }
+    *ps = (prodshape){nand ? g + 1 : 0, nand, op->n, *xi};
+    return gt;
 }
 
 static void ltz_and_prepare(spdz *s, pop *op, int level)
 {
     st_t *t = state(op);
-    size_t n = op->n, nand;
-    bits_level_ands(ltz_chunks(op->m), level, &nand);
-    bits_gate *gt = proto_alloc(nand * sizeof *gt);
-    bits_level_gates(ltz_chunks(op->m), level, gt);
-    const u128 **xs = proto_alloc(2 * nand * sizeof *xs), **ys = proto_alloc(2 * nand * sizeof *ys);
-    for (size_t i = 0; i < nand && !dealer(s); i++) {
-        const avec *y = gt[i].second ? &t->p : &t->g;
-        xs[2 * i] = t->p.x + gt[i].hi * n, xs[2 * i + 1] = t->p.m + gt[i].hi * n;
-        ys[2 * i] = y->x + gt[i].lo * n, ys[2 * i + 1] = y->m + gt[i].lo * n;
+    size_t n = op->n;
+    prodshape ps;
+    uint32_t *xi;
+    bits_gate *gt = level_shape(op, level, &ps, &xi);
+    const u128 **xs = proto_alloc((2 * ps.mx + 1) * sizeof *xs), **ys = proto_alloc((2 * ps.my + 1) * sizeof *ys);
+    for (size_t k = 0; k < ps.my && !dealer(s); k++) {
+        const avec *y = gt[k].second ? &t->p : &t->g;
+        xs[2 * xi[k]] = t->p.x + gt[k].hi * n, xs[2 * xi[k] + 1] = t->p.m + gt[k].hi * n;
+        ys[2 * k] = y->x + gt[k].lo * n, ys[2 * k + 1] = y->m + gt[k].lo * n;
     }
-    products_prepare(s, t, nand, xs, ys, n);
-    free(xs);
-    free(ys);
-    free(gt);
+    products_prepare(s, t, &ps, xs, ys);
+    free(xs), free(ys), free(gt), free(xi);
 }
 
 static void ltz_and_finish(spdz *s, pop *op, int level)
 {
     st_t *t = op->state;
-    size_t n = op->n, nand;
-    bits_level_ands(ltz_chunks(op->m), level, &nand);
-    products_finish(s, t, nand * n);
-    bits_gate *gt = proto_alloc(nand * sizeof *gt);
-    bits_level_gates(ltz_chunks(op->m), level, gt);
-    for (size_t i = 0; i < nand; i++)
+    size_t n = op->n;
+    prodshape ps;
+    uint32_t *xi;
+    bits_gate *gt = level_shape(op, level, &ps, &xi);
+    products_finish(s, t, &ps);
+    for (size_t i = 0; i < ps.my; i++)
         for (size_t k = 0; k < n; k++) {
             size_t q = i * n + k, lo = gt[i].lo * n + k, hi = gt[i].hi * n + k;
             if (!gt[i].second) {
@@ -857,7 +892,7 @@ static void ltz_and_finish(spdz *s, pop *op, int level)
                 t->p.m[lo] = t->c.m[q];
             }
         }
-    free(gt);
+    free(gt), free(xi);
 }
 
 /* the result 1 - (t xor g) = 1 - t - g + 2tg: one product */
@@ -865,13 +900,15 @@ static void ltz_last_prepare(spdz *s, pop *op)
 {
     st_t *t = state(op);
     const u128 *xs[2] = {t->t.x, t->t.m}, *ys[2] = {t->g.x, t->g.m};
-    products_prepare(s, t, 1, xs, ys, op->n);
+    prodshape ps = {1, 1, op->n, one_x};
+    products_prepare(s, t, &ps, xs, ys);
 }
 
 static void ltz_last_finish(spdz *s, pop *op)
 {
     st_t *t = op->state;
-    products_finish(s, t, op->n);
+    prodshape ps = {1, 1, op->n, one_x};
+    products_finish(s, t, &ps);
     for (size_t k = 0; k < op->n; k++)
         reg_set(op->d, k, pub_x(s, 1) - t->t.x[k] - t->g.x[k] + 2 * t->c.x[k],
                 pub_m(s, 1) - t->t.m[k] - t->g.m[k] + 2 * t->c.m[k]);
@@ -919,7 +956,8 @@ static void clamp_prepare(spdz *s, pop *op, int step)
         ltz_and_prepare(s, &in, step);
     } else { /* t xor g, then beta (in t->t) times the values */
         const u128 *xs[2] = {t->t.x, t->t.m}, *ys[2] = {t->g.x, t->g.m}, *vs[2] = {t->v.x, t->v.m};
-        products_prepare(s, t, 1, xs, step == K + 1 ? ys : vs, 2 * n);
+        prodshape ps = {1, 1, 2 * n, one_x};
+        products_prepare(s, t, &ps, xs, step == K + 1 ? ys : vs);
     }
     op->state = in.state;
 }
@@ -946,13 +984,15 @@ static void clamp_finish(spdz *s, pop *op, int step)
         pop in = clamp_tree(op);
         ltz_and_finish(s, &in, step);
     } else if (step == K + 1) {
-        products_finish(s, t, m2);
+        prodshape ps = {1, 1, m2, one_x};
+        products_finish(s, t, &ps);
         for (size_t e = 0; e < m2; e++) { /* beta = 1 - (t xor g) = 1 - t - g + 2tg */
             t->t.x[e] = pub_x(s, 1) - t->t.x[e] - t->g.x[e] + 2 * t->c.x[e];
             t->t.m[e] = pub_m(s, 1) - t->t.m[e] - t->g.m[e] + 2 * t->c.m[e];
         }
     } else {
-        products_finish(s, t, m2);
+        prodshape ps = {1, 1, m2, one_x};
+        products_finish(s, t, &ps);
         for (size_t k = 0; k < n; k++) {
             u128 x, m;
             reg_get(op->a, k, &x, &m);
@@ -1062,6 +1102,17 @@ static void spdz_deal(void *ps, const pop *op, int step)
 
 /* ------------------------------------------------------------- costs */
 
+/* a tree level's left operands (its groups) and products */
+static size_t level_groups(const pop *op, int level, size_t *nand)
+{
+    prodshape ps;
+    uint32_t *xi;
+    free(level_shape(op, level, &ps, &xi));
+    free(xi);
+    *nand = ps.my;
+    return ps.mx;
+}
+
 /* LTZ: c, the tree over n, the xor product; CLAMP: c, the tree over 2n,
  * the xor product and the products with the values */
 static void ltz_opens(const pop *op, uint64_t *opens, int *rounds)
@@ -1069,9 +1120,8 @@ static void ltz_opens(const pop *op, uint64_t *opens, int *rounds)
     int K = ltz_levels(op), clamp = op->op == OP_CLAMP;
     uint64_t n = op->n, m = clamp ? 2 * n : n, o = n + 2 * m * (clamp ? 2 : 1);
     for (int k = 1; k <= K; k++) {
-        size_t nand;
-        bits_level_ands(ltz_chunks(op->m), k, &nand);
-        o += 2 * nand * m;
+        size_t nand, groups = level_groups(op, k, &nand);
+        o += (groups + nand) * m;
     }
     *opens = o;
     *rounds = K + 2 + clamp;
@@ -1129,11 +1179,11 @@ static void spdz_prep_cost(const pop *op, int step, int N, proto_cost *acc)
         if (step == 0) {
             e = n + 2 * ltz_dealt(op->m) * n;
             acc->bits += ltz_dealt(op->m) * n;
-        } else {
-            size_t nand = 1;
+        } else { /* a per left operand, b and c per product */
+            size_t nand = 1, groups = 1;
             if (step <= ltz_levels(op))
-                bits_level_ands(ltz_chunks(op->m), step, &nand);
-            e = 4 * nand * m;
+                groups = level_groups(op, step, &nand);
+            e = (groups + 3 * nand) * m;
             acc->triples += nand * m;
         }
         break;
