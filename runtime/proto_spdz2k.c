@@ -22,7 +22,9 @@
  * triples; truncation opens x*mult + 2^62 + r as semi2k does; LTZ opens
  * x + 2^L + r and runs a carry tree over 3-bit chunks of r, dealt one-hot,
  * on MACed elements (G_hi + P_hi*G_lo: the two terms exclude each other,
- * so xor is a sum), then one product for the top bit's xor. docs/protocols.md has the costs. */
+ * so xor is a sum; a group's two gates share the opening of P_hi), then one
+ * product for the top bit's xor; CLAMP gets both of its comparisons from
+ * one open and one r. docs/protocols.md has the costs. */
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
