@@ -1,6 +1,8 @@
 /* bits: bit slicing and the carry tree (see bits.h). */
 #include "bits.h"
 
+#include <stdlib.h>
+
 int bits_levels(uint32_t L)
 {
     int k = 0;
@@ -19,8 +21,12 @@ void bits_level_ands(uint32_t L, int k, size_t *nand)
     *nand = n;
 }
 
-void bits_level_gates(uint32_t L, int k, bits_gate *g)
+bits_gate *bits_level_gates(uint32_t L, int k, size_t *nand)
 {
+    bits_level_ands(L, k, nand);
+    bits_gate *g = malloc((*nand ? *nand : 1) * sizeof *g);
+    if (!g)
+        abort();
     uint32_t s = (uint32_t)1 << (k - 1);
     size_t n = 0;
     for (uint32_t j = 0; j < L; j += 2 * s) {
@@ -30,6 +36,7 @@ void bits_level_gates(uint32_t L, int k, bits_gate *g)
         if (j)
             g[n++] = (bits_gate){j + s, j, 1};
     }
+    return g;
 }
 
 /* In-place transpose of a 64x64 bit matrix: afterwards bit i of a[j] is bit

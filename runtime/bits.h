@@ -21,13 +21,13 @@ int bits_levels(uint32_t L);
  * 2s, s = 2^(k-1)) with a high half at j + s < L combines G (one AND) and,
  * unless j = 0, P (a second AND). */
 void bits_level_ands(uint32_t L, int k, size_t *nand);
-/* Those gates in order (g has room for nand): gate i computes P[hi] AND
+/* Those gates in order, allocated (free them), their count in *nand: gate i computes P[hi] AND
  * Y, Y = G[lo] when !second (the result, combined with G[hi], becomes
  * G[lo]) or P[lo] when second (the result becomes P[lo]). */
 typedef struct {
     uint32_t hi, lo;
     int second;
 } bits_gate;
-void bits_level_gates(uint32_t L, int k, bits_gate *g);
+bits_gate *bits_level_gates(uint32_t L, int k, size_t *nand);
 
 #endif

@@ -516,6 +516,46 @@ static void cheat(net *nt, uint32_t round)
 }
 #endif
 
+/* ------------------------------------------------------------- streams */
+
+/* Moves up to n bytes to or from peer j outside the rounds, waiting (up to
+ * timeout_s without progress) while the socket is full or empty; returns
+ * how many moved, with the reason in err when fewer than n. Counted with
+ * the rounds' bytes. */
+static size_t stream_io(net *nt, int j, uint8_t *b, size_t n, int writing, double timeout_s, char *err,
+                        size_t errlen)
+{
+    peer *pp = &nt->p[j];
+    double last = now();
+    size_t done = 0;
+    while (done < n) {
+        long r = writing ? tr_write(pp, b + done, n - done) : tr_read(pp, b + done, n - done);
+        if (r < 0) {
+            fail(err, errlen, "party %d closed the connection (%s its stream)", j, writing ? "writing to" : "reading");
+            break;
+        }
+        if (r > 0) {
+            done += (size_t)r;
+            last = now();
+            continue;
+        }
+        if (!writing && pp->ssl && SSL_pending(pp->ssl) > 0)
+            continue;
+        int left = (int)((last + timeout_s - now()) * 1000);
+        if (left <= 0) {
+            fail(err, errlen, "timed out after %.0f s waiting for party %d's stream", timeout_s, j);
+            break;
+        }
+        struct pollfd pf = {pp->fd, (short)(writing ? POLLOUT | (pp->ssl ? POLLIN : 0) : POLLIN), 0};
+        poll(&pf, 1, left < 100 ? left : 100);
+    }
+    if (writing)
+        pp->sent += done;
+    else
+        pp->received += done;
+    return done;
+}
+
 /* Peer j's abort frame: its reason (n bytes, bounded) into err. */
 static int read_abort(net *nt, int j, uint32_t n, char *err, size_t errlen)
 {
@@ -524,18 +564,8 @@ static int read_abort(net *nt, int j, uint32_t n, char *err, size_t errlen)
     n = n > ABORT_MAX ? ABORT_MAX : n;
     size_t got = b->len - HDR < n ? b->len - HDR : n;
     memcpy(why, b->p + HDR, got);
-    double t0 = now();
-    while (got < n && now() - t0 < 2) {
-        long r = tr_read(&nt->p[j], (uint8_t *)why + got, n - got);
-        if (r < 0)
-            break;
-        if (r == 0) {
-            struct pollfd pf = {nt->p[j].fd, POLLIN, 0};
-            if (!(nt->p[j].ssl && SSL_pending(nt->p[j].ssl) > 0))
-                poll(&pf, 1, 100);
-        }
-        got += r > 0 ? (size_t)r : 0;
-    }
+    char ignored[128];
+    got += stream_io(nt, j, (uint8_t *)why + got, n - got, 0, 2, ignored, sizeof ignored);
     for (size_t i = 0; i < got; i++)
         if (why[i] < 32 || why[i] > 126)
             why[i] = '?';
@@ -554,22 +584,10 @@ void net_abort(net *nt, const char *why)
     put32(f + 8, (uint32_t)nt->rounds);
     put32(f + 12, ABORT_MAGIC);
     memcpy(f + HDR, why, n);
-    for (int j = 0; j < nt->n; j++) { /* best effort: a peer that does not read misses it */
-        if (j == nt->me || nt->p[j].fd < 0)
-            continue;
-        size_t done = 0;
-        double t0 = now();
-        while (done < HDR + n && now() - t0 < 1) {
-            long w = tr_write(&nt->p[j], f + done, HDR + n - done);
-            if (w < 0)
-                break;
-            done += (size_t)w;
-            if (w == 0) {
-                struct pollfd pf = {nt->p[j].fd, POLLOUT, 0};
-                poll(&pf, 1, 50);
-            }
-        }
-    }
+    char ignored[128];
+    for (int j = 0; j < nt->n; j++) /* best effort: a peer that does not read misses it */
+        if (j != nt->me && nt->p[j].fd >= 0)
+            stream_io(nt, j, f, HDR + n, 1, 1, ignored, sizeof ignored);
 }
 
 int net_round(net *nt, char *err, size_t errlen)
@@ -677,47 +695,14 @@ int net_round(net *nt, char *err, size_t errlen)
     return 0;
 }
 
-/* ------------------------------------------------------------- streams */
-
-/* Moves n bytes to or from peer j outside the rounds, waiting (up to the
- * timeout without progress) while the socket is full or empty. */
-static int stream_io(net *nt, int j, uint8_t *b, size_t n, int writing, char *err, size_t errlen)
-{
-    peer *pp = &nt->p[j];
-    double last = now();
-    for (size_t done = 0; done < n;) {
-        long r = writing ? tr_write(pp, b + done, n - done) : tr_read(pp, b + done, n - done);
-        if (r < 0)
-            return fail(err, errlen, "party %d closed the connection (%s its stream)", j,
-                        writing ? "writing to" : "reading");
-        if (r > 0) {
-            done += (size_t)r;
-            last = now();
-            continue;
-        }
-        if (!writing && pp->ssl && SSL_pending(pp->ssl) > 0)
-            continue;
-        int left = (int)((last + nt->timeout_s - now()) * 1000);
-        if (left <= 0)
-            return fail(err, errlen, "timed out after %.0f s waiting for party %d's stream", nt->timeout_s, j);
-        struct pollfd pf = {pp->fd, (short)(writing ? POLLOUT | (pp->ssl ? POLLIN : 0) : POLLIN), 0};
-        poll(&pf, 1, left < 100 ? left : 100);
-    }
-    if (writing)
-        pp->sent += n;
-    else
-        pp->received += n;
-    return 0;
-}
-
 int net_send(net *nt, int j, const void *p, size_t n, char *err, size_t errlen)
 {
-    return stream_io(nt, j, (uint8_t *)(uintptr_t)p, n, 1, err, errlen);
+    return stream_io(nt, j, (uint8_t *)(uintptr_t)p, n, 1, nt->timeout_s, err, errlen) == n ? 0 : -1;
 }
 
 int net_recv(net *nt, int j, void *p, size_t n, char *err, size_t errlen)
 {
-    if (stream_io(nt, j, p, n, 0, err, errlen) != 0)
+    if (stream_io(nt, j, p, n, 0, nt->timeout_s, err, errlen) != n)
         return -1;
 #ifdef QNN_RECORD
     record(nt, j, 0xffffffffu, p, n);

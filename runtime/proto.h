@@ -118,6 +118,11 @@ void proto_trunc_open(word c, int d, word *pub, word *coef);
  * then p = b * t in one more step, d = x - p[0, n) + p[n, 2n). The
  * protocol's callbacks hand OP_CLAMP to these with their own table. */
 int proto_clamp_steps(const protocol *pr, const pop *op);
+/* Pieces for protocols with a CLAMP of their own: the LTZ of the 2n
+ * differences (registers unset), and the differences t = (x - lo, hi - x)
+ * (2n elements) from the protocol's linear operations. */
+void proto_clamp_ltz(const pop *op, pop *ltz);
+void proto_clamp_values(const protocol *pr, void *ps, const pop *op, word *t);
 int proto_clamp_prepare(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen);
 int proto_clamp_finish(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen);
 void proto_clamp_cost(const protocol *pr, const pop *op, int nparties, proto_cost *acc);

@@ -749,14 +749,8 @@ static void clamp_start(rep3 *r, pop *op)
     clamp_st *c = proto_zalloc(sizeof *c);
     op->state = c;
     c->t = proto_alloc(4 * n * W);
-    int64_t neg_lo = -op->c1[0], minus1 = -1, hi = op->c1[1];
-    rep3_addc(r, c->t, op->a, &neg_lo, n, 1);
-    rep3_mulc(r, c->t + 2 * n, op->a, &minus1, n, 1);
-    rep3_addc(r, c->t + 2 * n, c->t + 2 * n, &hi, n, 1);
-    c->ltz.op = OP_LTZ;
-    c->ltz.n = c->ltz.na = 2 * n;
-    c->ltz.m = op->m;
-    c->ltz.rot = op->rot;
+    proto_clamp_values(&proto_rep3, r, op, c->t);
+    proto_clamp_ltz(op, &c->ltz);
     c->ltz.a = c->t;
 }
 

@@ -431,7 +431,7 @@ static void ltz_and_prepare(semi *s, pop *op, int level)
 {
     st *t = op->state;
     size_t nw = bits_words(op->n), nand;
-    bits_level_ands(op->m, level, &nand);
+    bits_gate *gt = bits_level_gates(op->m, level, &nand);
     size_t m = nand * nw;
     free(t->ta), free(t->tb), free(t->tc), free(t->x);
     t->ta = proto_alloc(m * W), t->tb = proto_alloc(m * W), t->tc = proto_alloc(m * W);
@@ -439,8 +439,6 @@ static void ltz_and_prepare(semi *s, pop *op, int level)
     prep_random(s, t->tb, m);
     prep_value(s, t->tc, m);
     word *x = proto_alloc(m * W), *y = proto_alloc(m * W);
-    bits_gate *gt = proto_alloc(nand * sizeof *gt);
-    bits_level_gates(op->m, level, gt);
     ltz_operands(op, t, gt, nand, x, y);
     free(gt);
     t->x = proto_alloc(2 * m * W);
@@ -455,12 +453,10 @@ static void ltz_and_finish(semi *s, pop *op, int level)
 {
     st *t = op->state;
     size_t nw = bits_words(op->n), nand;
-    bits_level_ands(op->m, level, &nand);
+    bits_gate *gt = bits_level_gates(op->m, level, &nand);
     size_t m = nand * nw;
     word *de = proto_alloc(2 * m * W), *d = de, *e = de + m;
     open_finish(s, t->x, de, 2 * m, 1);
-    bits_gate *gt = proto_alloc(nand * sizeof *gt);
-    bits_level_gates(op->m, level, gt);
     for (size_t i = 0; i < nand; i++)
         for (size_t q = 0; q < nw; q++) {
             size_t k = i * nw + q;

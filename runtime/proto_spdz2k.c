@@ -844,10 +844,8 @@ static const uint32_t one_x[1] = {0};
 static bits_gate *level_shape(const pop *op, int level, prodshape *ps, uint32_t **xi)
 {
     size_t nand;
-    bits_level_ands(ltz_chunks(op->m), level, &nand);
-    bits_gate *gt = proto_alloc(nand * sizeof *gt);
-    bits_level_gates(ltz_chunks(op->m), level, gt);
-    *xi = proto_alloc(nand * sizeof **xi);
+    bits_gate *gt = bits_level_gates(ltz_chunks(op->m), level, &nand);
+    *xi = proto_alloc((nand ? nand : 1) * sizeof **xi);
     size_t g = 0;
     for (size_t k = 0; k < nand; k++) {
         if (!gt[k].second && k)
@@ -925,11 +923,12 @@ static void ltz_last_finish(spdz *s, pop *op)
  * tree, the xor product and the products [t < 0] t run on 2n, and
  * y = x - p1 + p2. Half the dealt material of two LTZs and one open less. */
 
+/* the tree's view of a CLAMP: an LTZ of 2n sharing the CLAMP's state */
 static pop clamp_tree(const pop *op)
 {
-    pop in = *op;
-    in.op = OP_LTZ;
-    in.n = in.na = 2 * op->n;
+    pop in;
+    proto_clamp_ltz(op, &in);
+    in.state = op->state;
     return in;
 }
 

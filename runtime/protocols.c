@@ -79,14 +79,28 @@ typedef struct {
     word *t, *b, *p; /* 2n elements each */
 } clamp_state;
 
-/* The inner operations of a CLAMP of n elements (registers unset). */
-static void clamp_inner(const pop *op, pop *ltz, pop *mul)
+void proto_clamp_ltz(const pop *op, pop *ltz)
 {
     memset(ltz, 0, sizeof *ltz);
     ltz->op = OP_LTZ;
     ltz->n = ltz->na = 2 * op->n;
     ltz->m = op->m;
     ltz->rot = op->rot;
+}
+
+void proto_clamp_values(const protocol *pr, void *ps, const pop *op, word *t)
+{
+    size_t n = op->n, sw = (size_t)pr->share_words;
+    int64_t neg_lo = -op->c1[0], minus1 = -1, hi = op->c1[1];
+    pr->addc(ps, t, op->a, &neg_lo, n, 1);
+    pr->mulc(ps, t + n * sw, op->a, &minus1, n, 1);
+    pr->addc(ps, t + n * sw, t + n * sw, &hi, n, 1);
+}
+
+/* The inner operations of a CLAMP of n elements (registers unset). */
+static void clamp_inner(const pop *op, pop *ltz, pop *mul)
+{
+    proto_clamp_ltz(op, ltz);
     *mul = *ltz;
     mul->op = OP_MUL;
     mul->m = 0;
@@ -110,10 +124,7 @@ int proto_clamp_prepare(const protocol *pr, void *ps, pop *op, int step, char *e
         c->t = proto_alloc(2 * n * sw * sizeof(word));
         c->b = proto_alloc(2 * n * sw * sizeof(word));
         c->p = proto_alloc(2 * n * sw * sizeof(word));
-        int64_t neg_lo = -op->c1[0], minus1 = -1, hi = op->c1[1];
-        pr->addc(ps, c->t, op->a, &neg_lo, n, 1);
-        pr->mulc(ps, c->t + n * sw, op->a, &minus1, n, 1);
-        pr->addc(ps, c->t + n * sw, c->t + n * sw, &hi, n, 1);
+        proto_clamp_values(pr, ps, op, c->t);
         c->ltz.a = c->t, c->ltz.d = c->b;
         c->mul.a = c->b, c->mul.b = c->t, c->mul.d = c->p;
     }
