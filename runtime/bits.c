@@ -39,6 +39,25 @@ bits_gate *bits_level_gates(uint32_t L, int k, size_t *nand)
     return g;
 }
 
+void bits_dup(const uint64_t *src, size_t na, uint32_t nplanes, uint64_t *dst, size_t nw)
+{
+    size_t nwa = bits_words(na), base = na / 64, off = na % 64;
+    uint64_t last = na % 64 ? ((uint64_t)1 << (na % 64)) - 1 : ~(uint64_t)0;
+    for (uint32_t j = 0; j < nplanes; j++) {
+        const uint64_t *s = src + j * nwa;
+        uint64_t *d = dst + j * nw;
+        for (size_t k = 0; k < nw; k++)
+            d[k] = 0;
+        for (size_t k = 0; k < nwa; k++) {
+            uint64_t v = k + 1 == nwa ? s[k] & last : s[k];
+            d[k] |= v;
+            d[base + k] |= v << off;
+            if (off && base + k + 1 < nw)
+                d[base + k + 1] |= v >> (64 - off);
+        }
+    }
+}
+
 /* In-place transpose of a 64x64 bit matrix: afterwards bit i of a[j] is bit
  * j of the former a[i] (Hacker's Delight, 7-3). */
 static void transpose64(uint64_t a[64])

@@ -15,6 +15,9 @@ static inline size_t bits_words(size_t n) { return (n + 63) / 64; }
 static inline uint64_t bits_get(const uint64_t *plane, size_t i) { return (plane[i / 64] >> (i % 64)) & 1; }
 /* planes[j * nw + i / 64] bit i % 64 = bit j of v[i * stride], for j < nbits */
 void bits_pack(const uint64_t *v, size_t stride, size_t n, uint32_t nbits, uint64_t *planes, size_t nw);
+/* dst (planes of 2na elements, nw words each) = each plane of src (na
+ * elements, bits_words(na) words each) twice: elements i and na + i equal */
+void bits_dup(const uint64_t *src, size_t na, uint32_t nplanes, uint64_t *dst, size_t nw);
 /* levels of the carry tree over L bits: ceil(log2 L) */
 int bits_levels(uint32_t L);
 /* AND gates at tree level k (1-based): a group starting at j (a multiple of

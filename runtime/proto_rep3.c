@@ -202,7 +202,7 @@ typedef struct {
     uint8_t *d;       /* trunc: per-element shift */
     word *g0, *g1, *p0, *p1, *t0, *t1; /* LTZ: boolean shares of G, P, a^b */
     word *aux;
-    int levels;
+    int levels, dup;   /* LTZ: tree levels; elements per value of a */
 } st;
 
 static st *state(pop *op) { return proto_state(op, sizeof(st)); }
@@ -461,119 +461,149 @@ static void trunc_finish(rep3 *r, pop *op, int step)
 }
 
 /* ---- comparison: LTZ(x) = 1 - bit L of x + 2^L, |x| < 2^L ----
- * a = x0 + x1 (party 0) and b = x2 (parties 1, 2) are added as bits: party 0
- * shares a, b is the sharing (0, 0, b); the generate bits a AND b come from a
- * three-party OT (choice b, known to both receivers). A tree of
- * ceil(log2 L) AND rounds yields the carry into bit L; then the bit becomes
- * an arithmetic share by one more OT round. The boolean part is bit-sliced:
- * plane j holds bit j of 64 elements per word, so every round moves only the
- * bits still needed. */
+ * x = a + b with a known to party 0 and b to parties 1 and 2 (for LTZ,
+ * a = x0 + x1 + 2^L and b = x2) is added as bits: party 0 shares a as
+ * (a0, a ^ a0, 0), sending one plane set to party 1; b is the sharing
+ * (0, 0, b); the generate bits a AND b come from a three-party OT (choice b,
+ * known to both receivers). A tree of ceil(log2 L) AND rounds yields the
+ * carry into bit L; then the bit becomes an arithmetic share by one more OT
+ * round. The boolean part is bit-sliced: plane j holds bit j of 64 elements
+ * per word, so every round moves only the bits still needed. */
 
 /* OT messages for choice bits (bitwise): receiver gets (b & m1) | (~b & m0). */
 static word pick(word b, word m0, word m1) { return (b & m1) | (~b & m0); }
 
-static void ltz_round1_prepare(rep3 *r, pop *op, st *s)
+/* What a comparison of n elements starts from. Party 0: a, na = n / dup
+ * values (dup = 2: elements i and na + i share a); parties 1 and 2: b, n
+ * values with a stride. */
+typedef struct {
+    const word *a, *b;
+    size_t bstride;
+    int dup;
+} ltz_in;
+
+/* planes of na elements, repeated dup times to n elements (allocated) */
+static word *planes_dup(const word *src, size_t na, int dup, uint32_t np)
+{
+    size_t nw = bits_words(na * (size_t)dup);
+    word *d = proto_alloc(np * nw * W);
+    if (dup == 1)
+        memcpy(d, src, np * nw * W);
+    else
+        bits_dup(src, na, np, d, nw);
+    return d;
+}
+
+static void ltz_round1_prepare(rep3 *r, pop *op, st *s, const ltz_in *in)
 {
     int me = vme(r, op);
-    size_t n = op->n, nw = bits_words(n);
+    size_t n = op->n, nw = bits_words(n), na = n / (size_t)in->dup, nwa = bits_words(na);
     uint32_t L = op->m, Lp = L + 1;
     s->levels = bits_levels(L);
-    s->p0 = proto_alloc(Lp * nw * W); /* the a share from the stream shared with party 0 */
+    s->dup = in->dup;
     s->g0 = proto_alloc(L * nw * W);
     if (me == 0) {
-        word *A = proto_alloc(Lp * nw * W), *a = proto_alloc(n * W);
-        for (size_t i = 0; i < n; i++)
-            a[i] = op->a[2 * i] + op->a[2 * i + 1] + ((word)1 << L);
-        bits_pack(a, 1, n, Lp, A, nw);
-        free(a);
-        s->p1 = proto_alloc(Lp * nw * W);
+        word *A = proto_alloc(Lp * nwa * W), *a0 = proto_alloc(Lp * nwa * W);
+        bits_pack(in->a, 1, na, Lp, A, nwa);
+        draw(r, R(op, 0), a0, Lp * nwa);
+        for (size_t k = 0; k < Lp * nwa; k++)
+            A[k] ^= a0[k]; /* now a1 */
+        send_words(r, R(op, 1), A, Lp * nwa);
+        s->p0 = planes_dup(a0, na, in->dup, Lp);
+        s->p1 = planes_dup(A, na, in->dup, Lp);
+        free(A);
+        free(a0);
         s->g1 = proto_alloc(L * nw * W);
         word *w = proto_alloc(2 * L * nw * W), *w2 = proto_alloc(2 * L * nw * W);
-        draw(r, R(op, 0), s->p0, Lp * nw); /* a0, g0, masks for party 1 */
-        draw(r, R(op, 0), s->g0, L * nw);
+        draw(r, R(op, 0), s->g0, L * nw); /* g0 and masks for party 1 */
         draw(r, R(op, 0), w, 2 * L * nw);
-        draw(r, R(op, 1), s->p1, Lp * nw); /* a1, g1, masks for party 2 */
-        draw(r, R(op, 1), s->g1, L * nw);
+        draw(r, R(op, 1), s->g1, L * nw); /* g1 and masks for party 2 */
         draw(r, R(op, 1), w2, 2 * L * nw);
-        word *a2 = proto_alloc(Lp * nw * W), *to1 = proto_alloc(2 * L * nw * W), *to2 = proto_alloc(2 * L * nw * W);
-        for (size_t k = 0; k < Lp * nw; k++)
-            a2[k] = A[k] ^ s->p0[k] ^ s->p1[k];
+        word *to1 = proto_alloc(2 * L * nw * W), *to2 = proto_alloc(2 * L * nw * W);
         for (size_t k = 0; k < L * nw; k++) {
-            word m0 = s->g0[k] ^ s->g1[k], m1 = A[k] ^ m0;
+            word m0 = s->g0[k] ^ s->g1[k], m1 = s->p0[k] ^ s->p1[k] ^ m0;
             to1[2 * k] = m0 ^ w[2 * k], to1[2 * k + 1] = m1 ^ w[2 * k + 1];
             to2[2 * k] = m0 ^ w2[2 * k], to2[2 * k + 1] = m1 ^ w2[2 * k + 1];
         }
-        send_words(r, R(op, 1), a2, Lp * nw);
         send_words(r, R(op, 1), to1, 2 * L * nw);
-        send_words(r, R(op, 2), a2, Lp * nw);
         send_words(r, R(op, 2), to2, 2 * L * nw);
-        free(A);
         free(w);
         free(w2);
-        free(a2);
         free(to1);
         free(to2);
         return;
     }
-    /* parties 1 and 2 know b = x2: party 1 as its second word, party 2 its first */
+    /* party 1: g1 and masks from S[1]; party 2: a0 (planes of na), g0 and masks from S[0] */
     int k = me == 1 ? 1 : 0, other = me == 1 ? 2 : 1;
     s->aux = proto_alloc(Lp * nw * W);
-    bits_pack(op->a + (me == 1 ? 1 : 0), 2, n, Lp, s->aux, nw);
+    bits_pack(in->b, in->bstride, n, Lp, s->aux, nw);
+    if (me == 2) {
+        word *a0 = proto_alloc(Lp * nwa * W);
+        draw(r, R(op, 0), a0, Lp * nwa);
+        s->p0 = planes_dup(a0, na, in->dup, Lp);
+        free(a0);
+    }
     word *w = proto_alloc(2 * L * nw * W), *sel = proto_alloc(L * nw * W);
-    draw(r, R(op, k), s->p0, Lp * nw);
     draw(r, R(op, k), s->g0, L * nw);
     draw(r, R(op, k), w, 2 * L * nw);
     for (size_t q = 0; q < L * nw; q++)
         sel[q] = pick(s->aux[q], w[2 * q], w[2 * q + 1]);
     send_words(r, R(op, other), sel, L * nw);
-    net_expect(r->nt, R(op, 0), (Lp + 2 * L) * nw * W);
+    net_expect(r->nt, R(op, 0), ((me == 1 ? Lp * nwa : 0) + 2 * L * nw) * W);
     net_expect(r->nt, R(op, other), L * nw * W);
     free(w);
     free(sel);
 }
 
 /* After round 1 every party holds its two shares (index 0 = its own, 1 =
- * its next's) of the planes of a and of g = a AND b. This forms
+ * its next's) of the planes of a (a2 = 0) and of g = a AND b. This forms
  * P = a ^ b (planes 0..L-1), G = g and t = plane L of a ^ b. */
 static void ltz_round1_finish(rep3 *r, pop *op, st *s)
 {
     int me = vme(r, op);
-    size_t n = op->n, nw = bits_words(n);
+    size_t n = op->n, nw = bits_words(n), na = n / (size_t)s->dup, nwa = bits_words(na);
     uint32_t L = op->m, Lp = L + 1;
-    word *a[2], *g[2], *b[2] = {NULL, NULL};
-    word *a2 = NULL, *g2 = NULL;
+    word *a[2] = {NULL, NULL}, *g[2], *b[2] = {NULL, NULL};
+    word *a1 = NULL, *g2 = NULL;
     if (me == 0) {
         a[0] = s->p0, a[1] = s->p1, g[0] = s->g0, g[1] = s->g1;
     } else {
-        const uint8_t *from0 = net_in(r->nt, R(op, 0), (Lp + 2 * L) * nw * W);
+        const uint8_t *from0 = net_in(r->nt, R(op, 0), ((me == 1 ? Lp * nwa : 0) + 2 * L * nw) * W);
         const uint8_t *mask = net_in(r->nt, R(op, me == 1 ? 2 : 1), L * nw * W);
-        a2 = proto_alloc(Lp * nw * W);
+        if (me == 1) {
+            word *t = proto_alloc(Lp * nwa * W);
+            memcpy(t, from0, Lp * nwa * W);
+            a1 = planes_dup(t, na, s->dup, Lp);
+            free(t);
+            from0 += Lp * nwa * W;
+        }
         g2 = proto_alloc(L * nw * W);
-        memcpy(a2, from0, Lp * nw * W);
         for (size_t q = 0; q < L * nw; q++) {
             word c0, c1, wv;
-            memcpy(&c0, from0 + (Lp * nw + 2 * q) * W, W);
-            memcpy(&c1, from0 + (Lp * nw + 2 * q + 1) * W, W);
+            memcpy(&c0, from0 + 2 * q * W, W);
+            memcpy(&c1, from0 + (2 * q + 1) * W, W);
             memcpy(&wv, mask + q * W, W);
             g2[q] = pick(s->aux[q], c0, c1) ^ wv;
         }
-        if (me == 1) /* shares (a1, a2), (g1, g2); b is share 2 = index 1 */
-            a[0] = s->p0, a[1] = a2, g[0] = s->g0, g[1] = g2, b[1] = s->aux;
-        else /* party 2: (a2, a0), (g2, g0); b at index 0 */
-            a[0] = a2, a[1] = s->p0, g[0] = g2, g[1] = s->g0, b[0] = s->aux;
+        if (me == 1) /* shares (a1, 0), (g1, g2); b is share 2 = index 1 */
+            a[0] = a1, g[0] = s->g0, g[1] = g2, b[1] = s->aux;
+        else /* party 2: (0, a0), (g2, g0); b at index 0 */
+            a[1] = s->p0, g[0] = g2, g[1] = s->g0, b[0] = s->aux;
     }
     word *P[2] = {proto_alloc(L * nw * W), proto_alloc(L * nw * W)};
     word *G[2] = {proto_alloc(L * nw * W), proto_alloc(L * nw * W)};
     s->t0 = proto_alloc(nw * W);
     s->t1 = proto_alloc(nw * W);
     for (int h = 0; h < 2; h++) {
-        for (size_t q = 0; q < L * nw; q++)
-            P[h][q] = a[h][q] ^ (b[h] ? b[h][q] : 0), G[h][q] = g[h][q];
-        word *t = h ? s->t1 : s->t0;
-        for (size_t q = 0; q < nw; q++)
-            t[q] = a[h][L * nw + q] ^ (b[h] ? b[h][L * nw + q] : 0);
+        for (size_t q = 0; q < Lp * nw; q++) {
+            word v = (a[h] ? a[h][q] : 0) ^ (b[h] ? b[h][q] : 0);
+            if (q < L * nw)
+                P[h][q] = v, G[h][q] = g[h][q];
+            else
+                (h ? s->t1 : s->t0)[q - L * nw] = v;
+        }
     }
-    free(a2);
+    free(a1);
     free(g2);
     free(s->p0);
     free(s->p1);
@@ -582,6 +612,22 @@ static void ltz_round1_finish(rep3 *r, pop *op, st *s)
     free(s->aux);
     s->aux = NULL;
     s->p0 = P[0], s->p1 = P[1], s->g0 = G[0], s->g1 = G[1];
+}
+
+/* LTZ of x: a = x0 + x1 + 2^L (party 0), b = x2 */
+static void ltz_start(rep3 *r, pop *op, st *s)
+{
+    int me = vme(r, op);
+    word *a = NULL;
+    ltz_in in = {NULL, op->a + (me == 1), 2, 1};
+    if (me == 0) {
+        a = proto_alloc(op->n * W);
+        for (size_t i = 0; i < op->n; i++)
+            a[i] = op->a[2 * i] + op->a[2 * i + 1] + ((word)1 << op->m);
+        in.a = a;
+    }
+    ltz_round1_prepare(r, op, s, &in);
+    free(a);
 }
 
 static word and3(word x0, word x1, word y0, word y1) { return (x0 & y0) ^ (x0 & y1) ^ (x1 & y0); }
@@ -723,137 +769,172 @@ static void ltz_inject_finish(rep3 *r, pop *op, st *s)
     }
 }
 
-/* ---- CLAMP: min(max(x, lo), hi) = x - [t1 < 0] t1 + [t2 < 0] t2 with
- * t1 = x - lo, t2 = hi - x ----
- * Both comparisons run as one LTZ of t = (t1, t2) up to the carry; then the
- * products beta t come straight from the boolean bit, without making it
- * arithmetic first. With beta = u ^ w (ltz_bit) and t = T01 + T2 (party 0
- * knows T01 = t0 + t1, parties 1 and 2 know T2 = t2):
- *   beta t = (u ^ w) T01 + w T2 + u g,  g = (1 - 2w) T2.
- * Party 0 offers m_v = (u ^ v) T01 - rho (v = 0, 1) to party 1 by a three-
- * party OT (masks and rho from S[0], party 2 sends the mask for w) and sends
- * u2 = u - u0 - u1 (u0 from S[0], u1 from S[1]) to party 2. The products are
- * then additive: rho (party 0), m_w + u1 g + w T2 (party 1), (u0 + u2) g
- * (party 2); x - p1 + p2 is reshared once. 11 words per element in all, in
- * the rounds of an LTZ and a MUL, against 18 for LTZ, injection and MUL. */
+/* ---- CLAMP: min(max(x, lo), hi) ----
+ * With t = x - lo, D = hi - lo, b1 = [t < 0], l2 = [t - D - 1 < 0] and
+ * s = b1 ^ l2 = [0 <= t <= D] (b1 implies l2):  y = lo + D + s t - D l2.
+ * Both comparisons run as one LTZ of 2n elements up to the carry, with
+ * t = A + B, A = x0 + x1 - lo (party 0), B = x2 (parties 1, 2): a = A + 2^L
+ * for both (shared once), b = B and B - D - 1. Each bit is beta = u ^ w
+ * (ltz_bit: u known to party 0, w to parties 1 and 2), beta = u (1-2w) + w:
+ *   s t  = (u_s A)(1 - 2w_s) + A w_s + u_s (1 - 2w_s) B + w_s B
+ *   D l2 = u_l D (1 - 2w_l) + D w_l,
+ * sums of products X Y, X known to party 0 and Y to parties 1 and 2. Party
+ * 0 splits each X = e + f, e from S[1] (party 1 draws it), f sent to party
+ * 2: parties 1 and 2 then hold additive shares P1, P2 of y. The replicated
+ * result takes y0 from S[0] and y1 from S[1]; party 1 sends P1 - y1 to
+ * party 2 in the same round, and party 2 sends y2 = y - y0 - y1 to party 1
+ * in the next. 4 + 2 words per value after the comparisons. */
+#define CLAMP_X 4 /* products X per value */
+
 typedef struct {
-    pop ltz;      /* the comparison of t, 2n elements */
-    word *t;      /* t, replicated */
-    word *z;      /* this party's additive share of each product */
-    word *u, *k;  /* party 1: u1; party 2: u0 and the OT masks */
+    pop ltz;  /* the comparisons, 2n elements */
+    word *v;  /* party 0: A; parties 1, 2: B */
+    word *y2; /* party 2: the share it sends party 1 */
 } clamp_st;
 
 static void clamp_start(rep3 *r, pop *op)
 {
+    int me = vme(r, op);
     size_t n = op->n;
     clamp_st *c = proto_zalloc(sizeof *c);
     op->state = c;
-    c->t = proto_alloc(4 * n * W);
-    proto_clamp_values(&proto_rep3, r, op, c->t);
     proto_clamp_ltz(op, &c->ltz);
-    c->ltz.a = c->t;
+    word lo = (word)op->c1[0], D = (word)op->c1[1] - lo, *in = proto_alloc(2 * n * W);
+    c->v = proto_alloc(n * W);
+    ltz_in li = {in, in, 1, 2};
+    for (size_t i = 0; i < n; i++) {
+        if (me == 0) {
+            c->v[i] = op->a[2 * i] + op->a[2 * i + 1] - lo;
+            in[i] = c->v[i] + ((word)1 << op->m);
+        } else {
+            c->v[i] = op->a[2 * i + (me == 1)];
+            in[i] = c->v[i], in[n + i] = c->v[i] - D - 1;
+        }
+    }
+    ltz_round1_prepare(r, &c->ltz, state(&c->ltz), &li);
+    free(in);
+}
+
+/* bit i of the comparisons: party 0's part u, or the others' part w */
+static word clamp_bit(const st *s, int me, size_t i)
+{
+    return me == 0 ? bits_get(s->t0, i) ^ bits_get(s->t1, i) : bits_get(me == 1 ? s->t1 : s->t0, i);
+}
+
+/* sum over k of X_k Y_k for parties 1 and 2, from their parts x of X */
+static word clamp_sum(const word *x, size_t n, size_t i, word ws, word wl, word B, word D)
+{
+    word fs = 1 - 2 * ws;
+    return x[i] * fs + x[n + i] * ws + x[2 * n + i] * fs * B - x[3 * n + i] * D * (1 - 2 * wl);
+}
+
+/* the replicated result's streamed share: y0 (parties 2, 0) or y1 (0, 1),
+ * into its place in d (k = 0: first word, 1: second) */
+static void clamp_draw_share(rep3 *r, const pop *op, int v, word *d, int k)
+{
+    word *t = proto_alloc(op->n * W);
+    draw(r, R(op, v), t, op->n);
+    for (size_t i = 0; i < op->n; i++)
+        d[2 * i + k] = t[i];
+    free(t);
 }
 
 static void clamp_products_prepare(rep3 *r, pop *op, clamp_st *c)
 {
     int me = vme(r, op);
-    size_t n2 = 2 * op->n;
+    size_t n = op->n;
     st *s = c->ltz.state;
+    word lo = (word)op->c1[0], D = (word)op->c1[1] - lo;
     ltz_bit(&c->ltz, s, me);
-    c->z = proto_alloc(n2 * W);
-    if (me == 0) {
-        word *k = proto_alloc(2 * n2 * W), *u0 = proto_alloc(n2 * W), *u1 = proto_alloc(n2 * W);
-        word *to1 = proto_alloc(2 * n2 * W), *u2 = proto_alloc(n2 * W);
-        draw(r, R(op, 0), c->z, n2); /* rho: party 0's share of each product */
-        draw(r, R(op, 0), k, 2 * n2);
-        draw(r, R(op, 0), u0, n2);
-        draw(r, R(op, 1), u1, n2);
-        for (size_t i = 0; i < n2; i++) {
-            word u = bits_get(s->t0, i) ^ bits_get(s->t1, i), a = c->t[2 * i] + c->t[2 * i + 1];
-            to1[2 * i] = u * a - c->z[i] + k[2 * i];
-            to1[2 * i + 1] = (u ^ 1) * a - c->z[i] + k[2 * i + 1];
-            u2[i] = u - u0[i] - u1[i];
-        }
-        send_words(r, R(op, 1), to1, 2 * n2);
-        send_words(r, R(op, 2), u2, n2);
-        free(k), free(u0), free(u1), free(to1), free(u2);
-    } else if (me == 1) {
-        c->u = proto_alloc(n2 * W);
-        draw(r, R(op, 1), c->u, n2);
-        net_expect(r->nt, R(op, 0), 2 * n2 * W);
-        net_expect(r->nt, R(op, 2), n2 * W);
-    } else {
-        word *sel = proto_alloc(n2 * W);
-        c->k = proto_alloc(2 * n2 * W);
-        c->u = proto_alloc(n2 * W);
-        draw(r, R(op, 0), c->z, n2); /* rho, unused here: the stream stays in step */
-        draw(r, R(op, 0), c->k, 2 * n2);
-        draw(r, R(op, 0), c->u, n2);
-        for (size_t i = 0; i < n2; i++)
-            sel[i] = c->k[2 * i + bits_get(s->t0, i)];
-        send_words(r, R(op, 1), sel, n2);
-        net_expect(r->nt, R(op, 0), n2 * W);
-        free(sel);
+    if (me == 2) {
+        clamp_draw_share(r, op, 0, op->d, 1);
+        net_expect(r->nt, R(op, 0), CLAMP_X * n * W);
+        net_expect(r->nt, R(op, 1), n * W);
+        return;
     }
+    word *x = proto_alloc(CLAMP_X * n * W);
+    draw(r, R(op, 1), x, CLAMP_X * n); /* e */
+    clamp_draw_share(r, op, 1, op->d, me == 0 ? 1 : 0);
+    if (me == 0) {
+        clamp_draw_share(r, op, 0, op->d, 0);
+        for (size_t i = 0; i < n; i++) {
+            word ul = clamp_bit(s, 0, n + i), us = clamp_bit(s, 0, i) ^ ul, A = c->v[i];
+            x[i] = us * A - x[i];
+            x[n + i] = A - x[n + i];
+            x[2 * n + i] = us - x[2 * n + i];
+            x[3 * n + i] = ul - x[3 * n + i];
+        }
+        send_words(r, R(op, 2), x, CLAMP_X * n);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            word wl = clamp_bit(s, 1, n + i), ws = clamp_bit(s, 1, i) ^ wl, B = c->v[i];
+            x[i] = clamp_sum(x, n, i, ws, wl, B, D) + ws * B - D * wl + lo + D - op->d[2 * i];
+        }
+        send_words(r, R(op, 2), x, n);
+    }
+    free(x);
 }
 
 static void clamp_products_finish(rep3 *r, pop *op, clamp_st *c)
 {
     int me = vme(r, op);
-    size_t n2 = 2 * op->n;
+    size_t n = op->n;
     st *s = c->ltz.state;
-    if (me == 1) {
-        const uint8_t *cand = net_in(r->nt, R(op, 0), 2 * n2 * W), *mask = net_in(r->nt, R(op, 2), n2 * W);
-        for (size_t i = 0; i < n2; i++) {
-            word w = bits_get(s->t1, i), t2 = c->t[2 * i + 1], m, kv;
-            memcpy(&m, cand + (2 * i + w) * W, W);
-            memcpy(&kv, mask + i * W, W);
-            c->z[i] = m - kv + c->u[i] * (1 - 2 * w) * t2 + w * t2;
+    word D = (word)op->c1[1] - (word)op->c1[0];
+    if (me == 2) {
+        const uint8_t *f = net_in(r->nt, R(op, 0), CLAMP_X * n * W), *p1 = net_in(r->nt, R(op, 1), n * W);
+        word *x = proto_alloc(CLAMP_X * n * W);
+        memcpy(x, f, CLAMP_X * n * W);
+        c->y2 = proto_alloc(n * W);
+        for (size_t i = 0; i < n; i++) {
+            word wl = clamp_bit(s, 2, n + i), ws = clamp_bit(s, 2, i) ^ wl, v;
+            memcpy(&v, p1 + i * W, W);
+            c->y2[i] = v + clamp_sum(x, n, i, ws, wl, c->v[i], D) - op->d[2 * i + 1];
+            op->d[2 * i] = c->y2[i];
         }
-    } else if (me == 2) {
-        const uint8_t *u2 = net_in(r->nt, R(op, 0), n2 * W);
-        for (size_t i = 0; i < n2; i++) {
-            word w = bits_get(s->t0, i), t2 = c->t[2 * i], v;
-            memcpy(&v, u2 + i * W, W);
-            c->z[i] = (c->u[i] + v) * (1 - 2 * w) * t2;
-        }
+        free(x);
     }
     state_free(&c->ltz);
 }
 
-/* x - p1 + p2 from every party's first share and its product shares */
+/* party 2 sends y2 to party 1 */
 static void clamp_reshare_prepare(rep3 *r, pop *op, clamp_st *c)
 {
-    size_t n = op->n;
-    word *y = proto_alloc(n * W);
-    zero_share(r, y, n);
-    for (size_t i = 0; i < n; i++)
-        y[i] += op->a[2 * i] - c->z[i] + c->z[n + i];
-    free(c->z);
-    c->z = y;
-    reshare_send(r, y, n);
+    int me = vme(r, op);
+    if (me == 2)
+        send_words(r, R(op, 1), c->y2, op->n);
+    else if (me == 1)
+        net_expect(r->nt, R(op, 2), op->n * W);
+}
+
+static void clamp_reshare_finish(rep3 *r, pop *op)
+{
+    if (vme(r, op) != 1)
+        return;
+    const uint8_t *in = net_in(r->nt, R(op, 2), op->n * W);
+    for (size_t i = 0; i < op->n; i++)
+        memcpy(&op->d[2 * i + 1], in + i * W, W);
 }
 
 static void clamp_free(pop *op)
 {
     clamp_st *c = op->state;
     state_free(&c->ltz);
-    free(c->t), free(c->z), free(c->u), free(c->k);
+    free(c->v), free(c->y2);
     free(c);
     op->state = NULL;
 }
 
 static void clamp_prepare(rep3 *r, pop *op, int step)
 {
-    if (step == 0)
+    if (step == 0) {
         clamp_start(r, op);
+        return;
+    }
     clamp_st *c = op->state;
     int K = bits_levels(op->m);
-    st *s = state(&c->ltz);
-    if (step == 0)
-        ltz_round1_prepare(r, &c->ltz, s);
-    else if (step <= K)
-        ltz_and_prepare(r, &c->ltz, s, step);
+    if (step <= K)
+        ltz_and_prepare(r, &c->ltz, c->ltz.state, step);
     else if (step == K + 1)
         clamp_products_prepare(r, op, c);
     else
@@ -871,7 +952,7 @@ static void clamp_finish(rep3 *r, pop *op, int step)
     else if (step == K + 1)
         clamp_products_finish(r, op, c);
     else {
-        reshare_finish(r, op->d, c->z, op->n);
+        clamp_reshare_finish(r, op);
         clamp_free(op);
     }
 }
@@ -908,7 +989,7 @@ static int rep3_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     case OP_LTZ: {
         st *s = state(op);
         if (step == 0)
-            ltz_round1_prepare(r, op, s);
+            ltz_start(r, op, s);
         else if (step <= s->levels)
             ltz_and_prepare(r, op, s, step);
         else
@@ -961,13 +1042,14 @@ static int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     return 0;
 }
 
-/* An LTZ of n elements up to the carry: the first round and the tree. */
-static void ltz_tree_cost(const pop *op, size_t n, proto_cost *acc)
+/* An LTZ of n elements up to the carry: the first round and the tree; a
+ * has n / dup values. */
+static void ltz_tree_cost(const pop *op, size_t n, int dup, proto_cost *acc)
 {
-    uint64_t L = op->m, nw = bits_words(n) * W;
+    uint64_t L = op->m, nw = bits_words(n) * W, nwa = bits_words(n / (size_t)dup) * W;
     int K = bits_levels(op->m);
     acc->rounds = (uint64_t)K + 1;
-    acc->bytes[R(op, 0)] += (2 * (L + 1) + 4 * L) * nw;
+    acc->bytes[R(op, 0)] += (L + 1) * nwa + 4 * L * nw;
     acc->bytes[R(op, 1)] += L * nw;
     acc->bytes[R(op, 2)] += L * nw;
     for (int k = 1; k <= K; k++) {
@@ -1009,18 +1091,18 @@ static void rep3_cost(const pop *op, int nparties, proto_cost *acc)
         acc->opened += op->n;
         break;
     case OP_LTZ:
-        ltz_tree_cost(op, op->n, acc);
+        ltz_tree_cost(op, op->n, 1, acc);
         acc->rounds += 1; /* the injection */
         acc->bytes[R(op, 0)] += 4 * n;
         acc->bytes[R(op, 1)] += n;
         acc->bytes[R(op, 2)] += n;
         break;
-    case OP_CLAMP: /* the tree over 2n, the products, the reshare */
-        ltz_tree_cost(op, 2 * op->n, acc);
+    case OP_CLAMP: /* the tree over 2n, the products, y2 */
+        ltz_tree_cost(op, 2 * op->n, 2, acc);
         acc->rounds += 2;
-        acc->bytes[R(op, 0)] += 6 * n + n;
+        acc->bytes[R(op, 0)] += CLAMP_X * n;
         acc->bytes[R(op, 1)] += n;
-        acc->bytes[R(op, 2)] += 2 * n + n;
+        acc->bytes[R(op, 2)] += n;
         break;
     }
 }
