@@ -586,7 +586,7 @@ static uint32_t requantize(lctx *c, uint32_t acc, uint64_t len, const tensor *x,
 {
     uint32_t nq = w->nq == 1 ? 1 : oc;
     int64_t *m0 = xcalloc(nq, sizeof(int64_t)), *sh = xcalloc(nq, sizeof(int64_t));
-    int min_right = 31;
+    int min_right = 31, max_right = 0;
     for (uint32_t ch = 0; ch < nq; ch++) {
         float sx = x->scale[0], sw = w->scale[w->nq == 1 ? 0 : ch], sy = y->scale[0];
         double real = float_product ? (double)(sx * sw) / (double)sy
@@ -598,14 +598,22 @@ static uint32_t requantize(lctx *c, uint32_t acc, uint64_t len, const tensor *x,
         sh[ch] = s;
         if (-s < min_right)
             min_right = -s;
+        if (-s > max_right)
+            max_right = -s;
     }
-    uint32_t r = em_sreg(&c->e, len);
-    EMIT(&c->e, OP_REQUANT, r, acc, em_const(&c->e, m0, nq), em_const(&c->e, sh, nq));
-    free(m0);
-    free(sh);
     int64_t lo, hi;
     act_range(act, y->dtype, y->scale[0], y->zp[0], &lo, &hi);
-    return clamp(c, addc(c, r, len, y->zp[0]), len, lo, hi, requant_bits(min_right));
+    uint32_t bits = requant_bits(min_right), mc = em_const(&c->e, m0, nq), sc = em_const(&c->e, sh, nq);
+    uint32_t r = em_sreg(&c->e, len);
+    free(m0);
+    free(sh);
+    if (bits + 31 + (uint32_t)max_right <= 63) { /* REQCLAMP's condition (docs/bytecode.md) */
+        int64_t b[3] = {y->zp[0], lo, hi};
+        EMIT(&c->e, OP_REQCLAMP, r, acc, mc, sc, em_const(&c->e, b, 3), bits);
+        return r;
+    }
+    EMIT(&c->e, OP_REQUANT, r, acc, mc, sc);
+    return clamp(c, addc(c, r, len, y->zp[0]), len, lo, hi, bits);
 }
 
 static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)

@@ -38,8 +38,8 @@ typedef struct {
     word *d;                /* result, n elements */
     const word *a, *b;      /* operands: a has na elements, b has nb (periodic) */
     size_t n, na, nb;
-    const int64_t *c1, *c2; /* public constants, periodic */
-    size_t nc1, nc2;
+    const int64_t *c1, *c2, *c3; /* public constants, periodic */
+    size_t nc1, nc2, nc3;
     geom g;                 /* CONV2D, DWCONV2D */
     uint32_t m;             /* output channels / depth multiplier; LTZ: bound bits */
     int owner;              /* INPUT: provider; OUTPUT: receiver */
@@ -113,21 +113,29 @@ word proto_trunc_mult(const pop *op, size_t i, uint8_t *d);
  * >> d, v = msb r: x*mult >> d = pub - R + coef * v (error at most 1). */
 void proto_trunc_open(word c, int d, word *pub, word *coef);
 
-/* CLAMP for protocols without a fused one, from their own LTZ and MUL:
- * t = (x - lo, hi - x) as one vector of 2n, b = LTZ(t) in LTZ's steps,
- * then p = b * t in one more step, d = x - p[0, n) + p[n, 2n). The
- * protocol's callbacks hand OP_CLAMP to these with their own table. */
-int proto_clamp_steps(const protocol *pr, const pop *op);
 /* Pieces for protocols with a CLAMP of their own: the LTZ of the 2n
  * differences (registers unset), and the differences t = (x - lo, hi - x)
  * (2n elements) from the protocol's linear operations. */
 void proto_clamp_ltz(const pop *op, pop *ltz);
 void proto_clamp_values(const protocol *pr, void *ps, const pop *op, word *t);
+/* CLAMP for protocols without a fused one, from their own LTZ and MUL:
+ * b = LTZ(t) in LTZ's steps, then p = b * t in one more step,
+ * d = x - p[0, n) + p[n, 2n). The protocol's callbacks hand OP_CLAMP to
+ * these with their own table. */
 int proto_clamp_prepare(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen);
 int proto_clamp_finish(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen);
-void proto_clamp_cost(const protocol *pr, const pop *op, int nparties, proto_cost *acc);
-void proto_clamp_deal(const protocol *pr, void *ps, const pop *op, int step);
-void proto_clamp_prep_cost(const protocol *pr, const pop *op, int step, int nparties, proto_cost *acc);
+
+/* REQCLAMP for protocols without a fused one: their REQUANT, + z, their
+ * CLAMP (with c3 = (z, lo, hi)), one after the other. */
+int proto_reqclamp_prepare(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen);
+int proto_reqclamp_finish(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen);
+
+/* Steps, costs and dealing of either composite (CLAMP or REQCLAMP) for the
+ * protocols that run it through the functions above. */
+int proto_composite_steps(const protocol *pr, const pop *op);
+void proto_composite_cost(const protocol *pr, const pop *op, int nparties, proto_cost *acc);
+void proto_composite_deal(const protocol *pr, void *ps, const pop *op, int step);
+void proto_composite_prep_cost(const protocol *pr, const pop *op, int step, int nparties, proto_cost *acc);
 
 const protocol *proto_find(const char *name);
 /* "clear, rep3, ..." for messages. */

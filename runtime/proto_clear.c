@@ -58,6 +58,14 @@ static int clear_steps(const pop *op)
 
 static int32_t as_i32(word v) { return (int32_t)(uint32_t)v; }
 
+/* REQUANT of element i of a (TFLite's MultiplyByQuantizedMultiplier) */
+static int64_t requant(const pop *op, size_t i)
+{
+    return qm_mul_by_qmult(as_i32(op->a[i]), (int32_t)op->c1[i % op->nc1], (int)op->c2[i % op->nc2]);
+}
+
+static word clamp(int64_t x, const int64_t *b) { return (word)(x < b[0] ? b[0] : x > b[1] ? b[1] : x); }
+
 static int clear_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
 {
     (void)ps;
@@ -81,8 +89,11 @@ static int clear_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     case OP_DWCONV2D: kern_dwconv2d(op->d, op->a, op->b, &op->g, op->m); break;
     case OP_REQUANT:
         for (size_t i = 0; i < n; i++)
-            op->d[i] = (word)(int64_t)qm_mul_by_qmult(as_i32(op->a[i]), (int32_t)op->c1[i % op->nc1],
-                                                      (int)op->c2[i % op->nc2]);
+            op->d[i] = (word)requant(op, i);
+        break;
+    case OP_REQCLAMP:
+        for (size_t i = 0; i < n; i++)
+            op->d[i] = clamp(requant(op, i) + op->c3[0], op->c3 + 1);
         break;
     case OP_DIVR:
         for (size_t i = 0; i < n; i++)
@@ -93,10 +104,8 @@ static int clear_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
             op->d[i] = (int64_t)op->a[i] < 0;
         break;
     case OP_CLAMP:
-        for (size_t i = 0; i < n; i++) {
-            int64_t x = (int64_t)op->a[i];
-            op->d[i] = (word)(x < op->c1[0] ? op->c1[0] : x > op->c1[1] ? op->c1[1] : x);
-        }
+        for (size_t i = 0; i < n; i++)
+            op->d[i] = clamp((int64_t)op->a[i], op->c1);
         break;
     }
     return 0;

@@ -783,33 +783,103 @@ static void ltz_inject_finish(rep3 *r, pop *op, st *s)
  * 2: parties 1 and 2 then hold additive shares P1, P2 of y. The replicated
  * result takes y0 from S[0] and y1 from S[1]; party 1 sends P1 - y1 to
  * party 2 in the same round, and party 2 sends y2 = y - y0 - y1 to party 1
- * in the next. 4 + 2 words per value after the comparisons. */
-#define CLAMP_X 4 /* products X per value */
-
+ * in the next. 4 + 2 words per value after the comparisons.
+ *
+ * REQCLAMP first truncates as REQUANT does, with the roles turned: parties
+ * 1 and 2 draw r (S[2]), party 1 sends party 0 m x2 + r, party 0 knows
+ * c = m x + 2^62 + r, u = msb c, C = (c mod 2^63) >> d and parties 1, 2 know
+ * v = msb r, R = (r mod 2^63) >> d. The truncated value plus z - lo is
+ *   t = A + B - 2K u v,  A = C + K u,  B = -R + K v - K/2 + z - lo,
+ * K = 2^(63-d) (proto_trunc_open). Modulo 2^(L+1), a divisor of 2K when
+ * L + d <= 63 (the validator's condition), t = A + B: the comparisons run on
+ * A and B as above, without the truncation's second round. The products
+ * gain s (-2K u v) = (u u_s)(-2K v (1 - 2w_s)) + u (-2K v w_s): two more X. */
 typedef struct {
-    pop ltz;  /* the comparisons, 2n elements */
-    word *v;  /* party 0: A; parties 1, 2: B */
-    word *y2; /* party 2: the share it sends party 1 */
+    pop ltz;      /* the comparisons, 2n elements */
+    int nx;       /* products X per value: 4, or 6 for REQCLAMP */
+    word lo, D;
+    word *v;      /* party 0: A; parties 1, 2: B */
+    word *c;      /* REQCLAMP: party 0: c; parties 1, 2: r */
+    uint8_t *d;   /* REQCLAMP: the shifts */
+    word *y2;     /* party 2: the share it sends party 1 */
 } clamp_st;
+
+static clamp_st *clamp_new(pop *op)
+{
+    clamp_st *c = proto_zalloc(sizeof *c);
+    const int64_t *b = op->op == OP_REQCLAMP ? op->c3 + 1 : op->c1;
+    op->state = c;
+    c->nx = op->op == OP_REQCLAMP ? 6 : 4;
+    c->lo = (word)b[0];
+    c->D = (word)b[1] - c->lo;
+    proto_clamp_ltz(op, &c->ltz);
+    return c;
+}
+
+/* REQCLAMP's open: party 1 sends m x2 + r to party 0 */
+static void reqclamp_open_prepare(rep3 *r, pop *op)
+{
+    int me = vme(r, op);
+    size_t n = op->n;
+    clamp_st *c = clamp_new(op);
+    c->d = proto_alloc(n);
+    c->c = proto_alloc(n * W);
+    word *m = proto_alloc(n * W);
+    for (size_t i = 0; i < n; i++)
+        m[i] = proto_trunc_mult(op, i, &c->d[i]);
+    if (me == 0)
+        net_expect(r->nt, R(op, 1), n * W);
+    else
+        draw(r, R(op, 2), c->c, n);
+    if (me == 1) {
+        for (size_t i = 0; i < n; i++)
+            m[i] = op->a[2 * i + 1] * m[i] + c->c[i];
+        send_words(r, R(op, 0), m, n);
+    }
+    free(m);
+}
+
+static void reqclamp_open_finish(rep3 *r, pop *op)
+{
+    clamp_st *c = op->state;
+    if (vme(r, op) != 0)
+        return;
+    const uint8_t *in = net_in(r->nt, R(op, 1), op->n * W);
+    for (size_t i = 0; i < op->n; i++) {
+        word y, m = proto_trunc_mult(op, i, &c->d[i]);
+        memcpy(&y, in + i * W, W);
+        c->c[i] = (op->a[2 * i] + op->a[2 * i + 1]) * m + y + ((word)1 << 62);
+    }
+}
+
+/* element i of A (party 0) or B (parties 1, 2) */
+static word clamp_part(const pop *op, const clamp_st *c, int me, size_t i)
+{
+    if (op->op == OP_CLAMP)
+        return me == 0 ? op->a[2 * i] + op->a[2 * i + 1] - c->lo : op->a[2 * i + (me == 1)];
+    word pub, coef, K = (word)1 << (63 - c->d[i]);
+    if (me == 0) {
+        proto_trunc_open(c->c[i], c->d[i], &pub, &coef);
+        return pub + K / 2; /* C + K u */
+    }
+    word v = c->c[i] >> 63, R = (c->c[i] & (((word)1 << 63) - 1)) >> c->d[i];
+    return 0 - R + K * v - K / 2 + (word)op->c3[0] - c->lo;
+}
 
 static void clamp_start(rep3 *r, pop *op)
 {
     int me = vme(r, op);
     size_t n = op->n;
-    clamp_st *c = proto_zalloc(sizeof *c);
-    op->state = c;
-    proto_clamp_ltz(op, &c->ltz);
-    word lo = (word)op->c1[0], D = (word)op->c1[1] - lo, *in = proto_alloc(2 * n * W);
+    clamp_st *c = op->op == OP_CLAMP ? clamp_new(op) : op->state;
+    word *in = proto_alloc(2 * n * W);
     c->v = proto_alloc(n * W);
     ltz_in li = {in, in, 1, 2};
     for (size_t i = 0; i < n; i++) {
-        if (me == 0) {
-            c->v[i] = op->a[2 * i] + op->a[2 * i + 1] - lo;
+        c->v[i] = clamp_part(op, c, me, i);
+        if (me == 0)
             in[i] = c->v[i] + ((word)1 << op->m);
-        } else {
-            c->v[i] = op->a[2 * i + (me == 1)];
-            in[i] = c->v[i], in[n + i] = c->v[i] - D - 1;
-        }
+        else
+            in[i] = c->v[i], in[n + i] = c->v[i] - c->D - 1;
     }
     ltz_round1_prepare(r, &c->ltz, state(&c->ltz), &li);
     free(in);
@@ -821,11 +891,30 @@ static word clamp_bit(const st *s, int me, size_t i)
     return me == 0 ? bits_get(s->t0, i) ^ bits_get(s->t1, i) : bits_get(me == 1 ? s->t1 : s->t0, i);
 }
 
-/* sum over k of X_k Y_k for parties 1 and 2, from their parts x of X */
-static word clamp_sum(const word *x, size_t n, size_t i, word ws, word wl, word B, word D)
+/* party 0: the products X of value i into x[k n + i] */
+static void clamp_xs(const clamp_st *c, const st *s, size_t n, size_t i, word *x)
 {
-    word fs = 1 - 2 * ws;
-    return x[i] * fs + x[n + i] * ws + x[2 * n + i] * fs * B - x[3 * n + i] * D * (1 - 2 * wl);
+    word ul = clamp_bit(s, 0, n + i), us = clamp_bit(s, 0, i) ^ ul, A = c->v[i];
+    word X[6] = {us * A, A, us, ul, 0, 0};
+    if (c->nx == 6) {
+        word u = c->c[i] >> 63;
+        X[4] = u * us, X[5] = u;
+    }
+    for (int k = 0; k < c->nx; k++)
+        x[k * n + i] = X[k] - x[k * n + i];
+}
+
+/* parties 1 and 2: sum over k of X_k Y_k from their parts x of X; party 1
+ * also adds the terms without X */
+static word clamp_sum(const clamp_st *c, const st *s, int me, const word *x, size_t n, size_t i)
+{
+    word wl = clamp_bit(s, me, n + i), ws = clamp_bit(s, me, i) ^ wl, B = c->v[i], fs = 1 - 2 * ws;
+    word y = x[i] * fs + x[n + i] * ws + x[2 * n + i] * fs * B - x[3 * n + i] * c->D * (1 - 2 * wl);
+    if (c->nx == 6) {
+        word K2v = ((word)1 << (64 - c->d[i])) * (c->c[i] >> 63);
+        y -= x[4 * n + i] * K2v * fs + x[5 * n + i] * K2v * ws;
+    }
+    return me == 1 ? y + ws * B - c->D * wl + c->lo + c->D : y;
 }
 
 /* the replicated result's streamed share: y0 (parties 2, 0) or y1 (0, 1),
@@ -842,34 +931,26 @@ static void clamp_draw_share(rep3 *r, const pop *op, int v, word *d, int k)
 static void clamp_products_prepare(rep3 *r, pop *op, clamp_st *c)
 {
     int me = vme(r, op);
-    size_t n = op->n;
+    size_t n = op->n, nx = (size_t)c->nx;
     st *s = c->ltz.state;
-    word lo = (word)op->c1[0], D = (word)op->c1[1] - lo;
     ltz_bit(&c->ltz, s, me);
     if (me == 2) {
         clamp_draw_share(r, op, 0, op->d, 1);
-        net_expect(r->nt, R(op, 0), CLAMP_X * n * W);
+        net_expect(r->nt, R(op, 0), nx * n * W);
         net_expect(r->nt, R(op, 1), n * W);
         return;
     }
-    word *x = proto_alloc(CLAMP_X * n * W);
-    draw(r, R(op, 1), x, CLAMP_X * n); /* e */
+    word *x = proto_alloc(nx * n * W);
+    draw(r, R(op, 1), x, nx * n); /* e */
     clamp_draw_share(r, op, 1, op->d, me == 0 ? 1 : 0);
     if (me == 0) {
         clamp_draw_share(r, op, 0, op->d, 0);
-        for (size_t i = 0; i < n; i++) {
-            word ul = clamp_bit(s, 0, n + i), us = clamp_bit(s, 0, i) ^ ul, A = c->v[i];
-            x[i] = us * A - x[i];
-            x[n + i] = A - x[n + i];
-            x[2 * n + i] = us - x[2 * n + i];
-            x[3 * n + i] = ul - x[3 * n + i];
-        }
-        send_words(r, R(op, 2), x, CLAMP_X * n);
+        for (size_t i = 0; i < n; i++)
+            clamp_xs(c, s, n, i, x);
+        send_words(r, R(op, 2), x, nx * n);
     } else {
-        for (size_t i = 0; i < n; i++) {
-            word wl = clamp_bit(s, 1, n + i), ws = clamp_bit(s, 1, i) ^ wl, B = c->v[i];
-            x[i] = clamp_sum(x, n, i, ws, wl, B, D) + ws * B - D * wl + lo + D - op->d[2 * i];
-        }
+        for (size_t i = 0; i < n; i++)
+            x[i] = clamp_sum(c, s, 1, x, n, i) - op->d[2 * i];
         send_words(r, R(op, 2), x, n);
     }
     free(x);
@@ -877,19 +958,16 @@ static void clamp_products_prepare(rep3 *r, pop *op, clamp_st *c)
 
 static void clamp_products_finish(rep3 *r, pop *op, clamp_st *c)
 {
-    int me = vme(r, op);
-    size_t n = op->n;
-    st *s = c->ltz.state;
-    word D = (word)op->c1[1] - (word)op->c1[0];
-    if (me == 2) {
-        const uint8_t *f = net_in(r->nt, R(op, 0), CLAMP_X * n * W), *p1 = net_in(r->nt, R(op, 1), n * W);
-        word *x = proto_alloc(CLAMP_X * n * W);
-        memcpy(x, f, CLAMP_X * n * W);
+    size_t n = op->n, nx = (size_t)c->nx;
+    if (vme(r, op) == 2) {
+        const uint8_t *f = net_in(r->nt, R(op, 0), nx * n * W), *p1 = net_in(r->nt, R(op, 1), n * W);
+        word *x = proto_alloc(nx * n * W);
+        memcpy(x, f, nx * n * W);
         c->y2 = proto_alloc(n * W);
         for (size_t i = 0; i < n; i++) {
-            word wl = clamp_bit(s, 2, n + i), ws = clamp_bit(s, 2, i) ^ wl, v;
+            word v;
             memcpy(&v, p1 + i * W, W);
-            c->y2[i] = v + clamp_sum(x, n, i, ws, wl, c->v[i], D) - op->d[2 * i + 1];
+            c->y2[i] = v + clamp_sum(c, c->ltz.state, 2, x, n, i) - op->d[2 * i + 1];
             op->d[2 * i] = c->y2[i];
         }
         free(x);
@@ -920,20 +998,23 @@ static void clamp_free(pop *op)
 {
     clamp_st *c = op->state;
     state_free(&c->ltz);
-    free(c->v), free(c->y2);
+    free(c->v), free(c->c), free(c->d), free(c->y2);
     free(c);
     op->state = NULL;
 }
 
+/* CLAMP's steps; REQCLAMP runs its open first and these one step later */
 static void clamp_prepare(rep3 *r, pop *op, int step)
 {
-    if (step == 0) {
-        clamp_start(r, op);
+    int K = bits_levels(op->m);
+    if (op->op == OP_REQCLAMP && step-- == 0) {
+        reqclamp_open_prepare(r, op);
         return;
     }
     clamp_st *c = op->state;
-    int K = bits_levels(op->m);
-    if (step <= K)
+    if (step == 0)
+        clamp_start(r, op);
+    else if (step <= K)
         ltz_and_prepare(r, &c->ltz, c->ltz.state, step);
     else if (step == K + 1)
         clamp_products_prepare(r, op, c);
@@ -945,7 +1026,9 @@ static void clamp_finish(rep3 *r, pop *op, int step)
 {
     clamp_st *c = op->state;
     int K = bits_levels(op->m);
-    if (step == 0)
+    if (op->op == OP_REQCLAMP && step-- == 0)
+        reqclamp_open_finish(r, op);
+    else if (step == 0)
         ltz_round1_finish(r, &c->ltz, c->ltz.state);
     else if (step <= K)
         ltz_and_finish(r, &c->ltz, c->ltz.state, step);
@@ -966,6 +1049,7 @@ static int rep3_steps(const pop *op)
     case OP_DIVR: return 2;
     case OP_LTZ: return bits_levels(op->m) + 2;
     case OP_CLAMP: return bits_levels(op->m) + 3;
+    case OP_REQCLAMP: return bits_levels(op->m) + 4;
     default: return 1;
     }
 }
@@ -985,7 +1069,8 @@ static int rep3_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     case OP_DWCONV2D: mul_prepare(r, op); break;
     case OP_REQUANT:
     case OP_DIVR: trunc_prepare(r, op, step); break;
-    case OP_CLAMP: clamp_prepare(r, op, step); break;
+    case OP_CLAMP:
+    case OP_REQCLAMP: clamp_prepare(r, op, step); break;
     case OP_LTZ: {
         st *s = state(op);
         if (step == 0)
@@ -1025,7 +1110,8 @@ static int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
         break;
     case OP_REQUANT:
     case OP_DIVR: trunc_finish(r, op, step); break;
-    case OP_CLAMP: clamp_finish(r, op, step); break;
+    case OP_CLAMP:
+    case OP_REQCLAMP: clamp_finish(r, op, step); break;
     case OP_LTZ: {
         st *s = op->state;
         if (step == 0)
@@ -1098,12 +1184,16 @@ static void rep3_cost(const pop *op, int nparties, proto_cost *acc)
         acc->bytes[R(op, 2)] += n;
         break;
     case OP_CLAMP: /* the tree over 2n, the products, y2 */
+    case OP_REQCLAMP: {
+        int rq = op->op == OP_REQCLAMP; /* and the open */
         ltz_tree_cost(op, 2 * op->n, 2, acc);
-        acc->rounds += 2;
-        acc->bytes[R(op, 0)] += CLAMP_X * n;
-        acc->bytes[R(op, 1)] += n;
+        acc->rounds += 2 + (uint64_t)rq;
+        acc->bytes[R(op, 0)] += (rq ? 6 : 4) * n;
+        acc->bytes[R(op, 1)] += n + (rq ? n : 0);
         acc->bytes[R(op, 2)] += n;
+        acc->opened += rq ? op->n : 0;
         break;
+    }
     }
 }
 

@@ -538,8 +538,8 @@ static void ltz_deal(semi *s, const pop *op, int step)
 
 static int semi_steps(const pop *op)
 {
-    if (op->op == OP_CLAMP)
-        return proto_clamp_steps(&proto_semi2k, op);
+    if (op->op == OP_CLAMP || op->op == OP_REQCLAMP)
+        return proto_composite_steps(&proto_semi2k, op);
     return op->op == OP_LTZ ? bits_levels(op->m) + 2 : 1;
 }
 
@@ -552,6 +552,7 @@ static int semi_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     }
     switch (op->op) {
     case OP_CLAMP: return proto_clamp_prepare(&proto_semi2k, ps, op, step, err, errlen);
+    case OP_REQCLAMP: return proto_reqclamp_prepare(&proto_semi2k, ps, op, step, err, errlen);
     case OP_INPUT: input_prepare(s, op); break;
     case OP_OUTPUT: output_prepare(s, op); break;
     case OP_MUL:
@@ -582,6 +583,7 @@ static int semi_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     semi *s = ps;
     switch (op->op) {
     case OP_CLAMP: return proto_clamp_finish(&proto_semi2k, ps, op, step, err, errlen);
+    case OP_REQCLAMP: return proto_reqclamp_finish(&proto_semi2k, ps, op, step, err, errlen);
     case OP_INPUT: input_finish(s, op); break;
     case OP_OUTPUT: output_finish(s, op); break;
     case OP_MUL:
@@ -605,7 +607,8 @@ static void semi_deal(void *ps, const pop *op, int step)
 {
     semi *s = ps;
     switch (op->op) {
-    case OP_CLAMP: proto_clamp_deal(&proto_semi2k, ps, op, step); break;
+    case OP_CLAMP:
+    case OP_REQCLAMP: proto_composite_deal(&proto_semi2k, ps, op, step); break;
     case OP_MUL:
     case OP_CONV2D:
     case OP_DWCONV2D: mul_deal(s, op); break;
@@ -621,7 +624,8 @@ static void semi_cost(const pop *op, int N, proto_cost *acc)
 {
     uint64_t o = (uint64_t)(N - 1) * W, n = op->n, nw = bits_words(op->n);
     switch (op->op) {
-    case OP_CLAMP: proto_clamp_cost(&proto_semi2k, op, N, acc); break;
+    case OP_CLAMP:
+    case OP_REQCLAMP: proto_composite_cost(&proto_semi2k, op, N, acc); break;
     case OP_INPUT:
         acc->rounds = 1;
         acc->bytes[op->owner] += o * n;
@@ -669,7 +673,8 @@ static void semi_prep_cost(const pop *op, int step, int N, proto_cost *acc)
 {
     uint64_t n = op->n, nw = bits_words(op->n);
     switch (op->op) {
-    case OP_CLAMP: proto_clamp_prep_cost(&proto_semi2k, op, step, N, acc); break;
+    case OP_CLAMP:
+    case OP_REQCLAMP: proto_composite_prep_cost(&proto_semi2k, op, step, N, acc); break;
     case OP_MUL:
         acc->bytes[N] += n * W;
         acc->triples += n;

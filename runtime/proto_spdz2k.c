@@ -1009,6 +1009,7 @@ static int spdz_steps(const pop *op)
 {
     switch (op->op) {
     case OP_CLAMP: return ltz_levels(op) + 3;
+    case OP_REQCLAMP: return proto_composite_steps(&proto_spdz2k, op);
     case OP_LTZ: return ltz_levels(op) + 2;
     case OP_OUTPUT: return OUTPUT_WAIT + 1;
     default: return 1;
@@ -1058,6 +1059,8 @@ static int spdz_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
         snprintf(err, errlen, "party %d does not exist in a run of %d parties", op->owner, s->n);
         return -1;
     }
+    if (op->op == OP_REQCLAMP)
+        return proto_reqclamp_prepare(&proto_spdz2k, ps, op, step, err, errlen);
     step_prepare(s, op, step);
     return prep_error(s->pp, err, errlen);
 }
@@ -1068,6 +1071,7 @@ static int spdz_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     (void)err;
     (void)errlen;
     switch (op->op) {
+    case OP_REQCLAMP: return proto_reqclamp_finish(&proto_spdz2k, ps, op, step, err, errlen);
     case OP_CLAMP: clamp_finish(s, op, step); break;
     case OP_INPUT: input_finish(s, op); break;
     case OP_OUTPUT:
@@ -1095,6 +1099,10 @@ static int spdz_finish(void *ps, pop *op, int step, char *err, size_t errlen)
 
 static void spdz_deal(void *ps, const pop *op, int step)
 {
+    if (op->op == OP_REQCLAMP) {
+        proto_composite_deal(&proto_spdz2k, ps, op, step);
+        return;
+    }
     pop copy = *op; /* the dealer's state lives for one step of one op */
     copy.state = NULL;
     step_prepare(ps, &copy, step);
@@ -1133,6 +1141,7 @@ static void spdz_cost(const pop *op, int N, proto_cost *acc)
     uint64_t o = (uint64_t)(N - 1) * V, n = op->n, opens = 0;
     int rounds = 1;
     switch (op->op) {
+    case OP_REQCLAMP: proto_composite_cost(&proto_spdz2k, op, N, acc); return;
     case OP_INPUT:
         acc->rounds = 1;
         acc->bytes[op->owner] += o * n;
@@ -1158,6 +1167,7 @@ static void spdz_prep_cost(const pop *op, int step, int N, proto_cost *acc)
 {
     uint64_t n = op->n, e = 0;
     switch (op->op) {
+    case OP_REQCLAMP: proto_composite_prep_cost(&proto_spdz2k, op, step, N, acc); return;
     case OP_INPUT: e = n; break;
     case OP_OUTPUT: e = step == OUTPUT_WAIT ? n : 0; break;
     case OP_MUL:

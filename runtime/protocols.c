@@ -53,7 +53,7 @@ void *proto_state(pop *op, size_t size)
 
 word proto_trunc_mult(const pop *op, size_t i, uint8_t *d)
 {
-    if (op->op == OP_REQUANT) {
+    if (op->op == OP_REQUANT || op->op == OP_REQCLAMP) {
         int64_t m0 = op->c1[i % op->nc1], sh = op->c2[i % op->nc2];
         *d = (uint8_t)(31 + (sh > 0 ? 0 : -sh));
         return (word)m0 << (sh > 0 ? sh : 0);
@@ -107,12 +107,6 @@ static void clamp_inner(const pop *op, pop *ltz, pop *mul)
     mul->nb = 2 * op->n;
 }
 
-int proto_clamp_steps(const protocol *pr, const pop *op)
-{
-    pop ltz, mul;
-    clamp_inner(op, &ltz, &mul);
-    return pr->steps(&ltz) + pr->steps(&mul);
-}
 
 int proto_clamp_prepare(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen)
 {
@@ -154,42 +148,125 @@ int proto_clamp_finish(const protocol *pr, void *ps, pop *op, int step, char *er
     return 0;
 }
 
-void proto_clamp_cost(const protocol *pr, const pop *op, int nparties, proto_cost *acc)
+/* Composite operations run two inner operations one after the other: the
+ * step of the composite is a step of one of them, and their costs add. */
+static const pop *seq_at(const protocol *pr, const pop *first, const pop *second, int *step)
 {
-    pop ltz, mul;
-    clamp_inner(op, &ltz, &mul);
+    int k = pr->steps(first);
+    if (*step < k)
+        return first;
+    *step -= k;
+    return second;
+}
+
+static void seq_cost(const protocol *pr, const pop *first, const pop *second, int nparties, proto_cost *acc)
+{
     proto_cost a, b;
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
-    pr->cost(&ltz, nparties, &a);
-    pr->cost(&mul, nparties, &b);
+    pr->cost(first, nparties, &a);
+    pr->cost(second, nparties, &b);
     acc->rounds = a.rounds + b.rounds;
     acc->opened += a.opened + b.opened;
     for (int j = 0; j < PROTO_MAX_PARTIES; j++)
         acc->bytes[j] += a.bytes[j] + b.bytes[j];
 }
 
-/* the inner operation and its step for a step of the CLAMP */
-static const pop *clamp_at(const protocol *pr, const pop *op, pop *ltz, pop *mul, int *step)
+
+
+
+/* ------------------------------------ REQCLAMP from REQUANT and CLAMP */
+
+typedef struct {
+    pop rq, cl;
+    word *mid; /* the requantized values, then + z */
+} reqclamp_state;
+
+static void reqclamp_inner(const pop *op, pop *rq, pop *cl)
 {
-    clamp_inner(op, ltz, mul);
-    int k = pr->steps(ltz);
-    if (*step < k)
-        return ltz;
-    *step -= k;
-    return mul;
+    memset(rq, 0, sizeof *rq);
+    rq->op = OP_REQUANT;
+    rq->n = rq->na = op->n;
+    rq->c1 = op->c1, rq->nc1 = op->nc1;
+    rq->c2 = op->c2, rq->nc2 = op->nc2;
+    rq->rot = op->rot;
+    *cl = *rq;
+    cl->op = OP_CLAMP;
+    cl->c1 = op->c3 + 1, cl->nc1 = 2;
+    cl->c2 = NULL, cl->nc2 = 0;
+    cl->m = op->m;
 }
 
-void proto_clamp_deal(const protocol *pr, void *ps, const pop *op, int step)
+
+int proto_reqclamp_prepare(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen)
 {
-    pop ltz, mul;
-    const pop *in = clamp_at(pr, op, &ltz, &mul, &step);
+    if (step == 0) {
+        reqclamp_state *q = proto_zalloc(sizeof *q);
+        op->state = q;
+        reqclamp_inner(op, &q->rq, &q->cl);
+        q->mid = proto_alloc(op->n * (size_t)pr->share_words * sizeof(word));
+        q->rq.a = op->a, q->rq.d = q->mid;
+        q->cl.a = q->mid, q->cl.d = op->d;
+    }
+    reqclamp_state *q = op->state;
+    const pop *in = seq_at(pr, &q->rq, &q->cl, &step);
+    return pr->prepare(ps, in == &q->rq ? &q->rq : &q->cl, step, err, errlen);
+}
+
+int proto_reqclamp_finish(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    reqclamp_state *q = op->state;
+    const pop *in = seq_at(pr, &q->rq, &q->cl, &step);
+    pop *cur = in == &q->rq ? &q->rq : &q->cl;
+    if (pr->finish(ps, cur, step, err, errlen) != 0)
+        return -1;
+    if (step + 1 < pr->steps(cur))
+        return 0;
+    if (cur == &q->rq) {
+        pr->addc(ps, q->mid, q->mid, op->c3, op->n, 1);
+        return 0;
+    }
+    free(q->mid);
+    free(q);
+    op->state = NULL;
+    return 0;
+}
+
+/* the two inner operations of a composite (registers unset) */
+static void composite_inner(const pop *op, pop *first, pop *second)
+{
+    if (op->op == OP_CLAMP)
+        clamp_inner(op, first, second);
+    else
+        reqclamp_inner(op, first, second);
+}
+
+int proto_composite_steps(const protocol *pr, const pop *op)
+{
+    pop a, b;
+    composite_inner(op, &a, &b);
+    return pr->steps(&a) + pr->steps(&b);
+}
+
+void proto_composite_cost(const protocol *pr, const pop *op, int nparties, proto_cost *acc)
+{
+    pop a, b;
+    composite_inner(op, &a, &b);
+    seq_cost(pr, &a, &b, nparties, acc);
+}
+
+void proto_composite_deal(const protocol *pr, void *ps, const pop *op, int step)
+{
+    pop a, b;
+    composite_inner(op, &a, &b);
+    const pop *in = seq_at(pr, &a, &b, &step);
     pr->deal(ps, in, step);
 }
 
-void proto_clamp_prep_cost(const protocol *pr, const pop *op, int step, int nparties, proto_cost *acc)
+void proto_composite_prep_cost(const protocol *pr, const pop *op, int step, int nparties, proto_cost *acc)
 {
-    pop ltz, mul;
-    const pop *in = clamp_at(pr, op, &ltz, &mul, &step);
+    pop a, b;
+    composite_inner(op, &a, &b);
+    const pop *in = seq_at(pr, &a, &b, &step);
     pr->prep_cost(in, step, nparties, acc);
 }

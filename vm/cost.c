@@ -38,7 +38,10 @@ static void block_cost(const qbc_program *p, const protocol *pr, int nparties, u
         row->opened += c.opened;
         for (int k = 0; k < nparties; k++)
             row->bytes[k] += c.bytes[k];
-        row->elems[op_table[op.op].cls] += op.op == OP_CLAMP ? 2 * op.n : op.n; /* comparisons */
+        /* a clamp makes two comparisons; REQCLAMP also truncates */
+        row->elems[op_table[op.op].cls] += op.op == OP_CLAMP || op.op == OP_REQCLAMP ? 2 * op.n : op.n;
+        if (op.op == OP_REQCLAMP)
+            row->elems[CC_TRUNC] += op.n;
         if (op.op == OP_INPUT)
             row->inputs[op.owner] += op.n;
     }

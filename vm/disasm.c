@@ -32,7 +32,7 @@ static void operand(FILE *out, const qbc_program *p, int op, int k, uint32_t x)
         fprintf(out, "M=%u", x);
     else if (op == OP_WINDOW)
         fprintf(out, "tap=%u", x);
-    else if (op == OP_LTZ || op == OP_CLAMP)
+    else if (op == OP_LTZ || op == OP_CLAMP || op == OP_REQCLAMP)
         fprintf(out, "bits=%u", x);
     else
         fprintf(out, "%u", x);

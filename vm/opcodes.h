@@ -63,7 +63,9 @@
     X(DIVR, "ssc", TRUNC, "s[a] = s[b] / c[c] rounded half away from zero, c[c] > 0")     \
     X(LTZ, "ssn", CMP, "s[a] = 1 if s[b] < 0 else 0, given |s[b]| < 2^c (1 <= c <= 62)")   \
     X(CLAMP, "sscn", CMP,                                                                 \
-      "s[a] = min(max(s[b], lo), hi), c[c] = (lo, hi), given |s[b] - lo|, |hi - s[b]| < 2^d")
+      "s[a] = min(max(s[b], lo), hi), c[c] = (lo, hi), given |s[b] - lo|, |hi - s[b]| < 2^d")  \
+    X(REQCLAMP, "sscccn", CMP,                                                            \
+      "s[a] = CLAMP(REQUANT(s[b], c[c], c[d]) + z, lo, hi), c[e] = (z, lo, hi), bound 2^f")
 
 enum opcode {
 #define X(name, sig, cls, doc) OP_##name,

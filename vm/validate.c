@@ -41,6 +41,28 @@ static int check_consts(vctx *v, uint32_t pc, uint32_t c, int64_t lo, int64_t hi
     return 0;
 }
 
+/* REQUANT's operands, also the first four of REQCLAMP */
+static int check_requant(vctx *v, uint32_t pc, const uint32_t *a)
+{
+    const qbc_program *p = v->p;
+    if (slen(v, a[0]) != slen(v, a[1]) || !periodic(slen(v, a[0]), p->cregs[a[2]].len) ||
+        !periodic(slen(v, a[0]), p->cregs[a[3]].len))
+        return bad(v, pc, "operand lengths do not match");
+    if (check_consts(v, pc, a[2], 0, INT32_MAX, "multiplier") || check_consts(v, pc, a[3], -31, 30, "shift"))
+        return -1;
+    return 0;
+}
+
+/* a clamp's constants: (lo, hi), or with zp first (z, lo, hi); lo <= hi, int32 */
+static int check_bounds(vctx *v, uint32_t pc, uint32_t c, int with_zp)
+{
+    const qbc_const *k = &v->p->cregs[c];
+    if (k->len != 2u + (uint32_t)with_zp || k->val[with_zp] > k->val[with_zp + 1])
+        return bad(v, pc, with_zp ? "REQCLAMP wants (zero point, lo, hi) with lo <= hi"
+                                  : "CLAMP wants two bounds lo <= hi");
+    return check_consts(v, pc, c, INT32_MIN, INT32_MAX, "clamp bound");
+}
+
 static int check_geom(vctx *v, uint32_t pc, const geom *g, int need_nonempty)
 {
     if (!g->h || !g->w || !g->c || !g->kh || !g->kw || !g->oh || !g->ow || !g->sh || !g->sw ||
@@ -126,18 +148,21 @@ static int check_insn(vctx *v, uint32_t pc, int op, const uint32_t *a)
             return bad(v, pc, "comparison bound 2^%u out of range [2^1, 2^62]", bits);
         if (slen(v, a[0]) != slen(v, a[1]))
             return bad(v, pc, "operand lengths do not match");
-        if (op == OP_CLAMP && (p->cregs[a[2]].len != 2 || p->cregs[a[2]].val[0] > p->cregs[a[2]].val[1]))
-            return bad(v, pc, "CLAMP wants two bounds lo <= hi");
-        return op == OP_CLAMP ? check_consts(v, pc, a[2], INT32_MIN, INT32_MAX, "clamp bound") : 0;
+        return op == OP_CLAMP ? check_bounds(v, pc, a[2], 0) : 0;
     }
     case OP_REQUANT:
-        if (slen(v, a[0]) != slen(v, a[1]) || !periodic(slen(v, a[0]), p->cregs[a[2]].len) ||
-            !periodic(slen(v, a[0]), p->cregs[a[3]].len))
-            return bad(v, pc, "operand lengths do not match");
-        if (check_consts(v, pc, a[2], 0, INT32_MAX, "multiplier") ||
-            check_consts(v, pc, a[3], -31, 30, "shift"))
+        return check_requant(v, pc, a);
+    case OP_REQCLAMP: {
+        if (check_requant(v, pc, a) || check_bounds(v, pc, a[4], 1))
             return -1;
+        /* the fused truncation works modulo 2^(64 - d), d = 31 + right shift */
+        const qbc_const *sh = &p->cregs[a[3]];
+        for (uint32_t i = 0; i < sh->len; i++)
+            if (a[5] < 1 || a[5] + 31 + (sh->val[i] < 0 ? -sh->val[i] : 0) > 63)
+                return bad(v, pc, "REQCLAMP bound 2^%u out of range for shift %lld (bound + 31 + right shift <= 63)",
+                           a[5], (long long)sh->val[i]);
         return 0;
+    }
     default:
         break;
     }

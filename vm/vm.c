@@ -39,13 +39,10 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, co
     for (int k = 1, nc = 0; sig[k]; k++)
         if (sig[k] == 'c') {
             const qbc_const *c = &p->cregs[a[k]];
-            if (nc++ == 0) {
-                op->c1 = c->val;
-                op->nc1 = c->len;
-            } else {
-                op->c2 = c->val;
-                op->nc2 = c->len;
-            }
+            const int64_t **v[3] = {&op->c1, &op->c2, &op->c3};
+            size_t *len[3] = {&op->nc1, &op->nc2, &op->nc3};
+            *v[nc] = c->val;
+            *len[nc++] = c->len;
         }
     switch (code) {
     case OP_CONV2D:
@@ -58,6 +55,9 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, co
         break;
     case OP_CLAMP:
         op->m = a[3];
+        break;
+    case OP_REQCLAMP:
+        op->m = a[5];
         break;
     case OP_INPUT:
         op->owner = p->inputs[a[1]].party;

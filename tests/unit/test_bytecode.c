@@ -175,7 +175,28 @@ static void bad_clamp_bounds(qbc_program *p)
     b[0] = b[1], b[1] = t - 1; /* hi < lo */
 }
 static void bad_clamp_bits(qbc_program *p) { p->code[find_op(p, OP_CLAMP) + 4] = 63; }
-static void bad_length(qbc_program *p) { p->slen[p->code[find_op(p, OP_CONV2D) + 1]] += 1; }
+/* a convolution's result that is no layer's register (those fail earlier) */
+static void bad_length(qbc_program *p)
+{
+    for (uint32_t pc = 0; pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc])) {
+        int op = qbc_op(p->code[pc]), layer = 0;
+        for (uint32_t l = 0; l < p->nlayers; l++)
+            layer |= p->layers[l].reg == p->code[pc + 1];
+        if ((op == OP_CONV2D || op == OP_DWCONV2D) && !layer) {
+            p->slen[p->code[pc + 1]] += 1;
+            return;
+        }
+    }
+    ck_abort_msg("no convolution result outside the layer table");
+}
+static void bad_reqclamp_bounds(qbc_program *p)
+{
+    int64_t *b = p->cregs[p->code[find_op(p, OP_REQCLAMP) + 5]].val;
+    int64_t t = b[1];
+    b[1] = b[2], b[2] = t - 1; /* hi < lo */
+}
+/* the fused truncation needs bound + 31 + right shift <= 63 */
+static void bad_reqclamp_bits(qbc_program *p) { p->code[find_op(p, OP_REQCLAMP) + 6] = 40; }
 static void bad_layer_reg(qbc_program *p) { p->layers[0].reg = p->nsregs + 5; }
 static void bad_party(qbc_program *p) { p->inputs[0].party = 9; }
 static void bad_geometry(qbc_program *p) { p->code[find_op(p, OP_CONV2D) + 4 + 9] = 50; }
@@ -202,6 +223,8 @@ START_TEST(rejects_out_of_range_fields)
     expect_rejected(bad_length, "length");
     expect_rejected(bad_clamp_bounds, "CLAMP wants two bounds lo <= hi");
     expect_rejected(bad_clamp_bits, "comparison bound 2^63 out of range");
+    expect_rejected(bad_reqclamp_bounds, "REQCLAMP wants (zero point, lo, hi) with lo <= hi");
+    expect_rejected(bad_reqclamp_bits, "REQCLAMP bound 2^40 out of range for shift");
     expect_rejected(bad_layer_reg, "does not hold its shape");
     expect_rejected(bad_party, "input party 9 out of range");
     expect_rejected(bad_geometry, "padding larger than the window");
@@ -219,7 +242,7 @@ START_TEST(bad_magic_and_version)
     uint8_t *b = compile_bytes(every_op, &n);
     b[4] = 9;
     ck_assert(qbc_load(b, n, &p, err, sizeof err) != 0);
-    ck_assert_str_eq(err, "offset 4: format version 9 out of range [3, 3]");
+    ck_assert_str_eq(err, "offset 4: format version 9 out of range [4, 4]");
     free(b);
 }
 END_TEST
@@ -243,8 +266,8 @@ START_TEST(independent_communication_shares_rounds)
             blocks++;
             max = (int)p.code[pc + 1] > max ? (int)p.code[pc + 1] : max;
         }
-    /* inputs | 2 convs | 2 requants | 2 clamps | output */
-    ck_assert_int_eq(blocks, 5);
+    /* inputs | 2 convs | 2 requantize-and-clamps | output */
+    ck_assert_int_eq(blocks, 4);
     ck_assert_int_eq(max, 2);
     qbc_free(&p);
 }
