@@ -80,6 +80,8 @@ void em_insn(emitter *e, int op, const uint32_t *ops, int n)
     memcpy(in->a, ops, (size_t)n * sizeof(uint32_t));
 }
 
+void em_flag(emitter *e, size_t i, uint32_t flags) { e->ins[i].flags = (uint8_t)flags; }
+
 uint32_t em_party(emitter *e, const char *name)
 {
     e->p.party_names = grow(e->p.party_names, e->p.nparties, &e->caps[2], sizeof(char *));
@@ -261,7 +263,7 @@ static void allocate_registers(emitter *e, const slot *order, const uint32_t *ti
 static uint32_t put_insn(uint32_t *code, uint32_t n, const einsn *in)
 {
     int k = (int)strlen(op_table[in->op].sig);
-    code[n++] = qbc_encode(in->op, k);
+    code[n++] = qbc_encode(in->op, k) | (uint32_t)in->flags << 16;
     memcpy(code + n, in->a, (size_t)k * sizeof(uint32_t));
     return n + (uint32_t)k;
 }

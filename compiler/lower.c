@@ -580,9 +580,11 @@ static int check_weights(const args *a, const tensor *x, const tensor *w, const 
 }
 
 /* Requantizes an accumulator of len elements (oc channels innermost), adds
- * the output zero point and clamps to the activation range. */
+ * the output zero point and clamps to the activation range. The accumulator
+ * comes from instruction dot (a convolution) and the bias alone, so a fused
+ * REQCLAMP lets that instruction's result stay an unfinished sum. */
 static uint32_t requantize(lctx *c, uint32_t acc, uint64_t len, const tensor *x, const tensor *w,
-                           const tensor *y, uint32_t oc, int float_product, int act)
+                           const tensor *y, uint32_t oc, int float_product, int act, size_t dot)
 {
     uint32_t nq = w->nq == 1 ? 1 : oc;
     int64_t *m0 = xcalloc(nq, sizeof(int64_t)), *sh = xcalloc(nq, sizeof(int64_t));
@@ -610,6 +612,8 @@ static uint32_t requantize(lctx *c, uint32_t acc, uint64_t len, const tensor *x,
     if (bits + 31 + (uint32_t)max_right <= 63) { /* REQCLAMP's condition (docs/bytecode.md) */
         int64_t b[3] = {y->zp[0], lo, hi};
         EMIT(&c->e, OP_REQCLAMP, r, acc, mc, sc, em_const(&c->e, b, 3), bits);
+        em_flag(&c->e, c->e.nins - 1, QBC_LAZY);
+        em_flag(&c->e, dot, QBC_LAZY);
         return r;
     }
     EMIT(&c->e, OP_REQUANT, r, acc, mc, sc);
@@ -702,12 +706,13 @@ static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
     uint32_t acc = em_sreg(&c->e, olen);
     uint32_t gw[13];
     geom_encode(&g, gw);
+    size_t dot = c->e.nins;
     EMIT(&c->e, kind == 1 ? OP_DWCONV2D : OP_CONV2D, acc, xs, ws, gw[0], gw[1], gw[2], gw[3],
          gw[4], gw[5], gw[6], gw[7], gw[8], gw[9], gw[10], gw[11], gw[12], kind == 1 ? m : oc);
     if (b)
         acc = binop(c, OP_ADD, acc, b->reg, olen);
     int float_product = kind == 2 || (w->nq == 1 && x->dtype == DT_U8);
-    y->reg = requantize(c, acc, olen, x, w, y, oc, float_product, wa.act);
+    y->reg = requantize(c, acc, olen, x, w, y, oc, float_product, wa.act, dot);
     uint64_t taps = (uint64_t)g.kh * g.kw;
     em_layer(&c->e, &(qbc_layer){(char *)y->name, (char *)a.layer, y->dtype, y->shape,
                                  y->scale[0], y->zp[0], olen * taps * (kind == 1 ? 1 : g.c),

@@ -46,6 +46,9 @@ typedef struct {
     const int64_t *in;      /* INPUT, at the provider: its values */
     int64_t *out;           /* OUTPUT, at the receiver: the revealed values */
     int rot;                /* 0..2 from the instruction's position, for rotating roles */
+    int lazy;               /* QBC_LAZY: CONV2D, DWCONV2D may leave an unfinished sum
+                             * (each party's first share word, summing to the value);
+                             * REQCLAMP reads its input as one */
     void *state;            /* the protocol's own, between steps */
 } pop;
 

@@ -21,6 +21,7 @@
 
 typedef struct {
     int me;
+    int comm; /* this step sends or receives: a lazy convolution does not */
     net *nt;
     prg *s[3]; /* s[me] and s[(me+1)%3]; the other is NULL */
 } rep3;
@@ -305,12 +306,17 @@ static void split(const word *v, size_t n, word **a, word **b)
         (*a)[i] = v[2 * i], (*b)[i] = v[2 * i + 1];
 }
 
+/* A lazy convolution keeps its 3-out-of-3 sum unshared, (z, 0): only
+ * linear operations and a lazy REQCLAMP read it (validator), which mask it. */
 static void mul_prepare(rep3 *r, pop *op)
 {
     size_t n = op->n;
     st *s = state(op);
     s->z = proto_alloc(n * W);
-    zero_share(r, s->z, n);
+    if (op->lazy)
+        memset(s->z, 0, n * W);
+    else
+        zero_share(r, s->z, n);
     if (op->op == OP_MUL) {
         PERIODIC_LOOP(n, op->nb)
         {
@@ -337,7 +343,11 @@ static void mul_prepare(rep3 *r, pop *op)
         free(b1);
         free(t);
     }
-    reshare_send(r, s->z, n);
+    if (op->lazy)
+        for (size_t i = 0; i < n; i++)
+            op->d[2 * i] = s->z[i], op->d[2 * i + 1] = 0;
+    else
+        reshare_send(r, s->z, n);
 }
 
 /* ---- truncation: y = x / 2^d with |x| < 2^62, error < 1 (probabilistic) ----
@@ -824,19 +834,29 @@ static void reqclamp_open_prepare(rep3 *r, pop *op)
     clamp_st *c = clamp_new(op);
     c->d = proto_alloc(n);
     c->c = proto_alloc(n * W);
-    word *m = proto_alloc(n * W);
+    word *m = proto_alloc(n * W), *r2 = proto_alloc(n * W);
     for (size_t i = 0; i < n; i++)
         m[i] = proto_trunc_mult(op, i, &c->d[i]);
-    if (me == 0)
+    if (me == 0) {
         net_expect(r->nt, R(op, 1), n * W);
-    else
+        if (op->lazy)
+            net_expect(r->nt, R(op, 2), n * W);
+    } else {
         draw(r, R(op, 2), c->c, n);
-    if (me == 1) {
+        if (op->lazy) /* r = r1 + r2, party k masks its own sum word with rk */
+            draw(r, R(op, 2), r2, n);
+    }
+    if (me == 1 || (me == 2 && op->lazy)) {
+        const word *mask = me == 1 ? c->c : r2;
         for (size_t i = 0; i < n; i++)
-            m[i] = op->a[2 * i + 1] * m[i] + c->c[i];
+            m[i] = op->a[2 * i + (op->lazy ? 0 : 1)] * m[i] + mask[i];
         send_words(r, R(op, 0), m, n);
     }
+    if (me != 0 && op->lazy)
+        for (size_t i = 0; i < n; i++)
+            c->c[i] += r2[i];
     free(m);
+    free(r2);
 }
 
 static void reqclamp_open_finish(rep3 *r, pop *op)
@@ -844,11 +864,15 @@ static void reqclamp_open_finish(rep3 *r, pop *op)
     clamp_st *c = op->state;
     if (vme(r, op) != 0)
         return;
-    const uint8_t *in = net_in(r->nt, R(op, 1), op->n * W);
+    const uint8_t *in = net_in(r->nt, R(op, 1), op->n * W), *in2 = NULL;
+    if (op->lazy)
+        in2 = net_in(r->nt, R(op, 2), op->n * W);
     for (size_t i = 0; i < op->n; i++) {
-        word y, m = proto_trunc_mult(op, i, &c->d[i]);
+        word y, y2 = 0, m = proto_trunc_mult(op, i, &c->d[i]);
         memcpy(&y, in + i * W, W);
-        c->c[i] = (op->a[2 * i] + op->a[2 * i + 1]) * m + y + ((word)1 << 62);
+        if (in2)
+            memcpy(&y2, in2 + i * W, W);
+        c->c[i] = (op->a[2 * i] + (op->lazy ? 0 : op->a[2 * i + 1])) * m + y + y2 + ((word)1 << 62);
     }
 }
 
@@ -1057,6 +1081,7 @@ static int rep3_steps(const pop *op)
 static int rep3_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
 {
     rep3 *r = ps;
+    r->comm |= !((op->op == OP_CONV2D || op->op == OP_DWCONV2D) && op->lazy);
     if ((op->op == OP_INPUT || op->op == OP_OUTPUT) && op->owner > 2) {
         snprintf(err, errlen, "party %d does not exist under rep3", op->owner);
         return -1;
@@ -1088,6 +1113,9 @@ static int rep3_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
 static int rep3_exchange(void *ps, char *err, size_t errlen)
 {
     rep3 *r = ps;
+    if (!r->comm) /* a block of lazy convolutions: every party knows it */
+        return 0;
+    r->comm = 0;
     return net_round(r->nt, err, errlen);
 }
 
@@ -1105,7 +1133,8 @@ static int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     case OP_MUL:
     case OP_CONV2D:
     case OP_DWCONV2D:
-        reshare_finish(r, op->d, ((st *)op->state)->z, op->n);
+        if (!op->lazy)
+            reshare_finish(r, op->d, ((st *)op->state)->z, op->n);
         state_free(op);
         break;
     case OP_REQUANT:
@@ -1164,9 +1193,9 @@ static void rep3_cost(const pop *op, int nparties, proto_cost *acc)
     case OP_MUL:
     case OP_CONV2D:
     case OP_DWCONV2D:
-        acc->rounds = 1;
+        acc->rounds = op->lazy ? 0 : 1;
         for (int k = 0; k < 3; k++)
-            acc->bytes[k] += n;
+            acc->bytes[k] += op->lazy ? 0 : n;
         break;
     case OP_REQUANT:
     case OP_DIVR:
@@ -1190,7 +1219,7 @@ static void rep3_cost(const pop *op, int nparties, proto_cost *acc)
         acc->rounds += 2 + (uint64_t)rq;
         acc->bytes[R(op, 0)] += (rq ? 6 : 4) * n;
         acc->bytes[R(op, 1)] += n + (rq ? n : 0);
-        acc->bytes[R(op, 2)] += n;
+        acc->bytes[R(op, 2)] += n + (rq && op->lazy ? n : 0);
         acc->opened += rq ? op->n : 0;
         break;
     }

@@ -89,5 +89,12 @@ void qbc_free(qbc_program *p);
 static inline int qbc_op(uint32_t w) { return (int)(w & 0xff); }
 static inline int qbc_nops(uint32_t w) { return (int)((w >> 8) & 0xff); }
 static inline uint32_t qbc_encode(int op, int nops) { return (uint32_t)op | ((uint32_t)nops << 8); }
+/* Instruction flags, bits 16..31 of the first word. QBC_LAZY on CONV2D and
+ * DWCONV2D: the result may be left an unfinished sum (a protocol with
+ * replicated shares skips the resharing), readable only by ADD, SUB, ADDC,
+ * MULC (whose results are unfinished sums too) and a REQCLAMP with
+ * QBC_LAZY, which reads its input as such a sum. The validator checks it. */
+#define QBC_LAZY 1u
+static inline uint32_t qbc_flags(uint32_t w) { return w >> 16; }
 
 #endif

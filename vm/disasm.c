@@ -60,6 +60,8 @@ void disasm_program(FILE *out, const qbc_program *p)
     for (uint32_t pc = 0; pc < p->ncode;) {
         int op = qbc_op(p->code[pc]);
         fprintf(out, "  %6u  %s%-9s", pc, in_block ? "  " : "", op_table[op].name);
+        if (qbc_flags(p->code[pc]) & QBC_LAZY)
+            fputs(" lazy", out);
         for (int k = 0; op_table[op].sig[k]; k++) {
             fputs(k ? ", " : " ", out);
             operand(out, p, op, k, p->code[pc + 1 + (uint32_t)k]);

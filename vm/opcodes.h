@@ -7,14 +7,15 @@
  *
  *      31                16 15           8 7            0
  *     +--------------------+--------------+--------------+
- *     |   reserved (0)     |  n operands  |    opcode    |   word 0
+ *     |   flags            |  n operands  |    opcode    |   word 0
  *     +--------------------+--------------+--------------+
  *     |                 operand 1 (u32 / i32)            |   word 1
  *     |                       ...                        |
  *     |                 operand n                        |   word n
  *     +--------------------------------------------------+
  *
- * n must equal the length of the opcode's operand signature. Operand kinds:
+ * n must equal the length of the opcode's operand signature; the only flag
+ * is QBC_LAZY (bytecode.h), on CONV2D, DWCONV2D and REQCLAMP. Operand kinds:
  *   s  secret register (a vector of shares)     c  clear constant register
  *   i  input slot (header input schedule)       o  output slot (header outputs)
  *   l  layer index (header layer table)         n  unsigned immediate

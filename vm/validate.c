@@ -4,6 +4,7 @@
  * and the protocols index registers without further checks. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bytecode.h"
@@ -241,6 +242,32 @@ static int check_block(vctx *v, uint32_t pc)
     return 0;
 }
 
+/* Unfinished sums (QBC_LAZY results, bytecode.h) flow only through ADD,
+ * SUB, ADDC and MULC into a QBC_LAZY REQCLAMP. The code is straight-line,
+ * so one pass in program order sees every register's state. Runs on
+ * checked code. */
+static int check_sums(vctx *v)
+{
+    const qbc_program *p = v->p;
+    uint8_t *sum = calloc(p->nsregs + 1, 1);
+    int rc = sum ? 0 : bad(v, 0, "out of memory");
+    for (uint32_t pc = 0; rc == 0 && pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc])) {
+        int op = qbc_op(p->code[pc]), lazy = (qbc_flags(p->code[pc]) & QBC_LAZY) != 0, in = 0;
+        const uint32_t *a = p->code + pc + 1;
+        const char *sig = op_table[op].sig;
+        for (int k = 0; sig[k]; k++)
+            in |= sig[k] == 's' && (k > 0 || op == OP_OUTPUT) && sum[a[k]];
+        in |= op == OP_LAYER && sum[p->layers[a[0]].reg];
+        int linear = op == OP_ADD || op == OP_SUB || op == OP_ADDC || op == OP_MULC;
+        if (in && !linear && !(op == OP_REQCLAMP && lazy))
+            rc = bad(v, pc, "%s reads an unfinished sum (a lazy result)", op_table[op].name);
+        else if (sig[0] == 's' && op != OP_OUTPUT) /* a COPY's register is reused, not patched */
+            sum[a[0]] = (uint8_t)((lazy && op != OP_REQCLAMP) || (linear && in));
+    }
+    free(sum);
+    return rc;
+}
+
 int qbc_validate_code(const qbc_program *p, size_t code_off, char *err, size_t errlen)
 {
     vctx v = {p, code_off, err, errlen};
@@ -248,7 +275,8 @@ int qbc_validate_code(const qbc_program *p, size_t code_off, char *err, size_t e
     while (pc < p->ncode) {
         uint32_t w = p->code[pc];
         int op = qbc_op(w), nops = qbc_nops(w);
-        if (w >> 16)
+        uint32_t fl = qbc_flags(w);
+        if ((fl & ~QBC_LAZY) || (fl && op != OP_CONV2D && op != OP_DWCONV2D && op != OP_REQCLAMP))
             return bad(&v, pc, "reserved bits set");
         if (op >= OP__COUNT)
             return bad(&v, pc, "unknown opcode %d", op);
@@ -277,5 +305,5 @@ int qbc_validate_code(const qbc_program *p, size_t code_off, char *err, size_t e
     for (pc = 0; pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc]))
         if (qbc_op(p->code[pc]) == OP_ROUND && check_block(&v, pc))
             return -1;
-    return 0;
+    return check_sums(&v);
 }

@@ -22,6 +22,7 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, co
     memset(op, 0, sizeof *op);
     op->op = code;
     op->rot = p->rot ? p->rot[pc] : (int)(pc % 3);
+    op->lazy = (qbc_flags(p->code[pc]) & QBC_LAZY) != 0;
     const char *sig = op_table[code].sig;
     op->n = p->slen[a[0]];
     if (regs)

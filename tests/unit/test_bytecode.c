@@ -197,6 +197,14 @@ static void bad_reqclamp_bounds(qbc_program *p)
 }
 /* the fused truncation needs bound + 31 + right shift <= 63 */
 static void bad_reqclamp_bits(qbc_program *p) { p->code[find_op(p, OP_REQCLAMP) + 6] = 40; }
+/* a lazy convolution's unfinished sum read by a REQCLAMP that is not lazy */
+static void unfinished_read(qbc_program *p)
+{
+    uint32_t pc = find_op(p, OP_REQCLAMP);
+    ck_assert(qbc_flags(p->code[pc]) & QBC_LAZY);
+    p->code[pc] &= 0xffffu;
+}
+static void flag_on_add(qbc_program *p) { p->code[find_op(p, OP_ADD)] |= QBC_LAZY << 16; }
 static void bad_layer_reg(qbc_program *p) { p->layers[0].reg = p->nsregs + 5; }
 static void bad_party(qbc_program *p) { p->inputs[0].party = 9; }
 static void bad_geometry(qbc_program *p) { p->code[find_op(p, OP_CONV2D) + 4 + 9] = 50; }
@@ -226,6 +234,8 @@ START_TEST(rejects_out_of_range_fields)
     expect_rejected(bad_reqclamp_bounds, "REQCLAMP wants (zero point, lo, hi) with lo <= hi");
     expect_rejected(bad_reqclamp_bits, "REQCLAMP bound 2^40 out of range for shift");
     expect_rejected(bad_layer_reg, "does not hold its shape");
+    expect_rejected(unfinished_read, "REQCLAMP reads an unfinished sum");
+    expect_rejected(flag_on_add, "reserved bits set");
     expect_rejected(bad_party, "input party 9 out of range");
     expect_rejected(bad_geometry, "padding larger than the window");
     expect_rejected(dependent_block, "depend on each other");
