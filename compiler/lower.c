@@ -579,6 +579,33 @@ static int check_weights(const args *a, const tensor *x, const tensor *w, const 
     return bad ? -1 : 0;
 }
 
+/* min(max(REQUANT(acc, m0, sh) + z, lo, hi), zlh = (z, lo, hi), with nq
+ * channels innermost: one REQCLAMP when the shifts allow it (bound + 31 +
+ * right shift <= 63, docs/bytecode.md), which also lets instruction dot (a
+ * convolution whose result and bias make acc; SIZE_MAX: none) stay lazy;
+ * else REQUANT, ADDC, CLAMP. */
+static uint32_t requant_clamp(lctx *c, uint32_t acc, uint64_t len, const int64_t *m0, const int64_t *sh,
+                              uint32_t nq, const int64_t zlh[3], size_t dot)
+{
+    int min_right = 31, max_right = 0;
+    for (uint32_t ch = 0; ch < nq; ch++) {
+        min_right = -sh[ch] < min_right ? (int)-sh[ch] : min_right;
+        max_right = -sh[ch] > max_right ? (int)-sh[ch] : max_right;
+    }
+    uint32_t bits = requant_bits(min_right), mc = em_const(&c->e, m0, nq), sc = em_const(&c->e, sh, nq);
+    uint32_t r = em_sreg(&c->e, len);
+    if (bits + 31 + (uint32_t)max_right <= 63) {
+        EMIT(&c->e, OP_REQCLAMP, r, acc, mc, sc, em_const(&c->e, zlh, 3), bits);
+        if (dot != SIZE_MAX) {
+            em_flag(&c->e, c->e.nins - 1, QBC_LAZY);
+            em_flag(&c->e, dot, QBC_LAZY);
+        }
+        return r;
+    }
+    EMIT(&c->e, OP_REQUANT, r, acc, mc, sc);
+    return clamp(c, addc(c, r, len, zlh[0]), len, zlh[1], zlh[2], bits);
+}
+
 /* Requantizes an accumulator of len elements (oc channels innermost), adds
  * the output zero point and clamps to the activation range. The accumulator
  * comes from instruction dot (a convolution) and the bias alone, so a fused
@@ -588,7 +615,6 @@ static uint32_t requantize(lctx *c, uint32_t acc, uint64_t len, const tensor *x,
 {
     uint32_t nq = w->nq == 1 ? 1 : oc;
     int64_t *m0 = xcalloc(nq, sizeof(int64_t)), *sh = xcalloc(nq, sizeof(int64_t));
-    int min_right = 31, max_right = 0;
     for (uint32_t ch = 0; ch < nq; ch++) {
         float sx = x->scale[0], sw = w->scale[w->nq == 1 ? 0 : ch], sy = y->scale[0];
         double real = float_product ? (double)(sx * sw) / (double)sy
@@ -598,26 +624,13 @@ static uint32_t requantize(lctx *c, uint32_t acc, uint64_t len, const tensor *x,
         qm_quantize_multiplier(real, &q, &s);
         m0[ch] = q;
         sh[ch] = s;
-        if (-s < min_right)
-            min_right = -s;
-        if (-s > max_right)
-            max_right = -s;
     }
     int64_t lo, hi;
     act_range(act, y->dtype, y->scale[0], y->zp[0], &lo, &hi);
-    uint32_t bits = requant_bits(min_right), mc = em_const(&c->e, m0, nq), sc = em_const(&c->e, sh, nq);
-    uint32_t r = em_sreg(&c->e, len);
+    uint32_t r = requant_clamp(c, acc, len, m0, sh, nq, (int64_t[3]){y->zp[0], lo, hi}, dot);
     free(m0);
     free(sh);
-    if (bits + 31 + (uint32_t)max_right <= 63) { /* REQCLAMP's condition (docs/bytecode.md) */
-        int64_t b[3] = {y->zp[0], lo, hi};
-        EMIT(&c->e, OP_REQCLAMP, r, acc, mc, sc, em_const(&c->e, b, 3), bits);
-        em_flag(&c->e, c->e.nins - 1, QBC_LAZY);
-        em_flag(&c->e, dot, QBC_LAZY);
-        return r;
-    }
-    EMIT(&c->e, OP_REQUANT, r, acc, mc, sc);
-    return clamp(c, addc(c, r, len, y->zp[0]), len, lo, hi, bits);
+    return r;
 }
 
 static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
@@ -820,36 +833,28 @@ static int lower_add(lctx *c, const stmt *st, tensor *y)
     double twice = (double)(2.0f * fmaxf(x1->scale[0], x2->scale[0]));
     double real[3] = {(double)x1->scale[0] / twice, (double)x2->scale[0] / twice,
                       twice / (double)((float)(1 << 20) * y->scale[0])};
-    uint32_t in[2], sum;
-    int last_shift = 0;
+    uint32_t in[2];
+    int64_t m0[3], sh[3];
     for (int i = 0; i < 3; i++) {
-        int32_t m0;
-        int sh;
-        qm_quantize_multiplier(real[i], &m0, &sh);
-        last_shift = sh;
-        if (sh > 0) {
+        int32_t q;
+        int s;
+        qm_quantize_multiplier(real[i], &q, &s);
+        m0[i] = q, sh[i] = s;
+        if (s > 0) {
             diag_error(st->fn.at, "add: output scale too small for the inputs' scales");
             return -1;
         }
-        uint32_t src;
-        if (i < 2) {
-            const tensor *x = i ? x2 : x1;
-            uint32_t s = em_sreg(&c->e, len);
-            EMIT(&c->e, OP_MULC, s, addc(c, x->reg, len, -x->zp[0]), em_const1(&c->e, 1 << 20));
-            src = s;
-        } else {
-            src = sum = binop(c, OP_ADD, in[0], in[1], len);
-        }
-        uint32_t r = em_sreg(&c->e, len);
-        EMIT(&c->e, OP_REQUANT, r, src, em_const1(&c->e, m0), em_const1(&c->e, sh));
-        if (i < 2)
-            in[i] = r;
-        else
-            sum = r;
     }
-    int64_t lo, hi;
-    act_range(act, y->dtype, y->scale[0], y->zp[0], &lo, &hi);
-    y->reg = clamp(c, addc(c, sum, len, y->zp[0]), len, lo, hi, requant_bits(-last_shift));
+    for (int i = 0; i < 2; i++) {
+        const tensor *x = i ? x2 : x1;
+        uint32_t s = em_sreg(&c->e, len);
+        EMIT(&c->e, OP_MULC, s, addc(c, x->reg, len, -x->zp[0]), em_const1(&c->e, 1 << 20));
+        in[i] = em_sreg(&c->e, len);
+        EMIT(&c->e, OP_REQUANT, in[i], s, em_const1(&c->e, m0[i]), em_const1(&c->e, sh[i]));
+    }
+    int64_t zlh[3] = {y->zp[0], 0, 0};
+    act_range(act, y->dtype, y->scale[0], y->zp[0], &zlh[1], &zlh[2]);
+    y->reg = requant_clamp(c, binop(c, OP_ADD, in[0], in[1], len), len, &m0[2], &sh[2], 1, zlh, SIZE_MAX);
     em_layer(&c->e, &(qbc_layer){(char *)y->name, "add", y->dtype, y->shape, y->scale[0],
                                  y->zp[0], 0, y->reg});
     return 0;
@@ -1028,10 +1033,8 @@ static int lower_quantize(lctx *c, const stmt *st, tensor *y)
     int32_t m0;
     int sh;
     qm_quantize_multiplier((double)x->scale[0] / (double)y->scale[0], &m0, &sh);
-    uint32_t r = em_sreg(&c->e, len);
-    EMIT(&c->e, OP_REQUANT, r, addc(c, x->reg, len, -x->zp[0]), em_const1(&c->e, m0),
-         em_const1(&c->e, sh));
-    y->reg = clamp(c, addc(c, r, len, y->zp[0]), len, dtype_min(dt), dtype_max(dt), requant_bits(-sh));
+    int64_t m = m0, s = sh, zlh[3] = {y->zp[0], dtype_min(dt), dtype_max(dt)};
+    y->reg = requant_clamp(c, addc(c, x->reg, len, -x->zp[0]), len, &m, &s, 1, zlh, SIZE_MAX);
     em_layer(&c->e, &(qbc_layer){(char *)y->name, "quantize", y->dtype, y->shape, y->scale[0],
                                  y->zp[0], 0, y->reg});
     return 0;
