@@ -8,6 +8,7 @@ Suite *suite_layers(void);
 Suite *suite_dsl(void);
 Suite *suite_tensorio(void);
 Suite *suite_import(void);
+Suite *suite_bits(void);
 
 int main(void)
 {
@@ -17,6 +18,7 @@ int main(void)
     srunner_add_suite(r, suite_dsl());
     srunner_add_suite(r, suite_tensorio());
     srunner_add_suite(r, suite_import());
+    srunner_add_suite(r, suite_bits());
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);
     srunner_free(r);

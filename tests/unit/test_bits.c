@@ -1,0 +1,47 @@
+/* Bit slicing (runtime/bits.c): packing, and the duplication that lets the
+ * two comparisons of a clamp share one value's planes. */
+#include <check.h>
+#include <stdlib.h>
+
+#include "../../runtime/bits.h"
+
+START_TEST(pack_then_dup_repeats_every_element)
+{
+    static const size_t sizes[] = {1, 63, 64, 65, 130, 191};
+    enum { PLANES = 5 };
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+        size_t na = sizes[t], nwa = bits_words(na), nw = bits_words(2 * na);
+        uint64_t *v = malloc(na * sizeof *v), *src = malloc(PLANES * nwa * sizeof *src);
+        uint64_t *dst = malloc(PLANES * nw * sizeof *dst);
+        ck_assert(v && src && dst);
+        for (size_t i = 0; i < na; i++)
+            v[i] = (i * 0x9E3779B97F4A7C15ull) >> 17;
+        bits_pack(v, 1, na, PLANES, src, nwa);
+        if (na % 64) /* bits past na must not leak into the copy */
+            for (uint32_t j = 0; j < PLANES; j++)
+                src[j * nwa + nwa - 1] |= ~(uint64_t)0 << (na % 64);
+        bits_dup(src, na, PLANES, dst, nw);
+        for (uint32_t j = 0; j < PLANES; j++) {
+            for (size_t i = 0; i < na; i++) {
+                uint64_t want = (v[i] >> j) & 1;
+                ck_assert_uint_eq(bits_get(dst + j * nw, i), want);
+                ck_assert_uint_eq(bits_get(dst + j * nw, na + i), want);
+            }
+            for (size_t i = 2 * na; i < nw * 64; i++)
+                ck_assert_uint_eq(bits_get(dst + j * nw, i), 0);
+        }
+        free(v);
+        free(src);
+        free(dst);
+    }
+}
+END_TEST
+
+Suite *suite_bits(void)
+{
+    Suite *s = suite_create("bits");
+    TCase *t = tcase_create("core");
+    tcase_add_test(t, pack_then_dup_repeats_every_element);
+    suite_add_tcase(s, t);
+    return s;
+}
