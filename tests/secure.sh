@@ -12,7 +12,8 @@
 #    party, releasing nothing;
 #  - the reference models (QNN_SECURE_MODELS=1): logits within the bound,
 #    top-1 as TFLite's except on near-ties (QNN_SECURE_FULL=1: every case of
-#    the MobileNets under the dishonest-majority protocols, as issue 5 asks).
+#    the MobileNets under the dishonest-majority protocols, as issue 5 asks,
+#    and every case of every model under rep3).
 set -u
 B=${1:-build/release}
 M=${QNN_MODELS:-../shared/models}
@@ -264,7 +265,11 @@ if [ "${QNN_SECURE_MODELS:-1}" = 1 ] && [ -d "$M/testdata" ]; then
         specs="mobilenet_v1_0.25_128_quant:u8:4 person_detect:i8:4 micro_speech_quantized:i8:2 mobilenet_v1_0.5_160_quant:u8:1 mobilenet_v2_1.0_224_quant:u8:1"
         [ "${proto%:*}" = spdz2k ] && specs="mobilenet_v1_0.25_128_quant:u8:1 person_detect:i8:1 micro_speech_quantized:i8:1"
         if [ "${QNN_SECURE_FULL:-0}" = 1 ]; then
-            case ${proto%:*} in semi2k | spdz2k) specs="mobilenet_v1_0.25_128_quant:u8:4 mobilenet_v1_0.5_160_quant:u8:4" ;; *) continue ;; esac
+            case ${proto%:*} in
+                semi2k | spdz2k) specs="mobilenet_v1_0.25_128_quant:u8:4 mobilenet_v1_0.5_160_quant:u8:4" ;;
+                rep3) specs="mobilenet_v1_0.25_128_quant:u8:4 person_detect:i8:4 micro_speech_quantized:i8:4 mobilenet_v1_0.5_160_quant:u8:4 mobilenet_v2_1.0_224_quant:u8:4" ;;
+                *) continue ;;
+            esac
         fi
         for spec in $specs; do
             IFS=: read -r n dt cases <<EOS
