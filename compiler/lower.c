@@ -587,14 +587,16 @@ static int check_weights(const args *a, const tensor *x, const tensor *w, const 
 static uint32_t requant_clamp(lctx *c, uint32_t acc, uint64_t len, const int64_t *m0, const int64_t *sh,
                               uint32_t nq, const int64_t zlh[3], size_t dot)
 {
-    int min_right = 31, max_right = 0;
-    for (uint32_t ch = 0; ch < nq; ch++) {
+    int min_right = 31;
+    for (uint32_t ch = 0; ch < nq; ch++)
         min_right = -sh[ch] < min_right ? (int)-sh[ch] : min_right;
-        max_right = -sh[ch] > max_right ? (int)-sh[ch] : max_right;
-    }
-    uint32_t bits = requant_bits(min_right), mc = em_const(&c->e, m0, nq), sc = em_const(&c->e, sh, nq);
-    uint32_t r = em_sreg(&c->e, len);
-    if (bits + 31 + (uint32_t)max_right <= 63) {
+    /* REQCLAMP compares channel ch scaled by 2^e, e = its right shift - the
+     * smallest (docs/bytecode.md): its own bound must fit in bits - e */
+    uint32_t bits = requant_bits(min_right), fused = min_right > 0 && bits + 31 + (uint32_t)min_right <= 63;
+    for (uint32_t ch = 0; ch < nq && fused; ch++)
+        fused = requant_bits((int)-sh[ch]) + (uint32_t)(-sh[ch] - min_right) <= bits;
+    uint32_t mc = em_const(&c->e, m0, nq), sc = em_const(&c->e, sh, nq), r = em_sreg(&c->e, len);
+    if (fused) {
         EMIT(&c->e, OP_REQCLAMP, r, acc, mc, sc, em_const(&c->e, zlh, 3), bits);
         if (dot != SIZE_MAX) {
             em_flag(&c->e, c->e.nins - 1, QBC_LAZY);

@@ -802,7 +802,9 @@ static void ltz_inject_finish(rep3 *r, pop *op, st *s)
  *   t = A + B - 2K u v,  A = C + K u,  B = -R + K v - K/2 + z - lo,
  * K = 2^(63-d) (proto_trunc_open). Modulo 2^(L+1), a divisor of 2K when
  * L + d <= 63 (the validator's condition), t = A + B: the comparisons run on
- * A and B as above, without the truncation's second round. The products
+ * A and B as above, without the truncation's second round. With per-channel
+ * shifts L + dmin <= 63 and a channel with a larger d is compared as
+ * 2^(d - dmin) t, known modulo 2^(64 - dmin) (its bound leaves room). The products
  * gain s (-2K u v) = (u u_s)(-2K v (1 - 2w_s)) + u (-2K v w_s): two more X. */
 typedef struct {
     pop ltz;      /* the comparisons, 2n elements */
@@ -811,6 +813,7 @@ typedef struct {
     word *v;      /* party 0: A; parties 1, 2: B */
     word *c;      /* REQCLAMP: party 0: c; parties 1, 2: r */
     uint8_t *d;   /* REQCLAMP: the shifts */
+    uint8_t dmin; /* REQCLAMP: the smallest */
     word *y2;     /* party 2: the share it sends party 1 */
 } clamp_st;
 
@@ -835,8 +838,11 @@ static void reqclamp_open_prepare(rep3 *r, pop *op)
     c->d = proto_alloc(n);
     c->c = proto_alloc(n * W);
     word *m = proto_alloc(n * W), *r2 = proto_alloc(n * W);
-    for (size_t i = 0; i < n; i++)
+    c->dmin = 62;
+    for (size_t i = 0; i < n; i++) {
         m[i] = proto_trunc_mult(op, i, &c->d[i]);
+        c->dmin = c->d[i] < c->dmin ? c->d[i] : c->dmin;
+    }
     if (me == 0) {
         net_expect(r->nt, R(op, 1), n * W);
         if (op->lazy)
@@ -899,11 +905,12 @@ static void clamp_start(rep3 *r, pop *op)
     c->v = proto_alloc(n * W);
     ltz_in li = {in, in, 1, 2};
     for (size_t i = 0; i < n; i++) {
+        int e = op->op == OP_REQCLAMP ? c->d[i] - c->dmin : 0; /* per-channel scale */
         c->v[i] = clamp_part(op, c, me, i);
         if (me == 0)
-            in[i] = c->v[i] + ((word)1 << op->m);
+            in[i] = (c->v[i] << e) + ((word)1 << op->m);
         else
-            in[i] = c->v[i], in[n + i] = c->v[i] - c->D - 1;
+            in[i] = c->v[i] << e, in[n + i] = (c->v[i] - c->D - 1) << e;
     }
     ltz_round1_prepare(r, &c->ltz, state(&c->ltz), &li);
     free(in);

@@ -156,12 +156,19 @@ static int check_insn(vctx *v, uint32_t pc, int op, const uint32_t *a)
     case OP_REQCLAMP: {
         if (check_requant(v, pc, a) || check_bounds(v, pc, a[4], 1))
             return -1;
-        /* the fused truncation works modulo 2^(64 - d), d = 31 + right shift */
+        /* the fused truncation works modulo 2^(64 - d), d = 31 + right shift:
+         * bound + d <= 63 for the smallest d; a channel with a larger d is
+         * compared scaled by 2^(d - dmin), which must leave it some bits */
         const qbc_const *sh = &p->cregs[a[3]];
-        for (uint32_t i = 0; i < sh->len; i++)
-            if (a[5] < 1 || a[5] + 31 + (sh->val[i] < 0 ? -sh->val[i] : 0) > 63)
-                return bad(v, pc, "REQCLAMP bound 2^%u out of range for shift %lld (bound + 31 + right shift <= 63)",
-                           a[5], (long long)sh->val[i]);
+        int64_t dmin = 62, dmax = 31;
+        for (uint32_t i = 0; i < sh->len; i++) {
+            int64_t d = 31 + (sh->val[i] < 0 ? -sh->val[i] : 0);
+            dmin = d < dmin ? d : dmin;
+            dmax = d > dmax ? d : dmax;
+        }
+        if (a[5] < 1 || a[5] + dmin > 63 || dmax - dmin >= a[5])
+            return bad(v, pc, "REQCLAMP bound 2^%u out of range for right shifts %lld..%lld (bound + 31 + the smallest <= 63, their spread below the bound)",
+                       a[5], (long long)(dmin - 31), (long long)(dmax - 31));
         return 0;
     }
     default:

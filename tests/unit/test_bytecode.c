@@ -232,7 +232,7 @@ START_TEST(rejects_out_of_range_fields)
     expect_rejected(bad_clamp_bounds, "CLAMP wants two bounds lo <= hi");
     expect_rejected(bad_clamp_bits, "comparison bound 2^63 out of range");
     expect_rejected(bad_reqclamp_bounds, "REQCLAMP wants (zero point, lo, hi) with lo <= hi");
-    expect_rejected(bad_reqclamp_bits, "REQCLAMP bound 2^40 out of range for shift");
+    expect_rejected(bad_reqclamp_bits, "REQCLAMP bound 2^40 out of range for right shifts 7..7");
     expect_rejected(bad_layer_reg, "does not hold its shape");
     expect_rejected(unfinished_read, "REQCLAMP reads an unfinished sum");
     expect_rejected(flag_on_add, "reserved bits set");
