@@ -116,15 +116,13 @@ word proto_trunc_mult(const pop *op, size_t i, uint8_t *d);
  * >> d, v = msb r: x*mult >> d = pub - R + coef * v (error at most 1). */
 void proto_trunc_open(word c, int d, word *pub, word *coef);
 
-/* Pieces for protocols with a CLAMP of their own: the LTZ of the 2n
- * differences (registers unset), and the differences t = (x - lo, hi - x)
- * (2n elements) from the protocol's linear operations. */
+/* The LTZ of a CLAMP's 2n values (registers unset), for protocols with a
+ * CLAMP of their own. */
 void proto_clamp_ltz(const pop *op, pop *ltz);
-void proto_clamp_values(const protocol *pr, void *ps, const pop *op, word *t);
 /* CLAMP for protocols without a fused one, from their own LTZ and MUL:
- * b = LTZ(t) in LTZ's steps, then p = b * t in one more step,
- * d = x - p[0, n) + p[n, 2n). The protocol's callbacks hand OP_CLAMP to
- * these with their own table. */
+ * b = LTZ(x - lo, x - hi - 1) in LTZ's steps, then p = (b[n..2n) - b[0..n))
+ * (x - lo) in one MUL of n, d = hi + p - (hi - lo) b[n..2n). The
+ * protocol's callbacks hand OP_CLAMP to these with their own table. */
 int proto_clamp_prepare(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen);
 int proto_clamp_finish(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen);
 

@@ -396,13 +396,13 @@ static void ltz_step0_prepare(semi *s, pop *op)
     open_send(s, t->x, n);
 }
 
-static void ltz_step0_finish(semi *s, pop *op)
+/* G, P and plane L from the public c (n values) and the planes of r */
+static void ltz_public(semi *s, pop *op, const word *c)
 {
     st *t = op->state;
     size_t n = op->n, nw = bits_words(n);
     uint32_t L = op->m;
-    word *c = proto_alloc(n * W), *cp = proto_alloc((L + 1) * nw * W);
-    open_finish(s, t->x, c, n, 0);
+    word *cp = proto_alloc((L + 1) * nw * W);
     bits_pack(c, 1, n, L + 1, cp, nw);
     t->g = proto_alloc(L * nw * W);
     t->p = proto_alloc(L * nw * W);
@@ -413,8 +413,16 @@ static void ltz_step0_finish(semi *s, pop *op)
     }
     for (size_t q = 0; q < nw; q++)
         t->t[q] = t->rb[L * nw + q] ^ (s->me == 0 ? cp[L * nw + q] : 0);
-    free(c);
     free(cp);
+}
+
+static void ltz_step0_finish(semi *s, pop *op)
+{
+    st *t = op->state;
+    word *c = proto_alloc(op->n * W);
+    open_finish(s, t->x, c, op->n, 0);
+    ltz_public(s, op, c);
+    free(c);
 }
 
 /* The operands of level k's ANDs, gate by gate (bits_level_gates). */
@@ -534,12 +542,185 @@ static void ltz_deal(semi *s, const pop *op, int step)
     }
 }
 
+/* ---- REQCLAMP: the truncation's open serves both comparisons ----
+ * After the open of c = m x + 2^62 + r, t = y + z - lo = P - Q with public
+ * P = pub + z - lo and Q = R - coef v (proto_trunc_open). Scaled by 2^e
+ * (e = d - dmin, per channel) and modulo 2^(L+1), which divides 2^(64-dmin)
+ * (the validator's condition), 2^e Q = 2^e R + [63 - dmin = L] 2^L v: the
+ * dealer deals those bits with r, and the comparisons [t < 0] and
+ * [t - D - 1 < 0] are LTZ's carry trees on the public 2^e P + 2^L, resp.
+ * 2^e (P - D - 1) + 2^L, without an open of their own. Then LTZ's daBits
+ * and one product: y = hi + (l2 - b1) t - D l2 (the generic CLAMP's). */
+typedef struct {
+    pop ltz, mul;  /* 2n comparisons; n products */
+    word *r, *R, *v, *x, *qb; /* truncation material, masked value, Q's planes */
+    word *t, *bits, *sd, *p;  /* t (n), the bits (2n), l2 - b1 and the product (n) */
+    uint8_t *d, dmin;
+} rqc_st;
+
+static void rqc_inner(const pop *op, pop *ltz, pop *mul)
+{
+    proto_clamp_ltz(op, ltz);
+    memset(mul, 0, sizeof *mul);
+    mul->op = OP_MUL;
+    mul->n = mul->na = mul->nb = op->n;
+}
+
+/* the shifts d of every element and the smallest */
+static uint8_t rqc_shifts(const pop *op, uint8_t *d)
+{
+    uint8_t dmin = 62;
+    for (size_t k = 0; k < op->n; k++) {
+        proto_trunc_mult(op, k, &d[k]);
+        dmin = d[k] < dmin ? d[k] : dmin;
+    }
+    return dmin;
+}
+
+static void rqc_open_prepare(semi *s, pop *op)
+{
+    size_t n = op->n, nwa = bits_words(n);
+    uint32_t L = op->m;
+    rqc_st *q = proto_zalloc(sizeof *q);
+    op->state = q;
+    rqc_inner(op, &q->ltz, &q->mul);
+    q->r = proto_alloc(n * W), q->R = proto_alloc(n * W), q->v = proto_alloc(n * W);
+    q->qb = proto_alloc((L + 1) * nwa * W);
+    q->x = proto_alloc(n * W);
+    q->d = proto_alloc(n);
+    q->dmin = rqc_shifts(op, q->d);
+    prep_random(s, q->r, n);
+    prep_value(s, q->R, n);
+    prep_value(s, q->v, n);
+    prep_value(s, q->qb, (L + 1) * nwa);
+    for (size_t k = 0; k < n; k++) {
+        uint8_t d;
+        q->x[k] = op->a[k] * proto_trunc_mult(op, k, &d) + q->r[k] + (s->me == 0 ? (word)1 << 62 : 0);
+    }
+    open_send(s, q->x, n);
+}
+
+static void rqc_open_finish(semi *s, pop *op)
+{
+    rqc_st *q = op->state;
+    size_t n = op->n, nw = bits_words(2 * n);
+    uint32_t L = op->m;
+    word zl = (word)op->c3[0] - (word)op->c3[1], D = (word)op->c3[2] - (word)op->c3[1];
+    word *c = proto_alloc(n * W), *cc = proto_alloc(2 * n * W);
+    open_finish(s, q->x, c, n, 0);
+    q->t = proto_alloc(n * W);
+    for (size_t k = 0; k < n; k++) {
+        word pub, coef;
+        int e = q->d[k] - q->dmin;
+        proto_trunc_open(c[k], q->d[k], &pub, &coef);
+        q->t[k] = -q->R[k] + coef * q->v[k] + (s->me == 0 ? pub + zl : 0);
+        cc[k] = ((pub + zl) << e) + ((word)1 << L);
+        cc[n + k] = ((pub + zl - D - 1) << e) + ((word)1 << L);
+    }
+    st *lt = state(&q->ltz);
+    lt->levels = bits_levels(L);
+    lt->rb = proto_alloc((L + 1) * nw * W);
+    bits_dup(q->qb, n, L + 1, lt->rb, nw);
+    ltz_public(s, &q->ltz, cc);
+    free(c);
+    free(cc);
+}
+
+static void rqc_deal_open(semi *s, const pop *op)
+{
+    size_t n = op->n, nwa = bits_words(n);
+    uint32_t L = op->m;
+    word *r = proto_alloc(n * W), *R = proto_alloc(n * W), *v = proto_alloc(n * W), *Q = proto_alloc(n * W);
+    word *qb = proto_alloc((L + 1) * nwa * W);
+    uint8_t *d = proto_alloc(n), dmin = rqc_shifts(op, d);
+    deal_random(s, r, n, 0);
+    for (size_t k = 0; k < n; k++) {
+        R[k] = (r[k] & (((word)1 << 63) - 1)) >> d[k];
+        v[k] = r[k] >> 63;
+        Q[k] = (R[k] << (d[k] - dmin)) + (63 - dmin == (int)L ? v[k] << L : 0);
+    }
+    bits_pack(Q, 1, n, L + 1, qb, nwa);
+    deal_value(s, R, n, 0);
+    deal_value(s, v, n, 0);
+    deal_value(s, qb, (L + 1) * nwa, 1);
+    free(r), free(R), free(v), free(Q), free(qb), free(d);
+}
+
+static void rqc_free(pop *op)
+{
+    rqc_st *q = op->state;
+    state_free(&q->ltz);
+    state_free(&q->mul);
+    free(q->r), free(q->R), free(q->v), free(q->x), free(q->qb);
+    free(q->t), free(q->bits), free(q->sd), free(q->p), free(q->d);
+    free(q);
+    op->state = NULL;
+}
+
+/* steps: 0 the open, 1..K the tree, K + 1 the daBits, K + 2 the product */
+static void rqc_prepare(semi *s, pop *op, int step)
+{
+    int K = bits_levels(op->m);
+    if (step == 0) {
+        rqc_open_prepare(s, op);
+        return;
+    }
+    rqc_st *q = op->state;
+    if (step <= K) {
+        ltz_and_prepare(s, &q->ltz, step);
+    } else if (step == K + 1) {
+        q->bits = proto_alloc(2 * op->n * W);
+        q->ltz.d = q->bits;
+        ltz_inject_prepare(s, &q->ltz);
+    } else {
+        q->sd = proto_alloc(op->n * W);
+        q->p = proto_alloc(op->n * W);
+        for (size_t k = 0; k < op->n; k++)
+            q->sd[k] = q->bits[op->n + k] - q->bits[k];
+        q->mul.a = q->sd, q->mul.b = q->t, q->mul.d = q->p;
+        mul_prepare(s, &q->mul);
+    }
+}
+
+static void rqc_finish(semi *s, pop *op, int step)
+{
+    int K = bits_levels(op->m);
+    rqc_st *q = op->state;
+    if (step == 0)
+        rqc_open_finish(s, op);
+    else if (step <= K)
+        ltz_and_finish(s, &q->ltz, step);
+    else if (step == K + 1)
+        ltz_inject_finish(s, &q->ltz);
+    else {
+        mul_finish(s, &q->mul);
+        word D = (word)op->c3[2] - (word)op->c3[1];
+        for (size_t k = 0; k < op->n; k++)
+            op->d[k] = q->p[k] - D * q->bits[op->n + k] + (s->me == 0 ? (word)op->c3[2] : 0);
+        rqc_free(op);
+    }
+}
+
+static void rqc_deal(semi *s, const pop *op, int step)
+{
+    pop ltz, mul;
+    rqc_inner(op, &ltz, &mul);
+    if (step == 0)
+        rqc_deal_open(s, op);
+    else if (step <= bits_levels(op->m) + 1)
+        ltz_deal(s, &ltz, step);
+    else
+        mul_deal(s, &mul);
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 static int semi_steps(const pop *op)
 {
-    if (op->op == OP_CLAMP || op->op == OP_REQCLAMP)
+    if (op->op == OP_CLAMP)
         return proto_composite_steps(&proto_semi2k, op);
+    if (op->op == OP_REQCLAMP)
+        return bits_levels(op->m) + 3;
     return op->op == OP_LTZ ? bits_levels(op->m) + 2 : 1;
 }
 
@@ -552,7 +733,7 @@ static int semi_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     }
     switch (op->op) {
     case OP_CLAMP: return proto_clamp_prepare(&proto_semi2k, ps, op, step, err, errlen);
-    case OP_REQCLAMP: return proto_reqclamp_prepare(&proto_semi2k, ps, op, step, err, errlen);
+    case OP_REQCLAMP: rqc_prepare(s, op, step); break;
     case OP_INPUT: input_prepare(s, op); break;
     case OP_OUTPUT: output_prepare(s, op); break;
     case OP_MUL:
@@ -583,7 +764,7 @@ static int semi_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     semi *s = ps;
     switch (op->op) {
     case OP_CLAMP: return proto_clamp_finish(&proto_semi2k, ps, op, step, err, errlen);
-    case OP_REQCLAMP: return proto_reqclamp_finish(&proto_semi2k, ps, op, step, err, errlen);
+    case OP_REQCLAMP: rqc_finish(s, op, step); break;
     case OP_INPUT: input_finish(s, op); break;
     case OP_OUTPUT: output_finish(s, op); break;
     case OP_MUL:
@@ -607,8 +788,8 @@ static void semi_deal(void *ps, const pop *op, int step)
 {
     semi *s = ps;
     switch (op->op) {
-    case OP_CLAMP:
-    case OP_REQCLAMP: proto_composite_deal(&proto_semi2k, ps, op, step); break;
+    case OP_CLAMP: proto_composite_deal(&proto_semi2k, ps, op, step); break;
+    case OP_REQCLAMP: rqc_deal(s, op, step); break;
     case OP_MUL:
     case OP_CONV2D:
     case OP_DWCONV2D: mul_deal(s, op); break;
@@ -624,8 +805,21 @@ static void semi_cost(const pop *op, int N, proto_cost *acc)
 {
     uint64_t o = (uint64_t)(N - 1) * W, n = op->n, nw = bits_words(op->n);
     switch (op->op) {
-    case OP_CLAMP:
-    case OP_REQCLAMP: proto_composite_cost(&proto_semi2k, op, N, acc); break;
+    case OP_CLAMP: proto_composite_cost(&proto_semi2k, op, N, acc); break;
+    case OP_REQCLAMP: { /* LTZ of 2n whose open is the truncation's of n, MUL of n */
+        pop ltz, mul;
+        proto_cost a, b;
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        rqc_inner(op, &ltz, &mul);
+        semi_cost(&ltz, N, &a);
+        semi_cost(&mul, N, &b);
+        acc->rounds = a.rounds + b.rounds;
+        for (int j = 0; j < N; j++)
+            acc->bytes[j] += a.bytes[j] + b.bytes[j] - o * n;
+        acc->opened += a.opened + b.opened - n;
+        break;
+    }
     case OP_INPUT:
         acc->rounds = 1;
         acc->bytes[op->owner] += o * n;
@@ -673,8 +867,19 @@ static void semi_prep_cost(const pop *op, int step, int N, proto_cost *acc)
 {
     uint64_t n = op->n, nw = bits_words(op->n);
     switch (op->op) {
-    case OP_CLAMP:
-    case OP_REQCLAMP: proto_composite_prep_cost(&proto_semi2k, op, step, N, acc); break;
+    case OP_CLAMP: proto_composite_prep_cost(&proto_semi2k, op, step, N, acc); break;
+    case OP_REQCLAMP: {
+        pop ltz, mul;
+        rqc_inner(op, &ltz, &mul);
+        if (step == 0) { /* R, v and Q's planes */
+            acc->bytes[N] += (2 * n + (op->m + 1) * nw) * W;
+            acc->trunc_pairs += n;
+            acc->bits += (op->m + 1) * n;
+        } else {
+            semi_prep_cost(step <= bits_levels(op->m) + 1 ? &ltz : &mul, step <= bits_levels(op->m) + 1 ? step : 0, N, acc);
+        }
+        break;
+    }
     case OP_MUL:
         acc->bytes[N] += n * W;
         acc->triples += n;

@@ -74,9 +74,13 @@ void proto_trunc_open(word c, int d, word *pub, word *coef)
 
 /* ------------------------------------------------ CLAMP from LTZ and MUL */
 
+/* With t = x - lo, D = hi - lo, b1 = [t < 0] and l2 = [t - D - 1 < 0]
+ * (b1 implies l2): min(max(x, lo), hi) = hi + (l2 - b1) t - D l2, one
+ * product per element (docs/protocols.md). */
 typedef struct {
     pop ltz, mul;
-    word *t, *b, *p; /* 2n elements each */
+    word *t, *b; /* 2n elements: (t, t - D - 1) and their bits (b1, l2) */
+    word *s, *p; /* n elements: l2 - b1 and its product with t */
 } clamp_state;
 
 void proto_clamp_ltz(const pop *op, pop *ltz)
@@ -88,15 +92,6 @@ void proto_clamp_ltz(const pop *op, pop *ltz)
     ltz->rot = op->rot;
 }
 
-void proto_clamp_values(const protocol *pr, void *ps, const pop *op, word *t)
-{
-    size_t n = op->n, sw = (size_t)pr->share_words;
-    int64_t neg_lo = -op->c1[0], minus1 = -1, hi = op->c1[1];
-    pr->addc(ps, t, op->a, &neg_lo, n, 1);
-    pr->mulc(ps, t + n * sw, op->a, &minus1, n, 1);
-    pr->addc(ps, t + n * sw, t + n * sw, &hi, n, 1);
-}
-
 /* The inner operations of a CLAMP of n elements (registers unset). */
 static void clamp_inner(const pop *op, pop *ltz, pop *mul)
 {
@@ -104,9 +99,8 @@ static void clamp_inner(const pop *op, pop *ltz, pop *mul)
     *mul = *ltz;
     mul->op = OP_MUL;
     mul->m = 0;
-    mul->nb = 2 * op->n;
+    mul->n = mul->na = mul->nb = op->n;
 }
-
 
 int proto_clamp_prepare(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen)
 {
@@ -117,10 +111,13 @@ int proto_clamp_prepare(const protocol *pr, void *ps, pop *op, int step, char *e
         clamp_inner(op, &c->ltz, &c->mul);
         c->t = proto_alloc(2 * n * sw * sizeof(word));
         c->b = proto_alloc(2 * n * sw * sizeof(word));
-        c->p = proto_alloc(2 * n * sw * sizeof(word));
-        proto_clamp_values(pr, ps, op, c->t);
+        c->s = proto_alloc(n * sw * sizeof(word));
+        c->p = proto_alloc(n * sw * sizeof(word));
+        int64_t neg_lo = -op->c1[0], neg_hi1 = -op->c1[1] - 1;
+        pr->addc(ps, c->t, op->a, &neg_lo, n, 1);
+        pr->addc(ps, c->t + n * sw, op->a, &neg_hi1, n, 1);
         c->ltz.a = c->t, c->ltz.d = c->b;
-        c->mul.a = c->b, c->mul.b = c->t, c->mul.d = c->p;
+        c->mul.a = c->s, c->mul.b = c->t, c->mul.d = c->p;
     }
     clamp_state *c = op->state;
     int k = pr->steps(&c->ltz);
@@ -132,17 +129,22 @@ int proto_clamp_finish(const protocol *pr, void *ps, pop *op, int step, char *er
     clamp_state *c = op->state;
     size_t n = op->n, sw = (size_t)pr->share_words;
     int k = pr->steps(&c->ltz);
-    if (step < k)
-        return pr->finish(ps, &c->ltz, step, err, errlen);
+    if (step < k) {
+        if (pr->finish(ps, &c->ltz, step, err, errlen) != 0)
+            return -1;
+        if (step + 1 == k)
+            pr->sub(ps, c->s, c->b + n * sw, c->b, n, n);
+        return 0;
+    }
     if (pr->finish(ps, &c->mul, step - k, err, errlen) != 0)
         return -1;
     if (step - k + 1 < pr->steps(&c->mul))
         return 0;
-    pr->sub(ps, op->d, op->a, c->p, n, n);
-    pr->add(ps, op->d, op->d, c->p + n * sw, n, n);
-    free(c->t);
-    free(c->b);
-    free(c->p);
+    int64_t neg_d = op->c1[0] - op->c1[1], hi = op->c1[1];
+    pr->mulc(ps, op->d, c->b + n * sw, &neg_d, n, 1);
+    pr->add(ps, op->d, op->d, c->p, n, n);
+    pr->addc(ps, op->d, op->d, &hi, n, 1);
+    free(c->t), free(c->b), free(c->s), free(c->p);
     free(c);
     op->state = NULL;
     return 0;
