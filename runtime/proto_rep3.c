@@ -796,16 +796,18 @@ static void ltz_inject_finish(rep3 *r, pop *op, st *s)
  * in the next. 4 + 2 words per value after the comparisons.
  *
  * REQCLAMP first truncates as REQUANT does, with the roles turned: parties
- * 1 and 2 draw r (S[2]), party 1 sends party 0 m x2 + r, party 0 knows
- * c = m x + 2^62 + r, u = msb c, C = (c mod 2^63) >> d and parties 1, 2 know
- * v = msb r, R = (r mod 2^63) >> d. The truncated value plus z - lo is
+ * 1 and 2 draw r (S[2]), party 1 sends party 0 m x2 + r (lazy input, an
+ * unfinished sum z: parties 1 and 2 send m z_k + r_k, r = r1 + r2), party 0
+ * knows c = m x + 2^62 + r, u = msb c, C = (c mod 2^63) >> d and parties 1,
+ * 2 know v = msb r, R = (r mod 2^63) >> d. The truncated value plus z - lo is
  *   t = A + B - 2K u v,  A = C + K u,  B = -R + K v - K/2 + z - lo,
  * K = 2^(63-d) (proto_trunc_open). Modulo 2^(L+1), a divisor of 2K when
  * L + d <= 63 (the validator's condition), t = A + B: the comparisons run on
  * A and B as above, without the truncation's second round. With per-channel
- * shifts L + dmin <= 63 and a channel with a larger d is compared as
- * 2^(d - dmin) t, known modulo 2^(64 - dmin) (its bound leaves room). The products
- * gain s (-2K u v) = (u u_s)(-2K v (1 - 2w_s)) + u (-2K v w_s): two more X. */
+ * shifts L + dmin <= 63, and a channel with a larger d is compared as
+ * 2^(d - dmin) t, known modulo 2^(64 - dmin) (its bound leaves room). The
+ * products gain s (-2K u v) = (u u_s)(-2K v (1 - 2w_s)) + u (-2K v w_s):
+ * two more X. */
 typedef struct {
     pop ltz;      /* the comparisons, 2n elements */
     int nx;       /* products X per value: 4, or 6 for REQCLAMP */
