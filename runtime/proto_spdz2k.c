@@ -920,8 +920,9 @@ static void ltz_last_finish(spdz *s, pop *op)
  * with public c2 = hi - lo + 2^(L+1) - c, and bit L of c2 + r is c2_L xor
  * r_L xor [r' > 2^L - 1 - c2'] (the carry into bit L). So one set of dealt
  * chunks serves both comparisons (thresholds c' and 2^L - 1 - c2'); the
- * tree, the xor product and the products [t < 0] t run on 2n, and
- * y = x - p1 + p2. Half the dealt material of two LTZs and one open less. */
+ * tree and the xor product run on 2n. With b1 = [t1 < 0], b2 = [t2 < 0]
+ * (never both), y = lo + (1 - b1 - b2) t1 + (hi - lo) b2: one product per
+ * element. Half the dealt material of two LTZs and one open less. */
 
 /* the tree's view of a CLAMP: an LTZ of 2n sharing the CLAMP's state */
 static pop clamp_tree(const pop *op)
@@ -955,10 +956,21 @@ static void clamp_prepare(spdz *s, pop *op, int step)
     st_t *t = state(&in);
     if (step <= K) {
         ltz_and_prepare(s, &in, step);
-    } else { /* t xor g, then beta (in t->t) times the values */
-        const u128 *xs[2] = {t->t.x, t->t.m}, *ys[2] = {t->g.x, t->g.m}, *vs[2] = {t->v.x, t->v.m};
+    } else if (step == K + 1) { /* t xor g */
+        const u128 *xs[2] = {t->t.x, t->t.m}, *ys[2] = {t->g.x, t->g.m};
         prodshape ps = {1, 1, 2 * n, one_x};
-        products_prepare(s, t, &ps, xs, step == K + 1 ? ys : vs);
+        products_prepare(s, t, &ps, xs, ys);
+    } else { /* 1 - b1 - b2 (into v's second half, t2 is no longer needed) times t1 */
+        const u128 *xs[2] = {NULL, NULL}, *vs[2] = {t->v.x, t->v.m}; /* the dealer has none */
+        if (!dealer(s)) {
+            for (size_t k = 0; k < n; k++) {
+                t->v.x[n + k] = pub_x(s, 1) - t->t.x[k] - t->t.x[n + k];
+                t->v.m[n + k] = pub_m(s, 1) - t->t.m[k] - t->t.m[n + k];
+            }
+            xs[0] = t->v.x + n, xs[1] = t->v.m + n;
+        }
+        prodshape ps = {1, 1, n, one_x};
+        products_prepare(s, t, &ps, xs, vs);
     }
     op->state = in.state;
 }
@@ -992,13 +1004,12 @@ static void clamp_finish(spdz *s, pop *op, int step)
             t->t.m[e] = pub_m(s, 1) - t->t.m[e] - t->g.m[e] + 2 * t->c.m[e];
         }
     } else {
-        prodshape ps = {1, 1, m2, one_x};
+        prodshape ps = {1, 1, n, one_x};
+        u128 lo = sx(op->c1[0]), D = sx(op->c1[1] - op->c1[0]);
         products_finish(s, t, &ps);
-        for (size_t k = 0; k < n; k++) {
-            u128 x, m;
-            reg_get(op->a, k, &x, &m);
-            reg_set(op->d, k, x - t->c.x[k] + t->c.x[n + k], m - t->c.m[k] + t->c.m[n + k]);
-        }
+        for (size_t k = 0; k < n; k++)
+            reg_set(op->d, k, pub_x(s, lo) + t->c.x[k] + D * t->t.x[n + k],
+                    pub_m(s, lo) + t->c.m[k] + D * t->t.m[n + k]);
         state_free(op);
     }
 }
@@ -1123,11 +1134,11 @@ static size_t level_groups(const pop *op, int level, size_t *nand)
 }
 
 /* LTZ: c, the tree over n, the xor product; CLAMP: c, the tree over 2n,
- * the xor product and the products with the values */
+ * the xor product and one product per element */
 static void ltz_opens(const pop *op, uint64_t *opens, int *rounds)
 {
     int K = ltz_levels(op), clamp = op->op == OP_CLAMP;
-    uint64_t n = op->n, m = clamp ? 2 * n : n, o = n + 2 * m * (clamp ? 2 : 1);
+    uint64_t n = op->n, m = clamp ? 2 * n : n, o = n + 2 * m + (clamp ? 2 * n : 0);
     for (int k = 1; k <= K; k++) {
         size_t nand, groups = level_groups(op, k, &nand);
         o += (groups + nand) * m;
@@ -1185,8 +1196,8 @@ static void spdz_prep_cost(const pop *op, int step, int N, proto_cost *acc)
         acc->trunc_pairs += n;
         break;
     case OP_LTZ:
-    case OP_CLAMP: { /* r and its chunks for n; products for n or 2n comparisons */
-        uint64_t m = op->op == OP_CLAMP ? 2 * n : n;
+    case OP_CLAMP: { /* r and its chunks for n; products for n or 2n comparisons, then n */
+        uint64_t m = op->op == OP_CLAMP && step <= ltz_levels(op) + 1 ? 2 * n : n;
         if (step == 0) {
             e = n + 2 * ltz_dealt(op->m) * n;
             acc->bits += ltz_dealt(op->m) * n;
