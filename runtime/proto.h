@@ -112,6 +112,11 @@ void proto_word_mulc(void *ps, word *d, const word *a, const int64_t *c, size_t 
 
 /* Truncation of REQUANT and DIVR element i: the multiplier and the shift d. */
 word proto_trunc_mult(const pop *op, size_t i, uint8_t *d);
+/* The same for every element (mult may be NULL); returns the smallest d,
+ * the one REQCLAMP's comparisons scale the others to. */
+uint8_t proto_trunc_shifts(const pop *op, uint8_t *d, word *mult);
+/* (x mod 2^63) >> d: C of an opened c, R of a mask r */
+static inline word proto_trunc_low(word x, int d) { return (x & (((word)1 << 63) - 1)) >> d; }
 /* With c = x*mult + 2^62 + r opened (mod 2^64) and dealt R = (r mod 2^63)
  * >> d, v = msb r: x*mult >> d = pub - R + coef * v (error at most 1). */
 void proto_trunc_open(word c, int d, word *pub, word *coef);

@@ -404,7 +404,7 @@ static void trunc_prepare(rep3 *r, pop *op, int step)
         draw(r, R(op, 2), w2, 2 * n);
         word *to1 = proto_alloc(2 * n * W), *to0 = proto_alloc(2 * n * W);
         for (size_t i = 0; i < n; i++) {
-            word c = s->c[i], cc = (c & (((word)1 << 63) - 1)) >> s->d[i];
+            word c = s->c[i], cc = proto_trunc_low(c, s->d[i]);
             word term = (word)1 << (62 - s->d[i]);
             if (!(c >> 63))
                 term = (word)0 - term; /* e = -1 */
@@ -459,7 +459,7 @@ static void trunc_finish(rep3 *r, pop *op, int step)
             word v = s->c[i] >> 63, m, wv;
             memcpy(&m, cand + (2 * i + v) * W, W);
             memcpy(&wv, mask + i * W, W);
-            word rr = (s->c[i] & (((word)1 << 63) - 1)) >> s->d[i];
+            word rr = proto_trunc_low(s->c[i], s->d[i]);
             word y1 = m - wv - rr;
             if (me == 0)
                 op->d[2 * i] = s->z[i], op->d[2 * i + 1] = y1;
@@ -814,6 +814,7 @@ typedef struct {
     word lo, D;
     word *v;      /* party 0: A; parties 1, 2: B */
     word *c;      /* REQCLAMP: party 0: c; parties 1, 2: r */
+    word *mult;   /* REQCLAMP: the multipliers */
     uint8_t *d;   /* REQCLAMP: the shifts */
     uint8_t dmin; /* REQCLAMP: the smallest */
     word *y2;     /* party 2: the share it sends party 1 */
@@ -839,12 +840,9 @@ static void reqclamp_open_prepare(rep3 *r, pop *op)
     clamp_st *c = clamp_new(op);
     c->d = proto_alloc(n);
     c->c = proto_alloc(n * W);
+    c->mult = proto_alloc(n * W);
+    c->dmin = proto_trunc_shifts(op, c->d, c->mult);
     word *m = proto_alloc(n * W), *r2 = proto_alloc(n * W);
-    c->dmin = 62;
-    for (size_t i = 0; i < n; i++) {
-        m[i] = proto_trunc_mult(op, i, &c->d[i]);
-        c->dmin = c->d[i] < c->dmin ? c->d[i] : c->dmin;
-    }
     if (me == 0) {
         net_expect(r->nt, R(op, 1), n * W);
         if (op->lazy)
@@ -857,7 +855,7 @@ static void reqclamp_open_prepare(rep3 *r, pop *op)
     if (me == 1 || (me == 2 && op->lazy)) {
         const word *mask = me == 1 ? c->c : r2;
         for (size_t i = 0; i < n; i++)
-            m[i] = op->a[2 * i + (op->lazy ? 0 : 1)] * m[i] + mask[i];
+            m[i] = op->a[2 * i + (op->lazy ? 0 : 1)] * c->mult[i] + mask[i];
         send_words(r, R(op, 0), m, n);
     }
     if (me != 0 && op->lazy)
@@ -876,11 +874,11 @@ static void reqclamp_open_finish(rep3 *r, pop *op)
     if (op->lazy)
         in2 = net_in(r->nt, R(op, 2), op->n * W);
     for (size_t i = 0; i < op->n; i++) {
-        word y, y2 = 0, m = proto_trunc_mult(op, i, &c->d[i]);
+        word y, y2 = 0;
         memcpy(&y, in + i * W, W);
         if (in2)
             memcpy(&y2, in2 + i * W, W);
-        c->c[i] = (op->a[2 * i] + (op->lazy ? 0 : op->a[2 * i + 1])) * m + y + y2 + ((word)1 << 62);
+        c->c[i] = (op->a[2 * i] + (op->lazy ? 0 : op->a[2 * i + 1])) * c->mult[i] + y + y2 + ((word)1 << 62);
     }
 }
 
@@ -894,7 +892,7 @@ static word clamp_part(const pop *op, const clamp_st *c, int me, size_t i)
         proto_trunc_open(c->c[i], c->d[i], &pub, &coef);
         return pub + K / 2; /* C + K u */
     }
-    word v = c->c[i] >> 63, R = (c->c[i] & (((word)1 << 63) - 1)) >> c->d[i];
+    word v = c->c[i] >> 63, R = proto_trunc_low(c->c[i], c->d[i]);
     return 0 - R + K * v - K / 2 + (word)op->c3[0] - c->lo;
 }
 
@@ -1031,7 +1029,7 @@ static void clamp_free(pop *op)
 {
     clamp_st *c = op->state;
     state_free(&c->ltz);
-    free(c->v), free(c->c), free(c->d), free(c->y2);
+    free(c->v), free(c->c), free(c->mult), free(c->d), free(c->y2);
     free(c);
     op->state = NULL;
 }

@@ -366,7 +366,7 @@ static void trunc_deal(semi *s, const pop *op)
     for (size_t k = 0; k < n; k++) {
         uint8_t d;
         proto_trunc_mult(op, k, &d);
-        R[k] = (r[k] & (((word)1 << 63) - 1)) >> d;
+        R[k] = proto_trunc_low(r[k], d);
         v[k] = r[k] >> 63;
     }
     deal_value(s, R, n, 0);
@@ -566,17 +566,6 @@ static void rqc_inner(const pop *op, pop *ltz, pop *mul)
     mul->n = mul->na = mul->nb = op->n;
 }
 
-/* the shifts d of every element and the smallest */
-static uint8_t rqc_shifts(const pop *op, uint8_t *d)
-{
-    uint8_t dmin = 62;
-    for (size_t k = 0; k < op->n; k++) {
-        proto_trunc_mult(op, k, &d[k]);
-        dmin = d[k] < dmin ? d[k] : dmin;
-    }
-    return dmin;
-}
-
 static void rqc_open_prepare(semi *s, pop *op)
 {
     size_t n = op->n, nwa = bits_words(n);
@@ -588,15 +577,13 @@ static void rqc_open_prepare(semi *s, pop *op)
     q->qb = proto_alloc((L + 1) * nwa * W);
     q->x = proto_alloc(n * W);
     q->d = proto_alloc(n);
-    q->dmin = rqc_shifts(op, q->d);
+    q->dmin = proto_trunc_shifts(op, q->d, q->x); /* x: the multipliers, then the masked values */
     prep_random(s, q->r, n);
     prep_value(s, q->R, n);
     prep_value(s, q->v, n);
     prep_value(s, q->qb, (L + 1) * nwa);
-    for (size_t k = 0; k < n; k++) {
-        uint8_t d;
-        q->x[k] = op->a[k] * proto_trunc_mult(op, k, &d) + q->r[k] + (s->me == 0 ? (word)1 << 62 : 0);
-    }
+    for (size_t k = 0; k < n; k++)
+        q->x[k] = op->a[k] * q->x[k] + q->r[k] + (s->me == 0 ? (word)1 << 62 : 0);
     open_send(s, q->x, n);
 }
 
@@ -632,10 +619,10 @@ static void rqc_deal_open(semi *s, const pop *op)
     uint32_t L = op->m;
     word *r = proto_alloc(n * W), *R = proto_alloc(n * W), *v = proto_alloc(n * W), *Q = proto_alloc(n * W);
     word *qb = proto_alloc((L + 1) * nwa * W);
-    uint8_t *d = proto_alloc(n), dmin = rqc_shifts(op, d);
+    uint8_t *d = proto_alloc(n), dmin = proto_trunc_shifts(op, d, NULL);
     deal_random(s, r, n, 0);
     for (size_t k = 0; k < n; k++) {
-        R[k] = (r[k] & (((word)1 << 63) - 1)) >> d[k];
+        R[k] = proto_trunc_low(r[k], d[k]);
         v[k] = r[k] >> 63;
         Q[k] = (R[k] << (d[k] - dmin)) + (63 - dmin == (int)L ? v[k] << L : 0);
     }

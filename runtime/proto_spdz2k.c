@@ -629,7 +629,7 @@ static void trunc_prepare(spdz *s, pop *op)
         avec_alloc(&t->c, n);
         for (size_t k = 0; k < n; k++) {
             proto_trunc_mult(op, k, &t->d[k]);
-            t->b.x[k] = ((uint64_t)t->a.x[k] & (((word)1 << 63) - 1)) >> t->d[k];
+            t->b.x[k] = proto_trunc_low((word)t->a.x[k], t->d[k]);
             t->c.x[k] = ((uint64_t)t->a.x[k]) >> 63;
         }
     }

@@ -63,11 +63,23 @@ word proto_trunc_mult(const pop *op, size_t i, uint8_t *d)
     return dv == 1 ? 1 : (word)((((uint64_t)1 << 32) + (uint64_t)dv / 2) / (uint64_t)dv);
 }
 
+uint8_t proto_trunc_shifts(const pop *op, uint8_t *d, word *mult)
+{
+    uint8_t dmin = 62;
+    for (size_t i = 0; i < op->n; i++) {
+        word m = proto_trunc_mult(op, i, &d[i]);
+        if (mult)
+            mult[i] = m;
+        dmin = d[i] < dmin ? d[i] : dmin;
+    }
+    return dmin;
+}
+
 /* With u = msb c, C = (c mod 2^63) >> d: y = C - R + 2^(63-d)(u xor v) - 2^(62-d),
  * and u xor v = u + (1 - 2u) v. */
 void proto_trunc_open(word c, int d, word *pub, word *coef)
 {
-    word u = c >> 63, C = (c & (((word)1 << 63) - 1)) >> d;
+    word u = c >> 63, C = proto_trunc_low(c, d);
     *coef = ((word)1 << (63 - d)) * (1 - 2 * u);
     *pub = C + ((word)1 << (63 - d)) * u - ((word)1 << (62 - d));
 }
@@ -173,9 +185,6 @@ static void seq_cost(const protocol *pr, const pop *first, const pop *second, in
     for (int j = 0; j < PROTO_MAX_PARTIES; j++)
         acc->bytes[j] += a.bytes[j] + b.bytes[j];
 }
-
-
-
 
 /* ------------------------------------ REQCLAMP from REQUANT and CLAMP */
 
