@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -27,6 +29,7 @@
 #define ABORT_MAGIC 0x514e4e41u /* "QNNA": the sender stops; the payload says why */
 #define ABORT_MAX 400
 #define HDR 16
+#define WIRE_VERSION 2u /* 2: hellos carry the version and a run nonce */
 
 typedef struct {
     uint8_t *p;
@@ -47,6 +50,12 @@ struct net {
     SSL_CTX *ctx;
     peer p[NET_MAX_PARTIES];
     uint64_t rounds;
+    uint8_t nonce[NET_MAX_PARTIES][32]; /* every party's hello nonce */
+    uint8_t run_id[32];
+#ifdef QNN_CHEAT
+    void (*rush)(void *ctx); /* the next round is a rushing one (net_round_rush) */
+    void *rush_ctx;
+#endif
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -252,51 +261,70 @@ static int check_peer_cert(peer *pp, int j, char *err, size_t errlen)
     return 0;
 }
 
-typedef struct {
-    uint32_t magic, party, n;
-    char protocol[16];
-    uint8_t hash[32];
-} hello;
+/* A hello: magic, wire version, party, party count, protocol name (16),
+ * program hash (32), the sender's run nonce (32). */
+#define HELLO_LEN 96
 
-static void hello_encode(const hello *h, uint8_t *b)
+static void hello_encode(const net_config *c, const uint8_t nonce[32], uint8_t *b)
 {
-    put32(b, h->magic);
-    put32(b + 4, h->party);
-    put32(b + 8, h->n);
-    memcpy(b + 12, h->protocol, 16);
-    memcpy(b + 28, h->hash, 32);
+    put32(b, HELLO_MAGIC);
+    put32(b + 4, WIRE_VERSION);
+    put32(b + 8, (uint32_t)c->me);
+    put32(b + 12, (uint32_t)c->n);
+    memset(b + 16, 0, 16);
+    strncpy((char *)b + 16, c->protocol, 15);
+    memcpy(b + 32, c->program_hash, 32);
+    memcpy(b + 64, nonce, 32);
 }
 
-/* Exchanges hellos on a fresh connection; returns the peer's party number. */
-static int greet(const net_config *c, peer *pp, int expect_party, char *err, size_t errlen)
+/* Exchanges hellos on a fresh connection; returns the peer's party number
+ * and keeps its nonce. */
+static int greet(const net_config *c, net *nt, peer *pp, int expect_party, char *err, size_t errlen)
 {
-    hello h = {HELLO_MAGIC, (uint32_t)c->me, (uint32_t)c->n, {0}, {0}};
-    strncpy(h.protocol, c->protocol, sizeof h.protocol - 1);
-    memcpy(h.hash, c->program_hash, 32);
-    uint8_t b[60], r[60];
-    hello_encode(&h, b);
+    uint8_t b[HELLO_LEN], r[HELLO_LEN];
+    hello_encode(c, nt->nonce[c->me], b);
     if (write_all(pp, b, sizeof b) || read_all(pp, r, sizeof r))
         return fail(err, errlen, "no hello from %s (not a qnnvm party, or TLS mismatch)",
                     expect_party >= 0 ? "the party we connected to" : "a connecting peer");
-    int j = (int)get32(r + 4);
+    uint32_t j = get32(r + 8);
     char proto[17];
-    memcpy(proto, r + 12, 16);
+    memcpy(proto, r + 16, 16);
     proto[16] = 0;
+    for (int k = 0; proto[k]; k++)
+        if (proto[k] < 32 || proto[k] > 126)
+            proto[k] = '?';
     if (get32(r) != HELLO_MAGIC)
         return fail(err, errlen, "a peer that is not a qnnvm party connected");
-    if (j < 0 || j >= c->n || j == c->me || (expect_party >= 0 && j != expect_party))
-        return fail(err, errlen, "peer says it is party %d, expected %s", j,
+    if (get32(r + 4) != WIRE_VERSION)
+        return fail(err, errlen, "peer speaks wire format %u, we speak %u (different qnnvm versions)",
+                    get32(r + 4), WIRE_VERSION);
+    if (j >= (uint32_t)c->n || (int)j == c->me || (expect_party >= 0 && (int)j != expect_party))
+        return fail(err, errlen, "peer says it is party %u, expected %s", j,
                     expect_party >= 0 ? "another" : "a higher-numbered party");
-    if ((int)get32(r + 8) != c->n)
-        return fail(err, errlen, "party %d runs with %u parties, we run with %d", j, get32(r + 8), c->n);
-    if (strcmp(proto, h.protocol) != 0)
-        return fail(err, errlen, "party %d runs protocol %s, we run %s", j, proto, h.protocol);
-    if (memcmp(r + 28, c->program_hash, 32) != 0)
-        return fail(err, errlen, "party %d runs a different program (bytecode hash differs)", j);
-    if (pp->ssl && check_peer_cert(pp, j, err, errlen))
+    if (get32(r + 12) != (uint32_t)c->n)
+        return fail(err, errlen, "party %u runs with %u parties, we run with %d", j, get32(r + 12), c->n);
+    if (strncmp(proto, (const char *)b + 16, 16) != 0)
+        return fail(err, errlen, "party %u runs protocol %s, we run %s", j, proto, c->protocol);
+    if (memcmp(r + 32, c->program_hash, 32) != 0)
+        return fail(err, errlen, "party %u runs a different program (bytecode hash differs)", j);
+    if (pp->ssl && check_peer_cert(pp, (int)j, err, errlen))
         return -1;
-    return j;
+    memcpy(nt->nonce[j], r + 64, 32);
+    return (int)j;
 }
+
+/* The run id: a hash of every party's fresh nonce, in party order. A party
+ * that sends different nonces to different peers makes their run ids differ,
+ * which the protocols' bound commitments then catch. */
+static void run_id(net *nt)
+{
+    uint8_t b[10 + NET_MAX_PARTIES * 32];
+    memcpy(b, "qnn run id", 10);
+    memcpy(b + 10, nt->nonce, (size_t)nt->n * 32);
+    SHA256(b, 10 + (size_t)nt->n * 32, nt->run_id);
+}
+
+const uint8_t *net_run_id(const net *nt) { return nt->run_id; }
 
 static int tls_wrap(net *nt, peer *pp, int server, char *err, size_t errlen)
 {
@@ -326,6 +354,11 @@ net *net_open(const net_config *c, char *err, size_t errlen)
     nt->timeout_s = c->timeout_s;
     for (int j = 0; j < NET_MAX_PARTIES; j++)
         nt->p[j].fd = -1;
+    if (RAND_bytes(nt->nonce[c->me], 32) != 1) {
+        fail(err, errlen, "no randomness for the run nonce");
+        free(nt);
+        return NULL;
+    }
     if (c->certs && !(nt->ctx = tls_context(c, err, errlen))) {
         free(nt);
         return NULL;
@@ -341,7 +374,7 @@ net *net_open(const net_config *c, char *err, size_t errlen)
         if (pp->fd < 0)
             goto bad;
         set_timeouts(pp->fd, c->timeout_s);
-        if (tls_wrap(nt, pp, 0, why, sizeof why) || greet(c, pp, j, why, sizeof why) < 0) {
+        if (tls_wrap(nt, pp, 0, why, sizeof why) || greet(c, nt, pp, j, why, sizeof why) < 0) {
             fail(err, errlen, "party %d: %s", j, why);
             goto bad;
         }
@@ -363,7 +396,7 @@ net *net_open(const net_config *c, char *err, size_t errlen)
         }
         set_timeouts(tmp.fd, c->timeout_s);
         int j;
-        if (tls_wrap(nt, &tmp, 1, why, sizeof why) || (j = greet(c, &tmp, -1, why, sizeof why)) < 0 ||
+        if (tls_wrap(nt, &tmp, 1, why, sizeof why) || (j = greet(c, nt, &tmp, -1, why, sizeof why)) < 0 ||
             nt->p[j].fd >= 0) {
             if (tmp.ssl)
                 SSL_free(tmp.ssl);
@@ -378,6 +411,7 @@ net *net_open(const net_config *c, char *err, size_t errlen)
     for (int j = 0; j < c->n; j++)
         if (j != c->me)
             fcntl(nt->p[j].fd, F_SETFL, fcntl(nt->p[j].fd, F_GETFL) | O_NONBLOCK);
+    run_id(nt);
     return nt;
 bad:
     if (lfd >= 0)
@@ -446,6 +480,24 @@ int net_cheat(const net *nt, const char *kind)
     (void)kind;
 #endif
     return 0;
+}
+
+uint8_t *net_out_tail(net *nt, int j, size_t n)
+{
+    buf *b = &nt->p[j].out;
+    return b->p + b->len - n;
+}
+
+void net_rush(net *nt, void (*edit)(void *ctx), void *ctx)
+{
+#ifdef QNN_CHEAT
+    nt->rush = edit;
+    nt->rush_ctx = ctx;
+#else
+    (void)nt;
+    (void)edit;
+    (void)ctx;
+#endif
 }
 
 const uint8_t *net_in_tail(net *nt, int j, size_t n)
@@ -590,29 +642,11 @@ void net_abort(net *nt, const char *why)
             stream_io(nt, j, f, HDR + n, 1, 1, ignored, sizeof ignored);
 }
 
-int net_round(net *nt, char *err, size_t errlen)
+/* Moves this round's frames until every expected one is in (and, with
+ * sending, every queued one is out), waiting up to the timeout without
+ * progress. */
+static int pump(net *nt, uint32_t round, int sending, char *err, size_t errlen)
 {
-    uint32_t round = (uint32_t)nt->rounds;
-    for (int j = 0; j < nt->n; j++) {
-        if (j == nt->me)
-            continue;
-        peer *pp = &nt->p[j];
-        if (reserve(&pp->in, HDR + pp->expect))
-            return fail(err, errlen, "out of memory for round %u", round);
-        pp->out.pos = 0;
-        pp->in.len = 0;
-        pp->in.pos = 0;
-        if (pp->out.len == 0) /* nothing for this peer: no frame at all */
-            continue;
-        uint64_t len = pp->out.len - HDR;
-        put32(pp->out.p, (uint32_t)len);
-        put32(pp->out.p + 4, (uint32_t)(len >> 32));
-        put32(pp->out.p + 8, round);
-        put32(pp->out.p + 12, FRAME_MAGIC);
-    }
-#ifdef QNN_CHEAT
-    cheat(nt, round);
-#endif
     double last = now();
     for (;;) {
         struct pollfd pf[NET_MAX_PARTIES];
@@ -621,7 +655,7 @@ int net_round(net *nt, char *err, size_t errlen)
             if (j == nt->me)
                 continue;
             peer *pp = &nt->p[j];
-            int want_out = pp->out.pos < pp->out.len;
+            int want_out = sending && pp->out.pos < pp->out.len;
             int want_in = pp->expect > 0 && pp->in.len < HDR + pp->expect;
             if (!want_out && !want_in)
                 continue;
@@ -657,7 +691,7 @@ int net_round(net *nt, char *err, size_t errlen)
             }
             if (moved)
                 last = now();
-            short ev = (short)((pp->out.pos < pp->out.len ? POLLOUT : 0) |
+            short ev = (short)((want_out && pp->out.pos < pp->out.len ? POLLOUT : 0) |
                                (pp->expect > 0 && pp->in.len < HDR + pp->expect ? POLLIN : 0));
             if (!ev)
                 continue;
@@ -679,6 +713,41 @@ int net_round(net *nt, char *err, size_t errlen)
             poll(pf, (nfds_t)np, left < 100 ? left : 100);
         }
     }
+    return 0;
+}
+
+int net_round(net *nt, char *err, size_t errlen)
+{
+    uint32_t round = (uint32_t)nt->rounds;
+    for (int j = 0; j < nt->n; j++) {
+        if (j == nt->me)
+            continue;
+        peer *pp = &nt->p[j];
+        if (reserve(&pp->in, HDR + pp->expect))
+            return fail(err, errlen, "out of memory for round %u", round);
+        pp->out.pos = 0;
+        pp->in.len = 0;
+        pp->in.pos = 0;
+        if (pp->out.len == 0) /* nothing for this peer: no frame at all */
+            continue;
+        uint64_t len = pp->out.len - HDR;
+        put32(pp->out.p, (uint32_t)len);
+        put32(pp->out.p + 4, (uint32_t)(len >> 32));
+        put32(pp->out.p + 8, round);
+        put32(pp->out.p + 12, FRAME_MAGIC);
+    }
+#ifdef QNN_CHEAT
+    cheat(nt, round);
+    if (nt->rush) { /* everything in first, then the cheater's edit, then out */
+        void (*edit)(void *) = nt->rush;
+        nt->rush = NULL;
+        if (pump(nt, round, 0, err, errlen) != 0)
+            return -1;
+        edit(nt->rush_ctx);
+    }
+#endif
+    if (pump(nt, round, 1, err, errlen) != 0)
+        return -1;
 #ifdef QNN_RECORD
     record_round(nt, round);
 #endif

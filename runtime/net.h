@@ -2,10 +2,10 @@
  * by default (plain TCP only when asked), with framed rounds.
  *
  * Party i listens on hosts[i]; it connects to every j < i (retrying until the
- * timeout) and accepts every j > i. Each side then sends a hello carrying its
- * party number, the party count, the protocol name and a hash of the
- * bytecode; any difference ends the connection with a message saying what
- * differs. With TLS, the peer's certificate must be signed by the given CA
+ * timeout) and accepts every j > i. Each side then sends a hello carrying the
+ * wire-format version, its party number, the party count, the protocol name,
+ * a hash of the bytecode and a fresh random nonce; any difference ends the
+ * connection with a message saying what differs. With TLS, the peer's certificate must be signed by the given CA
  * and name the expected party (CN=party<j>).
  *
  * A round: the protocol appends what it sends to each peer (net_out) and
@@ -52,6 +52,19 @@ int net_recv(net *nt, int j, void *p, size_t n, char *err, size_t errlen);
 uint64_t net_bytes_sent(const net *nt);
 uint64_t net_bytes_received(const net *nt);
 uint64_t net_rounds(const net *nt);
+
+/* The last n bytes queued for peer in this round. */
+uint8_t *net_out_tail(net *nt, int peer, size_t n);
+
+/* The run id, agreed in the hellos: a hash of every party's fresh nonce.
+ * Protocols bind their commitments to it so that nothing carries over
+ * from another run. */
+const uint8_t *net_run_id(const net *nt);
+
+/* Test builds: the next net_round receives every peer's frame before it
+ * sends, and calls edit(ctx) in between (a rushing adversary, who chooses
+ * its message after seeing the honest ones); a no-op otherwise. */
+void net_rush(net *nt, void (*edit)(void *ctx), void *ctx);
 
 /* Test builds: whether QNN_CHEAT asks this party to deviate in a way the
  * protocol implements (kind, the round just done); always 0 otherwise. */
