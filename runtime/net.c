@@ -470,7 +470,7 @@ int net_cheat(const net *nt, const char *kind)
     int party = -1;
     unsigned r = 0;
     char k[16] = "";
-    if (spec && sscanf(spec, "party=%d,kind=%15[a-z],round=%u", &party, k, &r) == 3 && party == nt->me &&
+    if (spec && sscanf(spec, "party=%d,kind=%15[a-z-],round=%u", &party, k, &r) == 3 && party == nt->me &&
         !strcmp(k, kind) && r + 1 == nt->rounds) {
         fprintf(stderr, "qnnvm: party %d CHEATS (%s) in round %u\n", nt->me, kind, r);
         return 1;
@@ -550,7 +550,7 @@ static void cheat(net *nt, uint32_t round)
     int party = -1, byte = 0;
     unsigned r = 0;
     char kind[16] = "";
-    if (!spec || sscanf(spec, "party=%d,kind=%15[a-z],round=%u,byte=%d", &party, kind, &r, &byte) < 3 ||
+    if (!spec || sscanf(spec, "party=%d,kind=%15[a-z-],round=%u,byte=%d", &party, kind, &r, &byte) < 3 ||
         party != nt->me || r != round || (strcmp(kind, "flip") && strcmp(kind, "drop")))
         return;
     for (int j = 0; j < nt->n; j++) {
