@@ -44,10 +44,12 @@ $(BUILD)/uniform: tests/tools/uniform.c
 	$(CC) $(WARN) $(CFLAGS) $(EXTRA) -o $@ $<
 # test build of qnnvm: records every received payload (QNN_RECORD_DIR) for the
 # leakage test, and lets a party deviate (QNN_CHEAT) for the cheating tests
-$(BUILD)/record/net.o: runtime/net.c $(wildcard runtime/*.h)
+RECORDED := runtime/net.c runtime/proto_spdz2k.c
+$(BUILD)/record/%.o: runtime/%.c $(wildcard runtime/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(EXTRA) $(CPPFLAGS) -DQNN_RECORD -DQNN_CHEAT -c -o $@ $<
-$(BUILD)/qnnvm-record: $(call obj,vm/main.c) $(filter-out $(BUILD)/runtime/net.o,$(LIBOBJ)) $(BUILD)/record/net.o
+$(BUILD)/qnnvm-record: $(call obj,vm/main.c) $(filter-out $(call obj,$(RECORDED)),$(LIBOBJ)) \
+                       $(patsubst runtime/%.c,$(BUILD)/record/%.o,$(RECORDED))
 	$(CC) $(CFLAGS) $(EXTRA) -o $@ $^ $(LDLIBS)
 $(BUILD)/unit: $(call obj,$(UNIT)) $(COMPOBJ) $(LIBOBJ)
 	$(CC) $(CFLAGS) $(EXTRA) -o $@ $^ $$(pkg-config --libs check) $(LDLIBS)

@@ -80,11 +80,12 @@ typedef struct protocol {
     void (*cost)(const pop *op, int nparties, proto_cost *acc);
     /* what create() exchanges (seeds and the like) */
     void (*setup_cost)(int nparties, proto_cost *acc);
-    /* After the last instruction, before any output is released (NULL: none):
-     * close_rounds more rounds; every online round also carries
-     * round_overhead bytes to each other party (a MAC check's messages). */
+    /* After the last instruction, before any output is released (NULL: none),
+     * costing close_cost's rounds and bytes; every online round also
+     * carries round_overhead bytes to each other party (a MAC check's
+     * messages). */
     int (*close)(void *ps, char *err, size_t errlen);
-    int close_rounds;
+    void (*close_cost)(int nparties, proto_cost *acc);
     uint32_t round_overhead;
     /* Preprocessing by a dealer, for protocols that have one (else NULL):
      * the dealer is given every (instruction, step) in execution order and

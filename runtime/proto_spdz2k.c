@@ -41,7 +41,16 @@
 typedef kern_u128 u128;
 
 #define V sizeof(u128) /* bytes per value share on the wire */
-#define TRAILER (32 + 16 + 32 + 16 + 16)
+/* A round's trailer: commitment to this round's coin, the last round's
+ * coin and its nonce, commitment to a check value, a check value and its
+ * nonce (docs/protocols.md, "spdz2k: the MAC check"). */
+#define T_CSEED 0
+#define T_SEED 32
+#define T_CZ 64
+#define T_Z 96
+#define SEED_LEN 32 /* a coin's reveal: seed and nonce */
+#define Z_LEN 32    /* a check value's reveal: value and nonce */
+#define TRAILER 128
 
 enum { RANDOM, VALUE, OWNED }; /* kinds of dealt vectors */
 
@@ -64,11 +73,14 @@ typedef struct {
     uint32_t r;                        /* online rounds so far */
     uint64_t round0;                   /* the network's round number of the first */
     bvec sigma;                        /* this round's batch */
-    uint8_t seed[16], seed_prev[16];   /* my coins for this and the last batch */
+    uint8_t seed[32], seed_prev[32];   /* my coins for this and the last batch, with their nonces */
     uint8_t cseed[PROTO_MAX_PARTIES][32], cz[PROTO_MAX_PARTIES][32]; /* peers' last commitments */
     u128 z[3];                         /* my check values, by batch mod 3 */
     uint8_t nonce[3][16];
+    const uint8_t *run_id;
+    uint8_t echo[PROTO_MAX_PARTIES][32]; /* a running hash of every trailer from each party */
     const char *phase;
+    int copied; /* test builds: the commitment copied last round (T_CSEED, T_CZ), or -1 */
 } spdz;
 
 /* ---------------------------------------------------------------- helpers */
@@ -218,14 +230,46 @@ static void open_finish(spdz *s, const avec *v, u128 *out)
 
 /* ---------------------------------------------------------- the MAC check */
 
-static void commit(const uint8_t *data, size_t n, uint8_t h[32]) { SHA256(data, n, h); }
-
-static void z_commitment(u128 z, const uint8_t nonce[16], uint8_t h[32])
+/* A commitment bound to what it commits in (the issue of a copied
+ * commitment: docs/protocols.md): H(tag || protocol || run id || round ||
+ * sender || value || nonce), with the network round it was sent in. */
+static void commit(const spdz *s, const char *tag, uint32_t r, int sender, const uint8_t value[16],
+                   const uint8_t nonce[16], uint8_t h[32])
 {
-    uint8_t b[32];
-    memcpy(b, &z, 16);
-    memcpy(b + 16, nonce, 16);
-    commit(b, sizeof b, h);
+    uint8_t b[16 + 8 + 32 + 8 + 4 + 16 + 16] = {0}, *q = b;
+    strncpy((char *)q, tag, 16), q += 16;
+    memcpy(q, "spdz2k", 6), q += 8;
+    memcpy(q, s->run_id, 32), q += 32;
+    uint64_t round = s->round0 + r;
+    for (int i = 0; i < 8; i++)
+        *q++ = (uint8_t)(round >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        *q++ = (uint8_t)((uint32_t)sender >> (8 * i));
+    memcpy(q, value, 16), q += 16;
+    memcpy(q, nonce, 16);
+    SHA256(b, sizeof b, h);
+}
+
+static void coin_commitment(const spdz *s, uint32_t r, int sender, const uint8_t seed[32], uint8_t h[32])
+{
+    commit(s, "qnn coin", r, sender, seed, seed + 16, h);
+}
+
+static void z_commitment(const spdz *s, uint32_t r, int sender, u128 z, const uint8_t nonce[16], uint8_t h[32])
+{
+    uint8_t v[16];
+    memcpy(v, &z, 16);
+    commit(s, "qnn check value", r, sender, v, nonce, h);
+}
+
+/* The echo: each party's running hash of what a party sent in its
+ * trailers, the same for every receiver when the sender is honest. */
+static void echo_add(spdz *s, int sender, const uint8_t *t)
+{
+    uint8_t b[32 + TRAILER];
+    memcpy(b, s->echo[sender], 32);
+    memcpy(b + 32, t, TRAILER);
+    SHA256(b, sizeof b, s->echo[sender]);
 }
 
 static int check_fail(spdz *s, char *err, size_t errlen, const char *what, int party, uint32_t r)
@@ -246,15 +290,16 @@ static int check_fail(spdz *s, char *err, size_t errlen, const char *what, int p
 static void trailer_send(spdz *s)
 {
     uint32_t r = s->r;
-    memcpy(s->seed_prev, s->seed, 16);
-    if (prg_seed(s->seed) != 0)
+    memcpy(s->seed_prev, s->seed, 32);
+    if (prg_seed(s->seed) != 0 || prg_seed(s->seed + 16) != 0)
         abort();
-    uint8_t t[TRAILER], *q = t;
-    commit(s->seed, 16, q), q += 32;
-    memcpy(q, s->seed_prev, 16), q += 16;
-    z_commitment(s->z[(r + 1) % 3], s->nonce[(r + 1) % 3], q), q += 32; /* r-2 */
-    memcpy(q, &s->z[r % 3], 16), q += 16;                              /* r-3 */
-    memcpy(q, s->nonce[r % 3], 16);
+    uint8_t t[TRAILER];
+    coin_commitment(s, r, s->me, s->seed, t + T_CSEED);
+    memcpy(t + T_SEED, s->seed_prev, SEED_LEN);
+    z_commitment(s, r, s->me, s->z[(r + 1) % 3], s->nonce[(r + 1) % 3], t + T_CZ); /* r-2 */
+    memcpy(t + T_Z, &s->z[r % 3], 16);                                         /* r-3 */
+    memcpy(t + T_Z + 16, s->nonce[r % 3], 16);
+    echo_add(s, s->me, t);
     for (int j = 0; j < s->n; j++)
         if (j != s->me) {
             memcpy(net_out(s->nt, j, TRAILER), t, TRAILER);
@@ -275,19 +320,20 @@ static int trailer_finish(spdz *s, char *err, size_t errlen)
         if (j == s->me)
             continue;
         const uint8_t *q = net_in_tail(s->nt, j, TRAILER);
-        commit(q + 32, 16, h);
+        echo_add(s, j, q);
+        coin_commitment(s, r - 1, j, q + T_SEED, h);
         if (r >= 1 && memcmp(h, s->cseed[j], 32) != 0)
             return check_fail(s, err, errlen, "coin", j, r);
         for (int b = 0; b < 16; b++)
-            coin[b] ^= q[32 + b];
+            coin[b] ^= q[T_SEED + b];
         u128 zj;
-        memcpy(&zj, q + 80, 16);
-        z_commitment(zj, q + 96, h);
+        memcpy(&zj, q + T_Z, 16);
+        z_commitment(s, r - 1, j, zj, q + T_Z + 16, h);
         if (r >= 3 && memcmp(h, s->cz[j], 32) != 0)
             return check_fail(s, err, errlen, "check value", j, r);
         zsum += zj;
-        memcpy(s->cseed[j], q, 32);
-        memcpy(s->cz[j], q + 48, 32);
+        memcpy(s->cseed[j], q + T_CSEED, 32);
+        memcpy(s->cz[j], q + T_CZ, 32);
     }
     if (r >= 3 && zsum != 0)
         return check_fail(s, err, errlen, NULL, -1, r - 3);
@@ -311,18 +357,104 @@ static int trailer_finish(spdz *s, char *err, size_t errlen)
     return 0;
 }
 
+/* ---- test builds: deviations that the MAC check must catch ----
+ * QNN_CHEAT kinds (net.h; "round=R" names the round before the one cheated
+ * in): copy-commit / copy-check: a rushing party waits for the first other
+ * party's (the victim's) trailer, sends the victim's coin (check value)
+ * commitment as its own, and in the next round reveals what the victim
+ * reveals; one-bad-reveal: a wrong check value to one honest party only. */
+
+static int victim(const spdz *s) { return s->me == 0 ? 1 : 0; }
+
+static void copy_bytes(spdz *s, size_t off, size_t len)
+{
+    const uint8_t *src = net_in_tail(s->nt, victim(s), TRAILER) + off;
+    for (int j = 0; j < s->n; j++)
+        if (j != s->me)
+            memcpy(net_out_tail(s->nt, j, TRAILER) + off, src, len);
+}
+
+static void copy_commitment(void *ctx)
+{
+    spdz *s = ctx;
+    copy_bytes(s, (size_t)s->copied, 32);
+}
+
+/* The reveal that opens the copied commitment; the cheater also takes it as
+ * its own, so that its later messages stay consistent with it. */
+static void copy_reveal(void *ctx)
+{
+    spdz *s = ctx;
+    const uint8_t *src = net_in_tail(s->nt, victim(s), TRAILER);
+    if (s->copied == T_CSEED) {
+        copy_bytes(s, T_SEED, SEED_LEN);
+        memcpy(s->seed_prev, src + T_SEED, SEED_LEN);
+    } else {
+        copy_bytes(s, T_Z, Z_LEN);
+        memcpy(&s->z[s->r % 3], src + T_Z, 16);
+    }
+    s->copied = -1;
+}
+
+static void cheat(spdz *s)
+{
+    if (s->copied >= 0)
+        net_rush(s->nt, copy_reveal, s);
+    else if (net_cheat(s->nt, "copy-commit") || net_cheat(s->nt, "copy-check")) {
+        s->copied = net_cheat(s->nt, "copy-commit") ? T_CSEED : T_CZ;
+        net_rush(s->nt, copy_commitment, s);
+    }
+    if (net_cheat(s->nt, "one-bad-reveal")) /* to the last other party */
+        net_out_tail(s->nt, s->me == s->n - 1 ? s->n - 2 : s->n - 1, TRAILER)[T_Z] ^= 1;
+}
+
 static int spdz_exchange(void *ps, char *err, size_t errlen)
 {
     spdz *s = ps;
     trailer_send(s);
+    cheat(s);
     if (net_round(s->nt, err, errlen) != 0 || trailer_finish(s, err, errlen) != 0)
         return -1;
     s->r++;
     return 0;
 }
 
+/* The echo round: every party sends every other its running hash of the
+ * trailers it got from each party (its own: those it sent). Equal hashes
+ * mean every honest party checked the same commitments, reveals and check
+ * values, so they all decided alike; a party that stopped on a failed
+ * check sends no echo, so the others stop here at the latest. */
+static int echo_round(spdz *s, char *err, size_t errlen)
+{
+    size_t len = 32 * (size_t)s->n;
+    for (int j = 0; j < s->n; j++)
+        if (j != s->me) {
+            memcpy(net_out(s->nt, j, len), s->echo, len);
+            net_expect(s->nt, j, len);
+        }
+    if (net_cheat(s->nt, "bad-echo")) /* test builds: a wrong echo to the last other party */
+        net_out_tail(s->nt, s->me == s->n - 1 ? s->n - 2 : s->n - 1, len)[0] ^= 1;
+    if (net_round(s->nt, err, errlen) != 0)
+        return -1;
+    for (int j = 0; j < s->n; j++) {
+        if (j == s->me)
+            continue;
+        const uint8_t *q = net_in(s->nt, j, len);
+        for (int k = 0; k < s->n; k++)
+            if (memcmp(q + 32 * k, s->echo[k], 32) != 0) {
+                snprintf(err, errlen,
+                         "MAC check failed (at the end): party %d's echo says party %d's check messages "
+                         "differ from those we %s (round %llu)",
+                         j, k, k == s->me ? "sent" : "received", (unsigned long long)(net_rounds(s->nt) - 1));
+                return -1;
+            }
+    }
+    return 0;
+}
+
 /* The batch of round r-1 was taken in trailer_finish of round r; the sigma
- * recorded after it belong to round r. */
+ * recorded after it belong to round r. Three rounds check the last values
+ * opened, the fourth is the echo. */
 static int spdz_close(void *ps, char *err, size_t errlen)
 {
     spdz *s = ps;
@@ -330,7 +462,14 @@ static int spdz_close(void *ps, char *err, size_t errlen)
     for (int i = 0; i < 3; i++)
         if (spdz_exchange(s, err, errlen) != 0)
             return -1;
-    return 0;
+    return echo_round(s, err, errlen);
+}
+
+static void spdz_close_cost(int nparties, proto_cost *acc)
+{
+    acc->rounds += 4;
+    for (int k = 0; k < nparties; k++)
+        acc->bytes[k] += (uint64_t)(nparties - 1) * (3 * TRAILER + 32 * (uint64_t)nparties);
 }
 
 /* ---------------------------------------------------------------- set-up */
@@ -346,11 +485,13 @@ static void *spdz_create(const proto_env *env, char *err, size_t errlen)
     s->n = env->nparties;
     s->nt = env->net;
     s->phase = "online";
+    s->copied = -1;
     if (!(s->pp = prep_open(s->nt, s->me, s->n, err, errlen))) {
         free(s);
         return NULL;
     }
     s->round0 = net_rounds(s->nt);
+    s->run_id = net_run_id(s->nt);
     uint64_t a;
     if (s->me < s->n) {
         prep_draw(s->pp, &a, sizeof a);
@@ -504,30 +645,70 @@ static void input_finish(spdz *s, pop *op)
 
 #define OUTPUT_WAIT 3 /* rounds before the open: the check catches up */
 
-/* OUTPUT: everybody opens d = y - r for a mask r the receiver knows. */
+/* OUTPUT: everybody opens d = y - r + 2^64 u for a mask r the receiver
+ * knows and a random u nobody knows, so that the receiver learns y mod
+ * 2^64 and nothing of the upper half of y's representation (which may
+ * depend on masks: a truncation's by a count of 1, for one). */
+static void output_material(spdz *s, pop *op, st_t *t)
+{
+    auth(s, &t->a, op->n, OWNED, op->owner);
+    auth(s, &t->b, op->n, RANDOM, 0);
+}
+
 static void output_prepare(spdz *s, pop *op)
 {
     st_t *t = state(op);
     size_t n = op->n;
-    auth(s, &t->a, n, OWNED, op->owner);
+    output_material(s, op, t);
     avec_alloc(&t->open, n);
     for (size_t k = 0; k < n; k++) {
         u128 x, m;
         reg_get(op->a, k, &x, &m);
-        t->open.x[k] = x - t->a.x[k];
-        t->open.m[k] = m - t->a.m[k];
+        t->open.x[k] = x - t->a.x[k] + (t->b.x[k] << 64);
+        t->open.m[k] = m - t->a.m[k] + (t->b.m[k] << 64);
     }
     open_send(s, t->open.x, n);
 }
+
+#ifdef QNN_RECORD
+/* Test builds: the upper halves of what the receiver reconstructs, for
+ * the test that they are uniform ($QNN_RECORD_DIR/output<me>.rec, in
+ * tests/tools/uniform's format). */
+static void record_upper(const spdz *s, const u128 *y, size_t n)
+{
+    const char *dir = getenv("QNN_RECORD_DIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/output%d.rec", dir ? dir : ".", s->me);
+    FILE *f = dir ? fopen(path, "ab") : NULL;
+    if (!f)
+        return;
+    uint64_t len = 8 * (uint64_t)n;
+    uint8_t h[16] = {0};
+    for (int i = 0; i < 8; i++)
+        h[8 + i] = (uint8_t)(len >> (8 * i));
+    fwrite(h, 1, sizeof h, f);
+    for (size_t k = 0; k < n; k++) {
+        uint64_t hi = (uint64_t)(y[k] >> 64);
+        fwrite(&hi, 8, 1, f);
+    }
+    fclose(f);
+}
+#endif
 
 static void output_finish(spdz *s, pop *op)
 {
     st_t *t = op->state;
     u128 *dv = proto_alloc(op->n * V);
     open_finish(s, &t->open, dv);
-    if (s->me == op->owner)
+    if (s->me == op->owner) {
         for (size_t k = 0; k < op->n; k++)
-            op->out[k] = (int64_t)(uint64_t)(dv[k] + t->a.x[k]);
+            dv[k] += t->a.x[k];
+#ifdef QNN_RECORD
+        record_upper(s, dv, op->n);
+#endif
+        for (size_t k = 0; k < op->n; k++)
+            op->out[k] = (int64_t)(uint64_t)dv[k];
+    }
     free(dv);
     state_free(op);
 }
@@ -647,6 +828,17 @@ static void trunc_prepare(spdz *s, pop *op)
     open_send(s, t->open.x, n);
 }
 
+/* proto_trunc_open's pub and coef as integers in Z_2^128: the 64-bit ones,
+ * sign-extended, are off by 2^64 when d = 0 (a division by a count of 1),
+ * and that error times the mask's bit v would sit in the upper half. */
+static void trunc_open(u128 c, int d, u128 *pub, u128 *coef)
+{
+    word w = (word)c, u = w >> 63;
+    u128 p = (u128)1 << (63 - d);
+    *coef = u ? -p : p;
+    *pub = (u128)proto_trunc_low(w, d) + p * u - ((u128)1 << (62 - d));
+}
+
 static void trunc_finish(spdz *s, pop *op)
 {
     st_t *t = op->state;
@@ -654,9 +846,8 @@ static void trunc_finish(spdz *s, pop *op)
     u128 *c = proto_alloc(n * V);
     open_finish(s, &t->open, c);
     for (size_t k = 0; k < n; k++) {
-        word pub, coef;
-        proto_trunc_open((word)c[k], t->d[k], &pub, &coef);
-        u128 cf = sx((int64_t)coef), pb = sx((int64_t)pub);
+        u128 pb, cf;
+        trunc_open(c[k], t->d[k], &pb, &cf);
         reg_set(op->d, k, -t->b.x[k] + cf * t->c.x[k] + pub_x(s, pb),
                 -t->b.m[k] + cf * t->c.m[k] + pub_m(s, pb));
     }
@@ -1042,7 +1233,7 @@ static void step_prepare(spdz *s, pop *op, int step)
         if (step < OUTPUT_WAIT)
             s->phase = "before an output";
         else if (dealer(s))
-            auth(s, &state(op)->a, op->n, OWNED, op->owner);
+            output_material(s, op, state(op));
         else
             output_prepare(s, op);
         break;
@@ -1180,7 +1371,7 @@ static void spdz_prep_cost(const pop *op, int step, int N, proto_cost *acc)
     switch (op->op) {
     case OP_REQCLAMP: proto_composite_prep_cost(&proto_spdz2k, op, step, N, acc); return;
     case OP_INPUT: e = n; break;
-    case OP_OUTPUT: e = step == OUTPUT_WAIT ? n : 0; break;
+    case OP_OUTPUT: e = step == OUTPUT_WAIT ? 2 * n : 0; break;
     case OP_MUL:
     case OP_CONV2D:
     case OP_DWCONV2D:
@@ -1234,7 +1425,7 @@ const protocol proto_spdz2k = {
     .cost = spdz_cost,
     .setup_cost = spdz_setup_cost,
     .close = spdz_close,
-    .close_rounds = 3,
+    .close_cost = spdz_close_cost,
     .round_overhead = TRAILER,
     .deal = spdz_deal,
     .deal_finish = spdz_deal_finish,

@@ -95,14 +95,15 @@ int cost_compute(const qbc_program *p, const protocol *pr, int nparties, cost_re
         prep_walk w = {nparties, pr, &r->prep};
         vm_walk(p, pr, add_prep, &w);
     }
-    proto_cost setup; /* counted with what follows the last layer */
+    proto_cost setup; /* set-up and close, counted with what follows the last layer */
     memset(&setup, 0, sizeof setup);
     pr->setup_cost(nparties, &setup);
     r->prep.bytes[nparties] += setup.bytes[nparties];
-    cur.rounds += setup.rounds + (uint64_t)pr->close_rounds;
+    if (pr->close_cost)
+        pr->close_cost(nparties, &setup);
+    cur.rounds += setup.rounds;
     for (int k = 0; k < nparties; k++)
-        cur.bytes[k] += setup.bytes[k] +
-                        (uint64_t)pr->close_rounds * pr->round_overhead * (uint64_t)(nparties - 1);
+        cur.bytes[k] += setup.bytes[k];
     add_row(&r->layer[p->nlayers], &cur, nparties);
     add_row(&r->total, &cur, nparties);
     return 0;
