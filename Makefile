@@ -75,6 +75,7 @@ deps:
 check: deps all
 	@$(MAKE) --no-print-directory check-fast
 	@$(MAKE) --no-print-directory check-fast BUILD=build/asan CFLAGS="-O1 -g" EXTRA="$(SAN)" MODEL_CASES=1 SECURE_MODELS=0
+	@$(MAKE) --no-print-directory fuzz-check BUILD=build/asan CFLAGS="-O1 -g" EXTRA="$(SAN)"
 
 check-fast: $(BUILD)/unit $(BUILD)/qnnc $(BUILD)/qnnvm $(BUILD)/cmplogits $(BUILD)/uniform $(BUILD)/qnnvm-record
 	@echo "== unit tests ($(BUILD))"
@@ -90,6 +91,30 @@ check-fast: $(BUILD)/unit $(BUILD)/qnnc $(BUILD)/qnnvm $(BUILD)/cmplogits $(BUIL
 
 demo: deps all
 	@sh scripts/demo.sh
+
+# Fuzzing (tests/fuzz/README.md): one harness per input surface, each
+# tests/fuzz/NAME.c linked with tests/fuzz/driver.c. `make fuzz FUZZ_S=N`
+# runs each N seconds under afl-fuzz (build/fuzz/out/NAME); fuzz-check runs
+# the seed and crash corpora through the ASan + UBSan build, then a short
+# afl-fuzz pass when AFL++ is installed (required when CI=true).
+FUZZ_S    ?= 60
+FUZZ_CI_S ?= 12
+FUZZ_CC   ?= afl-clang-fast
+FUZZ_AFL  := build/fuzz/afl
+FUZZ_NAMES := $(filter-out driver,$(basename $(notdir $(wildcard tests/fuzz/*.c))))
+FUZZ_BINS  = $(patsubst %,$(BUILD)/fuzz-%,$(FUZZ_NAMES))
+.PHONY: fuzz fuzz-bins fuzz-check
+$(BUILD)/fuzz-%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/driver.o $(COMPOBJ) $(LIBOBJ)
+	$(CC) $(CFLAGS) $(EXTRA) -o $@ $^ $(LDLIBS)
+$(call obj,$(wildcard tests/fuzz/*.c)): tests/fuzz/fuzz.h
+fuzz-bins: $(FUZZ_BINS)
+fuzz:
+	@$(MAKE) --no-print-directory fuzz-bins BUILD=$(FUZZ_AFL) CC=$(FUZZ_CC) CFLAGS="-O1 -g" EXTRA="$(SAN)"
+	@sh tests/fuzz/run.sh fuzz $(FUZZ_AFL) $(FUZZ_S) $(FUZZ_NAMES)
+fuzz-check: fuzz-bins
+	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then \
+	   $(MAKE) --no-print-directory fuzz-bins BUILD=$(FUZZ_AFL) CC=$(FUZZ_CC) CFLAGS="-O1 -g" EXTRA="$(SAN)"; fi
+	@sh tests/fuzz/run.sh check $(BUILD) $(FUZZ_AFL) $(FUZZ_CI_S) $(FUZZ_NAMES)
 
 $(BUILD)/bench-kernels: bench/kernels.c runtime/kernels.c runtime/kernels.h runtime/geom.h
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ bench/kernels.c runtime/kernels.c -lpthread

@@ -46,7 +46,8 @@ static int read_bmp(const char *path, const uint8_t *b, size_t len, image *out, 
         return -1;
     }
     uint32_t off = le(b + 10, 4), hs = le(b + 14, 4), bpp = le(b + 28, 2), comp = le(b + 30, 4);
-    int32_t w = (int32_t)le(b + 18, 4), h = (int32_t)le(b + 22, 4);
+    /* 64 bits: a height of INT32_MIN (top-down) still negates */
+    int64_t w = (int32_t)le(b + 18, 4), h = (int32_t)le(b + 22, 4);
     int topdown = h < 0;
     if (topdown)
         h = -h;
@@ -61,6 +62,12 @@ static int read_bmp(const char *path, const uint8_t *b, size_t len, image *out, 
         return -1;
     }
     const uint8_t *pal = b + 14 + hs;
+    if ((uint64_t)w * (uint64_t)h * 3 > tio_mem_cap()) {
+        snprintf(err, errlen, "%s: offset 18: %lldx%lld pixels need more memory than the cap of "
+                 "%llu bytes (QNN_MAX_MEMORY)", path, (long long)w, (long long)h,
+                 (unsigned long long)tio_mem_cap());
+        return -1;
+    }
     out->w = (uint32_t)w;
     out->h = (uint32_t)h;
     out->channels = 3;
@@ -69,9 +76,9 @@ static int read_bmp(const char *path, const uint8_t *b, size_t len, image *out, 
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
-    for (int32_t y = 0; y < h; y++) {
+    for (int64_t y = 0; y < h; y++) {
         const uint8_t *row = b + off + stride * (uint64_t)(topdown ? y : h - 1 - y);
-        for (int32_t x = 0; x < w; x++) {
+        for (int64_t x = 0; x < w; x++) {
             const uint8_t *bgr = bpp == 24 ? row + 3 * x : pal + 4 * row[x];
             uint8_t *d = out->px + ((size_t)y * (size_t)w + (size_t)x) * 3;
             d[0] = bgr[2];
@@ -85,24 +92,30 @@ static int read_bmp(const char *path, const uint8_t *b, size_t len, image *out, 
 int img_read(const char *path, uint32_t raw_w, uint32_t raw_h, uint32_t channels, image *out,
              char *err, size_t errlen)
 {
-    size_t len, pos = 0;
+    size_t len;
     uint8_t *b = tio_slurp(path, (size_t)1 << 30, &len, err, errlen);
     if (!b)
         return -1;
+    int rc = img_parse(path, b, len, raw_w, raw_h, channels, out, err, errlen);
+    free(b);
+    return rc;
+}
+
+int img_parse(const char *path, const uint8_t *b, size_t len, uint32_t raw_w, uint32_t raw_h,
+              uint32_t channels, image *out, char *err, size_t errlen)
+{
+    size_t pos = 0;
     memset(out, 0, sizeof *out);
     if (raw_w) {
         out->w = raw_w;
         out->h = raw_h;
         out->channels = channels;
     } else if (len >= 2 && b[0] == 'B' && b[1] == 'M') {
-        int rc = read_bmp(path, b, len, out, err, errlen);
-        free(b);
-        return rc;
+        return read_bmp(path, b, len, out, err, errlen);
     } else {
         if (len < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6')) {
             snprintf(err, errlen, "%s: not a BMP, binary PPM (P6) or PGM (P5) file; give raw "
                                   "bytes with --raw WxH", path);
-            free(b);
             return -1;
         }
         out->channels = b[1] == '6' ? 3 : 1;
@@ -111,7 +124,6 @@ int img_read(const char *path, uint32_t raw_w, uint32_t raw_h, uint32_t channels
         long maxv = pnm_number(b, len, &pos);
         if (w < 1 || h < 1 || w > 65536 || h > 65536 || maxv != 255 || pos >= len) {
             snprintf(err, errlen, "%s: offset %zu: unsupported PNM header (8-bit only)", path, pos);
-            free(b);
             return -1;
         }
         pos++; /* the single white space after maxval */
@@ -122,17 +134,20 @@ int img_read(const char *path, uint32_t raw_w, uint32_t raw_h, uint32_t channels
     if (len - pos != need) {
         snprintf(err, errlen, "%s: %zu bytes of pixels, expected %zu (%ux%ux%u)", path, len - pos,
                  need, out->w, out->h, out->channels);
-        free(b);
+        return -1;
+    }
+    if (need > tio_mem_cap()) {
+        snprintf(err, errlen, "%s: %ux%ux%u pixels need more memory than the cap of %llu bytes "
+                 "(QNN_MAX_MEMORY)", path, out->w, out->h, out->channels,
+                 (unsigned long long)tio_mem_cap());
         return -1;
     }
     out->px = malloc(need);
     if (!out->px) {
-        free(b);
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
     memcpy(out->px, b + pos, need);
-    free(b);
     return 0;
 }
 

@@ -17,6 +17,9 @@ typedef struct {
 /* raw_w/raw_h > 0: the file is raw bytes of that size with `channels`. */
 int img_read(const char *path, uint32_t raw_w, uint32_t raw_h, uint32_t channels, image *out,
              char *err, size_t errlen);
+/* The same for the file's bytes in memory (path only names it in messages). */
+int img_parse(const char *path, const uint8_t *b, size_t len, uint32_t raw_w, uint32_t raw_h,
+              uint32_t channels, image *out, char *err, size_t errlen);
 /* Resizes to w x h and converts to `channels` (RGB <-> gray by copying or
  * by the ITU-R 601 luma, as PIL's convert("L")). */
 int img_resize(const image *in, uint32_t w, uint32_t h, uint32_t channels, image *out);

@@ -9,6 +9,21 @@
 
 #define QW_MAGIC "QNNW"
 
+uint64_t tio_mem_cap(void)
+{
+    const char *s = getenv("QNN_MAX_MEMORY");
+    if (!s || !*s)
+        return TIO_DEFAULT_MEM_CAP;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    int shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20
+              : *end == 'G' || *end == 'g' ? 30 : 0;
+    if (errno || end == s || (shift && end[1]) || (!shift && *end) || v > (~0ull >> shift))
+        return TIO_DEFAULT_MEM_CAP; /* a typo must not lift the cap */
+    return (uint64_t)v << shift;
+}
+
 uint8_t *tio_slurp(const char *path, size_t max, size_t *len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
@@ -155,12 +170,22 @@ static uint32_t rd32(const uint8_t *p)
 
 int tio_read_qw(const char *path, tio_tensor **out, int *count, char *err, size_t errlen)
 {
-    size_t len, off = 0;
+    size_t len;
     uint8_t *buf = tio_slurp(path, (size_t)1 << 32, &len, err, errlen);
-    tio_tensor *t = NULL;
-    uint32_t n = 0;
     if (!buf)
         return -1;
+    int rc = tio_parse_qw(path, buf, len, out, count, err, errlen);
+    free(buf);
+    return rc;
+}
+
+int tio_parse_qw(const char *path, const uint8_t *buf, size_t len, tio_tensor **out, int *count,
+                 char *err, size_t errlen)
+{
+    size_t off = 0;
+    tio_tensor *t = NULL;
+    uint32_t n = 0;
+    uint64_t cap = tio_mem_cap(), used = 0;
     NEED(12, "header");
     if (memcmp(buf, QW_MAGIC, 4) != 0 || rd32(buf + 4) != 1) {
         snprintf(err, errlen, "%s: not a .qw tensor file (bad magic or version)", path);
@@ -205,6 +230,13 @@ int tio_read_qw(const char *path, tio_tensor **out, int *count, char *err, size_
                      t[i].name);
             goto fail;
         }
+        used += (ne ? ne : 1) * sizeof(int64_t);
+        if (used > cap) {
+            snprintf(err, errlen, "%s: offset %zu: tensor %s: %llu bytes in memory in all, more "
+                     "than the cap of %llu (QNN_MAX_MEMORY)", path, off, t[i].name,
+                     (unsigned long long)used, (unsigned long long)cap);
+            goto fail;
+        }
         t[i].data = malloc((ne ? ne : 1) * sizeof(int64_t));
         if (!t[i].data) {
             snprintf(err, errlen, "%s: out of memory", path);
@@ -217,12 +249,10 @@ int tio_read_qw(const char *path, tio_tensor **out, int *count, char *err, size_
         snprintf(err, errlen, "%s: offset %zu: trailing bytes", path, off);
         goto fail;
     }
-    free(buf);
     *out = t;
     *count = (int)n;
     return 0;
 fail:
-    free(buf);
     tio_free(t, (int)n);
     return -1;
 }
@@ -305,8 +335,18 @@ int tio_read_values(const char *path, int dtype, uint64_t n, int64_t *out, char 
     if (!buf)
         return -1;
     size_t dl = strlen(path);
+    int npy = dl >= 4 && strcmp(path + dl - 4, ".npy") == 0;
+    int rc = tio_parse_values(path, buf, len, npy, dtype, n, out, err, errlen);
+    free(buf);
+    return rc;
+}
+
+int tio_parse_values(const char *path, const uint8_t *buf, size_t len, int npy, int dtype,
+                     uint64_t n, int64_t *out, char *err, size_t errlen)
+{
+    uint64_t want = n * (uint64_t)dtype_size(dtype);
     int rc = -1;
-    if (dl >= 4 && strcmp(path + dl - 4, ".npy") == 0) {
+    if (npy) {
         int dt;
         uint64_t ne;
         size_t off;
@@ -332,6 +372,5 @@ int tio_read_values(const char *path, int dtype, uint64_t n, int64_t *out, char 
         decode(buf, dtype, out, n);
         rc = 0;
     }
-    free(buf);
     return rc;
 }

@@ -22,13 +22,26 @@ typedef struct {
 
 #define TIO_MAX_ELEMS ((uint64_t)1 << 28)
 
+/* The memory cap: what one file may make the loaders (tensor files, images,
+ * bytecode registers and their inputs and outputs) allocate, so that a file
+ * claiming a huge tensor is refused with a message rather than ending in the
+ * OOM killer. QNN_MAX_MEMORY=N[K|M|G] in the environment, default 4G. */
+#define TIO_DEFAULT_MEM_CAP ((uint64_t)4 << 30)
+uint64_t tio_mem_cap(void);
+
 int tio_write_qw(const char *path, const tio_tensor *t, int n, char *err, size_t errlen);
 /* Reads every tensor of a .qw file; free with tio_free. */
 int tio_read_qw(const char *path, tio_tensor **out, int *n, char *err, size_t errlen);
+/* The same for the file's bytes in memory (path only names it in messages). */
+int tio_parse_qw(const char *path, const uint8_t *buf, size_t len, tio_tensor **out, int *n,
+                 char *err, size_t errlen);
 void tio_free(tio_tensor *t, int n);
 /* Reads exactly n values of dtype from a .bin or .npy file (by extension). */
 int tio_read_values(const char *path, int dtype, uint64_t n, int64_t *out, char *err,
                     size_t errlen);
+/* The same for the file's bytes in memory; npy chooses the format. */
+int tio_parse_values(const char *path, const uint8_t *buf, size_t len, int npy, int dtype,
+                     uint64_t n, int64_t *out, char *err, size_t errlen);
 int tio_write_raw(const char *path, int dtype, const int64_t *v, uint64_t n, char *err,
                   size_t errlen);
 /* Writes n values as raw little-endian bytes of dtype (n * dtype_size bytes). */

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs the build dependencies that are missing (Debian/Ubuntu);
+# Installs the build and test dependencies that are missing (Debian/Ubuntu;
+# afl++ for the fuzzing pass of make check);
 # `install-deps.sh bench` adds what make bench needs (gnuplot, bc).
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -eu
@@ -7,7 +8,7 @@ need=""
 extra=""
 [ "${1:-}" = bench ] && extra="gnuplot-nox bc" # make bench: the plot
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for p in flex bison libssl-dev libgmp-dev check pkg-config make gcc $extra; do
+for p in flex bison libssl-dev libgmp-dev check pkg-config make gcc afl++ $extra; do
     have_pkg "$p" || need="$need $p"
 done
 [ -z "$need" ] && exit 0
