@@ -1,20 +1,35 @@
 /* net: a full mesh of N parties over TCP, TLS 1.3 with mutual authentication
- * by default (plain TCP only when asked), with framed rounds.
+ * by default (plain TCP only when asked, and only on loopback), with framed
+ * rounds.
  *
- * Party i listens on hosts[i]; it connects to every j < i (retrying until the
- * timeout) and accepts every j > i. Each side then sends a hello carrying the
- * wire-format version, its party number, the party count, the protocol name,
- * a hash of the bytecode and a fresh random nonce; any difference ends the
- * connection with a message saying what differs. With TLS, the peer's certificate must be signed by the given CA
- * and name the expected party (CN=party<j>).
+ * Set-up. Party i listens on hosts[i]; it connects to every j < i and
+ * accepts every j > i. Identity: with TLS, a peer is party j only if it
+ * presents exactly the certificate pinned for j (certs directory without
+ * ca.pem: every peer's party<j>.pem, made by the peer itself with `qnnvm
+ * keygen`), or, with a shared CA (ca.pem present: one operator runs every
+ * party), a certificate signed by that CA naming party<j>. Then each side
+ * sends a hello: the wire-format version, its party number, the party
+ * count, the protocol name, the bytecode's hash, the session digest (all
+ * else the parties must agree on, computed by the caller) and a fresh
+ * random nonce; any difference ends the connection with a message saying
+ * what differs.
+ *
+ * Strangers: before a connection is authenticated (certificate and hello)
+ * it is handled without blocking, within a few seconds, a bounded number at
+ * a time; a failed one is logged on one line (its address and why) and
+ * dropped, and the party goes on accepting until every peer is in or the
+ * timeout expires. Connecting, a party retries while the peer is not there
+ * (or closes without a word), and stops when it answers but is not the
+ * genuine party.
  *
  * A round: the protocol appends what it sends to each peer (net_out) and
  * declares what it expects from each (net_expect); net_round sends and
  * receives all of it at once (no deadlock whatever the sizes), each message
- * framed with its length and round number and checked (a pair with nothing
- * to exchange exchanges no frame); then the protocol
- * consumes the received bytes in the same order (net_in). Counters hold the
- * payload bytes per peer and the rounds; hellos and frames are not counted. */
+ * framed with its length and round number and checked against what is
+ * expected before anything is stored (a pair with nothing to exchange
+ * exchanges no frame); then the protocol consumes the received bytes in the
+ * same order (net_in). Counters hold the payload bytes per peer and the
+ * rounds; hellos and frames are not counted. */
 #ifndef NET_H
 #define NET_H
 
@@ -27,11 +42,20 @@ typedef struct {
     int me, n;
     char host[NET_MAX_PARTIES][256];
     int port[NET_MAX_PARTIES];
-    const char *certs;       /* directory with ca.pem, party<i>.pem, party<i>.key; NULL: plain TCP */
+    /* Directory with my party<me>.key and party<me>.pem, and either every
+     * peer's party<j>.pem (pinned) or ca.pem (shared CA); NULL: plain TCP,
+     * refused unless every host is on loopback. */
+    const char *certs;
     double timeout_s;        /* connecting, and waiting in a round */
     const char *protocol;
-    uint8_t program_hash[32];
+    uint8_t program_hash[32]; /* SHA-256 of the bytecode */
+    uint8_t session_hash[32]; /* everything else the parties must agree on */
+    int quiet;               /* no line per verified peer */
 } net_config;
+
+/* The hello's wire format; 3: the session digest. Part of the session
+ * digest too. */
+#define NET_WIRE_VERSION 3u
 
 typedef struct net net;
 
@@ -73,6 +97,11 @@ int net_cheat(const net *nt, const char *kind);
 /* Tells every peer that this party stops and why (best effort); a peer
  * reports it from its next round as "party I stopped: WHY". */
 void net_abort(net *nt, const char *why);
+
+/* Test harnesses only: set-up over already-connected plain sockets (fds[j]
+ * for every j != cfg->me; party j < me as if dialled, j > me as if
+ * accepted), then a net like net_open's. */
+net *net_open_fds(const net_config *cfg, const int *fds, char *err, size_t errlen);
 
 /* Reads a hosts file: line i = host:port of party i. */
 int net_read_hosts(const char *path, net_config *cfg, char *err, size_t errlen);

@@ -1,7 +1,8 @@
 /* qnnvm: runs and inspects qnn bytecode.
  *   qnnvm run [--protocol P] --input PARTY:FILE ... [--output FILE]
  *             [--dump-layers DIR] FILE.qbc
- *   qnnvm inspect [--protocol P] [--parties N] [--json] [--no-code] FILE.qbc */
+ *   qnnvm inspect [--protocol P] [--parties N] [--json] [--no-code] FILE.qbc
+ *   qnnvm keygen -p I -o DIR */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <malloc.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../runtime/certs.h"
 #include "../runtime/tensorio.h"
 #include "bytecode.h"
 #include "cost.h"
@@ -24,6 +26,7 @@
 static const char usage[] =
     "usage: qnnvm run [options] FILE.qbc     evaluate a program\n"
     "       qnnvm inspect [options] FILE.qbc disassemble it and print its cost\n"
+    "       qnnvm keygen -p I -o DIR         make party I's own key and certificate\n"
     "\n"
     "run options:\n"
     "  --protocol P         protocol (default clear; available: %s)\n"
@@ -34,8 +37,13 @@ static const char usage[] =
     "  --dump-layers DIR    write every layer's output as raw bytes (clear only)\n"
     "  --local N            start N parties on loopback (free ports, fresh certificates)\n"
     "  -p I -N N --hosts F  run as party I of N; line i of F is host:port of party i\n"
-    "  --certs DIR          TLS: DIR/ca.pem, DIR/party<I>.pem, DIR/party<I>.key\n"
-    "                       (scripts/make-certs.sh); --insecure: plain TCP instead\n"
+    "                       (with a dealer, -p N runs the dealer)\n"
+    "  --certs DIR          TLS 1.3: my DIR/party<I>.key and DIR/party<I>.pem (qnnvm\n"
+    "                       keygen) and every peer's DIR/party<J>.pem, pinned: a peer\n"
+    "                       must present exactly that certificate. With DIR/ca.pem\n"
+    "                       instead, peers' certificates signed by that CA (one\n"
+    "                       operator running every party: scripts/make-certs.sh)\n"
+    "  --insecure           plain TCP instead, only when every host is on loopback\n"
     "  --timeout S          seconds to wait for peers (default 60)\n"
     "  --threads T          threads per party for the convolutions (default 1)\n"
     "  --prep dealer        preprocessing from a dealer process (semi2k, spdz2k; the default)\n"
@@ -46,6 +54,11 @@ static const char usage[] =
     "  --parties N          number of parties (default: the protocol's minimum)\n"
     "  --json               one JSON object instead of the listing\n"
     "  --no-code            cost tables only\n"
+    "keygen options (on party I's own machine; exchange the .pem files, compare\n"
+    "the fingerprints with `openssl x509 -noout -fingerprint -sha256 -in F`):\n"
+    "  -p I                 the party (its certificate names party<I>)\n"
+    "  -o DIR               writes DIR/party<I>.key (0600, never overwritten) and\n"
+    "                       DIR/party<I>.pem; prints the certificate's fingerprint\n"
     "  -h, --help           this text;  --version  the version\n";
 
 static void die(const char *fmt, const char *a, const char *b)
@@ -277,6 +290,37 @@ static int cmd_inspect(int argc, char **argv)
     return 0;
 }
 
+/* ------------------------------------------------------------- keygen */
+
+static int cmd_keygen(int argc, char **argv)
+{
+    const char *dir = NULL;
+    int party = -1;
+    for (int i = 0; i < argc; i++) {
+        char *end;
+        if (!strcmp(argv[i], "-p") && i + 1 < argc) {
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || end == argv[i] || v < 0 || v >= 16)
+                die("keygen: -p takes a party number from 0 to 15, not '%s'%s", argv[i], "");
+            party = (int)v;
+        } else if (!strcmp(argv[i], "-o") && i + 1 < argc)
+            dir = argv[++i];
+        else
+            die("keygen: unknown or incomplete option '%s'%s", argv[i], "");
+    }
+    if (party < 0 || !dir)
+        die("keygen: give -p I and -o DIR%s%s", "", "");
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        die("keygen: cannot create %s: %s", dir, strerror(errno));
+    char fp[CERTS_FP_LEN], err[512];
+    if (certs_keygen(dir, party, fp, err, sizeof err) != 0)
+        die("keygen: %s%s", err, "");
+    printf("party %d: key %s/party%d.key (stays on this machine), certificate %s/party%d.pem (give it to "
+           "every other party)\ncertificate sha256 fingerprint: %s\n",
+           party, dir, party, dir, party, fp);
+    return 0;
+}
+
 /* Page faults on fresh memory cost a third of a secure MobileNet run; glibc
  * backs the heap with transparent huge pages when its tunable says so, which
  * a process can only set before it starts: qnnvm re-executes itself once
@@ -314,6 +358,8 @@ int main(int argc, char **argv)
         return run_command(argc - 2, argv + 2);
     if (!strcmp(argv[1], "inspect"))
         return cmd_inspect(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "keygen"))
+        return cmd_keygen(argc - 2, argv + 2);
     fprintf(stderr, "qnnvm: unknown command '%s' (try qnnvm --help)\n", argv[1]);
     return 1;
 }

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "../runtime/certs.h"
@@ -315,6 +316,33 @@ out:
     return rc;
 }
 
+/* The session digest (in every hello beside the bytecode's hash): all
+ * else the parties must agree on, bound under a domain-separation tag
+ * with every field length-prefixed, so that no two sessions hash alike:
+ * the wire format, the protocol and its parameters, the party count, the
+ * preprocessing source and the role rotations vm_assign_roles chose (from
+ * the cost model, which a different build could change). */
+static void session_digest(const uint8_t program_hash[32], const qbc_program *p, const protocol *pr, int n,
+                           uint8_t out[32])
+{
+    static const char tag[] = "qnn session digest v1";
+    uint32_t f[] = {NET_WIRE_VERSION, (uint32_t)strlen(pr->name), (uint32_t)pr->share_words,
+                    (uint32_t)pr->min_parties, (uint32_t)pr->max_parties, pr->round_overhead, pr->deal != NULL, (uint32_t)n,
+                    (uint32_t)(n + (pr->deal != NULL)), p->rot ? p->ncode : 0};
+    uint8_t le[sizeof f];
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        for (int b = 0; b < 4; b++)
+            le[4 * i + (size_t)b] = (uint8_t)(f[i] >> (8 * b));
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned len = 0;
+    if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL) || !EVP_DigestUpdate(md, tag, sizeof tag) ||
+        !EVP_DigestUpdate(md, le, sizeof le) || !EVP_DigestUpdate(md, pr->name, strlen(pr->name)) ||
+        !EVP_DigestUpdate(md, "prep=dealer", 11) || !EVP_DigestUpdate(md, program_hash, 32) ||
+        (p->rot && !EVP_DigestUpdate(md, p->rot, p->ncode)) || !EVP_DigestFinal_ex(md, out, &len))
+        abort(); /* the parties must agree: no silent fallback */
+    EVP_MD_CTX_free(md);
+}
+
 /* Runs party `me` of `n` (n == 1: clear, all inputs here; me == n: the
  * dealer); outputs go to out. nc is NULL for clear. */
 static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_config *nc,
@@ -335,8 +363,10 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
         return -1;
     }
     vm_assign_roles(&p, pr, n == 1 ? 1 : n);
-    if (nc)
+    if (nc) {
         SHA256(bytes, len, nc->program_hash);
+        session_digest(nc->program_hash, &p, pr, n, nc->session_hash);
+    }
     free(bytes);
     if (me == n) /* the dealer: no inputs, no outputs */
         return run_dealer(o, pr, n, nc, &p, t0, sm);
@@ -496,6 +526,7 @@ static int run_local(const run_opts *o, const protocol *pr)
     net_config nc;
     memset(&nc, 0, sizeof nc);
     nc.timeout_s = o->timeout;
+    nc.quiet = 1; /* throw-away certificates: their fingerprints mean nothing to anyone */
     char dir[] = "/tmp/qnn-local-XXXXXX", err[512];
     if (!o->insecure) {
         if (!mkdtemp(dir) || certs_make(dir, procs, err, sizeof err) != 0) {
@@ -684,13 +715,15 @@ int run_command(int argc, char **argv)
         if (o.party < 0 || o.party >= procs || !o.hosts)
             die("a networked party needs -p I, -N N and --hosts FILE (or use --local N); "
                 "with a dealer, -p N runs the dealer", NULL);
-        if (!o.certs && !o.insecure)
-            die("give --certs DIR (scripts/make-certs.sh makes one) or --insecure for plain TCP", NULL);
+        if (!o.certs == !o.insecure)
+            die("give either --certs DIR (each party's own key from `qnnvm keygen`, every peer's "
+                "certificate; see README) or --insecure for plain TCP on loopback", NULL);
         net_config nc;
         memset(&nc, 0, sizeof nc);
         nc.n = procs;
         nc.timeout_s = o.timeout;
         nc.certs = o.insecure ? NULL : o.certs;
+        nc.quiet = o.quiet;
         char err[512];
         if (net_read_hosts(o.hosts, &nc, err, sizeof err) != 0) {
             fprintf(stderr, "qnnvm: %s\n", err);
