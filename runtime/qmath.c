@@ -159,8 +159,9 @@ void qm_softmax(const qm_softmax_params *p, const int32_t *in, int32_t *out, int
         if (in[i] > max)
             max = in[i];
     int32_t sum = 0; /* Q12.19 */
+    /* differences in 64 bits: logits span the whole int32 range */
     for (int i = 0; i < n; i++)
-        if (in[i] - max >= p->diff_min)
+        if ((int64_t)in[i] - max >= p->diff_min)
             sum = add32(sum, rescale(exp_neg(scaled_diff(p, in[i] - max)), -12));
     int headroom = clz32((uint32_t)sum);
     int bits_over_unit = 12 - headroom;
@@ -168,7 +169,7 @@ void qm_softmax(const qm_softmax_params *p, const int32_t *in, int32_t *out, int
         one_over_one_plus((int32_t)(((uint32_t)sum << headroom) - ((uint32_t)1 << 31)));
     for (int i = 0; i < n; i++) {
         int32_t v = out_min;
-        if (in[i] - max >= p->diff_min) {
+        if ((int64_t)in[i] - max >= p->diff_min) {
             int32_t e = exp_neg(scaled_diff(p, in[i] - max));
             v = qm_rdivpot(qm_srdhm(scale, e), bits_over_unit + 31 - 8) + out_min;
             if (v > out_min + 255)

@@ -305,7 +305,12 @@ static void load_header(rbuf *r, qbc_program *p)
         o->zp = (int32_t)get_u(r, 4, "output zero point");
         o->sm_multiplier = (int32_t)get_range(r, 4, 0, INT32_MAX, "softmax multiplier");
         o->sm_shift = (int32_t)get_range(r, 4, 0, 31, "softmax shift");
+        /* at most 0, as qm_softmax_prepare makes it: the largest logit
+         * always counts, so the softmax's sum is never zero */
+        size_t dm_at = r->off;
         o->sm_diff_min = (int32_t)get_u(r, 4, "softmax diff_min");
+        if (!r->failed && o->sm_diff_min > 0)
+            fail(r, dm_at, "softmax diff_min %d is positive", o->sm_diff_min);
         if (!r->failed && o->kind == OUT_SOFTMAX && o->dtype == DT_I32)
             fail(r, r->off, "softmax output must be u8 or i8");
     }
@@ -324,8 +329,27 @@ static void load_header(rbuf *r, qbc_program *p)
     }
 }
 
+/* What a clear run of p allocates besides its constants (in the file
+ * already): registers and the VM's scratch register (vm.c), every input's
+ * values and every output twice (revealed, finished; vm/run.c), 8 bytes an
+ * element. Protocols with more words per share check again (vm_run). */
+static uint64_t run_bytes(const qbc_program *p)
+{
+    uint64_t n = 0, max = 0;
+    for (uint32_t i = 0; i < p->nsregs; i++) {
+        n += p->slen[i];
+        max = p->slen[i] > max ? p->slen[i] : max;
+    }
+    for (uint32_t i = 0; i < p->ninputs; i++)
+        n += shape_elems(&p->inputs[i].shape);
+    for (uint32_t i = 0; i < p->noutputs; i++)
+        n += 2 * shape_elems(&p->outputs[i].shape);
+    return (n + max) * sizeof(int64_t);
+}
+
 static void load_registers(rbuf *r, qbc_program *p)
 {
+    size_t regs_at = r->off;
     p->nsregs = (uint32_t)get_u(r, 4, "register count");
     p->slen = get_array(r, p->nsregs, sizeof(uint32_t), 4, "register");
     uint64_t total = 0;
@@ -336,6 +360,10 @@ static void load_registers(rbuf *r, qbc_program *p)
             fail(r, r->off - 4, "registers exceed %llu elements in total",
                  (unsigned long long)QBC_MAX_ELEMS);
     }
+    uint64_t need = r->failed ? 0 : run_bytes(p), cap = tio_mem_cap();
+    if (need > cap)
+        fail(r, regs_at, "registers, inputs and outputs need %llu bytes, more than the memory "
+             "cap of %llu (QNN_MAX_MEMORY)", (unsigned long long)need, (unsigned long long)cap);
     p->ncregs = (uint32_t)get_u(r, 4, "constant count");
     p->cregs = get_array(r, p->ncregs, sizeof(qbc_const), 12, "constant");
     for (uint32_t i = 0; i < p->ncregs && !r->failed; i++) {

@@ -7,6 +7,7 @@
 
 #include "../runtime/kernels.h"
 #include "../runtime/qmath.h"
+#include "../runtime/tensorio.h"
 
 typedef struct {
     const vm_config *cfg;
@@ -171,8 +172,21 @@ int vm_run(const vm_config *cfg, char *err, size_t errlen)
 {
     const qbc_program *p = cfg->p;
     vm_state s = {cfg, calloc(p->nsregs + 1, sizeof(word *)), NULL, cfg->pr->share_words};
-    uint64_t maxlen = 1;
+    uint64_t maxlen = 1, total = 0;
     int rc = 0;
+    for (uint32_t i = 0; i < p->nsregs; i++) {
+        total += p->slen[i];
+        maxlen = p->slen[i] > maxlen ? p->slen[i] : maxlen;
+    }
+    /* the loader checked one word per element; a protocol's shares may be wider */
+    uint64_t need = (total + maxlen) * (uint64_t)s.sw * sizeof(word);
+    if (need > tio_mem_cap()) {
+        snprintf(err, errlen, "the registers need %llu bytes under %s, more than the memory cap "
+                 "of %llu (QNN_MAX_MEMORY)", (unsigned long long)need, cfg->pr->name,
+                 (unsigned long long)tio_mem_cap());
+        free(s.reg);
+        return -1;
+    }
     for (uint32_t i = 0; s.reg && i < p->nsregs; i++) {
         s.reg[i] = calloc(p->slen[i], (size_t)s.sw * sizeof(word));
         if (!s.reg[i]) {
@@ -180,8 +194,6 @@ int vm_run(const vm_config *cfg, char *err, size_t errlen)
             rc = -1;
             break;
         }
-        if (p->slen[i] > maxlen)
-            maxlen = p->slen[i];
     }
     s.scratch = calloc(maxlen, (size_t)s.sw * sizeof(word));
     if (!s.reg || !s.scratch) {

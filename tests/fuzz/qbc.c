@@ -23,6 +23,10 @@ static uint64_t work(const qbc_program *p)
     uint64_t w = 0;
     for (uint32_t i = 0; i < p->nsregs; i++)
         w += p->slen[i];
+    for (uint32_t i = 0; i < p->noutputs; i++) /* even one no instruction writes */
+        w += shape_elems(&p->outputs[i].shape);
+    for (uint32_t i = 0; i < p->ninputs; i++)
+        w += shape_elems(&p->inputs[i].shape);
     for (uint32_t pc = 0; pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc])) {
         const uint32_t *a = p->code + pc + 1;
         int op = qbc_op(p->code[pc]);

@@ -9,6 +9,7 @@ Suite *suite_dsl(void);
 Suite *suite_tensorio(void);
 Suite *suite_import(void);
 Suite *suite_bits(void);
+Suite *suite_limits(void);
 
 int main(void)
 {
@@ -19,6 +20,7 @@ int main(void)
     srunner_add_suite(r, suite_tensorio());
     srunner_add_suite(r, suite_import());
     srunner_add_suite(r, suite_bits());
+    srunner_add_suite(r, suite_limits());
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);
     srunner_free(r);
