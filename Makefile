@@ -42,6 +42,8 @@ $(BUILD)/cmplogits: tests/tools/cmplogits.c
 	$(CC) $(WARN) $(CFLAGS) $(EXTRA) -o $@ $<
 $(BUILD)/uniform: tests/tools/uniform.c
 	$(CC) $(WARN) $(CFLAGS) $(EXTRA) -o $@ $<
+$(BUILD)/hostile: tests/tools/hostile.c
+	$(CC) $(WARN) $(CFLAGS) $(EXTRA) $(CPPFLAGS) -o $@ $< $(LDLIBS)
 # test build of qnnvm: records every received payload (QNN_RECORD_DIR) for the
 # leakage test, and lets a party deviate (QNN_CHEAT) for the cheating tests
 RECORDED := runtime/net.c runtime/proto_spdz2k.c
@@ -77,7 +79,7 @@ check: deps all
 	@$(MAKE) --no-print-directory check-fast BUILD=build/asan CFLAGS="-O1 -g" EXTRA="$(SAN)" MODEL_CASES=1 SECURE_MODELS=0
 	@$(MAKE) --no-print-directory fuzz-check BUILD=build/asan CFLAGS="-O1 -g" EXTRA="$(SAN)"
 
-check-fast: $(BUILD)/unit $(BUILD)/qnnc $(BUILD)/qnnvm $(BUILD)/cmplogits $(BUILD)/uniform $(BUILD)/qnnvm-record
+check-fast: $(BUILD)/unit $(BUILD)/qnnc $(BUILD)/qnnvm $(BUILD)/cmplogits $(BUILD)/uniform $(BUILD)/qnnvm-record $(BUILD)/hostile
 	@echo "== unit tests ($(BUILD))"
 	@if [ -d "$(MODELS)" ]; then export QNN_MODELS="$(MODELS)"; \
 	 elif [ "$${CI:-}" = true ]; then echo "CI: reference models missing at $(MODELS)"; exit 1; fi; \
@@ -88,6 +90,8 @@ check-fast: $(BUILD)/unit $(BUILD)/qnnc $(BUILD)/qnnvm $(BUILD)/cmplogits $(BUIL
 	@QNN_MODELS="$(MODELS)" QNN_MODEL_CASES=$(MODEL_CASES) sh tests/models.sh $(BUILD)
 	@echo "== secure protocols against clear ($(BUILD))"
 	@QNN_MODELS="$(MODELS)" QNN_SECURE_MODELS=$(SECURE_MODELS) sh tests/secure.sh $(BUILD)
+	@echo "== hostile peers ($(BUILD))"
+	@sh tests/hostile.sh $(BUILD)
 
 demo: deps all
 	@sh scripts/demo.sh

@@ -113,6 +113,7 @@ static long tr_write(peer *pp, const uint8_t *b, size_t n)
 {
     if (pp->ssl) {
         size_t w = 0;
+        ERR_clear_error(); /* SSL_get_error reads the queue: a stale entry would fake a failure */
         int r = SSL_write_ex(pp->ssl, b, n, &w);
         if (r > 0)
             return (long)w;
@@ -129,6 +130,7 @@ static long tr_read(peer *pp, uint8_t *b, size_t n)
 {
     if (pp->ssl) {
         size_t got = 0;
+        ERR_clear_error();
         int r = SSL_read_ex(pp->ssl, b, n, &got);
         if (r > 0)
             return (long)got;

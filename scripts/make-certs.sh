@@ -2,7 +2,10 @@
 # Makes a local certificate authority and one key + certificate per party
 # for qnnvm's mutual TLS:  scripts/make-certs.sh DIR NPARTIES
 # Writes DIR/ca.pem, DIR/party<i>.pem, DIR/party<i>.key (CN=party<i>).
-# Give each party the CA certificate and only its own key: --certs DIR.
+# Whoever holds DIR/ca.key can mint any party's certificate: use it only
+# when one operator runs every party (tests, demos). Parties run by
+# different people make their own keys instead (scripts/keygen.sh or
+# `qnnvm keygen`) and pin each other's certificates (README).
 set -eu
 dir=${1:?usage: make-certs.sh DIR NPARTIES}
 n=${2:?usage: make-certs.sh DIR NPARTIES}

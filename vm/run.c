@@ -278,6 +278,14 @@ static void deal_one(void *ud, const pop *op, int step)
     d->pr->deal(d->ps, op, step);
 }
 
+/* A failure of ours: the peers learn why (unless it was a peer's stop,
+ * which they already know). */
+static void stop_peers(net *nt, const char *err)
+{
+    if (!strstr(err, "stopped:"))
+        net_abort(nt, err);
+}
+
 /* The dealer of a run of n parties: seeds, then every instruction's
  * material in execution order, then done. It never sees an input. */
 static int run_dealer(const run_opts *o, const protocol *pr, int n, net_config *nc, qbc_program *p,
@@ -298,12 +306,14 @@ static int run_dealer(const run_opts *o, const protocol *pr, int n, net_config *
     proto_env env = {n, n, nt};
     if (!(ps = pr->create(&env, err, sizeof err))) {
         fprintf(stderr, "qnnvm: dealer: %s\n", err);
+        stop_peers(nt, err);
         goto out;
     }
     dealing d = {pr, ps};
     vm_walk(p, pr, deal_one, &d);
     if (pr->deal_finish(ps, err, sizeof err) != 0) {
         fprintf(stderr, "qnnvm: dealer: %s\n", err);
+        stop_peers(nt, err);
         goto out;
     }
     summarize(p, pr, n, n, nt, t0, sm);
@@ -415,6 +425,7 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
     proto_env env = {me, n, nt};
     if (!(ps = pr->create(&env, err, sizeof err))) {
         fprintf(stderr, "qnnvm: party %d: %s\n", me, err);
+        stop_peers(nt, err);
         goto out;
     }
     run_ui ui = {o->dump, !o->quiet && me == 0 && isatty(2), p.nlayers, 0, 0};
@@ -424,8 +435,7 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
         fprintf(stderr, "\r%70s\r", "");
     if (vrc != 0) {
         fprintf(stderr, "qnnvm: party %d: %s: %s\n", me, o->file, err);
-        if (!strstr(err, "stopped:")) /* the first to fail tells the others */
-            net_abort(nt, err);
+        stop_peers(nt, err); /* the first to fail tells the others */
         goto out;
     }
     if (ui.failed)
