@@ -240,7 +240,7 @@ static void commit(const spdz *s, const char *tag, uint32_t r, int sender, const
     strncpy((char *)q, tag, 16), q += 16;
     memcpy(q, "spdz2k", 6), q += 8;
     memcpy(q, s->run_id, 32), q += 32;
-    uint64_t round = s->round0 + r;
+    uint64_t round = s->round0 + r; /* the network's round: spdz_exchange is its only caller after create */
     for (int i = 0; i < 8; i++)
         *q++ = (uint8_t)(round >> (8 * i));
     for (int i = 0; i < 4; i++)

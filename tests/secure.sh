@@ -234,8 +234,8 @@ done
 # check value (-32) and its nonce. The rushing kinds (copy-commit, copy-check:
 # a commitment copied from another party, then its reveal) and a wrong check
 # value sent to one honest party only (one-bad-reveal), in the middle of the
-# run and in the last round of checks (LAST: then the echo round must stop
-# the other honest parties too).
+# run and in the last round of checks (LAST: then the victim's abort, sent
+# in the echo round, must stop the other honest parties too).
 for proto in $PROTOS; do
     [ "${proto%:*}" = spdz2k ] || continue
     np=${proto#*:}

@@ -93,17 +93,28 @@ START_TEST(every_prefix_is_rejected)
 }
 END_TEST
 
-/* Runs a loaded program in clear on fresh inputs; it must not crash. */
-static void run_loaded(qbc_program *p)
+/* Runs a loaded program in clear on fresh inputs, twice: an accepted
+ * program must run to the end, and to the same outputs each time. */
+static void run_loaded(qbc_program *p, size_t k)
 {
-    th_run r;
-    memset(&r, 0, sizeof r);
-    r.p = *p;
-    memset(p, 0, sizeof *p);
-    th_random_inputs(&r, 1, 1000);
+    th_run r[2];
     char err[256];
-    th_run_clear(&r, err, sizeof err);
-    th_free(&r);
+    memset(r, 0, sizeof r);
+    size_t n;
+    uint8_t *b = qbc_write(p, &n);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_msg(qbc_load(b, n, &r[i].p, err, sizeof err) == 0, "byte %zu: reload: %s", k, err);
+        th_random_inputs(&r[i], 1, 1000);
+        ck_assert_msg(th_run_clear(&r[i], err, sizeof err) == 0, "byte %zu: accepted, then: %s", k, err);
+    }
+    for (uint32_t o = 0; o < r[0].p.noutputs; o++) {
+        uint64_t m = shape_elems(&r[0].p.outputs[o].shape);
+        ck_assert_msg(memcmp(r[0].out[o], r[1].out[o], m * sizeof(int64_t)) == 0, "byte %zu: output %u differs", k, o);
+    }
+    th_free(&r[0]);
+    th_free(&r[1]);
+    free(b);
+    qbc_free(p);
 }
 
 START_TEST(every_byte_changed_is_rejected_or_runs)
@@ -120,10 +131,10 @@ START_TEST(every_byte_changed_is_rejected_or_runs)
             qbc_program p;
             char err[512];
             if (qbc_load(c, n, &p, err, sizeof err) == 0) {
-                run_loaded(&p);
+                run_loaded(&p, k);
                 ran++;
             } else {
-                ck_assert(strchr(err, '\n') == NULL && strlen(err) > 8);
+                ck_assert_msg(strchr(err, '\n') == NULL && strlen(err) > 8, "byte %zu: '%s'", k, err);
                 rejected++;
             }
             free(c);
