@@ -164,6 +164,8 @@ static int write_all(peer *pp, const uint8_t *b, size_t n)
 #define PENDING_MAX 32  /* unauthenticated connections handled at once */
 #define DROP_LOG_MAX 10 /* dropped connections logged one by one */
 
+static FILE *log_to(const net_config *c) { return c->log ? c->log : stderr; }
+
 /* The peer's address as "host:port", for messages. */
 static void peer_addr(int fd, char *s, size_t n)
 {
@@ -445,7 +447,7 @@ static void log_verified(const net *nt, const net_config *c, const peer *pp, int
     if (x && X509_digest(x, EVP_sha256(), md, &len) && len == 32) {
         char fp[CERTS_FP_LEN];
         certs_fingerprint(md, fp);
-        fprintf(stderr, "qnnvm: party %d: party %d at %s verified (%s, certificate sha256 %s)\n", c->me, j, addr,
+        fprintf(log_to(c), "qnnvm: party %d: party %d at %s verified (%s, certificate sha256 %s)\n", c->me, j, addr,
                 nt->pinned ? "pinned" : "signed by the CA", fp);
     }
     X509_free(x);
@@ -535,7 +537,7 @@ static int dial(net *nt, const net_config *c, int j, int fd, double deadline, ch
             snprintf(why, sizeof why, "it closed the connection");
         }
         if (now() > deadline)
-            return fail(err, errlen, "cannot connect to party %d at %s:%d within %.0f s%s%s", j, c->host[j],
+            return fail(err, errlen, "cannot connect to party %d at %s:%d within %g s%s%s", j, c->host[j],
                         c->port[j], c->timeout_s, why[0] ? ": " : "", why);
         struct timespec ts = {0, 50 * 1000 * 1000};
         nanosleep(&ts, NULL);
@@ -567,7 +569,7 @@ static void drop(const net_config *c, acceptor *a, int k, const char *why)
 {
     pending *pc = &a->q[k];
     if (a->dropped++ < DROP_LOG_MAX)
-        fprintf(stderr, "qnnvm: party %d: dropped a connection from %s: %s\n", c->me, pc->addr, why);
+        fprintf(log_to(c), "qnnvm: party %d: dropped a connection from %s: %s\n", c->me, pc->addr, why);
     snprintf(a->last, sizeof a->last, "%s: %s", pc->addr, why);
     SSL_free(pc->p.ssl);
     close(pc->p.fd);
@@ -681,7 +683,7 @@ static int accept_peers(net *nt, const net_config *c, int lfd, const int *fds, d
             if (t >= a->q[k].deadline)
                 drop(c, a, k, "no TLS handshake and hello in time");
         if (t >= deadline || (lfd < 0 && a->nq == 0)) {
-            rc = fail(err, errlen, "parties %d..%d did not connect within %.0f s%s%s", c->me + 1, c->n - 1,
+            rc = fail(err, errlen, "parties %d..%d did not connect within %g s%s%s", c->me + 1, c->n - 1,
                       c->timeout_s, a->last[0] ? " (last refused: " : "", a->last[0] ? a->last : "");
             if (a->last[0])
                 snprintf(err + strlen(err), errlen - strlen(err), ")");
@@ -737,7 +739,7 @@ static int accept_peers(net *nt, const net_config *c, int lfd, const int *fds, d
         }
     }
     if (a->dropped > DROP_LOG_MAX)
-        fprintf(stderr, "qnnvm: party %d: dropped %u connections in all during set-up (%u not shown)\n", c->me,
+        fprintf(log_to(c), "qnnvm: party %d: dropped %u connections in all during set-up (%u not shown)\n", c->me,
                 a->dropped, a->dropped - DROP_LOG_MAX);
     for (int k = 0; k < a->nq; k++) {
         SSL_free(a->q[k].p.ssl);
@@ -760,18 +762,18 @@ static void run_id(net *nt)
 
 const uint8_t *net_run_id(const net *nt) { return nt->run_id; }
 
-/* The set-up over a listening socket (fds NULL) or over given sockets. */
+/* The set-up over a listening socket (fds NULL) or over given sockets,
+ * which it owns from then on (closed on failure, or by net_close). */
 static net *open_mesh(const net_config *c, const int *fds, char *err, size_t errlen)
 {
     signal(SIGPIPE, SIG_IGN);
-    if (c->n < 2 || c->n > NET_MAX_PARTIES || c->me < 0 || c->me >= c->n) {
-        fail(err, errlen, "party %d of %d: not a valid party (at most %d)", c->me, c->n, NET_MAX_PARTIES);
-        return NULL;
-    }
+    int next = 0, accepting = 0; /* the given sockets handed on so far */
+    double deadline = now() + c->timeout_s;
+    int lfd = -2;
     net *nt = calloc(1, sizeof *nt);
     if (!nt) {
         fail(err, errlen, "out of memory");
-        return NULL;
+        goto bad;
     }
     nt->me = c->me;
     nt->n = c->n;
@@ -780,24 +782,20 @@ static net *open_mesh(const net_config *c, const int *fds, char *err, size_t err
         nt->p[j].fd = -1;
     if (RAND_bytes(nt->nonce[c->me], 32) != 1) {
         fail(err, errlen, "no randomness for the run nonce");
-        free(nt);
-        return NULL;
-    }
-    if (!fds && !c->certs && loopback_only(c, err, errlen) != 0) {
-        free(nt);
-        return NULL;
-    }
-    if (c->certs && !(nt->ctx = tls_context(nt, c, err, errlen))) {
-        free(nt);
-        return NULL;
-    }
-    double deadline = now() + c->timeout_s;
-    int lfd = !fds && c->me < c->n - 1 ? listen_on(c, err, errlen) : -2;
-    if (lfd == -1)
         goto bad;
-    for (int j = 0; j < c->me; j++) /* connect down */
+    }
+    if (!fds && !c->certs && loopback_only(c, err, errlen) != 0)
+        goto bad;
+    if (c->certs && !(nt->ctx = tls_context(nt, c, err, errlen)))
+        goto bad;
+    if (!fds && c->me < c->n - 1 && (lfd = listen_on(c, err, errlen)) == -1)
+        goto bad;
+    for (int j = 0; j < c->me; j++) { /* connect down */
+        next = j + 1;
         if (dial(nt, c, j, fds ? fds[j] : -1, deadline, err, errlen) != 0)
             goto bad;
+    }
+    accepting = 1;
     if (c->me < c->n - 1 && accept_peers(nt, c, lfd, fds, deadline, err, errlen) != 0) /* accept up */
         goto bad;
     if (lfd >= 0)
@@ -810,16 +808,35 @@ static net *open_mesh(const net_config *c, const int *fds, char *err, size_t err
 bad:
     if (lfd >= 0)
         close(lfd);
+    for (int j = next; fds && j < c->n; j++)
+        if (j != c->me && (j < c->me || !accepting))
+            close(fds[j]);
     net_close(nt);
     return NULL;
 }
 
-net *net_open(const net_config *c, char *err, size_t errlen) { return open_mesh(c, NULL, err, errlen); }
+static int valid_config(const net_config *c, char *err, size_t errlen)
+{
+    if (c->n < 2 || c->n > NET_MAX_PARTIES || c->me < 0 || c->me >= c->n)
+        return fail(err, errlen, "party %d of %d: not a valid party (at most %d parties)", c->me, c->n,
+                    NET_MAX_PARTIES);
+    return 0;
+}
+
+net *net_open(const net_config *c, char *err, size_t errlen)
+{
+    return valid_config(c, err, errlen) == 0 ? open_mesh(c, NULL, err, errlen) : NULL;
+}
 
 net *net_open_fds(const net_config *c, const int *fds, char *err, size_t errlen)
 {
+    if (valid_config(c, err, errlen) != 0)
+        return NULL;
     if (c->certs) {
         fail(err, errlen, "net_open_fds: plain sockets only");
+        for (int j = 0; j < c->n; j++)
+            if (j != c->me)
+                close(fds[j]);
         return NULL;
     }
     return open_mesh(c, fds, err, errlen);

@@ -35,6 +35,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define NET_MAX_PARTIES 16
 
@@ -51,6 +52,7 @@ typedef struct {
     uint8_t program_hash[32]; /* SHA-256 of the bytecode */
     uint8_t session_hash[32]; /* everything else the parties must agree on */
     int quiet;               /* no line per verified peer */
+    FILE *log;               /* set-up's lines (verified peers, dropped strangers); NULL: stderr */
 } net_config;
 
 /* The hello's wire format; 3: the session digest. Part of the session
@@ -100,7 +102,8 @@ void net_abort(net *nt, const char *why);
 
 /* Test harnesses only: set-up over already-connected plain sockets (fds[j]
  * for every j != cfg->me; party j < me as if dialled, j > me as if
- * accepted), then a net like net_open's. */
+ * accepted), then a net like net_open's. The sockets are its own from then
+ * on (closed on failure, or by net_close), given a valid cfg. */
 net *net_open_fds(const net_config *cfg, const int *fds, char *err, size_t errlen);
 
 /* Reads a hosts file: line i = host:port of party i. */
