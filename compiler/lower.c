@@ -13,6 +13,7 @@
 
 #include "../runtime/qmath.h"
 #include "../runtime/geom.h"
+#include "../runtime/tensorio.h"
 #include "diag.h"
 #include "emit.h"
 
@@ -54,6 +55,35 @@ static void *xcalloc(size_t n, size_t sz)
 }
 
 static uint64_t elems(const qbc_shape *s) { return shape_elems(s); }
+
+/* The program's size limits, checked before a statement allocates much and
+ * after each one: registers within what the loader accepts (QBC_MAX_ELEMS),
+ * registers and constants within the memory cap, so that a hostile program
+ * is an error at its line rather than gigabytes of constants and a .qbc
+ * that qnnvm refuses. more_regs and more_consts: what is about to come. */
+static int over_limit(lctx *c, loc at, uint64_t more_regs, uint64_t more_consts)
+{
+    const qbc_program *p = &c->e.p;
+    uint64_t regs = more_regs, consts = more_consts, max = more_regs, io = 0;
+    for (uint32_t i = 0; i < p->nsregs; i++) {
+        regs += p->slen[i];
+        max = p->slen[i] > max ? p->slen[i] : max;
+    }
+    for (uint32_t i = 0; i < p->ncregs; i++)
+        consts += p->cregs[i].len;
+    for (uint32_t i = 0; i < p->ninputs; i++) /* as the loader counts a run's memory */
+        io += shape_elems(&p->inputs[i].shape);
+    for (uint32_t i = 0; i < p->noutputs; i++)
+        io += 2 * shape_elems(&p->outputs[i].shape);
+    uint64_t cap = tio_mem_cap() / sizeof(int64_t);
+    if (regs <= QBC_MAX_ELEMS && regs + max + io + consts <= cap)
+        return 0;
+    diag_error(at, "the program is too large: %llu register and %llu constant elements (at most "
+               "%llu registers, %llu in all under QNN_MAX_MEMORY)", (unsigned long long)regs,
+               (unsigned long long)consts, (unsigned long long)QBC_MAX_ELEMS,
+               (unsigned long long)cap);
+    return -1;
+}
 
 static tensor *find_tensor(lctx *c, const char *name)
 {
@@ -300,6 +330,10 @@ static tensor *pos_tensor(lctx *c, const args *a, int k)
         tensor *t = find_tensor(c, g->val->text);
         if (!t)
             diag_error(g->val->at, "unknown tensor '%s'", g->val->text);
+        else if (a->st->kind == S_LAYER && strcmp(t->name, a->st->name) == 0) {
+            diag_error(g->val->at, "%s: '%s' is used in its own definition", a->layer, t->name);
+            return NULL;
+        }
         return t && !t->bad ? t : NULL;
     }
     return NULL;
@@ -756,6 +790,9 @@ static int lower_pool(lctx *c, const stmt *st, tensor *y, int is_max)
     uint32_t gw[13];
     geom_encode(&g, gw);
     uint32_t r;
+    /* max: a register per tap and as many in the tree; average: two and the counts */
+    if (over_limit(c, st->fn.at, is_max ? 2 * taps * olen : 2 * olen, is_max ? 0 : olen))
+        return -1;
     if (is_max) {
         uint32_t *win = xcalloc(taps, sizeof(uint32_t));
         for (uint32_t k = 0; k < taps; k++) {
@@ -774,20 +811,30 @@ static int lower_pool(lctx *c, const stmt *st, tensor *y, int is_max)
         r = win[0];
         free(win);
     } else {
-        int64_t *cnt = xcalloc(olen, sizeof(int64_t));
+        /* a window's in-bounds taps: rows in bounds times columns in bounds,
+         * counted per axis (a 2^16-square window over 2^24 outputs must not
+         * be walked tap by tap) */
+        int64_t *cnt = xcalloc(olen, sizeof(int64_t)), *ny = xcalloc(g.oh, sizeof(int64_t));
+        int64_t *nx = xcalloc(g.ow, sizeof(int64_t));
+        for (int axis = 0; axis < 2; axis++) {
+            uint32_t on = axis ? g.ow : g.oh, st_ = axis ? g.sw : g.sh, pad = axis ? g.pl : g.pt;
+            uint32_t k = axis ? g.kw : g.kh, n = axis ? g.w : g.h;
+            for (uint32_t o = 0; o < on; o++) { /* taps t with 0 <= base + t < n */
+                int64_t base = geom_in(o, st_, pad, 0, 1), lo = base < 0 ? -base : 0;
+                int64_t hi = (int64_t)n - base < (int64_t)k ? (int64_t)n - base : (int64_t)k;
+                (axis ? nx : ny)[o] = hi > lo ? hi - lo : 0;
+            }
+        }
         int uniform = 1;
         for (uint32_t oy = 0; oy < g.oh; oy++)
             for (uint32_t ox = 0; ox < g.ow; ox++) {
-                int64_t n = 0;
-                for (uint32_t ky = 0; ky < g.kh; ky++)
-                    for (uint32_t kx = 0; kx < g.kw; kx++) {
-                        int64_t iy = geom_in(oy, g.sh, g.pt, ky, 1), ix = geom_in(ox, g.sw, g.pl, kx, 1);
-                        n += iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
-                    }
+                int64_t n = ny[oy] * nx[ox];
                 for (uint32_t ch = 0; ch < g.c; ch++)
                     cnt[((uint64_t)oy * g.ow + ox) * g.c + ch] = n;
                 uniform &= n == cnt[0];
             }
+        free(ny);
+        free(nx);
         uint32_t sum = em_sreg(&c->e, olen);
         EMIT(&c->e, OP_POOLSUM, sum, x->reg, gw[0], gw[1], gw[2], gw[3], gw[4], gw[5], gw[6], gw[7],
              gw[8], gw[9], gw[10], gw[11], gw[12]);
@@ -1048,7 +1095,7 @@ static int lower_quantize(lctx *c, const stmt *st, tensor *y)
  * keep the lower index (TFLite's ArgMax). */
 static uint32_t argmax(lctx *c, uint32_t v, uint64_t n, int dtype)
 {
-    int64_t *idx = xcalloc(n, sizeof(int64_t));
+    int64_t *idx = xcalloc(n, sizeof(int64_t)); /* n is within the limits: see lower_output */
     for (uint64_t i = 0; i < n; i++)
         idx[i] = (int64_t)i;
     uint32_t id = em_sreg(&c->e, n);
@@ -1141,6 +1188,8 @@ static void lower_output(lctx *c, const stmt *st)
         o.sm_shift = sp.left_shift;
         o.sm_diff_min = sp.diff_min;
     } else if (kind == OUT_ARGMAX) {
+        if (over_limit(c, st->at, 4 * elems(&x->shape), elems(&x->shape)))
+            return; /* the index constant, and a tree of values and indices */
         reg = argmax(c, x->reg, elems(&x->shape), x->dtype);
         o.dtype = DT_I32;
         o.shape.ndim = 1;
@@ -1213,7 +1262,10 @@ static void lower_layer(lctx *c, const stmt *st)
     value fv = {V_IDENT, st->fn.at, st->fn.name, 0, NULL, 0};
     int f = want_ident(&fv, "layer", fns);
     tensor *y = new_tensor(c, st->name, st->name_at);
-    if (f < 0 || !y)
+    if (!y)
+        return;
+    y->bad = 1; /* defined, so that uses do not cascade, but unusable until lowered */
+    if (f < 0)
         return;
     int rc;
     switch (f) {
@@ -1229,10 +1281,9 @@ static void lower_layer(lctx *c, const stmt *st)
     case 9: rc = lower_pad(c, st, y); break;
     default: rc = lower_quantize(c, st, y); break;
     }
-    if (rc != 0) { /* keep the name defined so later uses do not cascade */
-        y->bad = 1;
+    if (rc != 0)
         return;
-    }
+    y->bad = 0;
     EMIT(&c->e, OP_LAYER, c->e.p.nlayers - 1);
 }
 
@@ -1254,6 +1305,8 @@ int lower_program(const program_ast *ast, qbc_program *out)
         case S_LAYER: lower_layer(&c, st); break;
         case S_OUTPUT: lower_output(&c, st); break;
         }
+        if (over_limit(&c, st->at, 0, 0))
+            break; /* the rest would only allocate more */
     }
     loc start = {1, 1};
     if (!c.saw_network)

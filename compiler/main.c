@@ -183,7 +183,8 @@ static int cmd_import(int argc, char **argv)
     snprintf(wpath, sizeof wpath, "%s/%s.qw", dir, name);
     qbc_program p; /* the generated program must compile */
     if (compile_source(qpath, r.qnn, strlen(r.qnn), &p, stderr) != 0) {
-        fprintf(stderr, "qnnc: %s: the imported program does not compile (a bug: please report)\n", model);
+        fprintf(stderr, "qnnc: %s: the imported program does not compile: the model's tensors "
+                        "do not fit together (errors above)\n", model);
         tfl_free(&r);
         return 1;
     }

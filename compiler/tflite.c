@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "tflite.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -339,6 +340,16 @@ static void put_quant(sbuf *b, const tensor *t)
     sb_printf(b, ", axis=%d)", axis);
 }
 
+/* The first scale of t that is not positive and finite (the program
+ * could not even spell it: nan, inf), or -1. */
+static int bad_scale(const tensor *t)
+{
+    for (int q = 0; q < t->nq; q++)
+        if (!(t->scale[q] > 0.0f) || isinf(t->scale[q]))
+            return q;
+    return -1;
+}
+
 /* Checks that tensor k is a usable quantized tensor of operator i. */
 static int usable(imp *m, uint32_t i, int32_t k, const char *role)
 {
@@ -350,6 +361,10 @@ static int usable(imp *m, uint32_t i, int32_t k, const char *role)
                        t->name, t->type);
     if (t->nq < 1)
         return op_fail(m, i, "%s '%s' is not quantized", role, t->name);
+    int q = bad_scale(t);
+    if (q >= 0)
+        return op_fail(m, i, "%s '%s' has scale %g (positive and finite expected)", role, t->name,
+                       (double)t->scale[q]);
     return 0;
 }
 
@@ -564,6 +579,8 @@ static int emit_simple(imp *m, uint32_t i)
     } else { /* PAD */
         if (o->nin != 2 || activation(m, i, o->in[0]))
             return o->nin != 2 ? op_fail(m, i, "two inputs expected") : -1;
+        if (o->in[1] < 0)
+            return op_fail(m, i, "missing paddings tensor");
         tensor *pt = &m->t[o->in[1]];
         if (!pt->data || pt->type != TT_INT32 || pt->data_len != 4u * 2 * m->t[o->in[0]].shape.ndim)
             return op_fail(m, i, "paddings must be a constant int32 [rank, 2] tensor");
@@ -609,6 +626,8 @@ static int emit_ops(imp *m)
         case OP_SOFTMAX:
             if (!is_model_output(m, o->out[0]) || o->nin != 1)
                 return op_fail(m, i, "only a final SOFTMAX producing the model's output is supported");
+            if (usable(m, i, o->in[0], "input")) /* emit_outputs reads it */
+                return -1;
             break; /* computed by the receiver: see emit_outputs */
         default: return op_fail(m, i, "operator %d is not supported", o->code);
         }
@@ -661,7 +680,7 @@ static int emit_inputs(imp *m)
         if (k < 0)
             return fail(m, "model input %u is not a tensor", j);
         tensor *t = &m->t[k];
-        if (t->dtype < 0 || t->dtype == DT_I32 || t->nq != 1)
+        if (t->dtype < 0 || t->dtype == DT_I32 || t->nq != 1 || bad_scale(t) >= 0)
             return fail(m, "model input %s must be a uint8 or int8 tensor quantized per tensor",
                         t->name);
         sb_printf(&m->decl, "input %s : %s", t->name, dtype_names[t->dtype]);

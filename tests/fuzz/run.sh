@@ -70,9 +70,8 @@ afl_run() {
     printf 'fuzz: %-9s %9s execs (%s/s) corpus %5s (%s new)  crashes %s  hangs %s  regression files %s\n' \
         "$name" "$execs" "$speed" "$paths" "$found" "$crashes" "$hangs" "$regress"
     if [ "$crashes" != 0 ] || [ "$hangs" != 0 ]; then
-        for f in "$out"/default/crashes/id* "$out"/default/hangs/id*; do
-            [ -f "$f" ] && echo "    $f"
-        done
+        ls -d "$out"/default/crashes/id* "$out"/default/hangs/id* 2>/dev/null | head -n 5 |
+            sed 's/^/    /'
         return 1
     fi
     return 0

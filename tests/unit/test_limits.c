@@ -12,6 +12,7 @@
 #include "../../runtime/qmath.h"
 #include "../../runtime/tensorio.h"
 #include "../../vm/bytecode.h"
+#include "helpers.h"
 
 static char *party_names[] = {"p"};
 
@@ -161,6 +162,25 @@ START_TEST(qw_over_the_memory_cap_is_refused)
 }
 END_TEST
 
+/* Layers that failed to lower, or reached their own name, used to be
+ * read as defined tensors without a quantization (a NULL scale). */
+START_TEST(undefined_layers_are_errors_not_crashes)
+{
+    static const char *const src[] = {
+        "network n\nparty p = 0\ninput x : u8[1,4] q(0.5, 128) from p\n"
+        "h = quantise(x) -> i8 q(0.25, 10)\noutput h to p\noutput softmax(h) to p\n",
+        "network n\nparty p = 0\ninput x : i8[1,2] q(1.0, 0) from p\n"
+        "r = flatten(r)\ns = reshape(r, shape=[2])\noutput r to p\n"};
+    const char *want[] = {"must be one of", "'r' is used in its own definition"};
+    for (int i = 0; i < 2; i++) {
+        qbc_program p;
+        char msgs[4096];
+        ck_assert_int_gt(th_compile(src[i], &p, msgs, sizeof msgs), 0);
+        ck_assert_msg(strstr(msgs, want[i]), "%s", msgs);
+    }
+}
+END_TEST
+
 Suite *suite_limits(void)
 {
     Suite *s = suite_create("limits");
@@ -173,6 +193,7 @@ Suite *suite_limits(void)
     tcase_add_test(t, huge_window_validates_quickly);
     tcase_add_test(t, bmp_height_int32_min_is_refused);
     tcase_add_test(t, qw_over_the_memory_cap_is_refused);
+    tcase_add_test(t, undefined_layers_are_errors_not_crashes);
     suite_add_tcase(s, t);
     return s;
 }
