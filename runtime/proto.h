@@ -43,6 +43,7 @@ typedef struct {
     geom g;                 /* CONV2D, DWCONV2D */
     uint32_t m;             /* output channels / depth multiplier; LTZ: bound bits */
     int owner;              /* INPUT: provider; OUTPUT: receiver */
+    int64_t lo;             /* INPUT: the dtype's values are [lo, lo + 2^m) */
     const int64_t *in;      /* INPUT, at the provider: its values */
     int64_t *out;           /* OUTPUT, at the receiver: the revealed values */
     int rot;                /* 0..2 from the instruction's position, for rotating roles */

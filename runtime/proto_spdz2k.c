@@ -123,11 +123,38 @@ static void reg_set(word *r, size_t k, u128 x, u128 m)
     st(r + 4 * k + 2, m);
 }
 
+static int dealer(const spdz *s) { return s->me == s->n; }
+
 /* the share of public c: party 0 holds the value, everybody alpha_i * c */
 static u128 pub_x(const spdz *s, u128 c) { return s->me == 0 ? c : 0; }
 static u128 pub_m(const spdz *s, u128 c) { return s->alpha * c; }
 
 /* ------------------------------------------------------------- material */
+
+/* The MAC shares of v, whose values (v->x) are set: parties 0..N-2 draw
+ * theirs, party N-1 reads its correction, which the dealer computes. */
+static void auth_macs(spdz *s, avec *v, size_t n)
+{
+    int last = s->n - 1;
+    if (s->me < s->n) {
+        if (s->me < last)
+            prep_draw(s->pp, v->m, n * V);
+        else
+            prep_read(s->pp, v->m, n * V);
+        return;
+    }
+    u128 *t = proto_alloc(n * V), *c = proto_alloc(n * V);
+    for (size_t k = 0; k < n; k++)
+        c[k] = s->alpha * v->x[k];
+    for (int i = 0; i < last; i++) {
+        prep_draw_for(s->pp, i, t, n * V);
+        for (size_t k = 0; k < n; k++)
+            c[k] -= t[k];
+    }
+    prep_write(s->pp, c, n * V);
+    free(t);
+    free(c);
+}
 
 /* One authenticated dealt vector of n elements. Party: its shares. Dealer:
  * v->x holds the values (RANDOM, OWNED: drawn here; VALUE: given) and the
@@ -144,25 +171,24 @@ static void auth(spdz *s, avec *v, size_t n, int kind, int owner)
             prep_read(s->pp, v->x, n * V);
         else
             prep_draw(s->pp, v->x, n * V);
-        if (s->me < last)
-            prep_draw(s->pp, v->m, n * V);
-        else
-            prep_read(s->pp, v->m, n * V);
+        auth_macs(s, v, n);
         return;
     }
     if (kind != VALUE)
         avec_alloc(v, n);
-    u128 *t = proto_alloc(n * V), *c = proto_alloc(n * V);
     if (kind == RANDOM) {
+        u128 *t = proto_alloc(n * V);
         memset(v->x, 0, n * V);
         for (int i = 0; i < s->n; i++) {
             prep_draw_for(s->pp, i, t, n * V);
             for (size_t k = 0; k < n; k++)
                 v->x[k] += t[k];
         }
+        free(t);
     } else if (kind == OWNED) {
         prep_draw_for(s->pp, owner, v->x, n * V);
     } else {
+        u128 *t = proto_alloc(n * V), *c = proto_alloc(n * V);
         memcpy(c, v->x, n * V);
         for (int i = 0; i < last; i++) {
             prep_draw_for(s->pp, i, t, n * V);
@@ -170,17 +196,23 @@ static void auth(spdz *s, avec *v, size_t n, int kind, int owner)
                 c[k] -= t[k];
         }
         prep_write(s->pp, c, n * V);
+        free(t);
+        free(c);
     }
-    for (size_t k = 0; k < n; k++)
-        c[k] = s->alpha * v->x[k];
-    for (int i = 0; i < last; i++) {
-        prep_draw_for(s->pp, i, t, n * V);
-        for (size_t k = 0; k < n; k++)
-            c[k] -= t[k];
-    }
-    prep_write(s->pp, c, n * V);
-    free(t);
-    free(c);
+    auth_macs(s, v, n);
+}
+
+/* An authenticated vector of values that party `owner` and the dealer
+ * derive themselves (val, n of them; ignored elsewhere): the owner's value
+ * share is the whole value, the others' 0; only MACs are dealt. */
+static void auth_owned(spdz *s, avec *v, const u128 *val, size_t n, int owner)
+{
+    avec_alloc(v, n);
+    if (s->me == owner || dealer(s))
+        memcpy(v->x, val, n * V);
+    else
+        memset(v->x, 0, n * V);
+    auth_macs(s, v, n);
 }
 
 /* ------------------------------------------------------------- opening */
@@ -604,44 +636,7 @@ static void state_free(pop *op)
     op->state = NULL;
 }
 
-static int dealer(const spdz *s) { return s->me == s->n; }
-
 /* ---- input and output ---- */
-
-/* INPUT: the owner opens d = x - r for a mask r it knows; [x] = [r] + d. */
-static void input_prepare(spdz *s, pop *op)
-{
-    st_t *t = state(op);
-    size_t n = op->n;
-    auth(s, &t->a, n, OWNED, op->owner);
-    if (s->me != op->owner) {
-        net_expect(s->nt, op->owner, n * V);
-        return;
-    }
-    u128 *dv = proto_alloc(n * V);
-    for (size_t k = 0; k < n; k++)
-        dv[k] = sx(op->in[k]) - t->a.x[k];
-    for (int j = 0; j < s->n; j++)
-        if (j != s->me)
-            memcpy(net_out(s->nt, j, n * V), dv, n * V);
-    for (size_t k = 0; k < n; k++)
-        reg_set(op->d, k, t->a.x[k] + pub_x(s, dv[k]), t->a.m[k] + pub_m(s, dv[k]));
-    free(dv);
-}
-
-static void input_finish(spdz *s, pop *op)
-{
-    st_t *t = op->state;
-    if (s->me != op->owner) {
-        const uint8_t *in = net_in(s->nt, op->owner, op->n * V);
-        for (size_t k = 0; k < op->n; k++) {
-            u128 dv;
-            memcpy(&dv, in + k * V, V);
-            reg_set(op->d, k, t->a.x[k] + pub_x(s, dv), t->a.m[k] + pub_m(s, dv));
-        }
-    }
-    state_free(op);
-}
 
 #define OUTPUT_WAIT 3 /* rounds before the open: the check catches up */
 
@@ -879,6 +874,24 @@ static size_t ltz_dealt(uint32_t L)
 
 static int ltz_levels(const pop *op) { return bits_levels(ltz_chunks(op->m)); }
 
+/* The one-hot rows of the chunks of r mod 2^L (element v of chunk i's row
+ * is [chunk i of r == v]) into dst, n columns; returns the rows written. */
+static size_t onehot_chunks(u128 *dst, const u128 *r, size_t n, uint32_t L)
+{
+    size_t row = 0;
+    for (uint32_t i = 0; i < ltz_chunks(L); i++)
+        row += (size_t)1 << chunk_width(L, i);
+    memset(dst, 0, row * n * V);
+    row = 0;
+    for (uint32_t i = 0; i < ltz_chunks(L); i++) {
+        uint32_t w = chunk_width(L, i);
+        for (size_t k = 0; k < n; k++)
+            dst[(row + ((r[k] >> (i * CHUNK)) & ((1u << w) - 1))) * n + k] = 1;
+        row += (size_t)1 << w;
+    }
+    return row;
+}
+
 /* Step 0 of a comparison of the n values x + add (x: op->a): r and its
  * one-hot chunks, and the open of c = x + add + r. */
 static void ltz_open_prepare(spdz *s, pop *op, size_t n, u128 add)
@@ -889,14 +902,7 @@ static void ltz_open_prepare(spdz *s, pop *op, size_t n, u128 add)
     auth(s, &t->a, n, RANDOM, 0);
     if (dealer(s)) { /* chunk i's one-hot rows, then bit L */
         avec_alloc(&t->b, e * n);
-        memset(t->b.x, 0, e * n * V);
-        size_t row = 0;
-        for (uint32_t i = 0; i < ltz_chunks(L); i++) {
-            uint32_t w = chunk_width(L, i);
-            for (size_t k = 0; k < n; k++)
-                t->b.x[(row + ((t->a.x[k] >> (i * CHUNK)) & ((1u << w) - 1))) * n + k] = 1;
-            row += (size_t)1 << w;
-        }
+        size_t row = onehot_chunks(t->b.x, t->a.x, n, L);
         for (size_t k = 0; k < n; k++)
             t->b.x[row * n + k] = (t->a.x[k] >> L) & 1;
     }
@@ -917,15 +923,14 @@ static void ltz_step0_prepare(spdz *s, pop *op) { ltz_open_prepare(s, op, op->n,
 
 /* G_i = [r_i > k_i], P_i = [r_i == k_i] for chunk i of the public
  * thresholds k (m of them; element e uses one-hot column e mod n), and
- * t = cl xor r_L: all sums of dealt elements, local. The tree then gives
- * [r mod 2^L > k]. */
+ * t = cl xor r_L (cl NULL: no bit L dealt, no t): all sums of dealt
+ * elements, local. The tree then gives [r mod 2^L > k]. */
 static void ltz_local(const spdz *s, st_t *t, uint32_t L, size_t n, const uint64_t *k, const uint8_t *cl,
                       size_t m)
 {
     uint32_t T = ltz_chunks(L);
     avec_alloc(&t->g, (size_t)T * m);
     avec_alloc(&t->p, (size_t)T * m);
-    avec_alloc(&t->t, m);
     const avec *oh = &t->b;
     uint8_t *cv = proto_alloc(m);
     size_t row = 0;
@@ -946,7 +951,9 @@ static void ltz_local(const spdz *s, st_t *t, uint32_t L, size_t n, const uint64
             }
         }
     }
-    for (size_t e = 0; e < m; e++) {
+    if (cl)
+        avec_alloc(&t->t, m);
+    for (size_t e = 0; cl && e < m; e++) {
         u128 rx = oh->x[row * n + e % n], rm = oh->m[row * n + e % n];
         t->t.x[e] = cl[e] ? pub_x(s, 1) - rx : rx;
         t->t.m[e] = cl[e] ? pub_m(s, 1) - rm : rm;
@@ -1106,6 +1113,110 @@ static void ltz_last_finish(spdz *s, pop *op)
     state_free(op);
 }
 
+/* INPUT, of values of a dtype [lo, lo + 2^b) (b = op->m, lo = op->lo): the
+ * owner opens d = x - r for a mask r it knows. Taking [x] = [r] + d would
+ * let a corrupted owner input any element of Z_2^64, beyond the bounds the
+ * truncations and comparisons rely on; so the value taken is
+ *     x' = lo + ((d - lo + R) mod 2^b) = lo + c' + R - 2^b [R > 2^b - 1 - c'],
+ * R = r mod 2^b, c' = (d - lo) mod 2^b public: x itself when x is in range,
+ * and in range whatever the owner sends. R is authenticated through its
+ * dealt one-hot chunks (which the owner knows), the comparison is LTZ's
+ * carry tree on them: K rounds after the open. */
+static void input_material(spdz *s, pop *op, st_t *t)
+{
+    size_t n = op->n, e = ltz_dealt(op->m) - 1;
+    u128 *r = NULL, *oh = NULL;
+    if (s->me == op->owner || dealer(s)) {
+        r = proto_alloc(n * V);
+        oh = proto_alloc(e * n * V);
+        if (dealer(s))
+            prep_draw_for(s->pp, op->owner, r, n * V);
+        else
+            prep_draw(s->pp, r, n * V);
+        onehot_chunks(oh, r, n, op->m);
+    }
+    auth_owned(s, &t->b, oh, e * n, op->owner);
+    free(oh);
+    if (s->me == op->owner) { /* d = x - r, kept for the finish */
+        avec_alloc(&t->open, n);
+        for (size_t k = 0; k < n; k++)
+            t->open.x[k] = sx(op->in[k]) - r[k];
+    }
+    free(r);
+}
+
+static void input_prepare(spdz *s, pop *op)
+{
+    st_t *t = state(op);
+    size_t n = op->n;
+    input_material(s, op, t);
+    if (dealer(s))
+        return;
+    if (s->me != op->owner) {
+        net_expect(s->nt, op->owner, n * V);
+        return;
+    }
+    if (net_cheat(s->nt, "big-input")) /* test builds: an input 2^40 off, out of its dtype */
+        for (size_t k = 0; k < n; k++)
+            t->open.x[k] += (u128)1 << 40;
+    for (int j = 0; j < s->n; j++)
+        if (j != s->me)
+            memcpy(net_out(s->nt, j, n * V), t->open.x, n * V);
+}
+
+/* After the open: c', the tree's thresholds and R (into t->v), then G, P. */
+static void input_open_finish(spdz *s, pop *op)
+{
+    st_t *t = op->state;
+    size_t n = op->n;
+    uint32_t b = op->m;
+    const uint8_t *in = s->me == op->owner ? NULL : net_in(s->nt, op->owner, n * V);
+    uint64_t *k = proto_alloc(n * sizeof *k), mask = (1ull << b) - 1;
+    avec_alloc(&t->v, n);
+    for (size_t e = 0; e < n; e++) {
+        u128 d;
+        if (in)
+            memcpy(&d, in + e * V, V);
+        else
+            d = t->open.x[e];
+        uint64_t c = (uint64_t)(d - sx(op->lo)) & mask;
+        k[e] = mask - c;
+        t->v.x[e] = pub_x(s, sx(op->lo) + c);
+        t->v.m[e] = pub_m(s, sx(op->lo) + c);
+    }
+    size_t row = 0; /* + R = sum over chunks of 2^(3i) v [chunk i == v] */
+    for (uint32_t i = 0; i < ltz_chunks(b); i++)
+        for (uint32_t v = 0; v < (1u << chunk_width(b, i)); v++, row++) {
+            u128 w = (u128)v << (i * CHUNK);
+            for (size_t e = 0; e < n; e++) {
+                t->v.x[e] += w * t->b.x[row * n + e];
+                t->v.m[e] += w * t->b.m[row * n + e];
+            }
+        }
+    ltz_local(s, t, b, n, k, NULL, n);
+    free(k);
+}
+
+/* x' = (lo + c' + R) - 2^b carry, the carry the tree's root G */
+static void input_result(pop *op)
+{
+    st_t *t = op->state;
+    u128 w = (u128)1 << op->m;
+    for (size_t k = 0; k < op->n; k++)
+        reg_set(op->d, k, t->v.x[k] - w * t->g.x[k], t->v.m[k] - w * t->g.m[k]);
+    state_free(op);
+}
+
+static void input_finish(spdz *s, pop *op, int step)
+{
+    if (step == 0)
+        input_open_finish(s, op);
+    else
+        ltz_and_finish(s, op, step);
+    if (step == ltz_levels(op))
+        input_result(op);
+}
+
 /* ---- CLAMP: both comparisons from one open ----
  * t1 = x - lo, t2 = hi - x. Open c = t1 + 2^L + r once: t2 + 2^L = c2 + r
  * with public c2 = hi - lo + 2^(L+1) - c, and bit L of c2 + r is c2_L xor
@@ -1214,6 +1325,7 @@ static int spdz_steps(const pop *op)
     case OP_REQCLAMP: return proto_composite_steps(&proto_spdz2k, op);
     case OP_LTZ: return ltz_levels(op) + 2;
     case OP_OUTPUT: return OUTPUT_WAIT + 1;
+    case OP_INPUT: return ltz_levels(op) + 1;
     default: return 1;
     }
 }
@@ -1224,10 +1336,10 @@ static void step_prepare(spdz *s, pop *op, int step)
 {
     switch (op->op) {
     case OP_INPUT:
-        if (dealer(s))
-            auth(s, &state(op)->a, op->n, OWNED, op->owner);
-        else
+        if (step == 0)
             input_prepare(s, op);
+        else
+            ltz_and_prepare(s, op, step);
         break;
     case OP_OUTPUT:
         if (step < OUTPUT_WAIT)
@@ -1275,7 +1387,7 @@ static int spdz_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     switch (op->op) {
     case OP_REQCLAMP: return proto_reqclamp_finish(&proto_spdz2k, ps, op, step, err, errlen);
     case OP_CLAMP: clamp_finish(s, op, step); break;
-    case OP_INPUT: input_finish(s, op); break;
+    case OP_INPUT: input_finish(s, op, step); break;
     case OP_OUTPUT:
         if (step == OUTPUT_WAIT) {
             output_finish(s, op);
@@ -1326,16 +1438,23 @@ static size_t level_groups(const pop *op, int level, size_t *nand)
 
 /* LTZ: c, the tree over n, the xor product; CLAMP: c, the tree over 2n,
  * the xor product and one product per element */
+/* the values a carry tree opens per comparison, over all its levels */
+static uint64_t tree_opens(const pop *op)
+{
+    uint64_t o = 0;
+    for (int k = 1; k <= ltz_levels(op); k++) {
+        size_t nand, groups = level_groups(op, k, &nand);
+        o += groups + nand;
+    }
+    return o;
+}
+
 static void ltz_opens(const pop *op, uint64_t *opens, int *rounds)
 {
-    int K = ltz_levels(op), clamp = op->op == OP_CLAMP;
-    uint64_t n = op->n, m = clamp ? 2 * n : n, o = n + 2 * m + (clamp ? 2 * n : 0);
-    for (int k = 1; k <= K; k++) {
-        size_t nand, groups = level_groups(op, k, &nand);
-        o += (groups + nand) * m;
-    }
-    *opens = o;
-    *rounds = K + 2 + clamp;
+    int clamp = op->op == OP_CLAMP;
+    uint64_t n = op->n, m = clamp ? 2 * n : n;
+    *opens = n + 2 * m + (clamp ? 2 * n : 0) + tree_opens(op) * m;
+    *rounds = ltz_levels(op) + 2 + clamp;
 }
 
 static void spdz_cost(const pop *op, int N, proto_cost *acc)
@@ -1344,10 +1463,10 @@ static void spdz_cost(const pop *op, int N, proto_cost *acc)
     int rounds = 1;
     switch (op->op) {
     case OP_REQCLAMP: proto_composite_cost(&proto_spdz2k, op, N, acc); return;
-    case OP_INPUT:
-        acc->rounds = 1;
+    case OP_INPUT: /* the owner's open, then the tree on R */
         acc->bytes[op->owner] += o * n;
-        return;
+        opens = tree_opens(op) * n, rounds = ltz_levels(op) + 1;
+        break;
     case OP_OUTPUT: opens = n, rounds = OUTPUT_WAIT + 1; break;
     case OP_MUL:
     case OP_CONV2D:
@@ -1370,7 +1489,16 @@ static void spdz_prep_cost(const pop *op, int step, int N, proto_cost *acc)
     uint64_t n = op->n, e = 0;
     switch (op->op) {
     case OP_REQCLAMP: proto_composite_prep_cost(&proto_spdz2k, op, step, N, acc); return;
-    case OP_INPUT: e = n; break;
+    case OP_INPUT: /* the MACs of R's chunks, then the tree's products */
+        if (step == 0) {
+            e = (ltz_dealt(op->m) - 1) * n;
+            acc->bits += e;
+        } else {
+            size_t nand, groups = level_groups(op, step, &nand);
+            e = (groups + 3 * nand) * n;
+            acc->triples += nand * n;
+        }
+        break;
     case OP_OUTPUT: e = step == OUTPUT_WAIT ? 2 * n : 0; break;
     case OP_MUL:
     case OP_CONV2D:

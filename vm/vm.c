@@ -63,6 +63,8 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, co
         break;
     case OP_INPUT:
         op->owner = p->inputs[a[1]].party;
+        op->lo = dtype_min(p->inputs[a[1]].dtype);
+        op->m = 8 * (uint32_t)dtype_size(p->inputs[a[1]].dtype);
         op->in = cfg ? cfg->inputs[a[1]] : NULL;
         break;
     case OP_OUTPUT:
