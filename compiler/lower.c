@@ -967,7 +967,7 @@ static int lower_concat(lctx *c, const stmt *st, tensor *y)
     if (check_args(&a, 1, 64, kw))
         return -1;
     int n = npos_args(&a);
-    tensor *xs[64];
+    tensor *xs[64] = {NULL}; /* check_args: 1 to 64 of them */
     for (int i = 0; i < n; i++)
         if (!(xs[i] = pos_tensor(c, &a, i)))
             return -1;
