@@ -56,6 +56,8 @@ $(BUILD)/qnnvm-record: $(call obj,vm/main.c) $(filter-out $(call obj,$(RECORDED)
 $(BUILD)/unit: $(call obj,$(UNIT)) $(COMPOBJ) $(LIBOBJ)
 	$(CC) $(CFLAGS) $(EXTRA) -o $@ $^ $$(pkg-config --libs check) $(LDLIBS)
 
+# a protocol that misses an operation kind fails to compile (runtime/proto.h)
+$(BUILD)/runtime/proto%.o $(BUILD)/record/proto%.o: WARN += -Wswitch-enum
 $(BUILD)/%.o: %.c $(wildcard */*.h) $(BUILD)/gen/parser.c
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(EXTRA) $(CPPFLAGS) -I$(BUILD)/gen -Icompiler -MMD -c -o $@ $<

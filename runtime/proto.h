@@ -4,8 +4,10 @@
  * 64-bit words per element (1 for clear and additive sharing, 2 for
  * replicated sharing, more with MACs). The VM moves elements around as
  * opaque words and calls the protocol for arithmetic. Linear operations are
- * local calls; communicating instructions run as a batch of independent
- * operations (one ROUND block), each in `steps` cycles of
+ * local calls; the communicating ones are typed operations (`pop`, one of
+ * PROTO_KINDS with named constants: the protocol layer knows no opcodes;
+ * the VM's decoder fills them in). A ROUND block's operations run as a
+ * batch of independent operations, each in `steps` cycles of
  *     prepare (queue what to send) -> exchange (one network round) -> finish
  * so that a block costs the rounds of its longest operation, not their sum.
  * `cost` predicts rounds and bytes from the operation's sizes alone; the VM's
@@ -32,23 +34,39 @@ typedef struct {
     struct net *net;      /* NULL for clear; with a dealer it links nparties + 1 */
 } proto_env;
 
-/* One communicating instruction, decoded. Pointers are NULL in cost queries. */
+/* The communicating operations, the protocol layer's own list (the VM's
+ * decoder maps its instructions onto them). A protocol handles every kind
+ * in switches without a default, compiled with -Wswitch-enum, so that a
+ * kind it misses fails to compile. */
+#define PROTO_KINDS(X) X(INPUT) X(OUTPUT) X(MUL) X(CONV2D) X(DWCONV2D) X(REQUANT) X(DIVR) X(LTZ) X(CLAMP) X(REQCLAMP)
+
+enum proto_kind {
+#define X(k) PK_##k,
+    PROTO_KINDS(X)
+#undef X
+};
+
+/* One communicating operation. Pointers are NULL in cost queries. */
 typedef struct {
-    int op;                 /* OP_* from vm/opcodes.h */
+    enum proto_kind kind;
     word *d;                /* result, n elements */
     const word *a, *b;      /* operands: a has na elements, b has nb (periodic) */
     size_t n, na, nb;
-    const int64_t *c1, *c2, *c3; /* public constants, periodic */
-    size_t nc1, nc2, nc3;
+    const int64_t *mult, *shift; /* REQUANT, REQCLAMP: M0 and shift per channel, periodic */
+    size_t nmult, nshift;
+    const int64_t *divisor; /* DIVR: per element, periodic */
+    size_t ndivisor;
+    int64_t zp;             /* REQCLAMP: the zero point added before the clamp */
+    int64_t lo, hi;         /* CLAMP, REQCLAMP: the bounds; INPUT: lo, the dtype's least value */
+    uint32_t bound;         /* LTZ, CLAMP, REQCLAMP: |compared| < 2^bound; INPUT: values in [lo, lo + 2^bound) */
     geom g;                 /* CONV2D, DWCONV2D */
-    uint32_t m;             /* output channels / depth multiplier; LTZ: bound bits */
+    uint32_t channels;      /* CONV2D: output channels; DWCONV2D: depth multiplier */
     int owner;              /* INPUT: provider; OUTPUT: receiver */
-    int64_t lo;             /* INPUT: the dtype's values are [lo, lo + 2^m) */
     const int64_t *in;      /* INPUT, at the provider: its values */
     int64_t *out;           /* OUTPUT, at the receiver: the revealed values */
     int rot;                /* 0..2 from the instruction's position, for rotating roles */
-    int lazy;               /* QBC_LAZY: CONV2D, DWCONV2D may leave an unfinished sum
-                             * (each party's first share word, summing to the value);
+    int lazy;               /* CONV2D, DWCONV2D may leave an unfinished sum (each
+                             * party's first share word, summing to the value);
                              * REQCLAMP reads its input as one */
     void *state;            /* the protocol's own, between steps */
 } pop;

@@ -5,7 +5,6 @@
  * compute (requantization and rounding bit for bit). Nothing is sent. */
 #include "proto.h"
 
-#include "../vm/opcodes.h"
 #include "kernels.h"
 #include "qmath.h"
 
@@ -61,10 +60,10 @@ static int32_t as_i32(word v) { return (int32_t)(uint32_t)v; }
 /* REQUANT of element i of a (TFLite's MultiplyByQuantizedMultiplier) */
 static int64_t requant(const pop *op, size_t i)
 {
-    return qm_mul_by_qmult(as_i32(op->a[i]), (int32_t)op->c1[i % op->nc1], (int)op->c2[i % op->nc2]);
+    return qm_mul_by_qmult(as_i32(op->a[i]), (int32_t)op->mult[i % op->nmult], (int)op->shift[i % op->nshift]);
 }
 
-static word clamp(int64_t x, const int64_t *b) { return (word)(x < b[0] ? b[0] : x > b[1] ? b[1] : x); }
+static word clamp(int64_t x, const pop *op) { return (word)(x < op->lo ? op->lo : x > op->hi ? op->hi : x); }
 
 static int clear_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
 {
@@ -73,39 +72,39 @@ static int clear_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     (void)err;
     (void)errlen;
     size_t n = op->n;
-    switch (op->op) {
-    case OP_INPUT:
+    switch (op->kind) {
+    case PK_INPUT:
         for (size_t i = 0; i < n; i++)
             op->d[i] = (word)op->in[i];
         break;
-    case OP_OUTPUT:
+    case PK_OUTPUT:
         for (size_t i = 0; i < n; i++)
             op->out[i] = (int64_t)op->a[i];
         break;
-    case OP_MUL:
+    case PK_MUL:
         PERIODIC_LOOP(n, op->nb) op->d[i] = op->a[i] * op->b[j];
         break;
-    case OP_CONV2D: kern_conv2d(op->d, op->a, op->b, &op->g, op->m); break;
-    case OP_DWCONV2D: kern_dwconv2d(op->d, op->a, op->b, &op->g, op->m); break;
-    case OP_REQUANT:
+    case PK_CONV2D: kern_conv2d(op->d, op->a, op->b, &op->g, op->channels); break;
+    case PK_DWCONV2D: kern_dwconv2d(op->d, op->a, op->b, &op->g, op->channels); break;
+    case PK_REQUANT:
         for (size_t i = 0; i < n; i++)
             op->d[i] = (word)requant(op, i);
         break;
-    case OP_REQCLAMP:
+    case PK_REQCLAMP:
         for (size_t i = 0; i < n; i++)
-            op->d[i] = clamp(requant(op, i) + op->c3[0], op->c3 + 1);
+            op->d[i] = clamp(requant(op, i) + op->zp, op);
         break;
-    case OP_DIVR:
+    case PK_DIVR:
         for (size_t i = 0; i < n; i++)
-            op->d[i] = (word)qm_div_round((int64_t)op->a[i], op->c1[i % op->nc1]);
+            op->d[i] = (word)qm_div_round((int64_t)op->a[i], op->divisor[i % op->ndivisor]);
         break;
-    case OP_LTZ:
+    case PK_LTZ:
         for (size_t i = 0; i < n; i++)
             op->d[i] = (int64_t)op->a[i] < 0;
         break;
-    case OP_CLAMP:
+    case PK_CLAMP:
         for (size_t i = 0; i < n; i++)
-            op->d[i] = clamp((int64_t)op->a[i], op->c1);
+            op->d[i] = clamp((int64_t)op->a[i], op);
         break;
     }
     return 0;
@@ -132,7 +131,7 @@ static int clear_finish(void *ps, pop *op, int step, char *err, size_t errlen)
 static void clear_cost(const pop *op, int nparties, proto_cost *acc)
 {
     (void)nparties;
-    if (op->op == OP_OUTPUT)
+    if (op->kind == PK_OUTPUT)
         acc->opened += op->n;
 }
 

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../vm/opcodes.h"
 #include "bits.h"
 #include "kernels.h"
 #include "net.h"
@@ -317,7 +316,7 @@ static void mul_prepare(rep3 *r, pop *op)
         memset(s->z, 0, n * W);
     else
         zero_share(r, s->z, n);
-    if (op->op == OP_MUL) {
+    if (op->kind == PK_MUL) {
         PERIODIC_LOOP(n, op->nb)
         {
             word a0 = op->a[2 * i], a1 = op->a[2 * i + 1], b0 = op->b[2 * j], b1 = op->b[2 * j + 1];
@@ -330,11 +329,11 @@ static void mul_prepare(rep3 *r, pop *op)
         for (size_t i = 0; i < op->nb; i++)
             b1[i] += b0[i];
         void (*k)(uint64_t *, const uint64_t *, const uint64_t *, const geom *, uint32_t) =
-            op->op == OP_CONV2D ? kern_conv2d : kern_dwconv2d;
-        k(t, a0, b1, &op->g, op->m);
+            op->kind == PK_CONV2D ? kern_conv2d : kern_dwconv2d;
+        k(t, a0, b1, &op->g, op->channels);
         for (size_t i = 0; i < n; i++)
             s->z[i] += t[i];
-        k(t, a1, b0, &op->g, op->m);
+        k(t, a1, b0, &op->g, op->channels);
         for (size_t i = 0; i < n; i++)
             s->z[i] += t[i];
         free(a0);
@@ -508,7 +507,7 @@ static void ltz_round1_prepare(rep3 *r, pop *op, st *s, const ltz_in *in)
 {
     int me = vme(r, op);
     size_t n = op->n, nw = bits_words(n), na = n / (size_t)in->dup, nwa = bits_words(na);
-    uint32_t L = op->m, Lp = L + 1;
+    uint32_t L = op->bound, Lp = L + 1;
     s->levels = bits_levels(L);
     s->dup = in->dup;
     s->g0 = proto_alloc(L * nw * W);
@@ -572,7 +571,7 @@ static void ltz_round1_finish(rep3 *r, pop *op, st *s)
 {
     int me = vme(r, op);
     size_t n = op->n, nw = bits_words(n), na = n / (size_t)s->dup, nwa = bits_words(na);
-    uint32_t L = op->m, Lp = L + 1;
+    uint32_t L = op->bound, Lp = L + 1;
     word *a[2] = {NULL, NULL}, *g[2], *b[2] = {NULL, NULL};
     word *a1 = NULL, *g2 = NULL;
     if (me == 0) {
@@ -633,7 +632,7 @@ static void ltz_start(rep3 *r, pop *op, st *s)
     if (me == 0) {
         a = proto_alloc(op->n * W);
         for (size_t i = 0; i < op->n; i++)
-            a[i] = op->a[2 * i] + op->a[2 * i + 1] + ((word)1 << op->m);
+            a[i] = op->a[2 * i] + op->a[2 * i + 1] + ((word)1 << op->bound);
         in.a = a;
     }
     ltz_round1_prepare(r, op, s, &in);
@@ -647,7 +646,7 @@ static word and3(word x0, word x1, word y0, word y1) { return (x0 & y0) ^ (x0 & 
 static void ltz_and_prepare(rep3 *r, pop *op, st *s, int level)
 {
     size_t nw = bits_words(op->n), nand;
-    uint32_t L = op->m, sh = (uint32_t)1 << (level - 1);
+    uint32_t L = op->bound, sh = (uint32_t)1 << (level - 1);
     bits_level_ands(L, level, &nand);
     s->z = proto_alloc(nand * nw * W);
     bool_zero_share(r, s->z, nand * nw);
@@ -671,7 +670,7 @@ static void ltz_and_prepare(rep3 *r, pop *op, st *s, int level)
 static void ltz_and_finish(rep3 *r, pop *op, st *s, int level)
 {
     size_t nw = bits_words(op->n), nand;
-    uint32_t L = op->m, sh = (uint32_t)1 << (level - 1);
+    uint32_t L = op->bound, sh = (uint32_t)1 << (level - 1);
     bits_level_ands(L, level, &nand);
     const uint8_t *in = net_in(r->nt, nxt(r), nand * nw * W);
     size_t o = 0;
@@ -823,11 +822,10 @@ typedef struct {
 static clamp_st *clamp_new(pop *op)
 {
     clamp_st *c = proto_zalloc(sizeof *c);
-    const int64_t *b = op->op == OP_REQCLAMP ? op->c3 + 1 : op->c1;
     op->state = c;
-    c->nx = op->op == OP_REQCLAMP ? 6 : 4;
-    c->lo = (word)b[0];
-    c->D = (word)b[1] - c->lo;
+    c->nx = op->kind == PK_REQCLAMP ? 6 : 4;
+    c->lo = (word)op->lo;
+    c->D = (word)op->hi - c->lo;
     proto_clamp_ltz(op, &c->ltz);
     return c;
 }
@@ -885,7 +883,7 @@ static void reqclamp_open_finish(rep3 *r, pop *op)
 /* element i of A (party 0) or B (parties 1, 2) */
 static word clamp_part(const pop *op, const clamp_st *c, int me, size_t i)
 {
-    if (op->op == OP_CLAMP)
+    if (op->kind == PK_CLAMP)
         return me == 0 ? op->a[2 * i] + op->a[2 * i + 1] - c->lo : op->a[2 * i + (me == 1)];
     word pub, coef, K = (word)1 << (63 - c->d[i]);
     if (me == 0) {
@@ -893,22 +891,22 @@ static word clamp_part(const pop *op, const clamp_st *c, int me, size_t i)
         return pub + K / 2; /* C + K u */
     }
     word v = c->c[i] >> 63, R = proto_trunc_low(c->c[i], c->d[i]);
-    return 0 - R + K * v - K / 2 + (word)op->c3[0] - c->lo;
+    return 0 - R + K * v - K / 2 + (word)op->zp - c->lo;
 }
 
 static void clamp_start(rep3 *r, pop *op)
 {
     int me = vme(r, op);
     size_t n = op->n;
-    clamp_st *c = op->op == OP_CLAMP ? clamp_new(op) : op->state;
+    clamp_st *c = op->kind == PK_CLAMP ? clamp_new(op) : op->state;
     word *in = proto_alloc(2 * n * W);
     c->v = proto_alloc(n * W);
     ltz_in li = {in, in, 1, 2};
     for (size_t i = 0; i < n; i++) {
-        int e = op->op == OP_REQCLAMP ? c->d[i] - c->dmin : 0; /* per-channel scale */
+        int e = op->kind == PK_REQCLAMP ? c->d[i] - c->dmin : 0; /* per-channel scale */
         c->v[i] = clamp_part(op, c, me, i);
         if (me == 0)
-            in[i] = (c->v[i] << e) + ((word)1 << op->m);
+            in[i] = (c->v[i] << e) + ((word)1 << op->bound);
         else
             in[i] = c->v[i] << e, in[n + i] = (c->v[i] - c->D - 1) << e;
     }
@@ -1037,8 +1035,8 @@ static void clamp_free(pop *op)
 /* CLAMP's steps; REQCLAMP runs its open first and these one step later */
 static void clamp_prepare(rep3 *r, pop *op, int step)
 {
-    int K = bits_levels(op->m);
-    if (op->op == OP_REQCLAMP && step-- == 0) {
+    int K = bits_levels(op->bound);
+    if (op->kind == PK_REQCLAMP && step-- == 0) {
         reqclamp_open_prepare(r, op);
         return;
     }
@@ -1056,8 +1054,8 @@ static void clamp_prepare(rep3 *r, pop *op, int step)
 static void clamp_finish(rep3 *r, pop *op, int step)
 {
     clamp_st *c = op->state;
-    int K = bits_levels(op->m);
-    if (op->op == OP_REQCLAMP && step-- == 0)
+    int K = bits_levels(op->bound);
+    if (op->kind == PK_REQCLAMP && step-- == 0)
         reqclamp_open_finish(r, op);
     else if (step == 0)
         ltz_round1_finish(r, &c->ltz, c->ltz.state);
@@ -1075,35 +1073,40 @@ static void clamp_finish(rep3 *r, pop *op, int step)
 
 static int rep3_steps(const pop *op)
 {
-    switch (op->op) {
-    case OP_REQUANT:
-    case OP_DIVR: return 2;
-    case OP_LTZ: return bits_levels(op->m) + 2;
-    case OP_CLAMP: return bits_levels(op->m) + 3;
-    case OP_REQCLAMP: return bits_levels(op->m) + 4;
-    default: return 1;
+    switch (op->kind) {
+    case PK_REQUANT:
+    case PK_DIVR: return 2;
+    case PK_LTZ: return bits_levels(op->bound) + 2;
+    case PK_CLAMP: return bits_levels(op->bound) + 3;
+    case PK_REQCLAMP: return bits_levels(op->bound) + 4;
+    case PK_INPUT:
+    case PK_OUTPUT:
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D: return 1;
     }
+    return 1;
 }
 
 static int rep3_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
 {
     rep3 *r = ps;
-    r->comm |= !((op->op == OP_CONV2D || op->op == OP_DWCONV2D) && op->lazy);
-    if ((op->op == OP_INPUT || op->op == OP_OUTPUT) && op->owner > 2) {
+    r->comm |= !((op->kind == PK_CONV2D || op->kind == PK_DWCONV2D) && op->lazy);
+    if ((op->kind == PK_INPUT || op->kind == PK_OUTPUT) && op->owner > 2) {
         snprintf(err, errlen, "party %d does not exist under rep3", op->owner);
         return -1;
     }
-    switch (op->op) {
-    case OP_INPUT: input_prepare(r, op); break;
-    case OP_OUTPUT: output_prepare(r, op); break;
-    case OP_MUL:
-    case OP_CONV2D:
-    case OP_DWCONV2D: mul_prepare(r, op); break;
-    case OP_REQUANT:
-    case OP_DIVR: trunc_prepare(r, op, step); break;
-    case OP_CLAMP:
-    case OP_REQCLAMP: clamp_prepare(r, op, step); break;
-    case OP_LTZ: {
+    switch (op->kind) {
+    case PK_INPUT: input_prepare(r, op); break;
+    case PK_OUTPUT: output_prepare(r, op); break;
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D: mul_prepare(r, op); break;
+    case PK_REQUANT:
+    case PK_DIVR: trunc_prepare(r, op, step); break;
+    case PK_CLAMP:
+    case PK_REQCLAMP: clamp_prepare(r, op, step); break;
+    case PK_LTZ: {
         st *s = state(op);
         if (step == 0)
             ltz_start(r, op, s);
@@ -1131,24 +1134,24 @@ static int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     rep3 *r = ps;
     (void)err;
     (void)errlen;
-    switch (op->op) {
-    case OP_INPUT:
+    switch (op->kind) {
+    case PK_INPUT:
         input_finish(r, op);
         state_free(op);
         break;
-    case OP_OUTPUT: output_finish(r, op); break;
-    case OP_MUL:
-    case OP_CONV2D:
-    case OP_DWCONV2D:
+    case PK_OUTPUT: output_finish(r, op); break;
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D:
         if (!op->lazy)
             reshare_finish(r, op->d, ((st *)op->state)->z, op->n);
         state_free(op);
         break;
-    case OP_REQUANT:
-    case OP_DIVR: trunc_finish(r, op, step); break;
-    case OP_CLAMP:
-    case OP_REQCLAMP: clamp_finish(r, op, step); break;
-    case OP_LTZ: {
+    case PK_REQUANT:
+    case PK_DIVR: trunc_finish(r, op, step); break;
+    case PK_CLAMP:
+    case PK_REQCLAMP: clamp_finish(r, op, step); break;
+    case PK_LTZ: {
         st *s = op->state;
         if (step == 0)
             ltz_round1_finish(r, op, s);
@@ -1168,15 +1171,15 @@ static int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
  * has n / dup values. */
 static void ltz_tree_cost(const pop *op, size_t n, int dup, proto_cost *acc)
 {
-    uint64_t L = op->m, nw = bits_words(n) * W, nwa = bits_words(n / (size_t)dup) * W;
-    int K = bits_levels(op->m);
+    uint64_t L = op->bound, nw = bits_words(n) * W, nwa = bits_words(n / (size_t)dup) * W;
+    int K = bits_levels(op->bound);
     acc->rounds = (uint64_t)K + 1;
     acc->bytes[R(op, 0)] += (L + 1) * nwa + 4 * L * nw;
     acc->bytes[R(op, 1)] += L * nw;
     acc->bytes[R(op, 2)] += L * nw;
     for (int k = 1; k <= K; k++) {
         size_t nand;
-        bits_level_ands(op->m, k, &nand);
+        bits_level_ands(op->bound, k, &nand);
         for (int p = 0; p < 3; p++)
             acc->bytes[p] += nand * nw;
     }
@@ -1187,41 +1190,41 @@ static void rep3_cost(const pop *op, int nparties, proto_cost *acc)
 {
     (void)nparties;
     uint64_t n = op->n * W;
-    switch (op->op) {
-    case OP_INPUT:
+    switch (op->kind) {
+    case PK_INPUT:
         acc->rounds = 1;
         acc->bytes[op->owner % 3] += n;
         break;
-    case OP_OUTPUT:
+    case PK_OUTPUT:
         acc->rounds = 1;
         acc->bytes[(op->owner + 1) % 3] += n;
         acc->opened += op->n;
         break;
-    case OP_MUL:
-    case OP_CONV2D:
-    case OP_DWCONV2D:
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D:
         acc->rounds = op->lazy ? 0 : 1;
         for (int k = 0; k < 3; k++)
             acc->bytes[k] += op->lazy ? 0 : n;
         break;
-    case OP_REQUANT:
-    case OP_DIVR:
+    case PK_REQUANT:
+    case PK_DIVR:
         acc->rounds = 2;
         acc->bytes[R(op, 0)] += 2 * n;
         acc->bytes[R(op, 1)] += n;
         acc->bytes[R(op, 2)] += 4 * n;
         acc->opened += op->n;
         break;
-    case OP_LTZ:
+    case PK_LTZ:
         ltz_tree_cost(op, op->n, 1, acc);
         acc->rounds += 1; /* the injection */
         acc->bytes[R(op, 0)] += 4 * n;
         acc->bytes[R(op, 1)] += n;
         acc->bytes[R(op, 2)] += n;
         break;
-    case OP_CLAMP: /* the tree over 2n, the products, y2 */
-    case OP_REQCLAMP: {
-        int rq = op->op == OP_REQCLAMP; /* and the open */
+    case PK_CLAMP: /* the tree over 2n, the products, y2 */
+    case PK_REQCLAMP: {
+        int rq = op->kind == PK_REQCLAMP; /* and the open */
         ltz_tree_cost(op, 2 * op->n, 2, acc);
         acc->rounds += 2 + (uint64_t)rq;
         acc->bytes[R(op, 0)] += (rq ? 6 : 4) * n;

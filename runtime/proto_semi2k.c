@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../vm/opcodes.h"
 #include "bits.h"
 #include "kernels.h"
 #include "net.h"
@@ -247,15 +246,15 @@ static void output_finish(semi *s, pop *op)
 
 static void conv_op(const pop *op, word *d, const word *x, const word *w)
 {
-    if (op->op == OP_CONV2D)
-        kern_conv2d(d, x, w, &op->g, op->m);
+    if (op->kind == PK_CONV2D)
+        kern_conv2d(d, x, w, &op->g, op->channels);
     else
-        kern_dwconv2d(d, x, w, &op->g, op->m);
+        kern_dwconv2d(d, x, w, &op->g, op->channels);
 }
 
 /* sizes of the masked operands: a (x side) and b (y side) */
-static size_t mul_na(const pop *op) { return op->op == OP_MUL ? op->n : op->na; }
-static size_t mul_nb(const pop *op) { return op->op == OP_MUL ? op->n : op->nb; }
+static size_t mul_na(const pop *op) { return op->kind == PK_MUL ? op->n : op->na; }
+static size_t mul_nb(const pop *op) { return op->kind == PK_MUL ? op->n : op->nb; }
 
 static void mul_prepare(semi *s, pop *op)
 {
@@ -271,7 +270,7 @@ static void mul_prepare(semi *s, pop *op)
     for (size_t k = 0; k < na; k++)
         t->x[k] = op->a[k] - t->a[k];
     for (size_t k = 0; k < nb; k++)
-        t->x[na + k] = (op->op == OP_MUL ? op->b[k % op->nb] : op->b[k]) - t->b[k];
+        t->x[na + k] = (op->kind == PK_MUL ? op->b[k % op->nb] : op->b[k]) - t->b[k];
     open_send(s, t->x, na + nb);
 }
 
@@ -281,7 +280,7 @@ static void mul_finish(semi *s, pop *op)
     size_t na = mul_na(op), nb = mul_nb(op), n = op->n;
     word *ef = proto_alloc((na + nb) * W), *e = ef, *f = ef + na;
     open_finish(s, t->x, ef, na + nb, 0);
-    if (op->op == OP_MUL) {
+    if (op->kind == PK_MUL) {
         for (size_t k = 0; k < n; k++)
             op->d[k] = t->c[k] + e[k] * t->b[k] + f[k] * t->a[k] + (s->me == 0 ? e[k] * f[k] : 0);
     } else {
@@ -310,7 +309,7 @@ static void mul_deal(semi *s, const pop *op)
     word *a = proto_alloc(na * W), *b = proto_alloc(nb * W), *c = proto_alloc(n * W);
     deal_random(s, a, na, 0);
     deal_random(s, b, nb, 0);
-    if (op->op == OP_MUL)
+    if (op->kind == PK_MUL)
         for (size_t k = 0; k < n; k++)
             c[k] = a[k] * b[k];
     else
@@ -384,7 +383,7 @@ static void ltz_step0_prepare(semi *s, pop *op)
 {
     st *t = state(op);
     size_t n = op->n, nw = bits_words(n);
-    uint32_t L = op->m;
+    uint32_t L = op->bound;
     t->levels = bits_levels(L);
     t->a = proto_alloc(n * W);
     t->rb = proto_alloc((L + 1) * nw * W);
@@ -401,7 +400,7 @@ static void ltz_public(semi *s, pop *op, const word *c)
 {
     st *t = op->state;
     size_t n = op->n, nw = bits_words(n);
-    uint32_t L = op->m;
+    uint32_t L = op->bound;
     word *cp = proto_alloc((L + 1) * nw * W);
     bits_pack(c, 1, n, L + 1, cp, nw);
     t->g = proto_alloc(L * nw * W);
@@ -439,7 +438,7 @@ static void ltz_and_prepare(semi *s, pop *op, int level)
 {
     st *t = op->state;
     size_t nw = bits_words(op->n), nand;
-    bits_gate *gt = bits_level_gates(op->m, level, &nand);
+    bits_gate *gt = bits_level_gates(op->bound, level, &nand);
     size_t m = nand * nw;
     free(t->ta), free(t->tb), free(t->tc), free(t->x);
     t->ta = proto_alloc(m * W), t->tb = proto_alloc(m * W), t->tc = proto_alloc(m * W);
@@ -461,7 +460,7 @@ static void ltz_and_finish(semi *s, pop *op, int level)
 {
     st *t = op->state;
     size_t nw = bits_words(op->n), nand;
-    bits_gate *gt = bits_level_gates(op->m, level, &nand);
+    bits_gate *gt = bits_level_gates(op->bound, level, &nand);
     size_t m = nand * nw;
     word *de = proto_alloc(2 * m * W), *d = de, *e = de + m;
     open_finish(s, t->x, de, 2 * m, 1);
@@ -510,7 +509,7 @@ static void ltz_inject_finish(semi *s, pop *op)
 static void ltz_deal(semi *s, const pop *op, int step)
 {
     size_t n = op->n, nw = bits_words(n);
-    uint32_t L = op->m;
+    uint32_t L = op->bound;
     int K = bits_levels(L);
     if (step == 0) {
         word *r = proto_alloc(n * W), *rb = proto_alloc((L + 1) * nw * W);
@@ -562,14 +561,14 @@ static void rqc_inner(const pop *op, pop *ltz, pop *mul)
 {
     proto_clamp_ltz(op, ltz);
     memset(mul, 0, sizeof *mul);
-    mul->op = OP_MUL;
+    mul->kind = PK_MUL;
     mul->n = mul->na = mul->nb = op->n;
 }
 
 static void rqc_open_prepare(semi *s, pop *op)
 {
     size_t n = op->n, nwa = bits_words(n);
-    uint32_t L = op->m;
+    uint32_t L = op->bound;
     rqc_st *q = proto_zalloc(sizeof *q);
     op->state = q;
     rqc_inner(op, &q->ltz, &q->mul);
@@ -591,8 +590,8 @@ static void rqc_open_finish(semi *s, pop *op)
 {
     rqc_st *q = op->state;
     size_t n = op->n, nw = bits_words(2 * n);
-    uint32_t L = op->m;
-    word zl = (word)op->c3[0] - (word)op->c3[1], D = (word)op->c3[2] - (word)op->c3[1];
+    uint32_t L = op->bound;
+    word zl = (word)op->zp - (word)op->lo, D = (word)op->hi - (word)op->lo;
     word *c = proto_alloc(n * W), *cc = proto_alloc(2 * n * W);
     open_finish(s, q->x, c, n, 0);
     q->t = proto_alloc(n * W);
@@ -616,7 +615,7 @@ static void rqc_open_finish(semi *s, pop *op)
 static void rqc_deal_open(semi *s, const pop *op)
 {
     size_t n = op->n, nwa = bits_words(n);
-    uint32_t L = op->m;
+    uint32_t L = op->bound;
     word *r = proto_alloc(n * W), *R = proto_alloc(n * W), *v = proto_alloc(n * W), *Q = proto_alloc(n * W);
     word *qb = proto_alloc((L + 1) * nwa * W);
     uint8_t *d = proto_alloc(n), dmin = proto_trunc_shifts(op, d, NULL);
@@ -647,7 +646,7 @@ static void rqc_free(pop *op)
 /* steps: 0 the open, 1..K the tree, K + 1 the daBits, K + 2 the product */
 static void rqc_prepare(semi *s, pop *op, int step)
 {
-    int K = bits_levels(op->m);
+    int K = bits_levels(op->bound);
     if (step == 0) {
         rqc_open_prepare(s, op);
         return;
@@ -671,7 +670,7 @@ static void rqc_prepare(semi *s, pop *op, int step)
 
 static void rqc_finish(semi *s, pop *op, int step)
 {
-    int K = bits_levels(op->m);
+    int K = bits_levels(op->bound);
     rqc_st *q = op->state;
     if (step == 0)
         rqc_open_finish(s, op);
@@ -681,9 +680,9 @@ static void rqc_finish(semi *s, pop *op, int step)
         ltz_inject_finish(s, &q->ltz);
     else {
         mul_finish(s, &q->mul);
-        word D = (word)op->c3[2] - (word)op->c3[1];
+        word D = (word)op->hi - (word)op->lo;
         for (size_t k = 0; k < op->n; k++)
-            op->d[k] = q->p[k] - D * q->bits[op->n + k] + (s->me == 0 ? (word)op->c3[2] : 0);
+            op->d[k] = q->p[k] - D * q->bits[op->n + k] + (s->me == 0 ? (word)op->hi : 0);
         rqc_free(op);
     }
 }
@@ -694,7 +693,7 @@ static void rqc_deal(semi *s, const pop *op, int step)
     rqc_inner(op, &ltz, &mul);
     if (step == 0)
         rqc_deal_open(s, op);
-    else if (step <= bits_levels(op->m) + 1)
+    else if (step <= bits_levels(op->bound) + 1)
         ltz_deal(s, &ltz, step);
     else
         mul_deal(s, &mul);
@@ -704,34 +703,42 @@ static void rqc_deal(semi *s, const pop *op, int step)
 
 static int semi_steps(const pop *op)
 {
-    if (op->op == OP_CLAMP)
-        return proto_composite_steps(&proto_semi2k, op);
-    if (op->op == OP_REQCLAMP)
-        return bits_levels(op->m) + 3;
-    return op->op == OP_LTZ ? bits_levels(op->m) + 2 : 1;
+    switch (op->kind) {
+    case PK_CLAMP: return proto_composite_steps(&proto_semi2k, op);
+    case PK_REQCLAMP: return bits_levels(op->bound) + 3;
+    case PK_LTZ: return bits_levels(op->bound) + 2;
+    case PK_INPUT:
+    case PK_OUTPUT:
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D:
+    case PK_REQUANT:
+    case PK_DIVR: return 1;
+    }
+    return 1;
 }
 
 static int semi_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
 {
     semi *s = ps;
-    if ((op->op == OP_INPUT || op->op == OP_OUTPUT) && op->owner >= s->n) {
+    if ((op->kind == PK_INPUT || op->kind == PK_OUTPUT) && op->owner >= s->n) {
         snprintf(err, errlen, "party %d does not exist in a run of %d parties", op->owner, s->n);
         return -1;
     }
-    switch (op->op) {
-    case OP_CLAMP: return proto_clamp_prepare(&proto_semi2k, ps, op, step, err, errlen);
-    case OP_REQCLAMP: rqc_prepare(s, op, step); break;
-    case OP_INPUT: input_prepare(s, op); break;
-    case OP_OUTPUT: output_prepare(s, op); break;
-    case OP_MUL:
-    case OP_CONV2D:
-    case OP_DWCONV2D: mul_prepare(s, op); break;
-    case OP_REQUANT:
-    case OP_DIVR: trunc_prepare(s, op); break;
-    case OP_LTZ:
+    switch (op->kind) {
+    case PK_CLAMP: return proto_clamp_prepare(&proto_semi2k, ps, op, step, err, errlen);
+    case PK_REQCLAMP: rqc_prepare(s, op, step); break;
+    case PK_INPUT: input_prepare(s, op); break;
+    case PK_OUTPUT: output_prepare(s, op); break;
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D: mul_prepare(s, op); break;
+    case PK_REQUANT:
+    case PK_DIVR: trunc_prepare(s, op); break;
+    case PK_LTZ:
         if (step == 0)
             ltz_step0_prepare(s, op);
-        else if (step <= bits_levels(op->m))
+        else if (step <= bits_levels(op->bound))
             ltz_and_prepare(s, op, step);
         else
             ltz_inject_prepare(s, op);
@@ -749,20 +756,20 @@ static int semi_exchange(void *ps, char *err, size_t errlen)
 static int semi_finish(void *ps, pop *op, int step, char *err, size_t errlen)
 {
     semi *s = ps;
-    switch (op->op) {
-    case OP_CLAMP: return proto_clamp_finish(&proto_semi2k, ps, op, step, err, errlen);
-    case OP_REQCLAMP: rqc_finish(s, op, step); break;
-    case OP_INPUT: input_finish(s, op); break;
-    case OP_OUTPUT: output_finish(s, op); break;
-    case OP_MUL:
-    case OP_CONV2D:
-    case OP_DWCONV2D: mul_finish(s, op); break;
-    case OP_REQUANT:
-    case OP_DIVR: trunc_finish(s, op); break;
-    case OP_LTZ:
+    switch (op->kind) {
+    case PK_CLAMP: return proto_clamp_finish(&proto_semi2k, ps, op, step, err, errlen);
+    case PK_REQCLAMP: rqc_finish(s, op, step); break;
+    case PK_INPUT: input_finish(s, op); break;
+    case PK_OUTPUT: output_finish(s, op); break;
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D: mul_finish(s, op); break;
+    case PK_REQUANT:
+    case PK_DIVR: trunc_finish(s, op); break;
+    case PK_LTZ:
         if (step == 0)
             ltz_step0_finish(s, op);
-        else if (step <= bits_levels(op->m))
+        else if (step <= bits_levels(op->bound))
             ltz_and_finish(s, op, step);
         else
             ltz_inject_finish(s, op);
@@ -774,16 +781,17 @@ static int semi_finish(void *ps, pop *op, int step, char *err, size_t errlen)
 static void semi_deal(void *ps, const pop *op, int step)
 {
     semi *s = ps;
-    switch (op->op) {
-    case OP_CLAMP: proto_composite_deal(&proto_semi2k, ps, op, step); break;
-    case OP_REQCLAMP: rqc_deal(s, op, step); break;
-    case OP_MUL:
-    case OP_CONV2D:
-    case OP_DWCONV2D: mul_deal(s, op); break;
-    case OP_REQUANT:
-    case OP_DIVR: trunc_deal(s, op); break;
-    case OP_LTZ: ltz_deal(s, op, step); break;
-    default: break;
+    switch (op->kind) {
+    case PK_CLAMP: proto_composite_deal(&proto_semi2k, ps, op, step); break;
+    case PK_REQCLAMP: rqc_deal(s, op, step); break;
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D: mul_deal(s, op); break;
+    case PK_REQUANT:
+    case PK_DIVR: trunc_deal(s, op); break;
+    case PK_LTZ: ltz_deal(s, op, step); break;
+    case PK_INPUT: /* no material: fresh shares, or a plain open */
+    case PK_OUTPUT: break;
     }
 }
 
@@ -791,9 +799,9 @@ static void semi_deal(void *ps, const pop *op, int step)
 static void semi_cost(const pop *op, int N, proto_cost *acc)
 {
     uint64_t o = (uint64_t)(N - 1) * W, n = op->n, nw = bits_words(op->n);
-    switch (op->op) {
-    case OP_CLAMP: proto_composite_cost(&proto_semi2k, op, N, acc); break;
-    case OP_REQCLAMP: { /* LTZ of 2n whose open is the truncation's of n, MUL of n */
+    switch (op->kind) {
+    case PK_CLAMP: proto_composite_cost(&proto_semi2k, op, N, acc); break;
+    case PK_REQCLAMP: { /* LTZ of 2n whose open is the truncation's of n, MUL of n */
         pop ltz, mul;
         proto_cost a, b;
         memset(&a, 0, sizeof a);
@@ -807,37 +815,37 @@ static void semi_cost(const pop *op, int N, proto_cost *acc)
         acc->opened += a.opened + b.opened - n;
         break;
     }
-    case OP_INPUT:
+    case PK_INPUT:
         acc->rounds = 1;
         acc->bytes[op->owner] += o * n;
         break;
-    case OP_OUTPUT:
+    case PK_OUTPUT:
         acc->rounds = 1;
         for (int j = 0; j < N; j++)
             acc->bytes[j] += j == op->owner ? 0 : n * W;
         acc->opened += n;
         break;
-    case OP_MUL:
-    case OP_CONV2D:
-    case OP_DWCONV2D:
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D:
         acc->rounds = 1;
         for (int j = 0; j < N; j++)
             acc->bytes[j] += o * (mul_na(op) + mul_nb(op));
         acc->opened += mul_na(op) + mul_nb(op);
         break;
-    case OP_REQUANT:
-    case OP_DIVR:
+    case PK_REQUANT:
+    case PK_DIVR:
         acc->rounds = 1;
         for (int j = 0; j < N; j++)
             acc->bytes[j] += o * n;
         acc->opened += n;
         break;
-    case OP_LTZ: {
-        int K = bits_levels(op->m);
+    case PK_LTZ: {
+        int K = bits_levels(op->bound);
         uint64_t words = n + nw;
         for (int k = 1; k <= K; k++) {
             size_t nand;
-            bits_level_ands(op->m, k, &nand);
+            bits_level_ands(op->bound, k, &nand);
             words += 2 * nand * nw;
         }
         acc->rounds = (uint64_t)K + 2;
@@ -853,41 +861,41 @@ static void semi_cost(const pop *op, int N, proto_cost *acc)
 static void semi_prep_cost(const pop *op, int step, int N, proto_cost *acc)
 {
     uint64_t n = op->n, nw = bits_words(op->n);
-    switch (op->op) {
-    case OP_CLAMP: proto_composite_prep_cost(&proto_semi2k, op, step, N, acc); break;
-    case OP_REQCLAMP: {
+    switch (op->kind) {
+    case PK_CLAMP: proto_composite_prep_cost(&proto_semi2k, op, step, N, acc); break;
+    case PK_REQCLAMP: {
         pop ltz, mul;
         rqc_inner(op, &ltz, &mul);
         if (step == 0) { /* R, v and Q's planes */
-            acc->bytes[N] += (2 * n + (op->m + 1) * nw) * W;
+            acc->bytes[N] += (2 * n + (op->bound + 1) * nw) * W;
             acc->trunc_pairs += n;
-            acc->bits += (op->m + 1) * n;
+            acc->bits += (op->bound + 1) * n;
         } else {
-            semi_prep_cost(step <= bits_levels(op->m) + 1 ? &ltz : &mul, step <= bits_levels(op->m) + 1 ? step : 0, N, acc);
+            semi_prep_cost(step <= bits_levels(op->bound) + 1 ? &ltz : &mul, step <= bits_levels(op->bound) + 1 ? step : 0, N, acc);
         }
         break;
     }
-    case OP_MUL:
+    case PK_MUL:
         acc->bytes[N] += n * W;
         acc->triples += n;
         break;
-    case OP_CONV2D:
-    case OP_DWCONV2D:
+    case PK_CONV2D:
+    case PK_DWCONV2D:
         acc->bytes[N] += n * W;
         acc->dot_triples += n;
         break;
-    case OP_REQUANT:
-    case OP_DIVR:
+    case PK_REQUANT:
+    case PK_DIVR:
         acc->bytes[N] += 2 * n * W;
         acc->trunc_pairs += n;
         break;
-    case OP_LTZ:
+    case PK_LTZ:
         if (step == 0) {
-            acc->bytes[N] += (op->m + 1) * nw * W;
-            acc->bits += (op->m + 1) * n;
-        } else if (step <= bits_levels(op->m)) {
+            acc->bytes[N] += (op->bound + 1) * nw * W;
+            acc->bits += (op->bound + 1) * n;
+        } else if (step <= bits_levels(op->bound)) {
             size_t nand;
-            bits_level_ands(op->m, step, &nand);
+            bits_level_ands(op->bound, step, &nand);
             acc->bytes[N] += nand * nw * W;
             acc->triples += nand * nw * 64;
         } else {
@@ -895,7 +903,8 @@ static void semi_prep_cost(const pop *op, int step, int N, proto_cost *acc)
             acc->bits += n;
         }
         break;
-    default: break;
+    case PK_INPUT:
+    case PK_OUTPUT: break;
     }
 }
 

@@ -30,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../vm/opcodes.h"
 #include "bits.h"
 #include "kernels.h"
 #include "net.h"
@@ -710,21 +709,21 @@ static void output_finish(spdz *s, pop *op)
 
 /* ---- products: (convolution) triples ---- */
 
-static size_t mul_na(const pop *op) { return op->op == OP_MUL ? op->n : op->na; }
-static size_t mul_nb(const pop *op) { return op->op == OP_MUL ? op->n : op->nb; }
+static size_t mul_na(const pop *op) { return op->kind == PK_MUL ? op->n : op->na; }
+static size_t mul_nb(const pop *op) { return op->kind == PK_MUL ? op->n : op->nb; }
 
 static void conv_op(const pop *op, u128 *d, const u128 *x, const u128 *w)
 {
-    if (op->op == OP_CONV2D)
-        kern_conv2d_128(d, x, w, &op->g, op->m);
+    if (op->kind == PK_CONV2D)
+        kern_conv2d_128(d, x, w, &op->g, op->channels);
     else
-        kern_dwconv2d_128(d, x, w, &op->g, op->m);
+        kern_dwconv2d_128(d, x, w, &op->g, op->channels);
 }
 
 /* d += (x . y): elementwise product or convolution */
 static void product_add(const pop *op, u128 *d, const u128 *x, const u128 *y, u128 *tmp)
 {
-    if (op->op == OP_MUL) {
+    if (op->kind == PK_MUL) {
         for (size_t k = 0; k < op->n; k++)
             d[k] += x[k] * y[k];
         return;
@@ -764,7 +763,7 @@ static void mul_prepare(spdz *s, pop *op)
     }
     for (size_t k = 0; k < nb; k++) {
         u128 x, m;
-        reg_get(op->b, op->op == OP_MUL ? k % op->nb : k, &x, &m);
+        reg_get(op->b, op->kind == PK_MUL ? k % op->nb : k, &x, &m);
         t->open.x[na + k] = x - t->b.x[k];
         t->open.m[na + k] = m - t->b.m[k];
     }
@@ -872,7 +871,7 @@ static size_t ltz_dealt(uint32_t L)
     return e;
 }
 
-static int ltz_levels(const pop *op) { return bits_levels(ltz_chunks(op->m)); }
+static int ltz_levels(const pop *op) { return bits_levels(ltz_chunks(op->bound)); }
 
 /* The one-hot rows of the chunks of r mod 2^L (element v of chunk i's row
  * is [chunk i of r == v]) into dst, n columns; returns the rows written. */
@@ -897,8 +896,8 @@ static size_t onehot_chunks(u128 *dst, const u128 *r, size_t n, uint32_t L)
 static void ltz_open_prepare(spdz *s, pop *op, size_t n, u128 add)
 {
     st_t *t = state(op);
-    size_t e = ltz_dealt(op->m);
-    uint32_t L = op->m;
+    size_t e = ltz_dealt(op->bound);
+    uint32_t L = op->bound;
     auth(s, &t->a, n, RANDOM, 0);
     if (dealer(s)) { /* chunk i's one-hot rows, then bit L */
         avec_alloc(&t->b, e * n);
@@ -919,7 +918,7 @@ static void ltz_open_prepare(spdz *s, pop *op, size_t n, u128 add)
     open_send(s, t->open.x, n);
 }
 
-static void ltz_step0_prepare(spdz *s, pop *op) { ltz_open_prepare(s, op, op->n, (u128)1 << op->m); }
+static void ltz_step0_prepare(spdz *s, pop *op) { ltz_open_prepare(s, op, op->n, (u128)1 << op->bound); }
 
 /* G_i = [r_i > k_i], P_i = [r_i == k_i] for chunk i of the public
  * thresholds k (m of them; element e uses one-hot column e mod n), and
@@ -967,7 +966,7 @@ static void ltz_step0_finish(spdz *s, pop *op)
 {
     st_t *t = op->state;
     size_t n = op->n;
-    uint32_t L = op->m;
+    uint32_t L = op->bound;
     u128 *c = proto_alloc(n * V);
     uint64_t *k = proto_alloc(n * sizeof *k);
     uint8_t *cl = proto_alloc(n);
@@ -1042,7 +1041,7 @@ static const uint32_t one_x[1] = {0};
 static bits_gate *level_shape(const pop *op, int level, prodshape *ps, uint32_t **xi)
 {
     size_t nand;
-    bits_gate *gt = bits_level_gates(ltz_chunks(op->m), level, &nand);
+    bits_gate *gt = bits_level_gates(ltz_chunks(op->bound), level, &nand);
     *xi = proto_alloc((nand ? nand : 1) * sizeof **xi);
     size_t g = 0;
     for (size_t k = 0; k < nand; k++) {
@@ -1113,7 +1112,7 @@ static void ltz_last_finish(spdz *s, pop *op)
     state_free(op);
 }
 
-/* INPUT, of values of a dtype [lo, lo + 2^b) (b = op->m, lo = op->lo): the
+/* INPUT, of values of a dtype [lo, lo + 2^b) (b = op->bound, lo = op->lo): the
  * owner opens d = x - r for a mask r it knows. Taking [x] = [r] + d would
  * let a corrupted owner input any element of Z_2^64, beyond the bounds the
  * truncations and comparisons rely on; so the value taken is
@@ -1124,7 +1123,7 @@ static void ltz_last_finish(spdz *s, pop *op)
  * carry tree on them: K rounds after the open. */
 static void input_material(spdz *s, pop *op, st_t *t)
 {
-    size_t n = op->n, e = ltz_dealt(op->m) - 1;
+    size_t n = op->n, e = ltz_dealt(op->bound) - 1;
     u128 *r = NULL, *oh = NULL;
     if (s->me == op->owner || dealer(s)) {
         r = proto_alloc(n * V);
@@ -1133,7 +1132,7 @@ static void input_material(spdz *s, pop *op, st_t *t)
             prep_draw_for(s->pp, op->owner, r, n * V);
         else
             prep_draw(s->pp, r, n * V);
-        onehot_chunks(oh, r, n, op->m);
+        onehot_chunks(oh, r, n, op->bound);
     }
     auth_owned(s, &t->b, oh, e * n, op->owner);
     free(oh);
@@ -1169,7 +1168,7 @@ static void input_open_finish(spdz *s, pop *op)
 {
     st_t *t = op->state;
     size_t n = op->n;
-    uint32_t b = op->m;
+    uint32_t b = op->bound;
     const uint8_t *in = s->me == op->owner ? NULL : net_in(s->nt, op->owner, n * V);
     uint64_t *k = proto_alloc(n * sizeof *k), mask = (1ull << b) - 1;
     avec_alloc(&t->v, n);
@@ -1201,7 +1200,7 @@ static void input_open_finish(spdz *s, pop *op)
 static void input_result(pop *op)
 {
     st_t *t = op->state;
-    u128 w = (u128)1 << op->m;
+    u128 w = (u128)1 << op->bound;
     for (size_t k = 0; k < op->n; k++)
         reg_set(op->d, k, t->v.x[k] - w * t->g.x[k], t->v.m[k] - w * t->g.m[k]);
     state_free(op);
@@ -1239,9 +1238,9 @@ static void clamp_prepare(spdz *s, pop *op, int step)
 {
     size_t n = op->n;
     int K = ltz_levels(op);
-    u128 lo = sx(op->c1[0]), hi = sx(op->c1[1]);
+    u128 lo = sx(op->lo), hi = sx(op->hi);
     if (step == 0) {
-        ltz_open_prepare(s, op, n, ((u128)1 << op->m) - lo);
+        ltz_open_prepare(s, op, n, ((u128)1 << op->bound) - lo);
         if (dealer(s))
             return;
         st_t *t = op->state;
@@ -1280,11 +1279,11 @@ static void clamp_prepare(spdz *s, pop *op, int step)
 static void clamp_finish(spdz *s, pop *op, int step)
 {
     size_t n = op->n, m2 = 2 * n;
-    uint32_t L = op->m;
+    uint32_t L = op->bound;
     int K = ltz_levels(op);
     st_t *t = op->state;
     if (step == 0) {
-        u128 *c = proto_alloc(n * V), span = sx(op->c1[1] - op->c1[0]) + ((u128)1 << (L + 1));
+        u128 *c = proto_alloc(n * V), span = sx(op->hi - op->lo) + ((u128)1 << (L + 1));
         uint64_t *k = proto_alloc(m2 * sizeof *k), mask = (1ull << L) - 1;
         uint8_t *cl = proto_alloc(m2);
         open_finish(s, &t->open, c);
@@ -1307,7 +1306,7 @@ static void clamp_finish(spdz *s, pop *op, int step)
         }
     } else {
         prodshape ps = {1, 1, n, one_x};
-        u128 lo = sx(op->c1[0]), D = sx(op->c1[1] - op->c1[0]);
+        u128 lo = sx(op->lo), D = sx(op->hi - op->lo);
         products_finish(s, t, &ps);
         for (size_t k = 0; k < n; k++)
             reg_set(op->d, k, pub_x(s, lo) + t->c.x[k] + D * t->t.x[n + k],
@@ -1320,28 +1319,33 @@ static void clamp_finish(spdz *s, pop *op, int step)
 
 static int spdz_steps(const pop *op)
 {
-    switch (op->op) {
-    case OP_CLAMP: return ltz_levels(op) + 3;
-    case OP_REQCLAMP: return proto_composite_steps(&proto_spdz2k, op);
-    case OP_LTZ: return ltz_levels(op) + 2;
-    case OP_OUTPUT: return OUTPUT_WAIT + 1;
-    case OP_INPUT: return ltz_levels(op) + 1;
-    default: return 1;
+    switch (op->kind) {
+    case PK_CLAMP: return ltz_levels(op) + 3;
+    case PK_REQCLAMP: return proto_composite_steps(&proto_spdz2k, op);
+    case PK_LTZ: return ltz_levels(op) + 2;
+    case PK_OUTPUT: return OUTPUT_WAIT + 1;
+    case PK_INPUT: return ltz_levels(op) + 1;
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D:
+    case PK_REQUANT:
+    case PK_DIVR: return 1;
     }
+    return 1;
 }
 
 /* The work of (op, step) up to sending; the dealer runs the same code for
  * the material alone (its op has no registers). */
 static void step_prepare(spdz *s, pop *op, int step)
 {
-    switch (op->op) {
-    case OP_INPUT:
+    switch (op->kind) {
+    case PK_INPUT:
         if (step == 0)
             input_prepare(s, op);
         else
             ltz_and_prepare(s, op, step);
         break;
-    case OP_OUTPUT:
+    case PK_OUTPUT:
         if (step < OUTPUT_WAIT)
             s->phase = "before an output";
         else if (dealer(s))
@@ -1349,13 +1353,14 @@ static void step_prepare(spdz *s, pop *op, int step)
         else
             output_prepare(s, op);
         break;
-    case OP_MUL:
-    case OP_CONV2D:
-    case OP_DWCONV2D: mul_prepare(s, op); break;
-    case OP_REQUANT:
-    case OP_DIVR: trunc_prepare(s, op); break;
-    case OP_CLAMP: clamp_prepare(s, op, step); break;
-    case OP_LTZ:
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D: mul_prepare(s, op); break;
+    case PK_REQUANT:
+    case PK_DIVR: trunc_prepare(s, op); break;
+    case PK_CLAMP: clamp_prepare(s, op, step); break;
+    case PK_REQCLAMP: abort(); /* spdz_prepare and spdz_deal hand it to proto_reqclamp_* */
+    case PK_LTZ:
         if (step == 0)
             ltz_step0_prepare(s, op);
         else if (step <= ltz_levels(op))
@@ -1369,11 +1374,11 @@ static void step_prepare(spdz *s, pop *op, int step)
 static int spdz_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
 {
     spdz *s = ps;
-    if ((op->op == OP_INPUT || op->op == OP_OUTPUT) && op->owner >= s->n) {
+    if ((op->kind == PK_INPUT || op->kind == PK_OUTPUT) && op->owner >= s->n) {
         snprintf(err, errlen, "party %d does not exist in a run of %d parties", op->owner, s->n);
         return -1;
     }
-    if (op->op == OP_REQCLAMP)
+    if (op->kind == PK_REQCLAMP)
         return proto_reqclamp_prepare(&proto_spdz2k, ps, op, step, err, errlen);
     step_prepare(s, op, step);
     return prep_error(s->pp, err, errlen);
@@ -1384,22 +1389,22 @@ static int spdz_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     spdz *s = ps;
     (void)err;
     (void)errlen;
-    switch (op->op) {
-    case OP_REQCLAMP: return proto_reqclamp_finish(&proto_spdz2k, ps, op, step, err, errlen);
-    case OP_CLAMP: clamp_finish(s, op, step); break;
-    case OP_INPUT: input_finish(s, op, step); break;
-    case OP_OUTPUT:
+    switch (op->kind) {
+    case PK_REQCLAMP: return proto_reqclamp_finish(&proto_spdz2k, ps, op, step, err, errlen);
+    case PK_CLAMP: clamp_finish(s, op, step); break;
+    case PK_INPUT: input_finish(s, op, step); break;
+    case PK_OUTPUT:
         if (step == OUTPUT_WAIT) {
             output_finish(s, op);
             s->phase = "online";
         }
         break;
-    case OP_MUL:
-    case OP_CONV2D:
-    case OP_DWCONV2D: mul_finish(s, op); break;
-    case OP_REQUANT:
-    case OP_DIVR: trunc_finish(s, op); break;
-    case OP_LTZ:
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D: mul_finish(s, op); break;
+    case PK_REQUANT:
+    case PK_DIVR: trunc_finish(s, op); break;
+    case PK_LTZ:
         if (step == 0)
             ltz_step0_finish(s, op);
         else if (step <= ltz_levels(op))
@@ -1413,7 +1418,7 @@ static int spdz_finish(void *ps, pop *op, int step, char *err, size_t errlen)
 
 static void spdz_deal(void *ps, const pop *op, int step)
 {
-    if (op->op == OP_REQCLAMP) {
+    if (op->kind == PK_REQCLAMP) {
         proto_composite_deal(&proto_spdz2k, ps, op, step);
         return;
     }
@@ -1451,7 +1456,7 @@ static uint64_t tree_opens(const pop *op)
 
 static void ltz_opens(const pop *op, uint64_t *opens, int *rounds)
 {
-    int clamp = op->op == OP_CLAMP;
+    int clamp = op->kind == PK_CLAMP;
     uint64_t n = op->n, m = clamp ? 2 * n : n;
     *opens = n + 2 * m + (clamp ? 2 * n : 0) + tree_opens(op) * m;
     *rounds = ltz_levels(op) + 2 + clamp;
@@ -1461,20 +1466,20 @@ static void spdz_cost(const pop *op, int N, proto_cost *acc)
 {
     uint64_t o = (uint64_t)(N - 1) * V, n = op->n, opens = 0;
     int rounds = 1;
-    switch (op->op) {
-    case OP_REQCLAMP: proto_composite_cost(&proto_spdz2k, op, N, acc); return;
-    case OP_INPUT: /* the owner's open, then the tree on R */
+    switch (op->kind) {
+    case PK_REQCLAMP: proto_composite_cost(&proto_spdz2k, op, N, acc); return;
+    case PK_INPUT: /* the owner's open, then the tree on R */
         acc->bytes[op->owner] += o * n;
         opens = tree_opens(op) * n, rounds = ltz_levels(op) + 1;
         break;
-    case OP_OUTPUT: opens = n, rounds = OUTPUT_WAIT + 1; break;
-    case OP_MUL:
-    case OP_CONV2D:
-    case OP_DWCONV2D: opens = mul_na(op) + mul_nb(op); break;
-    case OP_REQUANT:
-    case OP_DIVR: opens = n; break;
-    case OP_LTZ:
-    case OP_CLAMP: ltz_opens(op, &opens, &rounds); break;
+    case PK_OUTPUT: opens = n, rounds = OUTPUT_WAIT + 1; break;
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D: opens = mul_na(op) + mul_nb(op); break;
+    case PK_REQUANT:
+    case PK_DIVR: opens = n; break;
+    case PK_LTZ:
+    case PK_CLAMP: ltz_opens(op, &opens, &rounds); break;
     }
     acc->rounds = (uint64_t)rounds;
     acc->opened += opens;
@@ -1487,11 +1492,11 @@ static void spdz_cost(const pop *op, int N, proto_cost *acc)
 static void spdz_prep_cost(const pop *op, int step, int N, proto_cost *acc)
 {
     uint64_t n = op->n, e = 0;
-    switch (op->op) {
-    case OP_REQCLAMP: proto_composite_prep_cost(&proto_spdz2k, op, step, N, acc); return;
-    case OP_INPUT: /* the MACs of R's chunks, then the tree's products */
+    switch (op->kind) {
+    case PK_REQCLAMP: proto_composite_prep_cost(&proto_spdz2k, op, step, N, acc); return;
+    case PK_INPUT: /* the MACs of R's chunks, then the tree's products */
         if (step == 0) {
-            e = (ltz_dealt(op->m) - 1) * n;
+            e = (ltz_dealt(op->bound) - 1) * n;
             acc->bits += e;
         } else {
             size_t nand, groups = level_groups(op, step, &nand);
@@ -1499,27 +1504,27 @@ static void spdz_prep_cost(const pop *op, int step, int N, proto_cost *acc)
             acc->triples += nand * n;
         }
         break;
-    case OP_OUTPUT: e = step == OUTPUT_WAIT ? 2 * n : 0; break;
-    case OP_MUL:
-    case OP_CONV2D:
-    case OP_DWCONV2D:
+    case PK_OUTPUT: e = step == OUTPUT_WAIT ? 2 * n : 0; break;
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D:
         e = mul_na(op) + mul_nb(op) + 2 * n;
-        if (op->op == OP_MUL)
+        if (op->kind == PK_MUL)
             acc->triples += n;
         else
             acc->dot_triples += n;
         break;
-    case OP_REQUANT:
-    case OP_DIVR:
+    case PK_REQUANT:
+    case PK_DIVR:
         e = n + 2 * 2 * n;
         acc->trunc_pairs += n;
         break;
-    case OP_LTZ:
-    case OP_CLAMP: { /* r and its chunks for n; products for n or 2n comparisons, then n */
-        uint64_t m = op->op == OP_CLAMP && step <= ltz_levels(op) + 1 ? 2 * n : n;
+    case PK_LTZ:
+    case PK_CLAMP: { /* r and its chunks for n; products for n or 2n comparisons, then n */
+        uint64_t m = op->kind == PK_CLAMP && step <= ltz_levels(op) + 1 ? 2 * n : n;
         if (step == 0) {
-            e = n + 2 * ltz_dealt(op->m) * n;
-            acc->bits += ltz_dealt(op->m) * n;
+            e = n + 2 * ltz_dealt(op->bound) * n;
+            acc->bits += ltz_dealt(op->bound) * n;
         } else { /* a per left operand, b and c per product */
             size_t nand = 1, groups = 1;
             if (step <= ltz_levels(op))

@@ -4,7 +4,6 @@
 
 #include "proto.h"
 
-#include "../vm/opcodes.h"
 
 static const protocol *const table[] = {&proto_clear, &proto_rep3, &proto_semi2k, &proto_spdz2k};
 
@@ -53,12 +52,12 @@ void *proto_state(pop *op, size_t size)
 
 word proto_trunc_mult(const pop *op, size_t i, uint8_t *d)
 {
-    if (op->op == OP_REQUANT || op->op == OP_REQCLAMP) {
-        int64_t m0 = op->c1[i % op->nc1], sh = op->c2[i % op->nc2];
+    if (op->kind == PK_REQUANT || op->kind == PK_REQCLAMP) {
+        int64_t m0 = op->mult[i % op->nmult], sh = op->shift[i % op->nshift];
         *d = (uint8_t)(31 + (sh > 0 ? 0 : -sh));
         return (word)m0 << (sh > 0 ? sh : 0);
     }
-    int64_t dv = op->c1[i % op->nc1];
+    int64_t dv = op->divisor[i % op->ndivisor];
     *d = dv == 1 ? 0 : 32;
     return dv == 1 ? 1 : (word)((((uint64_t)1 << 32) + (uint64_t)dv / 2) / (uint64_t)dv);
 }
@@ -98,9 +97,9 @@ typedef struct {
 void proto_clamp_ltz(const pop *op, pop *ltz)
 {
     memset(ltz, 0, sizeof *ltz);
-    ltz->op = OP_LTZ;
+    ltz->kind = PK_LTZ;
     ltz->n = ltz->na = 2 * op->n;
-    ltz->m = op->m;
+    ltz->bound = op->bound;
     ltz->rot = op->rot;
 }
 
@@ -109,8 +108,8 @@ static void clamp_inner(const pop *op, pop *ltz, pop *mul)
 {
     proto_clamp_ltz(op, ltz);
     *mul = *ltz;
-    mul->op = OP_MUL;
-    mul->m = 0;
+    mul->kind = PK_MUL;
+    mul->bound = 0;
     mul->n = mul->na = mul->nb = op->n;
 }
 
@@ -125,7 +124,7 @@ int proto_clamp_prepare(const protocol *pr, void *ps, pop *op, int step, char *e
         c->b = proto_alloc(2 * n * sw * sizeof(word));
         c->s = proto_alloc(n * sw * sizeof(word));
         c->p = proto_alloc(n * sw * sizeof(word));
-        int64_t neg_lo = -op->c1[0], neg_hi1 = -op->c1[1] - 1;
+        int64_t neg_lo = -op->lo, neg_hi1 = -op->hi - 1;
         pr->addc(ps, c->t, op->a, &neg_lo, n, 1);
         pr->addc(ps, c->t + n * sw, op->a, &neg_hi1, n, 1);
         c->ltz.a = c->t, c->ltz.d = c->b;
@@ -152,7 +151,7 @@ int proto_clamp_finish(const protocol *pr, void *ps, pop *op, int step, char *er
         return -1;
     if (step - k + 1 < pr->steps(&c->mul))
         return 0;
-    int64_t neg_d = op->c1[0] - op->c1[1], hi = op->c1[1];
+    int64_t neg_d = op->lo - op->hi, hi = op->hi;
     pr->mulc(ps, op->d, c->b + n * sw, &neg_d, n, 1);
     pr->add(ps, op->d, op->d, c->p, n, n);
     pr->addc(ps, op->d, op->d, &hi, n, 1);
@@ -196,16 +195,15 @@ typedef struct {
 static void reqclamp_inner(const pop *op, pop *rq, pop *cl)
 {
     memset(rq, 0, sizeof *rq);
-    rq->op = OP_REQUANT;
+    rq->kind = PK_REQUANT;
     rq->n = rq->na = op->n;
-    rq->c1 = op->c1, rq->nc1 = op->nc1;
-    rq->c2 = op->c2, rq->nc2 = op->nc2;
+    rq->mult = op->mult, rq->nmult = op->nmult;
+    rq->shift = op->shift, rq->nshift = op->nshift;
     rq->rot = op->rot;
     *cl = *rq;
-    cl->op = OP_CLAMP;
-    cl->c1 = op->c3 + 1, cl->nc1 = 2;
-    cl->c2 = NULL, cl->nc2 = 0;
-    cl->m = op->m;
+    cl->kind = PK_CLAMP;
+    cl->mult = cl->shift = NULL, cl->nmult = cl->nshift = 0;
+    cl->lo = op->lo, cl->hi = op->hi, cl->bound = op->bound;
 }
 
 
@@ -234,7 +232,7 @@ int proto_reqclamp_finish(const protocol *pr, void *ps, pop *op, int step, char 
     if (step + 1 < pr->steps(cur))
         return 0;
     if (cur == &q->rq) {
-        pr->addc(ps, q->mid, q->mid, op->c3, op->n, 1);
+        pr->addc(ps, q->mid, q->mid, &op->zp, op->n, 1);
         return 0;
     }
     free(q->mid);
@@ -246,7 +244,7 @@ int proto_reqclamp_finish(const protocol *pr, void *ps, pop *op, int step, char 
 /* the two inner operations of a composite (registers unset) */
 static void composite_inner(const pop *op, pop *first, pop *second)
 {
-    if (op->op == OP_CLAMP)
+    if (op->kind == PK_CLAMP)
         clamp_inner(op, first, second);
     else
         reqclamp_inner(op, first, second);

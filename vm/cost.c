@@ -39,10 +39,11 @@ static void block_cost(const qbc_program *p, const protocol *pr, int nparties, u
         for (int k = 0; k < nparties; k++)
             row->bytes[k] += c.bytes[k];
         /* a clamp makes two comparisons; REQCLAMP also truncates */
-        row->elems[op_table[op.op].cls] += op.op == OP_CLAMP || op.op == OP_REQCLAMP ? 2 * op.n : op.n;
-        if (op.op == OP_REQCLAMP)
+        int code = qbc_op(p->code[pc]);
+        row->elems[op_table[code].cls] += code == OP_CLAMP || code == OP_REQCLAMP ? 2 * op.n : op.n;
+        if (code == OP_REQCLAMP)
             row->elems[CC_TRUNC] += op.n;
-        if (op.op == OP_INPUT)
+        if (code == OP_INPUT)
             row->inputs[op.owner] += op.n;
     }
     for (int k = 0; k < nparties; k++) /* what the protocol adds to every round */

@@ -112,12 +112,12 @@ typedef struct {
 static void add_shape(void *ud, const pop *op, int step)
 {
     shape_list *l = ud;
-    if (step || (op->op != OP_CONV2D && op->op != OP_DWCONV2D))
+    if (step || (op->kind != PK_CONV2D && op->kind != PK_DWCONV2D))
         return;
     const geom *g = &op->g;
-    int dw = op->op == OP_DWCONV2D;
-    triple_shape t = {dw, {g->h, g->w, g->c}, {dw ? g->kh : op->m, dw ? g->kw : g->kh, dw ? g->c : g->kw,
-                      dw ? op->m : g->c}, {g->oh, g->ow, dw ? g->c * op->m : op->m}, 1};
+    int dw = op->kind == PK_DWCONV2D;
+    triple_shape t = {dw, {g->h, g->w, g->c}, {dw ? g->kh : op->channels, dw ? g->kw : g->kh, dw ? g->c : g->kw,
+                      dw ? op->channels : g->c}, {g->oh, g->ow, dw ? g->c * op->channels : op->channels}, 1};
     for (size_t i = 0; i < l->n; i++)
         if (l->v[i].depthwise == dw && !memcmp(l->v[i].x, t.x, sizeof t.x) && !memcmp(l->v[i].w, t.w, sizeof t.w) &&
             !memcmp(l->v[i].y, t.y, sizeof t.y)) {

@@ -21,7 +21,6 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, co
     const uint32_t *a = p->code + pc + 1;
     int code = qbc_op(p->code[pc]);
     memset(op, 0, sizeof *op);
-    op->op = code;
     op->rot = p->rot ? p->rot[pc] : (int)(pc % 3);
     op->lazy = (qbc_flags(p->code[pc]) & QBC_LAZY) != 0;
     const char *sig = op_table[code].sig;
@@ -38,44 +37,52 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, co
         if (regs)
             op->b = regs[a[2]];
     }
-    for (int k = 1, nc = 0; sig[k]; k++)
-        if (sig[k] == 'c') {
-            const qbc_const *c = &p->cregs[a[k]];
-            const int64_t **v[3] = {&op->c1, &op->c2, &op->c3};
-            size_t *len[3] = {&op->nc1, &op->nc2, &op->nc3};
-            *v[nc] = c->val;
-            *len[nc++] = c->len;
-        }
+    const qbc_const *c = p->cregs; /* the clear operands, where the signature has them */
     switch (code) {
     case OP_CONV2D:
     case OP_DWCONV2D:
+        op->kind = code == OP_CONV2D ? PK_CONV2D : PK_DWCONV2D;
         op->g = geom_decode(a + 3);
-        op->m = a[16];
+        op->channels = a[16];
+        break;
+    case OP_MUL: op->kind = PK_MUL; break;
+    case OP_REQUANT:
+    case OP_REQCLAMP:
+        op->kind = code == OP_REQUANT ? PK_REQUANT : PK_REQCLAMP;
+        op->mult = c[a[2]].val, op->nmult = c[a[2]].len;
+        op->shift = c[a[3]].val, op->nshift = c[a[3]].len;
+        if (code == OP_REQCLAMP) /* validated: (z, lo, hi) */
+            op->zp = c[a[4]].val[0], op->lo = c[a[4]].val[1], op->hi = c[a[4]].val[2], op->bound = a[5];
+        break;
+    case OP_DIVR:
+        op->kind = PK_DIVR;
+        op->divisor = c[a[2]].val, op->ndivisor = c[a[2]].len;
         break;
     case OP_LTZ:
-        op->m = a[2];
+        op->kind = PK_LTZ;
+        op->bound = a[2];
         break;
-    case OP_CLAMP:
-        op->m = a[3];
-        break;
-    case OP_REQCLAMP:
-        op->m = a[5];
+    case OP_CLAMP: /* validated: (lo, hi) */
+        op->kind = PK_CLAMP;
+        op->lo = c[a[2]].val[0], op->hi = c[a[2]].val[1], op->bound = a[3];
         break;
     case OP_INPUT:
+        op->kind = PK_INPUT;
         op->owner = p->inputs[a[1]].party;
         op->lo = dtype_min(p->inputs[a[1]].dtype);
-        op->m = 8 * (uint32_t)dtype_size(p->inputs[a[1]].dtype);
+        op->bound = 8 * (uint32_t)dtype_size(p->inputs[a[1]].dtype);
         op->in = cfg ? cfg->inputs[a[1]] : NULL;
         break;
     case OP_OUTPUT:
+        op->kind = PK_OUTPUT;
         op->owner = p->outputs[a[1]].party;
         op->a = op->d; /* OUTPUT reads its register */
         op->na = op->n;
         op->d = NULL;
         op->out = cfg ? cfg->outputs[a[1]] : NULL;
         break;
-    default:
-        break;
+    default: /* local instructions are never decoded: the validator keeps them out of ROUND blocks */
+        abort();
     }
 }
 

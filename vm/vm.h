@@ -24,8 +24,9 @@ typedef struct {
 
 int vm_run(const vm_config *cfg, char *err, size_t errlen);
 
-/* Decodes a communicating instruction at code word pc into op; with regs
- * NULL only the sizes are filled in (for the cost model). */
+/* Decodes a communicating instruction at code word pc into the protocol
+ * layer's operation (its kind and named constants); with regs NULL only the
+ * sizes are filled in (for the cost model). */
 void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs,
                const vm_config *cfg);
 
