@@ -123,7 +123,7 @@ check)
         echo "fuzz: CI: afl-fuzz (AFL++) is missing; scripts/install-deps.sh installs it"
         fail=$((fail + 1))
     else
-        echo "fuzz: afl-fuzz not installed: corpora only"
+        echo "fuzz: afl-fuzz or the afl build ($afl) missing: corpora only"
     fi
     echo "fuzz: $pass passed, $fail failed"
     [ $fail -eq 0 ]
