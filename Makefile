@@ -15,8 +15,7 @@ MODEL_CASES ?= 0
 SECURE_MODELS ?= 1
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-RUNTIME := runtime/qmath.c runtime/dtype.c runtime/tensorio.c runtime/kernels.c \
-           runtime/proto_clear.c runtime/proto_rep3.c runtime/proto_semi2k.c runtime/proto_spdz2k.c runtime/protocols.c runtime/image.c runtime/net.c runtime/prg.c runtime/certs.c runtime/bits.c runtime/prep.c
+RUNTIME := $(wildcard runtime/*.c) # a new protocol file is picked up
 VMLIB   := vm/bytecode.c vm/validate.c vm/vm.c vm/cost.c vm/disasm.c vm/run.c
 COMPLIB := compiler/ast.c compiler/diag.c compiler/emit.c compiler/lower.c compiler/compile.c compiler/flatbuf.c compiler/tflite.c
 GEN     := $(BUILD)/gen/parser.c $(BUILD)/gen/lexer.c

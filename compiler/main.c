@@ -276,28 +276,24 @@ static int cmd_image(int argc, char **argv)
 /* The cost of a program under each protocol, as qnnvm inspect gives it. */
 static int cmd_stats(const char *file)
 {
-    static const struct { const char *proto; int n; } runs[] = {
-        {"clear", 1}, {"rep3", 3}, {"semi2k", 2}, {"semi2k", 3}, {"spdz2k", 2}, {"spdz2k", 3}};
     qbc_program p;
     if (compile(file, &p))
         return 1;
     printf("%-8s %7s %12s %16s %16s\n", "protocol", "parties", "rounds", "bytes, busiest", "dealer bytes");
-    for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
-        const protocol *pr = proto_find(runs[k].proto);
-        cost_report r;
-        if (!pr)
-            continue;
-        vm_assign_roles(&p, pr, runs[k].n);
-        if (cost_compute(&p, pr, runs[k].n, &r) != 0)
-            continue;
-        uint64_t max = 0;
-        for (int i = 0; i < runs[k].n; i++)
-            max = r.total.bytes[i] > max ? r.total.bytes[i] : max;
-        printf("%-8s %7d %12llu %16llu %16llu\n", pr->name, runs[k].n,
-               (unsigned long long)r.total.rounds, (unsigned long long)max,
-               (unsigned long long)r.prep.bytes[runs[k].n]);
-        cost_free(&r);
-    }
+    const protocol *pr;
+    for (size_t k = 0; (pr = proto_at(k)); k++)
+        for (const int *n = pr->configs; *n; n++) {
+            cost_report r;
+            vm_assign_roles(&p, pr, *n);
+            if (cost_compute(&p, pr, *n, &r) != 0)
+                continue;
+            uint64_t max = 0;
+            for (int i = 0; i < *n; i++)
+                max = r.total.bytes[i] > max ? r.total.bytes[i] : max;
+            printf("%-8s %7d %12llu %16llu %16llu\n", pr->name, *n, (unsigned long long)r.total.rounds,
+                   (unsigned long long)max, (unsigned long long)r.prep.bytes[*n]);
+            cost_free(&r);
+        }
     qbc_free(&p);
     return 0;
 }

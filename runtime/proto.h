@@ -81,7 +81,10 @@ typedef struct {
 typedef struct protocol {
     const char *name;
     const char *security;
+    const char *domain;       /* the arithmetic of the shares */
+    const char *prep;         /* preprocessing sources (--prep), comma-separated; NULL: none */
     int min_parties, max_parties;
+    int configs[4];           /* party counts the tests and benchmarks run, 0-terminated */
     int share_words;
     void *(*create)(const proto_env *env, char *err, size_t errlen);
     void (*destroy)(void *ps);
@@ -163,13 +166,15 @@ void proto_composite_cost(const protocol *pr, const pop *op, int nparties, proto
 void proto_composite_deal(const protocol *pr, void *ps, const pop *op, int step);
 void proto_composite_prep_cost(const protocol *pr, const pop *op, int step, int nparties, proto_cost *acc);
 
+/* The registry (protocols.c): the one list of protocols. */
 const protocol *proto_find(const char *name);
+/* The i-th protocol, or NULL past the last. */
+const protocol *proto_at(size_t i);
 /* "clear, rep3, ..." for messages. */
 const char *proto_names(void);
 
+/* The reference every protocol is tested against (the others are reached
+ * through the registry). */
 extern const protocol proto_clear;
-extern const protocol proto_rep3;
-extern const protocol proto_semi2k;
-extern const protocol proto_spdz2k;
 
 #endif

@@ -144,6 +144,8 @@ static void clear_setup_cost(int nparties, proto_cost *acc)
 const protocol proto_clear = {
     .name = "clear",
     .security = "none: one process evaluates the plaintext (the reference)",
+    .domain = "int64 (plaintext)",
+    .configs = {1},
     .min_parties = 1,
     .max_parties = 1,
     .share_words = 1,

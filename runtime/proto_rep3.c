@@ -1239,6 +1239,8 @@ static void rep3_cost(const pop *op, int nparties, proto_cost *acc)
 const protocol proto_rep3 = {
     .name = "rep3",
     .security = "passive, honest majority: replicated secret sharing over Z_2^64, 3 parties",
+    .domain = "Z_2^64",
+    .configs = {3},
     .min_parties = 3,
     .max_parties = 3,
     .share_words = 2,

@@ -25,6 +25,8 @@
 #include "prg.h"
 #include "proto.h"
 
+extern const protocol proto_semi2k; /* defined at the end; its composites call back into it */
+
 #define W sizeof(word)
 
 typedef struct {
@@ -911,6 +913,9 @@ static void semi_prep_cost(const pop *op, int step, int N, proto_cost *acc)
 const protocol proto_semi2k = {
     .name = "semi2k",
     .security = "passive, dishonest majority: additive sharing over Z_2^64, dealer preprocessing",
+    .domain = "Z_2^64",
+    .prep = "dealer",
+    .configs = {2, 3},
     .min_parties = 2,
     .max_parties = NET_MAX_PARTIES - 1,
     .share_words = 1,

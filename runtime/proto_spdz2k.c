@@ -37,6 +37,8 @@
 #include "prg.h"
 #include "proto.h"
 
+extern const protocol proto_spdz2k; /* defined at the end; its composites call back into it */
+
 typedef kern_u128 u128;
 
 #define V sizeof(u128) /* bytes per value share on the wire */
@@ -1541,6 +1543,9 @@ static void spdz_prep_cost(const pop *op, int step, int N, proto_cost *acc)
 const protocol proto_spdz2k = {
     .name = "spdz2k",
     .security = "active, dishonest majority: MACed additive sharing over Z_2^128 (s = 64), dealer preprocessing",
+    .domain = "Z_2^64 in Z_2^128 (k = s = 64)",
+    .prep = "dealer",
+    .configs = {2, 3},
     .min_parties = 2,
     .max_parties = NET_MAX_PARTIES - 1,
     .share_words = 4,

@@ -50,6 +50,24 @@ done
 "$QNNVM" run --quiet --input "model:$T/tiny_cnn.w.qw" --input "client:$T/tiny_cnn.in.qw" "$T/tiny_cnn.qbc" >"$T/b"
 cmp -s "$T/a" "$T/b" && ok || bad "runs are deterministic and parties may be named"
 
+# the registry: qnnvm protocols --json lists every protocol with its
+# parties, security, domain and preprocessing sources; --configs names the
+# configurations the other scripts run, all of them protocols of the list
+check "protocols --json" "$QNNVM" protocols --json
+if command -v python3 >/dev/null 2>&1; then
+    "$QNNVM" protocols --configs >"$T/configs"
+    python3 -c 'import json,sys
+d = json.load(open(sys.argv[1])); names = [p["name"] for p in d]
+assert "clear" in names and len(names) >= 4, names
+for p in d:
+    assert p["parties"]["min"] <= p["parties"]["max"] and p["security"] and p["domain"] and isinstance(p["preprocessing"], list), p
+    assert all(p["parties"]["min"] <= n <= p["parties"]["max"] for n in p["configs"]), p
+cfg = open(sys.argv[2]).read().split()
+assert sorted({c.split(":")[0] for c in cfg}) == sorted(names), cfg' "$T/out" "$T/configs" \
+        && ok || bad "qnnvm protocols --json / --configs disagree or lack fields: $(cat "$T/out")"
+fi
+refuse "protocols: bad option" "unknown option --nope" "$QNNVM" protocols --nope
+
 # a program with three errors: three file:line:col messages, exit status 1
 printf 'network e\nparty p = 0\ninput x : u8[1,4] q(0.1, 0) from p\ny = conv2d(x, w) -> q(1, 0)\nz = flatten(nope)\noutput x to nobody\n' >"$T/three.qnn"
 "$QNNC" "$T/three.qnn" -o "$T/three.qbc" 2>"$T/err"

@@ -26,7 +26,9 @@ fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 # protocol:parties
-PROTOS=${QNN_SECURE_PROTOCOLS:-rep3:3 semi2k:2 semi2k:3 spdz2k:2 spdz2k:3}
+# every configuration the registry lists (qnnvm protocols --configs) but clear
+PROTOS=${QNN_SECURE_PROTOCOLS:-$("$QNNVM" protocols --configs | tr ' ' '\n' | grep -v '^clear:' | tr '\n' ' ')}
+[ -n "$PROTOS" ] || { echo "FAIL: qnnvm protocols --configs listed nothing"; exit 1; }
 BOUND=12 # logits error bound on the reference models, in LSB: truncation errors
 # add up like a random walk; runs have shown up to 8, so 12 leaves no flakes
 

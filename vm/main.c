@@ -27,6 +27,8 @@ static const char usage[] =
     "usage: qnnvm run [options] FILE.qbc     evaluate a program\n"
     "       qnnvm inspect [options] FILE.qbc disassemble it and print its cost\n"
     "       qnnvm keygen -p I -o DIR         make party I's own key and certificate\n"
+    "       qnnvm protocols [--json|--configs] the protocols: parties, security, domain,\n"
+    "                                        preprocessing; --configs: NAME:N to test\n"
     "\n"
     "run options:\n"
     "  --protocol P         protocol (default clear; available: %s)\n"
@@ -292,6 +294,61 @@ static int cmd_inspect(int argc, char **argv)
 
 /* ------------------------------------------------------------- keygen */
 
+/* ----------------------------------------------------------- protocols */
+
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++)
+        printf(*s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
+    putchar('"');
+}
+
+/* The registry as a table, as JSON, or as the NAME:N configurations the
+ * tests and benchmarks run (tests/secure.sh, bench/run read it). */
+static int cmd_protocols(int argc, char **argv)
+{
+    int json = argc == 1 && !strcmp(argv[0], "--json"), configs = argc == 1 && !strcmp(argv[0], "--configs");
+    if (argc > 1 || (argc == 1 && !json && !configs))
+        die("protocols: unknown option %s (try --json or --configs)", argc ? argv[0] : "", NULL);
+    const protocol *pr;
+    if (json)
+        putchar('[');
+    else if (!configs)
+        printf("%-8s %-9s %-12s %-32s %s\n", "name", "parties", "prep", "domain", "security");
+    for (size_t i = 0; (pr = proto_at(i)); i++) {
+        if (configs) {
+            for (const int *n = pr->configs; *n; n++)
+                printf("%s%s:%d", i || n != pr->configs ? " " : "", pr->name, *n);
+            continue;
+        }
+        if (!json) {
+            char parties[24];
+            snprintf(parties, sizeof parties, pr->min_parties == pr->max_parties ? "%d" : "%d-%d",
+                     pr->min_parties, pr->max_parties);
+            printf("%-8s %-9s %-12s %-32s %s\n", pr->name, parties, pr->prep ? pr->prep : "none",
+                   pr->domain, pr->security);
+            continue;
+        }
+        printf("%s{\"name\": ", i ? ", " : "");
+        json_str(pr->name);
+        printf(", \"parties\": {\"min\": %d, \"max\": %d}, \"security\": ", pr->min_parties, pr->max_parties);
+        json_str(pr->security);
+        printf(", \"domain\": ");
+        json_str(pr->domain);
+        printf(", \"preprocessing\": [");
+        if (pr->prep)
+            json_str(pr->prep);
+        printf("], \"configs\": [");
+        for (const int *n = pr->configs; *n; n++)
+            printf("%s%d", n != pr->configs ? ", " : "", *n);
+        printf("]}");
+    }
+    if (json || configs)
+        puts(json ? "]" : "");
+    return 0;
+}
+
 static int cmd_keygen(int argc, char **argv)
 {
     const char *dir = NULL;
@@ -360,6 +417,8 @@ int main(int argc, char **argv)
         return cmd_inspect(argc - 2, argv + 2);
     if (!strcmp(argv[1], "keygen"))
         return cmd_keygen(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "protocols"))
+        return cmd_protocols(argc - 2, argv + 2);
     fprintf(stderr, "qnnvm: unknown command '%s' (try qnnvm --help)\n", argv[1]);
     return 1;
 }

@@ -101,15 +101,17 @@ int fuzz_one(const uint8_t *data, size_t len)
         return 0;
     }
     disasm_program(fuzz_sink(), &p);
-    static const struct { const protocol *pr; int n; } runs[] = {
-        {&proto_clear, 1}, {&proto_rep3, 3}, {&proto_semi2k, 2}, {&proto_spdz2k, 3}};
     if (work(&p) > MAX_WORK)
         fuzz_note("qbc", "valid, but too much work to run");
     else {
-        for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
+        const protocol *pr; /* every protocol's cost model, at its largest tested party count */
+        for (size_t k = 0; (pr = proto_at(k)); k++) {
             cost_report r;
-            vm_assign_roles(&p, runs[k].pr, runs[k].n);
-            if (cost_compute(&p, runs[k].pr, runs[k].n, &r) == 0)
+            int n = pr->configs[0];
+            for (const int *c = pr->configs; *c; c++)
+                n = *c > n ? *c : n;
+            vm_assign_roles(&p, pr, n);
+            if (cost_compute(&p, pr, n, &r) == 0)
                 cost_free(&r);
         }
         vm_assign_roles(&p, &proto_clear, 1);
