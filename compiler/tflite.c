@@ -213,7 +213,7 @@ static void parse_tensor(imp *m, uint32_t tab, uint32_t i, uint32_t buffers, uin
     for (uint32_t k = 0; k < ns && !fb->failed; k++) {
         uint32_t u = fb_u32_at(fb, scales + 4 * k);
         memcpy(&t->scale[k], &u, 4);
-        if (zps)
+        if (nz) /* an empty vector is present (zps != 0) but holds nothing */
             t->zp[k] = (int64_t)((uint64_t)fb_u32_at(fb, zps + 8 * (nz == 1 ? 0 : k)) |
                                  (uint64_t)fb_u32_at(fb, zps + 8 * (nz == 1 ? 0 : k) + 4) << 32);
     }

@@ -61,7 +61,12 @@ int64_t qm_div_round(int64_t x, int64_t d)
 
 int32_t qm_quantize_float(float real, float scale, int32_t zp)
 {
-    return zp + (int32_t)roundf(real / scale);
+    /* saturated: a tiny scale (a hostile model's) puts real / scale past int32 */
+    float q = roundf(real / scale);
+    int64_t v = q >= 2147483648.0f ? INT32_MAX : q <= -2147483648.0f ? INT32_MIN
+              : q == q ? (int64_t)q : 0;
+    v += zp;
+    return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v;
 }
 
 /* ---- gemmlowp fixed point, just what softmax needs ---- */

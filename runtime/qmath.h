@@ -14,7 +14,7 @@ int32_t qm_rdivpot(int32_t x, int exponent);       /* RoundingDivideByPOT, 0 <= 
 int32_t qm_mul_by_qmult(int32_t x, int32_t m0, int shift); /* MultiplyByQuantizedMultiplier */
 void qm_quantize_multiplier(double m, int32_t *m0, int *shift); /* QuantizeMultiplier */
 int64_t qm_div_round(int64_t x, int64_t d);        /* x/d rounded half away from zero, d > 0 */
-int32_t qm_quantize_float(float real, float scale, int32_t zp); /* zp + round(real/scale) in float */
+int32_t qm_quantize_float(float real, float scale, int32_t zp); /* zp + round(real/scale) in float, saturated to int32 */
 
 /* Softmax as TFLite's reference fixed-point kernel (kScaledDiffIntegerBits = 5). */
 typedef struct {

@@ -99,6 +99,9 @@ START_TEST(softmax_of_extreme_logits)
     ck_assert_int_eq(out[0], 0);
     ck_assert_int_ge(out[1], out[2]);
     ck_assert_int_le(out[1], 255);
+    /* relu6's bound under a denormal scale: saturates, no float overflow */
+    ck_assert_int_eq(qm_quantize_float(6.0f, 1e-40f, 5), INT32_MAX);
+    ck_assert_int_eq(qm_quantize_float(-6.0f, 1e-40f, -5), INT32_MIN);
 }
 END_TEST
 
