@@ -122,7 +122,7 @@ uint32_t em_layer(emitter *e, const qbc_layer *l)
 static uint32_t written(const einsn *in, int *partial)
 {
     *partial = in->op == OP_COPY;
-    if (in->op == OP_OUTPUT || in->op == OP_LAYER || op_table[in->op].sig[0] != 's')
+    if (!op_table[in->op].writes)
         return UINT32_MAX;
     return in->a[0];
 }

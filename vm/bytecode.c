@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define X(name, sig, cls, doc) {#name, sig, CC_##cls, doc},
+#define X(name, sig, cls, writes, per, trunc, doc) {#name, sig, CC_##cls, writes, per, trunc, doc},
 const opinfo op_table[OP__COUNT] = {OPCODES(X)};
 #undef X
 

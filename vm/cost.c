@@ -38,12 +38,10 @@ static void block_cost(const qbc_program *p, const protocol *pr, int nparties, u
         row->opened += c.opened;
         for (int k = 0; k < nparties; k++)
             row->bytes[k] += c.bytes[k];
-        /* a clamp makes two comparisons; REQCLAMP also truncates */
-        int code = qbc_op(p->code[pc]);
-        row->elems[op_table[code].cls] += code == OP_CLAMP || code == OP_REQCLAMP ? 2 * op.n : op.n;
-        if (code == OP_REQCLAMP)
-            row->elems[CC_TRUNC] += op.n;
-        if (code == OP_INPUT)
+        const opinfo *oi = &op_table[qbc_op(p->code[pc])];
+        row->elems[oi->cls] += oi->per * op.n;
+        row->elems[CC_TRUNC] += oi->trunc * op.n;
+        if (op.kind == PK_INPUT)
             row->inputs[op.owner] += op.n;
     }
     for (int k = 0; k < nparties; k++) /* what the protocol adds to every round */

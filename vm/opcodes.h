@@ -38,38 +38,41 @@
 
 #define OP_GEOM "nnnnnnnnnnnnn"
 
-/*  X(name, operand signature, cost class, semantics) */
+/*  X(name, operand signature, cost class, writes, per, trunc, semantics)
+ *  writes: operand a is a register the instruction writes (OUTPUT reads it);
+ *  per: elements of its cost class per element (a clamp compares twice);
+ *  trunc: truncations per element besides (REQCLAMP's requantization). */
 #define OPCODES(X)                                                                        \
-    X(ROUND, "n", LOCAL, "the next a instructions run together in one set of rounds")    \
-    X(LAYER, "l", LOCAL, "end of layer a: its output register is in the layer table")    \
-    X(INPUT, "si", INPUT, "s[a] = shares of input slot b, provided by its party")         \
-    X(OUTPUT, "so", REVEAL, "reveal s[a] to the party receiving output slot b")           \
-    X(ADD, "sss", LOCAL, "s[a] = s[b] + s[c] (s[c] periodic)")                            \
-    X(SUB, "sss", LOCAL, "s[a] = s[b] - s[c] (s[c] periodic)")                            \
-    X(ADDC, "ssc", LOCAL, "s[a] = s[b] + c[c]")                                           \
-    X(MULC, "ssc", LOCAL, "s[a] = s[b] * c[c] in the ring")                               \
-    X(FILLC, "sc", LOCAL, "s[a] = c[b] (public value, shared trivially)")                 \
-    X(COPY, "ssnnnnnn", LOCAL,                                                            \
+    X(ROUND, "n", LOCAL, 0, 0, 0, "the next a instructions run together in one set of rounds")    \
+    X(LAYER, "l", LOCAL, 0, 0, 0, "end of layer a: its output register is in the layer table")    \
+    X(INPUT, "si", INPUT, 1, 1, 0, "s[a] = shares of input slot b, provided by its party")         \
+    X(OUTPUT, "so", REVEAL, 0, 1, 0, "reveal s[a] to the party receiving output slot b")           \
+    X(ADD, "sss", LOCAL, 1, 1, 0, "s[a] = s[b] + s[c] (s[c] periodic)")                            \
+    X(SUB, "sss", LOCAL, 1, 1, 0, "s[a] = s[b] - s[c] (s[c] periodic)")                            \
+    X(ADDC, "ssc", LOCAL, 1, 1, 0, "s[a] = s[b] + c[c]")                                           \
+    X(MULC, "ssc", LOCAL, 1, 1, 0, "s[a] = s[b] * c[c] in the ring")                               \
+    X(FILLC, "sc", LOCAL, 1, 1, 0, "s[a] = c[b] (public value, shared trivially)")                 \
+    X(COPY, "ssnnnnnn", LOCAL, 1, 1, 0,                                                            \
       "for k < c: s[a][k*e+f .. +d] = s[b][k*g+h .. +d] (strided block copy)")            \
-    X(POOLSUM, "ss" OP_GEOM, LOCAL, "s[a] = sum of s[b] over each in-bounds window")      \
-    X(WINDOW, "ss" OP_GEOM "n", LOCAL,                                                    \
+    X(POOLSUM, "ss" OP_GEOM, LOCAL, 1, 1, 0, "s[a] = sum of s[b] over each in-bounds window")      \
+    X(WINDOW, "ss" OP_GEOM "n", LOCAL, 1, 1, 0,                                                    \
       "s[a] = element k of each window of s[b] (out of bounds: first in-bounds one)")     \
-    X(CONV2D, "sss" OP_GEOM "n", DOT,                                                     \
+    X(CONV2D, "sss" OP_GEOM "n", DOT, 1, 1, 0,                                                     \
       "s[a] = convolution of s[b] with filters s[c] [OC KH KW C], OC = last operand")     \
-    X(DWCONV2D, "sss" OP_GEOM "n", DOT,                                                   \
+    X(DWCONV2D, "sss" OP_GEOM "n", DOT, 1, 1, 0,                                                   \
       "s[a] = depthwise convolution of s[b] with s[c] [1 KH KW C*M], M = last operand")   \
-    X(MUL, "sss", MUL, "s[a] = s[b] * s[c] elementwise (s[c] periodic)")                  \
-    X(REQUANT, "sscc", TRUNC,                                                             \
+    X(MUL, "sss", MUL, 1, 1, 0, "s[a] = s[b] * s[c] elementwise (s[c] periodic)")                  \
+    X(REQUANT, "sscc", TRUNC, 1, 1, 0,                                                             \
       "s[a] = MultiplyByQuantizedMultiplier(s[b], M0 = c[c], shift = c[d])")              \
-    X(DIVR, "ssc", TRUNC, "s[a] = s[b] / c[c] rounded half away from zero, c[c] > 0")     \
-    X(LTZ, "ssn", CMP, "s[a] = 1 if s[b] < 0 else 0, given |s[b]| < 2^c (1 <= c <= 62)")   \
-    X(CLAMP, "sscn", CMP,                                                                 \
+    X(DIVR, "ssc", TRUNC, 1, 1, 0, "s[a] = s[b] / c[c] rounded half away from zero, c[c] > 0")     \
+    X(LTZ, "ssn", CMP, 1, 1, 0, "s[a] = 1 if s[b] < 0 else 0, given |s[b]| < 2^c (1 <= c <= 62)")   \
+    X(CLAMP, "sscn", CMP, 1, 2, 0,                                                                 \
       "s[a] = min(max(s[b], lo), hi), c[c] = (lo, hi), given |s[b] - lo|, |hi - s[b]| < 2^d")  \
-    X(REQCLAMP, "sscccn", CMP,                                                            \
+    X(REQCLAMP, "sscccn", CMP, 1, 2, 1,                                                            \
       "s[a] = CLAMP(REQUANT(s[b], c[c], c[d]) + z, lo, hi), c[e] = (z, lo, hi), bound 2^f")
 
 enum opcode {
-#define X(name, sig, cls, doc) OP_##name,
+#define X(name, sig, cls, writes, per, trunc, doc) OP_##name,
     OPCODES(X)
 #undef X
     OP__COUNT
@@ -81,6 +84,7 @@ typedef struct {
     const char *name;
     const char *sig;      /* operand kinds, one char each */
     enum cost_class cls;
+    int writes, per, trunc; /* the table's columns (above) */
     const char *doc;
 } opinfo;
 

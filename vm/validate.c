@@ -221,7 +221,7 @@ static int check_operands(vctx *v, uint32_t pc, int op, const uint32_t *a)
 /* The register an instruction writes, or -1 (OUTPUT writes none). */
 static int64_t dest_of(const uint32_t *w)
 {
-    return qbc_op(*w) == OP_OUTPUT || op_table[qbc_op(*w)].sig[0] != 's' ? -1 : (int64_t)w[1];
+    return op_table[qbc_op(*w)].writes ? (int64_t)w[1] : -1;
 }
 
 static int touches(const uint32_t *w, int64_t reg)
@@ -262,12 +262,12 @@ static int check_sums(vctx *v)
         const uint32_t *a = p->code + pc + 1;
         const char *sig = op_table[op].sig;
         for (int k = 0; sig[k]; k++)
-            in |= sig[k] == 's' && (k > 0 || op == OP_OUTPUT) && sum[a[k]];
+            in |= sig[k] == 's' && (k > 0 || !op_table[op].writes) && sum[a[k]];
         in |= op == OP_LAYER && sum[p->layers[a[0]].reg];
         int linear = op == OP_ADD || op == OP_SUB || op == OP_ADDC || op == OP_MULC;
         if (in && !linear && !(op == OP_REQCLAMP && lazy))
             rc = bad(v, pc, "%s reads an unfinished sum (a lazy result)", op_table[op].name);
-        else if (sig[0] == 's' && op != OP_OUTPUT) /* a COPY's register is reused, not patched */
+        else if (op_table[op].writes) /* a COPY's register is reused, not patched */
             sum[a[0]] = (uint8_t)((lazy && op != OP_REQCLAMP) || (linear && in));
     }
     free(sum);
