@@ -33,6 +33,19 @@ for src in programs/*.qnn; do
         --output "$T/$n.out" "$T/$n.qbc"
     grep -q "^output " "$T/out" && ok || bad "run $n prints its output"
     [ -s "$T/$n.out" ] && ok || bad "run $n --output wrote nothing"
+    # the values printed are the ones --output wrote, in their dtypes' ranges
+    if command -v python3 >/dev/null 2>&1; then
+        python3 -c 'import re, struct, sys
+vals, fmt = [], ""
+for line in open(sys.argv[1]):
+    m = re.match(r"output \S+ \((\w+) (\w+)\[[^]]*\]\) to \S+: (.*)", line)
+    if m:
+        v = [int(x) for x in m.group(3).split()]
+        fmt += {"u8": "B", "i8": "b", "i32": "i"}[m.group(2)] * len(v)
+        vals += v
+assert vals and struct.unpack("<" + fmt, open(sys.argv[2], "rb").read()) == tuple(vals)' "$T/out" "$T/$n.out" \
+            && ok || bad "run $n: printed outputs differ from --output's bytes"
+    fi
     check "inspect $n" "$QNNVM" inspect "$T/$n.qbc"
     grep -q "ROUND" "$T/out" && grep -q "^rounds: " "$T/out" && grep -q "^bytes sent per party" "$T/out" \
         && ok || bad "inspect $n prints the listing and the costs"
