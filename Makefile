@@ -13,7 +13,7 @@ BUILD   ?= build/release
 MODELS  ?= $(abspath ../shared/models)
 MODEL_CASES ?= 0
 SECURE_MODELS ?= 1
-SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN     := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 RUNTIME := $(wildcard runtime/*.c) # a new protocol file is picked up
 VMLIB   := vm/bytecode.c vm/validate.c vm/vm.c vm/cost.c vm/disasm.c vm/run.c
