@@ -128,5 +128,29 @@ check "dump layers" "$QNNVM" run --input "0:$T/tiny_cnn.w.qw" --input "1:$T/tiny
 [ -f "$T/layers/000_c1.bin" ] && [ "$(wc -c <"$T/layers/000_c1.bin")" -eq 5408 ] && [ -f "$T/layers/003_y.bin" ] \
     && ok || bad "dump layers wrote $(ls "$T/layers" 2>/dev/null)"
 
+# progress: --progress writes each process's line to a non-terminal stderr as plain lines
+# (first layer named, rounds against the prediction, bytes, a final "done"); without it
+# nothing; stdout is the same either way (times and peak memory aside)
+esc=$(printf '\033')
+for pa in "--protocol clear" "--local 3 --protocol rep3"; do
+    # shellcheck disable=SC2086 # $pa is a list of options
+    check "progress $pa" "$QNNVM" run --progress $pa --input "0:$T/tiny_cnn.w.qw" --input "1:$T/tiny_cnn.in.qw" "$T/tiny_cnn.qbc"
+    mv "$T/out" "$T/prog.out"
+    mv "$T/err" "$T/prog-${pa##* }.err" # by protocol
+    # shellcheck disable=SC2086
+    check "no progress $pa" "$QNNVM" run $pa --input "0:$T/tiny_cnn.w.qw" --input "1:$T/tiny_cnn.in.qw" "$T/tiny_cnn.qbc"
+    [ ! -s "$T/err" ] && ok || bad "$pa: progress on a non-terminal stderr without --progress: $(cat "$T/err")"
+    norm='s/: [0-9.]* s, /: T s, /; s/peak [0-9]* KB/peak M KB/'
+    [ "$(sed "$norm" "$T/prog.out")" = "$(sed "$norm" "$T/out")" ] && ok || bad "$pa: --progress changes stdout"
+    ! grep -q "$esc" "$T/prog-${pa##* }.err" && ok || bad "$pa: cursor movement in a file"
+done
+[ "$(grep -c '^[0-9.]* s  layer 1/4 c1$' "$T/prog-clear.err")" -eq 1 ] && grep -q '^[0-9.]* s  done$' "$T/prog-clear.err" \
+    && ok || bad "progress in clear: $(cat "$T/prog-clear.err")"
+for i in 0 1 2; do
+    grep -q "^party $i  rounds [0-9]*/[1-9][0-9]* ([0-9]*%)  [0-9.]* k*B sent  [0-9.]* s  layer 1/4 c1$" "$T/prog-rep3.err" &&
+        grep -q "^party $i  rounds \([0-9]*\)/\1 (100%)  [0-9.]* kB sent  [0-9.]* s  done$" "$T/prog-rep3.err" \
+        && ok || bad "progress of party $i under rep3: $(cat "$T/prog-rep3.err")"
+done
+
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -3,9 +3,11 @@
 #include "run.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -27,10 +29,20 @@
 
 #define MAX_INPUTS 256
 
+/* Where a process's progress goes: its own updating line (stderr is a
+ * terminal), plain lines (--progress into a file or pipe: logs keep every
+ * update), or the parent of --local, which owns the terminal and draws every
+ * process's line (a child sends each line, marked, on its stderr: the
+ * parent reads that as a pipe, so the child's messages and its progress
+ * keep their order). */
+typedef enum { PROG_OFF, PROG_TTY, PROG_LINES, PROG_PARENT } prog_mode;
+
 typedef struct {
     const char *file, *protocol, *hosts, *certs, *outpath, *dump;
     const char *inputs[MAX_INPUTS];
     int ninputs, party, nparties, local, insecure, quiet, json, threads;
+    int progress;     /* --progress: shown even where it would not be by default */
+    prog_mode pmode;  /* this process's */
     double timeout;
 } run_opts;
 
@@ -48,21 +60,128 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* ----------------------------------------------------------- progress */
+
+#define PROG_MARK '\035'   /* starts a line meant for the parent's display */
+#define PROG_INTERVAL 0.1  /* seconds between updates: drawing must not slow a fast run */
+#define PROG_LINE 160
+
+typedef struct {
+    prog_mode mode;
+    char who[16];               /* "party 1", "dealer"; "" in clear */
+    const net *nt;              /* NULL in clear: no rounds, no bytes */
+    int dealer;
+    uint64_t total_rounds, total_bytes; /* the cost model's, for the share done */
+    double t0, last;
+    int shown;                  /* PROG_TTY: a line is on screen */
+} progress;
+
+static int term_width(void)
+{
+    struct winsize ws;
+    return ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 ? ws.ws_col : 80;
+}
+
+static const char *fmt_bytes(uint64_t b, char *s, size_t cap)
+{
+    static const char prefix[] = "kMGTPE";
+    double v = (double)b;
+    int u = -1;
+    while (v >= 1000 && u < 5) {
+        v /= 1000;
+        u++;
+    }
+    if (u < 0)
+        snprintf(s, cap, "%llu B", (unsigned long long)b);
+    else
+        snprintf(s, cap, "%.1f %cB", v, prefix[u]);
+    return s;
+}
+
+static int percent(uint64_t done, uint64_t total)
+{
+    return !total || done >= total ? 100 : (int)(100 * done / total);
+}
+
+/* One process's line: its share of the predicted rounds (the dealer: of
+ * its predicted bytes), bytes sent, elapsed time, then where it is (what,
+ * the first to go when a narrow terminal cuts the line). */
+static void progress_text(const progress *pg, const char *what, char *line, size_t cap)
+{
+    uint64_t sent = pg->nt ? net_bytes_sent(pg->nt) : 0, rounds = pg->nt ? net_rounds(pg->nt) : 0;
+    char a[32], b[32];
+    int k = snprintf(line, cap, "%s%s", pg->who, pg->who[0] ? "  " : "");
+    if (pg->dealer)
+        k += snprintf(line + k, cap - (size_t)k, "streamed %s of %s (%d%%)  ", fmt_bytes(sent, a, sizeof a),
+                      fmt_bytes(pg->total_bytes, b, sizeof b), percent(sent, pg->total_bytes));
+    else if (pg->nt)
+        k += snprintf(line + k, cap - (size_t)k, "rounds %llu/%llu (%d%%)  %s sent  ", (unsigned long long)rounds,
+                      (unsigned long long)pg->total_rounds, percent(rounds, pg->total_rounds),
+                      fmt_bytes(sent, a, sizeof a));
+    snprintf(line + k, cap - (size_t)k, "%.1f s%s%s", now() - pg->t0, what ? "  " : "", what ? what : "");
+}
+
+static void progress_show(progress *pg, const char *what, int force)
+{
+    double t = now();
+    if (pg->mode == PROG_OFF || (!force && t - pg->last < PROG_INTERVAL))
+        return;
+    pg->last = t;
+    char line[PROG_LINE];
+    progress_text(pg, what, line, sizeof line);
+    if (pg->mode == PROG_TTY) { /* cut to the width: a wrapped line would not be erased by \r */
+        fprintf(stderr, "\r\033[2K%.*s", term_width() - 1, line);
+        pg->shown = 1;
+    } else if (pg->mode == PROG_LINES)
+        fprintf(stderr, "%s\n", line);
+    else
+        fprintf(stderr, "%c%s\n", PROG_MARK, line);
+}
+
+/* Before a message on stderr: it must not land on the updating line. */
+static void progress_clear(progress *pg)
+{
+    if (pg->shown)
+        fputs("\r\033[2K", stderr);
+    pg->shown = 0;
+}
+
+/* The run is over: a terminal's line goes (the summary follows), a log
+ * gets the final figures. */
+static void progress_done(progress *pg)
+{
+    if (pg->mode == PROG_TTY)
+        progress_clear(pg);
+    else
+        progress_show(pg, "done", 1);
+}
+
 /* ------------------------------------------------------------- layers */
 
 typedef struct {
     const char *dump_dir;
-    int progress;
+    progress *pg;
+    const qbc_layer *layers;
     uint32_t nlayers, done;
     int failed;
 } run_ui;
+
+/* Names the layer running now, the one after those done. */
+static void show_layer(run_ui *ui, int force)
+{
+    char what[96];
+    if (ui->done < ui->nlayers)
+        snprintf(what, sizeof what, "layer %u/%u %.40s", ui->done + 1, ui->nlayers, ui->layers[ui->done].name);
+    else
+        snprintf(what, sizeof what, "outputs");
+    progress_show(ui->pg, what, force);
+}
 
 static void on_layer(void *ud, const qbc_layer *l, const word *data, int sw)
 {
     run_ui *ui = ud;
     ui->done++;
-    if (ui->progress)
-        fprintf(stderr, "\r  layer %u/%u %-40.40s", ui->done, ui->nlayers, l->name);
+    show_layer(ui, 0);
     if (!ui->dump_dir || ui->failed)
         return;
     uint64_t n = shape_elems(&l->shape);
@@ -79,6 +198,7 @@ static void on_layer(void *ud, const qbc_layer *l, const word *data, int sw)
     for (uint64_t i = 0; i < n; i++)
         v[i] = (int64_t)data[i * (uint64_t)sw];
     if (tio_write_raw(path, l->dtype, v, n, err, sizeof err) != 0) {
+        progress_clear(ui->pg);
         fprintf(stderr, "qnnvm: %s\n", err);
         ui->failed = 1;
     }
@@ -242,10 +362,10 @@ static long peak_rss_kb(void)
     return ru.ru_maxrss;
 }
 
-/* A process's figures beside the cost model's (me == n: the dealer, whose
- * traffic is its set-up and material). */
-static void summarize(const qbc_program *p, const protocol *pr, int me, int n, const net *nt,
-                      double t0, summary *sm)
+/* The cost model's figures for process me (me == n: the dealer, whose
+ * traffic is its set-up and material), before the run: its progress is
+ * measured against them. */
+static void predict(const qbc_program *p, const protocol *pr, int me, int n, summary *sm)
 {
     cost_report cr;
     if (cost_compute(p, pr, n, &cr) == 0) {
@@ -261,6 +381,11 @@ static void summarize(const qbc_program *p, const protocol *pr, int me, int n, c
     }
     sm->party = me;
     sm->dealer = me == n;
+}
+
+/* A process's measured figures, beside predict's. */
+static void summarize(const net *nt, double t0, summary *sm)
+{
     sm->bytes_sent = nt ? net_bytes_sent(nt) : 0;
     sm->rounds = nt ? net_rounds(nt) : 0;
     sm->wall_s = now() - t0;
@@ -270,12 +395,14 @@ static void summarize(const qbc_program *p, const protocol *pr, int me, int n, c
 typedef struct {
     const protocol *pr;
     void *ps;
+    progress *pg;
 } dealing;
 
 static void deal_one(void *ud, const pop *op, int step)
 {
     dealing *d = ud;
     d->pr->deal(d->ps, op, step);
+    progress_show(d->pg, NULL, 0);
 }
 
 /* A failure of ours: the peers learn why (unless it was a peer's stop,
@@ -288,12 +415,11 @@ static void stop_peers(net *nt, const char *err)
 
 /* The dealer of a run of n parties: seeds, then every instruction's
  * material in execution order, then done. It never sees an input. */
-static int run_dealer(const run_opts *o, const protocol *pr, int n, net_config *nc, qbc_program *p,
+static int run_dealer(progress *pg, const protocol *pr, int n, net_config *nc, qbc_program *p,
                       double t0, summary *sm)
 {
     char err[512];
     int rc = -1;
-    (void)o;
     nc->me = n;
     nc->n = n + 1;
     nc->protocol = pr->name;
@@ -309,14 +435,17 @@ static int run_dealer(const run_opts *o, const protocol *pr, int n, net_config *
         stop_peers(nt, err);
         goto out;
     }
-    dealing d = {pr, ps};
+    pg->nt = nt;
+    dealing d = {pr, ps, pg};
     vm_walk(p, pr, deal_one, &d);
     if (pr->deal_finish(ps, err, sizeof err) != 0) {
+        progress_clear(pg);
         fprintf(stderr, "qnnvm: dealer: %s\n", err);
         stop_peers(nt, err);
         goto out;
     }
-    summarize(p, pr, n, n, nt, t0, sm);
+    progress_done(pg);
+    summarize(nt, t0, sm);
     rc = 0;
 out:
     if (ps)
@@ -373,13 +502,17 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
         return -1;
     }
     vm_assign_roles(&p, pr, n == 1 ? 1 : n);
+    predict(&p, pr, me, n, sm);
+    progress pg = {o->pmode, "", NULL, me == n, sm->predicted_rounds, sm->predicted_bytes, t0, 0, 0};
+    if (n > 1)
+        snprintf(pg.who, sizeof pg.who, me == n ? "dealer" : "party %d", me);
     if (nc) {
         SHA256(bytes, len, nc->program_hash);
         session_digest(nc->program_hash, &p, pr, n, nc->session_hash);
     }
     free(bytes);
     if (me == n) /* the dealer: no inputs, no outputs */
-        return run_dealer(o, pr, n, nc, &p, t0, sm);
+        return run_dealer(&pg, pr, n, nc, &p, t0, sm);
     int rc = -1, only = n == 1 ? -1 : me;
     int64_t **vals = calloc(p.ninputs + 1, sizeof *vals);
     int64_t **rev = calloc(p.noutputs + 1, sizeof *rev), **res = calloc(p.noutputs + 1, sizeof *res);
@@ -428,11 +561,15 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
         stop_peers(nt, err);
         goto out;
     }
-    run_ui ui = {o->dump, !o->quiet && me == 0 && isatty(2), p.nlayers, 0, 0};
+    pg.nt = nt;
+    run_ui ui = {o->dump, &pg, p.layers, p.nlayers, 0, 0};
+    show_layer(&ui, 1);
     vm_config cfg = {&p, pr, ps, me, n, vals, rev, on_layer, &ui};
     int vrc = vm_run(&cfg, err, sizeof err);
-    if (ui.progress)
-        fprintf(stderr, "\r%70s\r", "");
+    if (vrc == 0 && !ui.failed)
+        progress_done(&pg);
+    else
+        progress_clear(&pg);
     if (vrc != 0) {
         fprintf(stderr, "qnnvm: party %d: %s: %s\n", me, o->file, err);
         stop_peers(nt, err); /* the first to fail tells the others */
@@ -450,7 +587,7 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
         receives |= res[k] != NULL;
     if (o->outpath && receives && write_outputs(&p, res, o->outpath) != 0)
         goto out;
-    summarize(&p, pr, me, n, nt, t0, sm);
+    summarize(nt, t0, sm);
     rc = 0;
 out:
     if (ps)
@@ -528,7 +665,185 @@ static int free_port(void)
     return port;
 }
 
-/* A child's report: its outputs, then RS and its summary struct. */
+/* The parent's display of --local, one line per process. On a terminal
+ * the lines are a block redrawn in place (cursor up, clear below) and a
+ * child's message is printed above the block, where no redraw reaches it;
+ * each redraw is one write, so the block does not flicker. Elsewhere
+ * (--progress into a log) every update is one plain line. */
+typedef struct {
+    int ansi, procs, drawn, dirty;
+    char line[NET_MAX_PARTIES][PROG_LINE];
+    FILE *f; /* the frame being composed, NULL between redraws */
+    char *frame;
+    size_t flen;
+} board;
+
+/* The frame, begun by lifting the cursor over the block and clearing it. */
+static FILE *board_frame(board *b)
+{
+    if (b->f)
+        return b->f;
+    if (!(b->f = open_memstream(&b->frame, &b->flen)))
+        b->f = stderr; /* the same text, only written piecemeal */
+    if (b->drawn)
+        fprintf(b->f, "\033[%dA\033[J", b->drawn);
+    b->drawn = 0;
+    return b->f;
+}
+
+/* Writes the frame, ending with the block (lines) or without it. */
+static void board_flush(board *b, int lines)
+{
+    if (!b->ansi || (!b->f && !b->dirty))
+        return;
+    FILE *f = board_frame(b);
+    if (lines) {
+        int w = term_width() - 1; /* a wrapped line would throw the cursor-up count off */
+        for (int i = 0; i < b->procs; i++)
+            fprintf(f, "%.*s\n", w, b->line[i]);
+        b->drawn = b->procs;
+    }
+    if (f != stderr) {
+        fclose(f);
+        fwrite(b->frame, 1, b->flen, stderr);
+        free(b->frame);
+        b->frame = NULL;
+    }
+    b->f = NULL;
+    b->dirty = 0;
+}
+
+static void board_message(board *b, const char *text, size_t len)
+{
+    fwrite(text, 1, len, b->ansi ? board_frame(b) : stderr);
+    b->dirty = 1;
+}
+
+static void board_set(board *b, int i, const char *text)
+{
+    if (!b->ansi) {
+        fprintf(stderr, "%s\n", text);
+        return;
+    }
+    snprintf(b->line[i], sizeof b->line[i], "%s", text);
+    b->dirty = 1;
+}
+
+/* A child of --local: its pid, and the read ends of its pipes (-1 once
+ * closed): its report (the outputs' text, then RS and its summary struct),
+ * and its stderr when the parent draws the progress. */
+typedef struct {
+    pid_t pid;
+    int out, err;
+    char *rep;
+    size_t len, cap;
+    int lost;      /* out of memory for the report */
+    char msg[4096]; /* stderr's unfinished line */
+    size_t mlen;
+} child;
+
+static void child_report(child *c)
+{
+    if (c->cap - c->len < 4096) {
+        size_t cap = c->cap ? 2 * c->cap : 1 << 16;
+        char *q = c->lost ? NULL : realloc(c->rep, cap);
+        if (!q) { /* drained all the same, or the child would block on a full pipe */
+            c->lost = 1;
+            c->len = 0;
+        } else {
+            c->rep = q;
+            c->cap = cap;
+        }
+    }
+    char sink[4096];
+    char *at = c->lost ? sink : c->rep + c->len;
+    ssize_t r = read(c->out, at, c->lost ? sizeof sink : c->cap - c->len);
+    if (r > 0 && !c->lost)
+        c->len += (size_t)r;
+    else if (r == 0 || (r < 0 && errno != EINTR)) {
+        close(c->out);
+        c->out = -1;
+    }
+}
+
+/* Complete lines of a child's stderr: marked ones are its progress, the
+ * rest its messages; at the end, or when a line outgrows the buffer, what
+ * is left goes out as it is. */
+static void child_stderr(board *b, int i, child *c)
+{
+    ssize_t r = read(c->err, c->msg + c->mlen, sizeof c->msg - c->mlen);
+    if (r < 0 && errno == EINTR)
+        return;
+    int eof = r <= 0;
+    if (eof) {
+        close(c->err);
+        c->err = -1;
+    } else
+        c->mlen += (size_t)r;
+    size_t start = 0;
+    char *nl;
+    while ((nl = memchr(c->msg + start, '\n', c->mlen - start))) {
+        size_t end = (size_t)(nl - c->msg);
+        if (c->msg[start] == PROG_MARK) {
+            *nl = 0;
+            board_set(b, i, c->msg + start + 1);
+        } else
+            board_message(b, c->msg + start, end + 1 - start);
+        start = end + 1;
+    }
+    if (start < c->mlen && (eof || (start == 0 && c->mlen == sizeof c->msg))) {
+        board_message(b, c->msg + start, c->mlen - start);
+        board_message(b, "\n", 1);
+        start = c->mlen;
+    }
+    memmove(c->msg, c->msg + start, c->mlen - start);
+    c->mlen -= start;
+}
+
+/* Reads every child's pipes at once until all are closed (one read at a
+ * time would leave the others' pipes full and their writers blocked). */
+static void gather(child *c, int procs, board *b)
+{
+    for (;;) {
+        struct pollfd pf[2 * NET_MAX_PARTIES];
+        int at[2 * NET_MAX_PARTIES], k = 0;
+        for (int i = 0; i < procs; i++) {
+            if (c[i].out >= 0) {
+                pf[k] = (struct pollfd){c[i].out, POLLIN, 0};
+                at[k++] = i;
+            }
+            if (c[i].err >= 0) {
+                pf[k] = (struct pollfd){c[i].err, POLLIN, 0};
+                at[k++] = i;
+            }
+        }
+        if (!k)
+            return;
+        if (poll(pf, (nfds_t)k, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "qnnvm: poll: %s\n", strerror(errno));
+            for (int i = 0; i < procs; i++) { /* the children fail on their next write */
+                if (c[i].out >= 0)
+                    close(c[i].out);
+                if (c[i].err >= 0)
+                    close(c[i].err);
+                c[i].out = c[i].err = -1;
+                c[i].lost = 1;
+            }
+            return;
+        }
+        for (int j = 0; j < k; j++)
+            if (pf[j].revents) {
+                if (pf[j].fd == c[at[j]].out)
+                    child_report(&c[at[j]]);
+                else
+                    child_stderr(b, at[j], &c[at[j]]);
+            }
+        board_flush(b, 1);
+    }
+}
+
 static int run_local(const run_opts *o, const protocol *pr)
 {
     int n = o->local, procs = n + (pr->deal != NULL); /* the dealer is process n */
@@ -549,22 +864,39 @@ static int run_local(const run_opts *o, const protocol *pr)
         strcpy(nc.host[i], "127.0.0.1");
         nc.port[i] = free_port();
     }
-    int fds[NET_MAX_PARTIES];
-    pid_t pids[NET_MAX_PARTIES];
+    int shown = o->pmode != PROG_OFF;
+    board b;
+    memset(&b, 0, sizeof b);
+    b.ansi = o->pmode == PROG_TTY;
+    b.procs = procs;
+    child c[NET_MAX_PARTIES];
+    memset(c, 0, sizeof c);
     fflush(stdout);
     for (int i = 0; i < procs; i++) {
-        int pfd[2];
-        if (pipe(pfd) != 0) {
+        int pfd[2], efd[2] = {-1, -1};
+        if (pipe(pfd) != 0 || (shown && pipe(efd) != 0)) {
             fprintf(stderr, "qnnvm: pipe: %s\n", strerror(errno));
             return 1;
         }
-        pids[i] = fork();
-        if (pids[i] == 0) {
+        snprintf(b.line[i], sizeof b.line[i], i == n ? "dealer  connecting" : "party %d  connecting", i);
+        c[i].pid = fork();
+        if (c[i].pid < 0) {
+            fprintf(stderr, "qnnvm: fork: %s\n", strerror(errno));
+            return 1;
+        }
+        if (c[i].pid == 0) {
             close(pfd[0]);
+            if (shown) { /* the parent owns the terminal: it shows what this child writes */
+                close(efd[0]);
+                dup2(efd[1], 2);
+                close(efd[1]);
+            }
+            run_opts co = *o;
+            co.pmode = shown ? PROG_PARENT : PROG_OFF;
             FILE *f = fdopen(pfd[1], "w");
             summary s;
             memset(&s, 0, sizeof s);
-            int rc = run_party(o, pr, i, n, &nc, f, &s);
+            int rc = run_party(&co, pr, i, n, &nc, f, &s);
             if (rc == 0) { /* the same binary reads it: the struct as it is */
                 fputc('\036', f);
                 fwrite(&s, sizeof s, 1, f);
@@ -573,43 +905,37 @@ static int run_local(const run_opts *o, const protocol *pr)
             _exit(rc == 0 ? 0 : 1);
         }
         close(pfd[1]);
-        fds[i] = pfd[0];
+        if (shown)
+            close(efd[1]);
+        c[i].out = pfd[0];
+        c[i].err = efd[0];
     }
+    b.dirty = 1;
+    board_flush(&b, 1);
+    gather(c, procs, &b);
     summary s[NET_MAX_PARTIES];
-    int failed = 0;
+    int ok[NET_MAX_PARTIES], failed = 0;
+    size_t tail = sizeof(summary) + 1;
     for (int i = 0; i < procs; i++) {
-        size_t cap = 1 << 16, len = 0;
-        char *b = malloc(cap);
-        ssize_t r;
-        while (b && (r = read(fds[i], b + len, cap - len - 1)) > 0) {
-            len += (size_t)r;
-            if (len + 1 == cap) {
-                char *q = realloc(b, cap * 2);
-                if (!q)
-                    break;
-                b = q;
-                cap *= 2;
-            }
-        }
-        close(fds[i]);
         int status = 0;
-        waitpid(pids[i], &status, 0);
-        if (!b || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            failed = 1;
-            free(b);
-            continue;
+        waitpid(c[i].pid, &status, 0);
+        ok[i] = WIFEXITED(status) && WEXITSTATUS(status) == 0 && !c[i].lost && c[i].len >= tail &&
+                c[i].rep[c[i].len - tail] == '\036';
+        if (!ok[i] && b.ansi) { /* the block stays: where each process stopped */
+            size_t l = strlen(b.line[i]);
+            snprintf(b.line[i] + l, sizeof b.line[i] - l, "  (failed)");
         }
-        /* the outputs' text, then RS and the summary */
-        size_t tail = sizeof(summary) + 1;
-        if (len < tail || b[len - tail] != '\036') {
-            failed = 1;
-            free(b);
-            continue;
+        failed |= !ok[i];
+    }
+    b.dirty = 1;
+    board_flush(&b, failed);
+    for (int i = 0; i < procs; i++) {
+        if (ok[i]) {
+            memcpy(&s[i], c[i].rep + c[i].len - tail + 1, sizeof(summary));
+            c[i].rep[c[i].len - tail] = 0;
+            fputs(c[i].rep, stdout);
         }
-        memcpy(&s[i], b + len - tail + 1, sizeof(summary));
-        b[len - tail] = 0;
-        fputs(b, stdout);
-        free(b);
+        free(c[i].rep);
     }
     if (!o->insecure) {
         char path[4096];
@@ -682,6 +1008,8 @@ int run_command(int argc, char **argv)
             o.json = 1;
         else if (!strcmp(a, "--quiet"))
             o.quiet = 1;
+        else if (!strcmp(a, "--progress"))
+            o.progress = 1;
         else if (a[0] == '-')
             die("unknown or incomplete option ", a);
         else if (!o.file)
@@ -712,6 +1040,9 @@ int run_command(int argc, char **argv)
         die("--dump-layers works with --protocol clear only (parties hold shares)", NULL);
     if (o.dump && mkdir(o.dump, 0777) != 0 && errno != EEXIST)
         die("cannot create the --dump-layers directory ", o.dump);
+    /* --quiet and --json leave stderr to errors, unless --progress insists */
+    if (o.progress || (!o.quiet && !o.json && isatty(2)))
+        o.pmode = isatty(2) ? PROG_TTY : PROG_LINES;
     if (o.local)
         return run_local(&o, pr);
     summary s;
