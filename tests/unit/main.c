@@ -10,6 +10,7 @@ Suite *suite_tensorio(void);
 Suite *suite_import(void);
 Suite *suite_bits(void);
 Suite *suite_limits(void);
+Suite *suite_protocols(void);
 
 int main(void)
 {
@@ -21,6 +22,7 @@ int main(void)
     srunner_add_suite(r, suite_import());
     srunner_add_suite(r, suite_bits());
     srunner_add_suite(r, suite_limits());
+    srunner_add_suite(r, suite_protocols());
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);
     srunner_free(r);

@@ -1,0 +1,634 @@
+/* Every operation kind of every protocol in one process (issue 12, item 5).
+ *
+ * Each program below is built directly with the emitter (so its values and
+ * constants sit exactly on the boundaries the validator and the protocols'
+ * documented preconditions allow), validated by the loader, and run through
+ * the in-memory transport (mpc.h) under every registered protocol but the
+ * reference, with its configs and N = 2 and 3 where it allows them, on a
+ * few seeds of random values besides the fixed boundary values. Against the
+ * clear run of the same program: comparisons, clamps, products, convolutions
+ * and data movement exact, requantizations (REQUANT, DIVR, REQCLAMP) within
+ * 1 (probabilistic truncation, docs/protocols.md) and mostly exact; every
+ * process's bytes and rounds equal to the cost model's prediction.
+ * tests/secure.sh keeps the end-to-end runs (TLS, separate processes,
+ * leakage, cheating). */
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../compiler/emit.h"
+#include "../../vm/vm.h"
+#include "mpc.h"
+
+#define VEC 48        /* elements per vector: a multiple of every period below */
+#define SEEDS 3
+#define MAX_SLOTS 256 /* inputs, and outputs, of one program */
+#define I32_MIN ((int64_t)INT32_MIN)
+#define I32_MAX ((int64_t)INT32_MAX)
+#define P2(k) ((int64_t)1 << (k))
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ------------------------------------------------- building programs */
+
+typedef struct {
+    emitter e;
+    int nparties;
+    uint64_t rng;
+    int64_t *in[MAX_SLOTS];    /* per input slot: its owner's values */
+    int tol[MAX_SLOTS];        /* per output slot: the allowed |secure - clear| */
+    char what[MAX_SLOTS][80];  /* per output slot: what it holds, for messages */
+} tprog;
+
+static void tprog_init(tprog *t, int nparties, uint32_t seed)
+{
+    memset(t, 0, sizeof *t);
+    em_init(&t->e);
+    t->nparties = nparties;
+    t->rng = 0x9e3779b97f4a7c15u * (seed + 1);
+    for (int i = 0; i < nparties; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "p%d", i);
+        em_party(&t->e, name);
+    }
+}
+
+static void tprog_free(tprog *t)
+{
+    for (int s = 0; s < MAX_SLOTS; s++)
+        free(t->in[s]);
+}
+
+static uint64_t next(tprog *t) /* splitmix64 */
+{
+    uint64_t z = (t->rng += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+/* uniform in [lo, hi], hi - lo < 2^63 */
+static int64_t uniform(tprog *t, int64_t lo, int64_t hi)
+{
+    return lo + (int64_t)(next(t) % ((uint64_t)(hi - lo) + 1));
+}
+
+/* v[0..n): the edge values that lie in [lo, hi] first, then uniform ones */
+static void fill(tprog *t, int64_t *v, uint32_t n, const int64_t *edge, size_t nedge, int64_t lo, int64_t hi)
+{
+    uint32_t k = 0;
+    for (size_t i = 0; i < nedge && k < n; i++)
+        if (edge[i] >= lo && edge[i] <= hi)
+            v[k++] = edge[i];
+    while (k < n)
+        v[k++] = uniform(t, lo, hi);
+}
+
+/* A vector input of the next slot, provided by party slot mod N. */
+static uint32_t input(tprog *t, int dtype, const int64_t *v, uint32_t n)
+{
+    uint32_t slot = t->e.p.ninputs;
+    ck_assert_uint_lt(slot, MAX_SLOTS);
+    char name[16];
+    snprintf(name, sizeof name, "x%u", slot);
+    qbc_input in = {name, (uint8_t)(slot % (uint32_t)t->nparties), (uint8_t)dtype, {1, {n}}};
+    em_input(&t->e, &in);
+    t->in[slot] = malloc(n * sizeof(int64_t));
+    ck_assert_ptr_nonnull(t->in[slot]);
+    memcpy(t->in[slot], v, n * sizeof(int64_t));
+    uint32_t r = em_sreg(&t->e, n);
+    EMIT(&t->e, OP_INPUT, r, slot);
+    return r;
+}
+
+/* A secret vector of values below 2^62 in magnitude: an i32 input when they
+ * fit, else hi 2^32 + lo from two i32 inputs (of two parties) with the
+ * local MULC and ADD. */
+static uint32_t secret(tprog *t, const int64_t *v, uint32_t n)
+{
+    int wide = 0;
+    for (uint32_t i = 0; i < n; i++)
+        wide |= v[i] < I32_MIN || v[i] > I32_MAX;
+    if (!wide)
+        return input(t, DT_I32, v, n);
+    int64_t *hi = malloc(n * sizeof *hi), *lo = malloc(n * sizeof *lo);
+    ck_assert(hi && lo);
+    for (uint32_t i = 0; i < n; i++) {
+        lo[i] = (int64_t)((uint64_t)v[i] & 0xffffffffu);
+        lo[i] -= lo[i] > I32_MAX ? P2(32) : 0;
+        hi[i] = (v[i] - lo[i]) / P2(32);
+    }
+    uint32_t h = input(t, DT_I32, hi, n), l = input(t, DT_I32, lo, n);
+    free(hi);
+    free(lo);
+    uint32_t s = em_sreg(&t->e, n), d = em_sreg(&t->e, n);
+    EMIT(&t->e, OP_MULC, s, h, em_const1(&t->e, P2(32)));
+    EMIT(&t->e, OP_ADD, d, s, l);
+    return d;
+}
+
+/* Reveals register r (n elements) to party slot mod N. */
+static void output(tprog *t, uint32_t r, uint32_t n, int tol, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void output(tprog *t, uint32_t r, uint32_t n, int tol, const char *fmt, ...)
+{
+    uint32_t slot = t->e.p.noutputs;
+    ck_assert_uint_lt(slot, MAX_SLOTS);
+    char name[16];
+    snprintf(name, sizeof name, "y%u", slot);
+    qbc_output o = {name, (uint8_t)(slot % (uint32_t)t->nparties), DT_I32, OUT_RAW, {1, {n}}, 1.0f, 0, 0, 0, 0};
+    em_output(&t->e, &o);
+    EMIT(&t->e, OP_OUTPUT, r, slot);
+    t->tol[slot] = tol;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->what[slot], sizeof t->what[slot], fmt, ap);
+    va_end(ap);
+}
+
+static uint32_t reg(tprog *t, uint32_t n) { return em_sreg(&t->e, n); }
+
+/* A random secret vector of n elements in [lo, hi], the edges first. */
+static uint32_t random_secret(tprog *t, uint32_t n, const int64_t *edge, size_t nedge, int64_t lo, int64_t hi)
+{
+    int64_t *v = malloc(n * sizeof *v);
+    ck_assert_ptr_nonnull(v);
+    fill(t, v, n, edge, nedge, lo, hi);
+    uint32_t r = secret(t, v, n);
+    free(v);
+    return r;
+}
+
+static const int64_t i32_edges[] = {I32_MIN, I32_MAX, 0, -1, 1, I32_MIN + 1, I32_MAX - 1};
+
+/* --------------------------------------------------------- the programs */
+
+/* INPUT of every dtype at its ends (by every party in turn), OUTPUT to
+ * every party, a one-element vector. */
+static void prog_io(tprog *t)
+{
+    static const int64_t edge[] = {I32_MIN, I32_MAX, -128, 127, 255, 0, -1,
+                                   1, I32_MIN + 1, I32_MAX - 1, 254, 128, -127};
+    static const int dts[] = {DT_U8, DT_I8, DT_I32};
+    int64_t v[VEC];
+    for (size_t k = 0; k < COUNT(dts); k++) {
+        fill(t, v, VEC, edge, COUNT(edge), dtype_min(dts[k]), dtype_max(dts[k]));
+        output(t, input(t, dts[k], v, VEC), VEC, 0, "INPUT %s", dtype_names[dts[k]]);
+    }
+    fill(t, v, 1, NULL, 0, I32_MIN, I32_MAX);
+    uint32_t one = input(t, DT_I32, v, 1);
+    for (int p = 0; p < t->nparties; p++) /* receivers go round: one output each */
+        output(t, one, 1, 0, "one element, the %d-th reveal", p);
+}
+
+/* The local operations, with periodic operands and constants at the ends
+ * of the ring (a share's public constant goes to one place only). */
+static void prog_linear(tprog *t)
+{
+    static const int64_t c[] = {-1, P2(40), I32_MIN, 7}, m[] = {-1, P2(31), 0, 3};
+    static const int64_t f[] = {5, -6, I32_MAX, I32_MIN};
+    uint32_t x = random_secret(t, VEC, i32_edges, COUNT(i32_edges), I32_MIN, I32_MAX);
+    uint32_t y = random_secret(t, 4, i32_edges, COUNT(i32_edges), I32_MIN, I32_MAX);
+    uint32_t d[5];
+    for (int k = 0; k < 5; k++)
+        d[k] = reg(t, VEC);
+    EMIT(&t->e, OP_ADD, d[0], x, y);
+    EMIT(&t->e, OP_SUB, d[1], x, y);
+    EMIT(&t->e, OP_ADDC, d[2], x, em_const(&t->e, c, 4));
+    EMIT(&t->e, OP_MULC, d[3], x, em_const(&t->e, m, 4));
+    EMIT(&t->e, OP_FILLC, d[4], em_const(&t->e, f, 4));
+    static const char *const names[] = {"ADD", "SUB", "ADDC", "MULC", "FILLC"};
+    for (int k = 0; k < 5; k++)
+        output(t, d[k], VEC, 0, "%s", names[k]);
+}
+
+/* Products at the ends of int32 (2^62 included), with a periodic operand,
+ * and of wide values, which wrap modulo 2^64 as in clear. */
+static void prog_mul(tprog *t)
+{
+    static const int64_t ea[] = {I32_MIN, I32_MIN, I32_MAX, I32_MAX, -1, 0, 1, -1, I32_MIN, 255};
+    static const int64_t eb[] = {I32_MIN, I32_MAX, I32_MIN, I32_MAX, -1, I32_MIN, -1, 1, 0, -128};
+    static const int64_t ew[] = {P2(62) - 1, -(P2(62) - 1), P2(40) + 1, P2(61), -P2(33) - 5};
+    uint32_t x = random_secret(t, VEC, ea, COUNT(ea), I32_MIN, I32_MAX);
+    uint32_t y = random_secret(t, VEC, eb, COUNT(eb), I32_MIN, I32_MAX);
+    uint32_t p = random_secret(t, 4, eb, COUNT(eb), I32_MIN, I32_MAX);
+    uint32_t w = random_secret(t, VEC, ew, COUNT(ew), -(P2(62) - 1), P2(62) - 1);
+    uint32_t d[3] = {reg(t, VEC), reg(t, VEC), reg(t, VEC)};
+    EMIT(&t->e, OP_MUL, d[0], x, y);
+    EMIT(&t->e, OP_MUL, d[1], x, p);
+    EMIT(&t->e, OP_MUL, d[2], w, x);
+    output(t, d[0], VEC, 0, "MUL int32 x int32");
+    output(t, d[1], VEC, 0, "MUL by a period of 4");
+    output(t, d[2], VEC, 0, "MUL wide x int32, modulo 2^64");
+}
+
+/* CONV2D (DWCONV2D with dw set) of secret inputs and weights over the full
+ * int32 range: sums of products at 2^62 wrap modulo 2^64 alike. */
+static void conv(tprog *t, const geom *g, uint32_t ch, int dw, int lazy)
+{
+    uint64_t taps = (uint64_t)g->kh * g->kw;
+    uint32_t nin = g->h * g->w * g->c;
+    uint32_t nw = (uint32_t)(dw ? taps * g->c * ch : ch * taps * g->c);
+    uint32_t nout = dw ? g->oh * g->ow * g->c * ch : g->oh * g->ow * ch;
+    uint32_t x = random_secret(t, nin, i32_edges, COUNT(i32_edges), I32_MIN, I32_MAX);
+    uint32_t w = random_secret(t, nw, i32_edges, COUNT(i32_edges), I32_MIN, I32_MAX);
+    uint32_t d = reg(t, nout);
+    EMIT(&t->e, dw ? OP_DWCONV2D : OP_CONV2D, d, x, w, g->h, g->w, g->c, g->kh, g->kw, g->oh, g->ow, g->sh, g->sw,
+         g->pt, g->pl, g->dh, g->dw, ch);
+    if (lazy)
+        em_flag(&t->e, t->e.nins - 1, QBC_LAZY);
+    output(t, d, nout, 0, "%s %ux%ux%u kernel %ux%u stride %u dilation %u, %u", dw ? "DWCONV2D" : "CONV2D", g->h,
+           g->w, g->c, g->kh, g->kw, g->sh, g->dh, ch);
+}
+
+/* same padding; stride 2 with dilation and padding; a dot product of 40 */
+static const geom conv_geoms[] = {
+    {5, 5, 3, 3, 3, 5, 5, 1, 1, 1, 1, 1, 1},
+    {6, 7, 2, 2, 3, 4, 4, 2, 2, 1, 1, 2, 1},
+    {1, 1, 40, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1},
+};
+static const uint32_t conv_channels[] = {4, 3, 5};
+
+static void prog_conv2d(tprog *t)
+{
+    for (size_t k = 0; k < COUNT(conv_geoms); k++)
+        conv(t, &conv_geoms[k], conv_channels[k], 0, 0);
+}
+
+/* depth multiplier 2; stride 2 with dilation and padding */
+static const geom dw_geoms[] = {
+    {5, 5, 3, 3, 3, 5, 5, 1, 1, 1, 1, 1, 1},
+    {7, 6, 4, 3, 2, 3, 3, 2, 2, 1, 0, 1, 2},
+};
+static const uint32_t dw_mults[] = {2, 1};
+
+static void prog_dwconv2d(tprog *t)
+{
+    for (size_t k = 0; k < COUNT(dw_geoms); k++)
+        conv(t, &dw_geoms[k], dw_mults[k], 1, 0);
+}
+
+typedef struct {
+    int64_t m[4], s[4]; /* M0 and shift per channel */
+    uint32_t nq;
+} qparams;
+
+/* the validator's ends: M0 0 and 2^31 - 1, shifts -31 and 30; per channel */
+static const qparams requants[] = {
+    {{I32_MAX}, {0}, 1},
+    {{P2(30)}, {-31}, 1},
+    {{0}, {5}, 1},
+    {{1}, {30}, 1},
+    {{I32_MAX}, {30}, 1},
+    {{1518500250}, {-7}, 1},
+    {{P2(30), I32_MAX, 1500000000, 1234567890}, {2, -1, -15, 0}, 4},
+};
+
+/* Inputs as TFLite's allow them: x 2^max(shift, 0) within int32, i.e.
+ * -lim <= x < lim. */
+static int64_t requant_lim(const qparams *q)
+{
+    int64_t left = 0;
+    for (uint32_t c = 0; c < q->nq; c++)
+        left = q->s[c] > left ? q->s[c] : left;
+    return P2(31 - left);
+}
+
+static void prog_requant(tprog *t)
+{
+    for (size_t k = 0; k < COUNT(requants); k++) {
+        const qparams *q = &requants[k];
+        int64_t lim = requant_lim(q);
+        const int64_t edge[] = {0, -1, 1, -lim, lim - 1, -lim + 1, lim - 2, lim / 2, -lim / 2};
+        uint32_t x = random_secret(t, VEC, edge, COUNT(edge), -lim, lim - 1), d = reg(t, VEC);
+        EMIT(&t->e, OP_REQUANT, d, x, em_const(&t->e, q->m, q->nq), em_const(&t->e, q->s, q->nq));
+        output(t, d, VEC, 1, "REQUANT M0 %lld shift %lld%s", (long long)q->m[0], (long long)q->s[0],
+               q->nq > 1 ? " (per channel)" : "");
+    }
+}
+
+typedef struct {
+    int64_t d[8];
+    uint32_t nd;
+} divisors;
+
+static const divisors divrs[] = {
+    {{1}, 1}, {{2}, 1}, {{3}, 1}, {{9}, 1}, {{49}, 1}, {{I32_MAX}, 1}, {{1, 2, 3, 4, 5, 6, 7, 8}, 8},
+};
+
+/* Sums of 8-bit values over windows (|x| <= 2^30), the int32 ends, and
+ * ties (x = d/2), which clear rounds away from zero. */
+static void prog_divr(tprog *t)
+{
+    for (size_t k = 0; k < COUNT(divrs); k++) {
+        const divisors *q = &divrs[k];
+        int64_t h = q->d[0] / 2;
+        const int64_t edge[] = {0, -1, 1, I32_MIN, I32_MAX, P2(30), -P2(30), h, -h, h + 1, -h - 1};
+        uint32_t x = random_secret(t, VEC, edge, COUNT(edge), -P2(30), P2(30)), d = reg(t, VEC);
+        EMIT(&t->e, OP_DIVR, d, x, em_const(&t->e, q->d, q->nd));
+        output(t, d, VEC, 1, "DIVR by %lld%s", (long long)q->d[0], q->nd > 1 ? " (per element)" : "");
+    }
+}
+
+/* every bound class: 1 (the least), 8-bit differences, int32, 62 (the most) */
+static const uint32_t ltz_bounds[] = {1, 2, 7, 8, 31, 32, 33, 48, 62};
+
+static void prog_ltz(tprog *t)
+{
+    for (size_t k = 0; k < COUNT(ltz_bounds); k++) {
+        uint32_t L = ltz_bounds[k];
+        int64_t lim = P2(L) - 1;
+        const int64_t edge[] = {0, -1, 1, lim, -lim, lim - 1, -lim + 1, P2(L - 1), -P2(L - 1)};
+        uint32_t x = random_secret(t, VEC, edge, COUNT(edge), -lim, lim), d = reg(t, VEC);
+        EMIT(&t->e, OP_LTZ, d, x, L);
+        output(t, d, VEC, 0, "LTZ bound 2^%u", L);
+    }
+}
+
+typedef struct {
+    int64_t lo, hi;
+    uint32_t bound;
+} cparams;
+
+/* 8-bit ranges, relu6, lo = hi, the int32 ends, the least and most bound */
+static const cparams clamps[] = {
+    {0, 255, 33}, {-128, 127, 9}, {5, 5, 4}, {-1, 0, 1}, {0, 6, 8},
+    {I32_MIN, I32_MAX, 33}, {-1000000, 1000000, 21}, {100, 200, 62},
+};
+
+/* x with |x - lo| and |hi - x| below 2^bound, the bounds' neighbours first */
+static void prog_clamp(tprog *t)
+{
+    for (size_t k = 0; k < COUNT(clamps); k++) {
+        const cparams *c = &clamps[k];
+        int64_t xlo = c->hi - P2(c->bound) + 1, xhi = c->lo + P2(c->bound) - 1;
+        const int64_t edge[] = {c->lo - 1, c->lo, c->lo + 1, c->hi - 1, c->hi, c->hi + 1, xlo, xhi, 0, -1, 1};
+        const int64_t b[2] = {c->lo, c->hi};
+        uint32_t x = random_secret(t, VEC, edge, COUNT(edge), xlo, xhi), d = reg(t, VEC);
+        EMIT(&t->e, OP_CLAMP, d, x, em_const(&t->e, b, 2), c->bound);
+        output(t, d, VEC, 0, "CLAMP [%lld, %lld] bound 2^%u", (long long)c->lo, (long long)c->hi, c->bound);
+    }
+}
+
+typedef struct {
+    qparams q;
+    int64_t zlh[3]; /* zero point, lo, hi */
+} rcparams;
+
+/* right shifts from 1 to 22 (the compiler's fused form), per channel with
+ * their spread at the validator's limit, M0 = 0; and what only the
+ * validator allows: no right shift or a left one (the compiler emits
+ * REQUANT and CLAMP there), mixed, and int32 bounds */
+static const rcparams reqclamps[] = {
+    {{{I32_MAX}, {-1}, 1}, {0, 0, 255}},
+    {{{P2(30)}, {-22}, 1}, {-128, -128, 127}},
+    {{{1518500250}, {-8}, 1}, {3, 0, 6}},
+    {{{1500000000, 1200000000, 2000000000, P2(30)}, {-5, -6, -7, -5}, 4}, {10, -128, 127}},
+    {{{0}, {-3}, 1}, {7, 0, 255}},
+    {{{I32_MAX}, {0}, 1}, {0, I32_MIN, I32_MAX}},
+    {{{P2(30)}, {5}, 1}, {-3, -128, 127}},
+    {{{1500000000, I32_MAX, P2(30), 1234567890}, {3, -2, 0, -4}, 4}, {100, 0, 255}},
+};
+
+/* The comparison bound: the compiler's for a fused REQCLAMP (compiler/lower.c,
+ * requant_bits), |y + z - lo| < 2^(32 - right) for right shifts from 1 to
+ * 22; without a right shift 32, the most the validator allows. */
+static uint32_t reqclamp_bound(const qparams *q)
+{
+    int64_t right = 31;
+    for (uint32_t c = 0; c < q->nq; c++)
+        right = -q->s[c] < right ? -q->s[c] : right;
+    return right <= 0 ? 32 : right >= 22 ? 10 : (uint32_t)(32 - right);
+}
+
+static void emit_reqclamp(tprog *t, uint32_t d, uint32_t x, const rcparams *r, int lazy)
+{
+    EMIT(&t->e, OP_REQCLAMP, d, x, em_const(&t->e, r->q.m, r->q.nq), em_const(&t->e, r->q.s, r->q.nq),
+         em_const(&t->e, r->zlh, 3), reqclamp_bound(&r->q));
+    if (lazy)
+        em_flag(&t->e, t->e.nins - 1, QBC_LAZY);
+}
+
+/* Accumulators at the ends TFLite allows, and the x whose requantized
+ * value lands next to lo and hi, channel by channel. */
+static void prog_reqclamp(tprog *t)
+{
+    for (size_t k = 0; k < COUNT(reqclamps); k++) {
+        const rcparams *r = &reqclamps[k];
+        int64_t v[VEC], z = r->zlh[0], lim = requant_lim(&r->q);
+        const int64_t near[] = {r->zlh[1] - z - 1, r->zlh[1] - z, r->zlh[1] - z + 1,
+                                r->zlh[2] - z - 1, r->zlh[2] - z, r->zlh[2] - z + 1};
+        const int64_t edge[] = {-lim, lim - 1, 0, -1, 1, -lim + 1, lim - 2};
+        fill(t, v, VEC, edge, COUNT(edge), -lim, lim - 1);
+        for (uint32_t i = COUNT(edge), j = 0; j < 2 * COUNT(near); i++, j++) {
+            int64_t m = r->q.m[i % r->q.nq], sh = r->q.s[i % r->q.nq], y = near[j % COUNT(near)];
+            /* y = x m 2^left / 2^(31 + right) */
+            int64_t x = m ? y * P2(31 + (sh < 0 ? -sh : 0)) / (m * P2(sh > 0 ? sh : 0)) : y;
+            v[i] = x < -lim ? -lim : x > lim - 1 ? lim - 1 : x;
+        }
+        uint32_t x = secret(t, v, VEC), d = reg(t, VEC);
+        emit_reqclamp(t, d, x, r, 0);
+        output(t, d, VEC, 1, "REQCLAMP M0 %lld shift %lld [%lld, %lld]%s", (long long)r->q.m[0],
+               (long long)r->q.s[0], (long long)r->zlh[1], (long long)r->zlh[2],
+               r->q.nq > 1 ? " (per channel)" : "");
+    }
+}
+
+/* A layer as the compiler fuses it: 8-bit inputs and weights convolved,
+ * a per-channel bias added (ADD of a secret bias for CONV2D, ADDC for
+ * DWCONV2D), then REQCLAMP; with lazy set the convolution leaves its
+ * unfinished sum and REQCLAMP reads it as such. Biases at the ends keep
+ * the accumulator (|conv| < 2^19) within int32. */
+static const rcparams conv_rq = {{{P2(30), 1500000000, I32_MAX, 1234567890}, {-10, -11, -10, -12}, 4},
+                                 {-5, -128, 127}};
+static const rcparams dw_rq = {{{P2(30), I32_MAX, 1300000000}, {-9, -9, -10}, 3}, {3, -128, 127}};
+
+static void conv_reqclamp(tprog *t, int lazy)
+{
+    static const int64_t e8[] = {-128, 127, 0, -1};
+    const geom *g = &conv_geoms[0];
+    uint32_t nin = g->h * g->w * g->c, taps = g->kh * g->kw, oc = conv_rq.q.nq;
+    int64_t v[128];
+    const int64_t eb[] = {I32_MAX - P2(19), I32_MIN + P2(19)};
+    for (int dw = 0; dw < 2; dw++) {
+        uint32_t ch = dw ? g->c : oc, n = g->oh * g->ow * ch, nw = taps * g->c * (dw ? 1 : oc);
+        fill(t, v, nin, e8, COUNT(e8), -128, 127);
+        uint32_t x = input(t, DT_I8, v, nin);
+        fill(t, v, nw, e8, COUNT(e8), -128, 127);
+        uint32_t w = input(t, DT_I8, v, nw), acc = reg(t, n), b = reg(t, n), d = reg(t, n);
+        EMIT(&t->e, dw ? OP_DWCONV2D : OP_CONV2D, acc, x, w, g->h, g->w, g->c, g->kh, g->kw, g->oh, g->ow, g->sh,
+             g->sw, g->pt, g->pl, g->dh, g->dw, dw ? 1 : oc);
+        if (lazy)
+            em_flag(&t->e, t->e.nins - 1, QBC_LAZY);
+        fill(t, v, ch, eb, COUNT(eb), -P2(20), P2(20));
+        if (dw)
+            EMIT(&t->e, OP_ADDC, b, acc, em_const(&t->e, v, ch));
+        else
+            EMIT(&t->e, OP_ADD, b, acc, input(t, DT_I32, v, ch));
+        emit_reqclamp(t, d, b, dw ? &dw_rq : &conv_rq, lazy);
+        output(t, d, n, 1, "%s%s + bias, REQCLAMP", lazy ? "lazy " : "", dw ? "DWCONV2D" : "CONV2D");
+    }
+}
+
+static void prog_conv_reqclamp(tprog *t) { conv_reqclamp(t, 0); }
+static void prog_lazy(tprog *t) { conv_reqclamp(t, 1); }
+
+#define PROGRAMS(X) X(io) X(linear) X(mul) X(conv2d) X(dwconv2d) X(requant) X(divr) X(ltz) X(clamp) X(reqclamp) \
+    X(conv_reqclamp) X(lazy)
+
+/* Everything at once: one ROUND block mixes every kind, of different
+ * step counts. */
+static void prog_all(tprog *t)
+{
+#define X(name) prog_##name(t);
+    PROGRAMS(X)
+#undef X
+}
+
+/* ------------------------------------------------------------- running */
+
+typedef struct {
+    const protocol *pr;
+    int n;
+} config;
+
+static config configs[64];
+static int nconfigs;
+
+/* Every protocol of the registry but the reference, with its configs and
+ * N = 2 and 3 where it allows them. */
+static void list_configs(void)
+{
+    nconfigs = 0;
+    for (size_t i = 0; proto_at(i); i++) {
+        const protocol *pr = proto_at(i);
+        int want[COUNT(pr->configs) + 2], k = 0;
+        for (size_t j = 0; j < COUNT(pr->configs) && pr->configs[j]; j++)
+            want[k++] = pr->configs[j];
+        want[k++] = 2;
+        want[k++] = 3;
+        for (int j = 0; j < k && pr != &proto_clear; j++) {
+            int dup = want[j] < pr->min_parties || want[j] > pr->max_parties;
+            for (int c = 0; c < nconfigs; c++)
+                dup |= configs[c].pr == pr && configs[c].n == want[j];
+            if (!dup && nconfigs < (int)COUNT(configs))
+                configs[nconfigs++] = (config){pr, want[j]};
+        }
+    }
+}
+
+/* Runs the program build makes under configs[cfg] and under clear on
+ * SEEDS seeds, and compares: outputs within their tolerance, truncations
+ * mostly exact, every process's bytes and rounds as predicted. */
+static void against_clear(const char *name, void (*build)(tprog *), int cfg)
+{
+    const protocol *pr = configs[cfg].pr;
+    int n = configs[cfg].n;
+    for (uint32_t seed = 1; seed <= SEEDS; seed++) {
+        tprog *t = malloc(sizeof *t);
+        ck_assert_ptr_nonnull(t);
+        tprog_init(t, n, seed);
+        build(t);
+        qbc_program p;
+        char err[1024];
+        ck_assert_msg(mpc_build(&t->e, &p, err, sizeof err) == 0, "%s: invalid program: %s", name, err);
+        mpc_result want, got;
+        ck_assert_msg(mpc_run(&p, &proto_clear, 1, t->in, &want, err, sizeof err) == 0, "%s in clear: %s", name,
+                      err);
+        ck_assert_msg(mpc_run(&p, pr, n, t->in, &got, err, sizeof err) == 0, "%s under %s, N = %d, seed %u: %s",
+                      name, pr->name, n, seed, err);
+        uint64_t truncated = 0, exact = 0;
+        for (uint32_t s = 0; s < p.noutputs; s++)
+            for (uint64_t i = 0; i < shape_elems(&p.outputs[s].shape); i++) {
+                int64_t w = want.out[s][i], g = got.out[s][i];
+                uint64_t diff = (uint64_t)g - (uint64_t)w; /* modulo 2^64: no overflow */
+                ck_assert_msg(diff == 0 || (t->tol[s] && (diff == 1 || diff == UINT64_MAX)),
+                              "%s under %s, N = %d, seed %u: %s (output %u, to party %u), element %llu: "
+                              "clear %lld, %s %lld (allowed difference %d)",
+                              name, pr->name, n, seed, t->what[s], s, p.outputs[s].party, (unsigned long long)i,
+                              (long long)w, pr->name, (long long)g, t->tol[s]);
+                truncated += t->tol[s] != 0;
+                exact += t->tol[s] != 0 && diff == 0;
+            }
+        /* a truncation off by one every time would be a bias, not rounding
+         * (random values: about 3/4 agree with clear's round to nearest) */
+        ck_assert_msg(2 * exact >= truncated, "%s under %s, N = %d, seed %u: only %llu of %llu requantized values "
+                      "equal clear's", name, pr->name, n, seed, (unsigned long long)exact,
+                      (unsigned long long)truncated);
+        for (int i = 0; i < got.procs; i++)
+            ck_assert_msg(got.bytes[i] == got.predicted_bytes[i] && got.rounds[i] == got.predicted_rounds[i],
+                          "%s under %s, N = %d, seed %u: %s %d sent %llu bytes in %llu rounds, predicted %llu "
+                          "in %llu", name, pr->name, n, seed, i == n ? "dealer" : "party", i,
+                          (unsigned long long)got.bytes[i], (unsigned long long)got.rounds[i],
+                          (unsigned long long)got.predicted_bytes[i], (unsigned long long)got.predicted_rounds[i]);
+        mpc_result_free(&p, &want);
+        mpc_result_free(&p, &got);
+        qbc_free(&p);
+        tprog_free(t);
+        free(t);
+    }
+}
+
+#define X(name) \
+    START_TEST(name##_against_clear) { against_clear(#name, prog_##name, _i); } \
+    END_TEST
+PROGRAMS(X) X(all)
+#undef X
+
+/* The programs exercise every operation kind (a new kind in PROTO_KINDS
+ * fails here until a program covers it), the lazy forms, and one ROUND
+ * block holding every kind but INPUT. */
+START_TEST(every_kind_is_covered)
+{
+    enum {
+#define X(k) +1
+        NKINDS = 0 PROTO_KINDS(X)
+#undef X
+    };
+    tprog *t = malloc(sizeof *t);
+    ck_assert_ptr_nonnull(t);
+    tprog_init(t, 3, 1);
+    prog_all(t);
+    qbc_program p;
+    char err[1024];
+    ck_assert_msg(mpc_build(&t->e, &p, err, sizeof err) == 0, "%s", err);
+    unsigned all = (1u << NKINDS) - 1, kinds = 0, lazy = 0;
+    int mixed = 0;
+    for (uint32_t pc = 0; pc < p.ncode; pc += 1 + (uint32_t)qbc_nops(p.code[pc])) {
+        if (qbc_op(p.code[pc]) != OP_ROUND)
+            continue;
+        unsigned block = 0;
+        for (uint32_t i = 0, q = pc + 2; i < p.code[pc + 1]; i++, q += 1 + (uint32_t)qbc_nops(p.code[q])) {
+            pop op;
+            vm_decode(&p, q, &op, NULL, NULL);
+            block |= 1u << op.kind;
+            lazy |= op.lazy ? 1u << op.kind : 0;
+        }
+        kinds |= block;
+        mixed |= (block | 1u << PK_INPUT) == all;
+    }
+    ck_assert_uint_eq(kinds, all);
+    ck_assert_uint_eq(lazy, 1u << PK_CONV2D | 1u << PK_DWCONV2D | 1u << PK_REQCLAMP);
+    ck_assert_msg(mixed, "no ROUND block holds every kind but INPUT");
+    qbc_free(&p);
+    tprog_free(t);
+    free(t);
+    ck_assert_msg(nconfigs > 0, "no protocol to test");
+}
+END_TEST
+
+Suite *suite_protocols(void)
+{
+    list_configs();
+    Suite *s = suite_create("protocols");
+    TCase *c = tcase_create("protocols");
+    tcase_set_timeout(c, 300);
+    tcase_add_test(c, every_kind_is_covered);
+#define X(name) tcase_add_loop_test(c, name##_against_clear, 0, nconfigs);
+    PROGRAMS(X) X(all)
+#undef X
+    suite_add_tcase(s, c);
+    return s;
+}
