@@ -168,6 +168,14 @@ int mpc_run(qbc_program *p, const protocol *pr, int nparties, int64_t *const *in
             char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
+    /* what qnnvm run refuses before any process starts (a protocol, or its
+     * dealer, may rely on it); one process plays every party */
+    if (nparties < pr->min_parties || nparties > pr->max_parties ||
+        (nparties > 1 && p->nparties > (uint32_t)nparties)) {
+        snprintf(err, errlen, "%s runs with %d to %d parties, the program has %u: not with %d", pr->name,
+                 pr->min_parties, pr->max_parties, p->nparties, nparties);
+        return -1;
+    }
     r->procs = nparties + (pr->deal != NULL);
     r->out = calloc(p->noutputs + 1, sizeof *r->out);
     if (!r->out || r->procs > NET_MAX_PARTIES) {

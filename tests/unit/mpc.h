@@ -37,8 +37,9 @@ typedef struct {
  * accept; 0, or -1 with the loader's message. e is freed either way. */
 int mpc_build(emitter *e, qbc_program *p, char *err, size_t errlen);
 
-/* Runs p under pr with nparties parties (1 for clear); inputs[s] holds
- * input slot s's values (handed to its owner only). Sets p's role
+/* Runs p under pr with nparties parties (within pr's range and, unless 1,
+ * at least p's parties, as qnnvm run demands); inputs[s] holds input
+ * slot s's values (handed to its owner only). Sets p's role
  * rotations for (pr, nparties) first, as every party does. 0, or -1 with
  * the first failing process's message in err; r is filled either way and
  * freed by mpc_result_free. */
