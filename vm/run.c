@@ -511,6 +511,11 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
         session_digest(nc->program_hash, &p, pr, n, nc->session_hash);
     }
     free(bytes);
+    if (n > 1 && p.nparties > (uint32_t)n) { /* the dealer too: it deals for every owner */
+        fprintf(stderr, "qnnvm: %s has %u parties, the run only %d\n", o->file, p.nparties, n);
+        qbc_free(&p);
+        return -1;
+    }
     if (me == n) /* the dealer: no inputs, no outputs */
         return run_dealer(&pg, pr, n, nc, &p, t0, sm);
     int rc = -1, only = n == 1 ? -1 : me;
@@ -518,10 +523,6 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
     int64_t **rev = calloc(p.noutputs + 1, sizeof *rev), **res = calloc(p.noutputs + 1, sizeof *res);
     net *nt = NULL;
     void *ps = NULL;
-    if (n > 1 && p.nparties > (uint32_t)n) {
-        fprintf(stderr, "qnnvm: %s has %u parties, the run only %d\n", o->file, p.nparties, n);
-        goto out;
-    }
     for (int i = 0; i < o->ninputs; i++) {
         const char *c = strchr(o->inputs[i], ':');
         int owner = c ? party_of(&p, o->inputs[i], (size_t)(c - o->inputs[i])) : -1;
