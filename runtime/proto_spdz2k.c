@@ -132,6 +132,20 @@ static u128 pub_m(const spdz *s, u128 c) { return s->alpha * c; }
 
 /* ------------------------------------------------------------- material */
 
+/* Dealer: party N-1's share of the values c (n of them, consumed): c less
+ * what parties 0..N-2 draw, streamed to party N-1. */
+static void deal_correction(spdz *s, u128 *c, size_t n)
+{
+    u128 *t = proto_alloc(n * V);
+    for (int i = 0; i < s->n - 1; i++) {
+        prep_draw_for(s->pp, i, t, n * V);
+        for (size_t k = 0; k < n; k++)
+            c[k] -= t[k];
+    }
+    prep_write(s->pp, c, n * V);
+    free(t);
+}
+
 /* The MAC shares of v, whose values (v->x) are set: parties 0..N-2 draw
  * theirs, party N-1 reads its correction, which the dealer computes. */
 static void auth_macs(spdz *s, avec *v, size_t n)
@@ -144,16 +158,10 @@ static void auth_macs(spdz *s, avec *v, size_t n)
             prep_read(s->pp, v->m, n * V);
         return;
     }
-    u128 *t = proto_alloc(n * V), *c = proto_alloc(n * V);
+    u128 *c = proto_alloc(n * V);
     for (size_t k = 0; k < n; k++)
         c[k] = s->alpha * v->x[k];
-    for (int i = 0; i < last; i++) {
-        prep_draw_for(s->pp, i, t, n * V);
-        for (size_t k = 0; k < n; k++)
-            c[k] -= t[k];
-    }
-    prep_write(s->pp, c, n * V);
-    free(t);
+    deal_correction(s, c, n);
     free(c);
 }
 
@@ -189,15 +197,9 @@ static void auth(spdz *s, avec *v, size_t n, int kind, int owner)
     } else if (kind == OWNED) {
         prep_draw_for(s->pp, owner, v->x, n * V);
     } else {
-        u128 *t = proto_alloc(n * V), *c = proto_alloc(n * V);
+        u128 *c = proto_alloc(n * V);
         memcpy(c, v->x, n * V);
-        for (int i = 0; i < last; i++) {
-            prep_draw_for(s->pp, i, t, n * V);
-            for (size_t k = 0; k < n; k++)
-                c[k] -= t[k];
-        }
-        prep_write(s->pp, c, n * V);
-        free(t);
+        deal_correction(s, c, n);
         free(c);
     }
     auth_macs(s, v, n);
