@@ -1,13 +1,9 @@
 /* proto_semi2k: N >= 2 parties, passive security against any N-1 colluding:
  * additive secret sharing over Z_2^64, x = x_0 + ... + x_{N-1}, with
- * correlated randomness from a dealer (an extra process that never sees an
- * input or a share of one).
- *
- * Preprocessing (prep.h): party i draws its share of every dealt vector from
- * a stream seeded by the dealer, except party N-1's share of a derived value
- * (a triple's product, a truncation pair, bits), which the dealer streams as
- * a correction, in execution order (vm_walk); the online phase only opens
- * masked values:
+ * correlated randomness from a preprocessing source (prep.h; the dealer so
+ * far). Each operation states what it consumes per step in one *_material
+ * function, which its prepare calls at the parties and semi_deal at the
+ * dealer; the online phase only opens masked values:
  *   MUL        Beaver triples (a, b, ab)
  *   CONV2D     convolution triples (A, B, conv(A, B)): a layer opens its
  *              masked input and masked weights once
@@ -34,50 +30,6 @@ typedef struct {
     net *nt;
     prep *pp;
 } semi;
-
-/* ------------------------------------------------------- material, party */
-
-/* A random dealt vector: every party's share comes from its stream. */
-static void prep_random(semi *s, word *out, size_t n) { prep_draw(s->pp, out, n * W); }
-
-/* A derived dealt vector: party N-1 reads the dealer's correction. */
-static void prep_value(semi *s, word *out, size_t n)
-{
-    if (s->me < s->n - 1)
-        prep_draw(s->pp, out, n * W);
-    else
-        prep_read(s->pp, out, n * W);
-}
-
-/* ------------------------------------------------------ material, dealer */
-
-/* The value of a random dealt vector: the sum (or xor) of all streams. */
-static void deal_random(semi *s, word *val, size_t n, int boolean)
-{
-    word *t = proto_alloc(n * W);
-    memset(val, 0, n * W);
-    for (int i = 0; i < s->n; i++) {
-        prep_draw_for(s->pp, i, t, n * W);
-        for (size_t k = 0; k < n; k++)
-            val[k] = boolean ? val[k] ^ t[k] : val[k] + t[k];
-    }
-    free(t);
-}
-
-/* Deals val: parties 0..N-2 draw, party N-1 gets the correction. */
-static void deal_value(semi *s, const word *val, size_t n, int boolean)
-{
-    word *c = proto_alloc(n * W), *t = proto_alloc(n * W);
-    memcpy(c, val, n * W);
-    for (int i = 0; i < s->n - 1; i++) {
-        prep_draw_for(s->pp, i, t, n * W);
-        for (size_t k = 0; k < n; k++)
-            c[k] = boolean ? c[k] ^ t[k] : c[k] - t[k];
-    }
-    prep_write(s->pp, c, n * W);
-    free(c);
-    free(t);
-}
 
 /* ---------------------------------------------------------------- set-up */
 
@@ -258,6 +210,14 @@ static void conv_op(const pop *op, word *d, const word *x, const word *w)
 static size_t mul_na(const pop *op) { return op->kind == PK_MUL ? op->n : op->na; }
 static size_t mul_nb(const pop *op) { return op->kind == PK_MUL ? op->n : op->nb; }
 
+/* (convolution) triples of the operation's shape */
+static void mul_material(semi *s, const pop *op, word *a, word *b, word *c)
+{
+    prep_shape sh = {op->kind == PK_MUL ? PREP_MUL : op->kind == PK_CONV2D ? PREP_CONV2D : PREP_DWCONV2D,
+                     mul_na(op), mul_nb(op), op->n, op->g, op->channels};
+    prep_triples(s->pp, &sh, a, b, c);
+}
+
 static void mul_prepare(semi *s, pop *op)
 {
     st *t = state(op);
@@ -265,9 +225,7 @@ static void mul_prepare(semi *s, pop *op)
     t->a = proto_alloc(na * W);
     t->b = proto_alloc(nb * W);
     t->c = proto_alloc(n * W);
-    prep_random(s, t->a, na);
-    prep_random(s, t->b, nb);
-    prep_value(s, t->c, n);
+    mul_material(s, op, t->a, t->b, t->c);
     t->x = proto_alloc((na + nb) * W);
     for (size_t k = 0; k < na; k++)
         t->x[k] = op->a[k] - t->a[k];
@@ -305,25 +263,17 @@ static void mul_finish(semi *s, pop *op)
     state_free(op);
 }
 
-static void mul_deal(semi *s, const pop *op)
-{
-    size_t na = mul_na(op), nb = mul_nb(op), n = op->n;
-    word *a = proto_alloc(na * W), *b = proto_alloc(nb * W), *c = proto_alloc(n * W);
-    deal_random(s, a, na, 0);
-    deal_random(s, b, nb, 0);
-    if (op->kind == PK_MUL)
-        for (size_t k = 0; k < n; k++)
-            c[k] = a[k] * b[k];
-    else
-        conv_op(op, c, a, b);
-    deal_value(s, c, n, 0);
-    free(a), free(b), free(c);
-}
-
 /* ---- truncation by d: y = x / 2^d, |x| < 2^62 ----
  * With public c = x + 2^62 + r, C = (c mod 2^63) >> d, u = msb c and dealt
  * R = (r mod 2^63) >> d, v = msb r: y = C - R + 2^(63-d)(u xor v) - 2^(62-d),
  * linear in the shares of R and v. */
+
+/* truncation pairs for the operation's shifts (into d, n of them) */
+static void trunc_material(semi *s, const pop *op, uint8_t *d, word *mult, word *r, word *R, word *v)
+{
+    proto_trunc_shifts(op, d, mult);
+    prep_trunc(s->pp, op->n, d, r, R, v);
+}
 
 static void trunc_prepare(semi *s, pop *op)
 {
@@ -333,14 +283,10 @@ static void trunc_prepare(semi *s, pop *op)
     t->b = proto_alloc(n * W); /* R */
     t->c = proto_alloc(n * W); /* v */
     t->d = proto_alloc(n);
-    t->x = proto_alloc(n * W);
-    prep_random(s, t->a, n);
-    prep_value(s, t->b, n);
-    prep_value(s, t->c, n);
-    for (size_t k = 0; k < n; k++) {
-        word m = proto_trunc_mult(op, k, &t->d[k]);
-        t->x[k] = op->a[k] * m + t->a[k] + (s->me == 0 ? (word)1 << 62 : 0);
-    }
+    t->x = proto_alloc(n * W); /* the multipliers, then the masked values */
+    trunc_material(s, op, t->d, t->x, t->a, t->b, t->c);
+    for (size_t k = 0; k < n; k++)
+        t->x[k] = op->a[k] * t->x[k] + t->a[k] + (s->me == 0 ? (word)1 << 62 : 0);
     open_send(s, t->x, n);
 }
 
@@ -359,39 +305,48 @@ static void trunc_finish(semi *s, pop *op)
     state_free(op);
 }
 
-static void trunc_deal(semi *s, const pop *op)
-{
-    size_t n = op->n;
-    word *r = proto_alloc(n * W), *R = proto_alloc(n * W), *v = proto_alloc(n * W);
-    deal_random(s, r, n, 0);
-    for (size_t k = 0; k < n; k++) {
-        uint8_t d;
-        proto_trunc_mult(op, k, &d);
-        R[k] = proto_trunc_low(r[k], d);
-        v[k] = r[k] >> 63;
-    }
-    deal_value(s, R, n, 0);
-    deal_value(s, v, n, 0);
-    free(r), free(R), free(v);
-}
-
 /* ---- comparison: [x < 0] for |x| < 2^L ----
  * Open c = x + 2^L + r; bit L of x + 2^L = c_L ^ r_L ^ borrow, where the
  * borrow [c mod 2^L < r mod 2^L] comes from a carry tree over G = ~c & r,
  * P = ~(c ^ r) (local: c is public) with AND triples, one level a round.
  * The resulting bit is made arithmetic with a daBit (one more open). */
 
+/* Step 0: r and its bits; 1..K: AND triples for the tree's level; K + 1:
+ * the daBits. Into t's buffers (allocated here); t NULL: the dealer's. */
+static void ltz_material(semi *s, const pop *op, int step, st *t)
+{
+    size_t n = op->n, nw = bits_words(n), nand;
+    uint32_t L = op->bound;
+    if (step == 0) {
+        if (t)
+            t->a = proto_alloc(n * W), t->rb = proto_alloc((L + 1) * nw * W);
+        prep_masked_bits(s->pp, n, L, t ? t->a : NULL, t ? t->rb : NULL);
+    } else if (step <= bits_levels(L)) {
+        bits_level_ands(L, step, &nand);
+        size_t m = nand * nw;
+        if (t) {
+            free(t->ta), free(t->tb), free(t->tc);
+            t->ta = proto_alloc(m * W), t->tb = proto_alloc(m * W), t->tc = proto_alloc(m * W);
+        }
+        prep_and_triples(s->pp, m, t ? t->ta : NULL, t ? t->tb : NULL, t ? t->tc : NULL);
+    } else {
+        if (t) {
+            free(t->ta), free(t->tb);
+            t->ta = proto_alloc(nw * W); /* rho as a plane */
+            t->tb = proto_alloc(n * W);  /* rho as arithmetic shares */
+        }
+        prep_dabits(s->pp, n, t ? t->ta : NULL, t ? t->tb : NULL);
+    }
+}
+
 static void ltz_step0_prepare(semi *s, pop *op)
 {
     st *t = state(op);
-    size_t n = op->n, nw = bits_words(n);
+    size_t n = op->n;
     uint32_t L = op->bound;
     t->levels = bits_levels(L);
-    t->a = proto_alloc(n * W);
-    t->rb = proto_alloc((L + 1) * nw * W);
     t->x = proto_alloc(n * W);
-    prep_random(s, t->a, n);
-    prep_value(s, t->rb, (L + 1) * nw);
+    ltz_material(s, op, 0, t);
     for (size_t k = 0; k < n; k++)
         t->x[k] = op->a[k] + t->a[k] + (s->me == 0 ? (word)1 << L : 0);
     open_send(s, t->x, n);
@@ -442,11 +397,8 @@ static void ltz_and_prepare(semi *s, pop *op, int level)
     size_t nw = bits_words(op->n), nand;
     bits_gate *gt = bits_level_gates(op->bound, level, &nand);
     size_t m = nand * nw;
-    free(t->ta), free(t->tb), free(t->tc), free(t->x);
-    t->ta = proto_alloc(m * W), t->tb = proto_alloc(m * W), t->tc = proto_alloc(m * W);
-    prep_random(s, t->ta, m);
-    prep_random(s, t->tb, m);
-    prep_value(s, t->tc, m);
+    free(t->x);
+    ltz_material(s, op, level, t);
     word *x = proto_alloc(m * W), *y = proto_alloc(m * W);
     ltz_operands(op, t, gt, nand, x, y);
     free(gt);
@@ -482,12 +434,9 @@ static void ltz_and_finish(semi *s, pop *op, int level)
 static void ltz_inject_prepare(semi *s, pop *op)
 {
     st *t = op->state;
-    size_t n = op->n, nw = bits_words(n);
-    free(t->ta), free(t->tb), free(t->x);
-    t->ta = proto_alloc(nw * W); /* rho as a plane */
-    t->tb = proto_alloc(n * W);  /* rho as arithmetic shares */
-    prep_random(s, t->ta, nw);
-    prep_value(s, t->tb, n);
+    size_t nw = bits_words(op->n);
+    free(t->x);
+    ltz_material(s, op, bits_levels(op->bound) + 1, t);
     t->x = proto_alloc(nw * W);
     for (size_t q = 0; q < nw; q++) /* beta = 1 ^ t ^ carry, masked by rho */
         t->x[q] = t->t[q] ^ t->g[q] ^ t->ta[q] ^ (s->me == 0 ? ~(word)0 : 0);
@@ -506,41 +455,6 @@ static void ltz_inject_finish(semi *s, pop *op)
     }
     free(e);
     state_free(op);
-}
-
-static void ltz_deal(semi *s, const pop *op, int step)
-{
-    size_t n = op->n, nw = bits_words(n);
-    uint32_t L = op->bound;
-    int K = bits_levels(L);
-    if (step == 0) {
-        word *r = proto_alloc(n * W), *rb = proto_alloc((L + 1) * nw * W);
-        deal_random(s, r, n, 0);
-        bits_pack(r, 1, n, L + 1, rb, nw);
-        deal_value(s, rb, (L + 1) * nw, 1);
-        free(r);
-        free(rb);
-    } else if (step <= K) {
-        size_t nand;
-        bits_level_ands(L, step, &nand);
-        size_t m = nand * nw;
-        word *a = proto_alloc(m * W), *b = proto_alloc(m * W);
-        deal_random(s, a, m, 1);
-        deal_random(s, b, m, 1);
-        for (size_t q = 0; q < m; q++)
-            a[q] &= b[q];
-        deal_value(s, a, m, 1);
-        free(a);
-        free(b);
-    } else {
-        word *rho = proto_alloc(nw * W), *ra = proto_alloc(n * W);
-        deal_random(s, rho, nw, 1);
-        for (size_t k = 0; k < n; k++)
-            ra[k] = bits_get(rho, k);
-        deal_value(s, ra, n, 0);
-        free(rho);
-        free(ra);
-    }
 }
 
 /* ---- REQCLAMP: the truncation's open serves both comparisons ----
@@ -567,6 +481,15 @@ static void rqc_inner(const pop *op, pop *ltz, pop *mul)
     mul->n = mul->na = mul->nb = op->n;
 }
 
+/* the truncation pairs with Q's bits (prep_trunc_bits); returns dmin */
+static uint8_t rqc_open_material(semi *s, const pop *op, uint8_t *d, word *mult, word *r, word *R, word *v,
+                                 word *qb)
+{
+    uint8_t dmin = proto_trunc_shifts(op, d, mult);
+    prep_trunc_bits(s->pp, op->n, d, dmin, op->bound, r, R, v, qb);
+    return dmin;
+}
+
 static void rqc_open_prepare(semi *s, pop *op)
 {
     size_t n = op->n, nwa = bits_words(n);
@@ -576,13 +499,9 @@ static void rqc_open_prepare(semi *s, pop *op)
     rqc_inner(op, &q->ltz, &q->mul);
     q->r = proto_alloc(n * W), q->R = proto_alloc(n * W), q->v = proto_alloc(n * W);
     q->qb = proto_alloc((L + 1) * nwa * W);
-    q->x = proto_alloc(n * W);
+    q->x = proto_alloc(n * W); /* the multipliers, then the masked values */
     q->d = proto_alloc(n);
-    q->dmin = proto_trunc_shifts(op, q->d, q->x); /* x: the multipliers, then the masked values */
-    prep_random(s, q->r, n);
-    prep_value(s, q->R, n);
-    prep_value(s, q->v, n);
-    prep_value(s, q->qb, (L + 1) * nwa);
+    q->dmin = rqc_open_material(s, op, q->d, q->x, q->r, q->R, q->v, q->qb);
     for (size_t k = 0; k < n; k++)
         q->x[k] = op->a[k] * q->x[k] + q->r[k] + (s->me == 0 ? (word)1 << 62 : 0);
     open_send(s, q->x, n);
@@ -612,26 +531,6 @@ static void rqc_open_finish(semi *s, pop *op)
     ltz_public(s, &q->ltz, cc);
     free(c);
     free(cc);
-}
-
-static void rqc_deal_open(semi *s, const pop *op)
-{
-    size_t n = op->n, nwa = bits_words(n);
-    uint32_t L = op->bound;
-    word *r = proto_alloc(n * W), *R = proto_alloc(n * W), *v = proto_alloc(n * W), *Q = proto_alloc(n * W);
-    word *qb = proto_alloc((L + 1) * nwa * W);
-    uint8_t *d = proto_alloc(n), dmin = proto_trunc_shifts(op, d, NULL);
-    deal_random(s, r, n, 0);
-    for (size_t k = 0; k < n; k++) {
-        R[k] = proto_trunc_low(r[k], d[k]);
-        v[k] = r[k] >> 63;
-        Q[k] = (R[k] << (d[k] - dmin)) + (63 - dmin == (int)L ? v[k] << L : 0);
-    }
-    bits_pack(Q, 1, n, L + 1, qb, nwa);
-    deal_value(s, R, n, 0);
-    deal_value(s, v, n, 0);
-    deal_value(s, qb, (L + 1) * nwa, 1);
-    free(r), free(R), free(v), free(Q), free(qb), free(d);
 }
 
 static void rqc_free(pop *op)
@@ -689,16 +588,20 @@ static void rqc_finish(semi *s, pop *op, int step)
     }
 }
 
+/* the dealer's part of each step: the material alone */
 static void rqc_deal(semi *s, const pop *op, int step)
 {
     pop ltz, mul;
     rqc_inner(op, &ltz, &mul);
-    if (step == 0)
-        rqc_deal_open(s, op);
-    else if (step <= bits_levels(op->bound) + 1)
-        ltz_deal(s, &ltz, step);
-    else
-        mul_deal(s, &mul);
+    if (step == 0) {
+        uint8_t *d = proto_alloc(op->n);
+        rqc_open_material(s, op, d, NULL, NULL, NULL, NULL, NULL);
+        free(d);
+    } else if (step <= bits_levels(op->bound) + 1) {
+        ltz_material(s, &ltz, step, NULL);
+    } else {
+        mul_material(s, &mul, NULL, NULL, NULL);
+    }
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -788,10 +691,15 @@ static void semi_deal(void *ps, const pop *op, int step)
     case PK_REQCLAMP: rqc_deal(s, op, step); break;
     case PK_MUL:
     case PK_CONV2D:
-    case PK_DWCONV2D: mul_deal(s, op); break;
+    case PK_DWCONV2D: mul_material(s, op, NULL, NULL, NULL); break;
     case PK_REQUANT:
-    case PK_DIVR: trunc_deal(s, op); break;
-    case PK_LTZ: ltz_deal(s, op, step); break;
+    case PK_DIVR: {
+        uint8_t *d = proto_alloc(op->n);
+        trunc_material(s, op, d, NULL, NULL, NULL, NULL);
+        free(d);
+        break;
+    }
+    case PK_LTZ: ltz_material(s, op, step, NULL); break;
     case PK_INPUT: /* no material: fresh shares, or a plain open */
     case PK_OUTPUT: break;
     }
