@@ -21,6 +21,7 @@ struct prep {
     size_t len;
     int failed;
     char err[256];
+    kern_u128 alpha; /* dealer: the MAC key */
 };
 
 prep *prep_open(net *nt, int me, int n, char *err, size_t errlen)
@@ -66,11 +67,15 @@ void prep_close(prep *p)
     free(p);
 }
 
-void prep_draw(prep *p, void *out, size_t nbytes) { prg_fill(p->g[0], out, nbytes); }
+/* ---- the dealer source's streams: a party draws from its own (g[0]) and
+ * party N-1 reads its corrections; the dealer draws every party's and
+ * buffers the corrections for party N-1 ---- */
 
-void prep_draw_for(prep *p, int party, void *out, size_t nbytes) { prg_fill(p->g[party], out, nbytes); }
+static void prep_draw(prep *p, void *out, size_t nbytes) { prg_fill(p->g[0], out, nbytes); }
 
-void prep_read(prep *p, void *out, size_t nbytes)
+static void prep_draw_for(prep *p, int party, void *out, size_t nbytes) { prg_fill(p->g[party], out, nbytes); }
+
+static void prep_read(prep *p, void *out, size_t nbytes)
 {
     if (p->failed || net_recv(p->nt, p->n, out, nbytes, p->err, sizeof p->err) != 0) {
         p->failed = 1;
@@ -85,7 +90,7 @@ void prep_flush(prep *p)
     p->len = 0;
 }
 
-void prep_write(prep *p, const void *c, size_t nbytes)
+static void prep_write(prep *p, const void *c, size_t nbytes)
 {
     const unsigned char *b = c;
     while (nbytes) {
@@ -259,4 +264,222 @@ void prep_dabits(prep *p, size_t n, uint64_t *plane, uint64_t *arith)
             arith[k] = bits_get(plane, k);
     value_vec(p, arith, n, 0);
     free(fp), free(fa);
+}
+
+/* ------------------------------------------ authenticated, over Z_2^128 */
+
+typedef kern_u128 u128;
+#define V sizeof(u128)
+
+void prep_avec_alloc(prep_avec *v, size_t n)
+{
+    v->n = n;
+    v->x = proto_alloc(n ? n * V : V);
+    v->m = proto_alloc(n ? n * V : V);
+}
+
+void prep_avec_free(prep_avec *v)
+{
+    free(v->x);
+    free(v->m);
+    v->x = v->m = NULL;
+}
+
+u128 prep_mac_key(prep *p)
+{
+    uint64_t a;
+    if (!prep_dealer(p)) {
+        prep_draw(p, &a, sizeof a);
+        return a;
+    }
+    for (int i = 0; i < p->n; i++) {
+        prep_draw_for(p, i, &a, sizeof a);
+        p->alpha += a;
+    }
+    return p->alpha;
+}
+
+/* Dealer: party N-1's share of the values c (consumed): c less what
+ * parties 0..N-2 draw, streamed to party N-1. */
+static void correction128(prep *p, u128 *c, size_t n)
+{
+    u128 *t = proto_alloc(n * V);
+    for (int i = 0; i < p->n - 1; i++) {
+        prep_draw_for(p, i, t, n * V);
+        for (size_t k = 0; k < n; k++)
+            c[k] -= t[k];
+    }
+    prep_write(p, c, n * V);
+    free(t);
+}
+
+/* The MAC shares of v, whose values are set: parties 0..N-2 draw theirs,
+ * party N-1 reads its correction, which the dealer computes. */
+static void macs(prep *p, prep_avec *v)
+{
+    size_t n = v->n;
+    if (!prep_dealer(p)) {
+        if (p->me < p->n - 1)
+            prep_draw(p, v->m, n * V);
+        else
+            prep_read(p, v->m, n * V);
+        return;
+    }
+    u128 *c = proto_alloc(n * V);
+    for (size_t k = 0; k < n; k++)
+        c[k] = p->alpha * v->x[k];
+    correction128(p, c, n);
+    free(c);
+}
+
+void prep_auth_random(prep *p, prep_avec *v, size_t n)
+{
+    prep_avec_alloc(v, n);
+    if (!prep_dealer(p)) {
+        prep_draw(p, v->x, n * V);
+    } else {
+        u128 *t = proto_alloc(n * V);
+        memset(v->x, 0, n * V);
+        for (int i = 0; i < p->n; i++) {
+            prep_draw_for(p, i, t, n * V);
+            for (size_t k = 0; k < n; k++)
+                v->x[k] += t[k];
+        }
+        free(t);
+    }
+    macs(p, v);
+}
+
+void prep_auth_owned(prep *p, prep_avec *v, size_t n, int owner)
+{
+    prep_avec_alloc(v, n);
+    if (prep_dealer(p))
+        prep_draw_for(p, owner, v->x, n * V);
+    else if (p->me == owner)
+        prep_draw(p, v->x, n * V);
+    else
+        memset(v->x, 0, n * V);
+    macs(p, v);
+}
+
+/* A derived vector: the dealer's values in v->x (allocated by the caller);
+ * parties 0..N-2 draw their value shares, party N-1 reads its own. */
+static void auth_value(prep *p, prep_avec *v, size_t n)
+{
+    if (!prep_dealer(p)) {
+        prep_avec_alloc(v, n);
+        if (p->me < p->n - 1)
+            prep_draw(p, v->x, n * V);
+        else
+            prep_read(p, v->x, n * V);
+    } else {
+        u128 *c = proto_alloc(n ? n * V : V);
+        memcpy(c, v->x, n * V);
+        correction128(p, c, n);
+        free(c);
+    }
+    macs(p, v);
+}
+
+/* Values the owner and the dealer derive themselves (v->x set by the
+ * caller there): only MACs are dealt. */
+static void auth_derived_owned(prep *p, prep_avec *v, int owner)
+{
+    if (p->me != owner && !prep_dealer(p))
+        memset(v->x, 0, v->n * V);
+    macs(p, v);
+}
+
+void prep_auth_triples(prep *p, const prep_shape *sh, prep_avec *a, prep_avec *b, prep_avec *c)
+{
+    prep_auth_random(p, a, sh->na);
+    prep_auth_random(p, b, sh->nb);
+    if (prep_dealer(p)) {
+        prep_avec_alloc(c, sh->n);
+        switch (sh->kind) {
+        case PREP_MUL:
+            for (size_t k = 0; k < sh->n; k++)
+                c->x[k] = a->x[k] * b->x[k % sh->nb];
+            break;
+        case PREP_CONV2D: kern_conv2d_128(c->x, a->x, b->x, &sh->g, sh->channels); break;
+        case PREP_DWCONV2D: kern_dwconv2d_128(c->x, a->x, b->x, &sh->g, sh->channels); break;
+        case PREP_GROUPED:
+            for (size_t k = 0; k < sh->n / (sh->cols ? sh->cols : 1); k++)
+                for (size_t q = 0; q < sh->cols; q++)
+                    c->x[k * sh->cols + q] = a->x[sh->xi[k] * sh->cols + q] * b->x[k * sh->cols + q];
+            break;
+        }
+    }
+    auth_value(p, c, sh->n);
+}
+
+void prep_auth_trunc(prep *p, size_t n, const uint8_t *d, prep_avec *r, prep_avec *R, prep_avec *v)
+{
+    prep_auth_random(p, r, n);
+    if (prep_dealer(p)) {
+        prep_avec_alloc(R, n);
+        prep_avec_alloc(v, n);
+        for (size_t k = 0; k < n; k++) {
+            R->x[k] = proto_trunc_low((uint64_t)r->x[k], d[k]);
+            v->x[k] = ((uint64_t)r->x[k]) >> 63;
+        }
+    }
+    auth_value(p, R, n);
+    auth_value(p, v, n);
+}
+
+static size_t prep_onehot_rows(u128 *dst, const u128 *r, size_t n, uint32_t L, uint32_t chunk)
+{
+    uint32_t T = (L + chunk - 1) / chunk;
+    size_t rows = 0;
+    for (uint32_t i = 0; i < T; i++)
+        rows += (size_t)1 << (L - i * chunk < chunk ? L - i * chunk : chunk);
+    memset(dst, 0, rows * n * V);
+    size_t row = 0;
+    for (uint32_t i = 0; i < T; i++) {
+        uint32_t w = L - i * chunk < chunk ? L - i * chunk : chunk;
+        for (size_t k = 0; k < n; k++)
+            dst[(row + ((r[k] >> (i * chunk)) & ((1u << w) - 1))) * n + k] = 1;
+        row += (size_t)1 << w;
+    }
+    return rows;
+}
+
+/* the rows of the one-hot chunks of L bits */
+static size_t onehot_count(uint32_t L, uint32_t chunk)
+{
+    size_t rows = 0;
+    for (uint32_t i = 0; i * chunk < L; i++)
+        rows += (size_t)1 << (L - i * chunk < chunk ? L - i * chunk : chunk);
+    return rows;
+}
+
+void prep_auth_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int top, prep_avec *r, prep_avec *oh)
+{
+    size_t rows = onehot_count(L, chunk) + (top ? 1 : 0);
+    prep_auth_random(p, r, n);
+    if (prep_dealer(p)) {
+        prep_avec_alloc(oh, rows * n);
+        size_t row = prep_onehot_rows(oh->x, r->x, n, L, chunk);
+        for (size_t k = 0; top && k < n; k++)
+            oh->x[row * n + k] = (r->x[k] >> L) & 1;
+    }
+    auth_value(p, oh, rows * n);
+}
+
+void prep_auth_input_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int owner, u128 *r, prep_avec *oh)
+{
+    size_t rows = onehot_count(L, chunk);
+    prep_avec_alloc(oh, rows * n);
+    if (prep_dealer(p) || p->me == owner) {
+        u128 *own = r ? r : proto_alloc(n * V);
+        if (prep_dealer(p))
+            prep_draw_for(p, owner, own, n * V);
+        else
+            prep_draw(p, own, n * V);
+        prep_onehot_rows(oh->x, own, n, L, chunk);
+        if (!r)
+            free(own);
+    }
+    auth_derived_owned(p, oh, owner);
 }

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "geom.h"
+#include "kernels.h"
 #include "net.h"
 
 typedef struct prep prep;
@@ -41,10 +42,14 @@ int prep_dealer(const prep *p);
 /* The product a triple's c is of: elementwise (b periodic), or a
  * (depthwise) convolution of a (the input) with b (the filters). */
 typedef struct {
-    enum { PREP_MUL, PREP_CONV2D, PREP_DWCONV2D } kind;
+    enum { PREP_MUL, PREP_CONV2D, PREP_DWCONV2D, PREP_GROUPED } kind;
     size_t na, nb, n; /* a, b and c's lengths */
     geom g;
     uint32_t channels;
+    /* PREP_GROUPED (authenticated only): products sharing their left
+     * operand, c[k cols + q] = a[xi[k] cols + q] * b[k cols + q] */
+    const uint32_t *xi;
+    size_t cols;
 } prep_shape;
 
 /* Beaver triples (a, b, c = a * b) of the shape: a, b uniform. */
@@ -63,16 +68,38 @@ void prep_and_triples(prep *p, size_t m, uint64_t *a, uint64_t *b, uint64_t *c);
  * words) and as arithmetic shares (n words). */
 void prep_dabits(prep *p, size_t n, uint64_t *plane, uint64_t *arith);
 
-/* ---- the dealer source's streams, for material not yet in the catalog
- * (spdz2k's authenticated vectors over Z_2^128) ---- */
-/* party: my stream */
-void prep_draw(prep *p, void *out, size_t nbytes);
-/* party N-1: the next corrections */
-void prep_read(prep *p, void *out, size_t nbytes);
-/* dealer: party i's stream, and corrections for party N-1 (buffered) */
-void prep_draw_for(prep *p, int party, void *out, size_t nbytes);
-void prep_write(prep *p, const void *c, size_t nbytes);
-/* dealer: sends what is buffered */
+/* ---- authenticated material over Z_2^128 (SPDZ2k, k = s = 64) ----
+ * A vector of value shares x and MAC shares m, sum m = alpha sum x, alpha
+ * the sum of the parties' 64-bit key shares. The calls allocate v->x and
+ * v->m (n elements; prep_avec_free); at the dealer x holds the values. */
+typedef struct {
+    kern_u128 *x, *m;
+    size_t n;
+} prep_avec;
+
+void prep_avec_alloc(prep_avec *v, size_t n);
+void prep_avec_free(prep_avec *v);
+/* My MAC key share (the dealer: the key itself). Once, first. */
+kern_u128 prep_mac_key(prep *p);
+/* Uniform values. */
+void prep_auth_random(prep *p, prep_avec *v, size_t n);
+/* Uniform values party `owner` knows: its value shares are the values, the
+ * others' 0 (input and output masks). */
+void prep_auth_owned(prep *p, prep_avec *v, size_t n, int owner);
+/* Triples of the shape (a, b uniform, c = their product). */
+void prep_auth_triples(prep *p, const prep_shape *sh, prep_avec *a, prep_avec *b, prep_avec *c);
+/* Truncation pairs over Z_2^128: r uniform, R = (r mod 2^63) >> d[k], v = bit 63 of r. */
+void prep_auth_trunc(prep *p, size_t n, const uint8_t *d, prep_avec *r, prep_avec *R, prep_avec *v);
+/* r uniform and the one-hot rows of the chunks of r mod 2^L (chunk bits
+ * each: element e of chunk i's row v is [chunk i of r_e == v]), then, with
+ * top, a row of bit L of r: rows x n elements in oh. */
+void prep_auth_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int top, prep_avec *r, prep_avec *oh);
+/* Input masks: r (n values) that party `owner` knows, unauthenticated
+ * (into r at the owner; r may be NULL elsewhere), and the one-hot rows of
+ * the chunks of r mod 2^L, authenticated and known to the owner. */
+void prep_auth_input_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int owner, kern_u128 *r,
+                            prep_avec *oh);
+/* dealer: sends what is buffered (at the end of the program) */
 void prep_flush(prep *p);
 /* 0, or -1 with the first failure in err */
 int prep_error(const prep *p, char *err, size_t errlen);

@@ -214,7 +214,7 @@ static size_t mul_nb(const pop *op) { return op->kind == PK_MUL ? op->n : op->nb
 static void mul_material(semi *s, const pop *op, word *a, word *b, word *c)
 {
     prep_shape sh = {op->kind == PK_MUL ? PREP_MUL : op->kind == PK_CONV2D ? PREP_CONV2D : PREP_DWCONV2D,
-                     mul_na(op), mul_nb(op), op->n, op->g, op->channels};
+                     mul_na(op), mul_nb(op), op->n, op->g, op->channels, NULL, 0};
     prep_triples(s->pp, &sh, a, b, c);
 }
 

@@ -5,8 +5,8 @@
  * which only the dealer knows in full. An element takes four words: value
  * share (2), MAC share (2).
  *
- * Every dealt vector is authenticated (prep.h: parties draw their shares,
- * party N-1 reads the MAC corrections). Every value opened is masked by a
+ * Every dealt vector is authenticated (prep.h's authenticated catalog:
+ * triples, truncation pairs, masks with their one-hot chunks). Every value opened is masked by a
  * uniform element of Z_2^128, so nothing above bit 63 leaks, and is checked:
  * each party keeps sigma = (MAC share) - alpha_i * (opened value) and the
  * batch opened in round r is combined with coefficients from a coin tossed
@@ -53,12 +53,8 @@ typedef kern_u128 u128;
 #define Z_LEN 32    /* a check value's reveal: value and nonce */
 #define TRAILER 128
 
-enum { RANDOM, VALUE, OWNED }; /* kinds of dealt vectors */
 
-typedef struct {
-    u128 *x, *m; /* value shares; MAC shares (party) — at the dealer x holds values */
-    size_t n;
-} avec;
+typedef prep_avec avec; /* value shares and MAC shares (at the dealer: values) */
 
 typedef struct {
     u128 *p;
@@ -97,19 +93,8 @@ static void st(word *p, u128 v) { memcpy(p, &v, V); }
 
 static u128 sx(int64_t c) { return (u128)(__extension__(__int128)c); }
 
-static void avec_alloc(avec *v, size_t n)
-{
-    v->n = n;
-    v->x = proto_alloc(n * V);
-    v->m = proto_alloc(n * V);
-}
-
-static void avec_free(avec *v)
-{
-    free(v->x);
-    free(v->m);
-    v->x = v->m = NULL;
-}
+static void avec_alloc(avec *v, size_t n) { prep_avec_alloc(v, n); }
+static void avec_free(avec *v) { prep_avec_free(v); }
 
 /* element k of a register into (x, m) */
 static void reg_get(const word *r, size_t k, u128 *x, u128 *m)
@@ -129,94 +114,6 @@ static int dealer(const spdz *s) { return s->me == s->n; }
 /* the share of public c: party 0 holds the value, everybody alpha_i * c */
 static u128 pub_x(const spdz *s, u128 c) { return s->me == 0 ? c : 0; }
 static u128 pub_m(const spdz *s, u128 c) { return s->alpha * c; }
-
-/* ------------------------------------------------------------- material */
-
-/* Dealer: party N-1's share of the values c (n of them, consumed): c less
- * what parties 0..N-2 draw, streamed to party N-1. */
-static void deal_correction(spdz *s, u128 *c, size_t n)
-{
-    u128 *t = proto_alloc(n * V);
-    for (int i = 0; i < s->n - 1; i++) {
-        prep_draw_for(s->pp, i, t, n * V);
-        for (size_t k = 0; k < n; k++)
-            c[k] -= t[k];
-    }
-    prep_write(s->pp, c, n * V);
-    free(t);
-}
-
-/* The MAC shares of v, whose values (v->x) are set: parties 0..N-2 draw
- * theirs, party N-1 reads its correction, which the dealer computes. */
-static void auth_macs(spdz *s, avec *v, size_t n)
-{
-    int last = s->n - 1;
-    if (s->me < s->n) {
-        if (s->me < last)
-            prep_draw(s->pp, v->m, n * V);
-        else
-            prep_read(s->pp, v->m, n * V);
-        return;
-    }
-    u128 *c = proto_alloc(n * V);
-    for (size_t k = 0; k < n; k++)
-        c[k] = s->alpha * v->x[k];
-    deal_correction(s, c, n);
-    free(c);
-}
-
-/* One authenticated dealt vector of n elements. Party: its shares. Dealer:
- * v->x holds the values (RANDOM, OWNED: drawn here; VALUE: given) and the
- * corrections go to party N-1: its value share of a VALUE vector, then its
- * MAC shares. OWNED: party `owner` draws the whole value, others hold 0. */
-static void auth(spdz *s, avec *v, size_t n, int kind, int owner)
-{
-    int last = s->n - 1;
-    if (s->me < s->n) {
-        avec_alloc(v, n);
-        if (kind == OWNED && s->me != owner)
-            memset(v->x, 0, n * V);
-        else if (kind == VALUE && s->me == last)
-            prep_read(s->pp, v->x, n * V);
-        else
-            prep_draw(s->pp, v->x, n * V);
-        auth_macs(s, v, n);
-        return;
-    }
-    if (kind != VALUE)
-        avec_alloc(v, n);
-    if (kind == RANDOM) {
-        u128 *t = proto_alloc(n * V);
-        memset(v->x, 0, n * V);
-        for (int i = 0; i < s->n; i++) {
-            prep_draw_for(s->pp, i, t, n * V);
-            for (size_t k = 0; k < n; k++)
-                v->x[k] += t[k];
-        }
-        free(t);
-    } else if (kind == OWNED) {
-        prep_draw_for(s->pp, owner, v->x, n * V);
-    } else {
-        u128 *c = proto_alloc(n * V);
-        memcpy(c, v->x, n * V);
-        deal_correction(s, c, n);
-        free(c);
-    }
-    auth_macs(s, v, n);
-}
-
-/* An authenticated vector of values that party `owner` and the dealer
- * derive themselves (val, n of them; ignored elsewhere): the owner's value
- * share is the whole value, the others' 0; only MACs are dealt. */
-static void auth_owned(spdz *s, avec *v, const u128 *val, size_t n, int owner)
-{
-    avec_alloc(v, n);
-    if (s->me == owner || dealer(s))
-        memcpy(v->x, val, n * V);
-    else
-        memset(v->x, 0, n * V);
-    auth_macs(s, v, n);
-}
 
 /* ------------------------------------------------------------- opening */
 
@@ -527,16 +424,7 @@ static void *spdz_create(const proto_env *env, char *err, size_t errlen)
     }
     s->round0 = net_rounds(s->nt);
     s->run_id = net_run_id(s->nt);
-    uint64_t a;
-    if (s->me < s->n) {
-        prep_draw(s->pp, &a, sizeof a);
-        s->alpha = a;
-    } else {
-        for (int i = 0; i < s->n; i++) {
-            prep_draw_for(s->pp, i, &a, sizeof a);
-            s->alpha += a;
-        }
-    }
+    s->alpha = prep_mac_key(s->pp);
     return s;
 }
 
@@ -649,8 +537,8 @@ static void state_free(pop *op)
  * depend on masks: a truncation's by a count of 1, for one). */
 static void output_material(spdz *s, pop *op, st_t *t)
 {
-    auth(s, &t->a, op->n, OWNED, op->owner);
-    auth(s, &t->b, op->n, RANDOM, 0);
+    prep_auth_owned(s->pp, &t->a, op->n, op->owner);
+    prep_auth_random(s->pp, &t->b, op->n);
 }
 
 static void output_prepare(spdz *s, pop *op)
@@ -739,16 +627,9 @@ static void product_add(const pop *op, u128 *d, const u128 *x, const u128 *y, u1
 
 static void triple(spdz *s, const pop *op, st_t *t, size_t na, size_t nb)
 {
-    auth(s, &t->a, na, RANDOM, 0);
-    auth(s, &t->b, nb, RANDOM, 0);
-    if (dealer(s)) {
-        avec_alloc(&t->c, op->n);
-        memset(t->c.x, 0, op->n * V);
-        u128 *tmp = proto_alloc(op->n * V);
-        product_add(op, t->c.x, t->a.x, t->b.x, tmp);
-        free(tmp);
-    }
-    auth(s, &t->c, op->n, VALUE, 0);
+    prep_shape sh = {op->kind == PK_MUL ? PREP_MUL : op->kind == PK_CONV2D ? PREP_CONV2D : PREP_DWCONV2D,
+                     na, nb, op->n, op->g, op->channels, NULL, 0};
+    prep_auth_triples(s->pp, &sh, &t->a, &t->b, &t->c);
 }
 
 static void mul_prepare(spdz *s, pop *op)
@@ -802,18 +683,8 @@ static void trunc_prepare(spdz *s, pop *op)
     st_t *t = state(op);
     size_t n = op->n;
     t->d = proto_alloc(n);
-    auth(s, &t->a, n, RANDOM, 0);
-    if (dealer(s)) {
-        avec_alloc(&t->b, n);
-        avec_alloc(&t->c, n);
-        for (size_t k = 0; k < n; k++) {
-            proto_trunc_mult(op, k, &t->d[k]);
-            t->b.x[k] = proto_trunc_low((word)t->a.x[k], t->d[k]);
-            t->c.x[k] = ((uint64_t)t->a.x[k]) >> 63;
-        }
-    }
-    auth(s, &t->b, n, VALUE, 0);
-    auth(s, &t->c, n, VALUE, 0);
+    proto_trunc_shifts(op, t->d, NULL);
+    prep_auth_trunc(s->pp, n, t->d, &t->a, &t->b, &t->c);
     if (dealer(s))
         return;
     avec_alloc(&t->open, n);
@@ -877,39 +748,12 @@ static size_t ltz_dealt(uint32_t L)
 
 static int ltz_levels(const pop *op) { return bits_levels(ltz_chunks(op->bound)); }
 
-/* The one-hot rows of the chunks of r mod 2^L (element v of chunk i's row
- * is [chunk i of r == v]) into dst, n columns; returns the rows written. */
-static size_t onehot_chunks(u128 *dst, const u128 *r, size_t n, uint32_t L)
-{
-    size_t row = 0;
-    for (uint32_t i = 0; i < ltz_chunks(L); i++)
-        row += (size_t)1 << chunk_width(L, i);
-    memset(dst, 0, row * n * V);
-    row = 0;
-    for (uint32_t i = 0; i < ltz_chunks(L); i++) {
-        uint32_t w = chunk_width(L, i);
-        for (size_t k = 0; k < n; k++)
-            dst[(row + ((r[k] >> (i * CHUNK)) & ((1u << w) - 1))) * n + k] = 1;
-        row += (size_t)1 << w;
-    }
-    return row;
-}
-
 /* Step 0 of a comparison of the n values x + add (x: op->a): r and its
  * one-hot chunks, and the open of c = x + add + r. */
 static void ltz_open_prepare(spdz *s, pop *op, size_t n, u128 add)
 {
     st_t *t = state(op);
-    size_t e = ltz_dealt(op->bound);
-    uint32_t L = op->bound;
-    auth(s, &t->a, n, RANDOM, 0);
-    if (dealer(s)) { /* chunk i's one-hot rows, then bit L */
-        avec_alloc(&t->b, e * n);
-        size_t row = onehot_chunks(t->b.x, t->a.x, n, L);
-        for (size_t k = 0; k < n; k++)
-            t->b.x[row * n + k] = (t->a.x[k] >> L) & 1;
-    }
-    auth(s, &t->b, e * n, VALUE, 0);
+    prep_auth_chunks(s->pp, n, op->bound, CHUNK, 1, &t->a, &t->b); /* r; its chunks' one-hot rows, bit L */
     if (dealer(s))
         return;
     avec_alloc(&t->open, n);
@@ -996,15 +840,8 @@ static void products_prepare(spdz *s, st_t *t, const prodshape *ps, const u128 *
 {
     size_t n = ps->n, ax = ps->mx * n, by = ps->my * n;
     avec_free(&t->a), avec_free(&t->b), avec_free(&t->c), avec_free(&t->open);
-    auth(s, &t->a, ax, RANDOM, 0);
-    auth(s, &t->b, by, RANDOM, 0);
-    if (dealer(s)) {
-        avec_alloc(&t->c, by);
-        for (size_t k = 0; k < ps->my; k++)
-            for (size_t q = 0; q < n; q++)
-                t->c.x[k * n + q] = t->a.x[ps->xi[k] * n + q] * t->b.x[k * n + q];
-    }
-    auth(s, &t->c, by, VALUE, 0);
+    prep_shape sh = {PREP_GROUPED, ax, by, by, {0}, 0, ps->xi, n};
+    prep_auth_triples(s->pp, &sh, &t->a, &t->b, &t->c);
     if (dealer(s))
         return;
     avec_alloc(&t->open, ax + by);
@@ -1127,19 +964,9 @@ static void ltz_last_finish(spdz *s, pop *op)
  * carry tree on them: K rounds after the open. */
 static void input_material(spdz *s, pop *op, st_t *t)
 {
-    size_t n = op->n, e = ltz_dealt(op->bound) - 1;
-    u128 *r = NULL, *oh = NULL;
-    if (s->me == op->owner || dealer(s)) {
-        r = proto_alloc(n * V);
-        oh = proto_alloc(e * n * V);
-        if (dealer(s))
-            prep_draw_for(s->pp, op->owner, r, n * V);
-        else
-            prep_draw(s->pp, r, n * V);
-        onehot_chunks(oh, r, n, op->bound);
-    }
-    auth_owned(s, &t->b, oh, e * n, op->owner);
-    free(oh);
+    size_t n = op->n;
+    u128 *r = s->me == op->owner ? proto_alloc(n * V) : NULL;
+    prep_auth_input_chunks(s->pp, n, op->bound, CHUNK, op->owner, r, &t->b);
     if (s->me == op->owner) { /* d = x - r, kept for the finish */
         avec_alloc(&t->open, n);
         for (size_t k = 0; k < n; k++)
