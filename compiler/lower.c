@@ -1178,6 +1178,13 @@ static void lower_output(lctx *c, const stmt *st)
         diag_error(tat, "softmax: '%s' must be u8 or i8", x->name);
         return;
     }
+    /* TFLite's softmax scales the differences by a multiplier greater than
+     * one (QuantizeMultiplierGreaterThanOne): beta * scale * 2^26 > 1 */
+    if (kind == OUT_SOFTMAX && !(beta * (double)x->scale[0] * (double)(1 << 26) > 1.0)) {
+        diag_error(tat, "softmax: beta %g times the scale %g of '%s' is below 2^-26, which TFLite's softmax cannot take",
+                   beta, (double)x->scale[0], x->name);
+        return;
+    }
     qbc_output o = {(char *)x->name, (uint8_t)party, x->dtype, (uint8_t)kind, x->shape,
                     x->scale[0], x->zp[0], 0, 0, 0};
     uint32_t reg = x->reg;

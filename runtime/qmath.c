@@ -147,7 +147,7 @@ void qm_softmax_prepare(double beta, double input_scale, qm_softmax_params *p)
         real = 2147483647.0;
     qm_quantize_multiplier(real, &p->multiplier, &p->left_shift);
     double radius = 1.0 * ((1 << int_bits) - 1) * (double)((int64_t)1 << (31 - int_bits)) /
-                    (double)((int64_t)1 << p->left_shift);
+                    ldexp(1.0, p->left_shift); /* the compiler keeps the shift positive, as TFLite */
     p->diff_min = -(int32_t)floor(radius);
 }
 

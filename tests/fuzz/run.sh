@@ -10,8 +10,12 @@
 #       through PLAINBUILD/fuzz-NAME (one process per file, so one crash
 #       fails one file), then a fresh SECONDS-long afl-fuzz pass per harness
 #       in build/fuzz/ci/NAME when afl-fuzz is installed (missing with
-#       CI=true: a failure); any crash or hang fails. Ends with
-#       "fuzz: N passed, N failed" and exits non-zero on a failure.
+#       CI=true: a failure). A corpus file that fails, or afl-fuzz that does
+#       not start, fails. What the short random pass finds is new: it is
+#       reported loudly and copied to build/fuzz/findings/NAME (to become a
+#       regression file and a fix), but fails the check only with
+#       QNN_FUZZ_STRICT=1, so that a run of the suite does not pass or fail
+#       by chance. Ends with "fuzz: N passed, N failed".
 set -u
 here=$(dirname "$0")
 mode=$1
@@ -34,7 +38,7 @@ stat_of() { # stat_of FILE KEY...: the first key present
 }
 
 # afl_run NAME BIN SECONDS OUT: one afl-fuzz session; prints its figures
-# and returns 1 when it saved a crash or a hang.
+# and returns 2 when it saved a crash or a hang, 1 when it did not start.
 afl_run() {
     name=$1 bin=$2 secs=$3 out=$4
     in=$(mktemp -d)
@@ -72,7 +76,7 @@ afl_run() {
     if [ "$crashes" != 0 ] || [ "$hangs" != 0 ]; then
         ls -d "$out"/default/crashes/id* "$out"/default/hangs/id* 2>/dev/null | head -n 5 |
             sed 's/^/    /'
-        return 1
+        return 2
     fi
     return 0
 }
@@ -113,7 +117,17 @@ check)
         rm -rf build/fuzz/ci
         mkdir -p build/fuzz/ci
         for name in "$@"; do
-            if afl_run "$name" "$afl/fuzz-$name" "$secs" "build/fuzz/ci/$name"; then
+            afl_run "$name" "$afl/fuzz-$name" "$secs" "build/fuzz/ci/$name"
+            rc=$?
+            if [ $rc -eq 2 ]; then
+                mkdir -p "build/fuzz/findings/$name"
+                cp "build/fuzz/ci/$name"/default/crashes/id* "build/fuzz/ci/$name"/default/hangs/id* \
+                    "build/fuzz/findings/$name"/ 2>/dev/null
+                echo "fuzz: $name: NEW FINDING of the random pass (above, copied to build/fuzz/findings/$name):"
+                echo "fuzz: $name: make it a file of tests/fuzz/crashes/$name and fix it"
+                [ "${QNN_FUZZ_STRICT:-0}" = 1 ] && rc=1 || rc=0
+            fi
+            if [ $rc -eq 0 ]; then
                 pass=$((pass + 1))
             else
                 fail=$((fail + 1))
