@@ -3,7 +3,8 @@
  * correlated randomness from a preprocessing source (prep.h; the dealer so
  * far). Each operation states what it consumes per step in one *_material
  * function, which its prepare calls at the parties and semi_deal at the
- * dealer; the online phase only opens masked values:
+ * dealer; the online phase only opens masked values (additive.h's open
+ * to all and Beaver products):
  *   MUL        Beaver triples (a, b, ab)
  *   CONV2D     convolution triples (A, B, conv(A, B)): a layer opens its
  *              masked input and masked weights once
@@ -14,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "additive.h"
 #include "bits.h"
-#include "kernels.h"
 #include "net.h"
 #include "prep.h"
 #include "prg.h"
@@ -26,8 +27,7 @@ extern const protocol proto_semi2k; /* defined at the end; its composites call b
 #define W sizeof(word)
 
 typedef struct {
-    int me, n;           /* me == n: the dealer */
-    net *nt;
+    add_parties ap; /* ap.me == ap.n: the dealer */
     prep *pp;
 } semi;
 
@@ -40,10 +40,10 @@ static void *semi_create(const proto_env *env, char *err, size_t errlen)
         return NULL;
     }
     semi *s = proto_zalloc(sizeof *s);
-    s->me = env->party;
-    s->n = env->nparties;
-    s->nt = env->net;
-    if (!(s->pp = prep_open(s->nt, s->me, s->n, err, errlen))) {
+    s->ap.me = env->party;
+    s->ap.n = env->nparties;
+    s->ap.nt = env->net;
+    if (!(s->pp = prep_open(s->ap.nt, s->ap.me, s->ap.n, err, errlen))) {
         free(s);
         return NULL;
     }
@@ -75,41 +75,13 @@ static void semi_setup_cost(int nparties, proto_cost *acc)
 static void semi_addc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
 {
     semi *s = ps;
-    PERIODIC_LOOP(n, nc) d[i] = a[i] + (s->me == 0 ? (word)c[j] : 0);
+    PERIODIC_LOOP(n, nc) d[i] = a[i] + (s->ap.me == 0 ? (word)c[j] : 0);
 }
 
 static void semi_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc)
 {
     semi *s = ps;
-    PERIODIC_LOOP(n, nc) d[i] = s->me == 0 ? (word)c[j] : 0;
-}
-
-/* ---------------------------------------------------------- opening */
-
-/* Sends v (n words) to every other party and expects as much from each. */
-static void open_send(semi *s, const word *v, size_t n)
-{
-    for (int j = 0; j < s->n; j++)
-        if (j != s->me) {
-            memcpy(net_out(s->nt, j, n * W), v, n * W);
-            net_expect(s->nt, j, n * W);
-        }
-}
-
-/* out = mine + (or xor) what every other party sent. */
-static void open_finish(semi *s, const word *mine, word *out, size_t n, int boolean)
-{
-    memmove(out, mine, n * W);
-    for (int j = 0; j < s->n; j++) {
-        if (j == s->me)
-            continue;
-        const uint8_t *in = net_in(s->nt, j, n * W);
-        for (size_t k = 0; k < n; k++) {
-            word x;
-            memcpy(&x, in + k * W, W);
-            out[k] = boolean ? out[k] ^ x : out[k] + x;
-        }
-    }
+    PERIODIC_LOOP(n, nc) d[i] = s->ap.me == 0 ? (word)c[j] : 0;
 }
 
 /* ------------------------------------------------------ per-op state */
@@ -142,8 +114,8 @@ static void state_free(pop *op)
 static void input_prepare(semi *s, pop *op)
 {
     size_t n = op->n;
-    if (s->me != op->owner) {
-        net_expect(s->nt, op->owner, n * W);
+    if (s->ap.me != op->owner) {
+        net_expect(s->ap.nt, op->owner, n * W);
         return;
     }
     /* fresh shares for the others from the operating system's generator */
@@ -154,11 +126,11 @@ static void input_prepare(semi *s, pop *op)
     prg *g = prg_seed(seed) == 0 ? prg_new(seed) : NULL;
     if (!g)
         abort();
-    for (int j = 0; j < s->n; j++) {
-        if (j == s->me)
+    for (int j = 0; j < s->ap.n; j++) {
+        if (j == s->ap.me)
             continue;
         prg_fill(g, t, n * W);
-        memcpy(net_out(s->nt, j, n * W), t, n * W);
+        memcpy(net_out(s->ap.nt, j, n * W), t, n * W);
         for (size_t k = 0; k < n; k++)
             acc[k] -= t[k];
     }
@@ -170,95 +142,51 @@ static void input_prepare(semi *s, pop *op)
 
 static void input_finish(semi *s, pop *op)
 {
-    if (s->me != op->owner)
-        memcpy(op->d, net_in(s->nt, op->owner, op->n * W), op->n * W);
-}
-
-static void output_prepare(semi *s, pop *op)
-{
-    if (s->me != op->owner) {
-        memcpy(net_out(s->nt, op->owner, op->n * W), op->a, op->n * W);
-        return;
-    }
-    for (int j = 0; j < s->n; j++)
-        if (j != s->me)
-            net_expect(s->nt, j, op->n * W);
+    if (s->ap.me != op->owner)
+        memcpy(op->d, net_in(s->ap.nt, op->owner, op->n * W), op->n * W);
 }
 
 static void output_finish(semi *s, pop *op)
 {
-    if (s->me != op->owner)
+    if (s->ap.me != op->owner)
         return;
     word *v = proto_alloc(op->n * W);
-    open_finish(s, op->a, v, op->n, 0);
+    add_open_finish(&s->ap, ADD_ARITH, op->a, v, op->n);
     for (size_t k = 0; k < op->n; k++)
         op->out[k] = (int64_t)v[k];
     free(v);
 }
 
-/* ---- products: Beaver triples ---- */
+/* ---- products: Beaver triples (add_beaver_*) ---- */
 
-static void conv_op(const pop *op, word *d, const word *x, const word *w)
-{
-    if (op->kind == PK_CONV2D)
-        kern_conv2d(d, x, w, &op->g, op->channels);
-    else
-        kern_dwconv2d(d, x, w, &op->g, op->channels);
-}
-
-/* sizes of the masked operands: a (x side) and b (y side) */
-static size_t mul_na(const pop *op) { return op->kind == PK_MUL ? op->n : op->na; }
-static size_t mul_nb(const pop *op) { return op->kind == PK_MUL ? op->n : op->nb; }
-
-/* (convolution) triples of the operation's shape */
 static void mul_material(semi *s, const pop *op, word *a, word *b, word *c)
 {
-    prep_shape sh = {op->kind == PK_MUL ? PREP_MUL : op->kind == PK_CONV2D ? PREP_CONV2D : PREP_DWCONV2D,
-                     mul_na(op), mul_nb(op), op->n, op->g, op->channels, NULL, 0};
+    prep_shape sh = add_op_shape(op);
     prep_triples(s->pp, &sh, a, b, c);
 }
 
 static void mul_prepare(semi *s, pop *op)
 {
     st *t = state(op);
-    size_t na = mul_na(op), nb = mul_nb(op), n = op->n;
-    t->a = proto_alloc(na * W);
-    t->b = proto_alloc(nb * W);
-    t->c = proto_alloc(n * W);
+    prep_shape sh = add_op_shape(op);
+    t->a = proto_alloc(sh.na * W);
+    t->b = proto_alloc(sh.nb * W);
+    t->c = proto_alloc(sh.n * W);
     mul_material(s, op, t->a, t->b, t->c);
-    t->x = proto_alloc((na + nb) * W);
-    for (size_t k = 0; k < na; k++)
-        t->x[k] = op->a[k] - t->a[k];
-    for (size_t k = 0; k < nb; k++)
-        t->x[na + k] = (op->kind == PK_MUL ? op->b[k % op->nb] : op->b[k]) - t->b[k];
-    open_send(s, t->x, na + nb);
+    t->x = proto_alloc((sh.na + sh.nb) * W);
+    memcpy(t->x, op->a, sh.na * W);
+    PERIODIC_LOOP(sh.nb, op->nb) t->x[sh.na + i] = op->b[j];
+    add_beaver_send(&s->ap, &sh, t->a, t->b, t->x);
 }
 
 static void mul_finish(semi *s, pop *op)
 {
     st *t = op->state;
-    size_t na = mul_na(op), nb = mul_nb(op), n = op->n;
-    word *ef = proto_alloc((na + nb) * W), *e = ef, *f = ef + na;
-    open_finish(s, t->x, ef, na + nb, 0);
-    if (op->kind == PK_MUL) {
-        for (size_t k = 0; k < n; k++)
-            op->d[k] = t->c[k] + e[k] * t->b[k] + f[k] * t->a[k] + (s->me == 0 ? e[k] * f[k] : 0);
-    } else {
-        word *tmp = proto_alloc(n * W);
-        memcpy(op->d, t->c, n * W);
-        conv_op(op, tmp, e, t->b);
-        for (size_t k = 0; k < n; k++)
-            op->d[k] += tmp[k];
-        conv_op(op, tmp, t->a, f);
-        for (size_t k = 0; k < n; k++)
-            op->d[k] += tmp[k];
-        if (s->me == 0) {
-            conv_op(op, tmp, e, f);
-            for (size_t k = 0; k < n; k++)
-                op->d[k] += tmp[k];
-        }
-        free(tmp);
-    }
+    prep_shape sh = add_op_shape(op);
+    word *ef = proto_alloc((sh.na + sh.nb) * W);
+    add_open_finish(&s->ap, ADD_ARITH, t->x, ef, sh.na + sh.nb);
+    add_beaver_combine(&s->ap, &sh, ef, t->a, t->b, t->c);
+    memcpy(op->d, t->c, sh.n * W);
     free(ef);
     state_free(op);
 }
@@ -286,8 +214,8 @@ static void trunc_prepare(semi *s, pop *op)
     t->x = proto_alloc(n * W); /* the multipliers, then the masked values */
     trunc_material(s, op, t->d, t->x, t->a, t->b, t->c);
     for (size_t k = 0; k < n; k++)
-        t->x[k] = op->a[k] * t->x[k] + t->a[k] + (s->me == 0 ? (word)1 << 62 : 0);
-    open_send(s, t->x, n);
+        t->x[k] = op->a[k] * t->x[k] + t->a[k] + (s->ap.me == 0 ? (word)1 << 62 : 0);
+    add_open_send(&s->ap, t->x, n);
 }
 
 static void trunc_finish(semi *s, pop *op)
@@ -295,11 +223,11 @@ static void trunc_finish(semi *s, pop *op)
     st *t = op->state;
     size_t n = op->n;
     word *c = proto_alloc(n * W);
-    open_finish(s, t->x, c, n, 0);
+    add_open_finish(&s->ap, ADD_ARITH, t->x, c, n);
     for (size_t k = 0; k < n; k++) {
         word pub, coef;
         proto_trunc_open(c[k], t->d[k], &pub, &coef);
-        op->d[k] = -t->b[k] + coef * t->c[k] + (s->me == 0 ? pub : 0);
+        op->d[k] = -t->b[k] + coef * t->c[k] + (s->ap.me == 0 ? pub : 0);
     }
     free(c);
     state_free(op);
@@ -348,8 +276,8 @@ static void ltz_step0_prepare(semi *s, pop *op)
     t->x = proto_alloc(n * W);
     ltz_material(s, op, 0, t);
     for (size_t k = 0; k < n; k++)
-        t->x[k] = op->a[k] + t->a[k] + (s->me == 0 ? (word)1 << L : 0);
-    open_send(s, t->x, n);
+        t->x[k] = op->a[k] + t->a[k] + (s->ap.me == 0 ? (word)1 << L : 0);
+    add_open_send(&s->ap, t->x, n);
 }
 
 /* G, P and plane L from the public c (n values) and the planes of r */
@@ -365,10 +293,10 @@ static void ltz_public(semi *s, pop *op, const word *c)
     t->t = proto_alloc(nw * W);
     for (size_t q = 0; q < L * nw; q++) {
         t->g[q] = ~cp[q] & t->rb[q];
-        t->p[q] = t->rb[q] ^ (s->me == 0 ? ~cp[q] : 0);
+        t->p[q] = t->rb[q] ^ (s->ap.me == 0 ? ~cp[q] : 0);
     }
     for (size_t q = 0; q < nw; q++)
-        t->t[q] = t->rb[L * nw + q] ^ (s->me == 0 ? cp[L * nw + q] : 0);
+        t->t[q] = t->rb[L * nw + q] ^ (s->ap.me == 0 ? cp[L * nw + q] : 0);
     free(cp);
 }
 
@@ -376,7 +304,7 @@ static void ltz_step0_finish(semi *s, pop *op)
 {
     st *t = op->state;
     word *c = proto_alloc(op->n * W);
-    open_finish(s, t->x, c, op->n, 0);
+    add_open_finish(&s->ap, ADD_ARITH, t->x, c, op->n);
     ltz_public(s, op, c);
     free(c);
 }
@@ -405,7 +333,7 @@ static void ltz_and_prepare(semi *s, pop *op, int level)
     t->x = proto_alloc(2 * m * W);
     for (size_t q = 0; q < m; q++)
         t->x[q] = x[q] ^ t->ta[q], t->x[m + q] = y[q] ^ t->tb[q];
-    open_send(s, t->x, 2 * m);
+    add_open_send(&s->ap, t->x, 2 * m);
     free(x);
     free(y);
 }
@@ -417,11 +345,11 @@ static void ltz_and_finish(semi *s, pop *op, int level)
     bits_gate *gt = bits_level_gates(op->bound, level, &nand);
     size_t m = nand * nw;
     word *de = proto_alloc(2 * m * W), *d = de, *e = de + m;
-    open_finish(s, t->x, de, 2 * m, 1);
+    add_open_finish(&s->ap, ADD_BOOL, t->x, de, 2 * m);
     for (size_t i = 0; i < nand; i++)
         for (size_t q = 0; q < nw; q++) {
             size_t k = i * nw + q;
-            word z = t->tc[k] ^ (d[k] & t->tb[k]) ^ (e[k] & t->ta[k]) ^ (s->me == 0 ? d[k] & e[k] : 0);
+            word z = t->tc[k] ^ (d[k] & t->tb[k]) ^ (e[k] & t->ta[k]) ^ (s->ap.me == 0 ? d[k] & e[k] : 0);
             if (!gt[i].second)
                 t->g[gt[i].lo * nw + q] = t->g[gt[i].hi * nw + q] ^ z;
             else
@@ -439,8 +367,8 @@ static void ltz_inject_prepare(semi *s, pop *op)
     ltz_material(s, op, bits_levels(op->bound) + 1, t);
     t->x = proto_alloc(nw * W);
     for (size_t q = 0; q < nw; q++) /* beta = 1 ^ t ^ carry, masked by rho */
-        t->x[q] = t->t[q] ^ t->g[q] ^ t->ta[q] ^ (s->me == 0 ? ~(word)0 : 0);
-    open_send(s, t->x, nw);
+        t->x[q] = t->t[q] ^ t->g[q] ^ t->ta[q] ^ (s->ap.me == 0 ? ~(word)0 : 0);
+    add_open_send(&s->ap, t->x, nw);
 }
 
 static void ltz_inject_finish(semi *s, pop *op)
@@ -448,10 +376,10 @@ static void ltz_inject_finish(semi *s, pop *op)
     st *t = op->state;
     size_t n = op->n, nw = bits_words(n);
     word *e = proto_alloc(nw * W);
-    open_finish(s, t->x, e, nw, 1);
+    add_open_finish(&s->ap, ADD_BOOL, t->x, e, nw);
     for (size_t k = 0; k < n; k++) {
         word ek = bits_get(e, k);
-        op->d[k] = (1 - 2 * ek) * t->tb[k] + (s->me == 0 ? ek : 0);
+        op->d[k] = (1 - 2 * ek) * t->tb[k] + (s->ap.me == 0 ? ek : 0);
     }
     free(e);
     state_free(op);
@@ -503,8 +431,8 @@ static void rqc_open_prepare(semi *s, pop *op)
     q->d = proto_alloc(n);
     q->dmin = rqc_open_material(s, op, q->d, q->x, q->r, q->R, q->v, q->qb);
     for (size_t k = 0; k < n; k++)
-        q->x[k] = op->a[k] * q->x[k] + q->r[k] + (s->me == 0 ? (word)1 << 62 : 0);
-    open_send(s, q->x, n);
+        q->x[k] = op->a[k] * q->x[k] + q->r[k] + (s->ap.me == 0 ? (word)1 << 62 : 0);
+    add_open_send(&s->ap, q->x, n);
 }
 
 static void rqc_open_finish(semi *s, pop *op)
@@ -514,13 +442,13 @@ static void rqc_open_finish(semi *s, pop *op)
     uint32_t L = op->bound;
     word zl = (word)op->zp - (word)op->lo, D = (word)op->hi - (word)op->lo;
     word *c = proto_alloc(n * W), *cc = proto_alloc(2 * n * W);
-    open_finish(s, q->x, c, n, 0);
+    add_open_finish(&s->ap, ADD_ARITH, q->x, c, n);
     q->t = proto_alloc(n * W);
     for (size_t k = 0; k < n; k++) {
         word pub, coef;
         int e = q->d[k] - q->dmin;
         proto_trunc_open(c[k], q->d[k], &pub, &coef);
-        q->t[k] = -q->R[k] + coef * q->v[k] + (s->me == 0 ? pub + zl : 0);
+        q->t[k] = -q->R[k] + coef * q->v[k] + (s->ap.me == 0 ? pub + zl : 0);
         cc[k] = ((pub + zl) << e) + ((word)1 << L);
         cc[n + k] = ((pub + zl - D - 1) << e) + ((word)1 << L);
     }
@@ -583,7 +511,7 @@ static void rqc_finish(semi *s, pop *op, int step)
         mul_finish(s, &q->mul);
         word D = (word)op->hi - (word)op->lo;
         for (size_t k = 0; k < op->n; k++)
-            op->d[k] = q->p[k] - D * q->bits[op->n + k] + (s->me == 0 ? (word)op->hi : 0);
+            op->d[k] = q->p[k] - D * q->bits[op->n + k] + (s->ap.me == 0 ? (word)op->hi : 0);
         rqc_free(op);
     }
 }
@@ -626,15 +554,15 @@ static int semi_steps(const pop *op)
 static int semi_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
 {
     semi *s = ps;
-    if ((op->kind == PK_INPUT || op->kind == PK_OUTPUT) && op->owner >= s->n) {
-        snprintf(err, errlen, "party %d does not exist in a run of %d parties", op->owner, s->n);
+    if ((op->kind == PK_INPUT || op->kind == PK_OUTPUT) && op->owner >= s->ap.n) {
+        snprintf(err, errlen, "party %d does not exist in a run of %d parties", op->owner, s->ap.n);
         return -1;
     }
     switch (op->kind) {
     case PK_CLAMP: return proto_clamp_prepare(&proto_semi2k, ps, op, step, err, errlen);
     case PK_REQCLAMP: rqc_prepare(s, op, step); break;
     case PK_INPUT: input_prepare(s, op); break;
-    case PK_OUTPUT: output_prepare(s, op); break;
+    case PK_OUTPUT: add_open_to_send(&s->ap, op->owner, op->a, op->n); break;
     case PK_MUL:
     case PK_CONV2D:
     case PK_DWCONV2D: mul_prepare(s, op); break;
@@ -655,7 +583,7 @@ static int semi_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
 static int semi_exchange(void *ps, char *err, size_t errlen)
 {
     semi *s = ps;
-    return net_round(s->nt, err, errlen);
+    return net_round(s->ap.nt, err, errlen);
 }
 
 static int semi_finish(void *ps, pop *op, int step, char *err, size_t errlen)
@@ -705,7 +633,7 @@ static void semi_deal(void *ps, const pop *op, int step)
     }
 }
 
-/* Online traffic: an open of n words costs every party (N-1) n words. */
+/* Online traffic: opens to all (add_open_cost), INPUT's fresh shares. */
 static void semi_cost(const pop *op, int N, proto_cost *acc)
 {
     uint64_t o = (uint64_t)(N - 1) * W, n = op->n, nw = bits_words(op->n);
@@ -730,24 +658,20 @@ static void semi_cost(const pop *op, int N, proto_cost *acc)
         acc->bytes[op->owner] += o * n;
         break;
     case PK_OUTPUT:
-        acc->rounds = 1;
-        for (int j = 0; j < N; j++)
-            acc->bytes[j] += j == op->owner ? 0 : n * W;
+        acc->rounds = add_open_to_cost(N, op->owner, n, W, acc);
         acc->opened += n;
         break;
     case PK_MUL:
     case PK_CONV2D:
-    case PK_DWCONV2D:
-        acc->rounds = 1;
-        for (int j = 0; j < N; j++)
-            acc->bytes[j] += o * (mul_na(op) + mul_nb(op));
-        acc->opened += mul_na(op) + mul_nb(op);
+    case PK_DWCONV2D: {
+        prep_shape sh = add_op_shape(op);
+        acc->rounds = add_open_cost(N, sh.na + sh.nb, W, acc);
+        acc->opened += sh.na + sh.nb;
         break;
+    }
     case PK_REQUANT:
     case PK_DIVR:
-        acc->rounds = 1;
-        for (int j = 0; j < N; j++)
-            acc->bytes[j] += o * n;
+        acc->rounds = add_open_cost(N, n, W, acc);
         acc->opened += n;
         break;
     case PK_LTZ: {
@@ -758,9 +682,8 @@ static void semi_cost(const pop *op, int N, proto_cost *acc)
             bits_level_ands(op->bound, k, &nand);
             words += 2 * nand * nw;
         }
+        add_open_cost(N, words, W, acc); /* every round an open to all */
         acc->rounds = (uint64_t)K + 2;
-        for (int j = 0; j < N; j++)
-            acc->bytes[j] += o * words;
         acc->opened += n;
         break;
     }

@@ -30,8 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "additive.h"
 #include "bits.h"
-#include "kernels.h"
 #include "net.h"
 #include "prep.h"
 #include "prg.h"
@@ -57,19 +57,13 @@ typedef kern_u128 u128;
 typedef prep_avec avec; /* value shares and MAC shares (at the dealer: values) */
 
 typedef struct {
-    u128 *p;
-    size_t len, cap;
-} bvec;
-
-typedef struct {
-    int me, n; /* me == n: the dealer */
-    net *nt;
+    add_parties ap; /* ap.me == ap.n: the dealer */
     prep *pp;
     u128 alpha; /* party: its key share; dealer: the key */
     /* the MAC check pipeline (see the header) */
     uint32_t r;                        /* online rounds so far */
     uint64_t round0;                   /* the network's round number of the first */
-    bvec sigma;                        /* this round's batch */
+    add_mac_batch sigma;               /* this round's batch */
     uint8_t seed[32], seed_prev[32];   /* my coins for this and the last batch, with their nonces */
     uint8_t cseed[PROTO_MAX_PARTIES][32], cz[PROTO_MAX_PARTIES][32]; /* peers' last commitments */
     u128 z[3];                         /* my check values, by batch mod 3 */
@@ -109,55 +103,22 @@ static void reg_set(word *r, size_t k, u128 x, u128 m)
     st(r + 4 * k + 2, m);
 }
 
-static int dealer(const spdz *s) { return s->me == s->n; }
+static int dealer(const spdz *s) { return s->ap.me == s->ap.n; }
 
 /* the share of public c: party 0 holds the value, everybody alpha_i * c */
-static u128 pub_x(const spdz *s, u128 c) { return s->me == 0 ? c : 0; }
+static u128 pub_x(const spdz *s, u128 c) { return s->ap.me == 0 ? c : 0; }
 static u128 pub_m(const spdz *s, u128 c) { return s->alpha * c; }
 
 /* ------------------------------------------------------------- opening */
-
-/* Sends my value shares x[0..n) to every other party. */
-static void open_send(spdz *s, const u128 *x, size_t n)
-{
-    for (int j = 0; j < s->n; j++)
-        if (j != s->me) {
-            memcpy(net_out(s->nt, j, n * V), x, n * V);
-            net_expect(s->nt, j, n * V);
-        }
-}
-
-static void sigma_push(spdz *s, u128 v)
-{
-    bvec *b = &s->sigma;
-    if (b->len == b->cap) {
-        b->cap = b->cap ? 2 * b->cap : 1 << 12;
-        b->p = realloc(b->p, b->cap * V);
-        if (!b->p)
-            abort();
-    }
-    b->p[b->len++] = v;
-}
 
 /* out = the opened values of v; each joins this round's batch for the check. */
 static void open_finish(spdz *s, const avec *v, u128 *out)
 {
     size_t n = v->n;
-    memmove(out, v->x, n * V);
-    for (int j = 0; j < s->n; j++) {
-        if (j == s->me)
-            continue;
-        const uint8_t *in = net_in(s->nt, j, n * V);
-        for (size_t k = 0; k < n; k++) {
-            u128 y;
-            memcpy(&y, in + k * V, V);
-            out[k] += y;
-        }
-    }
-    for (size_t k = 0; k < n; k++)
-        sigma_push(s, v->m[k] - s->alpha * out[k]);
-    if (n && net_cheat(s->nt, "mac")) /* a MAC share off by one bit */
-        s->sigma.p[s->sigma.len - n] ^= 1;
+    add_open128_finish(&s->ap, v->x, out, n);
+    add_mac_push(&s->sigma, s->alpha, v->m, out, n);
+    if (n && net_cheat(s->ap.nt, "mac")) /* a MAC share off by one bit */
+        s->sigma.v[s->sigma.len - n] ^= 1;
 }
 
 /* ---------------------------------------------------------- the MAC check */
@@ -226,17 +187,13 @@ static void trailer_send(spdz *s)
     if (prg_seed(s->seed) != 0 || prg_seed(s->seed + 16) != 0)
         abort();
     uint8_t t[TRAILER];
-    coin_commitment(s, r, s->me, s->seed, t + T_CSEED);
+    coin_commitment(s, r, s->ap.me, s->seed, t + T_CSEED);
     memcpy(t + T_SEED, s->seed_prev, SEED_LEN);
-    z_commitment(s, r, s->me, s->z[(r + 1) % 3], s->nonce[(r + 1) % 3], t + T_CZ); /* r-2 */
-    memcpy(t + T_Z, &s->z[r % 3], 16);                                         /* r-3 */
+    z_commitment(s, r, s->ap.me, s->z[(r + 1) % 3], s->nonce[(r + 1) % 3], t + T_CZ); /* r-2 */
+    memcpy(t + T_Z, &s->z[r % 3], 16);                                            /* r-3 */
     memcpy(t + T_Z + 16, s->nonce[r % 3], 16);
-    echo_add(s, s->me, t);
-    for (int j = 0; j < s->n; j++)
-        if (j != s->me) {
-            memcpy(net_out(s->nt, j, TRAILER), t, TRAILER);
-            net_expect(s->nt, j, TRAILER);
-        }
+    echo_add(s, s->ap.me, t);
+    add_send_all(&s->ap, t, TRAILER);
 }
 
 /* The peers' trailers (the last bytes of their frames): check the coins and
@@ -248,10 +205,10 @@ static int trailer_finish(spdz *s, char *err, size_t errlen)
     uint8_t coin[16], h[32];
     memcpy(coin, s->seed_prev, 16);
     u128 zsum = s->z[r % 3];
-    for (int j = 0; j < s->n; j++) {
-        if (j == s->me)
+    for (int j = 0; j < s->ap.n; j++) {
+        if (j == s->ap.me)
             continue;
-        const uint8_t *q = net_in_tail(s->nt, j, TRAILER);
+        const uint8_t *q = net_in_tail(s->ap.nt, j, TRAILER);
         echo_add(s, j, q);
         coin_commitment(s, r - 1, j, q + T_SEED, h);
         if (r >= 1 && memcmp(h, s->cseed[j], 32) != 0)
@@ -269,21 +226,7 @@ static int trailer_finish(spdz *s, char *err, size_t errlen)
     }
     if (r >= 3 && zsum != 0)
         return check_fail(s, err, errlen, NULL, -1, r - 3);
-    /* z of batch r-1 (the values opened in the last round) */
-    u128 z = 0;
-    if (s->sigma.len) {
-        uint64_t *chi = proto_alloc(s->sigma.len * sizeof *chi);
-        prg *g = prg_new(coin);
-        if (!g)
-            abort();
-        prg_fill(g, chi, s->sigma.len * sizeof *chi);
-        prg_free(g);
-        for (size_t k = 0; k < s->sigma.len; k++)
-            z += (u128)chi[k] * s->sigma.p[k];
-        free(chi);
-    }
-    s->sigma.len = 0;
-    s->z[(r + 2) % 3] = z;
+    s->z[(r + 2) % 3] = add_mac_combine(&s->sigma, coin); /* batch r-1: the values opened in the last round */
     if (prg_seed(s->nonce[(r + 2) % 3]) != 0)
         abort();
     return 0;
@@ -296,14 +239,14 @@ static int trailer_finish(spdz *s, char *err, size_t errlen)
  * commitment as its own, and in the next round reveals what the victim
  * reveals; one-bad-reveal: a wrong check value to one honest party only. */
 
-static int victim(const spdz *s) { return s->me == 0 ? 1 : 0; }
+static int victim(const spdz *s) { return s->ap.me == 0 ? 1 : 0; }
 
 static void copy_bytes(spdz *s, size_t off, size_t len)
 {
-    const uint8_t *src = net_in_tail(s->nt, victim(s), TRAILER) + off;
-    for (int j = 0; j < s->n; j++)
-        if (j != s->me)
-            memcpy(net_out_tail(s->nt, j, TRAILER) + off, src, len);
+    const uint8_t *src = net_in_tail(s->ap.nt, victim(s), TRAILER) + off;
+    for (int j = 0; j < s->ap.n; j++)
+        if (j != s->ap.me)
+            memcpy(net_out_tail(s->ap.nt, j, TRAILER) + off, src, len);
 }
 
 static void copy_commitment(void *ctx)
@@ -317,7 +260,7 @@ static void copy_commitment(void *ctx)
 static void copy_reveal(void *ctx)
 {
     spdz *s = ctx;
-    const uint8_t *src = net_in_tail(s->nt, victim(s), TRAILER);
+    const uint8_t *src = net_in_tail(s->ap.nt, victim(s), TRAILER);
     if (s->copied == T_CSEED) {
         copy_bytes(s, T_SEED, SEED_LEN);
         memcpy(s->seed_prev, src + T_SEED, SEED_LEN);
@@ -331,13 +274,13 @@ static void copy_reveal(void *ctx)
 static void cheat(spdz *s)
 {
     if (s->copied >= 0)
-        net_rush(s->nt, copy_reveal, s);
-    else if (net_cheat(s->nt, "copy-commit") || net_cheat(s->nt, "copy-check")) {
-        s->copied = net_cheat(s->nt, "copy-commit") ? T_CSEED : T_CZ;
-        net_rush(s->nt, copy_commitment, s);
+        net_rush(s->ap.nt, copy_reveal, s);
+    else if (net_cheat(s->ap.nt, "copy-commit") || net_cheat(s->ap.nt, "copy-check")) {
+        s->copied = net_cheat(s->ap.nt, "copy-commit") ? T_CSEED : T_CZ;
+        net_rush(s->ap.nt, copy_commitment, s);
     }
-    if (net_cheat(s->nt, "one-bad-reveal")) /* to the last other party */
-        net_out_tail(s->nt, s->me == s->n - 1 ? s->n - 2 : s->n - 1, TRAILER)[T_Z] ^= 1;
+    if (net_cheat(s->ap.nt, "one-bad-reveal")) /* to the last other party */
+        net_out_tail(s->ap.nt, s->ap.me == s->ap.n - 1 ? s->ap.n - 2 : s->ap.n - 1, TRAILER)[T_Z] ^= 1;
 }
 
 static int spdz_exchange(void *ps, char *err, size_t errlen)
@@ -345,7 +288,7 @@ static int spdz_exchange(void *ps, char *err, size_t errlen)
     spdz *s = ps;
     trailer_send(s);
     cheat(s);
-    if (net_round(s->nt, err, errlen) != 0 || trailer_finish(s, err, errlen) != 0)
+    if (net_round(s->ap.nt, err, errlen) != 0 || trailer_finish(s, err, errlen) != 0)
         return -1;
     s->r++;
     return 0;
@@ -358,26 +301,22 @@ static int spdz_exchange(void *ps, char *err, size_t errlen)
  * check sends no echo, so the others stop here at the latest. */
 static int echo_round(spdz *s, char *err, size_t errlen)
 {
-    size_t len = 32 * (size_t)s->n;
-    for (int j = 0; j < s->n; j++)
-        if (j != s->me) {
-            memcpy(net_out(s->nt, j, len), s->echo, len);
-            net_expect(s->nt, j, len);
-        }
-    if (net_cheat(s->nt, "bad-echo")) /* test builds: a wrong echo to the last other party */
-        net_out_tail(s->nt, s->me == s->n - 1 ? s->n - 2 : s->n - 1, len)[0] ^= 1;
-    if (net_round(s->nt, err, errlen) != 0)
+    size_t len = 32 * (size_t)s->ap.n;
+    add_send_all(&s->ap, s->echo, len);
+    if (net_cheat(s->ap.nt, "bad-echo")) /* test builds: a wrong echo to the last other party */
+        net_out_tail(s->ap.nt, s->ap.me == s->ap.n - 1 ? s->ap.n - 2 : s->ap.n - 1, len)[0] ^= 1;
+    if (net_round(s->ap.nt, err, errlen) != 0)
         return -1;
-    for (int j = 0; j < s->n; j++) {
-        if (j == s->me)
+    for (int j = 0; j < s->ap.n; j++) {
+        if (j == s->ap.me)
             continue;
-        const uint8_t *q = net_in(s->nt, j, len);
-        for (int k = 0; k < s->n; k++)
+        const uint8_t *q = net_in(s->ap.nt, j, len);
+        for (int k = 0; k < s->ap.n; k++)
             if (memcmp(q + 32 * k, s->echo[k], 32) != 0) {
                 snprintf(err, errlen,
                          "MAC check failed (at the end): party %d's echo says party %d's check messages "
                          "differ from those we %s (round %llu)",
-                         j, k, k == s->me ? "sent" : "received", (unsigned long long)(net_rounds(s->nt) - 1));
+                         j, k, k == s->ap.me ? "sent" : "received", (unsigned long long)(net_rounds(s->ap.nt) - 1));
                 return -1;
             }
     }
@@ -413,17 +352,17 @@ static void *spdz_create(const proto_env *env, char *err, size_t errlen)
         return NULL;
     }
     spdz *s = proto_zalloc(sizeof *s);
-    s->me = env->party;
-    s->n = env->nparties;
-    s->nt = env->net;
+    s->ap.me = env->party;
+    s->ap.n = env->nparties;
+    s->ap.nt = env->net;
     s->phase = "online";
     s->copied = -1;
-    if (!(s->pp = prep_open(s->nt, s->me, s->n, err, errlen))) {
+    if (!(s->pp = prep_open(s->ap.nt, s->ap.me, s->ap.n, err, errlen))) {
         free(s);
         return NULL;
     }
-    s->round0 = net_rounds(s->nt);
-    s->run_id = net_run_id(s->nt);
+    s->round0 = net_rounds(s->ap.nt);
+    s->run_id = net_run_id(s->ap.nt);
     s->alpha = prep_mac_key(s->pp);
     return s;
 }
@@ -432,7 +371,7 @@ static void spdz_destroy(void *ps)
 {
     spdz *s = ps;
     prep_close(s->pp);
-    free(s->sigma.p);
+    add_mac_free(&s->sigma);
     free(s);
 }
 
@@ -553,7 +492,7 @@ static void output_prepare(spdz *s, pop *op)
         t->open.x[k] = x - t->a.x[k] + (t->b.x[k] << 64);
         t->open.m[k] = m - t->a.m[k] + (t->b.m[k] << 64);
     }
-    open_send(s, t->open.x, n);
+    add_open128_send(&s->ap, t->open.x, n);
 }
 
 #ifdef QNN_RECORD
@@ -564,7 +503,7 @@ static void record_upper(const spdz *s, const u128 *y, size_t n)
 {
     const char *dir = getenv("QNN_RECORD_DIR");
     char path[4096];
-    snprintf(path, sizeof path, "%s/output%d.rec", dir ? dir : ".", s->me);
+    snprintf(path, sizeof path, "%s/output%d.rec", dir ? dir : ".", s->ap.me);
     FILE *f = dir ? fopen(path, "ab") : NULL;
     if (!f)
         return;
@@ -586,7 +525,7 @@ static void output_finish(spdz *s, pop *op)
     st_t *t = op->state;
     u128 *dv = proto_alloc(op->n * V);
     open_finish(s, &t->open, dv);
-    if (s->me == op->owner) {
+    if (s->ap.me == op->owner) {
         for (size_t k = 0; k < op->n; k++)
             dv[k] += t->a.x[k];
 #ifdef QNN_RECORD
@@ -599,80 +538,40 @@ static void output_finish(spdz *s, pop *op)
     state_free(op);
 }
 
-/* ---- products: (convolution) triples ---- */
+/* ---- products: Beaver triples (add_beaver128_*) ----
+ * An operation's own (convolution) triples here; products sharing a left
+ * operand (the comparisons' trees) below. */
 
-static size_t mul_na(const pop *op) { return op->kind == PK_MUL ? op->n : op->na; }
-static size_t mul_nb(const pop *op) { return op->kind == PK_MUL ? op->n : op->nb; }
-
-static void conv_op(const pop *op, u128 *d, const u128 *x, const u128 *w)
+/* After the open of the masked operands: the products' shares into t->c. */
+static void beaver_finish(spdz *s, st_t *t, const prep_shape *sh)
 {
-    if (op->kind == PK_CONV2D)
-        kern_conv2d_128(d, x, w, &op->g, op->channels);
-    else
-        kern_dwconv2d_128(d, x, w, &op->g, op->channels);
-}
-
-/* d += (x . y): elementwise product or convolution */
-static void product_add(const pop *op, u128 *d, const u128 *x, const u128 *y, u128 *tmp)
-{
-    if (op->kind == PK_MUL) {
-        for (size_t k = 0; k < op->n; k++)
-            d[k] += x[k] * y[k];
-        return;
-    }
-    conv_op(op, tmp, x, y);
-    for (size_t k = 0; k < op->n; k++)
-        d[k] += tmp[k];
-}
-
-static void triple(spdz *s, const pop *op, st_t *t, size_t na, size_t nb)
-{
-    prep_shape sh = {op->kind == PK_MUL ? PREP_MUL : op->kind == PK_CONV2D ? PREP_CONV2D : PREP_DWCONV2D,
-                     na, nb, op->n, op->g, op->channels, NULL, 0};
-    prep_auth_triples(s->pp, &sh, &t->a, &t->b, &t->c);
+    u128 *ef = proto_alloc((sh->na + sh->nb) * V);
+    open_finish(s, &t->open, ef);
+    add_beaver128_combine(&s->ap, sh, s->alpha, ef, &t->a, &t->b, &t->c);
+    free(ef);
 }
 
 static void mul_prepare(spdz *s, pop *op)
 {
     st_t *t = state(op);
-    size_t na = mul_na(op), nb = mul_nb(op);
-    triple(s, op, t, na, nb);
+    prep_shape sh = add_op_shape(op);
+    prep_auth_triples(s->pp, &sh, &t->a, &t->b, &t->c);
     if (dealer(s))
         return;
-    avec_alloc(&t->open, na + nb);
-    for (size_t k = 0; k < na; k++) {
-        u128 x, m;
-        reg_get(op->a, k, &x, &m);
-        t->open.x[k] = x - t->a.x[k];
-        t->open.m[k] = m - t->a.m[k];
-    }
-    for (size_t k = 0; k < nb; k++) {
-        u128 x, m;
-        reg_get(op->b, op->kind == PK_MUL ? k % op->nb : k, &x, &m);
-        t->open.x[na + k] = x - t->b.x[k];
-        t->open.m[na + k] = m - t->b.m[k];
-    }
-    open_send(s, t->open.x, na + nb);
+    avec_alloc(&t->open, sh.na + sh.nb);
+    for (size_t k = 0; k < sh.na; k++)
+        reg_get(op->a, k, &t->open.x[k], &t->open.m[k]);
+    PERIODIC_LOOP(sh.nb, op->nb) reg_get(op->b, j, &t->open.x[sh.na + i], &t->open.m[sh.na + i]);
+    add_beaver128_send(&s->ap, &sh, &t->a, &t->b, &t->open);
 }
 
-/* z = c + e.b + a.f + e.f, on value and MAC shares alike */
 static void mul_finish(spdz *s, pop *op)
 {
     st_t *t = op->state;
-    size_t na = mul_na(op), nb = mul_nb(op), n = op->n;
-    u128 *ef = proto_alloc((na + nb) * V), *e = ef, *f = ef + na;
-    open_finish(s, &t->open, ef);
-    u128 *zx = t->c.x, *zm = t->c.m, *tmp = proto_alloc(n * V), *ee = proto_zalloc(n * V);
-    product_add(op, zx, e, t->b.x, tmp);
-    product_add(op, zm, e, t->b.m, tmp);
-    product_add(op, zx, t->a.x, f, tmp);
-    product_add(op, zm, t->a.m, f, tmp);
-    product_add(op, ee, e, f, tmp);
-    for (size_t k = 0; k < n; k++)
-        reg_set(op->d, k, zx[k] + pub_x(s, ee[k]), zm[k] + pub_m(s, ee[k]));
-    free(ef);
-    free(tmp);
-    free(ee);
+    prep_shape sh = add_op_shape(op);
+    beaver_finish(s, t, &sh);
+    for (size_t k = 0; k < op->n; k++)
+        reg_set(op->d, k, t->c.x[k], t->c.m[k]);
     state_free(op);
 }
 
@@ -694,7 +593,7 @@ static void trunc_prepare(spdz *s, pop *op)
         t->open.x[k] = x * mult + t->a.x[k] + pub_x(s, c);
         t->open.m[k] = m * mult + t->a.m[k] + pub_m(s, c);
     }
-    open_send(s, t->open.x, n);
+    add_open128_send(&s->ap, t->open.x, n);
 }
 
 /* proto_trunc_open's pub and coef as integers in Z_2^128: the 64-bit ones,
@@ -763,7 +662,7 @@ static void ltz_open_prepare(spdz *s, pop *op, size_t n, u128 add)
         t->open.x[k] = x + t->a.x[k] + pub_x(s, add);
         t->open.m[k] = m + t->a.m[k] + pub_m(s, add);
     }
-    open_send(s, t->open.x, n);
+    add_open128_send(&s->ap, t->open.x, n);
 }
 
 static void ltz_step0_prepare(spdz *s, pop *op) { ltz_open_prepare(s, op, op->n, (u128)1 << op->bound); }
@@ -835,43 +734,38 @@ typedef struct {
     const uint32_t *xi;
 } prodshape;
 
+static prep_shape grouped_shape(const prodshape *ps)
+{
+    size_t n = ps->n;
+    return (prep_shape){PREP_GROUPED, ps->mx * n, ps->my * n, ps->my * n, {0}, 0, ps->xi, n};
+}
+
 static void products_prepare(spdz *s, st_t *t, const prodshape *ps, const u128 *const *xs,
                              const u128 *const *ys)
 {
-    size_t n = ps->n, ax = ps->mx * n, by = ps->my * n;
+    size_t n = ps->n;
+    prep_shape sh = grouped_shape(ps);
     avec_free(&t->a), avec_free(&t->b), avec_free(&t->c), avec_free(&t->open);
-    prep_shape sh = {PREP_GROUPED, ax, by, by, {0}, 0, ps->xi, n};
     prep_auth_triples(s->pp, &sh, &t->a, &t->b, &t->c);
     if (dealer(s))
         return;
-    avec_alloc(&t->open, ax + by);
-    for (size_t i = 0; i < ps->mx; i++)
-        for (size_t q = 0; q < n; q++) {
-            t->open.x[i * n + q] = xs[2 * i][q] - t->a.x[i * n + q];
-            t->open.m[i * n + q] = xs[2 * i + 1][q] - t->a.m[i * n + q];
-        }
-    for (size_t k = 0; k < ps->my; k++)
-        for (size_t q = 0; q < n; q++) {
-            t->open.x[ax + k * n + q] = ys[2 * k][q] - t->b.x[k * n + q];
-            t->open.m[ax + k * n + q] = ys[2 * k + 1][q] - t->b.m[k * n + q];
-        }
-    open_send(s, t->open.x, ax + by);
+    avec_alloc(&t->open, sh.na + sh.nb);
+    for (size_t i = 0; i < ps->mx; i++) {
+        memcpy(t->open.x + i * n, xs[2 * i], n * V);
+        memcpy(t->open.m + i * n, xs[2 * i + 1], n * V);
+    }
+    for (size_t k = 0; k < ps->my; k++) {
+        memcpy(t->open.x + sh.na + k * n, ys[2 * k], n * V);
+        memcpy(t->open.m + sh.na + k * n, ys[2 * k + 1], n * V);
+    }
+    add_beaver128_send(&s->ap, &sh, &t->a, &t->b, &t->open);
 }
 
-/* The products' shares into t->c (value and MAC): c + e b + f a + e f. */
+/* The products' shares into t->c (value and MAC). */
 static void products_finish(spdz *s, st_t *t, const prodshape *ps)
 {
-    size_t n = ps->n, ax = ps->mx * n;
-    u128 *ef = proto_alloc((ax + ps->my * n) * V), *f = ef + ax;
-    open_finish(s, &t->open, ef);
-    for (size_t k = 0; k < ps->my; k++)
-        for (size_t q = 0; q < n; q++) {
-            size_t i = ps->xi[k] * n + q, j = k * n + q;
-            u128 e = ef[i], ee = e * f[j];
-            t->c.x[j] += e * t->b.x[j] + f[j] * t->a.x[i] + pub_x(s, ee);
-            t->c.m[j] += e * t->b.m[j] + f[j] * t->a.m[i] + pub_m(s, ee);
-        }
-    free(ef);
+    prep_shape sh = grouped_shape(ps);
+    beaver_finish(s, t, &sh);
 }
 
 /* one product per element: x * y */
@@ -965,9 +859,9 @@ static void ltz_last_finish(spdz *s, pop *op)
 static void input_material(spdz *s, pop *op, st_t *t)
 {
     size_t n = op->n;
-    u128 *r = s->me == op->owner ? proto_alloc(n * V) : NULL;
+    u128 *r = s->ap.me == op->owner ? proto_alloc(n * V) : NULL;
     prep_auth_input_chunks(s->pp, n, op->bound, CHUNK, op->owner, r, &t->b);
-    if (s->me == op->owner) { /* d = x - r, kept for the finish */
+    if (s->ap.me == op->owner) { /* d = x - r, kept for the finish */
         avec_alloc(&t->open, n);
         for (size_t k = 0; k < n; k++)
             t->open.x[k] = sx(op->in[k]) - r[k];
@@ -982,16 +876,16 @@ static void input_prepare(spdz *s, pop *op)
     input_material(s, op, t);
     if (dealer(s))
         return;
-    if (s->me != op->owner) {
-        net_expect(s->nt, op->owner, n * V);
+    if (s->ap.me != op->owner) {
+        net_expect(s->ap.nt, op->owner, n * V);
         return;
     }
-    if (net_cheat(s->nt, "big-input")) /* test builds: an input 2^40 off, out of its dtype */
+    if (net_cheat(s->ap.nt, "big-input")) /* test builds: an input 2^40 off, out of its dtype */
         for (size_t k = 0; k < n; k++)
             t->open.x[k] += (u128)1 << 40;
-    for (int j = 0; j < s->n; j++)
-        if (j != s->me)
-            memcpy(net_out(s->nt, j, n * V), t->open.x, n * V);
+    for (int j = 0; j < s->ap.n; j++)
+        if (j != s->ap.me)
+            memcpy(net_out(s->ap.nt, j, n * V), t->open.x, n * V);
 }
 
 /* After the open: c', the tree's thresholds and R (into t->v), then G, P. */
@@ -1000,7 +894,7 @@ static void input_open_finish(spdz *s, pop *op)
     st_t *t = op->state;
     size_t n = op->n;
     uint32_t b = op->bound;
-    const uint8_t *in = s->me == op->owner ? NULL : net_in(s->nt, op->owner, n * V);
+    const uint8_t *in = s->ap.me == op->owner ? NULL : net_in(s->ap.nt, op->owner, n * V);
     uint64_t *k = proto_alloc(n * sizeof *k), mask = (1ull << b) - 1;
     avec_alloc(&t->v, n);
     for (size_t e = 0; e < n; e++) {
@@ -1205,8 +1099,8 @@ static void step_prepare(spdz *s, pop *op, int step)
 static int spdz_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
 {
     spdz *s = ps;
-    if ((op->kind == PK_INPUT || op->kind == PK_OUTPUT) && op->owner >= s->n) {
-        snprintf(err, errlen, "party %d does not exist in a run of %d parties", op->owner, s->n);
+    if ((op->kind == PK_INPUT || op->kind == PK_OUTPUT) && op->owner >= s->ap.n) {
+        snprintf(err, errlen, "party %d does not exist in a run of %d parties", op->owner, s->ap.n);
         return -1;
     }
     if (op->kind == PK_REQCLAMP)
@@ -1306,7 +1200,11 @@ static void spdz_cost(const pop *op, int N, proto_cost *acc)
     case PK_OUTPUT: opens = n, rounds = OUTPUT_WAIT + 1; break;
     case PK_MUL:
     case PK_CONV2D:
-    case PK_DWCONV2D: opens = mul_na(op) + mul_nb(op); break;
+    case PK_DWCONV2D: {
+        prep_shape sh = add_op_shape(op);
+        opens = sh.na + sh.nb;
+        break;
+    }
     case PK_REQUANT:
     case PK_DIVR: opens = n; break;
     case PK_LTZ:
@@ -1314,8 +1212,7 @@ static void spdz_cost(const pop *op, int N, proto_cost *acc)
     }
     acc->rounds = (uint64_t)rounds;
     acc->opened += opens;
-    for (int j = 0; j < N; j++)
-        acc->bytes[j] += o * opens;
+    add_open_cost(N, opens, V, acc);
 }
 
 /* The dealer's corrections (to party N-1): a MAC share per dealt element,
@@ -1338,13 +1235,15 @@ static void spdz_prep_cost(const pop *op, int step, int N, proto_cost *acc)
     case PK_OUTPUT: e = step == OUTPUT_WAIT ? 2 * n : 0; break;
     case PK_MUL:
     case PK_CONV2D:
-    case PK_DWCONV2D:
-        e = mul_na(op) + mul_nb(op) + 2 * n;
+    case PK_DWCONV2D: {
+        prep_shape sh = add_op_shape(op);
+        e = sh.na + sh.nb + 2 * n;
         if (op->kind == PK_MUL)
             acc->triples += n;
         else
             acc->dot_triples += n;
         break;
+    }
     case PK_REQUANT:
     case PK_DIVR:
         e = n + 2 * 2 * n;
