@@ -554,10 +554,6 @@ static int semi_steps(const pop *op)
 static int semi_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
 {
     semi *s = ps;
-    if ((op->kind == PK_INPUT || op->kind == PK_OUTPUT) && op->owner >= s->ap.n) {
-        snprintf(err, errlen, "party %d does not exist in a run of %d parties", op->owner, s->ap.n);
-        return -1;
-    }
     switch (op->kind) {
     case PK_CLAMP: return proto_clamp_prepare(&proto_semi2k, ps, op, step, err, errlen);
     case PK_REQCLAMP: rqc_prepare(s, op, step); break;

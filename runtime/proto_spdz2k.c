@@ -1099,10 +1099,6 @@ static void step_prepare(spdz *s, pop *op, int step)
 static int spdz_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
 {
     spdz *s = ps;
-    if ((op->kind == PK_INPUT || op->kind == PK_OUTPUT) && op->owner >= s->ap.n) {
-        snprintf(err, errlen, "party %d does not exist in a run of %d parties", op->owner, s->ap.n);
-        return -1;
-    }
     if (op->kind == PK_REQCLAMP)
         return proto_reqclamp_prepare(&proto_spdz2k, ps, op, step, err, errlen);
     step_prepare(s, op, step);

@@ -183,6 +183,13 @@ int vm_run(const vm_config *cfg, char *err, size_t errlen)
     vm_state s = {cfg, calloc(p->nsregs + 1, sizeof(word *)), NULL, cfg->pr->share_words};
     uint64_t maxlen = 1, total = 0;
     int rc = 0;
+    /* every input's provider and output's receiver must take part (one
+     * process evaluating in clear plays every party) */
+    if (cfg->nparties > 1 && p->nparties > (uint32_t)cfg->nparties) {
+        snprintf(err, errlen, "the program has %u parties, the run only %d", p->nparties, cfg->nparties);
+        free(s.reg);
+        return -1;
+    }
     for (uint32_t i = 0; i < p->nsregs; i++) {
         total += p->slen[i];
         maxlen = p->slen[i] > maxlen ? p->slen[i] : maxlen;
