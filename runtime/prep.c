@@ -428,21 +428,10 @@ void prep_auth_trunc(prep *p, size_t n, const uint8_t *d, prep_avec *r, prep_ave
     auth_value(p, v, n);
 }
 
-static size_t prep_onehot_rows(u128 *dst, const u128 *r, size_t n, uint32_t L, uint32_t chunk)
+/* the width of chunk i of L bits */
+static uint32_t chunk_bits(uint32_t L, uint32_t chunk, uint32_t i)
 {
-    uint32_t T = (L + chunk - 1) / chunk;
-    size_t rows = 0;
-    for (uint32_t i = 0; i < T; i++)
-        rows += (size_t)1 << (L - i * chunk < chunk ? L - i * chunk : chunk);
-    memset(dst, 0, rows * n * V);
-    size_t row = 0;
-    for (uint32_t i = 0; i < T; i++) {
-        uint32_t w = L - i * chunk < chunk ? L - i * chunk : chunk;
-        for (size_t k = 0; k < n; k++)
-            dst[(row + ((r[k] >> (i * chunk)) & ((1u << w) - 1))) * n + k] = 1;
-        row += (size_t)1 << w;
-    }
-    return rows;
+    return L - i * chunk < chunk ? L - i * chunk : chunk;
 }
 
 /* the rows of the one-hot chunks of L bits */
@@ -450,8 +439,21 @@ static size_t onehot_count(uint32_t L, uint32_t chunk)
 {
     size_t rows = 0;
     for (uint32_t i = 0; i * chunk < L; i++)
-        rows += (size_t)1 << (L - i * chunk < chunk ? L - i * chunk : chunk);
+        rows += (size_t)1 << chunk_bits(L, chunk, i);
     return rows;
+}
+
+/* The one-hot rows of the chunks of r mod 2^L into dst (rows x n). */
+static void onehot_rows(u128 *dst, const u128 *r, size_t n, uint32_t L, uint32_t chunk)
+{
+    memset(dst, 0, onehot_count(L, chunk) * n * V);
+    size_t row = 0;
+    for (uint32_t i = 0; i * chunk < L; i++) {
+        uint32_t w = chunk_bits(L, chunk, i);
+        for (size_t k = 0; k < n; k++)
+            dst[(row + ((r[k] >> (i * chunk)) & ((1u << w) - 1))) * n + k] = 1;
+        row += (size_t)1 << w;
+    }
 }
 
 void prep_auth_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int top, prep_avec *r, prep_avec *oh)
@@ -460,9 +462,9 @@ void prep_auth_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int top, pr
     prep_auth_random(p, r, n);
     if (prep_dealer(p)) {
         prep_avec_alloc(oh, rows * n);
-        size_t row = prep_onehot_rows(oh->x, r->x, n, L, chunk);
+        onehot_rows(oh->x, r->x, n, L, chunk);
         for (size_t k = 0; top && k < n; k++)
-            oh->x[row * n + k] = (r->x[k] >> L) & 1;
+            oh->x[(rows - 1) * n + k] = (r->x[k] >> L) & 1;
     }
     auth_value(p, oh, rows * n);
 }
@@ -477,7 +479,7 @@ void prep_auth_input_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int o
             prep_draw_for(p, owner, own, n * V);
         else
             prep_draw(p, own, n * V);
-        prep_onehot_rows(oh->x, own, n, L, chunk);
+        onehot_rows(oh->x, own, n, L, chunk);
         if (!r)
             free(own);
     }
