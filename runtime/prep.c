@@ -434,8 +434,7 @@ static uint32_t chunk_bits(uint32_t L, uint32_t chunk, uint32_t i)
     return L - i * chunk < chunk ? L - i * chunk : chunk;
 }
 
-/* the rows of the one-hot chunks of L bits */
-static size_t onehot_count(uint32_t L, uint32_t chunk)
+size_t prep_onehot_count(uint32_t L, uint32_t chunk)
 {
     size_t rows = 0;
     for (uint32_t i = 0; i * chunk < L; i++)
@@ -446,7 +445,7 @@ static size_t onehot_count(uint32_t L, uint32_t chunk)
 /* The one-hot rows of the chunks of r mod 2^L into dst (rows x n). */
 static void onehot_rows(u128 *dst, const u128 *r, size_t n, uint32_t L, uint32_t chunk)
 {
-    memset(dst, 0, onehot_count(L, chunk) * n * V);
+    memset(dst, 0, prep_onehot_count(L, chunk) * n * V);
     size_t row = 0;
     for (uint32_t i = 0; i * chunk < L; i++) {
         uint32_t w = chunk_bits(L, chunk, i);
@@ -458,7 +457,7 @@ static void onehot_rows(u128 *dst, const u128 *r, size_t n, uint32_t L, uint32_t
 
 void prep_auth_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int top, prep_avec *r, prep_avec *oh)
 {
-    size_t rows = onehot_count(L, chunk) + (top ? 1 : 0);
+    size_t rows = prep_onehot_count(L, chunk) + (top ? 1 : 0);
     prep_auth_random(p, r, n);
     if (prep_dealer(p)) {
         prep_avec_alloc(oh, rows * n);
@@ -471,7 +470,7 @@ void prep_auth_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int top, pr
 
 void prep_auth_input_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int owner, u128 *r, prep_avec *oh)
 {
-    size_t rows = onehot_count(L, chunk);
+    size_t rows = prep_onehot_count(L, chunk);
     prep_avec_alloc(oh, rows * n);
     if (prep_dealer(p) || p->me == owner) {
         u128 *own = r ? r : proto_alloc(n * V);

@@ -94,6 +94,8 @@ void prep_auth_trunc(prep *p, size_t n, const uint8_t *d, prep_avec *r, prep_ave
  * each: element e of chunk i's row v is [chunk i of r_e == v]), then, with
  * top, a row of bit L of r: rows x n elements in oh. */
 void prep_auth_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int top, prep_avec *r, prep_avec *oh);
+/* The rows of the one-hot chunks of L bits, `chunk` bits each but the last. */
+size_t prep_onehot_count(uint32_t L, uint32_t chunk);
 /* Input masks: r (n values) that party `owner` knows, unauthenticated
  * (into r at the owner; r may be NULL elsewhere), and the one-hot rows of
  * the chunks of r mod 2^L, authenticated and known to the owner. */

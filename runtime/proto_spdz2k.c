@@ -637,13 +637,7 @@ static uint32_t ltz_chunks(uint32_t L) { return (L + CHUNK - 1) / CHUNK; }
 static uint32_t chunk_width(uint32_t L, uint32_t i) { return L - i * CHUNK < CHUNK ? L - i * CHUNK : CHUNK; }
 
 /* elements per comparison of the one-hot vectors of all chunks, and bit L */
-static size_t ltz_dealt(uint32_t L)
-{
-    size_t e = 1;
-    for (uint32_t i = 0; i < ltz_chunks(L); i++)
-        e += (size_t)1 << chunk_width(L, i);
-    return e;
-}
+static size_t ltz_dealt(uint32_t L) { return prep_onehot_count(L, CHUNK) + 1; }
 
 static int ltz_levels(const pop *op) { return bits_levels(ltz_chunks(op->bound)); }
 
