@@ -15,11 +15,12 @@ MODEL_CASES ?= 0
 SECURE_MODELS ?= 1
 SAN     := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-RUNTIME := $(wildcard runtime/*.c) # a new protocol file is picked up
+RUNTIME := $(wildcard runtime/*/*.c) # a new protocol file is picked up
 VMLIB   := vm/bytecode.c vm/validate.c vm/vm.c vm/cost.c vm/disasm.c vm/run.c
-COMPLIB := compiler/ast.c compiler/diag.c compiler/emit.c compiler/lower.c compiler/compile.c compiler/flatbuf.c compiler/tflite.c
+COMPLIB := compiler/dsl/ast.c compiler/diag.c compiler/emit.c compiler/dsl/lower.c compiler/compile.c compiler/tflite/flatbuf.c compiler/tflite/tflite.c
 GEN     := $(BUILD)/gen/parser.c $(BUILD)/gen/lexer.c
 UNIT    := $(wildcard tests/unit/*.c)
+HEADERS := $(wildcard */*.h */*/*.h)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBOBJ  := $(call obj,$(RUNTIME) $(VMLIB))
@@ -45,31 +46,31 @@ $(BUILD)/hostile: tests/tools/hostile.c
 	$(CC) $(WARN) $(CFLAGS) $(EXTRA) $(CPPFLAGS) -o $@ $< $(LDLIBS)
 # test build of qnnvm: records every received payload (QNN_RECORD_DIR) for the
 # leakage test, and lets a party deviate (QNN_CHEAT) for the cheating tests
-RECORDED := runtime/net.c runtime/proto_spdz2k.c
-$(BUILD)/record/%.o: runtime/%.c $(wildcard runtime/*.h)
+RECORDED := runtime/net/net.c runtime/proto/proto_spdz2k.c
+$(BUILD)/record/%.o: runtime/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CFLAGS) $(EXTRA) $(CPPFLAGS) -DQNN_RECORD -DQNN_CHEAT -c -o $@ $<
+	$(CC) $(WARN) $(CFLAGS) $(EXTRA) $(CPPFLAGS) -I. -DQNN_RECORD -DQNN_CHEAT -c -o $@ $<
 $(BUILD)/qnnvm-record: $(call obj,vm/main.c) $(filter-out $(call obj,$(RECORDED)),$(LIBOBJ)) \
                        $(patsubst runtime/%.c,$(BUILD)/record/%.o,$(RECORDED))
 	$(CC) $(CFLAGS) $(EXTRA) -o $@ $^ $(LDLIBS)
 $(BUILD)/unit: $(call obj,$(UNIT)) $(COMPOBJ) $(LIBOBJ)
 	$(CC) $(CFLAGS) $(EXTRA) -o $@ $^ $$(pkg-config --libs check) $(LDLIBS)
 
-# a protocol that misses an operation kind fails to compile (runtime/proto.h)
-$(BUILD)/runtime/proto%.o $(BUILD)/record/proto%.o: WARN += -Wswitch-enum
-$(BUILD)/%.o: %.c $(wildcard */*.h) $(BUILD)/gen/parser.c
+# a protocol that misses an operation kind fails to compile (runtime/proto/proto.h)
+$(BUILD)/runtime/proto/%.o $(BUILD)/record/proto/%.o: WARN += -Wswitch-enum
+$(BUILD)/%.o: %.c $(HEADERS) $(BUILD)/gen/parser.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CFLAGS) $(EXTRA) $(CPPFLAGS) -I$(BUILD)/gen -Icompiler -MMD -c -o $@ $<
+	$(CC) $(WARN) $(CFLAGS) $(EXTRA) $(CPPFLAGS) -I. -I$(BUILD)/gen -MMD -c -o $@ $<
 $(call obj,$(UNIT)): CPPFLAGS += $$(pkg-config --cflags check)
 
 # generated sources: warnings of flex/bison's own code are not ours to fix
-$(BUILD)/gen/parser.c: compiler/parser.y
+$(BUILD)/gen/parser.c: compiler/dsl/parser.y
 	@mkdir -p $(dir $@)
 	bison -d -o $@ $<
-$(BUILD)/gen/lexer.c: compiler/lexer.l $(BUILD)/gen/parser.c
+$(BUILD)/gen/lexer.c: compiler/dsl/lexer.l $(BUILD)/gen/parser.c
 	flex -o $@ $<
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
-	$(CC) -std=c11 $(CFLAGS) $(EXTRA) $(CPPFLAGS) -Icompiler -I$(BUILD)/gen -w -c -o $@ $<
+	$(CC) -std=c11 $(CFLAGS) $(EXTRA) $(CPPFLAGS) -I. -I$(BUILD)/gen -w -c -o $@ $<
 
 deps:
 	@sh scripts/install-deps.sh
@@ -121,8 +122,8 @@ fuzz-check: fuzz-bins
 	   $(MAKE) --no-print-directory fuzz-bins BUILD=$(FUZZ_AFL) CC=$(FUZZ_CC) CFLAGS="-O1 -g" EXTRA="$(SAN)"; fi
 	@sh tests/fuzz/run.sh check $(BUILD) $(FUZZ_AFL) $(FUZZ_CI_S) $(FUZZ_NAMES)
 
-$(BUILD)/bench-kernels: bench/kernels.c runtime/kernels.c runtime/kernels.h runtime/geom.h
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ bench/kernels.c runtime/kernels.c -lpthread
+$(BUILD)/bench-kernels: bench/kernels.c runtime/core/kernels.c runtime/core/kernels.h runtime/core/geom.h
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -I. -o $@ bench/kernels.c runtime/core/kernels.c -lpthread
 
 bench: all $(BUILD)/bench-kernels
 	@sh scripts/install-deps.sh bench

@@ -1,5 +1,5 @@
 /* bench-kernels: multiply-accumulate rate of the Z_2^64 convolution kernels
- * (runtime/kernels.c, as every protocol calls them) against a plain int32
+ * (runtime/core/kernels.c, as every protocol calls them) against a plain int32
  * convolution of the same shape and loop order, on MobileNet-like layers. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../runtime/kernels.h"
+#include "runtime/core/kernels.h"
 
 static double now(void)
 {

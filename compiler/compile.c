@@ -1,13 +1,13 @@
 /* compile: the compiler pipeline (see compile.h). */
-#include "compile.h"
+#include "compiler/compile.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/tensorio.h"
-#include "ast.h"
-#include "diag.h"
-#include "lower.h"
+#include "runtime/io/tensorio.h"
+#include "compiler/dsl/ast.h"
+#include "compiler/diag.h"
+#include "compiler/dsl/lower.h"
 
 typedef struct yy_buffer_state *YY_BUFFER_STATE;
 YY_BUFFER_STATE qnn_scan_bytes(const char *bytes, int len);

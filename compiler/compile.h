@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "../vm/bytecode.h"
+#include "vm/bytecode.h"
 
 /* Returns the number of errors (0: out holds the program). Messages go to
  * diag_out as file:line:col: error: ... with the source line and a caret. */

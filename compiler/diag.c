@@ -1,5 +1,5 @@
 /* diag: error reporting with source context (see diag.h). */
-#include "diag.h"
+#include "compiler/diag.h"
 
 #include <stdarg.h>
 #include <stdio.h>

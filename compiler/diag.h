@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-#include "ast.h"
+#include "compiler/dsl/ast.h"
 
 /* Messages go to out (stderr when NULL). */
 void diag_init(const char *file, const char *src, size_t len, FILE *out);

@@ -1,5 +1,5 @@
 /* emit: program builder and round scheduler (see emit.h). */
-#include "emit.h"
+#include "compiler/emit.h"
 
 #include <stdio.h>
 #include <stdlib.h>

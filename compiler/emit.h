@@ -8,7 +8,7 @@
 #ifndef EMIT_H
 #define EMIT_H
 
-#include "../vm/bytecode.h"
+#include "vm/bytecode.h"
 
 typedef struct {
     uint32_t a[OP_MAX_OPERANDS];

@@ -9,13 +9,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../runtime/image.h"
-#include "../runtime/tensorio.h"
-#include "../runtime/proto.h"
-#include "../vm/cost.h"
-#include "../vm/vm.h"
-#include "compile.h"
-#include "tflite.h"
+#include "runtime/io/image.h"
+#include "runtime/io/tensorio.h"
+#include "runtime/proto/proto.h"
+#include "vm/cost.h"
+#include "vm/vm.h"
+#include "compiler/compile.h"
+#include "compiler/tflite/tflite.h"
 
 #define VERSION "0.1.0"
 

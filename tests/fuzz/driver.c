@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../runtime/tensorio.h"
+#include "runtime/io/tensorio.h"
 #include "fuzz.h"
 
 void fuzz_note(const char *surface, const char *why)

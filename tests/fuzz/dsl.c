@@ -4,7 +4,7 @@
  * produced. */
 #include <stdlib.h>
 
-#include "../../compiler/compile.h"
+#include "compiler/compile.h"
 #include "fuzz.h"
 
 int fuzz_one(const uint8_t *data, size_t len)

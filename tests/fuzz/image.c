@@ -4,7 +4,7 @@
  * a raw picture of the remaining bytes (--raw WxH). */
 #include <stdlib.h>
 
-#include "../../runtime/image.h"
+#include "runtime/io/image.h"
 #include "fuzz.h"
 
 int fuzz_one(const uint8_t *data, size_t len)

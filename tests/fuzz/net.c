@@ -1,4 +1,4 @@
-/* net: fuzzes what a peer sends over the wire (runtime/net.c): its hello,
+/* net: fuzzes what a peer sends over the wire (runtime/net/net.c): its hello,
  * round frames, abort frames and the dealer's stream, over a socketpair
  * with plain TCP framing (net_open_fds), in both set-up roles.
  *
@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../runtime/net.h"
+#include "runtime/net/net.h"
 #include "fuzz.h"
 
 #define MAX_INPUT (64 << 10) /* within a socketpair's buffer: no writer thread */

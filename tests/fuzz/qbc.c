@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../runtime/proto.h"
-#include "../../vm/cost.h"
-#include "../../vm/disasm.h"
-#include "../../vm/vm.h"
+#include "runtime/proto/proto.h"
+#include "vm/cost.h"
+#include "vm/disasm.h"
+#include "vm/vm.h"
 #include "fuzz.h"
 
 #define MAX_WORK ((uint64_t)1 << 22) /* element operations of a clear run */

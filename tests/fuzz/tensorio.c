@@ -5,7 +5,7 @@
  * refusals. */
 #include <stdlib.h>
 
-#include "../../runtime/tensorio.h"
+#include "runtime/io/tensorio.h"
 #include "fuzz.h"
 
 /* The element count a .npy file's data would hold: bytes after the header. */

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../compiler/compile.h"
-#include "../../compiler/tflite.h"
+#include "compiler/compile.h"
+#include "compiler/tflite/tflite.h"
 #include "fuzz.h"
 
 int fuzz_one(const uint8_t *data, size_t len)

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../compiler/compile.h"
-#include "../../runtime/proto.h"
-#include "../../vm/vm.h"
+#include "compiler/compile.h"
+#include "runtime/proto/proto.h"
+#include "vm/vm.h"
 
 int th_compile(const char *src, qbc_program *p, char *msgs, size_t msglen)
 {

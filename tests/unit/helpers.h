@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../../vm/bytecode.h"
+#include "vm/bytecode.h"
 
 typedef struct {
     qbc_program p;
@@ -25,7 +25,7 @@ void th_free(th_run *r);
 /* Index of an input slot by name, or -1. */
 int th_input(const th_run *r, const char *name);
 
-/* Reference TFLite arithmetic written independently of runtime/qmath.c. */
+/* Reference TFLite arithmetic written independently of runtime/core/qmath.c. */
 int64_t ref_requant(int64_t acc, int32_t m0, int shift);
 int64_t ref_clamp(int64_t v, int64_t lo, int64_t hi);
 

@@ -9,8 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../vm/cost.h"
-#include "../../vm/vm.h"
+#include "vm/cost.h"
+#include "vm/vm.h"
 
 /* Long enough for a sanitizer build on a loaded machine; a process that
  * fails tells the others (net_abort), so a failure never waits it out. */

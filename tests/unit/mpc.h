@@ -18,10 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../compiler/emit.h"
-#include "../../runtime/net.h"
-#include "../../runtime/proto.h"
-#include "../../vm/bytecode.h"
+#include "compiler/emit.h"
+#include "runtime/net/net.h"
+#include "runtime/proto/proto.h"
+#include "vm/bytecode.h"
 
 typedef struct {
     int procs;                             /* parties, then the dealer if any */

@@ -1,9 +1,9 @@
-/* Bit slicing (runtime/bits.c): packing, and the duplication that lets the
+/* Bit slicing (runtime/core/bits.c): packing, and the duplication that lets the
  * two comparisons of a clamp share one value's planes. */
 #include <check.h>
 #include <stdlib.h>
 
-#include "../../runtime/bits.h"
+#include "runtime/core/bits.h"
 
 START_TEST(pack_then_dup_repeats_every_element)
 {

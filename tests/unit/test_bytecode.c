@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../runtime/proto.h"
-#include "../../vm/vm.h"
+#include "runtime/proto/proto.h"
+#include "vm/vm.h"
 #include "helpers.h"
 
 /* A small program with every kind of instruction. */

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../runtime/tensorio.h"
-#include "../../vm/vm.h"
+#include "runtime/io/tensorio.h"
+#include "vm/vm.h"
 #include "helpers.h"
 
 #define MAX_ERRORS 64 /* error lines per file */

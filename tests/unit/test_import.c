@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../compiler/compile.h"
-#include "../../compiler/flatbuf.h"
-#include "../../compiler/tflite.h"
-#include "../../runtime/tensorio.h"
+#include "compiler/compile.h"
+#include "compiler/tflite/flatbuf.h"
+#include "compiler/tflite/tflite.h"
+#include "runtime/io/tensorio.h"
 
 static uint8_t *load_model(const char *name, size_t *len)
 {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../runtime/qmath.h"
+#include "runtime/core/qmath.h"
 #include "helpers.h"
 
 typedef struct {

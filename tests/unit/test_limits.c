@@ -8,10 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../runtime/image.h"
-#include "../../runtime/qmath.h"
-#include "../../runtime/tensorio.h"
-#include "../../vm/bytecode.h"
+#include "runtime/io/image.h"
+#include "runtime/core/qmath.h"
+#include "runtime/io/tensorio.h"
+#include "vm/bytecode.h"
 #include "helpers.h"
 
 static char *party_names[] = {"p"};

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../compiler/emit.h"
-#include "../../vm/vm.h"
+#include "compiler/emit.h"
+#include "vm/vm.h"
 #include "mpc.h"
 
 #define VEC 48        /* elements per vector: a multiple of every period below */
@@ -392,7 +392,7 @@ static const rcparams reqclamps[] = {
     {{{1500000000, I32_MAX, P2(30), 1234567890}, {3, -2, 0, -4}, 4}, {100, 0, 255}},
 };
 
-/* The comparison bound: the compiler's for a fused REQCLAMP (compiler/lower.c,
+/* The comparison bound: the compiler's for a fused REQCLAMP (compiler/dsl/lower.c,
  * requant_bits), |y + z - lo| < 2^(32 - right) for right shifts from 1 to
  * 22; without a right shift 32, the most the validator allows. */
 static uint32_t reqclamp_bound(const qparams *q)

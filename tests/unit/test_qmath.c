@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../runtime/qmath.h"
+#include "runtime/core/qmath.h"
 #include "helpers.h"
 
 START_TEST(srdhm_saturates_min_times_min)

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../runtime/tensorio.h"
+#include "runtime/io/tensorio.h"
 
 static char dir[256];
 

@@ -1,0 +1,1340 @@
+/* lower: semantic checks and lowering of layers (see lower.h).
+ *
+ * Every layer follows TensorFlow Lite's reference kernels: inputs and weights
+ * are shifted by their zero points, accumulated in 32 bits (here: in the
+ * ring), requantized with MultiplyByQuantizedMultiplier, offset by the output
+ * zero point and clamped to the activation range. */
+#include "compiler/dsl/lower.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/core/qmath.h"
+#include "runtime/core/geom.h"
+#include "runtime/io/tensorio.h"
+#include "compiler/diag.h"
+#include "compiler/emit.h"
+
+typedef struct {
+    const char *name;
+    loc at;
+    uint8_t dtype;
+    qbc_shape shape;
+    int nq;        /* 1: per-tensor, else per-channel along axis */
+    int axis;
+    float *scale;
+    int32_t *zp;
+    uint32_t reg;
+    int party;     /* owner of an input, -1 for computed tensors */
+    int bad;       /* its definition had errors: uses report nothing more */
+} tensor;
+
+typedef struct {
+    emitter e;
+    tensor *t;
+    int nt, cap;
+    const char *party_name[QBC_MAX_PARTIES];
+    loc party_at[QBC_MAX_PARTIES];
+    int party_set[QBC_MAX_PARTIES];
+    int nparty_decl;
+    int saw_network, noutputs;
+} lctx;
+
+/* ---------------------------------------------------------------- helpers */
+
+static void *xcalloc(size_t n, size_t sz)
+{
+    void *p = calloc(n ? n : 1, sz);
+    if (!p) {
+        fputs("qnnc: out of memory\n", stderr);
+        exit(2);
+    }
+    return p;
+}
+
+static uint64_t elems(const qbc_shape *s) { return shape_elems(s); }
+
+/* The program's size limits, checked before a statement allocates much and
+ * after each one: registers within what the loader accepts (QBC_MAX_ELEMS),
+ * registers and constants within the memory cap, so that a hostile program
+ * is an error at its line rather than gigabytes of constants and a .qbc
+ * that qnnvm refuses. more_regs and more_consts: what is about to come. */
+static int over_limit(lctx *c, loc at, uint64_t more_regs, uint64_t more_consts)
+{
+    const qbc_program *p = &c->e.p;
+    uint64_t regs = more_regs, consts = more_consts, max = more_regs, io = 0;
+    for (uint32_t i = 0; i < p->nsregs; i++) {
+        regs += p->slen[i];
+        max = p->slen[i] > max ? p->slen[i] : max;
+    }
+    for (uint32_t i = 0; i < p->ncregs; i++)
+        consts += p->cregs[i].len;
+    for (uint32_t i = 0; i < p->ninputs; i++) /* as the loader counts a run's memory */
+        io += shape_elems(&p->inputs[i].shape);
+    for (uint32_t i = 0; i < p->noutputs; i++)
+        io += 2 * shape_elems(&p->outputs[i].shape);
+    uint64_t cap = tio_mem_cap() / sizeof(int64_t);
+    if (regs <= QBC_MAX_ELEMS && regs + max + io + consts <= cap)
+        return 0;
+    diag_error(at, "the program is too large: %llu register and %llu constant elements (at most "
+               "%llu registers, %llu in all under QNN_MAX_MEMORY)", (unsigned long long)regs,
+               (unsigned long long)consts, (unsigned long long)QBC_MAX_ELEMS,
+               (unsigned long long)cap);
+    return -1;
+}
+
+static tensor *find_tensor(lctx *c, const char *name)
+{
+    for (int i = 0; i < c->nt; i++)
+        if (strcmp(c->t[i].name, name) == 0)
+            return &c->t[i];
+    return NULL;
+}
+
+static tensor *new_tensor(lctx *c, const char *name, loc at)
+{
+    tensor *old = find_tensor(c, name);
+    if (old) {
+        diag_error(at, "'%s' is already defined (line %d)", name, old->at.line);
+        return NULL;
+    }
+    if (c->nt == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 32;
+        c->t = realloc(c->t, (size_t)c->cap * sizeof(tensor));
+        if (!c->t) {
+            fputs("qnnc: out of memory\n", stderr);
+            exit(2);
+        }
+    }
+    tensor *t = &c->t[c->nt++];
+    memset(t, 0, sizeof *t);
+    t->name = name;
+    t->at = at;
+    t->party = -1;
+    return t;
+}
+
+static void set_quant(tensor *t, float scale, int32_t zp)
+{
+    t->nq = 1;
+    t->axis = 0;
+    t->scale = xcalloc(1, sizeof(float));
+    t->zp = xcalloc(1, sizeof(int32_t));
+    t->scale[0] = scale;
+    t->zp[0] = zp;
+}
+
+static int party_index(lctx *c, const char *name, loc at)
+{
+    for (int i = 0; i < QBC_MAX_PARTIES; i++)
+        if (c->party_set[i] && strcmp(c->party_name[i], name) == 0)
+            return i;
+    diag_error(at, "unknown party '%s'", name);
+    return -1;
+}
+
+static int want_int(const value *v, long long lo, long long hi, const char *what, long long *out)
+{
+    if (!v || v->kind != V_INT) {
+        if (v)
+            diag_error(v->at, "%s must be an integer", what);
+        return -1;
+    }
+    if (v->ival < lo || v->ival > hi) {
+        diag_error(v->at, "%s %lld out of range [%lld, %lld]", what, v->ival, lo, hi);
+        return -1;
+    }
+    *out = v->ival;
+    return 0;
+}
+
+static int want_float(const value *v, const char *what, float *out)
+{
+    if (v->kind != V_NUM && v->kind != V_INT) {
+        diag_error(v->at, "%s must be a number", what);
+        return -1;
+    }
+    float f = strtof(v->text, NULL);
+    if (!(f > 0.0f) || isinf(f)) {
+        diag_error(v->at, "%s must be positive and finite", what);
+        return -1;
+    }
+    *out = f;
+    return 0;
+}
+
+/* A pair such as stride=2 or stride=[2, 1]. */
+static int want_pair(const value *v, const char *what, long long lo, long long hi, uint32_t out[2])
+{
+    long long a, b;
+    if (v->kind == V_LIST) {
+        if (v->nitems != 2) {
+            diag_error(v->at, "%s takes one value or a list of two", what);
+            return -1;
+        }
+        if (want_int(v->items[0], lo, hi, what, &a) || want_int(v->items[1], lo, hi, what, &b))
+            return -1;
+    } else {
+        if (want_int(v, lo, hi, what, &a))
+            return -1;
+        b = a;
+    }
+    out[0] = (uint32_t)a;
+    out[1] = (uint32_t)b;
+    return 0;
+}
+
+static int want_ident(const value *v, const char *what, const char *const *choices)
+{
+    if (v->kind == V_IDENT)
+        for (int i = 0; choices[i]; i++)
+            if (strcmp(v->text, choices[i]) == 0)
+                return i;
+    char list[160] = "";
+    for (int i = 0; choices[i]; i++) {
+        strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+        strncat(list, choices[i], sizeof list - strlen(list) - 1);
+    }
+    diag_error(v->at, "%s must be one of: %s", what, list);
+    return -1;
+}
+
+static int want_shape(const value *v, qbc_shape *s, int allow_minus)
+{
+    if (v->kind != V_LIST || v->nitems < 1 || v->nitems > QBC_MAX_DIMS) {
+        diag_error(v->at, "a shape is a list of 1 to %d dimensions", QBC_MAX_DIMS);
+        return -1;
+    }
+    s->ndim = (uint8_t)v->nitems;
+    for (int i = 0; i < v->nitems; i++) {
+        long long d;
+        if (allow_minus && v->items[i]->kind == V_INT && v->items[i]->ival == -1) {
+            s->dims[i] = 0;
+            continue;
+        }
+        if (want_int(v->items[i], 1, 1 << 24, "dimension", &d))
+            return -1;
+        s->dims[i] = (uint32_t)d;
+    }
+    if (elems(s) > QBC_MAX_ELEMS) {
+        diag_error(v->at, "tensor too large");
+        return -1;
+    }
+    return 0;
+}
+
+static int dtype_of(const char *name, loc at)
+{
+    for (int i = 0; i < DT__COUNT; i++)
+        if (strcmp(name, dtype_names[i]) == 0)
+            return i;
+    diag_error(at, "unknown dtype '%s' (expected u8, i8 or i32)", name);
+    return -1;
+}
+
+/* Reads q(scales, zero_points[, axis=A]) into t. */
+static int parse_quant(const quant *q, tensor *t)
+{
+    int ns = q->scales->kind == V_LIST ? q->scales->nitems : 1;
+    int nz = q->zps->kind == V_LIST ? q->zps->nitems : 1;
+    if (ns < 1 || (nz != 1 && nz != ns)) {
+        diag_error(q->at, "quantization needs one zero point or one per scale");
+        return -1;
+    }
+    t->nq = ns;
+    t->scale = xcalloc((size_t)ns, sizeof(float));
+    t->zp = xcalloc((size_t)ns, sizeof(int32_t));
+    long long lo = dtype_min(t->dtype), hi = dtype_max(t->dtype);
+    for (int i = 0; i < ns; i++) {
+        const value *sv = q->scales->kind == V_LIST ? q->scales->items[i] : q->scales;
+        const value *zv = q->zps->kind == V_LIST ? q->zps->items[nz == 1 ? 0 : i] : q->zps;
+        long long z;
+        if (want_float(sv, "scale", &t->scale[i]) || want_int(zv, lo, hi, "zero point", &z))
+            return -1;
+        t->zp[i] = (int32_t)z;
+    }
+    long long axis = 0;
+    if (q->axis && want_int(q->axis, 0, t->shape.ndim - 1, "quantization axis", &axis))
+        return -1;
+    t->axis = (int)axis;
+    if (ns > 1 && (t->axis >= t->shape.ndim || t->shape.dims[t->axis] != (uint32_t)ns)) {
+        diag_error(q->at, "%d scales, but dimension %d of '%s' has %u entries", ns, t->axis,
+                   t->name, t->axis < t->shape.ndim ? t->shape.dims[t->axis] : 0);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------ argument handling */
+
+typedef struct {
+    const stmt *st;
+    const char *layer;
+} args;
+
+static const value *kwarg(const args *a, const char *key)
+{
+    for (int i = 0; i < a->st->fn.nargs; i++)
+        if (a->st->fn.args[i].key && strcmp(a->st->fn.args[i].key, key) == 0)
+            return a->st->fn.args[i].val;
+    return NULL;
+}
+
+/* Checks positional count and keyword names; allowed is NULL-terminated. */
+static int check_args(const args *a, int min_pos, int max_pos, const char *const *allowed)
+{
+    int npos = 0, bad = 0;
+    for (int i = 0; i < a->st->fn.nargs; i++) {
+        const arg *g = &a->st->fn.args[i];
+        if (!g->key) {
+            if (npos++ == max_pos) {
+                diag_error(g->val->at, "%s takes at most %d tensor argument%s", a->layer, max_pos,
+                           max_pos == 1 ? "" : "s");
+                bad = 1;
+            }
+            continue;
+        }
+        int ok = 0;
+        for (int k = 0; allowed && allowed[k]; k++)
+            ok |= strcmp(g->key, allowed[k]) == 0;
+        for (int j = 0; j < i; j++)
+            if (a->st->fn.args[j].key && strcmp(a->st->fn.args[j].key, g->key) == 0) {
+                diag_error(g->key_at, "%s: argument '%s' given twice", a->layer, g->key);
+                bad = 1;
+            }
+        if (!ok) {
+            diag_error(g->key_at, "%s has no argument '%s'", a->layer, g->key);
+            bad = 1;
+        }
+    }
+    if (npos < min_pos) {
+        diag_error(a->st->fn.at, "%s needs %d tensor argument%s, got %d", a->layer, min_pos,
+                   min_pos == 1 ? "" : "s", npos);
+        bad = 1;
+    }
+    return bad ? -1 : 0;
+}
+
+static tensor *pos_tensor(lctx *c, const args *a, int k)
+{
+    for (int i = 0, n = 0; i < a->st->fn.nargs; i++) {
+        const arg *g = &a->st->fn.args[i];
+        if (g->key || n++ != k)
+            continue;
+        if (g->val->kind != V_IDENT) {
+            diag_error(g->val->at, "%s: argument %d must be a tensor name", a->layer, k + 1);
+            return NULL;
+        }
+        tensor *t = find_tensor(c, g->val->text);
+        if (!t)
+            diag_error(g->val->at, "unknown tensor '%s'", g->val->text);
+        else if (a->st->kind == S_LAYER && strcmp(t->name, a->st->name) == 0) {
+            diag_error(g->val->at, "%s: '%s' is used in its own definition", a->layer, t->name);
+            return NULL;
+        }
+        return t && !t->bad ? t : NULL;
+    }
+    return NULL;
+}
+
+static int npos_args(const args *a)
+{
+    int n = 0;
+    for (int i = 0; i < a->st->fn.nargs; i++)
+        n += a->st->fn.args[i].key == NULL;
+    return n;
+}
+
+/* ------------------------------------------------------- emitted patterns */
+
+static uint32_t addc(lctx *c, uint32_t x, uint64_t len, int64_t k)
+{
+    if (k == 0)
+        return x;
+    uint32_t d = em_sreg(&c->e, len);
+    EMIT(&c->e, OP_ADDC, d, x, em_const1(&c->e, k));
+    return d;
+}
+
+static uint32_t binop(lctx *c, int op, uint32_t a, uint32_t b, uint64_t len)
+{
+    uint32_t d = em_sreg(&c->e, len);
+    EMIT(&c->e, op, d, a, b);
+    return d;
+}
+
+/* [x < 0] for |x| < 2^bits; secure protocols pay in proportion to bits. */
+static uint32_t ltz(lctx *c, uint32_t x, uint64_t len, uint32_t bits)
+{
+    uint32_t d = em_sreg(&c->e, len);
+    EMIT(&c->e, OP_LTZ, d, x, bits);
+    return d;
+}
+
+/* Bounds for comparisons. A requantized value y = t / 2^(31 + right) with
+ * |t| < 2^62 (int32 accumulators, docs/protocols.md) has |y| < 2^(31 - right);
+ * a clamp compares y + zp - bound, below 2^(32 - right) for right <= 22.
+ * Differences of two values of an 8-bit dtype lie in [-255, 255]: below 2^8. */
+static uint32_t requant_bits(int min_right)
+{
+    return min_right <= 0 ? 33 : min_right >= 22 ? 10 : (uint32_t)(32 - min_right);
+}
+static uint32_t diff_bits(int dtype) { return dtype == DT_I32 ? 33 : 8; }
+
+/* min(max(x, lo), hi): one CLAMP, whose protocols compare x - lo and hi - x
+ * together (both must stay below 2^bits) and take the products
+ * [x < lo](x - lo) and [x > hi](hi - x) as they see fit. */
+static uint32_t clamp(lctx *c, uint32_t x, uint64_t len, int64_t lo, int64_t hi, uint32_t bits)
+{
+    uint32_t d = em_sreg(&c->e, len);
+    int64_t b[2] = {lo, hi};
+    EMIT(&c->e, OP_CLAMP, d, x, em_const(&c->e, b, 2), bits);
+    return d;
+}
+
+/* max(a, b) = a - [a < b](a - b), for values of an 8-bit dtype */
+static uint32_t smax(lctx *c, uint32_t a, uint32_t b, uint64_t len)
+{
+    uint32_t d = binop(c, OP_SUB, a, b, len);
+    uint32_t bit = ltz(c, d, len, diff_bits(DT_U8));
+    return binop(c, OP_SUB, a, binop(c, OP_MUL, bit, d, len), len);
+}
+
+/* Activation range as CalculateActivationRangeQuantized (rounding in float). */
+static void act_range(int act, int dtype, float scale, int32_t zp, int64_t *lo, int64_t *hi)
+{
+    *lo = dtype_min(dtype);
+    *hi = dtype_max(dtype);
+    if (act >= 1) {
+        int64_t z = qm_quantize_float(0.0f, scale, zp);
+        if (z > *lo)
+            *lo = z;
+    }
+    if (act == 2) {
+        int64_t s = qm_quantize_float(6.0f, scale, zp);
+        if (s < *hi)
+            *hi = s;
+    }
+}
+
+static const char *const act_names[] = {"none", "relu", "relu6", NULL};
+
+/* ------------------------------------------------------------- geometry */
+
+typedef struct {
+    uint32_t stride[2], dil[2], size[2];
+    int same;
+    int act;
+} winargs;
+
+static int parse_window(const args *a, winargs *w, int has_size, int has_dil)
+{
+    static const char *const pads[] = {"same", "valid", NULL};
+    const value *v;
+    w->stride[0] = w->stride[1] = w->dil[0] = w->dil[1] = 1;
+    w->same = 0;
+    w->act = 0;
+    int bad = 0;
+    if ((v = kwarg(a, "stride")))
+        bad |= want_pair(v, "stride", 1, 1 << 16, w->stride);
+    if (has_dil && (v = kwarg(a, "dilation")))
+        bad |= want_pair(v, "dilation", 1, 1 << 16, w->dil);
+    if ((v = kwarg(a, "padding"))) {
+        int p = want_ident(v, "padding", pads);
+        bad |= p < 0;
+        w->same = p == 0;
+    }
+    if ((v = kwarg(a, "activation"))) {
+        w->act = want_ident(v, "activation", act_names);
+        bad |= w->act < 0;
+    }
+    if (has_size) {
+        if (!(v = kwarg(a, "size"))) {
+            diag_error(a->st->fn.at, "%s needs size=", a->layer);
+            return -1;
+        }
+        bad |= want_pair(v, "size", 1, 1 << 16, w->size);
+    }
+    return bad ? -1 : 0;
+}
+
+/* Output size and leading padding as TFLite's ComputePaddingHeightWidth. */
+static int out_dim(const args *a, uint32_t in, uint32_t k, uint32_t stride, uint32_t dil, int same,
+                   uint32_t *out, uint32_t *pad)
+{
+    uint64_t eff = (uint64_t)(k - 1) * dil + 1;
+    if (same) {
+        *out = (in + stride - 1) / stride;
+    } else {
+        if (eff > in) {
+            diag_error(a->st->fn.at, "%s: window of %llu does not fit the input of %u (padding=valid)",
+                       a->layer, (unsigned long long)eff, in);
+            return -1;
+        }
+        *out = (uint32_t)((in - eff + stride) / stride);
+    }
+    int64_t total = ((int64_t)*out - 1) * stride + (int64_t)eff - in;
+    *pad = total > 0 ? (uint32_t)(total / 2) : 0;
+    return 0;
+}
+
+static int make_geom(const args *a, const tensor *x, const winargs *w, uint32_t kh, uint32_t kw,
+                     geom *g)
+{
+    if (x->shape.ndim != 4 || x->shape.dims[0] != 1) {
+        diag_error(a->st->fn.at, "%s: input '%s' must have shape [1, H, W, C]", a->layer, x->name);
+        return -1;
+    }
+    g->h = x->shape.dims[1];
+    g->w = x->shape.dims[2];
+    g->c = x->shape.dims[3];
+    g->kh = kh;
+    g->kw = kw;
+    g->sh = w->stride[0];
+    g->sw = w->stride[1];
+    g->dh = w->dil[0];
+    g->dw = w->dil[1];
+    if (out_dim(a, g->h, kh, g->sh, g->dh, w->same, &g->oh, &g->pt) ||
+        out_dim(a, g->w, kw, g->sw, g->dw, w->same, &g->ow, &g->pl))
+        return -1;
+    return 0;
+}
+
+/* ---------------------------------------------------- output declaration */
+
+/* The result's dtype (default: that of x) and quantization from "-> ...". */
+static int result_quant(const stmt *st, const args *a, const tensor *x, tensor *y, int required)
+{
+    y->dtype = x->dtype;
+    if (st->dtype) {
+        int dt = dtype_of(st->dtype, st->dtype_at);
+        if (dt < 0)
+            return -1;
+        if (dt != x->dtype) {
+            diag_error(st->dtype_at, "%s: result dtype %s differs from input dtype %s", a->layer,
+                       st->dtype, dtype_names[x->dtype]);
+            return -1;
+        }
+    }
+    if (!st->q.present) {
+        if (required) {
+            diag_error(st->fn.at, "%s needs the result's quantization: -> q(scale, zero_point)",
+                       a->layer);
+            return -1;
+        }
+        set_quant(y, x->scale[0], x->zp[0]);
+        return 0;
+    }
+    if (parse_quant(&st->q, y))
+        return -1;
+    if (y->nq != 1) {
+        diag_error(st->q.at, "%s: the result must be quantized per tensor", a->layer);
+        return -1;
+    }
+    if (!required && (y->scale[0] != x->scale[0] || y->zp[0] != x->zp[0])) {
+        diag_error(st->q.at, "%s: quantization mismatch: result must keep the input's q(%g, %d)",
+                   a->layer, (double)x->scale[0], x->zp[0]);
+        return -1;
+    }
+    return 0;
+}
+
+static int need_act_dtype(const args *a, const tensor *x)
+{
+    if (x->dtype == DT_I32) {
+        diag_error(a->st->fn.at, "%s: input '%s' must be u8 or i8, not i32", a->layer, x->name);
+        return -1;
+    }
+    if (x->nq != 1) {
+        diag_error(a->st->fn.at, "%s: input '%s' must be quantized per tensor", a->layer, x->name);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------ convolution-like layers */
+
+typedef struct {
+    int kind; /* 0 conv, 1 depthwise, 2 fully connected */
+    uint32_t oc, m;
+} convinfo;
+
+/* Weights w and bias b against input x; per-channel along axis. */
+static int check_weights(const args *a, const tensor *x, const tensor *w, const tensor *b,
+                         uint32_t oc, int axis)
+{
+    int bad = 0;
+    if (w->dtype != x->dtype) {
+        diag_error(a->st->fn.at, "%s: dtype mismatch: weights '%s' are %s, input '%s' is %s",
+                   a->layer, w->name, dtype_names[w->dtype], x->name, dtype_names[x->dtype]);
+        bad = 1;
+    }
+    if (w->nq != 1 && (w->axis != axis || (uint32_t)w->nq != oc)) {
+        diag_error(a->st->fn.at, "%s: per-channel weights '%s' need %u scales along axis %d",
+                   a->layer, w->name, oc, axis);
+        bad = 1;
+    }
+    for (int i = 1; i < w->nq && !bad; i++)
+        if (w->zp[i] != w->zp[0]) {
+            diag_error(a->st->fn.at, "%s: per-channel weights '%s' need one zero point",
+                       a->layer, w->name);
+            bad = 1;
+        }
+    if (!b)
+        return bad ? -1 : 0;
+    if (b->dtype != DT_I32 || b->shape.ndim != 1 || b->shape.dims[0] != oc) {
+        diag_error(a->st->fn.at, "%s: bias '%s' must be i32[%u]", a->layer, b->name, oc);
+        return -1;
+    }
+    for (int i = 0; i < b->nq; i++)
+        if (b->zp[i] != 0) {
+            diag_error(a->st->fn.at, "%s: quantization mismatch: bias '%s' zero point must be 0",
+                       a->layer, b->name);
+            return -1;
+        }
+    if (b->nq != 1 && b->nq != w->nq) {
+        diag_error(a->st->fn.at, "%s: quantization mismatch: bias '%s' has %d scales, weights %d",
+                   a->layer, b->name, b->nq, w->nq);
+        return -1;
+    }
+    for (uint32_t ch = 0; ch < (uint32_t)w->nq && !bad; ch++) {
+        float want = x->scale[0] * w->scale[ch];
+        float have = b->scale[b->nq == 1 ? 0 : ch];
+        if (fabs((double)want - (double)have) > 1e-6 * fmin((double)want, (double)have)) {
+            diag_error(a->st->fn.at,
+                       "%s: quantization mismatch: bias '%s' scale %g, expected input scale x "
+                       "weight scale = %g",
+                       a->layer, b->name, (double)have, (double)want);
+            bad = 1;
+        }
+    }
+    return bad ? -1 : 0;
+}
+
+/* min(max(REQUANT(acc, m0, sh) + z, lo, hi), zlh = (z, lo, hi), with nq
+ * channels innermost: one REQCLAMP when the shifts allow it (bound + 31 +
+ * right shift <= 63, docs/bytecode.md), which also lets instruction dot (a
+ * convolution whose result and bias make acc; SIZE_MAX: none) stay lazy;
+ * else REQUANT, ADDC, CLAMP. */
+static uint32_t requant_clamp(lctx *c, uint32_t acc, uint64_t len, const int64_t *m0, const int64_t *sh,
+                              uint32_t nq, const int64_t zlh[3], size_t dot)
+{
+    int min_right = 31;
+    for (uint32_t ch = 0; ch < nq; ch++)
+        min_right = -sh[ch] < min_right ? (int)-sh[ch] : min_right;
+    /* REQCLAMP compares channel ch scaled by 2^e, e = its right shift - the
+     * smallest (docs/bytecode.md): its own bound must fit in bits - e */
+    uint32_t bits = requant_bits(min_right), fused = min_right > 0 && bits + 31 + (uint32_t)min_right <= 63;
+    for (uint32_t ch = 0; ch < nq && fused; ch++)
+        fused = requant_bits((int)-sh[ch]) + (uint32_t)(-sh[ch] - min_right) <= bits;
+    uint32_t mc = em_const(&c->e, m0, nq), sc = em_const(&c->e, sh, nq), r = em_sreg(&c->e, len);
+    if (fused) {
+        EMIT(&c->e, OP_REQCLAMP, r, acc, mc, sc, em_const(&c->e, zlh, 3), bits);
+        if (dot != SIZE_MAX) {
+            em_flag(&c->e, c->e.nins - 1, QBC_LAZY);
+            em_flag(&c->e, dot, QBC_LAZY);
+        }
+        return r;
+    }
+    EMIT(&c->e, OP_REQUANT, r, acc, mc, sc);
+    return clamp(c, addc(c, r, len, zlh[0]), len, zlh[1], zlh[2], bits);
+}
+
+/* Requantizes an accumulator of len elements (oc channels innermost), adds
+ * the output zero point and clamps to the activation range. The accumulator
+ * comes from instruction dot (a convolution) and the bias alone, so a fused
+ * REQCLAMP lets that instruction's result stay an unfinished sum. */
+static uint32_t requantize(lctx *c, uint32_t acc, uint64_t len, const tensor *x, const tensor *w,
+                           const tensor *y, uint32_t oc, int float_product, int act, size_t dot)
+{
+    uint32_t nq = w->nq == 1 ? 1 : oc;
+    int64_t *m0 = xcalloc(nq, sizeof(int64_t)), *sh = xcalloc(nq, sizeof(int64_t));
+    for (uint32_t ch = 0; ch < nq; ch++) {
+        float sx = x->scale[0], sw = w->scale[w->nq == 1 ? 0 : ch], sy = y->scale[0];
+        double real = float_product ? (double)(sx * sw) / (double)sy
+                                    : (double)sx * (double)sw / (double)sy;
+        int32_t q;
+        int s;
+        qm_quantize_multiplier(real, &q, &s);
+        m0[ch] = q;
+        sh[ch] = s;
+    }
+    int64_t lo, hi;
+    act_range(act, y->dtype, y->scale[0], y->zp[0], &lo, &hi);
+    uint32_t r = requant_clamp(c, acc, len, m0, sh, nq, (int64_t[3]){y->zp[0], lo, hi}, dot);
+    free(m0);
+    free(sh);
+    return r;
+}
+
+static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
+{
+    static const char *const conv_kw[] = {"stride", "padding", "dilation", "activation", NULL};
+    static const char *const dw_kw[] = {"stride",     "padding",    "dilation",
+                                        "activation", "multiplier", NULL};
+    static const char *const fc_kw[] = {"activation", NULL};
+    static const char *const names[] = {"conv2d", "depthwise_conv2d", "fully_connected"};
+    args a = {st, names[kind]};
+    if (check_args(&a, 2, 3, kind == 0 ? conv_kw : kind == 1 ? dw_kw : fc_kw))
+        return -1;
+    tensor *x = pos_tensor(c, &a, 0), *w = pos_tensor(c, &a, 1);
+    tensor *b = npos_args(&a) > 2 ? pos_tensor(c, &a, 2) : NULL;
+    winargs wa;
+    if (!x || !w || (npos_args(&a) > 2 && !b) || parse_window(&a, &wa, 0, kind != 2) ||
+        need_act_dtype(&a, x))
+        return -1;
+    if (result_quant(st, &a, x, y, 1))
+        return -1;
+    geom g;
+    uint32_t oc, m = 1;
+    int axis;
+    if (kind == 2) { /* [B, I] x [O, I]: a 1x1 convolution over B positions */
+        if (w->shape.ndim != 2 || elems(&x->shape) % w->shape.dims[1] != 0) {
+            diag_error(st->fn.at, "fully_connected: shape mismatch: weights '%s' must be [O, I] "
+                                  "with I dividing the %llu input elements",
+                       w->name, (unsigned long long)elems(&x->shape));
+            return -1;
+        }
+        oc = w->shape.dims[0];
+        axis = 0;
+        geom fg = {1, (uint32_t)(elems(&x->shape) / w->shape.dims[1]), w->shape.dims[1], 1, 1, 1,
+                   0, 1, 1, 0, 0, 1, 1};
+        fg.ow = fg.w;
+        g = fg;
+        y->shape.ndim = 2;
+        y->shape.dims[0] = g.w;
+        y->shape.dims[1] = oc;
+    } else {
+        if (w->shape.ndim != 4) {
+            diag_error(st->fn.at, "%s: weights '%s' must be 4-D", a.layer, w->name);
+            return -1;
+        }
+        if (make_geom(&a, x, &wa, w->shape.dims[1], w->shape.dims[2], &g))
+            return -1;
+        if (kind == 0) {
+            oc = w->shape.dims[0];
+            axis = 0;
+            if (w->shape.dims[3] != g.c) {
+                diag_error(st->fn.at, "conv2d: shape mismatch: weights '%s' have %u input "
+                                      "channels, input '%s' has %u",
+                           w->name, w->shape.dims[3], x->name, g.c);
+                return -1;
+            }
+        } else {
+            oc = w->shape.dims[3];
+            axis = 3;
+            if (w->shape.dims[0] != 1 || oc % g.c != 0) {
+                diag_error(st->fn.at, "depthwise_conv2d: shape mismatch: weights '%s' must be "
+                                      "[1, KH, KW, C*M] with C = %u",
+                           w->name, g.c);
+                return -1;
+            }
+            m = oc / g.c;
+            const value *mv = kwarg(&a, "multiplier");
+            long long mm;
+            if (mv && (want_int(mv, 1, 1 << 16, "multiplier", &mm) || (uint32_t)mm != m)) {
+                if (mv->kind == V_INT && (uint32_t)mv->ival != m)
+                    diag_error(mv->at, "depthwise_conv2d: multiplier %lld, but weights give %u",
+                               mv->ival, m);
+                return -1;
+            }
+        }
+        y->shape.ndim = 4;
+        y->shape.dims[0] = 1;
+        y->shape.dims[1] = g.oh;
+        y->shape.dims[2] = g.ow;
+        y->shape.dims[3] = oc;
+    }
+    if (check_weights(&a, x, w, b, oc, axis))
+        return -1;
+    uint64_t olen = elems(&y->shape);
+    uint32_t xs = addc(c, x->reg, elems(&x->shape), -x->zp[0]);
+    uint32_t ws = addc(c, w->reg, elems(&w->shape), -w->zp[0]);
+    uint32_t acc = em_sreg(&c->e, olen);
+    uint32_t gw[13];
+    geom_encode(&g, gw);
+    size_t dot = c->e.nins;
+    EMIT(&c->e, kind == 1 ? OP_DWCONV2D : OP_CONV2D, acc, xs, ws, gw[0], gw[1], gw[2], gw[3],
+         gw[4], gw[5], gw[6], gw[7], gw[8], gw[9], gw[10], gw[11], gw[12], kind == 1 ? m : oc);
+    if (b)
+        acc = binop(c, OP_ADD, acc, b->reg, olen);
+    int float_product = kind == 2 || (w->nq == 1 && x->dtype == DT_U8);
+    y->reg = requantize(c, acc, olen, x, w, y, oc, float_product, wa.act, dot);
+    uint64_t taps = (uint64_t)g.kh * g.kw;
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, (char *)a.layer, y->dtype, y->shape,
+                                 y->scale[0], y->zp[0], olen * taps * (kind == 1 ? 1 : g.c),
+                                 y->reg});
+    return 0;
+}
+
+/* ------------------------------------------------------------- pooling */
+
+static int lower_pool(lctx *c, const stmt *st, tensor *y, int is_max)
+{
+    static const char *const kw[] = {"size", "stride", "padding", "activation", NULL};
+    args a = {st, is_max ? "max_pool2d" : "avg_pool2d"};
+    if (check_args(&a, 1, 1, kw))
+        return -1;
+    tensor *x = pos_tensor(c, &a, 0);
+    winargs wa;
+    geom g;
+    if (!x || parse_window(&a, &wa, 1, 0) || need_act_dtype(&a, x) ||
+        result_quant(st, &a, x, y, 0) || make_geom(&a, x, &wa, wa.size[0], wa.size[1], &g))
+        return -1;
+    y->shape = x->shape;
+    y->shape.dims[1] = g.oh;
+    y->shape.dims[2] = g.ow;
+    uint64_t olen = elems(&y->shape), taps = (uint64_t)g.kh * g.kw;
+    uint32_t gw[13];
+    geom_encode(&g, gw);
+    uint32_t r;
+    /* max: a register per tap and as many in the tree; average: two and the counts */
+    if (over_limit(c, st->fn.at, is_max ? 2 * taps * olen : 2 * olen, is_max ? 0 : olen))
+        return -1;
+    if (is_max) {
+        uint32_t *win = xcalloc(taps, sizeof(uint32_t));
+        for (uint32_t k = 0; k < taps; k++) {
+            win[k] = em_sreg(&c->e, olen);
+            EMIT(&c->e, OP_WINDOW, win[k], x->reg, gw[0], gw[1], gw[2], gw[3], gw[4], gw[5],
+                 gw[6], gw[7], gw[8], gw[9], gw[10], gw[11], gw[12], k);
+        }
+        for (uint64_t n = taps; n > 1;) { /* a tree: ceil(log2(taps)) levels */
+            uint64_t h = n / 2;
+            for (uint64_t k = 0; k < h; k++)
+                win[k] = smax(c, win[2 * k], win[2 * k + 1], olen);
+            if (n % 2)
+                win[h] = win[n - 1];
+            n = h + n % 2;
+        }
+        r = win[0];
+        free(win);
+    } else {
+        /* a window's in-bounds taps: rows in bounds times columns in bounds,
+         * counted per axis (a 2^16-square window over 2^24 outputs must not
+         * be walked tap by tap) */
+        int64_t *cnt = xcalloc(olen, sizeof(int64_t)), *ny = xcalloc(g.oh, sizeof(int64_t));
+        int64_t *nx = xcalloc(g.ow, sizeof(int64_t));
+        for (int axis = 0; axis < 2; axis++) {
+            uint32_t on = axis ? g.ow : g.oh, st_ = axis ? g.sw : g.sh, pad = axis ? g.pl : g.pt;
+            uint32_t k = axis ? g.kw : g.kh, n = axis ? g.w : g.h;
+            for (uint32_t o = 0; o < on; o++) { /* taps t with 0 <= base + t < n */
+                int64_t base = geom_in(o, st_, pad, 0, 1), lo = base < 0 ? -base : 0;
+                int64_t hi = (int64_t)n - base < (int64_t)k ? (int64_t)n - base : (int64_t)k;
+                (axis ? nx : ny)[o] = hi > lo ? hi - lo : 0;
+            }
+        }
+        int uniform = 1;
+        for (uint32_t oy = 0; oy < g.oh; oy++)
+            for (uint32_t ox = 0; ox < g.ow; ox++) {
+                int64_t n = ny[oy] * nx[ox];
+                for (uint32_t ch = 0; ch < g.c; ch++)
+                    cnt[((uint64_t)oy * g.ow + ox) * g.c + ch] = n;
+                uniform &= n == cnt[0];
+            }
+        free(ny);
+        free(nx);
+        uint32_t sum = em_sreg(&c->e, olen);
+        EMIT(&c->e, OP_POOLSUM, sum, x->reg, gw[0], gw[1], gw[2], gw[3], gw[4], gw[5], gw[6], gw[7],
+             gw[8], gw[9], gw[10], gw[11], gw[12]);
+        r = em_sreg(&c->e, olen);
+        EMIT(&c->e, OP_DIVR, r, sum, em_const(&c->e, cnt, uniform ? 1 : (uint32_t)olen));
+        free(cnt);
+    }
+    int64_t lo, hi;
+    act_range(wa.act, y->dtype, y->scale[0], y->zp[0], &lo, &hi);
+    if (lo > dtype_min(y->dtype) || hi < dtype_max(y->dtype)) /* else the values stay in range */
+        r = clamp(c, r, olen, lo, hi, 10); /* averages of an 8-bit dtype */
+    y->reg = r;
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, (char *)a.layer, y->dtype, y->shape, y->scale[0],
+                                 y->zp[0], is_max ? 0 : olen * taps, y->reg});
+    return 0;
+}
+
+/* ------------------------------------------------------------------ add */
+
+static int lower_add(lctx *c, const stmt *st, tensor *y)
+{
+    static const char *const kw[] = {"activation", NULL};
+    args a = {st, "add"};
+    if (check_args(&a, 2, 2, kw))
+        return -1;
+    tensor *x1 = pos_tensor(c, &a, 0), *x2 = pos_tensor(c, &a, 1);
+    const value *av = kwarg(&a, "activation");
+    int act = av ? want_ident(av, "activation", act_names) : 0;
+    if (!x1 || !x2 || act < 0 || need_act_dtype(&a, x1) || need_act_dtype(&a, x2) ||
+        result_quant(st, &a, x1, y, 1))
+        return -1;
+    if (x1->dtype != x2->dtype) {
+        diag_error(st->fn.at, "add: dtype mismatch: '%s' is %s, '%s' is %s", x1->name,
+                   dtype_names[x1->dtype], x2->name, dtype_names[x2->dtype]);
+        return -1;
+    }
+    if (x1->shape.ndim != x2->shape.ndim ||
+        memcmp(x1->shape.dims, x2->shape.dims, x1->shape.ndim * sizeof(uint32_t)) != 0) {
+        diag_error(st->fn.at, "add: shape mismatch between '%s' and '%s'", x1->name, x2->name);
+        return -1;
+    }
+    y->shape = x1->shape;
+    uint64_t len = elems(&y->shape);
+    /* TFLite's general quantized add: left shift 20, three multipliers < 1 */
+    double twice = (double)(2.0f * fmaxf(x1->scale[0], x2->scale[0]));
+    double real[3] = {(double)x1->scale[0] / twice, (double)x2->scale[0] / twice,
+                      twice / (double)((float)(1 << 20) * y->scale[0])};
+    uint32_t in[2];
+    int64_t m0[3], sh[3];
+    for (int i = 0; i < 3; i++) {
+        int32_t q;
+        int s;
+        qm_quantize_multiplier(real[i], &q, &s);
+        m0[i] = q, sh[i] = s;
+        if (s > 0) {
+            diag_error(st->fn.at, "add: output scale too small for the inputs' scales");
+            return -1;
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        const tensor *x = i ? x2 : x1;
+        uint32_t s = em_sreg(&c->e, len);
+        EMIT(&c->e, OP_MULC, s, addc(c, x->reg, len, -x->zp[0]), em_const1(&c->e, 1 << 20));
+        in[i] = em_sreg(&c->e, len);
+        EMIT(&c->e, OP_REQUANT, in[i], s, em_const1(&c->e, m0[i]), em_const1(&c->e, sh[i]));
+    }
+    int64_t zlh[3] = {y->zp[0], 0, 0};
+    act_range(act, y->dtype, y->scale[0], y->zp[0], &zlh[1], &zlh[2]);
+    y->reg = requant_clamp(c, binop(c, OP_ADD, in[0], in[1], len), len, &m0[2], &sh[2], 1, zlh, SIZE_MAX);
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, "add", y->dtype, y->shape, y->scale[0],
+                                 y->zp[0], 0, y->reg});
+    return 0;
+}
+
+/* ------------------------------------------------- shape-only layers */
+
+static int lower_reshape(lctx *c, const stmt *st, tensor *y, int flatten)
+{
+    static const char *const kw[] = {"shape", NULL};
+    args a = {st, flatten ? "flatten" : "reshape"};
+    if (check_args(&a, 1, 1, flatten ? NULL : kw))
+        return -1;
+    tensor *x = pos_tensor(c, &a, 0);
+    if (!x || result_quant(st, &a, x, y, 0))
+        return -1;
+    uint64_t n = elems(&x->shape);
+    if (flatten) {
+        y->shape.ndim = 2;
+        y->shape.dims[0] = 1;
+        y->shape.dims[1] = (uint32_t)n;
+    } else {
+        const value *sv = kwarg(&a, "shape");
+        if (!sv) {
+            diag_error(st->fn.at, "reshape needs shape=[...]");
+            return -1;
+        }
+        if (want_shape(sv, &y->shape, 1))
+            return -1;
+        int unknown = -1;
+        uint64_t known = 1;
+        for (int i = 0; i < y->shape.ndim; i++) {
+            if (y->shape.dims[i] == 0) {
+                if (unknown >= 0) {
+                    diag_error(sv->at, "reshape: at most one dimension may be -1");
+                    return -1;
+                }
+                unknown = i;
+            } else {
+                known *= y->shape.dims[i];
+            }
+        }
+        if (unknown >= 0 && known && n % known == 0)
+            y->shape.dims[unknown] = (uint32_t)(n / known);
+        if (elems(&y->shape) != n || (unknown >= 0 && y->shape.dims[unknown] == 0)) {
+            diag_error(sv->at, "reshape: shape mismatch: '%s' has %llu elements", x->name,
+                       (unsigned long long)n);
+            return -1;
+        }
+    }
+    y->reg = x->reg; /* same data, new shape */
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, (char *)a.layer, y->dtype, y->shape, y->scale[0],
+                                 y->zp[0], 0, y->reg});
+    return 0;
+}
+
+static int lower_concat(lctx *c, const stmt *st, tensor *y)
+{
+    static const char *const kw[] = {"axis", NULL};
+    args a = {st, "concat"};
+    if (check_args(&a, 1, 64, kw))
+        return -1;
+    int n = npos_args(&a);
+    tensor *xs[64] = {NULL}; /* check_args: 1 to 64 of them */
+    for (int i = 0; i < n; i++)
+        if (!(xs[i] = pos_tensor(c, &a, i)))
+            return -1;
+    int nd = xs[0]->shape.ndim;
+    long long axis = nd - 1;
+    const value *av = kwarg(&a, "axis");
+    if (av && want_int(av, -nd, nd - 1, "axis", &axis))
+        return -1;
+    if (axis < 0)
+        axis += nd;
+    if (result_quant(st, &a, xs[0], y, 0))
+        return -1;
+    y->shape = xs[0]->shape;
+    y->shape.dims[axis] = 0;
+    for (int i = 0; i < n; i++) {
+        const tensor *x = xs[i];
+        int same = x->shape.ndim == nd && x->dtype == xs[0]->dtype && x->nq == 1 &&
+                   x->scale[0] == xs[0]->scale[0] && x->zp[0] == xs[0]->zp[0];
+        for (int d = 0; same && d < nd; d++)
+            same = d == axis || x->shape.dims[d] == xs[0]->shape.dims[d];
+        if (!same) {
+            diag_error(st->fn.at, "concat: '%s' differs from '%s' in dtype, quantization or a "
+                                  "dimension other than axis %lld",
+                       x->name, xs[0]->name, axis);
+            return -1;
+        }
+        y->shape.dims[axis] += x->shape.dims[axis];
+    }
+    uint64_t outer = 1, inner = 1;
+    for (int d = 0; d < axis; d++)
+        outer *= y->shape.dims[d];
+    for (int d = (int)axis + 1; d < nd; d++)
+        inner *= y->shape.dims[d];
+    y->reg = em_sreg(&c->e, elems(&y->shape));
+    uint64_t off = 0, row = inner * y->shape.dims[axis];
+    for (int i = 0; i < n; i++) {
+        uint64_t blk = inner * xs[i]->shape.dims[axis];
+        EMIT(&c->e, OP_COPY, y->reg, xs[i]->reg, (uint32_t)outer, (uint32_t)blk, (uint32_t)row,
+             (uint32_t)off, (uint32_t)blk, 0);
+        off += blk;
+    }
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, "concat", y->dtype, y->shape, y->scale[0],
+                                 y->zp[0], 0, y->reg});
+    return 0;
+}
+
+/* pad(x, [[0,0],[t,b],[l,r],[0,0]]) on [1,H,W,C] with the zero point. */
+static int lower_pad(lctx *c, const stmt *st, tensor *y)
+{
+    static const char *const kw[] = {"paddings", NULL};
+    args a = {st, "pad"};
+    if (check_args(&a, 1, 1, kw))
+        return -1;
+    tensor *x = pos_tensor(c, &a, 0);
+    const value *pv = kwarg(&a, "paddings");
+    if (!x || result_quant(st, &a, x, y, 0))
+        return -1;
+    if (!pv || pv->kind != V_LIST || pv->nitems != 4 || x->shape.ndim != 4 ||
+        x->shape.dims[0] != 1) {
+        diag_error(st->fn.at, "pad needs a [1, H, W, C] input and paddings=[[0,0],[t,b],[l,r],[0,0]]");
+        return -1;
+    }
+    uint32_t p[4][2];
+    for (int d = 0; d < 4; d++)
+        if (want_pair(pv->items[d], "padding", 0, 1 << 16, p[d]) || pv->items[d]->kind != V_LIST)
+            return -1;
+    if (p[0][0] || p[0][1]) {
+        diag_error(pv->at, "pad: the batch dimension cannot be padded");
+        return -1;
+    }
+    y->shape = x->shape;
+    for (int d = 1; d < 4; d++)
+        y->shape.dims[d] += p[d][0] + p[d][1];
+    uint32_t h = x->shape.dims[1], w = x->shape.dims[2], ch = x->shape.dims[3];
+    uint32_t ow = y->shape.dims[2], oc = y->shape.dims[3];
+    y->reg = em_sreg(&c->e, elems(&y->shape));
+    EMIT(&c->e, OP_FILLC, y->reg, em_const1(&c->e, x->zp[0]));
+    for (uint32_t r = 0; r < h; r++)
+        EMIT(&c->e, OP_COPY, y->reg, x->reg, w, ch, oc,
+             ((r + p[1][0]) * ow + p[2][0]) * oc + p[3][0], ch, r * w * ch);
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, "pad", y->dtype, y->shape, y->scale[0], y->zp[0],
+                                 0, y->reg});
+    return 0;
+}
+
+/* quantize(x) -> DTYPE q(s, z): TFLite's QUANTIZE between integer types,
+ * y = MultiplyByQuantizedMultiplier(x - zx, s_x / s_y) + zy, saturated. */
+static int lower_quantize(lctx *c, const stmt *st, tensor *y)
+{
+    args a = {st, "quantize"};
+    if (check_args(&a, 1, 1, NULL))
+        return -1;
+    tensor *x = pos_tensor(c, &a, 0);
+    if (!x || need_act_dtype(&a, x))
+        return -1;
+    int dt = st->dtype ? dtype_of(st->dtype, st->dtype_at) : x->dtype;
+    if (dt < 0)
+        return -1;
+    if (dt == DT_I32 || !st->q.present) {
+        diag_error(st->fn.at, "quantize needs its result as -> u8|i8 q(scale, zero_point)");
+        return -1;
+    }
+    y->dtype = (uint8_t)dt;
+    if (parse_quant(&st->q, y))
+        return -1;
+    if (y->nq != 1) {
+        diag_error(st->q.at, "quantize: the result must be quantized per tensor");
+        return -1;
+    }
+    y->shape = x->shape;
+    uint64_t len = elems(&y->shape);
+    int32_t m0;
+    int sh;
+    qm_quantize_multiplier((double)x->scale[0] / (double)y->scale[0], &m0, &sh);
+    int64_t m = m0, s = sh, zlh[3] = {y->zp[0], dtype_min(dt), dtype_max(dt)};
+    y->reg = requant_clamp(c, addc(c, x->reg, len, -x->zp[0]), len, &m, &s, 1, zlh, SIZE_MAX);
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, "quantize", y->dtype, y->shape, y->scale[0],
+                                 y->zp[0], 0, y->reg});
+    return 0;
+}
+
+/* --------------------------------------------------------------- outputs */
+
+/* Index of the first maximum, by a tree over adjacent pairs so that ties
+ * keep the lower index (TFLite's ArgMax). */
+static uint32_t argmax(lctx *c, uint32_t v, uint64_t n, int dtype)
+{
+    int64_t *idx = xcalloc(n, sizeof(int64_t)); /* n is within the limits: see lower_output */
+    for (uint64_t i = 0; i < n; i++)
+        idx[i] = (int64_t)i;
+    uint32_t id = em_sreg(&c->e, n);
+    EMIT(&c->e, OP_FILLC, id, em_const(&c->e, idx, (uint32_t)n));
+    free(idx);
+    while (n > 1) {
+        uint64_t h = n / 2;
+        uint32_t r[2][2]; /* [value/index][even/odd] */
+        for (int k = 0; k < 2; k++)
+            for (int j = 0; j < 2; j++) {
+                r[k][j] = em_sreg(&c->e, h);
+                EMIT(&c->e, OP_COPY, r[k][j], k ? id : v, (uint32_t)h, 1, 1, 0, 2, (uint32_t)j);
+            }
+        uint32_t d = binop(c, OP_SUB, r[0][0], r[0][1], h);
+        uint32_t bit = ltz(c, d, h, diff_bits(dtype));
+        uint32_t di = binop(c, OP_SUB, r[1][0], r[1][1], h);
+        uint32_t nv = binop(c, OP_SUB, r[0][0], binop(c, OP_MUL, bit, d, h), h);
+        uint32_t ni = binop(c, OP_SUB, r[1][0], binop(c, OP_MUL, bit, di, h), h);
+        if (n % 2) { /* the odd one out moves on unchanged, last */
+            uint32_t v2 = em_sreg(&c->e, h + 1), i2 = em_sreg(&c->e, h + 1);
+            EMIT(&c->e, OP_COPY, v2, nv, 1, (uint32_t)h, 0, 0, 0, 0);
+            EMIT(&c->e, OP_COPY, v2, v, 1, 1, 0, (uint32_t)h, 0, (uint32_t)(n - 1));
+            EMIT(&c->e, OP_COPY, i2, ni, 1, (uint32_t)h, 0, 0, 0, 0);
+            EMIT(&c->e, OP_COPY, i2, id, 1, 1, 0, (uint32_t)h, 0, (uint32_t)(n - 1));
+            nv = v2;
+            ni = i2;
+        }
+        v = nv;
+        id = ni;
+        n = (n + 1) / 2;
+    }
+    return id;
+}
+
+static void lower_output(lctx *c, const stmt *st)
+{
+    static const char *const kinds[] = {"raw", "softmax", "argmax", NULL};
+    const char *tname = st->name;
+    loc tat = st->name_at;
+    int kind = OUT_RAW;
+    double beta = 1.0;
+    if (st->fn.name) {
+        value fv = {V_IDENT, st->fn.at, st->fn.name, 0, NULL, 0};
+        kind = want_ident(&fv, "output function", kinds + 1) + 1;
+        if (kind == 0)
+            return;
+        static const char *const sm_kw[] = {"beta", NULL};
+        args a = {st, kinds[kind]};
+        if (check_args(&a, 1, 1, kind == OUT_SOFTMAX ? sm_kw : NULL))
+            return;
+        const value *bv = kwarg(&a, "beta");
+        float bf;
+        if (bv) {
+            if (want_float(bv, "beta", &bf))
+                return;
+            beta = bf;
+        }
+        const value *tv = NULL;
+        for (int i = 0; i < st->fn.nargs && !tv; i++)
+            if (!st->fn.args[i].key)
+                tv = st->fn.args[i].val;
+        if (!tv || tv->kind != V_IDENT) {
+            diag_error(st->fn.at, "%s needs a tensor name", kinds[kind]);
+            return;
+        }
+        tname = tv->text;
+        tat = tv->at;
+    }
+    tensor *x = find_tensor(c, tname);
+    if (!x)
+        diag_error(tat, "unknown tensor '%s'", tname);
+    int party = party_index(c, st->to, st->to_at);
+    if (!x || x->bad || party < 0)
+        return;
+    if (x->nq != 1 && kind != OUT_RAW) {
+        diag_error(tat, "%s: '%s' must be quantized per tensor", kinds[kind], x->name);
+        return;
+    }
+    if (kind == OUT_SOFTMAX && x->dtype == DT_I32) {
+        diag_error(tat, "softmax: '%s' must be u8 or i8", x->name);
+        return;
+    }
+    /* TFLite's softmax scales the differences by a multiplier greater than
+     * one (QuantizeMultiplierGreaterThanOne): beta * scale * 2^26 > 1 */
+    if (kind == OUT_SOFTMAX && !(beta * (double)x->scale[0] * (double)(1 << 26) > 1.0)) {
+        diag_error(tat, "softmax: beta %g times the scale %g of '%s' is below 2^-26, which TFLite's softmax cannot take",
+                   beta, (double)x->scale[0], x->name);
+        return;
+    }
+    qbc_output o = {(char *)x->name, (uint8_t)party, x->dtype, (uint8_t)kind, x->shape,
+                    x->scale[0], x->zp[0], 0, 0, 0};
+    uint32_t reg = x->reg;
+    if (kind == OUT_SOFTMAX) {
+        qm_softmax_params sp;
+        qm_softmax_prepare(beta, (double)x->scale[0], &sp);
+        o.sm_multiplier = sp.multiplier;
+        o.sm_shift = sp.left_shift;
+        o.sm_diff_min = sp.diff_min;
+    } else if (kind == OUT_ARGMAX) {
+        if (over_limit(c, st->at, 4 * elems(&x->shape), elems(&x->shape)))
+            return; /* the index constant, and a tree of values and indices */
+        reg = argmax(c, x->reg, elems(&x->shape), x->dtype);
+        o.dtype = DT_I32;
+        o.shape.ndim = 1;
+        o.shape.dims[0] = 1;
+        o.scale = 1.0f;
+        o.zp = 0;
+    }
+    EMIT(&c->e, OP_OUTPUT, reg, em_output(&c->e, &o));
+    c->noutputs++;
+}
+
+/* ------------------------------------------------------------ statements */
+
+static void lower_party(lctx *c, const stmt *st)
+{
+    if (st->party_id < 0 || st->party_id >= QBC_MAX_PARTIES) {
+        diag_error(st->name_at, "party number %lld out of range [0, %d]", st->party_id,
+                   QBC_MAX_PARTIES - 1);
+        return;
+    }
+    for (int i = 0; i < QBC_MAX_PARTIES; i++)
+        if (c->party_set[i] && strcmp(c->party_name[i], st->name) == 0) {
+            diag_error(st->name_at, "party '%s' is already defined", st->name);
+            return;
+        }
+    int id = (int)st->party_id;
+    if (c->party_set[id]) {
+        diag_error(st->name_at, "party %d is already '%s'", id, c->party_name[id]);
+        return;
+    }
+    c->party_set[id] = 1;
+    c->party_name[id] = st->name;
+    c->party_at[id] = st->name_at;
+    c->nparty_decl++;
+}
+
+static void lower_input(lctx *c, const stmt *st)
+{
+    int dt = dtype_of(st->dtype, st->dtype_at);
+    int party = party_index(c, st->from, st->from_at);
+    tensor *t = new_tensor(c, st->name, st->name_at);
+    if (!t)
+        return;
+    t->bad = 1; /* until fully checked */
+    if (dt < 0)
+        return;
+    t->dtype = (uint8_t)dt;
+    if (want_shape(st->shape, &t->shape, 0))
+        return;
+    if (!st->q.present) {
+        diag_error(st->name_at, "input '%s' needs its quantization: q(scale, zero_point)",
+                   st->name);
+        return;
+    }
+    if (parse_quant(&st->q, t) || party < 0)
+        return;
+    t->party = party;
+    t->bad = 0;
+    t->reg = em_sreg(&c->e, elems(&t->shape));
+    qbc_input in = {(char *)t->name, (uint8_t)party, t->dtype, t->shape};
+    EMIT(&c->e, OP_INPUT, t->reg, em_input(&c->e, &in));
+}
+
+static void lower_layer(lctx *c, const stmt *st)
+{
+    static const char *const fns[] = {"conv2d",   "depthwise_conv2d", "fully_connected",
+                                      "avg_pool2d", "max_pool2d",    "add",
+                                      "reshape",  "flatten",          "concat",
+                                      "pad",      "quantize",         NULL};
+    value fv = {V_IDENT, st->fn.at, st->fn.name, 0, NULL, 0};
+    int f = want_ident(&fv, "layer", fns);
+    tensor *y = new_tensor(c, st->name, st->name_at);
+    if (!y)
+        return;
+    y->bad = 1; /* defined, so that uses do not cascade, but unusable until lowered */
+    if (f < 0)
+        return;
+    int rc;
+    switch (f) {
+    case 0:
+    case 1:
+    case 2: rc = lower_convlike(c, st, y, f); break;
+    case 3:
+    case 4: rc = lower_pool(c, st, y, f == 4); break;
+    case 5: rc = lower_add(c, st, y); break;
+    case 6:
+    case 7: rc = lower_reshape(c, st, y, f == 7); break;
+    case 8: rc = lower_concat(c, st, y); break;
+    case 9: rc = lower_pad(c, st, y); break;
+    default: rc = lower_quantize(c, st, y); break;
+    }
+    if (rc != 0)
+        return;
+    y->bad = 0;
+    EMIT(&c->e, OP_LAYER, c->e.p.nlayers - 1);
+}
+
+int lower_program(const program_ast *ast, qbc_program *out)
+{
+    lctx c;
+    memset(&c, 0, sizeof c);
+    em_init(&c.e);
+    int start_errors = diag_count();
+    for (int i = 0; i < ast->nstmts; i++) {
+        const stmt *st = &ast->stmts[i];
+        switch (st->kind) {
+        case S_NETWORK:
+            if (c.saw_network++ || i != 0)
+                diag_error(st->at, "'network' must be the first statement, once");
+            break;
+        case S_PARTY: lower_party(&c, st); break;
+        case S_INPUT: lower_input(&c, st); break;
+        case S_LAYER: lower_layer(&c, st); break;
+        case S_OUTPUT: lower_output(&c, st); break;
+        }
+        if (over_limit(&c, st->at, 0, 0))
+            break; /* the rest would only allocate more */
+    }
+    loc start = {1, 1};
+    if (!c.saw_network)
+        diag_error(start, "the program must start with 'network NAME'");
+    for (int i = 0; i < c.nparty_decl; i++)
+        if (!c.party_set[i])
+            diag_error(start, "parties must be numbered 0 to %d: party %d is missing",
+                       c.nparty_decl - 1, i);
+    if (diag_count() == start_errors && c.noutputs == 0)
+        diag_error(start, "the program has no output");
+    int ok = diag_count() == start_errors;
+    if (ok) {
+        for (int i = 0; i < c.nparty_decl; i++)
+            em_party(&c.e, c.party_name[i]);
+        em_finish(&c.e, out);
+    }
+    for (int i = 0; i < c.nt; i++) {
+        free(c.t[i].scale);
+        free(c.t[i].zp);
+    }
+    free(c.t);
+    em_free(&c.e);
+    return ok ? 0 : -1;
+}

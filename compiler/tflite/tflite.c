@@ -1,0 +1,760 @@
+/* tflite: .tflite model import (see tflite.h). Field numbers follow
+ * TensorFlow Lite's schema.fbs. */
+#define _POSIX_C_SOURCE 200809L
+#include "compiler/tflite/tflite.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/tflite/flatbuf.h"
+
+/* BuiltinOperator codes we know by name (for messages) and support */
+enum {
+    OP_ADD = 0, OP_AVERAGE_POOL_2D = 1, OP_CONCATENATION = 2, OP_CONV_2D = 3,
+    OP_DEPTHWISE_CONV_2D = 4, OP_FULLY_CONNECTED = 9, OP_MAX_POOL_2D = 17, OP_RESHAPE = 22,
+    OP_SOFTMAX = 25, OP_PAD = 34, OP_QUANTIZE = 114
+};
+enum { TT_INT32 = 2, TT_UINT8 = 3, TT_INT8 = 9 };
+
+static const char *op_name(int code)
+{
+    static const struct { int code; const char *name; } names[] = {
+        {0, "ADD"}, {1, "AVERAGE_POOL_2D"}, {2, "CONCATENATION"}, {3, "CONV_2D"},
+        {4, "DEPTHWISE_CONV_2D"}, {5, "DEPTH_TO_SPACE"}, {6, "DEQUANTIZE"}, {8, "FLOOR"},
+        {9, "FULLY_CONNECTED"}, {14, "LOGISTIC"}, {17, "MAX_POOL_2D"}, {18, "MUL"}, {19, "RELU"},
+        {21, "RELU6"}, {22, "RESHAPE"}, {23, "RESIZE_BILINEAR"}, {25, "SOFTMAX"}, {28, "TANH"},
+        {32, "CUSTOM"}, {34, "PAD"}, {39, "TRANSPOSE"}, {40, "MEAN"}, {41, "SUB"}, {43, "SQUEEZE"},
+        {56, "ARG_MAX"}, {97, "HARD_SWISH"}, {114, "QUANTIZE"}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].code == code)
+            return names[i].name;
+    return "builtin operator";
+}
+
+typedef struct {
+    char name[128];
+    int type, dtype;
+    tshape shape;
+    int nq, qdim;
+    float *scale;
+    int64_t *zp;
+    const uint8_t *data; /* constant data, or NULL */
+    size_t data_len;
+    int declared;        /* its input statement is written */
+} tensor;
+
+typedef struct {
+    int code;
+    uint32_t tab; /* the Operator table */
+    const int32_t *in, *out;
+    uint32_t nin, nout;
+} op;
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+} sbuf;
+
+typedef struct {
+    flatbuf fb;
+    tensor *t;
+    uint32_t nt;
+    op *ops;
+    uint32_t nops;
+    int32_t *ins, *outs;
+    uint32_t nins, nouts;
+    int32_t *ints; /* storage for op input/output index lists */
+    sbuf decl, body;
+    char *err;
+    size_t errlen;
+    int failed;
+    tio_tensor *w;
+    int nw;
+} imp;
+
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if (b->len + (size_t)n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + (size_t)n + 1)
+            cap *= 2;
+        char *q = realloc(b->p, cap);
+        if (!q) {
+            fputs("qnnc: out of memory\n", stderr);
+            exit(2);
+        }
+        b->p = q;
+        b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+static int fail(imp *m, const char *fmt, ...)
+{
+    if (m->failed)
+        return -1;
+    m->failed = 1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->err, m->errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int op_fail(imp *m, uint32_t i, const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return fail(m, "operator %u (%s): %s", i, op_name(m->ops[i].code), msg);
+}
+
+/* ------------------------------------------------------------ parsing */
+
+/* "A/B/C/D;alias" -> "B_C_D": the first alias, its last three components. */
+static void make_name(imp *m, const char *raw, uint32_t idx, char *out, size_t outlen)
+{
+    char first[256];
+    size_t n = strcspn(raw, ";");
+    if (n >= sizeof first)
+        n = sizeof first - 1;
+    memcpy(first, raw, n);
+    first[n] = 0;
+    const char *s = first;
+    for (int comps = 0, i = (int)n - 1; i >= 0; i--)
+        if (first[i] == '/' && ++comps == 3) {
+            s = first + i + 1;
+            break;
+        }
+    size_t k = 0;
+    if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+        k = (size_t)snprintf(out, outlen, "t%u_", idx);
+    for (; *s && k + 12 < outlen && k < 100; s++) {
+        char c = *s;
+        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == '_';
+        out[k++] = ok ? c : '_';
+    }
+    out[k] = 0;
+    static const char *const reserved[] = {"network", "party", "input", "output", "from", "to"};
+    int clash = k == 0;
+    for (size_t r = 0; r < sizeof reserved / sizeof *reserved; r++)
+        clash |= strcmp(out, reserved[r]) == 0;
+    for (uint32_t j = 0; j < idx && !clash; j++)
+        clash = strcmp(m->t[j].name, out) == 0;
+    if (clash)
+        snprintf(out + k, outlen - k, "_%u", idx);
+}
+
+static int dtype_of_type(int type)
+{
+    return type == TT_UINT8 ? DT_U8 : type == TT_INT8 ? DT_I8 : type == TT_INT32 ? DT_I32 : -1;
+}
+
+static void parse_tensor(imp *m, uint32_t tab, uint32_t i, uint32_t buffers, uint32_t nbuf)
+{
+    flatbuf *fb = &m->fb;
+    tensor *t = &m->t[i];
+    uint32_t n;
+    uint32_t sv = fb_vector(fb, tab, 0, 4, &n);
+    if (n > MAX_DIMS) {
+        fail(m, "tensor %u has %u dimensions (at most %d supported)", i, n, MAX_DIMS);
+        return;
+    }
+    t->shape.ndim = (uint8_t)n;
+    for (uint32_t d = 0; d < n; d++) {
+        int32_t v = (int32_t)fb_u32_at(fb, sv + 4 * d);
+        if (v <= 0 || v > (1 << 24)) {
+            fail(m, "tensor %u: dimension %d is not supported", i, v);
+            return;
+        }
+        t->shape.dims[d] = (uint32_t)v;
+    }
+    if (n == 0) { /* a scalar */
+        t->shape.ndim = 1;
+        t->shape.dims[0] = 1;
+    }
+    t->type = (int)fb_uint(fb, tab, 1, 1, 0);
+    t->dtype = dtype_of_type(t->type);
+    uint32_t buf = (uint32_t)fb_uint(fb, tab, 2, 4, 0);
+    char raw[512];
+    fb_string(fb, tab, 3, raw, sizeof raw);
+    make_name(m, raw, i, t->name, sizeof t->name);
+    uint32_t q = fb_table(fb, tab, 4);
+    uint32_t ns = 0, nz = 0;
+    uint32_t scales = q ? fb_vector(fb, q, 2, 4, &ns) : 0;
+    uint32_t zps = q ? fb_vector(fb, q, 3, 8, &nz) : 0;
+    t->qdim = q ? (int)fb_int(fb, q, 6, 4, 0) : 0;
+    if (ns && nz && nz != ns && nz != 1) {
+        fail(m, "tensor %u (%s): %u scales but %u zero points", i, t->name, ns, nz);
+        return;
+    }
+    t->nq = (int)ns;
+    t->scale = calloc(ns + 1, sizeof(float));
+    t->zp = calloc(ns + 1, sizeof(int64_t));
+    if (!t->scale || !t->zp) {
+        fail(m, "out of memory");
+        return;
+    }
+    for (uint32_t k = 0; k < ns && !fb->failed; k++) {
+        uint32_t u = fb_u32_at(fb, scales + 4 * k);
+        memcpy(&t->scale[k], &u, 4);
+        if (nz) /* an empty vector is present (zps != 0) but holds nothing */
+            t->zp[k] = (int64_t)((uint64_t)fb_u32_at(fb, zps + 8 * (nz == 1 ? 0 : k)) |
+                                 (uint64_t)fb_u32_at(fb, zps + 8 * (nz == 1 ? 0 : k) + 4) << 32);
+    }
+    if (buf >= nbuf && buf != 0) {
+        fail(m, "tensor %u (%s): buffer %u does not exist", i, t->name, buf);
+        return;
+    }
+    if (buf) {
+        uint32_t b = fb_vec_table(fb, buffers, buf), len;
+        uint32_t data = fb_vector(fb, b, 0, 1, &len);
+        if (!len && fb_uint(fb, b, 1, 8, 0))
+            fail(m, "tensor %u (%s): data outside the flatbuffer is not supported", i, t->name);
+        if (len) {
+            t->data = fb->p + data;
+            t->data_len = len;
+        }
+    }
+}
+
+static int32_t *read_ints(imp *m, uint32_t tab, int id, uint32_t *n)
+{
+    uint32_t v = fb_vector(&m->fb, tab, id, 4, n);
+    if (!*n)
+        return NULL;
+    int32_t *a = malloc(*n * sizeof *a);
+    if (!a) {
+        fail(m, "out of memory");
+        *n = 0;
+        return NULL;
+    }
+    for (uint32_t i = 0; i < *n; i++) {
+        a[i] = (int32_t)fb_u32_at(&m->fb, v + 4 * i);
+        if (a[i] < -1 || a[i] >= (int32_t)m->nt) {
+            fail(m, "tensor index %d out of range (%u tensors)", a[i], m->nt);
+            *n = 0;
+        }
+    }
+    return a;
+}
+
+static int parse_model(imp *m, const uint8_t *buf, size_t len)
+{
+    flatbuf *fb = &m->fb;
+    fb_init(fb, buf, len);
+    if (len < 8 || memcmp(buf + 4, "TFL3", 4) != 0)
+        return fail(m, "not a TensorFlow Lite model (no TFL3 identifier)");
+    uint32_t root = fb_root(fb), ncodes, nsub, nbuf;
+    uint32_t codes = fb_vector(fb, root, 1, 4, &ncodes);
+    uint32_t subs = fb_vector(fb, root, 2, 4, &nsub);
+    uint32_t buffers = fb_vector(fb, root, 4, 4, &nbuf);
+    if (fb->failed)
+        return fail(m, "%s", fb->err);
+    if (nsub != 1)
+        return fail(m, "models with %u subgraphs are not supported (one expected)", nsub);
+    uint32_t sg = fb_vec_table(fb, subs, 0), ntens, nops;
+    uint32_t tens = fb_vector(fb, sg, 0, 4, &ntens);
+    uint32_t opv = fb_vector(fb, sg, 3, 4, &nops);
+    if (fb->failed)
+        return fail(m, "%s", fb->err);
+    m->nt = ntens;
+    m->t = calloc(ntens + 1, sizeof(tensor));
+    m->ops = calloc(nops + 1, sizeof(op));
+    if (!m->t || !m->ops)
+        return fail(m, "out of memory");
+    for (uint32_t i = 0; i < ntens && !m->failed && !fb->failed; i++)
+        parse_tensor(m, fb_vec_table(fb, tens, i), i, buffers, nbuf);
+    m->ins = read_ints(m, sg, 1, &m->nins);
+    m->outs = read_ints(m, sg, 2, &m->nouts);
+    m->nops = nops;
+    for (uint32_t i = 0; i < nops && !m->failed && !fb->failed; i++) {
+        op *o = &m->ops[i];
+        o->tab = fb_vec_table(fb, opv, i);
+        uint32_t ci = (uint32_t)fb_uint(fb, o->tab, 0, 4, 0);
+        if (ci >= ncodes) {
+            fail(m, "operator %u: opcode index %u out of range", i, ci);
+            break;
+        }
+        uint32_t oc = fb_vec_table(fb, codes, ci);
+        int64_t dep = fb_int(fb, oc, 0, 1, 0), code = fb_int(fb, oc, 3, 4, 0);
+        o->code = (int)(code > dep ? code : dep);
+        o->in = read_ints(m, o->tab, 1, &o->nin);
+        o->out = read_ints(m, o->tab, 2, &o->nout);
+        if (o->nout != 1 && !m->failed)
+            op_fail(m, i, "%u outputs (one expected)", o->nout);
+    }
+    if (fb->failed)
+        return fail(m, "%s", fb->err);
+    return m->failed ? -1 : 0;
+}
+
+/* ----------------------------------------------------------- emission */
+
+static void put_shape(sbuf *b, const tshape *s)
+{
+    sb_printf(b, "[");
+    for (int i = 0; i < s->ndim; i++)
+        sb_printf(b, i ? ",%u" : "%u", s->dims[i]);
+    sb_printf(b, "]");
+}
+
+static void put_quant(sbuf *b, const tensor *t)
+{
+    if (t->nq == 1) {
+        sb_printf(b, "q(%.9g, %lld)", (double)t->scale[0], (long long)t->zp[0]);
+        return;
+    }
+    int same = 1;
+    for (int i = 1; i < t->nq; i++)
+        same &= t->zp[i] == t->zp[0];
+    sb_printf(b, "q([");
+    for (int i = 0; i < t->nq; i++)
+        sb_printf(b, i ? ", %.9g" : "%.9g", (double)t->scale[i]);
+    sb_printf(b, "], ");
+    if (same) {
+        sb_printf(b, "%lld", (long long)t->zp[0]);
+    } else {
+        sb_printf(b, "[");
+        for (int i = 0; i < t->nq; i++)
+            sb_printf(b, i ? ", %lld" : "%lld", (long long)t->zp[i]);
+        sb_printf(b, "]");
+    }
+    /* a quantized dimension past the rank (seen on 1-D biases) means axis 0 */
+    int axis = t->qdim < t->shape.ndim ? t->qdim : 0;
+    sb_printf(b, ", axis=%d)", axis);
+}
+
+/* The first scale of t that is not positive and finite (the program
+ * could not even spell it: nan, inf), or -1. */
+static int bad_scale(const tensor *t)
+{
+    for (int q = 0; q < t->nq; q++)
+        if (!(t->scale[q] > 0.0f) || isinf(t->scale[q]))
+            return q;
+    return -1;
+}
+
+/* Checks that tensor k is a usable quantized tensor of operator i. */
+static int usable(imp *m, uint32_t i, int32_t k, const char *role)
+{
+    if (k < 0)
+        return op_fail(m, i, "missing %s tensor", role);
+    tensor *t = &m->t[k];
+    if (t->dtype < 0)
+        return op_fail(m, i, "%s '%s' has type %d; only uint8, int8 and int32 are supported", role,
+                       t->name, t->type);
+    if (t->nq < 1)
+        return op_fail(m, i, "%s '%s' is not quantized", role, t->name);
+    int q = bad_scale(t);
+    if (q >= 0)
+        return op_fail(m, i, "%s '%s' has scale %g (positive and finite expected)", role, t->name,
+                       (double)t->scale[q]);
+    return 0;
+}
+
+/* Declares constant tensor k as an input of the model owner, once. */
+static int declare_const(imp *m, uint32_t i, int32_t k, const char *role)
+{
+    if (usable(m, i, k, role))
+        return -1;
+    tensor *t = &m->t[k];
+    if (!t->data)
+        return op_fail(m, i, "%s '%s' must be a constant of the model", role, t->name);
+    if (t->declared)
+        return 0;
+    uint64_t n = tshape_elems(&t->shape, TIO_MAX_ELEMS);
+    if (n > TIO_MAX_ELEMS || n * (uint64_t)dtype_size(t->dtype) != t->data_len)
+        return op_fail(m, i, "%s '%s': %zu bytes of data for %llu elements", role, t->name,
+                       t->data_len, (unsigned long long)n);
+    sb_printf(&m->decl, "input %s : %s", t->name, dtype_names[t->dtype]);
+    put_shape(&m->decl, &t->shape);
+    sb_printf(&m->decl, " ");
+    put_quant(&m->decl, t);
+    sb_printf(&m->decl, " from model\n");
+    tio_tensor *w = &m->w[m->nw++];
+    w->name = strdup(t->name);
+    w->dtype = (uint8_t)t->dtype;
+    w->shape = t->shape;
+    w->data = malloc(n * sizeof(int64_t));
+    if (!w->name || !w->data)
+        return fail(m, "out of memory");
+    for (uint64_t e = 0; e < n; e++) {
+        const uint8_t *p = t->data + e * (uint64_t)dtype_size(t->dtype);
+        w->data[e] = t->dtype == DT_U8 ? p[0]
+                     : t->dtype == DT_I8 ? (int8_t)p[0]
+                     : (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                                 (uint32_t)p[3] << 24);
+    }
+    t->declared = 1;
+    return 0;
+}
+
+/* The input activation tensor k of operator i: produced earlier, or a model input. */
+static int activation(imp *m, uint32_t i, int32_t k)
+{
+    if (usable(m, i, k, "input"))
+        return -1;
+    if (m->t[k].data)
+        return declare_const(m, i, k, "input");
+    if (!m->t[k].declared)
+        return op_fail(m, i, "input '%s' is not computed before it is used", m->t[k].name);
+    return 0;
+}
+
+static const char *activation_name(imp *m, uint32_t i, int64_t code)
+{
+    if (code == 0 || code == 1 || code == 3)
+        return code == 0 ? "none" : code == 1 ? "relu" : "relu6";
+    op_fail(m, i, "fused activation %lld is not supported", (long long)code);
+    return NULL;
+}
+
+static void begin_layer(imp *m, uint32_t i, const tensor *y)
+{
+    sb_printf(&m->body, "\n# op %u: %s\n%s = ", i, op_name(m->ops[i].code), y->name);
+}
+
+static void end_layer(imp *m, tensor *y)
+{
+    sb_printf(&m->body, ") -> ");
+    put_quant(&m->body, y);
+    sb_printf(&m->body, "\n");
+    y->declared = 1;
+}
+
+static int emit_window_op(imp *m, uint32_t i)
+{
+    flatbuf *fb = &m->fb;
+    op *o = &m->ops[i];
+    uint32_t opt = fb_table(fb, o->tab, 4);
+    int dw = o->code == OP_DEPTHWISE_CONV_2D, pool = o->code == OP_AVERAGE_POOL_2D ||
+                                                      o->code == OP_MAX_POOL_2D;
+    int64_t padding = fb_int(fb, opt, 0, 1, 0), sw = fb_int(fb, opt, 1, 4, 0),
+            sh = fb_int(fb, opt, 2, 4, 0);
+    int64_t act = fb_int(fb, opt, pool ? 5 : dw ? 4 : 3, 1, 0);
+    int64_t dilw = pool ? 1 : fb_int(fb, opt, dw ? 5 : 4, 4, 1);
+    int64_t dilh = pool ? 1 : fb_int(fb, opt, dw ? 6 : 5, 4, 1);
+    if (fb->failed)
+        return fail(m, "%s", fb->err);
+    const char *a = activation_name(m, i, act);
+    if (!a)
+        return -1;
+    if (sw < 1 || sh < 1 || dilw < 1 || dilh < 1 || sw > 65536 || sh > 65536 || dilw > 65536 ||
+        dilh > 65536 || padding < 0 || padding > 1)
+        return op_fail(m, i, "bad stride, dilation or padding");
+    if (o->nin < (pool ? 1u : 2u))
+        return op_fail(m, i, "too few inputs");
+    if (activation(m, i, o->in[0]))
+        return -1;
+    tensor *y = &m->t[o->out[0]];
+    if (usable(m, i, o->out[0], "output"))
+        return -1;
+    begin_layer(m, i, y);
+    if (pool) {
+        int64_t fw = fb_int(fb, opt, 3, 4, 0), fh = fb_int(fb, opt, 4, 4, 0);
+        if (fw < 1 || fh < 1 || fw > 65536 || fh > 65536)
+            return op_fail(m, i, "bad filter size");
+        sb_printf(&m->body, "%s(%s, size=[%lld,%lld]", o->code == OP_MAX_POOL_2D ? "max_pool2d" : "avg_pool2d",
+                  m->t[o->in[0]].name, (long long)fh, (long long)fw);
+    } else {
+        if (declare_const(m, i, o->in[1], "filter"))
+            return -1;
+        int has_bias = o->nin > 2 && o->in[2] >= 0;
+        if (has_bias && declare_const(m, i, o->in[2], "bias"))
+            return -1;
+        sb_printf(&m->body, "%s(%s, %s%s%s", dw ? "depthwise_conv2d" : "conv2d", m->t[o->in[0]].name,
+                  m->t[o->in[1]].name, has_bias ? ", " : "", has_bias ? m->t[o->in[2]].name : "");
+        if (dilw != 1 || dilh != 1)
+            sb_printf(&m->body, ", dilation=[%lld,%lld]", (long long)dilh, (long long)dilw);
+    }
+    sb_printf(&m->body, ", stride=[%lld,%lld], padding=%s, activation=%s", (long long)sh,
+              (long long)sw, padding == 0 ? "same" : "valid", a);
+    end_layer(m, y);
+    return 0;
+}
+
+static int emit_fc(imp *m, uint32_t i)
+{
+    flatbuf *fb = &m->fb;
+    op *o = &m->ops[i];
+    uint32_t opt = fb_table(fb, o->tab, 4);
+    int64_t act = fb_int(fb, opt, 0, 1, 0), fmt = fb_int(fb, opt, 1, 1, 0);
+    const char *a = activation_name(m, i, act);
+    if (!a)
+        return -1;
+    if (fmt != 0)
+        return op_fail(m, i, "weights format %lld is not supported", (long long)fmt);
+    if (o->nin < 2 || activation(m, i, o->in[0]) || declare_const(m, i, o->in[1], "weights"))
+        return -1;
+    int has_bias = o->nin > 2 && o->in[2] >= 0;
+    if (has_bias && declare_const(m, i, o->in[2], "bias"))
+        return -1;
+    tensor *y = &m->t[o->out[0]];
+    if (usable(m, i, o->out[0], "output"))
+        return -1;
+    int direct = y->shape.ndim == 2; /* else reshape [B, O] to the model's shape */
+    if (!direct) {
+        sb_printf(&m->body, "\n# op %u: FULLY_CONNECTED (then its output shape)\n%s_2d = ", i, y->name);
+    } else {
+        begin_layer(m, i, y);
+    }
+    sb_printf(&m->body, "fully_connected(%s, %s%s%s, activation=%s", m->t[o->in[0]].name,
+              m->t[o->in[1]].name, has_bias ? ", " : "", has_bias ? m->t[o->in[2]].name : "", a);
+    if (direct) {
+        end_layer(m, y);
+        return 0;
+    }
+    sb_printf(&m->body, ") -> ");
+    put_quant(&m->body, y);
+    sb_printf(&m->body, "\n%s = reshape(%s_2d, shape=", y->name, y->name);
+    put_shape(&m->body, &y->shape);
+    end_layer(m, y);
+    return 0;
+}
+
+static int emit_simple(imp *m, uint32_t i)
+{
+    flatbuf *fb = &m->fb;
+    op *o = &m->ops[i];
+    uint32_t opt = fb_table(fb, o->tab, 4);
+    tensor *y = &m->t[o->out[0]];
+    if (usable(m, i, o->out[0], "output"))
+        return -1;
+    if (o->code == OP_ADD) {
+        const char *a = activation_name(m, i, fb_int(fb, opt, 0, 1, 0));
+        if (!a || o->nin != 2 || activation(m, i, o->in[0]) || activation(m, i, o->in[1]))
+            return a && o->nin != 2 ? op_fail(m, i, "two inputs expected") : -1;
+        begin_layer(m, i, y);
+        sb_printf(&m->body, "add(%s, %s, activation=%s", m->t[o->in[0]].name, m->t[o->in[1]].name, a);
+    } else if (o->code == OP_RESHAPE) {
+        if (o->nin < 1 || activation(m, i, o->in[0]))
+            return -1;
+        begin_layer(m, i, y);
+        sb_printf(&m->body, "reshape(%s, shape=", m->t[o->in[0]].name);
+        put_shape(&m->body, &y->shape);
+    } else if (o->code == OP_CONCATENATION) {
+        const char *a = activation_name(m, i, fb_int(fb, opt, 1, 1, 0));
+        if (!a)
+            return -1;
+        if (strcmp(a, "none") != 0)
+            return op_fail(m, i, "a fused activation on concatenation is not supported");
+        for (uint32_t k = 0; k < o->nin; k++)
+            if (activation(m, i, o->in[k]))
+                return -1;
+        if (o->nin < 1 || o->nin > 64)
+            return op_fail(m, i, "%u inputs (1 to 64 supported)", o->nin);
+        begin_layer(m, i, y);
+        sb_printf(&m->body, "concat(");
+        for (uint32_t k = 0; k < o->nin; k++)
+            sb_printf(&m->body, "%s, ", m->t[o->in[k]].name);
+        sb_printf(&m->body, "axis=%lld", (long long)fb_int(fb, opt, 0, 4, 0));
+    } else if (o->code == OP_QUANTIZE) {
+        if (o->nin != 1 || activation(m, i, o->in[0]))
+            return o->nin != 1 ? op_fail(m, i, "one input expected") : -1;
+        if (y->dtype == DT_I32)
+            return op_fail(m, i, "quantizing to int32 is not supported");
+        begin_layer(m, i, y);
+        sb_printf(&m->body, "quantize(%s", m->t[o->in[0]].name);
+        sb_printf(&m->body, ") -> %s ", dtype_names[y->dtype]);
+        put_quant(&m->body, y);
+        sb_printf(&m->body, "\n");
+        y->declared = 1;
+        return 0;
+    } else { /* PAD */
+        if (o->nin != 2 || activation(m, i, o->in[0]))
+            return o->nin != 2 ? op_fail(m, i, "two inputs expected") : -1;
+        if (o->in[1] < 0)
+            return op_fail(m, i, "missing paddings tensor");
+        tensor *pt = &m->t[o->in[1]];
+        if (!pt->data || pt->type != TT_INT32 || pt->data_len != 4u * 2 * m->t[o->in[0]].shape.ndim)
+            return op_fail(m, i, "paddings must be a constant int32 [rank, 2] tensor");
+        begin_layer(m, i, y);
+        sb_printf(&m->body, "pad(%s, paddings=[", m->t[o->in[0]].name);
+        for (int d = 0; d < m->t[o->in[0]].shape.ndim; d++) {
+            const uint8_t *p = pt->data + 8 * d;
+            int32_t lo = (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+            int32_t hi = (int32_t)((uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24);
+            sb_printf(&m->body, "%s[%d,%d]", d ? "," : "", lo, hi);
+        }
+        sb_printf(&m->body, "]");
+    }
+    if (fb->failed)
+        return fail(m, "%s", fb->err);
+    end_layer(m, y);
+    return 0;
+}
+
+static int is_model_output(const imp *m, int32_t k)
+{
+    for (uint32_t j = 0; j < m->nouts; j++)
+        if (m->outs[j] == k)
+            return 1;
+    return 0;
+}
+
+static int emit_ops(imp *m)
+{
+    for (uint32_t i = 0; i < m->nops && !m->failed; i++) {
+        op *o = &m->ops[i];
+        switch (o->code) {
+        case OP_CONV_2D:
+        case OP_DEPTHWISE_CONV_2D:
+        case OP_AVERAGE_POOL_2D:
+        case OP_MAX_POOL_2D: emit_window_op(m, i); break;
+        case OP_FULLY_CONNECTED: emit_fc(m, i); break;
+        case OP_ADD:
+        case OP_RESHAPE:
+        case OP_CONCATENATION:
+        case OP_PAD:
+        case OP_QUANTIZE: emit_simple(m, i); break;
+        case OP_SOFTMAX:
+            if (!is_model_output(m, o->out[0]) || o->nin != 1)
+                return op_fail(m, i, "only a final SOFTMAX producing the model's output is supported");
+            if (usable(m, i, o->in[0], "input")) /* emit_outputs reads it */
+                return -1;
+            break; /* computed by the receiver: see emit_outputs */
+        default: return op_fail(m, i, "operator %d is not supported", o->code);
+        }
+    }
+    return m->failed ? -1 : 0;
+}
+
+static int emit_outputs(imp *m, enum tfl_output mode)
+{
+    flatbuf *fb = &m->fb;
+    sb_printf(&m->body, "\n");
+    for (uint32_t j = 0; j < m->nouts; j++) {
+        int32_t k = m->outs[j];
+        if (k < 0)
+            return fail(m, "model output %u is not a tensor", j);
+        const op *sm = NULL;
+        for (uint32_t i = 0; i < m->nops; i++)
+            if (m->ops[i].code == OP_SOFTMAX && m->ops[i].out[0] == k)
+                sm = &m->ops[i];
+        if (sm) {
+            const tensor *x = &m->t[sm->in[0]], *y = &m->t[k];
+            float beta = fb_float(fb, fb_table(fb, sm->tab, 4), 0, 1.0f);
+            int32_t want_zp = x->dtype == DT_I8 ? -128 : 0;
+            if (!x->declared || y->nq != 1 || y->scale[0] != 1.0f / 256 || y->zp[0] != want_zp ||
+                y->dtype != x->dtype || !(beta > 0.0f))
+                return fail(m, "the final SOFTMAX must map %s to scale 1/256, zero point %d, "
+                               "with beta > 0", x->declared ? x->name : "a computed tensor", want_zp);
+            if (mode == TFL_OUT_MODEL && beta != 1.0f)
+                sb_printf(&m->body, "output softmax(%s, beta=%.9g) to client\n", x->name, (double)beta);
+            else
+                sb_printf(&m->body, mode == TFL_OUT_MODEL    ? "output softmax(%s) to client\n"
+                                    : mode == TFL_OUT_ARGMAX ? "output argmax(%s) to client\n"
+                                                             : "output %s to client\n",
+                          x->name);
+        } else {
+            if (!m->t[k].declared)
+                return fail(m, "model output %s is not computed", m->t[k].name);
+            sb_printf(&m->body, mode == TFL_OUT_ARGMAX ? "output argmax(%s) to client\n"
+                                                       : "output %s to client\n",
+                      m->t[k].name);
+        }
+    }
+    return m->failed ? -1 : 0;
+}
+
+static int emit_inputs(imp *m)
+{
+    for (uint32_t j = 0; j < m->nins; j++) {
+        int32_t k = m->ins[j];
+        if (k < 0)
+            return fail(m, "model input %u is not a tensor", j);
+        tensor *t = &m->t[k];
+        if (t->dtype < 0 || t->dtype == DT_I32 || t->nq != 1 || bad_scale(t) >= 0)
+            return fail(m, "model input %s must be a uint8 or int8 tensor quantized per tensor",
+                        t->name);
+        sb_printf(&m->decl, "input %s : %s", t->name, dtype_names[t->dtype]);
+        put_shape(&m->decl, &t->shape);
+        sb_printf(&m->decl, " ");
+        put_quant(&m->decl, t);
+        sb_printf(&m->decl, " from client\n");
+        t->declared = 1;
+    }
+    return 0;
+}
+
+static void imp_free(imp *m)
+{
+    for (uint32_t i = 0; m->t && i < m->nt; i++) {
+        free(m->t[i].scale);
+        free(m->t[i].zp);
+    }
+    for (uint32_t i = 0; m->ops && i < m->nops; i++) {
+        free((void *)m->ops[i].in);
+        free((void *)m->ops[i].out);
+    }
+    free(m->t);
+    free(m->ops);
+    free(m->ins);
+    free(m->outs);
+    free(m->decl.p);
+    free(m->body.p);
+}
+
+int tfl_import(const uint8_t *buf, size_t len, const char *name, enum tfl_output mode,
+               tfl_result *out, char *err, size_t errlen)
+{
+    imp m;
+    memset(&m, 0, sizeof m);
+    memset(out, 0, sizeof *out);
+    m.err = err;
+    m.errlen = errlen;
+    if (parse_model(&m, buf, len) == 0) {
+        m.w = calloc(m.nt + 1, sizeof(tio_tensor));
+        if (!m.w)
+            fail(&m, "out of memory");
+    }
+    if (!m.failed) {
+        char net[128];
+        size_t k = 0;
+        for (const char *s = name; *s && k < sizeof net - 1; s++)
+            net[k++] = ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+                        (*s >= '0' && *s <= '9') || *s == '_' || *s == '.') ? *s : '_';
+        net[k] = 0;
+        sb_printf(&m.decl, "# %s: imported from %s.tflite by qnnc import\n"
+                           "network %s%s\n\nparty model  = 0   # weights and biases (private)\n"
+                           "party client = 1   # the input (private); receives the output\n\n",
+                  name, name, (net[0] >= '0' && net[0] <= '9') || !net[0] ? "m_" : "", net);
+        if (emit_inputs(&m) == 0 && emit_ops(&m) == 0)
+            emit_outputs(&m, mode);
+    }
+    if (m.failed) {
+        tio_free(m.w, m.nw);
+        imp_free(&m);
+        return -1;
+    }
+    sb_printf(&m.decl, "%s", m.body.p ? m.body.p : "");
+    out->qnn = m.decl.p;
+    m.decl.p = NULL;
+    out->weights = m.w;
+    out->nweights = m.nw;
+    imp_free(&m);
+    return 0;
+}
+
+void tfl_free(tfl_result *r)
+{
+    free(r->qnn);
+    tio_free(r->weights, r->nweights);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,28 @@
+/* tflite: imports a TensorFlow Lite flatbuffer model as a DSL program (the
+ * public architecture, shapes and quantization) and its constant tensors
+ * (the model owner's private weights and biases). Party 0 is the model owner,
+ * party 1 the client, who provides the model's input and receives the result.
+ * Unsupported operators, types or quantization are errors naming the
+ * operator and its index; nothing is approximated. */
+#ifndef TFLITE_H
+#define TFLITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/io/tensorio.h"
+
+enum tfl_output { TFL_OUT_MODEL, TFL_OUT_LOGITS, TFL_OUT_ARGMAX };
+
+typedef struct {
+    char *qnn;           /* the program text */
+    tio_tensor *weights; /* the constant tensors, by their names in the program */
+    int nweights;
+} tfl_result;
+
+/* Returns 0, or -1 with a one-line message in err. */
+int tfl_import(const uint8_t *buf, size_t len, const char *name, enum tfl_output mode,
+               tfl_result *out, char *err, size_t errlen);
+void tfl_free(tfl_result *r);
+
+#endif

@@ -1,0 +1,84 @@
+/* bits: bit slicing and the carry tree (see bits.h). */
+#include "runtime/core/bits.h"
+
+#include <stdlib.h>
+
+int bits_levels(uint32_t L)
+{
+    int k = 0;
+    while (((uint32_t)1 << k) < L)
+        k++;
+    return k;
+}
+
+void bits_level_ands(uint32_t L, int k, size_t *nand)
+{
+    uint32_t s = (uint32_t)1 << (k - 1);
+    size_t n = 0;
+    for (uint32_t j = 0; j < L; j += 2 * s)
+        if (j + s < L)
+            n += j ? 2 : 1;
+    *nand = n;
+}
+
+bits_gate *bits_level_gates(uint32_t L, int k, size_t *nand)
+{
+    bits_level_ands(L, k, nand);
+    bits_gate *g = malloc((*nand ? *nand : 1) * sizeof *g);
+    if (!g)
+        abort();
+    uint32_t s = (uint32_t)1 << (k - 1);
+    size_t n = 0;
+    for (uint32_t j = 0; j < L; j += 2 * s) {
+        if (j + s >= L)
+            continue;
+        g[n++] = (bits_gate){j + s, j, 0};
+        if (j)
+            g[n++] = (bits_gate){j + s, j, 1};
+    }
+    return g;
+}
+
+void bits_dup(const uint64_t *src, size_t na, uint32_t nplanes, uint64_t *dst, size_t nw)
+{
+    size_t nwa = bits_words(na), base = na / 64, off = na % 64;
+    uint64_t last = na % 64 ? ((uint64_t)1 << (na % 64)) - 1 : ~(uint64_t)0;
+    for (uint32_t j = 0; j < nplanes; j++) {
+        const uint64_t *s = src + j * nwa;
+        uint64_t *d = dst + j * nw;
+        for (size_t k = 0; k < nw; k++)
+            d[k] = 0;
+        for (size_t k = 0; k < nwa; k++) {
+            uint64_t v = k + 1 == nwa ? s[k] & last : s[k];
+            d[k] |= v;
+            d[base + k] |= v << off;
+            if (off && base + k + 1 < nw)
+                d[base + k + 1] |= v >> (64 - off);
+        }
+    }
+}
+
+/* In-place transpose of a 64x64 bit matrix: afterwards bit i of a[j] is bit
+ * j of the former a[i] (Hacker's Delight, 7-3). */
+static void transpose64(uint64_t a[64])
+{
+    uint64_t m = 0x00000000FFFFFFFFull;
+    for (int j = 32; j; j >>= 1, m ^= m << j)
+        for (int k = 0; k < 64; k = ((k | j) + 1) & ~j) {
+            uint64_t t = ((a[k] >> j) ^ a[k | j]) & m;
+            a[k] ^= t << j;
+            a[k | j] ^= t;
+        }
+}
+
+void bits_pack(const uint64_t *v, size_t stride, size_t n, uint32_t nbits, uint64_t *planes, size_t nw)
+{
+    uint64_t blk[64];
+    for (size_t b = 0; b < nw; b++) {
+        for (size_t i = 0; i < 64; i++)
+            blk[i] = b * 64 + i < n ? v[(b * 64 + i) * stride] : 0;
+        transpose64(blk);
+        for (uint32_t j = 0; j < nbits; j++)
+            planes[j * nw + b] = blk[j];
+    }
+}

@@ -1,0 +1,170 @@
+/* kernels: convolution and window gathering over Z_2^64 (see kernels.h). */
+#include "runtime/core/kernels.h"
+
+#include <pthread.h>
+#include <string.h>
+
+static int nthreads = 1;
+
+void kern_set_threads(int n) { nthreads = n < 1 ? 1 : n > 64 ? 64 : n; }
+
+typedef void rows_fn(void *d, const void *x, const void *w, const geom *g, uint32_t m, uint32_t y0,
+                     uint32_t y1);
+
+typedef struct {
+    rows_fn *fn;
+    void *d;
+    const void *x, *w;
+    const geom *g;
+    uint32_t m, y0, y1;
+} job;
+
+static void *run_job(void *p)
+{
+    job *j = p;
+    j->fn(j->d, j->x, j->w, j->g, j->m, j->y0, j->y1);
+    return NULL;
+}
+
+/* Splits the output rows among the threads (the kernels write disjoint rows). */
+static void parallel_rows(rows_fn *fn, void *d, const void *x, const void *w, const geom *g, uint32_t m)
+{
+    int t = nthreads < (int)g->oh ? nthreads : (int)g->oh;
+    if (t <= 1) {
+        fn(d, x, w, g, m, 0, g->oh);
+        return;
+    }
+    pthread_t th[64];
+    job jobs[64];
+    int started = 0;
+    for (int i = 0; i < t; i++) {
+        jobs[i] = (job){fn, d, x, w, g, m, (uint32_t)((uint64_t)g->oh * i / t),
+                        (uint32_t)((uint64_t)g->oh * (i + 1) / t)};
+        if (i > 0 && pthread_create(&th[i], NULL, run_job, &jobs[i]) == 0)
+            started |= 1 << (i & 31), th[i] = th[i];
+        else if (i > 0)
+            run_job(&jobs[i]); /* no thread: do it here */
+    }
+    run_job(&jobs[0]);
+    for (int i = 1; i < t; i++)
+        if (started & (1 << (i & 31)))
+            pthread_join(th[i], NULL);
+}
+
+/* The convolution loops for an element type T (wrapping unsigned arithmetic). */
+#define KERNELS(T, SUF)                                                                              \
+    static void conv_rows_##SUF(void *dv, const void *xv, const void *wv, const geom *g, uint32_t oc, \
+                                uint32_t y0, uint32_t y1)                                            \
+    {                                                                                                \
+        T *d = dv;                                                                                   \
+        const T *x = xv, *w = wv;                                                                    \
+        for (uint32_t oy = y0; oy < y1; oy++)                                                        \
+            for (uint32_t ox = 0; ox < g->ow; ox++) {                                                \
+                T *out = d + ((uint64_t)oy * g->ow + ox) * oc;                                       \
+                memset(out, 0, oc * sizeof *out);                                                    \
+                for (uint32_t ky = 0; ky < g->kh; ky++) {                                            \
+                    int64_t iy = geom_in(oy, g->sh, g->pt, ky, g->dh);                               \
+                    if (iy < 0 || iy >= g->h)                                                        \
+                        continue;                                                                    \
+                    for (uint32_t kx = 0; kx < g->kw; kx++) {                                        \
+                        int64_t ix = geom_in(ox, g->sw, g->pl, kx, g->dw);                           \
+                        if (ix < 0 || ix >= g->w)                                                    \
+                            continue;                                                                \
+                        const T *xr = x + ((uint64_t)iy * g->w + (uint64_t)ix) * g->c;               \
+                        for (uint32_t o = 0; o < oc; o++) {                                          \
+                            const T *wr = w + (((uint64_t)o * g->kh + ky) * g->kw + kx) * g->c;      \
+                            T acc = 0;                                                               \
+                            for (uint32_t c = 0; c < g->c; c++)                                      \
+                                acc += xr[c] * wr[c];                                                \
+                            out[o] += acc;                                                           \
+                        }                                                                            \
+                    }                                                                                \
+                }                                                                                    \
+            }                                                                                        \
+    }                                                                                                \
+    static void dw_rows_##SUF(void *dv, const void *xv, const void *wv, const geom *g, uint32_t m,    \
+                              uint32_t y0, uint32_t y1)                                              \
+    {                                                                                                \
+        T *d = dv;                                                                                   \
+        const T *x = xv, *w = wv;                                                                    \
+        uint64_t cm = (uint64_t)g->c * m;                                                            \
+        for (uint32_t oy = y0; oy < y1; oy++)                                                        \
+            for (uint32_t ox = 0; ox < g->ow; ox++) {                                                \
+                T *out = d + ((uint64_t)oy * g->ow + ox) * cm;                                       \
+                memset(out, 0, cm * sizeof *out);                                                    \
+                for (uint32_t ky = 0; ky < g->kh; ky++) {                                            \
+                    int64_t iy = geom_in(oy, g->sh, g->pt, ky, g->dh);                               \
+                    if (iy < 0 || iy >= g->h)                                                        \
+                        continue;                                                                    \
+                    for (uint32_t kx = 0; kx < g->kw; kx++) {                                        \
+                        int64_t ix = geom_in(ox, g->sw, g->pl, kx, g->dw);                           \
+                        if (ix < 0 || ix >= g->w)                                                    \
+                            continue;                                                                \
+                        const T *xr = x + ((uint64_t)iy * g->w + (uint64_t)ix) * g->c;               \
+                        const T *wr = w + ((uint64_t)ky * g->kw + kx) * cm;                          \
+                        if (m == 1)                                                                  \
+                            for (uint64_t c = 0; c < cm; c++)                                        \
+                                out[c] += xr[c] * wr[c];                                             \
+                        else                                                                         \
+                            for (uint64_t c = 0; c < cm; c++)                                        \
+                                out[c] += xr[c / m] * wr[c];                                         \
+                    }                                                                                \
+                }                                                                                    \
+            }                                                                                        \
+    }
+
+KERNELS(uint64_t, 64)
+KERNELS(kern_u128, 128)
+
+void kern_conv2d(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t oc)
+{
+    parallel_rows(conv_rows_64, d, x, w, g, oc);
+}
+
+void kern_dwconv2d(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t m)
+{
+    parallel_rows(dw_rows_64, d, x, w, g, m);
+}
+
+void kern_conv2d_128(kern_u128 *d, const kern_u128 *x, const kern_u128 *w, const geom *g, uint32_t oc)
+{
+    parallel_rows(conv_rows_128, d, x, w, g, oc);
+}
+
+void kern_dwconv2d_128(kern_u128 *d, const kern_u128 *x, const kern_u128 *w, const geom *g, uint32_t m)
+{
+    parallel_rows(dw_rows_128, d, x, w, g, m);
+}
+
+static int64_t first_inside(uint32_t o, uint32_t stride, uint32_t pad, uint32_t k, uint32_t dil,
+                            uint32_t n, uint32_t tap)
+{
+    int64_t i = geom_in(o, stride, pad, tap, dil);
+    for (uint32_t t = 0; (i < 0 || i >= n) && t < k; t++)
+        i = geom_in(o, stride, pad, t, dil);
+    return i;
+}
+
+void kern_window(uint64_t *d, const uint64_t *x, const geom *g, uint32_t k, int words,
+                 int first_inbounds)
+{
+    uint32_t ky = k / g->kw, kx = k % g->kw;
+    size_t row = (size_t)g->c * (size_t)words;
+    for (uint32_t oy = 0; oy < g->oh; oy++) {
+        int64_t iy = geom_in(oy, g->sh, g->pt, ky, g->dh);
+        int yin = iy >= 0 && iy < g->h;
+        if (!yin && first_inbounds)
+            iy = first_inside(oy, g->sh, g->pt, g->kh, g->dh, g->h, ky);
+        for (uint32_t ox = 0; ox < g->ow; ox++) {
+            int64_t ix = geom_in(ox, g->sw, g->pl, kx, g->dw);
+            int xin = ix >= 0 && ix < g->w;
+            if (!xin && first_inbounds)
+                ix = first_inside(ox, g->sw, g->pl, g->kw, g->dw, g->w, kx);
+            uint64_t *out = d + ((uint64_t)oy * g->ow + ox) * row;
+            if ((yin && xin) || first_inbounds)
+                memcpy(out, x + ((uint64_t)iy * g->w + (uint64_t)ix) * row, row * sizeof *out);
+            else
+                memset(out, 0, row * sizeof *out);
+        }
+    }
+}

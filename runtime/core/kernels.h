@@ -1,0 +1,28 @@
+/* kernels: the hot loops over Z_2^64 (uint64_t arithmetic wraps mod 2^64)
+ * and Z_2^128.
+ * Used by every protocol for the local part of convolutions: clear on values,
+ * replicated and additive sharing on (combinations of) shares. */
+#ifndef KERNELS_H
+#define KERNELS_H
+
+#include <stdint.h>
+
+#include "runtime/core/geom.h"
+
+/* Threads for the convolutions (default 1); each party process has its own. */
+void kern_set_threads(int n);
+/* d[OH*OW*OC] = conv of x[H*W*C] with w[OC*KH*KW*C]; padding contributes 0. */
+void kern_conv2d(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t oc);
+/* d[OH*OW*C*M] = depthwise conv of x[H*W*C] with w[KH*KW*C*M]. */
+void kern_dwconv2d(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t m);
+/* The same over Z_2^128 (spdz2k's shares; GCC and Clang's 128-bit integers). */
+__extension__ typedef unsigned __int128 kern_u128;
+void kern_conv2d_128(kern_u128 *d, const kern_u128 *x, const kern_u128 *w, const geom *g, uint32_t oc);
+void kern_dwconv2d_128(kern_u128 *d, const kern_u128 *x, const kern_u128 *w, const geom *g, uint32_t m);
+/* d[OH*OW*C] = tap k of every window of x, elements of `words` words each;
+ * a tap in the padding takes the window's first in-bounds element when
+ * first_inbounds is set, else zero. */
+void kern_window(uint64_t *d, const uint64_t *x, const geom *g, uint32_t k, int words,
+                 int first_inbounds);
+
+#endif

@@ -1,0 +1,187 @@
+/* qmath: TensorFlow Lite / gemmlowp integer arithmetic (see qmath.h).
+ * int32 wrap-around, which gemmlowp relies on, is done in uint32 to stay
+ * clear of undefined behaviour. */
+#include "runtime/core/qmath.h"
+
+#include <math.h>
+
+static int32_t wrap32(int64_t v) { return (int32_t)(uint32_t)(uint64_t)v; }
+static int32_t add32(int32_t a, int32_t b) { return wrap32((int64_t)a + b); }
+static int32_t sub32(int32_t a, int32_t b) { return wrap32((int64_t)a - b); }
+
+int32_t qm_srdhm(int32_t a, int32_t b)
+{
+    if (a == INT32_MIN && b == INT32_MIN)
+        return INT32_MAX;
+    int64_t ab = (int64_t)a * b;
+    int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+/* Exponents past 31 (reachable from softmax on long rows, undefined in C++)
+ * are evaluated exactly in 64 bits. */
+int32_t qm_rdivpot(int32_t x, int exponent)
+{
+    int64_t mask = ((int64_t)1 << exponent) - 1;
+    int64_t remainder = (int64_t)x & mask;
+    int64_t threshold = (mask >> 1) + (x < 0);
+    return (int32_t)(((int64_t)x >> exponent) + (remainder > threshold));
+}
+
+int32_t qm_mul_by_qmult(int32_t x, int32_t m0, int shift)
+{
+    int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    return qm_rdivpot(qm_srdhm(wrap32((int64_t)x * ((int64_t)1 << left)), m0), right);
+}
+
+void qm_quantize_multiplier(double m, int32_t *m0, int *shift)
+{
+    if (m == 0.0) {
+        *m0 = 0;
+        *shift = 0;
+        return;
+    }
+    double q = frexp(m, shift);
+    int64_t fixed = (int64_t)round(q * (double)((int64_t)1 << 31));
+    if (fixed == ((int64_t)1 << 31)) {
+        fixed /= 2;
+        ++*shift;
+    }
+    if (*shift < -31) {
+        *shift = 0;
+        fixed = 0;
+    }
+    *m0 = (int32_t)fixed;
+}
+
+int64_t qm_div_round(int64_t x, int64_t d)
+{
+    return x >= 0 ? (x + d / 2) / d : (x - d / 2) / d;
+}
+
+int32_t qm_quantize_float(float real, float scale, int32_t zp)
+{
+    /* saturated: a tiny scale (a hostile model's) puts real / scale past int32 */
+    float q = roundf(real / scale);
+    int64_t v = q >= 2147483648.0f ? INT32_MAX : q <= -2147483648.0f ? INT32_MIN
+              : q == q ? (int64_t)q : 0;
+    v += zp;
+    return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v;
+}
+
+/* ---- gemmlowp fixed point, just what softmax needs ---- */
+
+static int32_t sat_shl(int32_t x, int e) /* SaturatingRoundingMultiplyByPOT, e > 0 */
+{
+    int32_t threshold = (int32_t)(((int64_t)1 << (31 - e)) - 1);
+    if (x > threshold)
+        return INT32_MAX;
+    if (x < -threshold)
+        return INT32_MIN;
+    return (int32_t)((uint32_t)x << e);
+}
+
+static int32_t rescale(int32_t x, int exponent) /* Rescale: src - dst integer bits */
+{
+    return exponent > 0 ? sat_shl(x, exponent) : exponent < 0 ? qm_rdivpot(x, -exponent) : x;
+}
+
+/* exp(x) for x in [-1/4, 0), Q0.31 in and out */
+static int32_t exp_quarter(int32_t a)
+{
+    const int32_t c = 1895147668, third = 715827883;
+    int32_t x = add32(a, 1 << 28);
+    int32_t x2 = qm_srdhm(x, x), x3 = qm_srdhm(x2, x), x4 = qm_srdhm(x2, x2);
+    int32_t x4_4 = qm_rdivpot(x4, 2);
+    int32_t poly = qm_rdivpot(add32(qm_srdhm(add32(x4_4, x3), third), x2), 1);
+    return add32(c, qm_srdhm(c, add32(x, poly)));
+}
+
+/* exp(a) for a <= 0, a in Q5.26, result in Q0.31 */
+static int32_t exp_neg(int32_t a)
+{
+    static const int32_t mult[7] = {1672461947, 1302514674, 790015084, 290630308,
+                                    39332535,   720401,     242};
+    const int frac = 26;
+    int32_t quarter = 1 << 24;
+    int32_t a_mod = sub32(a & (quarter - 1), quarter);
+    int32_t result = exp_quarter(rescale(a_mod, 5));
+    int32_t remainder = sub32(a_mod, a);
+    for (int e = -2; e <= 4; e++)
+        if (remainder & ((int32_t)1 << (frac + e)))
+            result = qm_srdhm(result, mult[e + 2]);
+    return a == 0 ? INT32_MAX : result;
+}
+
+/* 1/(1+x) for x in [0, 1), Q0.31 in and out */
+static int32_t one_over_one_plus(int32_t a)
+{
+    int64_t sum = (int64_t)a + INT32_MAX;
+    int32_t half_den = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+    const int32_t c48 = 1515870810, cm32 = -1010580540, one2 = 1 << 29;
+    int32_t x = add32(c48, qm_srdhm(half_den, cm32));
+    for (int i = 0; i < 3; i++) {
+        int32_t one_minus = sub32(one2, qm_srdhm(half_den, x));
+        x = add32(x, rescale(qm_srdhm(x, one_minus), 2));
+    }
+    return rescale(x, 1);
+}
+
+static int clz32(uint32_t x)
+{
+    int n = 0;
+    if (x == 0)
+        return 32;
+    while (!(x & 0x80000000u)) {
+        x <<= 1;
+        n++;
+    }
+    return n;
+}
+
+void qm_softmax_prepare(double beta, double input_scale, qm_softmax_params *p)
+{
+    const int int_bits = 5;
+    double real = beta * input_scale * (double)(1 << (31 - int_bits));
+    if (real > 2147483647.0)
+        real = 2147483647.0;
+    qm_quantize_multiplier(real, &p->multiplier, &p->left_shift);
+    double radius = 1.0 * ((1 << int_bits) - 1) * (double)((int64_t)1 << (31 - int_bits)) /
+                    ldexp(1.0, p->left_shift); /* the compiler keeps the shift positive, as TFLite */
+    p->diff_min = -(int32_t)floor(radius);
+}
+
+static int32_t scaled_diff(const qm_softmax_params *p, int32_t diff)
+{
+    return qm_srdhm(wrap32((int64_t)diff * ((int64_t)1 << p->left_shift)), p->multiplier);
+}
+
+void qm_softmax(const qm_softmax_params *p, const int32_t *in, int32_t *out, int n,
+                int32_t out_min)
+{
+    int32_t max = INT32_MIN;
+    for (int i = 0; i < n; i++)
+        if (in[i] > max)
+            max = in[i];
+    int32_t sum = 0; /* Q12.19 */
+    /* differences in 64 bits: logits span the whole int32 range */
+    for (int i = 0; i < n; i++)
+        if ((int64_t)in[i] - max >= p->diff_min)
+            sum = add32(sum, rescale(exp_neg(scaled_diff(p, in[i] - max)), -12));
+    int headroom = clz32((uint32_t)sum);
+    int bits_over_unit = 12 - headroom;
+    int32_t scale =
+        one_over_one_plus((int32_t)(((uint32_t)sum << headroom) - ((uint32_t)1 << 31)));
+    for (int i = 0; i < n; i++) {
+        int32_t v = out_min;
+        if ((int64_t)in[i] - max >= p->diff_min) {
+            int32_t e = exp_neg(scaled_diff(p, in[i] - max));
+            v = qm_rdivpot(qm_srdhm(scale, e), bits_over_unit + 31 - 8) + out_min;
+            if (v > out_min + 255)
+                v = out_min + 255;
+            if (v < out_min)
+                v = out_min;
+        }
+        out[i] = v;
+    }
+}

@@ -1,0 +1,486 @@
+/* prep: preprocessing (see prep.h): the catalog, made by the dealer source
+ * over seeded streams. */
+#include "runtime/prep/prep.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/core/bits.h"
+#include "runtime/core/kernels.h"
+#include "runtime/net/prg.h"
+#include "runtime/proto/proto.h"
+
+#define PREP_BUF ((size_t)1 << 20)
+
+struct prep {
+    int me, n;
+    net *nt;
+    prg *g[PROTO_MAX_PARTIES]; /* party: g[0]; dealer: one per party */
+    unsigned char *buf;        /* dealer: corrections not yet sent */
+    size_t len;
+    int failed;
+    char err[256];
+    kern_u128 alpha; /* dealer: the MAC key */
+};
+
+prep *prep_open(net *nt, int me, int n, char *err, size_t errlen)
+{
+    prep *p = proto_zalloc(sizeof *p);
+    p->me = me;
+    p->n = n;
+    p->nt = nt;
+    if (me == n) {
+        p->buf = proto_alloc(PREP_BUF);
+        for (int i = 0; i < n; i++) {
+            unsigned char seed[16];
+            if (prg_seed(seed) != 0 || !(p->g[i] = prg_new(seed))) {
+                snprintf(err, errlen, "dealer: cannot seed the PRGs");
+                prep_close(p);
+                return NULL;
+            }
+            memcpy(net_out(nt, i, 16), seed, 16);
+            memset(seed, 0, sizeof seed);
+        }
+    } else {
+        net_expect(nt, n, 16);
+    }
+    if (net_round(nt, err, errlen) != 0) {
+        prep_close(p);
+        return NULL;
+    }
+    if (me < n && !(p->g[0] = prg_new(net_in(nt, n, 16)))) {
+        snprintf(err, errlen, "cannot start the PRG");
+        prep_close(p);
+        return NULL;
+    }
+    return p;
+}
+
+void prep_close(prep *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < PROTO_MAX_PARTIES; i++)
+        prg_free(p->g[i]);
+    free(p->buf);
+    free(p);
+}
+
+/* ---- the dealer source's streams: a party draws from its own (g[0]) and
+ * party N-1 reads its corrections; the dealer draws every party's and
+ * buffers the corrections for party N-1 ---- */
+
+static void prep_draw(prep *p, void *out, size_t nbytes) { prg_fill(p->g[0], out, nbytes); }
+
+static void prep_draw_for(prep *p, int party, void *out, size_t nbytes) { prg_fill(p->g[party], out, nbytes); }
+
+static void prep_read(prep *p, void *out, size_t nbytes)
+{
+    if (p->failed || net_recv(p->nt, p->n, out, nbytes, p->err, sizeof p->err) != 0) {
+        p->failed = 1;
+        memset(out, 0, nbytes);
+    }
+}
+
+void prep_flush(prep *p)
+{
+    if (!p->failed && p->len && net_send(p->nt, p->n - 1, p->buf, p->len, p->err, sizeof p->err) != 0)
+        p->failed = 1;
+    p->len = 0;
+}
+
+static void prep_write(prep *p, const void *c, size_t nbytes)
+{
+    const unsigned char *b = c;
+    while (nbytes) {
+        size_t k = PREP_BUF - p->len < nbytes ? PREP_BUF - p->len : nbytes;
+        memcpy(p->buf + p->len, b, k);
+        p->len += k;
+        b += k;
+        nbytes -= k;
+        if (p->len == PREP_BUF)
+            prep_flush(p);
+    }
+}
+
+int prep_error(const prep *p, char *err, size_t errlen)
+{
+    if (!p->failed)
+        return 0;
+    snprintf(err, errlen, "preprocessing: %s", p->err);
+    return -1;
+}
+
+int prep_dealer(const prep *p) { return p->me == p->n; }
+
+/* ---------------------------------------------------------- the catalog */
+
+#define W sizeof(uint64_t)
+
+/* A random dealt vector: party: its share, drawn; dealer: the value, the
+ * sum (or xor) of every party's stream. */
+static void random_vec(prep *p, uint64_t *x, size_t n, int boolean)
+{
+    if (!prep_dealer(p)) {
+        prep_draw(p, x, n * W);
+        return;
+    }
+    uint64_t *t = proto_alloc(n * W);
+    memset(x, 0, n * W);
+    for (int i = 0; i < p->n; i++) {
+        prep_draw_for(p, i, t, n * W);
+        for (size_t k = 0; k < n; k++)
+            x[k] = boolean ? x[k] ^ t[k] : x[k] + t[k];
+    }
+    free(t);
+}
+
+/* A derived dealt vector: parties 0..N-2 draw their shares, party N-1
+ * reads its correction, which the dealer computes from the value x. */
+static void value_vec(prep *p, uint64_t *x, size_t n, int boolean)
+{
+    if (!prep_dealer(p)) {
+        if (p->me < p->n - 1)
+            prep_draw(p, x, n * W);
+        else
+            prep_read(p, x, n * W);
+        return;
+    }
+    uint64_t *c = proto_alloc(n * W), *t = proto_alloc(n * W);
+    memcpy(c, x, n * W);
+    for (int i = 0; i < p->n - 1; i++) {
+        prep_draw_for(p, i, t, n * W);
+        for (size_t k = 0; k < n; k++)
+            c[k] = boolean ? c[k] ^ t[k] : c[k] - t[k];
+    }
+    prep_write(p, c, n * W);
+    free(c);
+    free(t);
+}
+
+/* Scratch for the dealer's values where the caller passes NULL. */
+static uint64_t *vec(uint64_t *x, size_t n, uint64_t **own)
+{
+    if (x)
+        return x;
+    return *own = proto_alloc(n ? n * W : W);
+}
+
+void prep_triples(prep *p, const prep_shape *sh, uint64_t *a, uint64_t *b, uint64_t *c)
+{
+    uint64_t *fa = NULL, *fb = NULL, *fc = NULL;
+    a = vec(a, sh->na, &fa), b = vec(b, sh->nb, &fb), c = vec(c, sh->n, &fc);
+    random_vec(p, a, sh->na, 0);
+    random_vec(p, b, sh->nb, 0);
+    if (prep_dealer(p)) {
+        if (sh->kind == PREP_MUL)
+            for (size_t k = 0; k < sh->n; k++)
+                c[k] = a[k] * b[k % sh->nb];
+        else if (sh->kind == PREP_CONV2D)
+            kern_conv2d(c, a, b, &sh->g, sh->channels);
+        else
+            kern_dwconv2d(c, a, b, &sh->g, sh->channels);
+    }
+    value_vec(p, c, sh->n, 0);
+    free(fa), free(fb), free(fc);
+}
+
+/* R and v of truncation pairs from r */
+static void trunc_parts(size_t n, const uint8_t *d, const uint64_t *r, uint64_t *R, uint64_t *v)
+{
+    for (size_t k = 0; k < n; k++) {
+        R[k] = proto_trunc_low(r[k], d[k]);
+        v[k] = r[k] >> 63;
+    }
+}
+
+void prep_trunc(prep *p, size_t n, const uint8_t *d, uint64_t *r, uint64_t *R, uint64_t *v)
+{
+    uint64_t *fr = NULL, *fR = NULL, *fv = NULL;
+    r = vec(r, n, &fr), R = vec(R, n, &fR), v = vec(v, n, &fv);
+    random_vec(p, r, n, 0);
+    if (prep_dealer(p))
+        trunc_parts(n, d, r, R, v);
+    value_vec(p, R, n, 0);
+    value_vec(p, v, n, 0);
+    free(fr), free(fR), free(fv);
+}
+
+void prep_trunc_bits(prep *p, size_t n, const uint8_t *d, uint8_t dmin, uint32_t L, uint64_t *r,
+                     uint64_t *R, uint64_t *v, uint64_t *planes)
+{
+    size_t nw = bits_words(n), np = (L + 1) * nw;
+    uint64_t *fr = NULL, *fR = NULL, *fv = NULL, *fp = NULL;
+    r = vec(r, n, &fr), R = vec(R, n, &fR), v = vec(v, n, &fv), planes = vec(planes, np, &fp);
+    random_vec(p, r, n, 0);
+    if (prep_dealer(p)) {
+        uint64_t *Q = proto_alloc(n * W);
+        trunc_parts(n, d, r, R, v);
+        for (size_t k = 0; k < n; k++)
+            Q[k] = (R[k] << (d[k] - dmin)) + (63 - dmin == (int)L ? v[k] << L : 0);
+        bits_pack(Q, 1, n, L + 1, planes, nw);
+        free(Q);
+    }
+    value_vec(p, R, n, 0);
+    value_vec(p, v, n, 0);
+    value_vec(p, planes, np, 1);
+    free(fr), free(fR), free(fv), free(fp);
+}
+
+void prep_masked_bits(prep *p, size_t n, uint32_t L, uint64_t *r, uint64_t *planes)
+{
+    size_t nw = bits_words(n), np = (L + 1) * nw;
+    uint64_t *fr = NULL, *fp = NULL;
+    r = vec(r, n, &fr), planes = vec(planes, np, &fp);
+    random_vec(p, r, n, 0);
+    if (prep_dealer(p))
+        bits_pack(r, 1, n, L + 1, planes, nw);
+    value_vec(p, planes, np, 1);
+    free(fr), free(fp);
+}
+
+void prep_and_triples(prep *p, size_t m, uint64_t *a, uint64_t *b, uint64_t *c)
+{
+    uint64_t *fa = NULL, *fb = NULL, *fc = NULL;
+    a = vec(a, m, &fa), b = vec(b, m, &fb), c = vec(c, m, &fc);
+    random_vec(p, a, m, 1);
+    random_vec(p, b, m, 1);
+    if (prep_dealer(p))
+        for (size_t q = 0; q < m; q++)
+            c[q] = a[q] & b[q];
+    value_vec(p, c, m, 1);
+    free(fa), free(fb), free(fc);
+}
+
+void prep_dabits(prep *p, size_t n, uint64_t *plane, uint64_t *arith)
+{
+    size_t nw = bits_words(n);
+    uint64_t *fp = NULL, *fa = NULL;
+    plane = vec(plane, nw, &fp), arith = vec(arith, n, &fa);
+    random_vec(p, plane, nw, 1);
+    if (prep_dealer(p))
+        for (size_t k = 0; k < n; k++)
+            arith[k] = bits_get(plane, k);
+    value_vec(p, arith, n, 0);
+    free(fp), free(fa);
+}
+
+/* ------------------------------------------ authenticated, over Z_2^128 */
+
+typedef kern_u128 u128;
+#define V sizeof(u128)
+
+void prep_avec_alloc(prep_avec *v, size_t n)
+{
+    v->n = n;
+    v->x = proto_alloc(n ? n * V : V);
+    v->m = proto_alloc(n ? n * V : V);
+}
+
+void prep_avec_free(prep_avec *v)
+{
+    free(v->x);
+    free(v->m);
+    v->x = v->m = NULL;
+}
+
+u128 prep_mac_key(prep *p)
+{
+    uint64_t a;
+    if (!prep_dealer(p)) {
+        prep_draw(p, &a, sizeof a);
+        return a;
+    }
+    for (int i = 0; i < p->n; i++) {
+        prep_draw_for(p, i, &a, sizeof a);
+        p->alpha += a;
+    }
+    return p->alpha;
+}
+
+/* Dealer: party N-1's share of the values c (consumed): c less what
+ * parties 0..N-2 draw, streamed to party N-1. */
+static void correction128(prep *p, u128 *c, size_t n)
+{
+    u128 *t = proto_alloc(n * V);
+    for (int i = 0; i < p->n - 1; i++) {
+        prep_draw_for(p, i, t, n * V);
+        for (size_t k = 0; k < n; k++)
+            c[k] -= t[k];
+    }
+    prep_write(p, c, n * V);
+    free(t);
+}
+
+/* The MAC shares of v, whose values are set: parties 0..N-2 draw theirs,
+ * party N-1 reads its correction, which the dealer computes. */
+static void macs(prep *p, prep_avec *v)
+{
+    size_t n = v->n;
+    if (!prep_dealer(p)) {
+        if (p->me < p->n - 1)
+            prep_draw(p, v->m, n * V);
+        else
+            prep_read(p, v->m, n * V);
+        return;
+    }
+    u128 *c = proto_alloc(n * V);
+    for (size_t k = 0; k < n; k++)
+        c[k] = p->alpha * v->x[k];
+    correction128(p, c, n);
+    free(c);
+}
+
+void prep_auth_random(prep *p, prep_avec *v, size_t n)
+{
+    prep_avec_alloc(v, n);
+    if (!prep_dealer(p)) {
+        prep_draw(p, v->x, n * V);
+    } else {
+        u128 *t = proto_alloc(n * V);
+        memset(v->x, 0, n * V);
+        for (int i = 0; i < p->n; i++) {
+            prep_draw_for(p, i, t, n * V);
+            for (size_t k = 0; k < n; k++)
+                v->x[k] += t[k];
+        }
+        free(t);
+    }
+    macs(p, v);
+}
+
+void prep_auth_owned(prep *p, prep_avec *v, size_t n, int owner)
+{
+    prep_avec_alloc(v, n);
+    if (prep_dealer(p))
+        prep_draw_for(p, owner, v->x, n * V);
+    else if (p->me == owner)
+        prep_draw(p, v->x, n * V);
+    else
+        memset(v->x, 0, n * V);
+    macs(p, v);
+}
+
+/* A derived vector: the dealer's values in v->x (allocated by the caller);
+ * parties 0..N-2 draw their value shares, party N-1 reads its own. */
+static void auth_value(prep *p, prep_avec *v, size_t n)
+{
+    if (!prep_dealer(p)) {
+        prep_avec_alloc(v, n);
+        if (p->me < p->n - 1)
+            prep_draw(p, v->x, n * V);
+        else
+            prep_read(p, v->x, n * V);
+    } else {
+        u128 *c = proto_alloc(n ? n * V : V);
+        memcpy(c, v->x, n * V);
+        correction128(p, c, n);
+        free(c);
+    }
+    macs(p, v);
+}
+
+/* Values the owner and the dealer derive themselves (v->x set by the
+ * caller there): only MACs are dealt. */
+static void auth_derived_owned(prep *p, prep_avec *v, int owner)
+{
+    if (p->me != owner && !prep_dealer(p))
+        memset(v->x, 0, v->n * V);
+    macs(p, v);
+}
+
+void prep_auth_triples(prep *p, const prep_shape *sh, prep_avec *a, prep_avec *b, prep_avec *c)
+{
+    prep_auth_random(p, a, sh->na);
+    prep_auth_random(p, b, sh->nb);
+    if (prep_dealer(p)) {
+        prep_avec_alloc(c, sh->n);
+        switch (sh->kind) {
+        case PREP_MUL:
+            for (size_t k = 0; k < sh->n; k++)
+                c->x[k] = a->x[k] * b->x[k % sh->nb];
+            break;
+        case PREP_CONV2D: kern_conv2d_128(c->x, a->x, b->x, &sh->g, sh->channels); break;
+        case PREP_DWCONV2D: kern_dwconv2d_128(c->x, a->x, b->x, &sh->g, sh->channels); break;
+        case PREP_GROUPED:
+            for (size_t k = 0; k < sh->n / (sh->cols ? sh->cols : 1); k++)
+                for (size_t q = 0; q < sh->cols; q++)
+                    c->x[k * sh->cols + q] = a->x[sh->xi[k] * sh->cols + q] * b->x[k * sh->cols + q];
+            break;
+        }
+    }
+    auth_value(p, c, sh->n);
+}
+
+void prep_auth_trunc(prep *p, size_t n, const uint8_t *d, prep_avec *r, prep_avec *R, prep_avec *v)
+{
+    prep_auth_random(p, r, n);
+    if (prep_dealer(p)) {
+        prep_avec_alloc(R, n);
+        prep_avec_alloc(v, n);
+        for (size_t k = 0; k < n; k++) {
+            R->x[k] = proto_trunc_low((uint64_t)r->x[k], d[k]);
+            v->x[k] = ((uint64_t)r->x[k]) >> 63;
+        }
+    }
+    auth_value(p, R, n);
+    auth_value(p, v, n);
+}
+
+/* the width of chunk i of L bits */
+static uint32_t chunk_bits(uint32_t L, uint32_t chunk, uint32_t i)
+{
+    return L - i * chunk < chunk ? L - i * chunk : chunk;
+}
+
+size_t prep_onehot_count(uint32_t L, uint32_t chunk)
+{
+    size_t rows = 0;
+    for (uint32_t i = 0; i * chunk < L; i++)
+        rows += (size_t)1 << chunk_bits(L, chunk, i);
+    return rows;
+}
+
+/* The one-hot rows of the chunks of r mod 2^L into dst (rows x n). */
+static void onehot_rows(u128 *dst, const u128 *r, size_t n, uint32_t L, uint32_t chunk)
+{
+    memset(dst, 0, prep_onehot_count(L, chunk) * n * V);
+    size_t row = 0;
+    for (uint32_t i = 0; i * chunk < L; i++) {
+        uint32_t w = chunk_bits(L, chunk, i);
+        for (size_t k = 0; k < n; k++)
+            dst[(row + ((r[k] >> (i * chunk)) & ((1u << w) - 1))) * n + k] = 1;
+        row += (size_t)1 << w;
+    }
+}
+
+void prep_auth_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int top, prep_avec *r, prep_avec *oh)
+{
+    size_t rows = prep_onehot_count(L, chunk) + (top ? 1 : 0);
+    prep_auth_random(p, r, n);
+    if (prep_dealer(p)) {
+        prep_avec_alloc(oh, rows * n);
+        onehot_rows(oh->x, r->x, n, L, chunk);
+        for (size_t k = 0; top && k < n; k++)
+            oh->x[(rows - 1) * n + k] = (r->x[k] >> L) & 1;
+    }
+    auth_value(p, oh, rows * n);
+}
+
+void prep_auth_input_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int owner, u128 *r, prep_avec *oh)
+{
+    size_t rows = prep_onehot_count(L, chunk);
+    prep_avec_alloc(oh, rows * n);
+    if (prep_dealer(p) || p->me == owner) {
+        u128 *own = r ? r : proto_alloc(n * V);
+        if (prep_dealer(p))
+            prep_draw_for(p, owner, own, n * V);
+        else
+            prep_draw(p, own, n * V);
+        onehot_rows(oh->x, own, n, L, chunk);
+        if (!r)
+            free(own);
+    }
+    auth_derived_owned(p, oh, owner);
+}

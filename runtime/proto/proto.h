@@ -1,0 +1,180 @@
+/* proto: the interface of a protocol module.
+ *
+ * A protocol owns the representation of a secret-shared value: share_words
+ * 64-bit words per element (1 for clear and additive sharing, 2 for
+ * replicated sharing, more with MACs). The VM moves elements around as
+ * opaque words and calls the protocol for arithmetic. Linear operations are
+ * local calls; the communicating ones are typed operations (`pop`, one of
+ * PROTO_KINDS with named constants: the protocol layer knows no opcodes;
+ * the VM's decoder fills them in). A ROUND block's operations run as a
+ * batch of independent operations, each in `steps` cycles of
+ *     prepare (queue what to send) -> exchange (one network round) -> finish
+ * so that a block costs the rounds of its longest operation, not their sum.
+ * `cost` predicts rounds and bytes from the operation's sizes alone; the VM's
+ * measurements must equal it.
+ *
+ * Adding a protocol: one proto_NAME.c defining a `const protocol`, and one
+ * entry in protocols.c. */
+#ifndef PROTO_H
+#define PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/core/geom.h"
+
+typedef uint64_t word;
+
+#define PROTO_MAX_PARTIES 64
+
+struct net;
+
+typedef struct {
+    int party, nparties;  /* party == nparties: this process is the dealer */
+    struct net *net;      /* NULL for clear; with a dealer it links nparties + 1 */
+} proto_env;
+
+/* The communicating operations, the protocol layer's own list (the VM's
+ * decoder maps its instructions onto them). A protocol handles every kind
+ * in switches without a default, compiled with -Wswitch-enum, so that a
+ * kind it misses fails to compile. */
+#define PROTO_KINDS(X) X(INPUT) X(OUTPUT) X(MUL) X(CONV2D) X(DWCONV2D) X(REQUANT) X(DIVR) X(LTZ) X(CLAMP) X(REQCLAMP)
+
+enum proto_kind {
+#define X(k) PK_##k,
+    PROTO_KINDS(X)
+#undef X
+};
+
+/* One communicating operation. Pointers are NULL in cost queries. */
+typedef struct {
+    enum proto_kind kind;
+    word *d;                /* result, n elements */
+    const word *a, *b;      /* operands: a has na elements, b has nb (periodic) */
+    size_t n, na, nb;
+    const int64_t *mult, *shift; /* REQUANT, REQCLAMP: M0 and shift per channel, periodic */
+    size_t nmult, nshift;
+    const int64_t *divisor; /* DIVR: per element, periodic */
+    size_t ndivisor;
+    int64_t zp;             /* REQCLAMP: the zero point added before the clamp */
+    int64_t lo, hi;         /* CLAMP, REQCLAMP: the bounds; INPUT: lo, the dtype's least value */
+    uint32_t bound;         /* LTZ, CLAMP, REQCLAMP: |compared| < 2^bound; INPUT: values in [lo, lo + 2^bound) */
+    geom g;                 /* CONV2D, DWCONV2D */
+    uint32_t channels;      /* CONV2D: output channels; DWCONV2D: depth multiplier */
+    int owner;              /* INPUT: provider; OUTPUT: receiver */
+    const int64_t *in;      /* INPUT, at the provider: its values */
+    int64_t *out;           /* OUTPUT, at the receiver: the revealed values */
+    int rot;                /* 0..2 from the instruction's position, for rotating roles */
+    int lazy;               /* CONV2D, DWCONV2D may leave an unfinished sum (each
+                             * party's first share word, summing to the value);
+                             * REQCLAMP reads its input as one */
+    void *state;            /* the protocol's own, between steps */
+} pop;
+
+typedef struct {
+    uint64_t rounds;
+    uint64_t opened;                      /* values opened (masked or revealed) */
+    uint64_t bytes[PROTO_MAX_PARTIES];    /* sent by each party (the dealer last) */
+    uint64_t triples, dot_triples, bits, trunc_pairs; /* dealt material, in elements */
+} proto_cost;
+
+typedef struct protocol {
+    const char *name;
+    const char *security;
+    const char *domain;       /* the arithmetic of the shares */
+    const char *prep;         /* preprocessing sources (--prep), comma-separated; NULL: none */
+    int min_parties, max_parties;
+    int configs[4];           /* party counts the tests and benchmarks run, 0-terminated */
+    int share_words;
+    void *(*create)(const proto_env *env, char *err, size_t errlen);
+    void (*destroy)(void *ps);
+    /* local linear operations; b and c are periodic with lengths nb and nc */
+    void (*add)(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb);
+    void (*sub)(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb);
+    void (*addc)(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc);
+    void (*mulc)(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc);
+    void (*fillc)(void *ps, word *d, const int64_t *c, size_t n, size_t nc);
+    /* communicating operations; return 0, or -1 with the reason in err */
+    int (*steps)(const pop *op);
+    int (*prepare)(void *ps, pop *op, int step, char *err, size_t errlen);
+    int (*exchange)(void *ps, char *err, size_t errlen);
+    int (*finish)(void *ps, pop *op, int step, char *err, size_t errlen);
+    void (*cost)(const pop *op, int nparties, proto_cost *acc);
+    /* what create() exchanges (seeds and the like) */
+    void (*setup_cost)(int nparties, proto_cost *acc);
+    /* After the last instruction, before any output is released (NULL: none),
+     * costing close_cost's rounds and bytes; every online round also
+     * carries round_overhead bytes to each other party (a MAC check's
+     * messages). */
+    int (*close)(void *ps, char *err, size_t errlen);
+    void (*close_cost)(int nparties, proto_cost *acc);
+    uint32_t round_overhead;
+    /* Preprocessing by a dealer, for protocols that have one (else NULL):
+     * the dealer is given every (instruction, step) in execution order and
+     * streams the parties their material (prep.h); prep_cost counts it (in
+     * acc->bytes[nparties]) and what it is made of. */
+    void (*deal)(void *ps, const pop *op, int step);
+    int (*deal_finish)(void *ps, char *err, size_t errlen);
+    void (*prep_cost)(const pop *op, int step, int nparties, proto_cost *acc);
+} protocol;
+
+/* for (i, j) over n elements with j = i mod nb: the periodic operands */
+#define PERIODIC_LOOP(n, nb) for (size_t i = 0, j = 0; i < (n); i++, j = j + 1 == (nb) ? 0 : j + 1)
+
+/* Allocation inside protocols: sizes come from a validated program, so
+ * running out of memory is fatal (abort) rather than a protocol error. */
+void *proto_alloc(size_t n);  /* uninitialized */
+void *proto_zalloc(size_t n); /* zeroed */
+/* op->state, allocated zeroed (size bytes) on first use */
+void *proto_state(pop *op, size_t size);
+
+/* The linear operations of one-word additive shares (clear, semi2k). */
+void proto_word_add(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb);
+void proto_word_sub(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb);
+void proto_word_mulc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc);
+
+/* Truncation of REQUANT and DIVR element i: the multiplier and the shift d. */
+word proto_trunc_mult(const pop *op, size_t i, uint8_t *d);
+/* The same for every element (mult may be NULL); returns the smallest d,
+ * the one REQCLAMP's comparisons scale the others to. */
+uint8_t proto_trunc_shifts(const pop *op, uint8_t *d, word *mult);
+/* (x mod 2^63) >> d: C of an opened c, R of a mask r */
+static inline word proto_trunc_low(word x, int d) { return (x & (((word)1 << 63) - 1)) >> d; }
+/* With c = x*mult + 2^62 + r opened (mod 2^64) and dealt R = (r mod 2^63)
+ * >> d, v = msb r: x*mult >> d = pub - R + coef * v (error at most 1). */
+void proto_trunc_open(word c, int d, word *pub, word *coef);
+
+/* The LTZ of a CLAMP's 2n values (registers unset), for protocols with a
+ * CLAMP of their own. */
+void proto_clamp_ltz(const pop *op, pop *ltz);
+/* CLAMP for protocols without a fused one, from their own LTZ and MUL:
+ * b = LTZ(x - lo, x - hi - 1) in LTZ's steps, then p = (b[n..2n) - b[0..n))
+ * (x - lo) in one MUL of n, d = hi + p - (hi - lo) b[n..2n). The
+ * protocol's callbacks hand OP_CLAMP to these with their own table. */
+int proto_clamp_prepare(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen);
+int proto_clamp_finish(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen);
+
+/* REQCLAMP for protocols without a fused one: their REQUANT, + z, their
+ * CLAMP (with c3 = (z, lo, hi)), one after the other. */
+int proto_reqclamp_prepare(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen);
+int proto_reqclamp_finish(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen);
+
+/* Steps, costs and dealing of either composite (CLAMP or REQCLAMP) for the
+ * protocols that run it through the functions above. */
+int proto_composite_steps(const protocol *pr, const pop *op);
+void proto_composite_cost(const protocol *pr, const pop *op, int nparties, proto_cost *acc);
+void proto_composite_deal(const protocol *pr, void *ps, const pop *op, int step);
+void proto_composite_prep_cost(const protocol *pr, const pop *op, int step, int nparties, proto_cost *acc);
+
+/* The registry (protocols.c): the one list of protocols. */
+const protocol *proto_find(const char *name);
+/* The i-th protocol, or NULL past the last. */
+const protocol *proto_at(size_t i);
+/* "clear, rep3, ..." for messages. */
+const char *proto_names(void);
+
+/* The reference every protocol is tested against (the others are reached
+ * through the registry). */
+extern const protocol proto_clear;
+
+#endif

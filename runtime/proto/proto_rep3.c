@@ -1,0 +1,861 @@
+/* proto_rep3: three parties, passive security with an honest majority:
+ * replicated secret sharing over Z_2^64 (Araki et al. CCS 2016; ABY3).
+ *
+ * x = x0 + x1 + x2; party i holds (x_i, x_{i+1}) (indices mod 3). The
+ * replicated-sharing blocks (seeds and streams, zero sharing, reshare,
+ * three-party OT, AND levels and the carry tree, splits) live in rss.c;
+ * this file composes them into each operation kind, rotates the roles and
+ * states the costs. docs/protocols.md gives every method, its rounds and
+ * bytes, and what each open reveals. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/core/bits.h"
+#include "runtime/core/kernels.h"
+#include "runtime/net/net.h"
+#include "runtime/proto/proto.h"
+#include "runtime/proto/rss.h"
+
+#define W sizeof(word)
+
+typedef struct {
+    rss rs;
+    int comm; /* this step sends or receives: a lazy convolution does not */
+} rep3;
+
+/* The asymmetric methods (truncation, comparison) rotate their roles by the
+ * instruction's position, so that every party carries its share of the
+ * traffic: virtual party v is real party v + rot, stream S[v] is S[v + rot].
+ * The sharing is invariant under this relabelling. */
+static int vme(const rep3 *r, const pop *op) { return (r->rs.me + 3 - op->rot) % 3; }
+static int R(const pop *op, int v) { return (v + op->rot) % 3; }
+
+/* ------------------------------------------------------------- set-up */
+
+static void *rep3_create(const proto_env *env, char *err, size_t errlen)
+{
+    if (env->nparties != 3 || !env->net) {
+        snprintf(err, errlen, "rep3 runs with exactly 3 parties over the network");
+        return NULL;
+    }
+    rep3 *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (rss_init(&r->rs, env->party, env->net, err, errlen) != 0) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+static void rep3_destroy(void *ps)
+{
+    rep3 *r = ps;
+    rss_free(&r->rs);
+    free(r);
+}
+
+static void rep3_setup_cost(int nparties, proto_cost *acc)
+{
+    (void)nparties;
+    acc->rounds += rss_init_cost(acc);
+}
+
+/* ------------------------------------------------------- local, linear */
+
+static void rep3_add(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
+{
+    (void)ps;
+    PERIODIC_LOOP(n, nb)
+    {
+        d[2 * i] = a[2 * i] + b[2 * j];
+        d[2 * i + 1] = a[2 * i + 1] + b[2 * j + 1];
+    }
+}
+
+static void rep3_sub(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
+{
+    (void)ps;
+    PERIODIC_LOOP(n, nb)
+    {
+        d[2 * i] = a[2 * i] - b[2 * j];
+        d[2 * i + 1] = a[2 * i + 1] - b[2 * j + 1];
+    }
+}
+
+/* A public value c is the sharing (c, 0, 0): party 0 adds it to its first
+ * word, party 2 to its second. */
+static void rep3_addc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
+{
+    rep3 *r = ps;
+    int at = r->rs.me == 0 ? 0 : r->rs.me == 2 ? 1 : -1;
+    PERIODIC_LOOP(n, nc)
+    {
+        d[2 * i] = a[2 * i] + (at == 0 ? (word)c[j] : 0);
+        d[2 * i + 1] = a[2 * i + 1] + (at == 1 ? (word)c[j] : 0);
+    }
+}
+
+static void rep3_mulc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
+{
+    (void)ps;
+    PERIODIC_LOOP(n, nc)
+    {
+        d[2 * i] = a[2 * i] * (word)c[j];
+        d[2 * i + 1] = a[2 * i + 1] * (word)c[j];
+    }
+}
+
+static void rep3_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc)
+{
+    rep3 *r = ps;
+    PERIODIC_LOOP(n, nc)
+    {
+        d[2 * i] = r->rs.me == 0 ? (word)c[j] : 0;
+        d[2 * i + 1] = r->rs.me == 2 ? (word)c[j] : 0;
+    }
+}
+
+/* ------------------------------------------------------ communication */
+
+/* Per-operation state between steps. */
+typedef struct {
+    word *z;        /* MUL: 3-out-of-3 shares; LTZ's injection: the choices */
+    word *x0, *x1;  /* trunc: the input's share words times the multiplier */
+    word *c;        /* trunc: the masked value (party 2) or r (parties 0, 1) */
+    uint8_t *d;     /* trunc: per-element shift */
+    rss_carry cy;   /* LTZ: boolean shares of G and P */
+    word *a[2], *b; /* LTZ round 1: a's planes (shares), b's planes (parties 1, 2) */
+    word *t[2];     /* LTZ: plane L of a ^ b, then the bit */
+    int dup;        /* LTZ: elements per value of a */
+} st;
+
+static st *state(pop *op) { return proto_state(op, sizeof(st)); }
+
+static void state_free(pop *op)
+{
+    st *s = op->state;
+    if (!s)
+        return;
+    free(s->z), free(s->x0), free(s->x1), free(s->c), free(s->d);
+    rss_carry_free(&s->cy);
+    free(s->a[0]), free(s->a[1]), free(s->b), free(s->t[0]), free(s->t[1]);
+    free(s);
+    op->state = NULL;
+}
+
+/* ---- input and output: rss_share and rss_open ---- */
+
+static void input_prepare(rep3 *r, pop *op)
+{
+    word *x = NULL;
+    if (r->rs.me == op->owner) {
+        x = proto_alloc(op->n * W);
+        for (size_t i = 0; i < op->n; i++)
+            x[i] = (word)op->in[i];
+    }
+    rss_share_prepare(&r->rs, op->owner, RSS_ARITH, x, op->n, rss_words(op->d));
+    free(x);
+}
+
+/* ---- products: the local cross terms, then one reshare ---- */
+
+static void split(const word *v, size_t n, word **a, word **b)
+{
+    *a = proto_alloc(n * W);
+    *b = proto_alloc(n * W);
+    for (size_t i = 0; i < n; i++)
+        (*a)[i] = v[2 * i], (*b)[i] = v[2 * i + 1];
+}
+
+/* z += conv(a0, b0 + b1) + conv(a1, b0) */
+static void conv_terms(const pop *op, word *z)
+{
+    size_t n = op->n;
+    word *a0, *a1, *b0, *b1, *t = proto_alloc(n * W);
+    split(op->a, op->na, &a0, &a1);
+    split(op->b, op->nb, &b0, &b1);
+    for (size_t i = 0; i < op->nb; i++)
+        b1[i] += b0[i];
+    void (*k)(uint64_t *, const uint64_t *, const uint64_t *, const geom *, uint32_t) =
+        op->kind == PK_CONV2D ? kern_conv2d : kern_dwconv2d;
+    k(t, a0, b1, &op->g, op->channels);
+    for (size_t i = 0; i < n; i++)
+        z[i] += t[i];
+    k(t, a1, b0, &op->g, op->channels);
+    for (size_t i = 0; i < n; i++)
+        z[i] += t[i];
+    free(a0), free(a1), free(b0), free(b1), free(t);
+}
+
+/* A lazy convolution keeps its 3-out-of-3 sum unshared, (z, 0): only
+ * linear operations and a lazy REQCLAMP read it (validator), which mask it. */
+static void mul_prepare(rep3 *r, pop *op)
+{
+    size_t n = op->n;
+    st *s = state(op);
+    s->z = proto_alloc(n * W);
+    if (op->lazy)
+        memset(s->z, 0, n * W);
+    else
+        rss_zero(&r->rs, s->z, n);
+    if (op->kind == PK_MUL) {
+        PERIODIC_LOOP(n, op->nb)
+        {
+            word a0 = op->a[2 * i], a1 = op->a[2 * i + 1], b0 = op->b[2 * j], b1 = op->b[2 * j + 1];
+            s->z[i] += a0 * b0 + a0 * b1 + a1 * b0;
+        }
+    } else {
+        conv_terms(op, s->z);
+    }
+    if (op->lazy)
+        for (size_t i = 0; i < n; i++)
+            op->d[2 * i] = s->z[i], op->d[2 * i + 1] = 0;
+    else
+        rss_reshare_prepare(&r->rs, s->z, n);
+}
+
+/* ---- truncation: y = x / 2^d with |x| < 2^62, error < 1 (probabilistic) ----
+ * Parties 0 and 1 share r (stream S[1]); party 2 learns c = x + 2^62 + r and
+ * nothing else. With v = msb(r), u = msb(c), e = 2u - 1 and s = 1 - 2v:
+ * y = C - R + 2^(62-d) e s, C = (c mod 2^63) >> d, R = (r mod 2^63) >> d.
+ * The last term needs e (party 2) times s (parties 0, 1): a three-party OT
+ * from party 2 (rss_ot) gives the sharing of C + 2^(62-d) e s, whose share
+ * y1 parties 0 and 1 then lower by R. */
+
+static void trunc_setup(pop *op, st *s)
+{
+    size_t n = op->n;
+    s->d = proto_alloc(n);
+    s->x0 = proto_alloc(n * W);
+    s->x1 = proto_alloc(n * W);
+    for (size_t i = 0; i < n; i++) {
+        word m = proto_trunc_mult(op, i, &s->d[i]);
+        s->x0[i] = op->a[2 * i] * m;
+        s->x1[i] = op->a[2 * i + 1] * m;
+    }
+}
+
+/* step 0: party 0 holds (x0, x1) and sends x1 + r to party 2 */
+static void trunc_open_prepare(rep3 *r, pop *op, st *s, int me)
+{
+    size_t n = op->n;
+    trunc_setup(op, s);
+    if (me == 2) {
+        rss_expect(&r->rs, R(op, 0), n);
+        return;
+    }
+    s->c = proto_alloc(n * W);
+    rss_draw(&r->rs, R(op, 1), s->c, n); /* r */
+    if (me == 0) {
+        word *m = proto_alloc(n * W);
+        for (size_t i = 0; i < n; i++)
+            m[i] = s->x1[i] + s->c[i];
+        rss_send(&r->rs, R(op, 2), m, n);
+        free(m);
+    }
+}
+
+/* step 1: the OT; party 2 offers C + 2^(62-d) e s_v for v = 0, 1 */
+static void trunc_ot_prepare(rep3 *r, pop *op, st *s, int me)
+{
+    size_t n = op->n;
+    word *v = NULL;
+    s->z = proto_alloc(n * W);
+    if (me == 2) {
+        v = proto_alloc(2 * n * W);
+        for (size_t i = 0; i < n; i++) {
+            word c = s->c[i], cc = proto_trunc_low(c, s->d[i]);
+            word term = (word)1 << (62 - s->d[i]);
+            if (!(c >> 63))
+                term = (word)0 - term; /* e = -1 */
+            v[2 * i] = cc + term, v[2 * i + 1] = cc - term;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            s->z[i] = (word)0 - (s->c[i] >> 63); /* the choice v = msb r */
+    }
+    rss_ot_prepare(&r->rs, R(op, 2), RSS_ARITH, v, s->z, n, rss_words(op->d));
+    free(v);
+}
+
+static void trunc_prepare(rep3 *r, pop *op, int step)
+{
+    if (step == 0)
+        trunc_open_prepare(r, op, state(op), vme(r, op));
+    else
+        trunc_ot_prepare(r, op, op->state, vme(r, op));
+}
+
+static void trunc_finish(rep3 *r, pop *op, int step)
+{
+    int me = vme(r, op);
+    size_t n = op->n;
+    st *s = op->state;
+    if (step == 0) {
+        if (me == 2) { /* c = x2 + (x0 + 2^62) + (x1 + r) */
+            s->c = proto_alloc(n * W);
+            rss_recv(&r->rs, R(op, 0), s->c, 1, n);
+            for (size_t i = 0; i < n; i++)
+                s->c[i] += s->x0[i] + s->x1[i] + ((word)1 << 62);
+        }
+        return;
+    }
+    rss_ot_finish(&r->rs, R(op, 2), RSS_ARITH, s->z, n, rss_words(op->d));
+    if (me != 2) /* y1: party 0's second word, party 1's first */
+        for (size_t i = 0; i < n; i++)
+            op->d[2 * i + (me == 0)] -= proto_trunc_low(s->c[i], s->d[i]);
+    state_free(op);
+}
+
+/* ---- comparison: LTZ(x) = 1 - bit L of x + 2^L, |x| < 2^L ----
+ * x = a + b with a known to party 0 and b to parties 1 and 2 (for LTZ,
+ * a = x0 + x1 + 2^L and b = x2) is added as bits: party 0 shares a's planes
+ * (rss_share), b is the sharing (0, 0, b); the generate bits a AND b come
+ * from a three-party OT from party 0 (rss_ot, choice b, known to both
+ * receivers). The carry tree (rss_carry) yields the carry into bit L; then
+ * the bit becomes an arithmetic share by one more OT. The boolean part is
+ * bit-sliced: plane j holds bit j of 64 elements per word, so every round
+ * moves only the bits still needed. */
+
+/* What a comparison of n elements starts from. Party 0: a, na = n / dup
+ * values (dup = 2: elements i and na + i share a); parties 1 and 2: b, n
+ * values with a stride. */
+typedef struct {
+    const word *a, *b;
+    size_t bstride;
+    int dup;
+} ltz_in;
+
+/* planes of na elements, repeated dup times to n elements (allocated) */
+static word *planes_dup(const word *src, size_t na, int dup, uint32_t np)
+{
+    size_t nw = bits_words(na * (size_t)dup);
+    word *d = proto_alloc(np * nw * W);
+    if (dup == 1)
+        memcpy(d, src, np * nw * W);
+    else
+        bits_dup(src, na, np, d, nw);
+    return d;
+}
+
+/* Round 1: a's planes shared, g = a AND b by OT (party 0 offers 0 and a). */
+static void ltz_round1_prepare(rep3 *r, pop *op, st *s, const ltz_in *in)
+{
+    int me = vme(r, op);
+    size_t n = op->n, nw = bits_words(n), na = n / (size_t)in->dup, nwa = bits_words(na);
+    uint32_t L = op->bound, Lp = L + 1;
+    word *A = NULL, *v = NULL;
+    s->dup = in->dup;
+    s->cy.L = L;
+    s->cy.nw = nw;
+    for (int h = 0; h < 2; h++) {
+        s->a[h] = proto_alloc(Lp * nwa * W);
+        s->cy.g[h] = proto_alloc(L * nw * W);
+    }
+    if (me == 0) {
+        A = proto_alloc(Lp * nwa * W);
+        bits_pack(in->a, 1, na, Lp, A, nwa);
+        word *ad = planes_dup(A, na, in->dup, L);
+        v = proto_alloc(2 * L * nw * W);
+        for (size_t q = 0; q < L * nw; q++)
+            v[2 * q] = 0, v[2 * q + 1] = ad[q];
+        free(ad);
+    } else {
+        s->b = proto_alloc(Lp * nw * W);
+        bits_pack(in->b, in->bstride, n, Lp, s->b, nw);
+    }
+    rss_share_prepare(&r->rs, R(op, 0), RSS_BOOL, A, Lp * nwa, rss_planes(s->a[0], s->a[1]));
+    rss_ot_prepare(&r->rs, R(op, 0), RSS_BOOL, v, s->b, L * nw, rss_planes(s->cy.g[0], s->cy.g[1]));
+    free(A);
+    free(v);
+}
+
+/* After round 1 every party holds its two shares of a's planes and of
+ * G = a AND b. This forms P = a ^ b (planes 0..L-1) and t = plane L of
+ * a ^ b; b is share 2: party 1's second, party 2's first. */
+static void ltz_round1_finish(rep3 *r, pop *op, st *s)
+{
+    int me = vme(r, op);
+    size_t n = op->n, nw = bits_words(n), na = n / (size_t)s->dup, nwa = bits_words(na);
+    uint32_t L = op->bound, Lp = L + 1;
+    rss_share_finish(&r->rs, R(op, 0), Lp * nwa, rss_planes(s->a[0], s->a[1]));
+    rss_ot_finish(&r->rs, R(op, 0), RSS_BOOL, s->b, L * nw, rss_planes(s->cy.g[0], s->cy.g[1]));
+    for (int h = 0; h < 2; h++) {
+        word *p = planes_dup(s->a[h], na, s->dup, Lp);
+        if (me != 0 && h == (me == 1))
+            for (size_t q = 0; q < Lp * nw; q++)
+                p[q] ^= s->b[q];
+        s->t[h] = proto_alloc(nw * W);
+        memcpy(s->t[h], p + L * nw, nw * W);
+        s->cy.p[h] = p;
+        free(s->a[h]);
+        s->a[h] = NULL;
+    }
+    free(s->b);
+    s->b = NULL;
+}
+
+/* LTZ of x: a = x0 + x1 + 2^L (party 0), b = x2 */
+static void ltz_start(rep3 *r, pop *op, st *s)
+{
+    int me = vme(r, op);
+    word *a = NULL;
+    ltz_in in = {NULL, op->a + (me == 1), 2, 1};
+    if (me == 0) {
+        a = proto_alloc(op->n * W);
+        for (size_t i = 0; i < op->n; i++)
+            a[i] = op->a[2 * i] + op->a[2 * i + 1] + ((word)1 << op->bound);
+        in.a = a;
+    }
+    ltz_round1_prepare(r, op, s, &in);
+    free(a);
+}
+
+/* The bit [LTZ] = 1 ^ t ^ carry (the carry is plane 0 of G) as boolean
+ * shares in the planes t: party 0 then knows u = beta0 ^ beta1 (t0 ^ t1),
+ * parties 1 and 2 know w = beta2 (party 1's t1, party 2's t0). */
+static void ltz_bit(const pop *op, st *s, int me)
+{
+    for (size_t q = 0; q < bits_words(op->n); q++) {
+        s->t[0][q] ^= s->cy.g[0][q] ^ (me == 0 ? ~(word)0 : 0);
+        s->t[1][q] ^= s->cy.g[1][q] ^ (me == 2 ? ~(word)0 : 0);
+    }
+}
+
+/* The bit made arithmetic: party 0 offers u and u ^ 1 by OT, parties 1 and
+ * 2 choose by w. */
+static void ltz_inject_prepare(rep3 *r, pop *op, st *s)
+{
+    int me = vme(r, op);
+    size_t n = op->n;
+    word *v = NULL;
+    ltz_bit(op, s, me);
+    s->z = proto_alloc(n * W);
+    if (me == 0) {
+        v = proto_alloc(2 * n * W);
+        for (size_t i = 0; i < n; i++) {
+            word u = bits_get(s->t[0], i) ^ bits_get(s->t[1], i);
+            v[2 * i] = u, v[2 * i + 1] = u ^ 1;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            s->z[i] = (word)0 - bits_get(s->t[me == 1], i);
+    }
+    rss_ot_prepare(&r->rs, R(op, 0), RSS_ARITH, v, s->z, n, rss_words(op->d));
+    free(v);
+}
+
+static void ltz_prepare(rep3 *r, pop *op, int step)
+{
+    st *s = state(op);
+    if (step == 0)
+        ltz_start(r, op, s);
+    else if (step <= bits_levels(op->bound))
+        rss_carry_prepare(&r->rs, &s->cy, step);
+    else
+        ltz_inject_prepare(r, op, s);
+}
+
+static void ltz_finish(rep3 *r, pop *op, int step)
+{
+    st *s = op->state;
+    if (step == 0) {
+        ltz_round1_finish(r, op, s);
+    } else if (step <= bits_levels(op->bound)) {
+        rss_carry_finish(&r->rs, &s->cy, step);
+    } else {
+        rss_ot_finish(&r->rs, R(op, 0), RSS_ARITH, s->z, op->n, rss_words(op->d));
+        state_free(op);
+    }
+}
+
+/* ---- CLAMP: min(max(x, lo), hi) ----
+ * With t = x - lo, D = hi - lo, b1 = [t < 0], l2 = [t - D - 1 < 0] and
+ * s = b1 ^ l2 = [0 <= t <= D] (b1 implies l2):  y = lo + D + s t - D l2.
+ * Both comparisons run as one LTZ of 2n elements up to the carry, with
+ * t = A + B, A = x0 + x1 - lo (party 0), B = x2 (parties 1, 2): a = A + 2^L
+ * for both (shared once), b = B and B - D - 1. Each bit is beta = u ^ w
+ * (ltz_bit: u known to party 0, w to parties 1 and 2), beta = u (1-2w) + w:
+ *   s t  = (u_s A)(1 - 2w_s) + A w_s + u_s (1 - 2w_s) B + w_s B
+ *   D l2 = u_l D (1 - 2w_l) + D w_l,
+ * sums of products X Y, X known to party 0 and Y to parties 1 and 2. Party
+ * 0 splits each X (rss_split) between parties 1 and 2, who then hold
+ * additive shares of y, which rss_a2r makes replicated (its second round is
+ * the last step). 4 + 2 words per value after the comparisons.
+ *
+ * REQCLAMP first truncates as REQUANT does, with the roles turned: parties
+ * 1 and 2 draw r (S[2]), party 1 sends party 0 m x2 + r (lazy input, an
+ * unfinished sum z: parties 1 and 2 send m z_k + r_k, r = r1 + r2), party 0
+ * knows c = m x + 2^62 + r, u = msb c, C = (c mod 2^63) >> d and parties 1,
+ * 2 know v = msb r, R = (r mod 2^63) >> d. The truncated value plus z - lo is
+ *   t = A + B - 2K u v,  A = C + K u,  B = -R + K v - K/2 + z - lo,
+ * K = 2^(63-d) (proto_trunc_open). Modulo 2^(L+1), a divisor of 2K when
+ * L + d <= 63 (the validator's condition), t = A + B: the comparisons run on
+ * A and B as above, without the truncation's second round. With per-channel
+ * shifts L + dmin <= 63, and a channel with a larger d is compared as
+ * 2^(d - dmin) t, known modulo 2^(64 - dmin) (its bound leaves room). The
+ * products gain s (-2K u v) = (u u_s)(-2K v (1 - 2w_s)) + u (-2K v w_s):
+ * two more X. */
+typedef struct {
+    pop ltz;      /* the comparisons, 2n elements */
+    int nx;       /* products X per value: 4, or 6 for REQCLAMP */
+    word lo, D;
+    word *v;      /* party 0: A; parties 1, 2: B */
+    word *c;      /* REQCLAMP: party 0: c; parties 1, 2: r */
+    word *mult;   /* REQCLAMP: the multipliers */
+    uint8_t *d;   /* REQCLAMP: the shifts */
+    uint8_t dmin; /* REQCLAMP: the smallest */
+    word *x;      /* the products' X (party 0), then their parts (1, 2) */
+} clamp_st;
+
+static clamp_st *clamp_new(pop *op)
+{
+    clamp_st *c = proto_zalloc(sizeof *c);
+    op->state = c;
+    c->nx = op->kind == PK_REQCLAMP ? 6 : 4;
+    c->lo = (word)op->lo;
+    c->D = (word)op->hi - c->lo;
+    proto_clamp_ltz(op, &c->ltz);
+    return c;
+}
+
+/* REQCLAMP's open: party 1 sends m x2 + r to party 0 */
+static void reqclamp_open_prepare(rep3 *r, pop *op)
+{
+    int me = vme(r, op);
+    size_t n = op->n;
+    clamp_st *c = clamp_new(op);
+    c->d = proto_alloc(n);
+    c->c = proto_alloc(n * W);
+    c->mult = proto_alloc(n * W);
+    c->dmin = proto_trunc_shifts(op, c->d, c->mult);
+    word *m = proto_alloc(n * W), *r2 = proto_alloc(n * W);
+    if (me == 0) {
+        rss_expect(&r->rs, R(op, 1), n);
+        if (op->lazy)
+            rss_expect(&r->rs, R(op, 2), n);
+    } else {
+        rss_draw(&r->rs, R(op, 2), c->c, n);
+        if (op->lazy) /* r = r1 + r2, party k masks its own sum word with rk */
+            rss_draw(&r->rs, R(op, 2), r2, n);
+    }
+    if (me == 1 || (me == 2 && op->lazy)) {
+        const word *mask = me == 1 ? c->c : r2;
+        for (size_t i = 0; i < n; i++)
+            m[i] = op->a[2 * i + (op->lazy ? 0 : 1)] * c->mult[i] + mask[i];
+        rss_send(&r->rs, R(op, 0), m, n);
+    }
+    if (me != 0 && op->lazy)
+        for (size_t i = 0; i < n; i++)
+            c->c[i] += r2[i];
+    free(m);
+    free(r2);
+}
+
+static void reqclamp_open_finish(rep3 *r, pop *op)
+{
+    clamp_st *c = op->state;
+    size_t n = op->n;
+    if (vme(r, op) != 0)
+        return;
+    word *y = proto_zalloc(2 * n * W);
+    rss_recv(&r->rs, R(op, 1), y, 1, n);
+    if (op->lazy)
+        rss_recv(&r->rs, R(op, 2), y + n, 1, n);
+    for (size_t i = 0; i < n; i++)
+        c->c[i] = (op->a[2 * i] + (op->lazy ? 0 : op->a[2 * i + 1])) * c->mult[i] + y[i] + y[n + i] + ((word)1 << 62);
+    free(y);
+}
+
+/* element i of A (party 0) or B (parties 1, 2) */
+static word clamp_part(const pop *op, const clamp_st *c, int me, size_t i)
+{
+    if (op->kind == PK_CLAMP)
+        return me == 0 ? op->a[2 * i] + op->a[2 * i + 1] - c->lo : op->a[2 * i + (me == 1)];
+    word pub, coef, K = (word)1 << (63 - c->d[i]);
+    if (me == 0) {
+        proto_trunc_open(c->c[i], c->d[i], &pub, &coef);
+        return pub + K / 2; /* C + K u */
+    }
+    word v = c->c[i] >> 63, R = proto_trunc_low(c->c[i], c->d[i]);
+    return 0 - R + K * v - K / 2 + (word)op->zp - c->lo;
+}
+
+static void clamp_start(rep3 *r, pop *op)
+{
+    int me = vme(r, op);
+    size_t n = op->n;
+    clamp_st *c = op->kind == PK_CLAMP ? clamp_new(op) : op->state;
+    word *in = proto_alloc(2 * n * W);
+    c->v = proto_alloc(n * W);
+    ltz_in li = {in, in, 1, 2};
+    for (size_t i = 0; i < n; i++) {
+        int e = op->kind == PK_REQCLAMP ? c->d[i] - c->dmin : 0; /* per-channel scale */
+        c->v[i] = clamp_part(op, c, me, i);
+        if (me == 0)
+            in[i] = (c->v[i] << e) + ((word)1 << op->bound);
+        else
+            in[i] = c->v[i] << e, in[n + i] = (c->v[i] - c->D - 1) << e;
+    }
+    ltz_round1_prepare(r, &c->ltz, state(&c->ltz), &li);
+    free(in);
+}
+
+/* bit i of the comparisons: party 0's part u, or the others' part w */
+static word clamp_bit(const st *s, int me, size_t i)
+{
+    return me == 0 ? bits_get(s->t[0], i) ^ bits_get(s->t[1], i) : bits_get(s->t[me == 1], i);
+}
+
+/* party 0: the products X of value i into x[k n + i] */
+static void clamp_xs(const clamp_st *c, const st *s, size_t n, size_t i, word *x)
+{
+    word ul = clamp_bit(s, 0, n + i), us = clamp_bit(s, 0, i) ^ ul, A = c->v[i];
+    word X[6] = {us * A, A, us, ul, 0, 0};
+    if (c->nx == 6) {
+        word u = c->c[i] >> 63;
+        X[4] = u * us, X[5] = u;
+    }
+    for (int k = 0; k < c->nx; k++)
+        x[k * n + i] = X[k];
+}
+
+/* parties 1 and 2: sum over k of X_k Y_k from their parts x of X; party 1
+ * also adds the terms without X */
+static word clamp_sum(const clamp_st *c, const st *s, int me, const word *x, size_t n, size_t i)
+{
+    word wl = clamp_bit(s, me, n + i), ws = clamp_bit(s, me, i) ^ wl, B = c->v[i], fs = 1 - 2 * ws;
+    word y = x[i] * fs + x[n + i] * ws + x[2 * n + i] * fs * B - x[3 * n + i] * c->D * (1 - 2 * wl);
+    if (c->nx == 6) {
+        word K2v = ((word)1 << (64 - c->d[i])) * (c->c[i] >> 63);
+        y -= x[4 * n + i] * K2v * fs + x[5 * n + i] * K2v * ws;
+    }
+    return me == 1 ? y + ws * B - c->D * wl + c->lo + c->D : y;
+}
+
+/* party me's additive share of y (allocated) */
+static word *clamp_sums(const clamp_st *c, const st *s, int me, size_t n)
+{
+    word *p = proto_alloc(n * W);
+    for (size_t i = 0; i < n; i++)
+        p[i] = clamp_sum(c, s, me, c->x, n, i);
+    return p;
+}
+
+static void clamp_products_prepare(rep3 *r, pop *op, clamp_st *c)
+{
+    int me = vme(r, op);
+    size_t n = op->n, nx = (size_t)c->nx;
+    st *s = c->ltz.state;
+    ltz_bit(&c->ltz, s, me);
+    c->x = proto_alloc(nx * n * W);
+    if (me == 0)
+        for (size_t i = 0; i < n; i++)
+            clamp_xs(c, s, n, i, c->x);
+    rss_split_prepare(&r->rs, R(op, 0), c->x, nx * n);
+    word *p = me == 1 ? clamp_sums(c, s, 1, n) : NULL;
+    rss_a2r_prepare(&r->rs, R(op, 0), p, n, rss_words(op->d));
+    free(p);
+}
+
+static void clamp_products_finish(rep3 *r, pop *op, clamp_st *c)
+{
+    size_t n = op->n, nx = (size_t)c->nx;
+    rss_split_finish(&r->rs, R(op, 0), c->x, nx * n);
+    word *p = vme(r, op) == 2 ? clamp_sums(c, c->ltz.state, 2, n) : NULL;
+    rss_a2r_finish(&r->rs, R(op, 0), p, n, rss_words(op->d));
+    free(p);
+    state_free(&c->ltz);
+}
+
+static void clamp_free(pop *op)
+{
+    clamp_st *c = op->state;
+    state_free(&c->ltz);
+    free(c->v), free(c->c), free(c->mult), free(c->d), free(c->x);
+    free(c);
+    op->state = NULL;
+}
+
+/* CLAMP's steps; REQCLAMP runs its open first and these one step later */
+static void clamp_prepare(rep3 *r, pop *op, int step)
+{
+    int K = bits_levels(op->bound);
+    if (op->kind == PK_REQCLAMP && step-- == 0) {
+        reqclamp_open_prepare(r, op);
+        return;
+    }
+    clamp_st *c = op->state;
+    if (step == 0)
+        clamp_start(r, op);
+    else if (step <= K)
+        rss_carry_prepare(&r->rs, &((st *)c->ltz.state)->cy, step);
+    else if (step == K + 1)
+        clamp_products_prepare(r, op, c);
+    else
+        rss_a2r_send_prepare(&r->rs, R(op, 0), op->n, rss_words(op->d));
+}
+
+static void clamp_finish(rep3 *r, pop *op, int step)
+{
+    clamp_st *c = op->state;
+    int K = bits_levels(op->bound);
+    if (op->kind == PK_REQCLAMP && step-- == 0)
+        reqclamp_open_finish(r, op);
+    else if (step == 0)
+        ltz_round1_finish(r, &c->ltz, c->ltz.state);
+    else if (step <= K)
+        rss_carry_finish(&r->rs, &((st *)c->ltz.state)->cy, step);
+    else if (step == K + 1)
+        clamp_products_finish(r, op, c);
+    else {
+        rss_a2r_send_finish(&r->rs, R(op, 0), op->n, rss_words(op->d));
+        clamp_free(op);
+    }
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+static int rep3_steps(const pop *op)
+{
+    switch (op->kind) {
+    case PK_REQUANT:
+    case PK_DIVR: return 2;
+    case PK_LTZ: return bits_levels(op->bound) + 2;
+    case PK_CLAMP: return bits_levels(op->bound) + 3;
+    case PK_REQCLAMP: return bits_levels(op->bound) + 4;
+    case PK_INPUT:
+    case PK_OUTPUT:
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D: return 1;
+    }
+    return 1;
+}
+
+static int rep3_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    rep3 *r = ps;
+    r->comm |= !((op->kind == PK_CONV2D || op->kind == PK_DWCONV2D) && op->lazy);
+    switch (op->kind) {
+    case PK_INPUT: input_prepare(r, op); break;
+    case PK_OUTPUT: rss_open_prepare(&r->rs, op->owner, op->a, op->n); break;
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D: mul_prepare(r, op); break;
+    case PK_REQUANT:
+    case PK_DIVR: trunc_prepare(r, op, step); break;
+    case PK_CLAMP:
+    case PK_REQCLAMP: clamp_prepare(r, op, step); break;
+    case PK_LTZ: ltz_prepare(r, op, step); break;
+    }
+    return 0;
+}
+
+static int rep3_exchange(void *ps, char *err, size_t errlen)
+{
+    rep3 *r = ps;
+    if (!r->comm) /* a block of lazy convolutions: every party knows it */
+        return 0;
+    r->comm = 0;
+    return net_round(r->rs.nt, err, errlen);
+}
+
+static int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    rep3 *r = ps;
+    (void)err;
+    (void)errlen;
+    switch (op->kind) {
+    case PK_INPUT: rss_share_finish(&r->rs, op->owner, op->n, rss_words(op->d)); break;
+    case PK_OUTPUT: rss_open_finish(&r->rs, op->owner, op->a, op->out, op->n); break;
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D:
+        if (!op->lazy)
+            rss_reshare_finish(&r->rs, ((st *)op->state)->z, op->n, rss_words(op->d));
+        state_free(op);
+        break;
+    case PK_REQUANT:
+    case PK_DIVR: trunc_finish(r, op, step); break;
+    case PK_CLAMP:
+    case PK_REQCLAMP: clamp_finish(r, op, step); break;
+    case PK_LTZ: ltz_finish(r, op, step); break;
+    }
+    return 0;
+}
+
+/* An LTZ of n elements up to the carry: a's planes shared and the OT of
+ * the generate bits in one round, then the tree; a has n / dup values. */
+static uint64_t ltz_tree_cost(const pop *op, size_t n, int dup, proto_cost *acc)
+{
+    uint32_t L = op->bound;
+    size_t nw = bits_words(n);
+    uint64_t rounds = rss_share_cost(R(op, 0), (L + 1) * bits_words(n / (size_t)dup), acc);
+    rss_ot_cost(R(op, 0), L * nw, acc); /* the same round */
+    return rounds + rss_carry_cost(L, nw, acc);
+}
+
+/* Rounds and bytes exactly as the functions above send them. */
+static void rep3_cost(const pop *op, int nparties, proto_cost *acc)
+{
+    (void)nparties;
+    size_t n = op->n;
+    switch (op->kind) {
+    case PK_INPUT: acc->rounds = rss_share_cost(op->owner % 3, n, acc); break;
+    case PK_OUTPUT:
+        acc->rounds = rss_open_cost(op->owner % 3, n, acc);
+        acc->opened += n;
+        break;
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D: acc->rounds = op->lazy ? 0 : rss_reshare_cost(n, acc); break;
+    case PK_REQUANT:
+    case PK_DIVR: /* x1 + r to party 2, then the OT */
+        acc->bytes[R(op, 0)] += n * W;
+        acc->rounds = 1 + rss_ot_cost(R(op, 2), n, acc);
+        acc->opened += n;
+        break;
+    case PK_LTZ: acc->rounds = ltz_tree_cost(op, n, 1, acc) + rss_ot_cost(R(op, 0), n, acc); break;
+    case PK_CLAMP: /* the tree over 2n, the products (split and a2r) */
+    case PK_REQCLAMP: {
+        int rq = op->kind == PK_REQCLAMP; /* and the open */
+        acc->rounds = ltz_tree_cost(op, 2 * n, 2, acc);
+        rss_split_cost(R(op, 0), (rq ? 6 : 4) * n, acc); /* a2r's first round */
+        acc->rounds += rss_a2r_cost(R(op, 0), n, acc) + (uint64_t)rq;
+        acc->bytes[R(op, 1)] += rq ? n * W : 0;
+        acc->bytes[R(op, 2)] += rq && op->lazy ? n * W : 0;
+        acc->opened += rq ? n : 0;
+        break;
+    }
+    }
+}
+
+const protocol proto_rep3 = {
+    .name = "rep3",
+    .security = "passive, honest majority: replicated secret sharing over Z_2^64, 3 parties",
+    .domain = "Z_2^64",
+    .configs = {3},
+    .min_parties = 3,
+    .max_parties = 3,
+    .share_words = 2,
+    .create = rep3_create,
+    .destroy = rep3_destroy,
+    .add = rep3_add,
+    .sub = rep3_sub,
+    .addc = rep3_addc,
+    .mulc = rep3_mulc,
+    .fillc = rep3_fillc,
+    .steps = rep3_steps,
+    .prepare = rep3_prepare,
+    .exchange = rep3_exchange,
+    .finish = rep3_finish,
+    .cost = rep3_cost,
+    .setup_cost = rep3_setup_cost,
+};

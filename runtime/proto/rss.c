@@ -1,0 +1,433 @@
+/* rss: replicated-sharing building blocks (see rss.h for each block's
+ * messages, masks and rounds). */
+#include "runtime/proto/rss.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/core/bits.h"
+#include "runtime/net/net.h"
+#include "runtime/net/prg.h"
+
+#define W sizeof(word)
+
+/* ------------------------------------------------------------- set-up */
+
+int rss_init(rss *r, int me, net *nt, char *err, size_t errlen)
+{
+    uint8_t own[16];
+    memset(r, 0, sizeof *r);
+    r->me = me;
+    r->nt = nt;
+    if (prg_seed(own) != 0) {
+        snprintf(err, errlen, "cannot seed the PRG");
+        return -1;
+    }
+    /* S[me] goes to the previous party, which then holds it as its "next" seed */
+    memcpy(net_out(nt, rss_prev(me), 16), own, 16);
+    net_expect(nt, rss_next(me), 16);
+    if (net_round(nt, err, errlen) != 0)
+        return -1;
+    r->s[me] = prg_new(own);
+    r->s[rss_next(me)] = prg_new(net_in(nt, rss_next(me), 16));
+    memset(own, 0, sizeof own);
+    if (!r->s[me] || !r->s[rss_next(me)]) {
+        snprintf(err, errlen, "cannot create the PRGs");
+        rss_free(r);
+        return -1;
+    }
+    return 0;
+}
+
+void rss_free(rss *r)
+{
+    for (int k = 0; k < 3; k++) {
+        prg_free(r->s[k]);
+        r->s[k] = NULL;
+    }
+}
+
+uint64_t rss_init_cost(proto_cost *acc)
+{
+    for (int k = 0; k < 3; k++)
+        acc->bytes[k] += 16;
+    return 1;
+}
+
+void rss_draw(rss *r, int k, word *out, size_t n) { prg_fill(r->s[k], out, n * W); }
+
+/* ------------------------------------------------------------ messages */
+
+void rss_send(rss *r, int to, const word *v, size_t n)
+{
+    memcpy(net_out(r->nt, to, n * W), v, n * W);
+}
+
+void rss_expect(rss *r, int from, size_t n) { net_expect(r->nt, from, n * W); }
+
+void rss_recv(rss *r, int from, word *v, size_t stride, size_t n)
+{
+    const uint8_t *in = net_in(r->nt, from, n * W);
+    for (size_t i = 0; i < n; i++)
+        memcpy(&v[i * stride], in + i * W, W);
+}
+
+/* n words of src into dst[i * stride] (src NULL: zeros) */
+static void put(word *dst, size_t stride, const word *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i * stride] = src ? src[i] : 0;
+}
+
+/* n words drawn from S[k] into dst[i * stride], also returned (allocated) */
+static word *draw_put(rss *r, int k, word *dst, size_t stride, size_t n)
+{
+    word *t = proto_alloc(n * W);
+    rss_draw(r, k, t, n);
+    put(dst, stride, t, n);
+    return t;
+}
+
+static word combine(rss_ring ring, word a, word b) { return ring == RSS_BOOL ? a ^ b : a + b; }
+static word uncombine(rss_ring ring, word a, word b) { return ring == RSS_BOOL ? a ^ b : a - b; }
+
+/* -------------------------------------------------------- zero sharings */
+
+static void zero(rss *r, rss_ring ring, word *out, size_t n)
+{
+    word *t = proto_alloc(n * W);
+    rss_draw(r, r->me, out, n);
+    rss_draw(r, rss_next(r->me), t, n);
+    for (size_t i = 0; i < n; i++)
+        out[i] = uncombine(ring, out[i], t[i]);
+    free(t);
+}
+
+void rss_zero(rss *r, word *out, size_t n) { zero(r, RSS_ARITH, out, n); }
+void rss_bool_zero(rss *r, word *out, size_t n) { zero(r, RSS_BOOL, out, n); }
+
+/* -------------------------------------------------------------- sharing */
+
+void rss_share_prepare(rss *r, int o, rss_ring ring, const word *x, size_t n, rss_pair y)
+{
+    if (r->me == o) {
+        word *x0 = draw_put(r, o, y.own, y.stride, n), *x1 = proto_alloc(n * W);
+        for (size_t i = 0; i < n; i++)
+            x1[i] = uncombine(ring, x[i], x0[i]);
+        put(y.next, y.stride, x1, n);
+        rss_send(r, rss_next(o), x1, n);
+        free(x0);
+        free(x1);
+    } else if (r->me == rss_next(o)) {
+        rss_expect(r, o, n);
+        put(y.next, y.stride, NULL, n);
+    } else {
+        free(draw_put(r, o, y.next, y.stride, n));
+        put(y.own, y.stride, NULL, n);
+    }
+}
+
+void rss_share_finish(rss *r, int o, size_t n, rss_pair y)
+{
+    if (r->me == rss_next(o))
+        rss_recv(r, o, y.own, y.stride, n);
+}
+
+uint64_t rss_share_cost(int o, size_t n, proto_cost *acc)
+{
+    acc->bytes[o % 3] += n * W;
+    return 1;
+}
+
+/* -------------------------------------------------------------- opening */
+
+void rss_open_prepare(rss *r, int rc, const word *a, size_t n)
+{
+    if (r->me == rss_next(rc))
+        for (size_t i = 0; i < n; i++)
+            memcpy(net_out(r->nt, rc, W), &a[2 * i + 1], W);
+    else if (r->me == rc)
+        rss_expect(r, rss_next(rc), n);
+}
+
+void rss_open_finish(rss *r, int rc, const word *a, int64_t *out, size_t n)
+{
+    if (r->me != rc)
+        return;
+    const uint8_t *in = net_in(r->nt, rss_next(rc), n * W);
+    for (size_t i = 0; i < n; i++) {
+        word x;
+        memcpy(&x, in + i * W, W);
+        out[i] = (int64_t)(a[2 * i] + a[2 * i + 1] + x);
+    }
+}
+
+uint64_t rss_open_cost(int rc, size_t n, proto_cost *acc)
+{
+    acc->bytes[rss_next(rc % 3)] += n * W;
+    return 1;
+}
+
+/* -------------------------------------------------------------- reshare */
+
+void rss_reshare_prepare(rss *r, const word *z, size_t n)
+{
+    rss_send(r, rss_prev(r->me), z, n);
+    rss_expect(r, rss_next(r->me), n);
+}
+
+void rss_reshare_finish(rss *r, const word *z, size_t n, rss_pair y)
+{
+    put(y.own, y.stride, z, n);
+    rss_recv(r, rss_next(r->me), y.next, y.stride, n);
+}
+
+uint64_t rss_reshare_cost(size_t n, proto_cost *acc)
+{
+    for (int k = 0; k < 3; k++)
+        acc->bytes[k] += n * W;
+    return 1;
+}
+
+/* ----------------------------------------------------------------- OT */
+
+/* c all-ones (or bit set): m1; else m0 */
+static word pick(word c, word m0, word m1) { return (c & m1) | (~c & m0); }
+
+/* The sender: draws its shares, masks both candidates of y_{s+2} for each
+ * receiver with the stream that receiver lacks. */
+static void ot_send(rss *r, int s, rss_ring ring, const word *v, size_t n, rss_pair y)
+{
+    word *ys = draw_put(r, s, y.own, y.stride, n), *w = proto_alloc(2 * n * W);
+    rss_draw(r, s, w, 2 * n);
+    word *ys1 = draw_put(r, rss_next(s), y.next, y.stride, n), *w2 = proto_alloc(2 * n * W);
+    rss_draw(r, rss_next(s), w2, 2 * n);
+    word *to1 = proto_alloc(2 * n * W), *to2 = proto_alloc(2 * n * W);
+    for (size_t k = 0; k < 2 * n; k++) {
+        word m = uncombine(ring, uncombine(ring, v[k], ys[k / 2]), ys1[k / 2]);
+        to1[k] = combine(ring, m, w[k]);
+        to2[k] = combine(ring, m, w2[k]);
+    }
+    rss_send(r, rss_next(s), to1, 2 * n);
+    rss_send(r, rss_prev(s), to2, 2 * n);
+    free(ys), free(ys1), free(w), free(w2), free(to1), free(to2);
+}
+
+/* A receiver: draws its own streamed share and the masks it helps the other
+ * receiver with (the stream it shares with the sender), sends the chosen
+ * ones. */
+static void ot_help(rss *r, int s, const word *c, size_t n, rss_pair y)
+{
+    int first = r->me == rss_next(s), other = first ? rss_prev(s) : rss_next(s);
+    int k = first ? rss_next(s) : s; /* party s+1: S[s+1]; s+2: S[s] */
+    free(draw_put(r, k, first ? y.own : y.next, y.stride, n));
+    word *w = proto_alloc(2 * n * W), *sel = proto_alloc(n * W);
+    rss_draw(r, k, w, 2 * n);
+    for (size_t i = 0; i < n; i++)
+        sel[i] = pick(c[i], w[2 * i], w[2 * i + 1]);
+    rss_send(r, other, sel, n);
+    rss_expect(r, s, 2 * n);
+    rss_expect(r, other, n);
+    free(w);
+    free(sel);
+}
+
+void rss_ot_prepare(rss *r, int s, rss_ring ring, const word *v, const word *c, size_t n, rss_pair y)
+{
+    if (r->me == s)
+        ot_send(r, s, ring, v, n, y);
+    else
+        ot_help(r, s, c, n, y);
+}
+
+void rss_ot_finish(rss *r, int s, rss_ring ring, const word *c, size_t n, rss_pair y)
+{
+    if (r->me == s)
+        return;
+    int first = r->me == rss_next(s), other = first ? rss_prev(s) : rss_next(s);
+    const uint8_t *cand = net_in(r->nt, s, 2 * n * W), *mask = net_in(r->nt, other, n * W);
+    word *dst = first ? y.next : y.own;
+    for (size_t i = 0; i < n; i++) {
+        word c0, c1, wv;
+        memcpy(&c0, cand + 2 * i * W, W);
+        memcpy(&c1, cand + (2 * i + 1) * W, W);
+        memcpy(&wv, mask + i * W, W);
+        dst[i * y.stride] = uncombine(ring, pick(c[i], c0, c1), wv);
+    }
+}
+
+uint64_t rss_ot_cost(int s, size_t n, proto_cost *acc)
+{
+    acc->bytes[s] += 4 * n * W;
+    acc->bytes[rss_next(s)] += n * W;
+    acc->bytes[rss_prev(s)] += n * W;
+    return 1;
+}
+
+/* ------------------------------------------------------------ AND level */
+
+static word and3(word x0, word x1, word y0, word y1) { return (x0 & y0) ^ (x0 & y1) ^ (x1 & y0); }
+
+void rss_and_prepare(rss *r, const rss_and_gate *g, size_t m, size_t nw, word *z)
+{
+    rss_bool_zero(r, z, m * nw);
+    for (size_t k = 0; k < m; k++)
+        for (size_t q = 0; q < nw; q++)
+            z[k * nw + q] ^= and3(g[k].x[0][q], g[k].x[1][q], g[k].y[0][q], g[k].y[1][q]);
+    rss_reshare_prepare(r, z, m * nw);
+}
+
+void rss_and_finish(rss *r, const word *z, size_t m, size_t nw, rss_pair y)
+{
+    rss_reshare_finish(r, z, m * nw, y);
+}
+
+uint64_t rss_and_cost(size_t m, size_t nw, proto_cost *acc) { return rss_reshare_cost(m * nw, acc); }
+
+/* ----------------------------------------------------------- carry tree */
+
+void rss_carry_prepare(rss *r, rss_carry *c, int level)
+{
+    size_t m, nw = c->nw;
+    bits_gate *bg = bits_level_gates(c->L, level, &m);
+    rss_and_gate *g = proto_alloc(m * sizeof *g);
+    for (size_t k = 0; k < m; k++) {
+        word *const *y = bg[k].second ? c->p : c->g;
+        for (int h = 0; h < 2; h++) {
+            g[k].x[h] = c->p[h] + bg[k].hi * nw;
+            g[k].y[h] = y[h] + bg[k].lo * nw;
+        }
+    }
+    c->z = proto_alloc(m * nw * W);
+    rss_and_prepare(r, g, m, nw, c->z);
+    free(g);
+    free(bg);
+}
+
+/* G[lo] = G[hi] ^ (P[hi] AND G[lo]); P[lo] = P[hi] AND P[lo] */
+void rss_carry_finish(rss *r, rss_carry *c, int level)
+{
+    size_t m, nw = c->nw;
+    bits_gate *bg = bits_level_gates(c->L, level, &m);
+    word *zn = proto_alloc(m * nw * W);
+    rss_and_finish(r, c->z, m, nw, rss_planes(c->z, zn));
+    word *const z[2] = {c->z, zn};
+    for (size_t k = 0; k < m; k++)
+        for (int h = 0; h < 2; h++) {
+            word *lo = (bg[k].second ? c->p[h] : c->g[h]) + bg[k].lo * nw;
+            const word *hi = c->g[h] + bg[k].hi * nw, *zk = z[h] + k * nw;
+            for (size_t q = 0; q < nw; q++)
+                lo[q] = bg[k].second ? zk[q] : hi[q] ^ zk[q];
+        }
+    free(zn);
+    free(c->z);
+    c->z = NULL;
+    free(bg);
+}
+
+void rss_carry_free(rss_carry *c)
+{
+    for (int h = 0; h < 2; h++) {
+        free(c->g[h]);
+        free(c->p[h]);
+        c->g[h] = c->p[h] = NULL;
+    }
+    free(c->z);
+    c->z = NULL;
+}
+
+uint64_t rss_carry_cost(uint32_t L, size_t nw, proto_cost *acc)
+{
+    int K = bits_levels(L);
+    for (int k = 1; k <= K; k++) {
+        size_t m;
+        bits_level_ands(L, k, &m);
+        rss_and_cost(m, nw, acc);
+    }
+    return (uint64_t)K;
+}
+
+/* ---------------------------------------------------------------- split */
+
+void rss_split_prepare(rss *r, int s, word *x, size_t m)
+{
+    if (r->me == s) {
+        word *e = proto_alloc(m * W);
+        rss_draw(r, rss_next(s), e, m);
+        for (size_t i = 0; i < m; i++)
+            x[i] -= e[i];
+        rss_send(r, rss_prev(s), x, m);
+        free(e);
+    } else if (r->me == rss_next(s)) {
+        rss_draw(r, rss_next(s), x, m);
+    } else {
+        rss_expect(r, s, m);
+    }
+}
+
+void rss_split_finish(rss *r, int s, word *x, size_t m)
+{
+    if (r->me == rss_prev(s))
+        rss_recv(r, s, x, 1, m);
+}
+
+uint64_t rss_split_cost(int s, size_t m, proto_cost *acc)
+{
+    acc->bytes[s] += m * W;
+    return 1;
+}
+
+/* ------------------------------------------ additive to replicated */
+
+void rss_a2r_prepare(rss *r, int s, const word *p, size_t n, rss_pair y)
+{
+    if (r->me == s) {
+        free(draw_put(r, rss_next(s), y.next, y.stride, n));
+        free(draw_put(r, s, y.own, y.stride, n));
+    } else if (r->me == rss_next(s)) {
+        word *m = draw_put(r, rss_next(s), y.own, y.stride, n);
+        for (size_t i = 0; i < n; i++)
+            m[i] = p[i] - m[i];
+        rss_send(r, rss_prev(s), m, n);
+        free(m);
+    } else {
+        free(draw_put(r, s, y.next, y.stride, n));
+        rss_expect(r, rss_next(s), n);
+    }
+}
+
+void rss_a2r_finish(rss *r, int s, const word *p, size_t n, rss_pair y)
+{
+    if (r->me != rss_prev(s))
+        return;
+    rss_recv(r, rss_next(s), y.own, y.stride, n);
+    for (size_t i = 0; i < n; i++)
+        y.own[i * y.stride] += p[i] - y.next[i * y.stride];
+}
+
+void rss_a2r_send_prepare(rss *r, int s, size_t n, rss_pair y)
+{
+    if (r->me == rss_prev(s)) {
+        word *t = proto_alloc(n * W);
+        for (size_t i = 0; i < n; i++)
+            t[i] = y.own[i * y.stride];
+        rss_send(r, rss_next(s), t, n);
+        free(t);
+    } else if (r->me == rss_next(s)) {
+        rss_expect(r, rss_prev(s), n);
+    }
+}
+
+void rss_a2r_send_finish(rss *r, int s, size_t n, rss_pair y)
+{
+    if (r->me == rss_next(s))
+        rss_recv(r, rss_prev(s), y.next, y.stride, n);
+}
+
+uint64_t rss_a2r_cost(int s, size_t n, proto_cost *acc)
+{
+    acc->bytes[rss_next(s)] += n * W;
+    acc->bytes[rss_prev(s)] += n * W;
+    return 2;
+}
