@@ -1,7 +1,7 @@
 /* bytecode: writer and validating loader for .qbc files (see bytecode.h). */
-#include "bytecode.h"
+#include "vm/bytecode.h"
 
-#include "../runtime/tensorio.h"
+#include "runtime/io/tensorio.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../runtime/dtype.h"
-#include "opcodes.h"
+#include "runtime/core/dtype.h"
+#include "vm/opcodes.h"
 
 #define QBC_MAGIC "QNNB"
 #define QBC_VERSION 4
@@ -95,6 +95,10 @@ static inline uint32_t qbc_encode(int op, int nops) { return (uint32_t)op | ((ui
  * MULC (whose results are unfinished sums too) and a REQCLAMP with
  * QBC_LAZY, which reads its input as such a sum. The validator checks it. */
 #define QBC_LAZY 1u
+/* QBC_EXACT on REQUANT, DIVR and REQCLAMP: TensorFlow Lite's rounding, bit
+ * for bit (without it the rounding is probabilistic, off by one at times).
+ * Not with QBC_LAZY: it reads a finished sharing. */
+#define QBC_EXACT 2u
 static inline uint32_t qbc_flags(uint32_t w) { return w >> 16; }
 
 #endif

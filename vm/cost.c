@@ -1,11 +1,11 @@
 /* cost: static cost model (see cost.h). Instructions count toward the
  * layer whose LAYER marker follows them. */
-#include "cost.h"
+#include "vm/cost.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm.h"
+#include "vm/vm.h"
 
 static void add_row(cost_row *d, const cost_row *s, int nparties)
 {

@@ -4,8 +4,8 @@
 #ifndef COST_H
 #define COST_H
 
-#include "../runtime/proto.h"
-#include "bytecode.h"
+#include "runtime/proto/proto.h"
+#include "vm/bytecode.h"
 
 typedef struct {
     uint64_t rounds, blocks, opened;

@@ -1,5 +1,5 @@
 /* disasm: human-readable listing of a program (see disasm.h). */
-#include "disasm.h"
+#include "vm/disasm.h"
 
 #include <string.h>
 
@@ -62,6 +62,8 @@ void disasm_program(FILE *out, const qbc_program *p)
         fprintf(out, "  %6u  %s%-9s", pc, in_block ? "  " : "", op_table[op].name);
         if (qbc_flags(p->code[pc]) & QBC_LAZY)
             fputs(" lazy", out);
+        if (qbc_flags(p->code[pc]) & QBC_EXACT)
+            fputs(" exact", out);
         for (int k = 0; op_table[op].sig[k]; k++) {
             fputs(k ? ", " : " ", out);
             operand(out, p, op, k, p->code[pc + 1 + (uint32_t)k]);

@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-#include "bytecode.h"
+#include "vm/bytecode.h"
 
 void disasm_program(FILE *out, const qbc_program *p);
 

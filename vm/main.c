@@ -13,13 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../runtime/certs.h"
-#include "../runtime/tensorio.h"
-#include "bytecode.h"
-#include "cost.h"
-#include "disasm.h"
-#include "run.h"
-#include "vm.h"
+#include "runtime/net/certs.h"
+#include "runtime/io/tensorio.h"
+#include "vm/bytecode.h"
+#include "vm/cost.h"
+#include "vm/disasm.h"
+#include "vm/run.h"
+#include "vm/vm.h"
 
 #define VERSION "0.1.0"
 

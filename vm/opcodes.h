@@ -14,8 +14,10 @@
  *     |                 operand n                        |   word n
  *     +--------------------------------------------------+
  *
- * n must equal the length of the opcode's operand signature; the only flag
- * is QBC_LAZY (bytecode.h), on CONV2D, DWCONV2D and REQCLAMP. Operand kinds:
+ * n must equal the length of the opcode's operand signature; the flags
+ * (bytecode.h) are QBC_LAZY, on CONV2D, DWCONV2D and REQCLAMP, and
+ * QBC_EXACT (TFLite's rounding, else probabilistic), on REQUANT, DIVR and
+ * REQCLAMP. Operand kinds:
  *   s  secret register (a vector of shares)     c  clear constant register
  *   i  input slot (header input schedule)       o  output slot (header outputs)
  *   l  layer index (header layer table)         n  unsigned immediate

@@ -1,6 +1,6 @@
 /* run: the `qnnvm run` command (see run.h). */
 #define _POSIX_C_SOURCE 200809L
-#include "run.h"
+#include "vm/run.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -19,13 +19,13 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
-#include "../runtime/certs.h"
-#include "../runtime/kernels.h"
-#include "../runtime/net.h"
-#include "../runtime/tensorio.h"
-#include "bytecode.h"
-#include "cost.h"
-#include "vm.h"
+#include "runtime/net/certs.h"
+#include "runtime/core/kernels.h"
+#include "runtime/net/net.h"
+#include "runtime/io/tensorio.h"
+#include "vm/bytecode.h"
+#include "vm/cost.h"
+#include "vm/vm.h"
 
 #define MAX_INPUTS 256
 

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytecode.h"
-#include "../runtime/geom.h"
+#include "vm/bytecode.h"
+#include "runtime/core/geom.h"
 
 typedef struct {
     const qbc_program *p;
@@ -248,6 +248,16 @@ static int check_block(vctx *v, uint32_t pc)
     return 0;
 }
 
+/* Exact rounding (runtime/proto/exact.c) floors values below 2^62 by
+ * 2^k and compares the excess, below 2^(k+1), so k <= 61: a right shift of
+ * at most 30; a division's constants stay small for divisors up to 2^20. */
+static int check_exact(vctx *v, uint32_t pc, int op, const uint32_t *a)
+{
+    if (op == OP_DIVR)
+        return check_consts(v, pc, a[2], 1, 1 << 20, "exact divisor");
+    return check_consts(v, pc, a[3], -30, 30, "exact shift");
+}
+
 /* Unfinished sums (QBC_LAZY results, bytecode.h) flow only through ADD,
  * SUB, ADDC and MULC into a QBC_LAZY REQCLAMP. The code is straight-line,
  * so one pass in program order sees every register's state. Runs on
@@ -282,8 +292,12 @@ int qbc_validate_code(const qbc_program *p, size_t code_off, char *err, size_t e
         uint32_t w = p->code[pc];
         int op = qbc_op(w), nops = qbc_nops(w);
         uint32_t fl = qbc_flags(w);
-        if ((fl & ~QBC_LAZY) || (fl && op != OP_CONV2D && op != OP_DWCONV2D && op != OP_REQCLAMP))
+        if ((fl & ~(QBC_LAZY | QBC_EXACT)) ||
+            ((fl & QBC_LAZY) && op != OP_CONV2D && op != OP_DWCONV2D && op != OP_REQCLAMP) ||
+            ((fl & QBC_EXACT) && op != OP_REQUANT && op != OP_DIVR && op != OP_REQCLAMP))
             return bad(&v, pc, "reserved bits set");
+        if ((fl & QBC_LAZY) && (fl & QBC_EXACT))
+            return bad(&v, pc, "an exact REQCLAMP reads a finished sharing, not an unfinished sum");
         if (op >= OP__COUNT)
             return bad(&v, pc, "unknown opcode %d", op);
         if ((size_t)nops != strlen(op_table[op].sig))
@@ -291,7 +305,8 @@ int qbc_validate_code(const qbc_program *p, size_t code_off, char *err, size_t e
                        strlen(op_table[op].sig), nops);
         if ((uint64_t)pc + 1 + (uint32_t)nops > p->ncode)
             return bad(&v, pc, "operands run past the end of the code");
-        if (check_operands(&v, pc, op, p->code + pc + 1))
+        if (check_operands(&v, pc, op, p->code + pc + 1) ||
+            ((fl & QBC_EXACT) && check_exact(&v, pc, op, p->code + pc + 1)))
             return -1;
         if (op == OP_ROUND) {
             if (block_left)

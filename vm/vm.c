@@ -1,13 +1,13 @@
 /* vm: the dispatch loop (see vm.h). */
-#include "vm.h"
+#include "vm/vm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/kernels.h"
-#include "../runtime/qmath.h"
-#include "../runtime/tensorio.h"
+#include "runtime/core/kernels.h"
+#include "runtime/core/qmath.h"
+#include "runtime/io/tensorio.h"
 
 typedef struct {
     const vm_config *cfg;
@@ -84,6 +84,8 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, co
     default: /* local instructions are never decoded: the validator keeps them out of ROUND blocks */
         abort();
     }
+    if (qbc_flags(p->code[pc]) & QBC_EXACT)
+        op->of = op->kind, op->kind = PK_EXACT;
 }
 
 static int vm_error(const vm_config *cfg, uint32_t pc, char *err, size_t errlen, const char *why)

@@ -6,8 +6,8 @@
 #ifndef VM_H
 #define VM_H
 
-#include "../runtime/proto.h"
-#include "bytecode.h"
+#include "runtime/proto/proto.h"
+#include "vm/bytecode.h"
 
 typedef void (*vm_layer_fn)(void *ud, const qbc_layer *l, const word *data, int share_words);
 

@@ -40,6 +40,8 @@ typedef struct {
     int party_set[QBC_MAX_PARTIES];
     int nparty_decl;
     int saw_network, noutputs;
+    const stmt *st; /* the statement being lowered */
+    int fast;       /* its rounding: 0 exact (TFLite's), 1 fast (probabilistic) */
 } lctx;
 
 /* ---------------------------------------------------------------- helpers */
@@ -296,7 +298,7 @@ static int check_args(const args *a, int min_pos, int max_pos, const char *const
             }
             continue;
         }
-        int ok = 0;
+        int ok = strcmp(g->key, "rounding") == 0; /* every layer's (lower_layer) */
         for (int k = 0; allowed && allowed[k]; k++)
             ok |= strcmp(g->key, allowed[k]) == 0;
         for (int j = 0; j < i; j++)
@@ -613,6 +615,28 @@ static int check_weights(const args *a, const tensor *x, const tensor *w, const 
     return bad ? -1 : 0;
 }
 
+/* The statement's rounding on the instruction just emitted (a REQUANT,
+ * DIVR or REQCLAMP); exact rounding has limits (vm/validate.c), past which
+ * the layer is refused with the way out. */
+static int rounding(lctx *c, const int64_t *sh, uint32_t nsh, int64_t divisor)
+{
+    if (c->fast)
+        return 0;
+    for (uint32_t i = 0; i < nsh; i++)
+        if (sh[i] < -30) {
+            diag_error(c->st->fn.at, "%s: a right shift of %lld is past exact rounding's 30; "
+                       "write rounding=fast on this layer", c->st->name, (long long)-sh[i]);
+            return -1;
+        }
+    if (divisor > (1 << 20)) {
+        diag_error(c->st->fn.at, "%s: a pooling window of %lld values is past exact rounding's 2^20; "
+                   "write rounding=fast on this layer", c->st->name, (long long)divisor);
+        return -1;
+    }
+    em_flag(&c->e, c->e.nins - 1, QBC_EXACT);
+    return 0;
+}
+
 /* min(max(REQUANT(acc, m0, sh) + z, lo, hi), zlh = (z, lo, hi), with nq
  * channels innermost: one REQCLAMP when the shifts allow it (bound + 31 +
  * right shift <= 63, docs/bytecode.md), which also lets instruction dot (a
@@ -632,13 +656,15 @@ static uint32_t requant_clamp(lctx *c, uint32_t acc, uint64_t len, const int64_t
     uint32_t mc = em_const(&c->e, m0, nq), sc = em_const(&c->e, sh, nq), r = em_sreg(&c->e, len);
     if (fused) {
         EMIT(&c->e, OP_REQCLAMP, r, acc, mc, sc, em_const(&c->e, zlh, 3), bits);
-        if (dot != SIZE_MAX) {
+        rounding(c, sh, nq, 0);
+        if (dot != SIZE_MAX && c->fast) { /* exact reads a finished sharing */
             em_flag(&c->e, c->e.nins - 1, QBC_LAZY);
             em_flag(&c->e, dot, QBC_LAZY);
         }
         return r;
     }
     EMIT(&c->e, OP_REQUANT, r, acc, mc, sc);
+    rounding(c, sh, nq, 0);
     return clamp(c, addc(c, r, len, zlh[0]), len, zlh[1], zlh[2], bits);
 }
 
@@ -840,6 +866,13 @@ static int lower_pool(lctx *c, const stmt *st, tensor *y, int is_max)
              gw[8], gw[9], gw[10], gw[11], gw[12]);
         r = em_sreg(&c->e, olen);
         EMIT(&c->e, OP_DIVR, r, sum, em_const(&c->e, cnt, uniform ? 1 : (uint32_t)olen));
+        int64_t most = 0;
+        for (uint64_t i = 0; i < (uniform ? 1 : olen); i++)
+            most = cnt[i] > most ? cnt[i] : most;
+        if (rounding(c, NULL, 0, most)) {
+            free(cnt);
+            return -1;
+        }
         free(cnt);
     }
     int64_t lo, hi;
@@ -900,6 +933,8 @@ static int lower_add(lctx *c, const stmt *st, tensor *y)
         EMIT(&c->e, OP_MULC, s, addc(c, x->reg, len, -x->zp[0]), em_const1(&c->e, 1 << 20));
         in[i] = em_sreg(&c->e, len);
         EMIT(&c->e, OP_REQUANT, in[i], s, em_const1(&c->e, m0[i]), em_const1(&c->e, sh[i]));
+        if (rounding(c, &sh[i], 1, 0))
+            return -1;
     }
     int64_t zlh[3] = {y->zp[0], 0, 0};
     act_range(act, y->dtype, y->scale[0], y->zp[0], &zlh[1], &zlh[2]);
@@ -1274,6 +1309,13 @@ static void lower_layer(lctx *c, const stmt *st)
     y->bad = 1; /* defined, so that uses do not cascade, but unusable until lowered */
     if (f < 0)
         return;
+    static const char *const modes[] = {"exact", "fast", NULL};
+    c->st = st;
+    c->fast = 0;
+    for (int i = 0; i < st->fn.nargs; i++)
+        if (st->fn.args[i].key && strcmp(st->fn.args[i].key, "rounding") == 0 &&
+            (c->fast = want_ident(st->fn.args[i].val, "rounding", modes)) < 0)
+            return;
     int rc;
     switch (f) {
     case 0:

@@ -38,7 +38,8 @@ typedef struct {
  * decoder maps its instructions onto them). A protocol handles every kind
  * in switches without a default, compiled with -Wswitch-enum, so that a
  * kind it misses fails to compile. */
-#define PROTO_KINDS(X) X(INPUT) X(OUTPUT) X(MUL) X(CONV2D) X(DWCONV2D) X(REQUANT) X(DIVR) X(LTZ) X(CLAMP) X(REQCLAMP)
+#define PROTO_KINDS(X) X(INPUT) X(OUTPUT) X(MUL) X(CONV2D) X(DWCONV2D) X(REQUANT) X(DIVR) X(LTZ) X(CLAMP) X(REQCLAMP) \
+                       X(TRUNC) X(EXACT)
 
 enum proto_kind {
 #define X(k) PK_##k,
@@ -46,13 +47,20 @@ enum proto_kind {
 #undef X
 };
 
-/* One communicating operation. Pointers are NULL in cost queries. */
+/* One communicating operation. Pointers are NULL in cost queries.
+ * REQUANT, DIVR and REQCLAMP round probabilistically (off by one with a
+ * probability proportional to the dropped bits); EXACT is one of them
+ * (`of`) with TensorFlow Lite's rounding, bit for bit (exact.c). TRUNC is
+ * the primitive both build on: d = (a * mult) >> shift rounded down or,
+ * with a probability below (dropped bits) / 2^shift, up; never otherwise. */
 typedef struct {
     enum proto_kind kind;
+    enum proto_kind of;     /* EXACT: REQUANT, DIVR or REQCLAMP */
     word *d;                /* result, n elements */
     const word *a, *b;      /* operands: a has na elements, b has nb (periodic) */
     size_t n, na, nb;
-    const int64_t *mult, *shift; /* REQUANT, REQCLAMP: M0 and shift per channel, periodic */
+    const int64_t *mult, *shift; /* REQUANT, REQCLAMP: M0 and shift per channel, periodic;
+                                  * TRUNC: the multiplier and the right shift (0..62) */
     size_t nmult, nshift;
     const int64_t *divisor; /* DIVR: per element, periodic */
     size_t ndivisor;
@@ -133,7 +141,7 @@ void proto_word_add(void *ps, word *d, const word *a, const word *b, size_t n, s
 void proto_word_sub(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb);
 void proto_word_mulc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc);
 
-/* Truncation of REQUANT and DIVR element i: the multiplier and the shift d. */
+/* Truncation of REQUANT, DIVR and TRUNC element i: the multiplier and the shift d. */
 word proto_trunc_mult(const pop *op, size_t i, uint8_t *d);
 /* The same for every element (mult may be NULL); returns the smallest d,
  * the one REQCLAMP's comparisons scale the others to. */
@@ -165,6 +173,17 @@ int proto_composite_steps(const protocol *pr, const pop *op);
 void proto_composite_cost(const protocol *pr, const pop *op, int nparties, proto_cost *acc);
 void proto_composite_deal(const protocol *pr, void *ps, const pop *op, int step);
 void proto_composite_prep_cost(const protocol *pr, const pop *op, int step, int nparties, proto_cost *acc);
+
+/* EXACT for protocols without a fused one, from their own TRUNC, LTZ and
+ * MUL in four stages (exact.c, docs/protocols.md "Exact requantization"). */
+int proto_exact_steps(const protocol *pr, const pop *op);
+int proto_exact_prepare(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen);
+int proto_exact_finish(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen);
+void proto_exact_cost(const protocol *pr, const pop *op, int nparties, proto_cost *acc);
+void proto_exact_deal(const protocol *pr, void *ps, const pop *op, int step);
+void proto_exact_prep_cost(const protocol *pr, const pop *op, int step, int nparties, proto_cost *acc);
+/* acc += part, rounds included */
+void proto_cost_add(proto_cost *acc, const proto_cost *part);
 
 /* The registry (protocols.c): the one list of protocols. */
 const protocol *proto_find(const char *name);

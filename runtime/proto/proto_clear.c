@@ -65,6 +65,17 @@ static int64_t requant(const pop *op, size_t i)
 
 static word clamp(int64_t x, const pop *op) { return (word)(x < op->lo ? op->lo : x > op->hi ? op->hi : x); }
 
+/* element i of REQUANT, DIVR or REQCLAMP: TFLite's result, exactly */
+static word rounded(const pop *op, enum proto_kind kind, size_t i)
+{
+    if (kind == PK_DIVR)
+        return (word)qm_div_round((int64_t)op->a[i], op->divisor[i % op->ndivisor]);
+    return kind == PK_REQCLAMP ? clamp(requant(op, i) + op->zp, op) : (word)requant(op, i);
+}
+
+/* floor(v / 2^d) */
+static word floor_shift(word v, int d) { return (word)(((int64_t)v - (int64_t)(v & (((word)1 << d) - 1))) / ((int64_t)1 << d)); }
+
 static int clear_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
 {
     (void)ps;
@@ -87,16 +98,18 @@ static int clear_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     case PK_CONV2D: kern_conv2d(op->d, op->a, op->b, &op->g, op->channels); break;
     case PK_DWCONV2D: kern_dwconv2d(op->d, op->a, op->b, &op->g, op->channels); break;
     case PK_REQUANT:
-        for (size_t i = 0; i < n; i++)
-            op->d[i] = (word)requant(op, i);
-        break;
     case PK_REQCLAMP:
-        for (size_t i = 0; i < n; i++)
-            op->d[i] = clamp(requant(op, i) + op->zp, op);
-        break;
     case PK_DIVR:
+    case PK_EXACT: /* both roundings are TFLite's here */
         for (size_t i = 0; i < n; i++)
-            op->d[i] = (word)qm_div_round((int64_t)op->a[i], op->divisor[i % op->ndivisor]);
+            op->d[i] = rounded(op, op->kind == PK_EXACT ? op->of : op->kind, i);
+        break;
+    case PK_TRUNC:
+        for (size_t i = 0; i < n; i++) {
+            uint8_t d;
+            word m = proto_trunc_mult(op, i, &d);
+            op->d[i] = floor_shift(op->a[i] * m, d);
+        }
         break;
     case PK_LTZ:
         for (size_t i = 0; i < n; i++)

@@ -19,6 +19,8 @@
 
 #define W sizeof(word)
 
+extern const protocol proto_rep3; /* defined at the end; EXACT calls back into it */
+
 typedef struct {
     rss rs;
     int comm; /* this step sends or receives: a lazy convolution does not */
@@ -724,7 +726,9 @@ static int rep3_steps(const pop *op)
 {
     switch (op->kind) {
     case PK_REQUANT:
-    case PK_DIVR: return 2;
+    case PK_DIVR:
+    case PK_TRUNC: return 2;
+    case PK_EXACT: return proto_exact_steps(&proto_rep3, op);
     case PK_LTZ: return bits_levels(op->bound) + 2;
     case PK_CLAMP: return bits_levels(op->bound) + 3;
     case PK_REQCLAMP: return bits_levels(op->bound) + 4;
@@ -744,13 +748,15 @@ static int rep3_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     rep3 *r = ps;
     r->comm |= !((op->kind == PK_CONV2D || op->kind == PK_DWCONV2D) && op->lazy);
     switch (op->kind) {
+    case PK_EXACT: return proto_exact_prepare(&proto_rep3, ps, op, step, err, errlen);
     case PK_INPUT: input_prepare(r, op); break;
     case PK_OUTPUT: rss_open_prepare(&r->rs, op->owner, op->a, op->n); break;
     case PK_MUL:
     case PK_CONV2D:
     case PK_DWCONV2D: mul_prepare(r, op); break;
     case PK_REQUANT:
-    case PK_DIVR: trunc_prepare(r, op, step); break;
+    case PK_DIVR:
+    case PK_TRUNC: trunc_prepare(r, op, step); break;
     case PK_CLAMP:
     case PK_REQCLAMP: clamp_prepare(r, op, step); break;
     case PK_LTZ: ltz_prepare(r, op, step); break;
@@ -773,6 +779,7 @@ static int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     (void)err;
     (void)errlen;
     switch (op->kind) {
+    case PK_EXACT: return proto_exact_finish(&proto_rep3, ps, op, step, err, errlen);
     case PK_INPUT: rss_share_finish(&r->rs, op->owner, op->n, rss_words(op->d)); break;
     case PK_OUTPUT: rss_open_finish(&r->rs, op->owner, op->a, op->out, op->n); break;
     case PK_MUL:
@@ -783,7 +790,8 @@ static int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
         state_free(op);
         break;
     case PK_REQUANT:
-    case PK_DIVR: trunc_finish(r, op, step); break;
+    case PK_DIVR:
+    case PK_TRUNC: trunc_finish(r, op, step); break;
     case PK_CLAMP:
     case PK_REQCLAMP: clamp_finish(r, op, step); break;
     case PK_LTZ: ltz_finish(r, op, step); break;
@@ -808,6 +816,7 @@ static void rep3_cost(const pop *op, int nparties, proto_cost *acc)
     (void)nparties;
     size_t n = op->n;
     switch (op->kind) {
+    case PK_EXACT: proto_exact_cost(&proto_rep3, op, nparties, acc); break;
     case PK_INPUT: acc->rounds = rss_share_cost(op->owner % 3, n, acc); break;
     case PK_OUTPUT:
         acc->rounds = rss_open_cost(op->owner % 3, n, acc);
@@ -817,7 +826,8 @@ static void rep3_cost(const pop *op, int nparties, proto_cost *acc)
     case PK_CONV2D:
     case PK_DWCONV2D: acc->rounds = op->lazy ? 0 : rss_reshare_cost(n, acc); break;
     case PK_REQUANT:
-    case PK_DIVR: /* x1 + r to party 2, then the OT */
+    case PK_DIVR:
+    case PK_TRUNC: /* x1 + r to party 2, then the OT */
         acc->bytes[R(op, 0)] += n * W;
         acc->rounds = 1 + rss_ot_cost(R(op, 2), n, acc);
         acc->opened += n;

@@ -538,6 +538,7 @@ static int semi_steps(const pop *op)
 {
     switch (op->kind) {
     case PK_CLAMP: return proto_composite_steps(&proto_semi2k, op);
+    case PK_EXACT: return proto_exact_steps(&proto_semi2k, op);
     case PK_REQCLAMP: return bits_levels(op->bound) + 3;
     case PK_LTZ: return bits_levels(op->bound) + 2;
     case PK_INPUT:
@@ -546,7 +547,8 @@ static int semi_steps(const pop *op)
     case PK_CONV2D:
     case PK_DWCONV2D:
     case PK_REQUANT:
-    case PK_DIVR: return 1;
+    case PK_DIVR:
+    case PK_TRUNC: return 1;
     }
     return 1;
 }
@@ -556,6 +558,7 @@ static int semi_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     semi *s = ps;
     switch (op->kind) {
     case PK_CLAMP: return proto_clamp_prepare(&proto_semi2k, ps, op, step, err, errlen);
+    case PK_EXACT: return proto_exact_prepare(&proto_semi2k, ps, op, step, err, errlen);
     case PK_REQCLAMP: rqc_prepare(s, op, step); break;
     case PK_INPUT: input_prepare(s, op); break;
     case PK_OUTPUT: add_open_to_send(&s->ap, op->owner, op->a, op->n); break;
@@ -563,7 +566,8 @@ static int semi_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     case PK_CONV2D:
     case PK_DWCONV2D: mul_prepare(s, op); break;
     case PK_REQUANT:
-    case PK_DIVR: trunc_prepare(s, op); break;
+    case PK_DIVR:
+    case PK_TRUNC: trunc_prepare(s, op); break;
     case PK_LTZ:
         if (step == 0)
             ltz_step0_prepare(s, op);
@@ -587,6 +591,7 @@ static int semi_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     semi *s = ps;
     switch (op->kind) {
     case PK_CLAMP: return proto_clamp_finish(&proto_semi2k, ps, op, step, err, errlen);
+    case PK_EXACT: return proto_exact_finish(&proto_semi2k, ps, op, step, err, errlen);
     case PK_REQCLAMP: rqc_finish(s, op, step); break;
     case PK_INPUT: input_finish(s, op); break;
     case PK_OUTPUT: output_finish(s, op); break;
@@ -594,7 +599,8 @@ static int semi_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     case PK_CONV2D:
     case PK_DWCONV2D: mul_finish(s, op); break;
     case PK_REQUANT:
-    case PK_DIVR: trunc_finish(s, op); break;
+    case PK_DIVR:
+    case PK_TRUNC: trunc_finish(s, op); break;
     case PK_LTZ:
         if (step == 0)
             ltz_step0_finish(s, op);
@@ -612,12 +618,14 @@ static void semi_deal(void *ps, const pop *op, int step)
     semi *s = ps;
     switch (op->kind) {
     case PK_CLAMP: proto_composite_deal(&proto_semi2k, ps, op, step); break;
+    case PK_EXACT: proto_exact_deal(&proto_semi2k, ps, op, step); break;
     case PK_REQCLAMP: rqc_deal(s, op, step); break;
     case PK_MUL:
     case PK_CONV2D:
     case PK_DWCONV2D: mul_material(s, op, NULL, NULL, NULL); break;
     case PK_REQUANT:
-    case PK_DIVR: {
+    case PK_DIVR:
+    case PK_TRUNC: {
         uint8_t *d = proto_alloc(op->n);
         trunc_material(s, op, d, NULL, NULL, NULL, NULL);
         free(d);
@@ -635,6 +643,7 @@ static void semi_cost(const pop *op, int N, proto_cost *acc)
     uint64_t o = (uint64_t)(N - 1) * W, n = op->n, nw = bits_words(op->n);
     switch (op->kind) {
     case PK_CLAMP: proto_composite_cost(&proto_semi2k, op, N, acc); break;
+    case PK_EXACT: proto_exact_cost(&proto_semi2k, op, N, acc); break;
     case PK_REQCLAMP: { /* LTZ of 2n whose open is the truncation's of n, MUL of n */
         pop ltz, mul;
         proto_cost a, b;
@@ -667,6 +676,7 @@ static void semi_cost(const pop *op, int N, proto_cost *acc)
     }
     case PK_REQUANT:
     case PK_DIVR:
+    case PK_TRUNC:
         acc->rounds = add_open_cost(N, n, W, acc);
         acc->opened += n;
         break;
@@ -692,6 +702,7 @@ static void semi_prep_cost(const pop *op, int step, int N, proto_cost *acc)
     uint64_t n = op->n, nw = bits_words(op->n);
     switch (op->kind) {
     case PK_CLAMP: proto_composite_prep_cost(&proto_semi2k, op, step, N, acc); break;
+    case PK_EXACT: proto_exact_prep_cost(&proto_semi2k, op, step, N, acc); break;
     case PK_REQCLAMP: {
         pop ltz, mul;
         rqc_inner(op, &ltz, &mul);
@@ -715,6 +726,7 @@ static void semi_prep_cost(const pop *op, int step, int N, proto_cost *acc)
         break;
     case PK_REQUANT:
     case PK_DIVR:
+    case PK_TRUNC:
         acc->bytes[N] += 2 * n * W;
         acc->trunc_pairs += n;
         break;

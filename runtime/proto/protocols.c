@@ -68,6 +68,10 @@ void *proto_state(pop *op, size_t size)
 
 word proto_trunc_mult(const pop *op, size_t i, uint8_t *d)
 {
+    if (op->kind == PK_TRUNC) {
+        *d = (uint8_t)op->shift[i % op->nshift];
+        return (word)op->mult[i % op->nmult];
+    }
     if (op->kind == PK_REQUANT || op->kind == PK_REQCLAMP) {
         int64_t m0 = op->mult[i % op->nmult], sh = op->shift[i % op->nshift];
         *d = (uint8_t)(31 + (sh > 0 ? 0 : -sh));
