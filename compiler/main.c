@@ -22,9 +22,12 @@
 static const char usage[] =
     "usage: qnnc FILE.qnn [-o FILE.qbc]   compile a network program to bytecode\n"
     "       qnnc import MODEL.tflite -o DIR [--output softmax|logits|argmax]\n"
+    "                  [--rounding exact|fast]\n"
     "                                     DIR/NAME.qnn (the public program) and DIR/NAME.qw\n"
     "                                     (the model owner's weights); party 0 = model owner,\n"
-    "                                     party 1 = client (input and result)\n"
+    "                                     party 1 = client (input and result). Rounding:\n"
+    "                                     exact (default) gives TFLite's bytes; fast rounds\n"
+    "                                     probabilistically (off by a few LSB, cheaper)\n"
     "       qnnc image PICTURE --size WxH [--gray] [--raw WxH] -o INPUT.bin\n"
     "                                     a BMP/PPM/PGM (or raw RGB/gray bytes) picture as a\n"
     "                                     model input: nearest-neighbour resize, raw uint8\n"
@@ -140,10 +143,12 @@ static int cmd_weights(int argc, char **argv)
 
 static int cmd_import(int argc, char **argv)
 {
-    const char *model = NULL, *dir = NULL, *mode_s = "softmax";
+    const char *model = NULL, *dir = NULL, *mode_s = "softmax", *rounding = "exact";
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-o") && i + 1 < argc)
             dir = argv[++i];
+        else if (!strcmp(argv[i], "--rounding") && i + 1 < argc)
+            rounding = argv[++i];
         else if (!strcmp(argv[i], "--output") && i + 1 < argc)
             mode_s = argv[++i];
         else if (argv[i][0] == '-') {
@@ -159,6 +164,10 @@ static int cmd_import(int argc, char **argv)
         fprintf(stderr, "qnnc: import needs MODEL.tflite, -o DIR and --output softmax|logits|argmax\n");
         return 1;
     }
+    if (strcmp(rounding, "exact") != 0 && strcmp(rounding, "fast") != 0) {
+        fprintf(stderr, "qnnc: import: --rounding is exact (TFLite's results, the default) or fast\n");
+        return 1;
+    }
     char name[256], err[512];
     const char *base = strrchr(model, '/') ? strrchr(model, '/') + 1 : model;
     snprintf(name, sizeof name, "%s", base);
@@ -172,7 +181,7 @@ static int cmd_import(int argc, char **argv)
         return 1;
     }
     tfl_result r;
-    int rc = tfl_import(buf, len, name, mode, &r, err, sizeof err);
+    int rc = tfl_import(buf, len, name, mode, !strcmp(rounding, "fast"), &r, err, sizeof err);
     free(buf);
     if (rc) {
         fprintf(stderr, "qnnc: %s: %s\n", model, err);

@@ -73,6 +73,7 @@ typedef struct {
     int failed;
     tio_tensor *w;
     int nw;
+    int fast;       /* rounding=fast on every layer */
 } imp;
 
 static void sb_printf(sbuf *b, const char *fmt, ...)
@@ -430,9 +431,13 @@ static void begin_layer(imp *m, uint32_t i, const tensor *y)
     sb_printf(&m->body, "\n# op %u: %s\n%s = ", i, op_name(m->ops[i].code), y->name);
 }
 
+/* the end of a layer's arguments */
+static void close_call(imp *m) { sb_printf(&m->body, m->fast ? ", rounding=fast)" : ")"); }
+
 static void end_layer(imp *m, tensor *y)
 {
-    sb_printf(&m->body, ") -> ");
+    close_call(m);
+    sb_printf(&m->body, " -> ");
     put_quant(&m->body, y);
     sb_printf(&m->body, "\n");
     y->declared = 1;
@@ -520,7 +525,8 @@ static int emit_fc(imp *m, uint32_t i)
         end_layer(m, y);
         return 0;
     }
-    sb_printf(&m->body, ") -> ");
+    close_call(m);
+    sb_printf(&m->body, " -> ");
     put_quant(&m->body, y);
     sb_printf(&m->body, "\n%s = reshape(%s_2d, shape=", y->name, y->name);
     put_shape(&m->body, &y->shape);
@@ -571,7 +577,8 @@ static int emit_simple(imp *m, uint32_t i)
             return op_fail(m, i, "quantizing to int32 is not supported");
         begin_layer(m, i, y);
         sb_printf(&m->body, "quantize(%s", m->t[o->in[0]].name);
-        sb_printf(&m->body, ") -> %s ", dtype_names[y->dtype]);
+        close_call(m);
+        sb_printf(&m->body, " -> %s ", dtype_names[y->dtype]);
         put_quant(&m->body, y);
         sb_printf(&m->body, "\n");
         y->declared = 1;
@@ -711,11 +718,12 @@ static void imp_free(imp *m)
     free(m->body.p);
 }
 
-int tfl_import(const uint8_t *buf, size_t len, const char *name, enum tfl_output mode,
+int tfl_import(const uint8_t *buf, size_t len, const char *name, enum tfl_output mode, int fast,
                tfl_result *out, char *err, size_t errlen)
 {
     imp m;
     memset(&m, 0, sizeof m);
+    m.fast = fast;
     memset(out, 0, sizeof *out);
     m.err = err;
     m.errlen = errlen;

@@ -20,8 +20,9 @@ typedef struct {
     int nweights;
 } tfl_result;
 
-/* Returns 0, or -1 with a one-line message in err. */
-int tfl_import(const uint8_t *buf, size_t len, const char *name, enum tfl_output mode,
+/* Returns 0, or -1 with a one-line message in err. fast: every layer
+ * statement says rounding=fast (probabilistic rounding; else TFLite's). */
+int tfl_import(const uint8_t *buf, size_t len, const char *name, enum tfl_output mode, int fast,
                tfl_result *out, char *err, size_t errlen);
 void tfl_free(tfl_result *r);
 

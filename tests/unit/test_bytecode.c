@@ -18,7 +18,7 @@ static const char *const every_op =
     "input db : i32[3] q(0.0005, 0) from m\n"
     "input fw : u8[4,12] q(0.01, 128) from m\n"
     "input fb : i32[4] q(0.0008, 0) from m\n"
-    "c1 = conv2d(x, w, b, stride=2, padding=same, activation=relu6) -> q(0.05, 0)\n"
+    "c1 = conv2d(x, w, b, stride=2, padding=same, activation=relu6, rounding=fast) -> q(0.05, 0)\n"
     "d1 = depthwise_conv2d(c1, dw, db, padding=same, activation=relu6) -> q(0.05, 0)\n"
     "s1 = add(c1, d1) -> q(0.08, 3)\n"
     "m1 = max_pool2d(s1, size=2, stride=1, padding=same)\n"
@@ -216,6 +216,19 @@ static void unfinished_read(qbc_program *p)
     p->code[pc] &= 0xffffu;
 }
 static void flag_on_add(qbc_program *p) { p->code[find_op(p, OP_ADD)] |= QBC_LAZY << 16; }
+static void exact_on_add(qbc_program *p) { p->code[find_op(p, OP_ADD)] |= QBC_EXACT << 16; }
+/* the lazy REQCLAMP (rounding=fast) made exact too */
+static void exact_and_lazy(qbc_program *p) { p->code[find_op(p, OP_REQCLAMP)] |= QBC_EXACT << 16; }
+/* an exact REQCLAMP (d1's) with a right shift past 30 */
+static void exact_shift(qbc_program *p)
+{
+    for (uint32_t pc = 0; pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc]))
+        if (qbc_op(p->code[pc]) == OP_REQCLAMP && (qbc_flags(p->code[pc]) & QBC_EXACT)) {
+            p->cregs[p->code[pc + 4]].val[0] = -31;
+            return;
+        }
+    ck_abort_msg("no exact REQCLAMP");
+}
 static void bad_layer_reg(qbc_program *p) { p->layers[0].reg = p->nsregs + 5; }
 static void bad_party(qbc_program *p) { p->inputs[0].party = 9; }
 static void bad_geometry(qbc_program *p) { p->code[find_op(p, OP_CONV2D) + 4 + 9] = 50; }
@@ -247,6 +260,9 @@ START_TEST(rejects_out_of_range_fields)
     expect_rejected(bad_layer_reg, "does not hold its shape");
     expect_rejected(unfinished_read, "REQCLAMP reads an unfinished sum");
     expect_rejected(flag_on_add, "reserved bits set");
+    expect_rejected(exact_on_add, "reserved bits set");
+    expect_rejected(exact_and_lazy, "an exact REQCLAMP reads a finished sharing");
+    expect_rejected(exact_shift, "exact shift -31 out of range");
     expect_rejected(bad_party, "input party 9 out of range");
     expect_rejected(bad_geometry, "padding larger than the window");
     expect_rejected(dependent_block, "depend on each other");

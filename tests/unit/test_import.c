@@ -30,7 +30,7 @@ static uint8_t *load_model(const char *name, size_t *len)
 static int import_and_compile(const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
     tfl_result r;
-    if (tfl_import(buf, len, "m", TFL_OUT_MODEL, &r, err, errlen) != 0) {
+    if (tfl_import(buf, len, "m", TFL_OUT_MODEL, 0, &r, err, errlen) != 0) {
         ck_assert_msg(strlen(err) > 0 && !strchr(err, '\n'), "bad message '%s'", err);
         return -1;
     }
@@ -110,7 +110,7 @@ START_TEST(unsupported_operator_is_named)
         b[code] = 18, b[code + 1] = b[code + 2] = b[code + 3] = 0;
     tfl_result r;
     char err[512];
-    ck_assert(tfl_import(b, len, "m", TFL_OUT_MODEL, &r, err, sizeof err) != 0);
+    ck_assert(tfl_import(b, len, "m", TFL_OUT_MODEL, 0, &r, err, sizeof err) != 0);
     ck_assert_str_eq(err, "operator 0 (MUL): operator 18 is not supported");
     free(b);
 }
@@ -121,7 +121,7 @@ START_TEST(not_a_model)
     tfl_result r;
     char err[512];
     const uint8_t junk[16] = "0123456789abcdef";
-    ck_assert(tfl_import(junk, sizeof junk, "m", TFL_OUT_MODEL, &r, err, sizeof err) != 0);
+    ck_assert(tfl_import(junk, sizeof junk, "m", TFL_OUT_MODEL, 0, &r, err, sizeof err) != 0);
     ck_assert_str_eq(err, "not a TensorFlow Lite model (no TFL3 identifier)");
 }
 END_TEST

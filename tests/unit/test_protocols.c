@@ -475,8 +475,63 @@ static void conv_reqclamp(tprog *t, int lazy)
 static void prog_conv_reqclamp(tprog *t) { conv_reqclamp(t, 0); }
 static void prog_lazy(tprog *t) { conv_reqclamp(t, 1); }
 
+/* Exact rounding (QBC_EXACT) must equal clear's (TFLite's) with no
+ * tolerance, at its limits (|x 2^left| < 2^30, right shifts up to 30,
+ * sums of 8-bit values divided by up to 2^20) and on the ties of both
+ * roundings, where the sign decides: with M0 = 2^30, x -> h = floor((x +
+ * 1) / 2) and a right shift e ties at h = j 2^e + 2^(e-1), x = 2h - 1 and
+ * 2h, for j = -2 .. 1. */
+static void tie_edges(const qparams *q, int64_t *edge, size_t *n)
+{
+    int64_t e = q->s[0] < 0 ? -q->s[0] : 0;
+    for (int64_t j = -2; j <= 1 && q->m[0] == P2(30) && e > 0 && e < 29; j++) {
+        int64_t h = j * P2(e) + P2(e - 1);
+        edge[(*n)++] = 2 * h - 1, edge[(*n)++] = 2 * h;
+    }
+}
+
+static const qparams exact_requants[] = {
+    {{P2(30)}, {-1}, 1}, {{P2(30)}, {-3}, 1}, {{P2(30)}, {-7}, 1}, {{P2(30)}, {-22}, 1},
+    {{P2(30)}, {-30}, 1}, {{I32_MAX}, {0}, 1}, {{1518500250}, {-7}, 1}, {{1}, {29}, 1},
+    {{P2(30), I32_MAX, 1500000000, 1234567890}, {-4, -1, -15, 2}, 4},
+};
+static const rcparams exact_reqclamps[] = {
+    {{{P2(30)}, {-3}, 1}, {0, 0, 255}},   {{{P2(30)}, {-7}, 1}, {-128, -128, 127}},
+    {{{P2(30)}, {-1}, 1}, {3, 0, 6}},     {{{P2(30)}, {-5}, 1}, {300, 0, 255}},
+    {{{I32_MAX}, {-1}, 1}, {0, 0, 255}},  {{{1500000000, 1200000000, 2000000000, P2(30)}, {-5, -6, -7, -5}, 4}, {10, -128, 127}},
+};
+
+static void prog_exact(tprog *t)
+{
+    for (size_t k = 0; k < COUNT(exact_requants) + COUNT(exact_reqclamps); k++) {
+        int rc = k >= COUNT(exact_requants);
+        const rcparams *r = rc ? &exact_reqclamps[k - COUNT(exact_requants)] : NULL;
+        const qparams *q = rc ? &r->q : &exact_requants[k];
+        int64_t lim = requant_lim(q) / 2, edge[24] = {0, -1, 1, -lim, lim - 1, -lim + 1, lim - 2, lim / 2, -lim / 2};
+        size_t ne = 9;
+        tie_edges(q, edge, &ne);
+        uint32_t x = random_secret(t, VEC, edge, ne, -lim, lim - 1), d = reg(t, VEC);
+        if (rc)
+            emit_reqclamp(t, d, x, r, 0);
+        else
+            EMIT(&t->e, OP_REQUANT, d, x, em_const(&t->e, q->m, q->nq), em_const(&t->e, q->s, q->nq));
+        em_flag(&t->e, t->e.nins - 1, QBC_EXACT);
+        output(t, d, VEC, 0, "exact %s M0 %lld shift %lld%s", rc ? "REQCLAMP" : "REQUANT", (long long)q->m[0],
+               (long long)q->s[0], q->nq > 1 ? " (per channel)" : "");
+    }
+    static const int64_t dvs[] = {1, 2, 3, 4, 16, 49, P2(20)};
+    for (size_t k = 0; k < COUNT(dvs); k++) {
+        int64_t dv = dvs[k], h = dv / 2, lim = 255 * dv;
+        const int64_t edge[] = {0, -1, 1, h, -h, h - 1, -h + 1, h + dv, -h - dv, lim, -lim, 3 * dv + h, -3 * dv - h};
+        uint32_t x = random_secret(t, VEC, edge, COUNT(edge), -lim, lim), d = reg(t, VEC);
+        EMIT(&t->e, OP_DIVR, d, x, em_const(&t->e, &dv, 1));
+        em_flag(&t->e, t->e.nins - 1, QBC_EXACT);
+        output(t, d, VEC, 0, "exact DIVR by %lld", (long long)dv);
+    }
+}
+
 #define PROGRAMS(X) X(io) X(linear) X(mul) X(conv2d) X(dwconv2d) X(requant) X(divr) X(ltz) X(clamp) X(reqclamp) \
-    X(conv_reqclamp) X(lazy)
+    X(conv_reqclamp) X(lazy) X(exact)
 
 /* Everything at once: one ROUND block mixes every kind, of different
  * step counts. */
@@ -606,6 +661,7 @@ START_TEST(every_kind_is_covered)
             block |= 1u << op.kind;
             lazy |= op.lazy ? 1u << op.kind : 0;
         }
+        block |= (block >> PK_EXACT & 1u) << PK_TRUNC; /* EXACT runs TRUNC (exact.c) */
         kinds |= block;
         mixed |= (block | 1u << PK_INPUT) == all;
     }
