@@ -225,6 +225,7 @@ static void exact_shift(qbc_program *p)
     for (uint32_t pc = 0; pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc]))
         if (qbc_op(p->code[pc]) == OP_REQCLAMP && (qbc_flags(p->code[pc]) & QBC_EXACT)) {
             p->cregs[p->code[pc + 4]].val[0] = -31;
+            p->code[pc + 6] = 1; /* the bound REQCLAMP itself then allows */
             return;
         }
     ck_abort_msg("no exact REQCLAMP");
