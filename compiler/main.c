@@ -288,7 +288,7 @@ static int cmd_stats(const char *file)
     qbc_program p;
     if (compile(file, &p))
         return 1;
-    printf("%-8s %7s %12s %16s %16s\n", "protocol", "parties", "rounds", "bytes, busiest", "dealer bytes");
+    int header = 0;
     const protocol *pr;
     for (size_t k = 0; (pr = proto_at(k)); k++)
         for (const int *n = pr->configs; *n; n++) {
@@ -296,6 +296,10 @@ static int cmd_stats(const char *file)
             vm_assign_roles(&p, pr, *n);
             if (cost_compute(&p, pr, *n, &r) != 0)
                 continue;
+            if (!header++)
+                printf("rounding: %s (%llu exact, %llu fast)\n%-8s %7s %12s %16s %16s\n", cost_rounding(&r),
+                       (unsigned long long)r.exact, (unsigned long long)r.fast, "protocol", "parties", "rounds",
+                       "bytes, busiest", "dealer bytes");
             uint64_t max = 0;
             for (int i = 0; i < *n; i++)
                 max = r.total.bytes[i] > max ? r.total.bytes[i] : max;

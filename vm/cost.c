@@ -22,7 +22,7 @@ static void add_row(cost_row *d, const cost_row *s, int nparties)
 }
 
 static void block_cost(const qbc_program *p, const protocol *pr, int nparties, uint32_t pc,
-                       cost_row *row)
+                       cost_row *row, uint64_t *exact, uint64_t *fast)
 {
     uint32_t n = p->code[pc + 1];
     uint64_t rounds = 0;
@@ -39,6 +39,8 @@ static void block_cost(const qbc_program *p, const protocol *pr, int nparties, u
         for (int k = 0; k < nparties; k++)
             row->bytes[k] += c.bytes[k];
         const opinfo *oi = &op_table[qbc_op(p->code[pc])];
+        if (op.kind == PK_EXACT || op.kind == PK_REQUANT || op.kind == PK_DIVR || op.kind == PK_REQCLAMP)
+            *(op.kind == PK_EXACT ? exact : fast) += 1;
         row->elems[oi->cls] += oi->per * op.n;
         row->elems[CC_TRUNC] += oi->trunc * op.n;
         if (op.kind == PK_INPUT)
@@ -74,7 +76,7 @@ int cost_compute(const qbc_program *p, const protocol *pr, int nparties, cost_re
     for (uint32_t pc = 0; pc < p->ncode;) {
         int op = qbc_op(p->code[pc]);
         if (op == OP_ROUND) {
-            block_cost(p, pr, nparties, pc, &cur);
+            block_cost(p, pr, nparties, pc, &cur, &r->exact, &r->fast);
             uint32_t n = p->code[pc + 1];
             pc += 2;
             for (uint32_t i = 0; i < n; i++)
@@ -106,6 +108,11 @@ int cost_compute(const qbc_program *p, const protocol *pr, int nparties, cost_re
     add_row(&r->layer[p->nlayers], &cur, nparties);
     add_row(&r->total, &cur, nparties);
     return 0;
+}
+
+const char *cost_rounding(const cost_report *r)
+{
+    return r->exact && r->fast ? "mixed" : r->exact ? "exact" : r->fast ? "fast" : "none";
 }
 
 void cost_free(cost_report *r)

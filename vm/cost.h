@@ -20,7 +20,11 @@ typedef struct {
     cost_row *layer; /* per layer; index nlayers holds what follows the last layer */
     uint32_t nlayers;
     proto_cost prep; /* dealt material and the dealer's bytes (prep.bytes[nparties]) */
+    uint64_t exact, fast; /* rounding instructions (REQUANT, DIVR, REQCLAMP) of each mode */
 } cost_report;
+
+/* "exact", "fast", "mixed" or "none": the program's rounding */
+const char *cost_rounding(const cost_report *r);
 
 int cost_compute(const qbc_program *p, const protocol *pr, int nparties, cost_report *r);
 void cost_free(cost_report *r);

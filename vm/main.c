@@ -169,7 +169,9 @@ static void print_json(const qbc_program *p, const protocol *pr, int n, const co
     for (int c = 1; c < CC__COUNT; c++)
         printf("%s\"%s\": %llu", c > 1 ? ", " : "", cost_class_names[c],
                (unsigned long long)t->elems[c]);
-    printf("}, \"preprocessing\": {\"triples\": %llu, \"dot_product_triples\": %llu, \"bits\": %llu, "
+    printf("}, \"rounding\": \"%s\", \"rounding_ops\": {\"exact\": %llu, \"fast\": %llu}",
+           cost_rounding(r), (unsigned long long)r->exact, (unsigned long long)r->fast);
+    printf(", \"preprocessing\": {\"triples\": %llu, \"dot_product_triples\": %llu, \"bits\": %llu, "
            "\"truncation_pairs\": %llu, \"dealer_bytes_sent\": %llu}",
            (unsigned long long)r->prep.triples, (unsigned long long)r->prep.dot_triples,
            (unsigned long long)r->prep.bits, (unsigned long long)r->prep.trunc_pairs,
@@ -223,6 +225,8 @@ static void print_costs(const qbc_program *p, const protocol *pr, int n, const c
     printf("dot-product outputs: %llu (MACs: %llu)\n", (unsigned long long)t->elems[CC_DOT],
            (unsigned long long)t->macs);
     printf("truncations: %llu\n", (unsigned long long)t->elems[CC_TRUNC]);
+    printf("rounding: %s (%llu operations exact: TFLite's results; %llu fast: probabilistic)\n", cost_rounding(r),
+           (unsigned long long)r->exact, (unsigned long long)r->fast);
     printf("comparisons: %llu\n", (unsigned long long)t->elems[CC_CMP]);
     printf("inputs per party:");
     for (uint32_t i = 0; i < p->nparties; i++)
