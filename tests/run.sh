@@ -147,8 +147,8 @@ done
 [ "$(grep -c '^[0-9.]* s  layer 1/4 c1$' "$T/prog-clear.err")" -eq 1 ] && grep -q '^[0-9.]* s  done$' "$T/prog-clear.err" \
     && ok || bad "progress in clear: $(cat "$T/prog-clear.err")"
 for i in 0 1 2; do
-    grep -q "^party $i  rounds [0-9]*/[1-9][0-9]* ([0-9]*%)  [0-9.]* k*B sent  [0-9.]* s  layer 1/4 c1$" "$T/prog-rep3.err" &&
-        grep -q "^party $i  rounds \([0-9]*\)/\1 (100%)  [0-9.]* kB sent  [0-9.]* s  done$" "$T/prog-rep3.err" \
+    grep -q "^party $i  rounds [0-9]*/[1-9][0-9]* ([0-9]*%)  [0-9.]* [kMG]*B sent  [0-9.]* s  layer 1/4 c1$" "$T/prog-rep3.err" &&
+        grep -q "^party $i  rounds \([0-9]*\)/\1 (100%)  [0-9.]* [kMG]*B sent  [0-9.]* s  done$" "$T/prog-rep3.err" \
         && ok || bad "progress of party $i under rep3: $(cat "$T/prog-rep3.err")"
 done
 
