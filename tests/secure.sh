@@ -228,12 +228,14 @@ for proto in $PROTOS; do
         # output (a flip in a comparison's unused plane bits does not)
         cheated=0 changed=0
         for r in 3 4 5 6 8 10 12 16; do
-            cheat_run "$proto" "party=$cheater,kind=flip,round=$r,byte=7"
-            rc=$?
-            grep -q CHEATS "$T/cheat.err" || continue
-            cheated=1
-            [ "$rc" -eq 0 ] && ok || { bad "$proto: party $cheater flipping a bit in round $r: exit $rc"; break; }
-            cmp -s "$T/honest.txt" "$T/cheat.txt" || { changed=1; break; }
+            for byte in 7 0; do
+                cheat_run "$proto" "party=$cheater,kind=flip,round=$r,byte=$byte"
+                rc=$?
+                grep -q CHEATS "$T/cheat.err" || continue
+                cheated=1
+                [ "$rc" -eq 0 ] && ok || { bad "$proto: party $cheater flipping a bit in round $r: exit $rc"; break 2; }
+                cmp -s "$T/honest.txt" "$T/cheat.txt" || { changed=1; break 2; }
+            done
         done
         [ "$cheated" = 1 ] || bad "$proto: party $cheater found no round to cheat in"
         [ "$changed" = 1 ] && ok || bad "$proto: party $cheater's flipped bits changed no output"
