@@ -175,15 +175,20 @@ echo "output argmax($prev) to c" >>"$T/big.qnn"
 "$QNNC" "$T/big.qnn" -o "$T/big.qbc" && "$QNNC" weights "$T/big.qnn" --party m -o "$T/big.w.qw" && "$QNNC" weights "$T/big.qnn" --party c -o "$T/big.x.qw"
 base=$((base + 3))
 printf '127.0.0.1:%d\n127.0.0.1:%d\n127.0.0.1:%d\n' "$base" $((base + 1)) $((base + 2)) >"$T/hosts3"
-start=$(date +%s)
 "$QNNVM" run -p 0 -N 3 --hosts "$T/hosts3" --insecure --protocol rep3 --timeout 15 --input "$T/big.w.qw" "$T/big.qbc" >/dev/null 2>"$T/k0.err" &
 k0=$!
 "$QNNVM" run -p 1 -N 3 --hosts "$T/hosts3" --insecure --protocol rep3 --timeout 15 --input "$T/big.x.qw" "$T/big.qbc" >/dev/null 2>"$T/k1.err" &
 k1=$!
-"$QNNVM" run -p 2 -N 3 --hosts "$T/hosts3" --insecure --protocol rep3 --timeout 15 "$T/big.qbc" >/dev/null 2>"$T/k2.err" &
+"$QNNVM" run -p 2 -N 3 --hosts "$T/hosts3" --insecure --protocol rep3 --timeout 15 --progress "$T/big.qbc" >/dev/null 2>"$T/k2.err" &
 k2=$!
-sleep 0.5
+# killed mid-run: once its progress shows a round done (a slow sanitizer
+# build may take seconds to connect)
+for i in $(seq 100); do
+    grep -q 'rounds [1-9]' "$T/k2.err" 2>/dev/null && break
+    sleep 0.1
+done
 kill -9 "$k2" 2>/dev/null
+start=$(date +%s)
 wait "$k0"
 r0=$?
 wait "$k1"
