@@ -26,8 +26,9 @@ enum { X_TRUNC, X_EPS, X_LANES, X_MUL, X_STAGES };
 #define DIVR_K 257
 
 typedef struct {
-    size_t n;
-    int64_t *m, *off0, *off1, *k, *negpow; /* per element */
+    int64_t *m, *off0, *off1; /* per element (parties only) */
+    int64_t *k, *negpow;      /* the shift k and -2^k, periodic */
+    size_t nk;                /* their period: the shifts' or the divisors' */
     int64_t post;    /* added to y1: -K for DIVR */
     int nl;          /* lanes */
     int64_t T[4];    /* their thresholds */
@@ -68,26 +69,28 @@ static void xconsts(const pop *op, size_t i, int64_t *m, int64_t *k, int64_t *of
     *off1 = *off0 - (right ? (int64_t)1 << 31 : 0);
 }
 
-/* the plan: constants and inner operations (registers unset); arrays only
- * when `full` (the stages' inputs need them, the costs do not) */
+/* the plan: constants and inner operations (registers unset); the
+ * per-element arrays only when `full` (the stages' inputs need them; steps,
+ * costs and the dealer need the shifts alone, which have the period of the
+ * shift or divisor operand) */
 static void xplan_make(const pop *op, xplan *p, int full)
 {
     size_t n = op->n;
     memset(p, 0, sizeof *p);
-    p->n = n;
     p->one = 1;
-    if (full) {
-        p->m = proto_alloc(n * sizeof(int64_t)), p->k = proto_alloc(n * sizeof(int64_t));
-        p->off0 = proto_alloc(n * sizeof(int64_t)), p->off1 = proto_alloc(n * sizeof(int64_t));
-        p->negpow = proto_alloc(n * sizeof(int64_t));
-    }
-    int64_t kmax = 0, kmin = 62;
-    for (size_t i = 0; i < n; i++) {
-        int64_t m, k, o0, o1;
+    p->nk = op->of == PK_DIVR ? op->ndivisor : op->nshift;
+    p->k = proto_alloc(p->nk * sizeof(int64_t)), p->negpow = proto_alloc(p->nk * sizeof(int64_t));
+    int64_t kmax = 0, kmin = 62, m, k, o0, o1;
+    for (size_t i = 0; i < p->nk; i++) {
         xconsts(op, i, &m, &k, &o0, &o1);
+        p->k[i] = k, p->negpow[i] = -((int64_t)1 << k);
         kmax = k > kmax ? k : kmax, kmin = k < kmin ? k : kmin;
-        if (full)
-            p->m[i] = m, p->k[i] = k, p->off0[i] = o0, p->off1[i] = o1, p->negpow[i] = -((int64_t)1 << k);
+    }
+    if (full) {
+        p->m = proto_alloc(n * sizeof(int64_t));
+        p->off0 = proto_alloc(n * sizeof(int64_t)), p->off1 = proto_alloc(n * sizeof(int64_t));
+        for (size_t i = 0; i < n; i++)
+            xconsts(op, i, &p->m[i], &k, &p->off0[i], &p->off1[i]);
     }
     uint32_t L;
     if (op->of == PK_REQCLAMP) {
@@ -109,7 +112,7 @@ static void xplan_make(const pop *op, xplan *p, int full)
     }
     p->in[X_TRUNC].kind = PK_TRUNC;
     p->in[X_TRUNC].mult = &p->one, p->in[X_TRUNC].nmult = 1;
-    p->in[X_TRUNC].shift = p->k, p->in[X_TRUNC].nshift = n;
+    p->in[X_TRUNC].shift = p->k, p->in[X_TRUNC].nshift = p->nk;
     p->in[X_EPS].kind = PK_LTZ;
     p->in[X_EPS].bound = (uint32_t)kmax + 1;
     p->in[X_LANES].kind = PK_LTZ;
@@ -136,6 +139,7 @@ int proto_exact_steps(const protocol *pr, const pop *op)
     int k = 0;
     for (int s = 0; s < X_STAGES; s++)
         k += pr->steps(&p.in[s]);
+    xplan_free(&p);
     return k;
 }
 
@@ -159,7 +163,7 @@ static void x_glue(const protocol *pr, void *ps, const pop *op, xstate *x, int s
     pop *q = &x->p.in[s];
     if (s == X_EPS) { /* W - 2^k Y */
         x->E = proto_alloc(WS(2 * n)), x->eps = proto_alloc(WS(2 * n));
-        pr->mulc(ps, x->E, x->Y, x->p.negpow, 2 * n, n);
+        pr->mulc(ps, x->E, x->Y, x->p.negpow, 2 * n, x->p.nk);
         pr->add(ps, x->E, x->E, x->W, 2 * n, 2 * n);
         q->a = x->E, q->d = x->eps;
     } else if (s == X_LANES) { /* y0, y1 exact; tau, z and z - T */
@@ -262,13 +266,14 @@ void proto_exact_cost(const protocol *pr, const pop *op, int nparties, proto_cos
         proto_cost_add(acc, &c);
     }
     acc->rounds = rounds;
+    xplan_free(&p);
 }
 
-/* the dealer's inner operation at a step: the plan's, with its constants */
+/* the dealer's inner operation at a step: the plan's, with its shifts */
 void proto_exact_deal(const protocol *pr, void *ps, const pop *op, int step)
 {
     xplan p;
-    xplan_make(op, &p, 1);
+    xplan_make(op, &p, 0);
     int s = xstage(pr, &p, &step);
     pr->deal(ps, &p.in[s], step);
     xplan_free(&p);
@@ -277,7 +282,7 @@ void proto_exact_deal(const protocol *pr, void *ps, const pop *op, int step)
 void proto_exact_prep_cost(const protocol *pr, const pop *op, int step, int nparties, proto_cost *acc)
 {
     xplan p;
-    xplan_make(op, &p, 1);
+    xplan_make(op, &p, 0);
     int s = xstage(pr, &p, &step);
     pr->prep_cost(&p.in[s], step, nparties, acc);
     xplan_free(&p);
