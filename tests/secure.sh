@@ -61,8 +61,8 @@ secure_run() { # secure_run PROTO[:N] QBC OUTFILE INPUTS...
 
 for p in ops_u8 ops_i8; do
     "$QNNC" "tests/programs/$p.qnn" -o "$T/$p.qbc" || { bad "compile $p"; continue; }
-    # the same program with fast rounding on every layer that names its result's quantization
-    sed 's/) -> /, rounding=fast) -> /' "tests/programs/$p.qnn" >"$T/$p.fast.qnn"
+    # the same program with fast rounding on every layer
+    sed -f scripts/rounding-fast.sed "tests/programs/$p.qnn" >"$T/$p.fast.qnn"
     "$QNNC" "$T/$p.fast.qnn" -o "$T/$p.fast.qbc" || bad "compile $p with rounding=fast"
     "$QNNC" weights "tests/programs/$p.qnn" --party model --seed 3 -o "$T/$p.w.qw"
     for seed in 1 2 3; do
