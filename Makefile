@@ -60,7 +60,7 @@ $(BUILD)/unit: $(call obj,$(UNIT)) $(COMPOBJ) $(LIBOBJ)
 $(BUILD)/runtime/proto/%.o $(BUILD)/record/proto/%.o: WARN += -Wswitch-enum
 $(BUILD)/%.o: %.c $(HEADERS) $(BUILD)/gen/parser.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CFLAGS) $(EXTRA) $(CPPFLAGS) -I. -I$(BUILD)/gen -MMD -c -o $@ $<
+	$(CC) $(WARN) $(CFLAGS) $(EXTRA) $(CPPFLAGS) -I. -I$(BUILD)/gen -MMD -MP -c -o $@ $<
 $(call obj,$(UNIT)): CPPFLAGS += $$(pkg-config --cflags check)
 
 # generated sources: warnings of flex/bison's own code are not ours to fix

@@ -315,10 +315,10 @@ static void trunc_finish(rep3 *r, pop *op, int step)
 
 /* ---- comparison: LTZ(x) = 1 - bit L of x + 2^L, |x| < 2^L ----
  * x = a + b with a known to party 0 and b to parties 1 and 2 (for LTZ,
- * a = x0 + x1 + 2^L and b = x2) is added as bits: party 0 shares a's planes
- * (rss_share), b is the sharing (0, 0, b); the generate bits a AND b come
- * from a three-party OT from party 0 (rss_ot, choice b, known to both
- * receivers). The carry tree (rss_carry) yields the carry into bit L; then
+ * a = x0 + x1 + 2^L and b = x2) is added as bits: party 0 deals a's planes
+ * (rss_share2), b is the sharing (0, 0, b); the generate bits a AND b come
+ * from rss_andk in the same round (b is known to both other parties, so
+ * each multiplies its share of a by it). The carry tree (rss_carry) yields the carry into bit L; then
  * the bit becomes an arithmetic share by one more OT. The boolean part is
  * bit-sliced: plane j holds bit j of 64 elements per word, so every round
  * moves only the bits still needed. */
@@ -344,13 +344,24 @@ static word *planes_dup(const word *src, size_t na, int dup, uint32_t np)
     return d;
 }
 
-/* Round 1: a's planes shared, g = a AND b by OT (party 0 offers 0 and a). */
+/* The share of a's planes (compact) this party knows before round 1
+ * (party 1: a1, party 2: a0), or after it (a2), expanded to n elements. */
+static word *ltz_a_share(const st *s, int me, int late, size_t na, uint32_t L)
+{
+    if (me == 0)
+        return NULL;
+    int h = late ? me == 1 : me != 1; /* party 1 holds (a1, a2), party 2 (a2, a0) */
+    return planes_dup(s->a[h], na, s->dup, L);
+}
+
+/* Round 1: a's planes dealt by party 0 (rss_share2), g = a AND b (rss_andk)
+ * in the same round. */
 static void ltz_round1_prepare(rep3 *r, pop *op, st *s, const ltz_in *in)
 {
     int me = vme(r, op);
     size_t n = op->n, nw = bits_words(n), na = n / (size_t)in->dup, nwa = bits_words(na);
     uint32_t L = op->bound, Lp = L + 1;
-    word *A = NULL, *v = NULL;
+    word *A = NULL;
     s->dup = in->dup;
     s->cy.L = L;
     s->cy.nw = nw;
@@ -361,19 +372,15 @@ static void ltz_round1_prepare(rep3 *r, pop *op, st *s, const ltz_in *in)
     if (me == 0) {
         A = proto_alloc(Lp * nwa * W);
         bits_pack(in->a, 1, na, Lp, A, nwa);
-        word *ad = planes_dup(A, na, in->dup, L);
-        v = proto_alloc(2 * L * nw * W);
-        for (size_t q = 0; q < L * nw; q++)
-            v[2 * q] = 0, v[2 * q + 1] = ad[q];
-        free(ad);
     } else {
         s->b = proto_alloc(Lp * nw * W);
         bits_pack(in->b, in->bstride, n, Lp, s->b, nw);
     }
-    rss_share_prepare(&r->rs, R(op, 0), RSS_BOOL, A, Lp * nwa, rss_planes(s->a[0], s->a[1]));
-    rss_ot_prepare(&r->rs, R(op, 0), RSS_BOOL, v, s->b, L * nw, rss_planes(s->cy.g[0], s->cy.g[1]));
+    rss_share2_prepare(&r->rs, R(op, 0), RSS_BOOL, A, Lp * nwa, rss_planes(s->a[0], s->a[1]));
+    word *ak = ltz_a_share(s, me, 0, na, L);
+    rss_andk_prepare(&r->rs, R(op, 0), ak, s->b, L * nw, rss_planes(s->cy.g[0], s->cy.g[1]));
     free(A);
-    free(v);
+    free(ak);
 }
 
 /* After round 1 every party holds its two shares of a's planes and of
@@ -384,8 +391,10 @@ static void ltz_round1_finish(rep3 *r, pop *op, st *s)
     int me = vme(r, op);
     size_t n = op->n, nw = bits_words(n), na = n / (size_t)s->dup, nwa = bits_words(na);
     uint32_t L = op->bound, Lp = L + 1;
-    rss_share_finish(&r->rs, R(op, 0), Lp * nwa, rss_planes(s->a[0], s->a[1]));
-    rss_ot_finish(&r->rs, R(op, 0), RSS_BOOL, s->b, L * nw, rss_planes(s->cy.g[0], s->cy.g[1]));
+    rss_share2_finish(&r->rs, R(op, 0), Lp * nwa, rss_planes(s->a[0], s->a[1]));
+    word *al = ltz_a_share(s, me, 1, na, L);
+    rss_andk_finish(&r->rs, R(op, 0), al, s->b, L * nw, rss_planes(s->cy.g[0], s->cy.g[1]));
+    free(al);
     for (int h = 0; h < 2; h++) {
         word *p = planes_dup(s->a[h], na, s->dup, Lp);
         if (me != 0 && h == (me == 1))
@@ -799,14 +808,14 @@ static int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     return 0;
 }
 
-/* An LTZ of n elements up to the carry: a's planes shared and the OT of
+/* An LTZ of n elements up to the carry: a's planes dealt and the AND of
  * the generate bits in one round, then the tree; a has n / dup values. */
 static uint64_t ltz_tree_cost(const pop *op, size_t n, int dup, proto_cost *acc)
 {
     uint32_t L = op->bound;
     size_t nw = bits_words(n);
-    uint64_t rounds = rss_share_cost(R(op, 0), (L + 1) * bits_words(n / (size_t)dup), acc);
-    rss_ot_cost(R(op, 0), L * nw, acc); /* the same round */
+    uint64_t rounds = rss_share2_cost(R(op, 0), (L + 1) * bits_words(n / (size_t)dup), acc);
+    rss_andk_cost(R(op, 0), L * nw, acc); /* the same round */
     return rounds + rss_carry_cost(L, nw, acc);
 }
 

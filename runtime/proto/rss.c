@@ -140,6 +140,37 @@ uint64_t rss_share_cost(int o, size_t n, proto_cost *acc)
     return 1;
 }
 
+void rss_share2_prepare(rss *r, int o, rss_ring ring, const word *x, size_t n, rss_pair y)
+{
+    if (r->me == o) {
+        word *x0 = draw_put(r, o, y.own, y.stride, n), *x1 = draw_put(r, rss_next(o), y.next, y.stride, n);
+        for (size_t i = 0; i < n; i++)
+            x1[i] = uncombine(ring, uncombine(ring, x[i], x0[i]), x1[i]);
+        rss_send(r, rss_next(o), x1, n);
+        rss_send(r, rss_prev(o), x1, n);
+        free(x0);
+        free(x1);
+    } else if (r->me == rss_next(o)) {
+        free(draw_put(r, rss_next(o), y.own, y.stride, n));
+        rss_expect(r, o, n);
+    } else {
+        free(draw_put(r, o, y.next, y.stride, n));
+        rss_expect(r, o, n);
+    }
+}
+
+void rss_share2_finish(rss *r, int o, size_t n, rss_pair y)
+{
+    if (r->me != o)
+        rss_recv(r, o, r->me == rss_next(o) ? y.next : y.own, y.stride, n);
+}
+
+uint64_t rss_share2_cost(int o, size_t n, proto_cost *acc)
+{
+    acc->bytes[o % 3] += 2 * n * W;
+    return 1;
+}
+
 /* -------------------------------------------------------------- opening */
 
 void rss_open_prepare(rss *r, int rc, const word *a, size_t n)
@@ -262,6 +293,46 @@ uint64_t rss_ot_cost(int s, size_t n, proto_cost *acc)
     acc->bytes[s] += 4 * n * W;
     acc->bytes[rss_next(s)] += n * W;
     acc->bytes[rss_prev(s)] += n * W;
+    return 1;
+}
+
+/* ------------------------------------------------ AND with known bits */
+
+void rss_andk_prepare(rss *r, int o, const word *a_known, const word *b, size_t n, rss_pair y)
+{
+    if (r->me == o) {
+        free(draw_put(r, o, y.own, y.stride, n));
+        free(draw_put(r, rss_next(o), y.next, y.stride, n));
+        return;
+    }
+    /* o+1: g_{o+1} own, the message kept where g_{o+2} goes (next);
+     * o+2: g_o next, the message kept in own */
+    int first = r->me == rss_next(o);
+    word *g = draw_put(r, first ? rss_next(o) : o, first ? y.own : y.next, y.stride, n);
+    for (size_t i = 0; i < n; i++)
+        g[i] ^= a_known[i] & b[i];
+    put(first ? y.next : y.own, y.stride, g, n);
+    rss_send(r, first ? rss_prev(o) : rss_next(o), g, n);
+    rss_expect(r, first ? rss_prev(o) : rss_next(o), n);
+    free(g);
+}
+
+void rss_andk_finish(rss *r, int o, const word *a_late, const word *b, size_t n, rss_pair y)
+{
+    if (r->me == o)
+        return;
+    int first = r->me == rss_next(o);
+    word *d = first ? y.next : y.own, *in = proto_alloc(n * W);
+    rss_recv(r, first ? rss_prev(o) : rss_next(o), in, 1, n);
+    for (size_t i = 0; i < n; i++)
+        d[i * y.stride] ^= in[i] ^ (a_late[i] & b[i]);
+    free(in);
+}
+
+uint64_t rss_andk_cost(int o, size_t n, proto_cost *acc)
+{
+    acc->bytes[rss_next(o % 3)] += n * W;
+    acc->bytes[rss_prev(o % 3)] += n * W;
     return 1;
 }
 

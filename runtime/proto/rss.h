@@ -83,6 +83,17 @@ void rss_share_prepare(rss *r, int o, rss_ring ring, const word *x, size_t n, rs
 void rss_share_finish(rss *r, int o, size_t n, rss_pair y);
 uint64_t rss_share_cost(int o, size_t n, proto_cost *acc);
 
+/* ---- sharing a value one party knows, both others' shares streamed ----
+ * Party o knows x (n words): x_o = F(S[o]) (parties o and o+2 draw it),
+ * x_{o+1} = F(S[o+1]) (parties o and o+1), x_{o+2} = x - x_o - x_{o+1}
+ * (xor) sent to o+1 and o+2 (n words each; to o+1 masked by x_o, to o+2 by
+ * x_{o+1}, the share each receiver lacks). Unlike rss_share, each other
+ * party knows one of its shares before the round (o+1: x_{o+1}, o+2: x_o),
+ * which lets rss_andk run in the same round. 1 round. */
+void rss_share2_prepare(rss *r, int o, rss_ring ring, const word *x, size_t n, rss_pair y);
+void rss_share2_finish(rss *r, int o, size_t n, rss_pair y);
+uint64_t rss_share2_cost(int o, size_t n, proto_cost *acc);
+
 /* ---- opening to one party ----
  * The receiver rc lacks x_{rc+2}: party rc+1 sends it (n words, a share;
  * with rc's two shares it is the value, which is what is opened). 1 round.
@@ -117,6 +128,19 @@ uint64_t rss_reshare_cost(size_t n, proto_cost *acc);
 void rss_ot_prepare(rss *r, int s, rss_ring ring, const word *v, const word *c, size_t n, rss_pair y);
 void rss_ot_finish(rss *r, int s, rss_ring ring, const word *c, size_t n, rss_pair y);
 uint64_t rss_ot_cost(int s, size_t n, proto_cost *acc);
+
+/* ---- AND of shared bits with bits the other two parties know ----
+ * g = a AND b (bit-sliced, n words): a replicated (a_o, a_{o+1}, a_{o+2}),
+ * b known to parties o+1 and o+2. g_o = F(S[o]), g_{o+1} = F(S[o+1]);
+ * o+1 sends a_{o+1} b ^ g_{o+1} to o+2 and o+2 sends a_o b ^ g_o to o+1 (n
+ * words each, masked by the share of g the receiver lacks); each then has
+ * g_{o+2} = a_{o+2} b ^ (what it sent) ^ (what it received). 1 round, 2n
+ * words in all, against 6n for the three-party OT. prepare takes the share
+ * of a known before the round (o+1: a_{o+1}, o+2: a_o), finish a_{o+2}, so
+ * a may be dealt by rss_share2 in the same round; party o passes NULLs. */
+void rss_andk_prepare(rss *r, int o, const word *a_known, const word *b, size_t n, rss_pair y);
+void rss_andk_finish(rss *r, int o, const word *a_late, const word *b, size_t n, rss_pair y);
+uint64_t rss_andk_cost(int o, size_t n, proto_cost *acc);
 
 /* ---- one level of boolean ANDs (bit-sliced words) ----
  * Gate k of m ANDs the replicated words x_k, y_k (nw words each):
