@@ -11,19 +11,19 @@ int bits_levels(uint32_t L)
     return k;
 }
 
-void bits_level_ands(uint32_t L, int k, size_t *nand)
+void bits_level_ands(uint32_t L, int k, int full, size_t *nand)
 {
     uint32_t s = (uint32_t)1 << (k - 1);
     size_t n = 0;
     for (uint32_t j = 0; j < L; j += 2 * s)
         if (j + s < L)
-            n += j ? 2 : 1;
+            n += j || full ? 2 : 1;
     *nand = n;
 }
 
-bits_gate *bits_level_gates(uint32_t L, int k, size_t *nand)
+bits_gate *bits_level_gates(uint32_t L, int k, int full, size_t *nand)
 {
-    bits_level_ands(L, k, nand);
+    bits_level_ands(L, k, full, nand);
     bits_gate *g = malloc((*nand ? *nand : 1) * sizeof *g);
     if (!g)
         abort();
@@ -33,28 +33,33 @@ bits_gate *bits_level_gates(uint32_t L, int k, size_t *nand)
         if (j + s >= L)
             continue;
         g[n++] = (bits_gate){j + s, j, 0};
-        if (j)
+        if (j || full)
             g[n++] = (bits_gate){j + s, j, 1};
     }
     return g;
 }
 
+void bits_put(uint64_t *dst, size_t at, const uint64_t *src, size_t n)
+{
+    size_t base = at / 64, off = at % 64, nws = bits_words(n), nwd = bits_words(at + n);
+    uint64_t last = n % 64 ? ((uint64_t)1 << (n % 64)) - 1 : ~(uint64_t)0;
+    for (size_t k = 0; k < nws; k++) {
+        uint64_t v = k + 1 == nws ? src[k] & last : src[k];
+        dst[base + k] |= v << off;
+        if (off && base + k + 1 < nwd)
+            dst[base + k + 1] |= v >> (64 - off);
+    }
+}
+
 void bits_dup(const uint64_t *src, size_t na, uint32_t nplanes, uint64_t *dst, size_t nw)
 {
-    size_t nwa = bits_words(na), base = na / 64, off = na % 64;
-    uint64_t last = na % 64 ? ((uint64_t)1 << (na % 64)) - 1 : ~(uint64_t)0;
+    size_t nwa = bits_words(na);
     for (uint32_t j = 0; j < nplanes; j++) {
-        const uint64_t *s = src + j * nwa;
         uint64_t *d = dst + j * nw;
         for (size_t k = 0; k < nw; k++)
             d[k] = 0;
-        for (size_t k = 0; k < nwa; k++) {
-            uint64_t v = k + 1 == nwa ? s[k] & last : s[k];
-            d[k] |= v;
-            d[base + k] |= v << off;
-            if (off && base + k + 1 < nw)
-                d[base + k + 1] |= v >> (64 - off);
-        }
+        bits_put(d, 0, src + j * nwa, na);
+        bits_put(d, na, src + j * nwa, na);
     }
 }
 

@@ -15,6 +15,8 @@ static inline size_t bits_words(size_t n) { return (n + 63) / 64; }
 static inline uint64_t bits_get(const uint64_t *plane, size_t i) { return (plane[i / 64] >> (i % 64)) & 1; }
 /* planes[j * nw + i / 64] bit i % 64 = bit j of v[i * stride], for j < nbits */
 void bits_pack(const uint64_t *v, size_t stride, size_t n, uint32_t nbits, uint64_t *planes, size_t nw);
+/* n bits of the plane src ORed into the plane dst from element `at` on */
+void bits_put(uint64_t *dst, size_t at, const uint64_t *src, size_t n);
 /* dst (planes of 2na elements, nw words each) = each plane of src (na
  * elements, bits_words(na) words each) twice: elements i and na + i equal */
 void bits_dup(const uint64_t *src, size_t na, uint32_t nplanes, uint64_t *dst, size_t nw);
@@ -22,8 +24,10 @@ void bits_dup(const uint64_t *src, size_t na, uint32_t nplanes, uint64_t *dst, s
 int bits_levels(uint32_t L);
 /* AND gates at tree level k (1-based): a group starting at j (a multiple of
  * 2s, s = 2^(k-1)) with a high half at j + s < L combines G (one AND) and,
- * unless j = 0, P (a second AND). */
-void bits_level_ands(uint32_t L, int k, size_t *nand);
+ * unless j = 0, P (a second AND). With `full` group 0 combines P too, so
+ * that the tree also yields the propagate bit of all L bits (for a carry
+ * that enters later from below). */
+void bits_level_ands(uint32_t L, int k, int full, size_t *nand);
 /* Those gates in order, allocated (free them), their count in *nand: gate i computes P[hi] AND
  * Y, Y = G[lo] when !second (the result, combined with G[hi], becomes
  * G[lo]) or P[lo] when second (the result becomes P[lo]). */
@@ -31,6 +35,6 @@ typedef struct {
     uint32_t hi, lo;
     int second;
 } bits_gate;
-bits_gate *bits_level_gates(uint32_t L, int k, size_t *nand);
+bits_gate *bits_level_gates(uint32_t L, int k, int full, size_t *nand);
 
 #endif

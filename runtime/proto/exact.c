@@ -4,7 +4,7 @@
  * Every such rounding is one of two floors chosen by the sign:
  *   y0 = floor(W0 / 2^k), y1 = floor(W1 / 2^k), W0 = m x + off0, W1 = m x + off1,
  *   y  = y0 if y0 >= 1 else y1,  where y0 - y1 = tau is 0 or 1,
- * so y = y1 + tau [y1 >= 0] (the constants per element in xconsts below;
+ * so y = y1 + tau [y1 >= 0] (the constants per element in proto_exact_consts below;
  * the derivation in docs/protocols.md "Exact requantization"). Stages:
  *   1. TRUNC of (W0, W1): floors or floors + 1 (2n elements)
  *   2. LTZ of W - 2^k TRUNC(W), |.| <= 2^k: the excess, so y0, y1 exact
@@ -50,7 +50,7 @@ static int bitlen(uint64_t v)
 }
 
 /* the constants of element i */
-static void xconsts(const pop *op, size_t i, int64_t *m, int64_t *k, int64_t *off0, int64_t *off1)
+void proto_exact_consts(const pop *op, size_t i, int64_t *m, int64_t *k, int64_t *off0, int64_t *off1)
 {
     if (op->of == PK_DIVR) { /* floor(z / dv) = floor(z mu / 2^k) for 0 <= z < 2^N (Granlund-Montgomery) */
         int64_t dv = op->divisor[i % op->ndivisor], h = dv / 2;
@@ -82,7 +82,7 @@ static void xplan_make(const pop *op, xplan *p, int full)
     p->k = proto_alloc(p->nk * sizeof(int64_t)), p->negpow = proto_alloc(p->nk * sizeof(int64_t));
     int64_t kmax = 0, kmin = 62, m, k, o0, o1;
     for (size_t i = 0; i < p->nk; i++) {
-        xconsts(op, i, &m, &k, &o0, &o1);
+        proto_exact_consts(op, i, &m, &k, &o0, &o1);
         p->k[i] = k, p->negpow[i] = -((int64_t)1 << k);
         kmax = k > kmax ? k : kmax, kmin = k < kmin ? k : kmin;
     }
@@ -90,7 +90,7 @@ static void xplan_make(const pop *op, xplan *p, int full)
         p->m = proto_alloc(n * sizeof(int64_t));
         p->off0 = proto_alloc(n * sizeof(int64_t)), p->off1 = proto_alloc(n * sizeof(int64_t));
         for (size_t i = 0; i < n; i++)
-            xconsts(op, i, &p->m[i], &k, &p->off0[i], &p->off1[i]);
+            proto_exact_consts(op, i, &p->m[i], &k, &p->off0[i], &p->off1[i]);
     }
     uint32_t L;
     if (op->of == PK_REQCLAMP) {

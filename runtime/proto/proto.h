@@ -182,6 +182,10 @@ int proto_exact_finish(const protocol *pr, void *ps, pop *op, int step, char *er
 void proto_exact_cost(const protocol *pr, const pop *op, int nparties, proto_cost *acc);
 void proto_exact_deal(const protocol *pr, void *ps, const pop *op, int step);
 void proto_exact_prep_cost(const protocol *pr, const pop *op, int step, int nparties, proto_cost *acc);
+/* EXACT's constants for element i: y0 = floor((m x + off0) / 2^k), y1 the
+ * same with off1, y = y0 if y0 >= 1 else y1 (DIVR then less its offset
+ * 257); a protocol with a fused method builds on them. */
+void proto_exact_consts(const pop *op, size_t i, int64_t *m, int64_t *k, int64_t *off0, int64_t *off1);
 /* acc += part, rounds included */
 void proto_cost_add(proto_cost *acc, const proto_cost *part);
 

@@ -335,12 +335,16 @@ typedef struct {
 /* planes of na elements, repeated dup times to n elements (allocated) */
 static word *planes_dup(const word *src, size_t na, int dup, uint32_t np)
 {
-    size_t nw = bits_words(na * (size_t)dup);
+    size_t nw = bits_words(na * (size_t)dup), nwa = bits_words(na);
     word *d = proto_alloc(np * nw * W);
-    if (dup == 1)
+    if (dup == 1) {
         memcpy(d, src, np * nw * W);
-    else
-        bits_dup(src, na, np, d, nw);
+        return d;
+    }
+    memset(d, 0, np * nw * W);
+    for (uint32_t j = 0; j < np; j++)
+        for (int k = 0; k < dup; k++)
+            bits_put(d + j * nw, (size_t)k * na, src + j * nwa, na);
     return d;
 }
 
@@ -512,34 +516,35 @@ static void ltz_finish(rep3 *r, pop *op, int step)
  * products gain s (-2K u v) = (u u_s)(-2K v (1 - 2w_s)) + u (-2K v w_s):
  * two more X. */
 typedef struct {
-    pop ltz;      /* the comparisons, 2n elements */
-    int nx;       /* products X per value: 4, or 6 for REQCLAMP */
+    pop ltz;      /* CLAMP, REQCLAMP: the comparisons, 2n elements */
+    int nx;       /* products X per value: 4, 6 for REQCLAMP, 8 exact, 11 exact with two floors */
     word lo, D;
     word *v;      /* party 0: A; parties 1, 2: B */
     word *c;      /* REQCLAMP: party 0: c; parties 1, 2: r */
     word *mult;   /* REQCLAMP: the multipliers */
+    word *off;    /* exact: the offset added to m x (proto_exact_consts' off0), per element */
     uint8_t *d;   /* REQCLAMP: the shifts */
     uint8_t dmin; /* REQCLAMP: the smallest */
+    word *lane[2];   /* the comparisons' bits, boolean shares: lane l of element i at l n + i */
+    word *beta[2];   /* exact: beta0 at i, beta1 at n + i, boolean shares */
+    word *rho;       /* exact with two floors, party 0: tau = beta0 ^ beta1 ^ rho */
     word *x;      /* the products' X (party 0), then their parts (1, 2) */
 } clamp_st;
 
-static clamp_st *clamp_new(pop *op)
+static void clamp_init(clamp_st *c, pop *op, int nx)
 {
-    clamp_st *c = proto_zalloc(sizeof *c);
     op->state = c;
-    c->nx = op->kind == PK_REQCLAMP ? 6 : 4;
+    c->nx = nx;
     c->lo = (word)op->lo;
     c->D = (word)op->hi - c->lo;
     proto_clamp_ltz(op, &c->ltz);
-    return c;
 }
 
-/* REQCLAMP's open: party 1 sends m x2 + r to party 0 */
-static void reqclamp_open_prepare(rep3 *r, pop *op)
+/* REQCLAMP's open: party 1 sends m x2 + r to party 0 (who adds off) */
+static void reqclamp_open_prepare(rep3 *r, pop *op, clamp_st *c)
 {
     int me = vme(r, op);
     size_t n = op->n;
-    clamp_st *c = clamp_new(op);
     c->d = proto_alloc(n);
     c->c = proto_alloc(n * W);
     c->mult = proto_alloc(n * W);
@@ -567,9 +572,8 @@ static void reqclamp_open_prepare(rep3 *r, pop *op)
     free(r2);
 }
 
-static void reqclamp_open_finish(rep3 *r, pop *op)
+static void reqclamp_open_finish(rep3 *r, pop *op, clamp_st *c)
 {
-    clamp_st *c = op->state;
     size_t n = op->n;
     if (vme(r, op) != 0)
         return;
@@ -578,7 +582,8 @@ static void reqclamp_open_finish(rep3 *r, pop *op)
     if (op->lazy)
         rss_recv(&r->rs, R(op, 2), y + n, 1, n);
     for (size_t i = 0; i < n; i++)
-        c->c[i] = (op->a[2 * i] + (op->lazy ? 0 : op->a[2 * i + 1])) * c->mult[i] + y[i] + y[n + i] + ((word)1 << 62);
+        c->c[i] = (op->a[2 * i] + (op->lazy ? 0 : op->a[2 * i + 1])) * c->mult[i] + y[i] + y[n + i] +
+                  ((word)1 << 62) + (c->off ? c->off[i] : 0);
     free(y);
 }
 
@@ -596,11 +601,10 @@ static word clamp_part(const pop *op, const clamp_st *c, int me, size_t i)
     return 0 - R + K * v - K / 2 + (word)op->zp - c->lo;
 }
 
-static void clamp_start(rep3 *r, pop *op)
+static void clamp_start(rep3 *r, pop *op, clamp_st *c)
 {
     int me = vme(r, op);
     size_t n = op->n;
-    clamp_st *c = op->kind == PK_CLAMP ? clamp_new(op) : op->state;
     word *in = proto_alloc(2 * n * W);
     c->v = proto_alloc(n * W);
     ltz_in li = {in, in, 1, 2};
@@ -616,44 +620,70 @@ static void clamp_start(rep3 *r, pop *op)
     free(in);
 }
 
-/* bit i of the comparisons: party 0's part u, or the others' part w */
-static word clamp_bit(const st *s, int me, size_t i)
+/* this party's part of bit i of a boolean sharing: u = s0 ^ s1 at party 0,
+ * w = s2 at parties 1 and 2 (party 1's second share, party 2's first) */
+static word part(word *const sh[2], int me, size_t i)
 {
-    return me == 0 ? bits_get(s->t[0], i) ^ bits_get(s->t[1], i) : bits_get(s->t[me == 1], i);
+    return me == 0 ? bits_get(sh[0], i) ^ bits_get(sh[1], i) : bits_get(sh[me == 1], i);
+}
+
+/* The parts of the bits value i's products need: s = b1 ^ l2, l2, beta0,
+ * sigma = b3 ^ b4 and tau (0 where the method has none). */
+typedef struct {
+    word s, l, b, g, t;
+} cparts;
+
+static void clamp_parts(const clamp_st *c, int me, size_t n, size_t i, cparts *p)
+{
+    memset(p, 0, sizeof *p);
+    p->l = part(c->lane, me, n + i);
+    p->s = part(c->lane, me, i) ^ p->l;
+    if (c->nx >= 8)
+        p->b = part(c->beta, me, i);
+    if (c->nx == 11) {
+        p->g = part(c->lane, me, 2 * n + i) ^ part(c->lane, me, 3 * n + i);
+        p->t = p->b ^ part(c->beta, me, n + i) ^ (me == 0 ? c->rho[i] : 0);
+    }
 }
 
 /* party 0: the products X of value i into x[k n + i] */
-static void clamp_xs(const clamp_st *c, const st *s, size_t n, size_t i, word *x)
+static void clamp_xs(const clamp_st *c, size_t n, size_t i, word *x)
 {
-    word ul = clamp_bit(s, 0, n + i), us = clamp_bit(s, 0, i) ^ ul, A = c->v[i];
-    word X[6] = {us * A, A, us, ul, 0, 0};
-    if (c->nx == 6) {
-        word u = c->c[i] >> 63;
-        X[4] = u * us, X[5] = u;
-    }
+    cparts p;
+    clamp_parts(c, 0, n, i, &p);
+    word A = c->v[i], u = c->nx > 4 ? c->c[i] >> 63 : 0;
+    word X[11] = {p.s * A, A, p.s, p.l, u * p.s, u, p.s * p.b, p.b, p.g * p.t, p.g, p.t};
     for (int k = 0; k < c->nx; k++)
         x[k * n + i] = X[k];
 }
 
 /* parties 1 and 2: sum over k of X_k Y_k from their parts x of X; party 1
- * also adds the terms without X */
-static word clamp_sum(const clamp_st *c, const st *s, int me, const word *x, size_t n, size_t i)
+ * also adds the terms without X. With each bit beta = u (1 - 2w) + w:
+ *   s t    = (u_s A) f_s + A w_s + u_s f_s (B - w_b) + w_s B - (u_s u_b) f_s f_b - u_b w_s f_b - w_s w_b
+ *            - 2K u v s (REQCLAMP: t = A + B - 2K u v - beta0)
+ *   D l2   = u_l D (1 - 2w_l) + D w_l
+ *   g tau  = (u_g u_t) f_g f_t + u_g f_g w_t + u_t w_g f_t + w_g w_t
+ * with f = 1 - 2w: y = hi + s t - D l2 - g tau. */
+static word clamp_sum(const clamp_st *c, int me, size_t n, size_t i)
 {
-    word wl = clamp_bit(s, me, n + i), ws = clamp_bit(s, me, i) ^ wl, B = c->v[i], fs = 1 - 2 * ws;
-    word y = x[i] * fs + x[n + i] * ws + x[2 * n + i] * fs * B - x[3 * n + i] * c->D * (1 - 2 * wl);
-    if (c->nx == 6) {
-        word K2v = ((word)1 << (64 - c->d[i])) * (c->c[i] >> 63);
-        y -= x[4 * n + i] * K2v * fs + x[5 * n + i] * K2v * ws;
-    }
-    return me == 1 ? y + ws * B - c->D * wl + c->lo + c->D : y;
+    cparts p;
+    clamp_parts(c, me, n, i, &p);
+    word B = c->v[i], fs = 1 - 2 * p.s, fb = 1 - 2 * p.b, fg = 1 - 2 * p.g, ft = 1 - 2 * p.t;
+    word K2v = c->nx > 4 ? ((word)1 << (64 - c->d[i])) * (c->c[i] >> 63) : 0;
+    word Y[11] = {fs, p.s, fs * (B - p.b), 0 - c->D * (1 - 2 * p.l), 0 - K2v * fs, 0 - K2v * p.s,
+                  0 - fs * fb, 0 - p.s * fb, 0 - fg * ft, 0 - fg * p.t, 0 - p.g * ft};
+    word y = 0;
+    for (int k = 0; k < c->nx; k++)
+        y += c->x[k * n + i] * Y[k];
+    return me == 1 ? y + p.s * B - c->D * p.l - p.s * p.b - p.g * p.t + c->lo + c->D : y;
 }
 
 /* party me's additive share of y (allocated) */
-static word *clamp_sums(const clamp_st *c, const st *s, int me, size_t n)
+static word *clamp_sums(const clamp_st *c, int me, size_t n)
 {
     word *p = proto_alloc(n * W);
     for (size_t i = 0; i < n; i++)
-        p[i] = clamp_sum(c, s, me, c->x, n, i);
+        p[i] = clamp_sum(c, me, n, i);
     return p;
 }
 
@@ -661,14 +691,12 @@ static void clamp_products_prepare(rep3 *r, pop *op, clamp_st *c)
 {
     int me = vme(r, op);
     size_t n = op->n, nx = (size_t)c->nx;
-    st *s = c->ltz.state;
-    ltz_bit(&c->ltz, s, me);
     c->x = proto_alloc(nx * n * W);
     if (me == 0)
         for (size_t i = 0; i < n; i++)
-            clamp_xs(c, s, n, i, c->x);
+            clamp_xs(c, n, i, c->x);
     rss_split_prepare(&r->rs, R(op, 0), c->x, nx * n);
-    word *p = me == 1 ? clamp_sums(c, s, 1, n) : NULL;
+    word *p = me == 1 ? clamp_sums(c, 1, n) : NULL;
     rss_a2r_prepare(&r->rs, R(op, 0), p, n, rss_words(op->d));
     free(p);
 }
@@ -677,17 +705,18 @@ static void clamp_products_finish(rep3 *r, pop *op, clamp_st *c)
 {
     size_t n = op->n, nx = (size_t)c->nx;
     rss_split_finish(&r->rs, R(op, 0), c->x, nx * n);
-    word *p = vme(r, op) == 2 ? clamp_sums(c, c->ltz.state, 2, n) : NULL;
+    word *p = vme(r, op) == 2 ? clamp_sums(c, 2, n) : NULL;
     rss_a2r_finish(&r->rs, R(op, 0), p, n, rss_words(op->d));
     free(p);
-    state_free(&c->ltz);
 }
 
 static void clamp_free(pop *op)
 {
     clamp_st *c = op->state;
     state_free(&c->ltz);
-    free(c->v), free(c->c), free(c->mult), free(c->d), free(c->x);
+    free(c->v), free(c->c), free(c->mult), free(c->off), free(c->d), free(c->x), free(c->rho);
+    for (int h = 0; h < 2; h++)
+        free(c->beta[h]);
     free(c);
     op->state = NULL;
 }
@@ -697,18 +726,25 @@ static void clamp_prepare(rep3 *r, pop *op, int step)
 {
     int K = bits_levels(op->bound);
     if (op->kind == PK_REQCLAMP && step-- == 0) {
-        reqclamp_open_prepare(r, op);
+        clamp_init(proto_zalloc(sizeof(clamp_st)), op, 6);
+        reqclamp_open_prepare(r, op, op->state);
         return;
     }
+    if (op->kind == PK_CLAMP && step == 0)
+        clamp_init(proto_zalloc(sizeof(clamp_st)), op, 4);
     clamp_st *c = op->state;
-    if (step == 0)
-        clamp_start(r, op);
-    else if (step <= K)
+    if (step == 0) {
+        clamp_start(r, op, c);
+    } else if (step <= K) {
         rss_carry_prepare(&r->rs, &((st *)c->ltz.state)->cy, step);
-    else if (step == K + 1)
+    } else if (step == K + 1) {
+        st *s = c->ltz.state;
+        ltz_bit(&c->ltz, s, vme(r, op));
+        c->lane[0] = s->t[0], c->lane[1] = s->t[1];
         clamp_products_prepare(r, op, c);
-    else
+    } else {
         rss_a2r_send_prepare(&r->rs, R(op, 0), op->n, rss_words(op->d));
+    }
 }
 
 static void clamp_finish(rep3 *r, pop *op, int step)
@@ -716,7 +752,7 @@ static void clamp_finish(rep3 *r, pop *op, int step)
     clamp_st *c = op->state;
     int K = bits_levels(op->bound);
     if (op->kind == PK_REQCLAMP && step-- == 0)
-        reqclamp_open_finish(r, op);
+        reqclamp_open_finish(r, op, c);
     else if (step == 0)
         ltz_round1_finish(r, &c->ltz, c->ltz.state);
     else if (step <= K)
@@ -729,6 +765,367 @@ static void clamp_finish(rep3 *r, pop *op, int step)
     }
 }
 
+/* ---- exact REQCLAMP, fused (docs/protocols.md "rep3: exact REQCLAMP") ----
+ * The open is REQCLAMP's, of W0 = m x + off0: party 0 knows c = W0 + 2^62
+ * + r, parties 1 and 2 know r. With k the dropped bits (31 + right shift),
+ * V = W0 + 2^62 and
+ *   beta0 = [c mod 2^k < r mod 2^k]   (the borrow the fast method leaves out)
+ * the floor is exact: y0 = floor(W0 / 2^k) = (the fast method's value) -
+ * beta0, so z0 - lo = t - beta0 with REQCLAMP's t = A + B - 2K u v. TFLite
+ * rounds ties below 0 the other way: y = y0 - tau [y0 <= 0] with tau = y0 -
+ * y1 = [V mod 2^k < 2^31] = beta0 ^ beta1 ^ rho, where beta1 is the same
+ * borrow for c' = c - 2^31 and rho = [c mod 2^k < 2^31] (party 0). That
+ * matters only when lo < zp (two floors); then
+ *   out = hi - D l2 + (l2 - b1)(z0 - lo) - (b4 - b3) tau
+ * with lanes b1 = [z0 < lo], l2 = [z0 < hi + 1], b3 = [z0 < lo + 1],
+ * b4 = [z0 < min(hi, zp) + 1]; else the first two lanes alone.
+ * Every comparison is one carry chain: the borrows are the carries out of
+ * c mod 2^k + (~r mod 2^k) + 1, and lane T's bit is 1 ^ plane L ^ the carry
+ * into plane L of a + b_T + (1 - beta0), a = A 2^e + 2^L + 2^e - 1 (e =
+ * k - dmin: per-channel scale, its low bits passing the carry on), b_T =
+ * (B + lo - T - 1) 2^e. The chains share their bits below 31 (c and c'
+ * agree there): one tree over them (base), one over bits 31..k-1 of c and
+ * c' (top, with its group propagate), one per lane over those bits of c
+ * and the lane's (with its group propagate), then one level joins each to
+ * the base. Bits k..31+E-1 of a shorter channel propagate (a 1, b 0). */
+typedef struct {
+    int two;      /* lo < zp: both floors */
+    int nl;       /* lanes */
+    int64_t T[4]; /* their thresholds */
+    uint32_t E;   /* bits above the shared 31: max(kmax - 31, 1) */
+    uint32_t nk;  /* planes of the low part: 31 + E, and E more for c' when two */
+    int levels;   /* the trees' */
+} xq_geo;
+
+static void xq_geom(const pop *op, xq_geo *g)
+{
+    int64_t right = 0;
+    for (size_t i = 0; i < op->nshift; i++)
+        right = -op->shift[i] > right ? -op->shift[i] : right;
+    g->E = right > 1 ? (uint32_t)right : 1;
+    g->two = op->lo < op->zp;
+    g->nl = g->two ? 4 : 2;
+    g->nk = 31 + g->E + (g->two ? g->E : 0);
+    g->T[0] = op->lo, g->T[1] = op->hi + 1, g->T[2] = op->lo + 1;
+    g->T[3] = (op->hi < op->zp ? op->hi : op->zp) + 1;
+    g->levels = bits_levels(31);
+    int lt = bits_levels(g->E), ll = bits_levels(g->E + op->bound);
+    g->levels = lt > g->levels ? lt : g->levels;
+    g->levels = ll > g->levels ? ll : g->levels;
+}
+
+typedef struct {
+    clamp_st c;           /* the open, the parts A, B and the products */
+    xq_geo g;
+    size_t nw, nwt, nwl;  /* plane words: n, top (n or 2n), lanes (nl n) elements */
+    word *a[2];           /* dealt planes: low (31 + E), c' (E, two), A' (L + 1), n elements */
+    word *bk, *bl;        /* parties 1, 2: b of the low part (nk planes), of the lanes (L + 1, nl n) */
+    word *gk[2], *gl[2];  /* generate bits: low part, lanes */
+    rss_carry base, top, lane;
+    word *t[2];           /* lanes: plane L of a ^ b */
+    word *z[2];           /* the joining level in flight: top, lanes */
+} xq_st;
+
+static int xq_steps(const pop *op)
+{
+    xq_geo g;
+    xq_geom(op, &g);
+    return g.levels + 5;
+}
+
+/* party 0's values: the low part, c' (two), A' */
+static void xq_values0(const pop *op, xq_st *x, word *low, word *top, word *ap)
+{
+    clamp_st *c = &x->c;
+    uint32_t kk = 31 + x->g.E;
+    for (size_t i = 0; i < op->n; i++) {
+        int k = c->d[i], e = k - c->dmin;
+        word mk = ((word)1 << k) - 1, pad = (((word)1 << kk) - 1) & ~mk, cl = c->c[i] & mk;
+        word delta = k > 31 ? (word)1 << 31 : 0;
+        low[i] = cl | pad;
+        if (x->g.two) {
+            top[i] = (((cl - delta) & mk) | pad) >> 31;
+            c->rho[i] = cl < delta;
+        }
+        ap[i] = (c->v[i] << e) + ((word)1 << op->bound) + (((word)1 << e) - 1);
+    }
+}
+
+/* parties 1 and 2: b of the low part and of the lanes */
+static void xq_values12(const pop *op, xq_st *x, word *low, word *lanes)
+{
+    clamp_st *c = &x->c;
+    size_t n = op->n;
+    for (size_t i = 0; i < n; i++) {
+        int k = c->d[i], e = k - c->dmin;
+        low[i] = ~c->c[i] & (((word)1 << k) - 1);
+        for (int l = 0; l < x->g.nl; l++)
+            lanes[(size_t)l * n + i] = (c->v[i] + c->lo - (word)x->g.T[l] - 1) << e;
+    }
+}
+
+/* Round 1: party 0 deals its planes, both generate-bit ANDs */
+static void xq_round1_prepare(rep3 *r, pop *op, xq_st *x)
+{
+    int me = vme(r, op);
+    clamp_st *c = &x->c;
+    size_t n = op->n, nw = x->nw, nl = (size_t)x->g.nl;
+    uint32_t L = op->bound, E = x->g.E, nk = x->g.nk, nd = nk + L + 1;
+    word *dealt = NULL;
+    c->v = proto_alloc(n * W);
+    for (size_t i = 0; i < n; i++)
+        c->v[i] = clamp_part(op, c, me, i);
+    if (me == 0) {
+        word *low = proto_alloc(n * W), *top = proto_alloc(n * W), *ap = proto_alloc(n * W);
+        c->rho = proto_zalloc(n * W);
+        xq_values0(op, x, low, top, ap);
+        dealt = proto_zalloc(nd * nw * W);
+        bits_pack(low, 1, n, 31 + E, dealt, nw);
+        if (x->g.two)
+            bits_pack(top, 1, n, E, dealt + (31 + E) * nw, nw);
+        bits_pack(ap, 1, n, L + 1, dealt + nk * nw, nw);
+        free(low), free(top), free(ap);
+    } else {
+        word *low = proto_alloc(n * W), *lanes = proto_alloc(nl * n * W);
+        xq_values12(op, x, low, lanes);
+        x->bk = proto_zalloc(nk * nw * W);
+        bits_pack(low, 1, n, 31 + E, x->bk, nw);
+        if (x->g.two) /* c' meets the same bits of ~r */
+            memcpy(x->bk + (31 + E) * nw, x->bk + 31 * nw, E * nw * W);
+        x->bl = proto_alloc((L + 1) * x->nwl * W);
+        bits_pack(lanes, 1, nl * n, L + 1, x->bl, x->nwl);
+        free(low), free(lanes);
+    }
+    for (int h = 0; h < 2; h++) {
+        x->a[h] = proto_alloc(nd * nw * W);
+        x->gk[h] = proto_alloc(nk * nw * W);
+        x->gl[h] = proto_alloc(L * x->nwl * W);
+    }
+    rss_share2_prepare(&r->rs, R(op, 0), RSS_BOOL, dealt, nd * nw, rss_planes(x->a[0], x->a[1]));
+    free(dealt);
+    /* the share known before the round: party 1's first, party 2's second */
+    const word *ak = me == 0 ? NULL : x->a[me == 1 ? 0 : 1];
+    word *akl = me == 0 ? NULL : planes_dup(ak + nk * nw, n, x->g.nl, L);
+    rss_andk_prepare(&r->rs, R(op, 0), ak, x->bk, nk * nw, rss_planes(x->gk[0], x->gk[1]));
+    rss_andk_prepare(&r->rs, R(op, 0), akl, x->bl, L * x->nwl, rss_planes(x->gl[0], x->gl[1]));
+    free(akl);
+}
+
+/* planes [from, from + np) of src (n elements) into dst planes (nwd words
+ * each) at element offset at */
+static void planes_put(word *dst, size_t nwd, size_t at, const word *src, size_t n, uint32_t from, uint32_t np)
+{
+    size_t nw = bits_words(n);
+    for (uint32_t j = 0; j < np; j++)
+        bits_put(dst + j * nwd, at, src + (from + j) * nw, n);
+}
+
+/* After round 1: P = a ^ b, and the three trees' inputs */
+static void xq_round1_finish(rep3 *r, pop *op, xq_st *x)
+{
+    int me = vme(r, op);
+    size_t n = op->n, nw = x->nw, nwl = x->nwl;
+    uint32_t L = op->bound, E = x->g.E, nk = x->g.nk;
+    int nl = x->g.nl;
+    rss_share2_finish(&r->rs, R(op, 0), (nk + L + 1) * nw, rss_planes(x->a[0], x->a[1]));
+    const word *al = me == 0 ? NULL : x->a[me == 1 ? 1 : 0];
+    word *all = me == 0 ? NULL : planes_dup(al + nk * nw, n, nl, L);
+    rss_andk_finish(&r->rs, R(op, 0), al, x->bk, nk * nw, rss_planes(x->gk[0], x->gk[1]));
+    rss_andk_finish(&r->rs, R(op, 0), all, x->bl, L * nwl, rss_planes(x->gl[0], x->gl[1]));
+    free(all);
+    x->base = (rss_carry){.L = 31, .nw = nw};
+    x->top = (rss_carry){.L = E, .full = 1, .nw = x->nwt};
+    x->lane = (rss_carry){.L = E + L, .full = 1, .nw = nwl};
+    for (int h = 0; h < 2; h++) {
+        int withb = me != 0 && h == (me == 1); /* b is share 2 */
+        word *pk = proto_alloc(nk * nw * W), *pl = planes_dup(x->a[h] + nk * nw, n, nl, L + 1);
+        memcpy(pk, x->a[h], nk * nw * W);
+        for (size_t q = 0; withb && q < nk * nw; q++)
+            pk[q] ^= x->bk[q];
+        for (size_t q = 0; withb && q < (L + 1) * nwl; q++)
+            pl[q] ^= x->bl[q];
+        x->t[h] = proto_alloc(nwl * W);
+        memcpy(x->t[h], pl + L * nwl, nwl * W);
+        /* base: bits 0..30, with the carry-in 1 folded into bit 0 */
+        x->base.g[h] = proto_alloc(31 * nw * W), x->base.p[h] = proto_alloc(31 * nw * W);
+        memcpy(x->base.g[h], x->gk[h], 31 * nw * W);
+        memcpy(x->base.p[h], pk, 31 * nw * W);
+        for (size_t q = 0; q < nw; q++)
+            x->base.g[h][q] ^= pk[q];
+        /* top: bits 31.. of c (elements 0..n-1) and of c' (n..2n-1) */
+        x->top.g[h] = proto_zalloc(E * x->nwt * W), x->top.p[h] = proto_zalloc(E * x->nwt * W);
+        planes_put(x->top.g[h], x->nwt, 0, x->gk[h], n, 31, E);
+        planes_put(x->top.p[h], x->nwt, 0, pk, n, 31, E);
+        if (x->g.two) {
+            planes_put(x->top.g[h], x->nwt, n, x->gk[h], n, 31 + E, E);
+            planes_put(x->top.p[h], x->nwt, n, pk, n, 31 + E, E);
+        }
+        /* lanes: bits 31.. of c, then the lane's L bits */
+        x->lane.g[h] = proto_zalloc((E + L) * nwl * W), x->lane.p[h] = proto_zalloc((E + L) * nwl * W);
+        for (int l = 0; l < nl; l++) {
+            planes_put(x->lane.g[h], nwl, (size_t)l * n, x->gk[h], n, 31, E);
+            planes_put(x->lane.p[h], nwl, (size_t)l * n, pk, n, 31, E);
+        }
+        memcpy(x->lane.g[h] + E * nwl, x->gl[h], L * nwl * W);
+        memcpy(x->lane.p[h] + E * nwl, pl, L * nwl * W);
+        free(pk), free(pl);
+        free(x->a[h]), free(x->gk[h]), free(x->gl[h]);
+        x->a[h] = x->gk[h] = x->gl[h] = NULL;
+    }
+    free(x->bk), free(x->bl);
+    x->bk = x->bl = NULL;
+}
+
+/* the trees, level by level (a shorter tree has finished) */
+static void xq_level_prepare(rep3 *r, xq_st *x, int level)
+{
+    rss_carry *t[3] = {&x->base, &x->top, &x->lane};
+    for (int k = 0; k < 3; k++)
+        if (level <= bits_levels(t[k]->L))
+            rss_carry_prepare(&r->rs, t[k], level);
+}
+
+static void xq_level_finish(rep3 *r, xq_st *x, int level)
+{
+    rss_carry *t[3] = {&x->base, &x->top, &x->lane};
+    for (int k = 0; k < 3; k++)
+        if (level <= bits_levels(t[k]->L))
+            rss_carry_finish(&r->rs, t[k], level);
+}
+
+/* The joining level: top and lanes take the base's carry through their
+ * group propagate, P AND G_base (one gate each). */
+static void xq_join_prepare(rep3 *r, pop *op, xq_st *x)
+{
+    size_t n = op->n;
+    rss_carry *t[2] = {&x->top, &x->lane};
+    int copies[2] = {x->g.two ? 2 : 1, x->g.nl};
+    for (int k = 0; k < 2; k++) {
+        word *gb[2];
+        for (int h = 0; h < 2; h++)
+            gb[h] = planes_dup(x->base.g[h], n, copies[k], 1);
+        rss_and_gate gate = {{t[k]->p[0], t[k]->p[1]}, {gb[0], gb[1]}};
+        x->z[k] = proto_alloc(t[k]->nw * W);
+        rss_and_prepare(&r->rs, &gate, 1, t[k]->nw, x->z[k]);
+        free(gb[0]), free(gb[1]);
+    }
+}
+
+/* The carries, then the bits: lanes 1 ^ t ^ carry, beta = 1 ^ carry (the
+ * constant 1 goes into share 0: party 0's first, party 2's second). */
+static void xq_join_finish(rep3 *r, pop *op, xq_st *x)
+{
+    int me = vme(r, op);
+    clamp_st *c = &x->c;
+    rss_carry *t[2] = {&x->top, &x->lane};
+    for (int k = 0; k < 2; k++) {
+        size_t nw = t[k]->nw;
+        word *zn = proto_alloc(nw * W);
+        rss_and_finish(&r->rs, x->z[k], 1, nw, rss_planes(x->z[k], zn));
+        word *z[2] = {x->z[k], zn};
+        for (int h = 0; h < 2; h++) {
+            word one = (me == 0 && h == 0) || (me == 2 && h == 1) ? ~(word)0 : 0;
+            word *out = proto_alloc(nw * W);
+            for (size_t q = 0; q < nw; q++)
+                out[q] = t[k]->g[h][q] ^ z[h][q] ^ one ^ (k == 1 ? x->t[h][q] : 0);
+            if (k == 0)
+                c->beta[h] = out;
+            else
+                c->lane[h] = out;
+        }
+        free(zn);
+        free(x->z[k]);
+        x->z[k] = NULL;
+    }
+}
+
+static void xq_free(pop *op)
+{
+    xq_st *x = op->state;
+    rss_carry_free(&x->base), rss_carry_free(&x->top), rss_carry_free(&x->lane);
+    for (int h = 0; h < 2; h++) {
+        free(x->a[h]), free(x->gk[h]), free(x->gl[h]), free(x->t[h]), free(x->c.lane[h]);
+        x->c.lane[h] = NULL;
+    }
+    free(x->bk), free(x->bl), free(x->z[0]), free(x->z[1]);
+    clamp_free(op); /* x->c is the first member */
+}
+
+static void xq_prepare(rep3 *r, pop *op, int step)
+{
+    xq_st *x = op->state;
+    int K;
+    if (step == 0) {
+        x = proto_zalloc(sizeof *x);
+        xq_geom(op, &x->g);
+        clamp_init(&x->c, op, x->g.two ? 11 : 8);
+        x->nw = bits_words(op->n);
+        x->nwt = bits_words(x->g.two ? 2 * op->n : op->n);
+        x->nwl = bits_words((size_t)x->g.nl * op->n);
+        x->c.off = proto_alloc(op->n * W);
+        for (size_t i = 0; i < op->n; i++) {
+            int64_t m, k, o0, o1;
+            proto_exact_consts(op, i, &m, &k, &o0, &o1);
+            x->c.off[i] = (word)o0;
+        }
+        reqclamp_open_prepare(r, op, &x->c);
+        return;
+    }
+    K = x->g.levels;
+    if (step == 1)
+        xq_round1_prepare(r, op, x);
+    else if (step <= K + 1)
+        xq_level_prepare(r, x, step - 1);
+    else if (step == K + 2)
+        xq_join_prepare(r, op, x);
+    else if (step == K + 3)
+        clamp_products_prepare(r, op, &x->c);
+    else
+        rss_a2r_send_prepare(&r->rs, R(op, 0), op->n, rss_words(op->d));
+}
+
+static void xq_finish(rep3 *r, pop *op, int step)
+{
+    xq_st *x = op->state;
+    int K = x->g.levels;
+    if (step == 0)
+        reqclamp_open_finish(r, op, &x->c);
+    else if (step == 1)
+        xq_round1_finish(r, op, x);
+    else if (step <= K + 1)
+        xq_level_finish(r, x, step - 1);
+    else if (step == K + 2)
+        xq_join_finish(r, op, x);
+    else if (step == K + 3)
+        clamp_products_finish(r, op, &x->c);
+    else {
+        rss_a2r_send_finish(&r->rs, R(op, 0), op->n, rss_words(op->d));
+        xq_free(op);
+    }
+}
+
+/* Rounds and bytes exactly as the functions above send them. */
+static void xq_cost(const pop *op, proto_cost *acc)
+{
+    xq_geo g;
+    xq_geom(op, &g);
+    size_t n = op->n, nw = bits_words(n), nwt = bits_words(g.two ? 2 * n : n), nwl = bits_words((size_t)g.nl * n);
+    uint32_t L = op->bound;
+    acc->bytes[R(op, 1)] += n * W; /* the open */
+    acc->bytes[R(op, 2)] += op->lazy ? n * W : 0;
+    acc->opened += n;
+    rss_share2_cost(R(op, 0), (g.nk + L + 1) * nw, acc);
+    rss_andk_cost(R(op, 0), g.nk * nw, acc);
+    rss_andk_cost(R(op, 0), L * nwl, acc);
+    rss_carry_cost(31, 0, nw, acc);
+    rss_carry_cost(g.E, 1, nwt, acc);
+    rss_carry_cost(g.E + L, 1, nwl, acc);
+    rss_and_cost(1, nwt, acc);
+    rss_and_cost(1, nwl, acc);
+    rss_split_cost(R(op, 0), (size_t)(g.two ? 11 : 8) * n, acc);
+    acc->rounds = 3 + (uint64_t)g.levels + rss_a2r_cost(R(op, 0), n, acc); /* open, deal, trees, join, products */
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 static int rep3_steps(const pop *op)
@@ -737,7 +1134,7 @@ static int rep3_steps(const pop *op)
     case PK_REQUANT:
     case PK_DIVR:
     case PK_TRUNC: return 2;
-    case PK_EXACT: return proto_exact_steps(&proto_rep3, op);
+    case PK_EXACT: return op->of == PK_REQCLAMP ? xq_steps(op) : proto_exact_steps(&proto_rep3, op);
     case PK_LTZ: return bits_levels(op->bound) + 2;
     case PK_CLAMP: return bits_levels(op->bound) + 3;
     case PK_REQCLAMP: return bits_levels(op->bound) + 4;
@@ -757,7 +1154,11 @@ static int rep3_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     rep3 *r = ps;
     r->comm |= !((op->kind == PK_CONV2D || op->kind == PK_DWCONV2D) && op->lazy);
     switch (op->kind) {
-    case PK_EXACT: return proto_exact_prepare(&proto_rep3, ps, op, step, err, errlen);
+    case PK_EXACT:
+        if (op->of != PK_REQCLAMP)
+            return proto_exact_prepare(&proto_rep3, ps, op, step, err, errlen);
+        xq_prepare(r, op, step);
+        break;
     case PK_INPUT: input_prepare(r, op); break;
     case PK_OUTPUT: rss_open_prepare(&r->rs, op->owner, op->a, op->n); break;
     case PK_MUL:
@@ -788,7 +1189,11 @@ static int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     (void)err;
     (void)errlen;
     switch (op->kind) {
-    case PK_EXACT: return proto_exact_finish(&proto_rep3, ps, op, step, err, errlen);
+    case PK_EXACT:
+        if (op->of != PK_REQCLAMP)
+            return proto_exact_finish(&proto_rep3, ps, op, step, err, errlen);
+        xq_finish(r, op, step);
+        break;
     case PK_INPUT: rss_share_finish(&r->rs, op->owner, op->n, rss_words(op->d)); break;
     case PK_OUTPUT: rss_open_finish(&r->rs, op->owner, op->a, op->out, op->n); break;
     case PK_MUL:
@@ -816,7 +1221,7 @@ static uint64_t ltz_tree_cost(const pop *op, size_t n, int dup, proto_cost *acc)
     size_t nw = bits_words(n);
     uint64_t rounds = rss_share2_cost(R(op, 0), (L + 1) * bits_words(n / (size_t)dup), acc);
     rss_andk_cost(R(op, 0), L * nw, acc); /* the same round */
-    return rounds + rss_carry_cost(L, nw, acc);
+    return rounds + rss_carry_cost(L, 0, nw, acc);
 }
 
 /* Rounds and bytes exactly as the functions above send them. */
@@ -825,7 +1230,12 @@ static void rep3_cost(const pop *op, int nparties, proto_cost *acc)
     (void)nparties;
     size_t n = op->n;
     switch (op->kind) {
-    case PK_EXACT: proto_exact_cost(&proto_rep3, op, nparties, acc); break;
+    case PK_EXACT:
+        if (op->of == PK_REQCLAMP)
+            xq_cost(op, acc);
+        else
+            proto_exact_cost(&proto_rep3, op, nparties, acc);
+        break;
     case PK_INPUT: acc->rounds = rss_share_cost(op->owner % 3, n, acc); break;
     case PK_OUTPUT:
         acc->rounds = rss_open_cost(op->owner % 3, n, acc);

@@ -250,7 +250,7 @@ static void ltz_material(semi *s, const pop *op, int step, st *t)
             t->a = proto_alloc(n * W), t->rb = proto_alloc((L + 1) * nw * W);
         prep_masked_bits(s->pp, n, L, t ? t->a : NULL, t ? t->rb : NULL);
     } else if (step <= bits_levels(L)) {
-        bits_level_ands(L, step, &nand);
+        bits_level_ands(L, step, 0, &nand);
         size_t m = nand * nw;
         if (t) {
             free(t->ta), free(t->tb), free(t->tc);
@@ -323,7 +323,7 @@ static void ltz_and_prepare(semi *s, pop *op, int level)
 {
     st *t = op->state;
     size_t nw = bits_words(op->n), nand;
-    bits_gate *gt = bits_level_gates(op->bound, level, &nand);
+    bits_gate *gt = bits_level_gates(op->bound, level, 0, &nand);
     size_t m = nand * nw;
     free(t->x);
     ltz_material(s, op, level, t);
@@ -342,7 +342,7 @@ static void ltz_and_finish(semi *s, pop *op, int level)
 {
     st *t = op->state;
     size_t nw = bits_words(op->n), nand;
-    bits_gate *gt = bits_level_gates(op->bound, level, &nand);
+    bits_gate *gt = bits_level_gates(op->bound, level, 0, &nand);
     size_t m = nand * nw;
     word *de = proto_alloc(2 * m * W), *d = de, *e = de + m;
     add_open_finish(&s->ap, ADD_BOOL, t->x, de, 2 * m);
@@ -685,7 +685,7 @@ static void semi_cost(const pop *op, int N, proto_cost *acc)
         uint64_t words = n + nw;
         for (int k = 1; k <= K; k++) {
             size_t nand;
-            bits_level_ands(op->bound, k, &nand);
+            bits_level_ands(op->bound, k, 0, &nand);
             words += 2 * nand * nw;
         }
         add_open_cost(N, words, W, acc); /* every round an open to all */
@@ -736,7 +736,7 @@ static void semi_prep_cost(const pop *op, int step, int N, proto_cost *acc)
             acc->bits += (op->bound + 1) * n;
         } else if (step <= bits_levels(op->bound)) {
             size_t nand;
-            bits_level_ands(op->bound, step, &nand);
+            bits_level_ands(op->bound, step, 0, &nand);
             acc->bytes[N] += nand * nw * W;
             acc->triples += nand * nw * 64;
         } else {

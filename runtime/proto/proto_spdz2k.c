@@ -770,7 +770,7 @@ static const uint32_t one_x[1] = {0};
 static bits_gate *level_shape(const pop *op, int level, prodshape *ps, uint32_t **xi)
 {
     size_t nand;
-    bits_gate *gt = bits_level_gates(ltz_chunks(op->bound), level, &nand);
+    bits_gate *gt = bits_level_gates(ltz_chunks(op->bound), level, 0, &nand);
     *xi = proto_alloc((nand ? nand : 1) * sizeof **xi);
     size_t g = 0;
     for (size_t k = 0; k < nand; k++) {

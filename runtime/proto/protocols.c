@@ -72,7 +72,7 @@ word proto_trunc_mult(const pop *op, size_t i, uint8_t *d)
         *d = (uint8_t)op->shift[i % op->nshift];
         return (word)op->mult[i % op->nmult];
     }
-    if (op->kind == PK_REQUANT || op->kind == PK_REQCLAMP) {
+    if (op->kind == PK_REQUANT || op->kind == PK_REQCLAMP || (op->kind == PK_EXACT && op->of != PK_DIVR)) {
         int64_t m0 = op->mult[i % op->nmult], sh = op->shift[i % op->nshift];
         *d = (uint8_t)(31 + (sh > 0 ? 0 : -sh));
         return (word)m0 << (sh > 0 ? sh : 0);

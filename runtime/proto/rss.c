@@ -361,7 +361,7 @@ uint64_t rss_and_cost(size_t m, size_t nw, proto_cost *acc) { return rss_reshare
 void rss_carry_prepare(rss *r, rss_carry *c, int level)
 {
     size_t m, nw = c->nw;
-    bits_gate *bg = bits_level_gates(c->L, level, &m);
+    bits_gate *bg = bits_level_gates(c->L, level, c->full, &m);
     rss_and_gate *g = proto_alloc(m * sizeof *g);
     for (size_t k = 0; k < m; k++) {
         word *const *y = bg[k].second ? c->p : c->g;
@@ -380,7 +380,7 @@ void rss_carry_prepare(rss *r, rss_carry *c, int level)
 void rss_carry_finish(rss *r, rss_carry *c, int level)
 {
     size_t m, nw = c->nw;
-    bits_gate *bg = bits_level_gates(c->L, level, &m);
+    bits_gate *bg = bits_level_gates(c->L, level, c->full, &m);
     word *zn = proto_alloc(m * nw * W);
     rss_and_finish(r, c->z, m, nw, rss_planes(c->z, zn));
     word *const z[2] = {c->z, zn};
@@ -408,12 +408,12 @@ void rss_carry_free(rss_carry *c)
     c->z = NULL;
 }
 
-uint64_t rss_carry_cost(uint32_t L, size_t nw, proto_cost *acc)
+uint64_t rss_carry_cost(uint32_t L, int full, size_t nw, proto_cost *acc)
 {
     int K = bits_levels(L);
     for (int k = 1; k <= K; k++) {
         size_t m;
-        bits_level_ands(L, k, &m);
+        bits_level_ands(L, k, full, &m);
         rss_and_cost(m, nw, acc);
     }
     return (uint64_t)K;

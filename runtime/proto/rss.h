@@ -163,6 +163,7 @@ uint64_t rss_and_cost(size_t m, size_t nw, proto_cost *acc);
  * G holds the carry. Per level: the AND level's message. */
 typedef struct {
     uint32_t L;
+    int full;          /* also the propagate bit of all L bits, in plane 0 of P */
     size_t nw;
     word *g[2], *p[2]; /* this party's two shares, L * nw words each (owned) */
     word *z;           /* the level in flight */
@@ -170,7 +171,7 @@ typedef struct {
 void rss_carry_prepare(rss *r, rss_carry *c, int level);
 void rss_carry_finish(rss *r, rss_carry *c, int level);
 void rss_carry_free(rss_carry *c);
-uint64_t rss_carry_cost(uint32_t L, size_t nw, proto_cost *acc);
+uint64_t rss_carry_cost(uint32_t L, int full, size_t nw, proto_cost *acc);
 
 /* ---- split of a value one party knows ----
  * Party s knows X (m words) and splits it as X = e + f, e = F(S[s+1])
