@@ -80,7 +80,7 @@ void em_insn(emitter *e, int op, const uint32_t *ops, int n)
     memcpy(in->a, ops, (size_t)n * sizeof(uint32_t));
 }
 
-void em_flag(emitter *e, size_t i, uint32_t flags) { e->ins[i].flags = (uint8_t)flags; }
+void em_flag(emitter *e, size_t i, uint32_t flags) { e->ins[i].flags |= (uint8_t)flags; }
 
 uint32_t em_party(emitter *e, const char *name)
 {

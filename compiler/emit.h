@@ -28,7 +28,7 @@ uint32_t em_sreg(emitter *e, uint64_t len);
 uint32_t em_const(emitter *e, const int64_t *vals, uint32_t len);
 uint32_t em_const1(emitter *e, int64_t v);
 void em_insn(emitter *e, int op, const uint32_t *ops, int n);
-/* sets the flags of instruction i (0-based, in emission order) */
+/* adds flags to instruction i (0-based, in emission order) */
 void em_flag(emitter *e, size_t i, uint32_t flags);
 #define EMIT(e, op, ...)                                                               \
     em_insn((e), (op), (const uint32_t[]){__VA_ARGS__},                                \

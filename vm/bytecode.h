@@ -97,7 +97,8 @@ static inline uint32_t qbc_encode(int op, int nops) { return (uint32_t)op | ((ui
 #define QBC_LAZY 1u
 /* QBC_EXACT on REQUANT, DIVR and REQCLAMP: TensorFlow Lite's rounding, bit
  * for bit (without it the rounding is probabilistic, off by one at times).
- * Not with QBC_LAZY: it reads a finished sharing. */
+ * An exact REQCLAMP may be lazy too: every protocol either fuses it (rep3)
+ * or has additive shares, where the flag changes nothing. */
 #define QBC_EXACT 2u
 static inline uint32_t qbc_flags(uint32_t w) { return w >> 16; }
 

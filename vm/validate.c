@@ -296,8 +296,6 @@ int qbc_validate_code(const qbc_program *p, size_t code_off, char *err, size_t e
             ((fl & QBC_LAZY) && op != OP_CONV2D && op != OP_DWCONV2D && op != OP_REQCLAMP) ||
             ((fl & QBC_EXACT) && op != OP_REQUANT && op != OP_DIVR && op != OP_REQCLAMP))
             return bad(&v, pc, "reserved bits set");
-        if ((fl & QBC_LAZY) && (fl & QBC_EXACT))
-            return bad(&v, pc, "an exact REQCLAMP reads a finished sharing, not an unfinished sum");
         if (op >= OP__COUNT)
             return bad(&v, pc, "unknown opcode %d", op);
         if ((size_t)nops != strlen(op_table[op].sig))

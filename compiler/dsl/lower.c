@@ -657,7 +657,7 @@ static uint32_t requant_clamp(lctx *c, uint32_t acc, uint64_t len, const int64_t
     if (fused) {
         EMIT(&c->e, OP_REQCLAMP, r, acc, mc, sc, em_const(&c->e, zlh, 3), bits);
         rounding(c, sh, nq, 0);
-        if (dot != SIZE_MAX && c->fast) { /* exact reads a finished sharing */
+        if (dot != SIZE_MAX) {
             em_flag(&c->e, c->e.nins - 1, QBC_LAZY);
             em_flag(&c->e, dot, QBC_LAZY);
         }

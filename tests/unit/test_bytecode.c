@@ -218,7 +218,6 @@ static void unfinished_read(qbc_program *p)
 static void flag_on_add(qbc_program *p) { p->code[find_op(p, OP_ADD)] |= QBC_LAZY << 16; }
 static void exact_on_add(qbc_program *p) { p->code[find_op(p, OP_ADD)] |= QBC_EXACT << 16; }
 /* the lazy REQCLAMP (rounding=fast) made exact too */
-static void exact_and_lazy(qbc_program *p) { p->code[find_op(p, OP_REQCLAMP)] |= QBC_EXACT << 16; }
 /* an exact REQCLAMP (d1's) with a right shift past 30 */
 static void exact_shift(qbc_program *p)
 {
@@ -262,7 +261,6 @@ START_TEST(rejects_out_of_range_fields)
     expect_rejected(unfinished_read, "REQCLAMP reads an unfinished sum");
     expect_rejected(flag_on_add, "reserved bits set");
     expect_rejected(exact_on_add, "reserved bits set");
-    expect_rejected(exact_and_lazy, "an exact REQCLAMP reads a finished sharing");
     expect_rejected(exact_shift, "exact shift -31 out of range");
     expect_rejected(bad_party, "input party 9 out of range");
     expect_rejected(bad_geometry, "padding larger than the window");

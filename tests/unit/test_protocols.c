@@ -445,13 +445,13 @@ static const rcparams conv_rq = {{{P2(30), 1500000000, I32_MAX, 1234567890}, {-1
                                  {-5, -128, 127}};
 static const rcparams dw_rq = {{{P2(30), I32_MAX, 1300000000}, {-9, -9, -10}, 3}, {3, -128, 127}};
 
-static void conv_reqclamp(tprog *t, int lazy)
+static void conv_reqclamp(tprog *t, int lazy, int exact)
 {
     static const int64_t e8[] = {-128, 127, 0, -1};
     const geom *g = &conv_geoms[0];
     uint32_t nin = g->h * g->w * g->c, taps = g->kh * g->kw, oc = conv_rq.q.nq;
-    int64_t v[128];
-    const int64_t eb[] = {I32_MAX - P2(19), I32_MIN + P2(19)};
+    int64_t v[128], bmax = exact ? P2(30) - P2(19) : I32_MAX - P2(19); /* exact: |acc| < 2^30 */
+    const int64_t eb[] = {bmax, -bmax};
     for (int dw = 0; dw < 2; dw++) {
         uint32_t ch = dw ? g->c : oc, n = g->oh * g->ow * ch, nw = taps * g->c * (dw ? 1 : oc);
         fill(t, v, nin, e8, COUNT(e8), -128, 127);
@@ -468,12 +468,16 @@ static void conv_reqclamp(tprog *t, int lazy)
         else
             EMIT(&t->e, OP_ADD, b, acc, input(t, DT_I32, v, ch));
         emit_reqclamp(t, d, b, dw ? &dw_rq : &conv_rq, lazy);
-        output(t, d, n, 1, "%s%s + bias, REQCLAMP", lazy ? "lazy " : "", dw ? "DWCONV2D" : "CONV2D");
+        if (exact)
+            em_flag(&t->e, t->e.nins - 1, QBC_EXACT);
+        output(t, d, n, !exact, "%s%s + bias, %sREQCLAMP", lazy ? "lazy " : "", dw ? "DWCONV2D" : "CONV2D",
+               exact ? "exact " : "");
     }
 }
 
-static void prog_conv_reqclamp(tprog *t) { conv_reqclamp(t, 0); }
-static void prog_lazy(tprog *t) { conv_reqclamp(t, 1); }
+static void prog_conv_reqclamp(tprog *t) { conv_reqclamp(t, 0, 0); }
+static void prog_lazy(tprog *t) { conv_reqclamp(t, 1, 0); }
+static void prog_lazy_exact(tprog *t) { conv_reqclamp(t, 1, 1); }
 
 /* Exact rounding (QBC_EXACT) must equal clear's (TFLite's) with no
  * tolerance, at its limits (|x 2^left| < 2^30, right shifts up to 30,
@@ -531,7 +535,7 @@ static void prog_exact(tprog *t)
 }
 
 #define PROGRAMS(X) X(io) X(linear) X(mul) X(conv2d) X(dwconv2d) X(requant) X(divr) X(ltz) X(clamp) X(reqclamp) \
-    X(conv_reqclamp) X(lazy) X(exact)
+    X(conv_reqclamp) X(lazy) X(lazy_exact) X(exact)
 
 /* Everything at once: one ROUND block mixes every kind, of different
  * step counts. */
@@ -666,7 +670,7 @@ START_TEST(every_kind_is_covered)
         mixed |= (block | 1u << PK_INPUT) == all;
     }
     ck_assert_uint_eq(kinds, all);
-    ck_assert_uint_eq(lazy, 1u << PK_CONV2D | 1u << PK_DWCONV2D | 1u << PK_REQCLAMP);
+    ck_assert_uint_eq(lazy, 1u << PK_CONV2D | 1u << PK_DWCONV2D | 1u << PK_REQCLAMP | 1u << PK_EXACT);
     ck_assert_msg(mixed, "no ROUND block holds every kind but INPUT");
     qbc_free(&p);
     tprog_free(t);
