@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "compiler/tflite/flatbuf.h"
+#include "runtime/core/dtype.h"
+#include "runtime/core/qmath.h"
 
 /* BuiltinOperator codes we know by name (for messages) and support */
 enum {
@@ -369,6 +371,15 @@ static int usable(imp *m, uint32_t i, int32_t k, const char *role)
     return 0;
 }
 
+/* element e of a constant tensor */
+static int64_t const_value(const tensor *t, uint64_t e)
+{
+    const uint8_t *p = t->data + e * (uint64_t)dtype_size(t->dtype);
+    return t->dtype == DT_U8 ? p[0]
+           : t->dtype == DT_I8 ? (int8_t)p[0]
+           : (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+}
+
 /* Declares constant tensor k as an input of the model owner, once. */
 static int declare_const(imp *m, uint32_t i, int32_t k, const char *role)
 {
@@ -395,14 +406,48 @@ static int declare_const(imp *m, uint32_t i, int32_t k, const char *role)
     w->data = malloc(n * sizeof(int64_t));
     if (!w->name || !w->data)
         return fail(m, "out of memory");
-    for (uint64_t e = 0; e < n; e++) {
-        const uint8_t *p = t->data + e * (uint64_t)dtype_size(t->dtype);
-        w->data[e] = t->dtype == DT_U8 ? p[0]
-                     : t->dtype == DT_I8 ? (int8_t)p[0]
-                     : (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                                 (uint32_t)p[3] << 24);
-    }
+    for (uint64_t e = 0; e < n; e++)
+        w->data[e] = const_value(t, e);
     t->declared = 1;
+    return 0;
+}
+
+/* Exact rounding needs |W| < 2^62 for W = acc M0 2^left + off0 (docs/
+ * protocols.md, "Exact requantization"); TFLite only promises int32
+ * accumulators. The worst accumulator of output channel c over every input
+ * is sum |w - zw| max|x - zx| + |bias|, known here from the constants; a
+ * layer past the limit is refused by name. The weights' output channel is
+ * their first dimension, the last for a depthwise filter. */
+static int check_acc(imp *m, uint32_t i, const tensor *x, const tensor *w, const tensor *b, const tensor *y, int dw)
+{
+    if (m->fast || w->shape.ndim < 1)
+        return 0;
+    uint64_t n = tshape_elems(&w->shape, TIO_MAX_ELEMS);
+    uint32_t oc = w->shape.dims[dw ? w->shape.ndim - 1 : 0];
+    int64_t zx = x->zp[0], xr = dtype_max(x->dtype) - zx > zx - dtype_min(x->dtype) ? dtype_max(x->dtype) - zx
+                                                                                   : zx - dtype_min(x->dtype);
+    int64_t *sum = calloc(oc ? oc : 1, sizeof *sum);
+    if (!sum)
+        return fail(m, "out of memory");
+    for (uint64_t e = 0; e < n; e++) {
+        uint32_t c = (uint32_t)(dw ? e % oc : e / (n / oc));
+        sum[c] += llabs(const_value(w, e) - w->zp[w->nq == 1 ? 0 : c]);
+    }
+    for (uint32_t c = 0; c < oc; c++) {
+        int64_t acc = sum[c] * xr + (b ? llabs(const_value(b, c)) : 0);
+        int32_t m0;
+        int sh;
+        qm_quantize_multiplier((double)x->scale[0] * (double)w->scale[w->nq == 1 ? 0 : c] / (double)y->scale[0], &m0, &sh);
+        int64_t right = sh < 0 ? -sh : 0, off0 = ((int64_t)1 << 30) + (right ? (int64_t)1 << (30 + right) : 0);
+        int64_t mult = (int64_t)m0 << (sh > 0 ? sh : 0);
+        if (mult > 0 && acc > ((((int64_t)1 << 62) - off0) - 1) / mult) {
+            int64_t bc = b ? const_value(b, c) : 0;
+            free(sum);
+            return op_fail(m, i, "output channel %u: accumulators reach %lld (bias %lld), past exact "
+                           "rounding's 2^62 once multiplied; import with --rounding fast", c, (long long)acc, (long long)bc);
+        }
+    }
+    free(sum);
     return 0;
 }
 
@@ -483,6 +528,8 @@ static int emit_window_op(imp *m, uint32_t i)
         int has_bias = o->nin > 2 && o->in[2] >= 0;
         if (has_bias && declare_const(m, i, o->in[2], "bias"))
             return -1;
+        if (check_acc(m, i, &m->t[o->in[0]], &m->t[o->in[1]], has_bias ? &m->t[o->in[2]] : NULL, y, dw))
+            return -1;
         sb_printf(&m->body, "%s(%s, %s%s%s", dw ? "depthwise_conv2d" : "conv2d", m->t[o->in[0]].name,
                   m->t[o->in[1]].name, has_bias ? ", " : "", has_bias ? m->t[o->in[2]].name : "");
         if (dilw != 1 || dilh != 1)
@@ -511,7 +558,8 @@ static int emit_fc(imp *m, uint32_t i)
     if (has_bias && declare_const(m, i, o->in[2], "bias"))
         return -1;
     tensor *y = &m->t[o->out[0]];
-    if (usable(m, i, o->out[0], "output"))
+    if (usable(m, i, o->out[0], "output") ||
+        check_acc(m, i, &m->t[o->in[0]], &m->t[o->in[1]], has_bias ? &m->t[o->in[2]] : NULL, y, 0))
         return -1;
     int direct = y->shape.ndim == 2; /* else reshape [B, O] to the model's shape */
     if (!direct) {

@@ -10,6 +10,7 @@
 #include "compiler/tflite/tflite.h"
 #include "runtime/io/tensorio.h"
 
+/* name.tflite from ../shared/models (QNN_MODELS), or from a folder beside it */
 static uint8_t *load_model(const char *name, size_t *len)
 {
     const char *dir = getenv("QNN_MODELS");
@@ -116,6 +117,50 @@ START_TEST(unsupported_operator_is_named)
 }
 END_TEST
 
+/* An accumulator that exact rounding cannot take (|acc M0 2^left| near
+ * 2^62) is refused by layer and channel, and imports with --rounding fast:
+ * micro_speech's first convolution gets bias INT32_MIN in channel 0 and an
+ * output scale 2^-12 of its own (a multiplier past 1: a left shift). */
+START_TEST(accumulator_past_exact_is_named)
+{
+    size_t len;
+    uint8_t *b = load_model("micro_speech_quantized", &len);
+    if (!b)
+        return;
+    flatbuf fb;
+    fb_init(&fb, b, len);
+    uint32_t n, subs = fb_vector(&fb, fb_root(&fb), 2, 4, &n), sub = fb_vec_table(&fb, subs, 0);
+    uint32_t ops = fb_vector(&fb, sub, 3, 4, &n), tensors = fb_vector(&fb, sub, 0, 4, &n);
+    uint32_t bufs = fb_vector(&fb, fb_root(&fb), 4, 4, &n), at = 0, op = 0;
+    for (; op < 4 && !at; op++) { /* the first operator with a bias */
+        uint32_t in = fb_vector(&fb, fb_vec_table(&fb, ops, op), 1, 4, &n);
+        if (n < 3)
+            continue;
+        uint32_t t = fb_vec_table(&fb, tensors, fb_u32_at(&fb, in + 8));
+        at = fb_vector(&fb, fb_vec_table(&fb, bufs, (uint32_t)fb_uint(&fb, t, 2, 4, 0)), 0, 1, &n);
+    }
+    ck_assert(!fb.failed && at && n >= 4);
+    b[at] = b[at + 1] = b[at + 2] = 0, b[at + 3] = 0x80;
+    uint32_t out = fb_vector(&fb, fb_vec_table(&fb, ops, op - 1), 2, 4, &n);
+    uint32_t yq = fb_table(&fb, fb_vec_table(&fb, tensors, fb_u32_at(&fb, out)), 4);
+    uint32_t sc = fb_vector(&fb, yq, 2, 4, &n);
+    ck_assert(!fb.failed && sc && n >= 1);
+    float f;
+    memcpy(&f, b + sc, 4);
+    f /= 4096;
+    memcpy(b + sc, &f, 4);
+    tfl_result r;
+    char err[512], want[64];
+    snprintf(want, sizeof want, "operator %u (", op - 1);
+    ck_assert(tfl_import(b, len, "m", TFL_OUT_MODEL, 0, &r, err, sizeof err) != 0);
+    ck_assert_msg(strncmp(err, want, strlen(want)) == 0 && strstr(err, "output channel 0: accumulators reach") &&
+                      strstr(err, "bias -2147483648") && strstr(err, "--rounding fast"), "%s", err);
+    ck_assert_msg(tfl_import(b, len, "m", TFL_OUT_MODEL, 1, &r, err, sizeof err) == 0, "%s", err);
+    tfl_free(&r);
+    free(b);
+}
+END_TEST
+
 START_TEST(not_a_model)
 {
     tfl_result r;
@@ -134,6 +179,7 @@ Suite *suite_import(void)
     tcase_add_test(t, every_prefix_fails_cleanly);
     tcase_add_test(t, random_byte_flips_never_crash);
     tcase_add_test(t, unsupported_operator_is_named);
+    tcase_add_test(t, accumulator_past_exact_is_named);
     tcase_add_test(t, not_a_model);
     suite_add_tcase(s, t);
     return s;
