@@ -42,6 +42,7 @@ typedef struct {
     int saw_network, noutputs;
     const stmt *st; /* the statement being lowered */
     int fast;       /* its rounding: 0 exact (TFLite's), 1 fast (probabilistic) */
+    int64_t acc_bound; /* its acc_bound= (largest |accumulator|), 0 when not given */
 } lctx;
 
 /* ---------------------------------------------------------------- helpers */
@@ -637,6 +638,36 @@ static int rounding(lctx *c, const int64_t *sh, uint32_t nsh, int64_t divisor)
     return 0;
 }
 
+/* With the statement's acc_bound A (the largest |accumulator| any input
+ * gives), |y| <= A M0 2^left / 2^k + 1 per channel, and a clamp compares y
+ * + zp - T with T within 257 of zp: the comparison bound, channel ch
+ * scaled by 2^(right - min_right) as REQCLAMP compares it. 0 without a
+ * bound (or a left shift too large to bound cheaply); UINT32_MAX, with an
+ * error, when exact rounding's |A M0 2^left| + offsets < 2^62 fails. */
+static uint32_t acc_bits(lctx *c, const int64_t *m0, const int64_t *sh, uint32_t nq, int min_right)
+{
+    uint32_t bits = 0;
+    for (uint32_t ch = 0; ch < nq && c->acc_bound; ch++) {
+        int64_t left = sh[ch] > 0 ? sh[ch] : 0, right = sh[ch] > 0 ? 0 : -sh[ch];
+        if (left > 16)
+            return 0;
+        uint64_t m = (uint64_t)m0[ch] << left, a = (uint64_t)c->acc_bound;
+        uint64_t off0 = ((uint64_t)1 << 30) + (right ? (uint64_t)1 << (30 + right) : 0);
+        if (!c->fast && m && a > ((((uint64_t)1 << 62) - off0) - 1) / m) {
+            diag_error(c->st->fn.at, "%s: accumulators up to %lld (acc_bound) times the multiplier pass exact "
+                       "rounding's 2^62; write rounding=fast on this layer", c->st->name, (long long)c->acc_bound);
+            return UINT32_MAX;
+        }
+        uint64_t yb = ((a * ((m >> 16) + 1)) >> (15 + right)) + 2 + 257;
+        uint32_t own = 0;
+        while (yb >> own)
+            own++;
+        own += (uint32_t)(right - min_right);
+        bits = own > bits ? own : bits;
+    }
+    return bits;
+}
+
 /* min(max(REQUANT(acc, m0, sh) + z, lo, hi), zlh = (z, lo, hi), with nq
  * channels innermost: one REQCLAMP when the shifts allow it (bound + 31 +
  * right shift <= 63, docs/bytecode.md), which also lets instruction dot (a
@@ -650,9 +681,14 @@ static uint32_t requant_clamp(lctx *c, uint32_t acc, uint64_t len, const int64_t
         min_right = -sh[ch] < min_right ? (int)-sh[ch] : min_right;
     /* REQCLAMP compares channel ch scaled by 2^e, e = its right shift - the
      * smallest (docs/bytecode.md): its own bound must fit in bits - e */
-    uint32_t bits = requant_bits(min_right), fused = min_right > 0 && bits + 31 + (uint32_t)min_right <= 63;
-    for (uint32_t ch = 0; ch < nq && fused; ch++)
+    uint32_t bits = requant_bits(min_right), tight = acc_bits(c, m0, sh, nq, min_right);
+    if (tight == UINT32_MAX)
+        return UINT32_MAX;
+    uint32_t fused = 1;
+    for (uint32_t ch = 0; ch < nq && !tight; ch++)
         fused = requant_bits((int)-sh[ch]) + (uint32_t)(-sh[ch] - min_right) <= bits;
+    bits = tight && tight < bits ? tight : bits;
+    fused = fused && min_right > 0 && bits + 31 + (uint32_t)min_right <= 63;
     uint32_t mc = em_const(&c->e, m0, nq), sc = em_const(&c->e, sh, nq), r = em_sreg(&c->e, len);
     if (fused) {
         EMIT(&c->e, OP_REQCLAMP, r, acc, mc, sc, em_const(&c->e, zlh, 3), bits);
@@ -697,10 +733,10 @@ static uint32_t requantize(lctx *c, uint32_t acc, uint64_t len, const tensor *x,
 
 static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
 {
-    static const char *const conv_kw[] = {"stride", "padding", "dilation", "activation", NULL};
+    static const char *const conv_kw[] = {"stride", "padding", "dilation", "activation", "acc_bound", NULL};
     static const char *const dw_kw[] = {"stride",     "padding",    "dilation",
-                                        "activation", "multiplier", NULL};
-    static const char *const fc_kw[] = {"activation", NULL};
+                                        "activation", "multiplier", "acc_bound", NULL};
+    static const char *const fc_kw[] = {"activation", "acc_bound", NULL};
     static const char *const names[] = {"conv2d", "depthwise_conv2d", "fully_connected"};
     args a = {st, names[kind]};
     if (check_args(&a, 2, 3, kind == 0 ? conv_kw : kind == 1 ? dw_kw : fc_kw))
@@ -713,6 +749,11 @@ static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
         return -1;
     if (result_quant(st, &a, x, y, 1))
         return -1;
+    const value *bv = kwarg(&a, "acc_bound");
+    long long ab = 0;
+    if (bv && want_int(bv, 1, INT32_MAX, "acc_bound", &ab))
+        return -1;
+    c->acc_bound = ab;
     geom g;
     uint32_t oc, m = 1;
     int axis;
@@ -788,6 +829,8 @@ static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
         acc = binop(c, OP_ADD, acc, b->reg, olen);
     int float_product = kind == 2 || (w->nq == 1 && x->dtype == DT_U8);
     y->reg = requantize(c, acc, olen, x, w, y, oc, float_product, wa.act, dot);
+    if (y->reg == UINT32_MAX)
+        return -1;
     uint64_t taps = (uint64_t)g.kh * g.kw;
     em_layer(&c->e, &(qbc_layer){(char *)y->name, (char *)a.layer, y->dtype, y->shape,
                                  y->scale[0], y->zp[0], olen * taps * (kind == 1 ? 1 : g.c),
@@ -1312,6 +1355,7 @@ static void lower_layer(lctx *c, const stmt *st)
     static const char *const modes[] = {"exact", "fast", NULL};
     c->st = st;
     c->fast = 0;
+    c->acc_bound = 0;
     for (int i = 0; i < st->fn.nargs; i++)
         if (st->fn.args[i].key && strcmp(st->fn.args[i].key, "rounding") == 0 &&
             (c->fast = want_ident(st->fn.args[i].val, "rounding", modes)) < 0)

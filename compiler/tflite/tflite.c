@@ -418,9 +418,19 @@ static int declare_const(imp *m, uint32_t i, int32_t k, const char *role)
  * is sum |w - zw| max|x - zx| + |bias|, known here from the constants; a
  * layer past the limit is refused by name. The weights' output channel is
  * their first dimension, the last for a depthwise filter. */
-static int check_acc(imp *m, uint32_t i, const tensor *x, const tensor *w, const tensor *b, const tensor *y, int dw)
+/* acc_bound=: the compiler bounds the layer's comparisons by it (a public
+ * figure: the largest accumulator, a property of the weights' magnitudes) */
+static void put_acc_bound(imp *m, int64_t maxacc)
 {
-    if (m->fast || w->shape.ndim < 1)
+    if (maxacc > 0 && maxacc <= INT32_MAX)
+        sb_printf(&m->body, ", acc_bound=%lld", (long long)maxacc);
+}
+
+static int check_acc(imp *m, uint32_t i, const tensor *x, const tensor *w, const tensor *b, const tensor *y, int dw,
+                     int64_t *maxacc)
+{
+    *maxacc = 0;
+    if (w->shape.ndim < 1)
         return 0;
     uint64_t n = tshape_elems(&w->shape, TIO_MAX_ELEMS);
     uint32_t oc = w->shape.dims[dw ? w->shape.ndim - 1 : 0];
@@ -435,12 +445,13 @@ static int check_acc(imp *m, uint32_t i, const tensor *x, const tensor *w, const
     }
     for (uint32_t c = 0; c < oc; c++) {
         int64_t acc = sum[c] * xr + (b ? llabs(const_value(b, c)) : 0);
+        *maxacc = acc > *maxacc ? acc : *maxacc;
         int32_t m0;
         int sh;
         qm_quantize_multiplier((double)x->scale[0] * (double)w->scale[w->nq == 1 ? 0 : c] / (double)y->scale[0], &m0, &sh);
         int64_t right = sh < 0 ? -sh : 0, off0 = ((int64_t)1 << 30) + (right ? (int64_t)1 << (30 + right) : 0);
         int64_t mult = (int64_t)m0 << (sh > 0 ? sh : 0);
-        if (mult > 0 && acc > ((((int64_t)1 << 62) - off0) - 1) / mult) {
+        if (!m->fast && mult > 0 && acc > ((((int64_t)1 << 62) - off0) - 1) / mult) {
             int64_t bc = b ? const_value(b, c) : 0;
             free(sum);
             return op_fail(m, i, "output channel %u: accumulators reach %lld (bias %lld), past exact "
@@ -526,14 +537,16 @@ static int emit_window_op(imp *m, uint32_t i)
         if (declare_const(m, i, o->in[1], "filter"))
             return -1;
         int has_bias = o->nin > 2 && o->in[2] >= 0;
+        int64_t maxacc;
         if (has_bias && declare_const(m, i, o->in[2], "bias"))
             return -1;
-        if (check_acc(m, i, &m->t[o->in[0]], &m->t[o->in[1]], has_bias ? &m->t[o->in[2]] : NULL, y, dw))
+        if (check_acc(m, i, &m->t[o->in[0]], &m->t[o->in[1]], has_bias ? &m->t[o->in[2]] : NULL, y, dw, &maxacc))
             return -1;
         sb_printf(&m->body, "%s(%s, %s%s%s", dw ? "depthwise_conv2d" : "conv2d", m->t[o->in[0]].name,
                   m->t[o->in[1]].name, has_bias ? ", " : "", has_bias ? m->t[o->in[2]].name : "");
         if (dilw != 1 || dilh != 1)
             sb_printf(&m->body, ", dilation=[%lld,%lld]", (long long)dilh, (long long)dilw);
+        put_acc_bound(m, maxacc);
     }
     sb_printf(&m->body, ", stride=[%lld,%lld], padding=%s, activation=%s", (long long)sh,
               (long long)sw, padding == 0 ? "same" : "valid", a);
@@ -558,8 +571,9 @@ static int emit_fc(imp *m, uint32_t i)
     if (has_bias && declare_const(m, i, o->in[2], "bias"))
         return -1;
     tensor *y = &m->t[o->out[0]];
+    int64_t maxacc;
     if (usable(m, i, o->out[0], "output") ||
-        check_acc(m, i, &m->t[o->in[0]], &m->t[o->in[1]], has_bias ? &m->t[o->in[2]] : NULL, y, 0))
+        check_acc(m, i, &m->t[o->in[0]], &m->t[o->in[1]], has_bias ? &m->t[o->in[2]] : NULL, y, 0, &maxacc))
         return -1;
     int direct = y->shape.ndim == 2; /* else reshape [B, O] to the model's shape */
     if (!direct) {
@@ -569,6 +583,7 @@ static int emit_fc(imp *m, uint32_t i)
     }
     sb_printf(&m->body, "fully_connected(%s, %s%s%s, activation=%s", m->t[o->in[0]].name,
               m->t[o->in[1]].name, has_bias ? ", " : "", has_bias ? m->t[o->in[2]].name : "", a);
+    put_acc_bound(m, maxacc);
     if (direct) {
         end_layer(m, y);
         return 0;
