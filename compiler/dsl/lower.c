@@ -649,7 +649,7 @@ static uint32_t acc_bits(lctx *c, const int64_t *m0, const int64_t *sh, uint32_t
     uint32_t bits = 0;
     for (uint32_t ch = 0; ch < nq && c->acc_bound; ch++) {
         int64_t left = sh[ch] > 0 ? sh[ch] : 0, right = sh[ch] > 0 ? 0 : -sh[ch];
-        if (left > 16)
+        if (left > 16 || right > 30) /* no cheap bound; exact's own limits are checked apart */
             return 0;
         uint64_t m = (uint64_t)m0[ch] << left, a = (uint64_t)c->acc_bound;
         uint64_t off0 = ((uint64_t)1 << 30) + (right ? (uint64_t)1 << (30 + right) : 0);

@@ -426,40 +426,52 @@ static void put_acc_bound(imp *m, int64_t maxacc)
         sb_printf(&m->body, ", acc_bound=%lld", (long long)maxacc);
 }
 
+/* a + b and a b, saturating at 2^62 (the inputs come from a file) */
+#define ACC_CAP ((uint64_t)1 << 62)
+static uint64_t sat_add(uint64_t a, uint64_t b) { return a >= ACC_CAP || b >= ACC_CAP - a ? ACC_CAP : a + b; }
+static uint64_t sat_mul(uint64_t a, uint64_t b) { return a && b > ACC_CAP / a ? ACC_CAP : a * b; }
+static uint64_t sat_dist(int64_t a, int64_t b)
+{
+    uint64_t d = a > b ? (uint64_t)a - (uint64_t)b : (uint64_t)b - (uint64_t)a;
+    return d > ACC_CAP ? ACC_CAP : d;
+}
+
 static int check_acc(imp *m, uint32_t i, const tensor *x, const tensor *w, const tensor *b, const tensor *y, int dw,
                      int64_t *maxacc)
 {
     *maxacc = 0;
-    if (w->shape.ndim < 1)
+    uint64_t n = w->shape.ndim ? tshape_elems(&w->shape, TIO_MAX_ELEMS) : 0;
+    uint32_t oc = w->shape.ndim ? w->shape.dims[dw ? w->shape.ndim - 1 : 0] : 0;
+    /* shapes and quantization the compiler refuses with its own message */
+    if (!oc || n < oc || n % oc || (w->nq != 1 && (uint32_t)w->nq != oc) ||
+        (b && b->data_len < (size_t)oc * (size_t)dtype_size(b->dtype)))
         return 0;
-    uint64_t n = tshape_elems(&w->shape, TIO_MAX_ELEMS);
-    uint32_t oc = w->shape.dims[dw ? w->shape.ndim - 1 : 0];
-    int64_t zx = x->zp[0], xr = dtype_max(x->dtype) - zx > zx - dtype_min(x->dtype) ? dtype_max(x->dtype) - zx
-                                                                                   : zx - dtype_min(x->dtype);
-    int64_t *sum = calloc(oc ? oc : 1, sizeof *sum);
+    uint64_t xr = sat_dist(dtype_max(x->dtype), x->zp[0]), xl = sat_dist(x->zp[0], dtype_min(x->dtype));
+    xr = xr > xl ? xr : xl;
+    uint64_t *sum = calloc(oc, sizeof *sum);
     if (!sum)
         return fail(m, "out of memory");
     for (uint64_t e = 0; e < n; e++) {
         uint32_t c = (uint32_t)(dw ? e % oc : e / (n / oc));
-        sum[c] += llabs(const_value(w, e) - w->zp[w->nq == 1 ? 0 : c]);
+        sum[c] = sat_add(sum[c], sat_dist(const_value(w, e), w->zp[w->nq == 1 ? 0 : c]));
     }
-    for (uint32_t c = 0; c < oc; c++) {
-        int64_t acc = sum[c] * xr + (b ? llabs(const_value(b, c)) : 0);
-        *maxacc = acc > *maxacc ? acc : *maxacc;
+    int rc = 0;
+    for (uint32_t c = 0; c < oc && !rc; c++) {
+        int64_t bc = b ? const_value(b, c) : 0;
+        uint64_t acc = sat_add(sat_mul(sum[c], xr), sat_dist(bc, 0));
+        *maxacc = (int64_t)acc > *maxacc ? (int64_t)acc : *maxacc;
         int32_t m0;
         int sh;
         qm_quantize_multiplier((double)x->scale[0] * (double)w->scale[w->nq == 1 ? 0 : c] / (double)y->scale[0], &m0, &sh);
-        int64_t right = sh < 0 ? -sh : 0, off0 = ((int64_t)1 << 30) + (right ? (int64_t)1 << (30 + right) : 0);
-        int64_t mult = (int64_t)m0 << (sh > 0 ? sh : 0);
-        if (!m->fast && mult > 0 && acc > ((((int64_t)1 << 62) - off0) - 1) / mult) {
-            int64_t bc = b ? const_value(b, c) : 0;
-            free(sum);
-            return op_fail(m, i, "output channel %u: accumulators reach %lld (bias %lld), past exact "
-                           "rounding's 2^62 once multiplied; import with --rounding fast", c, (long long)acc, (long long)bc);
-        }
+        if (m->fast || m0 <= 0 || sh > 30 || sh < -30)
+            continue;
+        uint64_t right = sh < 0 ? (uint64_t)-sh : 0, off0 = ((uint64_t)1 << 30) + (right ? (uint64_t)1 << (30 + right) : 0);
+        if (sat_add(sat_mul(acc, (uint64_t)m0 << (sh > 0 ? sh : 0)), off0) >= ACC_CAP)
+            rc = op_fail(m, i, "output channel %u: accumulators reach %llu (bias %lld), past exact rounding's 2^62 "
+                         "once multiplied; import with --rounding fast", c, (unsigned long long)acc, (long long)bc);
     }
     free(sum);
-    return 0;
+    return rc;
 }
 
 /* The input activation tensor k of operator i: produced earlier, or a model input. */
