@@ -16,8 +16,8 @@
  *
  * n must equal the length of the opcode's operand signature; the flags
  * (bytecode.h) are QBC_LAZY, on CONV2D, DWCONV2D and REQCLAMP, and
- * QBC_EXACT (TFLite's rounding, else probabilistic), on REQUANT, DIVR and
- * REQCLAMP. Operand kinds:
+ * QBC_EXACT (TFLite's rounding, else probabilistic), on REQUANT, DIVR,
+ * REQCLAMP and REQS. Operand kinds:
  *   s  secret register (a vector of shares)     c  clear constant register
  *   i  input slot (header input schedule)       o  output slot (header outputs)
  *   l  layer index (header layer table)         n  unsigned immediate
@@ -71,7 +71,9 @@
     X(CLAMP, "sscn", CMP, 1, 2, 0,                                                                 \
       "s[a] = min(max(s[b], lo), hi), c[c] = (lo, hi), given |s[b] - lo|, |hi - s[b]| < 2^d")  \
     X(REQCLAMP, "sscccn", CMP, 1, 2, 1,                                                            \
-      "s[a] = CLAMP(REQUANT(s[b], c[c], c[d]) + z, lo, hi), c[e] = (z, lo, hi), bound 2^f")
+      "s[a] = CLAMP(REQUANT(s[b], c[c], c[d]) + z, lo, hi), c[e] = (z, lo, hi), bound 2^f")        \
+    X(REQS, "sssnn", CMP, 1, 2, 1,                                                                 \
+      "s[a] = CLAMP(s[b] / 2^d rounded + z, lo, hi), secret s[c] = (Delta per channel, z, lo, hi, t3), bound 2^e")
 
 enum opcode {
 #define X(name, sig, cls, writes, per, trunc, doc) OP_##name,

@@ -170,6 +170,14 @@ static int check_insn(vctx *v, uint32_t pc, int op, const uint32_t *a)
                        a[5], (long long)(dmin - 31), (long long)(dmax - 31));
         return 0;
     }
+    case OP_REQS: { /* secret parameters: (Delta per channel, z, lo, hi, t3) */
+        uint64_t np = slen(v, a[2]);
+        if (slen(v, a[0]) != slen(v, a[1]) || np < 5 || slen(v, a[1]) % (np - 4))
+            return bad(v, pc, "REQS wants equal lengths and parameters of (channels + 4) values, the channels dividing the length");
+        if (a[3] < 1 || a[3] > 61 || a[4] < 1 || a[4] > 62)
+            return bad(v, pc, "REQS shift %u or bound 2^%u out of range (1..61, 1..62)", a[3], a[4]);
+        return 0;
+    }
     default:
         break;
     }
@@ -253,6 +261,8 @@ static int check_block(vctx *v, uint32_t pc)
  * at most 30; a division's constants stay small for divisors up to 2^20. */
 static int check_exact(vctx *v, uint32_t pc, int op, const uint32_t *a)
 {
+    if (op == OP_REQS) /* its shift is an immediate, checked with the instruction */
+        return 0;
     if (op == OP_DIVR)
         return check_consts(v, pc, a[2], 1, 1 << 20, "exact divisor");
     return check_consts(v, pc, a[3], -30, 30, "exact shift");
@@ -294,7 +304,7 @@ int qbc_validate_code(const qbc_program *p, size_t code_off, char *err, size_t e
         uint32_t fl = qbc_flags(w);
         if ((fl & ~(QBC_LAZY | QBC_EXACT)) ||
             ((fl & QBC_LAZY) && op != OP_CONV2D && op != OP_DWCONV2D && op != OP_REQCLAMP) ||
-            ((fl & QBC_EXACT) && op != OP_REQUANT && op != OP_DIVR && op != OP_REQCLAMP))
+            ((fl & QBC_EXACT) && op != OP_REQUANT && op != OP_DIVR && op != OP_REQCLAMP && op != OP_REQS))
             return bad(&v, pc, "reserved bits set");
         if (op >= OP__COUNT)
             return bad(&v, pc, "unknown opcode %d", op);

@@ -62,6 +62,11 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, co
         op->kind = PK_LTZ;
         op->bound = a[2];
         break;
+    case OP_REQS: /* b: the secret parameters */
+        op->kind = PK_REQS;
+        op->kshift = a[3], op->bound = a[4];
+        op->exact = (qbc_flags(p->code[pc]) & QBC_EXACT) != 0;
+        return;
     case OP_CLAMP: /* validated: (lo, hi) */
         op->kind = PK_CLAMP;
         op->lo = c[a[2]].val[0], op->hi = c[a[2]].val[1], op->bound = a[3];

@@ -39,7 +39,7 @@ typedef struct {
  * in switches without a default, compiled with -Wswitch-enum, so that a
  * kind it misses fails to compile. */
 #define PROTO_KINDS(X) X(INPUT) X(OUTPUT) X(MUL) X(CONV2D) X(DWCONV2D) X(REQUANT) X(DIVR) X(LTZ) X(CLAMP) X(REQCLAMP) \
-                       X(TRUNC) X(EXACT)
+                       X(TRUNC) X(EXACT) X(REQS)
 
 enum proto_kind {
 #define X(k) PK_##k,
@@ -52,7 +52,15 @@ enum proto_kind {
  * probability proportional to the dropped bits); EXACT is one of them
  * (`of`) with TensorFlow Lite's rounding, bit for bit (exact.c). TRUNC is
  * the primitive both build on: d = (a * mult) >> shift rounded down or,
- * with a probability below (dropped bits) / 2^shift, up; never otherwise. */
+ * with a probability below (dropped bits) / 2^shift, up; never otherwise.
+ * REQS is REQCLAMP with secret parameters (b, nb = channels + 4: Delta per
+ * channel, then z, lo, hi, t3 = min(hi, max(lo, z))) on a value a that
+ * already holds m x + off0 (the owner folds the multiplier and the offset
+ * into its weights): y0 = floor(a / 2^kshift); exact: y = y0 if y0 >= 1
+ * else floor((a - Delta) / 2^kshift); else floor((a - 2^(kshift-1)) /
+ * 2^kshift) or one more (TFLite's y or one off: a - 2^(kshift-1) is the
+ * scaled x M0 2^left + 2^30, so its floor is SaturatingRoundingDoubling-
+ * HighMul's result divided by 2^e, rounded down). */
 typedef struct {
     enum proto_kind kind;
     enum proto_kind of;     /* EXACT: REQUANT, DIVR or REQCLAMP */
@@ -73,6 +81,8 @@ typedef struct {
     const int64_t *in;      /* INPUT, at the provider: its values */
     int64_t *out;           /* OUTPUT, at the receiver: the revealed values */
     int rot;                /* 0..2 from the instruction's position, for rotating roles */
+    uint32_t kshift;        /* REQS: the public shift */
+    int exact;              /* REQS: TFLite's rounding */
     int lazy;               /* CONV2D, DWCONV2D may leave an unfinished sum (each
                              * party's first share word, summing to the value);
                              * REQCLAMP reads its input as one */

@@ -76,6 +76,18 @@ static word rounded(const pop *op, enum proto_kind kind, size_t i)
 /* floor(v / 2^d) */
 static word floor_shift(word v, int d) { return (word)(((int64_t)v - (int64_t)(v & (((word)1 << d) - 1))) / ((int64_t)1 << d)); }
 
+/* REQS of element i (proto.h): exactly, whatever the flag */
+static word reqs(const pop *op, size_t i)
+{
+    size_t nq = op->nb - 4;
+    const word *q = op->b + nq;
+    int64_t y = (int64_t)floor_shift(op->a[i], (int)op->kshift);
+    if (y < 1)
+        y = (int64_t)floor_shift(op->a[i] - op->b[i % nq], (int)op->kshift);
+    int64_t z = y + (int64_t)q[0], lo = (int64_t)q[1], hi = (int64_t)q[2];
+    return (word)(z < lo ? lo : z > hi ? hi : z);
+}
+
 static int clear_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
 {
     (void)ps;
@@ -110,6 +122,10 @@ static int clear_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
             word m = proto_trunc_mult(op, i, &d);
             op->d[i] = floor_shift(op->a[i] * m, d);
         }
+        break;
+    case PK_REQS:
+        for (size_t i = 0; i < n; i++)
+            op->d[i] = reqs(op, i);
         break;
     case PK_LTZ:
         for (size_t i = 0; i < n; i++)

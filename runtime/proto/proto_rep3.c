@@ -1134,7 +1134,8 @@ static int rep3_steps(const pop *op)
     case PK_REQUANT:
     case PK_DIVR:
     case PK_TRUNC: return 2;
-    case PK_EXACT: return op->of == PK_REQCLAMP ? xq_steps(op) : proto_exact_steps(&proto_rep3, op);
+    case PK_REQS:
+    case PK_EXACT: return op->kind == PK_EXACT && op->of == PK_REQCLAMP ? xq_steps(op) : proto_exact_steps(&proto_rep3, op);
     case PK_LTZ: return bits_levels(op->bound) + 2;
     case PK_CLAMP: return bits_levels(op->bound) + 3;
     case PK_REQCLAMP: return bits_levels(op->bound) + 4;
@@ -1154,8 +1155,9 @@ static int rep3_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     rep3 *r = ps;
     r->comm |= !((op->kind == PK_CONV2D || op->kind == PK_DWCONV2D) && op->lazy);
     switch (op->kind) {
+    case PK_REQS:
     case PK_EXACT:
-        if (op->of != PK_REQCLAMP)
+        if (op->kind == PK_REQS || op->of != PK_REQCLAMP)
             return proto_exact_prepare(&proto_rep3, ps, op, step, err, errlen);
         xq_prepare(r, op, step);
         break;
@@ -1189,8 +1191,9 @@ static int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     (void)err;
     (void)errlen;
     switch (op->kind) {
+    case PK_REQS:
     case PK_EXACT:
-        if (op->of != PK_REQCLAMP)
+        if (op->kind == PK_REQS || op->of != PK_REQCLAMP)
             return proto_exact_finish(&proto_rep3, ps, op, step, err, errlen);
         xq_finish(r, op, step);
         break;
@@ -1230,8 +1233,9 @@ static void rep3_cost(const pop *op, int nparties, proto_cost *acc)
     (void)nparties;
     size_t n = op->n;
     switch (op->kind) {
+    case PK_REQS:
     case PK_EXACT:
-        if (op->of == PK_REQCLAMP)
+        if (op->kind == PK_EXACT && op->of == PK_REQCLAMP)
             xq_cost(op, acc);
         else
             proto_exact_cost(&proto_rep3, op, nparties, acc);

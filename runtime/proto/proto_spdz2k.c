@@ -1041,6 +1041,7 @@ static int spdz_steps(const pop *op)
     switch (op->kind) {
     case PK_CLAMP: return ltz_levels(op) + 3;
     case PK_REQCLAMP: return proto_composite_steps(&proto_spdz2k, op);
+    case PK_REQS:
     case PK_EXACT: return proto_exact_steps(&proto_spdz2k, op);
     case PK_LTZ: return ltz_levels(op) + 2;
     case PK_OUTPUT: return OUTPUT_WAIT + 1;
@@ -1082,6 +1083,7 @@ static void step_prepare(spdz *s, pop *op, int step)
     case PK_TRUNC: trunc_prepare(s, op); break;
     case PK_CLAMP: clamp_prepare(s, op, step); break;
     case PK_REQCLAMP: /* spdz_prepare and spdz_deal hand these to proto_reqclamp_* and proto_exact_* */
+    case PK_REQS:
     case PK_EXACT: abort();
     case PK_LTZ:
         if (step == 0)
@@ -1099,7 +1101,7 @@ static int spdz_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     spdz *s = ps;
     if (op->kind == PK_REQCLAMP)
         return proto_reqclamp_prepare(&proto_spdz2k, ps, op, step, err, errlen);
-    if (op->kind == PK_EXACT)
+    if (op->kind == PK_EXACT || op->kind == PK_REQS)
         return proto_exact_prepare(&proto_spdz2k, ps, op, step, err, errlen);
     step_prepare(s, op, step);
     return prep_error(s->pp, err, errlen);
@@ -1112,6 +1114,7 @@ static int spdz_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     (void)errlen;
     switch (op->kind) {
     case PK_REQCLAMP: return proto_reqclamp_finish(&proto_spdz2k, ps, op, step, err, errlen);
+    case PK_REQS:
     case PK_EXACT: return proto_exact_finish(&proto_spdz2k, ps, op, step, err, errlen);
     case PK_CLAMP: clamp_finish(s, op, step); break;
     case PK_INPUT: input_finish(s, op, step); break;
@@ -1141,8 +1144,8 @@ static int spdz_finish(void *ps, pop *op, int step, char *err, size_t errlen)
 
 static void spdz_deal(void *ps, const pop *op, int step)
 {
-    if (op->kind == PK_REQCLAMP || op->kind == PK_EXACT) {
-        (op->kind == PK_EXACT ? proto_exact_deal : proto_composite_deal)(&proto_spdz2k, ps, op, step);
+    if (op->kind == PK_REQCLAMP || op->kind == PK_EXACT || op->kind == PK_REQS) {
+        (op->kind == PK_REQCLAMP ? proto_composite_deal : proto_exact_deal)(&proto_spdz2k, ps, op, step);
         return;
     }
     pop copy = *op; /* the dealer's state lives for one step of one op */
@@ -1191,6 +1194,7 @@ static void spdz_cost(const pop *op, int N, proto_cost *acc)
     int rounds = 1;
     switch (op->kind) {
     case PK_REQCLAMP: proto_composite_cost(&proto_spdz2k, op, N, acc); return;
+    case PK_REQS:
     case PK_EXACT: proto_exact_cost(&proto_spdz2k, op, N, acc); return;
     case PK_INPUT: /* the owner's open, then the tree on R */
         acc->bytes[op->owner] += o * n;
@@ -1222,6 +1226,7 @@ static void spdz_prep_cost(const pop *op, int step, int N, proto_cost *acc)
     uint64_t n = op->n, e = 0;
     switch (op->kind) {
     case PK_REQCLAMP: proto_composite_prep_cost(&proto_spdz2k, op, step, N, acc); return;
+    case PK_REQS:
     case PK_EXACT: proto_exact_prep_cost(&proto_spdz2k, op, step, N, acc); return;
     case PK_INPUT: /* the MACs of R's chunks, then the tree's products */
         if (step == 0) {

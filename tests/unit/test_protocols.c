@@ -534,8 +534,62 @@ static void prog_exact(tprog *t)
     }
 }
 
+/* REQS (secret parameters): the owner's folding of REQCLAMP's constants,
+ * W0 = x M0 2^left 2^s + (2^30 + 2^(30 + e)) 2^s with s = kpub - k per
+ * channel and Delta = 2^(31 + s) (0 without a right shift), parameters
+ * (Delta, z, lo, hi, min(hi, max(lo, z))); built here from public
+ * constants and 32-bit inputs, as the program needs no secrecy. Outputs,
+ * in this order: exact REQS minus exact REQCLAMP of x (zero in clear: the
+ * test reqs_is_reqclamp), exact REQS, fast REQS. */
+#define REQS_OUTPUTS 3
+static void prog_reqs(tprog *t)
+{
+    for (size_t k = 0; k < COUNT(exact_reqclamps); k++) {
+        const rcparams *r = &exact_reqclamps[k];
+        const qparams *q = &r->q;
+        uint32_t nq = q->nq;
+        int64_t kpub = 0, m[4], off[4], qv[8], mc[8], zp = r->zlh[0], lo = r->zlh[1], hi = r->zlh[2];
+        for (uint32_t c = 0; c < nq; c++)
+            kpub = 31 + (q->s[c] < 0 ? -q->s[c] : 0) > kpub ? 31 + (q->s[c] < 0 ? -q->s[c] : 0) : kpub;
+        for (uint32_t c = 0; c < nq; c++) {
+            int64_t left = q->s[c] > 0 ? q->s[c] : 0, right = q->s[c] < 0 ? -q->s[c] : 0, sc = kpub - 31 - right;
+            m[c] = q->m[c] * P2(left) * P2(sc);
+            off[c] = (P2(30) + (right ? P2(30 + right) : 0)) * P2(sc);
+            qv[c] = right ? P2(sc) : 0, mc[c] = P2(31);
+        }
+        int64_t t3 = zp > lo ? zp : lo;
+        qv[nq] = zp, qv[nq + 1] = lo, qv[nq + 2] = hi, qv[nq + 3] = t3 < hi ? t3 : hi;
+        for (uint32_t j = 0; j < 4; j++)
+            mc[nq + j] = 1;
+        /* folding the shift in costs headroom: |x M0 2^left 2^s| < 2^62 */
+        int64_t smax = 0;
+        for (uint32_t c = 0; c < nq; c++)
+            smax = kpub - 31 - (q->s[c] < 0 ? -q->s[c] : 0) > smax ? kpub - 31 - (q->s[c] < 0 ? -q->s[c] : 0) : smax;
+        int64_t lim = requant_lim(q) / 2 / P2(smax + 1);
+        int64_t edge[24] = {0, -1, 1, -lim, lim - 1, -lim + 1, lim - 2, lim / 2, -lim / 2};
+        size_t ne = 9;
+        tie_edges(q, edge, &ne);
+        uint32_t x = random_secret(t, VEC, edge, ne, -lim, lim - 1), w = reg(t, VEC), pr = reg(t, nq + 4);
+        EMIT(&t->e, OP_MULC, w, x, em_const(&t->e, m, nq));
+        EMIT(&t->e, OP_ADDC, w, w, em_const(&t->e, off, nq));
+        EMIT(&t->e, OP_MULC, pr, input(t, DT_I32, qv, nq + 4), em_const(&t->e, mc, nq + 4));
+        uint32_t d[3] = {reg(t, VEC), reg(t, VEC), reg(t, VEC)}, diff = reg(t, VEC);
+        EMIT(&t->e, OP_REQS, d[0], w, pr, (uint32_t)kpub, reqclamp_bound(q));
+        em_flag(&t->e, t->e.nins - 1, QBC_EXACT);
+        EMIT(&t->e, OP_REQS, d[1], w, pr, (uint32_t)kpub, reqclamp_bound(q));
+        emit_reqclamp(t, d[2], x, r, 0);
+        em_flag(&t->e, t->e.nins - 1, QBC_EXACT);
+        EMIT(&t->e, OP_SUB, diff, d[0], d[2]);
+        const char *what = nq > 1 ? " (per channel)" : "";
+        output(t, diff, VEC, 0, "exact REQS - exact REQCLAMP, M0 %lld shift %lld%s", (long long)q->m[0],
+               (long long)q->s[0], what);
+        output(t, d[0], VEC, 0, "exact REQS, M0 %lld shift %lld%s", (long long)q->m[0], (long long)q->s[0], what);
+        output(t, d[1], VEC, 1, "REQS, M0 %lld shift %lld%s", (long long)q->m[0], (long long)q->s[0], what);
+    }
+}
+
 #define PROGRAMS(X) X(io) X(linear) X(mul) X(conv2d) X(dwconv2d) X(requant) X(divr) X(ltz) X(clamp) X(reqclamp) \
-    X(conv_reqclamp) X(lazy) X(lazy_exact) X(exact)
+    X(conv_reqclamp) X(lazy) X(lazy_exact) X(exact) X(reqs)
 
 /* Everything at once: one ROUND block mixes every kind, of different
  * step counts. */
@@ -636,6 +690,30 @@ static void against_clear(const char *name, void (*build)(tprog *), int cfg)
 PROGRAMS(X) X(all)
 #undef X
 
+/* REQS on the owner's folded parameters is TFLite's REQCLAMP, element for
+ * element, in clear (the secure protocols are held to clear above). */
+START_TEST(reqs_is_reqclamp)
+{
+    tprog *t = malloc(sizeof *t);
+    ck_assert_ptr_nonnull(t);
+    tprog_init(t, 1, 1);
+    prog_reqs(t);
+    qbc_program p;
+    char err[1024];
+    ck_assert_msg(mpc_build(&t->e, &p, err, sizeof err) == 0, "invalid program: %s", err);
+    mpc_result got;
+    ck_assert_msg(mpc_run(&p, &proto_clear, 1, t->in, &got, err, sizeof err) == 0, "%s", err);
+    for (uint32_t s = 0; s < p.noutputs; s += REQS_OUTPUTS)
+        for (uint64_t i = 0; i < shape_elems(&p.outputs[s].shape); i++)
+            ck_assert_msg(got.out[s][i] == 0, "%s, element %llu: %lld", t->what[s], (unsigned long long)i,
+                          (long long)got.out[s][i]);
+    mpc_result_free(&p, &got);
+    qbc_free(&p);
+    tprog_free(t);
+    free(t);
+}
+END_TEST
+
 /* The programs exercise every operation kind (a new kind in PROTO_KINDS
  * fails here until a program covers it), the lazy forms, and one ROUND
  * block holding every kind but INPUT. */
@@ -686,6 +764,7 @@ Suite *suite_protocols(void)
     TCase *c = tcase_create("protocols");
     tcase_set_timeout(c, 300);
     tcase_add_test(c, every_kind_is_covered);
+    tcase_add_test(c, reqs_is_reqclamp);
 #define X(name) tcase_add_loop_test(c, name##_against_clear, 0, nconfigs);
     PROGRAMS(X) X(all)
 #undef X
