@@ -206,14 +206,16 @@ static uint64_t get_range(rbuf *r, int bytes, uint64_t lo, uint64_t hi, const ch
     return v;
 }
 
+/* a scale: positive and finite, or 0 for a tensor whose quantization is
+ * the model owner's secret (a layer with secret=, docs/dsl.md) */
 static float get_f32(rbuf *r, const char *what)
 {
     size_t off = r->off;
     uint32_t u = (uint32_t)get_u(r, 4, what);
     float f;
     memcpy(&f, &u, 4);
-    if (!r->failed && !(f > 0.0f && f < 1e30f))
-        fail(r, off, "%s is not a positive finite scale", what);
+    if (!r->failed && !(f >= 0.0f && f < 1e30f))
+        fail(r, off, "%s is not a finite scale (positive, or 0: secret)", what);
     return f;
 }
 

@@ -29,6 +29,9 @@ typedef struct {
     uint32_t reg;
     int party;     /* owner of an input, -1 for computed tensors */
     int bad;       /* its definition had errors: uses report nothing more */
+    int raw;       /* an i32 input without quantization: a layer's secret= or weights beside it */
+    int sec;       /* its quantization is the model owner's secret (a layer with secret=) */
+    uint32_t zpreg; /* then its zero point, a secret register of one element */
 } tensor;
 
 typedef struct {
@@ -521,6 +524,11 @@ static int result_quant(const stmt *st, const args *a, const tensor *x, tensor *
             return -1;
         }
     }
+    if (x->sec && st->q.present) {
+        diag_error(st->q.at, "%s: the quantization of '%s' is the model owner's secret; write no q(...)",
+                   a->layer, x->name);
+        return -1;
+    }
     if (!st->q.present) {
         if (required) {
             diag_error(st->fn.at, "%s needs the result's quantization: -> q(scale, zero_point)",
@@ -528,6 +536,7 @@ static int result_quant(const stmt *st, const args *a, const tensor *x, tensor *
             return -1;
         }
         set_quant(y, x->scale[0], x->zp[0]);
+        y->sec = x->sec, y->zpreg = x->zpreg;
         return 0;
     }
     if (parse_quant(&st->q, y))
@@ -731,12 +740,132 @@ static uint32_t requantize(lctx *c, uint32_t acc, uint64_t len, const tensor *x,
     return r;
 }
 
+/* A layer whose quantization is the model owner's secret (docs/dsl.md):
+ * secret=P names an i32 owner input of 4 nq + 4 values, per channel M0,
+ * 2^(left + s), 2^s and (right shift ? 2^s : 0), s = shift - 31 - right
+ * shift, then the output's zero point, lo, hi and min(hi, max(lo, zp));
+ * shift= is the public k of the largest right shift (31 + it), bits= the
+ * public comparison bound. */
+typedef struct {
+    const tensor *p;
+    uint32_t nq, shift, bits;
+} secret_layer;
+
+/* 1 with secret=, 0 without, -1 on error */
+static int secret_args(lctx *c, const args *a, secret_layer *sl)
+{
+    const value *pv = kwarg(a, "secret"), *kv = kwarg(a, "shift"), *bv = kwarg(a, "bits");
+    memset(sl, 0, sizeof *sl);
+    if (!pv) {
+        if (kv || bv) {
+            diag_error((kv ? kv : bv)->at, "%s: shift= and bits= go with secret=", a->layer);
+            return -1;
+        }
+        return 0;
+    }
+    long long k, b;
+    if (pv->kind != V_IDENT || !(sl->p = find_tensor(c, pv->text)) || sl->p->bad) {
+        diag_error(pv->at, "%s: secret= names a model input", a->layer);
+        return -1;
+    }
+    if (!kv || !bv) {
+        diag_error(a->st->fn.at, "%s: secret= needs shift= and bits=", a->layer);
+        return -1;
+    }
+    if (want_int(kv, 32, 61, "shift", &k) || want_int(bv, 1, 62, "bits", &b))
+        return -1;
+    const tensor *p = sl->p;
+    if (!p->raw || p->shape.ndim != 1 || p->shape.dims[0] < 8 || p->shape.dims[0] % 4) {
+        diag_error(pv->at, "%s: secret parameters '%s' must be an i32[4 * channels + 4] input without q(...)",
+                   a->layer, p->name);
+        return -1;
+    }
+    sl->nq = p->shape.dims[0] / 4 - 1, sl->shift = (uint32_t)k, sl->bits = (uint32_t)b;
+    const value *av = kwarg(a, "activation") ? kwarg(a, "activation") : kwarg(a, "acc_bound");
+    if (av) {
+        diag_error(av->at, "%s: with secret= the activation's range is in the secret parameters and bits= bounds "
+                   "the comparisons; write neither activation= nor acc_bound=", a->layer);
+        return -1;
+    }
+    return 1;
+}
+
+/* the result of a secret layer: -> u8 or -> i8, no q(...) */
+static int secret_result(const args *a, const tensor *x, const tensor *w, tensor *y)
+{
+    const stmt *st = a->st;
+    if (st->q.present) {
+        diag_error(st->q.at, "%s: with secret= the result's quantization is the owner's; write -> %s",
+                   a->layer, dtype_names[x->dtype]);
+        return -1;
+    }
+    if (!w->raw) {
+        diag_error(st->fn.at, "%s: with secret= the weights '%s' are i32, centred by the owner, without q(...)",
+                   a->layer, w->name);
+        return -1;
+    }
+    y->dtype = x->dtype;
+    if (st->dtype && dtype_of(st->dtype, st->dtype_at) != x->dtype) {
+        diag_error(st->dtype_at, "%s: result dtype %s differs from input dtype %s", a->layer, st->dtype,
+                   dtype_names[x->dtype]);
+        return -1;
+    }
+    set_quant(y, 0.0f, 0);
+    y->sec = 1;
+    return 0;
+}
+
+static int secret_weights(const args *a, const tensor *w, const tensor *b, const secret_layer *sl, uint32_t oc)
+{
+    if (sl->nq != 1 && sl->nq != oc) {
+        diag_error(a->st->fn.at, "%s: secret parameters for %u channels, the layer has %u", a->layer, sl->nq, oc);
+        return -1;
+    }
+    if (b && (!b->raw || b->shape.ndim != 1 || b->shape.dims[0] != oc)) {
+        diag_error(a->st->fn.at, "%s: with secret= the bias '%s' is i32[%u] without q(...)", a->layer,
+                   b ? b->name : "", oc);
+        return -1;
+    }
+    (void)w;
+    return 0;
+}
+
+/* len elements of register r from element off (a strided COPY) */
+static uint32_t slice(lctx *c, uint32_t r, uint32_t off, uint32_t len)
+{
+    uint32_t d = em_sreg(&c->e, len);
+    EMIT(&c->e, OP_COPY, d, r, 1, len, 0, 0, 0, off);
+    return d;
+}
+
+/* W0 = acc M0 2^(left + s) + 2^30 2^s + 2^(shift - 1) and REQS (docs/dsl.md) */
+static uint32_t secret_requant(lctx *c, uint32_t acc, uint64_t len, const secret_layer *sl, tensor *y)
+{
+    uint32_t nq = sl->nq, p = sl->p->reg;
+    uint32_t m = em_sreg(&c->e, nq), w = em_sreg(&c->e, len), off = em_sreg(&c->e, nq), dl = em_sreg(&c->e, nq);
+    uint32_t prm = em_sreg(&c->e, nq + 4), r = em_sreg(&c->e, len);
+    EMIT(&c->e, OP_MUL, m, slice(c, p, 0, nq), slice(c, p, nq, nq));
+    EMIT(&c->e, OP_MUL, w, acc, m);
+    EMIT(&c->e, OP_MULC, off, slice(c, p, 2 * nq, nq), em_const1(&c->e, (int64_t)1 << 30));
+    w = binop(c, OP_ADD, w, off, len);
+    w = addc(c, w, len, (int64_t)1 << (sl->shift - 1));
+    EMIT(&c->e, OP_MULC, dl, slice(c, p, 3 * nq, nq), em_const1(&c->e, (int64_t)1 << 31));
+    EMIT(&c->e, OP_COPY, prm, dl, 1, nq, 0, 0, 0, 0);
+    EMIT(&c->e, OP_COPY, prm, p, 1, 4, 0, nq, 0, 4 * nq);
+    EMIT(&c->e, OP_REQS, r, w, prm, sl->shift, sl->bits);
+    if (!c->fast)
+        em_flag(&c->e, c->e.nins - 1, QBC_EXACT);
+    y->zpreg = slice(c, p, 4 * nq, 1);
+    return r;
+}
+
 static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
 {
-    static const char *const conv_kw[] = {"stride", "padding", "dilation", "activation", "acc_bound", NULL};
-    static const char *const dw_kw[] = {"stride",     "padding",    "dilation",
-                                        "activation", "multiplier", "acc_bound", NULL};
-    static const char *const fc_kw[] = {"activation", "acc_bound", NULL};
+    static const char *const conv_kw[] = {"stride", "padding",   "dilation", "activation", "acc_bound",
+                                          "secret", "shift",     "bits",     NULL};
+    static const char *const dw_kw[] = {"stride",    "padding", "dilation", "activation", "multiplier",
+                                        "acc_bound", "secret",  "shift",    "bits",       NULL};
+    static const char *const fc_kw[] = {"activation", "acc_bound", "secret", "shift", "bits", NULL};
     static const char *const names[] = {"conv2d", "depthwise_conv2d", "fully_connected"};
     args a = {st, names[kind]};
     if (check_args(&a, 2, 3, kind == 0 ? conv_kw : kind == 1 ? dw_kw : fc_kw))
@@ -747,7 +876,9 @@ static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
     if (!x || !w || (npos_args(&a) > 2 && !b) || parse_window(&a, &wa, 0, kind != 2) ||
         need_act_dtype(&a, x))
         return -1;
-    if (result_quant(st, &a, x, y, 1))
+    secret_layer sl;
+    int sec = secret_args(c, &a, &sl);
+    if (sec < 0 || (sec ? secret_result(&a, x, w, y) : result_quant(st, &a, x, y, 1)))
         return -1;
     const value *bv = kwarg(&a, "acc_bound");
     long long ab = 0;
@@ -814,11 +945,12 @@ static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
         y->shape.dims[2] = g.ow;
         y->shape.dims[3] = oc;
     }
-    if (check_weights(&a, x, w, b, oc, axis))
+    if (sec ? secret_weights(&a, w, b, &sl, oc) : check_weights(&a, x, w, b, oc, axis))
         return -1;
     uint64_t olen = elems(&y->shape);
-    uint32_t xs = addc(c, x->reg, elems(&x->shape), -x->zp[0]);
-    uint32_t ws = addc(c, w->reg, elems(&w->shape), -w->zp[0]);
+    uint32_t xs = x->sec ? binop(c, OP_SUB, x->reg, x->zpreg, elems(&x->shape))
+                         : addc(c, x->reg, elems(&x->shape), -x->zp[0]);
+    uint32_t ws = sec ? w->reg : addc(c, w->reg, elems(&w->shape), -w->zp[0]);
     uint32_t acc = em_sreg(&c->e, olen);
     uint32_t gw[13];
     geom_encode(&g, gw);
@@ -828,7 +960,7 @@ static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
     if (b)
         acc = binop(c, OP_ADD, acc, b->reg, olen);
     int float_product = kind == 2 || (w->nq == 1 && x->dtype == DT_U8);
-    y->reg = requantize(c, acc, olen, x, w, y, oc, float_product, wa.act, dot);
+    y->reg = sec ? secret_requant(c, acc, olen, &sl, y) : requantize(c, acc, olen, x, w, y, oc, float_product, wa.act, dot);
     if (y->reg == UINT32_MAX)
         return -1;
     uint64_t taps = (uint64_t)g.kh * g.kw;
@@ -919,6 +1051,10 @@ static int lower_pool(lctx *c, const stmt *st, tensor *y, int is_max)
         free(cnt);
     }
     int64_t lo, hi;
+    if (x->sec && wa.act) {
+        diag_error(st->fn.at, "%s: the quantization of '%s' is secret: an activation here needs it", a.layer, x->name);
+        return -1;
+    }
     act_range(wa.act, y->dtype, y->scale[0], y->zp[0], &lo, &hi);
     if (lo > dtype_min(y->dtype) || hi < dtype_max(y->dtype)) /* else the values stay in range */
         r = clamp(c, r, olen, lo, hi, 10); /* averages of an 8-bit dtype */
@@ -1252,6 +1388,10 @@ static void lower_output(lctx *c, const stmt *st)
         diag_error(tat, "%s: '%s' must be quantized per tensor", kinds[kind], x->name);
         return;
     }
+    if (kind == OUT_SOFTMAX && (x->sec || x->raw)) {
+        diag_error(tat, "softmax: the quantization of '%s' is secret (or absent)", x->name);
+        return;
+    }
     if (kind == OUT_SOFTMAX && x->dtype == DT_I32) {
         diag_error(tat, "softmax: '%s' must be u8 or i8", x->name);
         return;
@@ -1324,18 +1464,47 @@ static void lower_input(lctx *c, const stmt *st)
     t->dtype = (uint8_t)dt;
     if (want_shape(st->shape, &t->shape, 0))
         return;
-    if (!st->q.present) {
+    if (!st->q.present && dt != DT_I32) {
         diag_error(st->name_at, "input '%s' needs its quantization: q(scale, zero_point)",
                    st->name);
         return;
     }
-    if (parse_quant(&st->q, t) || party < 0)
+    if (!st->q.present)
+        set_quant(t, 0.0f, 0), t->raw = 1;
+    else if (parse_quant(&st->q, t))
+        return;
+    if (party < 0)
         return;
     t->party = party;
     t->bad = 0;
     t->reg = em_sreg(&c->e, elems(&t->shape));
     qbc_input in = {(char *)t->name, (uint8_t)party, t->dtype, t->shape};
     EMIT(&c->e, OP_INPUT, t->reg, em_input(&c->e, &in));
+}
+
+/* Raw i32 inputs serve only layers with secret=, and a tensor whose
+ * quantization is secret feeds only what needs no quantization of its own:
+ * such layers, pools without activation, reshape and flatten. */
+static int secret_misuse(lctx *c, const stmt *st, int f)
+{
+    int takes_sec = f <= 4 || f == 6 || f == 7, takes_raw = f <= 2;
+    for (int i = 0; i < st->fn.nargs; i++) {
+        const arg *g = &st->fn.args[i];
+        if (g->key || g->val->kind != V_IDENT)
+            continue;
+        const tensor *t = find_tensor(c, g->val->text);
+        if (t && t->raw && !takes_raw) {
+            diag_error(g->val->at, "%s: '%s' has no quantization (an i32 input without q): only a layer with secret= takes it",
+                       st->fn.name, t->name);
+            return -1;
+        }
+        if (t && t->sec && !takes_sec) {
+            diag_error(g->val->at, "%s: the quantization of '%s' is the model owner's secret; %s cannot take it yet",
+                       st->fn.name, t->name, st->fn.name);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static void lower_layer(lctx *c, const stmt *st)
@@ -1360,6 +1529,8 @@ static void lower_layer(lctx *c, const stmt *st)
         if (st->fn.args[i].key && strcmp(st->fn.args[i].key, "rounding") == 0 &&
             (c->fast = want_ident(st->fn.args[i].val, "rounding", modes)) < 0)
             return;
+    if (secret_misuse(c, st, f))
+        return;
     int rc;
     switch (f) {
     case 0:

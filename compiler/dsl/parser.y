@@ -83,6 +83,7 @@ arg     : value            { ast_call_add(&cur_call, NULL, $1->at, $1); }
 result_opt : /* empty */
         | ARROW quant
         | ARROW IDENT quant { cur.dtype = $2; cur.dtype_at = AT(@2); }
+        | ARROW IDENT       { cur.dtype = $2; cur.dtype_at = AT(@2); } /* secret quantization */
         ;
 
 quant_opt : /* empty */

@@ -18,6 +18,9 @@ static const char *const every_op =
     "input db : i32[3] q(0.0005, 0) from m\n"
     "input fw : u8[4,12] q(0.01, 128) from m\n"
     "input fb : i32[4] q(0.0008, 0) from m\n"
+    "input sw : i32[4,12] from m\n"
+    "input sb : i32[4] from m\n"
+    "input sp : i32[8] from m\n"
     "c1 = conv2d(x, w, b, stride=2, padding=same, activation=relu6, rounding=fast) -> q(0.05, 0)\n"
     "d1 = depthwise_conv2d(c1, dw, db, padding=same, activation=relu6) -> q(0.05, 0)\n"
     "s1 = add(c1, d1) -> q(0.08, 3)\n"
@@ -27,8 +30,10 @@ static const char *const every_op =
     "k1 = concat(p1, p1, axis=3)\n"
     "r1 = reshape(k1, shape=[1, 24])\n"
     "f  = fully_connected(r1, fw, fb) -> q(0.1, 100)\n"
+    "g  = fully_connected(r1, sw, sb, secret=sp, shift=38, bits=20) -> u8\n"
     "output argmax(f) to c\n"
-    "output softmax(f) to c\n";
+    "output softmax(f) to c\n"
+    "output argmax(g) to c\n";
 
 static uint8_t *compile_bytes(const char *src, size_t *len)
 {
@@ -48,8 +53,8 @@ START_TEST(round_trip_is_identical)
     qbc_program p;
     char err[512];
     ck_assert_msg(qbc_load(b, n, &p, err, sizeof err) == 0, "%s", err);
-    ck_assert_uint_eq(p.ninputs, 7);
-    ck_assert_uint_eq(p.noutputs, 2);
+    ck_assert_uint_eq(p.ninputs, 10);
+    ck_assert_uint_eq(p.noutputs, 3);
     ck_assert_str_eq(p.party_names[1], "c");
     ck_assert_str_eq(p.inputs[1].name, "w");
     uint8_t *b2 = qbc_write(&p, &n2);
@@ -173,7 +178,11 @@ static uint32_t find_op(const qbc_program *p, int op)
 static void bad_register(qbc_program *p) { p->code[find_op(p, OP_ADD) + 2] = p->nsregs; }
 static void bad_opcode(qbc_program *p) { p->code[find_op(p, OP_ADD)] = qbc_encode(OP__COUNT, 3); }
 static void bad_operand_count(qbc_program *p) { p->code[find_op(p, OP_ADD)] = qbc_encode(OP_ADD, 2); }
-static void comm_outside_round(qbc_program *p) { p->code[find_op(p, OP_ROUND)] = qbc_encode(OP_LAYER, 1); }
+static void comm_outside_round(qbc_program *p)
+{
+    uint32_t pc = find_op(p, OP_ROUND);
+    p->code[pc] = qbc_encode(OP_LAYER, 1), p->code[pc + 1] = 0; /* a valid layer */
+}
 static void bad_shift(qbc_program *p)
 {
     p->cregs[p->code[find_op(p, OP_REQUANT) + 4]].val[0] = 40;
