@@ -22,12 +22,15 @@
 static const char usage[] =
     "usage: qnnc FILE.qnn [-o FILE.qbc]   compile a network program to bytecode\n"
     "       qnnc import MODEL.tflite -o DIR [--output softmax|logits|argmax]\n"
-    "                  [--rounding exact|fast]\n"
+    "                  [--rounding exact|fast] [--secret-params]\n"
     "                                     DIR/NAME.qnn (the public program) and DIR/NAME.qw\n"
     "                                     (the model owner's weights); party 0 = model owner,\n"
     "                                     party 1 = client (input and result). Rounding:\n"
     "                                     exact (default) gives TFLite's bytes; fast rounds\n"
-    "                                     probabilistically (off by a few LSB, cheaper)\n"
+    "                                     probabilistically (off by a few LSB, cheaper).\n"
+    "                                     --secret-params: multipliers, shifts, zero points\n"
+    "                                     and clamp bounds become the owner's input; the\n"
+    "                                     program keeps shapes and public bounds only\n"
     "       qnnc image PICTURE --size WxH [--gray] [--raw WxH] -o INPUT.bin\n"
     "                                     a BMP/PPM/PGM (or raw RGB/gray bytes) picture as a\n"
     "                                     model input: nearest-neighbour resize, raw uint8\n"
@@ -144,9 +147,12 @@ static int cmd_weights(int argc, char **argv)
 static int cmd_import(int argc, char **argv)
 {
     const char *model = NULL, *dir = NULL, *mode_s = "softmax", *rounding = "exact";
+    unsigned secret = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-o") && i + 1 < argc)
             dir = argv[++i];
+        else if (!strcmp(argv[i], "--secret-params"))
+            secret = TFL_SECRET;
         else if (!strcmp(argv[i], "--rounding") && i + 1 < argc)
             rounding = argv[++i];
         else if (!strcmp(argv[i], "--output") && i + 1 < argc)
@@ -181,7 +187,7 @@ static int cmd_import(int argc, char **argv)
         return 1;
     }
     tfl_result r;
-    int rc = tfl_import(buf, len, name, mode, !strcmp(rounding, "fast"), &r, err, sizeof err);
+    int rc = tfl_import(buf, len, name, mode, (!strcmp(rounding, "fast") ? TFL_FAST : 0) | secret, &r, err, sizeof err);
     free(buf);
     if (rc) {
         fprintf(stderr, "qnnc: %s: %s\n", model, err);

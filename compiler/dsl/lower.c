@@ -411,18 +411,7 @@ static uint32_t smax(lctx *c, uint32_t a, uint32_t b, uint64_t len)
 /* Activation range as CalculateActivationRangeQuantized (rounding in float). */
 static void act_range(int act, int dtype, float scale, int32_t zp, int64_t *lo, int64_t *hi)
 {
-    *lo = dtype_min(dtype);
-    *hi = dtype_max(dtype);
-    if (act >= 1) {
-        int64_t z = qm_quantize_float(0.0f, scale, zp);
-        if (z > *lo)
-            *lo = z;
-    }
-    if (act == 2) {
-        int64_t s = qm_quantize_float(6.0f, scale, zp);
-        if (s < *hi)
-            *hi = s;
-    }
+    qm_act_range(act, (int)dtype_min(dtype), (int)dtype_max(dtype), scale, zp, lo, hi);
 }
 
 static const char *const act_names[] = {"none", "relu", "relu6", NULL};
@@ -667,11 +656,7 @@ static uint32_t acc_bits(lctx *c, const int64_t *m0, const int64_t *sh, uint32_t
                        "rounding's 2^62; write rounding=fast on this layer", c->st->name, (long long)c->acc_bound);
             return UINT32_MAX;
         }
-        uint64_t yb = ((a * ((m >> 16) + 1)) >> (15 + right)) + 2 + 257;
-        uint32_t own = 0;
-        while (yb >> own)
-            own++;
-        own += (uint32_t)(right - min_right);
+        uint32_t own = qm_requant_bits(a, (int32_t)m0[ch], (int)sh[ch]) + (uint32_t)(right - min_right);
         bits = own > bits ? own : bits;
     }
     return bits;
@@ -723,12 +708,9 @@ static uint32_t requantize(lctx *c, uint32_t acc, uint64_t len, const tensor *x,
     uint32_t nq = w->nq == 1 ? 1 : oc;
     int64_t *m0 = xcalloc(nq, sizeof(int64_t)), *sh = xcalloc(nq, sizeof(int64_t));
     for (uint32_t ch = 0; ch < nq; ch++) {
-        float sx = x->scale[0], sw = w->scale[w->nq == 1 ? 0 : ch], sy = y->scale[0];
-        double real = float_product ? (double)(sx * sw) / (double)sy
-                                    : (double)sx * (double)sw / (double)sy;
         int32_t q;
         int s;
-        qm_quantize_multiplier(real, &q, &s);
+        qm_layer_multiplier(x->scale[0], w->scale[w->nq == 1 ? 0 : ch], y->scale[0], float_product, &q, &s);
         m0[ch] = q;
         sh[ch] = s;
     }

@@ -76,6 +76,7 @@ typedef struct {
     tio_tensor *w;
     int nw;
     int fast;       /* rounding=fast on every layer */
+    int secret;     /* --secret-params: quantization parameters are the owner's input */
 } imp;
 
 static void sb_printf(sbuf *b, const char *fmt, ...)
@@ -380,20 +381,30 @@ static int64_t const_value(const tensor *t, uint64_t e)
            : (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
 }
 
-/* Declares constant tensor k as an input of the model owner, once. */
-static int declare_const(imp *m, uint32_t i, int32_t k, const char *role)
+/* Constant tensor k of operator i, usable and with data for every element. */
+static int check_const(imp *m, uint32_t i, int32_t k, const char *role)
 {
     if (usable(m, i, k, role))
         return -1;
     tensor *t = &m->t[k];
     if (!t->data)
         return op_fail(m, i, "%s '%s' must be a constant of the model", role, t->name);
-    if (t->declared)
-        return 0;
     uint64_t n = tshape_elems(&t->shape, TIO_MAX_ELEMS);
     if (n > TIO_MAX_ELEMS || n * (uint64_t)dtype_size(t->dtype) != t->data_len)
         return op_fail(m, i, "%s '%s': %zu bytes of data for %llu elements", role, t->name,
                        t->data_len, (unsigned long long)n);
+    return 0;
+}
+
+/* Declares constant tensor k as an input of the model owner, once. */
+static int declare_const(imp *m, uint32_t i, int32_t k, const char *role)
+{
+    if (check_const(m, i, k, role))
+        return -1;
+    tensor *t = &m->t[k];
+    if (t->declared)
+        return 0;
+    uint64_t n = tshape_elems(&t->shape, TIO_MAX_ELEMS);
     sb_printf(&m->decl, "input %s : %s", t->name, dtype_names[t->dtype]);
     put_shape(&m->decl, &t->shape);
     sb_printf(&m->decl, " ");
@@ -502,13 +513,106 @@ static void begin_layer(imp *m, uint32_t i, const tensor *y)
 /* the end of a layer's arguments */
 static void close_call(imp *m) { sb_printf(&m->body, m->fast ? ", rounding=fast)" : ")"); }
 
+/* the end of a layer: its result's quantization, or with --secret-params
+ * nothing (it keeps its input's, secret) or, after a layer with secret=,
+ * its dtype alone */
 static void end_layer(imp *m, tensor *y)
 {
     close_call(m);
-    sb_printf(&m->body, " -> ");
-    put_quant(&m->body, y);
+    if (!m->secret) {
+        sb_printf(&m->body, " -> ");
+        put_quant(&m->body, y);
+    }
     sb_printf(&m->body, "\n");
     y->declared = 1;
+}
+
+static void end_secret_layer(imp *m, tensor *y)
+{
+    close_call(m);
+    sb_printf(&m->body, " -> %s\n", dtype_names[y->dtype]);
+    y->declared = 1;
+}
+
+/* Declares an owner input of n i32 values (raw: no q), taking vals. */
+static int declare_raw(imp *m, const char *name, const tshape *shape, int64_t *vals)
+{
+    sb_printf(&m->decl, "input %s : i32", name);
+    put_shape(&m->decl, shape);
+    sb_printf(&m->decl, " from model\n");
+    tio_tensor *w = &m->w[m->nw++];
+    w->name = strdup(name), w->dtype = DT_I32, w->shape = *shape, w->data = vals;
+    return w->name ? 0 : fail(m, "out of memory");
+}
+
+/* --secret-params for a convolution-like layer (lower.c's secret=): its
+ * weights centred (w - zw, i32), its bias and the parameter vector
+ * NAME_secret = [M0, 2^(left + s), 2^s, right ? 2^s : 0 per channel; zp, lo,
+ * hi, min(hi, max(lo, zp))], s = kpub - 31 - right, as owner inputs; writes
+ * the call's secret=, shift= and bits= (the call's text before is the
+ * caller's). TFLite's code for the activation: 0 none, 1 relu, 3 relu6. */
+static int secret_layer(imp *m, uint32_t i, const tensor *x, tensor *w, tensor *b, tensor *y, int dw, int fc,
+                        int64_t tfl_act, int64_t maxacc)
+{
+    uint64_t n = tshape_elems(&w->shape, TIO_MAX_ELEMS);
+    uint32_t oc = w->shape.ndim ? w->shape.dims[dw ? w->shape.ndim - 1 : 0] : 0;
+    uint32_t nq = w->nq == 1 ? 1 : oc;
+    if (!oc || n % oc || (w->nq != 1 && (uint32_t)w->nq != oc) || maxacc <= 0)
+        return op_fail(m, i, "--secret-params: weights and their quantization must be per tensor or per output channel");
+    int32_t *m0 = calloc(nq, sizeof *m0);
+    int *sh = calloc(nq, sizeof *sh);
+    int64_t *pv = calloc(4 * (size_t)nq + 4, sizeof *pv), *wv = malloc(n * sizeof *wv), *bv = NULL;
+    if (!m0 || !sh || !pv || !wv) {
+        free(m0), free(sh), free(pv), free(wv);
+        return fail(m, "out of memory");
+    }
+    int kpub = 31, rc = 0;
+    uint32_t bits = 0;
+    for (uint32_t c = 0; c < nq; c++) {
+        qm_layer_multiplier(x->scale[0], w->scale[w->nq == 1 ? 0 : c], y->scale[0], fc || (w->nq == 1 && x->dtype == DT_U8),
+                            &m0[c], &sh[c]);
+        kpub = 31 - sh[c] > kpub ? 31 - sh[c] : kpub;
+        uint32_t bc = qm_requant_bits((uint64_t)maxacc, m0[c], sh[c]);
+        bits = bc > bits ? bc : bits;
+    }
+    for (uint32_t c = 0; c < nq && !rc; c++) {
+        int left = sh[c] > 0 ? sh[c] : 0, right = sh[c] < 0 ? -sh[c] : 0, sc = kpub - 31 - right;
+        if (!bits || kpub > 61 || left + sc > 30 ||
+            sat_add(sat_add(sat_mul((uint64_t)maxacc, (uint64_t)m0[c] << (left + sc)), (uint64_t)1 << (30 + sc)),
+                    (uint64_t)1 << (kpub - 1)) >= ACC_CAP)
+            rc = op_fail(m, i, "--secret-params: output channel %u's multiplier and shifts leave no room to fold "
+                         "them into the weights (left shift %d, spread %d, accumulators up to %lld)", c, left, sc,
+                         (long long)maxacc);
+        pv[c] = m0[c], pv[nq + c] = (int64_t)1 << (left + sc), pv[2 * nq + c] = (int64_t)1 << sc;
+        pv[3 * nq + c] = right ? (int64_t)1 << sc : 0;
+    }
+    int64_t lo, hi, zp = y->zp[0];
+    qm_act_range(tfl_act == 3 ? 2 : (int)tfl_act, (int)dtype_min(y->dtype), (int)dtype_max(y->dtype), y->scale[0],
+                 y->zp[0], &lo, &hi);
+    int64_t t3 = zp > lo ? zp : lo;
+    pv[4 * nq] = zp, pv[4 * nq + 1] = lo, pv[4 * nq + 2] = hi, pv[4 * nq + 3] = t3 < hi ? t3 : hi;
+    for (uint64_t e = 0; e < n; e++)
+        wv[e] = const_value(w, e) - w->zp[w->nq == 1 ? 0 : (dw ? e % oc : e / (n / oc))];
+    if (b && !rc && (bv = malloc(oc * sizeof *bv)))
+        for (uint32_t c = 0; c < oc; c++)
+            bv[c] = const_value(b, c);
+    char pname[300];
+    snprintf(pname, sizeof pname, "%s_secret", y->name);
+    tshape ps = {1, {4 * nq + 4}}, bs = {1, {oc}};
+    if (!rc && b && !bv)
+        rc = fail(m, "out of memory");
+    if (!rc)
+        rc = declare_raw(m, w->name, &w->shape, wv) || (b && declare_raw(m, b->name, &bs, bv)) ||
+             declare_raw(m, pname, &ps, pv);
+    else
+        free(wv), free(bv), free(pv);
+    w->declared = 1;
+    if (b)
+        b->declared = 1;
+    if (!rc)
+        sb_printf(&m->body, ", secret=%s, shift=%d, bits=%u", pname, kpub, bits);
+    free(m0), free(sh);
+    return rc ? -1 : 0;
 }
 
 static int emit_window_op(imp *m, uint32_t i)
@@ -539,6 +643,7 @@ static int emit_window_op(imp *m, uint32_t i)
     if (usable(m, i, o->out[0], "output"))
         return -1;
     begin_layer(m, i, y);
+    int64_t maxacc = 0;
     if (pool) {
         int64_t fw = fb_int(fb, opt, 3, 4, 0), fh = fb_int(fb, opt, 4, 4, 0);
         if (fw < 1 || fh < 1 || fw > 65536 || fh > 65536)
@@ -546,11 +651,9 @@ static int emit_window_op(imp *m, uint32_t i)
         sb_printf(&m->body, "%s(%s, size=[%lld,%lld]", o->code == OP_MAX_POOL_2D ? "max_pool2d" : "avg_pool2d",
                   m->t[o->in[0]].name, (long long)fh, (long long)fw);
     } else {
-        if (declare_const(m, i, o->in[1], "filter"))
-            return -1;
         int has_bias = o->nin > 2 && o->in[2] >= 0;
-        int64_t maxacc;
-        if (has_bias && declare_const(m, i, o->in[2], "bias"))
+        int (*take)(imp *, uint32_t, int32_t, const char *) = m->secret ? check_const : declare_const;
+        if (take(m, i, o->in[1], "filter") || (has_bias && take(m, i, o->in[2], "bias")))
             return -1;
         if (check_acc(m, i, &m->t[o->in[0]], &m->t[o->in[1]], has_bias ? &m->t[o->in[2]] : NULL, y, dw, &maxacc))
             return -1;
@@ -558,11 +661,21 @@ static int emit_window_op(imp *m, uint32_t i)
                   m->t[o->in[1]].name, has_bias ? ", " : "", has_bias ? m->t[o->in[2]].name : "");
         if (dilw != 1 || dilh != 1)
             sb_printf(&m->body, ", dilation=[%lld,%lld]", (long long)dilh, (long long)dilw);
-        put_acc_bound(m, maxacc);
+        if (!m->secret)
+            put_acc_bound(m, maxacc);
     }
-    sb_printf(&m->body, ", stride=[%lld,%lld], padding=%s, activation=%s", (long long)sh,
-              (long long)sw, padding == 0 ? "same" : "valid", a);
-    end_layer(m, y);
+    sb_printf(&m->body, ", stride=[%lld,%lld], padding=%s", (long long)sh, (long long)sw, padding == 0 ? "same" : "valid");
+    if (!m->secret || pool) {
+        if (m->secret && act)
+            return op_fail(m, i, "--secret-params: a fused activation on a pool needs the quantization in the clear");
+        sb_printf(&m->body, ", activation=%s", a);
+        end_layer(m, y);
+        return 0;
+    }
+    if (secret_layer(m, i, &m->t[o->in[0]], &m->t[o->in[1]], o->nin > 2 && o->in[2] >= 0 ? &m->t[o->in[2]] : NULL,
+                     y, dw, 0, act, maxacc))
+        return -1;
+    end_secret_layer(m, y);
     return 0;
 }
 
@@ -577,10 +690,10 @@ static int emit_fc(imp *m, uint32_t i)
         return -1;
     if (fmt != 0)
         return op_fail(m, i, "weights format %lld is not supported", (long long)fmt);
-    if (o->nin < 2 || activation(m, i, o->in[0]) || declare_const(m, i, o->in[1], "weights"))
-        return -1;
     int has_bias = o->nin > 2 && o->in[2] >= 0;
-    if (has_bias && declare_const(m, i, o->in[2], "bias"))
+    int (*take)(imp *, uint32_t, int32_t, const char *) = m->secret ? check_const : declare_const;
+    if (o->nin < 2 || activation(m, i, o->in[0]) || take(m, i, o->in[1], "weights") ||
+        (has_bias && take(m, i, o->in[2], "bias")))
         return -1;
     tensor *y = &m->t[o->out[0]];
     int64_t maxacc;
@@ -593,16 +706,27 @@ static int emit_fc(imp *m, uint32_t i)
     } else {
         begin_layer(m, i, y);
     }
-    sb_printf(&m->body, "fully_connected(%s, %s%s%s, activation=%s", m->t[o->in[0]].name,
-              m->t[o->in[1]].name, has_bias ? ", " : "", has_bias ? m->t[o->in[2]].name : "", a);
-    put_acc_bound(m, maxacc);
+    sb_printf(&m->body, "fully_connected(%s, %s%s%s", m->t[o->in[0]].name, m->t[o->in[1]].name,
+              has_bias ? ", " : "", has_bias ? m->t[o->in[2]].name : "");
+    if (m->secret) {
+        if (secret_layer(m, i, &m->t[o->in[0]], &m->t[o->in[1]], has_bias ? &m->t[o->in[2]] : NULL, y, 0, 1, act,
+                         maxacc))
+            return -1;
+    } else {
+        sb_printf(&m->body, ", activation=%s", a);
+        put_acc_bound(m, maxacc);
+    }
     if (direct) {
-        end_layer(m, y);
+        (m->secret ? end_secret_layer : end_layer)(m, y);
         return 0;
     }
     close_call(m);
-    sb_printf(&m->body, " -> ");
-    put_quant(&m->body, y);
+    if (m->secret) {
+        sb_printf(&m->body, " -> %s", dtype_names[y->dtype]);
+    } else {
+        sb_printf(&m->body, " -> ");
+        put_quant(&m->body, y);
+    }
     sb_printf(&m->body, "\n%s = reshape(%s_2d, shape=", y->name, y->name);
     put_shape(&m->body, &y->shape);
     end_layer(m, y);
@@ -617,6 +741,9 @@ static int emit_simple(imp *m, uint32_t i)
     tensor *y = &m->t[o->out[0]];
     if (usable(m, i, o->out[0], "output"))
         return -1;
+    if (m->secret && o->code != OP_RESHAPE)
+        return op_fail(m, i, "--secret-params: this operator needs its inputs' quantization in the clear; "
+                             "not supported yet");
     if (o->code == OP_ADD) {
         const char *a = activation_name(m, i, fb_int(fb, opt, 0, 1, 0));
         if (!a || o->nin != 2 || activation(m, i, o->in[0]) || activation(m, i, o->in[1]))
@@ -793,12 +920,13 @@ static void imp_free(imp *m)
     free(m->body.p);
 }
 
-int tfl_import(const uint8_t *buf, size_t len, const char *name, enum tfl_output mode, int fast,
+int tfl_import(const uint8_t *buf, size_t len, const char *name, enum tfl_output mode, unsigned flags,
                tfl_result *out, char *err, size_t errlen)
 {
     imp m;
     memset(&m, 0, sizeof m);
-    m.fast = fast;
+    m.fast = (flags & TFL_FAST) != 0;
+    m.secret = (flags & TFL_SECRET) != 0;
     memset(out, 0, sizeof *out);
     m.err = err;
     m.errlen = errlen;

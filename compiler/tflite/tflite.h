@@ -20,9 +20,12 @@ typedef struct {
     int nweights;
 } tfl_result;
 
-/* Returns 0, or -1 with a one-line message in err. fast: every layer
- * statement says rounding=fast (probabilistic rounding; else TFLite's). */
-int tfl_import(const uint8_t *buf, size_t len, const char *name, enum tfl_output mode, int fast,
+/* flags: TFL_FAST, every layer statement says rounding=fast (probabilistic
+ * rounding; else TFLite's); TFL_SECRET, the layers' quantization
+ * parameters become owner inputs (docs/dsl.md, secret=). */
+enum { TFL_FAST = 1, TFL_SECRET = 2 };
+/* Returns 0, or -1 with a one-line message in err. */
+int tfl_import(const uint8_t *buf, size_t len, const char *name, enum tfl_output mode, unsigned flags,
                tfl_result *out, char *err, size_t errlen);
 void tfl_free(tfl_result *r);
 

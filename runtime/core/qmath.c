@@ -185,3 +185,37 @@ void qm_softmax(const qm_softmax_params *p, const int32_t *in, int32_t *out, int
         out[i] = v;
     }
 }
+
+void qm_layer_multiplier(float sx, float sw, float sy, int float_product, int32_t *m0, int *shift)
+{
+    double real = float_product ? (double)(sx * sw) / (double)sy : (double)sx * (double)sw / (double)sy;
+    qm_quantize_multiplier(real, m0, shift);
+}
+
+void qm_act_range(int act, int dtype_min, int dtype_max, float scale, int32_t zp, int64_t *lo, int64_t *hi)
+{
+    *lo = dtype_min;
+    *hi = dtype_max;
+    if (act >= 1) {
+        int64_t z = qm_quantize_float(0.0f, scale, zp);
+        if (z > *lo)
+            *lo = z;
+    }
+    if (act == 2) {
+        int64_t s = qm_quantize_float(6.0f, scale, zp);
+        if (s < *hi)
+            *hi = s;
+    }
+}
+
+uint32_t qm_requant_bits(uint64_t acc_bound, int32_t m0, int shift)
+{
+    int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    if (left > 16 || right > 30 || m0 < 0 || acc_bound >= ((uint64_t)1 << 31))
+        return 0;
+    uint64_t m = (uint64_t)m0 << left, yb = ((acc_bound * ((m >> 16) + 1)) >> (15 + right)) + 2 + 257;
+    uint32_t bits = 0;
+    while (yb >> bits)
+        bits++;
+    return bits;
+}

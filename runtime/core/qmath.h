@@ -16,6 +16,18 @@ void qm_quantize_multiplier(double m, int32_t *m0, int *shift); /* QuantizeMulti
 int64_t qm_div_round(int64_t x, int64_t d);        /* x/d rounded half away from zero, d > 0 */
 int32_t qm_quantize_float(float real, float scale, int32_t zp); /* zp + round(real/scale) in float, saturated to int32 */
 
+/* A layer's multiplier as TFLite's kernels compute it from the input,
+ * weight and output scales: in float when float_product (fully connected,
+ * and per-tensor uint8 convolutions), else in double. */
+void qm_layer_multiplier(float sx, float sw, float sy, int float_product, int32_t *m0, int *shift);
+/* The clamp of a fused activation (0 none, 1 relu, 2 relu6) on a dtype's
+ * range, for output scale and zero point. */
+void qm_act_range(int act, int dtype_min, int dtype_max, float scale, int32_t zp, int64_t *lo, int64_t *hi);
+/* Bits to bound |y + zp - T| (T within 257 of zp) for y = round(acc M0
+ * 2^shift / 2^31), |acc| <= acc_bound: 0 when the shift gives no cheap
+ * bound (a left shift past 16, a right shift past 30). */
+uint32_t qm_requant_bits(uint64_t acc_bound, int32_t m0, int shift);
+
 /* Softmax as TFLite's reference fixed-point kernel (kScaledDiffIntegerBits = 5). */
 typedef struct {
     int32_t multiplier;   /* input_beta_multiplier */

@@ -17,7 +17,7 @@ int fuzz_one(const uint8_t *data, size_t len)
 {
     tfl_result r;
     char err[512];
-    if (tfl_import(data, len, "fuzz", (enum tfl_output)(len % 3), (int)(len / 3 % 2), &r, err, sizeof err) != 0) {
+    if (tfl_import(data, len, "fuzz", (enum tfl_output)(len % 3), (unsigned)(len / 3 % 4), &r, err, sizeof err) != 0) {
         fuzz_note("tflite", err);
         return 0;
     }
