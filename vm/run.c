@@ -321,7 +321,10 @@ static void print_output(FILE *f, const qbc_program *p, const qbc_output *o, con
             if (!used[i] && v[i] > v[best])
                 best = i;
         used[best] = 1;
-        fprintf(f, " %llu (%.4f)", (unsigned long long)best, (double)scale * (double)(v[best] - zp));
+        if (scale > 0.0f)
+            fprintf(f, " %llu (%.4f)", (unsigned long long)best, (double)scale * (double)(v[best] - zp));
+        else /* the quantization is the model owner's secret: the quantized value */
+            fprintf(f, " %llu (q %lld)", (unsigned long long)best, (long long)v[best]);
     }
     free(used);
     fputc('\n', f);
