@@ -388,5 +388,38 @@ EOS
     done
 fi
 
+# --secret-params: the quantization parameters are the owner's input (REQS);
+# logits byte for byte TFLite's under every protocol, exact and fast (fast:
+# within the bound), and MobileNet V2 (residual adds) refused by name
+if [ "${QNN_SECURE_MODELS:-1}" = 1 ] && [ -d "$M/testdata" ]; then
+    "$QNNC" import "$M/mobilenet_v2_1.0_224_quant.tflite" -o "$T/s" --secret-params >/dev/null 2>"$T/err" && bad "secret-params: MobileNet V2 imported" \
+        || { grep -q "operator 9 (ADD): --secret-params" "$T/err" && ok || bad "secret-params: MobileNet V2: $(cat "$T/err")"; }
+    for proto in $PROTOS; do
+        specs="micro_speech_quantized:i8 person_detect:i8 mobilenet_v1_0.25_128_quant:u8"
+        [ "${proto%:*}" = spdz2k ] && specs="micro_speech_quantized:i8 person_detect:i8"
+        for spec in $specs; do
+            n=${spec%:*} dt=${spec#*:}
+            for mode in exact fast; do
+                "$QNNC" import "$M/$n.tflite" -o "$T/s" --output logits --secret-params --rounding "$mode" >/dev/null &&
+                    "$QNNC" "$T/s/$n.qnn" -o "$T/s.qbc" || { bad "secret-params: import $n ($mode)"; continue; }
+                grep -q " q(" "$T/s/$n.qnn" && [ "$(grep -c " q(" "$T/s/$n.qnn")" -ne 1 ] && bad "secret-params: $n keeps quantization beyond the client's input"
+                in=$(ls "$M/testdata/$n"/*.input.bin | head -1) c=$(basename "$in" .input.bin)
+                if secure_run "$proto" "$T/s.qbc" "$T/run.txt" --input "0:$T/s/$n.qw" --input "1:$in" --output "$T/logits.bin"; then
+                    if [ "$mode" = exact ]; then
+                        cmp -s "$T/logits.bin" "$M/testdata/$n/$c.logits.bin" && res="logits byte for byte TFLite's" && ok \
+                            || { res="logits differ"; bad "secret-params $proto $n $c: $res"; }
+                    else
+                        res=$("$B/cmplogits" "$T/logits.bin" "$M/testdata/$n/$c.logits.bin" "$dt" "$BOUND") && ok || bad "secret-params $proto $n $c: $res"
+                    fi
+                    echo "  secret-params $proto $n $c ($mode): $res"
+                    agree "$T/run.txt" && ok || bad "secret-params $proto $n: predicted and measured differ"
+                else
+                    bad "secret-params $proto $n $c ($mode): $(cat "$T/err")"
+                fi
+            done
+        done
+    done
+fi
+
 echo "secure: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
