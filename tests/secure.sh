@@ -341,6 +341,25 @@ if echo " $PROTOS " | grep -q " spdz2k:"; then
     compare "$T/corner.clear" "$T/corner.sec" "" && ok || bad "spdz2k average pool with corner windows differs from clear"
 fi
 
+# model_case LABEL PROTO QBC WEIGHTS MODEL INPUT MODE DTYPE: one reference
+# case; exact logits byte for byte TFLite's, fast within BOUND, cost as predicted
+model_case() {
+    label=$1 proto=$2 qbc=$3 w=$4 n=$5 in=$6 mode=$7 dt=$8
+    c=$(basename "$in" .input.bin) start=$(date +%s)
+    if secure_run "$proto" "$qbc" "$T/run.txt" --input "0:$w" --input "1:$in" --output "$T/logits.bin"; then
+        if [ "$mode" = exact ]; then
+            cmp -s "$T/logits.bin" "$M/testdata/$n/$c.logits.bin" && res="logits byte for byte TFLite's" && ok \
+                || { res="logits differ from TFLite's"; bad "$label$proto $n $c: exact $res"; }
+        else
+            res=$("$B/cmplogits" "$T/logits.bin" "$M/testdata/$n/$c.logits.bin" "$dt" "$BOUND") && ok || bad "$label$proto $n $c: $res"
+        fi
+        echo "  $label$proto $n $c ($mode): $res ($(($(date +%s) - start)) s)"
+        agree "$T/run.txt" && ok || bad "$label$proto $n: predicted and measured differ"
+    else
+        bad "$label$proto $n $c ($mode): $(cat "$T/err")"
+    fi
+}
+
 # the reference models under the secure protocols
 if [ "${QNN_SECURE_MODELS:-1}" = 1 ] && [ -d "$M/testdata" ]; then
     for proto in $PROTOS; do
@@ -364,24 +383,11 @@ EOS
             for in in "$M/testdata/$n"/*.input.bin; do
                 k=$((k + 1))
                 [ "$k" -gt "$cases" ] && break
-                c=$(basename "$in" .input.bin)
                 for mode in exact fast; do
                     [ "$mode" = fast ] && [ "$k" -gt 1 ] && continue # fast: the first case
                     qbc=$T/$n.qbc w=$T/m/$n.qw
                     [ "$mode" = fast ] && qbc=$T/$n.f.qbc w=$T/f/$n.qw
-                    start=$(date +%s)
-                    if secure_run "$proto" "$qbc" "$T/run.txt" --input "0:$w" --input "1:$in" --output "$T/logits.bin"; then
-                        if [ "$mode" = exact ]; then
-                            cmp -s "$T/logits.bin" "$M/testdata/$n/$c.logits.bin" && res="logits byte for byte TFLite's" && ok \
-                                || { res="logits differ from TFLite's"; bad "$proto $n $c: exact $res"; }
-                        else
-                            res=$("$B/cmplogits" "$T/logits.bin" "$M/testdata/$n/$c.logits.bin" "$dt" "$BOUND") && ok || bad "$proto $n $c: $res"
-                        fi
-                        echo "  $proto $n $c ($mode): $res ($(($(date +%s) - start)) s)"
-                        agree "$T/run.txt" && ok || bad "$proto $n: predicted and measured differ"
-                    else
-                        bad "$proto $n $c ($mode): $(cat "$T/err")"
-                    fi
+                    model_case "" "$proto" "$qbc" "$w" "$n" "$in" "$mode" "$dt"
                 done
             done
         done
@@ -403,19 +409,7 @@ if [ "${QNN_SECURE_MODELS:-1}" = 1 ] && [ -d "$M/testdata" ]; then
                 "$QNNC" import "$M/$n.tflite" -o "$T/s" --output logits --secret-params --rounding "$mode" >/dev/null &&
                     "$QNNC" "$T/s/$n.qnn" -o "$T/s.qbc" || { bad "secret-params: import $n ($mode)"; continue; }
                 grep -q " q(" "$T/s/$n.qnn" && [ "$(grep -c " q(" "$T/s/$n.qnn")" -ne 1 ] && bad "secret-params: $n keeps quantization beyond the client's input"
-                in=$(ls "$M/testdata/$n"/*.input.bin | head -1) c=$(basename "$in" .input.bin)
-                if secure_run "$proto" "$T/s.qbc" "$T/run.txt" --input "0:$T/s/$n.qw" --input "1:$in" --output "$T/logits.bin"; then
-                    if [ "$mode" = exact ]; then
-                        cmp -s "$T/logits.bin" "$M/testdata/$n/$c.logits.bin" && res="logits byte for byte TFLite's" && ok \
-                            || { res="logits differ"; bad "secret-params $proto $n $c: $res"; }
-                    else
-                        res=$("$B/cmplogits" "$T/logits.bin" "$M/testdata/$n/$c.logits.bin" "$dt" "$BOUND") && ok || bad "secret-params $proto $n $c: $res"
-                    fi
-                    echo "  secret-params $proto $n $c ($mode): $res"
-                    agree "$T/run.txt" && ok || bad "secret-params $proto $n: predicted and measured differ"
-                else
-                    bad "secret-params $proto $n $c ($mode): $(cat "$T/err")"
-                fi
+                model_case "secret-params " "$proto" "$T/s.qbc" "$T/s/$n.qw" "$n" "$(ls "$M/testdata/$n"/*.input.bin | head -1)" "$mode" "$dt"
             done
         done
     done

@@ -635,21 +635,29 @@ static void list_configs(void)
 /* Runs the program build makes under configs[cfg] and under clear on
  * SEEDS seeds, and compares: outputs within their tolerance, truncations
  * mostly exact, every process's bytes and rounds as predicted. */
+/* build's program for n parties and seed, validated, with clear's outputs
+ * (t allocated: free with tprog_free and free) */
+static tprog *clear_run(const char *name, void (*build)(tprog *), int n, uint32_t seed, qbc_program *p, mpc_result *want)
+{
+    tprog *t = malloc(sizeof *t);
+    ck_assert_ptr_nonnull(t);
+    tprog_init(t, n, seed);
+    build(t);
+    char err[1024];
+    ck_assert_msg(mpc_build(&t->e, p, err, sizeof err) == 0, "%s: invalid program: %s", name, err);
+    ck_assert_msg(mpc_run(p, &proto_clear, 1, t->in, want, err, sizeof err) == 0, "%s in clear: %s", name, err);
+    return t;
+}
+
 static void against_clear(const char *name, void (*build)(tprog *), int cfg)
 {
     const protocol *pr = configs[cfg].pr;
     int n = configs[cfg].n;
     for (uint32_t seed = 1; seed <= SEEDS; seed++) {
-        tprog *t = malloc(sizeof *t);
-        ck_assert_ptr_nonnull(t);
-        tprog_init(t, n, seed);
-        build(t);
         qbc_program p;
-        char err[1024];
-        ck_assert_msg(mpc_build(&t->e, &p, err, sizeof err) == 0, "%s: invalid program: %s", name, err);
         mpc_result want, got;
-        ck_assert_msg(mpc_run(&p, &proto_clear, 1, t->in, &want, err, sizeof err) == 0, "%s in clear: %s", name,
-                      err);
+        char err[1024];
+        tprog *t = clear_run(name, build, n, seed, &p, &want);
         ck_assert_msg(mpc_run(&p, pr, n, t->in, &got, err, sizeof err) == 0, "%s under %s, N = %d, seed %u: %s",
                       name, pr->name, n, seed, err);
         uint64_t truncated = 0, exact = 0;
@@ -694,15 +702,9 @@ PROGRAMS(X) X(all)
  * element, in clear (the secure protocols are held to clear above). */
 START_TEST(reqs_is_reqclamp)
 {
-    tprog *t = malloc(sizeof *t);
-    ck_assert_ptr_nonnull(t);
-    tprog_init(t, 1, 1);
-    prog_reqs(t);
     qbc_program p;
-    char err[1024];
-    ck_assert_msg(mpc_build(&t->e, &p, err, sizeof err) == 0, "invalid program: %s", err);
     mpc_result got;
-    ck_assert_msg(mpc_run(&p, &proto_clear, 1, t->in, &got, err, sizeof err) == 0, "%s", err);
+    tprog *t = clear_run("reqs", prog_reqs, 1, 1, &p, &got);
     for (uint32_t s = 0; s < p.noutputs; s += REQS_OUTPUTS)
         for (uint64_t i = 0; i < shape_elems(&p.outputs[s].shape); i++)
             ck_assert_msg(got.out[s][i] == 0, "%s, element %llu: %lld", t->what[s], (unsigned long long)i,
