@@ -100,6 +100,8 @@ static int check_copy(vctx *v, uint32_t pc, const uint32_t *a)
     uint64_t cnt = a[2], n = a[3];
     if (cnt == 0 || n == 0)
         return bad(v, pc, "empty copy");
+    if (cnt > 1 && a[4] < n) /* disjoint blocks: the work is bounded by the destination */
+        return bad(v, pc, "copy blocks overlap in the destination");
     uint64_t dend = (cnt - 1) * a[4] + a[5] + n, send = (cnt - 1) * a[6] + a[7] + n;
     if (dend > slen(v, a[0]) || send > slen(v, a[1]))
         return bad(v, pc, "copy out of the registers' bounds");

@@ -175,6 +175,13 @@ static uint32_t find_op(const qbc_program *p, int op)
     return 0;
 }
 
+/* a COPY whose blocks repeat into the same place: with a count of 2^31
+ * the VM would copy for hours */
+static void copy_overlap(qbc_program *p)
+{
+    uint32_t pc = find_op(p, OP_COPY);
+    p->code[pc + 3] = 2, p->code[pc + 5] = 0; /* two blocks, destination stride 0 */
+}
 static void bad_register(qbc_program *p) { p->code[find_op(p, OP_ADD) + 2] = p->nsregs; }
 static void bad_opcode(qbc_program *p) { p->code[find_op(p, OP_ADD)] = qbc_encode(OP__COUNT, 3); }
 static void bad_operand_count(qbc_program *p) { p->code[find_op(p, OP_ADD)] = qbc_encode(OP_ADD, 2); }
@@ -256,6 +263,7 @@ static void dependent_block(qbc_program *p)
 START_TEST(rejects_out_of_range_fields)
 {
     expect_rejected(bad_register, "out of range");
+    expect_rejected(copy_overlap, "copy blocks overlap in the destination");
     expect_rejected(bad_opcode, "unknown opcode");
     expect_rejected(bad_operand_count, "takes 3 operands");
     expect_rejected(comm_outside_round, "outside a ROUND block");
