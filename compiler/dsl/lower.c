@@ -754,7 +754,7 @@ static int secret_args(lctx *c, const args *a, secret_layer *sl)
         diag_error(a->st->fn.at, "%s: secret= needs shift= and bits=", a->layer);
         return -1;
     }
-    if (want_int(kv, 32, 61, "shift", &k) || want_int(bv, 1, 62, "bits", &b))
+    if (want_int(kv, 31, 61, "shift", &k) || want_int(bv, 1, 62, "bits", &b))
         return -1;
     const tensor *p = sl->p;
     if (!p->raw || p->shape.ndim != 1 || p->shape.dims[0] < 8 || p->shape.dims[0] % 4) {

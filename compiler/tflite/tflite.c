@@ -579,10 +579,12 @@ static int secret_layer(imp *m, uint32_t i, const tensor *x, tensor *w, tensor *
         int left = sh[c] > 0 ? sh[c] : 0, right = sh[c] < 0 ? -sh[c] : 0, sc = kpub - 31 - right;
         if (!bits || kpub > 61 || left + sc > 30 ||
             sat_add(sat_add(sat_mul((uint64_t)maxacc, (uint64_t)m0[c] << (left + sc)), (uint64_t)1 << (30 + sc)),
-                    (uint64_t)1 << (kpub - 1)) >= ACC_CAP)
+                    (uint64_t)1 << (kpub - 1)) >= ACC_CAP) {
             rc = op_fail(m, i, "--secret-params: output channel %u's multiplier and shifts leave no room to fold "
                          "them into the weights (left shift %d, spread %d, accumulators up to %lld)", c, left, sc,
                          (long long)maxacc);
+            break;
+        }
         pv[c] = m0[c], pv[nq + c] = (int64_t)1 << (left + sc), pv[2 * nq + c] = (int64_t)1 << sc;
         pv[3 * nq + c] = right ? (int64_t)1 << sc : 0;
     }
