@@ -797,7 +797,7 @@ static int secret_result(const args *a, const tensor *x, const tensor *w, tensor
     return 0;
 }
 
-static int secret_weights(const args *a, const tensor *w, const tensor *b, const secret_layer *sl, uint32_t oc)
+static int secret_weights(const args *a, const tensor *b, const secret_layer *sl, uint32_t oc)
 {
     if (sl->nq != 1 && sl->nq != oc) {
         diag_error(a->st->fn.at, "%s: secret parameters for %u channels, the layer has %u", a->layer, sl->nq, oc);
@@ -808,7 +808,6 @@ static int secret_weights(const args *a, const tensor *w, const tensor *b, const
                    b ? b->name : "", oc);
         return -1;
     }
-    (void)w;
     return 0;
 }
 
@@ -927,7 +926,7 @@ static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
         y->shape.dims[2] = g.ow;
         y->shape.dims[3] = oc;
     }
-    if (sec ? secret_weights(&a, w, b, &sl, oc) : check_weights(&a, x, w, b, oc, axis))
+    if (sec ? secret_weights(&a, b, &sl, oc) : check_weights(&a, x, w, b, oc, axis))
         return -1;
     uint64_t olen = elems(&y->shape);
     uint32_t xs = x->sec ? binop(c, OP_SUB, x->reg, x->zpreg, elems(&x->shape))

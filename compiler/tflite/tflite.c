@@ -447,9 +447,28 @@ static uint64_t sat_dist(int64_t a, int64_t b)
     return d > ACC_CAP ? ACC_CAP : d;
 }
 
-static int check_acc(imp *m, uint32_t i, const tensor *x, const tensor *w, const tensor *b, const tensor *y, int dw,
-                     int64_t *maxacc)
+/* A convolution-like layer's tensors (b NULL without a bias) and the
+ * largest accumulator its constants allow (0 when unknown). */
+typedef struct {
+    const tensor *x;
+    tensor *w, *b, *y;
+    int dw, fc;
+    int64_t maxacc;
+} wlayer;
+
+/* output channel c's multiplier and shift, as the compiler computes them
+ * (lower.c's requantize) */
+static void layer_multiplier(const wlayer *l, uint32_t c, int32_t *m0, int *sh)
 {
+    const tensor *w = l->w;
+    qm_layer_multiplier(l->x->scale[0], w->scale[w->nq == 1 ? 0 : c], l->y->scale[0],
+                        l->fc || (w->nq == 1 && l->x->dtype == DT_U8), m0, sh);
+}
+
+static int check_acc(imp *m, uint32_t i, const wlayer *l, int64_t *maxacc)
+{
+    const tensor *x = l->x, *w = l->w, *b = l->b;
+    int dw = l->dw;
     *maxacc = 0;
     uint64_t n = w->shape.ndim ? tshape_elems(&w->shape, TIO_MAX_ELEMS) : 0;
     uint32_t oc = w->shape.ndim ? w->shape.dims[dw ? w->shape.ndim - 1 : 0] : 0;
@@ -473,7 +492,7 @@ static int check_acc(imp *m, uint32_t i, const tensor *x, const tensor *w, const
         *maxacc = (int64_t)acc > *maxacc ? (int64_t)acc : *maxacc;
         int32_t m0;
         int sh;
-        qm_quantize_multiplier((double)x->scale[0] * (double)w->scale[w->nq == 1 ? 0 : c] / (double)y->scale[0], &m0, &sh);
+        layer_multiplier(l, c, &m0, &sh);
         if (m->fast || m0 <= 0 || sh > 30 || sh < -30)
             continue;
         uint64_t right = sh < 0 ? (uint64_t)-sh : 0, off0 = ((uint64_t)1 << 30) + (right ? (uint64_t)1 << (30 + right) : 0);
@@ -513,25 +532,38 @@ static void begin_layer(imp *m, uint32_t i, const tensor *y)
 /* the end of a layer's arguments */
 static void close_call(imp *m) { sb_printf(&m->body, m->fast ? ", rounding=fast)" : ")"); }
 
-/* the end of a layer: its result's quantization, or with --secret-params
- * nothing (it keeps its input's, secret) or, after a layer with secret=,
- * its dtype alone */
-static void end_layer(imp *m, tensor *y)
+/* a call's result: its quantization, or with --secret-params nothing (it
+ * keeps its input's, secret) or, after a layer with secret=, its dtype */
+static void put_result(imp *m, const tensor *y, int secret_layer)
 {
     close_call(m);
-    if (!m->secret) {
+    if (secret_layer)
+        sb_printf(&m->body, " -> %s", dtype_names[y->dtype]);
+    else if (!m->secret) {
         sb_printf(&m->body, " -> ");
         put_quant(&m->body, y);
     }
+}
+
+static void end_layer(imp *m, tensor *y, int secret_layer)
+{
+    put_result(m, y, secret_layer);
     sb_printf(&m->body, "\n");
     y->declared = 1;
 }
 
-static void end_secret_layer(imp *m, tensor *y)
+/* The weights and bias of operator i (a constant filter in o->in[1], an
+ * optional bias in o->in[2]) as owner inputs (--secret-params: checked
+ * only; secret_layer declares them its own way), and the accumulator
+ * check. */
+static int layer_weights(imp *m, uint32_t i, const op *o, int dw, int fc, wlayer *l)
 {
-    close_call(m);
-    sb_printf(&m->body, " -> %s\n", dtype_names[y->dtype]);
-    y->declared = 1;
+    int has_bias = o->nin > 2 && o->in[2] >= 0;
+    int (*take)(imp *, uint32_t, int32_t, const char *) = m->secret ? check_const : declare_const;
+    if (take(m, i, o->in[1], fc ? "weights" : "filter") || (has_bias && take(m, i, o->in[2], "bias")))
+        return -1;
+    *l = (wlayer){&m->t[o->in[0]], &m->t[o->in[1]], has_bias ? &m->t[o->in[2]] : NULL, &m->t[o->out[0]], dw, fc, 0};
+    return check_acc(m, i, l, &l->maxacc);
 }
 
 /* Declares an owner input of n i32 values (raw: no q), taking vals. */
@@ -551,9 +583,11 @@ static int declare_raw(imp *m, const char *name, const tshape *shape, int64_t *v
  * hi, min(hi, max(lo, zp))], s = kpub - 31 - right, as owner inputs; writes
  * the call's secret=, shift= and bits= (the call's text before is the
  * caller's). TFLite's code for the activation: 0 none, 1 relu, 3 relu6. */
-static int secret_layer(imp *m, uint32_t i, const tensor *x, tensor *w, tensor *b, tensor *y, int dw, int fc,
-                        int64_t tfl_act, int64_t maxacc)
+static int secret_layer(imp *m, uint32_t i, const wlayer *l, int64_t tfl_act)
 {
+    tensor *w = l->w, *b = l->b, *y = l->y;
+    int dw = l->dw;
+    int64_t maxacc = l->maxacc;
     uint64_t n = tshape_elems(&w->shape, TIO_MAX_ELEMS);
     uint32_t oc = w->shape.ndim ? w->shape.dims[dw ? w->shape.ndim - 1 : 0] : 0;
     uint32_t nq = w->nq == 1 ? 1 : oc;
@@ -569,8 +603,7 @@ static int secret_layer(imp *m, uint32_t i, const tensor *x, tensor *w, tensor *
     int kpub = 31, rc = 0;
     uint32_t bits = 0;
     for (uint32_t c = 0; c < nq; c++) {
-        qm_layer_multiplier(x->scale[0], w->scale[w->nq == 1 ? 0 : c], y->scale[0], fc || (w->nq == 1 && x->dtype == DT_U8),
-                            &m0[c], &sh[c]);
+        layer_multiplier(l, c, &m0[c], &sh[c]);
         kpub = 31 - sh[c] > kpub ? 31 - sh[c] : kpub;
         uint32_t bc = qm_requant_bits((uint64_t)maxacc, m0[c], sh[c]);
         bits = bc > bits ? bc : bits;
@@ -645,7 +678,7 @@ static int emit_window_op(imp *m, uint32_t i)
     if (usable(m, i, o->out[0], "output"))
         return -1;
     begin_layer(m, i, y);
-    int64_t maxacc = 0;
+    wlayer l;
     if (pool) {
         int64_t fw = fb_int(fb, opt, 3, 4, 0), fh = fb_int(fb, opt, 4, 4, 0);
         if (fw < 1 || fh < 1 || fw > 65536 || fh > 65536)
@@ -653,31 +686,26 @@ static int emit_window_op(imp *m, uint32_t i)
         sb_printf(&m->body, "%s(%s, size=[%lld,%lld]", o->code == OP_MAX_POOL_2D ? "max_pool2d" : "avg_pool2d",
                   m->t[o->in[0]].name, (long long)fh, (long long)fw);
     } else {
-        int has_bias = o->nin > 2 && o->in[2] >= 0;
-        int (*take)(imp *, uint32_t, int32_t, const char *) = m->secret ? check_const : declare_const;
-        if (take(m, i, o->in[1], "filter") || (has_bias && take(m, i, o->in[2], "bias")))
+        if (layer_weights(m, i, o, dw, 0, &l))
             return -1;
-        if (check_acc(m, i, &m->t[o->in[0]], &m->t[o->in[1]], has_bias ? &m->t[o->in[2]] : NULL, y, dw, &maxacc))
-            return -1;
-        sb_printf(&m->body, "%s(%s, %s%s%s", dw ? "depthwise_conv2d" : "conv2d", m->t[o->in[0]].name,
-                  m->t[o->in[1]].name, has_bias ? ", " : "", has_bias ? m->t[o->in[2]].name : "");
+        sb_printf(&m->body, "%s(%s, %s%s%s", dw ? "depthwise_conv2d" : "conv2d", l.x->name, l.w->name,
+                  l.b ? ", " : "", l.b ? l.b->name : "");
         if (dilw != 1 || dilh != 1)
             sb_printf(&m->body, ", dilation=[%lld,%lld]", (long long)dilh, (long long)dilw);
         if (!m->secret)
-            put_acc_bound(m, maxacc);
+            put_acc_bound(m, l.maxacc);
     }
     sb_printf(&m->body, ", stride=[%lld,%lld], padding=%s", (long long)sh, (long long)sw, padding == 0 ? "same" : "valid");
     if (!m->secret || pool) {
         if (m->secret && act)
             return op_fail(m, i, "--secret-params: a fused activation on a pool needs the quantization in the clear");
         sb_printf(&m->body, ", activation=%s", a);
-        end_layer(m, y);
+        end_layer(m, y, 0);
         return 0;
     }
-    if (secret_layer(m, i, &m->t[o->in[0]], &m->t[o->in[1]], o->nin > 2 && o->in[2] >= 0 ? &m->t[o->in[2]] : NULL,
-                     y, dw, 0, act, maxacc))
+    if (secret_layer(m, i, &l, act))
         return -1;
-    end_secret_layer(m, y);
+    end_layer(m, y, 1);
     return 0;
 }
 
@@ -692,46 +720,33 @@ static int emit_fc(imp *m, uint32_t i)
         return -1;
     if (fmt != 0)
         return op_fail(m, i, "weights format %lld is not supported", (long long)fmt);
-    int has_bias = o->nin > 2 && o->in[2] >= 0;
-    int (*take)(imp *, uint32_t, int32_t, const char *) = m->secret ? check_const : declare_const;
-    if (o->nin < 2 || activation(m, i, o->in[0]) || take(m, i, o->in[1], "weights") ||
-        (has_bias && take(m, i, o->in[2], "bias")))
+    wlayer l;
+    if (o->nin < 2 || activation(m, i, o->in[0]) || usable(m, i, o->out[0], "output") ||
+        layer_weights(m, i, o, 0, 1, &l))
         return -1;
-    tensor *y = &m->t[o->out[0]];
-    int64_t maxacc;
-    if (usable(m, i, o->out[0], "output") ||
-        check_acc(m, i, &m->t[o->in[0]], &m->t[o->in[1]], has_bias ? &m->t[o->in[2]] : NULL, y, 0, &maxacc))
-        return -1;
+    tensor *y = l.y;
     int direct = y->shape.ndim == 2; /* else reshape [B, O] to the model's shape */
     if (!direct) {
         sb_printf(&m->body, "\n# op %u: FULLY_CONNECTED (then its output shape)\n%s_2d = ", i, y->name);
     } else {
         begin_layer(m, i, y);
     }
-    sb_printf(&m->body, "fully_connected(%s, %s%s%s", m->t[o->in[0]].name, m->t[o->in[1]].name,
-              has_bias ? ", " : "", has_bias ? m->t[o->in[2]].name : "");
+    sb_printf(&m->body, "fully_connected(%s, %s%s%s", l.x->name, l.w->name, l.b ? ", " : "", l.b ? l.b->name : "");
     if (m->secret) {
-        if (secret_layer(m, i, &m->t[o->in[0]], &m->t[o->in[1]], has_bias ? &m->t[o->in[2]] : NULL, y, 0, 1, act,
-                         maxacc))
+        if (secret_layer(m, i, &l, act))
             return -1;
     } else {
         sb_printf(&m->body, ", activation=%s", a);
-        put_acc_bound(m, maxacc);
+        put_acc_bound(m, l.maxacc);
     }
     if (direct) {
-        (m->secret ? end_secret_layer : end_layer)(m, y);
+        end_layer(m, y, m->secret);
         return 0;
     }
-    close_call(m);
-    if (m->secret) {
-        sb_printf(&m->body, " -> %s", dtype_names[y->dtype]);
-    } else {
-        sb_printf(&m->body, " -> ");
-        put_quant(&m->body, y);
-    }
+    put_result(m, y, m->secret);
     sb_printf(&m->body, "\n%s = reshape(%s_2d, shape=", y->name, y->name);
     put_shape(&m->body, &y->shape);
-    end_layer(m, y);
+    end_layer(m, y, 0);
     return 0;
 }
 
@@ -807,7 +822,7 @@ static int emit_simple(imp *m, uint32_t i)
     }
     if (fb->failed)
         return fail(m, "%s", fb->err);
-    end_layer(m, y);
+    end_layer(m, y, 0);
     return 0;
 }
 

@@ -63,14 +63,14 @@ static int64_t requant(const pop *op, size_t i)
     return qm_mul_by_qmult(as_i32(op->a[i]), (int32_t)op->mult[i % op->nmult], (int)op->shift[i % op->nshift]);
 }
 
-static word clamp(int64_t x, const pop *op) { return (word)(x < op->lo ? op->lo : x > op->hi ? op->hi : x); }
+static word clamp(int64_t x, int64_t lo, int64_t hi) { return (word)(x < lo ? lo : x > hi ? hi : x); }
 
 /* element i of REQUANT, DIVR or REQCLAMP: TFLite's result, exactly */
 static word rounded(const pop *op, enum proto_kind kind, size_t i)
 {
     if (kind == PK_DIVR)
         return (word)qm_div_round((int64_t)op->a[i], op->divisor[i % op->ndivisor]);
-    return kind == PK_REQCLAMP ? clamp(requant(op, i) + op->zp, op) : (word)requant(op, i);
+    return kind == PK_REQCLAMP ? clamp(requant(op, i) + op->zp, op->lo, op->hi) : (word)requant(op, i);
 }
 
 /* floor(v / 2^d) */
@@ -84,8 +84,7 @@ static word reqs(const pop *op, size_t i)
     int64_t y = (int64_t)floor_shift(op->a[i], (int)op->kshift);
     if (y < 1)
         y = (int64_t)floor_shift(op->a[i] - op->b[i % nq], (int)op->kshift);
-    int64_t z = y + (int64_t)q[0], lo = (int64_t)q[1], hi = (int64_t)q[2];
-    return (word)(z < lo ? lo : z > hi ? hi : z);
+    return clamp(y + (int64_t)q[0], (int64_t)q[1], (int64_t)q[2]);
 }
 
 static int clear_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
@@ -133,7 +132,7 @@ static int clear_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
         break;
     case PK_CLAMP:
         for (size_t i = 0; i < n; i++)
-            op->d[i] = clamp((int64_t)op->a[i], op);
+            op->d[i] = clamp((int64_t)op->a[i], op->lo, op->hi);
         break;
     }
     return 0;

@@ -348,14 +348,15 @@ static word *planes_dup(const word *src, size_t na, int dup, uint32_t np)
     return d;
 }
 
-/* The share of a's planes (compact) this party knows before round 1
- * (party 1: a1, party 2: a0), or after it (a2), expanded to n elements. */
+/* Which of its two shares of a value dealt by rss_share2 (role 0 the
+ * dealer) party me knows before the round (party 1: a1, its first; party
+ * 2: a0, its second), or receives in it (a2) when late. */
+static int dealt_share(int me, int late) { return late ? me == 1 : me != 1; }
+
+/* That share of a's planes (compact), expanded to n elements. */
 static word *ltz_a_share(const st *s, int me, int late, size_t na, uint32_t L)
 {
-    if (me == 0)
-        return NULL;
-    int h = late ? me == 1 : me != 1; /* party 1 holds (a1, a2), party 2 (a2, a0) */
-    return planes_dup(s->a[h], na, s->dup, L);
+    return me == 0 ? NULL : planes_dup(s->a[dealt_share(me, late)], na, s->dup, L);
 }
 
 /* Round 1: a's planes dealt by party 0 (rss_share2), g = a AND b (rss_andk)
@@ -516,7 +517,7 @@ static void ltz_finish(rep3 *r, pop *op, int step)
  * products gain s (-2K u v) = (u u_s)(-2K v (1 - 2w_s)) + u (-2K v w_s):
  * two more X. */
 typedef struct {
-    pop ltz;      /* CLAMP, REQCLAMP: the comparisons, 2n elements */
+    pop ltz;      /* CLAMP, REQCLAMP: the comparisons, 2n elements (from clamp_start) */
     int nx;       /* products X per value: 4, 6 for REQCLAMP, 8 exact, 11 exact with two floors */
     word lo, D;
     word *v;      /* party 0: A; parties 1, 2: B */
@@ -537,7 +538,6 @@ static void clamp_init(clamp_st *c, pop *op, int nx)
     c->nx = nx;
     c->lo = (word)op->lo;
     c->D = (word)op->hi - c->lo;
-    proto_clamp_ltz(op, &c->ltz);
 }
 
 /* REQCLAMP's open: party 1 sends m x2 + r to party 0 (who adds off) */
@@ -608,6 +608,7 @@ static void clamp_start(rep3 *r, pop *op, clamp_st *c)
     word *in = proto_alloc(2 * n * W);
     c->v = proto_alloc(n * W);
     ltz_in li = {in, in, 1, 2};
+    proto_clamp_ltz(op, &c->ltz);
     for (size_t i = 0; i < n; i++) {
         int e = op->kind == PK_REQCLAMP ? c->d[i] - c->dmin : 0; /* per-channel scale */
         c->v[i] = clamp_part(op, c, me, i);
@@ -903,8 +904,7 @@ static void xq_round1_prepare(rep3 *r, pop *op, xq_st *x)
     }
     rss_share2_prepare(&r->rs, R(op, 0), RSS_BOOL, dealt, nd * nw, rss_planes(x->a[0], x->a[1]));
     free(dealt);
-    /* the share known before the round: party 1's first, party 2's second */
-    const word *ak = me == 0 ? NULL : x->a[me == 1 ? 0 : 1];
+    const word *ak = me == 0 ? NULL : x->a[dealt_share(me, 0)];
     word *akl = me == 0 ? NULL : planes_dup(ak + nk * nw, n, x->g.nl, L);
     rss_andk_prepare(&r->rs, R(op, 0), ak, x->bk, nk * nw, rss_planes(x->gk[0], x->gk[1]));
     rss_andk_prepare(&r->rs, R(op, 0), akl, x->bl, L * x->nwl, rss_planes(x->gl[0], x->gl[1]));
@@ -928,7 +928,7 @@ static void xq_round1_finish(rep3 *r, pop *op, xq_st *x)
     uint32_t L = op->bound, E = x->g.E, nk = x->g.nk;
     int nl = x->g.nl;
     rss_share2_finish(&r->rs, R(op, 0), (nk + L + 1) * nw, rss_planes(x->a[0], x->a[1]));
-    const word *al = me == 0 ? NULL : x->a[me == 1 ? 1 : 0];
+    const word *al = me == 0 ? NULL : x->a[dealt_share(me, 1)];
     word *all = me == 0 ? NULL : planes_dup(al + nk * nw, n, nl, L);
     rss_andk_finish(&r->rs, R(op, 0), al, x->bk, nk * nw, rss_planes(x->gk[0], x->gk[1]));
     rss_andk_finish(&r->rs, R(op, 0), all, x->bl, L * nwl, rss_planes(x->gl[0], x->gl[1]));
