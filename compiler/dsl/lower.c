@@ -723,18 +723,19 @@ static uint32_t requantize(lctx *c, uint32_t acc, uint64_t len, const tensor *x,
 }
 
 /* A layer whose quantization is the model owner's secret (docs/dsl.md):
- * secret=P names an i32 owner input of 4 nq + 4 values, per channel M0,
- * 2^(left + s), 2^s and (right shift ? 2^s : 0), s = shift - 31 - right
- * shift, then the output's zero point, lo, hi and min(hi, max(lo, zp));
- * shift= is the public k of the largest right shift (31 + it), bits= the
- * public comparison bound. */
+ * secret=P names an i32 owner input of blocks of 4 nq + 4 values (one
+ * block per requantization: 1, add 3), per channel M0, 2^(left + s), 2^s
+ * and (right shift ? 2^s : 0), s = shift - 31 - right shift, then the
+ * output's zero point, lo, hi and min(hi, max(lo, zp)); shift= is the
+ * public k of the block's largest right shift (31 + it; add: a list of
+ * three), bits= the public comparison bound. */
 typedef struct {
     const tensor *p;
-    uint32_t nq, shift, bits;
+    uint32_t nq, blocks, shift[3], bits;
 } secret_layer;
 
 /* 1 with secret=, 0 without, -1 on error */
-static int secret_args(lctx *c, const args *a, secret_layer *sl)
+static int secret_args(lctx *c, const args *a, secret_layer *sl, uint32_t blocks)
 {
     const value *pv = kwarg(a, "secret"), *kv = kwarg(a, "shift"), *bv = kwarg(a, "bits");
     memset(sl, 0, sizeof *sl);
@@ -754,15 +755,27 @@ static int secret_args(lctx *c, const args *a, secret_layer *sl)
         diag_error(a->st->fn.at, "%s: secret= needs shift= and bits=", a->layer);
         return -1;
     }
-    if (want_int(kv, 31, 61, "shift", &k) || want_int(bv, 1, 62, "bits", &b))
-        return -1;
-    const tensor *p = sl->p;
-    if (!p->raw || p->shape.ndim != 1 || p->shape.dims[0] < 8 || p->shape.dims[0] % 4) {
-        diag_error(pv->at, "%s: secret parameters '%s' must be an i32[4 * channels + 4] input without q(...)",
-                   a->layer, p->name);
+    if ((blocks == 1) != (kv->kind != V_LIST) || (blocks > 1 && (uint32_t)kv->nitems != blocks)) {
+        diag_error(kv->at, blocks == 1 ? "%s: shift= takes one integer" : "%s: shift= takes a list of %u integers",
+                   a->layer, blocks);
         return -1;
     }
-    sl->nq = p->shape.dims[0] / 4 - 1, sl->shift = (uint32_t)k, sl->bits = (uint32_t)b;
+    for (uint32_t i = 0; i < blocks; i++) {
+        if (want_int(blocks == 1 ? kv : kv->items[i], 31, 61, "shift", &k))
+            return -1;
+        sl->shift[i] = (uint32_t)k;
+    }
+    if (want_int(bv, 1, 62, "bits", &b))
+        return -1;
+    const tensor *p = sl->p;
+    uint32_t n = p->shape.ndim == 1 ? p->shape.dims[0] : 0;
+    if (!p->raw || n % blocks || n / blocks < 8 || n / blocks % 4 || (blocks > 1 && n != 8 * blocks)) {
+        diag_error(pv->at, blocks == 1 ? "%s: secret parameters '%s' must be an i32[4 * channels + 4] input without q(...)"
+                                       : "%s: secret parameters '%s' must be an i32[%u] input without q(...)",
+                   a->layer, p->name, 8 * blocks);
+        return -1;
+    }
+    sl->nq = n / blocks / 4 - 1, sl->blocks = blocks, sl->bits = (uint32_t)b;
     const value *av = kwarg(a, "activation") ? kwarg(a, "activation") : kwarg(a, "acc_bound");
     if (av) {
         diag_error(av->at, "%s: with secret= the activation's range is in the secret parameters and bits= bounds "
@@ -772,7 +785,8 @@ static int secret_args(lctx *c, const args *a, secret_layer *sl)
     return 1;
 }
 
-/* the result of a secret layer: -> u8 or -> i8, no q(...) */
+/* the result of a secret layer: -> u8 or -> i8, no q(...); w its weights
+ * (NULL for add) */
 static int secret_result(const args *a, const tensor *x, const tensor *w, tensor *y)
 {
     const stmt *st = a->st;
@@ -781,7 +795,7 @@ static int secret_result(const args *a, const tensor *x, const tensor *w, tensor
                    a->layer, dtype_names[x->dtype]);
         return -1;
     }
-    if (!w->raw) {
+    if (w && !w->raw) {
         diag_error(st->fn.at, "%s: with secret= the weights '%s' are i32, centred by the owner, without q(...)",
                    a->layer, w->name);
         return -1;
@@ -819,25 +833,34 @@ static uint32_t slice(lctx *c, uint32_t r, uint32_t off, uint32_t len)
     return d;
 }
 
-/* W0 = acc M0 2^(left + s) + 2^30 2^s + 2^(shift - 1) and REQS (docs/dsl.md) */
-static uint32_t secret_requant(lctx *c, uint32_t acc, uint64_t len, const secret_layer *sl, tensor *y)
+/* W0 = acc M0 2^(left + s) + 2^30 2^s + 2^(shift - 1) and REQS (docs/dsl.md)
+ * with the parameters of block blk; *zpreg gets the result's zero point */
+static uint32_t secret_requant(lctx *c, uint32_t acc, uint64_t len, const secret_layer *sl, uint32_t blk,
+                               uint32_t *zpreg)
 {
-    uint32_t nq = sl->nq, p = sl->p->reg;
+    uint32_t nq = sl->nq, p = sl->p->reg, base = blk * (4 * nq + 4), k = sl->shift[blk];
     uint32_t m = em_sreg(&c->e, nq), w = em_sreg(&c->e, len), off = em_sreg(&c->e, nq), dl = em_sreg(&c->e, nq);
     uint32_t prm = em_sreg(&c->e, nq + 4), r = em_sreg(&c->e, len);
-    EMIT(&c->e, OP_MUL, m, slice(c, p, 0, nq), slice(c, p, nq, nq));
+    EMIT(&c->e, OP_MUL, m, slice(c, p, base, nq), slice(c, p, base + nq, nq));
     EMIT(&c->e, OP_MUL, w, acc, m);
-    EMIT(&c->e, OP_MULC, off, slice(c, p, 2 * nq, nq), em_const1(&c->e, (int64_t)1 << 30));
+    EMIT(&c->e, OP_MULC, off, slice(c, p, base + 2 * nq, nq), em_const1(&c->e, (int64_t)1 << 30));
     w = binop(c, OP_ADD, w, off, len);
-    w = addc(c, w, len, (int64_t)1 << (sl->shift - 1));
-    EMIT(&c->e, OP_MULC, dl, slice(c, p, 3 * nq, nq), em_const1(&c->e, (int64_t)1 << 31));
+    w = addc(c, w, len, (int64_t)1 << (k - 1));
+    EMIT(&c->e, OP_MULC, dl, slice(c, p, base + 3 * nq, nq), em_const1(&c->e, (int64_t)1 << 31));
     EMIT(&c->e, OP_COPY, prm, dl, 1, nq, 0, 0, 0, 0);
-    EMIT(&c->e, OP_COPY, prm, p, 1, 4, 0, nq, 0, 4 * nq);
-    EMIT(&c->e, OP_REQS, r, w, prm, sl->shift, sl->bits);
+    EMIT(&c->e, OP_COPY, prm, p, 1, 4, 0, nq, 0, base + 4 * nq);
+    EMIT(&c->e, OP_REQS, r, w, prm, k, sl->bits);
     if (!c->fast)
         em_flag(&c->e, c->e.nins - 1, QBC_EXACT);
-    y->zpreg = slice(c, p, 4 * nq, 1);
+    *zpreg = slice(c, p, base + 4 * nq, 1);
     return r;
+}
+
+/* x minus its zero point (secret or public) */
+static uint32_t centred(lctx *c, const tensor *x)
+{
+    uint64_t n = elems(&x->shape);
+    return x->sec ? binop(c, OP_SUB, x->reg, x->zpreg, n) : addc(c, x->reg, n, -x->zp[0]);
 }
 
 static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
@@ -858,7 +881,7 @@ static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
         need_act_dtype(&a, x))
         return -1;
     secret_layer sl;
-    int sec = secret_args(c, &a, &sl);
+    int sec = secret_args(c, &a, &sl, 1);
     if (sec < 0 || (sec ? secret_result(&a, x, w, y) : result_quant(st, &a, x, y, 1)))
         return -1;
     const value *bv = kwarg(&a, "acc_bound");
@@ -929,8 +952,7 @@ static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
     if (sec ? secret_weights(&a, b, &sl, oc) : check_weights(&a, x, w, b, oc, axis))
         return -1;
     uint64_t olen = elems(&y->shape);
-    uint32_t xs = x->sec ? binop(c, OP_SUB, x->reg, x->zpreg, elems(&x->shape))
-                         : addc(c, x->reg, elems(&x->shape), -x->zp[0]);
+    uint32_t xs = centred(c, x);
     uint32_t ws = sec ? w->reg : addc(c, w->reg, elems(&w->shape), -w->zp[0]);
     uint32_t acc = em_sreg(&c->e, olen);
     uint32_t gw[13];
@@ -941,7 +963,7 @@ static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
     if (b)
         acc = binop(c, OP_ADD, acc, b->reg, olen);
     int float_product = kind == 2 || (w->nq == 1 && x->dtype == DT_U8);
-    y->reg = sec ? secret_requant(c, acc, olen, &sl, y) : requantize(c, acc, olen, x, w, y, oc, float_product, wa.act, dot);
+    y->reg = sec ? secret_requant(c, acc, olen, &sl, 0, &y->zpreg) : requantize(c, acc, olen, x, w, y, oc, float_product, wa.act, dot);
     if (y->reg == UINT32_MAX)
         return -1;
     uint64_t taps = (uint64_t)g.kh * g.kw;
@@ -1047,17 +1069,22 @@ static int lower_pool(lctx *c, const stmt *st, tensor *y, int is_max)
 
 /* ------------------------------------------------------------------ add */
 
+/* TFLite's general quantized add: each input centred, shifted left by 20
+ * and requantized by a multiplier below one, the sum requantized and
+ * clamped; with secret= the three requantizations are REQS blocks. */
 static int lower_add(lctx *c, const stmt *st, tensor *y)
 {
-    static const char *const kw[] = {"activation", NULL};
+    static const char *const kw[] = {"activation", "secret", "shift", "bits", NULL};
     args a = {st, "add"};
     if (check_args(&a, 2, 2, kw))
         return -1;
     tensor *x1 = pos_tensor(c, &a, 0), *x2 = pos_tensor(c, &a, 1);
     const value *av = kwarg(&a, "activation");
     int act = av ? want_ident(av, "activation", act_names) : 0;
-    if (!x1 || !x2 || act < 0 || need_act_dtype(&a, x1) || need_act_dtype(&a, x2) ||
-        result_quant(st, &a, x1, y, 1))
+    secret_layer sl;
+    int sec = x1 && x2 && act >= 0 ? secret_args(c, &a, &sl, 3) : -1;
+    if (sec < 0 || need_act_dtype(&a, x1) || need_act_dtype(&a, x2) ||
+        (sec ? secret_result(&a, x1, NULL, y) : result_quant(st, &a, x1, y, 1)))
         return -1;
     if (x1->dtype != x2->dtype) {
         diag_error(st->fn.at, "add: dtype mismatch: '%s' is %s, '%s' is %s", x1->name,
@@ -1071,34 +1098,36 @@ static int lower_add(lctx *c, const stmt *st, tensor *y)
     }
     y->shape = x1->shape;
     uint64_t len = elems(&y->shape);
-    /* TFLite's general quantized add: left shift 20, three multipliers < 1 */
-    double twice = (double)(2.0f * fmaxf(x1->scale[0], x2->scale[0]));
-    double real[3] = {(double)x1->scale[0] / twice, (double)x2->scale[0] / twice,
-                      twice / (double)((float)(1 << 20) * y->scale[0])};
-    uint32_t in[2];
-    int64_t m0[3], sh[3];
-    for (int i = 0; i < 3; i++) {
-        int32_t q;
-        int s;
-        qm_quantize_multiplier(real[i], &q, &s);
-        m0[i] = q, sh[i] = s;
-        if (s > 0) {
-            diag_error(st->fn.at, "add: output scale too small for the inputs' scales");
-            return -1;
-        }
+    uint32_t in[2], zp;
+    int32_t q[3];
+    int qs[3];
+    if (!sec && qm_add_multipliers(x1->scale[0], x2->scale[0], y->scale[0], q, qs)) {
+        diag_error(st->fn.at, "add: output scale too small for the inputs' scales");
+        return -1;
     }
+    int64_t m0[3], sh[3];
+    for (int i = 0; i < 3; i++)
+        m0[i] = sec ? 0 : q[i], sh[i] = sec ? 0 : qs[i];
     for (int i = 0; i < 2; i++) {
-        const tensor *x = i ? x2 : x1;
         uint32_t s = em_sreg(&c->e, len);
-        EMIT(&c->e, OP_MULC, s, addc(c, x->reg, len, -x->zp[0]), em_const1(&c->e, 1 << 20));
+        EMIT(&c->e, OP_MULC, s, centred(c, i ? x2 : x1), em_const1(&c->e, 1 << 20));
+        if (sec) {
+            in[i] = secret_requant(c, s, len, &sl, (uint32_t)i, &zp);
+            continue;
+        }
         in[i] = em_sreg(&c->e, len);
         EMIT(&c->e, OP_REQUANT, in[i], s, em_const1(&c->e, m0[i]), em_const1(&c->e, sh[i]));
         if (rounding(c, &sh[i], 1, 0))
             return -1;
     }
-    int64_t zlh[3] = {y->zp[0], 0, 0};
-    act_range(act, y->dtype, y->scale[0], y->zp[0], &zlh[1], &zlh[2]);
-    y->reg = requant_clamp(c, binop(c, OP_ADD, in[0], in[1], len), len, &m0[2], &sh[2], 1, zlh, SIZE_MAX);
+    uint32_t sum = binop(c, OP_ADD, in[0], in[1], len);
+    if (sec) {
+        y->reg = secret_requant(c, sum, len, &sl, 2, &y->zpreg);
+    } else {
+        int64_t zlh[3] = {y->zp[0], 0, 0};
+        act_range(act, y->dtype, y->scale[0], y->zp[0], &zlh[1], &zlh[2]);
+        y->reg = requant_clamp(c, sum, len, &m0[2], &sh[2], 1, zlh, SIZE_MAX);
+    }
     em_layer(&c->e, &(qbc_layer){(char *)y->name, "add", y->dtype, y->shape, y->scale[0],
                                  y->zp[0], 0, y->reg});
     return 0;
@@ -1469,6 +1498,9 @@ static void lower_input(lctx *c, const stmt *st)
 static int secret_misuse(lctx *c, const stmt *st, int f)
 {
     int takes_sec = f <= 4 || f == 6 || f == 7, takes_raw = f <= 2;
+    for (int i = 0; i < st->fn.nargs; i++)
+        if (f == 5 && st->fn.args[i].key && !strcmp(st->fn.args[i].key, "secret"))
+            takes_sec = 1; /* add with secret= */
     for (int i = 0; i < st->fn.nargs; i++) {
         const arg *g = &st->fn.args[i];
         if (g->key || g->val->kind != V_IDENT)

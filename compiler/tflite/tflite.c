@@ -577,6 +577,48 @@ static int declare_raw(imp *m, const char *name, const tshape *shape, int64_t *v
     return w->name ? 0 : fail(m, "out of memory");
 }
 
+/* a secret block's zp, lo, hi, min(hi, max(lo, zp)) for output y and
+ * TFLite's activation code (0 none, 1 relu, 3 relu6) */
+static void secret_clamp(const tensor *y, int64_t tfl_act, int64_t out[4])
+{
+    int64_t lo, hi, zp = y->zp[0];
+    qm_act_range(tfl_act == 3 ? 2 : (int)tfl_act, (int)dtype_min(y->dtype), (int)dtype_max(y->dtype), y->scale[0],
+                 y->zp[0], &lo, &hi);
+    int64_t t3 = zp > lo ? zp : lo;
+    out[0] = zp, out[1] = lo, out[2] = hi, out[3] = t3 < hi ? t3 : hi;
+}
+
+/* --secret-params for ADD (lower.c's add with secret=): three blocks of
+ * [M0, 1, 1, right ? 1 : 0, zp, lo, hi, T3], the inputs' rescaling (no
+ * zero point; a clamp at +-2^28 that |x - zx| 2^20 / 2 < 2^27 never
+ * reaches) then the output's, each at its exact public shift; bits=30
+ * bounds every comparison (|z - T| < 2^29). */
+static int secret_add(imp *m, uint32_t i, const tensor *x1, const tensor *x2, const tensor *y, int64_t tfl_act)
+{
+    int32_t m0[3];
+    int sh[3];
+    if (qm_add_multipliers(x1->scale[0], x2->scale[0], y->scale[0], m0, sh))
+        return op_fail(m, i, "the output scale is too small for the inputs' scales");
+    int64_t *pv = calloc(24, sizeof *pv);
+    if (!pv)
+        return fail(m, "out of memory");
+    for (int b = 0; b < 3; b++) {
+        int64_t *blk = pv + 8 * b;
+        blk[0] = m0[b], blk[1] = 1, blk[2] = 1, blk[3] = sh[b] < 0;
+        if (b < 2)
+            blk[5] = -((int64_t)1 << 28), blk[6] = (int64_t)1 << 28;
+        else
+            secret_clamp(y, tfl_act, blk + 4);
+    }
+    char pname[300];
+    snprintf(pname, sizeof pname, "%s_secret", y->name);
+    tshape ps = {1, {24}};
+    if (declare_raw(m, pname, &ps, pv))
+        return -1;
+    sb_printf(&m->body, ", secret=%s, shift=[%d,%d,%d], bits=30", pname, 31 - sh[0], 31 - sh[1], 31 - sh[2]);
+    return 0;
+}
+
 /* --secret-params for a convolution-like layer (lower.c's secret=): its
  * weights centred (w - zw, i32), its bias and the parameter vector
  * NAME_secret = [M0, 2^(left + s), 2^s, right ? 2^s : 0 per channel; zp, lo,
@@ -621,11 +663,7 @@ static int secret_layer(imp *m, uint32_t i, const wlayer *l, int64_t tfl_act)
         pv[c] = m0[c], pv[nq + c] = (int64_t)1 << (left + sc), pv[2 * nq + c] = (int64_t)1 << sc;
         pv[3 * nq + c] = right ? (int64_t)1 << sc : 0;
     }
-    int64_t lo, hi, zp = y->zp[0];
-    qm_act_range(tfl_act == 3 ? 2 : (int)tfl_act, (int)dtype_min(y->dtype), (int)dtype_max(y->dtype), y->scale[0],
-                 y->zp[0], &lo, &hi);
-    int64_t t3 = zp > lo ? zp : lo;
-    pv[4 * nq] = zp, pv[4 * nq + 1] = lo, pv[4 * nq + 2] = hi, pv[4 * nq + 3] = t3 < hi ? t3 : hi;
+    secret_clamp(y, tfl_act, pv + 4 * nq);
     for (uint64_t e = 0; e < n; e++)
         wv[e] = const_value(w, e) - w->zp[w->nq == 1 ? 0 : (dw ? e % oc : e / (n / oc))];
     if (b && !rc && (bv = malloc(oc * sizeof *bv)))
@@ -758,7 +796,7 @@ static int emit_simple(imp *m, uint32_t i)
     tensor *y = &m->t[o->out[0]];
     if (usable(m, i, o->out[0], "output"))
         return -1;
-    if (m->secret && o->code != OP_RESHAPE)
+    if (m->secret && o->code != OP_RESHAPE && o->code != OP_ADD)
         return op_fail(m, i, "--secret-params: this operator needs its inputs' quantization in the clear; "
                              "not supported yet");
     if (o->code == OP_ADD) {
@@ -766,7 +804,14 @@ static int emit_simple(imp *m, uint32_t i)
         if (!a || o->nin != 2 || activation(m, i, o->in[0]) || activation(m, i, o->in[1]))
             return a && o->nin != 2 ? op_fail(m, i, "two inputs expected") : -1;
         begin_layer(m, i, y);
-        sb_printf(&m->body, "add(%s, %s, activation=%s", m->t[o->in[0]].name, m->t[o->in[1]].name, a);
+        sb_printf(&m->body, "add(%s, %s", m->t[o->in[0]].name, m->t[o->in[1]].name);
+        if (m->secret) {
+            if (secret_add(m, i, &m->t[o->in[0]], &m->t[o->in[1]], y, fb_int(fb, opt, 0, 1, 0)))
+                return -1;
+            end_layer(m, y, 1);
+            return 0;
+        }
+        sb_printf(&m->body, ", activation=%s", a);
     } else if (o->code == OP_RESHAPE) {
         if (o->nin < 1 || activation(m, i, o->in[0]))
             return -1;
@@ -881,6 +926,10 @@ static int emit_outputs(imp *m, enum tfl_output mode)
                 y->dtype != x->dtype || !(beta > 0.0f))
                 return fail(m, "the final SOFTMAX must map %s to scale 1/256, zero point %d, "
                                "with beta > 0", x->declared ? x->name : "a computed tensor", want_zp);
+            if (mode == TFL_OUT_MODEL && m->secret)
+                return fail(m, "the model ends in SOFTMAX, which the client computes from the logits' "
+                               "scale, and --secret-params keeps that scale secret: use --output "
+                               "argmax or --output logits");
             if (mode == TFL_OUT_MODEL && beta != 1.0f)
                 sb_printf(&m->body, "output softmax(%s, beta=%.9g) to client\n", x->name, (double)beta);
             else

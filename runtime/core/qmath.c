@@ -192,6 +192,18 @@ void qm_layer_multiplier(float sx, float sw, float sy, int float_product, int32_
     qm_quantize_multiplier(real, m0, shift);
 }
 
+int qm_add_multipliers(float s1, float s2, float sy, int32_t m0[3], int shift[3])
+{
+    double twice = (double)(2.0f * fmaxf(s1, s2));
+    double real[3] = {(double)s1 / twice, (double)s2 / twice, twice / (double)((float)(1 << 20) * sy)};
+    int ok = 0;
+    for (int i = 0; i < 3; i++) {
+        qm_quantize_multiplier(real[i], &m0[i], &shift[i]);
+        ok |= shift[i] > 0;
+    }
+    return ok ? -1 : 0;
+}
+
 void qm_act_range(int act, int dtype_min, int dtype_max, float scale, int32_t zp, int64_t *lo, int64_t *hi)
 {
     *lo = dtype_min;

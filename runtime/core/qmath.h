@@ -20,6 +20,10 @@ int32_t qm_quantize_float(float real, float scale, int32_t zp); /* zp + round(re
  * weight and output scales: in float when float_product (fully connected,
  * and per-tensor uint8 convolutions), else in double. */
 void qm_layer_multiplier(float sx, float sw, float sy, int float_product, int32_t *m0, int *shift);
+/* ADD's multipliers as TFLite's Prepare computes them (left shift 20):
+ * the inputs' (below one half) and the output's; -1 when the output's is
+ * not below one (the output scale too small for the inputs'). */
+int qm_add_multipliers(float s1, float s2, float sy, int32_t m0[3], int shift[3]);
 /* The clamp of a fused activation (0 none, 1 relu, 2 relu6) on a dtype's
  * range, for output scale and zero point. */
 void qm_act_range(int act, int dtype_min, int dtype_max, float scale, int32_t zp, int64_t *lo, int64_t *hi);
