@@ -846,7 +846,10 @@ static uint32_t secret_requant(lctx *c, uint32_t acc, uint64_t len, const secret
     EMIT(&c->e, OP_MULC, off, slice(c, p, base + 2 * nq, nq), em_const1(&c->e, (int64_t)1 << 30));
     w = binop(c, OP_ADD, w, off, len);
     w = addc(c, w, len, (int64_t)1 << (k - 1));
-    EMIT(&c->e, OP_MULC, dl, slice(c, p, base + 3 * nq, nq), em_const1(&c->e, (int64_t)1 << 31));
+    if (nq == 1) /* per tensor: k is the exact shift and Delta public (REQS reads no other) */
+        EMIT(&c->e, OP_FILLC, dl, em_const1(&c->e, k > 31 ? (int64_t)1 << 31 : 0));
+    else
+        EMIT(&c->e, OP_MULC, dl, slice(c, p, base + 3 * nq, nq), em_const1(&c->e, (int64_t)1 << 31));
     EMIT(&c->e, OP_COPY, prm, dl, 1, nq, 0, 0, 0, 0);
     EMIT(&c->e, OP_COPY, prm, p, 1, 4, 0, nq, 0, base + 4 * nq);
     EMIT(&c->e, OP_REQS, r, w, prm, k, sl->bits);

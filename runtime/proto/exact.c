@@ -172,8 +172,14 @@ static void x_begin(const protocol *pr, void *ps, pop *op, xstate *x, size_t sw)
         int64_t half = -((int64_t)1 << (op->kshift - 1));
         pr->addc(ps, x->W, op->a, &half, n, 1);
     } else if (x->p.sec) { /* W0 = a, W1 = a - Delta */
+        int64_t delta;
         memcpy(x->W, op->a, WS(n));
-        pr->sub(ps, x->W + n * sw, op->a, op->b, n, x->p.nq);
+        if (proto_reqs_public_delta(op, &delta)) {
+            delta = -delta;
+            pr->addc(ps, x->W + n * sw, op->a, &delta, n, 1);
+        } else {
+            pr->sub(ps, x->W + n * sw, op->a, op->b, n, x->p.nq);
+        }
     } else {
         pr->mulc(ps, x->W, op->a, x->p.m, n, n);
         pr->addc(ps, x->W + n * sw, x->W, x->p.off1, n, n);

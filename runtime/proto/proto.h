@@ -54,7 +54,8 @@ enum proto_kind {
  * the primitive both build on: d = (a * mult) >> shift rounded down or,
  * with a probability below (dropped bits) / 2^shift, up; never otherwise.
  * REQS is REQCLAMP with secret parameters (b, nb = channels + 4: Delta per
- * channel, then z, lo, hi, t3 = min(hi, max(lo, z))) on a value a that
+ * channel, then z, lo, hi, t3 = min(hi, max(lo, z)); with one channel
+ * Delta is public and b's is not read: proto_reqs_public_delta) on a value a that
  * already holds m x + off0 (the owner folds the multiplier and the offset
  * into its weights): y0 = floor(a / 2^kshift); exact: y = y0 if y0 >= 1
  * else floor((a - Delta) / 2^kshift); else floor((a - 2^(kshift-1)) /
@@ -153,6 +154,10 @@ void proto_word_mulc(void *ps, word *d, const word *a, const int64_t *c, size_t 
 
 /* Truncation of REQUANT, DIVR and TRUNC element i: the multiplier and the shift d. */
 word proto_trunc_mult(const pop *op, size_t i, uint8_t *d);
+/* REQS with one channel: its Delta is public, 2^31 when kshift > 31 (a
+ * per-tensor layer's shift is exact), else 0; returns 1 and sets *delta
+ * then, else 0 (per channel: Delta is the secret parameter). */
+int proto_reqs_public_delta(const pop *op, int64_t *delta);
 /* The same for every element (mult may be NULL); returns the smallest d,
  * the one REQCLAMP's comparisons scale the others to. */
 uint8_t proto_trunc_shifts(const pop *op, uint8_t *d, word *mult);

@@ -518,8 +518,9 @@ static void ltz_finish(rep3 *r, pop *op, int step)
  * two more X. */
 typedef struct {
     pop ltz;      /* CLAMP, REQCLAMP: the comparisons, 2n elements (from clamp_start) */
-    int nx;       /* products X per value: 4, 6 for REQCLAMP, 8 exact, 11 exact with two floors */
-    word lo, D;
+    int nx;       /* products X per value: 4, 6 for REQCLAMP, 8 exact, 11 exact with two floors, 13 REQS */
+    word lo, D;   /* REQS: this party's parts of its secret lo and D (xq_secret) */
+    word zl;      /* REQS: and of zp - lo */
     word *v;      /* party 0: A; parties 1, 2: B */
     word *c;      /* REQCLAMP: party 0: c; parties 1, 2: r */
     word *mult;   /* REQCLAMP: the multipliers */
@@ -593,12 +594,13 @@ static word clamp_part(const pop *op, const clamp_st *c, int me, size_t i)
     if (op->kind == PK_CLAMP)
         return me == 0 ? op->a[2 * i] + op->a[2 * i + 1] - c->lo : op->a[2 * i + (me == 1)];
     word pub, coef, K = (word)1 << (63 - c->d[i]);
+    word zl = op->kind == PK_REQS ? c->zl : me == 0 ? 0 : (word)op->zp - c->lo;
     if (me == 0) {
         proto_trunc_open(c->c[i], c->d[i], &pub, &coef);
-        return pub + K / 2; /* C + K u */
+        return pub + K / 2 + zl; /* C + K u */
     }
     word v = c->c[i] >> 63, R = proto_trunc_low(c->c[i], c->d[i]);
-    return 0 - R + K * v - K / 2 + (word)op->zp - c->lo;
+    return 0 - R + K * v - K / 2 + zl;
 }
 
 static void clamp_start(rep3 *r, pop *op, clamp_st *c)
@@ -641,7 +643,7 @@ static void clamp_parts(const clamp_st *c, int me, size_t n, size_t i, cparts *p
     p->s = part(c->lane, me, i) ^ p->l;
     if (c->nx >= 8)
         p->b = part(c->beta, me, i);
-    if (c->nx == 11) {
+    if (c->nx >= 11) {
         p->g = part(c->lane, me, 2 * n + i) ^ part(c->lane, me, 3 * n + i);
         p->t = p->b ^ part(c->beta, me, n + i) ^ (me == 0 ? c->rho[i] : 0);
     }
@@ -653,7 +655,8 @@ static void clamp_xs(const clamp_st *c, size_t n, size_t i, word *x)
     cparts p;
     clamp_parts(c, 0, n, i, &p);
     word A = c->v[i], u = c->nx > 4 ? c->c[i] >> 63 : 0;
-    word X[11] = {p.s * A, A, p.s, p.l, u * p.s, u, p.s * p.b, p.b, p.g * p.t, p.g, p.t};
+    word X[13] = {p.s * A, A, p.s, p.l, u * p.s, u, p.s * p.b, p.b, p.g * p.t, p.g, p.t,
+                  c->D * (1 - 2 * p.l), c->lo + c->D - c->D * p.l};
     for (int k = 0; k < c->nx; k++)
         x[k * n + i] = X[k];
 }
@@ -664,15 +667,17 @@ static void clamp_xs(const clamp_st *c, size_t n, size_t i, word *x)
  *            - 2K u v s (REQCLAMP: t = A + B - 2K u v - beta0)
  *   D l2   = u_l D (1 - 2w_l) + D w_l
  *   g tau  = (u_g u_t) f_g f_t + u_g f_g w_t + u_t w_g f_t + w_g w_t
- * with f = 1 - 2w: y = hi + s t - D l2 - g tau. */
+ * with f = 1 - 2w: y = hi + s t - D l2 - g tau. REQS: hi and D are secret,
+ * party 0's parts (xq_secret) in two more X: D0 l2 = D0 u_l + w_l D0 (1 - 2u_l),
+ * so X = D0 (1 - 2u_l) with Y = -w_l, and X = hi0 - D0 u_l with Y = 1. */
 static word clamp_sum(const clamp_st *c, int me, size_t n, size_t i)
 {
     cparts p;
     clamp_parts(c, me, n, i, &p);
     word B = c->v[i], fs = 1 - 2 * p.s, fb = 1 - 2 * p.b, fg = 1 - 2 * p.g, ft = 1 - 2 * p.t;
     word K2v = c->nx > 4 ? ((word)1 << (64 - c->d[i])) * (c->c[i] >> 63) : 0;
-    word Y[11] = {fs, p.s, fs * (B - p.b), 0 - c->D * (1 - 2 * p.l), 0 - K2v * fs, 0 - K2v * p.s,
-                  0 - fs * fb, 0 - p.s * fb, 0 - fg * ft, 0 - fg * p.t, 0 - p.g * ft};
+    word Y[13] = {fs, p.s, fs * (B - p.b), 0 - c->D * (1 - 2 * p.l), 0 - K2v * fs, 0 - K2v * p.s,
+                  0 - fs * fb, 0 - p.s * fb, 0 - fg * ft, 0 - fg * p.t, 0 - p.g * ft, 0 - p.l, 1};
     word y = 0;
     for (int k = 0; k < c->nx; k++)
         y += c->x[k * n + i] * Y[k];
@@ -790,9 +795,10 @@ static void clamp_finish(rep3 *r, pop *op, int step)
  * and the lane's (with its group propagate), then one level joins each to
  * the base. Bits k..31+E-1 of a shorter channel propagate (a 1, b 0). */
 typedef struct {
-    int two;      /* lo < zp: both floors */
+    int sec;      /* REQS: secret zp, lo, hi, T3 (public Delta: one channel) */
+    int two;      /* lo < zp (REQS: always): both floors */
     int nl;       /* lanes */
-    int64_t T[4]; /* their thresholds */
+    int64_t T[4]; /* their thresholds (public ones) */
     uint32_t E;   /* bits above the shared 31: max(kmax - 31, 1) */
     uint32_t nk;  /* planes of the low part: 31 + E, and E more for c' when two */
     int levels;   /* the trees' */
@@ -801,10 +807,13 @@ typedef struct {
 static void xq_geom(const pop *op, xq_geo *g)
 {
     int64_t right = 0;
-    for (size_t i = 0; i < op->nshift; i++)
+    g->sec = op->kind == PK_REQS;
+    if (g->sec)
+        right = (int64_t)op->kshift - 31;
+    for (size_t i = 0; !g->sec && i < op->nshift; i++)
         right = -op->shift[i] > right ? -op->shift[i] : right;
     g->E = right > 1 ? (uint32_t)right : 1;
-    g->two = op->lo < op->zp;
+    g->two = g->sec || op->lo < op->zp;
     g->nl = g->two ? 4 : 2;
     g->nk = 31 + g->E + (g->two ? g->E : 0);
     g->T[0] = op->lo, g->T[1] = op->hi + 1, g->T[2] = op->lo + 1;
@@ -819,13 +828,26 @@ typedef struct {
     clamp_st c;           /* the open, the parts A, B and the products */
     xq_geo g;
     size_t nw, nwt, nwl;  /* plane words: n, top (n or 2n), lanes (nl n) elements */
-    word *a[2];           /* dealt planes: low (31 + E), c' (E, two), A' (L + 1), n elements */
+    size_t nwa, nd;       /* words of a plane of A' (n, or nl n for REQS), of the dealing */
+    word th[4];           /* this party's part of the lanes' T - lo (xq_secret) */
+    word *a[2];           /* dealt planes: low (31 + E), c' (E, two), A' (L + 1: one per lane for REQS) */
     word *bk, *bl;        /* parties 1, 2: b of the low part (nk planes), of the lanes (L + 1, nl n) */
     word *gk[2], *gl[2];  /* generate bits: low part, lanes */
     rss_carry base, top, lane;
     word *t[2];           /* lanes: plane L of a ^ b */
     word *z[2];           /* the joining level in flight: top, lanes */
 } xq_st;
+
+/* plane words of n, top, lane and A' elements; words dealt */
+static void xq_words(const pop *op, const xq_geo *g, size_t *nw, size_t *nwt, size_t *nwl, size_t *nwa, size_t *nd)
+{
+    size_t n = op->n;
+    *nw = bits_words(n);
+    *nwt = bits_words(g->two ? 2 * n : n);
+    *nwl = bits_words((size_t)g->nl * n);
+    *nwa = g->sec ? *nwl : *nw;
+    *nd = g->nk * *nw + (op->bound + 1) * *nwa;
+}
 
 static int xq_steps(const pop *op)
 {
@@ -834,12 +856,37 @@ static int xq_steps(const pop *op)
     return g.levels + 5;
 }
 
-/* party 0's values: the low part, c' (two), A' */
+/* This party's parts of the thresholds T - lo per lane and, for REQS, of
+ * its secret parameters (party 0: the sum of its two shares; parties 1 and
+ * 2: the share both hold), so that each is party 0's part plus parties 1
+ * and 2's; the lanes' constants (the + 1 of hi + 1 and lo + 1) go to
+ * parties 1 and 2. T3 = min(hi, max(lo, zp)) is min(hi, zp) when lo < zp
+ * and lo otherwise, where lane 3 repeats lane 2 and the correction vanishes. */
+static void xq_secret(const pop *op, xq_st *x, int me)
+{
+    clamp_st *c = &x->c;
+    word one = me != 0;
+    if (!x->g.sec) {
+        for (int l = 0; l < x->g.nl; l++)
+            x->th[l] = me == 0 ? 0 : (word)x->g.T[l] - c->lo;
+        return;
+    }
+    word s[4];
+    for (size_t j = 0; j < 4; j++) {
+        const word *b = op->b + 2 * (op->nb - 4 + j);
+        s[j] = me == 0 ? b[0] + b[1] : b[me == 1];
+    }
+    c->zl = s[0] - s[1], c->lo = s[1], c->D = s[2] - s[1];
+    x->th[0] = 0, x->th[1] = c->D + one, x->th[2] = one, x->th[3] = s[3] - s[1] + one;
+}
+
+/* party 0's values: the low part, c' (two), A' (per lane for REQS) */
 static void xq_values0(const pop *op, xq_st *x, word *low, word *top, word *ap)
 {
     clamp_st *c = &x->c;
     uint32_t kk = 31 + x->g.E;
-    for (size_t i = 0; i < op->n; i++) {
+    size_t n = op->n;
+    for (size_t i = 0; i < n; i++) {
         int k = c->d[i], e = k - c->dmin;
         word mk = ((word)1 << k) - 1, pad = (((word)1 << kk) - 1) & ~mk, cl = c->c[i] & mk;
         word delta = k > 31 ? (word)1 << 31 : 0;
@@ -848,7 +895,8 @@ static void xq_values0(const pop *op, xq_st *x, word *low, word *top, word *ap)
             top[i] = (((cl - delta) & mk) | pad) >> 31;
             c->rho[i] = cl < delta;
         }
-        ap[i] = (c->v[i] << e) + ((word)1 << op->bound) + (((word)1 << e) - 1);
+        for (int l = 0; l < (x->g.sec ? x->g.nl : 1); l++)
+            ap[(size_t)l * n + i] = ((c->v[i] - x->th[l]) << e) + ((word)1 << op->bound) + (((word)1 << e) - 1);
     }
 }
 
@@ -861,8 +909,20 @@ static void xq_values12(const pop *op, xq_st *x, word *low, word *lanes)
         int k = c->d[i], e = k - c->dmin;
         low[i] = ~c->c[i] & (((word)1 << k) - 1);
         for (int l = 0; l < x->g.nl; l++)
-            lanes[(size_t)l * n + i] = (c->v[i] + c->lo - (word)x->g.T[l] - 1) << e;
+            lanes[(size_t)l * n + i] = (c->v[i] - x->th[l] - 1) << e;
     }
+}
+
+/* the lanes' planes [0, np) of A' from a dealt share (allocated): one A'
+ * repeated per lane, or REQS's own per lane */
+static word *xq_lane_a(const xq_st *x, const word *dealt, size_t n, uint32_t np)
+{
+    const word *a = dealt + x->g.nk * x->nw;
+    if (!x->g.sec)
+        return planes_dup(a, n, x->g.nl, np);
+    word *o = proto_alloc(np * x->nwl * W);
+    memcpy(o, a, np * x->nwl * W);
+    return o;
 }
 
 /* Round 1: party 0 deals its planes, both generate-bit ANDs */
@@ -871,20 +931,21 @@ static void xq_round1_prepare(rep3 *r, pop *op, xq_st *x)
     int me = vme(r, op);
     clamp_st *c = &x->c;
     size_t n = op->n, nw = x->nw, nl = (size_t)x->g.nl;
-    uint32_t L = op->bound, E = x->g.E, nk = x->g.nk, nd = nk + L + 1;
+    uint32_t L = op->bound, E = x->g.E, nk = x->g.nk;
     word *dealt = NULL;
     c->v = proto_alloc(n * W);
     for (size_t i = 0; i < n; i++)
         c->v[i] = clamp_part(op, c, me, i);
     if (me == 0) {
-        word *low = proto_alloc(n * W), *top = proto_alloc(n * W), *ap = proto_alloc(n * W);
+        size_t na = x->g.sec ? nl * n : n;
+        word *low = proto_alloc(n * W), *top = proto_alloc(n * W), *ap = proto_alloc(na * W);
         c->rho = proto_zalloc(n * W);
         xq_values0(op, x, low, top, ap);
-        dealt = proto_zalloc(nd * nw * W);
+        dealt = proto_zalloc(x->nd * W);
         bits_pack(low, 1, n, 31 + E, dealt, nw);
         if (x->g.two)
             bits_pack(top, 1, n, E, dealt + (31 + E) * nw, nw);
-        bits_pack(ap, 1, n, L + 1, dealt + nk * nw, nw);
+        bits_pack(ap, 1, na, L + 1, dealt + nk * nw, x->nwa);
         free(low), free(top), free(ap);
     } else {
         word *low = proto_alloc(n * W), *lanes = proto_alloc(nl * n * W);
@@ -898,14 +959,14 @@ static void xq_round1_prepare(rep3 *r, pop *op, xq_st *x)
         free(low), free(lanes);
     }
     for (int h = 0; h < 2; h++) {
-        x->a[h] = proto_alloc(nd * nw * W);
+        x->a[h] = proto_alloc(x->nd * W);
         x->gk[h] = proto_alloc(nk * nw * W);
         x->gl[h] = proto_alloc(L * x->nwl * W);
     }
-    rss_share2_prepare(&r->rs, R(op, 0), RSS_BOOL, dealt, nd * nw, rss_planes(x->a[0], x->a[1]));
+    rss_share2_prepare(&r->rs, R(op, 0), RSS_BOOL, dealt, x->nd, rss_planes(x->a[0], x->a[1]));
     free(dealt);
     const word *ak = me == 0 ? NULL : x->a[dealt_share(me, 0)];
-    word *akl = me == 0 ? NULL : planes_dup(ak + nk * nw, n, x->g.nl, L);
+    word *akl = me == 0 ? NULL : xq_lane_a(x, ak, n, L);
     rss_andk_prepare(&r->rs, R(op, 0), ak, x->bk, nk * nw, rss_planes(x->gk[0], x->gk[1]));
     rss_andk_prepare(&r->rs, R(op, 0), akl, x->bl, L * x->nwl, rss_planes(x->gl[0], x->gl[1]));
     free(akl);
@@ -927,9 +988,9 @@ static void xq_round1_finish(rep3 *r, pop *op, xq_st *x)
     size_t n = op->n, nw = x->nw, nwl = x->nwl;
     uint32_t L = op->bound, E = x->g.E, nk = x->g.nk;
     int nl = x->g.nl;
-    rss_share2_finish(&r->rs, R(op, 0), (nk + L + 1) * nw, rss_planes(x->a[0], x->a[1]));
+    rss_share2_finish(&r->rs, R(op, 0), x->nd, rss_planes(x->a[0], x->a[1]));
     const word *al = me == 0 ? NULL : x->a[dealt_share(me, 1)];
-    word *all = me == 0 ? NULL : planes_dup(al + nk * nw, n, nl, L);
+    word *all = me == 0 ? NULL : xq_lane_a(x, al, n, L);
     rss_andk_finish(&r->rs, R(op, 0), al, x->bk, nk * nw, rss_planes(x->gk[0], x->gk[1]));
     rss_andk_finish(&r->rs, R(op, 0), all, x->bl, L * nwl, rss_planes(x->gl[0], x->gl[1]));
     free(all);
@@ -938,7 +999,7 @@ static void xq_round1_finish(rep3 *r, pop *op, xq_st *x)
     x->lane = (rss_carry){.L = E + L, .full = 1, .nw = nwl};
     for (int h = 0; h < 2; h++) {
         int withb = me != 0 && h == (me == 1); /* b is share 2 */
-        word *pk = proto_alloc(nk * nw * W), *pl = planes_dup(x->a[h] + nk * nw, n, nl, L + 1);
+        word *pk = proto_alloc(nk * nw * W), *pl = xq_lane_a(x, x->a[h], n, L + 1);
         memcpy(pk, x->a[h], nk * nw * W);
         for (size_t q = 0; withb && q < nk * nw; q++)
             pk[q] ^= x->bk[q];
@@ -1058,15 +1119,16 @@ static void xq_prepare(rep3 *r, pop *op, int step)
     if (step == 0) {
         x = proto_zalloc(sizeof *x);
         xq_geom(op, &x->g);
-        clamp_init(&x->c, op, x->g.two ? 11 : 8);
-        x->nw = bits_words(op->n);
-        x->nwt = bits_words(x->g.two ? 2 * op->n : op->n);
-        x->nwl = bits_words((size_t)x->g.nl * op->n);
-        x->c.off = proto_alloc(op->n * W);
-        for (size_t i = 0; i < op->n; i++) {
-            int64_t m, k, o0, o1;
-            proto_exact_consts(op, i, &m, &k, &o0, &o1);
-            x->c.off[i] = (word)o0;
+        clamp_init(&x->c, op, x->g.sec ? 13 : x->g.two ? 11 : 8);
+        xq_words(op, &x->g, &x->nw, &x->nwt, &x->nwl, &x->nwa, &x->nd);
+        xq_secret(op, x, vme(r, op));
+        if (!x->g.sec) { /* REQS's input holds m x + off0 already */
+            x->c.off = proto_alloc(op->n * W);
+            for (size_t i = 0; i < op->n; i++) {
+                int64_t m, k, o0, o1;
+                proto_exact_consts(op, i, &m, &k, &o0, &o1);
+                x->c.off[i] = (word)o0;
+            }
         }
         reqclamp_open_prepare(r, op, &x->c);
         return;
@@ -1109,12 +1171,13 @@ static void xq_cost(const pop *op, proto_cost *acc)
 {
     xq_geo g;
     xq_geom(op, &g);
-    size_t n = op->n, nw = bits_words(n), nwt = bits_words(g.two ? 2 * n : n), nwl = bits_words((size_t)g.nl * n);
+    size_t n = op->n, nw, nwt, nwl, nwa, nd;
+    xq_words(op, &g, &nw, &nwt, &nwl, &nwa, &nd);
     uint32_t L = op->bound;
     acc->bytes[R(op, 1)] += n * W; /* the open */
     acc->bytes[R(op, 2)] += op->lazy ? n * W : 0;
     acc->opened += n;
-    rss_share2_cost(R(op, 0), (g.nk + L + 1) * nw, acc);
+    rss_share2_cost(R(op, 0), nd, acc);
     rss_andk_cost(R(op, 0), g.nk * nw, acc);
     rss_andk_cost(R(op, 0), L * nwl, acc);
     rss_carry_cost(31, 0, nw, acc);
@@ -1122,11 +1185,21 @@ static void xq_cost(const pop *op, proto_cost *acc)
     rss_carry_cost(g.E + L, 1, nwl, acc);
     rss_and_cost(1, nwt, acc);
     rss_and_cost(1, nwl, acc);
-    rss_split_cost(R(op, 0), (size_t)(g.two ? 11 : 8) * n, acc);
+    rss_split_cost(R(op, 0), (size_t)(g.sec ? 13 : g.two ? 11 : 8) * n, acc);
     acc->rounds = 3 + (uint64_t)g.levels + rss_a2r_cost(R(op, 0), n, acc); /* open, deal, trees, join, products */
 }
 
 /* ------------------------------------------------------------ dispatch */
+
+/* Exact REQCLAMP, and exact REQS with one channel (its Delta public) and
+ * room for the comparisons beside the dropped bits, run fused (xq_*). */
+static int xq_fused(const pop *op)
+{
+    int64_t delta;
+    if (op->kind == PK_REQS)
+        return op->exact && proto_reqs_public_delta(op, &delta) && op->bound + op->kshift <= 63;
+    return op->kind == PK_EXACT && op->of == PK_REQCLAMP;
+}
 
 static int rep3_steps(const pop *op)
 {
@@ -1135,7 +1208,7 @@ static int rep3_steps(const pop *op)
     case PK_DIVR:
     case PK_TRUNC: return 2;
     case PK_REQS:
-    case PK_EXACT: return op->kind == PK_EXACT && op->of == PK_REQCLAMP ? xq_steps(op) : proto_exact_steps(&proto_rep3, op);
+    case PK_EXACT: return xq_fused(op) ? xq_steps(op) : proto_exact_steps(&proto_rep3, op);
     case PK_LTZ: return bits_levels(op->bound) + 2;
     case PK_CLAMP: return bits_levels(op->bound) + 3;
     case PK_REQCLAMP: return bits_levels(op->bound) + 4;
@@ -1157,7 +1230,7 @@ static int rep3_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     switch (op->kind) {
     case PK_REQS:
     case PK_EXACT:
-        if (op->kind == PK_REQS || op->of != PK_REQCLAMP)
+        if (!xq_fused(op))
             return proto_exact_prepare(&proto_rep3, ps, op, step, err, errlen);
         xq_prepare(r, op, step);
         break;
@@ -1193,7 +1266,7 @@ static int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     switch (op->kind) {
     case PK_REQS:
     case PK_EXACT:
-        if (op->kind == PK_REQS || op->of != PK_REQCLAMP)
+        if (!xq_fused(op))
             return proto_exact_finish(&proto_rep3, ps, op, step, err, errlen);
         xq_finish(r, op, step);
         break;
@@ -1235,7 +1308,7 @@ static void rep3_cost(const pop *op, int nparties, proto_cost *acc)
     switch (op->kind) {
     case PK_REQS:
     case PK_EXACT:
-        if (op->kind == PK_EXACT && op->of == PK_REQCLAMP)
+        if (xq_fused(op))
             xq_cost(op, acc);
         else
             proto_exact_cost(&proto_rep3, op, nparties, acc);

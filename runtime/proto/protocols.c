@@ -66,8 +66,18 @@ void *proto_state(pop *op, size_t size)
     return op->state;
 }
 
+int proto_reqs_public_delta(const pop *op, int64_t *delta)
+{
+    *delta = op->kshift > 31 ? (int64_t)1 << 31 : 0;
+    return op->nb == 5;
+}
+
 word proto_trunc_mult(const pop *op, size_t i, uint8_t *d)
 {
+    if (op->kind == PK_REQS) { /* its input holds m x + off0 already */
+        *d = (uint8_t)op->kshift;
+        return 1;
+    }
     if (op->kind == PK_TRUNC) {
         *d = (uint8_t)op->shift[i % op->nshift];
         return (word)op->mult[i % op->nmult];
