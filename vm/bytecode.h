@@ -100,6 +100,11 @@ static inline uint32_t qbc_encode(int op, int nops) { return (uint32_t)op | ((ui
  * An exact REQCLAMP may be lazy too: every protocol either fuses it (rep3)
  * or has additive shares, where the flag changes nothing. */
 #define QBC_EXACT 2u
+/* QBC_RELU on REQS: the program's activation clamps at or above the zero
+ * point (ReLU, ReLU6: lo >= z, a public fact of the architecture), where
+ * TFLite's second floor never shows; an exact REQS then rounds with the
+ * first floor alone, clamp(floor(a / 2^k) + z, lo, hi). */
+#define QBC_RELU 4u
 static inline uint32_t qbc_flags(uint32_t w) { return w >> 16; }
 
 #endif

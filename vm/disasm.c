@@ -66,6 +66,8 @@ void disasm_program(FILE *out, const qbc_program *p)
             fputs(" lazy", out);
         if (qbc_flags(p->code[pc]) & QBC_EXACT)
             fputs(" exact", out);
+        if (qbc_flags(p->code[pc]) & QBC_RELU)
+            fputs(" relu", out);
         for (int k = 0; op_table[op].sig[k]; k++) {
             fputs(k ? ", " : " ", out);
             operand(out, p, op, k, p->code[pc + 1 + (uint32_t)k]);

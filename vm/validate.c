@@ -304,7 +304,7 @@ int qbc_validate_code(const qbc_program *p, size_t code_off, char *err, size_t e
         uint32_t w = p->code[pc];
         int op = qbc_op(w), nops = qbc_nops(w);
         uint32_t fl = qbc_flags(w);
-        if ((fl & ~(QBC_LAZY | QBC_EXACT)) ||
+        if ((fl & ~(QBC_LAZY | QBC_EXACT | QBC_RELU)) || ((fl & QBC_RELU) && op != OP_REQS) ||
             ((fl & QBC_LAZY) && op != OP_CONV2D && op != OP_DWCONV2D && op != OP_REQCLAMP) ||
             ((fl & QBC_EXACT) && op != OP_REQUANT && op != OP_DIVR && op != OP_REQCLAMP && op != OP_REQS))
             return bad(&v, pc, "reserved bits set");

@@ -66,6 +66,7 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, co
         op->kind = PK_REQS;
         op->kshift = a[3], op->bound = a[4];
         op->exact = (qbc_flags(p->code[pc]) & QBC_EXACT) != 0;
+        op->relu = (qbc_flags(p->code[pc]) & QBC_RELU) != 0;
         return;
     case OP_CLAMP: /* validated: (lo, hi) */
         op->kind = PK_CLAMP;

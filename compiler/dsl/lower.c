@@ -732,6 +732,7 @@ static uint32_t requantize(lctx *c, uint32_t acc, uint64_t len, const tensor *x,
 typedef struct {
     const tensor *p;
     uint32_t nq, blocks, shift[3], bits;
+    int relu; /* activation=relu or relu6: lo >= zp (QBC_RELU on the last block) */
 } secret_layer;
 
 /* 1 with secret=, 0 without, -1 on error */
@@ -776,12 +777,13 @@ static int secret_args(lctx *c, const args *a, secret_layer *sl, uint32_t blocks
         return -1;
     }
     sl->nq = n / blocks / 4 - 1, sl->blocks = blocks, sl->bits = (uint32_t)b;
-    const value *av = kwarg(a, "activation") ? kwarg(a, "activation") : kwarg(a, "acc_bound");
+    const value *av = kwarg(a, "acc_bound"), *act = kwarg(a, "activation");
     if (av) {
-        diag_error(av->at, "%s: with secret= the activation's range is in the secret parameters and bits= bounds "
-                   "the comparisons; write neither activation= nor acc_bound=", a->layer);
+        diag_error(av->at, "%s: with secret= bits= bounds the comparisons; write no acc_bound=", a->layer);
         return -1;
     }
+    /* the activation's kind is architecture (public); its range stays in P */
+    sl->relu = act && act->kind == V_IDENT && (!strcmp(act->text, "relu") || !strcmp(act->text, "relu6"));
     return 1;
 }
 
@@ -855,6 +857,8 @@ static uint32_t secret_requant(lctx *c, uint32_t acc, uint64_t len, const secret
     EMIT(&c->e, OP_REQS, r, w, prm, k, sl->bits);
     if (!c->fast)
         em_flag(&c->e, c->e.nins - 1, QBC_EXACT);
+    if (sl->relu && blk + 1 == sl->blocks)
+        em_flag(&c->e, c->e.nins - 1, QBC_RELU);
     *zpreg = slice(c, p, base + 4 * nq, 1);
     return r;
 }

@@ -577,6 +577,14 @@ static int declare_raw(imp *m, const char *name, const tshape *shape, int64_t *v
     return w->name ? 0 : fail(m, "out of memory");
 }
 
+/* A secret layer's activation kind, which is architecture (its range
+ * stays the owner's): ReLU and ReLU6 clamp at or above the zero point, so
+ * the protocols may skip TFLite's second floor (QBC_RELU). */
+static const char *secret_act(int64_t tfl_act)
+{
+    return tfl_act == 1 ? ", activation=relu" : tfl_act == 3 ? ", activation=relu6" : "";
+}
+
 /* a secret block's zp, lo, hi, min(hi, max(lo, zp)) for output y and
  * TFLite's activation code (0 none, 1 relu, 3 relu6) */
 static void secret_clamp(const tensor *y, int64_t tfl_act, int64_t out[4])
@@ -615,7 +623,8 @@ static int secret_add(imp *m, uint32_t i, const tensor *x1, const tensor *x2, co
     tshape ps = {1, {24}};
     if (declare_raw(m, pname, &ps, pv))
         return -1;
-    sb_printf(&m->body, ", secret=%s, shift=[%d,%d,%d], bits=30", pname, 31 - sh[0], 31 - sh[1], 31 - sh[2]);
+    sb_printf(&m->body, "%s, secret=%s, shift=[%d,%d,%d], bits=30", secret_act(tfl_act), pname, 31 - sh[0], 31 - sh[1],
+              31 - sh[2]);
     return 0;
 }
 
@@ -683,7 +692,7 @@ static int secret_layer(imp *m, uint32_t i, const wlayer *l, int64_t tfl_act)
     if (b)
         b->declared = 1;
     if (!rc)
-        sb_printf(&m->body, ", secret=%s, shift=%d, bits=%u", pname, kpub, bits);
+        sb_printf(&m->body, "%s, secret=%s, shift=%d, bits=%u", secret_act(tfl_act), pname, kpub, bits);
     free(m0), free(sh);
     return rc ? -1 : 0;
 }

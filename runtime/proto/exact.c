@@ -174,7 +174,9 @@ static void x_begin(const protocol *pr, void *ps, pop *op, xstate *x, size_t sw)
     } else if (x->p.sec) { /* W0 = a, W1 = a - Delta */
         int64_t delta;
         memcpy(x->W, op->a, WS(n));
-        if (proto_reqs_public_delta(op, &delta)) {
+        if (op->relu) { /* y0 alone: W1 = W0, tau = 0 */
+            memcpy(x->W + n * sw, op->a, WS(n));
+        } else if (proto_reqs_public_delta(op, &delta)) {
             delta = -delta;
             pr->addc(ps, x->W + n * sw, op->a, &delta, n, 1);
         } else {

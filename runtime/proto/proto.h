@@ -84,6 +84,7 @@ typedef struct {
     int rot;                /* 0..2 from the instruction's position, for rotating roles */
     uint32_t kshift;        /* REQS: the public shift */
     int exact;              /* REQS: TFLite's rounding */
+    int relu;               /* REQS: lo >= z (QBC_RELU): exact rounds with y0 alone */
     int lazy;               /* CONV2D, DWCONV2D may leave an unfinished sum (each
                              * party's first share word, summing to the value);
                              * REQCLAMP reads its input as one */

@@ -82,7 +82,7 @@ static word reqs(const pop *op, size_t i)
     size_t nq = op->nb - 4;
     const word *q = op->b + nq;
     int64_t y = (int64_t)floor_shift(op->a[i], (int)op->kshift), delta;
-    if (y < 1)
+    if (y < 1 && !op->relu)
         y = (int64_t)floor_shift(op->a[i] - (proto_reqs_public_delta(op, &delta) ? (word)delta : op->b[i % nq]),
                                  (int)op->kshift);
     return clamp(y + (int64_t)q[0], (int64_t)q[1], (int64_t)q[2]);

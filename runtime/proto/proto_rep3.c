@@ -518,7 +518,8 @@ static void ltz_finish(rep3 *r, pop *op, int step)
  * two more X. */
 typedef struct {
     pop ltz;      /* CLAMP, REQCLAMP: the comparisons, 2n elements (from clamp_start) */
-    int nx;       /* products X per value: 4, 6 for REQCLAMP, 8 exact, 11 exact with two floors, 13 REQS */
+    int nx;       /* products X per value: 4, 6 for REQCLAMP, 8 exact, + 3 with two floors, + 2 REQS */
+    int two, sec; /* exact: two floors; REQS */
     word lo, D;   /* REQS: this party's parts of its secret lo and D (xq_secret) */
     word zl;      /* REQS: and of zp - lo */
     word *v;      /* party 0: A; parties 1, 2: B */
@@ -643,11 +644,15 @@ static void clamp_parts(const clamp_st *c, int me, size_t n, size_t i, cparts *p
     p->s = part(c->lane, me, i) ^ p->l;
     if (c->nx >= 8)
         p->b = part(c->beta, me, i);
-    if (c->nx >= 11) {
+    if (c->two) {
         p->g = part(c->lane, me, 2 * n + i) ^ part(c->lane, me, 3 * n + i);
         p->t = p->b ^ part(c->beta, me, n + i) ^ (me == 0 ? c->rho[i] : 0);
     }
 }
+
+/* The k-th product a method uses among the 13 below: the first 8 (or
+ * fewer), then the two floors' 3, then REQS's 2. */
+static int clamp_ix(const clamp_st *c, int k) { return k < 8 || c->two ? k : k + 3; }
 
 /* party 0: the products X of value i into x[k n + i] */
 static void clamp_xs(const clamp_st *c, size_t n, size_t i, word *x)
@@ -658,7 +663,7 @@ static void clamp_xs(const clamp_st *c, size_t n, size_t i, word *x)
     word X[13] = {p.s * A, A, p.s, p.l, u * p.s, u, p.s * p.b, p.b, p.g * p.t, p.g, p.t,
                   c->D * (1 - 2 * p.l), c->lo + c->D - c->D * p.l};
     for (int k = 0; k < c->nx; k++)
-        x[k * n + i] = X[k];
+        x[k * n + i] = X[clamp_ix(c, k)];
 }
 
 /* parties 1 and 2: sum over k of X_k Y_k from their parts x of X; party 1
@@ -680,7 +685,7 @@ static word clamp_sum(const clamp_st *c, int me, size_t n, size_t i)
                   0 - fs * fb, 0 - p.s * fb, 0 - fg * ft, 0 - fg * p.t, 0 - p.g * ft, 0 - p.l, 1};
     word y = 0;
     for (int k = 0; k < c->nx; k++)
-        y += c->x[k * n + i] * Y[k];
+        y += c->x[k * n + i] * Y[clamp_ix(c, k)];
     return me == 1 ? y + p.s * B - c->D * p.l - p.s * p.b - p.g * p.t + c->lo + c->D : y;
 }
 
@@ -813,7 +818,7 @@ static void xq_geom(const pop *op, xq_geo *g)
     for (size_t i = 0; !g->sec && i < op->nshift; i++)
         right = -op->shift[i] > right ? -op->shift[i] : right;
     g->E = right > 1 ? (uint32_t)right : 1;
-    g->two = g->sec || op->lo < op->zp;
+    g->two = g->sec ? !op->relu : op->lo < op->zp;
     g->nl = g->two ? 4 : 2;
     g->nk = 31 + g->E + (g->two ? g->E : 0);
     g->T[0] = op->lo, g->T[1] = op->hi + 1, g->T[2] = op->lo + 1;
@@ -1119,7 +1124,8 @@ static void xq_prepare(rep3 *r, pop *op, int step)
     if (step == 0) {
         x = proto_zalloc(sizeof *x);
         xq_geom(op, &x->g);
-        clamp_init(&x->c, op, x->g.sec ? 13 : x->g.two ? 11 : 8);
+        clamp_init(&x->c, op, 8 + (x->g.two ? 3 : 0) + (x->g.sec ? 2 : 0));
+        x->c.two = x->g.two, x->c.sec = x->g.sec;
         xq_words(op, &x->g, &x->nw, &x->nwt, &x->nwl, &x->nwa, &x->nd);
         xq_secret(op, x, vme(r, op));
         if (!x->g.sec) { /* REQS's input holds m x + off0 already */
@@ -1185,7 +1191,7 @@ static void xq_cost(const pop *op, proto_cost *acc)
     rss_carry_cost(g.E + L, 1, nwl, acc);
     rss_and_cost(1, nwt, acc);
     rss_and_cost(1, nwl, acc);
-    rss_split_cost(R(op, 0), (size_t)(g.sec ? 13 : g.two ? 11 : 8) * n, acc);
+    rss_split_cost(R(op, 0), (size_t)(8 + (g.two ? 3 : 0) + (g.sec ? 2 : 0)) * n, acc);
     acc->rounds = 3 + (uint64_t)g.levels + rss_a2r_cost(R(op, 0), n, acc); /* open, deal, trees, join, products */
 }
 

@@ -538,7 +538,8 @@ static void prog_exact(tprog *t)
  * W0 = x M0 2^left 2^s + (2^30 + 2^(30 + e)) 2^s with s = kpub - k per
  * channel and Delta = 2^(31 + s) (0 without a right shift), parameters
  * (Delta, z, lo, hi, min(hi, max(lo, z))); built here from public
- * constants and 32-bit inputs, as the program needs no secrecy. Outputs,
+ * constants and 32-bit inputs, as the program needs no secrecy; QBC_RELU
+ * on half of the cases with lo >= z. Outputs,
  * in this order: exact REQS minus exact REQCLAMP of x (zero in clear: the
  * test reqs_is_reqclamp), exact REQS, fast REQS. */
 #define REQS_OUTPUTS 3
@@ -576,6 +577,8 @@ static void prog_reqs(tprog *t)
         uint32_t d[3] = {reg(t, VEC), reg(t, VEC), reg(t, VEC)}, diff = reg(t, VEC);
         EMIT(&t->e, OP_REQS, d[0], w, pr, (uint32_t)kpub, reqclamp_bound(q));
         em_flag(&t->e, t->e.nins - 1, QBC_EXACT);
+        if (lo >= zp && k % 2) /* a ReLU's clamp: the first floor alone, half of the cases */
+            em_flag(&t->e, t->e.nins - 1, QBC_RELU);
         EMIT(&t->e, OP_REQS, d[1], w, pr, (uint32_t)kpub, reqclamp_bound(q));
         emit_reqclamp(t, d[2], x, r, 0);
         em_flag(&t->e, t->e.nins - 1, QBC_EXACT);
