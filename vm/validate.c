@@ -287,10 +287,10 @@ static int check_sums(vctx *v)
             in |= sig[k] == 's' && (k > 0 || !op_table[op].writes) && sum[a[k]];
         in |= op == OP_LAYER && sum[p->layers[a[0]].reg];
         int linear = op == OP_ADD || op == OP_SUB || op == OP_ADDC || op == OP_MULC;
-        if (in && !linear && !(op == OP_REQCLAMP && lazy))
+        if (in && !linear && !((op == OP_REQCLAMP || op == OP_REQS) && lazy))
             rc = bad(v, pc, "%s reads an unfinished sum (a lazy result)", op_table[op].name);
         else if (op_table[op].writes) /* a COPY's register is reused, not patched */
-            sum[a[0]] = (uint8_t)((lazy && op != OP_REQCLAMP) || (linear && in));
+            sum[a[0]] = (uint8_t)((lazy && op != OP_REQCLAMP && op != OP_REQS) || (linear && in));
     }
     free(sum);
     return rc;
@@ -305,7 +305,7 @@ int qbc_validate_code(const qbc_program *p, size_t code_off, char *err, size_t e
         int op = qbc_op(w), nops = qbc_nops(w);
         uint32_t fl = qbc_flags(w);
         if ((fl & ~(QBC_LAZY | QBC_EXACT | QBC_RELU)) || ((fl & QBC_RELU) && op != OP_REQS) ||
-            ((fl & QBC_LAZY) && op != OP_CONV2D && op != OP_DWCONV2D && op != OP_REQCLAMP) ||
+            ((fl & QBC_LAZY) && op != OP_CONV2D && op != OP_DWCONV2D && op != OP_REQCLAMP && op != OP_REQS) ||
             ((fl & QBC_EXACT) && op != OP_REQUANT && op != OP_DIVR && op != OP_REQCLAMP && op != OP_REQS))
             return bad(&v, pc, "reserved bits set");
         if (op >= OP__COUNT)
@@ -318,6 +318,9 @@ int qbc_validate_code(const qbc_program *p, size_t code_off, char *err, size_t e
         if (check_operands(&v, pc, op, p->code + pc + 1) ||
             ((fl & QBC_EXACT) && check_exact(&v, pc, op, p->code + pc + 1)))
             return -1;
+        if (op == OP_REQS && (fl & QBC_LAZY) &&
+            (!(fl & QBC_EXACT) || slen(&v, p->code[pc + 3]) != 5 || p->code[pc + 4] + p->code[pc + 5] > 63))
+            return bad(&v, pc, "a lazy REQS must be exact, with one channel and shift + bound <= 63 (rep3 fuses it)");
         if (op == OP_ROUND) {
             if (block_left)
                 return bad(&v, pc, "ROUND inside a ROUND block");

@@ -835,16 +835,37 @@ static uint32_t slice(lctx *c, uint32_t r, uint32_t off, uint32_t len)
     return d;
 }
 
+/* block blk's multiplier m' = M0 2^(left + s), nq elements */
+static uint32_t secret_m(lctx *c, const secret_layer *sl, uint32_t blk)
+{
+    uint32_t nq = sl->nq, p = sl->p->reg, base = blk * (4 * nq + 4), m = em_sreg(&c->e, nq);
+    EMIT(&c->e, OP_MUL, m, slice(c, p, base, nq), slice(c, p, base + nq, nq));
+    return m;
+}
+
+/* A secret convolution-like layer may fold m' into its weights and bias
+ * (one MUL of the weights instead of the accumulators) and then stay lazy
+ * when rep3 fuses its REQS: one channel, exact rounding, and the
+ * comparisons' room beside the dropped bits (the validator's condition). */
+static int secret_fold(const lctx *c, const secret_layer *sl)
+{
+    return sl->nq == 1 && !c->fast && sl->bits + sl->shift[0] <= 63;
+}
+
 /* W0 = acc M0 2^(left + s) + 2^30 2^s + 2^(shift - 1) and REQS (docs/dsl.md)
- * with the parameters of block blk; *zpreg gets the result's zero point */
+ * with the parameters of block blk; *zpreg gets the result's zero point.
+ * folded: acc holds acc m' already, and instruction dot (its convolution;
+ * SIZE_MAX: none) and the REQS stay lazy. */
 static uint32_t secret_requant(lctx *c, uint32_t acc, uint64_t len, const secret_layer *sl, uint32_t blk,
-                               uint32_t *zpreg)
+                               uint32_t *zpreg, int folded, size_t dot)
 {
     uint32_t nq = sl->nq, p = sl->p->reg, base = blk * (4 * nq + 4), k = sl->shift[blk];
-    uint32_t m = em_sreg(&c->e, nq), w = em_sreg(&c->e, len), off = em_sreg(&c->e, nq), dl = em_sreg(&c->e, nq);
+    uint32_t w = acc, off = em_sreg(&c->e, nq), dl = em_sreg(&c->e, nq);
     uint32_t prm = em_sreg(&c->e, nq + 4), r = em_sreg(&c->e, len);
-    EMIT(&c->e, OP_MUL, m, slice(c, p, base, nq), slice(c, p, base + nq, nq));
-    EMIT(&c->e, OP_MUL, w, acc, m);
+    if (!folded) {
+        w = em_sreg(&c->e, len);
+        EMIT(&c->e, OP_MUL, w, acc, secret_m(c, sl, blk));
+    }
     EMIT(&c->e, OP_MULC, off, slice(c, p, base + 2 * nq, nq), em_const1(&c->e, (int64_t)1 << 30));
     w = binop(c, OP_ADD, w, off, len);
     w = addc(c, w, len, (int64_t)1 << (k - 1));
@@ -859,6 +880,10 @@ static uint32_t secret_requant(lctx *c, uint32_t acc, uint64_t len, const secret
         em_flag(&c->e, c->e.nins - 1, QBC_EXACT);
     if (sl->relu && blk + 1 == sl->blocks)
         em_flag(&c->e, c->e.nins - 1, QBC_RELU);
+    if (folded && dot != SIZE_MAX) {
+        em_flag(&c->e, c->e.nins - 1, QBC_LAZY);
+        em_flag(&c->e, dot, QBC_LAZY);
+    }
     *zpreg = slice(c, p, base + 4 * nq, 1);
     return r;
 }
@@ -960,7 +985,14 @@ static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
         return -1;
     uint64_t olen = elems(&y->shape);
     uint32_t xs = centred(c, x);
-    uint32_t ws = sec ? w->reg : addc(c, w->reg, elems(&w->shape), -w->zp[0]);
+    /* folding pays when the weights are fewer than twice the outputs (their
+     * MUL against the accumulators' MUL and resharing) */
+    int fold = sec && secret_fold(c, &sl) && elems(&w->shape) <= 2 * olen;
+    uint32_t mp = fold ? secret_m(c, &sl, 0) : 0, ws = w->reg;
+    if (fold)
+        ws = binop(c, OP_MUL, w->reg, mp, elems(&w->shape));
+    else if (!sec)
+        ws = addc(c, w->reg, elems(&w->shape), -w->zp[0]);
     uint32_t acc = em_sreg(&c->e, olen);
     uint32_t gw[13];
     geom_encode(&g, gw);
@@ -968,9 +1000,9 @@ static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
     EMIT(&c->e, kind == 1 ? OP_DWCONV2D : OP_CONV2D, acc, xs, ws, gw[0], gw[1], gw[2], gw[3],
          gw[4], gw[5], gw[6], gw[7], gw[8], gw[9], gw[10], gw[11], gw[12], kind == 1 ? m : oc);
     if (b)
-        acc = binop(c, OP_ADD, acc, b->reg, olen);
+        acc = binop(c, OP_ADD, acc, fold ? binop(c, OP_MUL, b->reg, mp, oc) : b->reg, olen);
     int float_product = kind == 2 || (w->nq == 1 && x->dtype == DT_U8);
-    y->reg = sec ? secret_requant(c, acc, olen, &sl, 0, &y->zpreg) : requantize(c, acc, olen, x, w, y, oc, float_product, wa.act, dot);
+    y->reg = sec ? secret_requant(c, acc, olen, &sl, 0, &y->zpreg, fold, dot) : requantize(c, acc, olen, x, w, y, oc, float_product, wa.act, dot);
     if (y->reg == UINT32_MAX)
         return -1;
     uint64_t taps = (uint64_t)g.kh * g.kw;
@@ -1119,7 +1151,7 @@ static int lower_add(lctx *c, const stmt *st, tensor *y)
         uint32_t s = em_sreg(&c->e, len);
         EMIT(&c->e, OP_MULC, s, centred(c, i ? x2 : x1), em_const1(&c->e, 1 << 20));
         if (sec) {
-            in[i] = secret_requant(c, s, len, &sl, (uint32_t)i, &zp);
+            in[i] = secret_requant(c, s, len, &sl, (uint32_t)i, &zp, 0, SIZE_MAX);
             continue;
         }
         in[i] = em_sreg(&c->e, len);
@@ -1129,7 +1161,7 @@ static int lower_add(lctx *c, const stmt *st, tensor *y)
     }
     uint32_t sum = binop(c, OP_ADD, in[0], in[1], len);
     if (sec) {
-        y->reg = secret_requant(c, sum, len, &sl, 2, &y->zpreg);
+        y->reg = secret_requant(c, sum, len, &sl, 2, &y->zpreg, 0, SIZE_MAX);
     } else {
         int64_t zlh[3] = {y->zp[0], 0, 0};
         act_range(act, y->dtype, y->scale[0], y->zp[0], &zlh[1], &zlh[2]);
