@@ -93,8 +93,8 @@ static inline uint32_t qbc_encode(int op, int nops) { return (uint32_t)op | ((ui
  * DWCONV2D: the result may be left an unfinished sum (a protocol with
  * replicated shares skips the resharing), readable only by ADD, SUB, ADDC,
  * MULC (whose results are unfinished sums too) and a REQCLAMP or REQS with
- * QBC_LAZY, which reads its input as such a sum (a lazy REQS is exact, with
- * one channel and shift + bound <= 63: rep3 fuses it). The validator checks it. */
+ * QBC_LAZY, which reads its input as such a sum (a lazy REQS has one
+ * channel and shift + bound <= 63: rep3 fuses it). The validator checks it. */
 #define QBC_LAZY 1u
 /* QBC_EXACT on REQUANT, DIVR and REQCLAMP: TensorFlow Lite's rounding, bit
  * for bit (without it the rounding is probabilistic, off by one at times).

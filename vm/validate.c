@@ -318,9 +318,8 @@ int qbc_validate_code(const qbc_program *p, size_t code_off, char *err, size_t e
         if (check_operands(&v, pc, op, p->code + pc + 1) ||
             ((fl & QBC_EXACT) && check_exact(&v, pc, op, p->code + pc + 1)))
             return -1;
-        if (op == OP_REQS && (fl & QBC_LAZY) &&
-            (!(fl & QBC_EXACT) || slen(&v, p->code[pc + 3]) != 5 || p->code[pc + 4] + p->code[pc + 5] > 63))
-            return bad(&v, pc, "a lazy REQS must be exact, with one channel and shift + bound <= 63 (rep3 fuses it)");
+        if (op == OP_REQS && (fl & QBC_LAZY) && (slen(&v, p->code[pc + 3]) != 5 || p->code[pc + 4] + p->code[pc + 5] > 63))
+            return bad(&v, pc, "a lazy REQS must have one channel and shift + bound <= 63 (rep3 fuses it)");
         if (op == OP_ROUND) {
             if (block_left)
                 return bad(&v, pc, "ROUND inside a ROUND block");

@@ -845,11 +845,11 @@ static uint32_t secret_m(lctx *c, const secret_layer *sl, uint32_t blk)
 
 /* A secret convolution-like layer may fold m' into its weights and bias
  * (one MUL of the weights instead of the accumulators) and then stay lazy
- * when rep3 fuses its REQS: one channel, exact rounding, and the
- * comparisons' room beside the dropped bits (the validator's condition). */
-static int secret_fold(const lctx *c, const secret_layer *sl)
+ * when rep3 fuses its REQS: one channel and the comparisons' room beside
+ * the dropped bits (the validator's condition). */
+static int secret_fold(const secret_layer *sl)
 {
-    return sl->nq == 1 && !c->fast && sl->bits + sl->shift[0] <= 63;
+    return sl->nq == 1 && sl->bits + sl->shift[0] <= 63;
 }
 
 /* W0 = acc M0 2^(left + s) + 2^30 2^s + 2^(shift - 1) and REQS (docs/dsl.md)
@@ -987,7 +987,7 @@ static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
     uint32_t xs = centred(c, x);
     /* folding pays when the weights are fewer than twice the outputs (their
      * MUL against the accumulators' MUL and resharing) */
-    int fold = sec && secret_fold(c, &sl) && elems(&w->shape) <= 2 * olen;
+    int fold = sec && secret_fold(&sl) && elems(&w->shape) <= 2 * olen;
     uint32_t mp = fold ? secret_m(c, &sl, 0) : 0, ws = w->reg;
     if (fold)
         ws = binop(c, OP_MUL, w->reg, mp, elems(&w->shape));

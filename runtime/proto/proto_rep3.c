@@ -1197,13 +1197,15 @@ static void xq_cost(const pop *op, proto_cost *acc)
 
 /* ------------------------------------------------------------ dispatch */
 
-/* Exact REQCLAMP, and exact REQS with one channel (its Delta public) and
- * room for the comparisons beside the dropped bits, run fused (xq_*). */
+/* Exact REQCLAMP, and REQS with one channel (its Delta public) and room
+ * for the comparisons beside the dropped bits, run fused (xq_*); a fast
+ * REQS too, exactly (TFLite's value is one that fast rounding allows, and
+ * the fused method costs less than the fast composition). */
 static int xq_fused(const pop *op)
 {
     int64_t delta;
     if (op->kind == PK_REQS)
-        return op->exact && proto_reqs_public_delta(op, &delta) && op->bound + op->kshift <= 63;
+        return proto_reqs_public_delta(op, &delta) && op->bound + op->kshift <= 63;
     return op->kind == PK_EXACT && op->of == PK_REQCLAMP;
 }
 
