@@ -94,6 +94,84 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, co
         op->of = op->kind, op->kind = PK_EXACT;
 }
 
+/* ------------------------------------------------------------ waves */
+
+static int elementwise(const pop *op)
+{
+    switch (op->kind) {
+    case PK_MUL:
+    case PK_REQUANT:
+    case PK_DIVR:
+    case PK_LTZ:
+    case PK_CLAMP:
+    case PK_REQCLAMP:
+    case PK_TRUNC:
+    case PK_EXACT:
+    case PK_REQS: return op->na == op->n;
+    case PK_INPUT:
+    case PK_OUTPUT:
+    case PK_CONV2D:
+    case PK_DWCONV2D: return 0;
+    }
+    return 0;
+}
+
+static uint64_t gcd(uint64_t a, uint64_t b)
+{
+    while (b) {
+        uint64_t t = a % b;
+        a = b, b = t;
+    }
+    return a;
+}
+
+/* a slice's start is a multiple of this, so that periodic operands keep
+ * their indices (at most n: then the operation is one slice) */
+static uint64_t period(const pop *op)
+{
+    uint64_t per = 1, len[4] = {op->nmult, op->nshift, op->ndivisor,
+                                op->kind == PK_MUL ? op->nb : op->kind == PK_REQS ? op->nb - 4 : 0};
+    for (int i = 0; i < 4 && per < op->n; i++)
+        if (len[i])
+            per = per / gcd(per, len[i]) * len[i];
+    return per < op->n ? per : op->n;
+}
+
+uint32_t vm_waves(const protocol *pr, const pop *ops, uint32_t n)
+{
+    uint64_t waves = 1;
+    for (uint32_t i = 0; pr->wave_elems && i < n; i++)
+        if (elementwise(&ops[i]) && ops[i].n > pr->wave_elems) {
+            uint64_t w = (ops[i].n + pr->wave_elems - 1) / pr->wave_elems;
+            waves = w > waves ? w : waves;
+        }
+    return (uint32_t)waves;
+}
+
+uint32_t vm_wave(const pop *ops, uint32_t n, uint32_t w, uint32_t waves, int sw, pop *out, uint32_t *idx)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const pop *op = &ops[i];
+        if (waves == 1 || !elementwise(op)) {
+            if (w == 0)
+                out[k] = *op, idx[k++] = i;
+            continue;
+        }
+        uint64_t per = period(op), len = ((op->n + waves - 1) / waves + per - 1) / per * per, at = w * len;
+        if (at >= op->n)
+            continue;
+        out[k] = *op;
+        out[k].n = out[k].na = (size_t)(op->n - at < len ? op->n - at : len);
+        if (op->a)
+            out[k].a = op->a + at * (uint64_t)sw;
+        if (op->d)
+            out[k].d = op->d + at * (uint64_t)sw;
+        idx[k++] = i;
+    }
+    return k;
+}
+
 static int vm_error(const vm_config *cfg, uint32_t pc, char *err, size_t errlen, const char *why)
 {
     snprintf(err, errlen, "instruction at offset %zu (%s): %s",
@@ -101,40 +179,55 @@ static int vm_error(const vm_config *cfg, uint32_t pc, char *err, size_t errlen,
     return -1;
 }
 
-static int run_block(vm_state *s, uint32_t pc, uint32_t n, char *err, size_t errlen)
+/* the steps of one pass over ops (k of them; at: their code offsets) */
+static int run_pass(vm_state *s, uint32_t pc, pop *ops, uint32_t k, const uint32_t *at, int *steps, char *err,
+                    size_t errlen)
 {
     const vm_config *cfg = s->cfg;
     const protocol *pr = cfg->pr;
-    pop *ops = calloc(n, sizeof *ops);
-    int *steps = calloc(n, sizeof *steps);
-    uint32_t *at = calloc(n, sizeof *at);
     int rc = 0, max = 0;
-    if (!ops || !steps || !at) {
+    char why[256];
+    for (uint32_t i = 0; i < k; i++) {
+        steps[i] = pr->steps(&ops[i]);
+        max = steps[i] > max ? steps[i] : max;
+    }
+    for (int st = 0; st < max && rc == 0; st++) {
+        for (uint32_t i = 0; i < k && rc == 0; i++)
+            if (st < steps[i] && pr->prepare(cfg->ps, &ops[i], st, why, sizeof why))
+                rc = vm_error(cfg, at[i], err, errlen, why);
+        if (rc == 0 && pr->exchange(cfg->ps, why, sizeof why))
+            rc = vm_error(cfg, pc, err, errlen, why);
+        for (uint32_t i = 0; i < k && rc == 0; i++)
+            if (st < steps[i] && pr->finish(cfg->ps, &ops[i], st, why, sizeof why))
+                rc = vm_error(cfg, at[i], err, errlen, why);
+    }
+    return rc;
+}
+
+static int run_block(vm_state *s, uint32_t pc, uint32_t n, char *err, size_t errlen)
+{
+    const vm_config *cfg = s->cfg;
+    pop *ops = calloc(n, sizeof *ops), *pass = calloc(n, sizeof *pass);
+    int *steps = calloc(n, sizeof *steps);
+    uint32_t *at = calloc(n, sizeof *at), *pat = calloc(n, sizeof *pat), *idx = calloc(n, sizeof *idx);
+    int rc = 0;
+    if (!ops || !pass || !steps || !at || !pat || !idx) {
         rc = vm_error(cfg, pc, err, errlen, "out of memory");
         goto out;
     }
     for (uint32_t i = 0, q = pc + 2; i < n; i++, q += 1 + (uint32_t)qbc_nops(cfg->p->code[q])) {
         at[i] = q;
         vm_decode(cfg->p, q, &ops[i], s->reg, cfg);
-        steps[i] = pr->steps(&ops[i]);
-        if (steps[i] > max)
-            max = steps[i];
     }
-    char why[256];
-    for (int st = 0; st < max && rc == 0; st++) {
-        for (uint32_t i = 0; i < n && rc == 0; i++)
-            if (st < steps[i] && pr->prepare(cfg->ps, &ops[i], st, why, sizeof why))
-                rc = vm_error(cfg, at[i], err, errlen, why);
-        if (rc == 0 && pr->exchange(cfg->ps, why, sizeof why))
-            rc = vm_error(cfg, pc, err, errlen, why);
-        for (uint32_t i = 0; i < n && rc == 0; i++)
-            if (st < steps[i] && pr->finish(cfg->ps, &ops[i], st, why, sizeof why))
-                rc = vm_error(cfg, at[i], err, errlen, why);
+    uint32_t waves = vm_waves(cfg->pr, ops, n);
+    for (uint32_t w = 0; w < waves && rc == 0; w++) {
+        uint32_t k = vm_wave(ops, n, w, waves, s->sw, pass, idx);
+        for (uint32_t i = 0; i < k; i++)
+            pat[i] = at[idx[i]];
+        rc = run_pass(s, pc, pass, k, pat, steps, err, errlen);
     }
 out:
-    free(ops);
-    free(steps);
-    free(at);
+    free(ops), free(pass), free(steps), free(at), free(pat), free(idx);
     return rc;
 }
 
@@ -312,21 +405,25 @@ void vm_walk(const qbc_program *p, const protocol *pr, void (*fn)(void *ud, cons
             continue;
         }
         uint32_t n = p->code[pc + 1];
-        pop *ops = calloc(n ? n : 1, sizeof *ops);
-        int max = 0;
+        pop *ops = calloc(n ? n : 1, sizeof *ops), *pass = calloc(n ? n : 1, sizeof *pass);
+        uint32_t *idx = calloc(n ? n : 1, sizeof *idx);
+        if (!ops || !pass || !idx)
+            abort(); /* the dealer and the cost model must see every operation */
         pc += 2;
-        for (uint32_t i = 0; i < n; i++, pc += 1 + (uint32_t)qbc_nops(p->code[pc])) {
-            if (!ops)
-                continue;
+        for (uint32_t i = 0; i < n; i++, pc += 1 + (uint32_t)qbc_nops(p->code[pc]))
             vm_decode(p, pc, &ops[i], NULL, NULL);
-            int s = pr->steps(&ops[i]);
-            max = s > max ? s : max;
+        uint32_t waves = vm_waves(pr, ops, n);
+        for (uint32_t w = 0; w < waves; w++) {
+            uint32_t k = vm_wave(ops, n, w, waves, pr->share_words, pass, idx);
+            int max = 0;
+            for (uint32_t i = 0; i < k; i++)
+                max = pr->steps(&pass[i]) > max ? pr->steps(&pass[i]) : max;
+            for (int st = 0; st < max; st++)
+                for (uint32_t i = 0; i < k; i++)
+                    if (st < pr->steps(&pass[i]))
+                        fn(ud, &pass[i], st);
         }
-        for (int st = 0; ops && st < max; st++)
-            for (uint32_t i = 0; i < n; i++)
-                if (st < pr->steps(&ops[i]))
-                    fn(ud, &ops[i], st);
-        free(ops);
+        free(ops), free(pass), free(idx);
     }
 }
 

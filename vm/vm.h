@@ -38,8 +38,20 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs,
  * loading, before running or costing (without it rot = pc mod 3). */
 void vm_assign_roles(qbc_program *p, const protocol *pr, int nparties);
 
+/* A ROUND block of n operations runs in vm_waves passes (1 unless an
+ * elementwise operation has more elements than the protocol's wave_elems).
+ * vm_wave writes the operations of pass w into out (elementwise ones as
+ * their slice w, starting at a multiple of their periodic operands'
+ * lengths so that those keep their indices; the others, convolutions and
+ * inputs, whole in pass 0), their indices in ops into idx, and returns how
+ * many; sw is the protocol's words per element (the pointers of cost
+ * queries, NULL, stay NULL). */
+uint32_t vm_waves(const protocol *pr, const pop *ops, uint32_t n);
+uint32_t vm_wave(const pop *ops, uint32_t n, uint32_t w, uint32_t waves, int sw, pop *out, uint32_t *idx);
+
 /* Calls fn for every (communicating instruction, step) in the order a run
- * executes them: block by block, steps outer, instructions inner. */
+ * executes them: block by block, wave by wave, steps outer, instructions
+ * inner. */
 void vm_walk(const qbc_program *p, const protocol *pr, void (*fn)(void *ud, const pop *op, int step),
              void *ud);
 

@@ -129,6 +129,12 @@ typedef struct protocol {
     int (*close)(void *ps, char *err, size_t errlen);
     void (*close_cost)(int nparties, proto_cost *acc);
     uint32_t round_overhead;
+    /* Elements per elementwise operation that one pass of a ROUND block may
+     * hold (0: no limit). A protocol that keeps much per element (spdz2k's
+     * MACed bits) sets it; the VM then runs a larger block in waves
+     * (vm_wave), each on a slice of the large operations, at the price of
+     * the block's rounds once per wave. */
+    size_t wave_elems;
     /* Preprocessing by a dealer, for protocols that have one (else NULL):
      * the dealer is given every (instruction, step) in execution order and
      * streams the parties their material (prep.h); prep_cost counts it (in

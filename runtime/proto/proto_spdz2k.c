@@ -1300,6 +1300,7 @@ const protocol proto_spdz2k = {
     .close = spdz_close,
     .close_cost = spdz_close_cost,
     .round_overhead = TRAILER,
+    .wave_elems = (size_t)1 << 16, /* about 1.3 GB a party in an exact REQCLAMP */
     .deal = spdz_deal,
     .deal_finish = spdz_deal_finish,
     .prep_cost = spdz_prep_cost,

@@ -612,6 +612,7 @@ typedef struct {
 
 static config configs[64];
 static int nconfigs;
+static protocol waved[2]; /* rep3 and spdz2k in waves of 7 elements (vm_wave) */
 
 /* Every protocol of the registry but the reference, with its configs and
  * N = 2 and 3 where it allows them. */
@@ -632,6 +633,15 @@ static void list_configs(void)
             if (!dup && nconfigs < (int)COUNT(configs))
                 configs[nconfigs++] = (config){pr, want[j]};
         }
+    }
+    /* the VM's passes over slices: uneven ones, per-channel periods, lazy
+     * inputs, the dealer's walk */
+    const protocol *wv[2] = {proto_find("rep3"), proto_find("spdz2k")};
+    for (int i = 0; i < 2 && wv[i] && nconfigs < (int)COUNT(configs); i++) {
+        waved[i] = *wv[i];
+        waved[i].name = i ? "spdz2k in waves of 7" : "rep3 in waves of 7";
+        waved[i].wave_elems = 7;
+        configs[nconfigs++] = (config){&waved[i], i ? 2 : 3};
     }
 }
 
