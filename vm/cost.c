@@ -36,8 +36,9 @@ static void block_cost(const qbc_program *p, const protocol *pr, int nparties, u
         pop *op = &ops[i];
         vm_decode(p, pc, op, NULL, NULL);
         const opinfo *oi = &op_table[qbc_op(p->code[pc])];
-        if (op->kind == PK_EXACT || op->kind == PK_REQUANT || op->kind == PK_DIVR || op->kind == PK_REQCLAMP)
-            *(op->kind == PK_EXACT ? exact : fast) += 1;
+        if (op->kind == PK_EXACT || op->kind == PK_REQUANT || op->kind == PK_DIVR || op->kind == PK_REQCLAMP ||
+            op->kind == PK_REQS)
+            *(op->kind == PK_EXACT || (op->kind == PK_REQS && op->exact) ? exact : fast) += 1;
         row->elems[oi->cls] += oi->per * op->n;
         row->elems[CC_TRUNC] += oi->trunc * op->n;
         if (op->kind == PK_INPUT)
