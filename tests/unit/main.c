@@ -11,6 +11,7 @@ Suite *suite_import(void);
 Suite *suite_bits(void);
 Suite *suite_limits(void);
 Suite *suite_protocols(void);
+Suite *suite_ot(void);
 
 int main(void)
 {
@@ -23,6 +24,7 @@ int main(void)
     srunner_add_suite(r, suite_bits());
     srunner_add_suite(r, suite_limits());
     srunner_add_suite(r, suite_protocols());
+    srunner_add_suite(r, suite_ot());
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);
     srunner_free(r);
