@@ -86,6 +86,24 @@ static int hash_blocks(uint8_t (*x)[OTEXT_BLOCK], size_t m, uint64_t first, uint
     return ok ? 0 : -1;
 }
 
+/* ------------------------------------------------------- correlated OT */
+
+void otext_cot_send(const uint8_t (*o0)[OTEXT_BLOCK], const uint8_t (*o1)[OTEXT_BLOCK], const uint64_t *delta,
+                    size_t m, uint64_t *x, uint64_t *msg)
+{
+    for (size_t j = 0; j < m; j++) {
+        x[j] = ld64(o0[j]);
+        msg[j] = x[j] + delta[j] - ld64(o1[j]);
+    }
+}
+
+void otext_cot_receive(const uint8_t (*out)[OTEXT_BLOCK], const uint8_t *choices, const uint64_t *msg, size_t m,
+                       uint64_t *y)
+{
+    for (size_t j = 0; j < m; j++)
+        y[j] = ld64(out[j]) + (((choices[j / 8] >> (j % 8)) & 1) ? msg[j] : 0);
+}
+
 /* --------------------------------------------------------------- parties */
 
 otext_sender *otext_sender_new(const uint8_t s[OTEXT_K / 8], const uint8_t (*ks)[16])

@@ -44,6 +44,17 @@ int otext_receive(otext_receiver *r, const uint8_t *choices, size_t m, uint8_t *
 int otext_send(otext_sender *s, const uint8_t *u, size_t m, uint8_t (*out0)[OTEXT_BLOCK],
                uint8_t (*out1)[OTEXT_BLOCK]);
 
+/* Correlated OT over Z_2^64 from a batch's random OTs, one word sent per
+ * OT: the sender, with o0, o1 and its correlations delta[j], gets x[j] (the
+ * low word of o0[j], uniform) and the message msg[j] = x[j] + delta[j] -
+ * (the low word of o1[j]); the receiver, with its out and choices, gets
+ * y[j] = x[j] + r_j delta[j]. msg hides delta behind o1, which the receiver
+ * lacks when r_j = 0 and which it needs to learn x otherwise. */
+void otext_cot_send(const uint8_t (*o0)[OTEXT_BLOCK], const uint8_t (*o1)[OTEXT_BLOCK], const uint64_t *delta,
+                    size_t m, uint64_t *x, uint64_t *msg);
+void otext_cot_receive(const uint8_t (*out)[OTEXT_BLOCK], const uint8_t *choices, const uint64_t *msg, size_t m,
+                       uint64_t *y);
+
 /* The transposition both sides use: rows (OTEXT_K rows of m bits) to m
  * rows of OTEXT_K bits (m % 128 == 0). */
 void otext_transpose(const uint8_t *rows, size_t m, uint8_t (*cols)[OTEXT_BLOCK]);

@@ -119,6 +119,14 @@ START_TEST(extension_gives_the_chosen_block)
                           batch, j);
         }
         looks_uniform(&o0[0][0], sizeof o0, "the sender's first outputs");
+        /* correlated OT on top: y = x + r delta */
+        static uint64_t delta[M], x[M], msg[M], y[M];
+        fill(5, delta, sizeof delta);
+        otext_cot_send((const uint8_t(*)[OTEXT_BLOCK])o0, (const uint8_t(*)[OTEXT_BLOCK])o1, delta, M, x, msg);
+        otext_cot_receive((const uint8_t(*)[OTEXT_BLOCK])out, r, msg, M, y);
+        for (size_t j = 0; j < M; j++)
+            ck_assert_msg(y[j] == x[j] + (bit(r, j) ? delta[j] : 0), "batch %d, correlated OT %zu", batch, j);
+        looks_uniform((const uint8_t *)msg, sizeof msg, "the correlated OT's message");
     }
     otext_sender_free(S);
     otext_receiver_free(R);
