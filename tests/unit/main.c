@@ -12,6 +12,7 @@ Suite *suite_bits(void);
 Suite *suite_limits(void);
 Suite *suite_protocols(void);
 Suite *suite_ot(void);
+Suite *suite_he(void);
 
 int main(void)
 {
@@ -25,6 +26,7 @@ int main(void)
     srunner_add_suite(r, suite_limits());
     srunner_add_suite(r, suite_protocols());
     srunner_add_suite(r, suite_ot());
+    srunner_add_suite(r, suite_he());
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);
     srunner_free(r);
