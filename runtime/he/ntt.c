@@ -43,13 +43,13 @@ int ntt_is_prime(uint64_t p)
     return 1;
 }
 
-uint64_t ntt_prime_below(int bits, uint32_t n)
+uint64_t ntt_prime_below(uint64_t bound, uint32_t n)
 {
-    if (bits < 2 || bits > 62 || !n)
+    if (bound < 3 || bound > (uint64_t)1 << 62 || !n)
         return 0;
-    uint64_t step = 2 * (uint64_t)n, p = ((((uint64_t)1 << bits) - 1) / step) * step + 1;
+    uint64_t step = 2 * (uint64_t)n, p = ((bound - 1) / step) * step + 1;
     for (; p > step; p -= step)
-        if (p < ((uint64_t)1 << bits) && ntt_is_prime(p))
+        if (p < bound && ntt_is_prime(p))
             return p;
     return 0;
 }

@@ -26,8 +26,9 @@ typedef struct {
 
 /* 1 if p is prime (deterministic Miller-Rabin for 64-bit p) */
 int ntt_is_prime(uint64_t p);
-/* The largest prime p < 2^bits with p = 1 mod 2N (bits <= 62); 0 if none. */
-uint64_t ntt_prime_below(int bits, uint32_t n);
+/* The largest prime p < bound with p = 1 mod 2N (bound <= 2^62); 0 if
+ * none. Successive calls with the last prime as bound give distinct ones. */
+uint64_t ntt_prime_below(uint64_t bound, uint32_t n);
 /* Tables for p and N = 2^logn (p prime, p = 1 mod 2N); 0, or -1 when p does
  * not qualify or memory runs out. */
 int ntt_init(ntt_table *t, uint64_t p, uint32_t logn);
