@@ -1,195 +1,78 @@
-/* rlwe: BFV-style encryption with t = 2^l over RNS primes (see rlwe.h).
- * GMP serves where a value of the whole modulus is needed: Delta, and
- * decryption's reconstruction and rounding. */
+/* rlwe: RLWE with a power-of-two modulus (see rlwe.h). */
 #include "runtime/he/rlwe.h"
 
-#include <gmp.h>
-#include <stdio.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "runtime/net/prg.h"
 
-__extension__ typedef unsigned __int128 u128;
+typedef kern_u128 u128;
 
 #define CBD_ETA 21
 
-/* --------------------------------------------------------------- helpers */
+static u128 mask(unsigned q) { return ((u128)1 << q) - 1; }
 
-static uint64_t *row(const rlwe_poly *a, int i, uint32_t n) { return a->c + (size_t)i * n; }
+/* ------------------------------------------------------------ set-up */
 
-static uint64_t addm(uint64_t a, uint64_t b, uint64_t q) { return a + b >= q ? a + b - q : a + b; }
-static uint64_t subm(uint64_t a, uint64_t b, uint64_t q) { return a >= b ? a - b : a + q - b; }
-
-/* a signed value mod q */
-static uint64_t smod(int64_t v, uint64_t q)
-{
-    int64_t r = v % (int64_t)q;
-    return (uint64_t)(r < 0 ? r + (int64_t)q : r);
-}
-
-/* the modulus of the first k primes into m */
-static void modulus(const rlwe_params *p, int k, mpz_t m)
-{
-    mpz_set_ui(m, 1);
-    for (int i = 0; i < k; i++)
-        mpz_mul_ui(m, m, (unsigned long)p->q[i]);
-}
-
-static void mpz_set_u64(mpz_t z, uint64_t v) { mpz_import(z, 1, -1, sizeof v, 0, 0, &v); }
-
-static uint64_t mpz_mod_u64(const mpz_t z, uint64_t q)
-{
-    mpz_t r;
-    mpz_init(r);
-    mpz_fdiv_r_ui(r, z, (unsigned long)q);
-    uint64_t v = (uint64_t)mpz_get_ui(r);
-    mpz_clear(r);
-    return v;
-}
-
-/* ----------------------------------------------------------- parameters */
-
-int rlwe_init(rlwe_params *p, uint32_t logn, const uint64_t *q, int nq, int l, char *err, size_t errlen)
+int rlwe_init(rlwe_params *p, uint32_t logn)
 {
     memset(p, 0, sizeof *p);
-    if (sizeof(unsigned long) < 8) {
-        snprintf(err, errlen, "RLWE: needs 64-bit unsigned long for GMP's word functions");
+    if (logn < 2 || logn > 16)
         return -1;
-    }
-    if (logn < 2 || logn > 16 || nq < 1 || nq > RLWE_MAX_PRIMES || l < 1 || l > 64) {
-        snprintf(err, errlen, "RLWE: N = 2^%u, %d primes, t = 2^%d out of range", logn, nq, l);
-        return -1;
-    }
-    p->logn = logn, p->n = (uint32_t)1 << logn, p->nq = nq, p->l = l;
-    for (int i = 0; i < nq; i++) {
-        p->q[i] = q[i];
-        for (int j = 0; j < i; j++)
-            if (q[j] == q[i]) {
-                snprintf(err, errlen, "RLWE: prime %d repeats prime %d", i, j);
-                rlwe_free(p);
-                return -1;
-            }
-        if (ntt_init(&p->ntt[i], q[i], logn)) {
-            snprintf(err, errlen, "RLWE: %llu is not a prime = 1 mod 2N below 2^62", (unsigned long long)q[i]);
-            rlwe_free(p);
-            return -1;
-        }
-    }
-    mpz_t m, d;
-    mpz_inits(m, d, NULL);
-    int rc = 0;
-    for (int k = 1; k <= nq && rc == 0; k++) {
-        modulus(p, k, m);
-        mpz_fdiv_q_2exp(d, m, (mp_bitcnt_t)l); /* 0 below t: no message fits at that level */
-        if (k == nq && mpz_sgn(d) == 0) {
-            snprintf(err, errlen, "RLWE: the modulus is below t = 2^%d", l);
-            rc = -1;
-        }
-        for (int i = 0; i < k && rc == 0; i++)
-            p->delta[k - 1][i] = mpz_mod_u64(d, p->q[i]);
-    }
-    mpz_clears(m, d, NULL);
-    if (rc)
+    p->logn = logn, p->n = (uint32_t)1 << logn;
+    uint64_t p1 = ntt_prime_below((uint64_t)1 << 61, p->n), p2 = ntt_prime_below(p1, p->n);
+    if (!p1 || !p2 || ntt_init(&p->t1, p1, logn) || ntt_init(&p->t2, p2, logn)) {
         rlwe_free(p);
-    return rc;
+        return -1;
+    }
+    uint64_t inv = 1, b = p1 % p2; /* p1^-1 mod p2 by Fermat */
+    for (uint64_t e = p2 - 2; e; e >>= 1, b = ntt_mulmod(b, b, p2))
+        if (e & 1)
+            inv = ntt_mulmod(inv, b, p2);
+    p->p1inv = inv;
+    return 0;
 }
 
 void rlwe_free(rlwe_params *p)
 {
-    for (int i = 0; i < RLWE_MAX_PRIMES; i++)
-        if (p->ntt[i].w)
-            ntt_free(&p->ntt[i]);
+    if (p->t1.w)
+        ntt_free(&p->t1);
+    if (p->t2.w)
+        ntt_free(&p->t2);
     memset(p, 0, sizeof *p);
 }
 
-int rlwe_poly_alloc(const rlwe_params *p, rlwe_poly *a, int nq)
-{
-    a->nq = nq;
-    a->c = calloc((size_t)nq * p->n, sizeof *a->c);
-    return a->c ? 0 : -1;
-}
+/* ------------------------------------------------------------ streams */
 
-void rlwe_poly_free(rlwe_poly *a)
+/* the stream (tag, seed, ctr): AES-CTR keyed by a hash of them */
+static prg *stream(const char *tag, const uint8_t seed[16], uint64_t ctr)
 {
-    free(a->c);
-    a->c = NULL;
-}
-
-int rlwe_ct_alloc(const rlwe_params *p, rlwe_ct *c, int nq)
-{
-    if (rlwe_poly_alloc(p, &c->c0, nq) || rlwe_poly_alloc(p, &c->c1, nq)) {
-        rlwe_ct_free(c);
-        return -1;
-    }
-    return 0;
-}
-
-void rlwe_ct_free(rlwe_ct *c)
-{
-    rlwe_poly_free(&c->c0);
-    rlwe_poly_free(&c->c1);
-}
-
-/* ------------------------------------------------------------ sampling */
-
-int rlwe_keygen(const rlwe_params *p, const uint8_t seed[16], rlwe_sk *sk)
-{
-    uint32_t n = p->n;
-    memset(sk, 0, sizeof *sk);
-    prg *g = prg_new(seed);
-    sk->ts = malloc(n);
-    if (!g || !sk->ts || rlwe_poly_alloc(p, &sk->s, p->nq)) {
-        prg_free(g);
-        rlwe_sk_free(sk);
-        return -1;
-    }
-    for (uint32_t j = 0; j < n;) { /* uniform in {-1, 0, 1}: bytes below 255, mod 3 */
-        uint8_t b;
-        prg_fill(g, &b, 1);
-        if (b < 255)
-            sk->ts[j++] = (int8_t)(b % 3) - 1;
-    }
-    prg_free(g);
-    for (int i = 0; i < p->nq; i++) {
-        uint64_t *s = row(&sk->s, i, n);
-        for (uint32_t j = 0; j < n; j++)
-            s[j] = smod(sk->ts[j], p->q[i]);
-        ntt_forward(&p->ntt[i], s);
-    }
-    return 0;
-}
-
-void rlwe_sk_free(rlwe_sk *sk)
-{
-    rlwe_poly_free(&sk->s);
-    free(sk->ts);
-    sk->ts = NULL;
-}
-
-void rlwe_expand_a(const rlwe_params *p, const uint8_t seed[16], rlwe_poly *a)
-{
-    prg *g = prg_new(seed);
+    uint8_t m[32 + 16 + 8], h[SHA256_DIGEST_LENGTH];
+    memset(m, 0, sizeof m);
+    strncpy((char *)m, tag, 31);
+    memcpy(m + 32, seed, 16);
+    for (int i = 0; i < 8; i++)
+        m[48 + i] = (uint8_t)(ctr >> (8 * i));
+    SHA256(m, sizeof m, h);
+    prg *g = prg_new(h);
     if (!g)
-        abort(); /* both sides must draw the same a: no fallback */
-    for (int i = 0; i < a->nq; i++) {
-        uint64_t q = p->q[i], lim = (uint64_t)(((u128)1 << 64) / q * q - 1), *r = row(a, i, p->n);
-        for (uint32_t j = 0; j < p->n;) {
-            uint64_t w;
-            prg_fill(g, &w, sizeof w);
-            if (w <= lim) /* rejection: uniform mod q */
-                r[j++] = w % q;
-        }
-    }
+        abort(); /* both sides must draw the same stream: no fallback */
+    return g;
+}
+
+void rlwe_expand(const uint8_t seed[16], uint64_t ctr, unsigned q, uint32_t n, kern_u128 *a)
+{
+    prg *g = stream("qnn rlwe a", seed, ctr);
+    prg_fill(g, a, n * sizeof *a);
+    for (uint32_t j = 0; j < n; j++)
+        a[j] &= mask(q); /* uniform: Q is a power of two */
     prg_free(g);
 }
 
-/* centred binomial errors, |e| <= CBD_ETA */
-static void errors(const uint8_t seed[16], int64_t *e, uint32_t n)
+void rlwe_errors(const uint8_t seed[16], uint64_t ctr, uint32_t n, int64_t *e)
 {
-    prg *g = prg_new(seed);
-    if (!g)
-        abort();
+    prg *g = stream("qnn rlwe e", seed, ctr);
     for (uint32_t j = 0; j < n; j++) {
         uint64_t w = 0;
         prg_fill(g, &w, 6);
@@ -199,201 +82,215 @@ static void errors(const uint8_t seed[16], int64_t *e, uint32_t n)
     prg_free(g);
 }
 
-/* out = a s in row i (coefficient form; s transformed) */
-static void times_s(const rlwe_params *p, const rlwe_sk *sk, const uint64_t *a, int i, uint64_t *out)
+/* ---------------------------------------------------- exact products */
+
+/* x mod 2^q, centred, mod p */
+static uint64_t big_mod(u128 x, unsigned q, uint64_t p)
 {
-    memcpy(out, a, p->n * sizeof *out);
-    ntt_forward(&p->ntt[i], out);
-    ntt_pointwise(&p->ntt[i], out, out, row(&sk->s, i, p->n));
-    ntt_inverse(&p->ntt[i], out);
+    if (x >> (q - 1)) /* negative: x - 2^q */
+        return (uint64_t)((p - (uint64_t)((((u128)1 << q) - x) % p)) % p);
+    return (uint64_t)(x % p);
 }
 
-/* --------------------------------------------------- encrypt, decrypt */
+static uint64_t small_mod(int64_t v, uint64_t p)
+{
+    int64_t r = v % (int64_t)p;
+    return (uint64_t)(r < 0 ? r + (int64_t)p : r);
+}
 
-int rlwe_encrypt(const rlwe_params *p, const rlwe_sk *sk, const uint64_t *m, const uint8_t aseed[16],
-                 const uint8_t eseed[16], rlwe_ct *c)
+/* x transformed mod p1 and p2 into x1, x2 */
+static void big_ntt(const rlwe_params *p, const u128 *x, unsigned q, uint64_t *x1, uint64_t *x2)
+{
+    for (uint32_t j = 0; j < p->n; j++)
+        x1[j] = big_mod(x[j], q, p->t1.p), x2[j] = big_mod(x[j], q, p->t2.p);
+    ntt_forward(&p->t1, x1);
+    ntt_forward(&p->t2, x2);
+}
+
+/* d = the integer from residues r1, r2 (Garner), centred mod p1 p2, mod 2^q */
+static void garner(const rlwe_params *p, const uint64_t *r1, const uint64_t *r2, unsigned q, u128 *d)
+{
+    uint64_t p1 = p->t1.p, p2 = p->t2.p;
+    u128 P = (u128)p1 * p2;
+    for (uint32_t j = 0; j < p->n; j++) {
+        uint64_t k = ntt_mulmod((r2[j] + p2 - r1[j] % p2) % p2, p->p1inv, p2);
+        u128 v = r1[j] + (u128)p1 * k;
+        if (v > P / 2)
+            v -= P; /* wraps mod 2^128: the negative value, whose low q bits are right */
+        d[j] = v & mask(q);
+    }
+}
+
+/* d = x * (small, transformed as s1, s2) */
+static int mul_transformed(const rlwe_params *p, const u128 *x, unsigned q, const uint64_t *s1,
+                           const uint64_t *s2, u128 *d)
 {
     uint32_t n = p->n;
-    int64_t *e = malloc(n * sizeof *e);
-    uint64_t *as = malloc(n * sizeof *as);
-    if (!e || !as) {
-        free(e), free(as);
+    uint64_t *x1 = malloc(n * sizeof *x1), *x2 = malloc(n * sizeof *x2);
+    if (!x1 || !x2) {
+        free(x1), free(x2);
         return -1;
     }
-    errors(eseed, e, n);
-    rlwe_expand_a(p, aseed, &c->c1);
-    for (int i = 0; i < c->c0.nq; i++) {
-        uint64_t q = p->q[i], dl = p->delta[c->c0.nq - 1][i], *c0 = row(&c->c0, i, n);
-        times_s(p, sk, row(&c->c1, i, n), i, as);
-        for (uint32_t j = 0; j < n; j++)
-            c0[j] = addm(subm(smod(e[j], q), as[j], q), ntt_mulmod(dl, m[j] % q, q), q);
-    }
-    free(e), free(as);
+    big_ntt(p, x, q, x1, x2);
+    ntt_pointwise(&p->t1, x1, x1, s1);
+    ntt_pointwise(&p->t2, x2, x2, s2);
+    ntt_inverse(&p->t1, x1);
+    ntt_inverse(&p->t2, x2);
+    garner(p, x1, x2, q, d);
+    free(x1), free(x2);
     return 0;
 }
 
-/* x_j = c0 + c1 s (coefficient j, mod the ciphertext's modulus) by CRT;
- * calls fn(ud, j, x, modulus) for each j */
-static int phases(const rlwe_params *p, const rlwe_sk *sk, const rlwe_ct *c,
-                  void (*fn)(void *ud, uint32_t j, const mpz_t x, const mpz_t q), void *ud)
+/* the small polynomial w transformed mod p1, p2 (allocated) */
+static int small_ntt(const rlwe_params *p, const int64_t *w, uint64_t **w1, uint64_t **w2)
+{
+    *w1 = malloc(p->n * sizeof **w1), *w2 = malloc(p->n * sizeof **w2);
+    if (!*w1 || !*w2) {
+        free(*w1), free(*w2);
+        return -1;
+    }
+    for (uint32_t j = 0; j < p->n; j++)
+        (*w1)[j] = small_mod(w[j], p->t1.p), (*w2)[j] = small_mod(w[j], p->t2.p);
+    ntt_forward(&p->t1, *w1);
+    ntt_forward(&p->t2, *w2);
+    return 0;
+}
+
+int rlwe_mul_small(const rlwe_params *p, const kern_u128 *x, unsigned q, const int64_t *w, kern_u128 *d)
+{
+    uint64_t *w1, *w2;
+    if (small_ntt(p, w, &w1, &w2))
+        return -1;
+    int rc = mul_transformed(p, x, q, w1, w2, d);
+    free(w1), free(w2);
+    return rc;
+}
+
+int rlwe_mul_sk(const rlwe_params *p, const kern_u128 *x, unsigned q, const rlwe_sk *sk, kern_u128 *d)
+{
+    return mul_transformed(p, x, q, sk->s1, sk->s2, d);
+}
+
+/* ---------------------------------------------------------------- keys */
+
+int rlwe_keygen(const rlwe_params *p, const uint8_t seed[16], rlwe_sk *sk)
+{
+    uint32_t n = p->n, weight = n;
+    memset(sk, 0, sizeof *sk);
+    int64_t *w = malloc(n * sizeof *w);
+    sk->s = malloc(n);
+    if (!w || !sk->s) {
+        free(w);
+        rlwe_sk_free(sk);
+        return -1;
+    }
+    prg *g = stream("qnn rlwe s", seed, 0);
+    while (weight > n / 10 * 7) { /* ||s||_1 <= 0.7 N, which the noise bound assumes */
+        weight = 0;
+        for (uint32_t j = 0; j < n;) { /* uniform in {-1, 0, 1}: bytes below 255, mod 3 */
+            uint8_t b;
+            prg_fill(g, &b, 1);
+            if (b < 255) {
+                sk->s[j] = (int8_t)(b % 3) - 1;
+                weight += sk->s[j] != 0;
+                j++;
+            }
+        }
+    }
+    prg_free(g);
+    for (uint32_t j = 0; j < n; j++)
+        w[j] = sk->s[j];
+    int rc = small_ntt(p, w, &sk->s1, &sk->s2);
+    free(w);
+    if (rc)
+        rlwe_sk_free(sk);
+    return rc;
+}
+
+void rlwe_sk_free(rlwe_sk *sk)
+{
+    free(sk->s), free(sk->s1), free(sk->s2);
+    memset(sk, 0, sizeof *sk);
+}
+
+/* ------------------------------------------------ encrypt and decrypt */
+
+int rlwe_encrypt(const rlwe_params *p, const rlwe_sk *sk, const uint8_t aseed[16], uint64_t ctr,
+                 const uint8_t eseed[16], unsigned q, unsigned l, const uint64_t *m, kern_u128 *b)
 {
     uint32_t n = p->n;
-    int k = c->c0.nq;
-    uint64_t *v = malloc((size_t)k * n * sizeof *v), y[RLWE_MAX_PRIMES];
+    u128 *a = malloc(n * sizeof *a);
+    int64_t *e = malloc(n * sizeof *e);
+    int rc = a && e && q <= RLWE_MAX_Q && l < q ? 0 : -1;
+    if (rc == 0) {
+        rlwe_expand(aseed, ctr, q, n, a);
+        rlwe_errors(eseed, ctr, n, e);
+        rc = rlwe_mul_sk(p, a, q, sk, b);
+    }
+    for (uint32_t j = 0; rc == 0 && j < n; j++)
+        b[j] = ((u128)0 - b[j] + (u128)(__extension__(__int128)e[j]) + ((u128)(m[j] & (uint64_t)mask(l)) << (q - l))) &
+               mask(q);
+    free(a), free(e);
+    return rc;
+}
+
+/* v = c0 2^(q1 - q0) + c1 s mod 2^q1 (allocated) */
+static u128 *phase(const rlwe_params *p, const rlwe_sk *sk, const kern_u128 *c0, unsigned q0, const kern_u128 *c1,
+                   unsigned q1)
+{
+    u128 *v = malloc(p->n * sizeof *v);
+    if (!v || q0 > q1 || q1 > RLWE_MAX_Q || rlwe_mul_sk(p, c1, q1, sk, v)) {
+        free(v);
+        return NULL;
+    }
+    for (uint32_t j = 0; j < p->n; j++)
+        v[j] = (v[j] + (c0[j] << (q1 - q0))) & mask(q1);
+    return v;
+}
+
+int rlwe_decrypt(const rlwe_params *p, const rlwe_sk *sk, const kern_u128 *c0, unsigned q0, const kern_u128 *c1,
+                 unsigned q1, unsigned l, uint64_t *m)
+{
+    u128 *v = l < q1 ? phase(p, sk, c0, q0, c1, q1) : NULL;
     if (!v)
         return -1;
-    mpz_t Q, Qi[RLWE_MAX_PRIMES], x, t, qi;
-    mpz_inits(Q, x, t, qi, NULL);
-    modulus(p, k, Q);
-    for (int i = 0; i < k; i++) {
-        uint64_t *vi = v + (size_t)i * n, q = p->q[i];
-        times_s(p, sk, row(&c->c1, i, n), i, vi);
-        for (uint32_t j = 0; j < n; j++)
-            vi[j] = addm(vi[j], row(&c->c0, i, n)[j], q);
-        mpz_init(Qi[i]);
-        mpz_set_u64(qi, q);
-        mpz_divexact(Qi[i], Q, qi);
-        mpz_set_u64(t, mpz_mod_u64(Qi[i], q));
-        mpz_invert(t, t, qi);
-        y[i] = (uint64_t)mpz_get_ui(t); /* (Q / q_i)^-1 mod q_i */
-    }
-    for (uint32_t j = 0; j < n; j++) {
-        mpz_set_ui(x, 0);
-        for (int i = 0; i < k; i++) {
-            mpz_mul_ui(t, Qi[i], (unsigned long)ntt_mulmod(v[(size_t)i * n + j], y[i], p->q[i]));
-            mpz_add(x, x, t);
-        }
-        mpz_mod(x, x, Q);
-        fn(ud, j, x, Q);
-    }
-    for (int i = 0; i < k; i++)
-        mpz_clear(Qi[i]);
-    mpz_clears(Q, x, t, qi, NULL);
+    for (uint32_t j = 0; j < p->n; j++)
+        m[j] = (uint64_t)(((v[j] + ((u128)1 << (q1 - l - 1))) >> (q1 - l)) & mask(l));
     free(v);
     return 0;
 }
 
-typedef struct {
-    int l;
-    uint64_t *m;
-} dec_ctx;
-
-/* m = round(t x / Q) mod t */
-static void dec_one(void *ud, uint32_t j, const mpz_t x, const mpz_t Q)
+int rlwe_noise_budget(const rlwe_params *p, const rlwe_sk *sk, const kern_u128 *c0, unsigned q0,
+                      const kern_u128 *c1, unsigned q1, unsigned l, const uint64_t *m)
 {
-    dec_ctx *d = ud;
-    mpz_t r, h;
-    mpz_inits(r, h, NULL);
-    mpz_mul_2exp(r, x, (mp_bitcnt_t)d->l);
-    mpz_fdiv_q_2exp(h, Q, 1);
-    mpz_add(r, r, h);
-    mpz_fdiv_q(r, r, Q);
-    mpz_fdiv_r_2exp(r, r, (mp_bitcnt_t)d->l);
-    uint64_t v = 0;
-    mpz_export(&v, NULL, -1, sizeof v, 0, 0, r);
-    d->m[j] = v;
-    mpz_clears(r, h, NULL);
-}
-
-int rlwe_decrypt(const rlwe_params *p, const rlwe_sk *sk, const rlwe_ct *c, uint64_t *m)
-{
-    dec_ctx d = {p->l, m};
-    return phases(p, sk, c, dec_one, &d);
-}
-
-typedef struct {
-    int l;
-    const uint64_t *m;
-    size_t bits;
-} noise_ctx;
-
-/* |t x - Q m| centred mod t Q */
-static void noise_one(void *ud, uint32_t j, const mpz_t x, const mpz_t Q)
-{
-    noise_ctx *d = ud;
-    mpz_t v, tq, h;
-    mpz_inits(v, tq, h, NULL);
-    mpz_mul_2exp(v, x, (mp_bitcnt_t)d->l);
-    mpz_set_u64(h, d->m[j]);
-    mpz_mul(h, h, Q);
-    mpz_sub(v, v, h);
-    mpz_mul_2exp(tq, Q, (mp_bitcnt_t)d->l);
-    mpz_mod(v, v, tq);
-    mpz_fdiv_q_2exp(h, tq, 1);
-    if (mpz_cmp(v, h) > 0)
-        mpz_sub(v, tq, v);
-    size_t b = mpz_sgn(v) ? mpz_sizeinbase(v, 2) : 0;
-    d->bits = b > d->bits ? b : d->bits;
-    mpz_clears(v, tq, h, NULL);
-}
-
-int rlwe_noise_budget(const rlwe_params *p, const rlwe_sk *sk, const rlwe_ct *c, const uint64_t *m)
-{
-    noise_ctx d = {p->l, m, 0};
-    if (phases(p, sk, c, noise_one, &d))
+    u128 *v = l < q1 ? phase(p, sk, c0, q0, c1, q1) : NULL, worst = 0;
+    if (!v)
         return -1000;
-    mpz_t Q;
-    mpz_init(Q);
-    modulus(p, c->c0.nq, Q);
-    int qbits = (int)mpz_sizeinbase(Q, 2);
-    mpz_clear(Q);
-    return qbits - 1 - (int)d.bits;
+    for (uint32_t j = 0; j < p->n; j++) {
+        u128 d = (v[j] - ((u128)(m[j] & (uint64_t)mask(l)) << (q1 - l))) & mask(q1);
+        if (d >> (q1 - 1))
+            d = ((u128)1 << q1) - d; /* centred */
+        worst = d > worst ? d : worst;
+    }
+    free(v);
+    int bits = 0;
+    while (worst >> bits)
+        bits++;
+    return (int)q1 - (int)l - 1 - bits;
 }
 
-/* ---------------------------------------------- the owner's operations */
-
-int rlwe_mul_plain(const rlwe_params *p, rlwe_ct *c, const int64_t *w)
+void rlwe_shrink(const kern_u128 *x, uint32_t n, unsigned from, unsigned to, const uint8_t *dither_seed,
+                 kern_u128 *out)
 {
-    uint32_t n = p->n;
-    uint64_t *W = malloc(n * sizeof *W);
-    if (!W)
-        return -1;
-    for (int i = 0; i < c->c0.nq; i++) {
-        for (uint32_t j = 0; j < n; j++)
-            W[j] = smod(w[j], p->q[i]);
-        ntt_forward(&p->ntt[i], W);
-        uint64_t *part[2] = {row(&c->c0, i, n), row(&c->c1, i, n)};
-        for (int h = 0; h < 2; h++) {
-            ntt_forward(&p->ntt[i], part[h]);
-            ntt_pointwise(&p->ntt[i], part[h], part[h], W);
-            ntt_inverse(&p->ntt[i], part[h]);
+    unsigned d = from - to;
+    prg *g = dither_seed ? stream("qnn rlwe dither", dither_seed, 0) : NULL;
+    for (uint32_t j = 0; j < n; j++) {
+        u128 u = d ? (u128)1 << (d - 1) : 0;
+        if (g && d) {
+            prg_fill(g, &u, sizeof u);
+            u &= mask(d);
         }
+        out[j] = ((x[j] + u) >> d) & mask(to);
     }
-    free(W);
-    return 0;
-}
-
-void rlwe_add_plain(const rlwe_params *p, rlwe_ct *c, const uint64_t *r)
-{
-    for (int i = 0; i < c->c0.nq; i++) {
-        uint64_t q = p->q[i], dl = p->delta[c->c0.nq - 1][i], *c0 = row(&c->c0, i, p->n);
-        for (uint32_t j = 0; j < p->n; j++)
-            c0[j] = addm(c0[j], ntt_mulmod(dl, r[j] % q, q), q);
-    }
-}
-
-/* c' = (c - [c]_qL) / qL in the remaining primes: round(c / qL) */
-static void switch_poly(const rlwe_params *p, rlwe_poly *a)
-{
-    int L = a->nq - 1;
-    uint64_t qL = p->q[L], *last = row(a, L, p->n);
-    for (int i = 0; i < L; i++) {
-        uint64_t q = p->q[i], inv = 1, b = qL % q, *ai = row(a, i, p->n);
-        for (uint64_t e = q - 2; e; e >>= 1, b = ntt_mulmod(b, b, q)) /* qL^-1 mod q */
-            if (e & 1)
-                inv = ntt_mulmod(inv, b, q);
-        for (uint32_t j = 0; j < p->n; j++) {
-            int64_t r = last[j] > qL / 2 ? (int64_t)last[j] - (int64_t)qL : (int64_t)last[j];
-            ai[j] = ntt_mulmod(subm(ai[j], smod(r, q), q), inv, q);
-        }
-    }
-    a->nq = L;
-}
-
-void rlwe_mod_switch(const rlwe_params *p, rlwe_ct *c)
-{
-    if (c->c0.nq < 2)
-        return;
-    switch_poly(p, &c->c0);
-    switch_poly(p, &c->c1);
+    prg_free(g);
 }

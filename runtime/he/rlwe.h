@@ -1,92 +1,85 @@
-/* rlwe: BFV-style encryption over R_q = Z_q[X]/(X^N + 1) with plaintext
- * modulus t = 2^l (l <= 64), q a product of L word-size NTT primes (RNS:
- * a polynomial is L rows of N residues), for hemi's linear layers (issue
- * 15): the client encrypts, the owner multiplies by its plaintext weights
- * and adds a mask, the client decrypts.
+/* rlwe: RLWE encryption over R = Z[X]/(X^N + 1) with a power-of-two
+ * ciphertext modulus Q = 2^q and plaintext modulus t = 2^l dividing it,
+ * for hemi's linear layers (docs/plans/hemi.md, section 3): the client
+ * encrypts its share, the owner multiplies by its plaintext weights,
+ * re-randomizes with a fresh encryption of zero, masks and shrinks the
+ * result, the client decrypts.
  *
- *   secret s      uniform ternary coefficients
+ *   secret s      uniform ternary, resampled until ||s||_1 <= 0.7 N
  *   error e       centred binomial, eta = 21 (sigma = 3.24, |e| <= 21)
- *   Delta         floor(q / t)
- *   encryption    (c0, c1) = (-a s + e + Delta m, a), a uniform from a
- *                 public seed (the seed travels instead of c1: seeded
- *                 symmetric encryption)
- *   decryption    m = round(t (c0 + c1 s) / q) mod t
- *   noise         the invariant noise t (c0 + c1 s) - q m (centred mod t q):
- *                 decryption is right while it stays below q / 2 (this
- *                 survives modulus switching, unlike c0 + c1 s - Delta m)
- * Polynomials here are in coefficient form; the products run through the
- * NTT (ntt.h) one prime at a time. Parameters and their security are the
- * caller's (docs/protocols.md gives hemi's). */
+ *   Delta         2^(q - l): t divides Q, so products need no correction
+ *   encryption    (b, a) = (-a s + e + Delta m, a) mod 2^q, a uniform from a
+ *                 public seed (the seed travels instead of a)
+ *   public key    (b_pk, a_pk) = (-a_pk s + e, a_pk)
+ *   decryption    m = round((b + a s) / Delta) mod t
+ * Coefficients are kern_u128 values mod 2^q (q <= 120). Products of a
+ * polynomial mod 2^q with a small signed one are exact: both go through
+ * the negacyclic NTT (ntt.h) mod two primes below 2^61, Garner's
+ * reconstruction gives the integer product while it stays below p1 p2 / 2
+ * (about 2^121: q + log2 of the small side's l1 norm <= 121, which the
+ * caller's parameters guarantee), and masking reduces it mod 2^q. */
 #ifndef RLWE_H
 #define RLWE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/core/kernels.h"
 #include "runtime/he/ntt.h"
 
-#define RLWE_MAX_PRIMES 4
+#define RLWE_MAX_Q 120
 
 typedef struct {
     uint32_t logn, n;
-    int nq;                          /* primes */
-    uint64_t q[RLWE_MAX_PRIMES];
-    ntt_table ntt[RLWE_MAX_PRIMES];
-    int l;                           /* t = 2^l */
-    /* Delta = floor(q' / t) mod q_i for the modulus q' of the first k + 1
-     * primes (a ciphertext keeps the first primes after switching; 0 where
-     * q' < t) */
-    uint64_t delta[RLWE_MAX_PRIMES][RLWE_MAX_PRIMES];
+    ntt_table t1, t2;  /* the two auxiliary primes */
+    uint64_t p1inv;    /* p1^-1 mod p2, for Garner */
 } rlwe_params;
 
-/* a polynomial of R_q: nq rows of n residues */
 typedef struct {
-    int nq;
-    uint64_t *c;
-} rlwe_poly;
-
-typedef struct {
-    rlwe_poly c0, c1;
-} rlwe_ct;
-
-typedef struct {
-    rlwe_poly s;   /* the secret, per prime, transformed (ntt_forward) */
-    int8_t *ts;    /* its ternary coefficients */
+    int8_t *s;         /* ternary coefficients */
+    uint64_t *s1, *s2; /* transformed mod p1, p2 */
 } rlwe_sk;
 
-/* Parameters for N = 2^logn, the primes q[0..nq) (each = 1 mod 2N) and
- * t = 2^l; 0, or -1 (err says why). */
-int rlwe_init(rlwe_params *p, uint32_t logn, const uint64_t *q, int nq, int l, char *err, size_t errlen);
+/* N = 2^logn (2 <= logn <= 16); the primes are the two largest below 2^61
+ * that are 1 mod 2N. 0, or -1 when memory runs out. */
+int rlwe_init(rlwe_params *p, uint32_t logn);
 void rlwe_free(rlwe_params *p);
 
-int rlwe_poly_alloc(const rlwe_params *p, rlwe_poly *a, int nq);
-void rlwe_poly_free(rlwe_poly *a);
-int rlwe_ct_alloc(const rlwe_params *p, rlwe_ct *c, int nq);
-void rlwe_ct_free(rlwe_ct *c);
-
-/* A fresh secret key from a 16-byte seed; 0 or -1. */
+/* A secret key from a 16-byte seed; 0 or -1. */
 int rlwe_keygen(const rlwe_params *p, const uint8_t seed[16], rlwe_sk *sk);
 void rlwe_sk_free(rlwe_sk *sk);
 
-/* The public polynomial a of a seeded ciphertext (uniform mod each q_i). */
-void rlwe_expand_a(const rlwe_params *p, const uint8_t seed[16], rlwe_poly *a);
-/* c = Enc(m), m: n values mod t, a from aseed, the error from eseed (the
- * encryptor's private randomness); 0 or -1. */
-int rlwe_encrypt(const rlwe_params *p, const rlwe_sk *sk, const uint64_t *m, const uint8_t aseed[16],
-                 const uint8_t eseed[16], rlwe_ct *c);
-/* m = Dec(c) (n values mod t); 0 or -1 (out of memory). */
-int rlwe_decrypt(const rlwe_params *p, const rlwe_sk *sk, const rlwe_ct *c, uint64_t *m);
-/* The noise budget given the plaintext m: bits(q) - 1 - bits(the largest
- * |invariant noise| coefficient); decryption is right while it is positive
- * (-1000 when out of memory). */
-int rlwe_noise_budget(const rlwe_params *p, const rlwe_sk *sk, const rlwe_ct *c, const uint64_t *m);
+/* d = x * w mod 2^q in R, x coefficients mod 2^q, w small and signed
+ * (|x w| below 2^120 coefficient-wise, see above); 0 or -1. */
+int rlwe_mul_small(const rlwe_params *p, const kern_u128 *x, unsigned q, const int64_t *w, kern_u128 *d);
+/* The same with the secret key as the small side. */
+int rlwe_mul_sk(const rlwe_params *p, const kern_u128 *x, unsigned q, const rlwe_sk *sk, kern_u128 *d);
 
-/* c *= w, w: n signed coefficients (the owner's plaintext, small); 0 or -1. */
-int rlwe_mul_plain(const rlwe_params *p, rlwe_ct *c, const int64_t *w);
-/* c += Delta r, r: n values mod t (a mask the owner adds). */
-void rlwe_add_plain(const rlwe_params *p, rlwe_ct *c, const uint64_t *r);
-/* Drops the last prime of c, dividing by it with rounding (c keeps
- * decrypting to the same m while the noise allows). */
-void rlwe_mod_switch(const rlwe_params *p, rlwe_ct *c);
+/* a: N uniform coefficients mod 2^q from seed (the counter ctr selects
+ * one polynomial of the seed's stream family). */
+void rlwe_expand(const uint8_t seed[16], uint64_t ctr, unsigned q, uint32_t n, kern_u128 *a);
+/* e: N centred-binomial errors from seed (ctr as for rlwe_expand). */
+void rlwe_errors(const uint8_t seed[16], uint64_t ctr, uint32_t n, int64_t *e);
+
+/* b = -a s + e + Delta m mod 2^q, a = rlwe_expand(aseed, ctr), e from
+ * eseed; m: N values mod 2^l; 0 or -1. */
+int rlwe_encrypt(const rlwe_params *p, const rlwe_sk *sk, const uint8_t aseed[16], uint64_t ctr,
+                 const uint8_t eseed[16], unsigned q, unsigned l, const uint64_t *m, kern_u128 *b);
+/* m = round((c0 2^(q1 - q0) + c1 s) / 2^(q1 - l)) mod 2^l: a ciphertext
+ * whose parts were shrunk to q0 <= q1 bits (q1 = q0 for a fresh one, whose
+ * c1 is a); 0 or -1. */
+int rlwe_decrypt(const rlwe_params *p, const rlwe_sk *sk, const kern_u128 *c0, unsigned q0, const kern_u128 *c1,
+                 unsigned q1, unsigned l, uint64_t *m);
+/* The noise budget of that ciphertext given its plaintext m: q1 - l - 1 -
+ * bits(max |(c0 2^(q1 - q0) + c1 s) - 2^(q1 - l) m|, centred): decryption is
+ * right while it is positive (-1000 when memory runs out). */
+int rlwe_noise_budget(const rlwe_params *p, const rlwe_sk *sk, const kern_u128 *c0, unsigned q0,
+                      const kern_u128 *c1, unsigned q1, unsigned l, const uint64_t *m);
+
+/* out = floor((x + U) / 2^(from - to)) mod 2^to: U uniform in [0, 2^(from
+ * - to)) drawn from dither (dithered rounding), or half of it with dither
+ * NULL (rounding to nearest). */
+void rlwe_shrink(const kern_u128 *x, uint32_t n, unsigned from, unsigned to, const uint8_t *dither_seed,
+                 kern_u128 *out);
 
 #endif
