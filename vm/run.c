@@ -461,7 +461,7 @@ out:
 /* The session digest (in every hello beside the bytecode's hash): all
  * else the parties must agree on, bound under a domain-separation tag
  * with every field length-prefixed, so that no two sessions hash alike:
- * the wire format, the protocol and its parameters, the party count, the
+ * the wire format, the protocol and its parameters (its wave size too), the party count, the
  * preprocessing source and the role rotations vm_assign_roles chose (from
  * the cost model, which a different build could change). */
 static void session_digest(const uint8_t program_hash[32], const qbc_program *p, const protocol *pr, int n,
@@ -470,7 +470,8 @@ static void session_digest(const uint8_t program_hash[32], const qbc_program *p,
     static const char tag[] = "qnn session digest v1";
     uint32_t f[] = {NET_WIRE_VERSION, (uint32_t)strlen(pr->name), (uint32_t)pr->share_words,
                     (uint32_t)pr->min_parties, (uint32_t)pr->max_parties, pr->round_overhead, pr->deal != NULL, (uint32_t)n,
-                    (uint32_t)(n + (pr->deal != NULL)), p->rot ? p->ncode : 0};
+                    (uint32_t)(n + (pr->deal != NULL)), p->rot ? p->ncode : 0,
+                    (uint32_t)(pr->wave_elems > UINT32_MAX ? UINT32_MAX : pr->wave_elems)};
     uint8_t le[sizeof f];
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         for (int b = 0; b < 4; b++)

@@ -724,8 +724,9 @@ static uint32_t requantize(lctx *c, uint32_t acc, uint64_t len, const tensor *x,
 
 /* A layer whose quantization is the model owner's secret (docs/dsl.md):
  * secret=P names an i32 owner input of blocks of 4 nq + 4 values (one
- * block per requantization: 1, add 3), per channel M0, 2^(left + s), 2^s
- * and (right shift ? 2^s : 0), s = shift - 31 - right shift, then the
+ * block per requantization: 1, add 3), per channel M0, 2^(left + s), 2^s +
+ * (right shift ? 2^(shift - 31) : 0) and (right shift ? 2^s : 0), s =
+ * shift - 31 - right shift, then the
  * output's zero point, lo, hi and min(hi, max(lo, zp)); shift= is the
  * public k of the block's largest right shift (31 + it; add: a list of
  * three), bits= the public comparison bound. */
@@ -852,7 +853,9 @@ static int secret_fold(const secret_layer *sl)
     return sl->nq == 1 && sl->bits + sl->shift[0] <= 63;
 }
 
-/* W0 = acc M0 2^(left + s) + 2^30 2^s + 2^(shift - 1) and REQS (docs/dsl.md)
+/* W0 = acc M0 2^(left + s) + 2^30 o and REQS (docs/dsl.md), o the block's
+ * third value: 2^s, plus 2^(shift - 31) with a right shift (TFLite's second
+ * rounding offset, which only a right shift has)
  * with the parameters of block blk; *zpreg gets the result's zero point.
  * folded: acc holds acc m' already, and instruction dot (its convolution;
  * SIZE_MAX: none) and the REQS stay lazy. */
@@ -868,7 +871,6 @@ static uint32_t secret_requant(lctx *c, uint32_t acc, uint64_t len, const secret
     }
     EMIT(&c->e, OP_MULC, off, slice(c, p, base + 2 * nq, nq), em_const1(&c->e, (int64_t)1 << 30));
     w = binop(c, OP_ADD, w, off, len);
-    w = addc(c, w, len, (int64_t)1 << (k - 1));
     if (nq == 1) /* per tensor: k is the exact shift and Delta public (REQS reads no other) */
         EMIT(&c->e, OP_FILLC, dl, em_const1(&c->e, k > 31 ? (int64_t)1 << 31 : 0));
     else

@@ -597,7 +597,7 @@ static void secret_clamp(const tensor *y, int64_t tfl_act, int64_t out[4])
 }
 
 /* --secret-params for ADD (lower.c's add with secret=): three blocks of
- * [M0, 1, 1, right ? 1 : 0, zp, lo, hi, T3], the inputs' rescaling (no
+ * [M0, 1, 1 + (right ? 2^right : 0), right ? 1 : 0, zp, lo, hi, T3], the inputs' rescaling (no
  * zero point; a clamp at +-2^28 that |x - zx| 2^20 / 2 < 2^27 never
  * reaches) then the output's, each at its exact public shift; bits=30
  * bounds every comparison (|z - T| < 2^29). */
@@ -612,7 +612,7 @@ static int secret_add(imp *m, uint32_t i, const tensor *x1, const tensor *x2, co
         return fail(m, "out of memory");
     for (int b = 0; b < 3; b++) {
         int64_t *blk = pv + 8 * b;
-        blk[0] = m0[b], blk[1] = 1, blk[2] = 1, blk[3] = sh[b] < 0;
+        blk[0] = m0[b], blk[1] = 1, blk[2] = 1 + (sh[b] < 0 ? (int64_t)1 << -sh[b] : 0), blk[3] = sh[b] < 0;
         if (b < 2)
             blk[5] = -((int64_t)1 << 28), blk[6] = (int64_t)1 << 28;
         else
@@ -630,7 +630,7 @@ static int secret_add(imp *m, uint32_t i, const tensor *x1, const tensor *x2, co
 
 /* --secret-params for a convolution-like layer (lower.c's secret=): its
  * weights centred (w - zw, i32), its bias and the parameter vector
- * NAME_secret = [M0, 2^(left + s), 2^s, right ? 2^s : 0 per channel; zp, lo,
+ * NAME_secret = [M0, 2^(left + s), 2^s + (right ? 2^(kpub - 31) : 0), right ? 2^s : 0 per channel; zp, lo,
  * hi, min(hi, max(lo, zp))], s = kpub - 31 - right, as owner inputs; writes
  * the call's secret=, shift= and bits= (the call's text before is the
  * caller's). TFLite's code for the activation: 0 none, 1 relu, 3 relu6. */
@@ -669,7 +669,8 @@ static int secret_layer(imp *m, uint32_t i, const wlayer *l, int64_t tfl_act)
                          (long long)maxacc);
             break;
         }
-        pv[c] = m0[c], pv[nq + c] = (int64_t)1 << (left + sc), pv[2 * nq + c] = (int64_t)1 << sc;
+        pv[c] = m0[c], pv[nq + c] = (int64_t)1 << (left + sc);
+        pv[2 * nq + c] = ((int64_t)1 << sc) + (right ? (int64_t)1 << (kpub - 31) : 0); /* below 2^31: sc < kpub - 31 */
         pv[3 * nq + c] = right ? (int64_t)1 << sc : 0;
     }
     secret_clamp(y, tfl_act, pv + 4 * nq);

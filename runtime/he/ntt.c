@@ -91,8 +91,10 @@ void ntt_free(ntt_table *t)
 int ntt_init(ntt_table *t, uint64_t p, uint32_t logn)
 {
     memset(t, 0, sizeof *t);
+    if (logn < 1 || logn > 17)
+        return -1;
     uint32_t n = (uint32_t)1 << logn;
-    if (logn < 1 || logn > 17 || p >= (uint64_t)1 << 62 || (p - 1) % (2 * (uint64_t)n) || !ntt_is_prime(p))
+    if (p >= (uint64_t)1 << 62 || (p - 1) % (2 * (uint64_t)n) || !ntt_is_prime(p))
         return -1;
     uint64_t psi = root(p, n);
     if (!psi)

@@ -149,6 +149,8 @@ void otext_receiver_free(otext_receiver *r)
 
 int otext_receive(otext_receiver *r, const uint8_t *choices, size_t m, uint8_t *u, uint8_t (*out)[OTEXT_BLOCK])
 {
+    if (m % 128)
+        return -1;
     size_t rb = m / 8;
     uint8_t *t = malloc(OTEXT_K * rb), *v = malloc(rb), (*tc)[OTEXT_BLOCK] = malloc(m * OTEXT_BLOCK);
     int rc = t && v && tc ? 0 : -1;
@@ -171,6 +173,8 @@ int otext_receive(otext_receiver *r, const uint8_t *choices, size_t m, uint8_t *
 int otext_send(otext_sender *s, const uint8_t *u, size_t m, uint8_t (*out0)[OTEXT_BLOCK],
                uint8_t (*out1)[OTEXT_BLOCK])
 {
+    if (m % 128)
+        return -1;
     size_t rb = m / 8;
     uint8_t *q = malloc(OTEXT_K * rb), (*qc)[OTEXT_BLOCK] = malloc(m * OTEXT_BLOCK);
     int rc = q && qc ? 0 : -1;

@@ -35,12 +35,12 @@ otext_receiver *otext_receiver_new(const uint8_t (*k0)[16], const uint8_t (*k1)[
 void otext_sender_free(otext_sender *s);
 void otext_receiver_free(otext_receiver *r);
 
-/* R's half of a batch of m OTs (m % 128 == 0): choices r (m bits, packed)
- * give the message u (OTEXT_K m / 8 bytes) and its outputs out[j]; 0, or
- * -1 when out of memory. */
+/* R's half of a batch of m OTs: choices r (m bits, packed) give the
+ * message u (OTEXT_K m / 8 bytes) and its outputs out[j]; 0, or -1 when m
+ * is not a multiple of 128 or memory runs out. */
 int otext_receive(otext_receiver *r, const uint8_t *choices, size_t m, uint8_t *u,
                   uint8_t (*out)[OTEXT_BLOCK]);
-/* S's half: from u, the pairs out0[j], out1[j]; 0, or -1 when out of memory. */
+/* S's half: from u, the pairs out0[j], out1[j]; 0, or -1 as above. */
 int otext_send(otext_sender *s, const uint8_t *u, size_t m, uint8_t (*out0)[OTEXT_BLOCK],
                uint8_t (*out1)[OTEXT_BLOCK]);
 

@@ -103,6 +103,8 @@ START_TEST(extension_gives_the_chosen_block)
     otext_receiver *R = otext_receiver_new((const uint8_t(*)[16])k0, (const uint8_t(*)[16])k1);
     ck_assert(S && R);
     static uint8_t r[M / 8], u[OTEXT_K * M / 8], out[M][OTEXT_BLOCK], o0[M][OTEXT_BLOCK], o1[M][OTEXT_BLOCK];
+    ck_assert_int_eq(otext_receive(R, r, 8, u, out), -1); /* not a multiple of 128 */
+    ck_assert_int_eq(otext_send(S, u, 8, o0, o1), -1);
     for (int batch = 0; batch < 2; batch++) {
         if (batch == 0)
             fill(4, r, sizeof r);
