@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/core/kernels.h"
+#include "runtime/he/he_conv.h"
 #include "runtime/he/ntt.h"
 #include "runtime/he/rlwe.h"
 #include "runtime/net/prg.h"
@@ -181,6 +183,91 @@ START_TEST(rlwe_chain)
 }
 END_TEST
 
+/* a b in Z_2^64[X]/(X^N + 1), added into c */
+static void negacyclic_acc(uint64_t *c, const uint64_t *a, const int64_t *b, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t j = 0; j < n && a[i]; j++) {
+            uint64_t v = a[i] * (uint64_t)b[j];
+            if (i + j >= n)
+                c[i + j - n] -= v;
+            else
+                c[i + j] += v;
+        }
+}
+
+/* Every tile, channel block and output block of a convolution (or a
+ * depthwise one) through the encodings, against kernels.c: every output,
+ * modulo 2^64. */
+static void encodings_match(const geom *g, uint32_t oc_or_m, int dw, const he_tile *t, uint32_t n)
+{
+    uint32_t oc = dw ? g->c * oc_or_m : oc_or_m, M = dw ? oc_or_m : 1;
+    size_t nx = (size_t)g->h * g->w * g->c, nw = (size_t)g->kh * g->kw * g->c * (dw ? M : oc), ny = (size_t)g->oh * g->ow * oc;
+    uint64_t *x = malloc(nx * 8), *wu = malloc(nw * 8), *want = malloc(ny * 8), *xp = malloc(n * 8), *acc = malloc(n * 8);
+    int64_t *w = malloc(nw * 8), *wp = malloc(n * 8);
+    ck_assert(x && wu && want && xp && acc && w && wp);
+    random_poly(21, x, (uint32_t)nx, ~0ull);
+    random_poly(22, wu, (uint32_t)nw, ~0ull);
+    for (size_t k = 0; k < nw; k++)
+        w[k] = (int64_t)(wu[k] % 511) - 255, wu[k] = (uint64_t)w[k];
+    if (dw)
+        kern_dwconv2d(want, x, wu, g, M);
+    else
+        kern_conv2d(want, x, wu, g, oc);
+    ck_assert(dw ? he_dw_fits(g, t, n) : he_conv_fits(g, t, n));
+    uint32_t Rs = (g->oh - 1) * g->sh + 1, Cs = (g->ow - 1) * g->sw + 1, checked = 0;
+    for (uint32_t r0 = 0; r0 < Rs; r0 += t->ho)
+        for (uint32_t c0 = 0; c0 < Cs; c0 += t->wo)
+            for (uint32_t m0 = 0; m0 < (dw ? M : oc); m0 += dw ? 1 : t->mn)
+                for (uint32_t cb = 0; cb < (dw ? g->c : 1); cb += dw ? t->cn : 1) {
+                    memset(acc, 0, n * 8);
+                    for (uint32_t ch0 = dw ? cb : 0; ch0 < (dw ? cb + 1 : g->c); ch0 += t->cn) {
+                        he_at at = {r0, c0, ch0, m0};
+                        if (dw) {
+                            he_dw_input(g, t, &at, n, x, xp);
+                            he_dw_filter(g, t, &at, n, w, M, wp);
+                        } else {
+                            he_conv_input(g, t, &at, n, x, xp);
+                            he_conv_filter(g, t, &at, n, w, oc, wp);
+                        }
+                        negacyclic_acc(acc, xp, wp, n);
+                    }
+                    for (uint32_t k = 0; k < (dw ? t->cn : t->mn); k++)
+                        for (uint32_t i = 0; i < t->ho; i++)
+                            for (uint32_t j = 0; j < t->wo; j++) {
+                                uint32_t r = r0 + i, cc = c0 + j, ch = dw ? (cb + k) * M + m0 : m0 + k;
+                                if (r % g->sh || cc % g->sw || r / g->sh >= g->oh || cc / g->sw >= g->ow ||
+                                    (dw ? cb + k >= g->c : ch >= oc))
+                                    continue;
+                                uint32_t at = dw ? he_dw_coef(g, t, k, i, j) : he_conv_coef(g, t, k, i, j);
+                                size_t o = ((size_t)(r / g->sh) * g->ow + cc / g->sw) * oc + ch;
+                                ck_assert_msg(acc[at] == want[o], "%s, output (%u, %u, %u): %llu, kernel %llu",
+                                              dw ? "depthwise" : "conv", r / g->sh, cc / g->sw, ch,
+                                              (unsigned long long)acc[at], (unsigned long long)want[o]);
+                                checked++;
+                            }
+                }
+    ck_assert_uint_eq(checked, ny); /* every output exactly once */
+    free(x), free(wu), free(want), free(xp), free(acc), free(w), free(wp);
+}
+
+START_TEST(encodings_are_convolutions)
+{
+    /* H W C KH KW OH OW SH SW PT PL DH DW */
+    geom same3 = {7, 6, 5, 3, 3, 7, 6, 1, 1, 1, 1, 1, 1}, s2 = {9, 8, 3, 3, 3, 5, 4, 2, 2, 1, 0, 1, 1};
+    geom dil = {8, 8, 2, 3, 3, 4, 4, 1, 1, 0, 0, 2, 2}, pw = {4, 4, 9, 1, 1, 4, 4, 1, 1, 0, 0, 1, 1};
+    geom k5 = {6, 6, 2, 5, 5, 3, 3, 2, 2, 2, 2, 1, 1};
+    encodings_match(&same3, 4, 0, &(he_tile){3, 4, 2, 2}, 256);
+    encodings_match(&s2, 2, 0, &(he_tile){4, 3, 3, 2}, 256);
+    encodings_match(&dil, 3, 0, &(he_tile){2, 4, 1, 3}, 256);
+    encodings_match(&pw, 6, 0, &(he_tile){4, 4, 4, 4}, 256); /* pointwise: channel blocks and 4 outputs a product */
+    encodings_match(&k5, 2, 0, &(he_tile){3, 5, 2, 1}, 256);
+    encodings_match(&same3, 1, 1, &(he_tile){3, 3, 3, 0}, 256); /* depthwise, 3 channels a block */
+    encodings_match(&s2, 2, 1, &(he_tile){5, 5, 2, 0}, 256);   /* depthwise, multiplier 2 */
+    encodings_match(&dil, 1, 1, &(he_tile){2, 2, 2, 0}, 256);
+}
+END_TEST
+
 Suite *suite_he(void)
 {
     Suite *s = suite_create("he");
@@ -189,6 +276,7 @@ Suite *suite_he(void)
     tcase_add_test(c, primes);
     tcase_add_test(c, ntt_products_are_negacyclic);
     tcase_add_test(c, rlwe_chain);
+    tcase_add_test(c, encodings_are_convolutions);
     suite_add_tcase(s, c);
     return s;
 }
