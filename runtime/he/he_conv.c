@@ -84,6 +84,63 @@ void he_dw_filter(const geom *g, const he_tile *t, const he_at *at, uint32_t n, 
             }
 }
 
+static uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+static uint32_t ceil_log2(uint64_t v)
+{
+    uint32_t b = 0;
+    while (((uint64_t)1 << b) < v)
+        b++;
+    return b;
+}
+
+/* a candidate's cost into p; 0 if it meets the bounds */
+static int plan_of(const geom *g, uint32_t oc_or_m, int dw, uint32_t l, uint32_t wmax, uint32_t n,
+                   const he_tile *t, he_plan *p)
+{
+    uint32_t Rs = (g->oh - 1) * g->sh + 1, Cs = (g->ow - 1) * g->sw + 1;
+    uint64_t nsp = ceil_div(Rs, t->ho) * ceil_div(Cs, t->wo), taps = (uint64_t)g->kh * g->kw;
+    uint64_t bw = dw ? t->cn * taps * wmax : (uint64_t)t->mn * g->c * taps * wmax;
+    if (!bw || bw > (uint64_t)1 << 24)
+        return -1;
+    uint32_t q = ceil_log2(21 * bw) + l + 42;
+    if (q > 109 || q + ceil_log2(bw) > 121)
+        return -1;
+    uint64_t cblocks = ceil_div(g->c, t->cn), outputs = (uint64_t)g->oh * g->ow * (dw ? (uint64_t)g->c * oc_or_m : oc_or_m);
+    p->t = *t, p->q = q, p->bw = bw;
+    p->in_ct = cblocks * nsp;
+    p->out_ct = dw ? cblocks * nsp * oc_or_m : ceil_div(oc_or_m, t->mn) * nsp;
+    p->products = dw ? p->out_ct : p->out_ct * cblocks;
+    p->up = p->in_ct * ceil_div((uint64_t)n * q, 8);
+    p->down = p->out_ct * ceil_div((uint64_t)n * (l + 13), 8) + ceil_div(outputs * (l + 2), 8);
+    return 0;
+}
+
+int he_plan_layer(const geom *g, uint32_t oc_or_m, int dw, uint32_t l, uint32_t wmax, uint32_t n, he_plan *p)
+{
+    uint32_t Rs = (g->oh - 1) * g->sh + 1, Cs = (g->ow - 1) * g->sw + 1;
+    int found = 0;
+    for (uint32_t ho = 1; ho <= Rs; ho++)
+        for (uint32_t wo = 1; wo <= Cs; wo++) {
+            he_tile t = {ho, wo, 1, 1};
+            uint64_t G = (uint64_t)he_tile_hb(g, &t) * he_tile_wb(g, &t);
+            if (G > n)
+                break; /* wider tiles only grow */
+            for (t.cn = 1; t.cn <= g->c && (uint64_t)t.cn * G <= n; t.cn++)
+                for (t.mn = 1; t.mn <= (dw ? 1 : oc_or_m); t.mn++) {
+                    he_plan c;
+                    if (!(dw ? he_dw_fits(g, &t, n) : he_conv_fits(g, &t, n)))
+                        break;
+                    if (plan_of(g, oc_or_m, dw, l, wmax, n, &t, &c))
+                        continue;
+                    if (!found || c.up + c.down < p->up + p->down ||
+                        (c.up + c.down == p->up + p->down && c.products < p->products))
+                        *p = c, found = 1;
+                }
+        }
+    return found ? 0 : -1;
+}
+
 uint32_t he_dw_coef(const geom *g, const he_tile *t, uint32_t c, uint32_t i, uint32_t j)
 {
     uint32_t wb = he_tile_wb(g, t);

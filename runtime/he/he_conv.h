@@ -61,4 +61,24 @@ void he_dw_filter(const geom *g, const he_tile *t, const he_at *at, uint32_t n, 
                   int64_t *poly);
 uint32_t he_dw_coef(const geom *g, const he_tile *t, uint32_t c, uint32_t i, uint32_t j);
 
+/* A layer's plan: the tile minimizing the bytes it sends, under the
+ * constraints of the encodings (he_conv_fits, he_dw_fits) and of the noise
+ * and exactness bounds of docs/plans/hemi.md 3.1: with B_W the largest sum
+ * of |weights| behind one output (conv: mn C KH KW wmax; depthwise: cn KH
+ * KW wmax), the modulus q = ceil(log2(21 B_W)) + l + 42 <= 109, q + log2
+ * B_W <= 121, B_W <= 2^24. Bytes: in_ct ceil(N q / 8) up, out_ct ceil(N (l
+ * + 13) / 8) + ceil(outputs (l + 2) / 8) down; ties go to fewer products,
+ * then to the smallest (ho, wo, cn, mn). Deterministic: both parties and
+ * the cost model compute the same. */
+typedef struct {
+    he_tile t;
+    uint32_t q;                 /* the layer's ciphertext modulus bits */
+    uint64_t bw;                /* B_W */
+    uint64_t in_ct, out_ct, products;
+    uint64_t up, down;          /* bytes */
+} he_plan;
+
+/* 0, or -1 when no tile fits (a layer too wide for N, or weights too large) */
+int he_plan_layer(const geom *g, uint32_t oc_or_m, int dw, uint32_t l, uint32_t wmax, uint32_t n, he_plan *p);
+
 #endif

@@ -268,6 +268,41 @@ START_TEST(encodings_are_convolutions)
 }
 END_TEST
 
+/* The planner reproduces docs/plans/hemi.md 3.7's MobileNet V1 0.25_128
+ * examples (tile, modulus, ciphertexts, bytes), and its plans fit. */
+START_TEST(planner_matches_the_plan)
+{
+    static const struct {
+        geom g;
+        uint32_t oc, dw, l;
+        he_tile t;
+        uint32_t hb, wb, q;
+        uint64_t up, down;
+    } cases[] = {
+        /* H W C KH KW OH OW SH SW PT PL DH DW */
+        {{8, 8, 128, 1, 1, 8, 8, 1, 1, 0, 0, 1, 1}, 128, 0, 22, {8, 8, 16, 4}, 8, 8, 86, 352256, 598016},
+        {{8, 8, 128, 3, 3, 8, 8, 1, 1, 1, 1, 1, 1}, 1, 1, 19, {8, 8, 6, 1}, 10, 10, 80, 901120, 0},
+        {{128, 128, 3, 3, 3, 64, 64, 2, 2, 0, 0, 1, 1}, 8, 0, 20, {26, 127, 1, 1}, 28, 129, 80, 614400, 0},
+        {{1, 1, 256, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1}, 1001, 0, 23, {1, 1, 52, 77}, 1, 1, 92, 235520, 0},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        he_plan p;
+        ck_assert_int_eq(he_plan_layer(&cases[k].g, cases[k].oc, (int)cases[k].dw, cases[k].l, 255, 4096, &p), 0);
+        ck_assert_msg(p.t.cn == cases[k].t.cn && p.t.mn == cases[k].t.mn && he_tile_hb(&cases[k].g, &p.t) == cases[k].hb &&
+                          he_tile_wb(&cases[k].g, &p.t) == cases[k].wb && p.q == cases[k].q,
+                      "case %zu: (cn %u, hb %u, wb %u, mn %u) q %u", k, p.t.cn, he_tile_hb(&cases[k].g, &p.t),
+                      he_tile_wb(&cases[k].g, &p.t), p.t.mn, p.q);
+        ck_assert_uint_eq(p.up, cases[k].up);
+        if (cases[k].down)
+            ck_assert_uint_eq(p.down, cases[k].down);
+        ck_assert(cases[k].dw ? he_dw_fits(&cases[k].g, &p.t, 4096) : he_conv_fits(&cases[k].g, &p.t, 4096));
+    }
+    geom wide = {1, 1, 5000, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1}; /* B_W past 2^24 at any tile */
+    he_plan p;
+    ck_assert_int_eq(he_plan_layer(&wide, 4, 0, 23, 4000, 4096, &p), -1);
+}
+END_TEST
+
 Suite *suite_he(void)
 {
     Suite *s = suite_create("he");
@@ -277,6 +312,7 @@ Suite *suite_he(void)
     tcase_add_test(c, ntt_products_are_negacyclic);
     tcase_add_test(c, rlwe_chain);
     tcase_add_test(c, encodings_are_convolutions);
+    tcase_add_test(c, planner_matches_the_plan);
     suite_add_tcase(s, c);
     return s;
 }
