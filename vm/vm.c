@@ -99,6 +99,7 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, co
 static int elementwise(const pop *op)
 {
     switch (op->kind) {
+    case PK_INPUT: return 1; /* its provider's values slice with it */
     case PK_MUL:
     case PK_REQUANT:
     case PK_DIVR:
@@ -108,7 +109,6 @@ static int elementwise(const pop *op)
     case PK_TRUNC:
     case PK_EXACT:
     case PK_REQS: return op->na == op->n;
-    case PK_INPUT:
     case PK_OUTPUT:
     case PK_CONV2D:
     case PK_DWCONV2D: return 0;
@@ -162,7 +162,10 @@ uint32_t vm_wave(const pop *ops, uint32_t n, uint32_t w, uint32_t waves, int sw,
         if (at >= op->n)
             continue;
         out[k] = *op;
-        out[k].n = out[k].na = (size_t)(op->n - at < len ? op->n - at : len);
+        out[k].n = (size_t)(op->n - at < len ? op->n - at : len);
+        out[k].na = op->na ? out[k].n : 0;
+        if (op->in)
+            out[k].in = op->in + at;
         if (op->a)
             out[k].a = op->a + at * (uint64_t)sw;
         if (op->d)

@@ -42,8 +42,9 @@ void vm_assign_roles(qbc_program *p, const protocol *pr, int nparties);
  * elementwise operation has more elements than the protocol's wave_elems).
  * vm_wave writes the operations of pass w into out (elementwise ones as
  * their slice w, starting at a multiple of their periodic operands'
- * lengths so that those keep their indices; the others, convolutions and
- * inputs, whole in pass 0), their indices in ops into idx, and returns how
+ * lengths so that those keep their indices; inputs are sliced too, with
+ * their provider's values; the others, convolutions and outputs, whole in
+ * pass 0), their indices in ops into idx, and returns how
  * many; sw is the protocol's words per element (the pointers of cost
  * queries, NULL, stay NULL). */
 uint32_t vm_waves(const protocol *pr, const pop *ops, uint32_t n);
