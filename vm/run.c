@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "runtime/net/certs.h"
@@ -653,21 +654,40 @@ static void report(const run_opts *o, const protocol *pr, const summary *s, int 
 
 /* ------------------------------------------------------------- --local */
 
-static int free_port(void)
+/* port, or 0 for any: the port bound on loopback, -1 if it would not bind */
+static int bind_port(int port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), got = -1;
     struct sockaddr_in a;
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t)port);
     socklen_t l = sizeof a;
-    int port = -1;
     if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
         getsockname(fd, (struct sockaddr *)&a, &l) == 0)
-        port = ntohs(a.sin_port);
+        got = ntohs(a.sin_port);
     if (fd >= 0)
         close(fd);
-    return port;
+    return got;
+}
+
+/* A loopback port free now, for a party to listen on. Random ports below
+ * the usual ephemeral range (32768 and up) come first: a port that bind(0)
+ * hands out is ephemeral, and any process's outgoing connection may take it
+ * before the party listens ("Address already in use", seen when other runs
+ * share the machine). */
+static int free_port(void)
+{
+    for (int tries = 0; tries < 64; tries++) {
+        uint8_t r[2];
+        if (RAND_bytes(r, sizeof r) != 1)
+            break;
+        int port = bind_port(10000 + (r[0] << 8 | r[1]) % 20000);
+        if (port > 0)
+            return port;
+    }
+    return bind_port(0);
 }
 
 /* The parent's display of --local, one line per process. On a terminal
