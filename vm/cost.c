@@ -21,21 +21,17 @@ static void add_row(cost_row *d, const cost_row *s, int nparties)
         d->inputs[i] += s->inputs[i];
 }
 
-/* A block's rounds: the longest operation of each pass (vm_wave), summed. */
+/* A block's rounds: the longest operation of each pass (vm_block), summed. */
 static void block_cost(const qbc_program *p, const protocol *pr, int nparties, uint32_t pc,
                        cost_row *row, uint64_t *exact, uint64_t *fast)
 {
-    uint32_t n = p->code[pc + 1];
+    vm_block b;
     uint64_t rounds = 0;
-    pop *ops = calloc(n ? n : 1, sizeof *ops), *pass = calloc(n ? n : 1, sizeof *pass);
-    uint32_t *idx = calloc(n ? n : 1, sizeof *idx);
-    if (!ops || !pass || !idx)
+    if (vm_block_open(&b, p, pc, pr, NULL, NULL))
         abort(); /* a prediction must cover every operation */
-    pc += 2;
-    for (uint32_t i = 0; i < n; i++, pc += 1 + (uint32_t)qbc_nops(p->code[pc])) {
-        pop *op = &ops[i];
-        vm_decode(p, pc, op, NULL, NULL);
-        const opinfo *oi = &op_table[qbc_op(p->code[pc])];
+    for (uint32_t i = 0; i < b.n; i++) {
+        const pop *op = &b.ops[i];
+        const opinfo *oi = &op_table[qbc_op(p->code[b.at[i]])];
         if (op->kind == PK_EXACT || op->kind == PK_REQUANT || op->kind == PK_DIVR || op->kind == PK_REQCLAMP ||
             op->kind == PK_REQS)
             *(op->kind == PK_EXACT || (op->kind == PK_REQS && op->exact) ? exact : fast) += 1;
@@ -44,14 +40,13 @@ static void block_cost(const qbc_program *p, const protocol *pr, int nparties, u
         if (op->kind == PK_INPUT)
             row->inputs[op->owner] += op->n;
     }
-    uint32_t waves = vm_waves(pr, ops, n);
-    for (uint32_t w = 0; w < waves; w++) {
-        uint32_t k = vm_wave(ops, n, w, waves, pr->share_words, pass, idx);
+    for (uint32_t w = 0; w < b.waves; w++) {
+        uint32_t k = vm_block_pass(&b, w);
         uint64_t longest = 0;
         for (uint32_t i = 0; i < k; i++) {
             proto_cost c;
             memset(&c, 0, sizeof c);
-            pr->cost(&pass[i], nparties, &c);
+            pr->cost(&b.pass[i], nparties, &c);
             longest = c.rounds > longest ? c.rounds : longest;
             row->opened += c.opened;
             for (int j = 0; j < nparties; j++)
@@ -59,7 +54,7 @@ static void block_cost(const qbc_program *p, const protocol *pr, int nparties, u
         }
         rounds += longest;
     }
-    free(ops), free(pass), free(idx);
+    vm_block_close(&b);
     for (int k = 0; k < nparties; k++) /* what the protocol adds to every round */
         row->bytes[k] += rounds * pr->round_overhead * (uint64_t)(nparties - 1);
     row->rounds += rounds;

@@ -137,7 +137,7 @@ static uint64_t period(const pop *op)
     return per < op->n ? per : op->n;
 }
 
-uint32_t vm_waves(const protocol *pr, const pop *ops, uint32_t n)
+static uint32_t waves_of(const protocol *pr, const pop *ops, uint32_t n)
 {
     uint64_t waves = 1;
     for (uint32_t i = 0; pr->wave_elems && i < n; i++)
@@ -148,31 +148,57 @@ uint32_t vm_waves(const protocol *pr, const pop *ops, uint32_t n)
     return (uint32_t)waves;
 }
 
-uint32_t vm_wave(const pop *ops, uint32_t n, uint32_t w, uint32_t waves, int sw, pop *out, uint32_t *idx)
+int vm_block_open(vm_block *b, const qbc_program *p, uint32_t pc, const protocol *pr, word *const *regs,
+                  const vm_config *cfg)
+{
+    uint32_t n = p->code[pc + 1], m = n ? n : 1;
+    *b = (vm_block){pr, n, 1, calloc(m, sizeof(pop)), calloc(m, sizeof(uint32_t)), calloc(m, sizeof(pop)),
+                    calloc(m, sizeof(uint32_t))};
+    if (!b->ops || !b->at || !b->pass || !b->idx) {
+        vm_block_close(b);
+        return -1;
+    }
+    for (uint32_t i = 0, q = pc + 2; i < n; i++, q += 1 + (uint32_t)qbc_nops(p->code[q])) {
+        b->at[i] = q;
+        vm_decode(p, q, &b->ops[i], regs, cfg);
+    }
+    b->waves = waves_of(pr, b->ops, n);
+    return 0;
+}
+
+uint32_t vm_block_pass(vm_block *b, uint32_t w)
 {
     uint32_t k = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        const pop *op = &ops[i];
-        if (waves == 1 || !elementwise(op)) {
+    uint64_t sw = (uint64_t)b->pr->share_words;
+    for (uint32_t i = 0; i < b->n; i++) {
+        const pop *op = &b->ops[i];
+        if (b->waves == 1 || !elementwise(op)) {
             if (w == 0)
-                out[k] = *op, idx[k++] = i;
+                b->pass[k] = *op, b->idx[k++] = i;
             continue;
         }
-        uint64_t per = period(op), len = ((op->n + waves - 1) / waves + per - 1) / per * per, at = w * len;
+        uint64_t per = period(op), len = ((op->n + b->waves - 1) / b->waves + per - 1) / per * per, at = w * len;
         if (at >= op->n)
             continue;
-        out[k] = *op;
-        out[k].n = (size_t)(op->n - at < len ? op->n - at : len);
-        out[k].na = op->na ? out[k].n : 0;
+        pop *s = &b->pass[k];
+        *s = *op;
+        s->n = (size_t)(op->n - at < len ? op->n - at : len);
+        s->na = op->na ? s->n : 0;
         if (op->in)
-            out[k].in = op->in + at;
+            s->in = op->in + at;
         if (op->a)
-            out[k].a = op->a + at * (uint64_t)sw;
+            s->a = op->a + at * sw;
         if (op->d)
-            out[k].d = op->d + at * (uint64_t)sw;
-        idx[k++] = i;
+            s->d = op->d + at * sw;
+        b->idx[k++] = i;
     }
     return k;
+}
+
+void vm_block_close(vm_block *b)
+{
+    free(b->ops), free(b->at), free(b->pass), free(b->idx);
+    b->ops = b->pass = NULL, b->at = b->idx = NULL;
 }
 
 static int vm_error(const vm_config *cfg, uint32_t pc, char *err, size_t errlen, const char *why)
@@ -182,12 +208,13 @@ static int vm_error(const vm_config *cfg, uint32_t pc, char *err, size_t errlen,
     return -1;
 }
 
-/* the steps of one pass over ops (k of them; at: their code offsets) */
-static int run_pass(vm_state *s, uint32_t pc, pop *ops, uint32_t k, const uint32_t *at, int *steps, char *err,
-                    size_t errlen)
+/* the steps of pass w of block b */
+static int run_pass(vm_state *s, uint32_t pc, vm_block *b, uint32_t w, int *steps, char *err, size_t errlen)
 {
     const vm_config *cfg = s->cfg;
     const protocol *pr = cfg->pr;
+    uint32_t k = vm_block_pass(b, w);
+    pop *ops = b->pass;
     int rc = 0, max = 0;
     char why[256];
     for (uint32_t i = 0; i < k; i++) {
@@ -197,40 +224,27 @@ static int run_pass(vm_state *s, uint32_t pc, pop *ops, uint32_t k, const uint32
     for (int st = 0; st < max && rc == 0; st++) {
         for (uint32_t i = 0; i < k && rc == 0; i++)
             if (st < steps[i] && pr->prepare(cfg->ps, &ops[i], st, why, sizeof why))
-                rc = vm_error(cfg, at[i], err, errlen, why);
+                rc = vm_error(cfg, b->at[b->idx[i]], err, errlen, why);
         if (rc == 0 && pr->exchange(cfg->ps, why, sizeof why))
             rc = vm_error(cfg, pc, err, errlen, why);
         for (uint32_t i = 0; i < k && rc == 0; i++)
             if (st < steps[i] && pr->finish(cfg->ps, &ops[i], st, why, sizeof why))
-                rc = vm_error(cfg, at[i], err, errlen, why);
+                rc = vm_error(cfg, b->at[b->idx[i]], err, errlen, why);
     }
     return rc;
 }
 
-static int run_block(vm_state *s, uint32_t pc, uint32_t n, char *err, size_t errlen)
+static int run_block(vm_state *s, uint32_t pc, char *err, size_t errlen)
 {
     const vm_config *cfg = s->cfg;
-    pop *ops = calloc(n, sizeof *ops), *pass = calloc(n, sizeof *pass);
-    int *steps = calloc(n, sizeof *steps);
-    uint32_t *at = calloc(n, sizeof *at), *pat = calloc(n, sizeof *pat), *idx = calloc(n, sizeof *idx);
-    int rc = 0;
-    if (!ops || !pass || !steps || !at || !pat || !idx) {
+    vm_block b;
+    int *steps = NULL, rc = 0;
+    if (vm_block_open(&b, cfg->p, pc, cfg->pr, s->reg, cfg) || !(steps = calloc(b.n ? b.n : 1, sizeof *steps)))
         rc = vm_error(cfg, pc, err, errlen, "out of memory");
-        goto out;
-    }
-    for (uint32_t i = 0, q = pc + 2; i < n; i++, q += 1 + (uint32_t)qbc_nops(cfg->p->code[q])) {
-        at[i] = q;
-        vm_decode(cfg->p, q, &ops[i], s->reg, cfg);
-    }
-    uint32_t waves = vm_waves(cfg->pr, ops, n);
-    for (uint32_t w = 0; w < waves && rc == 0; w++) {
-        uint32_t k = vm_wave(ops, n, w, waves, s->sw, pass, idx);
-        for (uint32_t i = 0; i < k; i++)
-            pat[i] = at[idx[i]];
-        rc = run_pass(s, pc, pass, k, pat, steps, err, errlen);
-    }
-out:
-    free(ops), free(pass), free(steps), free(at), free(pat), free(idx);
+    for (uint32_t w = 0; rc == 0 && w < b.waves; w++)
+        rc = run_pass(s, pc, &b, w, steps, err, errlen);
+    vm_block_close(&b);
+    free(steps);
     return rc;
 }
 
@@ -324,7 +338,7 @@ int vm_run(const vm_config *cfg, char *err, size_t errlen)
         int op = qbc_op(p->code[pc]);
         if (op == OP_ROUND) {
             uint32_t n = p->code[pc + 1];
-            rc = run_block(&s, pc, n, err, errlen);
+            rc = run_block(&s, pc, err, errlen);
             pc += 2;
             for (uint32_t i = 0; i < n; i++)
                 pc += 1 + (uint32_t)qbc_nops(p->code[pc]);
@@ -401,32 +415,27 @@ void vm_assign_roles(qbc_program *p, const protocol *pr, int nparties)
 void vm_walk(const qbc_program *p, const protocol *pr, void (*fn)(void *ud, const pop *op, int step),
              void *ud)
 {
-    uint32_t pc = 0;
-    while (pc < p->ncode) {
-        if (qbc_op(p->code[pc]) != OP_ROUND) {
-            pc += 1 + (uint32_t)qbc_nops(p->code[pc]);
+    for (uint32_t pc = 0; pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc])) {
+        if (qbc_op(p->code[pc]) != OP_ROUND)
             continue;
-        }
-        uint32_t n = p->code[pc + 1];
-        pop *ops = calloc(n ? n : 1, sizeof *ops), *pass = calloc(n ? n : 1, sizeof *pass);
-        uint32_t *idx = calloc(n ? n : 1, sizeof *idx);
-        if (!ops || !pass || !idx)
+        vm_block b;
+        int *steps = NULL;
+        if (vm_block_open(&b, p, pc, pr, NULL, NULL) || !(steps = calloc(b.n ? b.n : 1, sizeof *steps)))
             abort(); /* the dealer and the cost model must see every operation */
-        pc += 2;
-        for (uint32_t i = 0; i < n; i++, pc += 1 + (uint32_t)qbc_nops(p->code[pc]))
-            vm_decode(p, pc, &ops[i], NULL, NULL);
-        uint32_t waves = vm_waves(pr, ops, n);
-        for (uint32_t w = 0; w < waves; w++) {
-            uint32_t k = vm_wave(ops, n, w, waves, pr->share_words, pass, idx);
+        for (uint32_t w = 0; w < b.waves; w++) {
+            uint32_t k = vm_block_pass(&b, w);
             int max = 0;
-            for (uint32_t i = 0; i < k; i++)
-                max = pr->steps(&pass[i]) > max ? pr->steps(&pass[i]) : max;
+            for (uint32_t i = 0; i < k; i++) {
+                steps[i] = pr->steps(&b.pass[i]);
+                max = steps[i] > max ? steps[i] : max;
+            }
             for (int st = 0; st < max; st++)
                 for (uint32_t i = 0; i < k; i++)
-                    if (st < pr->steps(&pass[i]))
-                        fn(ud, &pass[i], st);
+                    if (st < steps[i])
+                        fn(ud, &b.pass[i], st);
         }
-        free(ops), free(pass), free(idx);
+        vm_block_close(&b);
+        free(steps);
     }
 }
 

@@ -38,17 +38,29 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs,
  * loading, before running or costing (without it rot = pc mod 3). */
 void vm_assign_roles(qbc_program *p, const protocol *pr, int nparties);
 
-/* A ROUND block of n operations runs in vm_waves passes (1 unless an
- * elementwise operation has more elements than the protocol's wave_elems).
- * vm_wave writes the operations of pass w into out (elementwise ones as
- * their slice w, starting at a multiple of their periodic operands'
- * lengths so that those keep their indices; inputs are sliced too, with
- * their provider's values; the others, convolutions and outputs, whole in
- * pass 0), their indices in ops into idx, and returns how
- * many; sw is the protocol's words per element (the pointers of cost
- * queries, NULL, stay NULL). */
-uint32_t vm_waves(const protocol *pr, const pop *ops, uint32_t n);
-uint32_t vm_wave(const pop *ops, uint32_t n, uint32_t w, uint32_t waves, int sw, pop *out, uint32_t *idx);
+/* A ROUND block, decoded, and the passes it runs in: one unless an
+ * elementwise operation has more elements than the protocol's wave_elems.
+ * A pass holds the elementwise operations as their slice w (starting at a
+ * multiple of their periodic operands' lengths so that those keep their
+ * indices; inputs are sliced too, with their provider's values) and the
+ * others, convolutions and outputs, whole in pass 0. Parties, the dealer
+ * and the cost model all go through it, so they take the same passes. */
+typedef struct {
+    const protocol *pr;
+    uint32_t n, waves;
+    pop *ops;           /* the block's operations */
+    uint32_t *at;       /* their code offsets */
+    pop *pass;          /* the current pass's operations (slices) */
+    uint32_t *idx;      /* pass[i] comes from ops[idx[i]] */
+} vm_block;
+
+/* Decodes the ROUND block at pc (regs and cfg as for vm_decode: NULL for a
+ * cost query, whose pointers stay NULL); 0, or -1 when out of memory. */
+int vm_block_open(vm_block *b, const qbc_program *p, uint32_t pc, const protocol *pr, word *const *regs,
+                  const vm_config *cfg);
+/* Pass w's operations into b->pass; returns how many. */
+uint32_t vm_block_pass(vm_block *b, uint32_t w);
+void vm_block_close(vm_block *b);
 
 /* Calls fn for every (communicating instruction, step) in the order a run
  * executes them: block by block, wave by wave, steps outer, instructions

@@ -132,7 +132,7 @@ typedef struct protocol {
     /* Elements per elementwise operation that one pass of a ROUND block may
      * hold (0: no limit). A protocol that keeps much per element (spdz2k's
      * MACed bits) sets it; the VM then runs a larger block in waves
-     * (vm_wave), each on a slice of the large operations, at the price of
+     * (vm_block), each on a slice of the large operations, at the price of
      * the block's rounds once per wave. */
     size_t wave_elems;
     /* Preprocessing by a dealer, for protocols that have one (else NULL):

@@ -612,7 +612,7 @@ typedef struct {
 
 static config configs[64];
 static int nconfigs;
-static protocol waved[2]; /* rep3 and spdz2k in waves of 7 elements (vm_wave) */
+static protocol waved[2]; /* rep3 and spdz2k in waves of 7 elements (vm_block) */
 
 /* Every protocol of the registry but the reference, with its configs and
  * N = 2 and 3 where it allows them. */
