@@ -806,6 +806,7 @@ typedef struct {
     int64_t T[4]; /* their thresholds (public ones) */
     uint32_t E;   /* bits above the shared 31: max(kmax - 31, 1) */
     uint32_t nk;  /* planes of the low part: 31 + E, and E more for c' when two */
+    int nx;       /* split products per value: 8, 3 more with two floors, 2 more for REQS */
     int levels;   /* the trees' */
 } xq_geo;
 
@@ -821,6 +822,7 @@ static void xq_geom(const pop *op, xq_geo *g)
     g->two = g->sec ? !op->relu : op->lo < op->zp;
     g->nl = g->two ? 4 : 2;
     g->nk = 31 + g->E + (g->two ? g->E : 0);
+    g->nx = 8 + (g->two ? 3 : 0) + (g->sec ? 2 : 0);
     g->T[0] = op->lo, g->T[1] = op->hi + 1, g->T[2] = op->lo + 1;
     g->T[3] = (op->hi < op->zp ? op->hi : op->zp) + 1;
     g->levels = bits_levels(31);
@@ -1124,7 +1126,7 @@ static void xq_prepare(rep3 *r, pop *op, int step)
     if (step == 0) {
         x = proto_zalloc(sizeof *x);
         xq_geom(op, &x->g);
-        clamp_init(&x->c, op, 8 + (x->g.two ? 3 : 0) + (x->g.sec ? 2 : 0));
+        clamp_init(&x->c, op, x->g.nx);
         x->c.two = x->g.two, x->c.sec = x->g.sec;
         xq_words(op, &x->g, &x->nw, &x->nwt, &x->nwl, &x->nwa, &x->nd);
         xq_secret(op, x, vme(r, op));
@@ -1191,7 +1193,7 @@ static void xq_cost(const pop *op, proto_cost *acc)
     rss_carry_cost(g.E + L, 1, nwl, acc);
     rss_and_cost(1, nwt, acc);
     rss_and_cost(1, nwl, acc);
-    rss_split_cost(R(op, 0), (size_t)(8 + (g.two ? 3 : 0) + (g.sec ? 2 : 0)) * n, acc);
+    rss_split_cost(R(op, 0), (size_t)g.nx * n, acc);
     acc->rounds = 3 + (uint64_t)g.levels + rss_a2r_cost(R(op, 0), n, acc); /* open, deal, trees, join, products */
 }
 
