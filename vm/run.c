@@ -676,15 +676,18 @@ static int bind_port(int port)
  * the usual ephemeral range (32768 and up) come first: a port that bind(0)
  * hands out is ephemeral, and any process's outgoing connection may take it
  * before the party listens ("Address already in use", seen when other runs
- * share the machine). */
-static int free_port(void)
+ * share the machine). Not one of the n ports taken already for this run:
+ * random picks can repeat where bind(0)'s never do. */
+static int free_port(const int *taken, int n)
 {
     for (int tries = 0; tries < 64; tries++) {
         uint8_t r[2];
         if (RAND_bytes(r, sizeof r) != 1)
             break;
-        int port = bind_port(10000 + (r[0] << 8 | r[1]) % 20000);
-        if (port > 0)
+        int port = 10000 + (r[0] << 8 | r[1]) % 20000, dup = 0;
+        for (int i = 0; i < n; i++)
+            dup |= taken[i] == port;
+        if (!dup && bind_port(port) > 0)
             return port;
     }
     return bind_port(0);
@@ -887,7 +890,7 @@ static int run_local(const run_opts *o, const protocol *pr)
     }
     for (int i = 0; i < procs; i++) {
         strcpy(nc.host[i], "127.0.0.1");
-        nc.port[i] = free_port();
+        nc.port[i] = free_port(nc.port, i);
     }
     int shown = o->pmode != PROG_OFF;
     board b;
