@@ -294,3 +294,100 @@ void rlwe_shrink(const kern_u128 *x, uint32_t n, unsigned from, unsigned to, con
     }
     prg_free(g);
 }
+
+/* ------------------------------------------- products in NTT form */
+
+void rlwe_fwd_big(const rlwe_params *p, const kern_u128 *x, unsigned q, uint64_t *x12)
+{
+    big_ntt(p, x, q, x12, x12 + p->n);
+}
+
+void rlwe_fwd_small(const rlwe_params *p, const int64_t *w, uint64_t *w12)
+{
+    for (uint32_t j = 0; j < p->n; j++)
+        w12[j] = small_mod(w[j], p->t1.p), w12[p->n + j] = small_mod(w[j], p->t2.p);
+    ntt_forward(&p->t1, w12);
+    ntt_forward(&p->t2, w12 + p->n);
+}
+
+void rlwe_mac(const rlwe_params *p, uint64_t *acc12, const uint64_t *x12, const uint64_t *w12)
+{
+    for (int h = 0; h < 2; h++) {
+        uint64_t m = h ? p->t2.p : p->t1.p;
+        uint64_t *a = acc12 + h * p->n;
+        const uint64_t *x = x12 + h * p->n, *w = w12 + h * p->n;
+        for (uint32_t j = 0; j < p->n; j++) {
+            uint64_t v = a[j] + ntt_mulmod(x[j], w[j], m);
+            a[j] = v >= m ? v - m : v;
+        }
+    }
+}
+
+void rlwe_back(const rlwe_params *p, uint64_t *acc12, unsigned q, kern_u128 *out)
+{
+    ntt_inverse(&p->t1, acc12);
+    ntt_inverse(&p->t2, acc12 + p->n);
+    garner(p, acc12, acc12 + p->n, q, out);
+}
+
+/* ----------------------------------------- public-key re-randomization */
+
+static void ternary(const uint8_t seed[16], uint64_t ctr, uint32_t n, int64_t *u)
+{
+    prg *g = stream("qnn rlwe u", seed, ctr);
+    for (uint32_t j = 0; j < n;) {
+        uint8_t b;
+        prg_fill(g, &b, 1);
+        if (b < 255)
+            u[j++] = (int64_t)(b % 3) - 1;
+    }
+    prg_free(g);
+}
+
+int rlwe_add_zero(const rlwe_params *p, const kern_u128 *bpk, const kern_u128 *apk, unsigned q, const uint8_t seed[16],
+                  uint64_t ctr, kern_u128 *c0, kern_u128 *c1)
+{
+    uint32_t n = p->n;
+    int64_t *u = malloc(n * sizeof *u), *e = malloc(n * sizeof *e);
+    u128 *t = malloc(n * sizeof *t);
+    int rc = u && e && t ? 0 : -1;
+    if (rc == 0)
+        ternary(seed, ctr, n, u);
+    for (int h = 0; rc == 0 && h < 2; h++) {
+        kern_u128 *c = h ? c1 : c0;
+        rc = rlwe_mul_small(p, h ? apk : bpk, q, u, t);
+        rlwe_errors(seed, 2 * ctr + (uint64_t)h, n, e); /* e0, e1: their own streams of this seed */
+        for (uint32_t j = 0; rc == 0 && j < n; j++)
+            c[j] = (c[j] + t[j] + (u128)(__extension__(__int128)e[j])) & mask(q);
+    }
+    free(u), free(e), free(t);
+    return rc;
+}
+
+/* --------------------------------------------------------- packing */
+
+void rlwe_pack(const kern_u128 *x, size_t n, unsigned w, uint8_t *out)
+{
+    u128 acc = 0;
+    unsigned nb = 0;
+    for (size_t i = 0; i < n; i++) {
+        acc |= (x[i] & mask(w)) << nb; /* nb < 8 and w <= 120: no bit lost */
+        for (nb += w; nb >= 8; nb -= 8, acc >>= 8)
+            *out++ = (uint8_t)acc;
+    }
+    if (nb)
+        *out = (uint8_t)acc;
+}
+
+void rlwe_unpack(const uint8_t *in, size_t n, unsigned w, kern_u128 *x)
+{
+    u128 acc = 0;
+    unsigned nb = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (; nb < w; nb += 8)
+            acc |= (u128)*in++ << nb;
+        x[i] = acc & mask(w);
+        acc = w < 128 ? acc >> w : 0;
+        nb -= w;
+    }
+}

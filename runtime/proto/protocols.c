@@ -9,7 +9,7 @@
 
 /* Adding a protocol: runtime/proto_NAME.c defining `const protocol
  * proto_NAME`, and NAME here. */
-#define PROTOCOLS(X) X(clear) X(rep3) X(semi2k) X(spdz2k)
+#define PROTOCOLS(X) X(clear) X(rep3) X(semi2k) X(spdz2k) X(hemi)
 
 #define X(name) extern const protocol proto_##name;
 PROTOCOLS(X)

@@ -1,0 +1,1217 @@
+/* proto_hemi: two parties and nobody else, passive security against either:
+ * additive sharing over Z_2^64 between party 0 (the model owner) and party
+ * 1 (the client), with no dealer. Linear layers by RLWE homomorphic
+ * encryption (rlwe.h, he_conv.h): the client encrypts its share of a
+ * convolution's input, the owner multiplies by its own plaintext filters,
+ * re-randomizes, masks and shrinks the result, the client decrypts its
+ * share. Everything else by oblivious transfer (baseot.h, otext.h): random
+ * OTs made in a first round (the preamble) and spent by one-sided products
+ * (a value of one party times a bit of the other), AND triples for the
+ * comparisons' carry trees, and the bit-to-arithmetic conversion.
+ *
+ *   INPUT      the provider's share is the value, the other's 0: no message
+ *   OUTPUT     the other party sends its share
+ *   MUL        the two cross terms by Gilboa's method: 64 one-sided products
+ *              per element and direction (a share times each bit of the other)
+ *   CONV2D     HE on the client's share in limbs (each small enough for the
+ *              noise bound), the low limbs lifted from Z_2^l exactly by a
+ *              known-MSB wrap (one one-sided product per output)
+ *   TRUNC      the wrap of the shares' sum from their top bits (the value's
+ *              own top bit is known to be 0): one one-sided product
+ *   LTZ        a carry tree over the two parties' bits: generate bits by
+ *              one-sided products, ANDs with triples, one level a round
+ *   CLAMP, REQCLAMP, EXACT, REQS: composed from the above (proto.h)
+ * docs/protocols.md "hemi" lists every message, its receiver and its mask. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/core/bits.h"
+#include "runtime/core/kernels.h"
+#include "runtime/he/he_conv.h"
+#include "runtime/he/rlwe.h"
+#include "runtime/net/net.h"
+#include "runtime/net/prg.h"
+#include "runtime/ot/baseot.h"
+#include "runtime/ot/otext.h"
+#include "runtime/proto/additive.h"
+#include "runtime/proto/proto.h"
+
+extern const protocol proto_hemi; /* defined at the end; its composites call back into it */
+
+#define W sizeof(word)
+#define HEMI_LOGN 12
+#define HEMI_N (1u << HEMI_LOGN)
+#define HEMI_QMAX 109  /* the HE Standard's bound for N = 4096, ternary secrets, 128 bits */
+#define HEMI_WMAX 255  /* the largest |filter weight| the owner may hold */
+#define HEMI_MAXLIMBS 8
+
+typedef kern_u128 u128;
+typedef uint8_t blk[OTEXT_BLOCK];
+
+typedef struct {
+    add_parties ap;       /* me: 0 the owner, 1 the client */
+    int peer;
+    otext_receiver *rx;   /* OTs this party receives */
+    otext_sender *sx;     /* OTs it sends */
+    prg *g;               /* private randomness */
+    rlwe_params rp;
+    rlwe_sk sk;           /* the client's */
+    uint8_t aseed[16];    /* public: the a parts of the client's ciphertexts and key */
+    uint8_t eseed[16];    /* private: the client's encryption errors */
+    u128 *bpk;            /* the public key's b at HEMI_QMAX bits */
+    uint64_t ctr;         /* ciphertexts so far: the a parts' stream index, equal at both */
+} hemi;
+
+static word rnd_word(hemi *h)
+{
+    word w;
+    prg_fill(h->g, &w, sizeof w);
+    return w;
+}
+
+/* ---------------------------------------------------------------- set-up
+ * Round 1: each party's Chou-Orlandi first message (it will be the sender
+ * of the base OTs, so the receiver of the extension); the client adds the
+ * public seed and its public key. Round 2: each party's base-OT choices
+ * (the points B_i), for random choices s that become its extension
+ * sender's secret. */
+
+static size_t pk_bytes(void) { return 16 + ((size_t)HEMI_N * HEMI_QMAX + 7) / 8; }
+
+static int hemi_keys(hemi *h, char *err, size_t errlen)
+{
+    uint8_t seed[16];
+    if (prg_seed(seed) || !(h->g = prg_new(seed)) || rlwe_init(&h->rp, HEMI_LOGN) ||
+        !(h->bpk = malloc(HEMI_N * sizeof *h->bpk))) {
+        snprintf(err, errlen, "hemi: out of memory or entropy at set-up");
+        return -1;
+    }
+    if (h->ap.me == 1) {
+        uint8_t kseed[16];
+        prg_fill(h->g, kseed, 16), prg_fill(h->g, h->aseed, 16), prg_fill(h->g, h->eseed, 16);
+        uint64_t *zero = calloc(HEMI_N, sizeof *zero);
+        int rc = !zero || rlwe_keygen(&h->rp, kseed, &h->sk) ||
+                 rlwe_encrypt(&h->rp, &h->sk, h->aseed, 0, h->eseed, HEMI_QMAX, 1, zero, h->bpk);
+        free(zero);
+        if (rc) {
+            snprintf(err, errlen, "hemi: out of memory at key generation");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void *hemi_create(const proto_env *env, char *err, size_t errlen)
+{
+    if (env->nparties != 2 || !env->net || env->party > 1) {
+        snprintf(err, errlen, "hemi runs with exactly 2 parties over the network (no dealer)");
+        return NULL;
+    }
+    hemi *h = proto_zalloc(sizeof *h);
+    h->ap = (add_parties){env->net, env->party, 2};
+    h->peer = 1 - env->party;
+    net *nt = h->ap.nt;
+    uint8_t A[BASEOT_POINT], s[OTEXT_K / 8], sbits[OTEXT_K], (*ks)[BASEOT_KEY] = NULL, (*k0)[BASEOT_KEY] = NULL,
+                              (*k1)[BASEOT_KEY] = NULL;
+    baseot_sender *bs = NULL;
+    if (hemi_keys(h, err, errlen) || !(bs = baseot_sender_new(A, err, errlen)))
+        goto fail;
+    memcpy(net_out(nt, h->peer, BASEOT_POINT), A, BASEOT_POINT);
+    net_expect(nt, h->peer, BASEOT_POINT + (h->ap.me == 0 ? pk_bytes() : 0));
+    if (h->ap.me == 1) {
+        memcpy(net_out(nt, 0, 16), h->aseed, 16);
+        rlwe_pack(h->bpk, HEMI_N, HEMI_QMAX, net_out(nt, 0, pk_bytes() - 16));
+    }
+    if (net_round(nt, err, errlen))
+        goto fail;
+    uint8_t Apeer[BASEOT_POINT];
+    memcpy(Apeer, net_in(nt, h->peer, BASEOT_POINT), BASEOT_POINT);
+    if (h->ap.me == 0) {
+        memcpy(h->aseed, net_in(nt, 1, 16), 16);
+        rlwe_unpack(net_in(nt, 1, pk_bytes() - 16), HEMI_N, HEMI_QMAX, h->bpk);
+    }
+    prg_fill(h->g, s, sizeof s);
+    for (int i = 0; i < OTEXT_K; i++)
+        sbits[i] = (s[i / 8] >> (i % 8)) & 1;
+    ks = malloc(OTEXT_K * sizeof *ks), k0 = malloc(OTEXT_K * sizeof *k0), k1 = malloc(OTEXT_K * sizeof *k1);
+    if (!ks || !k0 || !k1) {
+        snprintf(err, errlen, "hemi: out of memory at set-up");
+        goto fail;
+    }
+    if (baseot_receive(Apeer, sbits, OTEXT_K, net_out(nt, h->peer, (size_t)OTEXT_K * BASEOT_POINT), ks, err, errlen))
+        goto fail;
+    net_expect(nt, h->peer, (size_t)OTEXT_K * BASEOT_POINT);
+    if (net_round(nt, err, errlen) ||
+        baseot_sender_keys(bs, net_in(nt, h->peer, (size_t)OTEXT_K * BASEOT_POINT), OTEXT_K, k0, k1, err, errlen))
+        goto fail;
+    h->rx = otext_receiver_new((const uint8_t(*)[16])k0, (const uint8_t(*)[16])k1);
+    h->sx = otext_sender_new(s, (const uint8_t(*)[16])ks);
+    if (!h->rx || !h->sx) {
+        snprintf(err, errlen, "hemi: out of memory at set-up");
+        goto fail;
+    }
+    baseot_sender_free(bs);
+    free(ks), free(k0), free(k1);
+    return h;
+fail:
+    baseot_sender_free(bs);
+    free(ks), free(k0), free(k1);
+    proto_hemi.destroy(h);
+    return NULL;
+}
+
+static void hemi_destroy(void *ps)
+{
+    hemi *h = ps;
+    if (!h)
+        return;
+    otext_receiver_free(h->rx);
+    otext_sender_free(h->sx);
+    prg_free(h->g);
+    rlwe_sk_free(&h->sk);
+    rlwe_free(&h->rp);
+    free(h->bpk);
+    free(h);
+}
+
+static void hemi_setup_cost(int nparties, proto_cost *acc)
+{
+    (void)nparties;
+    acc->rounds += 2;
+    acc->bytes[0] += BASEOT_POINT + (uint64_t)OTEXT_K * BASEOT_POINT;
+    acc->bytes[1] += BASEOT_POINT + pk_bytes() + (uint64_t)OTEXT_K * BASEOT_POINT;
+}
+
+/* ------------------------------------------------------- local, linear */
+
+static void hemi_addc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
+{
+    hemi *h = ps;
+    PERIODIC_LOOP(n, nc) d[i] = a[i] + (h->ap.me == 0 ? (word)c[j] : 0);
+}
+
+static void hemi_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc)
+{
+    hemi *h = ps;
+    PERIODIC_LOOP(n, nc) d[i] = h->ap.me == 0 ? (word)c[j] : 0;
+}
+
+/* ---------------------------------------------------------- random OTs
+ * An operation's first step makes all the random OTs it will spend, in two
+ * pools: pool[i] holds those party i receives (choice bits drawn by party i,
+ * which sends the extension matrix: 16 bytes per OT, the count padded to a
+ * multiple of 128). A party keeps, for its own pool, its choices c and keys
+ * k = K_c, and for the other's, the pairs (K_0, K_1). The gadgets below take
+ * their OTs from fixed positions of the pools, the same at both parties. */
+
+typedef struct {
+    size_t m[2];       /* OTs in pool 0, pool 1 */
+    uint8_t *c;        /* mine: choices (0/1 per byte) */
+    blk *k;            /* mine: keys */
+    blk *k0, *k1;      /* the other's: pairs */
+} rots;
+
+static size_t pad128(size_t m) { return (m + 127) / 128 * 128; }
+static uint64_t rots_bytes(size_t m) { return m ? (uint64_t)OTEXT_K / 8 * pad128(m) : 0; }
+
+static void rots_begin(hemi *h, rots *r, size_t m0, size_t m1)
+{
+    r->m[0] = m0, r->m[1] = m1;
+    size_t mine = pad128(r->m[h->ap.me]), theirs = pad128(r->m[h->peer]);
+    if (mine) {
+        uint8_t *packed = proto_alloc(mine / 8);
+        prg_fill(h->g, packed, mine / 8);
+        r->c = proto_alloc(mine);
+        for (size_t i = 0; i < mine; i++)
+            r->c[i] = (packed[i / 8] >> (i % 8)) & 1;
+        r->k = proto_alloc(mine * sizeof *r->k);
+        if (otext_receive(h->rx, packed, mine, net_out(h->ap.nt, h->peer, rots_bytes(mine)), r->k))
+            abort(); /* mine is a multiple of 128 and memory is there: cannot fail */
+        free(packed);
+    }
+    if (theirs)
+        net_expect(h->ap.nt, h->peer, rots_bytes(theirs));
+}
+
+static void rots_end(hemi *h, rots *r)
+{
+    size_t theirs = pad128(r->m[h->peer]);
+    if (!theirs)
+        return;
+    r->k0 = proto_alloc(theirs * sizeof *r->k0);
+    r->k1 = proto_alloc(theirs * sizeof *r->k1);
+    if (otext_send(h->sx, net_in(h->ap.nt, h->peer, rots_bytes(theirs)), theirs, r->k0, r->k1))
+        abort();
+}
+
+static void rots_free(rots *r)
+{
+    free(r->c), free(r->k), free(r->k0), free(r->k1);
+    memset(r, 0, sizeof *r);
+}
+
+static word kword(const blk k)
+{
+    word w;
+    memcpy(&w, k, sizeof w);
+    return w;
+}
+
+/* ---- one-sided products: X of the sender S times a bit v of the
+ * receiver R, from one random OT that R receives (choice c, key K_c; S has
+ * K_0, K_1): rho = K_0 and Delta = K_1 - K_0 (as words), so R holds rho +
+ * c Delta. In one round R sends d = v ^ c (one bit) and S sends f = X -
+ * Delta (uniform: R lacks K_{1-c}); then
+ *     S: d Delta - (1 - 2d) rho        R: v f + (1 - 2d) K_c
+ * sum to v X. The bit version works in GF(2) with the keys' low bits. */
+
+static void osp_send_d(net *nt, int to, const rots *r, size_t at, const uint8_t *v, size_t cnt)
+{
+    uint8_t *o = net_out(nt, to, (cnt + 7) / 8);
+    memset(o, 0, (cnt + 7) / 8);
+    for (size_t i = 0; i < cnt; i++)
+        o[i / 8] |= (uint8_t)((v[i] ^ r->c[at + i]) << (i % 8));
+}
+
+static void osp_send_f(net *nt, int to, const rots *r, size_t at, const word *X, size_t cnt)
+{
+    uint8_t *o = net_out(nt, to, cnt * W);
+    for (size_t i = 0; i < cnt; i++) {
+        word f = X[i] - (kword(r->k1[at + i]) - kword(r->k0[at + i]));
+        memcpy(o + i * W, &f, W);
+    }
+}
+
+static void osp_send_fbits(net *nt, int to, const rots *r, size_t at, const uint8_t *X, size_t cnt)
+{
+    uint8_t *o = net_out(nt, to, (cnt + 7) / 8);
+    memset(o, 0, (cnt + 7) / 8);
+    for (size_t i = 0; i < cnt; i++)
+        o[i / 8] |= (uint8_t)((X[i] ^ ((r->k0[at + i][0] ^ r->k1[at + i][0]) & 1)) << (i % 8));
+}
+
+static int inbit(const uint8_t *in, size_t i) { return (in[i / 8] >> (i % 8)) & 1; }
+
+/* S's shares from R's d bits (in) */
+static void osp_s(const rots *r, size_t at, const uint8_t *in, size_t cnt, word *out)
+{
+    for (size_t i = 0; i < cnt; i++) {
+        word d = (word)inbit(in, i), rho = kword(r->k0[at + i]), delta = kword(r->k1[at + i]) - rho;
+        out[i] = d * delta - (1 - 2 * d) * rho;
+    }
+}
+
+static void osp_s_bits(const rots *r, size_t at, const uint8_t *in, size_t cnt, uint8_t *out)
+{
+    for (size_t i = 0; i < cnt; i++) {
+        int rho = r->k0[at + i][0] & 1, delta = (r->k1[at + i][0] & 1) ^ rho;
+        out[i] = (uint8_t)((inbit(in, i) & delta) ^ rho);
+    }
+}
+
+/* R's shares from S's f words (in) */
+static void osp_r(const rots *r, size_t at, const uint8_t *v, const uint8_t *in, size_t cnt, word *out)
+{
+    for (size_t i = 0; i < cnt; i++) {
+        word f, d = (word)(v[i] ^ r->c[at + i]);
+        memcpy(&f, in + i * W, W);
+        out[i] = v[i] * f + (1 - 2 * d) * kword(r->k[at + i]);
+    }
+}
+
+static void osp_r_bits(const rots *r, size_t at, const uint8_t *v, const uint8_t *in, size_t cnt, uint8_t *out)
+{
+    for (size_t i = 0; i < cnt; i++)
+        out[i] = (uint8_t)((v[i] & inbit(in, i)) ^ (r->k[at + i][0] & 1));
+}
+
+/* ---- AND triples: gate g's triple from the g-th OT of each pool at `at`:
+ * a party's a is the xor of its sender pair's low bits, its b its own
+ * choice, and a_S b_R = K_0 ^ K_{b_R} (low bits) for each cross term; into
+ * planes (cnt elements each of ngates planes of nw words). */
+static void and_triples(const hemi *h, const rots *r, const size_t at[2], size_t ngates, size_t cnt, word *ta,
+                        word *tb, word *tc)
+{
+    size_t nw = bits_words(cnt), am = at[h->ap.me], ap = at[h->peer];
+    memset(ta, 0, ngates * nw * W), memset(tb, 0, ngates * nw * W), memset(tc, 0, ngates * nw * W);
+    for (size_t g = 0; g < ngates; g++)
+        for (size_t e = 0; e < cnt; e++) {
+            size_t i = g * cnt + e, q = g * nw + e / 64;
+            word s0 = r->k0[ap + i][0] & 1, a = s0 ^ (r->k1[ap + i][0] & 1), b = r->c[am + i];
+            word c = (a & b) ^ s0 ^ (r->k[am + i][0] & 1);
+            ta[q] |= a << (e % 64), tb[q] |= b << (e % 64), tc[q] |= c << (e % 64);
+        }
+}
+
+/* ------------------------------------------------------ per-op state */
+
+typedef struct {
+    rots r;
+    word *acc;            /* this party's result so far */
+    word *x;              /* values kept between steps (X of the products) */
+    uint8_t *v;           /* R's bits of the products */
+    word *g, *p, *t;      /* LTZ: planes G, P and the top bit */
+    word *ta, *tb, *tc;   /* LTZ: this level's AND triples */
+    word *open;           /* LTZ: what a level sent */
+    uint8_t *resp;        /* CONV2D: the owner's response */
+    size_t nresp;
+} st;
+
+static st *state(pop *op) { return proto_state(op, sizeof(st)); }
+
+static void state_free(pop *op)
+{
+    st *s = op->state;
+    if (!s)
+        return;
+    rots_free(&s->r);
+    free(s->acc), free(s->x), free(s->v), free(s->g), free(s->p), free(s->t);
+    free(s->ta), free(s->tb), free(s->tc), free(s->open), free(s->resp);
+    free(s);
+    op->state = NULL;
+}
+
+/* ---- input and output ---- */
+
+static void input_prepare(hemi *h, pop *op)
+{
+    for (size_t k = 0; k < op->n; k++)
+        op->d[k] = h->ap.me == op->owner ? (word)op->in[k] : 0;
+}
+
+static void output_finish(hemi *h, pop *op)
+{
+    if (h->ap.me != op->owner)
+        return;
+    word *v = proto_alloc(op->n * W);
+    add_open_finish(&h->ap, ADD_ARITH, op->a, v, op->n);
+    for (size_t k = 0; k < op->n; k++)
+        op->out[k] = (int64_t)v[k];
+    free(v);
+}
+
+/* ---- products: a b = a0 b0 + a1 b1 + a0 b1 + a1 b0, each cross term
+ * a_S b_R = sum over i of (a_S 2^i) times bit i of b_R: pool i is party i's
+ * bits of its b, 64 per element (element k, bit i at 64 k + i). */
+
+static void mul_prepare(hemi *h, pop *op, int step)
+{
+    st *t = state(op);
+    size_t n = op->n, m = 64 * n;
+    if (step == 0) {
+        rots_begin(h, &t->r, m, m);
+        return;
+    }
+    t->v = proto_alloc(m);
+    t->x = proto_alloc(m * W);
+    PERIODIC_LOOP(n, op->nb)
+    for (int b = 0; b < 64; b++) {
+        t->v[64 * i + b] = (op->b[j] >> b) & 1;
+        t->x[64 * i + b] = op->a[i] << b;
+    }
+    osp_send_d(h->ap.nt, h->peer, &t->r, 0, t->v, m);
+    osp_send_f(h->ap.nt, h->peer, &t->r, 0, t->x, m);
+    net_expect(h->ap.nt, h->peer, (m + 7) / 8 + m * W);
+}
+
+static void mul_finish(hemi *h, pop *op, int step)
+{
+    st *t = op->state;
+    size_t n = op->n, m = 64 * n;
+    if (step == 0) {
+        rots_end(h, &t->r);
+        return;
+    }
+    const uint8_t *din = net_in(h->ap.nt, h->peer, (m + 7) / 8), *fin = net_in(h->ap.nt, h->peer, m * W);
+    word *s = proto_alloc(m * W), *r = proto_alloc(m * W);
+    osp_s(&t->r, 0, din, m, s);
+    osp_r(&t->r, 0, t->v, fin, m, r);
+    PERIODIC_LOOP(n, op->nb) {
+        word z = op->a[i] * op->b[j];
+        for (int b = 0; b < 64; b++)
+            z += s[64 * i + b] + r[64 * i + b];
+        op->d[i] = z;
+    }
+    free(s), free(r);
+    state_free(op);
+}
+
+static uint64_t mul_bytes(size_t n) { return rots_bytes(64 * n) + (64 * n + 7) / 8 + 64 * n * W; }
+
+/* ---- truncation by d: y = x mult >> d, |x mult| < 2^62 ----
+ * The owner's share a = x0 mult + 2^62 - 1 and the client's b = x1 mult sum
+ * to V - 1 = x mult + 2^62 - 1 in [0, 2^63), whose top bit is 0: so the sum
+ * wraps exactly when a or b has its top bit u or v set, w = u + v - u v, and
+ * y = (a >> d) + (b >> d) + 1 - 2^(64-d) w - 2^(62-d) is floor(x mult / 2^d)
+ * when the low parts' carry is 1, one more otherwise: up with probability
+ * (V mod 2^d) / 2^d, as proto.h asks. The product u v (scaled by
+ * 2^(64-d)) is one one-sided product, the client receiving. */
+
+static word pow2(unsigned e) { return e >= 64 ? 0 : (word)1 << e; }
+
+static void trunc_split(hemi *h, const pop *op, size_t k, word *sh, uint8_t *d)
+{
+    word mult = proto_trunc_mult(op, k, d);
+    *sh = op->a[k] * mult + (h->ap.me == 0 ? pow2(62) - 1 : 0);
+}
+
+static void trunc_prepare(hemi *h, pop *op, int step)
+{
+    st *t = state(op);
+    size_t n = op->n;
+    if (step == 0) {
+        rots_begin(h, &t->r, 0, n);
+        return;
+    }
+    t->v = proto_alloc(n);
+    t->x = proto_alloc(n * W);
+    for (size_t k = 0; k < n; k++) {
+        word a;
+        uint8_t d;
+        trunc_split(h, op, k, &a, &d);
+        t->v[k] = (uint8_t)(a >> 63);
+        t->x[k] = (word)t->v[k] << (63 - d) << 1; /* 2^(64-d) u; 0 for d = 0 */
+    }
+    if (h->ap.me == 1) {
+        osp_send_d(h->ap.nt, 0, &t->r, 0, t->v, n);
+        net_expect(h->ap.nt, 0, n * W);
+    } else {
+        osp_send_f(h->ap.nt, 1, &t->r, 0, t->x, n);
+        net_expect(h->ap.nt, 1, (n + 7) / 8);
+    }
+}
+
+static void trunc_finish(hemi *h, pop *op, int step)
+{
+    st *t = op->state;
+    size_t n = op->n;
+    if (step == 0) {
+        rots_end(h, &t->r);
+        return;
+    }
+    word *uv = proto_alloc(n * W);
+    if (h->ap.me == 1)
+        osp_r(&t->r, 0, t->v, net_in(h->ap.nt, 0, n * W), n, uv);
+    else
+        osp_s(&t->r, 0, net_in(h->ap.nt, 1, (n + 7) / 8), n, uv);
+    for (size_t k = 0; k < n; k++) {
+        word a;
+        uint8_t d;
+        trunc_split(h, op, k, &a, &d);
+        op->d[k] = (a >> d) - t->x[k] + uv[k] + (h->ap.me == 0 ? 1 - pow2(62 - d) : 0);
+    }
+    free(uv);
+    state_free(op);
+}
+
+static void trunc_cost(const pop *op, proto_cost *acc)
+{
+    acc->rounds = 2;
+    acc->bytes[0] += op->n * W;
+    acc->bytes[1] += rots_bytes(op->n) + (op->n + 7) / 8;
+}
+
+/* ---- comparison: [x < 0] for |x| < 2^L ----
+ * The owner's A = (a + 2^L) mod 2^(L+1) and the client's B = b mod 2^(L+1)
+ * sum to x + 2^L mod 2^(L+1), whose bit L is A_L ^ B_L ^ the carry out of
+ * the low L bits: G_j = A_j B_j (one one-sided product in GF(2) each, the
+ * client receiving), P_j = A_j ^ B_j (local), then the carry tree of
+ * bits.h (one AND level a round, with triples) and [x < 0] = 1 ^ bit L,
+ * made arithmetic by one one-sided product: beta0 + beta1 - 2 beta0 beta1.
+ * Pool 1: the L n generate bits (bit j of element e at j n + e), the ANDs
+ * (level by level, gate by gate), n conversions; pool 0: the ANDs. */
+
+static size_t ltz_ands(uint32_t L)
+{
+    size_t all = 0, nand;
+    for (int k = 1; k <= bits_levels(L); k++)
+        bits_level_ands(L, k, 0, &nand), all += nand;
+    return all;
+}
+
+/* the pools' offsets of level k's triples */
+static void ltz_level_at(const pop *op, int k, size_t at[2])
+{
+    size_t before = 0, nand;
+    for (int q = 1; q < k; q++)
+        bits_level_ands(op->bound, q, 0, &nand), before += nand;
+    at[0] = before * op->n;
+    at[1] = ((size_t)op->bound + before) * op->n;
+}
+
+static word ltz_part(const hemi *h, const pop *op, size_t e)
+{
+    uint32_t L = op->bound;
+    word m = ((word)2 << L) - 1;
+    return (op->a[e] + (h->ap.me == 0 ? (word)1 << L : 0)) & m;
+}
+
+static void ltz_leaves_prepare(hemi *h, pop *op)
+{
+    st *t = op->state;
+    size_t n = op->n, L = op->bound, m = L * n;
+    t->v = proto_alloc(m);
+    for (size_t j = 0; j < L; j++)
+        for (size_t e = 0; e < n; e++)
+            t->v[j * n + e] = (uint8_t)((ltz_part(h, op, e) >> j) & 1);
+    if (h->ap.me == 1)
+        osp_send_d(h->ap.nt, 0, &t->r, 0, t->v, m);
+    else
+        osp_send_fbits(h->ap.nt, 1, &t->r, 0, t->v, m);
+    net_expect(h->ap.nt, h->peer, (m + 7) / 8);
+}
+
+static void ltz_leaves_finish(hemi *h, pop *op)
+{
+    st *t = op->state;
+    size_t n = op->n, L = op->bound, m = L * n, nw = bits_words(n);
+    uint8_t *gb = proto_alloc(m);
+    const uint8_t *in = net_in(h->ap.nt, h->peer, (m + 7) / 8);
+    if (h->ap.me == 1)
+        osp_r_bits(&t->r, 0, t->v, in, m, gb);
+    else
+        osp_s_bits(&t->r, 0, in, m, gb);
+    t->g = proto_zalloc(L * nw * W), t->p = proto_zalloc(L * nw * W), t->t = proto_zalloc(nw * W);
+    for (size_t j = 0; j < L; j++)
+        for (size_t e = 0; e < n; e++) {
+            t->g[j * nw + e / 64] |= (word)gb[j * n + e] << (e % 64);
+            t->p[j * nw + e / 64] |= (word)t->v[j * n + e] << (e % 64);
+        }
+    for (size_t e = 0; e < n; e++)
+        t->t[e / 64] |= ((ltz_part(h, op, e) >> L) & 1) << (e % 64);
+    free(gb);
+    free(t->v), t->v = NULL;
+}
+
+static void ltz_and_prepare(hemi *h, pop *op, int level)
+{
+    st *t = op->state;
+    size_t nw = bits_words(op->n), nand, at[2];
+    bits_gate *gt = bits_level_gates(op->bound, level, 0, &nand);
+    size_t m = nand * nw;
+    ltz_level_at(op, level, at);
+    free(t->ta), free(t->tb), free(t->tc), free(t->open);
+    t->ta = proto_alloc(m * W), t->tb = proto_alloc(m * W), t->tc = proto_alloc(m * W);
+    and_triples(h, &t->r, at, nand, op->n, t->ta, t->tb, t->tc);
+    t->open = proto_alloc(2 * m * W);
+    for (size_t i = 0; i < nand; i++)
+        for (size_t q = 0; q < nw; q++) {
+            size_t k = i * nw + q;
+            t->open[k] = t->p[gt[i].hi * nw + q] ^ t->ta[k];
+            t->open[m + k] = (gt[i].second ? t->p : t->g)[gt[i].lo * nw + q] ^ t->tb[k];
+        }
+    free(gt);
+    add_open_send(&h->ap, t->open, 2 * m);
+}
+
+static void ltz_and_finish(hemi *h, pop *op, int level)
+{
+    st *t = op->state;
+    size_t nw = bits_words(op->n), nand;
+    bits_gate *gt = bits_level_gates(op->bound, level, 0, &nand);
+    size_t m = nand * nw;
+    word *de = proto_alloc(2 * m * W), *d = de, *e = de + m;
+    add_open_finish(&h->ap, ADD_BOOL, t->open, de, 2 * m);
+    for (size_t i = 0; i < nand; i++)
+        for (size_t q = 0; q < nw; q++) {
+            size_t k = i * nw + q;
+            word z = t->tc[k] ^ (d[k] & t->tb[k]) ^ (e[k] & t->ta[k]) ^ (h->ap.me == 0 ? d[k] & e[k] : 0);
+            if (!gt[i].second)
+                t->g[gt[i].lo * nw + q] = t->g[gt[i].hi * nw + q] ^ z;
+            else
+                t->p[gt[i].lo * nw + q] = z;
+        }
+    free(gt);
+    free(de);
+}
+
+/* beta = 1 ^ top ^ carry as this party's bit of element e */
+static uint8_t ltz_beta(const hemi *h, const st *t, size_t e)
+{
+    return (uint8_t)(bits_get(t->t, e) ^ bits_get(t->g, e) ^ (h->ap.me == 0));
+}
+
+static void ltz_b2a_prepare(hemi *h, pop *op)
+{
+    st *t = op->state;
+    size_t n = op->n, at = ltz_ands(op->bound) * n + (size_t)op->bound * n;
+    t->v = proto_alloc(n);
+    t->x = proto_alloc(n * W);
+    for (size_t e = 0; e < n; e++)
+        t->v[e] = ltz_beta(h, t, e), t->x[e] = (word)0 - 2 * (word)t->v[e];
+    if (h->ap.me == 1) {
+        osp_send_d(h->ap.nt, 0, &t->r, at, t->v, n);
+        net_expect(h->ap.nt, 0, n * W);
+    } else {
+        osp_send_f(h->ap.nt, 1, &t->r, at, t->x, n);
+        net_expect(h->ap.nt, 1, (n + 7) / 8);
+    }
+}
+
+static void ltz_b2a_finish(hemi *h, pop *op)
+{
+    st *t = op->state;
+    size_t n = op->n, at = ltz_ands(op->bound) * n + (size_t)op->bound * n;
+    word *pr = proto_alloc(n * W);
+    if (h->ap.me == 1)
+        osp_r(&t->r, at, t->v, net_in(h->ap.nt, 0, n * W), n, pr);
+    else
+        osp_s(&t->r, at, net_in(h->ap.nt, 1, (n + 7) / 8), n, pr);
+    for (size_t e = 0; e < n; e++)
+        op->d[e] = t->v[e] + pr[e];
+    free(pr);
+    state_free(op);
+}
+
+static void ltz_prepare(hemi *h, pop *op, int step)
+{
+    int K = bits_levels(op->bound);
+    size_t n = op->n, A = ltz_ands(op->bound);
+    if (step == 0)
+        rots_begin(h, &state(op)->r, A * n, ((size_t)op->bound + A + 1) * n);
+    else if (step == 1)
+        ltz_leaves_prepare(h, op);
+    else if (step <= K + 1)
+        ltz_and_prepare(h, op, step - 1);
+    else
+        ltz_b2a_prepare(h, op);
+}
+
+static void ltz_finish(hemi *h, pop *op, int step)
+{
+    int K = bits_levels(op->bound);
+    if (step == 0)
+        rots_end(h, &((st *)op->state)->r);
+    else if (step == 1)
+        ltz_leaves_finish(h, op);
+    else if (step <= K + 1)
+        ltz_and_finish(h, op, step - 1);
+    else
+        ltz_b2a_finish(h, op);
+}
+
+static void ltz_cost(const pop *op, proto_cost *acc)
+{
+    uint64_t n = op->n, nw = bits_words(op->n), L = op->bound, A = ltz_ands(op->bound);
+    acc->rounds = (uint64_t)bits_levels(op->bound) + 3;
+    uint64_t common = (L * n + 7) / 8 + 2 * A * nw * W;
+    acc->bytes[0] += rots_bytes(A * n) + common + n * W;
+    acc->bytes[1] += rots_bytes((L + A + 1) * n) + common + (n + 7) / 8;
+}
+
+/* ---- convolutions: conv(x0 + x1, W) = conv(x0, W) at the owner plus
+ * conv(x1, W) by HE on the client's share x1, in limbs x1 = sum of 2^s
+ * limb_s. A limb is encrypted with plaintext modulus 2^l; the owner returns
+ * conv(limb, W) - R mod 2^l for its uniform R. The top limb has l = 64 - s,
+ * so 2^s times its shares is exact mod 2^64. A lower limb of b bits has
+ * |conv(limb, W)| < 2^(b + beta) <= 2^(l-2) (beta bounds the weights' sum
+ * 255 C KH KW), and its shares lift exactly: with alpha' = R + 2^(l-2)
+ * (mod 2^l) and the client's beta, whose top bits are u and v,
+ *     conv = alpha' - 2^(l-2) - 2^l u + beta - 2^l v + 2^l u v  (mod 2^64)
+ * and u v is one one-sided product (pool 1). l is the largest the noise
+ * bound and the exact NTT products allow (he_plan_layer's conditions). */
+
+typedef struct {
+    uint32_t s, l;
+    int lift;
+    he_plan pl;
+} limb;
+
+typedef struct {
+    int n, nlift;
+    limb v[HEMI_MAXLIMBS];
+} limbs;
+
+static uint32_t bitlen(uint64_t v)
+{
+    uint32_t b = 0;
+    while (v >> b)
+        b++;
+    return b;
+}
+
+static uint32_t ceil_log2(uint64_t v) { return v <= 1 ? 0 : bitlen(v - 1); }
+
+static int conv_dw(const pop *op) { return op->kind == PK_DWCONV2D; }
+
+/* the limbs of a layer and their HE plans; -1 when the layer is too large */
+static int conv_limbs(const pop *op, limbs *lb)
+{
+    const geom *g = &op->g;
+    uint64_t bsum = (uint64_t)HEMI_WMAX * g->kh * g->kw * (conv_dw(op) ? 1 : g->c);
+    uint32_t beta = bitlen(bsum), c21 = ceil_log2(21 * bsum), cb = ceil_log2(bsum);
+    int lmax = 67 - (int)c21 < 79 - (int)c21 - (int)cb ? 67 - (int)c21 : 79 - (int)c21 - (int)cb;
+    memset(lb, 0, sizeof *lb);
+    uint32_t s = 0;
+    while (64 - (int)s > lmax) {
+        int b = lmax - (int)beta - 2;
+        if (b < 1 || lb->n == HEMI_MAXLIMBS - 1)
+            return -1;
+        lb->v[lb->n++] = (limb){s, (uint32_t)lmax, 1, {{0, 0, 0, 0}, 0, 0, 0, 0, 0, 0, 0}};
+        lb->nlift++;
+        s += (uint32_t)b;
+    }
+    lb->v[lb->n++] = (limb){s, 64 - s, 0, {{0, 0, 0, 0}, 0, 0, 0, 0, 0, 0, 0}};
+    for (int i = 0; i < lb->n; i++)
+        if (he_plan_layer(g, op->channels, conv_dw(op), lb->v[i].l, HEMI_WMAX, HEMI_N, &lb->v[i].pl))
+            return -1;
+    return 0;
+}
+
+static int conv_steps(const pop *op)
+{
+    limbs lb;
+    return conv_limbs(op, &lb) == 0 && lb.nlift ? 3 : 2;
+}
+
+/* The tiles of a plan, and in each the output groups: a convolution's
+ * blocks of output channels, a depthwise one's (channel block, multiplier
+ * index) pairs. The used coefficients of a group and the outputs they hold
+ * (NHWC index), in the order both parties walk them. */
+typedef struct {
+    const pop *op;
+    const he_tile *t;
+    uint32_t rs, cs, cblocks, groups; /* stride-1 spans; blocks; groups per tile */
+} walk;
+
+static walk walk_of(const pop *op, const he_plan *pl)
+{
+    const geom *g = &op->g;
+    walk w = {op, &pl->t, (g->oh - 1) * g->sh + 1, (g->ow - 1) * g->sw + 1, (g->c + pl->t.cn - 1) / pl->t.cn, 0};
+    w.groups = conv_dw(op) ? w.cblocks * op->channels : (op->channels + pl->t.mn - 1) / pl->t.mn;
+    return w;
+}
+
+static he_at group_at(const walk *w, uint32_t r0, uint32_t c0, uint32_t grp)
+{
+    if (conv_dw(w->op))
+        return (he_at){r0, c0, grp / w->op->channels * w->t->cn, grp % w->op->channels};
+    return (he_at){r0, c0, 0, grp * w->t->mn};
+}
+
+static size_t group_used(const walk *w, const he_at *at, uint32_t *coef, size_t *idx)
+{
+    const geom *g = &w->op->g;
+    int dw = conv_dw(w->op);
+    uint32_t M = w->op->channels, lanes = dw ? w->t->cn : w->t->mn, limit = dw ? g->c - at->ch0 : M - at->m0;
+    size_t k = 0;
+    for (uint32_t c = 0; c < lanes && c < limit; c++)
+        for (uint32_t i = 0; i < w->t->ho; i++)
+            for (uint32_t j = 0; j < w->t->wo; j++) {
+                uint32_t r = at->r0 + i, col = at->c0 + j;
+                if (r % g->sh || col % g->sw || r / g->sh >= g->oh || col / g->sw >= g->ow)
+                    continue;
+                size_t pos = (size_t)(r / g->sh) * g->ow + col / g->sw;
+                coef[k] = dw ? he_dw_coef(g, w->t, c, i, j) : he_conv_coef(g, w->t, c, i, j);
+                idx[k++] = dw ? pos * g->c * M + (size_t)(at->ch0 + c) * M + at->m0 : pos * M + at->m0 + c;
+            }
+    return k;
+}
+
+static uint64_t ct_bytes(uint32_t bits) { return ((uint64_t)HEMI_N * bits + 7) / 8; }
+
+/* The client: each limb's input ciphertexts (their b parts), tile by tile
+ * and block by block. */
+static void conv_upload(hemi *h, const pop *op, const limbs *lb)
+{
+    const geom *g = &op->g;
+    size_t nx = (size_t)g->h * g->w * g->c;
+    uint64_t *xl = proto_alloc(nx * sizeof *xl), *poly = proto_alloc(HEMI_N * sizeof *poly);
+    u128 *b = proto_alloc(HEMI_N * sizeof *b);
+    for (int li = 0; li < lb->n; li++) {
+        const limb *L = &lb->v[li];
+        uint32_t width = L->lift ? L->l - bitlen((uint64_t)HEMI_WMAX * g->kh * g->kw * (conv_dw(op) ? 1 : g->c)) - 2
+                                 : L->l;
+        for (size_t i = 0; i < nx; i++)
+            xl[i] = (op->a[i] >> L->s) & (width >= 64 ? ~(word)0 : ((word)1 << width) - 1);
+        walk w = walk_of(op, &L->pl);
+        for (uint32_t r0 = 0; r0 < w.rs; r0 += L->pl.t.ho)
+            for (uint32_t c0 = 0; c0 < w.cs; c0 += L->pl.t.wo)
+                for (uint32_t cb = 0; cb < w.cblocks; cb++) {
+                    he_at at = {r0, c0, cb * L->pl.t.cn, 0};
+                    he_conv_input(g, &L->pl.t, &at, HEMI_N, xl, poly);
+                    if (rlwe_encrypt(&h->rp, &h->sk, h->aseed, ++h->ctr, h->eseed, L->pl.q, L->l, poly, b))
+                        abort();
+                    rlwe_pack(b, HEMI_N, L->pl.q, net_out(h->ap.nt, 0, ct_bytes(L->pl.q)));
+                }
+    }
+    free(xl), free(poly), free(b);
+}
+
+/* The owner: one limb's products, re-randomized, masked by R (whose lifted
+ * or scaled value enters acc, and X for the lift's product), shrunk and
+ * packed into out (pl.down bytes). */
+static void conv_limb_respond(hemi *h, const pop *op, const limb *L, int lift_at, const uint8_t *in, word *acc,
+                              word *X, uint8_t *out)
+{
+    const geom *g = &op->g;
+    const he_plan *pl = &L->pl;
+    walk w = walk_of(op, pl);
+    uint32_t N = HEMI_N, q = pl->q, l = L->l;
+    uint64_t *xb = proto_alloc((size_t)w.cblocks * 2 * N * W), *xa = proto_alloc((size_t)w.cblocks * 2 * N * W);
+    uint64_t *accb = proto_alloc(2 * N * W), *acca = proto_alloc(2 * N * W), *w12 = proto_alloc(2 * N * W);
+    int64_t *wp = proto_alloc(N * sizeof *wp), *wts = proto_alloc(op->nb * sizeof *wts);
+    u128 *c0 = proto_alloc(N * sizeof *c0), *c1 = proto_alloc(N * sizeof *c1), *t = proto_alloc(N * sizeof *t);
+    uint32_t *coef = proto_alloc(N * sizeof *coef);
+    size_t *idx = proto_alloc(N * sizeof *idx), nout = 0;
+    u128 *c0used = proto_alloc(op->n * sizeof *c0used);
+    for (size_t i = 0; i < op->nb; i++)
+        wts[i] = (int64_t)op->b[i];
+    for (uint32_t r0 = 0; r0 < w.rs; r0 += pl->t.ho)
+        for (uint32_t cc = 0; cc < w.cs; cc += pl->t.wo) {
+            for (uint32_t cb = 0; cb < w.cblocks; cb++) {
+                rlwe_unpack(in, N, q, c0);
+                in += ct_bytes(q);
+                rlwe_expand(h->aseed, ++h->ctr, q, N, c1);
+                rlwe_fwd_big(&h->rp, c0, q, xb + (size_t)cb * 2 * N);
+                rlwe_fwd_big(&h->rp, c1, q, xa + (size_t)cb * 2 * N);
+            }
+            for (uint32_t grp = 0; grp < w.groups; grp++) {
+                he_at at = group_at(&w, r0, cc, grp);
+                memset(accb, 0, 2 * N * W), memset(acca, 0, 2 * N * W);
+                uint32_t first = conv_dw(op) ? grp / op->channels : 0, last = conv_dw(op) ? first + 1 : w.cblocks;
+                for (uint32_t cb = first; cb < last; cb++) {
+                    he_at fa = at;
+                    fa.ch0 = cb * pl->t.cn;
+                    if (conv_dw(op))
+                        he_dw_filter(g, &pl->t, &fa, N, wts, op->channels, wp);
+                    else
+                        he_conv_filter(g, &pl->t, &fa, N, wts, op->channels, wp);
+                    rlwe_fwd_small(&h->rp, wp, w12);
+                    rlwe_mac(&h->rp, accb, xb + (size_t)cb * 2 * N, w12);
+                    rlwe_mac(&h->rp, acca, xa + (size_t)cb * 2 * N, w12);
+                }
+                rlwe_back(&h->rp, accb, q, c0);
+                rlwe_back(&h->rp, acca, q, c1);
+                uint8_t zs[16], ds[16];
+                prg_fill(h->g, zs, 16), prg_fill(h->g, ds, 16);
+                u128 *apk = t;
+                rlwe_expand(h->aseed, 0, q, N, apk);
+                u128 *bpk = proto_alloc(N * sizeof *bpk);
+                for (uint32_t j = 0; j < N; j++)
+                    bpk[j] = h->bpk[j] & (((u128)1 << q) - 1);
+                if (rlwe_add_zero(&h->rp, bpk, apk, q, zs, 0, c0, c1))
+                    abort();
+                free(bpk);
+                size_t k = group_used(&w, &at, coef, idx);
+                for (size_t u = 0; u < k; u++) {
+                    word R = rnd_word(h) & (((word)1 << l) - 1);
+                    c0[coef[u]] = (c0[coef[u]] - ((u128)R << (q - l))) & (((u128)1 << q) - 1);
+                    if (!L->lift) {
+                        acc[idx[u]] += R << L->s;
+                        continue;
+                    }
+                    word ap = (R + ((word)1 << (l - 2))) & (((word)1 << l) - 1), bit = ap >> (l - 1);
+                    acc[idx[u]] += (ap - ((word)1 << (l - 2)) - (bit << l)) << L->s;
+                    X[(size_t)lift_at * op->n + idx[u]] = bit << (l + L->s);
+                }
+                rlwe_shrink(c1, N, q, l + 13, NULL, t);
+                rlwe_pack(t, N, l + 13, out);
+                out += ct_bytes(l + 13);
+                rlwe_shrink(c0, N, q, l + 2, ds, t);
+                for (size_t u = 0; u < k; u++)
+                    c0used[nout++] = t[coef[u]];
+            }
+        }
+    rlwe_pack(c0used, nout, l + 2, out);
+    free(xb), free(xa), free(accb), free(acca), free(w12), free(wp), free(wts), free(c0), free(c1), free(t);
+    free(coef), free(idx), free(c0used);
+}
+
+/* The client: one limb's response into its share (acc) and the lift's
+ * bits v. */
+static void conv_limb_decrypt(hemi *h, const pop *op, const limb *L, int lift_at, const uint8_t *in, word *acc,
+                              uint8_t *v)
+{
+    const he_plan *pl = &L->pl;
+    walk w = walk_of(op, pl);
+    uint32_t N = HEMI_N, l = L->l;
+    u128 *c0 = proto_alloc(N * sizeof *c0), *c1 = proto_alloc(N * sizeof *c1), *c0used = proto_alloc(op->n * sizeof *c0used);
+    uint64_t *m = proto_alloc(N * sizeof *m);
+    uint32_t *coef = proto_alloc(N * sizeof *coef);
+    size_t *idx = proto_alloc(N * sizeof *idx), nout = 0, ncts = (size_t)pl->out_ct;
+    rlwe_unpack(in + ncts * ct_bytes(l + 13), op->n, l + 2, c0used);
+    for (uint32_t r0 = 0; r0 < w.rs; r0 += pl->t.ho)
+        for (uint32_t cc = 0; cc < w.cs; cc += pl->t.wo)
+            for (uint32_t grp = 0; grp < w.groups; grp++) {
+                he_at at = group_at(&w, r0, cc, grp);
+                rlwe_unpack(in, N, l + 13, c1);
+                in += ct_bytes(l + 13);
+                memset(c0, 0, N * sizeof *c0);
+                size_t k = group_used(&w, &at, coef, idx);
+                for (size_t u = 0; u < k; u++)
+                    c0[coef[u]] = c0used[nout++];
+                if (rlwe_decrypt(&h->rp, &h->sk, c0, l + 2, c1, l + 13, l, m))
+                    abort();
+                for (size_t u = 0; u < k; u++) {
+                    word beta = m[coef[u]];
+                    if (!L->lift) {
+                        acc[idx[u]] += beta << L->s;
+                        continue;
+                    }
+                    word bit = beta >> (l - 1);
+                    acc[idx[u]] += (beta - (bit << l)) << L->s;
+                    v[(size_t)lift_at * op->n + idx[u]] = (uint8_t)bit;
+                }
+            }
+    free(c0), free(c1), free(c0used), free(m), free(coef), free(idx);
+}
+
+static uint64_t limbs_up(const limbs *lb)
+{
+    uint64_t b = 0;
+    for (int i = 0; i < lb->n; i++)
+        b += lb->v[i].pl.up;
+    return b;
+}
+
+static uint64_t limbs_down(const limbs *lb)
+{
+    uint64_t b = 0;
+    for (int i = 0; i < lb->n; i++)
+        b += lb->v[i].pl.down;
+    return b;
+}
+
+static int conv_check(hemi *h, const pop *op, char *err, size_t errlen)
+{
+    limbs lb;
+    if (conv_limbs(op, &lb)) {
+        snprintf(err, errlen, "hemi: a %s of %u input channels and a %ux%u kernel is too large for the HE parameters",
+                 conv_dw(op) ? "depthwise convolution" : "convolution", op->g.c, op->g.kh, op->g.kw);
+        return -1;
+    }
+    for (size_t i = 0; i < op->nb; i++) {
+        if (h->ap.me == 1 && op->b[i]) {
+            snprintf(err, errlen, "hemi: a convolution's filters must be the model owner's own values (party 1 holds "
+                                  "a share of them: secret parameters folded into the weights are not supported)");
+            return -1;
+        }
+        int64_t v = (int64_t)op->b[i];
+        if (h->ap.me == 0 && (v > HEMI_WMAX || v < -HEMI_WMAX)) {
+            snprintf(err, errlen, "hemi: filter weight %lld exceeds %d in magnitude (the HE noise bound)", (long long)v,
+                     HEMI_WMAX);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int conv_prepare(hemi *h, pop *op, int step, char *err, size_t errlen)
+{
+    st *t = state(op);
+    limbs lb;
+    if (step == 0 && conv_check(h, op, err, errlen))
+        return -1;
+    conv_limbs(op, &lb);
+    size_t m = (size_t)lb.nlift * op->n;
+    if (step == 0) {
+        rots_begin(h, &t->r, 0, m);
+        if (h->ap.me == 1)
+            conv_upload(h, op, &lb);
+        else
+            net_expect(h->ap.nt, 1, limbs_up(&lb));
+    } else if (step == 1) {
+        if (h->ap.me == 0) {
+            memcpy(net_out(h->ap.nt, 1, t->nresp), t->resp, t->nresp);
+            if (m)
+                osp_send_f(h->ap.nt, 1, &t->r, 0, t->x, m);
+        } else {
+            net_expect(h->ap.nt, 0, limbs_down(&lb) + m * W);
+        }
+    } else {
+        if (h->ap.me == 1)
+            osp_send_d(h->ap.nt, 0, &t->r, 0, t->v, m);
+        else
+            net_expect(h->ap.nt, 1, (m + 7) / 8);
+    }
+    return 0;
+}
+
+static void conv_finish(hemi *h, pop *op, int step)
+{
+    st *t = op->state;
+    limbs lb;
+    conv_limbs(op, &lb);
+    size_t n = op->n, m = (size_t)lb.nlift * n;
+    if (step == 0) {
+        rots_end(h, &t->r);
+        t->acc = proto_zalloc(n * W);
+        if (h->ap.me == 1)
+            return;
+        if (op->kind == PK_CONV2D)
+            kern_conv2d(t->acc, op->a, op->b, &op->g, op->channels);
+        else
+            kern_dwconv2d(t->acc, op->a, op->b, &op->g, op->channels);
+        t->x = proto_zalloc((m ? m : 1) * W);
+        t->nresp = limbs_down(&lb);
+        t->resp = proto_alloc(t->nresp);
+        const uint8_t *in = net_in(h->ap.nt, 1, limbs_up(&lb));
+        uint8_t *out = t->resp;
+        for (int i = 0, li = 0; i < lb.n; i++) {
+            conv_limb_respond(h, op, &lb.v[i], li, in, t->acc, t->x, out);
+            in += lb.v[i].pl.up, out += lb.v[i].pl.down;
+            li += lb.v[i].lift;
+        }
+    } else if (step == 1 && h->ap.me == 1) {
+        const uint8_t *in = net_in(h->ap.nt, 0, limbs_down(&lb));
+        t->v = proto_zalloc(m ? m : 1);
+        for (int i = 0, li = 0; i < lb.n; i++) {
+            conv_limb_decrypt(h, op, &lb.v[i], li, in, t->acc, t->v);
+            in += lb.v[i].pl.down;
+            li += lb.v[i].lift;
+        }
+        if (m) {
+            word *pr = proto_alloc(m * W);
+            osp_r(&t->r, 0, t->v, net_in(h->ap.nt, 0, m * W), m, pr);
+            for (size_t k = 0; k < m; k++)
+                t->acc[k % n] += pr[k];
+            free(pr);
+        }
+    } else if (step == 2 && h->ap.me == 0) {
+        word *pr = proto_alloc(m * W);
+        osp_s(&t->r, 0, net_in(h->ap.nt, 1, (m + 7) / 8), m, pr);
+        for (size_t k = 0; k < m; k++)
+            t->acc[k % n] += pr[k];
+        free(pr);
+    }
+    /* the lift's X: the owner's shares of u v 2^(l+s) are -X plus its part of the product */
+    if (step == conv_steps(op) - 1) {
+        memcpy(op->d, t->acc, n * W);
+        state_free(op);
+    }
+}
+
+static void conv_cost(const pop *op, proto_cost *acc)
+{
+    limbs lb;
+    if (conv_limbs(op, &lb)) { /* refused when it runs: no traffic predicted */
+        acc->rounds = 1;
+        return;
+    }
+    uint64_t m = (uint64_t)lb.nlift * op->n;
+    acc->rounds = m ? 3 : 2;
+    acc->bytes[0] += limbs_down(&lb) + m * W;
+    acc->bytes[1] += limbs_up(&lb) + rots_bytes(m) + (m + 7) / 8;
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+static int hemi_steps(const pop *op)
+{
+    switch (op->kind) {
+    case PK_CLAMP:
+    case PK_REQCLAMP: return proto_composite_steps(&proto_hemi, op);
+    case PK_REQS:
+    case PK_EXACT: return proto_exact_steps(&proto_hemi, op);
+    case PK_LTZ: return bits_levels(op->bound) + 3;
+    case PK_CONV2D:
+    case PK_DWCONV2D: return conv_steps(op);
+    case PK_MUL:
+    case PK_REQUANT:
+    case PK_DIVR:
+    case PK_TRUNC: return 2;
+    case PK_INPUT:
+    case PK_OUTPUT: return 1;
+    }
+    return 1;
+}
+
+static int hemi_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    hemi *h = ps;
+    switch (op->kind) {
+    case PK_CLAMP: return proto_clamp_prepare(&proto_hemi, ps, op, step, err, errlen);
+    case PK_REQCLAMP: return proto_reqclamp_prepare(&proto_hemi, ps, op, step, err, errlen);
+    case PK_REQS:
+    case PK_EXACT: return proto_exact_prepare(&proto_hemi, ps, op, step, err, errlen);
+    case PK_INPUT: input_prepare(h, op); break;
+    case PK_OUTPUT: add_open_to_send(&h->ap, op->owner, op->a, op->n); break;
+    case PK_MUL: mul_prepare(h, op, step); break;
+    case PK_CONV2D:
+    case PK_DWCONV2D: return conv_prepare(h, op, step, err, errlen);
+    case PK_REQUANT:
+    case PK_DIVR:
+    case PK_TRUNC: trunc_prepare(h, op, step); break;
+    case PK_LTZ: ltz_prepare(h, op, step); break;
+    }
+    return 0;
+}
+
+static int hemi_exchange(void *ps, char *err, size_t errlen)
+{
+    hemi *h = ps;
+    return net_round(h->ap.nt, err, errlen);
+}
+
+static int hemi_finish(void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    hemi *h = ps;
+    switch (op->kind) {
+    case PK_CLAMP: return proto_clamp_finish(&proto_hemi, ps, op, step, err, errlen);
+    case PK_REQCLAMP: return proto_reqclamp_finish(&proto_hemi, ps, op, step, err, errlen);
+    case PK_REQS:
+    case PK_EXACT: return proto_exact_finish(&proto_hemi, ps, op, step, err, errlen);
+    case PK_INPUT: break;
+    case PK_OUTPUT: output_finish(h, op); break;
+    case PK_MUL: mul_finish(h, op, step); break;
+    case PK_CONV2D:
+    case PK_DWCONV2D: conv_finish(h, op, step); break;
+    case PK_REQUANT:
+    case PK_DIVR:
+    case PK_TRUNC: trunc_finish(h, op, step); break;
+    case PK_LTZ: ltz_finish(h, op, step); break;
+    }
+    return 0;
+}
+
+static void hemi_cost(const pop *op, int N, proto_cost *acc)
+{
+    switch (op->kind) {
+    case PK_CLAMP:
+    case PK_REQCLAMP: proto_composite_cost(&proto_hemi, op, N, acc); break;
+    case PK_REQS:
+    case PK_EXACT: proto_exact_cost(&proto_hemi, op, N, acc); break;
+    case PK_INPUT: acc->rounds = 1; break;
+    case PK_OUTPUT:
+        acc->rounds = add_open_to_cost(N, op->owner, op->n, W, acc);
+        acc->opened += op->n;
+        break;
+    case PK_MUL:
+        acc->rounds = 2;
+        acc->bytes[0] += mul_bytes(op->n);
+        acc->bytes[1] += mul_bytes(op->n);
+        break;
+    case PK_CONV2D:
+    case PK_DWCONV2D: conv_cost(op, acc); break;
+    case PK_REQUANT:
+    case PK_DIVR:
+    case PK_TRUNC: trunc_cost(op, acc); break;
+    case PK_LTZ: ltz_cost(op, acc); break;
+    }
+}
+
+const protocol proto_hemi = {
+    .name = "hemi",
+    .security = "passive, two parties, no dealer: additive sharing over Z_2^64, linear layers by RLWE HE, the rest by OT",
+    .domain = "Z_2^64",
+    .configs = {2},
+    .min_parties = 2,
+    .max_parties = 2,
+    .share_words = 1,
+    .create = hemi_create,
+    .destroy = hemi_destroy,
+    .add = proto_word_add,
+    .sub = proto_word_sub,
+    .addc = hemi_addc,
+    .mulc = proto_word_mulc,
+    .fillc = hemi_fillc,
+    .steps = hemi_steps,
+    .prepare = hemi_prepare,
+    .exchange = hemi_exchange,
+    .finish = hemi_finish,
+    .cost = hemi_cost,
+    .setup_cost = hemi_setup_cost,
+    .wave_elems = (size_t)1 << 14,
+};
