@@ -129,6 +129,7 @@ static void xplan_make(const pop *op, xplan *p, int full)
         q->rot = op->rot;
         q->n = q->na = (id == X_LANES ? (size_t)p->nl : id == X_MUL ? nmul : p->fast ? 1 : 2) * n;
         q->kind = id == X_TRUNC ? PK_TRUNC : id == X_MUL ? PK_MUL : PK_LTZ;
+        q->abit = id == X_MUL; /* its selectors are differences of ordered lanes, or 1 - a bit */
         q->bound = id == X_EPS ? (uint32_t)kmax + 1 : L;
     }
     p->in[0].mult = &p->one, p->in[0].nmult = 1;

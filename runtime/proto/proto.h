@@ -85,6 +85,8 @@ typedef struct {
     uint32_t kshift;        /* REQS: the public shift */
     int exact;              /* REQS: TFLite's rounding */
     int relu;               /* REQS: lo >= z (QBC_RELU): exact rounds with y0 alone */
+    int abit;               /* MUL: every element of a is 0 or 1 (a composite's
+                             * selector), which a protocol may use */
     int lazy;               /* CONV2D, DWCONV2D may leave an unfinished sum (each
                              * party's first share word, summing to the value);
                              * REQCLAMP reads its input as one */

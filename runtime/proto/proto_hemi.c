@@ -392,13 +392,18 @@ static void output_finish(hemi *h, pop *op)
 }
 
 /* ---- products: a b = a0 b0 + a1 b1 + a0 b1 + a1 b0, each cross term
- * a_S b_R = sum over i of (a_S 2^i) times bit i of b_R: pool i is party i's
- * bits of its b, 64 per element (element k, bit i at 64 k + i). */
+ * a_S b_R = sum over i of (a_S 2^i) times bit i of b_R (Gilboa): pool i is
+ * party i's bits of its b, 64 per element (element k, bit i at 64 k + i).
+ * When a is a selector (abit), its shares' low bits s0 ^ s1 are a, and
+ * a b = s0 b0 + s1 b1 + s1 (1 - 2 s0) b0 + s0 (1 - 2 s1) b1: one product per
+ * element and direction, pool i holding party i's s_i. */
+
+static size_t mul_terms(const pop *op) { return op->abit ? 1 : 64; }
 
 static void mul_prepare(hemi *h, pop *op, int step)
 {
     st *t = state(op);
-    size_t n = op->n, m = 64 * n;
+    size_t n = op->n, T = mul_terms(op), m = T * n;
     if (step == 0) {
         rots_begin(h, &t->r, m, m);
         return;
@@ -406,9 +411,14 @@ static void mul_prepare(hemi *h, pop *op, int step)
     t->v = proto_alloc(m);
     t->x = proto_alloc(m * W);
     PERIODIC_LOOP(n, op->nb)
-    for (int b = 0; b < 64; b++) {
-        t->v[64 * i + b] = (op->b[j] >> b) & 1;
-        t->x[64 * i + b] = op->a[i] << b;
+    for (size_t b = 0; b < T; b++) {
+        if (op->abit) {
+            t->v[i] = op->a[i] & 1;
+            t->x[i] = (1 - 2 * (op->a[i] & 1)) * op->b[j];
+        } else {
+            t->v[T * i + b] = (op->b[j] >> b) & 1;
+            t->x[T * i + b] = op->a[i] << b;
+        }
     }
     osp_send_d(h->ap.nt, h->peer, &t->r, 0, t->v, m);
     osp_send_f(h->ap.nt, h->peer, &t->r, 0, t->x, m);
@@ -418,7 +428,7 @@ static void mul_prepare(hemi *h, pop *op, int step)
 static void mul_finish(hemi *h, pop *op, int step)
 {
     st *t = op->state;
-    size_t n = op->n, m = 64 * n;
+    size_t n = op->n, T = mul_terms(op), m = T * n;
     if (step == 0) {
         rots_end(h, &t->r);
         return;
@@ -428,16 +438,20 @@ static void mul_finish(hemi *h, pop *op, int step)
     osp_s(&t->r, 0, din, m, s);
     osp_r(&t->r, 0, t->v, fin, m, r);
     PERIODIC_LOOP(n, op->nb) {
-        word z = op->a[i] * op->b[j];
-        for (int b = 0; b < 64; b++)
-            z += s[64 * i + b] + r[64 * i + b];
+        word z = (op->abit ? op->a[i] & 1 : op->a[i]) * op->b[j];
+        for (size_t b = 0; b < T; b++)
+            z += s[T * i + b] + r[T * i + b];
         op->d[i] = z;
     }
     free(s), free(r);
     state_free(op);
 }
 
-static uint64_t mul_bytes(size_t n) { return rots_bytes(64 * n) + (64 * n + 7) / 8 + 64 * n * W; }
+static uint64_t mul_bytes(const pop *op)
+{
+    uint64_t m = mul_terms(op) * op->n;
+    return rots_bytes(m) + (m + 7) / 8 + m * W;
+}
 
 /* ---- truncation by d: y = x mult >> d, |x mult| < 2^62 ----
  * The owner's share a = x0 mult + 2^62 - 1 and the client's b = x1 mult sum
@@ -1180,8 +1194,8 @@ static void hemi_cost(const pop *op, int N, proto_cost *acc)
         break;
     case PK_MUL:
         acc->rounds = 2;
-        acc->bytes[0] += mul_bytes(op->n);
-        acc->bytes[1] += mul_bytes(op->n);
+        acc->bytes[0] += mul_bytes(op);
+        acc->bytes[1] += mul_bytes(op);
         break;
     case PK_CONV2D:
     case PK_DWCONV2D: conv_cost(op, acc); break;

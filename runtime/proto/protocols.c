@@ -139,6 +139,7 @@ static void clamp_inner(const pop *op, pop *ltz, pop *mul)
     proto_clamp_ltz(op, ltz);
     *mul = *ltz;
     mul->kind = PK_MUL;
+    mul->abit = 1; /* b[n..2n) - b[0..n): [x <= hi] - [x < lo] */
     mul->bound = 0;
     mul->n = mul->na = mul->nb = op->n;
 }
