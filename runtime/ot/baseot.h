@@ -13,14 +13,16 @@
  * B_i is uniform whatever c_i (b_i G is), and the other key needs the
  * discrete logarithm of A. Every received point is decoded and checked to
  * lie on the curve (and not at infinity) before use: a bad one fails the
- * call with a message. */
+ * call with a message. A point travels as its x coordinate alone, with y
+ * even: the parties draw their scalar again until it is, so the bytes sent
+ * are uniform (a compressed point's first byte would not be). */
 #ifndef BASEOT_H
 #define BASEOT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define BASEOT_POINT 33 /* a compressed P-256 point */
+#define BASEOT_POINT 32 /* a P-256 point with even y, as its x */
 #define BASEOT_KEY 16
 
 typedef struct baseot_sender baseot_sender;

@@ -137,6 +137,10 @@ typedef struct protocol {
      * (vm_block), each on a slice of the large operations, at the price of
      * the block's rounds once per wave. */
     size_t wave_elems;
+    /* Nonzero: a CONV2D's or DWCONV2D's filters must be party 0's own values
+     * (every other share 0), at most this in magnitude (hemi's linear layers
+     * are the owner's plaintext products); the run refuses others. */
+    uint32_t owner_filters;
     /* Preprocessing by a dealer, for protocols that have one (else NULL):
      * the dealer is given every (instruction, step) in execution order and
      * streams the parties their material (prep.h); prep_cost counts it (in

@@ -266,27 +266,38 @@ static word kword(const blk k)
  *     S: d Delta - (1 - 2d) rho        R: v f + (1 - 2d) K_c
  * sum to v X. The bit version works in GF(2) with the keys' low bits. */
 
-static void osp_send_d(net *nt, int to, const rots *r, size_t at, const uint8_t *v, size_t cnt)
+/* cnt bits into the message to the other party; the last byte's unused
+ * bits random, so that every bit sent is uniform */
+static uint8_t *bits_out(hemi *h, size_t cnt)
 {
-    uint8_t *o = net_out(nt, to, (cnt + 7) / 8);
+    uint8_t *o = net_out(h->ap.nt, h->peer, (cnt + 7) / 8);
     memset(o, 0, (cnt + 7) / 8);
+    if (cnt % 8) {
+        prg_fill(h->g, o + cnt / 8, 1);
+        o[cnt / 8] &= (uint8_t)(0xff << (cnt % 8));
+    }
+    return o;
+}
+
+static void osp_send_d(hemi *h, const rots *r, size_t at, const uint8_t *v, size_t cnt)
+{
+    uint8_t *o = bits_out(h, cnt);
     for (size_t i = 0; i < cnt; i++)
         o[i / 8] |= (uint8_t)((v[i] ^ r->c[at + i]) << (i % 8));
 }
 
-static void osp_send_f(net *nt, int to, const rots *r, size_t at, const word *X, size_t cnt)
+static void osp_send_f(hemi *h, const rots *r, size_t at, const word *X, size_t cnt)
 {
-    uint8_t *o = net_out(nt, to, cnt * W);
+    uint8_t *o = net_out(h->ap.nt, h->peer, cnt * W);
     for (size_t i = 0; i < cnt; i++) {
         word f = X[i] - (kword(r->k1[at + i]) - kword(r->k0[at + i]));
         memcpy(o + i * W, &f, W);
     }
 }
 
-static void osp_send_fbits(net *nt, int to, const rots *r, size_t at, const uint8_t *X, size_t cnt)
+static void osp_send_fbits(hemi *h, const rots *r, size_t at, const uint8_t *X, size_t cnt)
 {
-    uint8_t *o = net_out(nt, to, (cnt + 7) / 8);
-    memset(o, 0, (cnt + 7) / 8);
+    uint8_t *o = bits_out(h, cnt);
     for (size_t i = 0; i < cnt; i++)
         o[i / 8] |= (uint8_t)((X[i] ^ ((r->k0[at + i][0] ^ r->k1[at + i][0]) & 1)) << (i % 8));
 }
@@ -420,8 +431,8 @@ static void mul_prepare(hemi *h, pop *op, int step)
             t->x[T * i + b] = op->a[i] << b;
         }
     }
-    osp_send_d(h->ap.nt, h->peer, &t->r, 0, t->v, m);
-    osp_send_f(h->ap.nt, h->peer, &t->r, 0, t->x, m);
+    osp_send_d(h, &t->r, 0, t->v, m);
+    osp_send_f(h, &t->r, 0, t->x, m);
     net_expect(h->ap.nt, h->peer, (m + 7) / 8 + m * W);
 }
 
@@ -488,10 +499,10 @@ static void trunc_prepare(hemi *h, pop *op, int step)
         t->x[k] = (word)t->v[k] << (63 - d) << 1; /* 2^(64-d) u; 0 for d = 0 */
     }
     if (h->ap.me == 1) {
-        osp_send_d(h->ap.nt, 0, &t->r, 0, t->v, n);
+        osp_send_d(h, &t->r, 0, t->v, n);
         net_expect(h->ap.nt, 0, n * W);
     } else {
-        osp_send_f(h->ap.nt, 1, &t->r, 0, t->x, n);
+        osp_send_f(h, &t->r, 0, t->x, n);
         net_expect(h->ap.nt, 1, (n + 7) / 8);
     }
 }
@@ -570,9 +581,9 @@ static void ltz_leaves_prepare(hemi *h, pop *op)
         for (size_t e = 0; e < n; e++)
             t->v[j * n + e] = (uint8_t)((ltz_part(h, op, e) >> j) & 1);
     if (h->ap.me == 1)
-        osp_send_d(h->ap.nt, 0, &t->r, 0, t->v, m);
+        osp_send_d(h, &t->r, 0, t->v, m);
     else
-        osp_send_fbits(h->ap.nt, 1, &t->r, 0, t->v, m);
+        osp_send_fbits(h, &t->r, 0, t->v, m);
     net_expect(h->ap.nt, h->peer, (m + 7) / 8);
 }
 
@@ -616,6 +627,9 @@ static void ltz_and_prepare(hemi *h, pop *op, int level)
             t->open[m + k] = (gt[i].second ? t->p : t->g)[gt[i].lo * nw + q] ^ t->tb[k];
         }
     free(gt);
+    if (op->n % 64) /* the planes' unused bits: random, as every bit sent */
+        for (size_t k = nw - 1; k < 2 * m; k += nw)
+            t->open[k] ^= rnd_word(h) << (op->n % 64);
     add_open_send(&h->ap, t->open, 2 * m);
 }
 
@@ -655,10 +669,10 @@ static void ltz_b2a_prepare(hemi *h, pop *op)
     for (size_t e = 0; e < n; e++)
         t->v[e] = ltz_beta(h, t, e), t->x[e] = (word)0 - 2 * (word)t->v[e];
     if (h->ap.me == 1) {
-        osp_send_d(h->ap.nt, 0, &t->r, at, t->v, n);
+        osp_send_d(h, &t->r, at, t->v, n);
         net_expect(h->ap.nt, 0, n * W);
     } else {
-        osp_send_f(h->ap.nt, 1, &t->r, at, t->x, n);
+        osp_send_f(h, &t->r, at, t->x, n);
         net_expect(h->ap.nt, 1, (n + 7) / 8);
     }
 }
@@ -929,6 +943,12 @@ static void conv_limb_respond(hemi *h, const pop *op, const limb *L, int lift_at
             }
         }
     rlwe_pack(c0used, nout, l + 2, out);
+    size_t bits = nout * (l + 2);
+    if (bits % 8) { /* the last byte's unused bits: random, as every bit sent */
+        uint8_t r;
+        prg_fill(h->g, &r, 1);
+        out[bits / 8] |= (uint8_t)(r << (bits % 8));
+    }
     free(xb), free(xa), free(accb), free(acca), free(w12), free(wp), free(wts), free(c0), free(c1), free(t);
     free(coef), free(idx), free(c0used);
 }
@@ -1030,13 +1050,13 @@ static int conv_prepare(hemi *h, pop *op, int step, char *err, size_t errlen)
         if (h->ap.me == 0) {
             memcpy(net_out(h->ap.nt, 1, t->nresp), t->resp, t->nresp);
             if (m)
-                osp_send_f(h->ap.nt, 1, &t->r, 0, t->x, m);
+                osp_send_f(h, &t->r, 0, t->x, m);
         } else {
             net_expect(h->ap.nt, 0, limbs_down(&lb) + m * W);
         }
     } else {
         if (h->ap.me == 1)
-            osp_send_d(h->ap.nt, 0, &t->r, 0, t->v, m);
+            osp_send_d(h, &t->r, 0, t->v, m);
         else
             net_expect(h->ap.nt, 1, (m + 7) / 8);
     }
@@ -1228,4 +1248,5 @@ const protocol proto_hemi = {
     .cost = hemi_cost,
     .setup_cost = hemi_setup_cost,
     .wave_elems = (size_t)1 << 14,
+    .owner_filters = HEMI_WMAX,
 };

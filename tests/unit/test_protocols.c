@@ -40,6 +40,7 @@ typedef struct {
     int64_t *in[MAX_SLOTS];    /* per input slot: its owner's values */
     int tol[MAX_SLOTS];        /* per output slot: the allowed |secure - clear| */
     char what[MAX_SLOTS][80];  /* per output slot: what it holds, for messages */
+    uint32_t wmax;             /* the protocol's owner_filters: filters party 0's, |w| <= wmax */
 } tprog;
 
 static void tprog_init(tprog *t, int nparties, uint32_t seed)
@@ -86,14 +87,14 @@ static void fill(tprog *t, int64_t *v, uint32_t n, const int64_t *edge, size_t n
         v[k++] = uniform(t, lo, hi);
 }
 
-/* A vector input of the next slot, provided by party slot mod N. */
-static uint32_t input(tprog *t, int dtype, const int64_t *v, uint32_t n)
+/* A vector input of the next slot, provided by party `from`. */
+static uint32_t input_from(tprog *t, int from, int dtype, const int64_t *v, uint32_t n)
 {
     uint32_t slot = t->e.p.ninputs;
     ck_assert_uint_lt(slot, MAX_SLOTS);
     char name[16];
     snprintf(name, sizeof name, "x%u", slot);
-    qbc_input in = {name, (uint8_t)(slot % (uint32_t)t->nparties), (uint8_t)dtype, {1, {n}}};
+    qbc_input in = {name, (uint8_t)from, (uint8_t)dtype, {1, {n}}};
     em_input(&t->e, &in);
     t->in[slot] = malloc(n * sizeof(int64_t));
     ck_assert_ptr_nonnull(t->in[slot]);
@@ -101,6 +102,12 @@ static uint32_t input(tprog *t, int dtype, const int64_t *v, uint32_t n)
     uint32_t r = em_sreg(&t->e, n);
     EMIT(&t->e, OP_INPUT, r, slot);
     return r;
+}
+
+/* ... provided by party slot mod N */
+static uint32_t input(tprog *t, int dtype, const int64_t *v, uint32_t n)
+{
+    return input_from(t, (int)(t->e.p.ninputs % (uint32_t)t->nparties), dtype, v, n);
 }
 
 /* A secret vector of values below 2^62 in magnitude: an i32 input when they
@@ -157,6 +164,20 @@ static uint32_t random_secret(tprog *t, uint32_t n, const int64_t *edge, size_t 
     ck_assert_ptr_nonnull(v);
     fill(t, v, n, edge, nedge, lo, hi);
     uint32_t r = secret(t, v, n);
+    free(v);
+    return r;
+}
+
+/* Filters of n weights in [lo, hi] (edges first), secret, or party 0's
+ * small ones for a protocol with owner_filters. */
+static uint32_t filters(tprog *t, uint32_t n, const int64_t *edge, size_t nedge, int64_t lo, int64_t hi)
+{
+    if (!t->wmax)
+        return random_secret(t, n, edge, nedge, lo, hi);
+    int64_t *v = malloc(n * sizeof *v), w = t->wmax, e[] = {-w, w, 0, -1, 1};
+    ck_assert_ptr_nonnull(v);
+    fill(t, v, n, e, COUNT(e), -w, w);
+    uint32_t r = input_from(t, 0, DT_I32, v, n);
     free(v);
     return r;
 }
@@ -233,7 +254,7 @@ static void conv(tprog *t, const geom *g, uint32_t ch, int dw, int lazy)
     uint32_t nw = (uint32_t)(dw ? taps * g->c * ch : ch * taps * g->c);
     uint32_t nout = dw ? g->oh * g->ow * g->c * ch : g->oh * g->ow * ch;
     uint32_t x = random_secret(t, nin, i32_edges, COUNT(i32_edges), I32_MIN, I32_MAX);
-    uint32_t w = random_secret(t, nw, i32_edges, COUNT(i32_edges), I32_MIN, I32_MAX);
+    uint32_t w = filters(t, nw, i32_edges, COUNT(i32_edges), I32_MIN, I32_MAX);
     uint32_t d = reg(t, nout);
     EMIT(&t->e, dw ? OP_DWCONV2D : OP_CONV2D, d, x, w, g->h, g->w, g->c, g->kh, g->kw, g->oh, g->ow, g->sh, g->sw,
          g->pt, g->pl, g->dh, g->dw, ch);
@@ -457,7 +478,8 @@ static void conv_reqclamp(tprog *t, int lazy, int exact)
         fill(t, v, nin, e8, COUNT(e8), -128, 127);
         uint32_t x = input(t, DT_I8, v, nin);
         fill(t, v, nw, e8, COUNT(e8), -128, 127);
-        uint32_t w = input(t, DT_I8, v, nw), acc = reg(t, n), b = reg(t, n), d = reg(t, n);
+        uint32_t w = t->wmax ? input_from(t, 0, DT_I8, v, nw) : input(t, DT_I8, v, nw);
+        uint32_t acc = reg(t, n), b = reg(t, n), d = reg(t, n);
         EMIT(&t->e, dw ? OP_DWCONV2D : OP_CONV2D, acc, x, w, g->h, g->w, g->c, g->kh, g->kw, g->oh, g->ow, g->sh,
              g->sw, g->pt, g->pl, g->dh, g->dw, dw ? 1 : oc);
         if (lazy)
@@ -612,7 +634,7 @@ typedef struct {
 
 static config configs[64];
 static int nconfigs;
-static protocol waved[2]; /* rep3 and spdz2k in waves of 7 elements (vm_block) */
+static protocol waved[3]; /* rep3, spdz2k and hemi in waves of 7 elements (vm_block) */
 
 /* Every protocol of the registry but the reference, with its configs and
  * N = 2 and 3 where it allows them. */
@@ -636,10 +658,11 @@ static void list_configs(void)
     }
     /* the VM's passes over slices: uneven ones, per-channel periods, lazy
      * inputs, the dealer's walk */
-    const protocol *wv[2] = {proto_find("rep3"), proto_find("spdz2k")};
-    for (int i = 0; i < 2 && wv[i] && nconfigs < (int)COUNT(configs); i++) {
+    static const char *const names[3] = {"rep3 in waves of 7", "spdz2k in waves of 7", "hemi in waves of 7"};
+    const protocol *wv[3] = {proto_find("rep3"), proto_find("spdz2k"), proto_find("hemi")};
+    for (int i = 0; i < 3 && wv[i] && nconfigs < (int)COUNT(configs); i++) {
         waved[i] = *wv[i];
-        waved[i].name = i ? "spdz2k in waves of 7" : "rep3 in waves of 7";
+        waved[i].name = names[i];
         waved[i].wave_elems = 7;
         configs[nconfigs++] = (config){&waved[i], i ? 2 : 3};
     }
@@ -650,11 +673,13 @@ static void list_configs(void)
  * mostly exact, every process's bytes and rounds as predicted. */
 /* build's program for n parties and seed, validated, with clear's outputs
  * (t allocated: free with tprog_free and free) */
-static tprog *clear_run(const char *name, void (*build)(tprog *), int n, uint32_t seed, qbc_program *p, mpc_result *want)
+static tprog *clear_run(const char *name, void (*build)(tprog *), int n, uint32_t seed, uint32_t wmax, qbc_program *p,
+                        mpc_result *want)
 {
     tprog *t = malloc(sizeof *t);
     ck_assert_ptr_nonnull(t);
     tprog_init(t, n, seed);
+    t->wmax = wmax;
     build(t);
     char err[1024];
     ck_assert_msg(mpc_build(&t->e, p, err, sizeof err) == 0, "%s: invalid program: %s", name, err);
@@ -670,7 +695,7 @@ static void against_clear(const char *name, void (*build)(tprog *), int cfg)
         qbc_program p;
         mpc_result want, got;
         char err[1024];
-        tprog *t = clear_run(name, build, n, seed, &p, &want);
+        tprog *t = clear_run(name, build, n, seed, pr->owner_filters, &p, &want);
         ck_assert_msg(mpc_run(&p, pr, n, t->in, &got, err, sizeof err) == 0, "%s under %s, N = %d, seed %u: %s",
                       name, pr->name, n, seed, err);
         uint64_t truncated = 0, exact = 0;
@@ -717,7 +742,7 @@ START_TEST(reqs_is_reqclamp)
 {
     qbc_program p;
     mpc_result got;
-    tprog *t = clear_run("reqs", prog_reqs, 1, 1, &p, &got);
+    tprog *t = clear_run("reqs", prog_reqs, 1, 1, 0, &p, &got);
     for (uint32_t s = 0; s < p.noutputs; s += REQS_OUTPUTS)
         for (uint64_t i = 0; i < shape_elems(&p.outputs[s].shape); i++)
             ck_assert_msg(got.out[s][i] == 0, "%s, element %llu: %lld", t->what[s], (unsigned long long)i,
