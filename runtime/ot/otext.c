@@ -7,14 +7,19 @@
 
 #include "runtime/net/prg.h"
 
+/* Leaves of group g (OTEXT_K / k groups of 2^k): leaf[g << k | x]; the
+ * sender's punctured one (x = its delta_g) is NULL. */
 struct otext_sender {
-    uint8_t s[OTEXT_K / 8];
-    prg *g[OTEXT_K]; /* G(k_i^{s_i}) */
-    uint64_t next;   /* the index of the next OT (H's tweak) */
+    unsigned k;
+    uint8_t delta[OTEXT_BLOCK]; /* Delta: bit g k + b = bit b of delta_g */
+    uint8_t dg[OTEXT_K];        /* delta_g, per group */
+    prg **leaf;
+    uint64_t next;              /* the index of the next OT (H's tweak) */
 };
 
 struct otext_receiver {
-    prg *g0[OTEXT_K], *g1[OTEXT_K];
+    unsigned k;
+    prg **leaf;
     uint64_t next;
 };
 
@@ -106,60 +111,169 @@ void otext_cot_receive(const uint8_t (*out)[OTEXT_BLOCK], const uint8_t *choices
 
 /* --------------------------------------------------------------- parties */
 
-otext_sender *otext_sender_new(const uint8_t s[OTEXT_K / 8], const uint8_t (*ks)[16])
+static int k_ok(unsigned k) { return k == 1 || k == 2 || k == 4 || k == 8; }
+
+size_t otext_setup_bytes(unsigned k) { return k > 1 ? (size_t)OTEXT_K * 2 * OTEXT_BLOCK : 0; }
+
+size_t otext_u_bytes(unsigned k, size_t m) { return (size_t)OTEXT_K / k * (m / 8); }
+
+static void leaves_free(prg **leaf, size_t n)
 {
-    otext_sender *o = calloc(1, sizeof *o);
-    if (!o)
+    for (size_t i = 0; leaf && i < n; i++)
+        prg_free(leaf[i]);
+    free(leaf);
+}
+
+static size_t nleaves(unsigned k) { return (size_t)OTEXT_K / k << k; }
+
+/* a GGM node's two children */
+static void children(const uint8_t node[OTEXT_BLOCK], uint8_t (*kid)[OTEXT_BLOCK])
+{
+    prg *g = prg_new(node);
+    if (!g)
+        abort(); /* both parties must expand alike: no fallback */
+    prg_fill(g, kid, 2 * OTEXT_BLOCK);
+    prg_free(g);
+}
+
+static void xor16(uint8_t *d, const uint8_t *a)
+{
+    for (int b = 0; b < OTEXT_BLOCK; b++)
+        d[b] ^= a[b];
+}
+
+otext_receiver *otext_receiver_new(unsigned k, const uint8_t (*k0)[16], const uint8_t (*k1)[16], uint8_t *setup)
+{
+    otext_receiver *o = k_ok(k) ? calloc(1, sizeof *o) : NULL;
+    uint8_t (*node)[OTEXT_BLOCK] = malloc(((size_t)2 << k) * OTEXT_BLOCK);
+    if (!o || !node || !(o->leaf = calloc(nleaves(k), sizeof *o->leaf))) {
+        free(node), free(o);
         return NULL;
-    memcpy(o->s, s, sizeof o->s);
-    for (int i = 0; i < OTEXT_K; i++)
-        if (!(o->g[i] = prg_new(ks[i]))) {
-            otext_sender_free(o);
-            return NULL;
+    }
+    o->k = k;
+    int ok = 1;
+    for (unsigned g = 0; ok && g < OTEXT_K / k; g++) {
+        if (k == 1) { /* IKNP: the base OTs' keys are the leaves */
+            ok = (o->leaf[2 * g] = prg_new(k0[g])) && (o->leaf[2 * g + 1] = prg_new(k1[g]));
+            continue;
         }
+        /* a GGM tree from a fresh root; level j's left and right sums go out
+         * under base OT g k + j - 1's keys */
+        ok = prg_seed(node[0]) == 0;
+        for (unsigned j = 1; ok && j <= k; j++) {
+            size_t w = (size_t)1 << j;
+            for (size_t i = w / 2; i-- > 0;)
+                children(node[i], node + 2 * i);
+            uint8_t *msg = setup + ((size_t)g * k + j - 1) * 2 * OTEXT_BLOCK;
+            memcpy(msg, k0[g * k + j - 1], OTEXT_BLOCK);
+            memcpy(msg + OTEXT_BLOCK, k1[g * k + j - 1], OTEXT_BLOCK);
+            for (size_t i = 0; i < w; i++)
+                xor16(msg + (i & 1) * OTEXT_BLOCK, node[i]);
+        }
+        for (size_t x = 0; ok && x < ((size_t)1 << k); x++)
+            ok = (o->leaf[(size_t)g << k | x] = prg_new(node[x])) != NULL;
+    }
+    free(node);
+    if (!ok) {
+        otext_receiver_free(o);
+        return NULL;
+    }
     return o;
 }
 
-otext_receiver *otext_receiver_new(const uint8_t (*k0)[16], const uint8_t (*k1)[16])
+otext_sender *otext_sender_new(unsigned k, const uint8_t s[OTEXT_K / 8], const uint8_t (*ks)[16],
+                               const uint8_t *setup)
 {
-    otext_receiver *o = calloc(1, sizeof *o);
-    if (!o)
+    otext_sender *o = k_ok(k) ? calloc(1, sizeof *o) : NULL;
+    uint8_t (*node)[OTEXT_BLOCK] = malloc(((size_t)2 << k) * OTEXT_BLOCK);
+    if (!o || !node || !(o->leaf = calloc(nleaves(k), sizeof *o->leaf))) {
+        free(node), free(o);
         return NULL;
-    for (int i = 0; i < OTEXT_K; i++)
-        if (!(o->g0[i] = prg_new(k0[i])) || !(o->g1[i] = prg_new(k1[i]))) {
-            otext_receiver_free(o);
-            return NULL;
+    }
+    o->k = k;
+    int ok = 1;
+    for (unsigned g = 0; ok && g < OTEXT_K / k; g++) {
+        /* delta_g's bits from the top (level 1 first) are the complements of
+         * the base choices: at each level this party learns the other side */
+        unsigned d = 0;
+        for (unsigned j = 1; j <= k; j++)
+            d = d << 1 | (1u ^ ((s[(g * k + j - 1) / 8] >> ((g * k + j - 1) % 8)) & 1));
+        o->dg[g] = (uint8_t)d;
+        for (unsigned b = 0; b < k; b++)
+            o->delta[(g * k + b) / 8] |= (uint8_t)(((d >> b) & 1) << ((g * k + b) % 8));
+        if (k == 1) {
+            ok = (o->leaf[2 * g + (1 - d)] = prg_new(ks[g])) != NULL;
+            continue;
         }
+        /* level j: every node but the path's from its parent; the path's
+         * sibling from the received side sum */
+        size_t path = 0;
+        for (unsigned j = 1; j <= k; j++) {
+            size_t w = (size_t)1 << j;
+            unsigned dj = (d >> (k - j)) & 1;
+            for (size_t i = w / 2; i-- > 0;)
+                if (i != path) /* the path's node is the one unknown */
+                    children(node[i], node + 2 * i);
+            const uint8_t *msg = setup + ((size_t)g * k + j - 1) * 2 * OTEXT_BLOCK + (1 - dj) * OTEXT_BLOCK;
+            size_t sib = 2 * path + (1 - dj);
+            memcpy(node[sib], msg, OTEXT_BLOCK);
+            xor16(node[sib], ks[g * k + j - 1]);
+            for (size_t i = 1 - dj; i < w; i += 2)
+                if (i != sib)
+                    xor16(node[sib], node[i]);
+            path = 2 * path + dj;
+        }
+        for (size_t x = 0; ok && x < ((size_t)1 << k); x++)
+            ok = x == path || (o->leaf[(size_t)g << k | x] = prg_new(node[x])) != NULL;
+    }
+    free(node);
+    if (!ok) {
+        otext_sender_free(o);
+        return NULL;
+    }
     return o;
 }
 
 void otext_sender_free(otext_sender *s)
 {
-    for (int i = 0; s && i < OTEXT_K; i++)
-        prg_free(s->g[i]);
+    if (s)
+        leaves_free(s->leaf, nleaves(s->k));
     free(s);
 }
 
 void otext_receiver_free(otext_receiver *r)
 {
-    for (int i = 0; r && i < OTEXT_K; i++)
-        prg_free(r->g0[i]), prg_free(r->g1[i]);
+    if (r)
+        leaves_free(r->leaf, nleaves(r->k));
     free(r);
 }
 
+/* Per group, the leaves' next rb bytes: the receiver's u = xor of all and
+ * v_b = xor of those whose index has bit b (its rows t); the sender's w_b =
+ * xor over x of bit b of x ^ delta_g (the punctured leaf has none), which
+ * is v_b ^ delta_g[b] u. */
 int otext_receive(otext_receiver *r, const uint8_t *choices, size_t m, uint8_t *u, uint8_t (*out)[OTEXT_BLOCK])
 {
     if (m % 128)
         return -1;
     size_t rb = m / 8;
-    uint8_t *t = malloc(OTEXT_K * rb), *v = malloc(rb), (*tc)[OTEXT_BLOCK] = malloc(m * OTEXT_BLOCK);
+    unsigned k = r->k;
+    uint8_t *t = calloc(OTEXT_K, rb), *v = malloc(rb), (*tc)[OTEXT_BLOCK] = malloc(m * OTEXT_BLOCK);
     int rc = t && v && tc ? 0 : -1;
-    for (int i = 0; rc == 0 && i < OTEXT_K; i++) {
-        uint8_t *ti = t + (size_t)i * rb, *ui = u + (size_t)i * rb;
-        prg_fill(r->g0[i], ti, rb);
-        prg_fill(r->g1[i], v, rb);
-        for (size_t b = 0; b < rb; b++)
-            ui[b] = ti[b] ^ v[b] ^ choices[b];
+    for (unsigned g = 0; rc == 0 && g < OTEXT_K / k; g++) {
+        uint8_t *ug = u + (size_t)g * rb;
+        memcpy(ug, choices, rb);
+        for (size_t x = 0; x < ((size_t)1 << k); x++) {
+            prg_fill(r->leaf[(size_t)g << k | x], v, rb);
+            for (size_t b = 0; b < rb; b++)
+                ug[b] ^= v[b];
+            for (unsigned bit = 0; bit < k; bit++)
+                if ((x >> bit) & 1) {
+                    uint8_t *tb = t + (size_t)(g * k + bit) * rb;
+                    for (size_t b = 0; b < rb; b++)
+                        tb[b] ^= v[b];
+                }
+        }
     }
     if (rc == 0) {
         otext_transpose(t, m, tc);
@@ -176,13 +290,27 @@ int otext_send(otext_sender *s, const uint8_t *u, size_t m, uint8_t (*out0)[OTEX
     if (m % 128)
         return -1;
     size_t rb = m / 8;
-    uint8_t *q = malloc(OTEXT_K * rb), (*qc)[OTEXT_BLOCK] = malloc(m * OTEXT_BLOCK);
-    int rc = q && qc ? 0 : -1;
-    for (int i = 0; rc == 0 && i < OTEXT_K; i++) {
-        uint8_t *qi = q + (size_t)i * rb, si = (uint8_t)-((s->s[i / 8] >> (i % 8)) & 1);
-        prg_fill(s->g[i], qi, rb);
-        for (size_t b = 0; b < rb; b++)
-            qi[b] ^= u[(size_t)i * rb + b] & si;
+    unsigned k = s->k;
+    uint8_t *q = calloc(OTEXT_K, rb), *v = malloc(rb), (*qc)[OTEXT_BLOCK] = malloc(m * OTEXT_BLOCK);
+    int rc = q && v && qc ? 0 : -1;
+    for (unsigned g = 0; rc == 0 && g < OTEXT_K / k; g++) {
+        for (size_t x = 0; x < ((size_t)1 << k); x++) {
+            if (x == s->dg[g])
+                continue;
+            prg_fill(s->leaf[(size_t)g << k | x], v, rb);
+            for (unsigned bit = 0; bit < k; bit++)
+                if (((x ^ s->dg[g]) >> bit) & 1) {
+                    uint8_t *qb = q + (size_t)(g * k + bit) * rb;
+                    for (size_t b = 0; b < rb; b++)
+                        qb[b] ^= v[b];
+                }
+        }
+        for (unsigned bit = 0; bit < k; bit++)
+            if ((s->dg[g] >> bit) & 1) {
+                uint8_t *qb = q + (size_t)(g * k + bit) * rb;
+                for (size_t b = 0; b < rb; b++)
+                    qb[b] ^= u[(size_t)g * rb + b];
+            }
     }
     if (rc == 0) {
         otext_transpose(q, m, qc);
@@ -190,11 +318,11 @@ int otext_send(otext_sender *s, const uint8_t *u, size_t m, uint8_t (*out0)[OTEX
         rc = q1 ? 0 : -1;
         for (size_t j = 0; rc == 0 && j < m; j++)
             for (int b = 0; b < OTEXT_BLOCK; b++)
-                q1[j][b] = qc[j][b] ^ s->s[b];
+                q1[j][b] = qc[j][b] ^ s->delta[b];
         rc = rc || hash_blocks(qc, m, s->next, out0) || hash_blocks(q1, m, s->next, out1);
         s->next += m;
         free(q1);
     }
-    free(q), free(qc);
+    free(q), free(v), free(qc);
     return rc;
 }

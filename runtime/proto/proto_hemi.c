@@ -45,6 +45,7 @@ extern const protocol proto_hemi; /* defined at the end; its composites call bac
 #define HEMI_QMAX 109  /* the HE Standard's bound for N = 4096, ternary secrets, 128 bits */
 #define HEMI_WMAX 255  /* the largest |filter weight| the owner may hold */
 #define HEMI_MAXLIMBS 8
+#define HEMI_OTK 4     /* SoftSpoken's k: OTEXT_K / 4 = 32 bits sent per random OT */
 
 typedef kern_u128 u128;
 typedef uint8_t blk[OTEXT_BLOCK];
@@ -145,9 +146,17 @@ static void *hemi_create(const proto_env *env, char *err, size_t errlen)
     if (net_round(nt, err, errlen) ||
         baseot_sender_keys(bs, net_in(nt, h->peer, (size_t)OTEXT_K * BASEOT_POINT), OTEXT_K, k0, k1, err, errlen))
         goto fail;
-    h->rx = otext_receiver_new((const uint8_t(*)[16])k0, (const uint8_t(*)[16])k1);
-    h->sx = otext_sender_new(s, (const uint8_t(*)[16])ks);
-    if (!h->rx || !h->sx) {
+    /* round 3: the extension's set-up (SoftSpoken's GGM level sums) */
+    size_t sb = otext_setup_bytes(HEMI_OTK);
+    if (!(h->rx = otext_receiver_new(HEMI_OTK, (const uint8_t(*)[16])k0, (const uint8_t(*)[16])k1,
+                                     net_out(nt, h->peer, sb)))) {
+        snprintf(err, errlen, "hemi: out of memory or entropy at set-up");
+        goto fail;
+    }
+    net_expect(nt, h->peer, sb);
+    if (net_round(nt, err, errlen))
+        goto fail;
+    if (!(h->sx = otext_sender_new(HEMI_OTK, s, (const uint8_t(*)[16])ks, net_in(nt, h->peer, sb)))) {
         snprintf(err, errlen, "hemi: out of memory at set-up");
         goto fail;
     }
@@ -178,9 +187,9 @@ static void hemi_destroy(void *ps)
 static void hemi_setup_cost(int nparties, proto_cost *acc)
 {
     (void)nparties;
-    acc->rounds += 2;
-    acc->bytes[0] += BASEOT_POINT + (uint64_t)OTEXT_K * BASEOT_POINT;
-    acc->bytes[1] += BASEOT_POINT + pk_bytes() + (uint64_t)OTEXT_K * BASEOT_POINT;
+    acc->rounds += 3;
+    acc->bytes[0] += BASEOT_POINT + (uint64_t)OTEXT_K * BASEOT_POINT + otext_setup_bytes(HEMI_OTK);
+    acc->bytes[1] += BASEOT_POINT + pk_bytes() + (uint64_t)OTEXT_K * BASEOT_POINT + otext_setup_bytes(HEMI_OTK);
 }
 
 /* ------------------------------------------------------- local, linear */
@@ -200,8 +209,8 @@ static void hemi_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc)
 /* ---------------------------------------------------------- random OTs
  * An operation's first step makes all the random OTs it will spend, in two
  * pools: pool[i] holds those party i receives (choice bits drawn by party i,
- * which sends the extension matrix: 16 bytes per OT, the count padded to a
- * multiple of 128). A party keeps, for its own pool, its choices c and keys
+ * which sends the extension matrix: 4 bytes per OT with SoftSpoken's k = 4,
+ * the count padded to a multiple of 128). A party keeps, for its own pool, its choices c and keys
  * k = K_c, and for the other's, the pairs (K_0, K_1). The gadgets below take
  * their OTs from fixed positions of the pools, the same at both parties. */
 
@@ -213,7 +222,7 @@ typedef struct {
 } rots;
 
 static size_t pad128(size_t m) { return (m + 127) / 128 * 128; }
-static uint64_t rots_bytes(size_t m) { return m ? (uint64_t)OTEXT_K / 8 * pad128(m) : 0; }
+static uint64_t rots_bytes(size_t m) { return otext_u_bytes(HEMI_OTK, pad128(m)); }
 
 static void rots_begin(hemi *h, rots *r, size_t m0, size_t m1)
 {

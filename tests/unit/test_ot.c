@@ -84,9 +84,12 @@ START_TEST(transpose_is_transpose)
 }
 END_TEST
 
-/* base OTs with swapped roles, then two batches of extension */
+/* base OTs with swapped roles, then two batches of extension, for each
+ * k (IKNP and SoftSpoken) */
 START_TEST(extension_gives_the_chosen_block)
 {
+    static const unsigned ks_[] = {1, 2, 4, 8};
+    unsigned K = ks_[_i];
     enum { M = 1024 };
     uint8_t A[BASEOT_POINT], B[OTEXT_K * BASEOT_POINT], sbits[OTEXT_K], s[OTEXT_K / 8] = {0};
     uint8_t ks[OTEXT_K][16], k0[OTEXT_K][16], k1[OTEXT_K][16];
@@ -99,9 +102,12 @@ START_TEST(extension_gives_the_chosen_block)
     ck_assert_msg(baseot_receive(A, sbits, OTEXT_K, B, ks, err, sizeof err) == 0, "%s", err);
     ck_assert_msg(baseot_sender_keys(bs, B, OTEXT_K, k0, k1, err, sizeof err) == 0, "%s", err);
     baseot_sender_free(bs);
-    otext_sender *S = otext_sender_new(s, (const uint8_t(*)[16])ks);
-    otext_receiver *R = otext_receiver_new((const uint8_t(*)[16])k0, (const uint8_t(*)[16])k1);
+    static uint8_t setup[OTEXT_K * 2 * OTEXT_BLOCK];
+    ck_assert_uint_le(otext_setup_bytes(K), sizeof setup);
+    otext_receiver *R = otext_receiver_new(K, (const uint8_t(*)[16])k0, (const uint8_t(*)[16])k1, setup);
+    otext_sender *S = otext_sender_new(K, s, (const uint8_t(*)[16])ks, setup);
     ck_assert(S && R);
+    ck_assert_ptr_null(otext_receiver_new(3, (const uint8_t(*)[16])k0, (const uint8_t(*)[16])k1, setup));
     static uint8_t r[M / 8], u[OTEXT_K * M / 8], out[M][OTEXT_BLOCK], o0[M][OTEXT_BLOCK], o1[M][OTEXT_BLOCK];
     ck_assert_int_eq(otext_receive(R, r, 8, u, out), -1); /* not a multiple of 128 */
     ck_assert_int_eq(otext_send(S, u, 8, o0, o1), -1);
@@ -111,14 +117,14 @@ START_TEST(extension_gives_the_chosen_block)
         else
             memset(r, 0xff, sizeof r); /* all ones: u must still look uniform */
         ck_assert_int_eq(otext_receive(R, r, M, u, out), 0);
-        looks_uniform(u, sizeof u, "the receiver's message");
+        looks_uniform(u, otext_u_bytes(K, M), "the receiver's message");
         ck_assert_int_eq(otext_send(S, u, M, o0, o1), 0);
         for (size_t j = 0; j < M; j++) {
             int c = bit(r, j);
-            ck_assert_msg(memcmp(out[j], c ? o1[j] : o0[j], OTEXT_BLOCK) == 0, "batch %d, OT %zu: not the chosen",
-                          batch, j);
-            ck_assert_msg(memcmp(out[j], c ? o0[j] : o1[j], OTEXT_BLOCK) != 0, "batch %d, OT %zu: the other too",
-                          batch, j);
+            ck_assert_msg(memcmp(out[j], c ? o1[j] : o0[j], OTEXT_BLOCK) == 0, "k %u, batch %d, OT %zu: not the chosen",
+                          K, batch, j);
+            ck_assert_msg(memcmp(out[j], c ? o0[j] : o1[j], OTEXT_BLOCK) != 0, "k %u, batch %d, OT %zu: the other too",
+                          K, batch, j);
         }
         looks_uniform(&o0[0][0], sizeof o0, "the sender's first outputs");
         /* correlated OT on top: y = x + r delta */
@@ -142,7 +148,7 @@ Suite *suite_ot(void)
     tcase_add_test(c, base_ot_keys);
     tcase_add_test(c, base_ot_refuses_bad_points);
     tcase_add_test(c, transpose_is_transpose);
-    tcase_add_test(c, extension_gives_the_chosen_block);
+    tcase_add_loop_test(c, extension_gives_the_chosen_block, 0, 4);
     suite_add_tcase(s, c);
     return s;
 }
