@@ -149,6 +149,16 @@ void ntt_inverse(const ntt_table *t, uint64_t *a)
         a[i] = mul_shoup(a[i], t->ninv, t->ninvs, p);
 }
 
+uint64_t ntt_shoup(uint64_t w, uint64_t p) { return shoup(w, p); }
+
+void ntt_mac_shoup(const ntt_table *t, uint64_t *acc, const uint64_t *x, const uint64_t *w, const uint64_t *ws)
+{
+    for (uint32_t i = 0; i < t->n; i++) {
+        uint64_t v = acc[i] + mul_shoup(x[i], w[i], ws[i], t->p);
+        acc[i] = v >= t->p ? v - t->p : v;
+    }
+}
+
 void ntt_pointwise(const ntt_table *t, uint64_t *c, const uint64_t *a, const uint64_t *b)
 {
     for (uint32_t i = 0; i < t->n; i++)

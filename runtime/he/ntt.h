@@ -39,6 +39,10 @@ void ntt_inverse(const ntt_table *t, uint64_t *a);
 /* c = a * b pointwise (transforms), mod p */
 void ntt_pointwise(const ntt_table *t, uint64_t *c, const uint64_t *a, const uint64_t *b);
 
+/* Shoup's quotient of w < p: floor(w 2^64 / p) */
+uint64_t ntt_shoup(uint64_t w, uint64_t p);
+/* acc += x * w pointwise mod p (acc, w < p; ws: w's quotients) */
+void ntt_mac_shoup(const ntt_table *t, uint64_t *acc, const uint64_t *x, const uint64_t *w, const uint64_t *ws);
 /* a * b mod p for a, b < p */
 uint64_t ntt_mulmod(uint64_t a, uint64_t b, uint64_t p);
 

@@ -302,25 +302,22 @@ void rlwe_fwd_big(const rlwe_params *p, const kern_u128 *x, unsigned q, uint64_t
     big_ntt(p, x, q, x12, x12 + p->n);
 }
 
-void rlwe_fwd_small(const rlwe_params *p, const int64_t *w, uint64_t *w12)
+void rlwe_fwd_small(const rlwe_params *p, const int64_t *w, uint64_t *w4)
 {
-    for (uint32_t j = 0; j < p->n; j++)
-        w12[j] = small_mod(w[j], p->t1.p), w12[p->n + j] = small_mod(w[j], p->t2.p);
-    ntt_forward(&p->t1, w12);
-    ntt_forward(&p->t2, w12 + p->n);
+    uint32_t n = p->n;
+    for (uint32_t j = 0; j < n; j++)
+        w4[j] = small_mod(w[j], p->t1.p), w4[n + j] = small_mod(w[j], p->t2.p);
+    ntt_forward(&p->t1, w4);
+    ntt_forward(&p->t2, w4 + n);
+    for (uint32_t j = 0; j < n; j++)
+        w4[2 * n + j] = ntt_shoup(w4[j], p->t1.p), w4[3 * n + j] = ntt_shoup(w4[n + j], p->t2.p);
 }
 
-void rlwe_mac(const rlwe_params *p, uint64_t *acc12, const uint64_t *x12, const uint64_t *w12)
+void rlwe_mac(const rlwe_params *p, uint64_t *acc12, const uint64_t *x12, const uint64_t *w4)
 {
-    for (int h = 0; h < 2; h++) {
-        uint64_t m = h ? p->t2.p : p->t1.p;
-        uint64_t *a = acc12 + h * p->n;
-        const uint64_t *x = x12 + h * p->n, *w = w12 + h * p->n;
-        for (uint32_t j = 0; j < p->n; j++) {
-            uint64_t v = a[j] + ntt_mulmod(x[j], w[j], m);
-            a[j] = v >= m ? v - m : v;
-        }
-    }
+    uint32_t n = p->n;
+    ntt_mac_shoup(&p->t1, acc12, x12, w4, w4 + 2 * n);
+    ntt_mac_shoup(&p->t2, acc12 + n, x12 + n, w4 + n, w4 + 3 * n);
 }
 
 void rlwe_back(const rlwe_params *p, uint64_t *acc12, unsigned q, kern_u128 *out)
@@ -332,7 +329,7 @@ void rlwe_back(const rlwe_params *p, uint64_t *acc12, unsigned q, kern_u128 *out
 
 /* ----------------------------------------- public-key re-randomization */
 
-static void ternary(const uint8_t seed[16], uint64_t ctr, uint32_t n, int64_t *u)
+void rlwe_ternary(const uint8_t seed[16], uint64_t ctr, uint32_t n, int64_t *u)
 {
     prg *g = stream("qnn rlwe u", seed, ctr);
     for (uint32_t j = 0; j < n;) {
@@ -344,23 +341,39 @@ static void ternary(const uint8_t seed[16], uint64_t ctr, uint32_t n, int64_t *u
     prg_free(g);
 }
 
+int rlwe_add_errors(const rlwe_params *p, unsigned q, const uint8_t seed[16], uint64_t ctr, kern_u128 *c0,
+                    kern_u128 *c1)
+{
+    int64_t *e = malloc(p->n * sizeof *e);
+    if (!e)
+        return -1;
+    for (int h = 0; h < 2; h++) {
+        kern_u128 *c = h ? c1 : c0;
+        rlwe_errors(seed, 2 * ctr + (uint64_t)h, p->n, e); /* e0, e1: their own streams of this seed */
+        for (uint32_t j = 0; j < p->n; j++)
+            c[j] = (c[j] + (u128)(__extension__(__int128)e[j])) & mask(q);
+    }
+    free(e);
+    return 0;
+}
+
 int rlwe_add_zero(const rlwe_params *p, const kern_u128 *bpk, const kern_u128 *apk, unsigned q, const uint8_t seed[16],
                   uint64_t ctr, kern_u128 *c0, kern_u128 *c1)
 {
     uint32_t n = p->n;
-    int64_t *u = malloc(n * sizeof *u), *e = malloc(n * sizeof *e);
+    int64_t *u = malloc(n * sizeof *u);
     u128 *t = malloc(n * sizeof *t);
-    int rc = u && e && t ? 0 : -1;
+    int rc = u && t ? 0 : -1;
     if (rc == 0)
-        ternary(seed, ctr, n, u);
+        rlwe_ternary(seed, ctr, n, u);
     for (int h = 0; rc == 0 && h < 2; h++) {
         kern_u128 *c = h ? c1 : c0;
         rc = rlwe_mul_small(p, h ? apk : bpk, q, u, t);
-        rlwe_errors(seed, 2 * ctr + (uint64_t)h, n, e); /* e0, e1: their own streams of this seed */
         for (uint32_t j = 0; rc == 0 && j < n; j++)
-            c[j] = (c[j] + t[j] + (u128)(__extension__(__int128)e[j])) & mask(q);
+            c[j] = (c[j] + t[j]) & mask(q);
     }
-    free(u), free(e), free(t);
+    rc = rc || rlwe_add_errors(p, q, seed, ctr, c0, c1);
+    free(u), free(t);
     return rc;
 }
 

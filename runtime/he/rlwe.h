@@ -83,19 +83,25 @@ void rlwe_shrink(const kern_u128 *x, uint32_t n, unsigned from, unsigned to, con
                  kern_u128 *out);
 
 /* Products accumulated in NTT form: a polynomial as 2N residues (mod p1,
- * then p2). x mod 2^q (centred) or a small signed w forward; acc += x w;
+ * then p2); a small one as 4N words (its residues, then their Shoup
+ * quotients). x mod 2^q (centred) or a small signed w forward; acc += x w;
  * back: the integer sum of products (below p1 p2 / 2 in magnitude, which
  * the caller's parameters guarantee) mod 2^q, destroying acc. */
 void rlwe_fwd_big(const rlwe_params *p, const kern_u128 *x, unsigned q, uint64_t *x12);
-void rlwe_fwd_small(const rlwe_params *p, const int64_t *w, uint64_t *w12);
-void rlwe_mac(const rlwe_params *p, uint64_t *acc12, const uint64_t *x12, const uint64_t *w12);
+void rlwe_fwd_small(const rlwe_params *p, const int64_t *w, uint64_t *w4);
+void rlwe_mac(const rlwe_params *p, uint64_t *acc12, const uint64_t *x12, const uint64_t *w4);
 void rlwe_back(const rlwe_params *p, uint64_t *acc12, unsigned q, kern_u128 *out);
-/* (c0, c1) += a fresh encryption of zero under the public key (bpk, apk)
- * mod 2^q: (u bpk + e0, u apk + e1) with u ternary and e0, e1 centred
- * binomial, all from the stream (seed, ctr), which must be fresh and
- * private to the caller; 0 or -1. */
+/* A fresh encryption of zero under the public key (bpk, apk) mod 2^q,
+ * (u bpk + e0, u apk + e1), u ternary and e0, e1 centred binomial, all
+ * from the stream (seed, ctr), which must be fresh and private to the
+ * caller: rlwe_add_zero adds it to (c0, c1); or the caller adds u's
+ * products itself (rlwe_ternary's u, in NTT form) and then
+ * rlwe_add_errors. 0 or -1. */
 int rlwe_add_zero(const rlwe_params *p, const kern_u128 *bpk, const kern_u128 *apk, unsigned q, const uint8_t seed[16],
                   uint64_t ctr, kern_u128 *c0, kern_u128 *c1);
+void rlwe_ternary(const uint8_t seed[16], uint64_t ctr, uint32_t n, int64_t *u);
+int rlwe_add_errors(const rlwe_params *p, unsigned q, const uint8_t seed[16], uint64_t ctr, kern_u128 *c0,
+                    kern_u128 *c1);
 /* n values of w bits, little-endian bit by bit: ceil(n w / 8) bytes */
 void rlwe_pack(const kern_u128 *x, size_t n, unsigned w, uint8_t *out);
 void rlwe_unpack(const uint8_t *in, size_t n, unsigned w, kern_u128 *x);

@@ -142,6 +142,17 @@ static void xor16(uint8_t *d, const uint8_t *a)
         d[b] ^= a[b];
 }
 
+/* d ^= a over n bytes, n a multiple of 16 (the rows of a batch), by words */
+static void xor_rows(uint8_t *d, const uint8_t *a, size_t n)
+{
+    for (size_t b = 0; b < n; b += 8) {
+        uint64_t x, y;
+        memcpy(&x, d + b, 8), memcpy(&y, a + b, 8);
+        x ^= y;
+        memcpy(d + b, &x, 8);
+    }
+}
+
 otext_receiver *otext_receiver_new(unsigned k, const uint8_t (*k0)[16], const uint8_t (*k1)[16], uint8_t *setup)
 {
     otext_receiver *o = k_ok(k) ? calloc(1, sizeof *o) : NULL;
@@ -265,14 +276,10 @@ int otext_receive(otext_receiver *r, const uint8_t *choices, size_t m, uint8_t *
         memcpy(ug, choices, rb);
         for (size_t x = 0; x < ((size_t)1 << k); x++) {
             prg_fill(r->leaf[(size_t)g << k | x], v, rb);
-            for (size_t b = 0; b < rb; b++)
-                ug[b] ^= v[b];
+            xor_rows(ug, v, rb);
             for (unsigned bit = 0; bit < k; bit++)
-                if ((x >> bit) & 1) {
-                    uint8_t *tb = t + (size_t)(g * k + bit) * rb;
-                    for (size_t b = 0; b < rb; b++)
-                        tb[b] ^= v[b];
-                }
+                if ((x >> bit) & 1)
+                    xor_rows(t + (size_t)(g * k + bit) * rb, v, rb);
         }
     }
     if (rc == 0) {
@@ -299,18 +306,12 @@ int otext_send(otext_sender *s, const uint8_t *u, size_t m, uint8_t (*out0)[OTEX
                 continue;
             prg_fill(s->leaf[(size_t)g << k | x], v, rb);
             for (unsigned bit = 0; bit < k; bit++)
-                if (((x ^ s->dg[g]) >> bit) & 1) {
-                    uint8_t *qb = q + (size_t)(g * k + bit) * rb;
-                    for (size_t b = 0; b < rb; b++)
-                        qb[b] ^= v[b];
-                }
+                if (((x ^ s->dg[g]) >> bit) & 1)
+                    xor_rows(q + (size_t)(g * k + bit) * rb, v, rb);
         }
         for (unsigned bit = 0; bit < k; bit++)
-            if ((s->dg[g] >> bit) & 1) {
-                uint8_t *qb = q + (size_t)(g * k + bit) * rb;
-                for (size_t b = 0; b < rb; b++)
-                    qb[b] ^= u[(size_t)g * rb + b];
-            }
+            if ((s->dg[g] >> bit) & 1)
+                xor_rows(q + (size_t)(g * k + bit) * rb, u + (size_t)g * rb, rb);
     }
     if (rc == 0) {
         otext_transpose(q, m, qc);

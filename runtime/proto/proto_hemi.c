@@ -376,6 +376,7 @@ typedef struct {
     word *open;           /* LTZ: what a level sent */
     uint8_t *resp;        /* CONV2D: the owner's response */
     size_t nresp;
+    struct limbs *lb;     /* CONV2D: the limbs and their plans, made once */
 } st;
 
 static st *state(pop *op) { return proto_state(op, sizeof(st)); }
@@ -387,7 +388,7 @@ static void state_free(pop *op)
         return;
     rots_free(&s->r);
     free(s->acc), free(s->x), free(s->v), free(s->g), free(s->p), free(s->t);
-    free(s->ta), free(s->tb), free(s->tc), free(s->open), free(s->resp);
+    free(s->ta), free(s->tb), free(s->tc), free(s->open), free(s->resp), free(s->lb);
     free(s);
     op->state = NULL;
 }
@@ -755,7 +756,7 @@ typedef struct {
     he_plan pl;
 } limb;
 
-typedef struct {
+typedef struct limbs {
     int n, nlift;
     limb v[HEMI_MAXLIMBS];
 } limbs;
@@ -772,8 +773,8 @@ static uint32_t ceil_log2(uint64_t v) { return v <= 1 ? 0 : bitlen(v - 1); }
 
 static int conv_dw(const pop *op) { return op->kind == PK_DWCONV2D; }
 
-/* the limbs of a layer and their HE plans; -1 when the layer is too large */
-static int conv_limbs(const pop *op, limbs *lb)
+/* the limbs of a layer (without plans); -1 when the layer is too large */
+static int conv_split(const pop *op, limbs *lb)
 {
     const geom *g = &op->g;
     uint64_t bsum = (uint64_t)HEMI_WMAX * g->kh * g->kw * (conv_dw(op) ? 1 : g->c);
@@ -790,8 +791,17 @@ static int conv_limbs(const pop *op, limbs *lb)
         s += (uint32_t)b;
     }
     lb->v[lb->n++] = (limb){s, 64 - s, 0, {{0, 0, 0, 0}, 0, 0, 0, 0, 0, 0, 0}};
+    return 0;
+}
+
+/* the limbs and their HE plans (the planner's search: an operation makes
+ * them once, in its state) */
+static int conv_limbs(const pop *op, limbs *lb)
+{
+    if (conv_split(op, lb))
+        return -1;
     for (int i = 0; i < lb->n; i++)
-        if (he_plan_layer(g, op->channels, conv_dw(op), lb->v[i].l, HEMI_WMAX, HEMI_N, &lb->v[i].pl))
+        if (he_plan_layer(&op->g, op->channels, conv_dw(op), lb->v[i].l, HEMI_WMAX, HEMI_N, &lb->v[i].pl))
             return -1;
     return 0;
 }
@@ -799,7 +809,7 @@ static int conv_limbs(const pop *op, limbs *lb)
 static int conv_steps(const pop *op)
 {
     limbs lb;
-    return conv_limbs(op, &lb) == 0 && lb.nlift ? 3 : 2;
+    return conv_split(op, &lb) == 0 && lb.nlift ? 3 : 2;
 }
 
 /* The tiles of a plan, and in each the output groups: a convolution's
@@ -887,7 +897,18 @@ static void conv_limb_respond(hemi *h, const pop *op, const limb *L, int lift_at
     walk w = walk_of(op, pl);
     uint32_t N = HEMI_N, q = pl->q, l = L->l;
     uint64_t *xb = proto_alloc((size_t)w.cblocks * 2 * N * W), *xa = proto_alloc((size_t)w.cblocks * 2 * N * W);
-    uint64_t *accb = proto_alloc(2 * N * W), *acca = proto_alloc(2 * N * W), *w12 = proto_alloc(2 * N * W);
+    uint64_t *accb = proto_alloc(2 * N * W), *acca = proto_alloc(2 * N * W), *w4 = proto_alloc(4 * N * W);
+    /* the public key at q; its products with the re-randomization's u go
+     * into the sums when they keep Garner's range (p1 p2 / 2 > 2^(q-1) (B_W
+     * + N)), else after them (rlwe_add_zero) */
+    u128 *bpk = proto_alloc(N * sizeof *bpk), *apk = proto_alloc(N * sizeof *apk);
+    uint64_t *pkb = proto_alloc(2 * N * W), *pka = proto_alloc(2 * N * W);
+    int fold = q + ceil_log2(pl->bw + N) <= 121;
+    for (uint32_t j = 0; j < N; j++)
+        bpk[j] = h->bpk[j] & (((u128)1 << q) - 1);
+    rlwe_expand(h->aseed, 0, q, N, apk);
+    if (fold)
+        rlwe_fwd_big(&h->rp, bpk, q, pkb), rlwe_fwd_big(&h->rp, apk, q, pka);
     int64_t *wp = proto_alloc(N * sizeof *wp), *wts = proto_alloc(op->nb * sizeof *wts);
     u128 *c0 = proto_alloc(N * sizeof *c0), *c1 = proto_alloc(N * sizeof *c1), *t = proto_alloc(N * sizeof *t);
     uint32_t *coef = proto_alloc(N * sizeof *coef);
@@ -915,22 +936,22 @@ static void conv_limb_respond(hemi *h, const pop *op, const limb *L, int lift_at
                         he_dw_filter(g, &pl->t, &fa, N, wts, op->channels, wp);
                     else
                         he_conv_filter(g, &pl->t, &fa, N, wts, op->channels, wp);
-                    rlwe_fwd_small(&h->rp, wp, w12);
-                    rlwe_mac(&h->rp, accb, xb + (size_t)cb * 2 * N, w12);
-                    rlwe_mac(&h->rp, acca, xa + (size_t)cb * 2 * N, w12);
+                    rlwe_fwd_small(&h->rp, wp, w4);
+                    rlwe_mac(&h->rp, accb, xb + (size_t)cb * 2 * N, w4);
+                    rlwe_mac(&h->rp, acca, xa + (size_t)cb * 2 * N, w4);
+                }
+                uint8_t zs[16], ds[16];
+                prg_fill(h->g, zs, 16), prg_fill(h->g, ds, 16);
+                if (fold) {
+                    rlwe_ternary(zs, 0, N, wp);
+                    rlwe_fwd_small(&h->rp, wp, w4);
+                    rlwe_mac(&h->rp, accb, pkb, w4);
+                    rlwe_mac(&h->rp, acca, pka, w4);
                 }
                 rlwe_back(&h->rp, accb, q, c0);
                 rlwe_back(&h->rp, acca, q, c1);
-                uint8_t zs[16], ds[16];
-                prg_fill(h->g, zs, 16), prg_fill(h->g, ds, 16);
-                u128 *apk = t;
-                rlwe_expand(h->aseed, 0, q, N, apk);
-                u128 *bpk = proto_alloc(N * sizeof *bpk);
-                for (uint32_t j = 0; j < N; j++)
-                    bpk[j] = h->bpk[j] & (((u128)1 << q) - 1);
-                if (rlwe_add_zero(&h->rp, bpk, apk, q, zs, 0, c0, c1))
+                if (fold ? rlwe_add_errors(&h->rp, q, zs, 0, c0, c1) : rlwe_add_zero(&h->rp, bpk, apk, q, zs, 0, c0, c1))
                     abort();
-                free(bpk);
                 size_t k = group_used(&w, &at, coef, idx);
                 for (size_t u = 0; u < k; u++) {
                     word R = rnd_word(h) & (((word)1 << l) - 1);
@@ -958,7 +979,8 @@ static void conv_limb_respond(hemi *h, const pop *op, const limb *L, int lift_at
         prg_fill(h->g, &r, 1);
         out[bits / 8] |= (uint8_t)(r << (bits % 8));
     }
-    free(xb), free(xa), free(accb), free(acca), free(w12), free(wp), free(wts), free(c0), free(c1), free(t);
+    free(xb), free(xa), free(accb), free(acca), free(w4), free(wp), free(wts), free(c0), free(c1), free(t);
+    free(bpk), free(apk), free(pkb), free(pka);
     free(coef), free(idx), free(c0used);
 }
 
@@ -1017,10 +1039,9 @@ static uint64_t limbs_down(const limbs *lb)
     return b;
 }
 
-static int conv_check(hemi *h, const pop *op, char *err, size_t errlen)
+static int conv_check(hemi *h, const pop *op, limbs *lb, char *err, size_t errlen)
 {
-    limbs lb;
-    if (conv_limbs(op, &lb)) {
+    if (conv_limbs(op, lb)) {
         snprintf(err, errlen, "hemi: a %s of %u input channels and a %ux%u kernel is too large for the HE parameters",
                  conv_dw(op) ? "depthwise convolution" : "convolution", op->g.c, op->g.kh, op->g.kw);
         return -1;
@@ -1044,10 +1065,9 @@ static int conv_check(hemi *h, const pop *op, char *err, size_t errlen)
 static int conv_prepare(hemi *h, pop *op, int step, char *err, size_t errlen)
 {
     st *t = state(op);
-    limbs lb;
-    if (step == 0 && conv_check(h, op, err, errlen))
+    if (step == 0 && conv_check(h, op, t->lb = proto_alloc(sizeof *t->lb), err, errlen))
         return -1;
-    conv_limbs(op, &lb);
+    const limbs lb = *t->lb;
     size_t m = (size_t)lb.nlift * op->n;
     if (step == 0) {
         rots_begin(h, &t->r, 0, m);
@@ -1075,8 +1095,7 @@ static int conv_prepare(hemi *h, pop *op, int step, char *err, size_t errlen)
 static void conv_finish(hemi *h, pop *op, int step)
 {
     st *t = op->state;
-    limbs lb;
-    conv_limbs(op, &lb);
+    const limbs lb = *t->lb;
     size_t n = op->n, m = (size_t)lb.nlift * n;
     if (step == 0) {
         rots_end(h, &t->r);
@@ -1120,7 +1139,7 @@ static void conv_finish(hemi *h, pop *op, int step)
         free(pr);
     }
     /* the lift's X: the owner's shares of u v 2^(l+s) are -X plus its part of the product */
-    if (step == conv_steps(op) - 1) {
+    if (step == (lb.nlift ? 2 : 1)) {
         memcpy(op->d, t->acc, n * W);
         state_free(op);
     }
