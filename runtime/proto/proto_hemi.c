@@ -856,6 +856,29 @@ static size_t group_used(const walk *w, const he_at *at, uint32_t *coef, size_t 
     return k;
 }
 
+/* A limb's filters in NTT form, per (group, channel block) of its tile,
+ * kept across the tiles while they fit HEMI_FCACHE bytes (else each
+ * product transforms its filter again). */
+#define HEMI_FCACHE ((size_t)64 << 20)
+typedef struct {
+    uint64_t **f;
+    size_t n;
+} fcache;
+
+static void fcache_open(fcache *c, const pop *op, const he_plan *pl)
+{
+    walk w = walk_of(op, pl);
+    c->n = (size_t)w.groups * w.cblocks;
+    c->f = c->n * 4 * HEMI_N * W <= HEMI_FCACHE ? proto_zalloc(c->n * sizeof *c->f) : NULL;
+}
+
+static void fcache_close(fcache *c)
+{
+    for (size_t i = 0; c->f && i < c->n; i++)
+        free(c->f[i]);
+    free(c->f);
+}
+
 static uint64_t ct_bytes(uint32_t bits) { return ((uint64_t)HEMI_N * bits + 7) / 8; }
 
 /* The client: each limb's input ciphertexts (their b parts), tile by tile
@@ -892,6 +915,8 @@ static void conv_upload(hemi *h, const pop *op, const limbs *lb)
 static void conv_limb_respond(hemi *h, const pop *op, const limb *L, int lift_at, const uint8_t *in, word *acc,
                               word *X, uint8_t *out)
 {
+    fcache cache, *fc = &cache;
+    fcache_open(fc, op, &L->pl);
     const geom *g = &op->g;
     const he_plan *pl = &L->pl;
     walk w = walk_of(op, pl);
@@ -930,15 +955,19 @@ static void conv_limb_respond(hemi *h, const pop *op, const limb *L, int lift_at
                 memset(accb, 0, 2 * N * W), memset(acca, 0, 2 * N * W);
                 uint32_t first = conv_dw(op) ? grp / op->channels : 0, last = conv_dw(op) ? first + 1 : w.cblocks;
                 for (uint32_t cb = first; cb < last; cb++) {
-                    he_at fa = at;
-                    fa.ch0 = cb * pl->t.cn;
-                    if (conv_dw(op))
-                        he_dw_filter(g, &pl->t, &fa, N, wts, op->channels, wp);
-                    else
-                        he_conv_filter(g, &pl->t, &fa, N, wts, op->channels, wp);
-                    rlwe_fwd_small(&h->rp, wp, w4);
-                    rlwe_mac(&h->rp, accb, xb + (size_t)cb * 2 * N, w4);
-                    rlwe_mac(&h->rp, acca, xa + (size_t)cb * 2 * N, w4);
+                    uint64_t **slot = fc->f ? &fc->f[(size_t)grp * w.cblocks + cb] : NULL, *f = slot ? *slot : NULL;
+                    if (!f) {
+                        he_at fa = at;
+                        fa.ch0 = cb * pl->t.cn;
+                        if (conv_dw(op))
+                            he_dw_filter(g, &pl->t, &fa, N, wts, op->channels, wp);
+                        else
+                            he_conv_filter(g, &pl->t, &fa, N, wts, op->channels, wp);
+                        f = slot ? (*slot = proto_alloc(4 * N * W)) : w4;
+                        rlwe_fwd_small(&h->rp, wp, f);
+                    }
+                    rlwe_mac(&h->rp, accb, xb + (size_t)cb * 2 * N, f);
+                    rlwe_mac(&h->rp, acca, xa + (size_t)cb * 2 * N, f);
                 }
                 uint8_t zs[16], ds[16];
                 prg_fill(h->g, zs, 16), prg_fill(h->g, ds, 16);
@@ -981,6 +1010,7 @@ static void conv_limb_respond(hemi *h, const pop *op, const limb *L, int lift_at
     }
     free(xb), free(xa), free(accb), free(acca), free(w4), free(wp), free(wts), free(c0), free(c1), free(t);
     free(bpk), free(apk), free(pkb), free(pka);
+    fcache_close(fc);
     free(coef), free(idx), free(c0used);
 }
 
