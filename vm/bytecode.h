@@ -16,7 +16,7 @@
 #include "vm/opcodes.h"
 
 #define QBC_MAGIC "QNNB"
-#define QBC_VERSION 4
+#define QBC_VERSION 5
 #define QBC_MAX_DIMS MAX_DIMS
 #define QBC_MAX_PARTIES 64
 #define QBC_MAX_ELEMS ((uint64_t)1 << 28) /* over all registers */

@@ -26,6 +26,8 @@ static void operand(FILE *out, const qbc_program *p, int op, int k, uint32_t x)
     }
     if (has_geo && k >= geo_start && k < geo_start + 13)
         fprintf(out, "%s=%u", geom_names[k - geo_start], x);
+    else if ((op == OP_CONV2D || op == OP_DWCONV2D) && k == geo_start + 14)
+        fprintf(out, "acc_bits=%u", x);
     else if (op == OP_CONV2D)
         fprintf(out, "OC=%u", x);
     else if (op == OP_DWCONV2D)

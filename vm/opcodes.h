@@ -59,10 +59,10 @@
     X(POOLSUM, "ss" OP_GEOM, LOCAL, 1, 1, 0, "s[a] = sum of s[b] over each in-bounds window")      \
     X(WINDOW, "ss" OP_GEOM "n", LOCAL, 1, 1, 0,                                                    \
       "s[a] = element k of each window of s[b] (out of bounds: first in-bounds one)")     \
-    X(CONV2D, "sss" OP_GEOM "n", DOT, 1, 1, 0,                                                     \
-      "s[a] = convolution of s[b] with filters s[c] [OC KH KW C], OC = last operand")     \
-    X(DWCONV2D, "sss" OP_GEOM "n", DOT, 1, 1, 0,                                                   \
-      "s[a] = depthwise convolution of s[b] with s[c] [1 KH KW C*M], M = last operand")   \
+    X(CONV2D, "sss" OP_GEOM "nn", DOT, 1, 1, 0,                                                    \
+      "s[a] = convolution of s[b] with filters s[c] [OC KH KW C], OC; |each| < 2^e (e: 0 unknown)") \
+    X(DWCONV2D, "sss" OP_GEOM "nn", DOT, 1, 1, 0,                                                  \
+      "s[a] = depthwise convolution of s[b] with s[c] [1 KH KW C*M], M; |each| < 2^e (0 unknown)")  \
     X(MUL, "sss", MUL, 1, 1, 0, "s[a] = s[b] * s[c] elementwise (s[c] periodic)")                  \
     X(REQUANT, "sscc", TRUNC, 1, 1, 0,                                                             \
       "s[a] = MultiplyByQuantizedMultiplier(s[b], M0 = c[c], shift = c[d])")              \
@@ -95,6 +95,6 @@ typedef struct {
 extern const opinfo op_table[OP__COUNT];
 extern const char *const cost_class_names[CC__COUNT];
 
-#define OP_MAX_OPERANDS 17
+#define OP_MAX_OPERANDS 18
 
 #endif

@@ -200,6 +200,8 @@ static int check_insn(vctx *v, uint32_t pc, int op, const uint32_t *a)
     uint64_t m = a[16]; /* output channels, or depth multiplier */
     if (m == 0 || m > QBC_MAX_ELEMS)
         return bad(v, pc, "bad channel count");
+    if (a[17] > 62)
+        return bad(v, pc, "output bound 2^%u out of range (0, or 1..62)", a[17]);
     uint64_t wlen = op == OP_CONV2D ? m * taps * g.c : taps * g.c * m;
     uint64_t olen = op == OP_CONV2D ? (uint64_t)g.oh * g.ow * m : out * m;
     if (slen(v, a[2]) != wlen || slen(v, a[0]) != olen)

@@ -44,6 +44,7 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, co
         op->kind = code == OP_CONV2D ? PK_CONV2D : PK_DWCONV2D;
         op->g = geom_decode(a + 3);
         op->channels = a[16];
+        op->accbits = a[17];
         break;
     case OP_MUL: op->kind = PK_MUL; break;
     case OP_REQUANT:

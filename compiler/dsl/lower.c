@@ -999,8 +999,11 @@ static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
     uint32_t gw[13];
     geom_encode(&g, gw);
     size_t dot = c->e.nins;
+    uint32_t accbits = 0; /* acc_bound bounds the sums without the bias too (it adds |bias|) */
+    while (accbits < 62 && (uint64_t)c->acc_bound >> accbits)
+        accbits++;
     EMIT(&c->e, kind == 1 ? OP_DWCONV2D : OP_CONV2D, acc, xs, ws, gw[0], gw[1], gw[2], gw[3],
-         gw[4], gw[5], gw[6], gw[7], gw[8], gw[9], gw[10], gw[11], gw[12], kind == 1 ? m : oc);
+         gw[4], gw[5], gw[6], gw[7], gw[8], gw[9], gw[10], gw[11], gw[12], kind == 1 ? m : oc, accbits);
     if (b)
         acc = binop(c, OP_ADD, acc, fold ? binop(c, OP_MUL, b->reg, mp, oc) : b->reg, olen);
     int float_product = kind == 2 || (w->nq == 1 && x->dtype == DT_U8);

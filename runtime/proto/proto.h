@@ -78,6 +78,9 @@ typedef struct {
     uint32_t bound;         /* LTZ, CLAMP, REQCLAMP: |compared| < 2^bound; INPUT: values in [lo, lo + 2^bound) */
     geom g;                 /* CONV2D, DWCONV2D */
     uint32_t channels;      /* CONV2D: output channels; DWCONV2D: depth multiplier */
+    uint32_t accbits;       /* CONV2D, DWCONV2D: |each output| < 2^accbits, the
+                             * compiler's promise (0: none); a broken one gives
+                             * wrong values, never a leak */
     int owner;              /* INPUT: provider; OUTPUT: receiver */
     const int64_t *in;      /* INPUT, at the provider: its values */
     int64_t *out;           /* OUTPUT, at the receiver: the revealed values */

@@ -758,6 +758,7 @@ typedef struct {
 
 typedef struct limbs {
     int n, nlift;
+    int whole; /* one limb: the whole share mod 2^l, the owner's part lifted with it */
     limb v[HEMI_MAXLIMBS];
 } limbs;
 
@@ -781,6 +782,11 @@ static int conv_split(const pop *op, limbs *lb)
     uint32_t beta = bitlen(bsum), c21 = ceil_log2(21 * bsum), cb = ceil_log2(bsum);
     int lmax = 67 - (int)c21 < 79 - (int)c21 - (int)cb ? 67 - (int)c21 : 79 - (int)c21 - (int)cb;
     memset(lb, 0, sizeof *lb);
+    if (op->accbits && (int)op->accbits + 2 <= lmax) { /* the compiler's bound: one limb */
+        lb->v[0] = (limb){0, op->accbits + 2, 1, {{0, 0, 0, 0}, 0, 0, 0, 0, 0, 0, 0}};
+        lb->n = lb->nlift = lb->whole = 1;
+        return 0;
+    }
     uint32_t s = 0;
     while (64 - (int)s > lmax) {
         int b = lmax - (int)beta - 2;
@@ -891,8 +897,9 @@ static void conv_upload(hemi *h, const pop *op, const limbs *lb)
     u128 *b = proto_alloc(HEMI_N * sizeof *b);
     for (int li = 0; li < lb->n; li++) {
         const limb *L = &lb->v[li];
-        uint32_t width = L->lift ? L->l - bitlen((uint64_t)HEMI_WMAX * g->kh * g->kw * (conv_dw(op) ? 1 : g->c)) - 2
-                                 : L->l;
+        uint32_t width = L->lift && !lb->whole
+                             ? L->l - bitlen((uint64_t)HEMI_WMAX * g->kh * g->kw * (conv_dw(op) ? 1 : g->c)) - 2
+                             : L->l;
         for (size_t i = 0; i < nx; i++)
             xl[i] = (op->a[i] >> L->s) & (width >= 64 ? ~(word)0 : ((word)1 << width) - 1);
         walk w = walk_of(op, &L->pl);
@@ -912,8 +919,8 @@ static void conv_upload(hemi *h, const pop *op, const limbs *lb)
 /* The owner: one limb's products, re-randomized, masked by R (whose lifted
  * or scaled value enters acc, and X for the lift's product), shrunk and
  * packed into out (pl.down bytes). */
-static void conv_limb_respond(hemi *h, const pop *op, const limb *L, int lift_at, const uint8_t *in, word *acc,
-                              word *X, uint8_t *out)
+static void conv_limb_respond(hemi *h, const pop *op, const limb *L, int lift_at, int whole, const uint8_t *in,
+                              word *acc, word *X, uint8_t *out)
 {
     fcache cache, *fc = &cache;
     fcache_open(fc, op, &L->pl);
@@ -989,8 +996,10 @@ static void conv_limb_respond(hemi *h, const pop *op, const limb *L, int lift_at
                         acc[idx[u]] += R << L->s;
                         continue;
                     }
-                    word ap = (R + ((word)1 << (l - 2))) & (((word)1 << l) - 1), bit = ap >> (l - 1);
-                    acc[idx[u]] += (ap - ((word)1 << (l - 2)) - (bit << l)) << L->s;
+                    /* whole: alpha is the owner's own sum and R, and replaces it */
+                    word ap = ((whole ? acc[idx[u]] : 0) + R + ((word)1 << (l - 2))) & (((word)1 << l) - 1);
+                    word bit = ap >> (l - 1), part = (ap - ((word)1 << (l - 2)) - (bit << l)) << L->s;
+                    acc[idx[u]] = whole ? part : acc[idx[u]] + part;
                     X[(size_t)lift_at * op->n + idx[u]] = bit << (l + L->s);
                 }
                 rlwe_shrink(c1, N, q, l + 13, NULL, t);
@@ -1142,7 +1151,7 @@ static void conv_finish(hemi *h, pop *op, int step)
         const uint8_t *in = net_in(h->ap.nt, 1, limbs_up(&lb));
         uint8_t *out = t->resp;
         for (int i = 0, li = 0; i < lb.n; i++) {
-            conv_limb_respond(h, op, &lb.v[i], li, in, t->acc, t->x, out);
+            conv_limb_respond(h, op, &lb.v[i], li, lb.whole, in, t->acc, t->x, out);
             in += lb.v[i].pl.up, out += lb.v[i].pl.down;
             li += lb.v[i].lift;
         }

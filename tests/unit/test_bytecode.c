@@ -295,7 +295,7 @@ START_TEST(bad_magic_and_version)
     uint8_t *b = compile_bytes(every_op, &n);
     b[4] = 9;
     ck_assert(qbc_load(b, n, &p, err, sizeof err) != 0);
-    ck_assert_str_eq(err, "offset 4: format version 9 out of range [4, 4]");
+    ck_assert_str_eq(err, "offset 4: format version 9 out of range [5, 5]");
     free(b);
 }
 END_TEST

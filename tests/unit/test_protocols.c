@@ -257,7 +257,7 @@ static void conv(tprog *t, const geom *g, uint32_t ch, int dw, int lazy)
     uint32_t w = filters(t, nw, i32_edges, COUNT(i32_edges), I32_MIN, I32_MAX);
     uint32_t d = reg(t, nout);
     EMIT(&t->e, dw ? OP_DWCONV2D : OP_CONV2D, d, x, w, g->h, g->w, g->c, g->kh, g->kw, g->oh, g->ow, g->sh, g->sw,
-         g->pt, g->pl, g->dh, g->dw, ch);
+         g->pt, g->pl, g->dh, g->dw, ch, 0); /* no bound: any values */
     if (lazy)
         em_flag(&t->e, t->e.nins - 1, QBC_LAZY);
     output(t, d, nout, 0, "%s %ux%ux%u kernel %ux%u stride %u dilation %u, %u", dw ? "DWCONV2D" : "CONV2D", g->h,
@@ -480,8 +480,11 @@ static void conv_reqclamp(tprog *t, int lazy, int exact)
         fill(t, v, nw, e8, COUNT(e8), -128, 127);
         uint32_t w = t->wmax ? input_from(t, 0, DT_I8, v, nw) : input(t, DT_I8, v, nw);
         uint32_t acc = reg(t, n), b = reg(t, n), d = reg(t, n);
+        uint32_t accbits = 0; /* |sum| <= 128 128 per product: the bound, tight at the edges */
+        while ((uint64_t)128 * 128 * taps * (dw ? 1 : g->c) >> accbits)
+            accbits++;
         EMIT(&t->e, dw ? OP_DWCONV2D : OP_CONV2D, acc, x, w, g->h, g->w, g->c, g->kh, g->kw, g->oh, g->ow, g->sh,
-             g->sw, g->pt, g->pl, g->dh, g->dw, dw ? 1 : oc);
+             g->sw, g->pt, g->pl, g->dh, g->dw, dw ? 1 : oc, accbits);
         if (lazy)
             em_flag(&t->e, t->e.nins - 1, QBC_LAZY);
         fill(t, v, ch, eb, COUNT(eb), -P2(20), P2(20));
