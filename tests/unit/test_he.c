@@ -1,6 +1,7 @@
 /* The RLWE arithmetic alone (runtime/he): primes, the negacyclic NTT
  * against schoolbook multiplication in Z_p[X]/(X^N + 1). */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -303,6 +304,183 @@ START_TEST(planner_matches_the_plan)
 }
 END_TEST
 
+/* Sums of products in NTT form (rlwe_fwd_big, rlwe_fwd_small with Shoup
+ * quotients, rlwe_mac, rlwe_back) equal the sums of rlwe_mul_small's
+ * products; the re-randomization folded into such sums equals
+ * rlwe_add_zero's; packing round-trips every width. */
+START_TEST(sums_in_ntt_form)
+{
+    enum { LOGN = 12, N = 1 << LOGN, Q = 100, G = 3 };
+    rlwe_params p;
+    ck_assert_int_eq(rlwe_init(&p, LOGN), 0);
+    static kern_u128 x[G][N], want[N], t[N], got[N], bpk[N], apk[N], c0[N], c1[N], d0[N], d1[N], pk[N];
+    static uint64_t r[N], acc[2 * N], acc1[2 * N], x12[2 * N], pk12[2][2 * N], w4[4 * N];
+    static int64_t w[G][N], u[N];
+    kern_u128 qm = ((kern_u128)1 << Q) - 1;
+    for (int g = 0; g < G; g++) {
+        random_poly((uint8_t)(30 + g), r, N, ~0ull);
+        for (int j = 0; j < N; j++)
+            x[g][j] = (((kern_u128)r[j] << 64) | r[(j + 1) % N]) & qm, w[g][j] = (int64_t)(r[j] % 511) - 255;
+    }
+    memset(want, 0, sizeof want);
+    memset(acc, 0, sizeof acc);
+    for (int g = 0; g < G; g++) {
+        ck_assert_int_eq(rlwe_mul_small(&p, x[g], Q, w[g], t), 0);
+        for (int j = 0; j < N; j++)
+            want[j] = (want[j] + t[j]) & qm;
+        rlwe_fwd_big(&p, x[g], Q, x12);
+        rlwe_fwd_small(&p, w[g], w4);
+        rlwe_mac(&p, acc, x12, w4);
+    }
+    rlwe_back(&p, acc, Q, got);
+    ck_assert_msg(memcmp(got, want, sizeof got) == 0, "NTT-form sums differ from the products' sum");
+    /* re-randomization: rlwe_add_zero against u's products in the sums */
+    uint8_t seed[16] = {44};
+    rlwe_expand(seed, 5, Q, N, bpk);
+    rlwe_expand(seed, 6, Q, N, apk);
+    memcpy(c0, x[0], sizeof c0), memcpy(c1, x[1], sizeof c1), memcpy(d0, x[0], sizeof d0), memcpy(d1, x[1], sizeof d1);
+    ck_assert_int_eq(rlwe_add_zero(&p, bpk, apk, Q, seed, 3, c0, c1), 0);
+    rlwe_ternary(seed, 3, N, u);
+    rlwe_fwd_small(&p, u, w4);
+    for (int h = 0; h < 2; h++) {
+        memcpy(pk, h ? apk : bpk, sizeof pk);
+        rlwe_fwd_big(&p, pk, Q, pk12[h]);
+        memset(acc1, 0, sizeof acc1);
+        rlwe_mac(&p, acc1, pk12[h], w4);
+        rlwe_back(&p, acc1, Q, t);
+        for (int j = 0; j < N; j++)
+            (h ? d1 : d0)[j] = ((h ? d1 : d0)[j] + t[j]) & qm;
+    }
+    ck_assert_int_eq(rlwe_add_errors(&p, Q, seed, 3, d0, d1), 0);
+    ck_assert_msg(memcmp(c0, d0, sizeof c0) == 0 && memcmp(c1, d1, sizeof c1) == 0, "the two re-randomizations differ");
+    /* packing */
+    static const unsigned widths[] = {1, 7, 13, 33, 64, 109, 120};
+    for (size_t k = 0; k < sizeof widths / sizeof widths[0]; k++) {
+        unsigned wd = widths[k];
+        uint8_t buf[37 * 16];
+        kern_u128 back[37], m = wd >= 128 ? ~(kern_u128)0 : ((kern_u128)1 << wd) - 1;
+        memset(buf, 0xa5, sizeof buf);
+        rlwe_pack(x[2], 37, wd, buf);
+        size_t bytes = (37 * wd + 7) / 8;
+        if ((37 * wd) % 8)
+            ck_assert_msg((buf[bytes - 1] >> ((37 * wd) % 8)) == 0, "width %u: padding bits set", wd);
+        ck_assert_uint_eq(buf[bytes], 0xa5); /* nothing written past ceil(n w / 8) */
+        rlwe_unpack(buf, 37, wd, back);
+        for (int j = 0; j < 37; j++)
+            ck_assert_msg(back[j] == (x[2][j] & m), "width %u, value %d", wd, j);
+    }
+    rlwe_free(&p);
+}
+END_TEST
+
+/* The noise margin of every convolution of MobileNet V1 0.25_128 as hemi
+ * runs it (docs/protocols.md "hemi"): the layer's plan for l = bits(the
+ * worst accumulator 255 255 C KH KW) + 2, every filter weight +-255 (the
+ * largest l1 norm the owner may hold), one output ciphertext of the first
+ * tile through encryption, the products summed over the channel blocks,
+ * re-randomization, mask, shrinking and decryption: every coefficient
+ * right. The budget (bits between the noise and the rounding's half step)
+ * is at least 40 before shrinking (the dither's flooding margin, 2^-40)
+ * and at least 0 after it (|D| < 2^12, the plan's bound being 3,483).
+ * HE_MARGINS=1 prints them. */
+typedef struct {
+    geom g;
+    uint32_t oc; /* output channels, or the depth multiplier */
+    int dw;
+} layer_case;
+
+START_TEST(layer_noise_margins)
+{
+    enum { LOGN = 12, N = 1 << LOGN };
+    static const layer_case layers[] = {
+        {{128, 128, 3, 3, 3, 64, 64, 2, 2, 0, 0, 1, 1}, 8, 0},      {{64, 64, 8, 3, 3, 64, 64, 1, 1, 1, 1, 1, 1}, 1, 1},
+        {{64, 64, 8, 1, 1, 64, 64, 1, 1, 0, 0, 1, 1}, 16, 0},      {{64, 64, 16, 3, 3, 32, 32, 2, 2, 0, 0, 1, 1}, 1, 1},
+        {{32, 32, 16, 1, 1, 32, 32, 1, 1, 0, 0, 1, 1}, 32, 0},     {{32, 32, 32, 3, 3, 32, 32, 1, 1, 1, 1, 1, 1}, 1, 1},
+        {{32, 32, 32, 1, 1, 32, 32, 1, 1, 0, 0, 1, 1}, 32, 0},     {{32, 32, 32, 3, 3, 16, 16, 2, 2, 0, 0, 1, 1}, 1, 1},
+        {{16, 16, 32, 1, 1, 16, 16, 1, 1, 0, 0, 1, 1}, 64, 0},     {{16, 16, 64, 3, 3, 16, 16, 1, 1, 1, 1, 1, 1}, 1, 1},
+        {{16, 16, 64, 1, 1, 16, 16, 1, 1, 0, 0, 1, 1}, 64, 0},     {{16, 16, 64, 3, 3, 8, 8, 2, 2, 0, 0, 1, 1}, 1, 1},
+        {{8, 8, 64, 1, 1, 8, 8, 1, 1, 0, 0, 1, 1}, 128, 0},        {{8, 8, 128, 3, 3, 8, 8, 1, 1, 1, 1, 1, 1}, 1, 1},
+        {{8, 8, 128, 1, 1, 8, 8, 1, 1, 0, 0, 1, 1}, 128, 0},       {{8, 8, 128, 3, 3, 4, 4, 2, 2, 0, 0, 1, 1}, 1, 1},
+        {{4, 4, 128, 1, 1, 4, 4, 1, 1, 0, 0, 1, 1}, 256, 0},       {{4, 4, 256, 3, 3, 4, 4, 1, 1, 1, 1, 1, 1}, 1, 1},
+        {{4, 4, 256, 1, 1, 4, 4, 1, 1, 0, 0, 1, 1}, 256, 0},       {{1, 1, 256, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1}, 1001, 0},
+    };
+    rlwe_params p;
+    ck_assert_int_eq(rlwe_init(&p, LOGN), 0);
+    uint8_t ks[16] = {51}, as[16] = {52}, es[16] = {53}, zs[16] = {54}, ds[16] = {55};
+    rlwe_sk sk;
+    ck_assert_int_eq(rlwe_keygen(&p, ks, &sk), 0);
+    static kern_u128 b[N], a[N], c0[N], c1[N], s0[N], s1[N], bpk[N], apk[N];
+    static uint64_t xp[N], plain[N], want[N], d[N], R[N], x12b[2 * N], x12a[2 * N], accb[2 * N], acca[2 * N],
+        w4[4 * N];
+    static int64_t wp[N];
+    static uint64_t zero[N];
+    for (size_t k = 0; k < sizeof layers / sizeof layers[0]; k++) {
+        const geom *g = &layers[k].g;
+        int dw = layers[k].dw;
+        uint64_t taps = (uint64_t)g->kh * g->kw, worst = 255ull * 255 * taps * (dw ? 1 : g->c);
+        uint32_t l = 2;
+        while (worst >> (l - 2))
+            l++;
+        he_plan pl;
+        ck_assert_msg(he_plan_layer(g, layers[k].oc, dw, l, 255, N, &pl) == 0, "layer %zu: no plan", k);
+        unsigned q = pl.q;
+        kern_u128 qm = ((kern_u128)1 << q) - 1;
+        ck_assert_int_eq(rlwe_encrypt(&p, &sk, as, 0, es, q, 1, zero, bpk), 0);
+        rlwe_expand(as, 0, q, N, apk);
+        uint32_t cblocks = (g->c + pl.t.cn - 1) / pl.t.cn, first = 0, last = dw ? 1 : cblocks;
+        size_t nx = (size_t)g->h * g->w * g->c, nw = taps * g->c * (dw ? layers[k].oc : layers[k].oc);
+        uint64_t *x = malloc(nx * 8), *wr = malloc(nw * 8);
+        int64_t *w = malloc(nw * 8);
+        ck_assert(x && wr && w);
+        random_poly((uint8_t)(60 + k), x, (uint32_t)nx, (uint64_t)1 << l);
+        random_poly((uint8_t)(90 + k), wr, (uint32_t)nw, ~0ull);
+        for (size_t i = 0; i < nw; i++)
+            w[i] = wr[i] & 1 ? 255 : -255;
+        memset(accb, 0, sizeof accb), memset(acca, 0, sizeof acca), memset(plain, 0, sizeof plain);
+        for (uint32_t cb = first; cb < last; cb++) {
+            he_at at = {0, 0, cb * pl.t.cn, 0};
+            he_conv_input(g, &pl.t, &at, N, x, xp);
+            if (dw)
+                he_dw_filter(g, &pl.t, &at, N, w, layers[k].oc, wp);
+            else
+                he_conv_filter(g, &pl.t, &at, N, w, layers[k].oc, wp);
+            ck_assert_int_eq(rlwe_encrypt(&p, &sk, as, 1 + cb, es, q, l, xp, b), 0);
+            rlwe_expand(as, 1 + cb, q, N, a);
+            rlwe_fwd_big(&p, b, q, x12b);
+            rlwe_fwd_big(&p, a, q, x12a);
+            rlwe_fwd_small(&p, wp, w4);
+            rlwe_mac(&p, accb, x12b, w4);
+            rlwe_mac(&p, acca, x12a, w4);
+            negacyclic_acc(plain, xp, wp, N);
+        }
+        rlwe_back(&p, accb, q, c0);
+        rlwe_back(&p, acca, q, c1);
+        ck_assert_int_eq(rlwe_add_zero(&p, bpk, apk, q, zs, k, c0, c1), 0);
+        random_poly((uint8_t)(120 + k), R, N, (uint64_t)1 << l);
+        for (int j = 0; j < N; j++) {
+            c0[j] = (c0[j] - ((kern_u128)R[j] << (q - l))) & qm;
+            want[j] = (plain[j] - R[j]) & (((uint64_t)1 << l) - 1);
+        }
+        int evaluated = rlwe_noise_budget(&p, &sk, c0, q, c1, q, l, want);
+        rlwe_shrink(c0, N, q, l + 2, ds, s0);
+        rlwe_shrink(c1, N, q, l + 13, NULL, s1);
+        int shrunk = rlwe_noise_budget(&p, &sk, s0, l + 2, s1, l + 13, l, want);
+        ck_assert_int_eq(rlwe_decrypt(&p, &sk, s0, l + 2, s1, l + 13, l, d), 0);
+        for (int j = 0; j < N; j++)
+            ck_assert_msg(d[j] == want[j], "layer %zu, coefficient %d: decryption failed (budgets %d, %d)", k, j,
+                          evaluated, shrunk);
+        ck_assert_msg(shrunk >= 0 && evaluated >= 40, "layer %zu: budgets %d, %d", k, evaluated, shrunk);
+        if (getenv("HE_MARGINS"))
+            printf("layer %2zu %s C=%3u OC/M=%4u l=%u q=%u tile %ux%u cn=%u mn=%u: budget %d bits evaluated, %d "
+                   "after shrinking\n",
+                   k, dw ? "dw" : "cv", g->c, layers[k].oc, l, q, pl.t.ho, pl.t.wo, pl.t.cn, pl.t.mn, evaluated, shrunk);
+        free(x), free(wr), free(w);
+    }
+    rlwe_sk_free(&sk);
+    rlwe_free(&p);
+}
+END_TEST
+
 Suite *suite_he(void)
 {
     Suite *s = suite_create("he");
@@ -313,6 +491,8 @@ Suite *suite_he(void)
     tcase_add_test(c, rlwe_chain);
     tcase_add_test(c, encodings_are_convolutions);
     tcase_add_test(c, planner_matches_the_plan);
+    tcase_add_test(c, sums_in_ntt_form);
+    tcase_add_test(c, layer_noise_margins);
     suite_add_tcase(s, c);
     return s;
 }
