@@ -491,52 +491,73 @@ static void trunc_split(hemi *h, const pop *op, size_t k, word *sh, uint8_t *d)
     *sh = op->a[k] * mult + (h->ap.me == 0 ? pow2(62) - 1 : 0);
 }
 
-static void trunc_prepare(hemi *h, pop *op, int step)
+/* this party's top bit of its part of element k (u or v), and 2^(64-d) times it */
+static word trunc_top(hemi *h, const pop *op, size_t k, word *scaled)
 {
-    st *t = state(op);
+    word a;
+    uint8_t d;
+    trunc_split(h, op, k, &a, &d);
+    *scaled = (a >> 63) << (63 - d) << 1; /* 0 for d = 0 */
+    return a >> 63;
+}
+
+/* The wrap products' messages (pool 1 of r from 0): the client's d bits,
+ * the owner's f words. */
+static void trunc_send(hemi *h, const pop *op, const rots *r)
+{
     size_t n = op->n;
-    if (step == 0) {
-        rots_begin(h, &t->r, 0, n);
-        return;
+    uint8_t *v = proto_alloc(n);
+    word *X = proto_alloc(n * W);
+    for (size_t k = 0; k < n; k++)
+        v[k] = (uint8_t)trunc_top(h, op, k, &X[k]);
+    if (h->ap.me == 1) {
+        osp_send_d(h, r, 0, v, n);
+        net_expect(h->ap.nt, 0, n * W);
+    } else {
+        osp_send_f(h, r, 0, X, n);
+        net_expect(h->ap.nt, 1, (n + 7) / 8);
     }
-    t->v = proto_alloc(n);
-    t->x = proto_alloc(n * W);
+    free(v), free(X);
+}
+
+/* this party's share of each y into out */
+static void trunc_result(hemi *h, const pop *op, const rots *r, word *out)
+{
+    size_t n = op->n;
+    uint8_t *v = proto_alloc(n);
+    word *X = proto_alloc(n * W), *uv = proto_alloc(n * W);
+    for (size_t k = 0; k < n; k++)
+        v[k] = (uint8_t)trunc_top(h, op, k, &X[k]);
+    if (h->ap.me == 1)
+        osp_r(r, 0, v, net_in(h->ap.nt, 0, n * W), n, uv);
+    else
+        osp_s(r, 0, net_in(h->ap.nt, 1, (n + 7) / 8), n, uv);
     for (size_t k = 0; k < n; k++) {
         word a;
         uint8_t d;
         trunc_split(h, op, k, &a, &d);
-        t->v[k] = (uint8_t)(a >> 63);
-        t->x[k] = (word)t->v[k] << (63 - d) << 1; /* 2^(64-d) u; 0 for d = 0 */
+        out[k] = (a >> d) - X[k] + uv[k] + (h->ap.me == 0 ? 1 - pow2(62 - d) : 0);
     }
-    if (h->ap.me == 1) {
-        osp_send_d(h, &t->r, 0, t->v, n);
-        net_expect(h->ap.nt, 0, n * W);
-    } else {
-        osp_send_f(h, &t->r, 0, t->x, n);
-        net_expect(h->ap.nt, 1, (n + 7) / 8);
-    }
+    free(v), free(X), free(uv);
+}
+
+static void trunc_prepare(hemi *h, pop *op, int step)
+{
+    st *t = state(op);
+    if (step == 0)
+        rots_begin(h, &t->r, 0, op->n);
+    else
+        trunc_send(h, op, &t->r);
 }
 
 static void trunc_finish(hemi *h, pop *op, int step)
 {
     st *t = op->state;
-    size_t n = op->n;
     if (step == 0) {
         rots_end(h, &t->r);
         return;
     }
-    word *uv = proto_alloc(n * W);
-    if (h->ap.me == 1)
-        osp_r(&t->r, 0, t->v, net_in(h->ap.nt, 0, n * W), n, uv);
-    else
-        osp_s(&t->r, 0, net_in(h->ap.nt, 1, (n + 7) / 8), n, uv);
-    for (size_t k = 0; k < n; k++) {
-        word a;
-        uint8_t d;
-        trunc_split(h, op, k, &a, &d);
-        op->d[k] = (a >> d) - t->x[k] + uv[k] + (h->ap.me == 0 ? 1 - pow2(62 - d) : 0);
-    }
-    free(uv);
+    trunc_result(h, op, &t->r, op->d);
     state_free(op);
 }
 
@@ -736,6 +757,168 @@ static void ltz_cost(const pop *op, proto_cost *acc)
     uint64_t common = (L * n + 7) / 8 + 2 * A * nw * W;
     acc->bytes[0] += rots_bytes(A * n) + common + n * W;
     acc->bytes[1] += rots_bytes((L + A + 1) * n) + common + (n + 7) / 8;
+}
+
+/* ---- REQCLAMP (fast), fused: the truncation's shares and the clamp's
+ * two comparisons at once ----
+ * With the truncation's a and b (trunc_split), y = (a >> d) + (b >> d) + 1
+ * - 2^(62-d) - 2^(64-d) w. Modulo 2^(L+1) the wrap term vanishes when d + L
+ * + 1 <= 64 (every channel: rqc_fused), so the comparisons [y + z - T < 0]
+ * for T = lo and hi + 1 are an LTZ of 2n values whose shares each party
+ * forms alone (the owner's (a >> d) + 1 - 2^(62-d) + z - T, the client's b
+ * >> d), run beside the wrap's product, without LTZ's conversion: its xor
+ * bits b1 and l2 feed the last round, where s = b1 ^ l2 = l2 - b1 times t =
+ * y + z - lo is a selector product (one one-sided product a direction) and
+ * D l2 = D l2_0 + D l2_1 - 2 D l2_0 l2_1 one more: y = hi + s t - D l2 (the
+ * generic CLAMP's formula). Own pools: 1: n wrap products, n selector
+ * products, n D l2 products; 0: n selector products. */
+
+typedef struct {
+    pop ltz;       /* the 2n comparisons (lanes lo, hi + 1), their state in ltz.state */
+    word *lanes;   /* their inputs */
+    word *y;       /* this party's share of the truncation */
+    rots r;        /* the pools above */
+} rqc_st;
+
+static int rqc_fused(const pop *op)
+{
+    if (op->kind != PK_REQCLAMP)
+        return 0;
+    for (size_t c = 0; c < op->nshift; c++)
+        if (31 + (op->shift[c] > 0 ? 0 : -op->shift[c]) + (int64_t)op->bound + 1 > 64)
+            return 0;
+    return 1;
+}
+
+static void rqc_inner(const pop *op, pop *ltz)
+{
+    memset(ltz, 0, sizeof *ltz);
+    ltz->kind = PK_LTZ;
+    ltz->n = ltz->na = 2 * op->n;
+    ltz->bound = op->bound;
+}
+
+static void rqc_prepare(hemi *h, pop *op, int step)
+{
+    size_t n = op->n;
+    int K = bits_levels(op->bound);
+    if (step == 0) {
+        rqc_st *q = proto_state(op, sizeof *q);
+        rqc_inner(op, &q->ltz);
+        q->lanes = proto_alloc(2 * n * W);
+        for (size_t e = 0; e < n; e++) {
+            word a;
+            uint8_t d;
+            trunc_split(h, op, e, &a, &d);
+            word part = (a >> d) + (h->ap.me == 0 ? 1 - pow2(62 - d) + (word)op->zp : 0);
+            q->lanes[e] = part - (h->ap.me == 0 ? (word)op->lo : 0);
+            q->lanes[n + e] = part - (h->ap.me == 0 ? (word)op->hi + 1 : 0);
+        }
+        q->ltz.a = q->lanes;
+        size_t A = ltz_ands(op->bound);
+        rots_begin(h, &state(&q->ltz)->r, A * 2 * n, ((size_t)op->bound + A) * 2 * n);
+        rots_begin(h, &q->r, n, 3 * n);
+        return;
+    }
+    rqc_st *q = op->state;
+    if (step <= K + 1) {
+        if (step == 1) {
+            trunc_send(h, op, &q->r);
+            ltz_leaves_prepare(h, &q->ltz);
+        } else {
+            ltz_and_prepare(h, &q->ltz, step - 1);
+        }
+        return;
+    }
+    /* the last round: the selector's products and D l2's */
+    st *t = q->ltz.state;
+    uint8_t *s = proto_alloc(n), *l2 = proto_alloc(n);
+    word *X = proto_alloc(2 * n * W);
+    for (size_t e = 0; e < n; e++) {
+        uint8_t b1 = ltz_beta(h, t, e);
+        l2[e] = ltz_beta(h, t, n + e);
+        s[e] = b1 ^ l2[e];
+        word tt = q->y[e] + (h->ap.me == 0 ? (word)op->zp - (word)op->lo : 0);
+        X[e] = (1 - 2 * (word)s[e]) * tt;
+        X[n + e] = (word)0 - 2 * (word)(op->hi - op->lo) * l2[e];
+    }
+    if (h->ap.me == 0) {
+        osp_send_d(h, &q->r, 0, s, n);      /* pool 0: the selector, owner receiving */
+        osp_send_f(h, &q->r, n, X, n);      /* pool 1 at n: the selector */
+        osp_send_f(h, &q->r, 2 * n, X + n, n); /* pool 1 at 2n: D l2 */
+        net_expect(h->ap.nt, 1, 2 * ((n + 7) / 8) + n * W);
+    } else {
+        osp_send_d(h, &q->r, n, s, n);
+        osp_send_d(h, &q->r, 2 * n, l2, n);
+        osp_send_f(h, &q->r, 0, X, n);
+        net_expect(h->ap.nt, 0, (n + 7) / 8 + 2 * n * W);
+    }
+    free(s), free(l2), free(X);
+}
+
+static void rqc_free(pop *op)
+{
+    rqc_st *q = op->state;
+    state_free(&q->ltz);
+    rots_free(&q->r);
+    free(q->lanes), free(q->y);
+    free(q);
+    op->state = NULL;
+}
+
+static void rqc_finish(hemi *h, pop *op, int step)
+{
+    rqc_st *q = op->state;
+    size_t n = op->n;
+    int K = bits_levels(op->bound);
+    if (step == 0) {
+        rots_end(h, &((st *)q->ltz.state)->r);
+        rots_end(h, &q->r);
+        return;
+    }
+    if (step <= K + 1) {
+        if (step == 1) {
+            q->y = proto_alloc(n * W);
+            trunc_result(h, op, &q->r, q->y);
+            ltz_leaves_finish(h, &q->ltz);
+        } else {
+            ltz_and_finish(h, &q->ltz, step - 1);
+        }
+        return;
+    }
+    st *t = q->ltz.state;
+    uint8_t *s = proto_alloc(n), *l2 = proto_alloc(n);
+    word *ms = proto_alloc(n * W), *mr = proto_alloc(n * W), *dl = proto_alloc(n * W);
+    for (size_t e = 0; e < n; e++)
+        l2[e] = ltz_beta(h, t, n + e), s[e] = ltz_beta(h, t, e) ^ l2[e];
+    if (h->ap.me == 0) {
+        const uint8_t *dm = net_in(h->ap.nt, 1, (n + 7) / 8), *dd = net_in(h->ap.nt, 1, (n + 7) / 8);
+        osp_s(&q->r, n, dm, n, ms);
+        osp_s(&q->r, 2 * n, dd, n, dl);
+        osp_r(&q->r, 0, s, net_in(h->ap.nt, 1, n * W), n, mr);
+    } else {
+        const uint8_t *dm = net_in(h->ap.nt, 0, (n + 7) / 8), *fm = net_in(h->ap.nt, 0, n * W),
+                      *fd = net_in(h->ap.nt, 0, n * W);
+        osp_s(&q->r, 0, dm, n, ms);
+        osp_r(&q->r, n, s, fm, n, mr);
+        osp_r(&q->r, 2 * n, l2, fd, n, dl);
+    }
+    word D = (word)(op->hi - op->lo);
+    for (size_t e = 0; e < n; e++) {
+        word tt = q->y[e] + (h->ap.me == 0 ? (word)op->zp - (word)op->lo : 0);
+        op->d[e] = s[e] * tt + ms[e] + mr[e] - D * l2[e] - dl[e] + (h->ap.me == 0 ? (word)op->hi : 0);
+    }
+    free(s), free(l2), free(ms), free(mr), free(dl);
+    rqc_free(op);
+}
+
+static void rqc_cost(const pop *op, proto_cost *acc)
+{
+    uint64_t n = op->n, L = op->bound, A = ltz_ands(op->bound), nw2 = bits_words(2 * op->n);
+    acc->rounds = (uint64_t)bits_levels(op->bound) + 3;
+    uint64_t common = (L * 2 * n + 7) / 8 + 2 * A * nw2 * W; /* leaves, AND openings */
+    acc->bytes[0] += rots_bytes(A * 2 * n) + rots_bytes(n) + common + n * W + (n + 7) / 8 + 2 * n * W;
+    acc->bytes[1] += rots_bytes((L + A) * 2 * n) + rots_bytes(3 * n) + common + (n + 7) / 8 + 2 * ((n + 7) / 8) + n * W;
 }
 
 /* ---- convolutions: conv(x0 + x1, W) = conv(x0, W) at the owner plus
@@ -1202,8 +1385,8 @@ static void conv_cost(const pop *op, proto_cost *acc)
 static int hemi_steps(const pop *op)
 {
     switch (op->kind) {
-    case PK_CLAMP:
-    case PK_REQCLAMP: return proto_composite_steps(&proto_hemi, op);
+    case PK_CLAMP: return proto_composite_steps(&proto_hemi, op);
+    case PK_REQCLAMP: return rqc_fused(op) ? bits_levels(op->bound) + 3 : proto_composite_steps(&proto_hemi, op);
     case PK_REQS:
     case PK_EXACT: return proto_exact_steps(&proto_hemi, op);
     case PK_LTZ: return bits_levels(op->bound) + 3;
@@ -1224,7 +1407,11 @@ static int hemi_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     hemi *h = ps;
     switch (op->kind) {
     case PK_CLAMP: return proto_clamp_prepare(&proto_hemi, ps, op, step, err, errlen);
-    case PK_REQCLAMP: return proto_reqclamp_prepare(&proto_hemi, ps, op, step, err, errlen);
+    case PK_REQCLAMP:
+        if (!rqc_fused(op))
+            return proto_reqclamp_prepare(&proto_hemi, ps, op, step, err, errlen);
+        rqc_prepare(h, op, step);
+        break;
     case PK_REQS:
     case PK_EXACT: return proto_exact_prepare(&proto_hemi, ps, op, step, err, errlen);
     case PK_INPUT: input_prepare(h, op); break;
@@ -1251,7 +1438,11 @@ static int hemi_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     hemi *h = ps;
     switch (op->kind) {
     case PK_CLAMP: return proto_clamp_finish(&proto_hemi, ps, op, step, err, errlen);
-    case PK_REQCLAMP: return proto_reqclamp_finish(&proto_hemi, ps, op, step, err, errlen);
+    case PK_REQCLAMP:
+        if (!rqc_fused(op))
+            return proto_reqclamp_finish(&proto_hemi, ps, op, step, err, errlen);
+        rqc_finish(h, op, step);
+        break;
     case PK_REQS:
     case PK_EXACT: return proto_exact_finish(&proto_hemi, ps, op, step, err, errlen);
     case PK_INPUT: break;
@@ -1270,8 +1461,13 @@ static int hemi_finish(void *ps, pop *op, int step, char *err, size_t errlen)
 static void hemi_cost(const pop *op, int N, proto_cost *acc)
 {
     switch (op->kind) {
-    case PK_CLAMP:
-    case PK_REQCLAMP: proto_composite_cost(&proto_hemi, op, N, acc); break;
+    case PK_CLAMP: proto_composite_cost(&proto_hemi, op, N, acc); break;
+    case PK_REQCLAMP:
+        if (rqc_fused(op))
+            rqc_cost(op, acc);
+        else
+            proto_composite_cost(&proto_hemi, op, N, acc);
+        break;
     case PK_REQS:
     case PK_EXACT: proto_exact_cost(&proto_hemi, op, N, acc); break;
     case PK_INPUT: acc->rounds = 1; break;
