@@ -377,6 +377,7 @@ typedef struct {
     uint8_t *resp;        /* CONV2D: the owner's response */
     size_t nresp;
     struct limbs *lb;     /* CONV2D: the limbs and their plans, made once */
+    int full;             /* LTZ inside REQCLAMP: the tree also yields P of all L bits */
 } st;
 
 static st *state(pop *op) { return proto_state(op, sizeof(st)); }
@@ -487,6 +488,13 @@ static word pow2(unsigned e) { return e >= 64 ? 0 : (word)1 << e; }
 
 static void trunc_split(hemi *h, const pop *op, size_t k, word *sh, uint8_t *d)
 {
+    if (op->kind == PK_EXACT) { /* the fused exact REQCLAMP: V = m x + off0 + 2^62, its own floor */
+        int64_t m, kk, off0, off1;
+        proto_exact_consts(op, k, &m, &kk, &off0, &off1);
+        *d = (uint8_t)kk;
+        *sh = op->a[k] * (word)m + (h->ap.me == 0 ? (word)off0 + pow2(62) : 0);
+        return;
+    }
     word mult = proto_trunc_mult(op, k, d);
     *sh = op->a[k] * mult + (h->ap.me == 0 ? pow2(62) - 1 : 0);
 }
@@ -536,7 +544,7 @@ static void trunc_result(hemi *h, const pop *op, const rots *r, word *out)
         word a;
         uint8_t d;
         trunc_split(h, op, k, &a, &d);
-        out[k] = (a >> d) - X[k] + uv[k] + (h->ap.me == 0 ? 1 - pow2(62 - d) : 0);
+        out[k] = (a >> d) - X[k] + uv[k] + (h->ap.me == 0 ? (op->kind != PK_EXACT) - pow2(62 - d) : 0);
     }
     free(v), free(X), free(uv);
 }
@@ -578,20 +586,22 @@ static void trunc_cost(const pop *op, proto_cost *acc)
  * Pool 1: the L n generate bits (bit j of element e at j n + e), the ANDs
  * (level by level, gate by gate), n conversions; pool 0: the ANDs. */
 
-static size_t ltz_ands(uint32_t L)
+static size_t ltz_ands(uint32_t L, int full)
 {
     size_t all = 0, nand;
     for (int k = 1; k <= bits_levels(L); k++)
-        bits_level_ands(L, k, 0, &nand), all += nand;
+        bits_level_ands(L, k, full, &nand), all += nand;
     return all;
 }
+
+static int ltz_full(const pop *op) { return op->state && ((const st *)op->state)->full; }
 
 /* the pools' offsets of level k's triples */
 static void ltz_level_at(const pop *op, int k, size_t at[2])
 {
     size_t before = 0, nand;
     for (int q = 1; q < k; q++)
-        bits_level_ands(op->bound, q, 0, &nand), before += nand;
+        bits_level_ands(op->bound, q, ltz_full(op), &nand), before += nand;
     at[0] = before * op->n;
     at[1] = ((size_t)op->bound + before) * op->n;
 }
@@ -644,7 +654,7 @@ static void ltz_and_prepare(hemi *h, pop *op, int level)
 {
     st *t = op->state;
     size_t nw = bits_words(op->n), nand, at[2];
-    bits_gate *gt = bits_level_gates(op->bound, level, 0, &nand);
+    bits_gate *gt = bits_level_gates(op->bound, level, ltz_full(op), &nand);
     size_t m = nand * nw;
     ltz_level_at(op, level, at);
     free(t->ta), free(t->tb), free(t->tc), free(t->open);
@@ -668,7 +678,7 @@ static void ltz_and_finish(hemi *h, pop *op, int level)
 {
     st *t = op->state;
     size_t nw = bits_words(op->n), nand;
-    bits_gate *gt = bits_level_gates(op->bound, level, 0, &nand);
+    bits_gate *gt = bits_level_gates(op->bound, level, ltz_full(op), &nand);
     size_t m = nand * nw;
     word *de = proto_alloc(2 * m * W), *d = de, *e = de + m;
     add_open_finish(&h->ap, ADD_BOOL, t->open, de, 2 * m);
@@ -694,7 +704,7 @@ static uint8_t ltz_beta(const hemi *h, const st *t, size_t e)
 static void ltz_b2a_prepare(hemi *h, pop *op)
 {
     st *t = op->state;
-    size_t n = op->n, at = ltz_ands(op->bound) * n + (size_t)op->bound * n;
+    size_t n = op->n, at = ltz_ands(op->bound, 0) * n + (size_t)op->bound * n;
     t->v = proto_alloc(n);
     t->x = proto_alloc(n * W);
     for (size_t e = 0; e < n; e++)
@@ -711,7 +721,7 @@ static void ltz_b2a_prepare(hemi *h, pop *op)
 static void ltz_b2a_finish(hemi *h, pop *op)
 {
     st *t = op->state;
-    size_t n = op->n, at = ltz_ands(op->bound) * n + (size_t)op->bound * n;
+    size_t n = op->n, at = ltz_ands(op->bound, 0) * n + (size_t)op->bound * n;
     word *pr = proto_alloc(n * W);
     if (h->ap.me == 1)
         osp_r(&t->r, at, t->v, net_in(h->ap.nt, 0, n * W), n, pr);
@@ -726,7 +736,7 @@ static void ltz_b2a_finish(hemi *h, pop *op)
 static void ltz_prepare(hemi *h, pop *op, int step)
 {
     int K = bits_levels(op->bound);
-    size_t n = op->n, A = ltz_ands(op->bound);
+    size_t n = op->n, A = ltz_ands(op->bound, 0);
     if (step == 0)
         rots_begin(h, &state(op)->r, A * n, ((size_t)op->bound + A + 1) * n);
     else if (step == 1)
@@ -752,99 +762,220 @@ static void ltz_finish(hemi *h, pop *op, int step)
 
 static void ltz_cost(const pop *op, proto_cost *acc)
 {
-    uint64_t n = op->n, nw = bits_words(op->n), L = op->bound, A = ltz_ands(op->bound);
+    uint64_t n = op->n, nw = bits_words(op->n), L = op->bound, A = ltz_ands(op->bound, 0);
     acc->rounds = (uint64_t)bits_levels(op->bound) + 3;
     uint64_t common = (L * n + 7) / 8 + 2 * A * nw * W;
     acc->bytes[0] += rots_bytes(A * n) + common + n * W;
     acc->bytes[1] += rots_bytes((L + A + 1) * n) + common + (n + 7) / 8;
 }
 
-/* ---- REQCLAMP (fast), fused: the truncation's shares and the clamp's
- * two comparisons at once ----
- * With the truncation's a and b (trunc_split), y = (a >> d) + (b >> d) + 1
- * - 2^(62-d) - 2^(64-d) w. Modulo 2^(L+1) the wrap term vanishes when d + L
- * + 1 <= 64 (every channel: rqc_fused), so the comparisons [y + z - T < 0]
- * for T = lo and hi + 1 are an LTZ of 2n values whose shares each party
- * forms alone (the owner's (a >> d) + 1 - 2^(62-d) + z - T, the client's b
- * >> d), run beside the wrap's product, without LTZ's conversion: its xor
- * bits b1 and l2 feed the last round, where s = b1 ^ l2 = l2 - b1 times t =
- * y + z - lo is a selector product (one one-sided product a direction) and
- * D l2 = D l2_0 + D l2_1 - 2 D l2_0 l2_1 one more: y = hi + s t - D l2 (the
- * generic CLAMP's formula). Own pools: 1: n wrap products, n selector
- * products, n D l2 products; 0: n selector products. */
+/* ---- REQCLAMP, fused: the truncation's shares and the clamp's two
+ * comparisons at once ----
+ * With the truncation's a and b (trunc_split), y = (a >> k) + (b >> k) + cc
+ * - 2^(62-k) - 2^(64-k) w, where cc is 1 (fast: floor or floor + 1, as
+ * TRUNC) or, exact, the carry c of the low k bits of a + b (a then holds m x
+ * + off0 + 2^62, and y is TFLite's first floor y0). Modulo 2^(L+1) the wrap
+ * term vanishes when k + L + 1 <= 64 (rqc_mode), so the comparisons [y + z
+ * - T < 0] for T = lo and hi + 1 are an LTZ of 2n values whose parts each
+ * party forms alone (the owner's (a >> k) - 2^(62-k) + z - T, plus 1 when
+ * fast; the client's b >> k), run beside the wrap's product, without LTZ's
+ * conversion. Exact: c is the carry LTZ's tree over (a, b) with bound k
+ * (its G), the lanes' trees also yield P over all L bits, and a join round
+ * adds c as carry-in (carry = G ^ (P & c), one AND a lane value) while c is
+ * made arithmetic (one one-sided product). Exact uses y0 alone, which is
+ * TFLite's result when lo >= z (a ReLU's clamp: y0 <= 0 clamps to lo like
+ * y1), and one k for every channel. The last round: s = b1 ^ l2 = l2 - b1
+ * times t = y + z - lo, a selector product (one one-sided product a
+ * direction), and D l2 = D l2_0 + D l2_1 - 2 D l2_0 l2_1 one more: y = hi +
+ * s t - D l2 (the generic CLAMP's formula). Own pools: 1: n wrap products,
+ * n selector products, n D l2 products, then (exact) 2n join ANDs and n
+ * conversions; 0: n selector products, then (exact) 2n join ANDs. */
+
+enum { RQC_NO, RQC_FAST, RQC_EXACT };
 
 typedef struct {
+    int mode;
     pop ltz;       /* the 2n comparisons (lanes lo, hi + 1), their state in ltz.state */
-    word *lanes;   /* their inputs */
-    word *y;       /* this party's share of the truncation */
+    pop carry;     /* exact: the n carries of the low k bits */
+    word *lanes;   /* the lanes' inputs */
+    word *y;       /* this party's share of the truncation (exact: without c) */
+    word *ca;      /* exact: this party's arithmetic share of c */
+    word *ta, *tb, *tc, *open; /* exact: the join's triples and openings */
     rots r;        /* the pools above */
 } rqc_st;
 
-static int rqc_fused(const pop *op)
+static int rqc_mode(const pop *op)
 {
-    if (op->kind != PK_REQCLAMP)
-        return 0;
-    for (size_t c = 0; c < op->nshift; c++)
-        if (31 + (op->shift[c] > 0 ? 0 : -op->shift[c]) + (int64_t)op->bound + 1 > 64)
-            return 0;
-    return 1;
+    int exact = op->kind == PK_EXACT && op->of == PK_REQCLAMP;
+    if (op->kind != PK_REQCLAMP && !(exact && op->lo >= op->zp))
+        return RQC_NO;
+    int64_t k0 = 31 + (op->shift[0] > 0 ? 0 : -op->shift[0]);
+    for (size_t c = 0; c < op->nshift; c++) {
+        int64_t k = 31 + (op->shift[c] > 0 ? 0 : -op->shift[c]);
+        if (k + (int64_t)op->bound + 1 > 64 || (exact && k != k0))
+            return RQC_NO;
+    }
+    return exact ? RQC_EXACT : RQC_FAST;
 }
 
-static void rqc_inner(const pop *op, pop *ltz)
+/* exact: k, the same for every channel */
+static uint32_t rqc_k(const pop *op) { return 31 + (uint32_t)(op->shift[0] > 0 ? 0 : -op->shift[0]); }
+
+static int rqc_levels(const pop *op, int mode)
+{
+    int kl = bits_levels(op->bound), kc = mode == RQC_EXACT ? bits_levels(rqc_k(op)) : 0;
+    return kl > kc ? kl : kc;
+}
+
+static int rqc_steps(const pop *op, int mode) { return rqc_levels(op, mode) + (mode == RQC_EXACT ? 4 : 3); }
+
+static void rqc_inner(const pop *op, int mode, pop *ltz, pop *carry)
 {
     memset(ltz, 0, sizeof *ltz);
     ltz->kind = PK_LTZ;
     ltz->n = ltz->na = 2 * op->n;
     ltz->bound = op->bound;
+    memset(carry, 0, sizeof *carry);
+    carry->kind = PK_LTZ;
+    carry->n = carry->na = mode == RQC_EXACT ? op->n : 0;
+    carry->bound = mode == RQC_EXACT ? rqc_k(op) : 1;
+}
+
+/* the own pools' sizes: 0, 1 */
+static size_t rqc_own(const pop *op, int mode, int pool)
+{
+    return op->n * (pool ? 3 : 1) + (mode == RQC_EXACT ? op->n * (pool ? 3 : 2) : 0);
+}
+
+static void rqc_start(hemi *h, pop *op, int mode)
+{
+    size_t n = op->n;
+    rqc_st *q = proto_state(op, sizeof *q);
+    q->mode = mode;
+    rqc_inner(op, mode, &q->ltz, &q->carry);
+    q->lanes = proto_alloc(2 * n * W);
+    word *parts = mode == RQC_EXACT ? proto_alloc(n * W) : NULL;
+    for (size_t e = 0; e < n; e++) {
+        word a;
+        uint8_t d;
+        trunc_split(h, op, e, &a, &d);
+        if (parts)
+            parts[e] = a;
+        word part = (a >> d) + (h->ap.me == 0 ? (mode == RQC_FAST) - pow2(62 - d) + (word)op->zp : 0);
+        q->lanes[e] = part - (h->ap.me == 0 ? (word)op->lo : 0);
+        q->lanes[n + e] = part - (h->ap.me == 0 ? (word)op->hi + 1 : 0);
+    }
+    q->ltz.a = q->lanes;
+    int full = mode == RQC_EXACT;
+    size_t A = ltz_ands(op->bound, full);
+    state(&q->ltz)->full = full;
+    rots_begin(h, &state(&q->ltz)->r, A * 2 * n, ((size_t)op->bound + A) * 2 * n);
+    if (mode == RQC_EXACT) {
+        q->carry.a = parts; /* the carry LTZ reads a's low k bits (adding 2^k at the owner changes none) */
+        size_t Ac = ltz_ands(q->carry.bound, 0);
+        rots_begin(h, &state(&q->carry)->r, Ac * n, ((size_t)q->carry.bound + Ac) * n);
+    }
+    rots_begin(h, &q->r, rqc_own(op, mode, 0), rqc_own(op, mode, 1));
+}
+
+/* this party's bit of [lane value < 0], lane element e of 2n */
+static uint8_t rqc_bit(hemi *h, const rqc_st *q, size_t e) { return ltz_beta(h, q->ltz.state, e); }
+
+/* exact's join: carry = G ^ (P & c) for both lanes, and c made arithmetic */
+static void rqc_join_prepare(hemi *h, pop *op, rqc_st *q)
+{
+    size_t n = op->n, nw = bits_words(n), nw2 = bits_words(2 * n), at[2] = {n, 3 * n};
+    st *lt = q->ltz.state, *ct = q->carry.state;
+    q->ta = proto_alloc(nw2 * W), q->tb = proto_alloc(nw2 * W), q->tc = proto_alloc(nw2 * W);
+    and_triples(h, &q->r, at, 1, 2 * n, q->ta, q->tb, q->tc);
+    word *c2 = proto_zalloc(nw2 * W);
+    bits_dup(ct->g, n, 1, c2, nw2);
+    q->open = proto_alloc(2 * nw2 * W);
+    for (size_t k = 0; k < nw2; k++)
+        q->open[k] = lt->p[k] ^ q->ta[k], q->open[nw2 + k] = c2[k] ^ q->tb[k];
+    if ((2 * n) % 64) /* the planes' unused bits: random, as every bit sent */
+        q->open[nw2 - 1] ^= rnd_word(h) << ((2 * n) % 64), q->open[2 * nw2 - 1] ^= rnd_word(h) << ((2 * n) % 64);
+    free(c2);
+    add_open_send(&h->ap, q->open, 2 * nw2);
+    uint8_t *cb = proto_alloc(n);
+    word *X = proto_alloc(n * W);
+    for (size_t e = 0; e < n; e++)
+        cb[e] = (uint8_t)bits_get(ct->g, e), X[e] = (word)0 - 2 * (word)cb[e];
+    if (h->ap.me == 1) {
+        osp_send_d(h, &q->r, 5 * n, cb, n);
+        net_expect(h->ap.nt, 0, n * W);
+    } else {
+        osp_send_f(h, &q->r, 5 * n, X, n);
+        net_expect(h->ap.nt, 1, (n + 7) / 8);
+    }
+    free(cb), free(X);
+    (void)nw;
+}
+
+static void rqc_join_finish(hemi *h, pop *op, rqc_st *q)
+{
+    size_t n = op->n, nw2 = bits_words(2 * n);
+    st *lt = q->ltz.state, *ct = q->carry.state;
+    word *de = proto_alloc(2 * nw2 * W), *d = de, *e = de + nw2;
+    add_open_finish(&h->ap, ADD_BOOL, q->open, de, 2 * nw2);
+    for (size_t k = 0; k < nw2; k++)
+        lt->g[k] ^= q->tc[k] ^ (d[k] & q->tb[k]) ^ (e[k] & q->ta[k]) ^ (h->ap.me == 0 ? d[k] & e[k] : 0);
+    free(de);
+    uint8_t *cb = proto_alloc(n);
+    word *pr = proto_alloc(n * W);
+    for (size_t i = 0; i < n; i++)
+        cb[i] = (uint8_t)bits_get(ct->g, i);
+    if (h->ap.me == 1)
+        osp_r(&q->r, 5 * n, cb, net_in(h->ap.nt, 0, n * W), n, pr);
+    else
+        osp_s(&q->r, 5 * n, net_in(h->ap.nt, 1, (n + 7) / 8), n, pr);
+    q->ca = proto_alloc(n * W);
+    for (size_t i = 0; i < n; i++)
+        q->ca[i] = cb[i] + pr[i];
+    free(cb), free(pr);
 }
 
 static void rqc_prepare(hemi *h, pop *op, int step)
 {
     size_t n = op->n;
-    int K = bits_levels(op->bound);
     if (step == 0) {
-        rqc_st *q = proto_state(op, sizeof *q);
-        rqc_inner(op, &q->ltz);
-        q->lanes = proto_alloc(2 * n * W);
-        for (size_t e = 0; e < n; e++) {
-            word a;
-            uint8_t d;
-            trunc_split(h, op, e, &a, &d);
-            word part = (a >> d) + (h->ap.me == 0 ? 1 - pow2(62 - d) + (word)op->zp : 0);
-            q->lanes[e] = part - (h->ap.me == 0 ? (word)op->lo : 0);
-            q->lanes[n + e] = part - (h->ap.me == 0 ? (word)op->hi + 1 : 0);
-        }
-        q->ltz.a = q->lanes;
-        size_t A = ltz_ands(op->bound);
-        rots_begin(h, &state(&q->ltz)->r, A * 2 * n, ((size_t)op->bound + A) * 2 * n);
-        rots_begin(h, &q->r, n, 3 * n);
+        rqc_start(h, op, rqc_mode(op));
         return;
     }
     rqc_st *q = op->state;
+    int K = rqc_levels(op, q->mode), exact = q->mode == RQC_EXACT;
+    if (step == 1) {
+        trunc_send(h, op, &q->r);
+        ltz_leaves_prepare(h, &q->ltz);
+        if (exact)
+            ltz_leaves_prepare(h, &q->carry);
+        return;
+    }
     if (step <= K + 1) {
-        if (step == 1) {
-            trunc_send(h, op, &q->r);
-            ltz_leaves_prepare(h, &q->ltz);
-        } else {
+        if (step - 1 <= bits_levels(q->ltz.bound))
             ltz_and_prepare(h, &q->ltz, step - 1);
-        }
+        if (exact && step - 1 <= bits_levels(q->carry.bound))
+            ltz_and_prepare(h, &q->carry, step - 1);
+        return;
+    }
+    if (exact && step == K + 2) {
+        rqc_join_prepare(h, op, q);
         return;
     }
     /* the last round: the selector's products and D l2's */
-    st *t = q->ltz.state;
     uint8_t *s = proto_alloc(n), *l2 = proto_alloc(n);
     word *X = proto_alloc(2 * n * W);
     for (size_t e = 0; e < n; e++) {
-        uint8_t b1 = ltz_beta(h, t, e);
-        l2[e] = ltz_beta(h, t, n + e);
+        uint8_t b1 = rqc_bit(h, q, e);
+        l2[e] = rqc_bit(h, q, n + e);
         s[e] = b1 ^ l2[e];
-        word tt = q->y[e] + (h->ap.me == 0 ? (word)op->zp - (word)op->lo : 0);
+        word tt = q->y[e] + (exact ? q->ca[e] : 0) + (h->ap.me == 0 ? (word)op->zp - (word)op->lo : 0);
         X[e] = (1 - 2 * (word)s[e]) * tt;
         X[n + e] = (word)0 - 2 * (word)(op->hi - op->lo) * l2[e];
     }
     if (h->ap.me == 0) {
-        osp_send_d(h, &q->r, 0, s, n);      /* pool 0: the selector, owner receiving */
-        osp_send_f(h, &q->r, n, X, n);      /* pool 1 at n: the selector */
+        osp_send_d(h, &q->r, 0, s, n);         /* pool 0: the selector, owner receiving */
+        osp_send_f(h, &q->r, n, X, n);         /* pool 1 at n: the selector */
         osp_send_f(h, &q->r, 2 * n, X + n, n); /* pool 1 at 2n: D l2 */
         net_expect(h->ap.nt, 1, 2 * ((n + 7) / 8) + n * W);
     } else {
@@ -860,8 +991,10 @@ static void rqc_free(pop *op)
 {
     rqc_st *q = op->state;
     state_free(&q->ltz);
+    state_free(&q->carry);
     rots_free(&q->r);
-    free(q->lanes), free(q->y);
+    free(q->lanes), free(q->y), free(q->ca), free(q->ta), free(q->tb), free(q->tc), free(q->open);
+    free((void *)q->carry.a);
     free(q);
     op->state = NULL;
 }
@@ -870,27 +1003,37 @@ static void rqc_finish(hemi *h, pop *op, int step)
 {
     rqc_st *q = op->state;
     size_t n = op->n;
-    int K = bits_levels(op->bound);
+    int K = rqc_levels(op, q->mode), exact = q->mode == RQC_EXACT;
     if (step == 0) {
         rots_end(h, &((st *)q->ltz.state)->r);
+        if (exact)
+            rots_end(h, &((st *)q->carry.state)->r);
         rots_end(h, &q->r);
         return;
     }
-    if (step <= K + 1) {
-        if (step == 1) {
-            q->y = proto_alloc(n * W);
-            trunc_result(h, op, &q->r, q->y);
-            ltz_leaves_finish(h, &q->ltz);
-        } else {
-            ltz_and_finish(h, &q->ltz, step - 1);
-        }
+    if (step == 1) {
+        q->y = proto_alloc(n * W);
+        trunc_result(h, op, &q->r, q->y);
+        ltz_leaves_finish(h, &q->ltz);
+        if (exact)
+            ltz_leaves_finish(h, &q->carry);
         return;
     }
-    st *t = q->ltz.state;
+    if (step <= K + 1) {
+        if (step - 1 <= bits_levels(q->ltz.bound))
+            ltz_and_finish(h, &q->ltz, step - 1);
+        if (exact && step - 1 <= bits_levels(q->carry.bound))
+            ltz_and_finish(h, &q->carry, step - 1);
+        return;
+    }
+    if (exact && step == K + 2) {
+        rqc_join_finish(h, op, q);
+        return;
+    }
     uint8_t *s = proto_alloc(n), *l2 = proto_alloc(n);
     word *ms = proto_alloc(n * W), *mr = proto_alloc(n * W), *dl = proto_alloc(n * W);
     for (size_t e = 0; e < n; e++)
-        l2[e] = ltz_beta(h, t, n + e), s[e] = ltz_beta(h, t, e) ^ l2[e];
+        l2[e] = rqc_bit(h, q, n + e), s[e] = rqc_bit(h, q, e) ^ l2[e];
     if (h->ap.me == 0) {
         const uint8_t *dm = net_in(h->ap.nt, 1, (n + 7) / 8), *dd = net_in(h->ap.nt, 1, (n + 7) / 8);
         osp_s(&q->r, n, dm, n, ms);
@@ -905,20 +1048,34 @@ static void rqc_finish(hemi *h, pop *op, int step)
     }
     word D = (word)(op->hi - op->lo);
     for (size_t e = 0; e < n; e++) {
-        word tt = q->y[e] + (h->ap.me == 0 ? (word)op->zp - (word)op->lo : 0);
+        word tt = q->y[e] + (exact ? q->ca[e] : 0) + (h->ap.me == 0 ? (word)op->zp - (word)op->lo : 0);
         op->d[e] = s[e] * tt + ms[e] + mr[e] - D * l2[e] - dl[e] + (h->ap.me == 0 ? (word)op->hi : 0);
     }
     free(s), free(l2), free(ms), free(mr), free(dl);
     rqc_free(op);
 }
 
-static void rqc_cost(const pop *op, proto_cost *acc)
+/* an LTZ's trees without its conversion: rounds aside, bytes of the
+ * owner and the client */
+static void rqc_tree_cost(uint64_t n, uint32_t L, int full, proto_cost *acc)
 {
-    uint64_t n = op->n, L = op->bound, A = ltz_ands(op->bound), nw2 = bits_words(2 * op->n);
-    acc->rounds = (uint64_t)bits_levels(op->bound) + 3;
-    uint64_t common = (L * 2 * n + 7) / 8 + 2 * A * nw2 * W; /* leaves, AND openings */
-    acc->bytes[0] += rots_bytes(A * 2 * n) + rots_bytes(n) + common + n * W + (n + 7) / 8 + 2 * n * W;
-    acc->bytes[1] += rots_bytes((L + A) * 2 * n) + rots_bytes(3 * n) + common + (n + 7) / 8 + 2 * ((n + 7) / 8) + n * W;
+    uint64_t A = ltz_ands(L, full), common = (L * n + 7) / 8 + 2 * A * bits_words(n) * W; /* leaves, openings */
+    acc->bytes[0] += rots_bytes(A * n) + common;
+    acc->bytes[1] += rots_bytes((L + A) * n) + common;
+}
+
+static void rqc_cost(const pop *op, int mode, proto_cost *acc)
+{
+    uint64_t n = op->n, bits = (n + 7) / 8;
+    acc->rounds = (uint64_t)rqc_steps(op, mode);
+    rqc_tree_cost(2 * n, op->bound, mode == RQC_EXACT, acc);
+    acc->bytes[0] += rots_bytes(rqc_own(op, mode, 0)) + n * W + bits + 2 * n * W; /* wrap, last round */
+    acc->bytes[1] += rots_bytes(rqc_own(op, mode, 1)) + bits + 2 * bits + n * W;
+    if (mode == RQC_EXACT) { /* the carries; the join's openings and conversion */
+        rqc_tree_cost(n, rqc_k(op), 0, acc);
+        acc->bytes[0] += 2 * bits_words(2 * n) * W + n * W;
+        acc->bytes[1] += 2 * bits_words(2 * n) * W + bits;
+    }
 }
 
 /* ---- convolutions: conv(x0 + x1, W) = conv(x0, W) at the owner plus
@@ -1386,9 +1543,9 @@ static int hemi_steps(const pop *op)
 {
     switch (op->kind) {
     case PK_CLAMP: return proto_composite_steps(&proto_hemi, op);
-    case PK_REQCLAMP: return rqc_fused(op) ? bits_levels(op->bound) + 3 : proto_composite_steps(&proto_hemi, op);
-    case PK_REQS:
-    case PK_EXACT: return proto_exact_steps(&proto_hemi, op);
+    case PK_REQCLAMP: return rqc_mode(op) ? rqc_steps(op, rqc_mode(op)) : proto_composite_steps(&proto_hemi, op);
+    case PK_EXACT: return rqc_mode(op) ? rqc_steps(op, rqc_mode(op)) : proto_exact_steps(&proto_hemi, op);
+    case PK_REQS: return proto_exact_steps(&proto_hemi, op);
     case PK_LTZ: return bits_levels(op->bound) + 3;
     case PK_CONV2D:
     case PK_DWCONV2D: return conv_steps(op);
@@ -1408,12 +1565,14 @@ static int hemi_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     switch (op->kind) {
     case PK_CLAMP: return proto_clamp_prepare(&proto_hemi, ps, op, step, err, errlen);
     case PK_REQCLAMP:
-        if (!rqc_fused(op))
-            return proto_reqclamp_prepare(&proto_hemi, ps, op, step, err, errlen);
-        rqc_prepare(h, op, step);
-        break;
-    case PK_REQS:
-    case PK_EXACT: return proto_exact_prepare(&proto_hemi, ps, op, step, err, errlen);
+    case PK_EXACT:
+        if (rqc_mode(op)) {
+            rqc_prepare(h, op, step);
+            break;
+        }
+        return op->kind == PK_REQCLAMP ? proto_reqclamp_prepare(&proto_hemi, ps, op, step, err, errlen)
+                                       : proto_exact_prepare(&proto_hemi, ps, op, step, err, errlen);
+    case PK_REQS: return proto_exact_prepare(&proto_hemi, ps, op, step, err, errlen);
     case PK_INPUT: input_prepare(h, op); break;
     case PK_OUTPUT: add_open_to_send(&h->ap, op->owner, op->a, op->n); break;
     case PK_MUL: mul_prepare(h, op, step); break;
@@ -1439,12 +1598,14 @@ static int hemi_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     switch (op->kind) {
     case PK_CLAMP: return proto_clamp_finish(&proto_hemi, ps, op, step, err, errlen);
     case PK_REQCLAMP:
-        if (!rqc_fused(op))
-            return proto_reqclamp_finish(&proto_hemi, ps, op, step, err, errlen);
-        rqc_finish(h, op, step);
-        break;
-    case PK_REQS:
-    case PK_EXACT: return proto_exact_finish(&proto_hemi, ps, op, step, err, errlen);
+    case PK_EXACT:
+        if (rqc_mode(op)) {
+            rqc_finish(h, op, step);
+            break;
+        }
+        return op->kind == PK_REQCLAMP ? proto_reqclamp_finish(&proto_hemi, ps, op, step, err, errlen)
+                                       : proto_exact_finish(&proto_hemi, ps, op, step, err, errlen);
+    case PK_REQS: return proto_exact_finish(&proto_hemi, ps, op, step, err, errlen);
     case PK_INPUT: break;
     case PK_OUTPUT: output_finish(h, op); break;
     case PK_MUL: mul_finish(h, op, step); break;
@@ -1463,13 +1624,15 @@ static void hemi_cost(const pop *op, int N, proto_cost *acc)
     switch (op->kind) {
     case PK_CLAMP: proto_composite_cost(&proto_hemi, op, N, acc); break;
     case PK_REQCLAMP:
-        if (rqc_fused(op))
-            rqc_cost(op, acc);
-        else
+    case PK_EXACT:
+        if (rqc_mode(op))
+            rqc_cost(op, rqc_mode(op), acc);
+        else if (op->kind == PK_REQCLAMP)
             proto_composite_cost(&proto_hemi, op, N, acc);
+        else
+            proto_exact_cost(&proto_hemi, op, N, acc);
         break;
-    case PK_REQS:
-    case PK_EXACT: proto_exact_cost(&proto_hemi, op, N, acc); break;
+    case PK_REQS: proto_exact_cost(&proto_hemi, op, N, acc); break;
     case PK_INPUT: acc->rounds = 1; break;
     case PK_OUTPUT:
         acc->rounds = add_open_to_cost(N, op->owner, op->n, W, acc);
