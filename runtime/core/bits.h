@@ -9,6 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* the bits of v: the least b with v < 2^b */
+static inline uint32_t bits_len(uint64_t v)
+{
+    uint32_t b = 0;
+    while (b < 64 && v >> b)
+        b++;
+    return b;
+}
 /* words per plane of n elements */
 static inline size_t bits_words(size_t n) { return (n + 63) / 64; }
 /* bit i of a plane */

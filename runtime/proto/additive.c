@@ -14,6 +14,18 @@ typedef kern_u128 u128;
 #define W sizeof(word)
 #define V sizeof(u128)
 
+void add_word_addc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
+{
+    const add_parties *p = ps;
+    PERIODIC_LOOP(n, nc) d[i] = a[i] + (p->me == 0 ? (word)c[j] : 0);
+}
+
+void add_word_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc)
+{
+    const add_parties *p = ps;
+    PERIODIC_LOOP(n, nc) d[i] = p->me == 0 ? (word)c[j] : 0;
+}
+
 /* ------------------------------------------------------------ messages */
 
 void add_send_all(const add_parties *p, const void *v, size_t len)

@@ -31,6 +31,11 @@ typedef struct {
 /* The ring of an open's sum: + mod 2^64, or xor (bit-sliced planes). */
 typedef enum { ADD_ARITH, ADD_BOOL } add_ring;
 
+/* The local ADDC and FILLC of one-word shares, for a protocol whose state
+ * begins with its add_parties: a public constant enters party 0's share. */
+void add_word_addc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc);
+void add_word_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc);
+
 /* ---- messages ---- */
 
 /* The same len bytes to every other party, and as many expected from each:

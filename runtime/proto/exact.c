@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/core/bits.h"
 #include "runtime/proto/proto.h"
 
 enum { X_TRUNC, X_EPS, X_LANES, X_MUL, X_STAGES };
@@ -48,20 +49,13 @@ typedef struct {
     word *W, *Y, *E, *eps, *Z, *bits, *ma, *mb, *prod, *tau, *z;
 } xstate;
 
-static int bitlen(uint64_t v)
-{
-    int b = 0;
-    while (v >> b)
-        b++;
-    return b;
-}
 
 /* the constants of element i */
 void proto_exact_consts(const pop *op, size_t i, int64_t *m, int64_t *k, int64_t *off0, int64_t *off1)
 {
     if (op->of == PK_DIVR) { /* floor(z / dv) = floor(z mu / 2^k) for 0 <= z < 2^N (Granlund-Montgomery) */
         int64_t dv = op->divisor[i % op->ndivisor], h = dv / 2;
-        int N = bitlen((uint64_t)(2 * DIVR_K) * (uint64_t)dv), e = bitlen((uint64_t)dv - 1);
+        int N = (int)bits_len((uint64_t)(2 * DIVR_K) * (uint64_t)dv), e = (int)bits_len((uint64_t)dv - 1);
         *k = N + e;
         *m = (int64_t)((((uint64_t)1 << *k) + (uint64_t)dv - 1) / (uint64_t)dv);
         *off0 = *m * (h + DIVR_K * dv);

@@ -51,7 +51,7 @@ typedef kern_u128 u128;
 typedef uint8_t blk[OTEXT_BLOCK];
 
 typedef struct {
-    add_parties ap;       /* me: 0 the owner, 1 the client */
+    add_parties ap;       /* me: 0 the owner, 1 the client (first: add_word_addc) */
     int peer;
     otext_receiver *rx;   /* OTs this party receives */
     otext_sender *sx;     /* OTs it sends */
@@ -193,18 +193,6 @@ static void hemi_setup_cost(int nparties, proto_cost *acc)
 }
 
 /* ------------------------------------------------------- local, linear */
-
-static void hemi_addc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
-{
-    hemi *h = ps;
-    PERIODIC_LOOP(n, nc) d[i] = a[i] + (h->ap.me == 0 ? (word)c[j] : 0);
-}
-
-static void hemi_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc)
-{
-    hemi *h = ps;
-    PERIODIC_LOOP(n, nc) d[i] = h->ap.me == 0 ? (word)c[j] : 0;
-}
 
 /* ---------------------------------------------------------- random OTs
  * An operation's first step makes all the random OTs it will spend, in two
@@ -1102,15 +1090,7 @@ typedef struct limbs {
     limb v[HEMI_MAXLIMBS];
 } limbs;
 
-static uint32_t bitlen(uint64_t v)
-{
-    uint32_t b = 0;
-    while (v >> b)
-        b++;
-    return b;
-}
-
-static uint32_t ceil_log2(uint64_t v) { return v <= 1 ? 0 : bitlen(v - 1); }
+static uint32_t ceil_log2(uint64_t v) { return v <= 1 ? 0 : bits_len(v - 1); }
 
 static int conv_dw(const pop *op) { return op->kind == PK_DWCONV2D; }
 
@@ -1119,7 +1099,7 @@ static int conv_split(const pop *op, limbs *lb)
 {
     const geom *g = &op->g;
     uint64_t bsum = (uint64_t)HEMI_WMAX * g->kh * g->kw * (conv_dw(op) ? 1 : g->c);
-    uint32_t beta = bitlen(bsum), c21 = ceil_log2(21 * bsum), cb = ceil_log2(bsum);
+    uint32_t beta = bits_len(bsum), c21 = ceil_log2(21 * bsum), cb = ceil_log2(bsum);
     int lmax = 67 - (int)c21 < 79 - (int)c21 - (int)cb ? 67 - (int)c21 : 79 - (int)c21 - (int)cb;
     memset(lb, 0, sizeof *lb);
     if (op->accbits && (int)op->accbits + 2 <= lmax) { /* the compiler's bound: one limb */
@@ -1238,7 +1218,7 @@ static void conv_upload(hemi *h, const pop *op, const limbs *lb)
     for (int li = 0; li < lb->n; li++) {
         const limb *L = &lb->v[li];
         uint32_t width = L->lift && !lb->whole
-                             ? L->l - bitlen((uint64_t)HEMI_WMAX * g->kh * g->kw * (conv_dw(op) ? 1 : g->c)) - 2
+                             ? L->l - bits_len((uint64_t)HEMI_WMAX * g->kh * g->kw * (conv_dw(op) ? 1 : g->c)) - 2
                              : L->l;
         for (size_t i = 0; i < nx; i++)
             xl[i] = (op->a[i] >> L->s) & (width >= 64 ? ~(word)0 : ((word)1 << width) - 1);
@@ -1664,9 +1644,9 @@ const protocol proto_hemi = {
     .destroy = hemi_destroy,
     .add = proto_word_add,
     .sub = proto_word_sub,
-    .addc = hemi_addc,
+    .addc = add_word_addc,
     .mulc = proto_word_mulc,
-    .fillc = hemi_fillc,
+    .fillc = add_word_fillc,
     .steps = hemi_steps,
     .prepare = hemi_prepare,
     .exchange = hemi_exchange,

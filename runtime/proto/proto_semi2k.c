@@ -27,7 +27,7 @@ extern const protocol proto_semi2k; /* defined at the end; its composites call b
 #define W sizeof(word)
 
 typedef struct {
-    add_parties ap; /* ap.me == ap.n: the dealer */
+    add_parties ap; /* ap.me == ap.n: the dealer (first: add_word_addc) */
     prep *pp;
 } semi;
 
@@ -71,18 +71,6 @@ static void semi_setup_cost(int nparties, proto_cost *acc)
 }
 
 /* ------------------------------------------------------- local, linear */
-
-static void semi_addc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
-{
-    semi *s = ps;
-    PERIODIC_LOOP(n, nc) d[i] = a[i] + (s->ap.me == 0 ? (word)c[j] : 0);
-}
-
-static void semi_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc)
-{
-    semi *s = ps;
-    PERIODIC_LOOP(n, nc) d[i] = s->ap.me == 0 ? (word)c[j] : 0;
-}
 
 /* ------------------------------------------------------ per-op state */
 
@@ -768,9 +756,9 @@ const protocol proto_semi2k = {
     .destroy = semi_destroy,
     .add = proto_word_add,
     .sub = proto_word_sub,
-    .addc = semi_addc,
+    .addc = add_word_addc,
     .mulc = proto_word_mulc,
-    .fillc = semi_fillc,
+    .fillc = add_word_fillc,
     .steps = semi_steps,
     .prepare = semi_prepare,
     .exchange = semi_exchange,
