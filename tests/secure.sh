@@ -234,11 +234,16 @@ for proto in $PROTOS; do
         # the run's masks; a flipped input share always does)
         cheated=0 changed=0
         rounds="3 4 5 6 8 10 12 16 1" bytes="7 0" # round 1: the shares of the inputs
-        # hemi: rounds 0 and 1 are the base OTs (a flipped point is refused, or
-        # decodes to another and garbles every OT);
-        # most bits it sends are OT rows, generate bits and plane padding whose
-        # flip a comparison absorbs, so try more places (found by a scan)
-        [ "${proto%:*}" = hemi ] && rounds="12 38 44 50 59 4 8 16 24 32" bytes="33333 50000 -1 -9"
+        # hemi: rounds 0 to 2 are the set-up (a flipped point is refused, or
+        # decodes to another and garbles every OT); most bits it sends are OT
+        # rows, generate bits and plane padding whose flip a comparison or a
+        # clamp absorbs, so try more places (found by a scan), first the last
+        # round, where the owner sends its shares of the outputs
+        if [ "${proto%:*}" = hemi ]; then
+            all=$("$QNNVM" run --json --local 2 --protocol hemi --input "0:$T/ops_u8.w.qw" --input "1:$T/ops_u8.x1.qw" \
+                "$T/ops_u8.qbc" 2>/dev/null | tail -n 1 | tr ',' '\n' | grep -m1 '"rounds"' | tr -dc 0-9)
+            rounds="$((all - 1)) 12 38 44 50 59 4 8 16 24 32" bytes="0 33333 50000 -1 -9"
+        fi
         for r in $rounds; do
             for byte in $bytes; do
                 cheat_run "$proto" "party=$cheater,kind=flip,round=$r,byte=$byte"
