@@ -1413,8 +1413,8 @@ static int conv_check(hemi *h, const pop *op, limbs *lb, char *err, size_t errle
         }
         int64_t v = (int64_t)op->b[i];
         if (h->ap.me == 0 && (v > HEMI_WMAX || v < -HEMI_WMAX)) {
-            snprintf(err, errlen, "hemi: filter weight %lld exceeds %d in magnitude (the HE noise bound)", (long long)v,
-                     HEMI_WMAX);
+            snprintf(err, errlen, "hemi: filter weight %lld exceeds %d in magnitude (the HE noise bound; the filters "
+                     "must be the model owner's own values)", (long long)v, HEMI_WMAX);
             return -1;
         }
     }
