@@ -37,18 +37,28 @@ static void transpose64(uint64_t a[64])
         }
 }
 
+/* little-endian words (the bit order of the matrices), by memcpy where the
+ * host is little-endian */
 static uint64_t ld64(const uint8_t *p)
 {
     uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, p, 8);
+#else
     for (int b = 7; b >= 0; b--)
         v = v << 8 | p[b];
+#endif
     return v;
 }
 
 static void st64(uint8_t *p, uint64_t v)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 8);
+#else
     for (int b = 0; b < 8; b++)
         p[b] = (uint8_t)(v >> (8 * b));
+#endif
 }
 
 void otext_transpose(const uint8_t *rows, size_t m, uint8_t (*cols)[OTEXT_BLOCK])
