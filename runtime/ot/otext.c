@@ -85,18 +85,14 @@ static int hash_blocks(uint8_t (*x)[OTEXT_BLOCK], size_t m, uint64_t first, uint
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     int len = 0, ok = c && EVP_EncryptInit_ex(c, EVP_aes_128_ecb(), NULL, key, NULL) == 1 &&
                       EVP_CIPHER_CTX_set_padding(c, 0) == 1;
-    for (size_t j = 0; j < m; j++) {
-        uint64_t t = first + j;
-        for (int b = 0; b < 8; b++)
-            x[j][b] ^= (uint8_t)(t >> (8 * b));
-    }
+    for (size_t j = 0; j < m; j++)
+        st64(x[j], ld64(x[j]) ^ (first + j));
     for (size_t j = 0; ok && j < m; j += 4096) { /* EVP takes an int length */
         size_t k = m - j < 4096 ? m - j : 4096;
         ok = EVP_EncryptUpdate(c, out[j], &len, x[j], (int)(k * OTEXT_BLOCK)) == 1;
     }
     for (size_t j = 0; ok && j < m; j++)
-        for (int b = 0; b < OTEXT_BLOCK; b++)
-            out[j][b] ^= x[j][b];
+        st64(out[j], ld64(out[j]) ^ ld64(x[j])), st64(out[j] + 8, ld64(out[j] + 8) ^ ld64(x[j] + 8));
     EVP_CIPHER_CTX_free(c);
     return ok ? 0 : -1;
 }
