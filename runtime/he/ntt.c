@@ -117,32 +117,45 @@ int ntt_init(ntt_table *t, uint64_t p, uint32_t logn)
     return 0;
 }
 
+/* w x mod p up to one p: in [0, 2p) (Harvey's lazy butterflies; 4p < 2^64) */
+static uint64_t mul_lazy(uint64_t x, uint64_t w, uint64_t ws, uint64_t p)
+{
+    uint64_t q = (uint64_t)(((u128)x * ws) >> 64);
+    return x * w - q * p;
+}
+
 void ntt_forward(const ntt_table *t, uint64_t *a)
 {
-    uint64_t p = t->p;
+    uint64_t p = t->p, p2 = 2 * p;
+    /* values stay in [0, 4p) between the stages (p < 2^62), reduced at the end */
     for (uint32_t m = 1, len = t->n / 2; m < t->n; m <<= 1, len >>= 1)
         for (uint32_t i = 0; i < m; i++) {
             uint64_t w = t->w[m + i], ws = t->ws[m + i];
             uint64_t *x = a + 2 * i * len, *y = x + len;
             for (uint32_t j = 0; j < len; j++) {
-                uint64_t u = x[j], v = mul_shoup(y[j], w, ws, p);
-                x[j] = u + v >= p ? u + v - p : u + v;
-                y[j] = u >= v ? u - v : u + p - v;
+                uint64_t u = x[j] >= p2 ? x[j] - p2 : x[j], v = mul_lazy(y[j], w, ws, p);
+                x[j] = u + v;
+                y[j] = u + p2 - v;
             }
         }
+    for (uint32_t i = 0; i < t->n; i++) {
+        uint64_t v = a[i] >= p2 ? a[i] - p2 : a[i];
+        a[i] = v >= p ? v - p : v;
+    }
 }
 
 void ntt_inverse(const ntt_table *t, uint64_t *a)
 {
-    uint64_t p = t->p;
+    uint64_t p = t->p, p2 = 2 * p;
+    /* values stay in [0, 2p) between the stages */
     for (uint32_t m = t->n / 2, len = 1; m >= 1; m >>= 1, len <<= 1)
         for (uint32_t i = 0; i < m; i++) {
             uint64_t w = t->wi[m + i], ws = t->wis[m + i];
             uint64_t *x = a + 2 * i * len, *y = x + len;
             for (uint32_t j = 0; j < len; j++) {
-                uint64_t u = x[j], v = y[j];
-                x[j] = u + v >= p ? u + v - p : u + v;
-                y[j] = mul_shoup(u >= v ? u - v : u + p - v, w, ws, p);
+                uint64_t u = x[j], v = y[j], s = u + v;
+                x[j] = s >= p2 ? s - p2 : s;
+                y[j] = mul_lazy(u + p2 - v, w, ws, p);
             }
         }
     for (uint32_t i = 0; i < t->n; i++)
