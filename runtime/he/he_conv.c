@@ -116,7 +116,40 @@ static int plan_of(const geom *g, uint32_t oc_or_m, int dw, uint32_t l, uint32_t
     return 0;
 }
 
+static int plan_search(const geom *g, uint32_t oc_or_m, int dw, uint32_t l, uint32_t wmax, uint32_t n, he_plan *p);
+
+/* The search's results, remembered per thread (a run plans each layer at
+ * both parties' cost predictions and again when it runs it). */
+#define PLAN_MEMO 64
+typedef struct {
+    geom g;
+    uint32_t oc_or_m, l, wmax, n;
+    int dw, rc;
+    he_plan p;
+} plan_memo;
+static _Thread_local plan_memo memo[PLAN_MEMO];
+static _Thread_local unsigned memo_len, memo_next;
+
 int he_plan_layer(const geom *g, uint32_t oc_or_m, int dw, uint32_t l, uint32_t wmax, uint32_t n, he_plan *p)
+{
+    for (unsigned i = 0; i < memo_len; i++) {
+        const plan_memo *m = &memo[i];
+        if (!memcmp(&m->g, g, sizeof *g) && m->oc_or_m == oc_or_m && m->dw == dw && m->l == l && m->wmax == wmax &&
+            m->n == n) {
+            *p = m->p;
+            return m->rc;
+        }
+    }
+    plan_memo *m = &memo[memo_next];
+    memo_next = (memo_next + 1) % PLAN_MEMO;
+    memo_len += memo_len < PLAN_MEMO;
+    *m = (plan_memo){*g, oc_or_m, l, wmax, n, dw, 0, {{0, 0, 0, 0}, 0, 0, 0, 0, 0, 0, 0}};
+    m->rc = plan_search(g, oc_or_m, dw, l, wmax, n, &m->p);
+    *p = m->p;
+    return m->rc;
+}
+
+static int plan_search(const geom *g, uint32_t oc_or_m, int dw, uint32_t l, uint32_t wmax, uint32_t n, he_plan *p)
 {
     uint32_t Rs = (g->oh - 1) * g->sh + 1, Cs = (g->ow - 1) * g->sw + 1;
     int found = 0;
