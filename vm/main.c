@@ -234,6 +234,13 @@ static void print_costs(const qbc_program *p, const protocol *pr, int n, const c
     printf("\nbytes sent per party:");
     for (int i = 0; i < n; i++)
         printf(" p%d=%llu", i, (unsigned long long)t->bytes[i]);
+    proto_cost setup;
+    memset(&setup, 0, sizeof setup);
+    pr->setup_cost(n, &setup);
+    printf("\nof which the set-up, before any input (seeds, keys, base OTs): %llu rounds, bytes",
+           (unsigned long long)setup.rounds);
+    for (int i = 0; i < n; i++)
+        printf(" p%d=%llu", i, (unsigned long long)setup.bytes[i]);
     putchar('\n');
     if (pr->prep_cost)
         printf("preprocessing (dealer): %llu triples, %llu dot-product triples, %llu bits, %llu "

@@ -49,8 +49,8 @@ typedef struct {
 
 typedef struct {
     int party, dealer;
-    double wall_s;
-    uint64_t bytes_sent, rounds, predicted_bytes, predicted_rounds;
+    double wall_s, setup_s; /* setup: the protocol's set-up, before any input is used */
+    uint64_t bytes_sent, rounds, predicted_bytes, predicted_rounds, setup_bytes, setup_rounds;
     long peak_rss_kb;
 } summary;
 
@@ -439,6 +439,7 @@ static int run_dealer(progress *pg, const protocol *pr, int n, net_config *nc, q
         stop_peers(nt, err);
         goto out;
     }
+    sm->setup_s = now() - t0, sm->setup_bytes = net_bytes_sent(nt), sm->setup_rounds = net_rounds(nt);
     pg->nt = nt;
     dealing d = {pr, ps, pg};
     vm_walk(p, pr, deal_one, &d);
@@ -567,6 +568,7 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
         stop_peers(nt, err);
         goto out;
     }
+    sm->setup_s = now() - t0, sm->setup_bytes = net_bytes_sent(nt), sm->setup_rounds = net_rounds(nt);
     pg.nt = nt;
     run_ui ui = {o->dump, &pg, p.layers, p.nlayers, 0, 0};
     show_layer(&ui, 1);
@@ -617,10 +619,11 @@ out:
 static void summary_json(FILE *f, const summary *s)
 {
     fprintf(f, "{\"party\": %d, %s\"wall_s\": %.6f, \"bytes_sent\": %llu, \"rounds\": %llu, "
-               "\"predicted_bytes_sent\": %llu, \"predicted_rounds\": %llu, \"peak_rss_kb\": %ld}",
+               "\"predicted_bytes_sent\": %llu, \"predicted_rounds\": %llu, \"peak_rss_kb\": %ld, "
+               "\"setup_s\": %.6f, \"setup_bytes_sent\": %llu, \"setup_rounds\": %llu}",
             s->party, s->dealer ? "\"dealer\": true, " : "", s->wall_s, (unsigned long long)s->bytes_sent, (unsigned long long)s->rounds,
             (unsigned long long)s->predicted_bytes, (unsigned long long)s->predicted_rounds,
-            s->peak_rss_kb);
+            s->peak_rss_kb, s->setup_s, (unsigned long long)s->setup_bytes, (unsigned long long)s->setup_rounds);
 }
 
 static void report(const run_opts *o, const protocol *pr, const summary *s, int n, double wall)
@@ -646,10 +649,11 @@ static void report(const run_opts *o, const protocol *pr, const summary *s, int 
         return;
     for (int i = 0; i < n; i++)
         printf("%s %d: %.3f s, %llu bytes sent (predicted %llu), %llu rounds (predicted %llu), "
-               "peak %ld KB\n",
+               "peak %ld KB; of which the set-up %.3f s, %llu bytes, %llu rounds\n",
                s[i].dealer ? "dealer" : "party", s[i].party, s[i].wall_s, (unsigned long long)s[i].bytes_sent,
                (unsigned long long)s[i].predicted_bytes, (unsigned long long)s[i].rounds,
-               (unsigned long long)s[i].predicted_rounds, s[i].peak_rss_kb);
+               (unsigned long long)s[i].predicted_rounds, s[i].peak_rss_kb, s[i].setup_s,
+               (unsigned long long)s[i].setup_bytes, (unsigned long long)s[i].setup_rounds);
 }
 
 /* ------------------------------------------------------------- --local */
