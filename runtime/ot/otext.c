@@ -1,4 +1,4 @@
-/* otext: IKNP OT extension (see otext.h). */
+/* otext: SoftSpoken OT extension, IKNP at k = 1 (see otext.h). */
 #include "runtime/ot/otext.h"
 
 #include <openssl/evp.h>

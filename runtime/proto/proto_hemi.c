@@ -56,6 +56,7 @@ typedef struct {
     otext_receiver *rx;   /* OTs this party receives */
     otext_sender *sx;     /* OTs it sends */
     prg *g;               /* private randomness */
+    prg *common;          /* randomness both draw alike (from the public seed): trunc_split's */
     rlwe_params rp;
     rlwe_sk sk;           /* the client's */
     uint8_t aseed[16];    /* public: the a parts of the client's ciphertexts and key */
@@ -132,6 +133,13 @@ static void *hemi_create(const proto_env *env, char *err, size_t errlen)
         memcpy(h->aseed, net_in(nt, 1, 16), 16);
         rlwe_unpack(net_in(nt, 1, pk_bytes() - 16), HEMI_N, HEMI_QMAX, h->bpk);
     }
+    uint8_t cseed[16]; /* the public seed, another stream (rlwe's streams hash theirs) */
+    for (int i = 0; i < 16; i++)
+        cseed[i] = h->aseed[i] ^ 0x5c;
+    if (!(h->common = prg_new(cseed))) {
+        snprintf(err, errlen, "hemi: out of memory at set-up");
+        goto fail;
+    }
     prg_fill(h->g, s, sizeof s);
     for (int i = 0; i < OTEXT_K; i++)
         sbits[i] = (s[i / 8] >> (i % 8)) & 1;
@@ -178,6 +186,7 @@ static void hemi_destroy(void *ps)
     otext_receiver_free(h->rx);
     otext_sender_free(h->sx);
     prg_free(h->g);
+    prg_free(h->common);
     rlwe_sk_free(&h->sk);
     rlwe_free(&h->rp);
     free(h->bpk);
@@ -469,12 +478,24 @@ static uint64_t mul_bytes(const pop *op)
  * wraps exactly when a or b has its top bit u or v set, w = u + v - u v, and
  * y = (a >> d) + (b >> d) + 1 - 2^(64-d) w - 2^(62-d) is floor(x mult / 2^d)
  * when the low parts' carry is 1, one more otherwise: up with probability
- * (V mod 2^d) / 2^d, as proto.h asks. The product u v (scaled by
+ * (V mod 2^d) / 2^d, as proto.h asks, over a uniform split of V: the
+ * parties first move a word rr, drawn alike from their common stream, from
+ * the client's share to the owner's (a share of 0 after an owner's INPUT
+ * would make the rounding deterministic). The product u v (scaled by
  * 2^(64-d)) is one one-sided product, the client receiving. */
 
 static word pow2(unsigned e) { return e >= 64 ? 0 : (word)1 << e; }
 
-static void trunc_split(hemi *h, const pop *op, size_t k, word *sh, uint8_t *d)
+/* n words of the common stream (NULL for n = 0) */
+static word *common_words(hemi *h, size_t n)
+{
+    word *w = n ? proto_alloc(n * W) : NULL;
+    if (w)
+        prg_fill(h->common, w, n * W);
+    return w;
+}
+
+static void trunc_split(hemi *h, const pop *op, const word *rr, size_t k, word *sh, uint8_t *d)
 {
     if (op->kind == PK_EXACT) { /* the fused exact REQCLAMP: V = m x + off0 + 2^62, its own floor */
         int64_t m, kk, off0, off1;
@@ -484,28 +505,28 @@ static void trunc_split(hemi *h, const pop *op, size_t k, word *sh, uint8_t *d)
         return;
     }
     word mult = proto_trunc_mult(op, k, d);
-    *sh = op->a[k] * mult + (h->ap.me == 0 ? pow2(62) - 1 : 0);
+    *sh = op->a[k] * mult + (h->ap.me == 0 ? pow2(62) - 1 + rr[k] : (word)0 - rr[k]);
 }
 
 /* this party's top bit of its part of element k (u or v), and 2^(64-d) times it */
-static word trunc_top(hemi *h, const pop *op, size_t k, word *scaled)
+static word trunc_top(hemi *h, const pop *op, const word *rr, size_t k, word *scaled)
 {
     word a;
     uint8_t d;
-    trunc_split(h, op, k, &a, &d);
+    trunc_split(h, op, rr, k, &a, &d);
     *scaled = (a >> 63) << (63 - d) << 1; /* 0 for d = 0 */
     return a >> 63;
 }
 
 /* The wrap products' messages (pool 1 of r from 0): the client's d bits,
  * the owner's f words. */
-static void trunc_send(hemi *h, const pop *op, const rots *r)
+static void trunc_send(hemi *h, const pop *op, const word *rr, const rots *r)
 {
     size_t n = op->n;
     uint8_t *v = proto_alloc(n);
     word *X = proto_alloc(n * W);
     for (size_t k = 0; k < n; k++)
-        v[k] = (uint8_t)trunc_top(h, op, k, &X[k]);
+        v[k] = (uint8_t)trunc_top(h, op, rr, k, &X[k]);
     if (h->ap.me == 1) {
         osp_send_d(h, r, 0, v, n);
         net_expect(h->ap.nt, 0, n * W);
@@ -517,13 +538,13 @@ static void trunc_send(hemi *h, const pop *op, const rots *r)
 }
 
 /* this party's share of each y into out */
-static void trunc_result(hemi *h, const pop *op, const rots *r, word *out)
+static void trunc_result(hemi *h, const pop *op, const word *rr, const rots *r, word *out)
 {
     size_t n = op->n;
     uint8_t *v = proto_alloc(n);
     word *X = proto_alloc(n * W), *uv = proto_alloc(n * W);
     for (size_t k = 0; k < n; k++)
-        v[k] = (uint8_t)trunc_top(h, op, k, &X[k]);
+        v[k] = (uint8_t)trunc_top(h, op, rr, k, &X[k]);
     if (h->ap.me == 1)
         osp_r(r, 0, v, net_in(h->ap.nt, 0, n * W), n, uv);
     else
@@ -531,7 +552,7 @@ static void trunc_result(hemi *h, const pop *op, const rots *r, word *out)
     for (size_t k = 0; k < n; k++) {
         word a;
         uint8_t d;
-        trunc_split(h, op, k, &a, &d);
+        trunc_split(h, op, rr, k, &a, &d);
         out[k] = (a >> d) - X[k] + uv[k] + (h->ap.me == 0 ? (op->kind != PK_EXACT) - pow2(62 - d) : 0);
     }
     free(v), free(X), free(uv);
@@ -540,10 +561,12 @@ static void trunc_result(hemi *h, const pop *op, const rots *r, word *out)
 static void trunc_prepare(hemi *h, pop *op, int step)
 {
     st *t = state(op);
-    if (step == 0)
+    if (step == 0) {
+        t->x = common_words(h, op->n);
         rots_begin(h, &t->r, 0, op->n);
-    else
-        trunc_send(h, op, &t->r);
+    } else {
+        trunc_send(h, op, t->x, &t->r);
+    }
 }
 
 static void trunc_finish(hemi *h, pop *op, int step)
@@ -553,7 +576,7 @@ static void trunc_finish(hemi *h, pop *op, int step)
         rots_end(h, &t->r);
         return;
     }
-    trunc_result(h, op, &t->r, op->d);
+    trunc_result(h, op, t->x, &t->r, op->d);
     state_free(op);
 }
 
@@ -788,6 +811,7 @@ typedef struct {
     word *lanes;   /* the lanes' inputs */
     word *y;       /* this party's share of the truncation (exact: without c) */
     word *ca;      /* exact: this party's arithmetic share of c */
+    word *rr;      /* fast: the truncation's re-randomization (trunc_split) */
     word *ta, *tb, *tc, *open; /* exact: the join's triples and openings */
     rots r;        /* the pools above */
 } rqc_st;
@@ -840,13 +864,14 @@ static void rqc_start(hemi *h, pop *op, int mode)
     size_t n = op->n;
     rqc_st *q = proto_state(op, sizeof *q);
     q->mode = mode;
+    q->rr = mode == RQC_FAST ? common_words(h, n) : NULL;
     rqc_inner(op, mode, &q->ltz, &q->carry);
     q->lanes = proto_alloc(2 * n * W);
     word *parts = mode == RQC_EXACT ? proto_alloc(n * W) : NULL;
     for (size_t e = 0; e < n; e++) {
         word a;
         uint8_t d;
-        trunc_split(h, op, e, &a, &d);
+        trunc_split(h, op, q->rr, e, &a, &d);
         if (parts)
             parts[e] = a;
         word part = (a >> d) + (h->ap.me == 0 ? (mode == RQC_FAST) - pow2(62 - d) + (word)op->zp : 0);
@@ -933,7 +958,7 @@ static void rqc_prepare(hemi *h, pop *op, int step)
     rqc_st *q = op->state;
     int K = rqc_levels(op, q->mode), exact = q->mode == RQC_EXACT;
     if (step == 1) {
-        trunc_send(h, op, &q->r);
+        trunc_send(h, op, q->rr, &q->r);
         ltz_leaves_prepare(h, &q->ltz);
         if (exact)
             ltz_leaves_prepare(h, &q->carry);
@@ -981,7 +1006,7 @@ static void rqc_free(pop *op)
     state_free(&q->ltz);
     state_free(&q->carry);
     rots_free(&q->r);
-    free(q->lanes), free(q->y), free(q->ca), free(q->ta), free(q->tb), free(q->tc), free(q->open);
+    free(q->lanes), free(q->y), free(q->ca), free(q->rr), free(q->ta), free(q->tb), free(q->tc), free(q->open);
     free((void *)q->carry.a);
     free(q);
     op->state = NULL;
@@ -1001,7 +1026,7 @@ static void rqc_finish(hemi *h, pop *op, int step)
     }
     if (step == 1) {
         q->y = proto_alloc(n * W);
-        trunc_result(h, op, &q->r, q->y);
+        trunc_result(h, op, q->rr, &q->r, q->y);
         ltz_leaves_finish(h, &q->ltz);
         if (exact)
             ltz_leaves_finish(h, &q->carry);
@@ -1497,7 +1522,6 @@ static void conv_finish(hemi *h, pop *op, int step)
             t->acc[k % n] += pr[k];
         free(pr);
     }
-    /* the lift's X: the owner's shares of u v 2^(l+s) are -X plus its part of the product */
     if (step == (lb.nlift ? 2 : 1)) {
         memcpy(op->d, t->acc, n * W);
         state_free(op);
