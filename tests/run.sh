@@ -130,7 +130,7 @@ check "dump layers" "$QNNVM" run --input "0:$T/tiny_cnn.w.qw" --input "1:$T/tiny
 
 # progress: --progress writes each process's line to a non-terminal stderr as plain lines
 # (first layer named, rounds against the prediction, bytes, a final "done"); without it
-# nothing; stdout is the same either way (times and peak memory aside)
+# nothing; stdout is the same either way (times, the set-up's too, and peak memory aside)
 esc=$(printf '\033')
 for pa in "--protocol clear" "--local 3 --protocol rep3"; do
     # shellcheck disable=SC2086 # $pa is a list of options
@@ -140,7 +140,7 @@ for pa in "--protocol clear" "--local 3 --protocol rep3"; do
     # shellcheck disable=SC2086
     check "no progress $pa" "$QNNVM" run $pa --input "0:$T/tiny_cnn.w.qw" --input "1:$T/tiny_cnn.in.qw" "$T/tiny_cnn.qbc"
     [ ! -s "$T/err" ] && ok || bad "$pa: progress on a non-terminal stderr without --progress: $(cat "$T/err")"
-    norm='s/: [0-9.]* s, /: T s, /; s/peak [0-9]* KB/peak M KB/'
+    norm='s/: [0-9.]* s, /: T s, /; s/peak [0-9]* KB/peak M KB/; s/set-up [0-9.]* s/set-up T s/'
     [ "$(sed "$norm" "$T/prog.out")" = "$(sed "$norm" "$T/out")" ] && ok || bad "$pa: --progress changes stdout"
     ! grep -q "$esc" "$T/prog-${pa##* }.err" && ok || bad "$pa: cursor movement in a file"
 done

@@ -387,6 +387,14 @@ static void predict(const qbc_program *p, const protocol *pr, int me, int n, sum
     sm->dealer = me == n;
 }
 
+/* The set-up's share of them (nt NULL: clear, none). */
+static void summarize_setup(const net *nt, double t0, summary *sm)
+{
+    sm->setup_s = now() - t0;
+    sm->setup_bytes = nt ? net_bytes_sent(nt) : 0;
+    sm->setup_rounds = nt ? net_rounds(nt) : 0;
+}
+
 /* A process's measured figures, beside predict's. */
 static void summarize(const net *nt, double t0, summary *sm)
 {
@@ -439,7 +447,7 @@ static int run_dealer(progress *pg, const protocol *pr, int n, net_config *nc, q
         stop_peers(nt, err);
         goto out;
     }
-    sm->setup_s = now() - t0, sm->setup_bytes = net_bytes_sent(nt), sm->setup_rounds = net_rounds(nt);
+    summarize_setup(nt, t0, sm);
     pg->nt = nt;
     dealing d = {pr, ps, pg};
     vm_walk(p, pr, deal_one, &d);
@@ -568,7 +576,7 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
         stop_peers(nt, err);
         goto out;
     }
-    sm->setup_s = now() - t0, sm->setup_bytes = net_bytes_sent(nt), sm->setup_rounds = net_rounds(nt);
+    summarize_setup(nt, t0, sm);
     pg.nt = nt;
     run_ui ui = {o->dump, &pg, p.layers, p.nlayers, 0, 0};
     show_layer(&ui, 1);
