@@ -674,8 +674,8 @@ static int secret_layer(imp *m, uint32_t i, const wlayer *l, int64_t tfl_act)
         pv[3 * nq + c] = right ? (int64_t)1 << sc : 0;
     }
     secret_clamp(y, tfl_act, pv + 4 * nq);
-    for (uint64_t e = 0; e < n; e++)
-        wv[e] = const_value(w, e) - w->zp[w->nq == 1 ? 0 : (dw ? e % oc : e / (n / oc))];
+    for (uint64_t e = 0; e < n && !rc; e++) /* wrapping: a file's values may be anything */
+        wv[e] = (int64_t)((uint64_t)const_value(w, e) - (uint64_t)w->zp[w->nq == 1 ? 0 : (dw ? e % oc : e / (n / oc))]);
     if (b && !rc && (bv = malloc(oc * sizeof *bv)))
         for (uint32_t c = 0; c < oc; c++)
             bv[c] = const_value(b, c);
