@@ -2,6 +2,7 @@
 #include "runtime/core/bits.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 int bits_levels(uint32_t L)
 {
@@ -86,4 +87,24 @@ void bits_pack(const uint64_t *v, size_t stride, size_t n, uint32_t nbits, uint6
         for (uint32_t j = 0; j < nbits; j++)
             planes[j * nw + b] = blk[j];
     }
+}
+
+void bits_gate_operands(const bits_gate *gt, size_t nand, size_t nw, const uint64_t *g, const uint64_t *p, uint64_t *x,
+                        uint64_t *y)
+{
+    for (size_t i = 0; i < nand; i++) {
+        memcpy(x + i * nw, p + gt[i].hi * nw, nw * sizeof *x);
+        memcpy(y + i * nw, (gt[i].second ? p : g) + gt[i].lo * nw, nw * sizeof *y);
+    }
+}
+
+void bits_gate_results(const bits_gate *gt, size_t nand, size_t nw, const uint64_t *z, uint64_t *g, uint64_t *p)
+{
+    for (size_t i = 0; i < nand; i++)
+        for (size_t q = 0; q < nw; q++) {
+            if (!gt[i].second)
+                g[gt[i].lo * nw + q] = g[gt[i].hi * nw + q] ^ z[i * nw + q];
+            else
+                p[gt[i].lo * nw + q] = z[i * nw + q];
+        }
 }

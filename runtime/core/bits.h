@@ -44,5 +44,14 @@ typedef struct {
     int second;
 } bits_gate;
 bits_gate *bits_level_gates(uint32_t L, int k, int full, size_t *nand);
+/* The gates' operands, gate i as plane i of x and of y (nw words each):
+ * x = P[hi], y = G[lo] or P[lo]. */
+void bits_gate_operands(const bits_gate *gt, size_t nand, size_t nw, const uint64_t *g, const uint64_t *p, uint64_t *x,
+                        uint64_t *y);
+/* Their results z (gate i as plane i) into the tree: G[lo] = G[hi] ^ z, or
+ * P[lo] = z. */
+void bits_gate_results(const bits_gate *gt, size_t nand, size_t nw, const uint64_t *z, uint64_t *g, uint64_t *p);
+/* the least b with v <= 2^b */
+static inline uint32_t bits_ceil_log2(uint64_t v) { return v <= 1 ? 0 : bits_len(v - 1); }
 
 #endif

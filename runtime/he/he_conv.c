@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "runtime/core/bits.h"
+
 static uint32_t ekh(const geom *g) { return (g->kh - 1) * g->dh + 1; }
 static uint32_t ekw(const geom *g) { return (g->kw - 1) * g->dw + 1; }
 
@@ -86,14 +88,6 @@ void he_dw_filter(const geom *g, const he_tile *t, const he_at *at, uint32_t n, 
 
 static uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
-static uint32_t ceil_log2(uint64_t v)
-{
-    uint32_t b = 0;
-    while (((uint64_t)1 << b) < v)
-        b++;
-    return b;
-}
-
 /* a candidate's cost into p; 0 if it meets the bounds */
 static int plan_of(const geom *g, uint32_t oc_or_m, int dw, uint32_t l, uint32_t wmax, uint32_t n,
                    const he_tile *t, he_plan *p)
@@ -103,8 +97,8 @@ static int plan_of(const geom *g, uint32_t oc_or_m, int dw, uint32_t l, uint32_t
     uint64_t bw = dw ? t->cn * taps * wmax : (uint64_t)t->mn * g->c * taps * wmax;
     if (!bw || bw > (uint64_t)1 << 24)
         return -1;
-    uint32_t q = ceil_log2(21 * bw) + l + 42;
-    if (q > 109 || q + ceil_log2(bw) > 121)
+    uint32_t q = bits_ceil_log2(21 * bw) + l + 42;
+    if (q > 109 || q + bits_ceil_log2(bw) > 121)
         return -1;
     uint64_t cblocks = ceil_div(g->c, t->cn), outputs = (uint64_t)g->oh * g->ow * (dw ? (uint64_t)g->c * oc_or_m : oc_or_m);
     p->t = *t, p->q = q, p->bw = bw;

@@ -142,12 +142,6 @@ static void children(const uint8_t node[OTEXT_BLOCK], uint8_t (*kid)[OTEXT_BLOCK
     prg_free(g);
 }
 
-static void xor16(uint8_t *d, const uint8_t *a)
-{
-    for (int b = 0; b < OTEXT_BLOCK; b++)
-        d[b] ^= a[b];
-}
-
 /* d ^= a over n bytes, n a multiple of 16 (the rows of a batch), by words */
 static void xor_rows(uint8_t *d, const uint8_t *a, size_t n)
 {
@@ -185,7 +179,7 @@ otext_receiver *otext_receiver_new(unsigned k, const uint8_t (*k0)[16], const ui
             memcpy(msg, k0[g * k + j - 1], OTEXT_BLOCK);
             memcpy(msg + OTEXT_BLOCK, k1[g * k + j - 1], OTEXT_BLOCK);
             for (size_t i = 0; i < w; i++)
-                xor16(msg + (i & 1) * OTEXT_BLOCK, node[i]);
+                xor_rows(msg + (i & 1) * OTEXT_BLOCK, node[i], OTEXT_BLOCK);
         }
         for (size_t x = 0; ok && x < ((size_t)1 << k); x++)
             ok = (o->leaf[(size_t)g << k | x] = prg_new(node[x])) != NULL;
@@ -234,10 +228,10 @@ otext_sender *otext_sender_new(unsigned k, const uint8_t s[OTEXT_K / 8], const u
             const uint8_t *msg = setup + ((size_t)g * k + j - 1) * 2 * OTEXT_BLOCK + (1 - dj) * OTEXT_BLOCK;
             size_t sib = 2 * path + (1 - dj);
             memcpy(node[sib], msg, OTEXT_BLOCK);
-            xor16(node[sib], ks[g * k + j - 1]);
+            xor_rows(node[sib], ks[g * k + j - 1], OTEXT_BLOCK);
             for (size_t i = 1 - dj; i < w; i += 2)
                 if (i != sib)
-                    xor16(node[sib], node[i]);
+                    xor_rows(node[sib], node[i], OTEXT_BLOCK);
             path = 2 * path + dj;
         }
         for (size_t x = 0; ok && x < ((size_t)1 << k); x++)

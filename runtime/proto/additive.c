@@ -26,6 +26,13 @@ void add_word_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc)
     PERIODIC_LOOP(n, nc) d[i] = p->me == 0 ? (word)c[j] : 0;
 }
 
+void add_and_combine(const add_parties *p, const word *d, const word *e, const word *a, const word *b, const word *c,
+                     size_t m, word *z)
+{
+    for (size_t k = 0; k < m; k++)
+        z[k] = c[k] ^ (d[k] & b[k]) ^ (e[k] & a[k]) ^ (p->me == 0 ? d[k] & e[k] : 0);
+}
+
 /* ------------------------------------------------------------ messages */
 
 void add_send_all(const add_parties *p, const void *v, size_t len)

@@ -91,6 +91,13 @@ void add_beaver128_combine(const add_parties *p, const prep_shape *sh, kern_u128
  * input and filters: na and nb elements). */
 prep_shape add_op_shape(const pop *op);
 
+/* ---- AND of xor-shared bit planes (Beaver) ----
+ * With a triple's shares (a, b, c = a & b) and the opened d = x ^ a, e = y
+ * ^ b (m words), this party's share of x & y: c ^ (d & b) ^ (e & a), and d &
+ * e at party 0. */
+void add_and_combine(const add_parties *p, const word *d, const word *e, const word *a, const word *b, const word *c,
+                     size_t m, word *z);
+
 /* ---- MAC accumulation (SPDZ-style) ----
  * For values y just opened, with this party's MAC shares m of what was
  * opened and its key share alpha_i: sigma_k = m_k - alpha_i y_k, which sum

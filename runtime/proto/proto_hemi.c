@@ -672,12 +672,9 @@ static void ltz_and_prepare(hemi *h, pop *op, int level)
     t->ta = proto_alloc(m * W), t->tb = proto_alloc(m * W), t->tc = proto_alloc(m * W);
     and_triples(h, &t->r, at, nand, op->n, t->ta, t->tb, t->tc);
     t->open = proto_alloc(2 * m * W);
-    for (size_t i = 0; i < nand; i++)
-        for (size_t q = 0; q < nw; q++) {
-            size_t k = i * nw + q;
-            t->open[k] = t->p[gt[i].hi * nw + q] ^ t->ta[k];
-            t->open[m + k] = (gt[i].second ? t->p : t->g)[gt[i].lo * nw + q] ^ t->tb[k];
-        }
+    bits_gate_operands(gt, nand, nw, t->g, t->p, t->open, t->open + m);
+    for (size_t k = 0; k < m; k++)
+        t->open[k] ^= t->ta[k], t->open[m + k] ^= t->tb[k];
     free(gt);
     if (op->n % 64) /* the planes' unused bits: random, as every bit sent */
         for (size_t k = nw - 1; k < 2 * m; k += nw)
@@ -693,15 +690,8 @@ static void ltz_and_finish(hemi *h, pop *op, int level)
     size_t m = nand * nw;
     word *de = proto_alloc(2 * m * W), *d = de, *e = de + m;
     add_open_finish(&h->ap, ADD_BOOL, t->open, de, 2 * m);
-    for (size_t i = 0; i < nand; i++)
-        for (size_t q = 0; q < nw; q++) {
-            size_t k = i * nw + q;
-            word z = t->tc[k] ^ (d[k] & t->tb[k]) ^ (e[k] & t->ta[k]) ^ (h->ap.me == 0 ? d[k] & e[k] : 0);
-            if (!gt[i].second)
-                t->g[gt[i].lo * nw + q] = t->g[gt[i].hi * nw + q] ^ z;
-            else
-                t->p[gt[i].lo * nw + q] = z;
-        }
+    add_and_combine(&h->ap, d, e, t->ta, t->tb, t->tc, m, d); /* z over d, read before written */
+    bits_gate_results(gt, nand, nw, d, t->g, t->p);
     free(gt);
     free(de);
 }
@@ -897,7 +887,7 @@ static uint8_t rqc_bit(hemi *h, const rqc_st *q, size_t e) { return ltz_beta(h, 
 /* exact's join: carry = G ^ (P & c) for both lanes, and c made arithmetic */
 static void rqc_join_prepare(hemi *h, pop *op, rqc_st *q)
 {
-    size_t n = op->n, nw = bits_words(n), nw2 = bits_words(2 * n), at[2] = {n, 3 * n};
+    size_t n = op->n, nw2 = bits_words(2 * n), at[2] = {n, 3 * n};
     st *lt = q->ltz.state, *ct = q->carry.state;
     q->ta = proto_alloc(nw2 * W), q->tb = proto_alloc(nw2 * W), q->tc = proto_alloc(nw2 * W);
     and_triples(h, &q->r, at, 1, 2 * n, q->ta, q->tb, q->tc);
@@ -922,7 +912,6 @@ static void rqc_join_prepare(hemi *h, pop *op, rqc_st *q)
         net_expect(h->ap.nt, 1, (n + 7) / 8);
     }
     free(cb), free(X);
-    (void)nw;
 }
 
 static void rqc_join_finish(hemi *h, pop *op, rqc_st *q)
@@ -931,8 +920,9 @@ static void rqc_join_finish(hemi *h, pop *op, rqc_st *q)
     st *lt = q->ltz.state, *ct = q->carry.state;
     word *de = proto_alloc(2 * nw2 * W), *d = de, *e = de + nw2;
     add_open_finish(&h->ap, ADD_BOOL, q->open, de, 2 * nw2);
+    add_and_combine(&h->ap, d, e, q->ta, q->tb, q->tc, nw2, d);
     for (size_t k = 0; k < nw2; k++)
-        lt->g[k] ^= q->tc[k] ^ (d[k] & q->tb[k]) ^ (e[k] & q->ta[k]) ^ (h->ap.me == 0 ? d[k] & e[k] : 0);
+        lt->g[k] ^= d[k];
     free(de);
     uint8_t *cb = proto_alloc(n);
     word *pr = proto_alloc(n * W);
@@ -1104,7 +1094,7 @@ static void rqc_cost(const pop *op, int mode, proto_cost *acc)
  * bound and the exact NTT products allow (he_plan_layer's conditions). */
 
 typedef struct {
-    uint32_t s, l;
+    uint32_t s, l, width; /* from bit s, width bits of the share, plaintext modulus 2^l */
     int lift;
     he_plan pl;
 } limb;
@@ -1115,7 +1105,6 @@ typedef struct limbs {
     limb v[HEMI_MAXLIMBS];
 } limbs;
 
-static uint32_t ceil_log2(uint64_t v) { return v <= 1 ? 0 : bits_len(v - 1); }
 
 static int conv_dw(const pop *op) { return op->kind == PK_DWCONV2D; }
 
@@ -1124,11 +1113,11 @@ static int conv_split(const pop *op, limbs *lb)
 {
     const geom *g = &op->g;
     uint64_t bsum = (uint64_t)HEMI_WMAX * g->kh * g->kw * (conv_dw(op) ? 1 : g->c);
-    uint32_t beta = bits_len(bsum), c21 = ceil_log2(21 * bsum), cb = ceil_log2(bsum);
+    uint32_t beta = bits_len(bsum), c21 = bits_ceil_log2(21 * bsum), cb = bits_ceil_log2(bsum);
     int lmax = 67 - (int)c21 < 79 - (int)c21 - (int)cb ? 67 - (int)c21 : 79 - (int)c21 - (int)cb;
     memset(lb, 0, sizeof *lb);
     if (op->accbits && (int)op->accbits + 2 <= lmax) { /* the compiler's bound: one limb */
-        lb->v[0] = (limb){0, op->accbits + 2, 1, {{0, 0, 0, 0}, 0, 0, 0, 0, 0, 0, 0}};
+        lb->v[0] = (limb){0, op->accbits + 2, op->accbits + 2, 1, {{0, 0, 0, 0}, 0, 0, 0, 0, 0, 0, 0}};
         lb->n = lb->nlift = lb->whole = 1;
         return 0;
     }
@@ -1137,11 +1126,11 @@ static int conv_split(const pop *op, limbs *lb)
         int b = lmax - (int)beta - 2;
         if (b < 1 || lb->n == HEMI_MAXLIMBS - 1)
             return -1;
-        lb->v[lb->n++] = (limb){s, (uint32_t)lmax, 1, {{0, 0, 0, 0}, 0, 0, 0, 0, 0, 0, 0}};
+        lb->v[lb->n++] = (limb){s, (uint32_t)lmax, (uint32_t)b, 1, {{0, 0, 0, 0}, 0, 0, 0, 0, 0, 0, 0}};
         lb->nlift++;
         s += (uint32_t)b;
     }
-    lb->v[lb->n++] = (limb){s, 64 - s, 0, {{0, 0, 0, 0}, 0, 0, 0, 0, 0, 0, 0}};
+    lb->v[lb->n++] = (limb){s, 64 - s, 64 - s, 0, {{0, 0, 0, 0}, 0, 0, 0, 0, 0, 0, 0}};
     return 0;
 }
 
@@ -1242,11 +1231,8 @@ static void conv_upload(hemi *h, const pop *op, const limbs *lb)
     u128 *b = proto_alloc(HEMI_N * sizeof *b);
     for (int li = 0; li < lb->n; li++) {
         const limb *L = &lb->v[li];
-        uint32_t width = L->lift && !lb->whole
-                             ? L->l - bits_len((uint64_t)HEMI_WMAX * g->kh * g->kw * (conv_dw(op) ? 1 : g->c)) - 2
-                             : L->l;
         for (size_t i = 0; i < nx; i++)
-            xl[i] = (op->a[i] >> L->s) & (width >= 64 ? ~(word)0 : ((word)1 << width) - 1);
+            xl[i] = (op->a[i] >> L->s) & (((word)1 << L->width) - 1); /* width < 64: l <= lmax < 64 */
         walk w = walk_of(op, &L->pl);
         for (uint32_t r0 = 0; r0 < w.rs; r0 += L->pl.t.ho)
             for (uint32_t c0 = 0; c0 < w.cs; c0 += L->pl.t.wo)
@@ -1280,7 +1266,7 @@ static void conv_limb_respond(hemi *h, const pop *op, const limb *L, int lift_at
      * + N)), else after them (rlwe_add_zero) */
     u128 *bpk = proto_alloc(N * sizeof *bpk), *apk = proto_alloc(N * sizeof *apk);
     uint64_t *pkb = proto_alloc(2 * N * W), *pka = proto_alloc(2 * N * W);
-    int fold = q + ceil_log2(pl->bw + N) <= 121;
+    int fold = q + bits_ceil_log2(pl->bw + N) <= 121;
     for (uint32_t j = 0; j < N; j++)
         bpk[j] = h->bpk[j] & (((u128)1 << q) - 1);
     rlwe_expand(h->aseed, 0, q, N, apk);

@@ -297,16 +297,6 @@ static void ltz_step0_finish(semi *s, pop *op)
     free(c);
 }
 
-/* The operands of level k's ANDs, gate by gate (bits_level_gates). */
-static void ltz_operands(const pop *op, const st *t, const bits_gate *gt, size_t nand, word *x, word *y)
-{
-    size_t nw = bits_words(op->n);
-    for (size_t i = 0; i < nand; i++) {
-        memcpy(x + i * nw, t->p + gt[i].hi * nw, nw * W);
-        memcpy(y + i * nw, (gt[i].second ? t->p : t->g) + gt[i].lo * nw, nw * W);
-    }
-}
-
 static void ltz_and_prepare(semi *s, pop *op, int level)
 {
     st *t = op->state;
@@ -316,7 +306,7 @@ static void ltz_and_prepare(semi *s, pop *op, int level)
     free(t->x);
     ltz_material(s, op, level, t);
     word *x = proto_alloc(m * W), *y = proto_alloc(m * W);
-    ltz_operands(op, t, gt, nand, x, y);
+    bits_gate_operands(gt, nand, nw, t->g, t->p, x, y);
     free(gt);
     t->x = proto_alloc(2 * m * W);
     for (size_t q = 0; q < m; q++)
@@ -334,15 +324,8 @@ static void ltz_and_finish(semi *s, pop *op, int level)
     size_t m = nand * nw;
     word *de = proto_alloc(2 * m * W), *d = de, *e = de + m;
     add_open_finish(&s->ap, ADD_BOOL, t->x, de, 2 * m);
-    for (size_t i = 0; i < nand; i++)
-        for (size_t q = 0; q < nw; q++) {
-            size_t k = i * nw + q;
-            word z = t->tc[k] ^ (d[k] & t->tb[k]) ^ (e[k] & t->ta[k]) ^ (s->ap.me == 0 ? d[k] & e[k] : 0);
-            if (!gt[i].second)
-                t->g[gt[i].lo * nw + q] = t->g[gt[i].hi * nw + q] ^ z;
-            else
-                t->p[gt[i].lo * nw + q] = z;
-        }
+    add_and_combine(&s->ap, d, e, t->ta, t->tb, t->tc, m, d); /* z over d, read before written */
+    bits_gate_results(gt, nand, nw, d, t->g, t->p);
     free(gt);
     free(de);
 }
