@@ -2,11 +2,57 @@
 #include "runtime/core/kernels.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 static int nthreads = 1;
 
 void kern_set_threads(int n) { nthreads = n < 1 ? 1 : n > 64 ? 64 : n; }
+
+int kern_threads(void) { return nthreads; }
+
+typedef struct {
+    kern_item_fn *fn;
+    void *ctx;
+    size_t n;
+    _Atomic size_t next;
+} pool;
+
+typedef struct {
+    pool *p;
+    int tid;
+} worker;
+
+/* items are handed out one at a time: their costs differ (a depthwise
+ * group against a full one, a border tile) */
+static void *work(void *arg)
+{
+    worker *w = arg;
+    for (size_t i; (i = atomic_fetch_add(&w->p->next, 1)) < w->p->n;)
+        w->p->fn(w->p->ctx, i, w->tid);
+    return NULL;
+}
+
+void kern_parallel(size_t n, int threads, kern_item_fn *fn, void *ctx)
+{
+    int t = threads < 1 ? 1 : threads > 64 ? 64 : threads;
+    if ((size_t)t > n)
+        t = (int)n;
+    pool p = {fn, ctx, n, 0};
+    pthread_t th[64];
+    worker ws[64];
+    int started[64] = {0};
+    for (int i = 0; i < t; i++) {
+        ws[i] = (worker){&p, i};
+        /* without a thread, the items are still done: by the others */
+        started[i] = i > 0 && pthread_create(&th[i], NULL, work, &ws[i]) == 0;
+    }
+    if (t >= 1)
+        work(&ws[0]);
+    for (int i = 1; i < t; i++)
+        if (started[i])
+            pthread_join(th[i], NULL);
+}
 
 typedef void rows_fn(void *d, const void *x, const void *w, const geom *g, uint32_t m, uint32_t y0,
                      uint32_t y1);
@@ -16,39 +62,23 @@ typedef struct {
     void *d;
     const void *x, *w;
     const geom *g;
-    uint32_t m, y0, y1;
-} job;
+    uint32_t m, parts;
+} rows_job;
 
-static void *run_job(void *p)
+static void rows_part(void *ctx, size_t i, int tid)
 {
-    job *j = p;
-    j->fn(j->d, j->x, j->w, j->g, j->m, j->y0, j->y1);
-    return NULL;
+    (void)tid;
+    rows_job *j = ctx;
+    j->fn(j->d, j->x, j->w, j->g, j->m, (uint32_t)((uint64_t)j->g->oh * i / j->parts),
+          (uint32_t)((uint64_t)j->g->oh * (i + 1) / j->parts));
 }
 
 /* Splits the output rows among the threads (the kernels write disjoint rows). */
 static void parallel_rows(rows_fn *fn, void *d, const void *x, const void *w, const geom *g, uint32_t m)
 {
-    int t = nthreads < (int)g->oh ? nthreads : (int)g->oh;
-    if (t <= 1) {
-        fn(d, x, w, g, m, 0, g->oh);
-        return;
-    }
-    pthread_t th[64];
-    job jobs[64];
-    int started = 0;
-    for (int i = 0; i < t; i++) {
-        jobs[i] = (job){fn, d, x, w, g, m, (uint32_t)((uint64_t)g->oh * i / t),
-                        (uint32_t)((uint64_t)g->oh * (i + 1) / t)};
-        if (i > 0 && pthread_create(&th[i], NULL, run_job, &jobs[i]) == 0)
-            started |= 1 << (i & 31), th[i] = th[i];
-        else if (i > 0)
-            run_job(&jobs[i]); /* no thread: do it here */
-    }
-    run_job(&jobs[0]);
-    for (int i = 1; i < t; i++)
-        if (started & (1 << (i & 31)))
-            pthread_join(th[i], NULL);
+    uint32_t t = (uint32_t)nthreads < g->oh ? (uint32_t)nthreads : g->oh;
+    rows_job j = {fn, d, x, w, g, m, t ? t : 1};
+    kern_parallel(j.parts, (int)j.parts, rows_part, &j);
 }
 
 /* The convolution loops for an element type T (wrapping unsigned arithmetic). */

@@ -5,12 +5,19 @@
 #ifndef KERNELS_H
 #define KERNELS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "runtime/core/geom.h"
 
 /* Threads for the convolutions (default 1); each party process has its own. */
 void kern_set_threads(int n);
+int kern_threads(void);
+/* fn(ctx, i, tid) for every i < n, on up to `threads` threads (tid < threads
+ * names the thread, for per-thread scratch); the items must write disjoint
+ * memory. Returns when all are done. */
+typedef void kern_item_fn(void *ctx, size_t i, int tid);
+void kern_parallel(size_t n, int threads, kern_item_fn *fn, void *ctx);
 /* d[OH*OW*OC] = conv of x[H*W*C] with w[OC*KH*KW*C]; padding contributes 0. */
 void kern_conv2d(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t oc);
 /* d[OH*OW*C*M] = depthwise conv of x[H*W*C] with w[KH*KW*C*M]. */

@@ -1221,137 +1221,290 @@ static void fcache_close(fcache *c)
 
 static uint64_t ct_bytes(uint32_t bits) { return ((uint64_t)HEMI_N * bits + 7) / 8; }
 
+/* The tiles of a walk, row-major, and the one at index i */
+static size_t walk_tiles(const walk *w)
+{
+    return (size_t)((w->rs + w->t->ho - 1) / w->t->ho) * ((w->cs + w->t->wo - 1) / w->t->wo);
+}
+
+static void tile_at(const walk *w, size_t i, uint32_t *r0, uint32_t *c0)
+{
+    size_t nc = (w->cs + w->t->wo - 1) / w->t->wo;
+    *r0 = (uint32_t)(i / nc) * w->t->ho, *c0 = (uint32_t)(i % nc) * w->t->wo;
+}
+
+/* Per thread: the scratch of one group's or one ciphertext's work */
+typedef struct {
+    uint64_t *accb, *acca, *w4, *m;
+    int64_t *wp;
+    u128 *c0, *c1, *t;
+    uint32_t *coef;
+    size_t *idx;
+} scratch;
+
+static scratch *scratch_new(int n)
+{
+    scratch *s = proto_alloc((size_t)n * sizeof *s);
+    for (int i = 0; i < n; i++) {
+        s[i] = (scratch){proto_alloc(2 * HEMI_N * W), proto_alloc(2 * HEMI_N * W), proto_alloc(4 * HEMI_N * W),
+                         proto_alloc(HEMI_N * W), proto_alloc(HEMI_N * sizeof(int64_t)),
+                         proto_alloc(HEMI_N * sizeof(u128)), proto_alloc(HEMI_N * sizeof(u128)),
+                         proto_alloc(HEMI_N * sizeof(u128)), proto_alloc(HEMI_N * sizeof(uint32_t)),
+                         proto_alloc(HEMI_N * sizeof(size_t))};
+    }
+    return s;
+}
+
+static void scratch_free(scratch *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(s[i].accb), free(s[i].acca), free(s[i].w4), free(s[i].m), free(s[i].wp), free(s[i].c0), free(s[i].c1),
+            free(s[i].t), free(s[i].coef), free(s[i].idx);
+    free(s);
+}
+
+/* One limb's HE work as the threads share it. Every item writes its own
+ * ciphertext slot, its own outputs (acc, X, v at the NHWC indices of its
+ * group: disjoint) and its own filter cache slots; the counters and the
+ * private randomness are fixed per item before the threads start, so the
+ * bytes sent do not depend on the number of threads. */
+typedef struct {
+    hemi *h;
+    const pop *op;
+    const limb *L;
+    walk w;
+    int lift_at, whole, fold;
+    word *acc, *X;
+    uint8_t *v;
+    fcache fc;
+    const int64_t *wts;
+    const u128 *bpk, *apk;
+    const uint64_t *pkb, *pka, *xl;
+    uint64_t *xb, *xa;  /* the tile's inputs in NTT form, per channel block */
+    const uint8_t *in;  /* the tile's (or limb's) ciphertexts */
+    uint8_t *out;       /* the tile's (or limb's) ciphertexts to send */
+    uint64_t ctr0;      /* the counter before the tile's (limb's) first ciphertext */
+    uint32_t r0, c0;    /* the tile */
+    u128 *c0used;       /* the limb's used c0 coefficients */
+    size_t *first;      /* per group of the tile: its first index in c0used */
+    uint8_t (*seed)[16];/* per group of the tile: its private randomness */
+    scratch *s;
+} hework;
+
+/* Numbers the tile's groups' used coefficients from *nout on. */
+static void tile_used(hework *k, size_t *nout)
+{
+    for (uint32_t grp = 0; grp < k->w.groups; grp++) {
+        he_at at = group_at(&k->w, k->r0, k->c0, grp);
+        k->first[grp] = *nout;
+        *nout += group_used(&k->w, &at, k->s[0].coef, k->s[0].idx);
+    }
+}
+
+/* The client, item i = (tile, channel block): one input ciphertext */
+static void upload_ct(void *ctx, size_t i, int tid)
+{
+    hework *k = ctx;
+    const he_plan *pl = &k->L->pl;
+    scratch *s = &k->s[tid];
+    he_at at = {0, 0, (uint32_t)(i % k->w.cblocks) * pl->t.cn, 0};
+    tile_at(&k->w, i / k->w.cblocks, &at.r0, &at.c0);
+    he_conv_input(&k->op->g, &pl->t, &at, HEMI_N, k->xl, s->m);
+    if (rlwe_encrypt(&k->h->rp, &k->h->sk, k->h->aseed, k->ctr0 + i + 1, k->h->eseed, pl->q, k->L->l, s->m, s->c0))
+        abort();
+    rlwe_pack(s->c0, HEMI_N, pl->q, k->out + i * ct_bytes(pl->q));
+}
+
 /* The client: each limb's input ciphertexts (their b parts), tile by tile
  * and block by block. */
 static void conv_upload(hemi *h, const pop *op, const limbs *lb)
 {
     const geom *g = &op->g;
     size_t nx = (size_t)g->h * g->w * g->c;
-    uint64_t *xl = proto_alloc(nx * sizeof *xl), *poly = proto_alloc(HEMI_N * sizeof *poly);
-    u128 *b = proto_alloc(HEMI_N * sizeof *b);
+    uint64_t *xl = proto_alloc(nx * sizeof *xl);
+    int T = kern_threads();
+    hework k = {.h = h, .op = op, .xl = xl, .s = scratch_new(T)};
     for (int li = 0; li < lb->n; li++) {
         const limb *L = &lb->v[li];
         for (size_t i = 0; i < nx; i++)
             xl[i] = (op->a[i] >> L->s) & (((word)1 << L->width) - 1); /* width < 64: l <= lmax < 64 */
-        walk w = walk_of(op, &L->pl);
-        for (uint32_t r0 = 0; r0 < w.rs; r0 += L->pl.t.ho)
-            for (uint32_t c0 = 0; c0 < w.cs; c0 += L->pl.t.wo)
-                for (uint32_t cb = 0; cb < w.cblocks; cb++) {
-                    he_at at = {r0, c0, cb * L->pl.t.cn, 0};
-                    he_conv_input(g, &L->pl.t, &at, HEMI_N, xl, poly);
-                    if (rlwe_encrypt(&h->rp, &h->sk, h->aseed, ++h->ctr, h->eseed, L->pl.q, L->l, poly, b))
-                        abort();
-                    rlwe_pack(b, HEMI_N, L->pl.q, net_out(h->ap.nt, 0, ct_bytes(L->pl.q)));
-                }
+        k.L = L, k.w = walk_of(op, &L->pl), k.ctr0 = h->ctr;
+        size_t n = walk_tiles(&k.w) * k.w.cblocks;
+        k.out = net_out(h->ap.nt, 0, n * ct_bytes(L->pl.q));
+        kern_parallel(n, T, upload_ct, &k);
+        h->ctr += n;
     }
-    free(xl), free(poly), free(b);
+    free(xl);
+    scratch_free(k.s, T);
 }
 
-/* The owner: one limb's products, re-randomized, masked by R (whose lifted
- * or scaled value enters acc, and X for the lift's product), shrunk and
- * packed into out (pl.down bytes). */
+/* The owner, item cb: the tile's input ciphertext of channel block cb in
+ * NTT form */
+static void respond_input(void *ctx, size_t cb, int tid)
+{
+    hework *k = ctx;
+    uint32_t q = k->L->pl.q;
+    scratch *s = &k->s[tid];
+    rlwe_unpack(k->in + cb * ct_bytes(q), HEMI_N, q, s->c0);
+    rlwe_expand(k->h->aseed, k->ctr0 + cb + 1, q, HEMI_N, s->c1);
+    rlwe_fwd_big(&k->h->rp, s->c0, q, k->xb + cb * 2 * HEMI_N);
+    rlwe_fwd_big(&k->h->rp, s->c1, q, k->xa + cb * 2 * HEMI_N);
+}
+
+/* The owner, item grp: the tile's output group grp, re-randomized, masked
+ * by R (whose lifted or scaled value enters acc, and X for the lift's
+ * product), shrunk; its c1 packed into its slot, its used c0 coefficients
+ * kept for the limb's end */
+static void respond_group(void *ctx, size_t grp, int tid)
+{
+    hework *k = ctx;
+    const pop *op = k->op;
+    const limb *L = k->L;
+    const he_plan *pl = &L->pl;
+    const rlwe_params *rp = &k->h->rp;
+    scratch *s = &k->s[tid];
+    uint32_t N = HEMI_N, q = pl->q, l = L->l, cblocks = k->w.cblocks;
+    he_at at = group_at(&k->w, k->r0, k->c0, (uint32_t)grp);
+    memset(s->accb, 0, 2 * N * W), memset(s->acca, 0, 2 * N * W);
+    uint32_t first = conv_dw(op) ? (uint32_t)grp / op->channels : 0, last = conv_dw(op) ? first + 1 : cblocks;
+    for (uint32_t cb = first; cb < last; cb++) {
+        uint64_t **slot = k->fc.f ? &k->fc.f[grp * cblocks + cb] : NULL, *f = slot ? *slot : NULL;
+        if (!f) {
+            he_at fa = at;
+            fa.ch0 = cb * pl->t.cn;
+            if (conv_dw(op))
+                he_dw_filter(&op->g, &pl->t, &fa, N, k->wts, op->channels, s->wp);
+            else
+                he_conv_filter(&op->g, &pl->t, &fa, N, k->wts, op->channels, s->wp);
+            f = slot ? (*slot = proto_alloc(4 * N * W)) : s->w4;
+            rlwe_fwd_small(rp, s->wp, f);
+        }
+        rlwe_mac(rp, s->accb, k->xb + (size_t)cb * 2 * N, f);
+        rlwe_mac(rp, s->acca, k->xa + (size_t)cb * 2 * N, f);
+    }
+    prg *g = prg_new(k->seed[grp]);
+    if (!g)
+        abort();
+    uint8_t zs[16], ds[16];
+    prg_fill(g, zs, 16), prg_fill(g, ds, 16);
+    if (k->fold) {
+        rlwe_ternary(zs, 0, N, s->wp);
+        rlwe_fwd_small(rp, s->wp, s->w4);
+        rlwe_mac(rp, s->accb, k->pkb, s->w4);
+        rlwe_mac(rp, s->acca, k->pka, s->w4);
+    }
+    u128 *c0 = s->c0, *c1 = s->c1;
+    rlwe_back(rp, s->accb, q, c0);
+    rlwe_back(rp, s->acca, q, c1);
+    if (k->fold ? rlwe_add_errors(rp, q, zs, 0, c0, c1) : rlwe_add_zero(rp, k->bpk, k->apk, q, zs, 0, c0, c1))
+        abort();
+    size_t n = group_used(&k->w, &at, s->coef, s->idx);
+    for (size_t u = 0; u < n; u++) {
+        word R;
+        prg_fill(g, &R, sizeof R);
+        R &= ((word)1 << l) - 1;
+        size_t j = s->idx[u];
+        c0[s->coef[u]] = (c0[s->coef[u]] - ((u128)R << (q - l))) & (((u128)1 << q) - 1);
+        if (!L->lift) {
+            k->acc[j] += R << L->s;
+            continue;
+        }
+        /* whole: alpha is the owner's own sum and R, and replaces it */
+        word ap = ((k->whole ? k->acc[j] : 0) + R + ((word)1 << (l - 2))) & (((word)1 << l) - 1);
+        word bit = ap >> (l - 1), part = (ap - ((word)1 << (l - 2)) - (bit << l)) << L->s;
+        k->acc[j] = k->whole ? part : k->acc[j] + part;
+        k->X[(size_t)k->lift_at * op->n + j] = bit << (l + L->s);
+    }
+    prg_free(g);
+    rlwe_shrink(c1, N, q, l + 13, NULL, s->t);
+    rlwe_pack(s->t, N, l + 13, k->out + grp * ct_bytes(l + 13));
+    rlwe_shrink(c0, N, q, l + 2, ds, s->t);
+    for (size_t u = 0; u < n; u++)
+        k->c0used[k->first[grp] + u] = s->t[s->coef[u]];
+}
+
+/* The owner: one limb's responses (pl.down bytes into out) */
 static void conv_limb_respond(hemi *h, const pop *op, const limb *L, int lift_at, int whole, const uint8_t *in,
                               word *acc, word *X, uint8_t *out)
 {
-    fcache cache, *fc = &cache;
-    fcache_open(fc, op, &L->pl);
-    const geom *g = &op->g;
     const he_plan *pl = &L->pl;
-    walk w = walk_of(op, pl);
     uint32_t N = HEMI_N, q = pl->q, l = L->l;
-    uint64_t *xb = proto_alloc((size_t)w.cblocks * 2 * N * W), *xa = proto_alloc((size_t)w.cblocks * 2 * N * W);
-    uint64_t *accb = proto_alloc(2 * N * W), *acca = proto_alloc(2 * N * W), *w4 = proto_alloc(4 * N * W);
+    int T = kern_threads();
+    hework k = {.h = h, .op = op, .L = L, .w = walk_of(op, pl), .lift_at = lift_at, .whole = whole, .acc = acc,
+                .X = X, .s = scratch_new(T)};
+    fcache_open(&k.fc, op, pl);
+    k.xb = proto_alloc((size_t)k.w.cblocks * 2 * N * W), k.xa = proto_alloc((size_t)k.w.cblocks * 2 * N * W);
     /* the public key at q; its products with the re-randomization's u go
      * into the sums when they keep Garner's range (p1 p2 / 2 > 2^(q-1) (B_W
      * + N)), else after them (rlwe_add_zero) */
     u128 *bpk = proto_alloc(N * sizeof *bpk), *apk = proto_alloc(N * sizeof *apk);
     uint64_t *pkb = proto_alloc(2 * N * W), *pka = proto_alloc(2 * N * W);
-    int fold = q + bits_ceil_log2(pl->bw + N) <= 121;
+    k.fold = q + bits_ceil_log2(pl->bw + N) <= 121;
     for (uint32_t j = 0; j < N; j++)
         bpk[j] = h->bpk[j] & (((u128)1 << q) - 1);
     rlwe_expand(h->aseed, 0, q, N, apk);
-    if (fold)
+    if (k.fold)
         rlwe_fwd_big(&h->rp, bpk, q, pkb), rlwe_fwd_big(&h->rp, apk, q, pka);
-    int64_t *wp = proto_alloc(N * sizeof *wp), *wts = proto_alloc(op->nb * sizeof *wts);
-    u128 *c0 = proto_alloc(N * sizeof *c0), *c1 = proto_alloc(N * sizeof *c1), *t = proto_alloc(N * sizeof *t);
-    uint32_t *coef = proto_alloc(N * sizeof *coef);
-    size_t *idx = proto_alloc(N * sizeof *idx), nout = 0;
-    u128 *c0used = proto_alloc(op->n * sizeof *c0used);
+    k.bpk = bpk, k.apk = apk, k.pkb = pkb, k.pka = pka;
+    int64_t *wts = proto_alloc(op->nb * sizeof *wts);
     for (size_t i = 0; i < op->nb; i++)
         wts[i] = (int64_t)op->b[i];
-    for (uint32_t r0 = 0; r0 < w.rs; r0 += pl->t.ho)
-        for (uint32_t cc = 0; cc < w.cs; cc += pl->t.wo) {
-            for (uint32_t cb = 0; cb < w.cblocks; cb++) {
-                rlwe_unpack(in, N, q, c0);
-                in += ct_bytes(q);
-                rlwe_expand(h->aseed, ++h->ctr, q, N, c1);
-                rlwe_fwd_big(&h->rp, c0, q, xb + (size_t)cb * 2 * N);
-                rlwe_fwd_big(&h->rp, c1, q, xa + (size_t)cb * 2 * N);
-            }
-            for (uint32_t grp = 0; grp < w.groups; grp++) {
-                he_at at = group_at(&w, r0, cc, grp);
-                memset(accb, 0, 2 * N * W), memset(acca, 0, 2 * N * W);
-                uint32_t first = conv_dw(op) ? grp / op->channels : 0, last = conv_dw(op) ? first + 1 : w.cblocks;
-                for (uint32_t cb = first; cb < last; cb++) {
-                    uint64_t **slot = fc->f ? &fc->f[(size_t)grp * w.cblocks + cb] : NULL, *f = slot ? *slot : NULL;
-                    if (!f) {
-                        he_at fa = at;
-                        fa.ch0 = cb * pl->t.cn;
-                        if (conv_dw(op))
-                            he_dw_filter(g, &pl->t, &fa, N, wts, op->channels, wp);
-                        else
-                            he_conv_filter(g, &pl->t, &fa, N, wts, op->channels, wp);
-                        f = slot ? (*slot = proto_alloc(4 * N * W)) : w4;
-                        rlwe_fwd_small(&h->rp, wp, f);
-                    }
-                    rlwe_mac(&h->rp, accb, xb + (size_t)cb * 2 * N, f);
-                    rlwe_mac(&h->rp, acca, xa + (size_t)cb * 2 * N, f);
-                }
-                uint8_t zs[16], ds[16];
-                prg_fill(h->g, zs, 16), prg_fill(h->g, ds, 16);
-                if (fold) {
-                    rlwe_ternary(zs, 0, N, wp);
-                    rlwe_fwd_small(&h->rp, wp, w4);
-                    rlwe_mac(&h->rp, accb, pkb, w4);
-                    rlwe_mac(&h->rp, acca, pka, w4);
-                }
-                rlwe_back(&h->rp, accb, q, c0);
-                rlwe_back(&h->rp, acca, q, c1);
-                if (fold ? rlwe_add_errors(&h->rp, q, zs, 0, c0, c1) : rlwe_add_zero(&h->rp, bpk, apk, q, zs, 0, c0, c1))
-                    abort();
-                size_t k = group_used(&w, &at, coef, idx);
-                for (size_t u = 0; u < k; u++) {
-                    word R = rnd_word(h) & (((word)1 << l) - 1);
-                    c0[coef[u]] = (c0[coef[u]] - ((u128)R << (q - l))) & (((u128)1 << q) - 1);
-                    if (!L->lift) {
-                        acc[idx[u]] += R << L->s;
-                        continue;
-                    }
-                    /* whole: alpha is the owner's own sum and R, and replaces it */
-                    word ap = ((whole ? acc[idx[u]] : 0) + R + ((word)1 << (l - 2))) & (((word)1 << l) - 1);
-                    word bit = ap >> (l - 1), part = (ap - ((word)1 << (l - 2)) - (bit << l)) << L->s;
-                    acc[idx[u]] = whole ? part : acc[idx[u]] + part;
-                    X[(size_t)lift_at * op->n + idx[u]] = bit << (l + L->s);
-                }
-                rlwe_shrink(c1, N, q, l + 13, NULL, t);
-                rlwe_pack(t, N, l + 13, out);
-                out += ct_bytes(l + 13);
-                rlwe_shrink(c0, N, q, l + 2, ds, t);
-                for (size_t u = 0; u < k; u++)
-                    c0used[nout++] = t[coef[u]];
-            }
-        }
-    rlwe_pack(c0used, nout, l + 2, out);
+    k.wts = wts;
+    k.c0used = proto_alloc(op->n * sizeof *k.c0used);
+    k.first = proto_alloc(k.w.groups * sizeof *k.first);
+    k.seed = proto_alloc(k.w.groups * sizeof *k.seed);
+    size_t nout = 0, tiles = walk_tiles(&k.w);
+    for (size_t ti = 0; ti < tiles; ti++) {
+        tile_at(&k.w, ti, &k.r0, &k.c0);
+        k.in = in, k.ctr0 = h->ctr;
+        kern_parallel(k.w.cblocks, T, respond_input, &k);
+        in += k.w.cblocks * ct_bytes(q), h->ctr += k.w.cblocks;
+        tile_used(&k, &nout);
+        prg_fill(h->g, k.seed, k.w.groups * sizeof *k.seed);
+        k.out = out;
+        kern_parallel(k.w.groups, T, respond_group, &k);
+        out += k.w.groups * ct_bytes(l + 13);
+    }
+    rlwe_pack(k.c0used, nout, l + 2, out);
     size_t bits = nout * (l + 2);
     if (bits % 8) { /* the last byte's unused bits: random, as every bit sent */
         uint8_t r;
         prg_fill(h->g, &r, 1);
         out[bits / 8] |= (uint8_t)(r << (bits % 8));
     }
-    free(xb), free(xa), free(accb), free(acca), free(w4), free(wp), free(wts), free(c0), free(c1), free(t);
-    free(bpk), free(apk), free(pkb), free(pka);
-    fcache_close(fc);
-    free(coef), free(idx), free(c0used);
+    free(k.xb), free(k.xa), free(wts), free(bpk), free(apk), free(pkb), free(pka);
+    free(k.c0used), free(k.first), free(k.seed);
+    fcache_close(&k.fc);
+    scratch_free(k.s, T);
+}
+
+/* The client, item grp: the tile's group grp decrypted into its share
+ * (acc) and the lift's bits v */
+static void decrypt_group(void *ctx, size_t grp, int tid)
+{
+    hework *k = ctx;
+    const limb *L = k->L;
+    scratch *s = &k->s[tid];
+    uint32_t N = HEMI_N, l = L->l;
+    he_at at = group_at(&k->w, k->r0, k->c0, (uint32_t)grp);
+    rlwe_unpack(k->in + grp * ct_bytes(l + 13), N, l + 13, s->c1);
+    memset(s->c0, 0, N * sizeof *s->c0);
+    size_t n = group_used(&k->w, &at, s->coef, s->idx);
+    for (size_t u = 0; u < n; u++)
+        s->c0[s->coef[u]] = k->c0used[k->first[grp] + u];
+    if (rlwe_decrypt(&k->h->rp, &k->h->sk, s->c0, l + 2, s->c1, l + 13, l, s->m))
+        abort();
+    for (size_t u = 0; u < n; u++) {
+        word beta = s->m[s->coef[u]];
+        size_t j = s->idx[u];
+        if (!L->lift) {
+            k->acc[j] += beta << L->s;
+            continue;
+        }
+        word bit = beta >> (l - 1);
+        k->acc[j] += (beta - (bit << l)) << L->s;
+        k->v[(size_t)k->lift_at * k->op->n + j] = (uint8_t)bit;
+    }
 }
 
 /* The client: one limb's response into its share (acc) and the lift's
@@ -1360,37 +1513,22 @@ static void conv_limb_decrypt(hemi *h, const pop *op, const limb *L, int lift_at
                               uint8_t *v)
 {
     const he_plan *pl = &L->pl;
-    walk w = walk_of(op, pl);
-    uint32_t N = HEMI_N, l = L->l;
-    u128 *c0 = proto_alloc(N * sizeof *c0), *c1 = proto_alloc(N * sizeof *c1), *c0used = proto_alloc(op->n * sizeof *c0used);
-    uint64_t *m = proto_alloc(N * sizeof *m);
-    uint32_t *coef = proto_alloc(N * sizeof *coef);
-    size_t *idx = proto_alloc(N * sizeof *idx), nout = 0, ncts = (size_t)pl->out_ct;
-    rlwe_unpack(in + ncts * ct_bytes(l + 13), op->n, l + 2, c0used);
-    for (uint32_t r0 = 0; r0 < w.rs; r0 += pl->t.ho)
-        for (uint32_t cc = 0; cc < w.cs; cc += pl->t.wo)
-            for (uint32_t grp = 0; grp < w.groups; grp++) {
-                he_at at = group_at(&w, r0, cc, grp);
-                rlwe_unpack(in, N, l + 13, c1);
-                in += ct_bytes(l + 13);
-                memset(c0, 0, N * sizeof *c0);
-                size_t k = group_used(&w, &at, coef, idx);
-                for (size_t u = 0; u < k; u++)
-                    c0[coef[u]] = c0used[nout++];
-                if (rlwe_decrypt(&h->rp, &h->sk, c0, l + 2, c1, l + 13, l, m))
-                    abort();
-                for (size_t u = 0; u < k; u++) {
-                    word beta = m[coef[u]];
-                    if (!L->lift) {
-                        acc[idx[u]] += beta << L->s;
-                        continue;
-                    }
-                    word bit = beta >> (l - 1);
-                    acc[idx[u]] += (beta - (bit << l)) << L->s;
-                    v[(size_t)lift_at * op->n + idx[u]] = (uint8_t)bit;
-                }
-            }
-    free(c0), free(c1), free(c0used), free(m), free(coef), free(idx);
+    int T = kern_threads();
+    hework k = {.h = h, .op = op, .L = L, .w = walk_of(op, pl), .lift_at = lift_at, .acc = acc, .v = v,
+                .s = scratch_new(T)};
+    k.c0used = proto_alloc(op->n * sizeof *k.c0used);
+    k.first = proto_alloc(k.w.groups * sizeof *k.first);
+    rlwe_unpack(in + (size_t)pl->out_ct * ct_bytes(L->l + 13), op->n, L->l + 2, k.c0used);
+    size_t nout = 0, tiles = walk_tiles(&k.w);
+    for (size_t ti = 0; ti < tiles; ti++) {
+        tile_at(&k.w, ti, &k.r0, &k.c0);
+        k.in = in;
+        tile_used(&k, &nout);
+        kern_parallel(k.w.groups, T, decrypt_group, &k);
+        in += k.w.groups * ct_bytes(L->l + 13);
+    }
+    free(k.c0used), free(k.first);
+    scratch_free(k.s, T);
 }
 
 static uint64_t limbs_up(const limbs *lb)

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "compiler/emit.h"
+#include "runtime/core/kernels.h"
 #include "vm/vm.h"
 #include "mpc.h"
 
@@ -632,7 +633,7 @@ static void prog_all(tprog *t)
 
 typedef struct {
     const protocol *pr;
-    int n;
+    int n, threads; /* threads: kern_set_threads' for the run (0: 1) */
 } config;
 
 static config configs[64];
@@ -656,18 +657,19 @@ static void list_configs(void)
             for (int c = 0; c < nconfigs; c++)
                 dup |= configs[c].pr == pr && configs[c].n == want[j];
             if (!dup && nconfigs < (int)COUNT(configs))
-                configs[nconfigs++] = (config){pr, want[j]};
+                configs[nconfigs++] = (config){pr, want[j], 0};
         }
     }
     /* the VM's passes over slices: uneven ones, per-channel periods, lazy
      * inputs, the dealer's walk */
-    static const char *const names[3] = {"rep3 in waves of 7", "spdz2k in waves of 7", "hemi in waves of 7"};
+    static const char *const names[3] = {"rep3 in waves of 7", "spdz2k in waves of 7",
+                                         "hemi in waves of 7, 3 threads"};
     const protocol *wv[3] = {proto_find("rep3"), proto_find("spdz2k"), proto_find("hemi")};
     for (int i = 0; i < 3 && wv[i] && nconfigs < (int)COUNT(configs); i++) {
         waved[i] = *wv[i];
         waved[i].name = names[i];
         waved[i].wave_elems = 7;
-        configs[nconfigs++] = (config){&waved[i], i ? 2 : 3};
+        configs[nconfigs++] = (config){&waved[i], i ? 2 : 3, i == 2 ? 3 : 0};
     }
 }
 
@@ -699,8 +701,10 @@ static void against_clear(const char *name, void (*build)(tprog *), int cfg)
         mpc_result want, got;
         char err[1024];
         tprog *t = clear_run(name, build, n, seed, pr->owner_filters, &p, &want);
-        ck_assert_msg(mpc_run(&p, pr, n, t->in, &got, err, sizeof err) == 0, "%s under %s, N = %d, seed %u: %s",
-                      name, pr->name, n, seed, err);
+        kern_set_threads(configs[cfg].threads);
+        int rc = mpc_run(&p, pr, n, t->in, &got, err, sizeof err);
+        kern_set_threads(1);
+        ck_assert_msg(rc == 0, "%s under %s, N = %d, seed %u: %s", name, pr->name, n, seed, err);
         uint64_t truncated = 0, exact = 0;
         for (uint32_t s = 0; s < p.noutputs; s++)
             for (uint64_t i = 0; i < shape_elems(&p.outputs[s].shape); i++) {
