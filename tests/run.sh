@@ -120,6 +120,17 @@ check "inspect spdz2k" "$QNNVM" inspect --json --protocol spdz2k --parties 3 "$T
 grep -q '"conv_triple_shapes": \[{"op": "conv2d", "x": \[' "$T/out" && grep -q '"dealer_bytes_sent": [1-9]' "$T/out" \
     && ok || bad "inspect --json spdz2k: no triple shapes or dealer bytes"
 
+check "inspect hemi" "$QNNVM" inspect --json --protocol hemi "$T/tiny_cnn.qbc"
+if command -v python3 >/dev/null 2>&1; then # the kinds' bytes and the set-up's make the total
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); k=d["bytes_by_operation"]
+assert k["CONV2D"][0] > 0 and k["CONV2D"][1] > 0, k
+for i in range(2): assert sum(v[i] for v in k.values()) < d["bytes_sent"][i]' "$T/out" \
+        && ok || bad "inspect --json hemi: bytes_by_operation missing or above the total"
+fi
+check "inspect hemi (text)" "$QNNVM" inspect --no-code --protocol hemi "$T/tiny_cnn.qbc"
+grep -q "^  CONV2D  *p0=[1-9][0-9]* p1=[1-9]" "$T/out" && grep -q "^  other  *p0=[1-9]" "$T/out" \
+    && ok || bad "inspect hemi: no bytes by kind of operation"
+
 check "qnnc --stats" "$QNNC" --stats programs/tiny_cnn.qnn
 grep -q "^rep3 *3 " "$T/out" && grep -q "^semi2k *2 " "$T/out" && grep -q "^spdz2k *2 " "$T/out" && ok || bad "--stats lists the protocols"
 

@@ -22,8 +22,8 @@ static void add_row(cost_row *d, const cost_row *s, int nparties)
 }
 
 /* A block's rounds: the longest operation of each pass (vm_block), summed. */
-static void block_cost(const qbc_program *p, const protocol *pr, int nparties, uint32_t pc,
-                       cost_row *row, uint64_t *exact, uint64_t *fast)
+static void block_cost(const qbc_program *p, const protocol *pr, int nparties, uint32_t pc, cost_row *row,
+                       cost_report *r)
 {
     vm_block b;
     uint64_t rounds = 0;
@@ -34,7 +34,7 @@ static void block_cost(const qbc_program *p, const protocol *pr, int nparties, u
         const opinfo *oi = &op_table[qbc_op(p->code[b.at[i]])];
         if (op->kind == PK_EXACT || op->kind == PK_REQUANT || op->kind == PK_DIVR || op->kind == PK_REQCLAMP ||
             op->kind == PK_REQS)
-            *(op->kind == PK_EXACT || (op->kind == PK_REQS && op->exact) ? exact : fast) += 1;
+            *(op->kind == PK_EXACT || (op->kind == PK_REQS && op->exact) ? &r->exact : &r->fast) += 1;
         row->elems[oi->cls] += oi->per * op->n;
         row->elems[CC_TRUNC] += oi->trunc * op->n;
         if (op->kind == PK_INPUT)
@@ -50,7 +50,7 @@ static void block_cost(const qbc_program *p, const protocol *pr, int nparties, u
             longest = c.rounds > longest ? c.rounds : longest;
             row->opened += c.opened;
             for (int j = 0; j < nparties; j++)
-                row->bytes[j] += c.bytes[j];
+                row->bytes[j] += c.bytes[j], r->kind_bytes[b.pass[i].kind][j] += c.bytes[j];
         }
         rounds += longest;
     }
@@ -85,7 +85,7 @@ int cost_compute(const qbc_program *p, const protocol *pr, int nparties, cost_re
     for (uint32_t pc = 0; pc < p->ncode;) {
         int op = qbc_op(p->code[pc]);
         if (op == OP_ROUND) {
-            block_cost(p, pr, nparties, pc, &cur, &r->exact, &r->fast);
+            block_cost(p, pr, nparties, pc, &cur, r);
             uint32_t n = p->code[pc + 1];
             pc += 2;
             for (uint32_t i = 0; i < n; i++)

@@ -21,6 +21,9 @@ typedef struct {
     uint32_t nlayers;
     proto_cost prep; /* dealt material and the dealer's bytes (prep.bytes[nparties]) */
     uint64_t exact, fast; /* rounding instructions (REQUANT, DIVR, REQCLAMP) of each mode */
+    /* bytes per party by kind of operation; the rest of total.bytes is the
+     * set-up, the close and the protocol's per-round overhead */
+    uint64_t kind_bytes[PROTO_NKINDS][PROTO_MAX_PARTIES];
 } cost_report;
 
 /* "exact", "fast", "mixed" or "none": the program's rounding */

@@ -156,6 +156,35 @@ static void print_shapes(const shape_list *l, int json)
     }
 }
 
+static int kind_used(const cost_report *r, int k, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (r->kind_bytes[k][i])
+            return 1;
+    return 0;
+}
+
+/* what each kind of operation sends, and the rest (set-up, close, per-round
+ * overhead), which sum to the total */
+static void print_kinds(const cost_report *r, int n)
+{
+    uint64_t rest[PROTO_MAX_PARTIES];
+    memcpy(rest, r->total.bytes, sizeof rest);
+    printf("bytes sent by kind of operation:\n");
+    for (int k = 0; k < PROTO_NKINDS; k++) {
+        if (!kind_used(r, k, n))
+            continue;
+        printf("  %-10s", proto_kind_names[k]);
+        for (int i = 0; i < n; i++)
+            printf(" p%d=%llu", i, (unsigned long long)r->kind_bytes[k][i]), rest[i] -= r->kind_bytes[k][i];
+        putchar('\n');
+    }
+    printf("  %-10s", "other");
+    for (int i = 0; i < n; i++)
+        printf(" p%d=%llu", i, (unsigned long long)rest[i]);
+    printf(" (set-up, close, per-round overhead)\n");
+}
+
 static void print_json(const qbc_program *p, const protocol *pr, int n, const cost_report *r,
                        const shape_list *sl)
 {
@@ -180,7 +209,14 @@ static void print_json(const qbc_program *p, const protocol *pr, int n, const co
     print_shapes(sl, 1);
     printf("], \"inputs_per_party\": ");
     json_bytes(t->inputs, (int)p->nparties);
-    printf(", \"layers\": [");
+    printf(", \"bytes_by_operation\": {");
+    for (int k = 0, first = 1; k < PROTO_NKINDS; k++)
+        if (kind_used(r, k, n)) {
+            printf("%s\"%s\": ", first ? "" : ", ", proto_kind_names[k]);
+            json_bytes(r->kind_bytes[k], n);
+            first = 0;
+        }
+    printf("}, \"layers\": [");
     for (uint32_t l = 0; l < r->nlayers; l++) {
         const cost_row *x = &r->layer[l];
         printf("%s{\"name\": \"%s\", \"kind\": \"%s\", \"macs\": %llu, \"rounds\": %llu, "
@@ -242,6 +278,7 @@ static void print_costs(const qbc_program *p, const protocol *pr, int n, const c
     for (int i = 0; i < n; i++)
         printf(" p%d=%llu", i, (unsigned long long)setup.bytes[i]);
     putchar('\n');
+    print_kinds(r, n);
     if (pr->prep_cost)
         printf("preprocessing (dealer): %llu triples, %llu dot-product triples, %llu bits, %llu "
                "truncation pairs; the dealer sends %llu bytes\n",

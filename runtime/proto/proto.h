@@ -46,6 +46,10 @@ enum proto_kind {
     PROTO_KINDS(X)
 #undef X
 };
+#define X(k) +1
+enum { PROTO_NKINDS = 0 PROTO_KINDS(X) };
+#undef X
+extern const char *const proto_kind_names[PROTO_NKINDS]; /* "INPUT", "CONV2D", ... */
 
 /* One communicating operation. Pointers are NULL in cost queries.
  * REQUANT, DIVR and REQCLAMP round probabilistically (off by one with a

@@ -21,6 +21,12 @@ static const protocol *const table[] = {
 #undef X
 };
 
+const char *const proto_kind_names[PROTO_NKINDS] = {
+#define X(k) #k,
+    PROTO_KINDS(X)
+#undef X
+};
+
 const protocol *proto_find(const char *name)
 {
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
