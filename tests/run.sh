@@ -124,8 +124,9 @@ check "inspect hemi" "$QNNVM" inspect --json --protocol hemi "$T/tiny_cnn.qbc"
 if command -v python3 >/dev/null 2>&1; then # the kinds' bytes and the set-up's make the total
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); k=d["bytes_by_operation"]
 assert k["CONV2D"][0] > 0 and k["CONV2D"][1] > 0, k
-for i in range(2): assert sum(v[i] for v in k.values()) < d["bytes_sent"][i]' "$T/out" \
-        && ok || bad "inspect --json hemi: bytes_by_operation missing or above the total"
+for i in range(2): assert sum(v[i] for v in k.values()) < d["bytes_sent"][i]
+for i in range(2): assert 0 < d["input_independent_bytes_sent"][i] < d["bytes_sent"][i]' "$T/out" \
+        && ok || bad "inspect --json hemi: bytes_by_operation or input_independent_bytes_sent missing or off"
 fi
 check "inspect hemi (text)" "$QNNVM" inspect --no-code --protocol hemi "$T/tiny_cnn.qbc"
 grep -q "^  CONV2D  *p0=[1-9][0-9]* p1=[1-9]" "$T/out" && grep -q "^  other  *p0=[1-9]" "$T/out" \

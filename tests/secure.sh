@@ -4,7 +4,8 @@
 #    default) equal to clear; fast rounding (rounding=fast): comparisons,
 #    argmax and data movement exact, requantized values within 1;
 #  - the truncation error distribution on 2,048 values (fast), none (exact);
-#  - predicted rounds and bytes equal to the measured ones;
+#  - predicted rounds and bytes equal to the measured ones (and the
+#    input-independent bytes, where a protocol reports them);
 #  - three parties started separately with --hosts and TLS; refusal of a
 #    party running other bytecode; a party killed mid-run;
 #  - leakage: all a party receives (dealer included) looks uniform;
@@ -48,8 +49,11 @@ compare() {
 # predicted == measured in the JSON summary
 agree() {
     tail -n 1 "$1" | tr '{' '\n' | grep '"party"' | awk -F'[:,]' '
-        { for (i = 1; i < NF; i++) { gsub(/[ "]/, "", $i); v[$i] = $(i + 1) + 0 }
-          if (v["bytes_sent"] != v["predicted_bytes_sent"] || v["rounds"] != v["predicted_rounds"]) bad = 1 }
+        { split("", v)
+          for (i = 1; i < NF; i++) { gsub(/[ "]/, "", $i); v[$i] = $(i + 1) + 0 }
+          if (v["bytes_sent"] != v["predicted_bytes_sent"] || v["rounds"] != v["predicted_rounds"]) bad = 1
+          if (("input_independent_bytes_sent" in v) &&
+              v["input_independent_bytes_sent"] != v["predicted_input_independent_bytes_sent"]) bad = 1 }
         END { exit bad }'
 }
 

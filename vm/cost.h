@@ -10,6 +10,7 @@
 typedef struct {
     uint64_t rounds, blocks, opened;
     uint64_t bytes[PROTO_MAX_PARTIES];
+    uint64_t pre[PROTO_MAX_PARTIES]; /* of bytes, the input-independent ones (proto_cost.pre) */
     uint64_t elems[CC__COUNT]; /* elements per cost class */
     uint64_t inputs[QBC_MAX_PARTIES];
     uint64_t macs;

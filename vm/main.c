@@ -156,6 +156,24 @@ static void print_shapes(const shape_list *l, int json)
     }
 }
 
+static int pre_any(const cost_report *r, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (r->total.pre[i])
+            return 1;
+    return 0;
+}
+
+/* what no input affects: the set-up's bytes and the protocol's pre */
+static void input_independent(const protocol *pr, const cost_report *r, int n, uint64_t *pre)
+{
+    proto_cost setup;
+    memset(&setup, 0, sizeof setup);
+    pr->setup_cost(n, &setup);
+    for (int i = 0; i < n; i++)
+        pre[i] = setup.bytes[i] + r->total.pre[i];
+}
+
 static int kind_used(const cost_report *r, int k, int n)
 {
     for (int i = 0; i < n; i++)
@@ -209,6 +227,12 @@ static void print_json(const qbc_program *p, const protocol *pr, int n, const co
     print_shapes(sl, 1);
     printf("], \"inputs_per_party\": ");
     json_bytes(t->inputs, (int)p->nparties);
+    if (pre_any(r, n)) {
+        uint64_t pre[PROTO_MAX_PARTIES];
+        input_independent(pr, r, n, pre);
+        printf(", \"input_independent_bytes_sent\": ");
+        json_bytes(pre, n);
+    }
     printf(", \"bytes_by_operation\": {");
     for (int k = 0, first = 1; k < PROTO_NKINDS; k++)
         if (kind_used(r, k, n)) {
@@ -278,6 +302,14 @@ static void print_costs(const qbc_program *p, const protocol *pr, int n, const c
     for (int i = 0; i < n; i++)
         printf(" p%d=%llu", i, (unsigned long long)setup.bytes[i]);
     putchar('\n');
+    if (pre_any(r, n)) {
+        uint64_t pre[PROTO_MAX_PARTIES];
+        input_independent(pr, r, n, pre);
+        printf("input-independent, the set-up and the OT extension made in the operations' rounds: bytes");
+        for (int i = 0; i < n; i++)
+            printf(" p%d=%llu", i, (unsigned long long)pre[i]);
+        putchar('\n');
+    }
     print_kinds(r, n);
     if (pr->prep_cost)
         printf("preprocessing (dealer): %llu triples, %llu dot-product triples, %llu bits, %llu "

@@ -51,6 +51,11 @@ typedef struct {
     int party, dealer;
     double wall_s, setup_s; /* setup: the protocol's set-up, before any input is used */
     uint64_t bytes_sent, rounds, predicted_bytes, predicted_rounds, setup_bytes, setup_rounds;
+    /* input-independent: the set-up and what the protocol makes without the
+     * inputs during the run (pre_stats: hemi's OT extension) */
+    int has_pre;
+    double pre_s;
+    uint64_t pre_bytes, predicted_pre_bytes;
     long peak_rss_kb;
 } summary;
 
@@ -375,14 +380,17 @@ static void predict(const qbc_program *p, const protocol *pr, int me, int n, sum
     if (cost_compute(p, pr, n, &cr) == 0) {
         sm->predicted_bytes = me == n ? cr.prep.bytes[n] : cr.total.bytes[me];
         sm->predicted_rounds = cr.total.rounds;
+        sm->predicted_pre_bytes = me == n ? 0 : cr.total.pre[me];
         cost_free(&cr);
     }
-    if (me == n) {
-        proto_cost setup;
-        memset(&setup, 0, sizeof setup);
-        pr->setup_cost(n, &setup);
+    proto_cost setup;
+    memset(&setup, 0, sizeof setup);
+    pr->setup_cost(n, &setup);
+    if (me == n)
         sm->predicted_rounds = setup.rounds;
-    }
+    else
+        sm->predicted_pre_bytes += setup.bytes[me];
+    sm->has_pre = pr->pre_stats != NULL && me < n;
     sm->party = me;
     sm->dealer = me == n;
 }
@@ -593,6 +601,13 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
     }
     if (ui.failed)
         goto out;
+    sm->pre_s = sm->setup_s, sm->pre_bytes = sm->setup_bytes;
+    if (sm->has_pre) {
+        uint64_t b;
+        double s;
+        pr->pre_stats(ps, &b, &s);
+        sm->pre_s += s, sm->pre_bytes += b;
+    }
     for (uint32_t k = 0; k < p.noutputs; k++)
         if (res[k]) {
             vm_finish_output(&p.outputs[k], rev[k], res[k], out_len(&p.outputs[k]));
@@ -628,10 +643,15 @@ static void summary_json(FILE *f, const summary *s)
 {
     fprintf(f, "{\"party\": %d, %s\"wall_s\": %.6f, \"bytes_sent\": %llu, \"rounds\": %llu, "
                "\"predicted_bytes_sent\": %llu, \"predicted_rounds\": %llu, \"peak_rss_kb\": %ld, "
-               "\"setup_s\": %.6f, \"setup_bytes_sent\": %llu, \"setup_rounds\": %llu}",
+               "\"setup_s\": %.6f, \"setup_bytes_sent\": %llu, \"setup_rounds\": %llu",
             s->party, s->dealer ? "\"dealer\": true, " : "", s->wall_s, (unsigned long long)s->bytes_sent, (unsigned long long)s->rounds,
             (unsigned long long)s->predicted_bytes, (unsigned long long)s->predicted_rounds,
             s->peak_rss_kb, s->setup_s, (unsigned long long)s->setup_bytes, (unsigned long long)s->setup_rounds);
+    if (s->has_pre)
+        fprintf(f, ", \"input_independent_s\": %.6f, \"input_independent_bytes_sent\": %llu, "
+                   "\"predicted_input_independent_bytes_sent\": %llu",
+                s->pre_s, (unsigned long long)s->pre_bytes, (unsigned long long)s->predicted_pre_bytes);
+    fputc('}', f);
 }
 
 static void report(const run_opts *o, const protocol *pr, const summary *s, int n, double wall)
@@ -655,13 +675,18 @@ static void report(const run_opts *o, const protocol *pr, const summary *s, int 
     }
     if (o->quiet)
         return;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         printf("%s %d: %.3f s, %llu bytes sent (predicted %llu), %llu rounds (predicted %llu), "
-               "peak %ld KB; of which the set-up %.3f s, %llu bytes, %llu rounds\n",
+               "peak %ld KB; of which the set-up %.3f s, %llu bytes, %llu rounds",
                s[i].dealer ? "dealer" : "party", s[i].party, s[i].wall_s, (unsigned long long)s[i].bytes_sent,
                (unsigned long long)s[i].predicted_bytes, (unsigned long long)s[i].rounds,
                (unsigned long long)s[i].predicted_rounds, s[i].peak_rss_kb, s[i].setup_s,
                (unsigned long long)s[i].setup_bytes, (unsigned long long)s[i].setup_rounds);
+        if (s[i].has_pre)
+            printf("; input-independent (set-up and OT extension) %.3f s, %llu bytes (predicted %llu)", s[i].pre_s,
+                   (unsigned long long)s[i].pre_bytes, (unsigned long long)s[i].predicted_pre_bytes);
+        putchar('\n');
+    }
 }
 
 /* ------------------------------------------------------------- --local */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/core/kernels.h"
 #include "runtime/net/prg.h"
 
 /* Leaves of group g (OTEXT_K / k groups of 2^k): leaf[g << k | x]; the
@@ -74,40 +75,82 @@ static void st64(uint8_t *p, uint64_t v)
 #endif
 }
 
-void otext_transpose(const uint8_t *rows, size_t m, uint8_t (*cols)[OTEXT_BLOCK])
+/* The work of a batch is cut in chunks of OTs for the threads
+ * (kern_parallel): disjoint columns, disjoint outputs. */
+#define CHUNK 4096
+
+static size_t chunks(size_t m) { return (m + CHUNK - 1) / CHUNK; }
+
+typedef struct {
+    const uint8_t *rows;
+    size_t m;
+    uint8_t (*cols)[OTEXT_BLOCK];
+} transposing;
+
+static void transpose_chunk(void *ctx, size_t i, int tid)
 {
-    size_t rb = m / 8; /* bytes per row */
+    (void)tid;
+    const transposing *t = ctx;
+    size_t rb = t->m / 8, end = (i + 1) * CHUNK < t->m ? (i + 1) * CHUNK : t->m; /* rb: bytes per row */
     uint64_t a[64];
-    for (size_t c0 = 0; c0 < m; c0 += 64)
+    for (size_t c0 = i * CHUNK; c0 < end; c0 += 64)
         for (int r0 = 0; r0 < OTEXT_K; r0 += 64) {
             for (int i = 0; i < 64; i++)
-                a[i] = ld64(rows + (size_t)(r0 + i) * rb + c0 / 8);
+                a[i] = ld64(t->rows + (size_t)(r0 + i) * rb + c0 / 8);
             transpose64(a); /* a[j] bit i = row r0 + i, column c0 + j */
             for (int j = 0; j < 64; j++)
-                st64(cols[c0 + (size_t)j] + r0 / 8, a[j]);
+                st64(t->cols[c0 + (size_t)j] + r0 / 8, a[j]);
         }
+}
+
+void otext_transpose(const uint8_t *rows, size_t m, uint8_t (*cols)[OTEXT_BLOCK])
+{
+    transposing t = {rows, m, cols};
+    kern_parallel(chunks(m), kern_threads(), transpose_chunk, &t);
 }
 
 /* ------------------------------------------------------------------ hash */
 
-/* out[j] = AES(x_j ^ tweak) ^ x_j ^ tweak, tweak = first + j, under a fixed
- * public key (the hash is public: only its inputs are secret) */
-static int hash_blocks(uint8_t (*x)[OTEXT_BLOCK], size_t m, uint64_t first, uint8_t (*out)[OTEXT_BLOCK])
+/* out[j] = AES(y_j) ^ y_j, y_j = x_j ^ delta ^ tweak, tweak = first + j,
+ * under a fixed public key (the hash is public: only its inputs are
+ * secret); delta NULL: none (the sender's second keys take Delta) */
+typedef struct {
+    const uint8_t (*x)[OTEXT_BLOCK];
+    const uint8_t *delta;
+    size_t m;
+    uint64_t first;
+    uint8_t (*out)[OTEXT_BLOCK];
+    _Atomic int failed;
+} hashing;
+
+static void hash_chunk(void *ctx, size_t i, int tid)
 {
+    (void)tid;
     static const uint8_t key[16] = "qnn otext hash 1";
+    hashing *h = ctx;
+    size_t j0 = i * CHUNK, n = h->m - j0 < CHUNK ? h->m - j0 : CHUNK;
+    uint64_t d0 = h->delta ? ld64(h->delta) : 0, d1 = h->delta ? ld64(h->delta + 8) : 0;
+    uint8_t (*y)[OTEXT_BLOCK] = malloc(n * OTEXT_BLOCK), (*out)[OTEXT_BLOCK] = h->out + j0;
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-    int len = 0, ok = c && EVP_EncryptInit_ex(c, EVP_aes_128_ecb(), NULL, key, NULL) == 1 &&
+    int len = 0, ok = y && c && EVP_EncryptInit_ex(c, EVP_aes_128_ecb(), NULL, key, NULL) == 1 &&
                       EVP_CIPHER_CTX_set_padding(c, 0) == 1;
-    for (size_t j = 0; j < m; j++)
-        st64(x[j], ld64(x[j]) ^ (first + j));
-    for (size_t j = 0; ok && j < m; j += 4096) { /* EVP takes an int length */
-        size_t k = m - j < 4096 ? m - j : 4096;
-        ok = EVP_EncryptUpdate(c, out[j], &len, x[j], (int)(k * OTEXT_BLOCK)) == 1;
-    }
-    for (size_t j = 0; ok && j < m; j++)
-        st64(out[j], ld64(out[j]) ^ ld64(x[j])), st64(out[j] + 8, ld64(out[j] + 8) ^ ld64(x[j] + 8));
+    for (size_t j = 0; ok && j < n; j++)
+        st64(y[j], ld64(h->x[j0 + j]) ^ d0 ^ (h->first + j0 + j)), st64(y[j] + 8, ld64(h->x[j0 + j] + 8) ^ d1);
+    ok = ok && EVP_EncryptUpdate(c, out[0], &len, y[0], (int)(n * OTEXT_BLOCK)) == 1;
+    for (size_t j = 0; ok && j < n; j++)
+        st64(out[j], ld64(out[j]) ^ ld64(y[j])), st64(out[j] + 8, ld64(out[j] + 8) ^ ld64(y[j] + 8));
     EVP_CIPHER_CTX_free(c);
-    return ok ? 0 : -1;
+    free(y);
+    if (!ok)
+        h->failed = 1;
+}
+
+static int hash_blocks(const uint8_t (*x)[OTEXT_BLOCK], const uint8_t *delta, size_t m, uint64_t first,
+                       uint8_t (*out)[OTEXT_BLOCK])
+{
+    hashing h = {x, delta, m, first, out, 0};
+    kern_parallel(chunks(m), kern_threads(), hash_chunk, &h);
+    return h.failed ? -1 : 0;
 }
 
 /* ------------------------------------------------------- correlated OT */
@@ -276,32 +319,82 @@ void otext_receiver_free(otext_receiver *r)
  * v_b = xor of those whose index has bit b (its rows t); the sender's w_b =
  * xor over x of bit b of x ^ delta_g (the punctured leaf has none), which
  * is v_b ^ delta_g[b] u. */
+/* One batch's rows, group by group on the threads: each group has its own
+ * leaves and rows (and, at the receiver, its own part of u). */
+typedef struct {
+    prg **leaf;
+    unsigned k;
+    size_t rb;
+    const uint8_t *dg, *u, *choices; /* sender: delta_g and u; receiver: r */
+    uint8_t *rows, *uout;
+    _Atomic int failed;
+} grouping;
+
+static void receive_group(void *ctx, size_t g, int tid)
+{
+    (void)tid;
+    grouping *w = ctx;
+    size_t rb = w->rb;
+    uint8_t *ug = w->uout + g * rb, *v = malloc(rb);
+    if (!v) {
+        w->failed = 1;
+        return;
+    }
+    memcpy(ug, w->choices, rb);
+    for (size_t x = 0; x < ((size_t)1 << w->k); x++) {
+        prg_fill(w->leaf[g << w->k | x], v, rb);
+        xor_rows(ug, v, rb);
+        for (unsigned bit = 0; bit < w->k; bit++)
+            if ((x >> bit) & 1)
+                xor_rows(w->rows + (g * w->k + bit) * rb, v, rb);
+    }
+    free(v);
+}
+
+static void send_group(void *ctx, size_t g, int tid)
+{
+    (void)tid;
+    grouping *w = ctx;
+    size_t rb = w->rb;
+    uint8_t *v = malloc(rb);
+    if (!v) {
+        w->failed = 1;
+        return;
+    }
+    for (size_t x = 0; x < ((size_t)1 << w->k); x++) {
+        if (x == w->dg[g])
+            continue;
+        prg_fill(w->leaf[g << w->k | x], v, rb);
+        for (unsigned bit = 0; bit < w->k; bit++)
+            if (((x ^ w->dg[g]) >> bit) & 1)
+                xor_rows(w->rows + (g * w->k + bit) * rb, v, rb);
+    }
+    for (unsigned bit = 0; bit < w->k; bit++)
+        if ((w->dg[g] >> bit) & 1)
+            xor_rows(w->rows + (g * w->k + bit) * rb, w->u + g * rb, rb);
+    free(v);
+}
+
+/* Per group, the leaves' next rb bytes: the receiver's u = xor of all and
+ * v_b = xor of those whose index has bit b (its rows t); the sender's w_b =
+ * xor over x of bit b of x ^ delta_g (the punctured leaf has none), which
+ * is v_b ^ delta_g[b] u. */
 int otext_receive(otext_receiver *r, const uint8_t *choices, size_t m, uint8_t *u, uint8_t (*out)[OTEXT_BLOCK])
 {
     if (m % 128)
         return -1;
-    size_t rb = m / 8;
-    unsigned k = r->k;
-    uint8_t *t = calloc(OTEXT_K, rb), *v = malloc(rb), (*tc)[OTEXT_BLOCK] = malloc(m * OTEXT_BLOCK);
-    int rc = t && v && tc ? 0 : -1;
-    for (unsigned g = 0; rc == 0 && g < OTEXT_K / k; g++) {
-        uint8_t *ug = u + (size_t)g * rb;
-        memcpy(ug, choices, rb);
-        for (size_t x = 0; x < ((size_t)1 << k); x++) {
-            prg_fill(r->leaf[(size_t)g << k | x], v, rb);
-            xor_rows(ug, v, rb);
-            for (unsigned bit = 0; bit < k; bit++)
-                if ((x >> bit) & 1)
-                    xor_rows(t + (size_t)(g * k + bit) * rb, v, rb);
-        }
-    }
-    if (rc == 0) {
-        otext_transpose(t, m, tc);
-        rc = hash_blocks(tc, m, r->next, out);
+    grouping w = {r->leaf, r->k, m / 8, NULL, NULL, choices, calloc(OTEXT_K, m / 8), u, 0};
+    uint8_t (*tc)[OTEXT_BLOCK] = malloc(m * OTEXT_BLOCK);
+    int rc = w.rows && tc ? 0 : -1;
+    if (rc == 0)
+        kern_parallel(OTEXT_K / r->k, kern_threads(), receive_group, &w);
+    if (rc == 0 && !w.failed) {
+        otext_transpose(w.rows, m, tc);
+        rc = hash_blocks((const uint8_t (*)[OTEXT_BLOCK])tc, NULL, m, r->next, out);
         r->next += m;
     }
-    free(t), free(v), free(tc);
-    return rc;
+    free(w.rows), free(tc);
+    return rc || w.failed ? -1 : 0;
 }
 
 int otext_send(otext_sender *s, const uint8_t *u, size_t m, uint8_t (*out0)[OTEXT_BLOCK],
@@ -309,34 +402,17 @@ int otext_send(otext_sender *s, const uint8_t *u, size_t m, uint8_t (*out0)[OTEX
 {
     if (m % 128)
         return -1;
-    size_t rb = m / 8;
-    unsigned k = s->k;
-    uint8_t *q = calloc(OTEXT_K, rb), *v = malloc(rb), (*qc)[OTEXT_BLOCK] = malloc(m * OTEXT_BLOCK);
-    int rc = q && v && qc ? 0 : -1;
-    for (unsigned g = 0; rc == 0 && g < OTEXT_K / k; g++) {
-        for (size_t x = 0; x < ((size_t)1 << k); x++) {
-            if (x == s->dg[g])
-                continue;
-            prg_fill(s->leaf[(size_t)g << k | x], v, rb);
-            for (unsigned bit = 0; bit < k; bit++)
-                if (((x ^ s->dg[g]) >> bit) & 1)
-                    xor_rows(q + (size_t)(g * k + bit) * rb, v, rb);
-        }
-        for (unsigned bit = 0; bit < k; bit++)
-            if ((s->dg[g] >> bit) & 1)
-                xor_rows(q + (size_t)(g * k + bit) * rb, u + (size_t)g * rb, rb);
-    }
-    if (rc == 0) {
-        otext_transpose(q, m, qc);
-        uint8_t (*q1)[OTEXT_BLOCK] = malloc(m * OTEXT_BLOCK);
-        rc = q1 ? 0 : -1;
-        for (size_t j = 0; rc == 0 && j < m; j++)
-            for (int b = 0; b < OTEXT_BLOCK; b++)
-                q1[j][b] = qc[j][b] ^ s->delta[b];
-        rc = rc || hash_blocks(qc, m, s->next, out0) || hash_blocks(q1, m, s->next, out1);
+    grouping w = {s->leaf, s->k, m / 8, s->dg, u, NULL, calloc(OTEXT_K, m / 8), NULL, 0};
+    uint8_t (*qc)[OTEXT_BLOCK] = malloc(m * OTEXT_BLOCK);
+    int rc = w.rows && qc ? 0 : -1;
+    if (rc == 0)
+        kern_parallel(OTEXT_K / s->k, kern_threads(), send_group, &w);
+    if (rc == 0 && !w.failed) {
+        otext_transpose(w.rows, m, qc);
+        const uint8_t (*q)[OTEXT_BLOCK] = (const uint8_t (*)[OTEXT_BLOCK])qc;
+        rc = hash_blocks(q, NULL, m, s->next, out0) || hash_blocks(q, s->delta, m, s->next, out1);
         s->next += m;
-        free(q1);
     }
-    free(q), free(v), free(qc);
-    return rc;
+    free(w.rows), free(qc);
+    return rc || w.failed ? -1 : 0;
 }

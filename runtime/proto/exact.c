@@ -320,7 +320,7 @@ void proto_cost_add(proto_cost *acc, const proto_cost *part)
     acc->rounds += part->rounds;
     acc->opened += part->opened;
     for (int j = 0; j < PROTO_MAX_PARTIES; j++)
-        acc->bytes[j] += part->bytes[j];
+        acc->bytes[j] += part->bytes[j], acc->pre[j] += part->pre[j];
     acc->triples += part->triples, acc->dot_triples += part->dot_triples;
     acc->bits += part->bits, acc->trunc_pairs += part->trunc_pairs;
 }

@@ -104,6 +104,8 @@ typedef struct {
     uint64_t rounds;
     uint64_t opened;                      /* values opened (masked or revealed) */
     uint64_t bytes[PROTO_MAX_PARTIES];    /* sent by each party (the dealer last) */
+    uint64_t pre[PROTO_MAX_PARTIES];      /* of bytes, those that do not depend on any input
+                                           * (hemi's OT extension, made in the operations' rounds) */
     uint64_t triples, dot_triples, bits, trunc_pairs; /* dealt material, in elements */
 } proto_cost;
 
@@ -138,6 +140,10 @@ typedef struct protocol {
     int (*close)(void *ps, char *err, size_t errlen);
     void (*close_cost)(int nparties, proto_cost *acc);
     uint32_t round_overhead;
+    /* The input-independent part of the run so far (NULL: none beyond the
+     * set-up): bytes this party sent of proto_cost.pre, and the seconds
+     * spent making them and using them up (hemi: OT extension). */
+    void (*pre_stats)(void *ps, uint64_t *bytes, double *secs);
     /* Elements per elementwise operation that one pass of a ROUND block may
      * hold (0: no limit). A protocol that keeps much per element (spdz2k's
      * MACed bits) sets it; the VM then runs a larger block in waves

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "runtime/core/bits.h"
 #include "runtime/core/kernels.h"
@@ -57,6 +58,8 @@ typedef struct {
     otext_sender *sx;     /* OTs it sends */
     prg *g;               /* private randomness */
     prg *common;          /* randomness both draw alike (from the public seed): trunc_split's */
+    uint64_t pre_bytes;   /* OT extension: bytes sent, */
+    double pre_s;         /* seconds spent (pre_stats) */
     rlwe_params rp;
     rlwe_sk sk;           /* the client's */
     uint8_t aseed[16];    /* public: the a parts of the client's ciphertexts and key */
@@ -221,8 +224,24 @@ typedef struct {
 static size_t pad128(size_t m) { return (m + 127) / 128 * 128; }
 static uint64_t rots_bytes(size_t m) { return otext_u_bytes(HEMI_OTK, pad128(m)); }
 
+/* the cost of m random OTs that `party` receives: its message, which no
+ * input affects */
+static uint64_t rots_cost(proto_cost *acc, int party, size_t m)
+{
+    acc->pre[party] += rots_bytes(m);
+    return rots_bytes(m);
+}
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 static void rots_begin(hemi *h, rots *r, size_t m0, size_t m1)
 {
+    double t0 = mono();
     r->m[0] = m0, r->m[1] = m1;
     size_t mine = pad128(r->m[h->ap.me]), theirs = pad128(r->m[h->peer]);
     if (mine) {
@@ -235,9 +254,11 @@ static void rots_begin(hemi *h, rots *r, size_t m0, size_t m1)
         if (otext_receive(h->rx, packed, mine, net_out(h->ap.nt, h->peer, rots_bytes(mine)), r->k))
             abort(); /* mine is a multiple of 128 and memory is there: cannot fail */
         free(packed);
+        h->pre_bytes += rots_bytes(mine);
     }
     if (theirs)
         net_expect(h->ap.nt, h->peer, rots_bytes(theirs));
+    h->pre_s += mono() - t0;
 }
 
 static void rots_end(hemi *h, rots *r)
@@ -245,10 +266,18 @@ static void rots_end(hemi *h, rots *r)
     size_t theirs = pad128(r->m[h->peer]);
     if (!theirs)
         return;
+    double t0 = mono();
     r->k0 = proto_alloc(theirs * sizeof *r->k0);
     r->k1 = proto_alloc(theirs * sizeof *r->k1);
     if (otext_send(h->sx, net_in(h->ap.nt, h->peer, rots_bytes(theirs)), theirs, r->k0, r->k1))
         abort();
+    h->pre_s += mono() - t0;
+}
+
+static void hemi_pre_stats(void *ps, uint64_t *bytes, double *secs)
+{
+    hemi *h = ps;
+    *bytes = h->pre_bytes, *secs = h->pre_s;
 }
 
 static void rots_free(rots *r)
@@ -466,10 +495,12 @@ static void mul_finish(hemi *h, pop *op, int step)
     state_free(op);
 }
 
-static uint64_t mul_bytes(const pop *op)
+static void mul_cost(const pop *op, proto_cost *acc)
 {
     uint64_t m = mul_terms(op) * op->n;
-    return rots_bytes(m) + (m + 7) / 8 + m * W;
+    acc->rounds = 2;
+    for (int p = 0; p < 2; p++)
+        acc->bytes[p] += rots_cost(acc, p, m) + (m + 7) / 8 + m * W;
 }
 
 /* ---- truncation by d: y = x mult >> d, |x mult| < 2^62 ----
@@ -584,7 +615,7 @@ static void trunc_cost(const pop *op, proto_cost *acc)
 {
     acc->rounds = 2;
     acc->bytes[0] += op->n * W;
-    acc->bytes[1] += rots_bytes(op->n) + (op->n + 7) / 8;
+    acc->bytes[1] += rots_cost(acc, 1, op->n) + (op->n + 7) / 8;
 }
 
 /* ---- comparison: [x < 0] for |x| < 2^L ----
@@ -766,8 +797,8 @@ static void ltz_cost(const pop *op, proto_cost *acc)
     uint64_t n = op->n, nw = bits_words(op->n), L = op->bound, A = ltz_ands(op->bound, 0);
     acc->rounds = (uint64_t)bits_levels(op->bound) + 3;
     uint64_t common = (L * n + 7) / 8 + 2 * A * nw * W;
-    acc->bytes[0] += rots_bytes(A * n) + common + n * W;
-    acc->bytes[1] += rots_bytes((L + A + 1) * n) + common + (n + 7) / 8;
+    acc->bytes[0] += rots_cost(acc, 0, A * n) + common + n * W;
+    acc->bytes[1] += rots_cost(acc, 1, (L + A + 1) * n) + common + (n + 7) / 8;
 }
 
 /* ---- REQCLAMP, fused: the truncation's shares and the clamp's two
@@ -1063,8 +1094,8 @@ static void rqc_finish(hemi *h, pop *op, int step)
 static void rqc_tree_cost(uint64_t n, uint32_t L, int full, proto_cost *acc)
 {
     uint64_t A = ltz_ands(L, full), common = (L * n + 7) / 8 + 2 * A * bits_words(n) * W; /* leaves, openings */
-    acc->bytes[0] += rots_bytes(A * n) + common;
-    acc->bytes[1] += rots_bytes((L + A) * n) + common;
+    acc->bytes[0] += rots_cost(acc, 0, A * n) + common;
+    acc->bytes[1] += rots_cost(acc, 1, (L + A) * n) + common;
 }
 
 static void rqc_cost(const pop *op, int mode, proto_cost *acc)
@@ -1072,8 +1103,8 @@ static void rqc_cost(const pop *op, int mode, proto_cost *acc)
     uint64_t n = op->n, bits = (n + 7) / 8;
     acc->rounds = (uint64_t)rqc_steps(op, mode);
     rqc_tree_cost(2 * n, op->bound, mode == RQC_EXACT, acc);
-    acc->bytes[0] += rots_bytes(rqc_own(op, mode, 0)) + n * W + bits + 2 * n * W; /* wrap, last round */
-    acc->bytes[1] += rots_bytes(rqc_own(op, mode, 1)) + bits + 2 * bits + n * W;
+    acc->bytes[0] += rots_cost(acc, 0, rqc_own(op, mode, 0)) + n * W + bits + 2 * n * W; /* wrap, last round */
+    acc->bytes[1] += rots_cost(acc, 1, rqc_own(op, mode, 1)) + bits + 2 * bits + n * W;
     if (mode == RQC_EXACT) { /* the carries; the join's openings and conversion */
         rqc_tree_cost(n, rqc_k(op), 0, acc);
         acc->bytes[0] += 2 * bits_words(2 * n) * W + n * W;
@@ -1662,7 +1693,7 @@ static void conv_cost(const pop *op, proto_cost *acc)
     uint64_t m = (uint64_t)lb.nlift * op->n;
     acc->rounds = m ? 3 : 2;
     acc->bytes[0] += limbs_down(&lb) + m * W;
-    acc->bytes[1] += limbs_up(&lb) + rots_bytes(m) + (m + 7) / 8;
+    acc->bytes[1] += limbs_up(&lb) + rots_cost(acc, 1, m) + (m + 7) / 8;
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -1766,11 +1797,7 @@ static void hemi_cost(const pop *op, int N, proto_cost *acc)
         acc->rounds = add_open_to_cost(N, op->owner, op->n, W, acc);
         acc->opened += op->n;
         break;
-    case PK_MUL:
-        acc->rounds = 2;
-        acc->bytes[0] += mul_bytes(op);
-        acc->bytes[1] += mul_bytes(op);
-        break;
+    case PK_MUL: mul_cost(op, acc); break;
     case PK_CONV2D:
     case PK_DWCONV2D: conv_cost(op, acc); break;
     case PK_REQUANT:
@@ -1803,4 +1830,5 @@ const protocol proto_hemi = {
     .setup_cost = hemi_setup_cost,
     .wave_elems = (size_t)1 << 14,
     .owner_filters = HEMI_WMAX,
+    .pre_stats = hemi_pre_stats,
 };

@@ -219,7 +219,7 @@ static void seq_cost(const protocol *pr, const pop *first, const pop *second, in
     acc->rounds = a.rounds + b.rounds;
     acc->opened += a.opened + b.opened;
     for (int j = 0; j < PROTO_MAX_PARTIES; j++)
-        acc->bytes[j] += a.bytes[j] + b.bytes[j];
+        acc->bytes[j] += a.bytes[j] + b.bytes[j], acc->pre[j] += a.pre[j] + b.pre[j];
 }
 
 /* ------------------------------------ REQCLAMP from REQUANT and CLAMP */

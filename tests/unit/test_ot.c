@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/core/kernels.h"
 #include "runtime/net/prg.h"
 #include "runtime/ot/baseot.h"
 #include "runtime/ot/otext.h"
@@ -72,12 +73,15 @@ START_TEST(base_ot_refuses_bad_points)
 }
 END_TEST
 
+/* M: more than two of the threads' chunks of 4096 columns, the last short */
 START_TEST(transpose_is_transpose)
 {
-    enum { M = 256 };
+    enum { M = 8320 };
     static uint8_t rows[OTEXT_K * M / 8], cols[M][OTEXT_BLOCK];
     fill(2, rows, sizeof rows);
+    kern_set_threads(3);
     otext_transpose(rows, M, cols);
+    kern_set_threads(1);
     for (size_t i = 0; i < OTEXT_K; i++)
         for (size_t j = 0; j < M; j++)
             ck_assert_msg(bit(rows + i * (M / 8), j) == bit(cols[j], i), "entry (%zu, %zu)", i, j);
@@ -85,12 +89,14 @@ START_TEST(transpose_is_transpose)
 END_TEST
 
 /* base OTs with swapped roles, then two batches of extension, for each
- * k (IKNP and SoftSpoken) */
+ * k (IKNP and SoftSpoken), on one thread and on three (chunks of 4096 OTs
+ * and groups shared out) */
 START_TEST(extension_gives_the_chosen_block)
 {
     static const unsigned ks_[] = {1, 2, 4, 8};
-    unsigned K = ks_[_i];
-    enum { M = 1024 };
+    unsigned K = ks_[_i % 4];
+    enum { M = 8320 };
+    kern_set_threads(_i < 4 ? 1 : 3);
     uint8_t A[BASEOT_POINT], B[OTEXT_K * BASEOT_POINT], sbits[OTEXT_K], s[OTEXT_K / 8] = {0};
     uint8_t ks[OTEXT_K][16], k0[OTEXT_K][16], k1[OTEXT_K][16];
     char err[256];
@@ -138,6 +144,7 @@ START_TEST(extension_gives_the_chosen_block)
     }
     otext_sender_free(S);
     otext_receiver_free(R);
+    kern_set_threads(1);
 }
 END_TEST
 
@@ -148,7 +155,7 @@ Suite *suite_ot(void)
     tcase_add_test(c, base_ot_keys);
     tcase_add_test(c, base_ot_refuses_bad_points);
     tcase_add_test(c, transpose_is_transpose);
-    tcase_add_loop_test(c, extension_gives_the_chosen_block, 0, 4);
+    tcase_add_loop_test(c, extension_gives_the_chosen_block, 0, 8);
     suite_add_tcase(s, c);
     return s;
 }
