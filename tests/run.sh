@@ -125,7 +125,9 @@ if command -v python3 >/dev/null 2>&1; then # the kinds' bytes and the set-up's 
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); k=d["bytes_by_operation"]
 assert k["CONV2D"][0] > 0 and k["CONV2D"][1] > 0, k
 for i in range(2): assert sum(v[i] for v in k.values()) < d["bytes_sent"][i]
-for i in range(2): assert 0 < d["input_independent_bytes_sent"][i] < d["bytes_sent"][i]' "$T/out" \
+for i in range(2): assert 0 < d["input_independent_bytes_sent"][i] < d["bytes_sent"][i]
+for l in d["layers"]:
+    for i in range(2): assert sum(v[i] for v in l["bytes_by_operation"].values()) == l["bytes_sent"][i], l' "$T/out" \
         && ok || bad "inspect --json hemi: bytes_by_operation or input_independent_bytes_sent missing or off"
 fi
 check "inspect hemi (text)" "$QNNVM" inspect --no-code --protocol hemi "$T/tiny_cnn.qbc"

@@ -15,6 +15,9 @@ static void add_row(cost_row *d, const cost_row *s, int nparties)
     d->macs += s->macs;
     for (int i = 0; i < nparties; i++)
         d->bytes[i] += s->bytes[i], d->pre[i] += s->pre[i];
+    for (int k = 0; k < PROTO_NKINDS; k++)
+        for (int i = 0; i < nparties; i++)
+            d->kind[k][i] += s->kind[k][i];
     for (int i = 0; i < CC__COUNT; i++)
         d->elems[i] += s->elems[i];
     for (int i = 0; i < QBC_MAX_PARTIES; i++)
@@ -50,7 +53,7 @@ static void block_cost(const qbc_program *p, const protocol *pr, int nparties, u
             longest = c.rounds > longest ? c.rounds : longest;
             row->opened += c.opened;
             for (int j = 0; j < nparties; j++)
-                row->bytes[j] += c.bytes[j], row->pre[j] += c.pre[j], r->kind_bytes[b.pass[i].kind][j] += c.bytes[j];
+                row->bytes[j] += c.bytes[j], row->pre[j] += c.pre[j], row->kind[b.pass[i].kind][j] += c.bytes[j];
         }
         rounds += longest;
     }

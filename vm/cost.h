@@ -11,6 +11,9 @@ typedef struct {
     uint64_t rounds, blocks, opened;
     uint64_t bytes[PROTO_MAX_PARTIES];
     uint64_t pre[PROTO_MAX_PARTIES]; /* of bytes, the input-independent ones (proto_cost.pre) */
+    /* of bytes, those of each kind of operation; the rest is the set-up, the
+     * close and the protocol's per-round overhead */
+    uint64_t kind[PROTO_NKINDS][PROTO_MAX_PARTIES];
     uint64_t elems[CC__COUNT]; /* elements per cost class */
     uint64_t inputs[QBC_MAX_PARTIES];
     uint64_t macs;
@@ -22,9 +25,6 @@ typedef struct {
     uint32_t nlayers;
     proto_cost prep; /* dealt material and the dealer's bytes (prep.bytes[nparties]) */
     uint64_t exact, fast; /* rounding instructions (REQUANT, DIVR, REQCLAMP) of each mode */
-    /* bytes per party by kind of operation; the rest of total.bytes is the
-     * set-up, the close and the protocol's per-round overhead */
-    uint64_t kind_bytes[PROTO_NKINDS][PROTO_MAX_PARTIES];
 } cost_report;
 
 /* "exact", "fast", "mixed" or "none": the program's rounding */

@@ -174,27 +174,41 @@ static void input_independent(const protocol *pr, const cost_report *r, int n, u
         pre[i] = setup.bytes[i] + r->total.pre[i];
 }
 
-static int kind_used(const cost_report *r, int k, int n)
+static int kind_used(const cost_row *x, int k, int n)
 {
     for (int i = 0; i < n; i++)
-        if (r->kind_bytes[k][i])
+        if (x->kind[k][i])
             return 1;
     return 0;
+}
+
+/* "bytes_by_operation": {"KIND": [per party], ...} of the kinds that send */
+static void json_kinds(const cost_row *x, int n)
+{
+    printf("\"bytes_by_operation\": {");
+    for (int k = 0, first = 1; k < PROTO_NKINDS; k++)
+        if (kind_used(x, k, n)) {
+            printf("%s\"%s\": ", first ? "" : ", ", proto_kind_names[k]);
+            json_bytes(x->kind[k], n);
+            first = 0;
+        }
+    putchar('}');
 }
 
 /* what each kind of operation sends, and the rest (set-up, close, per-round
  * overhead), which sum to the total */
 static void print_kinds(const cost_report *r, int n)
 {
+    const cost_row *t = &r->total;
     uint64_t rest[PROTO_MAX_PARTIES];
-    memcpy(rest, r->total.bytes, sizeof rest);
+    memcpy(rest, t->bytes, sizeof rest);
     printf("bytes sent by kind of operation:\n");
     for (int k = 0; k < PROTO_NKINDS; k++) {
-        if (!kind_used(r, k, n))
+        if (!kind_used(t, k, n))
             continue;
         printf("  %-10s", proto_kind_names[k]);
         for (int i = 0; i < n; i++)
-            printf(" p%d=%llu", i, (unsigned long long)r->kind_bytes[k][i]), rest[i] -= r->kind_bytes[k][i];
+            printf(" p%d=%llu", i, (unsigned long long)t->kind[k][i]), rest[i] -= t->kind[k][i];
         putchar('\n');
     }
     printf("  %-10s", "other");
@@ -233,14 +247,9 @@ static void print_json(const qbc_program *p, const protocol *pr, int n, const co
         printf(", \"input_independent_bytes_sent\": ");
         json_bytes(pre, n);
     }
-    printf(", \"bytes_by_operation\": {");
-    for (int k = 0, first = 1; k < PROTO_NKINDS; k++)
-        if (kind_used(r, k, n)) {
-            printf("%s\"%s\": ", first ? "" : ", ", proto_kind_names[k]);
-            json_bytes(r->kind_bytes[k], n);
-            first = 0;
-        }
-    printf("}, \"layers\": [");
+    printf(", ");
+    json_kinds(t, n);
+    printf(", \"layers\": [");
     for (uint32_t l = 0; l < r->nlayers; l++) {
         const cost_row *x = &r->layer[l];
         printf("%s{\"name\": \"%s\", \"kind\": \"%s\", \"macs\": %llu, \"rounds\": %llu, "
@@ -248,6 +257,8 @@ static void print_json(const qbc_program *p, const protocol *pr, int n, const co
                l ? ", " : "", p->layers[l].name, p->layers[l].kind, (unsigned long long)x->macs,
                (unsigned long long)x->rounds);
         json_bytes(x->bytes, n);
+        printf(", ");
+        json_kinds(x, n);
         putchar('}');
     }
     printf("]}\n");
