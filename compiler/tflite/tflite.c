@@ -13,27 +13,83 @@
 #include "runtime/core/dtype.h"
 #include "runtime/core/qmath.h"
 
-/* BuiltinOperator codes we know by name (for messages) and support */
+/* BuiltinOperator codes (TFLite's schema.fbs) that the importer handles or
+ * explains */
 enum {
     OP_ADD = 0, OP_AVERAGE_POOL_2D = 1, OP_CONCATENATION = 2, OP_CONV_2D = 3,
-    OP_DEPTHWISE_CONV_2D = 4, OP_FULLY_CONNECTED = 9, OP_MAX_POOL_2D = 17, OP_RESHAPE = 22,
-    OP_SOFTMAX = 25, OP_PAD = 34, OP_QUANTIZE = 114
+    OP_DEPTHWISE_CONV_2D = 4, OP_DEQUANTIZE = 6, OP_FULLY_CONNECTED = 9, OP_LOGISTIC = 14,
+    OP_MAX_POOL_2D = 17, OP_MUL = 18, OP_RELU = 19, OP_RELU_N1_TO_1 = 20, OP_RELU6 = 21,
+    OP_RESHAPE = 22, OP_RESIZE_BILINEAR = 23, OP_SOFTMAX = 25, OP_PAD = 34, OP_MEAN = 40,
+    OP_SUB = 41, OP_SQUEEZE = 43, OP_MAXIMUM = 55, OP_MINIMUM = 57, OP_EXPAND_DIMS = 70,
+    OP_RESIZE_NEAREST_NEIGHBOR = 97, OP_QUANTIZE = 114, OP_HARD_SWISH = 117
 };
 enum { TT_INT32 = 2, TT_UINT8 = 3, TT_INT8 = 9 };
 
-static const char *op_name(int code)
+/* every BuiltinOperator by code, in schema.fbs's order */
+static const char *const op_names[] = {
+    "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "DEPTH_TO_SPACE",
+    "DEQUANTIZE", "EMBEDDING_LOOKUP", "FLOOR", "FULLY_CONNECTED", "HASHTABLE_LOOKUP", "L2_NORMALIZATION",
+    "L2_POOL_2D", "LOCAL_RESPONSE_NORMALIZATION", "LOGISTIC", "LSH_PROJECTION", "LSTM", "MAX_POOL_2D",
+    "MUL", "RELU", "RELU_N1_TO_1", "RELU6", "RESHAPE", "RESIZE_BILINEAR", "RNN", "SOFTMAX",
+    "SPACE_TO_DEPTH", "SVDF", "TANH", "CONCAT_EMBEDDINGS", "SKIP_GRAM", "CALL", "CUSTOM",
+    "EMBEDDING_LOOKUP_SPARSE", "PAD", "UNIDIRECTIONAL_SEQUENCE_RNN", "GATHER", "BATCH_TO_SPACE_ND",
+    "SPACE_TO_BATCH_ND", "TRANSPOSE", "MEAN", "SUB", "DIV", "SQUEEZE", "UNIDIRECTIONAL_SEQUENCE_LSTM",
+    "STRIDED_SLICE", "BIDIRECTIONAL_SEQUENCE_RNN", "EXP", "TOPK_V2", "SPLIT", "LOG_SOFTMAX", "DELEGATE",
+    "BIDIRECTIONAL_SEQUENCE_LSTM", "CAST", "PRELU", "MAXIMUM", "ARG_MAX", "MINIMUM", "LESS", "NEG",
+    "PADV2", "GREATER", "GREATER_EQUAL", "LESS_EQUAL", "SELECT", "SLICE", "SIN", "TRANSPOSE_CONV",
+    "SPARSE_TO_DENSE", "TILE", "EXPAND_DIMS", "EQUAL", "NOT_EQUAL", "LOG", "SUM", "SQRT", "RSQRT",
+    "SHAPE", "POW", "ARG_MIN", "FAKE_QUANT", "REDUCE_PROD", "REDUCE_MAX", "PACK", "LOGICAL_OR",
+    "ONE_HOT", "LOGICAL_AND", "LOGICAL_NOT", "UNPACK", "REDUCE_MIN", "FLOOR_DIV", "REDUCE_ANY", "SQUARE",
+    "ZEROS_LIKE", "FILL", "FLOOR_MOD", "RANGE", "RESIZE_NEAREST_NEIGHBOR", "LEAKY_RELU",
+    "SQUARED_DIFFERENCE", "MIRROR_PAD", "ABS", "SPLIT_V", "UNIQUE", "CEIL", "REVERSE_V2", "ADD_N",
+    "GATHER_ND", "COS", "WHERE", "RANK", "ELU", "REVERSE_SEQUENCE", "MATRIX_DIAG", "QUANTIZE",
+    "MATRIX_SET_DIAG", "ROUND", "HARD_SWISH", "IF", "WHILE", "NON_MAX_SUPPRESSION_V4",
+    "NON_MAX_SUPPRESSION_V5", "SCATTER_ND", "SELECT_V2", "DENSIFY", "SEGMENT_SUM", "BATCH_MATMUL"};
+
+static int op_known(int code) { return code >= 0 && (size_t)code < sizeof op_names / sizeof op_names[0]; }
+
+static const char *op_name(int code) { return op_known(code) ? op_names[code] : "builtin operator"; }
+
+/* what an unsupported operator is usually there for, to help the reader
+ * of the error find the layer */
+static const char *op_use(int code)
 {
-    static const struct { int code; const char *name; } names[] = {
-        {0, "ADD"}, {1, "AVERAGE_POOL_2D"}, {2, "CONCATENATION"}, {3, "CONV_2D"},
-        {4, "DEPTHWISE_CONV_2D"}, {5, "DEPTH_TO_SPACE"}, {6, "DEQUANTIZE"}, {8, "FLOOR"},
-        {9, "FULLY_CONNECTED"}, {14, "LOGISTIC"}, {17, "MAX_POOL_2D"}, {18, "MUL"}, {19, "RELU"},
-        {21, "RELU6"}, {22, "RESHAPE"}, {23, "RESIZE_BILINEAR"}, {25, "SOFTMAX"}, {28, "TANH"},
-        {32, "CUSTOM"}, {34, "PAD"}, {39, "TRANSPOSE"}, {40, "MEAN"}, {41, "SUB"}, {43, "SQUEEZE"},
-        {56, "ARG_MAX"}, {97, "HARD_SWISH"}, {114, "QUANTIZE"}};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (names[i].code == code)
-            return names[i].name;
-    return "builtin operator";
+    switch (code) {
+    case OP_MEAN: return "global average pooling: Keras' GlobalAveragePooling2D";
+    case OP_HARD_SWISH: return "the activation of MobileNet V3";
+    case OP_LOGISTIC: return "a sigmoid: squeeze-and-excite gates";
+    case OP_MUL: return "an elementwise product: squeeze-and-excite scaling";
+    case OP_RELU:
+    case OP_RELU6:
+    case OP_RELU_N1_TO_1: return "a standalone activation (fused into a convolution it is supported)";
+    case OP_MAXIMUM:
+    case OP_MINIMUM: return "clipping";
+    case OP_SQUEEZE:
+    case OP_EXPAND_DIMS: return "a change of shape";
+    case OP_DEQUANTIZE: return "a float output at the model's edge";
+    case OP_RESIZE_BILINEAR:
+    case OP_RESIZE_NEAREST_NEIGHBOR: return "upsampling";
+    case OP_SUB: return "an elementwise difference";
+    default: return NULL;
+    }
+}
+
+static int op_supported(int code)
+{
+    switch (code) {
+    case OP_CONV_2D:
+    case OP_DEPTHWISE_CONV_2D:
+    case OP_AVERAGE_POOL_2D:
+    case OP_MAX_POOL_2D:
+    case OP_FULLY_CONNECTED:
+    case OP_ADD:
+    case OP_RESHAPE:
+    case OP_CONCATENATION:
+    case OP_PAD:
+    case OP_QUANTIZE:
+    case OP_SOFTMAX: return 1;
+    default: return 0;
+    }
 }
 
 typedef struct {
@@ -889,6 +945,56 @@ static int is_model_output(const imp *m, int32_t k)
     return 0;
 }
 
+/* Every unsupported operator at once, grouped by kind in the order they
+ * first appear: "unsupported operators: MEAN at operator 63 (global
+ * average pooling: ...); HARD_SWISH at operators 5, 9, 12, 15 and 26 more
+ * (...)". One pass over the operators (a file may hold very many). */
+#define KINDS_LISTED 12
+#define INDICES_LISTED 4
+static int check_supported(imp *m)
+{
+    struct {
+        int code;
+        uint32_t n, at[INDICES_LISTED];
+    } k[KINDS_LISTED];
+    int nk = 0, more_kinds = 0;
+    for (uint32_t i = 0; i < m->nops; i++) {
+        int code = m->ops[i].code, j = 0;
+        if (op_supported(code))
+            continue;
+        while (j < nk && k[j].code != code)
+            j++;
+        if (j == nk && nk == KINDS_LISTED) {
+            more_kinds = 1;
+            continue;
+        }
+        if (j == nk)
+            k[nk++].code = code, k[j].n = 0;
+        if (k[j].n < INDICES_LISTED)
+            k[j].at[k[j].n] = i;
+        k[j].n++;
+    }
+    if (!nk)
+        return 0;
+    sbuf s = {NULL, 0, 0};
+    for (int j = 0; j < nk; j++) {
+        sb_printf(&s, "%s%s at operator%s", j ? "; " : "", op_name(k[j].code), k[j].n > 1 ? "s" : "");
+        for (uint32_t u = 0; u < k[j].n && u < INDICES_LISTED; u++)
+            sb_printf(&s, "%s %u", u ? "," : "", k[j].at[u]);
+        if (k[j].n > INDICES_LISTED)
+            sb_printf(&s, " and %u more", k[j].n - INDICES_LISTED);
+        if (!op_known(k[j].code))
+            sb_printf(&s, " (code %d)", k[j].code);
+        else if (op_use(k[j].code))
+            sb_printf(&s, " (%s)", op_use(k[j].code));
+    }
+    if (more_kinds)
+        sb_printf(&s, "; and more kinds");
+    fail(m, "unsupported operators: %s", s.p);
+    free(s.p);
+    return -1;
+}
+
 static int emit_ops(imp *m)
 {
     for (uint32_t i = 0; i < m->nops && !m->failed; i++) {
@@ -910,7 +1016,7 @@ static int emit_ops(imp *m)
             if (usable(m, i, o->in[0], "input")) /* emit_outputs reads it */
                 return -1;
             break; /* computed by the receiver: see emit_outputs */
-        default: return op_fail(m, i, "operator %d is not supported", o->code);
+        default: return op_fail(m, i, "operator %d is not supported", o->code); /* check_supported's */
         }
     }
     return m->failed ? -1 : 0;
@@ -1022,7 +1128,7 @@ int tfl_import(const uint8_t *buf, size_t len, const char *name, enum tfl_output
                            "network %s%s\n\nparty model  = 0   # weights and biases (private)\n"
                            "party client = 1   # the input (private); receives the output\n\n",
                   name, name, (net[0] >= '0' && net[0] <= '9') || !net[0] ? "m_" : "", net);
-        if (emit_inputs(&m) == 0 && emit_ops(&m) == 0)
+        if (check_supported(&m) == 0 && emit_inputs(&m) == 0 && emit_ops(&m) == 0)
             emit_outputs(&m, mode);
     }
     if (m.failed) {

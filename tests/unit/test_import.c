@@ -96,29 +96,63 @@ static uint32_t first_subgraph(flatbuf *fb)
     return fb_vec_table(fb, subs, 0);
 }
 
+/* Opcode table entry `entry` becomes builtin `code` (< 128: both the
+ * deprecated byte and the int32 field), for every operator that uses it. */
+static void set_opcode(uint8_t *b, size_t len, uint32_t entry, uint8_t code)
+{
+    flatbuf fb;
+    fb_init(&fb, b, len);
+    uint32_t n, codes = fb_vector(&fb, fb_root(&fb), 1, 4, &n);
+    uint32_t oc = fb_vec_table(&fb, codes, entry);
+    uint32_t dep = fb_field_pos(&fb, oc, 0, 1), pos = fb_field_pos(&fb, oc, 3, 4);
+    ck_assert(!fb.failed && (dep || pos));
+    if (dep)
+        b[dep] = code;
+    if (pos)
+        b[pos] = code, b[pos + 1] = b[pos + 2] = b[pos + 3] = 0;
+}
+
 START_TEST(unsupported_operator_is_named)
 {
     size_t len;
     uint8_t *b = load_model("micro_speech_quantized", &len);
     if (!b)
         return;
-    /* turn operator code 0 (used by the model's first operator) into MUL */
+    /* the opcode of the model's first operator (its only user) becomes MUL */
     flatbuf fb;
     fb_init(&fb, b, len);
-    uint32_t n, codes = fb_vector(&fb, fb_root(&fb), 1, 4, &n);
-    uint32_t ops = fb_vector(&fb, first_subgraph(&fb), 3, 4, &n);
-    uint32_t first = (uint32_t)fb_uint(&fb, fb_vec_table(&fb, ops, 0), 0, 4, 0);
-    uint32_t oc = fb_vec_table(&fb, codes, first);
-    uint32_t dep = fb_field_pos(&fb, oc, 0, 1), code = fb_field_pos(&fb, oc, 3, 4);
-    ck_assert(!fb.failed && (dep || code));
-    if (dep)
-        b[dep] = 18;
-    if (code)
-        b[code] = 18, b[code + 1] = b[code + 2] = b[code + 3] = 0;
+    uint32_t n, ops = fb_vector(&fb, first_subgraph(&fb), 3, 4, &n);
+    set_opcode(b, len, (uint32_t)fb_uint(&fb, fb_vec_table(&fb, ops, 0), 0, 4, 0), 18);
     tfl_result r;
     char err[512];
     ck_assert(tfl_import(b, len, "m", TFL_OUT_MODEL, 0, &r, err, sizeof err) != 0);
-    ck_assert_str_eq(err, "operator 0 (MUL): operator 18 is not supported");
+    ck_assert_str_eq(err, "unsupported operators: MUL at operator 0 (an elementwise product: squeeze-and-excite "
+                          "scaling)");
+    free(b);
+}
+END_TEST
+
+/* A Keras export (../shared/models-keras beside the models): its global
+ * average pooling is named; with the operators of opcode entry 0 turned
+ * into HARD_SWISH too, both kinds are listed at once, in one line. */
+START_TEST(every_unsupported_operator_is_named)
+{
+    const char *dir = getenv("QNN_MODELS");
+    size_t len;
+    uint8_t *b = load_model("../models-keras/keras_mobilenet_v2_int8_uint8io", &len);
+    if (!b)
+        return;
+    tfl_result r;
+    char err[512];
+    ck_assert(tfl_import(b, len, "m", TFL_OUT_MODEL, 0, &r, err, sizeof err) != 0);
+    ck_assert_msg(strstr(err, "unsupported operators: MEAN at operator ") && strstr(err, "Keras' Global") &&
+                      !strchr(err, ';'), "%s (models in %s)", err, dir);
+    set_opcode(b, len, 0, 117);
+    ck_assert(tfl_import(b, len, "m", TFL_OUT_MODEL, 0, &r, err, sizeof err) != 0);
+    ck_assert_msg(strstr(err, "unsupported operators: HARD_SWISH at operator") &&
+                      strstr(err, " (the activation of MobileNet V3); MEAN at operator "),
+                  "%s", err);
+    ck_assert_msg(!strchr(err, '\n'), "one line: %s", err);
     free(b);
 }
 END_TEST
@@ -185,6 +219,7 @@ Suite *suite_import(void)
     tcase_add_test(t, every_prefix_fails_cleanly);
     tcase_add_test(t, random_byte_flips_never_crash);
     tcase_add_test(t, unsupported_operator_is_named);
+    tcase_add_test(t, every_unsupported_operator_is_named);
     tcase_add_test(t, accumulator_past_exact_is_named);
     tcase_add_test(t, not_a_model);
     suite_add_tcase(s, t);
