@@ -976,22 +976,29 @@ static int check_supported(imp *m)
     }
     if (!nk)
         return 0;
-    sbuf s = {NULL, 0, 0};
+    sbuf s = {NULL, 0, 0}, item = {NULL, 0, 0};
     for (int j = 0; j < nk; j++) {
-        sb_printf(&s, "%s%s at operator%s", j ? "; " : "", op_name(k[j].code), k[j].n > 1 ? "s" : "");
+        item.len = 0;
+        if (op_known(k[j].code))
+            sb_printf(&item, "%s%s at operator%s", j ? "; " : "", op_name(k[j].code), k[j].n > 1 ? "s" : "");
+        else
+            sb_printf(&item, "%soperator code %d at operator%s", j ? "; " : "", k[j].code, k[j].n > 1 ? "s" : "");
         for (uint32_t u = 0; u < k[j].n && u < INDICES_LISTED; u++)
-            sb_printf(&s, "%s %u", u ? "," : "", k[j].at[u]);
+            sb_printf(&item, "%s %u", u ? "," : "", k[j].at[u]);
         if (k[j].n > INDICES_LISTED)
-            sb_printf(&s, " and %u more", k[j].n - INDICES_LISTED);
-        if (!op_known(k[j].code))
-            sb_printf(&s, " (code %d)", k[j].code);
-        else if (op_use(k[j].code))
-            sb_printf(&s, " (%s)", op_use(k[j].code));
+            sb_printf(&item, " and %u more", k[j].n - INDICES_LISTED);
+        if (op_use(k[j].code))
+            sb_printf(&item, " (%s)", op_use(k[j].code));
+        if (s.len + item.len + 64 > m->errlen) { /* whole kinds only, within the caller's buffer */
+            more_kinds = 1;
+            break;
+        }
+        sb_printf(&s, "%s", item.p);
     }
     if (more_kinds)
         sb_printf(&s, "; and more kinds");
     fail(m, "unsupported operators: %s", s.p);
-    free(s.p);
+    free(s.p), free(item.p);
     return -1;
 }
 

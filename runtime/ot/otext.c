@@ -95,8 +95,8 @@ static void transpose_chunk(void *ctx, size_t i, int tid)
     uint64_t a[64];
     for (size_t c0 = i * CHUNK; c0 < end; c0 += 64)
         for (int r0 = 0; r0 < OTEXT_K; r0 += 64) {
-            for (int i = 0; i < 64; i++)
-                a[i] = ld64(t->rows + (size_t)(r0 + i) * rb + c0 / 8);
+            for (int r = 0; r < 64; r++)
+                a[r] = ld64(t->rows + (size_t)(r0 + r) * rb + c0 / 8);
             transpose64(a); /* a[j] bit i = row r0 + i, column c0 + j */
             for (int j = 0; j < 64; j++)
                 st64(t->cols[c0 + (size_t)j] + r0 / 8, a[j]);
@@ -315,10 +315,6 @@ void otext_receiver_free(otext_receiver *r)
     free(r);
 }
 
-/* Per group, the leaves' next rb bytes: the receiver's u = xor of all and
- * v_b = xor of those whose index has bit b (its rows t); the sender's w_b =
- * xor over x of bit b of x ^ delta_g (the punctured leaf has none), which
- * is v_b ^ delta_g[b] u. */
 /* One batch's rows, group by group on the threads: each group has its own
  * leaves and rows (and, at the receiver, its own part of u). */
 typedef struct {

@@ -142,7 +142,8 @@ typedef struct protocol {
     uint32_t round_overhead;
     /* The input-independent part of the run so far (NULL: none beyond the
      * set-up): bytes this party sent of proto_cost.pre, and the seconds
-     * spent making them and using them up (hemi: OT extension). */
+     * spent making them (hemi: the OT extension of both directions, not the
+     * gadgets that later spend the random OTs). */
     void (*pre_stats)(void *ps, uint64_t *bytes, double *secs);
     /* Elements per elementwise operation that one pass of a ROUND block may
      * hold (0: no limit). A protocol that keeps much per element (spdz2k's

@@ -58,7 +58,7 @@ typedef struct {
     otext_sender *sx;     /* OTs it sends */
     prg *g;               /* private randomness */
     prg *common;          /* randomness both draw alike (from the public seed): trunc_split's */
-    uint64_t pre_bytes;   /* OT extension: bytes sent, */
+    uint64_t pre_bytes;   /* OT extension: bytes of u queued (the wire's total is bytes_sent's), */
     double pre_s;         /* seconds spent (pre_stats) */
     rlwe_params rp;
     rlwe_sk sk;           /* the client's */
@@ -1361,7 +1361,8 @@ static void conv_upload(hemi *h, const pop *op, const limbs *lb)
             xl[i] = (op->a[i] >> L->s) & (((word)1 << L->width) - 1); /* width < 64: l <= lmax < 64 */
         k.L = L, k.w = walk_of(op, &L->pl), k.ctr0 = h->ctr;
         size_t n = walk_tiles(&k.w) * k.w.cblocks;
-        k.out = net_out(h->ap.nt, 0, n * ct_bytes(L->pl.q));
+        if (!(k.out = net_out(h->ap.nt, 0, n * ct_bytes(L->pl.q))))
+            abort(); /* out of memory */
         kern_parallel(n, T, upload_ct, &k);
         h->ctr += n;
     }
