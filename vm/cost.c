@@ -112,6 +112,8 @@ int cost_compute(const qbc_program *p, const protocol *pr, int nparties, cost_re
     memset(&setup, 0, sizeof setup);
     pr->setup_cost(nparties, &setup);
     r->prep.bytes[nparties] += setup.bytes[nparties];
+    for (int k = 0; k < nparties; k++) /* the set-up comes before any input */
+        cur.pre[k] += setup.bytes[k];
     if (pr->close_cost)
         pr->close_cost(nparties, &setup);
     cur.rounds += setup.rounds;

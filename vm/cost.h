@@ -10,7 +10,7 @@
 typedef struct {
     uint64_t rounds, blocks, opened;
     uint64_t bytes[PROTO_MAX_PARTIES];
-    uint64_t pre[PROTO_MAX_PARTIES]; /* of bytes, the input-independent ones (proto_cost.pre) */
+    uint64_t pre[PROTO_MAX_PARTIES]; /* of bytes, those no input affects: the set-up's and proto_cost.pre */
     /* of bytes, those of each kind of operation; the rest is the set-up, the
      * close and the protocol's per-round overhead */
     uint64_t kind[PROTO_NKINDS][PROTO_MAX_PARTIES];

@@ -156,24 +156,6 @@ static void print_shapes(const shape_list *l, int json)
     }
 }
 
-static int pre_any(const cost_report *r, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (r->total.pre[i])
-            return 1;
-    return 0;
-}
-
-/* what no input affects: the set-up's bytes and the protocol's pre */
-static void input_independent(const protocol *pr, const cost_report *r, int n, uint64_t *pre)
-{
-    proto_cost setup;
-    memset(&setup, 0, sizeof setup);
-    pr->setup_cost(n, &setup);
-    for (int i = 0; i < n; i++)
-        pre[i] = setup.bytes[i] + r->total.pre[i];
-}
-
 static int kind_used(const cost_row *x, int k, int n)
 {
     for (int i = 0; i < n; i++)
@@ -241,11 +223,9 @@ static void print_json(const qbc_program *p, const protocol *pr, int n, const co
     print_shapes(sl, 1);
     printf("], \"inputs_per_party\": ");
     json_bytes(t->inputs, (int)p->nparties);
-    if (pre_any(r, n)) {
-        uint64_t pre[PROTO_MAX_PARTIES];
-        input_independent(pr, r, n, pre);
+    if (pr->pre_stats) { /* a protocol that makes input-independent material during the run */
         printf(", \"input_independent_bytes_sent\": ");
-        json_bytes(pre, n);
+        json_bytes(t->pre, n);
     }
     printf(", ");
     json_kinds(t, n);
@@ -313,12 +293,10 @@ static void print_costs(const qbc_program *p, const protocol *pr, int n, const c
     for (int i = 0; i < n; i++)
         printf(" p%d=%llu", i, (unsigned long long)setup.bytes[i]);
     putchar('\n');
-    if (pre_any(r, n)) {
-        uint64_t pre[PROTO_MAX_PARTIES];
-        input_independent(pr, r, n, pre);
+    if (pr->pre_stats) {
         printf("input-independent, the set-up and the OT extension made in the operations' rounds: bytes");
         for (int i = 0; i < n; i++)
-            printf(" p%d=%llu", i, (unsigned long long)pre[i]);
+            printf(" p%d=%llu", i, (unsigned long long)t->pre[i]);
         putchar('\n');
     }
     print_kinds(r, n);

@@ -383,13 +383,12 @@ static void predict(const qbc_program *p, const protocol *pr, int me, int n, sum
         sm->predicted_pre_bytes = me == n ? 0 : cr.total.pre[me];
         cost_free(&cr);
     }
-    proto_cost setup;
-    memset(&setup, 0, sizeof setup);
-    pr->setup_cost(n, &setup);
-    if (me == n)
+    if (me == n) {
+        proto_cost setup;
+        memset(&setup, 0, sizeof setup);
+        pr->setup_cost(n, &setup);
         sm->predicted_rounds = setup.rounds;
-    else
-        sm->predicted_pre_bytes += setup.bytes[me];
+    }
     sm->has_pre = pr->pre_stats != NULL && me < n;
     sm->party = me;
     sm->dealer = me == n;

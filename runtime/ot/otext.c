@@ -371,6 +371,22 @@ static void send_group(void *ctx, size_t g, int tid)
     free(v);
 }
 
+/* A batch's m columns T_j or Q_j (NULL: out of memory): the rows, group by
+ * group (fn) on the threads, then transposed. */
+static uint8_t (*batch_columns(grouping *w, kern_item_fn *fn, size_t m))[OTEXT_BLOCK]
+{
+    uint8_t (*cols)[OTEXT_BLOCK] = malloc(m * OTEXT_BLOCK);
+    w->rows = calloc(OTEXT_K, w->rb);
+    if (cols && w->rows)
+        kern_parallel(OTEXT_K / w->k, kern_threads(), fn, w);
+    if (cols && w->rows && !w->failed)
+        otext_transpose(w->rows, m, cols);
+    else
+        free(cols), cols = NULL;
+    free(w->rows);
+    return cols;
+}
+
 /* Per group, the leaves' next rb bytes: the receiver's u = xor of all and
  * v_b = xor of those whose index has bit b (its rows t); the sender's w_b =
  * xor over x of bit b of x ^ delta_g (the punctured leaf has none), which
@@ -379,18 +395,12 @@ int otext_receive(otext_receiver *r, const uint8_t *choices, size_t m, uint8_t *
 {
     if (m % 128)
         return -1;
-    grouping w = {r->leaf, r->k, m / 8, NULL, NULL, choices, calloc(OTEXT_K, m / 8), u, 0};
-    uint8_t (*tc)[OTEXT_BLOCK] = malloc(m * OTEXT_BLOCK);
-    int rc = w.rows && tc ? 0 : -1;
-    if (rc == 0)
-        kern_parallel(OTEXT_K / r->k, kern_threads(), receive_group, &w);
-    if (rc == 0 && !w.failed) {
-        otext_transpose(w.rows, m, tc);
-        rc = hash_blocks((const uint8_t (*)[OTEXT_BLOCK])tc, NULL, m, r->next, out);
-        r->next += m;
-    }
-    free(w.rows), free(tc);
-    return rc || w.failed ? -1 : 0;
+    grouping w = {r->leaf, r->k, m / 8, NULL, NULL, choices, NULL, u, 0};
+    const uint8_t (*t)[OTEXT_BLOCK] = (const uint8_t (*)[OTEXT_BLOCK])batch_columns(&w, receive_group, m);
+    int rc = t ? hash_blocks(t, NULL, m, r->next, out) : -1;
+    r->next += t ? m : 0;
+    free((void *)t);
+    return rc;
 }
 
 int otext_send(otext_sender *s, const uint8_t *u, size_t m, uint8_t (*out0)[OTEXT_BLOCK],
@@ -398,17 +408,10 @@ int otext_send(otext_sender *s, const uint8_t *u, size_t m, uint8_t (*out0)[OTEX
 {
     if (m % 128)
         return -1;
-    grouping w = {s->leaf, s->k, m / 8, s->dg, u, NULL, calloc(OTEXT_K, m / 8), NULL, 0};
-    uint8_t (*qc)[OTEXT_BLOCK] = malloc(m * OTEXT_BLOCK);
-    int rc = w.rows && qc ? 0 : -1;
-    if (rc == 0)
-        kern_parallel(OTEXT_K / s->k, kern_threads(), send_group, &w);
-    if (rc == 0 && !w.failed) {
-        otext_transpose(w.rows, m, qc);
-        const uint8_t (*q)[OTEXT_BLOCK] = (const uint8_t (*)[OTEXT_BLOCK])qc;
-        rc = hash_blocks(q, NULL, m, s->next, out0) || hash_blocks(q, s->delta, m, s->next, out1);
-        s->next += m;
-    }
-    free(w.rows), free(qc);
-    return rc || w.failed ? -1 : 0;
+    grouping w = {s->leaf, s->k, m / 8, s->dg, u, NULL, NULL, NULL, 0};
+    const uint8_t (*q)[OTEXT_BLOCK] = (const uint8_t (*)[OTEXT_BLOCK])batch_columns(&w, send_group, m);
+    int rc = q ? hash_blocks(q, NULL, m, s->next, out0) || hash_blocks(q, s->delta, m, s->next, out1) : -1;
+    s->next += q ? m : 0;
+    free((void *)q);
+    return rc ? -1 : 0;
 }

@@ -216,10 +216,8 @@ static void seq_cost(const protocol *pr, const pop *first, const pop *second, in
     memset(&b, 0, sizeof b);
     pr->cost(first, nparties, &a);
     pr->cost(second, nparties, &b);
+    proto_cost_add(acc, &a), proto_cost_add(acc, &b);
     acc->rounds = a.rounds + b.rounds;
-    acc->opened += a.opened + b.opened;
-    for (int j = 0; j < PROTO_MAX_PARTIES; j++)
-        acc->bytes[j] += a.bytes[j] + b.bytes[j], acc->pre[j] += a.pre[j] + b.pre[j];
 }
 
 /* ------------------------------------ REQCLAMP from REQUANT and CLAMP */
