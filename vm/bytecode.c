@@ -1,6 +1,7 @@
 /* bytecode: writer and validating loader for .qbc files (see bytecode.h). */
 #include "vm/bytecode.h"
 
+#include "runtime/core/qmath.h"
 #include "runtime/io/tensorio.h"
 
 #include <errno.h>
@@ -308,13 +309,17 @@ static void load_header(rbuf *r, qbc_program *p)
         o->sm_multiplier = (int32_t)get_range(r, 4, 0, INT32_MAX, "softmax multiplier");
         o->sm_shift = (int32_t)get_range(r, 4, 0, 31, "softmax shift");
         /* at most 0, as qm_softmax_prepare makes it: the largest logit
-         * always counts, so the softmax's sum is never zero */
+         * always counts, so (with at most QM_SOFTMAX_MAX values, below)
+         * the softmax's sum is never zero */
         size_t dm_at = r->off;
         o->sm_diff_min = (int32_t)get_u(r, 4, "softmax diff_min");
         if (!r->failed && o->sm_diff_min > 0)
             fail(r, dm_at, "softmax diff_min %d is positive", o->sm_diff_min);
         if (!r->failed && o->kind == OUT_SOFTMAX && o->dtype == DT_I32)
             fail(r, r->off, "softmax output must be u8 or i8");
+        if (!r->failed && o->kind == OUT_SOFTMAX && o->shape.dims[o->shape.ndim - 1] > QM_SOFTMAX_MAX)
+            fail(r, r->off, "softmax over %u values: at most %d (its sum of exponentials would overflow)",
+                 o->shape.dims[o->shape.ndim - 1], QM_SOFTMAX_MAX);
     }
     p->nlayers = (uint32_t)get_u(r, 4, "layer count");
     p->layers = get_array(r, p->nlayers, sizeof(qbc_layer), 28, "layer");

@@ -1450,6 +1450,12 @@ static void lower_output(lctx *c, const stmt *st)
         diag_error(tat, "softmax: '%s' must be u8 or i8", x->name);
         return;
     }
+    if (kind == OUT_SOFTMAX && x->shape.dims[x->shape.ndim - 1] > QM_SOFTMAX_MAX) {
+        diag_error(tat, "softmax: '%s' has %u values in its last dimension, at most %d (the sum of their "
+                   "exponentials would overflow TFLite's Q12.19)", x->name, x->shape.dims[x->shape.ndim - 1],
+                   QM_SOFTMAX_MAX);
+        return;
+    }
     /* TFLite's softmax scales the differences by a multiplier greater than
      * one (QuantizeMultiplierGreaterThanOne): beta * scale * 2^26 > 1 */
     if (kind == OUT_SOFTMAX && !(beta * (double)x->scale[0] * (double)(1 << 26) > 1.0)) {

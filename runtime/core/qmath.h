@@ -40,6 +40,10 @@ typedef struct {
 } qm_softmax_params;
 
 void qm_softmax_prepare(double beta, double input_scale, qm_softmax_params *p);
+/* The most values one softmax takes: the Q12.19 sum of their exponentials
+ * (each at most 1.0 = 2^19) must stay below 2^31, where TFLite's kernel
+ * would wrap to a sum of zero and shift by 32. */
+#define QM_SOFTMAX_MAX 4095
 /* in: n values in [lo, hi] (the input dtype's range); out: n values in the
  * output dtype's range, out_min = 0 for uint8 and -128 for int8. */
 void qm_softmax(const qm_softmax_params *p, const int32_t *in, int32_t *out, int n,
