@@ -1,0 +1,1346 @@
+/* rep3_ops: rep3's operations (rep3_ops.h), shared by the protocols that
+ * build on replicated sharing over Z_2^64. The replicated-sharing blocks
+ * (seeds and streams, zero sharing, reshare, three-party OT, AND levels and
+ * the carry tree, splits) live in rss.c; this file composes them into each
+ * operation kind, rotates the roles and states the costs. docs/protocols.md
+ * gives every method, its rounds and bytes, and what each open reveals. */
+#include "runtime/proto/rep3_ops.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/core/bits.h"
+#include "runtime/core/kernels.h"
+#include "runtime/net/net.h"
+#include "runtime/proto/proto.h"
+#include "runtime/proto/rss.h"
+
+#define W sizeof(word)
+
+/* The asymmetric methods (truncation, comparison) rotate their roles by the
+ * instruction's position, so that every party carries its share of the
+ * traffic: virtual party v is real party v + rot, stream S[v] is S[v + rot].
+ * The sharing is invariant under this relabelling. */
+static int vme(const rep3 *r, const pop *op) { return (r->rs.me + 3 - op->rot) % 3; }
+static int R(const pop *op, int v) { return (v + op->rot) % 3; }
+
+/* ------------------------------------------------------------- set-up */
+
+void *rep3_new(const proto_env *env, const rep3_mode *m, char *err, size_t errlen)
+{
+    if (env->nparties != 3 || !env->net) {
+        snprintf(err, errlen, "%s runs with exactly 3 parties over the network", m->self->name);
+        return NULL;
+    }
+    rep3 *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    r->mode = m;
+    if (rss_init(&r->rs, env->party, env->net, err, errlen) != 0) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void rep3_destroy(void *ps)
+{
+    rep3 *r = ps;
+    rss_free(&r->rs);
+    free(r);
+}
+
+void rep3_setup_cost(int nparties, proto_cost *acc)
+{
+    (void)nparties;
+    acc->rounds += rss_init_cost(acc);
+}
+
+/* ------------------------------------------------------- local, linear */
+
+void rep3_add(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
+{
+    (void)ps;
+    PERIODIC_LOOP(n, nb)
+    {
+        d[2 * i] = a[2 * i] + b[2 * j];
+        d[2 * i + 1] = a[2 * i + 1] + b[2 * j + 1];
+    }
+}
+
+void rep3_sub(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb)
+{
+    (void)ps;
+    PERIODIC_LOOP(n, nb)
+    {
+        d[2 * i] = a[2 * i] - b[2 * j];
+        d[2 * i + 1] = a[2 * i + 1] - b[2 * j + 1];
+    }
+}
+
+/* A public value c is the sharing (c, 0, 0): party 0 adds it to its first
+ * word, party 2 to its second. */
+void rep3_addc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
+{
+    rep3 *r = ps;
+    int at = r->rs.me == 0 ? 0 : r->rs.me == 2 ? 1 : -1;
+    PERIODIC_LOOP(n, nc)
+    {
+        d[2 * i] = a[2 * i] + (at == 0 ? (word)c[j] : 0);
+        d[2 * i + 1] = a[2 * i + 1] + (at == 1 ? (word)c[j] : 0);
+    }
+}
+
+void rep3_mulc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
+{
+    (void)ps;
+    PERIODIC_LOOP(n, nc)
+    {
+        d[2 * i] = a[2 * i] * (word)c[j];
+        d[2 * i + 1] = a[2 * i + 1] * (word)c[j];
+    }
+}
+
+void rep3_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc)
+{
+    rep3 *r = ps;
+    PERIODIC_LOOP(n, nc)
+    {
+        d[2 * i] = r->rs.me == 0 ? (word)c[j] : 0;
+        d[2 * i + 1] = r->rs.me == 2 ? (word)c[j] : 0;
+    }
+}
+
+/* ------------------------------------------------------ communication */
+
+/* Per-operation state between steps. */
+typedef struct {
+    word *z;        /* MUL: 3-out-of-3 shares; LTZ's injection: the choices */
+    word *x0, *x1;  /* trunc: the input's share words times the multiplier */
+    word *c;        /* trunc: the masked value (party 2) or r (parties 0, 1) */
+    uint8_t *d;     /* trunc: per-element shift */
+    rss_carry cy;   /* LTZ: boolean shares of G and P */
+    word *a[2], *b; /* LTZ round 1: a's planes (shares), b's planes (parties 1, 2) */
+    word *t[2];     /* LTZ: plane L of a ^ b, then the bit */
+    int dup;        /* LTZ: elements per value of a */
+} st;
+
+static st *state(pop *op) { return proto_state(op, sizeof(st)); }
+
+static void state_free(pop *op)
+{
+    st *s = op->state;
+    if (!s)
+        return;
+    free(s->z), free(s->x0), free(s->x1), free(s->c), free(s->d);
+    rss_carry_free(&s->cy);
+    free(s->a[0]), free(s->a[1]), free(s->b), free(s->t[0]), free(s->t[1]);
+    free(s);
+    op->state = NULL;
+}
+
+/* ---- input and output: rss_share and rss_open ---- */
+
+static void input_prepare(rep3 *r, pop *op)
+{
+    word *x = NULL;
+    if (r->rs.me == op->owner) {
+        x = proto_alloc(op->n * W);
+        for (size_t i = 0; i < op->n; i++)
+            x[i] = (word)op->in[i];
+    }
+    rss_share_prepare(&r->rs, op->owner, RSS_ARITH, x, op->n, rss_words(op->d));
+    free(x);
+}
+
+/* ---- products: the local cross terms, then one reshare ---- */
+
+static void split(const word *v, size_t n, word **a, word **b)
+{
+    *a = proto_alloc(n * W);
+    *b = proto_alloc(n * W);
+    for (size_t i = 0; i < n; i++)
+        (*a)[i] = v[2 * i], (*b)[i] = v[2 * i + 1];
+}
+
+/* z += conv(a0, b0 + b1) + conv(a1, b0) */
+static void conv_terms(const pop *op, word *z)
+{
+    size_t n = op->n;
+    word *a0, *a1, *b0, *b1, *t = proto_alloc(n * W);
+    split(op->a, op->na, &a0, &a1);
+    split(op->b, op->nb, &b0, &b1);
+    for (size_t i = 0; i < op->nb; i++)
+        b1[i] += b0[i];
+    void (*k)(uint64_t *, const uint64_t *, const uint64_t *, const geom *, uint32_t) =
+        op->kind == PK_CONV2D ? kern_conv2d : kern_dwconv2d;
+    k(t, a0, b1, &op->g, op->channels);
+    for (size_t i = 0; i < n; i++)
+        z[i] += t[i];
+    k(t, a1, b0, &op->g, op->channels);
+    for (size_t i = 0; i < n; i++)
+        z[i] += t[i];
+    free(a0), free(a1), free(b0), free(b1), free(t);
+}
+
+/* A lazy convolution keeps its 3-out-of-3 sum unshared, (z, 0): only
+ * linear operations and a lazy REQCLAMP read it (validator), which mask it. */
+static void mul_prepare(rep3 *r, pop *op)
+{
+    size_t n = op->n;
+    st *s = state(op);
+    s->z = proto_alloc(n * W);
+    if (op->lazy)
+        memset(s->z, 0, n * W);
+    else
+        rss_zero(&r->rs, s->z, n);
+    if (op->kind == PK_MUL) {
+        PERIODIC_LOOP(n, op->nb)
+        {
+            word a0 = op->a[2 * i], a1 = op->a[2 * i + 1], b0 = op->b[2 * j], b1 = op->b[2 * j + 1];
+            s->z[i] += a0 * b0 + a0 * b1 + a1 * b0;
+        }
+    } else {
+        conv_terms(op, s->z);
+    }
+    if (op->lazy)
+        for (size_t i = 0; i < n; i++)
+            op->d[2 * i] = s->z[i], op->d[2 * i + 1] = 0;
+    else
+        rss_reshare_prepare(&r->rs, s->z, n);
+}
+
+/* ---- truncation: y = x / 2^d with |x| < 2^62, error < 1 (probabilistic) ----
+ * Parties 0 and 1 share r (stream S[1]); party 2 learns c = x + 2^62 + r and
+ * nothing else. With v = msb(r), u = msb(c), e = 2u - 1 and s = 1 - 2v:
+ * y = C - R + 2^(62-d) e s, C = (c mod 2^63) >> d, R = (r mod 2^63) >> d.
+ * The last term needs e (party 2) times s (parties 0, 1): a three-party OT
+ * from party 2 (rss_ot) gives the sharing of C + 2^(62-d) e s, whose share
+ * y1 parties 0 and 1 then lower by R. */
+
+static void trunc_setup(pop *op, st *s)
+{
+    size_t n = op->n;
+    s->d = proto_alloc(n);
+    s->x0 = proto_alloc(n * W);
+    s->x1 = proto_alloc(n * W);
+    for (size_t i = 0; i < n; i++) {
+        word m = proto_trunc_mult(op, i, &s->d[i]);
+        s->x0[i] = op->a[2 * i] * m;
+        s->x1[i] = op->a[2 * i + 1] * m;
+    }
+}
+
+/* step 0: party 0 holds (x0, x1) and sends x1 + r to party 2 */
+static void trunc_open_prepare(rep3 *r, pop *op, st *s, int me)
+{
+    size_t n = op->n;
+    trunc_setup(op, s);
+    if (me == 2) {
+        rss_expect(&r->rs, R(op, 0), n);
+        return;
+    }
+    s->c = proto_alloc(n * W);
+    rss_draw(&r->rs, R(op, 1), s->c, n); /* r */
+    if (me == 0) {
+        word *m = proto_alloc(n * W);
+        for (size_t i = 0; i < n; i++)
+            m[i] = s->x1[i] + s->c[i];
+        rss_send(&r->rs, R(op, 2), m, n);
+        free(m);
+    }
+}
+
+/* step 1: the OT; party 2 offers C + 2^(62-d) e s_v for v = 0, 1 */
+static void trunc_ot_prepare(rep3 *r, pop *op, st *s, int me)
+{
+    size_t n = op->n;
+    word *v = NULL;
+    s->z = proto_alloc(n * W);
+    if (me == 2) {
+        v = proto_alloc(2 * n * W);
+        for (size_t i = 0; i < n; i++) {
+            word c = s->c[i], cc = proto_trunc_low(c, s->d[i]);
+            word term = (word)1 << (62 - s->d[i]);
+            if (!(c >> 63))
+                term = (word)0 - term; /* e = -1 */
+            v[2 * i] = cc + term, v[2 * i + 1] = cc - term;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            s->z[i] = (word)0 - (s->c[i] >> 63); /* the choice v = msb r */
+    }
+    rss_ot_prepare(&r->rs, R(op, 2), RSS_ARITH, v, s->z, n, rss_words(op->d));
+    free(v);
+}
+
+static void trunc_prepare(rep3 *r, pop *op, int step)
+{
+    if (step == 0)
+        trunc_open_prepare(r, op, state(op), vme(r, op));
+    else
+        trunc_ot_prepare(r, op, op->state, vme(r, op));
+}
+
+static void trunc_finish(rep3 *r, pop *op, int step)
+{
+    int me = vme(r, op);
+    size_t n = op->n;
+    st *s = op->state;
+    if (step == 0) {
+        if (me == 2) { /* c = x2 + (x0 + 2^62) + (x1 + r) */
+            s->c = proto_alloc(n * W);
+            rss_recv(&r->rs, R(op, 0), s->c, 1, n);
+            for (size_t i = 0; i < n; i++)
+                s->c[i] += s->x0[i] + s->x1[i] + ((word)1 << 62);
+        }
+        return;
+    }
+    rss_ot_finish(&r->rs, R(op, 2), RSS_ARITH, s->z, n, rss_words(op->d));
+    if (me != 2) /* y1: party 0's second word, party 1's first */
+        for (size_t i = 0; i < n; i++)
+            op->d[2 * i + (me == 0)] -= proto_trunc_low(s->c[i], s->d[i]);
+    state_free(op);
+}
+
+/* ---- comparison: LTZ(x) = 1 - bit L of x + 2^L, |x| < 2^L ----
+ * x = a + b with a known to party 0 and b to parties 1 and 2 (for LTZ,
+ * a = x0 + x1 + 2^L and b = x2) is added as bits: party 0 deals a's planes
+ * (rss_share2), b is the sharing (0, 0, b); the generate bits a AND b come
+ * from rss_andk in the same round (b is known to both other parties, so
+ * each multiplies its share of a by it). The carry tree (rss_carry) yields the carry into bit L; then
+ * the bit becomes an arithmetic share by one more OT. The boolean part is
+ * bit-sliced: plane j holds bit j of 64 elements per word, so every round
+ * moves only the bits still needed. */
+
+/* What a comparison of n elements starts from. Party 0: a, na = n / dup
+ * values (dup = 2: elements i and na + i share a); parties 1 and 2: b, n
+ * values with a stride. */
+typedef struct {
+    const word *a, *b;
+    size_t bstride;
+    int dup;
+} ltz_in;
+
+/* planes of na elements, repeated dup times to n elements (allocated) */
+static word *planes_dup(const word *src, size_t na, int dup, uint32_t np)
+{
+    size_t nw = bits_words(na * (size_t)dup), nwa = bits_words(na);
+    word *d = proto_alloc(np * nw * W);
+    if (dup == 1) {
+        memcpy(d, src, np * nw * W);
+        return d;
+    }
+    memset(d, 0, np * nw * W);
+    for (uint32_t j = 0; j < np; j++)
+        for (int k = 0; k < dup; k++)
+            bits_put(d + j * nw, (size_t)k * na, src + j * nwa, na);
+    return d;
+}
+
+/* Which of its two shares of a value dealt by rss_share2 (role 0 the
+ * dealer) party me knows before the round (party 1: a1, its first; party
+ * 2: a0, its second), or receives in it (a2) when late. */
+static int dealt_share(int me, int late) { return late ? me == 1 : me != 1; }
+
+/* That share of a's planes (compact), expanded to n elements. */
+static word *ltz_a_share(const st *s, int me, int late, size_t na, uint32_t L)
+{
+    return me == 0 ? NULL : planes_dup(s->a[dealt_share(me, late)], na, s->dup, L);
+}
+
+/* Round 1: a's planes dealt by party 0 (rss_share2), g = a AND b (rss_andk)
+ * in the same round. */
+static void ltz_round1_prepare(rep3 *r, pop *op, st *s, const ltz_in *in)
+{
+    int me = vme(r, op);
+    size_t n = op->n, nw = bits_words(n), na = n / (size_t)in->dup, nwa = bits_words(na);
+    uint32_t L = op->bound, Lp = L + 1;
+    word *A = NULL;
+    s->dup = in->dup;
+    s->cy.L = L;
+    s->cy.nw = nw;
+    for (int h = 0; h < 2; h++) {
+        s->a[h] = proto_alloc(Lp * nwa * W);
+        s->cy.g[h] = proto_alloc(L * nw * W);
+    }
+    if (me == 0) {
+        A = proto_alloc(Lp * nwa * W);
+        bits_pack(in->a, 1, na, Lp, A, nwa);
+    } else {
+        s->b = proto_alloc(Lp * nw * W);
+        bits_pack(in->b, in->bstride, n, Lp, s->b, nw);
+    }
+    rss_share2_prepare(&r->rs, R(op, 0), RSS_BOOL, A, Lp * nwa, rss_planes(s->a[0], s->a[1]));
+    word *ak = ltz_a_share(s, me, 0, na, L);
+    rss_andk_prepare(&r->rs, R(op, 0), ak, s->b, L * nw, rss_planes(s->cy.g[0], s->cy.g[1]));
+    free(A);
+    free(ak);
+}
+
+/* After round 1 every party holds its two shares of a's planes and of
+ * G = a AND b. This forms P = a ^ b (planes 0..L-1) and t = plane L of
+ * a ^ b; b is share 2: party 1's second, party 2's first. */
+static void ltz_round1_finish(rep3 *r, pop *op, st *s)
+{
+    int me = vme(r, op);
+    size_t n = op->n, nw = bits_words(n), na = n / (size_t)s->dup, nwa = bits_words(na);
+    uint32_t L = op->bound, Lp = L + 1;
+    rss_share2_finish(&r->rs, R(op, 0), Lp * nwa, rss_planes(s->a[0], s->a[1]));
+    word *al = ltz_a_share(s, me, 1, na, L);
+    rss_andk_finish(&r->rs, R(op, 0), al, s->b, L * nw, rss_planes(s->cy.g[0], s->cy.g[1]));
+    free(al);
+    for (int h = 0; h < 2; h++) {
+        word *p = planes_dup(s->a[h], na, s->dup, Lp);
+        if (me != 0 && h == (me == 1))
+            for (size_t q = 0; q < Lp * nw; q++)
+                p[q] ^= s->b[q];
+        s->t[h] = proto_alloc(nw * W);
+        memcpy(s->t[h], p + L * nw, nw * W);
+        s->cy.p[h] = p;
+        free(s->a[h]);
+        s->a[h] = NULL;
+    }
+    free(s->b);
+    s->b = NULL;
+}
+
+/* LTZ of x: a = x0 + x1 + 2^L (party 0), b = x2 */
+static void ltz_start(rep3 *r, pop *op, st *s)
+{
+    int me = vme(r, op);
+    word *a = NULL;
+    ltz_in in = {NULL, op->a + (me == 1), 2, 1};
+    if (me == 0) {
+        a = proto_alloc(op->n * W);
+        for (size_t i = 0; i < op->n; i++)
+            a[i] = op->a[2 * i] + op->a[2 * i + 1] + ((word)1 << op->bound);
+        in.a = a;
+    }
+    ltz_round1_prepare(r, op, s, &in);
+    free(a);
+}
+
+/* The bit [LTZ] = 1 ^ t ^ carry (the carry is plane 0 of G) as boolean
+ * shares in the planes t: party 0 then knows u = beta0 ^ beta1 (t0 ^ t1),
+ * parties 1 and 2 know w = beta2 (party 1's t1, party 2's t0). */
+static void ltz_bit(const pop *op, st *s, int me)
+{
+    for (size_t q = 0; q < bits_words(op->n); q++) {
+        s->t[0][q] ^= s->cy.g[0][q] ^ (me == 0 ? ~(word)0 : 0);
+        s->t[1][q] ^= s->cy.g[1][q] ^ (me == 2 ? ~(word)0 : 0);
+    }
+}
+
+/* The bit made arithmetic: party 0 offers u and u ^ 1 by OT, parties 1 and
+ * 2 choose by w. */
+static void ltz_inject_prepare(rep3 *r, pop *op, st *s)
+{
+    int me = vme(r, op);
+    size_t n = op->n;
+    word *v = NULL;
+    ltz_bit(op, s, me);
+    s->z = proto_alloc(n * W);
+    if (me == 0) {
+        v = proto_alloc(2 * n * W);
+        for (size_t i = 0; i < n; i++) {
+            word u = bits_get(s->t[0], i) ^ bits_get(s->t[1], i);
+            v[2 * i] = u, v[2 * i + 1] = u ^ 1;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            s->z[i] = (word)0 - bits_get(s->t[me == 1], i);
+    }
+    rss_ot_prepare(&r->rs, R(op, 0), RSS_ARITH, v, s->z, n, rss_words(op->d));
+    free(v);
+}
+
+static void ltz_prepare(rep3 *r, pop *op, int step)
+{
+    st *s = state(op);
+    if (step == 0)
+        ltz_start(r, op, s);
+    else if (step <= bits_levels(op->bound))
+        rss_carry_prepare(&r->rs, &s->cy, step);
+    else
+        ltz_inject_prepare(r, op, s);
+}
+
+static void ltz_finish(rep3 *r, pop *op, int step)
+{
+    st *s = op->state;
+    if (step == 0) {
+        ltz_round1_finish(r, op, s);
+    } else if (step <= bits_levels(op->bound)) {
+        rss_carry_finish(&r->rs, &s->cy, step);
+    } else {
+        rss_ot_finish(&r->rs, R(op, 0), RSS_ARITH, s->z, op->n, rss_words(op->d));
+        state_free(op);
+    }
+}
+
+/* ---- CLAMP: min(max(x, lo), hi) ----
+ * With t = x - lo, D = hi - lo, b1 = [t < 0], l2 = [t - D - 1 < 0] and
+ * s = b1 ^ l2 = [0 <= t <= D] (b1 implies l2):  y = lo + D + s t - D l2.
+ * Both comparisons run as one LTZ of 2n elements up to the carry, with
+ * t = A + B, A = x0 + x1 - lo (party 0), B = x2 (parties 1, 2): a = A + 2^L
+ * for both (shared once), b = B and B - D - 1. Each bit is beta = u ^ w
+ * (ltz_bit: u known to party 0, w to parties 1 and 2), beta = u (1-2w) + w:
+ *   s t  = (u_s A)(1 - 2w_s) + A w_s + u_s (1 - 2w_s) B + w_s B
+ *   D l2 = u_l D (1 - 2w_l) + D w_l,
+ * sums of products X Y, X known to party 0 and Y to parties 1 and 2. Party
+ * 0 splits each X (rss_split) between parties 1 and 2, who then hold
+ * additive shares of y, which rss_a2r makes replicated (its second round is
+ * the last step). 4 + 2 words per value after the comparisons.
+ *
+ * REQCLAMP first truncates as REQUANT does, with the roles turned: parties
+ * 1 and 2 draw r (S[2]), party 1 sends party 0 m x2 + r (lazy input, an
+ * unfinished sum z: parties 1 and 2 send m z_k + r_k, r = r1 + r2), party 0
+ * knows c = m x + 2^62 + r, u = msb c, C = (c mod 2^63) >> d and parties 1,
+ * 2 know v = msb r, R = (r mod 2^63) >> d. The truncated value plus z - lo is
+ *   t = A + B - 2K u v,  A = C + K u,  B = -R + K v - K/2 + z - lo,
+ * K = 2^(63-d) (proto_trunc_open). Modulo 2^(L+1), a divisor of 2K when
+ * L + d <= 63 (the validator's condition), t = A + B: the comparisons run on
+ * A and B as above, without the truncation's second round. With per-channel
+ * shifts L + dmin <= 63, and a channel with a larger d is compared as
+ * 2^(d - dmin) t, known modulo 2^(64 - dmin) (its bound leaves room). The
+ * products gain s (-2K u v) = (u u_s)(-2K v (1 - 2w_s)) + u (-2K v w_s):
+ * two more X. */
+typedef struct {
+    pop ltz;      /* CLAMP, REQCLAMP: the comparisons, 2n elements (from clamp_start) */
+    int nx;       /* products X per value: 4, 6 for REQCLAMP, 8 exact, + 3 with two floors, + 2 REQS */
+    int two, sec; /* exact: two floors; REQS */
+    word lo, D;   /* REQS: this party's parts of its secret lo and D (xq_secret) */
+    word zl;      /* REQS: and of zp - lo */
+    word *v;      /* party 0: A; parties 1, 2: B */
+    word *c;      /* REQCLAMP: party 0: c; parties 1, 2: r */
+    word *mult;   /* REQCLAMP: the multipliers */
+    word *off;    /* exact: the offset added to m x (proto_exact_consts' off0), per element */
+    uint8_t *d;   /* REQCLAMP: the shifts */
+    uint8_t dmin; /* REQCLAMP: the smallest */
+    word *lane[2];   /* the comparisons' bits, boolean shares: lane l of element i at l n + i */
+    word *beta[2];   /* exact: beta0 at i, beta1 at n + i, boolean shares */
+    word *rho;       /* exact with two floors, party 0: tau = beta0 ^ beta1 ^ rho */
+    word *x;      /* the products' X (party 0), then their parts (1, 2) */
+} clamp_st;
+
+static void clamp_init(clamp_st *c, pop *op, int nx)
+{
+    op->state = c;
+    c->nx = nx;
+    c->lo = (word)op->lo;
+    c->D = (word)op->hi - c->lo;
+}
+
+/* REQCLAMP's open: party 1 sends m x2 + r to party 0 (who adds off) */
+static void reqclamp_open_prepare(rep3 *r, pop *op, clamp_st *c)
+{
+    int me = vme(r, op);
+    size_t n = op->n;
+    c->d = proto_alloc(n);
+    c->c = proto_alloc(n * W);
+    c->mult = proto_alloc(n * W);
+    c->dmin = proto_trunc_shifts(op, c->d, c->mult);
+    word *m = proto_alloc(n * W), *r2 = proto_alloc(n * W);
+    if (me == 0) {
+        rss_expect(&r->rs, R(op, 1), n);
+        if (op->lazy)
+            rss_expect(&r->rs, R(op, 2), n);
+    } else {
+        rss_draw(&r->rs, R(op, 2), c->c, n);
+        if (op->lazy) /* r = r1 + r2, party k masks its own sum word with rk */
+            rss_draw(&r->rs, R(op, 2), r2, n);
+    }
+    if (me == 1 || (me == 2 && op->lazy)) {
+        const word *mask = me == 1 ? c->c : r2;
+        for (size_t i = 0; i < n; i++)
+            m[i] = op->a[2 * i + (op->lazy ? 0 : 1)] * c->mult[i] + mask[i];
+        rss_send(&r->rs, R(op, 0), m, n);
+    }
+    if (me != 0 && op->lazy)
+        for (size_t i = 0; i < n; i++)
+            c->c[i] += r2[i];
+    free(m);
+    free(r2);
+}
+
+static void reqclamp_open_finish(rep3 *r, pop *op, clamp_st *c)
+{
+    size_t n = op->n;
+    if (vme(r, op) != 0)
+        return;
+    word *y = proto_zalloc(2 * n * W);
+    rss_recv(&r->rs, R(op, 1), y, 1, n);
+    if (op->lazy)
+        rss_recv(&r->rs, R(op, 2), y + n, 1, n);
+    for (size_t i = 0; i < n; i++)
+        c->c[i] = (op->a[2 * i] + (op->lazy ? 0 : op->a[2 * i + 1])) * c->mult[i] + y[i] + y[n + i] +
+                  ((word)1 << 62) + (c->off ? c->off[i] : 0);
+    free(y);
+}
+
+/* element i of A (party 0) or B (parties 1, 2) */
+static word clamp_part(const pop *op, const clamp_st *c, int me, size_t i)
+{
+    if (op->kind == PK_CLAMP)
+        return me == 0 ? op->a[2 * i] + op->a[2 * i + 1] - c->lo : op->a[2 * i + (me == 1)];
+    word pub, coef, K = (word)1 << (63 - c->d[i]);
+    word zl = op->kind == PK_REQS ? c->zl : me == 0 ? 0 : (word)op->zp - c->lo;
+    if (me == 0) {
+        proto_trunc_open(c->c[i], c->d[i], &pub, &coef);
+        return pub + K / 2 + zl; /* C + K u */
+    }
+    word v = c->c[i] >> 63, R = proto_trunc_low(c->c[i], c->d[i]);
+    return 0 - R + K * v - K / 2 + zl;
+}
+
+static void clamp_start(rep3 *r, pop *op, clamp_st *c)
+{
+    int me = vme(r, op);
+    size_t n = op->n;
+    word *in = proto_alloc(2 * n * W);
+    c->v = proto_alloc(n * W);
+    ltz_in li = {in, in, 1, 2};
+    proto_clamp_ltz(op, &c->ltz);
+    for (size_t i = 0; i < n; i++) {
+        int e = op->kind == PK_REQCLAMP ? c->d[i] - c->dmin : 0; /* per-channel scale */
+        c->v[i] = clamp_part(op, c, me, i);
+        if (me == 0)
+            in[i] = (c->v[i] << e) + ((word)1 << op->bound);
+        else
+            in[i] = c->v[i] << e, in[n + i] = (c->v[i] - c->D - 1) << e;
+    }
+    ltz_round1_prepare(r, &c->ltz, state(&c->ltz), &li);
+    free(in);
+}
+
+/* this party's part of bit i of a boolean sharing: u = s0 ^ s1 at party 0,
+ * w = s2 at parties 1 and 2 (party 1's second share, party 2's first) */
+static word part(word *const sh[2], int me, size_t i)
+{
+    return me == 0 ? bits_get(sh[0], i) ^ bits_get(sh[1], i) : bits_get(sh[me == 1], i);
+}
+
+/* The parts of the bits value i's products need: s = b1 ^ l2, l2, beta0,
+ * sigma = b3 ^ b4 and tau (0 where the method has none). */
+typedef struct {
+    word s, l, b, g, t;
+} cparts;
+
+static void clamp_parts(const clamp_st *c, int me, size_t n, size_t i, cparts *p)
+{
+    memset(p, 0, sizeof *p);
+    p->l = part(c->lane, me, n + i);
+    p->s = part(c->lane, me, i) ^ p->l;
+    if (c->nx >= 8)
+        p->b = part(c->beta, me, i);
+    if (c->two) {
+        p->g = part(c->lane, me, 2 * n + i) ^ part(c->lane, me, 3 * n + i);
+        p->t = p->b ^ part(c->beta, me, n + i) ^ (me == 0 ? c->rho[i] : 0);
+    }
+}
+
+/* The k-th product a method uses among the 13 below: the first 8 (or
+ * fewer), then the two floors' 3, then REQS's 2. */
+static int clamp_ix(const clamp_st *c, int k) { return k < 8 || c->two ? k : k + 3; }
+
+/* party 0: the products X of value i into x[k n + i] */
+static void clamp_xs(const clamp_st *c, size_t n, size_t i, word *x)
+{
+    cparts p;
+    clamp_parts(c, 0, n, i, &p);
+    word A = c->v[i], u = c->nx > 4 ? c->c[i] >> 63 : 0;
+    word X[13] = {p.s * A, A, p.s, p.l, u * p.s, u, p.s * p.b, p.b, p.g * p.t, p.g, p.t,
+                  c->D * (1 - 2 * p.l), c->lo + c->D - c->D * p.l};
+    for (int k = 0; k < c->nx; k++)
+        x[k * n + i] = X[clamp_ix(c, k)];
+}
+
+/* parties 1 and 2: sum over k of X_k Y_k from their parts x of X; party 1
+ * also adds the terms without X. With each bit beta = u (1 - 2w) + w:
+ *   s t    = (u_s A) f_s + A w_s + u_s f_s (B - w_b) + w_s B - (u_s u_b) f_s f_b - u_b w_s f_b - w_s w_b
+ *            - 2K u v s (REQCLAMP: t = A + B - 2K u v - beta0)
+ *   D l2   = u_l D (1 - 2w_l) + D w_l
+ *   g tau  = (u_g u_t) f_g f_t + u_g f_g w_t + u_t w_g f_t + w_g w_t
+ * with f = 1 - 2w: y = hi + s t - D l2 - g tau. REQS: hi and D are secret,
+ * party 0's parts (xq_secret) in two more X: D0 l2 = D0 u_l + w_l D0 (1 - 2u_l),
+ * so X = D0 (1 - 2u_l) with Y = -w_l, and X = hi0 - D0 u_l with Y = 1. */
+static word clamp_sum(const clamp_st *c, int me, size_t n, size_t i)
+{
+    cparts p;
+    clamp_parts(c, me, n, i, &p);
+    word B = c->v[i], fs = 1 - 2 * p.s, fb = 1 - 2 * p.b, fg = 1 - 2 * p.g, ft = 1 - 2 * p.t;
+    word K2v = c->nx > 4 ? ((word)1 << (64 - c->d[i])) * (c->c[i] >> 63) : 0;
+    word Y[13] = {fs, p.s, fs * (B - p.b), 0 - c->D * (1 - 2 * p.l), 0 - K2v * fs, 0 - K2v * p.s,
+                  0 - fs * fb, 0 - p.s * fb, 0 - fg * ft, 0 - fg * p.t, 0 - p.g * ft, 0 - p.l, 1};
+    word y = 0;
+    for (int k = 0; k < c->nx; k++)
+        y += c->x[k * n + i] * Y[clamp_ix(c, k)];
+    return me == 1 ? y + p.s * B - c->D * p.l - p.s * p.b - p.g * p.t + c->lo + c->D : y;
+}
+
+/* party me's additive share of y (allocated) */
+static word *clamp_sums(const clamp_st *c, int me, size_t n)
+{
+    word *p = proto_alloc(n * W);
+    for (size_t i = 0; i < n; i++)
+        p[i] = clamp_sum(c, me, n, i);
+    return p;
+}
+
+static void clamp_products_prepare(rep3 *r, pop *op, clamp_st *c)
+{
+    int me = vme(r, op);
+    size_t n = op->n, nx = (size_t)c->nx;
+    c->x = proto_alloc(nx * n * W);
+    if (me == 0)
+        for (size_t i = 0; i < n; i++)
+            clamp_xs(c, n, i, c->x);
+    rss_split_prepare(&r->rs, R(op, 0), c->x, nx * n);
+    word *p = me == 1 ? clamp_sums(c, 1, n) : NULL;
+    rss_a2r_prepare(&r->rs, R(op, 0), p, n, rss_words(op->d));
+    free(p);
+}
+
+static void clamp_products_finish(rep3 *r, pop *op, clamp_st *c)
+{
+    size_t n = op->n, nx = (size_t)c->nx;
+    rss_split_finish(&r->rs, R(op, 0), c->x, nx * n);
+    word *p = vme(r, op) == 2 ? clamp_sums(c, 2, n) : NULL;
+    rss_a2r_finish(&r->rs, R(op, 0), p, n, rss_words(op->d));
+    free(p);
+}
+
+static void clamp_free(pop *op)
+{
+    clamp_st *c = op->state;
+    state_free(&c->ltz);
+    free(c->v), free(c->c), free(c->mult), free(c->off), free(c->d), free(c->x), free(c->rho);
+    for (int h = 0; h < 2; h++)
+        free(c->beta[h]);
+    free(c);
+    op->state = NULL;
+}
+
+/* CLAMP's steps; REQCLAMP runs its open first and these one step later */
+static void clamp_prepare(rep3 *r, pop *op, int step)
+{
+    int K = bits_levels(op->bound);
+    if (op->kind == PK_REQCLAMP && step-- == 0) {
+        clamp_init(proto_zalloc(sizeof(clamp_st)), op, 6);
+        reqclamp_open_prepare(r, op, op->state);
+        return;
+    }
+    if (op->kind == PK_CLAMP && step == 0)
+        clamp_init(proto_zalloc(sizeof(clamp_st)), op, 4);
+    clamp_st *c = op->state;
+    if (step == 0) {
+        clamp_start(r, op, c);
+    } else if (step <= K) {
+        rss_carry_prepare(&r->rs, &((st *)c->ltz.state)->cy, step);
+    } else if (step == K + 1) {
+        st *s = c->ltz.state;
+        ltz_bit(&c->ltz, s, vme(r, op));
+        c->lane[0] = s->t[0], c->lane[1] = s->t[1];
+        clamp_products_prepare(r, op, c);
+    } else {
+        rss_a2r_send_prepare(&r->rs, R(op, 0), op->n, rss_words(op->d));
+    }
+}
+
+static void clamp_finish(rep3 *r, pop *op, int step)
+{
+    clamp_st *c = op->state;
+    int K = bits_levels(op->bound);
+    if (op->kind == PK_REQCLAMP && step-- == 0)
+        reqclamp_open_finish(r, op, c);
+    else if (step == 0)
+        ltz_round1_finish(r, &c->ltz, c->ltz.state);
+    else if (step <= K)
+        rss_carry_finish(&r->rs, &((st *)c->ltz.state)->cy, step);
+    else if (step == K + 1)
+        clamp_products_finish(r, op, c);
+    else {
+        rss_a2r_send_finish(&r->rs, R(op, 0), op->n, rss_words(op->d));
+        clamp_free(op);
+    }
+}
+
+/* ---- exact REQCLAMP, fused (docs/protocols.md "rep3: exact REQCLAMP") ----
+ * The open is REQCLAMP's, of W0 = m x + off0: party 0 knows c = W0 + 2^62
+ * + r, parties 1 and 2 know r. With k the dropped bits (31 + right shift),
+ * V = W0 + 2^62 and
+ *   beta0 = [c mod 2^k < r mod 2^k]   (the borrow the fast method leaves out)
+ * the floor is exact: y0 = floor(W0 / 2^k) = (the fast method's value) -
+ * beta0, so z0 - lo = t - beta0 with REQCLAMP's t = A + B - 2K u v. TFLite
+ * rounds ties below 0 the other way: y = y0 - tau [y0 <= 0] with tau = y0 -
+ * y1 = [V mod 2^k < 2^31] = beta0 ^ beta1 ^ rho, where beta1 is the same
+ * borrow for c' = c - 2^31 and rho = [c mod 2^k < 2^31] (party 0). That
+ * matters only when lo < zp (two floors); then
+ *   out = hi - D l2 + (l2 - b1)(z0 - lo) - (b4 - b3) tau
+ * with lanes b1 = [z0 < lo], l2 = [z0 < hi + 1], b3 = [z0 < lo + 1],
+ * b4 = [z0 < min(hi, zp) + 1]; else the first two lanes alone.
+ * Every comparison is one carry chain: the borrows are the carries out of
+ * c mod 2^k + (~r mod 2^k) + 1, and lane T's bit is 1 ^ plane L ^ the carry
+ * into plane L of a + b_T + (1 - beta0), a = A 2^e + 2^L + 2^e - 1 (e =
+ * k - dmin: per-channel scale, its low bits passing the carry on), b_T =
+ * (B + lo - T - 1) 2^e. The chains share their bits below 31 (c and c'
+ * agree there): one tree over them (base), one over bits 31..k-1 of c and
+ * c' (top, with its group propagate), one per lane over those bits of c
+ * and the lane's (with its group propagate), then one level joins each to
+ * the base. Bits k..31+E-1 of a shorter channel propagate (a 1, b 0). */
+typedef struct {
+    int sec;      /* REQS: secret zp, lo, hi, T3 (public Delta: one channel) */
+    int two;      /* lo < zp (REQS: always): both floors */
+    int nl;       /* lanes */
+    int64_t T[4]; /* their thresholds (public ones) */
+    uint32_t E;   /* bits above the shared 31: max(kmax - 31, 1) */
+    uint32_t nk;  /* planes of the low part: 31 + E, and E more for c' when two */
+    int nx;       /* split products per value: 8, 3 more with two floors, 2 more for REQS */
+    int levels;   /* the trees' */
+} xq_geo;
+
+static void xq_geom(const pop *op, xq_geo *g)
+{
+    int64_t right = 0;
+    g->sec = op->kind == PK_REQS;
+    if (g->sec)
+        right = (int64_t)op->kshift - 31;
+    for (size_t i = 0; !g->sec && i < op->nshift; i++)
+        right = -op->shift[i] > right ? -op->shift[i] : right;
+    g->E = right > 1 ? (uint32_t)right : 1;
+    g->two = g->sec ? !op->relu : op->lo < op->zp;
+    g->nl = g->two ? 4 : 2;
+    g->nk = 31 + g->E + (g->two ? g->E : 0);
+    g->nx = 8 + (g->two ? 3 : 0) + (g->sec ? 2 : 0);
+    g->T[0] = op->lo, g->T[1] = op->hi + 1, g->T[2] = op->lo + 1;
+    g->T[3] = (op->hi < op->zp ? op->hi : op->zp) + 1;
+    g->levels = bits_levels(31);
+    int lt = bits_levels(g->E), ll = bits_levels(g->E + op->bound);
+    g->levels = lt > g->levels ? lt : g->levels;
+    g->levels = ll > g->levels ? ll : g->levels;
+}
+
+typedef struct {
+    clamp_st c;           /* the open, the parts A, B and the products */
+    xq_geo g;
+    size_t nw, nwt, nwl;  /* plane words: n, top (n or 2n), lanes (nl n) elements */
+    size_t nwa, nd;       /* words of a plane of A' (n, or nl n for REQS), of the dealing */
+    word th[4];           /* this party's part of the lanes' T - lo (xq_secret) */
+    word *a[2];           /* dealt planes: low (31 + E), c' (E, two), A' (L + 1: one per lane for REQS) */
+    word *bk, *bl;        /* parties 1, 2: b of the low part (nk planes), of the lanes (L + 1, nl n) */
+    word *gk[2], *gl[2];  /* generate bits: low part, lanes */
+    rss_carry base, top, lane;
+    word *t[2];           /* lanes: plane L of a ^ b */
+    word *z[2];           /* the joining level in flight: top, lanes */
+} xq_st;
+
+/* plane words of n, top, lane and A' elements; words dealt */
+static void xq_words(const pop *op, const xq_geo *g, size_t *nw, size_t *nwt, size_t *nwl, size_t *nwa, size_t *nd)
+{
+    size_t n = op->n;
+    *nw = bits_words(n);
+    *nwt = bits_words(g->two ? 2 * n : n);
+    *nwl = bits_words((size_t)g->nl * n);
+    *nwa = g->sec ? *nwl : *nw;
+    *nd = g->nk * *nw + (op->bound + 1) * *nwa;
+}
+
+static int xq_steps(const pop *op)
+{
+    xq_geo g;
+    xq_geom(op, &g);
+    return g.levels + 5;
+}
+
+/* This party's parts of the thresholds T - lo per lane and, for REQS, of
+ * its secret parameters (party 0: the sum of its two shares; parties 1 and
+ * 2: the share both hold), so that each is party 0's part plus parties 1
+ * and 2's; the lanes' constants (the + 1 of hi + 1 and lo + 1) go to
+ * parties 1 and 2. T3 = min(hi, max(lo, zp)) is min(hi, zp) when lo < zp
+ * and lo otherwise, where lane 3 repeats lane 2 and the correction vanishes. */
+static void xq_secret(const pop *op, xq_st *x, int me)
+{
+    clamp_st *c = &x->c;
+    word one = me != 0;
+    if (!x->g.sec) {
+        for (int l = 0; l < x->g.nl; l++)
+            x->th[l] = me == 0 ? 0 : (word)x->g.T[l] - c->lo;
+        return;
+    }
+    word s[4];
+    for (size_t j = 0; j < 4; j++) {
+        const word *b = op->b + 2 * (op->nb - 4 + j);
+        s[j] = me == 0 ? b[0] + b[1] : b[me == 1];
+    }
+    c->zl = s[0] - s[1], c->lo = s[1], c->D = s[2] - s[1];
+    x->th[0] = 0, x->th[1] = c->D + one, x->th[2] = one, x->th[3] = s[3] - s[1] + one;
+}
+
+/* party 0's values: the low part, c' (two), A' (per lane for REQS) */
+static void xq_values0(const pop *op, xq_st *x, word *low, word *top, word *ap)
+{
+    clamp_st *c = &x->c;
+    uint32_t kk = 31 + x->g.E;
+    size_t n = op->n;
+    for (size_t i = 0; i < n; i++) {
+        int k = c->d[i], e = k - c->dmin;
+        word mk = ((word)1 << k) - 1, pad = (((word)1 << kk) - 1) & ~mk, cl = c->c[i] & mk;
+        word delta = k > 31 ? (word)1 << 31 : 0;
+        low[i] = cl | pad;
+        if (x->g.two) {
+            top[i] = (((cl - delta) & mk) | pad) >> 31;
+            c->rho[i] = cl < delta;
+        }
+        for (int l = 0; l < (x->g.sec ? x->g.nl : 1); l++)
+            ap[(size_t)l * n + i] = ((c->v[i] - x->th[l]) << e) + ((word)1 << op->bound) + (((word)1 << e) - 1);
+    }
+}
+
+/* parties 1 and 2: b of the low part and of the lanes */
+static void xq_values12(const pop *op, xq_st *x, word *low, word *lanes)
+{
+    clamp_st *c = &x->c;
+    size_t n = op->n;
+    for (size_t i = 0; i < n; i++) {
+        int k = c->d[i], e = k - c->dmin;
+        low[i] = ~c->c[i] & (((word)1 << k) - 1);
+        for (int l = 0; l < x->g.nl; l++)
+            lanes[(size_t)l * n + i] = (c->v[i] - x->th[l] - 1) << e;
+    }
+}
+
+/* the lanes' planes [0, np) of A' from a dealt share (allocated): one A'
+ * repeated per lane, or REQS's own per lane */
+static word *xq_lane_a(const xq_st *x, const word *dealt, size_t n, uint32_t np)
+{
+    const word *a = dealt + x->g.nk * x->nw;
+    if (!x->g.sec)
+        return planes_dup(a, n, x->g.nl, np);
+    word *o = proto_alloc(np * x->nwl * W);
+    memcpy(o, a, np * x->nwl * W);
+    return o;
+}
+
+/* Round 1: party 0 deals its planes, both generate-bit ANDs */
+static void xq_round1_prepare(rep3 *r, pop *op, xq_st *x)
+{
+    int me = vme(r, op);
+    clamp_st *c = &x->c;
+    size_t n = op->n, nw = x->nw, nl = (size_t)x->g.nl;
+    uint32_t L = op->bound, E = x->g.E, nk = x->g.nk;
+    word *dealt = NULL;
+    c->v = proto_alloc(n * W);
+    for (size_t i = 0; i < n; i++)
+        c->v[i] = clamp_part(op, c, me, i);
+    if (me == 0) {
+        size_t na = x->g.sec ? nl * n : n;
+        word *low = proto_alloc(n * W), *top = proto_alloc(n * W), *ap = proto_alloc(na * W);
+        c->rho = proto_zalloc(n * W);
+        xq_values0(op, x, low, top, ap);
+        dealt = proto_zalloc(x->nd * W);
+        bits_pack(low, 1, n, 31 + E, dealt, nw);
+        if (x->g.two)
+            bits_pack(top, 1, n, E, dealt + (31 + E) * nw, nw);
+        bits_pack(ap, 1, na, L + 1, dealt + nk * nw, x->nwa);
+        free(low), free(top), free(ap);
+    } else {
+        word *low = proto_alloc(n * W), *lanes = proto_alloc(nl * n * W);
+        xq_values12(op, x, low, lanes);
+        x->bk = proto_zalloc(nk * nw * W);
+        bits_pack(low, 1, n, 31 + E, x->bk, nw);
+        if (x->g.two) /* c' meets the same bits of ~r */
+            memcpy(x->bk + (31 + E) * nw, x->bk + 31 * nw, E * nw * W);
+        x->bl = proto_alloc((L + 1) * x->nwl * W);
+        bits_pack(lanes, 1, nl * n, L + 1, x->bl, x->nwl);
+        free(low), free(lanes);
+    }
+    for (int h = 0; h < 2; h++) {
+        x->a[h] = proto_alloc(x->nd * W);
+        x->gk[h] = proto_alloc(nk * nw * W);
+        x->gl[h] = proto_alloc(L * x->nwl * W);
+    }
+    rss_share2_prepare(&r->rs, R(op, 0), RSS_BOOL, dealt, x->nd, rss_planes(x->a[0], x->a[1]));
+    free(dealt);
+    const word *ak = me == 0 ? NULL : x->a[dealt_share(me, 0)];
+    word *akl = me == 0 ? NULL : xq_lane_a(x, ak, n, L);
+    rss_andk_prepare(&r->rs, R(op, 0), ak, x->bk, nk * nw, rss_planes(x->gk[0], x->gk[1]));
+    rss_andk_prepare(&r->rs, R(op, 0), akl, x->bl, L * x->nwl, rss_planes(x->gl[0], x->gl[1]));
+    free(akl);
+}
+
+/* planes [from, from + np) of src (n elements) into dst planes (nwd words
+ * each) at element offset at */
+static void planes_put(word *dst, size_t nwd, size_t at, const word *src, size_t n, uint32_t from, uint32_t np)
+{
+    size_t nw = bits_words(n);
+    for (uint32_t j = 0; j < np; j++)
+        bits_put(dst + j * nwd, at, src + (from + j) * nw, n);
+}
+
+/* After round 1: P = a ^ b, and the three trees' inputs */
+static void xq_round1_finish(rep3 *r, pop *op, xq_st *x)
+{
+    int me = vme(r, op);
+    size_t n = op->n, nw = x->nw, nwl = x->nwl;
+    uint32_t L = op->bound, E = x->g.E, nk = x->g.nk;
+    int nl = x->g.nl;
+    rss_share2_finish(&r->rs, R(op, 0), x->nd, rss_planes(x->a[0], x->a[1]));
+    const word *al = me == 0 ? NULL : x->a[dealt_share(me, 1)];
+    word *all = me == 0 ? NULL : xq_lane_a(x, al, n, L);
+    rss_andk_finish(&r->rs, R(op, 0), al, x->bk, nk * nw, rss_planes(x->gk[0], x->gk[1]));
+    rss_andk_finish(&r->rs, R(op, 0), all, x->bl, L * nwl, rss_planes(x->gl[0], x->gl[1]));
+    free(all);
+    x->base = (rss_carry){.L = 31, .nw = nw};
+    x->top = (rss_carry){.L = E, .full = 1, .nw = x->nwt};
+    x->lane = (rss_carry){.L = E + L, .full = 1, .nw = nwl};
+    for (int h = 0; h < 2; h++) {
+        int withb = me != 0 && h == (me == 1); /* b is share 2 */
+        word *pk = proto_alloc(nk * nw * W), *pl = xq_lane_a(x, x->a[h], n, L + 1);
+        memcpy(pk, x->a[h], nk * nw * W);
+        for (size_t q = 0; withb && q < nk * nw; q++)
+            pk[q] ^= x->bk[q];
+        for (size_t q = 0; withb && q < (L + 1) * nwl; q++)
+            pl[q] ^= x->bl[q];
+        x->t[h] = proto_alloc(nwl * W);
+        memcpy(x->t[h], pl + L * nwl, nwl * W);
+        /* base: bits 0..30, with the carry-in 1 folded into bit 0 */
+        x->base.g[h] = proto_alloc(31 * nw * W), x->base.p[h] = proto_alloc(31 * nw * W);
+        memcpy(x->base.g[h], x->gk[h], 31 * nw * W);
+        memcpy(x->base.p[h], pk, 31 * nw * W);
+        for (size_t q = 0; q < nw; q++)
+            x->base.g[h][q] ^= pk[q];
+        /* top: bits 31.. of c (elements 0..n-1) and of c' (n..2n-1) */
+        x->top.g[h] = proto_zalloc(E * x->nwt * W), x->top.p[h] = proto_zalloc(E * x->nwt * W);
+        planes_put(x->top.g[h], x->nwt, 0, x->gk[h], n, 31, E);
+        planes_put(x->top.p[h], x->nwt, 0, pk, n, 31, E);
+        if (x->g.two) {
+            planes_put(x->top.g[h], x->nwt, n, x->gk[h], n, 31 + E, E);
+            planes_put(x->top.p[h], x->nwt, n, pk, n, 31 + E, E);
+        }
+        /* lanes: bits 31.. of c, then the lane's L bits */
+        x->lane.g[h] = proto_zalloc((E + L) * nwl * W), x->lane.p[h] = proto_zalloc((E + L) * nwl * W);
+        for (int l = 0; l < nl; l++) {
+            planes_put(x->lane.g[h], nwl, (size_t)l * n, x->gk[h], n, 31, E);
+            planes_put(x->lane.p[h], nwl, (size_t)l * n, pk, n, 31, E);
+        }
+        memcpy(x->lane.g[h] + E * nwl, x->gl[h], L * nwl * W);
+        memcpy(x->lane.p[h] + E * nwl, pl, L * nwl * W);
+        free(pk), free(pl);
+        free(x->a[h]), free(x->gk[h]), free(x->gl[h]);
+        x->a[h] = x->gk[h] = x->gl[h] = NULL;
+    }
+    free(x->bk), free(x->bl);
+    x->bk = x->bl = NULL;
+}
+
+/* the trees, level by level (a shorter tree has finished) */
+static void xq_level_prepare(rep3 *r, xq_st *x, int level)
+{
+    rss_carry *t[3] = {&x->base, &x->top, &x->lane};
+    for (int k = 0; k < 3; k++)
+        if (level <= bits_levels(t[k]->L))
+            rss_carry_prepare(&r->rs, t[k], level);
+}
+
+static void xq_level_finish(rep3 *r, xq_st *x, int level)
+{
+    rss_carry *t[3] = {&x->base, &x->top, &x->lane};
+    for (int k = 0; k < 3; k++)
+        if (level <= bits_levels(t[k]->L))
+            rss_carry_finish(&r->rs, t[k], level);
+}
+
+/* The joining level: top and lanes take the base's carry through their
+ * group propagate, P AND G_base (one gate each). */
+static void xq_join_prepare(rep3 *r, pop *op, xq_st *x)
+{
+    size_t n = op->n;
+    rss_carry *t[2] = {&x->top, &x->lane};
+    int copies[2] = {x->g.two ? 2 : 1, x->g.nl};
+    for (int k = 0; k < 2; k++) {
+        word *gb[2];
+        for (int h = 0; h < 2; h++)
+            gb[h] = planes_dup(x->base.g[h], n, copies[k], 1);
+        rss_and_gate gate = {{t[k]->p[0], t[k]->p[1]}, {gb[0], gb[1]}};
+        x->z[k] = proto_alloc(t[k]->nw * W);
+        rss_and_prepare(&r->rs, &gate, 1, t[k]->nw, x->z[k]);
+        free(gb[0]), free(gb[1]);
+    }
+}
+
+/* The carries, then the bits: lanes 1 ^ t ^ carry, beta = 1 ^ carry (the
+ * constant 1 goes into share 0: party 0's first, party 2's second). */
+static void xq_join_finish(rep3 *r, pop *op, xq_st *x)
+{
+    int me = vme(r, op);
+    clamp_st *c = &x->c;
+    rss_carry *t[2] = {&x->top, &x->lane};
+    for (int k = 0; k < 2; k++) {
+        size_t nw = t[k]->nw;
+        word *zn = proto_alloc(nw * W);
+        rss_and_finish(&r->rs, x->z[k], 1, nw, rss_planes(x->z[k], zn));
+        word *z[2] = {x->z[k], zn};
+        for (int h = 0; h < 2; h++) {
+            word one = (me == 0 && h == 0) || (me == 2 && h == 1) ? ~(word)0 : 0;
+            word *out = proto_alloc(nw * W);
+            for (size_t q = 0; q < nw; q++)
+                out[q] = t[k]->g[h][q] ^ z[h][q] ^ one ^ (k == 1 ? x->t[h][q] : 0);
+            if (k == 0)
+                c->beta[h] = out;
+            else
+                c->lane[h] = out;
+        }
+        free(zn);
+        free(x->z[k]);
+        x->z[k] = NULL;
+    }
+}
+
+static void xq_free(pop *op)
+{
+    xq_st *x = op->state;
+    rss_carry_free(&x->base), rss_carry_free(&x->top), rss_carry_free(&x->lane);
+    for (int h = 0; h < 2; h++) {
+        free(x->a[h]), free(x->gk[h]), free(x->gl[h]), free(x->t[h]), free(x->c.lane[h]);
+        x->c.lane[h] = NULL;
+    }
+    free(x->bk), free(x->bl), free(x->z[0]), free(x->z[1]);
+    clamp_free(op); /* x->c is the first member */
+}
+
+static void xq_prepare(rep3 *r, pop *op, int step)
+{
+    xq_st *x = op->state;
+    int K;
+    if (step == 0) {
+        x = proto_zalloc(sizeof *x);
+        xq_geom(op, &x->g);
+        clamp_init(&x->c, op, x->g.nx);
+        x->c.two = x->g.two, x->c.sec = x->g.sec;
+        xq_words(op, &x->g, &x->nw, &x->nwt, &x->nwl, &x->nwa, &x->nd);
+        xq_secret(op, x, vme(r, op));
+        if (!x->g.sec) { /* REQS's input holds m x + off0 already */
+            x->c.off = proto_alloc(op->n * W);
+            for (size_t i = 0; i < op->n; i++) {
+                int64_t m, k, o0, o1;
+                proto_exact_consts(op, i, &m, &k, &o0, &o1);
+                x->c.off[i] = (word)o0;
+            }
+        }
+        reqclamp_open_prepare(r, op, &x->c);
+        return;
+    }
+    K = x->g.levels;
+    if (step == 1)
+        xq_round1_prepare(r, op, x);
+    else if (step <= K + 1)
+        xq_level_prepare(r, x, step - 1);
+    else if (step == K + 2)
+        xq_join_prepare(r, op, x);
+    else if (step == K + 3)
+        clamp_products_prepare(r, op, &x->c);
+    else
+        rss_a2r_send_prepare(&r->rs, R(op, 0), op->n, rss_words(op->d));
+}
+
+static void xq_finish(rep3 *r, pop *op, int step)
+{
+    xq_st *x = op->state;
+    int K = x->g.levels;
+    if (step == 0)
+        reqclamp_open_finish(r, op, &x->c);
+    else if (step == 1)
+        xq_round1_finish(r, op, x);
+    else if (step <= K + 1)
+        xq_level_finish(r, x, step - 1);
+    else if (step == K + 2)
+        xq_join_finish(r, op, x);
+    else if (step == K + 3)
+        clamp_products_finish(r, op, &x->c);
+    else {
+        rss_a2r_send_finish(&r->rs, R(op, 0), op->n, rss_words(op->d));
+        xq_free(op);
+    }
+}
+
+/* Rounds and bytes exactly as the functions above send them. */
+static void xq_cost(const pop *op, proto_cost *acc)
+{
+    xq_geo g;
+    xq_geom(op, &g);
+    size_t n = op->n, nw, nwt, nwl, nwa, nd;
+    xq_words(op, &g, &nw, &nwt, &nwl, &nwa, &nd);
+    uint32_t L = op->bound;
+    acc->bytes[R(op, 1)] += n * W; /* the open */
+    acc->bytes[R(op, 2)] += op->lazy ? n * W : 0;
+    acc->opened += n;
+    rss_share2_cost(R(op, 0), nd, acc);
+    rss_andk_cost(R(op, 0), g.nk * nw, acc);
+    rss_andk_cost(R(op, 0), L * nwl, acc);
+    rss_carry_cost(31, 0, nw, acc);
+    rss_carry_cost(g.E, 1, nwt, acc);
+    rss_carry_cost(g.E + L, 1, nwl, acc);
+    rss_and_cost(1, nwt, acc);
+    rss_and_cost(1, nwl, acc);
+    rss_split_cost(R(op, 0), (size_t)g.nx * n, acc);
+    acc->rounds = 3 + (uint64_t)g.levels + rss_a2r_cost(R(op, 0), n, acc); /* open, deal, trees, join, products */
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+/* Exact REQCLAMP, and REQS with one channel (its Delta public) and room
+ * for the comparisons beside the dropped bits, run fused (xq_*); a fast
+ * REQS too, exactly (TFLite's value is one that fast rounding allows, and
+ * the fused method costs less than the fast composition). */
+static int xq_fused(const pop *op)
+{
+    int64_t delta;
+    if (op->kind == PK_REQS)
+        return proto_reqs_public_delta(op, &delta) && op->bound + op->kshift <= 63;
+    return op->kind == PK_EXACT && op->of == PK_REQCLAMP;
+}
+
+int rep3_steps(const rep3_mode *m, const pop *op)
+{
+    switch (op->kind) {
+    case PK_REQUANT:
+    case PK_DIVR:
+    case PK_TRUNC: return 2;
+    case PK_REQS:
+    case PK_EXACT: return xq_fused(op) ? xq_steps(op) : proto_exact_steps(m->self, op);
+    case PK_LTZ: return bits_levels(op->bound) + 2;
+    case PK_CLAMP: return bits_levels(op->bound) + 3;
+    case PK_REQCLAMP: return bits_levels(op->bound) + 4;
+    case PK_INPUT:
+    case PK_OUTPUT:
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D: return 1;
+    }
+    return 1;
+}
+
+int rep3_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    rep3 *r = ps;
+    r->comm |= !((op->kind == PK_CONV2D || op->kind == PK_DWCONV2D) && op->lazy);
+    switch (op->kind) {
+    case PK_REQS:
+    case PK_EXACT:
+        if (!xq_fused(op))
+            return proto_exact_prepare(r->mode->self, ps, op, step, err, errlen);
+        xq_prepare(r, op, step);
+        break;
+    case PK_INPUT: input_prepare(r, op); break;
+    case PK_OUTPUT: rss_open_prepare(&r->rs, op->owner, op->a, op->n); break;
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D: mul_prepare(r, op); break;
+    case PK_REQUANT:
+    case PK_DIVR:
+    case PK_TRUNC: trunc_prepare(r, op, step); break;
+    case PK_CLAMP:
+    case PK_REQCLAMP: clamp_prepare(r, op, step); break;
+    case PK_LTZ: ltz_prepare(r, op, step); break;
+    }
+    return 0;
+}
+
+int rep3_exchange(void *ps, char *err, size_t errlen)
+{
+    rep3 *r = ps;
+    if (!r->comm) /* a block of lazy convolutions: every party knows it */
+        return 0;
+    r->comm = 0;
+    return net_round(r->rs.nt, err, errlen);
+}
+
+int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    rep3 *r = ps;
+    (void)err;
+    (void)errlen;
+    switch (op->kind) {
+    case PK_REQS:
+    case PK_EXACT:
+        if (!xq_fused(op))
+            return proto_exact_finish(r->mode->self, ps, op, step, err, errlen);
+        xq_finish(r, op, step);
+        break;
+    case PK_INPUT: rss_share_finish(&r->rs, op->owner, op->n, rss_words(op->d)); break;
+    case PK_OUTPUT: rss_open_finish(&r->rs, op->owner, op->a, op->out, op->n); break;
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D:
+        if (!op->lazy)
+            rss_reshare_finish(&r->rs, ((st *)op->state)->z, op->n, rss_words(op->d));
+        state_free(op);
+        break;
+    case PK_REQUANT:
+    case PK_DIVR:
+    case PK_TRUNC: trunc_finish(r, op, step); break;
+    case PK_CLAMP:
+    case PK_REQCLAMP: clamp_finish(r, op, step); break;
+    case PK_LTZ: ltz_finish(r, op, step); break;
+    }
+    return 0;
+}
+
+/* An LTZ of n elements up to the carry: a's planes dealt and the AND of
+ * the generate bits in one round, then the tree; a has n / dup values. */
+static uint64_t ltz_tree_cost(const pop *op, size_t n, int dup, proto_cost *acc)
+{
+    uint32_t L = op->bound;
+    size_t nw = bits_words(n);
+    uint64_t rounds = rss_share2_cost(R(op, 0), (L + 1) * bits_words(n / (size_t)dup), acc);
+    rss_andk_cost(R(op, 0), L * nw, acc); /* the same round */
+    return rounds + rss_carry_cost(L, 0, nw, acc);
+}
+
+/* Rounds and bytes exactly as the functions above send them. */
+void rep3_cost(const rep3_mode *m, const pop *op, proto_cost *acc)
+{
+    size_t n = op->n;
+    switch (op->kind) {
+    case PK_REQS:
+    case PK_EXACT:
+        if (xq_fused(op))
+            xq_cost(op, acc);
+        else
+            proto_exact_cost(m->self, op, 3, acc);
+        break;
+    case PK_INPUT: acc->rounds = rss_share_cost(op->owner % 3, n, acc); break;
+    case PK_OUTPUT:
+        acc->rounds = rss_open_cost(op->owner % 3, n, acc);
+        acc->opened += n;
+        break;
+    case PK_MUL:
+    case PK_CONV2D:
+    case PK_DWCONV2D: acc->rounds = op->lazy ? 0 : rss_reshare_cost(n, acc); break;
+    case PK_REQUANT:
+    case PK_DIVR:
+    case PK_TRUNC: /* x1 + r to party 2, then the OT */
+        acc->bytes[R(op, 0)] += n * W;
+        acc->rounds = 1 + rss_ot_cost(R(op, 2), n, acc);
+        acc->opened += n;
+        break;
+    case PK_LTZ: acc->rounds = ltz_tree_cost(op, n, 1, acc) + rss_ot_cost(R(op, 0), n, acc); break;
+    case PK_CLAMP: /* the tree over 2n, the products (split and a2r) */
+    case PK_REQCLAMP: {
+        int rq = op->kind == PK_REQCLAMP; /* and the open */
+        acc->rounds = ltz_tree_cost(op, 2 * n, 2, acc);
+        rss_split_cost(R(op, 0), (rq ? 6 : 4) * n, acc); /* a2r's first round */
+        acc->rounds += rss_a2r_cost(R(op, 0), n, acc) + (uint64_t)rq;
+        acc->bytes[R(op, 1)] += rq ? n * W : 0;
+        acc->bytes[R(op, 2)] += rq && op->lazy ? n * W : 0;
+        acc->opened += rq ? n : 0;
+        break;
+    }
+    }
+}

@@ -1,0 +1,44 @@
+/* rep3_ops: the operations of three-party replicated sharing over Z_2^64
+ * (Araki et al. CCS 2016; ABY3), for the protocols that build on them:
+ * rep3 (passive) and rep3-active (its checks hook into rss.c's blocks).
+ *
+ * A protocol passes its mode, whose `self` is its own table: the generic
+ * compositions (EXACT through TRUNC, LTZ and MUL) call back into it, so a
+ * protocol that adds checks to an operation also gets them inside the
+ * compositions. The functions below have the signatures of protocol.h's
+ * callbacks; steps and cost take the mode, the others find it in the
+ * state that rep3_new returns. */
+#ifndef REP3_OPS_H
+#define REP3_OPS_H
+
+#include "runtime/proto/proto.h"
+#include "runtime/proto/rss.h"
+
+typedef struct rep3_mode {
+    const protocol *self;
+} rep3_mode;
+
+typedef struct {
+    rss rs;
+    int comm; /* this step sends or receives: a lazy convolution does not */
+    const rep3_mode *mode;
+} rep3;
+
+/* A rep3 state (the shared seeds: rss_init's round), or NULL with err. */
+void *rep3_new(const proto_env *env, const rep3_mode *m, char *err, size_t errlen);
+void rep3_destroy(void *ps);
+void rep3_setup_cost(int nparties, proto_cost *acc);
+
+void rep3_add(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb);
+void rep3_sub(void *ps, word *d, const word *a, const word *b, size_t n, size_t nb);
+void rep3_addc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc);
+void rep3_mulc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc);
+void rep3_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc);
+
+int rep3_steps(const rep3_mode *m, const pop *op);
+int rep3_prepare(void *ps, pop *op, int step, char *err, size_t errlen);
+int rep3_exchange(void *ps, char *err, size_t errlen);
+int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen);
+void rep3_cost(const rep3_mode *m, const pop *op, proto_cost *acc);
+
+#endif
