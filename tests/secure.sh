@@ -21,6 +21,7 @@ B=${1:-build/release}
 M=${QNN_MODELS:-../shared/models}
 QNNC=$B/qnnc
 QNNVM=$B/qnnvm
+R=$B/qnnvm-record # the test build: records what each party receives, cheats on request
 T=$(mktemp -d /tmp/qnn-secure.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
 pass=0
@@ -28,9 +29,13 @@ fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 # protocol:parties
-# every configuration the registry lists (qnnvm protocols --configs) but clear
-PROTOS=${QNN_SECURE_PROTOCOLS:-$("$QNNVM" protocols --configs | tr ' ' '\n' | grep -v '^clear:' | tr '\n' ' ')}
+# every configuration the registry lists (qnnvm protocols --configs) but clear,
+# with the protocols under construction that only the test build runs
+PROTOS=${QNN_SECURE_PROTOCOLS:-$("$R" protocols --configs | tr ' ' '\n' | grep -v '^clear:' | tr '\n' ' ')}
 [ -n "$PROTOS" ] || { echo "FAIL: qnnvm protocols --configs listed nothing"; exit 1; }
+TEST_ONLY=" $("$R" protocols --configs) "
+for c in $("$QNNVM" protocols --configs); do TEST_ONLY=$(echo "$TEST_ONLY" | sed "s/ $c / /"); done
+vm_for() { case $TEST_ONLY in *" $1:"*) echo "$R" ;; *) echo "$QNNVM" ;; esac; }
 BOUND=12 # logits error bound on the reference models, in LSB: truncation errors
 # add up like a random walk; runs have shown up to 8, so 12 leaves no flakes
 
@@ -60,7 +65,7 @@ agree() {
 secure_run() { # secure_run PROTO[:N] QBC OUTFILE INPUTS... (the callers' $proto untouched)
     sr_proto=${1%:*}; sr_np=3; case $1 in *:*) sr_np=${1#*:} ;; esac
     sr_qbc=$2; sr_out=$3; shift 3
-    "$QNNVM" run --local "$sr_np" --protocol "$sr_proto" --json "$@" "$sr_qbc" >"$sr_out" 2>"$T/err"
+    "$(vm_for "$sr_proto")" run --local "$sr_np" --protocol "$sr_proto" --json "$@" "$sr_qbc" >"$sr_out" 2>"$T/err"
 }
 
 for p in ops_u8 ops_i8; do
@@ -223,13 +228,12 @@ done
 # cheating under a passive protocol: a party that changes a share or its
 # masked input goes unnoticed (the output is wrong, nobody aborts: by design,
 # documented); a dropped message stops the others with a message
-R="$B/qnnvm-record"
 cheat_run() { # cheat_run PROTO:N SPEC: QNN_CHEAT=SPEC on ops_u8, into cheat.txt and cheat.err
     QNN_CHEAT="$2" "$R" run --quiet --local "${1#*:}" --timeout 10 --protocol "${1%:*}" \
         --input "0:$T/ops_u8.w.qw" --input "1:$T/ops_u8.x1.qw" "$T/ops_u8.qbc" >"$T/cheat.txt" 2>"$T/cheat.err"
 }
 for proto in $PROTOS; do
-    [ "${proto%:*}" = spdz2k ] && continue
+    case ${proto%:*} in spdz2k | rep3-active) continue ;; esac
     p=ops_u8
     "$QNNVM" run --quiet --local "${proto#*:}" --protocol "${proto%:*}" --input "0:$T/$p.w.qw" --input "1:$T/$p.x1.qw" "$T/$p.qbc" >"$T/honest.txt" 2>/dev/null
     for cheater in 0 1; do
@@ -298,7 +302,9 @@ for proto in $PROTOS; do
             why="$proto: party $cheater cheating ($name)"
             grep -q CHEATS "$T/cheat.err" || { bad "$why: did not cheat: $(cat "$T/cheat.err")"; continue; }
             [ "$rc" -ne 0 ] || { bad "$why: the run succeeded"; continue; }
-            ! grep -q '^output' "$T/cheat.txt" || { bad "$why: an output was released"; continue; }
+            # outputs verified before the deviation may be out; nothing else
+            ! grep '^output' "$T/cheat.txt" | grep -qvxFf "$T/3p.clear" || { bad "$why: a wrong output was released"; continue; }
+            [ "$(grep -c '^output' "$T/cheat.txt")" -lt "$(wc -l <"$T/3p.clear")" ] || { bad "$why: every output was released"; continue; }
             [ "$name" = "dropped message" ] || grep -q "MAC check failed" "$T/cheat.err" || { bad "$why: no MAC check failure: $(cat "$T/cheat.err")"; continue; }
             missing=""
             for h in $(seq 0 $((np - 1))); do
@@ -356,6 +362,67 @@ if echo " $PROTOS " | grep -q " spdz2k:"; then
     compare "$T/corner.clear" "$T/corner.sec" "" && ok || bad "spdz2k average pool with corner windows differs from clear"
 fi
 
+# cheating under rep3-active (under construction, so in the test build only):
+# each kind names a message (rss_send's kind, or one of the verification's);
+# every party cheats on its first message of that kind, in a program where
+# every party plays every role and receives an output. Checked kinds stop every
+# honest party with a reason and release no output after the deviation (the
+# ones verified before it may be out, never a wrong one); the output share and its
+# digest are the output round's last messages, so they stop their receiver
+# only (docs/plans/rep3-active.md); an input is its owner's to choose. The
+# kinds whose proofs are still to come are listed, not asserted. Every kind the
+# code names must be in one of these lists.
+if echo " $PROTOS " | grep -q " rep3-active:3 "; then
+    t=three_parties
+    "$QNNC" "tests/programs/$t.qnn" -o "$T/$t.qbc" || bad "compile $t"
+    for i in 0 1 2; do "$QNNC" weights "tests/programs/$t.qnn" --party "$i" --seed 5 -o "$T/$t.$i.qw"; done
+    set -- --input "0:$T/$t.0.qw" --input "1:$T/$t.1.qw" --input "2:$T/$t.2.qw" "$T/$t.qbc"
+    "$QNNVM" run --quiet "$@" | grep '^output' >"$T/3p.clear"
+    checked="trunc-open reqclamp-open deal digest all-clear"
+    receiver="out-share bad-digest"
+    free="input"
+    unchecked="reshare and andk ot-cand ot-helper split a2r a2r-send lazy-open"
+    for k in $(grep -h 'rss_send(\|net_cheat(' runtime/proto/rss.c runtime/proto/rep3_ops.c runtime/proto/proto_rep3a.c runtime/proto/jmp.c \
+        | grep -o '"[a-z0-9-]*"' | tr -d '"' | sort -u); do
+        case " $checked $receiver $free $unchecked " in *" $k "*) ok ;; *) bad "rep3-active: message kind $k is in no list of tests/secure.sh" ;; esac
+    done
+    pending=""
+    for kind in $checked $receiver $free $unchecked drop; do
+        for cheater in 0 1 2; do
+            spec="party=$cheater,kind=$kind,round=any"
+            [ "$kind" = drop ] && spec="party=$cheater,kind=drop,round=4"
+            QNN_CHEAT="$spec" "$R" run --quiet --local 3 --timeout 10 --protocol rep3-active "$@" >"$T/cheat.txt" 2>"$T/cheat.err"
+            rc=$?
+            why="rep3-active: party $cheater cheating ($kind)"
+            grep -q CHEATS "$T/cheat.err" || { bad "$why: did not cheat: $(cat "$T/cheat.err")"; continue; }
+            case " $unchecked " in *" $kind "*)
+                [ "$rc" -eq 0 ] && cmp -s "$T/3p.clear" "$T/cheat.txt" || pending="$pending $kind/$cheater"
+                continue ;;
+            esac
+            if [ "$kind" = input ]; then
+                [ "$rc" -eq 0 ] && ok || bad "$why: an owner's choice of input was refused: $(cat "$T/cheat.err")"
+                continue
+            fi
+            [ "$rc" -ne 0 ] || { bad "$why: the run succeeded"; continue; }
+            # outputs verified before the deviation may be out; nothing else
+            ! grep '^output' "$T/cheat.txt" | grep -qvxFf "$T/3p.clear" || { bad "$why: a wrong output was released"; continue; }
+            [ "$(grep -c '^output' "$T/cheat.txt")" -lt "$(wc -l <"$T/3p.clear")" ] || { bad "$why: every output was released"; continue; }
+            reason='rep3-active: \|stopped\|out of step\|timed out\|closed the connection'
+            missing=""
+            for h in 0 1 2; do
+                [ "$h" = "$cheater" ] && continue
+                grep -q "^qnnvm: party $h: .*\($reason\)" "$T/cheat.err" || missing="$missing $h"
+            done
+            case " $receiver " in *" $kind "*)
+                grep -q "^qnnvm: party [0-2]: .*rep3-active: party [0-2]'s output share differs" "$T/cheat.err" && ok \
+                    || bad "$why: the receiver did not stop with the reason: $(cat "$T/cheat.err")" ;;
+            *) [ -z "$missing" ] && ok || bad "$why: honest parties$missing did not stop with a reason: $(cat "$T/cheat.err")" ;;
+            esac
+        done
+    done
+    echo "  rep3-active, kind/cheater not checked yet (the run failed or its output differs):$pending"
+fi
+
 # model_case LABEL PROTO QBC WEIGHTS MODEL INPUT MODE DTYPE: one reference
 # case; exact logits byte for byte TFLite's, fast within BOUND, cost as predicted
 model_case() {
@@ -383,6 +450,7 @@ if [ "${QNN_SECURE_MODELS:-1}" = 1 ] && [ -d "$M/testdata" ]; then
         [ "${proto%:*}" = spdz2k ] && specs="mobilenet_v1_0.25_128_quant:u8:1 person_detect:i8:1 micro_speech_quantized:i8:1"
         # hemi's first version spends about 40 s on a MobileNet V1 0.25_128 case
         [ "${proto%:*}" = hemi ] && specs="mobilenet_v1_0.25_128_quant:u8:1 person_detect:i8:2 micro_speech_quantized:i8:2"
+        [ "${proto%:*}" = rep3-active ] && specs="mobilenet_v1_0.25_128_quant:u8:1 person_detect:i8:1 micro_speech_quantized:i8:1"
         if [ "${QNN_SECURE_FULL:-0}" = 1 ]; then
             case ${proto%:*} in
                 semi2k | spdz2k) specs="mobilenet_v1_0.25_128_quant:u8:4 mobilenet_v1_0.5_160_quant:u8:4" ;;
@@ -421,7 +489,7 @@ if [ "${QNN_SECURE_MODELS:-1}" = 1 ] && [ -d "$M/testdata" ]; then
     for proto in $PROTOS; do
         specs="micro_speech_quantized:i8 person_detect:i8 mobilenet_v1_0.25_128_quant:u8 mobilenet_v2_1.0_224_quant:u8"
         [ "${proto%:*}" = spdz2k ] && specs="micro_speech_quantized:i8 person_detect:i8"
-        [ "${proto%:*}" = hemi ] && specs="micro_speech_quantized:i8 person_detect:i8"
+        case ${proto%:*} in hemi | rep3-active) specs="micro_speech_quantized:i8 person_detect:i8" ;; esac
         for spec in $specs; do
             n=${spec%:*} dt=${spec#*:}
             for mode in exact fast; do

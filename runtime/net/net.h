@@ -94,7 +94,8 @@ const uint8_t *net_run_id(const net *nt);
 void net_rush(net *nt, void (*edit)(void *ctx), void *ctx);
 
 /* Test builds: whether QNN_CHEAT asks this party to deviate in a way the
- * protocol implements (kind, the round just done); always 0 otherwise. */
+ * protocol implements (kind, the round just done; round=any: the first
+ * time the party has the occasion); always 0 otherwise. */
 int net_cheat(const net *nt, const char *kind);
 
 /* Tells every peer that this party stops and why (best effort); a peer

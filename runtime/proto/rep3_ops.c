@@ -249,7 +249,7 @@ static void trunc_open_prepare(rep3 *r, pop *op, st *s, int me)
         word *m = proto_alloc(n * W);
         for (size_t i = 0; i < n; i++)
             m[i] = s->x1[i] + s->c[i];
-        rss_send(&r->rs, R(op, 2), m, n);
+        rss_send(&r->rs, "trunc-open", R(op, 2), m, n);
         free(m);
     }
 }
@@ -293,9 +293,15 @@ static void trunc_finish(rep3 *r, pop *op, int step)
     if (step == 0) {
         if (me == 2) { /* c = x2 + (x0 + 2^62) + (x1 + r) */
             s->c = proto_alloc(n * W);
-            rss_recv(&r->rs, R(op, 0), s->c, 1, n);
+            rss_hashed(&r->rs, R(op, 0), R(op, 2), rss_recv(&r->rs, R(op, 0), s->c, 1, n), n);
             for (size_t i = 0; i < n; i++)
                 s->c[i] += s->x0[i] + s->x1[i] + ((word)1 << 62);
+        } else if (me == 1 && r->rs.j) { /* the backup: x1 is its first word */
+            word *m = proto_alloc(n * W);
+            for (size_t i = 0; i < n; i++)
+                m[i] = s->x0[i] + s->c[i];
+            rss_hashed(&r->rs, R(op, 0), R(op, 2), m, n);
+            free(m);
         }
         return;
     }
@@ -558,7 +564,7 @@ static void reqclamp_open_prepare(rep3 *r, pop *op, clamp_st *c)
         const word *mask = me == 1 ? c->c : r2;
         for (size_t i = 0; i < n; i++)
             m[i] = op->a[2 * i + (op->lazy ? 0 : 1)] * c->mult[i] + mask[i];
-        rss_send(&r->rs, R(op, 0), m, n);
+        rss_send(&r->rs, op->lazy ? "lazy-open" : "reqclamp-open", R(op, 0), m, n);
     }
     if (me != 0 && op->lazy)
         for (size_t i = 0; i < n; i++)
@@ -570,10 +576,19 @@ static void reqclamp_open_prepare(rep3 *r, pop *op, clamp_st *c)
 static void reqclamp_open_finish(rep3 *r, pop *op, clamp_st *c)
 {
     size_t n = op->n;
+    if (vme(r, op) == 2 && !op->lazy && r->rs.j) { /* the backup: x2 is its first word */
+        word *m = proto_alloc(n * W);
+        for (size_t i = 0; i < n; i++)
+            m[i] = op->a[2 * i] * c->mult[i] + c->c[i];
+        rss_hashed(&r->rs, R(op, 1), R(op, 0), m, n);
+        free(m);
+    }
     if (vme(r, op) != 0)
         return;
     word *y = proto_zalloc(2 * n * W);
-    rss_recv(&r->rs, R(op, 1), y, 1, n);
+    const uint8_t *in = rss_recv(&r->rs, R(op, 1), y, 1, n);
+    if (!op->lazy)
+        rss_hashed(&r->rs, R(op, 1), R(op, 0), in, n);
     if (op->lazy)
         rss_recv(&r->rs, R(op, 2), y + n, 1, n);
     for (size_t i = 0; i < n; i++)

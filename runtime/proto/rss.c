@@ -9,6 +9,7 @@
 #include "runtime/core/bits.h"
 #include "runtime/net/net.h"
 #include "runtime/net/prg.h"
+#include "runtime/proto/jmp.h"
 
 #define W sizeof(word)
 
@@ -46,6 +47,8 @@ void rss_free(rss *r)
         prg_free(r->s[k]);
         r->s[k] = NULL;
     }
+    jmp_free(r->j);
+    r->j = NULL;
 }
 
 uint64_t rss_init_cost(proto_cost *acc)
@@ -59,18 +62,28 @@ void rss_draw(rss *r, int k, word *out, size_t n) { prg_fill(r->s[k], out, n * W
 
 /* ------------------------------------------------------------ messages */
 
-void rss_send(rss *r, int to, const word *v, size_t n)
+void rss_send(rss *r, const char *kind, int to, const word *v, size_t n)
 {
-    memcpy(net_out(r->nt, to, n * W), v, n * W);
+    uint8_t *out = net_out(r->nt, to, n * W);
+    memcpy(out, v, n * W);
+    if (n && net_cheat(r->nt, kind))
+        out[0] ^= 1;
 }
 
 void rss_expect(rss *r, int from, size_t n) { net_expect(r->nt, from, n * W); }
 
-void rss_recv(rss *r, int from, word *v, size_t stride, size_t n)
+const uint8_t *rss_recv(rss *r, int from, word *v, size_t stride, size_t n)
 {
     const uint8_t *in = net_in(r->nt, from, n * W);
     for (size_t i = 0; i < n; i++)
         memcpy(&v[i * stride], in + i * W, W);
+    return in;
+}
+
+void rss_hashed(rss *r, int from, int to, const void *v, size_t n)
+{
+    if (r->j)
+        jmp_absorb(r->j, from, to, v, n * W);
 }
 
 /* n words of src into dst[i * stride] (src NULL: zeros) */
@@ -116,7 +129,7 @@ void rss_share_prepare(rss *r, int o, rss_ring ring, const word *x, size_t n, rs
         for (size_t i = 0; i < n; i++)
             x1[i] = uncombine(ring, x[i], x0[i]);
         put(y.next, y.stride, x1, n);
-        rss_send(r, rss_next(o), x1, n);
+        rss_send(r, "input", rss_next(o), x1, n);
         free(x0);
         free(x1);
     } else if (r->me == rss_next(o)) {
@@ -146,8 +159,8 @@ void rss_share2_prepare(rss *r, int o, rss_ring ring, const word *x, size_t n, r
         word *x0 = draw_put(r, o, y.own, y.stride, n), *x1 = draw_put(r, rss_next(o), y.next, y.stride, n);
         for (size_t i = 0; i < n; i++)
             x1[i] = uncombine(ring, uncombine(ring, x[i], x0[i]), x1[i]);
-        rss_send(r, rss_next(o), x1, n);
-        rss_send(r, rss_prev(o), x1, n);
+        rss_send(r, "deal", rss_next(o), x1, n); /* a cheat changes the first copy only */
+        rss_send(r, "deal", rss_prev(o), x1, n);
         free(x0);
         free(x1);
     } else if (r->me == rss_next(o)) {
@@ -161,8 +174,11 @@ void rss_share2_prepare(rss *r, int o, rss_ring ring, const word *x, size_t n, r
 
 void rss_share2_finish(rss *r, int o, size_t n, rss_pair y)
 {
-    if (r->me != o)
-        rss_recv(r, o, r->me == rss_next(o) ? y.next : y.own, y.stride, n);
+    if (r->me == o)
+        return;
+    const uint8_t *in = rss_recv(r, o, r->me == rss_next(o) ? y.next : y.own, y.stride, n);
+    rss_hashed(r, o, r->me, in, n); /* both receivers got the same words: */
+    rss_hashed(r, o, 3 - o - r->me, in, n); /* each backs up the other's copy */
 }
 
 uint64_t rss_share2_cost(int o, size_t n, proto_cost *acc)
@@ -175,9 +191,13 @@ uint64_t rss_share2_cost(int o, size_t n, proto_cost *acc)
 
 void rss_open_prepare(rss *r, int rc, const word *a, size_t n)
 {
-    if (r->me == rss_next(rc))
+    if (r->me == rss_next(rc)) {
+        word *x = proto_alloc(n * W);
         for (size_t i = 0; i < n; i++)
-            memcpy(net_out(r->nt, rc, W), &a[2 * i + 1], W);
+            x[i] = a[2 * i + 1];
+        rss_send(r, "out-share", rc, x, n);
+        free(x);
+    }
     else if (r->me == rc)
         rss_expect(r, rss_next(rc), n);
 }
@@ -202,11 +222,13 @@ uint64_t rss_open_cost(int rc, size_t n, proto_cost *acc)
 
 /* -------------------------------------------------------------- reshare */
 
-void rss_reshare_prepare(rss *r, const word *z, size_t n)
+static void reshare(rss *r, const char *kind, const word *z, size_t n)
 {
-    rss_send(r, rss_prev(r->me), z, n);
+    rss_send(r, kind, rss_prev(r->me), z, n);
     rss_expect(r, rss_next(r->me), n);
 }
+
+void rss_reshare_prepare(rss *r, const word *z, size_t n) { reshare(r, "reshare", z, n); }
 
 void rss_reshare_finish(rss *r, const word *z, size_t n, rss_pair y)
 {
@@ -240,8 +262,8 @@ static void ot_send(rss *r, int s, rss_ring ring, const word *v, size_t n, rss_p
         to1[k] = combine(ring, m, w[k]);
         to2[k] = combine(ring, m, w2[k]);
     }
-    rss_send(r, rss_next(s), to1, 2 * n);
-    rss_send(r, rss_prev(s), to2, 2 * n);
+    rss_send(r, "ot-cand", rss_next(s), to1, 2 * n);
+    rss_send(r, "ot-cand", rss_prev(s), to2, 2 * n);
     free(ys), free(ys1), free(w), free(w2), free(to1), free(to2);
 }
 
@@ -257,7 +279,7 @@ static void ot_help(rss *r, int s, const word *c, size_t n, rss_pair y)
     rss_draw(r, k, w, 2 * n);
     for (size_t i = 0; i < n; i++)
         sel[i] = pick(c[i], w[2 * i], w[2 * i + 1]);
-    rss_send(r, other, sel, n);
+    rss_send(r, "ot-helper", other, sel, n);
     rss_expect(r, s, 2 * n);
     rss_expect(r, other, n);
     free(w);
@@ -312,7 +334,7 @@ void rss_andk_prepare(rss *r, int o, const word *a_known, const word *b, size_t 
     for (size_t i = 0; i < n; i++)
         g[i] ^= a_known[i] & b[i];
     put(first ? y.next : y.own, y.stride, g, n);
-    rss_send(r, first ? rss_prev(o) : rss_next(o), g, n);
+    rss_send(r, "andk", first ? rss_prev(o) : rss_next(o), g, n);
     rss_expect(r, first ? rss_prev(o) : rss_next(o), n);
     free(g);
 }
@@ -346,7 +368,7 @@ void rss_and_prepare(rss *r, const rss_and_gate *g, size_t m, size_t nw, word *z
     for (size_t k = 0; k < m; k++)
         for (size_t q = 0; q < nw; q++)
             z[k * nw + q] ^= and3(g[k].x[0][q], g[k].x[1][q], g[k].y[0][q], g[k].y[1][q]);
-    rss_reshare_prepare(r, z, m * nw);
+    reshare(r, "and", z, m * nw);
 }
 
 void rss_and_finish(rss *r, const word *z, size_t m, size_t nw, rss_pair y)
@@ -428,7 +450,7 @@ void rss_split_prepare(rss *r, int s, word *x, size_t m)
         rss_draw(r, rss_next(s), e, m);
         for (size_t i = 0; i < m; i++)
             x[i] -= e[i];
-        rss_send(r, rss_prev(s), x, m);
+        rss_send(r, "split", rss_prev(s), x, m);
         free(e);
     } else if (r->me == rss_next(s)) {
         rss_draw(r, rss_next(s), x, m);
@@ -460,7 +482,7 @@ void rss_a2r_prepare(rss *r, int s, const word *p, size_t n, rss_pair y)
         word *m = draw_put(r, rss_next(s), y.own, y.stride, n);
         for (size_t i = 0; i < n; i++)
             m[i] = p[i] - m[i];
-        rss_send(r, rss_prev(s), m, n);
+        rss_send(r, "a2r", rss_prev(s), m, n);
         free(m);
     } else {
         free(draw_put(r, s, y.next, y.stride, n));
@@ -483,7 +505,7 @@ void rss_a2r_send_prepare(rss *r, int s, size_t n, rss_pair y)
         word *t = proto_alloc(n * W);
         for (size_t i = 0; i < n; i++)
             t[i] = y.own[i * y.stride];
-        rss_send(r, rss_next(s), t, n);
+        rss_send(r, "a2r-send", rss_next(s), t, n);
         free(t);
     } else if (r->me == rss_next(s)) {
         rss_expect(r, rss_prev(s), n);

@@ -24,11 +24,14 @@
 
 struct net;
 struct prg;
+struct jmp;
 
 typedef struct {
     int me;
     struct net *nt;
     struct prg *s[3]; /* s[me] and s[me + 1]; the other is NULL */
+    struct jmp *j;    /* rep3-active's hash chains (owned), NULL for rep3: the
+                       * blocks that say "hash-checked" absorb into them */
 } rss;
 
 /* Where a block writes this party's two shares (x_me, x_{me+1}) of n
@@ -62,10 +65,18 @@ void rss_draw(rss *r, int k, word *out, size_t n);
 
 /* ---- plain messages (the caller states what masks them) ---- */
 
-void rss_send(rss *r, int to, const word *v, size_t n);
+/* kind names the message for the cheating tests: in test builds QNN_CHEAT
+ * with that kind flips a bit of it (net_cheat) */
+void rss_send(rss *r, const char *kind, int to, const word *v, size_t n);
 void rss_expect(rss *r, int from, size_t n);
-/* the next n words from `from` (in the order expected) into v[i * stride] */
-void rss_recv(rss *r, int from, word *v, size_t stride, size_t n);
+/* the next n words from `from` (in the order expected) into v[i * stride];
+ * returns them as they arrived (for the hash chains) */
+const uint8_t *rss_recv(rss *r, int from, word *v, size_t stride, size_t n);
+
+/* A message from -> to of n words that this party received or, as the
+ * third party, recomputed: into rep3-active's hash chains (jmp.h), in the
+ * finish of its round; nothing under rep3. */
+void rss_hashed(rss *r, int from, int to, const void *v, size_t n);
 
 /* ---- zero sharings (no message) ----
  * alpha_me = F(S[me]) - F(S[me + 1]) (xor for the boolean one): the three
@@ -89,7 +100,8 @@ uint64_t rss_share_cost(int o, size_t n, proto_cost *acc);
  * (xor) sent to o+1 and o+2 (n words each; to o+1 masked by x_o, to o+2 by
  * x_{o+1}, the share each receiver lacks). Unlike rss_share, each other
  * party knows one of its shares before the round (o+1: x_{o+1}, o+2: x_o),
- * which lets rss_andk run in the same round. 1 round. */
+ * which lets rss_andk run in the same round. 1 round. Hash-checked: each
+ * receiver is the backup of the other's copy. */
 void rss_share2_prepare(rss *r, int o, rss_ring ring, const word *x, size_t n, rss_pair y);
 void rss_share2_finish(rss *r, int o, size_t n, rss_pair y);
 uint64_t rss_share2_cost(int o, size_t n, proto_cost *acc);
