@@ -390,7 +390,7 @@ static int cmd_protocols(int argc, char **argv)
     if (json)
         putchar('[');
     else if (!configs)
-        printf("%-8s %-9s %-12s %-32s %s\n", "name", "parties", "prep", "domain", "security");
+        printf("%-12s %-9s %-12s %-32s %s\n", "name", "parties", "prep", "domain", "security");
     for (size_t i = 0; (pr = proto_at(i)); i++) {
         if (configs) {
             for (const int *n = pr->configs; *n; n++)
@@ -401,7 +401,7 @@ static int cmd_protocols(int argc, char **argv)
             char parties[24];
             snprintf(parties, sizeof parties, pr->min_parties == pr->max_parties ? "%d" : "%d-%d",
                      pr->min_parties, pr->max_parties);
-            printf("%-8s %-9s %-12s %-32s %s\n", pr->name, parties, pr->prep ? pr->prep : "none",
+            printf("%-12s %-9s %-12s %-32s %s\n", pr->name, parties, pr->prep ? pr->prep : "none",
                    pr->domain, pr->security);
             continue;
         }

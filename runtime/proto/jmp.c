@@ -57,13 +57,13 @@ void jmp_absorb(jmp *j, int from, int to, const void *buf, size_t n)
         abort(); /* SHA-256 over memory does not fail */
 }
 
-/* the digest of the chain so far; the chain runs on */
-static void peek(EVP_MD_CTX *c, uint8_t out[DIGEST])
+void jmp_digest(const jmp *j, int from, int to, uint8_t out[32])
 {
     EVP_MD_CTX *t = EVP_MD_CTX_new();
     unsigned len = 0;
-    if (!t || EVP_MD_CTX_copy_ex(t, c) != 1 || EVP_DigestFinal_ex(t, out, &len) != 1 || len != DIGEST)
-        abort();
+    if (!t || EVP_MD_CTX_copy_ex(t, j->link[from][to]) != 1 || EVP_DigestFinal_ex(t, out, &len) != 1 ||
+        len != DIGEST)
+        abort(); /* out of memory: fatal, as proto_alloc */
     EVP_MD_CTX_free(t);
 }
 
@@ -74,9 +74,9 @@ void jmp_send(jmp *j, net *nt)
             continue;
         int b = other(j->me, a);
         uint8_t *out = net_out(nt, b, DIGEST);
-        peek(j->link[a][b], out); /* backup of a -> b, to b */
+        jmp_digest(j, a, b, out); /* backup of a -> b, to b */
         out[0] ^= (uint8_t)net_cheat(nt, "digest");
-        peek(j->link[a][j->me], j->kept[a]);
+        jmp_digest(j, a, j->me, j->kept[a]);
         net_expect(nt, b, DIGEST);
     }
 }

@@ -27,6 +27,9 @@ void jmp_free(jmp *j);
 /* A message from -> to of n bytes: received (to == me) or recomputed as
  * the backup (from, to != me); the sender's own call is a no-op. */
 void jmp_absorb(jmp *j, int from, int to, const void *buf, size_t n);
+/* The digest of the chain of link from -> to so far (this party must not
+ * be the sender); the chain runs on. */
+void jmp_digest(const jmp *j, int from, int to, uint8_t out[32]);
 /* prepare of a verification round: queues the two backup digests (32
  * bytes to each peer), expects the peers', and keeps this party's own. */
 void jmp_send(jmp *j, struct net *nt);

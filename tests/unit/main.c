@@ -13,6 +13,7 @@ Suite *suite_limits(void);
 Suite *suite_protocols(void);
 Suite *suite_ot(void);
 Suite *suite_he(void);
+Suite *suite_rep3a(void);
 
 int main(void)
 {
@@ -27,6 +28,7 @@ int main(void)
     srunner_add_suite(r, suite_protocols());
     srunner_add_suite(r, suite_ot());
     srunner_add_suite(r, suite_he());
+    srunner_add_suite(r, suite_rep3a());
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);
     srunner_free(r);
