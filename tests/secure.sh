@@ -302,9 +302,7 @@ for proto in $PROTOS; do
             why="$proto: party $cheater cheating ($name)"
             grep -q CHEATS "$T/cheat.err" || { bad "$why: did not cheat: $(cat "$T/cheat.err")"; continue; }
             [ "$rc" -ne 0 ] || { bad "$why: the run succeeded"; continue; }
-            # outputs verified before the deviation may be out; nothing else
-            ! grep '^output' "$T/cheat.txt" | grep -qvxFf "$T/3p.clear" || { bad "$why: a wrong output was released"; continue; }
-            [ "$(grep -c '^output' "$T/cheat.txt")" -lt "$(wc -l <"$T/3p.clear")" ] || { bad "$why: every output was released"; continue; }
+            ! grep -q '^output' "$T/cheat.txt" || { bad "$why: an output was released"; continue; }
             [ "$name" = "dropped message" ] || grep -q "MAC check failed" "$T/cheat.err" || { bad "$why: no MAC check failure: $(cat "$T/cheat.err")"; continue; }
             missing=""
             for h in $(seq 0 $((np - 1))); do
