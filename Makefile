@@ -16,7 +16,7 @@ SECURE_MODELS ?= 1
 SAN     := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 RUNTIME := $(wildcard runtime/*/*.c) # a new protocol file is picked up
-VMLIB   := vm/bytecode.c vm/validate.c vm/vm.c vm/cost.c vm/disasm.c vm/run.c
+VMLIB   := vm/bytecode.c vm/validate.c vm/vm.c vm/cost.c vm/disasm.c vm/run.c vm/bounds.c
 COMPLIB := compiler/dsl/ast.c compiler/diag.c compiler/emit.c compiler/dsl/lower.c compiler/compile.c compiler/tflite/flatbuf.c compiler/tflite/tflite.c
 GEN     := $(BUILD)/gen/parser.c $(BUILD)/gen/lexer.c
 UNIT    := $(wildcard tests/unit/*.c)

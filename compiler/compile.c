@@ -18,7 +18,7 @@ void lexer_reset(void);
 void parser_set_output(program_ast *p);
 void parser_cleanup(void);
 
-int compile_source(const char *name, const char *src, size_t len, qbc_program *out,
+int compile_source(const char *name, const char *src, size_t len, unsigned flags, qbc_program *out,
                    FILE *diag_out)
 {
     diag_init(name, src, len, diag_out);
@@ -37,12 +37,12 @@ int compile_source(const char *name, const char *src, size_t len, qbc_program *o
     qnn_delete_buffer(b);
     qnnlex_destroy();
     if (diag_count() == 0)
-        lower_program(&ast, out);
+        lower_program(&ast, (flags & COMPILE_PROVEN_BOUNDS) != 0, out);
     ast_free(&ast);
     return diag_count();
 }
 
-int compile_file(const char *path, qbc_program *out, FILE *diag_out)
+int compile_file(const char *path, unsigned flags, qbc_program *out, FILE *diag_out)
 {
     char err[512];
     size_t len;
@@ -51,7 +51,7 @@ int compile_file(const char *path, qbc_program *out, FILE *diag_out)
         fprintf(diag_out ? diag_out : stderr, "qnnc: %s\n", err);
         return 1;
     }
-    int n = compile_source(path, (const char *)src, len, out, diag_out);
+    int n = compile_source(path, (const char *)src, len, flags, out, diag_out);
     free(src);
     return n;
 }

@@ -7,11 +7,17 @@
 
 #include "vm/bytecode.h"
 
+/* flags: COMPILE_PROVEN_BOUNDS (qnnc --proven-bounds) ignores acc_bound=
+ * and refuses, at the layer, a program needing any bound that its inputs'
+ * dtype ranges do not imply (vm/bounds.h): what an actively secure
+ * protocol may run. */
+enum { COMPILE_PROVEN_BOUNDS = 1 };
+
 /* Returns the number of errors (0: out holds the program). Messages go to
  * diag_out as file:line:col: error: ... with the source line and a caret. */
-int compile_source(const char *name, const char *src, size_t len, qbc_program *out,
+int compile_source(const char *name, const char *src, size_t len, unsigned flags, qbc_program *out,
                    FILE *diag_out);
 /* The same for a file; errors reading it count as one. */
-int compile_file(const char *path, qbc_program *out, FILE *diag_out);
+int compile_file(const char *path, unsigned flags, qbc_program *out, FILE *diag_out);
 
 #endif

@@ -1,5 +1,6 @@
 /* qnnc: the qnn compiler.
- *   qnnc FILE.qnn [-o FILE.qbc]            compile a network program
+ *   qnnc FILE.qnn [-o FILE.qbc] [--proven-bounds]
+ *                                          compile a network program
  *   qnnc weights FILE.qnn --party P [--seed N] -o FILE.qw
  *                                          deterministic random inputs of a party */
 #define _POSIX_C_SOURCE 200809L
@@ -20,9 +21,13 @@
 #define VERSION "0.1.0"
 
 static const char usage[] =
-    "usage: qnnc FILE.qnn [-o FILE.qbc]   compile a network program to bytecode\n"
+    "usage: qnnc FILE.qnn [-o FILE.qbc] [--proven-bounds]\n"
+    "                                     compile a network program to bytecode;\n"
+    "                                     --proven-bounds: ignore acc_bound= and refuse a\n"
+    "                                     layer needing any bound that the inputs' dtype\n"
+    "                                     ranges do not imply (for actively secure protocols)\n"
     "       qnnc import MODEL.tflite -o DIR [--output softmax|logits|argmax]\n"
-    "                  [--rounding exact|fast] [--secret-params]\n"
+    "                  [--rounding exact|fast] [--secret-params] [--proven-bounds]\n"
     "                                     DIR/NAME.qnn (the public program) and DIR/NAME.qw\n"
     "                                     (the model owner's weights); party 0 = model owner,\n"
     "                                     party 1 = client (input and result). Rounding:\n"
@@ -30,7 +35,9 @@ static const char usage[] =
     "                                     probabilistically (off by a few LSB, cheaper).\n"
     "                                     --secret-params: multipliers, shifts, zero points\n"
     "                                     and clamp bounds become the owner's input; the\n"
-    "                                     program keeps shapes and public bounds only\n"
+    "                                     program keeps shapes and public bounds only.\n"
+    "                                     --proven-bounds: the program must also compile\n"
+    "                                     with qnnc --proven-bounds\n"
     "       qnnc image PICTURE --size WxH [--gray] [--raw WxH] -o INPUT.bin\n"
     "                                     a BMP/PPM/PGM (or raw RGB/gray bytes) picture as a\n"
     "                                     model input: nearest-neighbour resize, raw uint8\n"
@@ -47,9 +54,9 @@ static const char usage[] =
     "Errors are printed as file:line:col: error: message; the exit status is 1.\n";
 
 /* Compiles a file, reporting errors and their count on stderr. */
-static int compile(const char *path, qbc_program *out)
+static int compile(const char *path, unsigned flags, qbc_program *out)
 {
-    int n = compile_file(path, out, stderr);
+    int n = compile_file(path, flags, out, stderr);
     if (n)
         fprintf(stderr, "%d error%s\n", n, n == 1 ? "" : "s");
     return n ? 1 : 0;
@@ -101,7 +108,7 @@ static int cmd_weights(int argc, char **argv)
         return 1;
     }
     qbc_program p;
-    if (compile(file, &p))
+    if (compile(file, 0, &p))
         return 1;
     int pid = -1;
     for (uint32_t i = 0; i < p.nparties; i++)
@@ -147,10 +154,12 @@ static int cmd_weights(int argc, char **argv)
 static int cmd_import(int argc, char **argv)
 {
     const char *model = NULL, *dir = NULL, *mode_s = "softmax", *rounding = "exact";
-    unsigned secret = 0;
+    unsigned secret = 0, flags = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-o") && i + 1 < argc)
             dir = argv[++i];
+        else if (!strcmp(argv[i], "--proven-bounds"))
+            flags = COMPILE_PROVEN_BOUNDS;
         else if (!strcmp(argv[i], "--secret-params"))
             secret = TFL_SECRET;
         else if (!strcmp(argv[i], "--rounding") && i + 1 < argc)
@@ -196,10 +205,11 @@ static int cmd_import(int argc, char **argv)
     char qpath[4096], wpath[4096];
     snprintf(qpath, sizeof qpath, "%s/%s.qnn", dir, name);
     snprintf(wpath, sizeof wpath, "%s/%s.qw", dir, name);
-    qbc_program p; /* the generated program must compile */
-    if (compile_source(qpath, r.qnn, strlen(r.qnn), &p, stderr) != 0) {
-        fprintf(stderr, "qnnc: %s: the imported program does not compile: the model's tensors "
-                        "do not fit together (errors above)\n", model);
+    qbc_program p; /* the generated program must compile (with --proven-bounds, as that compiles it) */
+    if (compile_source(qpath, r.qnn, strlen(r.qnn), flags, &p, stderr) != 0) {
+        fprintf(stderr, flags ? "qnnc: %s: the imported program does not compile with --proven-bounds (errors above)\n"
+                              : "qnnc: %s: the imported program does not compile: the model's tensors "
+                                "do not fit together (errors above)\n", model);
         tfl_free(&r);
         return 1;
     }
@@ -292,7 +302,7 @@ static int cmd_image(int argc, char **argv)
 static int cmd_stats(const char *file)
 {
     qbc_program p;
-    if (compile(file, &p))
+    if (compile(file, 0, &p))
         return 1;
     int header = 0;
     const protocol *pr;
@@ -336,9 +346,12 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "image"))
         return cmd_image(argc - 2, argv + 2);
     const char *in = NULL, *out = NULL;
+    unsigned flags = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-o") && i + 1 < argc)
             out = argv[++i];
+        else if (!strcmp(argv[i], "--proven-bounds"))
+            flags |= COMPILE_PROVEN_BOUNDS;
         else if (argv[i][0] == '-') {
             fprintf(stderr, "qnnc: unknown or incomplete option '%s' (try qnnc --help)\n", argv[i]);
             return 1;
@@ -354,7 +367,7 @@ int main(int argc, char **argv)
         return 1;
     }
     qbc_program p;
-    if (compile(in, &p))
+    if (compile(in, flags, &p))
         return 1;
     char *def = out ? NULL : default_output(in, ".qbc");
     char err[512];

@@ -1,7 +1,7 @@
 /* qnnvm: runs and inspects qnn bytecode.
  *   qnnvm run [--protocol P] --input PARTY:FILE ... [--output FILE]
  *             [--dump-layers DIR] FILE.qbc
- *   qnnvm inspect [--protocol P] [--parties N] [--json] [--no-code] FILE.qbc
+ *   qnnvm inspect [--protocol P] [--parties N] [--json] [--no-code] [--check-bounds] FILE.qbc
  *   qnnvm keygen -p I -o DIR */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include "runtime/io/tensorio.h"
 #include "vm/bytecode.h"
 #include "vm/cost.h"
+#include "vm/bounds.h"
 #include "vm/disasm.h"
 #include "vm/run.h"
 #include "vm/vm.h"
@@ -62,6 +63,9 @@ static const char usage[] =
     "  --parties N          number of parties (default: the protocol's minimum)\n"
     "  --json               one JSON object instead of the listing\n"
     "  --no-code            cost tables only\n"
+    "  --check-bounds       first check that every bound the secure operations assume\n"
+    "                       follows from the inputs' dtype ranges (vm/bounds.h); exit\n"
+    "                       status 1 with the first one that does not\n"
     "keygen options (on party I's own machine; exchange the .pem files, compare\n"
     "the fingerprints with `openssl x509 -noout -fingerprint -sha256 -in F`):\n"
     "  -p I                 the party (its certificate names party<I>)\n"
@@ -315,9 +319,11 @@ static void print_costs(const qbc_program *p, const protocol *pr, int n, const c
 static int cmd_inspect(int argc, char **argv)
 {
     const char *file = NULL, *pname = "clear";
-    int json = 0, code = 1, n = 0;
+    int json = 0, code = 1, n = 0, bounds = 0;
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--protocol") && i + 1 < argc)
+        if (!strcmp(argv[i], "--check-bounds"))
+            bounds = 1;
+        else if (!strcmp(argv[i], "--protocol") && i + 1 < argc)
             pname = argv[++i];
         else if (!strcmp(argv[i], "--parties") && i + 1 < argc)
             n = atoi(argv[++i]);
@@ -345,6 +351,12 @@ static int cmd_inspect(int argc, char **argv)
     qbc_program p;
     if (load(file, &p))
         return 1;
+    char err[512];
+    if (bounds && vm_check_bounds(&p, err, sizeof err)) {
+        fprintf(stderr, "qnnvm: %s: %s\n", file, err);
+        qbc_free(&p);
+        return 1;
+    }
     vm_assign_roles(&p, pr, n);
     cost_report r;
     if (cost_compute(&p, pr, n, &r)) {

@@ -16,6 +16,7 @@
 #include "runtime/io/tensorio.h"
 #include "compiler/diag.h"
 #include "compiler/emit.h"
+#include "vm/bounds.h"
 
 typedef struct {
     const char *name;
@@ -46,6 +47,7 @@ typedef struct {
     const stmt *st; /* the statement being lowered */
     int fast;       /* its rounding: 0 exact (TFLite's), 1 fast (probabilistic) */
     int64_t acc_bound; /* its acc_bound= (largest |accumulator|), 0 when not given */
+    int proven;        /* --proven-bounds: every bound from the inputs' dtype ranges (vm/bounds.h) */
 } lctx;
 
 /* ---------------------------------------------------------------- helpers */
@@ -748,6 +750,11 @@ static int secret_args(lctx *c, const args *a, secret_layer *sl, uint32_t blocks
         }
         return 0;
     }
+    if (c->proven) {
+        diag_error(pv->at, "%s: secret= under --proven-bounds: its parameters are i32 inputs, whose range bounds "
+                   "neither the multiplier nor the comparisons (each class's range would have to be proven)", a->layer);
+        return -1;
+    }
     long long k, b;
     if (pv->kind != V_IDENT || !(sl->p = find_tensor(c, pv->text)) || sl->p->bad) {
         diag_error(pv->at, "%s: secret= names a model input", a->layer);
@@ -922,7 +929,7 @@ static int lower_convlike(lctx *c, const stmt *st, tensor *y, int kind)
     long long ab = 0;
     if (bv && want_int(bv, 1, INT32_MAX, "acc_bound", &ab))
         return -1;
-    c->acc_bound = ab;
+    c->acc_bound = c->proven ? 0 : ab; /* the owner's promise, which its inputs need not keep */
     geom g;
     uint32_t oc, m = 1;
     int axis;
@@ -1614,10 +1621,26 @@ static void lower_layer(lctx *c, const stmt *st)
     EMIT(&c->e, OP_LAYER, c->e.p.nlayers - 1);
 }
 
-int lower_program(const program_ast *ast, qbc_program *out)
+/* --proven-bounds: out must need no bound that its inputs' ranges do not
+ * imply; a refusal goes to its layer's statement */
+static int check_proven(lctx *c, qbc_program *out)
+{
+    char err[512];
+    uint32_t layer;
+    if (vm_check_bounds_at(out, &layer, err, sizeof err) == 0)
+        return 0;
+    const tensor *t = layer < out->nlayers ? find_tensor(c, out->layers[layer].name) : NULL;
+    loc start = {1, 1};
+    diag_error(t ? t->at : start, "--proven-bounds: %s", err);
+    qbc_free(out);
+    return -1;
+}
+
+int lower_program(const program_ast *ast, int proven_bounds, qbc_program *out)
 {
     lctx c;
     memset(&c, 0, sizeof c);
+    c.proven = proven_bounds;
     em_init(&c.e);
     int start_errors = diag_count();
     for (int i = 0; i < ast->nstmts; i++) {
@@ -1649,6 +1672,7 @@ int lower_program(const program_ast *ast, qbc_program *out)
         for (int i = 0; i < c.nparty_decl; i++)
             em_party(&c.e, c.party_name[i]);
         em_finish(&c.e, out);
+        ok = !c.proven || check_proven(&c, out) == 0;
     }
     for (int i = 0; i < c.nt; i++) {
         free(c.t[i].scale);

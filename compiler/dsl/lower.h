@@ -7,7 +7,9 @@
 #include "vm/bytecode.h"
 #include "compiler/dsl/ast.h"
 
-/* Returns 0 and fills out, or -1 after reporting errors. */
-int lower_program(const program_ast *ast, qbc_program *out);
+/* Returns 0 and fills out, or -1 after reporting errors. proven_bounds:
+ * acc_bound= is ignored and the program must pass vm_check_bounds
+ * (compile.h's COMPILE_PROVEN_BOUNDS). */
+int lower_program(const program_ast *ast, int proven_bounds, qbc_program *out);
 
 #endif

@@ -11,7 +11,7 @@ int fuzz_one(const uint8_t *data, size_t len)
 {
     qbc_program p;
     FILE *diag = getenv("FUZZ_VERBOSE") ? stderr : fuzz_sink();
-    if (compile_source("fuzz.qnn", (const char *)data, len, &p, diag) != 0)
+    if (compile_source("fuzz.qnn", (const char *)data, len, 0, &p, diag) != 0)
         return 0;
     size_t n;
     uint8_t *bytes = qbc_write(&p, &n);

@@ -1,6 +1,6 @@
 /* qbc: fuzzes the bytecode loader as `qnnvm inspect` and `qnnvm run
  * --protocol clear` use it: load and validate, disassemble, cost under
- * every protocol, and run in clear with inputs derived from the file, when
+ * every protocol, check its bounds (vm/bounds.h), and run in clear with inputs derived from the file, when
  * the program is small enough. A program the validator accepts must run
  * without any further check going wrong (bytecode.h), which is what the
  * run tests. Larger programs are valid too, only slow: the work limit keeps
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "runtime/proto/proto.h"
+#include "vm/bounds.h"
 #include "vm/cost.h"
 #include "vm/disasm.h"
 #include "vm/vm.h"
@@ -114,6 +115,8 @@ int fuzz_one(const uint8_t *data, size_t len)
             if (cost_compute(&p, pr, n, &r) == 0)
                 cost_free(&r);
         }
+        if (vm_check_bounds(&p, err, sizeof err) != 0)
+            fuzz_note("qbc bounds", err);
         vm_assign_roles(&p, &proto_clear, 1);
         run_clear(&p, data, len);
     }

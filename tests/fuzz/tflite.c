@@ -27,7 +27,7 @@ int fuzz_one(const uint8_t *data, size_t len)
     if (!diag)
         abort();
     qbc_program p;
-    int n = compile_source("fuzz.qnn", r.qnn, strlen(r.qnn), &p, diag);
+    int n = compile_source("fuzz.qnn", r.qnn, strlen(r.qnn), 0, &p, diag);
     fclose(diag);
     if (n == 0)
         qbc_free(&p);

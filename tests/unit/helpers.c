@@ -10,9 +10,14 @@
 
 int th_compile(const char *src, qbc_program *p, char *msgs, size_t msglen)
 {
+    return th_compile_flags(src, 0, p, msgs, msglen);
+}
+
+int th_compile_flags(const char *src, unsigned flags, qbc_program *p, char *msgs, size_t msglen)
+{
     FILE *f = tmpfile();
     memset(p, 0, sizeof *p);
-    int n = compile_source("test.qnn", src, strlen(src), p, f);
+    int n = compile_source("test.qnn", src, strlen(src), flags, p, f);
     if (msgs) {
         rewind(f);
         size_t got = fread(msgs, 1, msglen - 1, f);

@@ -16,6 +16,8 @@ typedef struct {
 
 /* Compiles src; returns the error count, with messages in msgs (if not NULL). */
 int th_compile(const char *src, qbc_program *p, char *msgs, size_t msglen);
+/* The same with compile.h's flags. */
+int th_compile_flags(const char *src, unsigned flags, qbc_program *p, char *msgs, size_t msglen);
 /* Fills every input with pseudo-random values of its dtype (seed per slot);
  * i32 inputs lie in [-bias_range, bias_range]. */
 void th_random_inputs(th_run *r, uint32_t seed, int64_t bias_range);

@@ -14,6 +14,9 @@ Suite *suite_protocols(void);
 Suite *suite_ot(void);
 Suite *suite_he(void);
 Suite *suite_rep3a(void);
+Suite *suite_bounds(void);
+Suite *suite_fields(void);
+Suite *suite_dzkp(void);
 
 int main(void)
 {
@@ -29,6 +32,9 @@ int main(void)
     srunner_add_suite(r, suite_ot());
     srunner_add_suite(r, suite_he());
     srunner_add_suite(r, suite_rep3a());
+    srunner_add_suite(r, suite_bounds());
+    srunner_add_suite(r, suite_fields());
+    srunner_add_suite(r, suite_dzkp());
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);
     srunner_free(r);

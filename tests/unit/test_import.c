@@ -37,7 +37,7 @@ static int import_and_compile(const uint8_t *buf, size_t len, char *err, size_t 
     }
     FILE *devnull = fopen("/dev/null", "w");
     qbc_program p;
-    int n = compile_source("m.qnn", r.qnn, strlen(r.qnn), &p, devnull);
+    int n = compile_source("m.qnn", r.qnn, strlen(r.qnn), 0, &p, devnull);
     fclose(devnull);
     if (n == 0)
         qbc_free(&p);

@@ -1,0 +1,417 @@
+/* dzkp_bool: the boolean proof over GF(2^64) (see dzkp_bool.h). */
+#include "runtime/proto/dzkp_bool.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/core/bits.h"
+#include "runtime/core/gf64.h"
+#include "runtime/net/prg.h"
+
+const dzkb_params DZKB_PARAMS = {0, {NULL, 0}};
+
+enum { K1 = 64, STEP_FOLD1 = 2, STEP_FINAL = 18, CHUNK = 256 };
+
+/* ---- GF(2^64) as a dzk_field ---- */
+
+static const uint64_t gf_one = 1;
+static int gf_decode(uint64_t *e, const uint8_t *b)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)b[i] << (8 * i);
+    *e = v;
+    return 0;
+}
+static void gf_encode(uint8_t *b, const uint64_t *e)
+{
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)(*e >> (8 * i));
+}
+static void gf_add(uint64_t *r, const uint64_t *a, const uint64_t *b) { *r = *a ^ *b; }
+static void gf_mul(uint64_t *r, const uint64_t *a, const uint64_t *b) { *r = gf64_mul(*a, *b); }
+
+static const dzk_field GF = {1, &gf_one, gf_decode, gf_encode, gf_add, gf_add, gf_mul, gf64_fold_poly, gf64_fold_eval};
+
+/* ---- the statement store: words by slot count ---- */
+
+typedef struct {
+    size_t nw, cap;
+    uint64_t *x, *y; /* sigma per word, at the positions holding them */
+    uint64_t *t;     /* prev t_p, next t_n, a cheating prover t_p ^ t_n */
+} pool;
+
+struct dzkb {
+    dzk *d;
+    dzk_pos pos;
+    int prover;
+    const dzkb_params *prm;
+    int hx, hy, ht; /* which of x, y, t this position keeps */
+    pool pool[DZKB_SIGMA_MAX + 1];
+    int closed, last_out;
+    uint8_t sigma1[DZK_SEED];
+};
+
+dzkb *dzkb_new(dzk_pos pos, int prover, const dzk_keys *keys, const dzkb_params *prm)
+{
+    dzkb *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->pos = pos, b->prover = prover, b->prm = prm;
+    b->d = dzk_new(&GF, pos, prover, DZK_PROOF_BOOL, keys, prm->cheat.chal ? &prm->cheat : NULL);
+    if (!b->d) {
+        free(b);
+        return NULL;
+    }
+    b->hx = pos != DZK_NEXT;
+    b->hy = pos != DZK_PREV;
+    b->ht = pos != DZK_PROVER || prm->cheat.chal;
+    return b;
+}
+
+static void free_pools(dzkb *b)
+{
+    for (int s = 0; s <= DZKB_SIGMA_MAX; s++) {
+        free(b->pool[s].x);
+        free(b->pool[s].y);
+        free(b->pool[s].t);
+        b->pool[s] = (pool){0, 0, NULL, NULL, NULL};
+    }
+}
+
+void dzkb_free(dzkb *b)
+{
+    if (!b)
+        return;
+    free_pools(b);
+    dzk_free(b->d);
+    free(b);
+}
+
+static void grow(uint64_t **a, size_t n)
+{
+    uint64_t *p = realloc(*a, (n ? n : 1) * sizeof *p);
+    dzk_need(p != NULL); /* out of memory: the recorder has no way to fail */
+    *a = p;
+}
+
+static void reserve(dzkb *b, pool *p, unsigned sigma, size_t more)
+{
+    if (p->nw + more <= p->cap)
+        return;
+    size_t cap = p->cap * 2 > p->nw + more ? p->cap * 2 : p->nw + more;
+    if (b->hx && sigma)
+        grow(&p->x, cap * sigma);
+    if (b->hy && sigma)
+        grow(&p->y, cap * sigma);
+    if (b->ht)
+        grow(&p->t, cap);
+    p->cap = cap;
+}
+
+void dzkb_bool(dzkb *b, size_t nw, unsigned sigma, const uint64_t *lanes, const uint64_t *const *x,
+               const uint64_t *const *y, const uint64_t *tp, const uint64_t *tn)
+{
+    int own_tp = b->pos != DZK_NEXT, own_tn = b->pos != DZK_PREV;
+    dzk_need(!b->closed && sigma <= DZKB_SIGMA_MAX && (!b->hx || !sigma || x) && (!b->hy || !sigma || y) &&
+             (!b->ht || ((!own_tp || tp) && (!own_tn || tn))));
+    pool *p = &b->pool[sigma];
+    reserve(b, p, sigma, nw);
+    for (size_t w = 0; w < nw; w++) {
+        uint64_t lane = lanes ? lanes[w] : ~(uint64_t)0;
+        size_t at = p->nw + w;
+        for (unsigned s = 0; s < sigma; s++) {
+            if (b->hx)
+                p->x[at * sigma + s] = x[s][w] & lane;
+            if (b->hy)
+                p->y[at * sigma + s] = y[s][w] & lane;
+        }
+        if (b->ht)
+            p->t[at] = ((own_tp ? tp[w] : 0) ^ (own_tn ? tn[w] : 0)) & lane;
+    }
+    p->nw += nw;
+}
+
+/* ---- carry chains (§1) ----
+ * With D = P ^ S and E = Q ^ T (bitwise, per plane), D_j ^ E_j is the
+ * carry into bit j exactly when the sum's bits are P ^ Q. So the chain is
+ * D_0 ^ E_0 = 0 and, for j < width - 1, carry_(j+1) = maj(S_j, T_j,
+ * carry_j) with the terms each verifier can compute moved to its side:
+ *   (D_(j+1) ^ S_j D_j) ^ (E_(j+1) ^ T_j E_j) = S_j T_j ^ S_j E_j ^ D_j T_j,
+ * sigma = 3 with x = (S_j, S_j, D_j), y = (T_j, E_j, T_j). */
+
+typedef struct {
+    uint64_t *v, *d; /* the bit planes of S (or T), and D (or E) */
+} chain_side;
+
+static void chain_side_make(chain_side *c, size_t n, size_t nw, unsigned width, const uint64_t *V,
+                            const uint64_t *planes)
+{
+    c->v = malloc(width * nw * sizeof *c->v);
+    c->d = malloc(width * nw * sizeof *c->d);
+    dzk_need(c->v && c->d);
+    bits_pack(V, 1, n, width, c->v, nw);
+    for (size_t i = 0; i < width * nw; i++)
+        c->d[i] = c->v[i] ^ planes[i];
+}
+
+/* t = D_(j+1) ^ V_j D_j, this side's part of relation j */
+static void chain_t(const chain_side *c, size_t nw, unsigned j, uint64_t *t)
+{
+    for (size_t w = 0; w < nw; w++)
+        t[w] = c->d[(j + 1) * nw + w] ^ (c->v[j * nw + w] & c->d[j * nw + w]);
+}
+
+void dzkb_chain(dzkb *b, size_t n, unsigned width, const uint64_t *S, const uint64_t *T, const uint64_t *P,
+                const uint64_t *Q)
+{
+    dzk_need(width >= 1 && width <= 64);
+    if (!n)
+        return;
+    size_t nw = bits_words(n);
+    chain_side ps = {NULL, NULL}, ns = {NULL, NULL};
+    if (b->hx)
+        chain_side_make(&ps, n, nw, width, S, P);
+    if (b->hy)
+        chain_side_make(&ns, n, nw, width, T, Q);
+    uint64_t *lanes = malloc(nw * sizeof *lanes), *tp = malloc(2 * nw * sizeof *tp);
+    dzk_need(lanes && tp);
+    uint64_t *tn = tp + nw;
+    for (size_t w = 0; w < nw; w++)
+        lanes[w] = w + 1 < nw || n % 64 == 0 ? ~(uint64_t)0 : ((uint64_t)1 << (n % 64)) - 1;
+
+    dzkb_bool(b, nw, 0, lanes, NULL, NULL, ps.d, ns.d);
+    for (unsigned j = 0; j + 1 < width; j++) {
+        const uint64_t *x[3] = {NULL, NULL, NULL}, *y[3] = {NULL, NULL, NULL};
+        if (b->hx) {
+            x[0] = x[1] = ps.v + j * nw, x[2] = ps.d + j * nw;
+            chain_t(&ps, nw, j, tp);
+        }
+        if (b->hy) {
+            y[0] = y[2] = ns.v + j * nw, y[1] = ns.d + j * nw;
+            chain_t(&ns, nw, j, tn);
+        }
+        dzkb_bool(b, nw, 3, lanes, x, y, tp, tn);
+    }
+    free(ps.v), free(ps.d), free(ns.v), free(ns.d), free(lanes), free(tp);
+}
+
+int dzkb_close(dzkb *b, char *err, size_t errlen)
+{
+    unsigned long long terms = 0;
+    for (unsigned s = 1; s <= DZKB_SIGMA_MAX; s++)
+        terms += (unsigned long long)b->pool[s].nw * s;
+    if (terms > DZKB_MAX_TERMS) {
+        snprintf(err, errlen, "batch of %llu bool terms is too large for one verification", terms);
+        return -1;
+    }
+    b->closed = 1;
+    dzk_close(b->d);
+    return 0;
+}
+
+/* ---- passes over the words with their weights rho_w ----
+ * rho is one AES-CTR stream under a key from sigma_1, drawn for the words
+ * in store order (slot count 0, 1, ..., then recording order), so every
+ * position gives a word the same weight. The vectors of the first fold
+ * list the slots of the words with sigma > 0 in the same order. */
+
+typedef void chunk_fn(dzkb *b, unsigned sigma, size_t w0, size_t n, const gf64 *rho, void *ctx);
+
+static void each_chunk(dzkb *b, chunk_fn *fn, void *ctx)
+{
+    uint8_t key[16];
+    dzk_seed_key(b->sigma1, b->prover, DZK_PROOF_BOOL, DZK_RHO, key);
+    prg *g = prg_new(key);
+    dzk_need(g != NULL);
+    gf64 rho[CHUNK];
+    for (unsigned s = 0; s <= DZKB_SIGMA_MAX; s++)
+        for (size_t w0 = 0; w0 < b->pool[s].nw; w0 += CHUNK) {
+            size_t n = b->pool[s].nw - w0 < CHUNK ? b->pool[s].nw - w0 : CHUNK;
+            if (b->prm->fixed_rho)
+                for (size_t i = 0; i < n; i++)
+                    rho[i] = b->prm->fixed_rho;
+            else
+                prg_fill(g, rho, n * sizeof *rho);
+            fn(b, s, w0, n, rho, ctx);
+        }
+    prg_free(g);
+}
+
+/* fold 1 at the prover: H_(63+d) = sum_w rho_w xor_s x_s AND (y_s << d) */
+typedef struct {
+    gf64_wide acc[2 * K1 - 1];
+    gf64 T;
+} fold1_ctx;
+
+static void fold1_chunk(dzkb *b, unsigned s, size_t w0, size_t n, const gf64 *rho, void *ctx)
+{
+    fold1_ctx *c = ctx;
+    const pool *p = &b->pool[s];
+    if (s)
+        gf64_shift_products(c->acc, rho, n, s, p->x + w0 * s, p->y + w0 * s);
+    if (p->t)
+        c->T ^= gf64_dot(rho, p->t + w0, n);
+}
+
+static size_t fold1_out(dzkb *b, uint8_t *buf)
+{
+    fold1_ctx c;
+    memset(&c, 0, sizeof c);
+    each_chunk(b, fold1_chunk, &c);
+    gf64 H[2 * K1 - 1];
+    for (int m = 0; m < 2 * K1 - 1; m++)
+        H[m] = gf64_reduce(c.acc[m]);
+    if (b->ht)
+        dzk_set_claim(b->d, &c.T); /* a cheating prover's claim */
+    return dzk_fold_out(b->d, STEP_FOLD1, K1, H, buf);
+}
+
+/* After r_1: u' = rho_w sum_b x_b (xi r)^b and v' = sum_b y_b r^(63-b)
+ * (the first fold's F and G at r, §5), and each verifier's claim share
+ * sum_w rho_w t_w. */
+typedef struct {
+    gf64 (*tu)[256], (*tb)[256];
+    uint64_t *U, *B;
+    size_t at;
+    gf64 T;
+} eval_ctx;
+
+static void eval_chunk(dzkb *b, unsigned s, size_t w0, size_t n, const gf64 *rho, void *ctx)
+{
+    eval_ctx *c = ctx;
+    const pool *p = &b->pool[s];
+    if (b->pos != DZK_PROVER)
+        c->T ^= gf64_dot(rho, p->t + w0, n);
+    if (!s)
+        return;
+    size_t m = n * s;
+    if (c->U) {
+        gf64 ev[CHUNK * DZKB_SIGMA_MAX];
+        for (size_t i = 0; i < m; i++)
+            ev[i] = gf64_bits_eval((const gf64(*)[256])c->tu, p->x[w0 * s + i]);
+        gf64_scale(c->U + c->at, rho, ev, n, s);
+    }
+    if (c->B)
+        for (size_t i = 0; i < m; i++)
+            c->B[c->at + i] = gf64_bits_eval((const gf64(*)[256])c->tb, p->y[w0 * s + i]);
+    c->at += m;
+}
+
+static void fold1_eval(dzkb *b, gf64 r)
+{
+    size_t n = 0;
+    for (unsigned s = 1; s <= DZKB_SIGMA_MAX; s++)
+        n += b->pool[s].nw * s;
+    dzk_vectors(b->d, n);
+    eval_ctx c = {NULL, NULL, dzk_u(b->d), dzk_b(b->d), 0, 0};
+    dzk_need((c.tu = malloc(8 * sizeof *c.tu)) && (c.tb = malloc(8 * sizeof *c.tb)));
+    if (c.U)
+        gf64_bit_tables(gf64_mul(2, r), c.tu); /* xi r */
+    if (c.B) {
+        gf64 e[K1];
+        e[K1 - 1] = 1;
+        for (int j = K1 - 1; j-- > 0;)
+            e[j] = gf64_mul(e[j + 1], r);
+        gf64_vec_tables(e, c.tb);
+    }
+    each_chunk(b, eval_chunk, &c);
+    free(c.tu);
+    free(c.tb);
+    free_pools(b); /* the statements are folded into the vectors */
+    if (b->pos != DZK_PROVER)
+        dzk_set_claim(b->d, &c.T);
+    dzk_fold_claim(b->d, STEP_FOLD1, K1, &r);
+}
+
+/* ---- the schedule ---- */
+
+static int is_verifier(dzk_pos p) { return p != DZK_PROVER; }
+
+size_t dzkb_len(int step, dzk_pos from, dzk_pos to)
+{
+    if (step % 2 && step < DZKB_STEPS) /* sigma_1 or a challenge's halves */
+        return is_verifier(from) && to == DZK_PROVER ? dzk_half_len(&GF, step == 1 ? DZK_SIGMA1 : DZK_CHAL) : 0;
+    if (step == DZKB_STEPS)
+        return is_verifier(from) && is_verifier(to) && from != to ? dzk_exchange_len(&GF) : 0;
+    if (from != DZK_PROVER || to != DZK_NEXT || step < STEP_FOLD1 || step > STEP_FINAL)
+        return 0;
+    return step == STEP_FOLD1   ? dzk_fold_len(&GF, K1)
+           : step == STEP_FINAL ? dzk_final_len(&GF)
+                                : dzk_fold_len(&GF, DZK_FOLD_K);
+}
+
+/* the fold whose message went at step (2 or even), by its factor */
+static unsigned fold_k(int step) { return step == STEP_FOLD1 ? K1 : DZK_FOLD_K; }
+
+/* the prover at an even step: r of the previous fold, then this step's message */
+static size_t prover_out(dzkb *b, int step, uint8_t *buf)
+{
+    if (step == STEP_FOLD1) {
+        dzk_challenge(b->d, DZK_SIGMA1, 1, b->sigma1);
+        return fold1_out(b, buf);
+    }
+    gf64 r;
+    dzk_challenge(b->d, DZK_CHAL, step - 1, &r);
+    if (step - 2 == STEP_FOLD1)
+        fold1_eval(b, r);
+    else {
+        dzk_fold_claim(b->d, step - 2, DZK_FOLD_K, &r);
+        dzk_fold(b->d, DZK_FOLD_K, &r);
+    }
+    if (step == STEP_FINAL)
+        return dzk_final_out(b->d, step, buf);
+    gf64 H[2 * DZK_FOLD_K - 1];
+    dzk_poly(b->d, DZK_FOLD_K, H);
+    return dzk_fold_out(b->d, step, DZK_FOLD_K, H, buf);
+}
+
+/* a verifier at an odd step: its half, then the fold it answers */
+static size_t verifier_out(dzkb *b, int step, uint8_t *buf)
+{
+    if (step == 1)
+        return dzk_release(b->d, DZK_SIGMA1, step, buf, b->sigma1);
+    gf64 r;
+    size_t len = dzk_release(b->d, DZK_CHAL, step, buf, &r);
+    if (step - 1 == STEP_FOLD1)
+        fold1_eval(b, r);
+    else {
+        dzk_fold_claim(b->d, step - 1, DZK_FOLD_K, &r);
+        dzk_fold(b->d, DZK_FOLD_K, &r);
+    }
+    return len;
+}
+
+size_t dzkb_out(dzkb *b, int step, dzk_pos to, uint8_t *buf)
+{
+    dzk_need(step >= 1 && step <= DZKB_STEPS && to != b->pos);
+    if (!dzkb_len(step, b->pos, to))
+        return 0;
+    dzk_need(b->closed && step > b->last_out);
+    b->last_out = step;
+    if (b->pos == DZK_PROVER)
+        return prover_out(b, step, buf);
+    if (step == DZKB_STEPS)
+        return dzk_exchange_out(b->d, step, STEP_FINAL, buf);
+    return verifier_out(b, step, buf);
+}
+
+int dzkb_in(dzkb *b, int step, dzk_pos from, const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+    dzk_need(step >= 1 && step <= DZKB_STEPS && from != b->pos);
+    size_t want = dzkb_len(step, from, b->pos);
+    if (len != want) {
+        snprintf(err, errlen, "malformed proof message from party %d (step V%d)", dzk_party(b->prover, from), step);
+        return -1;
+    }
+    if (!want)
+        return 0;
+    if (b->pos == DZK_PROVER)
+        return dzk_receive(b->d, step == 1 ? DZK_SIGMA1 : DZK_CHAL, step, from, buf, len, err, errlen);
+    if (step == DZKB_STEPS)
+        return dzk_exchange_in(b->d, buf, len, "bool", err, errlen);
+    if (step == STEP_FINAL)
+        return dzk_final_in(b->d, step, buf, len, err, errlen);
+    return dzk_fold_in(b->d, step, fold_k(step), buf, len, err, errlen);
+}

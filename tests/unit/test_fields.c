@@ -1,0 +1,438 @@
+/* The proofs' fields (runtime/core/gf64.c, runtime/core/fp192.c) against slow
+ * references written from the definitions: GF(2^64) by shift-and-xor, its
+ * modulus irreducible (Rabin) and primitive, the bit tables and the bulk
+ * kernels by direct sums, on both multiplication paths; F_p by
+ * shift-and-subtract on six-word numbers, with the edge values, the
+ * refusal of encodings >= p and the lazy accumulator. */
+#include <check.h>
+#include <stdlib.h>
+
+#include "runtime/core/fp192.h"
+#include "runtime/core/gf64.h"
+
+__extension__ typedef unsigned __int128 u128;
+
+static uint64_t rnd(uint64_t *s) /* splitmix64 */
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ z >> 30) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ z >> 27) * 0x94D049BB133111EBull;
+    return z ^ z >> 31;
+}
+
+/* inputs that stress carries and reductions as well as random ones */
+static uint64_t rnd_word(uint64_t *s)
+{
+    static const uint64_t edge[] = {0, 1, 2, ~0ull, ~0ull - 1, 1ull << 63, (1ull << 63) - 1, 0x1B};
+    uint64_t r = rnd(s);
+    return r % 4 ? rnd(s) : edge[(r >> 8) % (sizeof edge / sizeof edge[0])];
+}
+
+/* ================= GF(2^64) ================= */
+
+#define POLY_LOW 0x1Bull /* x^4 + x^3 + x + 1 */
+
+static gf64 ref_mul(gf64 a, gf64 b)
+{
+    gf64 r = 0;
+    for (int i = 0; i < 64; i++, a = a << 1 ^ (a >> 63 ? POLY_LOW : 0))
+        if (b >> i & 1)
+            r ^= a;
+    return r;
+}
+
+static u128 ref_clmul(uint64_t a, uint64_t b)
+{
+    u128 r = 0;
+    for (int i = 0; i < 64; i++)
+        if (b >> i & 1)
+            r ^= (u128)a << i;
+    return r;
+}
+
+/* every test of GF(2^64) runs on both multiplication paths */
+static void each_path(void (*t)(void))
+{
+    for (int portable = 0; portable < 2; portable++) {
+        gf64_set_portable(portable);
+        t();
+    }
+    gf64_set_portable(0);
+}
+
+static void mul_matches(void)
+{
+    uint64_t s = 1;
+    for (int i = 0; i < 20000; i++) {
+        uint64_t a = rnd_word(&s), b = rnd_word(&s);
+        gf64_wide w = gf64_clmul(a, b);
+        u128 want = ref_clmul(a, b);
+        ck_assert_uint_eq(w.lo, (uint64_t)want);
+        ck_assert_uint_eq(w.hi, (uint64_t)(want >> 64));
+        ck_assert_uint_eq(gf64_mul(a, b), ref_mul(a, b));
+        ck_assert_uint_eq(gf64_reduce(w), ref_mul(a, b));
+    }
+    ck_assert_uint_eq(gf64_pow(2, 64), POLY_LOW); /* xi^64 = xi^4 + xi^3 + xi + 1 */
+}
+
+START_TEST(gf64_mul_matches_shift_and_xor) { each_path(mul_matches); }
+END_TEST
+
+/* polynomials over F_2 of degree < 128 */
+static int deg(u128 a)
+{
+    int d = -1;
+    for (; a; a >>= 1)
+        d++;
+    return d;
+}
+
+static u128 poly_gcd(u128 a, u128 b)
+{
+    while (b) {
+        while (a && deg(a) >= deg(b))
+            a ^= b << (deg(a) - deg(b));
+        u128 t = a;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+static gf64 square_times(gf64 a, int k)
+{
+    while (k--)
+        a = gf64_mul(a, a);
+    return a;
+}
+
+/* Rabin: f of degree 64 is irreducible iff x^(2^64) = x mod f and
+ * gcd(x^(2^32) - x, f) = 1 (2 is the only prime factor of 64). Primitive:
+ * xi has order 2^64 - 1, checked against each prime factor. */
+START_TEST(gf64_modulus_irreducible_and_primitive)
+{
+    const u128 f = (u128)1 << 64 | POLY_LOW;
+    ck_assert_uint_eq(square_times(2, 64), 2);
+    ck_assert(poly_gcd(f, square_times(2, 32) ^ 2) == 1);
+
+    static const uint64_t q[] = {3, 5, 17, 257, 641, 65537, 6700417};
+    uint64_t prod = 1;
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++)
+        prod *= q[i];
+    ck_assert_uint_eq(prod, ~0ull);
+    ck_assert_uint_eq(gf64_pow(2, ~0ull), 1);
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++)
+        ck_assert_uint_ne(gf64_pow(2, ~0ull / q[i]), 1);
+}
+END_TEST
+
+static gf64 tab[8][256];
+
+static void tables_match(void)
+{
+    uint64_t s = 7;
+    for (int t = 0; t < 8; t++) {
+        gf64 base = rnd_word(&s), e[64];
+        gf64_bit_tables(base, tab);
+        for (int i = 0; i < 200; i++) {
+            uint64_t w = rnd_word(&s);
+            gf64 want = 0, pw = 1;
+            for (int b = 0; b < 64; b++, pw = ref_mul(pw, base))
+                if (w >> b & 1)
+                    want ^= pw;
+            ck_assert_uint_eq(gf64_bits_eval((const gf64(*)[256])tab, w), want);
+        }
+        for (int b = 0; b < 64; b++)
+            e[b] = rnd(&s);
+        gf64_vec_tables(e, tab);
+        for (int i = 0; i < 200; i++) {
+            uint64_t w = rnd_word(&s);
+            gf64 want = 0;
+            for (int b = 0; b < 64; b++)
+                if (w >> b & 1)
+                    want ^= e[b];
+            ck_assert_uint_eq(gf64_bits_eval((const gf64(*)[256])tab, w), want);
+        }
+    }
+}
+
+START_TEST(gf64_tables_match_direct_sums) { each_path(tables_match); }
+END_TEST
+
+static void kernels_match(void)
+{
+    enum { N = 97, SIG = 3, K = 16, G = 5 };
+    uint64_t s = 11;
+    gf64 a[N * SIG], b[N * SIG], x[N * SIG], y[N * SIG], out[N * SIG];
+    for (int i = 0; i < N * SIG; i++)
+        a[i] = rnd_word(&s), b[i] = rnd_word(&s), x[i] = rnd_word(&s), y[i] = rnd_word(&s);
+
+    gf64 want = 0;
+    for (int i = 0; i < N; i++)
+        want ^= ref_mul(a[i], b[i]);
+    ck_assert_uint_eq(gf64_dot(a, b, N), want);
+
+    gf64_scale(out, a, b, N, SIG);
+    for (int w = 0; w < N; w++)
+        for (int j = 0; j < SIG; j++)
+            ck_assert_uint_eq(out[w * SIG + j], ref_mul(a[w], b[w * SIG + j]));
+
+    /* shift products: acc[63 + d] = sum_w rho_w sum_s sum_b xi^b x_b y_(b-d) */
+    for (unsigned sigma = 0; sigma <= SIG; sigma++) {
+        gf64_wide acc[127] = {{0, 0}};
+        gf64_shift_products(acc, a, N, sigma, x, y);
+        for (int d = -63; d <= 63; d++) {
+            gf64 h = 0;
+            for (int w = 0; w < N; w++) {
+                gf64 c = 0;
+                for (unsigned j = 0; j < sigma; j++)
+                    for (int bit = 0; bit < 64; bit++)
+                        if (bit - d >= 0 && bit - d < 64)
+                            c ^= (x[w * sigma + j] >> bit & y[w * sigma + j] >> (bit - d) & 1) << bit;
+                h ^= ref_mul(a[w], c);
+            }
+            ck_assert_uint_eq(gf64_reduce(acc[63 + d]), h);
+        }
+    }
+
+    /* fold polynomial: H[m] = sum_l sum_(j - i = m - (K-1)) U[lK+j] B[lK+i] */
+    gf64 H[2 * K - 1];
+    gf64_fold_poly(H, a, b, G, K);
+    for (int m = 0; m < 2 * K - 1; m++) {
+        gf64 h = 0;
+        for (int l = 0; l < G; l++)
+            for (int j = 0; j < K; j++) {
+                int i = j - (m - (K - 1));
+                if (i >= 0 && i < K)
+                    h ^= ref_mul(a[l * K + j], b[l * K + i]);
+            }
+        ck_assert_uint_eq(H[m], h);
+    }
+    gf64_fold_eval(out, a, G, K, b);
+    for (int l = 0; l < G; l++) {
+        gf64 e = 0;
+        for (int j = 0; j < K; j++)
+            e ^= ref_mul(a[l * K + j], b[j]);
+        ck_assert_uint_eq(out[l], e);
+    }
+}
+
+START_TEST(gf64_kernels_match_direct_sums) { each_path(kernels_match); }
+END_TEST
+
+/* ================= F_p ================= */
+
+static const uint64_t P[3] = {~0ull, ~0ull - 1, ~0ull};
+
+/* r (4 words, < 2p) >= p */
+static int ge_p4(const uint64_t r[4])
+{
+    if (r[3])
+        return 1;
+    for (int i = 2; i >= 0; i--)
+        if (r[i] != P[i])
+            return r[i] > P[i];
+    return 1;
+}
+
+/* c (6 words) mod p, one bit at a time: r = 2r + bit, minus p if >= p */
+static fp ref_mod(const uint64_t c[6])
+{
+    uint64_t r[4] = {0};
+    for (int i = 383; i >= 0; i--) {
+        for (int k = 3; k > 0; k--)
+            r[k] = r[k] << 1 | r[k - 1] >> 63;
+        r[0] = r[0] << 1 | (c[i / 64] >> (i % 64) & 1);
+        if (ge_p4(r)) {
+            uint64_t borrow = 0;
+            for (int k = 0; k < 4; k++) {
+                uint64_t pk = k < 3 ? P[k] : 0, d = r[k] - pk - borrow;
+                borrow = r[k] < pk || (r[k] == pk && borrow);
+                r[k] = d;
+            }
+        }
+    }
+    return (fp){{r[0], r[1], r[2]}};
+}
+
+/* c += a << sh, six words */
+static void add_shifted(uint64_t c[6], const uint64_t a[3], int sh)
+{
+    uint64_t v[6] = {0};
+    for (int k = 0; k < 3; k++) {
+        int at = sh / 64 + k;
+        v[at] |= a[k] << (sh % 64);
+        if (sh % 64)
+            v[at + 1] |= a[k] >> (64 - sh % 64);
+    }
+    uint64_t carry = 0;
+    for (int k = 0; k < 6; k++) {
+        uint64_t t = c[k] + carry;
+        carry = t < carry;
+        c[k] = t + v[k];
+        carry += c[k] < v[k];
+    }
+}
+
+static fp ref_mul_p(const fp *a, const fp *b)
+{
+    uint64_t c[6] = {0};
+    for (int i = 0; i < 192; i++)
+        if (b->w[i / 64] >> (i % 64) & 1)
+            add_shifted(c, a->w, i);
+    return ref_mod(c);
+}
+
+static fp ref_add_p(const fp *a, const fp *b)
+{
+    uint64_t c[6] = {0};
+    add_shifted(c, a->w, 0);
+    add_shifted(c, b->w, 0);
+    return ref_mod(c);
+}
+
+static fp ref_neg_p(const fp *a) /* p - a, or 0 */
+{
+    uint64_t c[6] = {0}, borrow = 0;
+    for (int k = 0; k < 3; k++) {
+        c[k] = P[k] - a->w[k] - borrow;
+        borrow = P[k] < a->w[k] || (P[k] == a->w[k] && borrow);
+    }
+    return ref_mod(c);
+}
+
+static void assert_fp_eq(const fp *a, const fp *b)
+{
+    for (int k = 0; k < 3; k++)
+        ck_assert_uint_eq(a->w[k], b->w[k]);
+}
+
+/* a uniform-ish element, or an edge value: 0, 1, p - 1, p - 2, 2^64,
+ * 2^128, 2^192 - 2^64 - 2, or words of edge patterns */
+static fp rnd_fp(uint64_t *s)
+{
+    static const fp edge[] = {
+        {{0, 0, 0}}, {{1, 0, 0}}, {{~0ull - 1, ~0ull - 1, ~0ull}}, {{~0ull - 2, ~0ull - 1, ~0ull}},
+        {{0, 1, 0}}, {{0, 0, 1}}, {{~0ull, ~0ull - 2, ~0ull}},     {{~0ull, ~0ull, ~0ull - 1}}};
+    for (;;) {
+        uint64_t r = rnd(s);
+        fp a = r % 3 ? (fp){{rnd_word(s), rnd_word(s), rnd_word(s)}} : edge[(r >> 8) % 8];
+        uint8_t b[FP_BYTES];
+        fp_to_bytes(b, &a);
+        if (fp_from_bytes(&a, b) == 0)
+            return a;
+    }
+}
+
+START_TEST(fp_matches_shift_and_subtract)
+{
+    uint64_t s = 3;
+    for (int i = 0; i < 4000; i++) {
+        fp a = rnd_fp(&s), b = rnd_fp(&s), r, want;
+        fp_mul(&r, &a, &b);
+        want = ref_mul_p(&a, &b);
+        assert_fp_eq(&r, &want);
+        fp_add(&r, &a, &b);
+        want = ref_add_p(&a, &b);
+        assert_fp_eq(&r, &want);
+        fp_neg(&r, &b);
+        want = ref_neg_p(&b);
+        assert_fp_eq(&r, &want);
+        fp_sub(&r, &a, &b);
+        want = ref_add_p(&a, &want);
+        assert_fp_eq(&r, &want);
+        ck_assert_int_eq(fp_eq(&a, &b), a.w[0] == b.w[0] && a.w[1] == b.w[1] && a.w[2] == b.w[2]);
+        ck_assert_int_eq(fp_is_zero(&a), !(a.w[0] | a.w[1] | a.w[2]));
+    }
+    /* (p - 1)^2 = 1, and 2^128 squared is 2^256 = 2^128 + 2^64 */
+    fp m1, r, x;
+    fp_from_u64(&x, 1);
+    fp_neg(&m1, &x);
+    fp_mul(&r, &m1, &m1);
+    assert_fp_eq(&r, &x);
+    fp_from_u128(&x, 0, 1); /* 2^64 */
+    fp_mul(&r, &x, &x);
+    ck_assert(r.w[0] == 0 && r.w[1] == 0 && r.w[2] == 1);
+    fp_mul(&r, &r, &r);
+    ck_assert(r.w[0] == 0 && r.w[1] == 1 && r.w[2] == 1);
+    fp_from_u128(&x, ~0ull, ~0ull);
+    fp_mul(&r, &x, &x);
+    fp want = ref_mul_p(&x, &x);
+    assert_fp_eq(&r, &want);
+}
+END_TEST
+
+/* the words of p are (2^64 - 1, 2^64 - 2, 2^64 - 1), least significant first */
+static int decodes(uint64_t w0, uint64_t w1, uint64_t w2)
+{
+    uint8_t b[FP_BYTES], back[FP_BYTES];
+    fp a = {{w0, w1, w2}}, got = {{5, 6, 7}};
+    fp_to_bytes(b, &a);
+    if (fp_from_bytes(&got, b)) {
+        ck_assert(got.w[0] == 5 && got.w[1] == 6 && got.w[2] == 7); /* untouched */
+        return 0;
+    }
+    assert_fp_eq(&got, &a);
+    fp_to_bytes(back, &got);
+    for (int i = 0; i < FP_BYTES; i++)
+        ck_assert_uint_eq(back[i], b[i]);
+    return 1;
+}
+
+START_TEST(fp_bytes_refuse_values_from_p)
+{
+    ck_assert(!decodes(P[0], P[1], P[2]));        /* p */
+    ck_assert(!decodes(0, ~0ull, ~0ull));         /* p + 1 */
+    ck_assert(!decodes(~0ull, ~0ull, ~0ull));     /* 2^192 - 1 */
+    ck_assert(decodes(P[0] - 1, P[1], P[2]));     /* p - 1 */
+    ck_assert(decodes(P[0], P[1] - 1, P[2]));     /* p - 2^64 */
+    ck_assert(decodes(~0ull, ~0ull, ~0ull >> 1)); /* 2^191 - 1 */
+    ck_assert(decodes(0, 0, 0));
+    uint8_t b[FP_BYTES] = {0x2a}; /* little-endian */
+    fp got;
+    ck_assert_int_eq(fp_from_bytes(&got, b), 0);
+    ck_assert(got.w[0] == 42 && got.w[1] == 0 && got.w[2] == 0);
+}
+END_TEST
+
+START_TEST(fp_acc_matches_sum_of_products)
+{
+    uint64_t s = 5;
+    for (int t = 0; t < 40; t++) {
+        size_t n = t < 20 ? (size_t)t : 1000;
+        fp_acc acc;
+        fp_acc_zero(&acc);
+        fp sum = {{0, 0, 0}}, r, v;
+        for (size_t i = 0; i < n; i++) {
+            fp a = t % 2 ? (fp){{~0ull - 1, ~0ull - 1, ~0ull}} : rnd_fp(&s);
+            uint64_t m = t % 2 ? ~0ull : rnd_word(&s);
+            fp_acc_mac_u64(&acc, &a, m);
+            fp_from_u64(&v, m);
+            fp_mul(&r, &a, &v);
+            fp_add(&sum, &sum, &r);
+        }
+        fp_acc_reduce(&r, &acc);
+        assert_fp_eq(&r, &sum);
+        const uint64_t c[6] = {acc.w[0], acc.w[1], acc.w[2], acc.w[3], acc.w[4], 0};
+        fp want = ref_mod(c);
+        assert_fp_eq(&r, &want);
+    }
+}
+END_TEST
+
+Suite *suite_fields(void)
+{
+    Suite *s = suite_create("fields");
+    TCase *t = tcase_create("gf64");
+    tcase_add_test(t, gf64_mul_matches_shift_and_xor);
+    tcase_add_test(t, gf64_modulus_irreducible_and_primitive);
+    tcase_add_test(t, gf64_tables_match_direct_sums);
+    tcase_add_test(t, gf64_kernels_match_direct_sums);
+    suite_add_tcase(s, t);
+    t = tcase_create("fp192");
+    tcase_add_test(t, fp_matches_shift_and_subtract);
+    tcase_add_test(t, fp_bytes_refuse_values_from_p);
+    tcase_add_test(t, fp_acc_matches_sum_of_products);
+    suite_add_tcase(s, t);
+    return s;
+}
