@@ -162,6 +162,9 @@ int vm_block_open(vm_block *b, const qbc_program *p, uint32_t pc, const protocol
     for (uint32_t i = 0, q = pc + 2; i < n; i++, q += 1 + (uint32_t)qbc_nops(p->code[q])) {
         b->at[i] = q;
         vm_decode(p, q, &b->ops[i], regs, cfg);
+        b->ops[i].lead = 1;
+        for (uint32_t e = 0; e < i; e++)
+            b->ops[i].lead &= b->ops[e].kind != b->ops[i].kind;
     }
     b->waves = waves_of(pr, b->ops, n);
     return 0;

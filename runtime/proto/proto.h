@@ -97,6 +97,9 @@ typedef struct {
     int lazy;               /* CONV2D, DWCONV2D may leave an unfinished sum (each
                              * party's first share word, summing to the value);
                              * REQCLAMP reads its input as one */
+    int lead;               /* the first operation of its kind in its ROUND block, for
+                             * work a protocol does once per block (rep3-active's
+                             * verification before the block's OUTPUTs) */
     void *state;            /* the protocol's own, between steps */
 } pop;
 

@@ -6,7 +6,7 @@
 extern const protocol proto_rep3;
 static const rep3_mode passive = {&proto_rep3};
 
-static void *create(const proto_env *env, char *err, size_t errlen) { return rep3_new(env, &passive, err, errlen); }
+static void *create(const proto_env *env, char *err, size_t errlen) { return rep3_new(env, &passive, sizeof(rep3), err, errlen); }
 static int steps(const pop *op) { return rep3_steps(&passive, op); }
 
 static void cost(const pop *op, int nparties, proto_cost *acc)

@@ -1,95 +1,197 @@
 /* proto_rep3a: rep3-active, three parties, security with abort against one
- * actively corrupted party (issue 14; docs/plans/rep3-active.md). It runs
- * rep3_ops.c's operations with rep3's messages; a message that a second
- * party can recompute is hash-checked (jmp.h), and every OUTPUT first runs
- * a verification: the backups' digests (V1), then an all-clear from every
- * party (V2), so that no share of an output is sent unless every party
- * passed V1; the output round carries the digest of the share the
- * receiver gets, from the party that also holds it.
+ * actively corrupted party (issue 14; docs/plans/rep3-active.md, and
+ * docs/protocols.md "rep3-active"). It runs rep3_ops.c's operations with
+ * rep3's messages. A message that a second party can recompute is
+ * hash-checked (jmp.h); one that only its sender knows becomes a statement
+ * of its sender's proof, which its two verifiers check in a batched
+ * distributed zero-knowledge proof (dzkp_bool.h: the AND gates so far).
+ * Every ROUND block with an OUTPUT first runs a verification of everything
+ * sent before it, led by the block's first OUTPUT (pop.lead):
+ *   V1       the backups' digests (hash check) and the first challenges
+ *   V1..V19  the boolean proofs of the three provers, all at once
+ *   V20      an all-clear from every party
+ * and only then the output round, which carries the digest of the share the
+ * receiver gets from the party that also holds it. No share of an output
+ * leaves an honest party unless every check before passed at both others.
  *
- * UNDER CONSTRUCTION: the messages that only their sender knows (products'
- * reshares, AND gates, OT candidates and helpers, splits) are not proven
- * yet, so this protocol is listed in test builds only (protocols.c) and
- * claims nothing. */
+ * UNDER CONSTRUCTION: the products' reshares, the OTs, the splits and the
+ * dealings' consistency are not proven yet, so this protocol is listed in
+ * test builds only (protocols.c) and claims nothing. */
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "runtime/net/net.h"
+#include "runtime/proto/dzkp_bool.h"
 #include "runtime/proto/jmp.h"
 #include "runtime/proto/rep3_ops.h"
 
 extern const protocol proto_rep3a;
 static const rep3_mode active = {&proto_rep3a};
 
-/* the steps an OUTPUT runs before rep3's */
-enum { V_DIGESTS, V_ALLCLEAR, VERIFY_STEPS };
+/* the steps an OUTPUT runs before rep3's: the proofs (the digests in the
+ * first), then the all-clear */
+enum { V_ALLCLEAR = DZKB_STEPS, VERIFY_STEPS };
 #define DIGEST 32
+
+typedef struct {
+    rep3 r; /* first: rep3_ops' functions take the state as a rep3 */
+    /* check keys K^mask_k, K^chal_k for the two streams held (k = me, me+1),
+     * derived from S[k]'s first words, so exactly S[k]'s two holders know them */
+    uint8_t mask[3][16], chal[3][16];
+    struct dzkb *cur[3]; /* per prover: the batch being recorded */
+    struct dzkb *ver[3]; /* the batch under verification */
+} rep3a;
+
+/* this party's position in prover i's proof, and party p's */
+static dzk_pos pos_of(int p, int i) { return p == i ? DZK_PROVER : p == rss_next(i) ? DZK_NEXT : DZK_PREV; }
+
+static void batch_new(rep3a *a)
+{
+    int me = a->r.rs.me;
+    for (int i = 0; i < 3; i++) {
+        dzk_keys k = {0};
+        if (i == me)
+            k = (dzk_keys){a->mask[me], a->mask[rss_next(me)], NULL};
+        else if (i == rss_next(me)) /* prev of P_{me+1}: K^mask_{me+1}, K^chal_me */
+            k = (dzk_keys){a->mask[i], NULL, a->chal[me]};
+        else /* next of P_{me-1}: K^mask_me, K^chal_{me+1} */
+            k = (dzk_keys){NULL, a->mask[me], a->chal[rss_next(me)]};
+        if (!(a->cur[i] = dzkb_new(pos_of(me, i), i, &k, &DZKB_PARAMS)))
+            abort(); /* out of memory: fatal, as proto_alloc */
+        a->r.rs.pb[i] = a->cur[i];
+    }
+}
+
+static void batches_free(struct dzkb *b[3])
+{
+    for (int i = 0; i < 3; i++) {
+        dzkb_free(b[i]);
+        b[i] = NULL;
+    }
+}
+
+static void destroy(void *ps)
+{
+    rep3a *a = ps;
+    batches_free(a->cur);
+    batches_free(a->ver);
+    rep3_destroy(ps);
+}
 
 static void *create(const proto_env *env, char *err, size_t errlen)
 {
-    rep3 *r = rep3_new(env, &active, err, errlen);
-    if (r && !(r->rs.j = jmp_new(env->party, net_run_id(env->net)))) {
-        rep3_destroy(r);
+    rep3a *a = rep3_new(env, &active, sizeof(rep3a), err, errlen);
+    if (!a)
+        return NULL;
+    rss *rs = &a->r.rs;
+    if (!(rs->j = jmp_new(env->party, net_run_id(env->net)))) {
+        rep3_destroy(a);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    return r;
+    for (int k = rs->me, t = 0; t < 2; t++, k = rss_next(k)) {
+        word seed[2];
+        rss_draw(rs, k, seed, 2);
+        dzk_derive_keys(net_run_id(env->net), k, (const uint8_t *)seed, a->mask[k], a->chal[k]);
+    }
+    batch_new(a);
+    return a;
 }
 
 static int steps(const pop *op) { return rep3_steps(&active, op) + (op->kind == PK_OUTPUT ? VERIFY_STEPS : 0); }
 
 /* The output link rc+1 -> rc carries x_{rc+2}, which party rc+2 holds as its
  * first word: the digest it sends lets rc check what arrived. */
-static void out_digest(const pop *op, int me, const word *shares, uint8_t h[DIGEST])
+static void out_digest(const pop *op, int receiver, const word *shares, uint8_t h[DIGEST])
 {
     word *x = proto_alloc(op->n * sizeof(word));
     for (size_t i = 0; i < op->n; i++)
-        x[i] = me == op->owner % 3 ? (word)op->out[i] - op->a[2 * i] - op->a[2 * i + 1] : shares[2 * i];
+        x[i] = receiver ? (word)op->out[i] - op->a[2 * i] - op->a[2 * i + 1] : shares[2 * i];
     SHA256((const uint8_t *)x, op->n * sizeof(word), h);
     free(x);
 }
 
-static int prepare(void *ps, pop *op, int step, char *err, size_t errlen)
+/* ---- the verification, run by the lead OUTPUT ---- */
+
+static size_t proof_len(int step, int from, int to, int i) { return dzkb_len(step, pos_of(from, i), pos_of(to, i)); }
+
+/* V1: the batch recorded so far is closed (a new one takes what follows) */
+static int close_batch(rep3a *a, char *err, size_t errlen)
 {
-    rep3 *r = ps;
-    net *nt = r->rs.nt;
-    int me = r->rs.me;
-    if (op->kind != PK_OUTPUT)
-        return rep3_prepare(ps, op, step, err, errlen);
-    r->comm = 1;
-    if (step == V_DIGESTS) {
-        jmp_send(r->rs.j, nt);
-    } else if (step == V_ALLCLEAR) {
+    char why[256];
+    for (int i = 0; i < 3; i++) {
+        a->ver[i] = a->cur[i];
+        if (dzkb_close(a->ver[i], why, sizeof why) != 0) {
+            snprintf(err, errlen, "rep3-active: %s", why);
+            return -1;
+        }
+    }
+    batch_new(a);
+    return 0;
+}
+
+static void proofs_out(rep3a *a, int step)
+{
+    int me = a->r.rs.me;
+    net *nt = a->r.rs.nt;
+    for (int i = 0; i < 3; i++)
+        for (int p = 0; p < 3; p++) {
+            size_t out = p == me ? 0 : proof_len(step, me, p, i), in = p == me ? 0 : proof_len(step, p, me, i);
+            if (out) {
+                uint8_t *buf = net_out(nt, p, out);
+                dzkb_out(a->ver[i], step, pos_of(p, i), buf);
+                buf[0] ^= (uint8_t)net_cheat(nt, "proof-bool");
+            }
+            if (in)
+                net_expect(nt, p, in);
+        }
+}
+
+static int proofs_in(rep3a *a, int step, char *err, size_t errlen)
+{
+    int me = a->r.rs.me;
+    net *nt = a->r.rs.nt;
+    char why[256];
+    for (int i = 0; i < 3; i++)
+        for (int p = 0; p < 3; p++) {
+            size_t in = p == me ? 0 : proof_len(step, p, me, i);
+            if (in && dzkb_in(a->ver[i], step, pos_of(p, i), net_in(nt, p, in), in, why, sizeof why) != 0) {
+                snprintf(err, errlen, "rep3-active: %s", why);
+                return -1;
+            }
+        }
+    if (step == DZKB_STEPS)
+        batches_free(a->ver);
+    return 0;
+}
+
+static int verify_prepare(rep3a *a, int step, char *err, size_t errlen)
+{
+    net *nt = a->r.rs.nt;
+    int me = a->r.rs.me;
+    if (step == V_ALLCLEAR) {
         for (int p = 0; p < 3; p++)
             if (p != me) {
                 *net_out(nt, p, 1) = net_cheat(nt, "all-clear") ? 0 : 1;
                 net_expect(nt, p, 1);
             }
-    } else {
-        int rc = op->owner % 3;
-        if (me == rss_prev(rc)) {
-            uint8_t *h = net_out(nt, rc, DIGEST);
-            out_digest(op, me, op->a, h);
-            h[0] ^= (uint8_t)net_cheat(nt, "bad-digest");
-        }
-        else if (me == rc)
-            net_expect(nt, rss_prev(rc), DIGEST);
-        return rep3_prepare(ps, op, step - VERIFY_STEPS, err, errlen);
+        return 0;
     }
+    if (step == 0) {
+        if (close_batch(a, err, errlen) != 0)
+            return -1;
+        jmp_send(a->r.rs.j, nt);
+    }
+    proofs_out(a, step + 1);
     return 0;
 }
 
-static int finish(void *ps, pop *op, int step, char *err, size_t errlen)
+static int verify_finish(rep3a *a, int step, char *err, size_t errlen)
 {
-    rep3 *r = ps;
-    net *nt = r->rs.nt;
-    int me = r->rs.me;
-    if (op->kind != PK_OUTPUT)
-        return rep3_finish(ps, op, step, err, errlen);
-    if (step == V_DIGESTS)
-        return jmp_check(r->rs.j, nt, err, errlen);
+    net *nt = a->r.rs.nt;
+    int me = a->r.rs.me;
     if (step == V_ALLCLEAR) {
         for (int p = 0; p < 3; p++)
             if (p != me && *net_in(nt, p, 1) != 1) {
@@ -98,19 +200,66 @@ static int finish(void *ps, pop *op, int step, char *err, size_t errlen)
             }
         return 0;
     }
+    /* M-1: the digests are compared before any proof message is read, so an
+     * inconsistency a cheater caused stops everyone before a final exchange */
+    if (step == 0 && jmp_check(a->r.rs.j, nt, err, errlen) != 0)
+        return -1;
+    return proofs_in(a, step + 1, err, errlen);
+}
+
+/* ---- the interface ---- */
+
+static int prepare(void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    rep3a *a = ps;
+    net *nt = a->r.rs.nt;
+    int me = a->r.rs.me, rc = op->owner % 3;
+    if (op->kind != PK_OUTPUT)
+        return rep3_prepare(ps, op, step, err, errlen);
+    a->r.comm = 1;
+    if (step < VERIFY_STEPS)
+        return op->lead ? verify_prepare(a, step, err, errlen) : 0;
+    if (me == rss_prev(rc)) {
+        uint8_t *h = net_out(nt, rc, DIGEST);
+        out_digest(op, 0, op->a, h);
+        h[0] ^= (uint8_t)net_cheat(nt, "bad-digest");
+    } else if (me == rc) {
+        net_expect(nt, rss_prev(rc), DIGEST);
+    }
+    return rep3_prepare(ps, op, step - VERIFY_STEPS, err, errlen);
+}
+
+static int finish(void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    rep3a *a = ps;
+    int me = a->r.rs.me, rc = op->owner % 3;
+    if (op->kind != PK_OUTPUT)
+        return rep3_finish(ps, op, step, err, errlen);
+    if (step < VERIFY_STEPS)
+        return op->lead ? verify_finish(a, step, err, errlen) : 0;
     if (rep3_finish(ps, op, step - VERIFY_STEPS, err, errlen) != 0)
         return -1;
-    int rc = op->owner % 3;
     if (me != rc)
         return 0;
     uint8_t h[DIGEST];
-    out_digest(op, me, NULL, h);
-    if (memcmp(h, net_in(nt, rss_prev(rc), DIGEST), DIGEST) != 0) {
+    out_digest(op, 1, NULL, h);
+    if (memcmp(h, net_in(a->r.rs.nt, rss_prev(rc), DIGEST), DIGEST) != 0) {
         snprintf(err, errlen, "rep3-active: party %d's output share differs from backup party %d's", rss_next(rc),
                  rss_prev(rc));
         return -1;
     }
     return 0;
+}
+
+/* the verification's bytes from party k: digests, proofs, all-clear */
+static uint64_t verify_bytes(int k)
+{
+    uint64_t b = JMP_BYTES + 2;
+    for (int step = 1; step <= DZKB_STEPS; step++)
+        for (int i = 0; i < 3; i++)
+            for (int p = 0; p < 3; p++)
+                b += p == k ? 0 : proof_len(step, k, p, i);
+    return b;
 }
 
 static void cost(const pop *op, int nparties, proto_cost *acc)
@@ -120,22 +269,22 @@ static void cost(const pop *op, int nparties, proto_cost *acc)
     if (op->kind != PK_OUTPUT)
         return;
     acc->rounds += VERIFY_STEPS;
-    for (int k = 0; k < 3; k++)
-        acc->bytes[k] += JMP_BYTES + 2;
+    for (int k = 0; k < 3 && op->lead; k++)
+        acc->bytes[k] += verify_bytes(k);
     acc->bytes[(op->owner + 2) % 3] += DIGEST;
 }
 
 const protocol proto_rep3a = {
     .name = "rep3-active",
-    .security = "INCOMPLETE (test builds only): hash checks of recomputable messages; products, AND gates, OTs "
-                "and splits not yet proven",
+    .security = "INCOMPLETE (test builds only): hash checks of recomputable messages, proofs of AND gates; "
+                "products, OTs, splits and dealings not yet proven",
     .domain = "Z_2^64",
     .configs = {3},
     .min_parties = 3,
     .max_parties = 3,
     .share_words = 2,
     .create = create,
-    .destroy = rep3_destroy,
+    .destroy = destroy,
     .add = rep3_add,
     .sub = rep3_sub,
     .addc = rep3_addc,

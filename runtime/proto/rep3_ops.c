@@ -27,13 +27,13 @@ static int R(const pop *op, int v) { return (v + op->rot) % 3; }
 
 /* ------------------------------------------------------------- set-up */
 
-void *rep3_new(const proto_env *env, const rep3_mode *m, char *err, size_t errlen)
+void *rep3_new(const proto_env *env, const rep3_mode *m, size_t size, char *err, size_t errlen)
 {
     if (env->nparties != 3 || !env->net) {
         snprintf(err, errlen, "%s runs with exactly 3 parties over the network", m->self->name);
         return NULL;
     }
-    rep3 *r = calloc(1, sizeof *r);
+    rep3 *r = calloc(1, size);
     if (!r) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -348,15 +348,9 @@ static word *planes_dup(const word *src, size_t na, int dup, uint32_t np)
 }
 
 /* Which of its two shares of a value dealt by rss_share2 (role 0 the
- * dealer) party me knows before the round (party 1: a1, its first; party
- * 2: a0, its second), or receives in it (a2) when late. */
-static int dealt_share(int me, int late) { return late ? me == 1 : me != 1; }
-
-/* That share of a's planes (compact), expanded to n elements. */
-static word *ltz_a_share(const st *s, int me, int late, size_t na, uint32_t L)
-{
-    return me == 0 ? NULL : planes_dup(s->a[dealt_share(me, late)], na, s->dup, L);
-}
+ * dealer) party me knows before the round: party 1 a1, its first; party 2
+ * a0, its second (a2 arrives in the round). */
+static int early_share(int me) { return me != 1; }
 
 /* Round 1: a's planes dealt by party 0 (rss_share2), g = a AND b (rss_andk)
  * in the same round. */
@@ -381,7 +375,7 @@ static void ltz_round1_prepare(rep3 *r, pop *op, st *s, const ltz_in *in)
         bits_pack(in->b, in->bstride, n, Lp, s->b, nw);
     }
     rss_share2_prepare(&r->rs, R(op, 0), RSS_BOOL, A, Lp * nwa, rss_planes(s->a[0], s->a[1]));
-    word *ak = ltz_a_share(s, me, 0, na, L);
+    word *ak = me == 0 ? NULL : planes_dup(s->a[early_share(me)], na, s->dup, L);
     rss_andk_prepare(&r->rs, R(op, 0), ak, s->b, L * nw, rss_planes(s->cy.g[0], s->cy.g[1]));
     free(A);
     free(ak);
@@ -396,9 +390,9 @@ static void ltz_round1_finish(rep3 *r, pop *op, st *s)
     size_t n = op->n, nw = bits_words(n), na = n / (size_t)s->dup, nwa = bits_words(na);
     uint32_t L = op->bound, Lp = L + 1;
     rss_share2_finish(&r->rs, R(op, 0), Lp * nwa, rss_planes(s->a[0], s->a[1]));
-    word *al = ltz_a_share(s, me, 1, na, L);
-    rss_andk_finish(&r->rs, R(op, 0), al, s->b, L * nw, rss_planes(s->cy.g[0], s->cy.g[1]));
-    free(al);
+    word *a[2] = {planes_dup(s->a[0], na, s->dup, L), planes_dup(s->a[1], na, s->dup, L)};
+    rss_andk_finish(&r->rs, R(op, 0), (const word *const *)a, s->b, L * nw, rss_planes(s->cy.g[0], s->cy.g[1]));
+    free(a[0]), free(a[1]);
     for (int h = 0; h < 2; h++) {
         word *p = planes_dup(s->a[h], na, s->dup, Lp);
         if (me != 0 && h == (me == 1))
@@ -980,7 +974,7 @@ static void xq_round1_prepare(rep3 *r, pop *op, xq_st *x)
     }
     rss_share2_prepare(&r->rs, R(op, 0), RSS_BOOL, dealt, x->nd, rss_planes(x->a[0], x->a[1]));
     free(dealt);
-    const word *ak = me == 0 ? NULL : x->a[dealt_share(me, 0)];
+    const word *ak = me == 0 ? NULL : x->a[early_share(me)];
     word *akl = me == 0 ? NULL : xq_lane_a(x, ak, n, L);
     rss_andk_prepare(&r->rs, R(op, 0), ak, x->bk, nk * nw, rss_planes(x->gk[0], x->gk[1]));
     rss_andk_prepare(&r->rs, R(op, 0), akl, x->bl, L * x->nwl, rss_planes(x->gl[0], x->gl[1]));
@@ -1004,11 +998,11 @@ static void xq_round1_finish(rep3 *r, pop *op, xq_st *x)
     uint32_t L = op->bound, E = x->g.E, nk = x->g.nk;
     int nl = x->g.nl;
     rss_share2_finish(&r->rs, R(op, 0), x->nd, rss_planes(x->a[0], x->a[1]));
-    const word *al = me == 0 ? NULL : x->a[dealt_share(me, 1)];
-    word *all = me == 0 ? NULL : xq_lane_a(x, al, n, L);
-    rss_andk_finish(&r->rs, R(op, 0), al, x->bk, nk * nw, rss_planes(x->gk[0], x->gk[1]));
-    rss_andk_finish(&r->rs, R(op, 0), all, x->bl, L * nwl, rss_planes(x->gl[0], x->gl[1]));
-    free(all);
+    const word *ak[2] = {x->a[0], x->a[1]};
+    word *al[2] = {xq_lane_a(x, x->a[0], n, L), xq_lane_a(x, x->a[1], n, L)};
+    rss_andk_finish(&r->rs, R(op, 0), ak, x->bk, nk * nw, rss_planes(x->gk[0], x->gk[1]));
+    rss_andk_finish(&r->rs, R(op, 0), (const word *const *)al, x->bl, L * nwl, rss_planes(x->gl[0], x->gl[1]));
+    free(al[0]), free(al[1]);
     x->base = (rss_carry){.L = 31, .nw = nw};
     x->top = (rss_carry){.L = E, .full = 1, .nw = x->nwt};
     x->lane = (rss_carry){.L = E + L, .full = 1, .nw = nwl};
@@ -1071,18 +1065,25 @@ static void xq_level_finish(rep3 *r, xq_st *x, int level)
 
 /* The joining level: top and lanes take the base's carry through their
  * group propagate, P AND G_base (one gate each). */
+/* Join k (0: top, 1: lanes): P of its tree AND the base carry, copied to
+ * its elements (gb allocated) */
+static rss_and_gate join_gate(const pop *op, xq_st *x, int k, word *gb[2])
+{
+    rss_carry *t = k ? &x->lane : &x->top;
+    int copies = k ? x->g.nl : x->g.two ? 2 : 1;
+    for (int h = 0; h < 2; h++)
+        gb[h] = planes_dup(x->base.g[h], op->n, copies, 1);
+    return (rss_and_gate){{t->p[0], t->p[1]}, {gb[0], gb[1]}};
+}
+
 static void xq_join_prepare(rep3 *r, pop *op, xq_st *x)
 {
-    size_t n = op->n;
-    rss_carry *t[2] = {&x->top, &x->lane};
-    int copies[2] = {x->g.two ? 2 : 1, x->g.nl};
     for (int k = 0; k < 2; k++) {
         word *gb[2];
-        for (int h = 0; h < 2; h++)
-            gb[h] = planes_dup(x->base.g[h], n, copies[k], 1);
-        rss_and_gate gate = {{t[k]->p[0], t[k]->p[1]}, {gb[0], gb[1]}};
-        x->z[k] = proto_alloc(t[k]->nw * W);
-        rss_and_prepare(&r->rs, &gate, 1, t[k]->nw, x->z[k]);
+        rss_and_gate gate = join_gate(op, x, k, gb);
+        size_t nw = k ? x->lane.nw : x->top.nw;
+        x->z[k] = proto_alloc(rss_and_words(&r->rs, 1, nw) * W);
+        rss_and_prepare(&r->rs, &gate, 1, nw, x->z[k]);
         free(gb[0]), free(gb[1]);
     }
 }
@@ -1096,8 +1097,10 @@ static void xq_join_finish(rep3 *r, pop *op, xq_st *x)
     rss_carry *t[2] = {&x->top, &x->lane};
     for (int k = 0; k < 2; k++) {
         size_t nw = t[k]->nw;
-        word *zn = proto_alloc(nw * W);
-        rss_and_finish(&r->rs, x->z[k], 1, nw, rss_planes(x->z[k], zn));
+        word *zn = proto_alloc(nw * W), *gb[2];
+        rss_and_gate gate = join_gate(op, x, k, gb);
+        rss_and_finish(&r->rs, &gate, x->z[k], 1, nw, rss_planes(x->z[k], zn));
+        free(gb[0]), free(gb[1]);
         word *z[2] = {x->z[k], zn};
         for (int h = 0; h < 2; h++) {
             word one = (me == 0 && h == 0) || (me == 2 && h == 1) ? ~(word)0 : 0;

@@ -24,8 +24,10 @@ typedef struct {
     const rep3_mode *mode;
 } rep3;
 
-/* A rep3 state (the shared seeds: rss_init's round), or NULL with err. */
-void *rep3_new(const proto_env *env, const rep3_mode *m, char *err, size_t errlen);
+/* A rep3 state (the shared seeds: rss_init's round) of size bytes, zeroed
+ * beyond the rep3 it starts with (a protocol's own state may extend it), or
+ * NULL with err. */
+void *rep3_new(const proto_env *env, const rep3_mode *m, size_t size, char *err, size_t errlen);
 void rep3_destroy(void *ps);
 void rep3_setup_cost(int nparties, proto_cost *acc);
 

@@ -9,6 +9,7 @@
 #include "runtime/core/bits.h"
 #include "runtime/net/net.h"
 #include "runtime/net/prg.h"
+#include "runtime/proto/dzkp_bool.h"
 #include "runtime/proto/jmp.h"
 
 #define W sizeof(word)
@@ -339,16 +340,54 @@ void rss_andk_prepare(rss *r, int o, const word *a_known, const word *b, size_t 
     free(g);
 }
 
-void rss_andk_finish(rss *r, int o, const word *a_late, const word *b, size_t n, rss_pair y)
+/* n words at v[i * stride] (allocated) */
+static word *gather(const word *v, size_t stride, size_t n)
 {
-    if (r->me == o)
-        return;
-    int first = r->me == rss_next(o);
-    word *d = first ? y.next : y.own, *in = proto_alloc(n * W);
-    rss_recv(r, first ? rss_prev(o) : rss_next(o), in, 1, n);
+    word *t = proto_alloc(n * W);
     for (size_t i = 0; i < n; i++)
-        d[i * y.stride] ^= in[i] ^ (a_late[i] & b[i]);
+        t[i] = v[i * stride];
+    return t;
+}
+
+/* rep3-active: P_{o+1}'s m1 = a_{o+1} b ^ g_{o+1} (prev P_o: a_{o+1}, g_{o+1};
+ * next P_{o+2}: b, m1) and P_{o+2}'s m2 = b a_o ^ g_o (prev P_{o+1}: b, m2;
+ * next P_o: a_o, g_o). sent: this party's message, in: the one received;
+ * g: its two shares of g (own, next). */
+static void andk_record(rss *r, int o, const word *const a[2], const word *b, const word *sent, const word *in,
+                        word *const g[2], size_t n)
+{
+    int p1 = rss_next(o), p2 = rss_prev(o);
+    if (r->me == o) {
+        dzkb_bool(r->pb[p1], n, 1, NULL, &a[1], NULL, g[1], NULL);
+        dzkb_bool(r->pb[p2], n, 1, NULL, NULL, &a[0], NULL, g[0]);
+    } else if (r->me == p1) {
+        dzkb_bool(r->pb[p1], n, 1, NULL, &a[0], &b, g[0], sent);
+        dzkb_bool(r->pb[p2], n, 1, NULL, &b, NULL, in, NULL);
+    } else {
+        dzkb_bool(r->pb[p2], n, 1, NULL, &b, &a[1], sent, g[1]);
+        dzkb_bool(r->pb[p1], n, 1, NULL, NULL, &b, NULL, in);
+    }
+}
+
+void rss_andk_finish(rss *r, int o, const word *const a[2], const word *b, size_t n, rss_pair y)
+{
+    int first = r->me == rss_next(o);
+    word *in = NULL, *sent = NULL, *d = first ? y.next : y.own;
+    if (r->me != o) {
+        in = proto_alloc(n * W);
+        rss_recv(r, first ? rss_prev(o) : rss_next(o), in, 1, n);
+        sent = gather(d, y.stride, n); /* prepare kept the message where g_{o+2} goes */
+        const word *late = a[first];  /* a_{o+2}: o+1's second share, o+2's first */
+        for (size_t i = 0; i < n; i++)
+            d[i * y.stride] ^= in[i] ^ (late[i] & b[i]);
+    }
+    if (r->pb[0]) {
+        word *g[2] = {gather(y.own, y.stride, n), gather(y.next, y.stride, n)};
+        andk_record(r, o, a, b, sent, in, g, n);
+        free(g[0]), free(g[1]);
+    }
     free(in);
+    free(sent);
 }
 
 uint64_t rss_andk_cost(int o, size_t n, proto_cost *acc)
@@ -362,38 +401,85 @@ uint64_t rss_andk_cost(int o, size_t n, proto_cost *acc)
 
 static word and3(word x0, word x1, word y0, word y1) { return (x0 & y0) ^ (x0 & y1) ^ (x1 & y0); }
 
+size_t rss_and_words(const rss *r, size_t m, size_t nw) { return (r->pb[0] ? 3 : 1) * m * nw; }
+
 void rss_and_prepare(rss *r, const rss_and_gate *g, size_t m, size_t nw, word *z)
 {
-    rss_bool_zero(r, z, m * nw);
+    size_t mn = m * nw;
+    if (r->pb[0]) { /* the zero share's parts F(S[me]), F(S[me+1]) kept after z */
+        rss_draw(r, r->me, z + mn, mn);
+        rss_draw(r, rss_next(r->me), z + 2 * mn, mn);
+        for (size_t q = 0; q < mn; q++)
+            z[q] = z[mn + q] ^ z[2 * mn + q];
+    } else {
+        rss_bool_zero(r, z, mn);
+    }
     for (size_t k = 0; k < m; k++)
         for (size_t q = 0; q < nw; q++)
             z[k * nw + q] ^= and3(g[k].x[0][q], g[k].x[1][q], g[k].y[0][q], g[k].y[1][q]);
-    reshare(r, "and", z, m * nw);
+    reshare(r, "and", z, mn);
 }
 
-void rss_and_finish(rss *r, const word *z, size_t m, size_t nw, rss_pair y)
+/* rep3-active: gate k's statement of each prover (rss.h); zin is the
+ * message received (z_{me+1}), f the zero share's parts */
+static void and_record(rss *r, const rss_and_gate *g, const word *z, const word *zin, size_t m, size_t nw)
+{
+    int me = r->me;
+    const word *fme = z + m * nw, *fnext = z + 2 * m * nw;
+    word *t = proto_alloc(nw * W);
+    for (size_t k = 0; k < m; k++) {
+        size_t o = k * nw;
+        const word *x[2] = {g[k].x[0], g[k].y[0]}, *y[2] = {g[k].y[1], g[k].x[1]};
+        for (size_t q = 0; q < nw; q++) /* as prover: all of it */
+            t[q] = z[o + q] ^ (g[k].x[0][q] & g[k].y[0][q]) ^ fme[o + q];
+        dzkb_bool(r->pb[me], nw, 2, NULL, x, y, t, fnext + o);
+        const word *xp[2] = {g[k].x[1], g[k].y[1]}; /* as prev of P_{me+1}: x_{me+1}, y_{me+1} */
+        for (size_t q = 0; q < nw; q++)
+            t[q] = zin[o + q] ^ (g[k].x[1][q] & g[k].y[1][q]) ^ fnext[o + q];
+        dzkb_bool(r->pb[rss_next(me)], nw, 2, NULL, xp, NULL, t, NULL);
+        const word *yn[2] = {g[k].y[0], g[k].x[0]}; /* as next of P_{me-1}: y_me, x_me */
+        dzkb_bool(r->pb[rss_prev(me)], nw, 2, NULL, NULL, yn, NULL, fme + o);
+    }
+    free(t);
+}
+
+void rss_and_finish(rss *r, const rss_and_gate *g, const word *z, size_t m, size_t nw, rss_pair y)
 {
     rss_reshare_finish(r, z, m * nw, y);
+    if (r->pb[0]) {
+        word *zin = gather(y.next, y.stride, m * nw);
+        and_record(r, g, z, zin, m, nw);
+        free(zin);
+    }
 }
 
 uint64_t rss_and_cost(size_t m, size_t nw, proto_cost *acc) { return rss_reshare_cost(m * nw, acc); }
 
 /* ----------------------------------------------------------- carry tree */
 
-void rss_carry_prepare(rss *r, rss_carry *c, int level)
+/* level's gates: P[hi] AND G[lo], or P[hi] AND P[lo] (allocated, with bg) */
+static rss_and_gate *level_gates(const rss_carry *c, int level, size_t *m, bits_gate **bg)
 {
-    size_t m, nw = c->nw;
-    bits_gate *bg = bits_level_gates(c->L, level, c->full, &m);
-    rss_and_gate *g = proto_alloc(m * sizeof *g);
-    for (size_t k = 0; k < m; k++) {
-        word *const *y = bg[k].second ? c->p : c->g;
+    size_t nw = c->nw;
+    *bg = bits_level_gates(c->L, level, c->full, m);
+    rss_and_gate *g = proto_alloc(*m * sizeof *g);
+    for (size_t k = 0; k < *m; k++) {
+        word *const *y = (*bg)[k].second ? c->p : c->g;
         for (int h = 0; h < 2; h++) {
-            g[k].x[h] = c->p[h] + bg[k].hi * nw;
-            g[k].y[h] = y[h] + bg[k].lo * nw;
+            g[k].x[h] = c->p[h] + (*bg)[k].hi * nw;
+            g[k].y[h] = y[h] + (*bg)[k].lo * nw;
         }
     }
-    c->z = proto_alloc(m * nw * W);
-    rss_and_prepare(r, g, m, nw, c->z);
+    return g;
+}
+
+void rss_carry_prepare(rss *r, rss_carry *c, int level)
+{
+    size_t m;
+    bits_gate *bg;
+    rss_and_gate *g = level_gates(c, level, &m, &bg);
+    c->z = proto_alloc(rss_and_words(r, m, c->nw) * W);
+    rss_and_prepare(r, g, m, c->nw, c->z);
     free(g);
     free(bg);
 }
@@ -402,9 +488,10 @@ void rss_carry_prepare(rss *r, rss_carry *c, int level)
 void rss_carry_finish(rss *r, rss_carry *c, int level)
 {
     size_t m, nw = c->nw;
-    bits_gate *bg = bits_level_gates(c->L, level, c->full, &m);
+    bits_gate *bg;
+    rss_and_gate *g = level_gates(c, level, &m, &bg);
     word *zn = proto_alloc(m * nw * W);
-    rss_and_finish(r, c->z, m, nw, rss_planes(c->z, zn));
+    rss_and_finish(r, g, c->z, m, nw, rss_planes(c->z, zn));
     word *const z[2] = {c->z, zn};
     for (size_t k = 0; k < m; k++)
         for (int h = 0; h < 2; h++) {
@@ -416,6 +503,7 @@ void rss_carry_finish(rss *r, rss_carry *c, int level)
     free(zn);
     free(c->z);
     c->z = NULL;
+    free(g);
     free(bg);
 }
 

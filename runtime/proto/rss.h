@@ -25,13 +25,18 @@
 struct net;
 struct prg;
 struct jmp;
+struct dzkb;
 
 typedef struct {
     int me;
     struct net *nt;
     struct prg *s[3]; /* s[me] and s[me + 1]; the other is NULL */
-    struct jmp *j;    /* rep3-active's hash chains (owned), NULL for rep3: the
-                       * blocks that say "hash-checked" absorb into them */
+    /* rep3-active's checks, NULL under rep3: the hash chains (owned), into
+     * which the blocks that say "hash-checked" absorb, and this party's side
+     * of each prover's boolean proof (indexed by prover; not owned), into
+     * which the blocks that say "proven" record their statements */
+    struct jmp *j;
+    struct dzkb *pb[3];
 } rss;
 
 /* Where a block writes this party's two shares (x_me, x_{me+1}) of n
@@ -151,7 +156,9 @@ uint64_t rss_ot_cost(int s, size_t n, proto_cost *acc);
  * of a known before the round (o+1: a_{o+1}, o+2: a_o), finish a_{o+2}, so
  * a may be dealt by rss_share2 in the same round; party o passes NULLs. */
 void rss_andk_prepare(rss *r, int o, const word *a_known, const word *b, size_t n, rss_pair y);
-void rss_andk_finish(rss *r, int o, const word *a_late, const word *b, size_t n, rss_pair y);
+/* a: this party's two shares of a (own, next), n words each; proven: each
+ * message is its sender's statement m = a_s b ^ g_s (one product) */
+void rss_andk_finish(rss *r, int o, const word *const a[2], const word *b, size_t n, rss_pair y);
 uint64_t rss_andk_cost(int o, size_t n, proto_cost *acc);
 
 /* ---- one level of boolean ANDs (bit-sliced words) ----
@@ -162,8 +169,14 @@ uint64_t rss_andk_cost(int o, size_t n, proto_cost *acc);
 typedef struct {
     const word *x[2], *y[2]; /* this party's two shares of each operand */
 } rss_and_gate;
+/* z holds rss_and_words(r, m, nw) words (rep3-active keeps the zero
+ * share's two stream parts there for its statements); finish takes the
+ * same gates as prepare. Proven: P_i's message z_i is the statement
+ * z_i ^ x_i y_i ^ F(S[i]) ^ F(S[i+1]) = x_i y_{i+1} ^ y_i x_{i+1} (two
+ * products between its verifiers' shares). */
+size_t rss_and_words(const rss *r, size_t m, size_t nw);
 void rss_and_prepare(rss *r, const rss_and_gate *g, size_t m, size_t nw, word *z);
-void rss_and_finish(rss *r, const word *z, size_t m, size_t nw, rss_pair y);
+void rss_and_finish(rss *r, const rss_and_gate *g, const word *z, size_t m, size_t nw, rss_pair y);
 uint64_t rss_and_cost(size_t m, size_t nw, proto_cost *acc);
 
 /* ---- carry tree ----
