@@ -13,6 +13,7 @@
 #include "runtime/core/bits.h"
 #include "runtime/core/kernels.h"
 #include "runtime/net/net.h"
+#include "runtime/proto/dzkp_bool.h"
 #include "runtime/proto/proto.h"
 #include "runtime/proto/rss.h"
 
@@ -126,6 +127,7 @@ typedef struct {
     word *a[2], *b; /* LTZ round 1: a's planes (shares), b's planes (parties 1, 2) */
     word *t[2];     /* LTZ: plane L of a ^ b, then the bit */
     int dup;        /* LTZ: elements per value of a */
+    word *cs, *ct;  /* rep3-active, LTZ: the dealing's chain, S (roles 0, 2) and T (0, 1) */
 } st;
 
 static st *state(pop *op) { return proto_state(op, sizeof(st)); }
@@ -138,6 +140,7 @@ static void state_free(pop *op)
     free(s->z), free(s->x0), free(s->x1), free(s->c), free(s->d);
     rss_carry_free(&s->cy);
     free(s->a[0]), free(s->a[1]), free(s->b), free(s->t[0]), free(s->t[1]);
+    free(s->cs), free(s->ct);
     free(s);
     op->state = NULL;
 }
@@ -324,11 +327,15 @@ static void trunc_finish(rep3 *r, pop *op, int step)
 
 /* What a comparison of n elements starts from. Party 0: a, na = n / dup
  * values (dup = 2: elements i and na + i share a); parties 1 and 2: b, n
- * values with a stride. */
+ * values with a stride. x: the replicated register (na values) with
+ * a = x0 + x1 + off, which rep3-active's carry chain proves the dealt
+ * planes against; NULL where a is something else (REQCLAMP's opened c). */
 typedef struct {
     const word *a, *b;
     size_t bstride;
     int dup;
+    const word *x;
+    word off;
 } ltz_in;
 
 /* planes of na elements, repeated dup times to n elements (allocated) */
@@ -352,6 +359,52 @@ static word *planes_dup(const word *src, size_t na, int dup, uint32_t np)
  * a0, its second (a2 arrives in the round). */
 static int early_share(int me) { return me != 1; }
 
+/* rep3-active: the dealing's carry chain CC(S, T; P, Q; L + 1), proven by
+ * party 0 (prev: party 2, next: party 1), with S = x0 + off (party 2's
+ * second word) and T = x1 (party 1's first): the dealt planes are the bits
+ * of S + T = a. Kept until the shares have arrived. */
+static void ltz_chain_sides(rep3 *r, const pop *op, st *s, const ltz_in *in, size_t na)
+{
+    int me = vme(r, op);
+    if (!in->x || !r->rs.pb[0])
+        return;
+    if (me != 1) { /* x0: party 0's first word, party 2's second */
+        s->cs = proto_alloc(na * W);
+        for (size_t i = 0; i < na; i++)
+            s->cs[i] = in->x[2 * i + (me == 2)] + in->off;
+    }
+    if (me != 2) { /* x1: party 0's second word, party 1's first */
+        s->ct = proto_alloc(na * W);
+        for (size_t i = 0; i < na; i++)
+            s->ct[i] = in->x[2 * i + (me == 0)];
+    }
+}
+
+static void ltz_chain_record(rep3 *r, const pop *op, st *s, size_t na, uint32_t Lp)
+{
+    int me = vme(r, op);
+    size_t nwa = bits_words(na);
+    if (!s->cs && !s->ct)
+        return;
+    word *p = NULL, *q = me == 2 ? NULL : s->a[me == 0]; /* Q = share 1 */
+    if (me == 2) { /* P = share 2 ^ share 0, the two it holds */
+        p = proto_alloc(Lp * nwa * W);
+        for (size_t k = 0; k < Lp * nwa; k++)
+            p[k] = s->a[0][k] ^ s->a[1][k];
+    } else if (me == 0) { /* P = a ^ share 1 */
+        word *a = proto_alloc(na * W);
+        p = proto_alloc(Lp * nwa * W);
+        for (size_t i = 0; i < na; i++)
+            a[i] = s->cs[i] + s->ct[i];
+        bits_pack(a, 1, na, Lp, p, nwa);
+        for (size_t k = 0; k < Lp * nwa; k++)
+            p[k] ^= q[k];
+        free(a);
+    }
+    dzkb_chain(r->rs.pb[R(op, 0)], na, Lp, s->cs, s->ct, p, me == 2 ? NULL : q);
+    free(p);
+}
+
 /* Round 1: a's planes dealt by party 0 (rss_share2), g = a AND b (rss_andk)
  * in the same round. */
 static void ltz_round1_prepare(rep3 *r, pop *op, st *s, const ltz_in *in)
@@ -367,9 +420,11 @@ static void ltz_round1_prepare(rep3 *r, pop *op, st *s, const ltz_in *in)
         s->a[h] = proto_alloc(Lp * nwa * W);
         s->cy.g[h] = proto_alloc(L * nw * W);
     }
+    ltz_chain_sides(r, op, s, in, na);
     if (me == 0) {
         A = proto_alloc(Lp * nwa * W);
         bits_pack(in->a, 1, na, Lp, A, nwa);
+        A[0] ^= (word)net_cheat(r->rs.nt, "ltz-deal"); /* test builds: consistently wrong */
     } else {
         s->b = proto_alloc(Lp * nw * W);
         bits_pack(in->b, in->bstride, n, Lp, s->b, nw);
@@ -390,6 +445,7 @@ static void ltz_round1_finish(rep3 *r, pop *op, st *s)
     size_t n = op->n, nw = bits_words(n), na = n / (size_t)s->dup, nwa = bits_words(na);
     uint32_t L = op->bound, Lp = L + 1;
     rss_share2_finish(&r->rs, R(op, 0), Lp * nwa, rss_planes(s->a[0], s->a[1]));
+    ltz_chain_record(r, op, s, na, Lp);
     word *a[2] = {planes_dup(s->a[0], na, s->dup, L), planes_dup(s->a[1], na, s->dup, L)};
     rss_andk_finish(&r->rs, R(op, 0), (const word *const *)a, s->b, L * nw, rss_planes(s->cy.g[0], s->cy.g[1]));
     free(a[0]), free(a[1]);
@@ -413,7 +469,7 @@ static void ltz_start(rep3 *r, pop *op, st *s)
 {
     int me = vme(r, op);
     word *a = NULL;
-    ltz_in in = {NULL, op->a + (me == 1), 2, 1};
+    ltz_in in = {NULL, op->a + (me == 1), 2, 1, op->a, (word)1 << op->bound};
     if (me == 0) {
         a = proto_alloc(op->n * W);
         for (size_t i = 0; i < op->n; i++)
@@ -612,7 +668,7 @@ static void clamp_start(rep3 *r, pop *op, clamp_st *c)
     size_t n = op->n;
     word *in = proto_alloc(2 * n * W);
     c->v = proto_alloc(n * W);
-    ltz_in li = {in, in, 1, 2};
+    ltz_in li = {in, in, 1, 2, op->kind == PK_CLAMP ? op->a : NULL, ((word)1 << op->bound) - c->lo};
     proto_clamp_ltz(op, &c->ltz);
     for (size_t i = 0; i < n; i++) {
         int e = op->kind == PK_REQCLAMP ? c->d[i] - c->dmin : 0; /* per-channel scale */
