@@ -36,6 +36,9 @@ PROTOS=${QNN_SECURE_PROTOCOLS:-$("$R" protocols --configs | tr ' ' '\n' | grep -
 TEST_ONLY=" $("$R" protocols --configs) "
 for c in $("$QNNVM" protocols --configs); do TEST_ONLY=$(echo "$TEST_ONLY" | sed "s/ $c / /"); done
 vm_for() { case $TEST_ONLY in *" $1:"*) echo "$R" ;; *) echo "$QNNVM" ;; esac; }
+# the compiler flags for a protocol's programs: an active one runs only those
+# whose bounds follow from the inputs' ranges (qnnc --proven-bounds)
+flags_for() { [ "$1" = rep3-active ] && echo --proven-bounds; }
 BOUND=12 # logits error bound on the reference models, in LSB: truncation errors
 # add up like a random walk; runs have shown up to 8, so 12 leaves no flakes
 
@@ -213,7 +216,8 @@ for proto in $PROTOS; do
     rm -rf "$T/rec" && mkdir -p "$T/rec"
     n=mobilenet_v1_0.25_128_quant
     if [ -f "$M/$n.tflite" ] && [ "${QNN_SECURE_MODELS:-1}" = 1 ] && [ "${proto%:*}" != spdz2k ]; then
-        "$QNNC" import "$M/$n.tflite" -o "$T/leak" >/dev/null && "$QNNC" "$T/leak/$n.qnn" -o "$T/leak.qbc"
+        # shellcheck disable=SC2046
+        "$QNNC" import "$M/$n.tflite" -o "$T/leak" >/dev/null && "$QNNC" "$T/leak/$n.qnn" -o "$T/leak.qbc" $(flags_for "${proto%:*}")
         set -- --input "0:$T/leak/$n.qw" --input "1:$M/testdata/$n/collie.input.bin" "$T/leak.qbc"
     else
         set -- --input "0:$T/ops_u8.w.qw" --input "1:$T/ops_u8.x1.qw" "$T/ops_u8.qbc"
@@ -420,6 +424,20 @@ if echo " $PROTOS " | grep -q " rep3-active:3 "; then
         done
     done
     echo "  rep3-active, kind/cheater not checked yet (the run failed or its output differs):$pending"
+    # bounds: a program whose bounds only acc_bound promises is refused, and
+    # so is an owner's int32 input outside the 31 bits the bounds assume
+    printf 'network ab\nparty m = 0\nparty c = 1\ninput x : u8[1,4] q(0.02, 128) from c\ninput w : u8[2,4] q(0.01, 127) from m\ninput b : i32[2] q(0.0002, 0) from m\ny = fully_connected(x, w, b, acc_bound=300) -> q(0.05, 128)\noutput y to c\n' >"$T/ab.qnn"
+    "$QNNC" "$T/ab.qnn" -o "$T/ab.qbc" && "$QNNC" weights "$T/ab.qnn" --party c -o "$T/ab.x.qw"
+    printf '\001\002\003\004\005\006\007\010' >"$T/ab.w.bin"
+    printf '\000\000\000\100\000\000\000\000' >"$T/ab.b.bin" # b[0] = 2^30
+    set -- --input "0:$T/ab.w.bin" --input "0:$T/ab.b.bin" --input "1:$T/ab.x.qw"
+    "$R" run --local 3 --protocol rep3-active "$@" "$T/ab.qbc" >/dev/null 2>"$T/err" \
+        && bad "rep3-active ran a program with acc_bound" \
+        || { grep -q "rep3-active: instruction at offset .*acc_bound is a promise" "$T/err" && ok || bad "rep3-active, acc_bound: $(cat "$T/err")"; }
+    sed 's/, acc_bound=300//' "$T/ab.qnn" >"$T/ab2.qnn" && "$QNNC" "$T/ab2.qnn" -o "$T/ab2.qbc" --proven-bounds
+    "$R" run --local 3 --protocol rep3-active "$@" "$T/ab2.qbc" >/dev/null 2>"$T/err" \
+        && bad "rep3-active took an int32 input of 2^30" \
+        || { grep -q "rep3-active: input value 1073741824 at index 0 is outside \[-1073741824, 1073741823\]" "$T/err" && ok || bad "rep3-active, int32 range: $(cat "$T/err")"; }
 fi
 
 # model_case LABEL PROTO QBC WEIGHTS MODEL INPUT MODE DTYPE: one reference
@@ -461,8 +479,11 @@ if [ "${QNN_SECURE_MODELS:-1}" = 1 ] && [ -d "$M/testdata" ]; then
             IFS=: read -r n dt cases <<EOS
 $spec
 EOS
-            "$QNNC" import "$M/$n.tflite" -o "$T/m" --output logits >/dev/null && "$QNNC" "$T/m/$n.qnn" -o "$T/$n.qbc" || { bad "import $n"; continue; }
-            "$QNNC" import "$M/$n.tflite" -o "$T/f" --output logits --rounding fast >/dev/null && "$QNNC" "$T/f/$n.qnn" -o "$T/$n.f.qbc" || { bad "import $n --rounding fast"; continue; }
+            fl=$(flags_for "${proto%:*}")
+            # shellcheck disable=SC2086
+            "$QNNC" import "$M/$n.tflite" -o "$T/m" --output logits >/dev/null && "$QNNC" "$T/m/$n.qnn" -o "$T/$n.qbc" $fl || { bad "import $n"; continue; }
+            # shellcheck disable=SC2086
+            "$QNNC" import "$M/$n.tflite" -o "$T/f" --output logits --rounding fast >/dev/null && "$QNNC" "$T/f/$n.qnn" -o "$T/$n.f.qbc" $fl || { bad "import $n --rounding fast"; continue; }
             k=0
             for in in "$M/testdata/$n"/*.input.bin; do
                 k=$((k + 1))
@@ -488,7 +509,8 @@ if [ "${QNN_SECURE_MODELS:-1}" = 1 ] && [ -d "$M/testdata" ]; then
     for proto in $PROTOS; do
         specs="micro_speech_quantized:i8 person_detect:i8 mobilenet_v1_0.25_128_quant:u8 mobilenet_v2_1.0_224_quant:u8"
         [ "${proto%:*}" = spdz2k ] && specs="micro_speech_quantized:i8 person_detect:i8"
-        case ${proto%:*} in hemi | rep3-active) specs="micro_speech_quantized:i8 person_detect:i8" ;; esac
+        [ "${proto%:*}" = hemi ] && specs="micro_speech_quantized:i8 person_detect:i8"
+        [ "${proto%:*}" = rep3-active ] && continue # secret parameters' ranges are not proven yet (docs/protocols.md)
         for spec in $specs; do
             n=${spec%:*} dt=${spec#*:}
             for mode in exact fast; do

@@ -488,7 +488,13 @@ static int exec(bctx *b, enum opcode code, const uint32_t *a)
     case OP_COPY: copy(b, a); return 0;
     case OP_POOLSUM: poolsum(b, a); return 0;
     case OP_WINDOW: put1(b, a[0], hull(&r[a[1]])); return 0; /* a tap out of bounds takes an in-bounds one */
-    case OP_INPUT: put1(b, a[0], iv(op.lo, (i128)op.lo + ((i128)1 << op.bound) - 1)); return 0;
+    case OP_INPUT: {
+        int64_t lo = op.lo;
+        uint32_t bits = op.bound;
+        proto_input_range(&lo, &bits);
+        put1(b, a[0], iv(lo, (i128)lo + ((i128)1 << bits) - 1));
+        return 0;
+    }
     case OP_OUTPUT: return output(b, a);
     case OP_CONV2D:
     case OP_DWCONV2D: return conv(b, a, code);

@@ -15,8 +15,9 @@
  *
  * The check propagates, in program order, an interval per register element
  * (kept per register, or periodic per channel, where the elements agree)
- * from each INPUT's range ([lo, lo + 2^bound) as vm_decode gives it: the
- * dtype's) through every instruction, on a program qbc_load accepted. */
+ * from each INPUT's range ([lo, lo + 2^bound) as vm_decode gives it, the
+ * dtype's, narrowed by proto_input_range: int32 in 31 bits) through every
+ * instruction, on a program qbc_load accepted. */
 #ifndef BOUNDS_H
 #define BOUNDS_H
 

@@ -24,6 +24,7 @@
 #include "runtime/core/kernels.h"
 #include "runtime/net/net.h"
 #include "runtime/io/tensorio.h"
+#include "vm/bounds.h"
 #include "vm/bytecode.h"
 #include "vm/cost.h"
 #include "vm/vm.h"
@@ -519,6 +520,12 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
     qbc_program p;
     if (qbc_load(bytes, len, &p, err, sizeof err) != 0) {
         fprintf(stderr, "qnnvm: %s: %s\n", o->file, err);
+        free(bytes);
+        return -1;
+    }
+    if (pr->proven_bounds && vm_check_bounds(&p, err, sizeof err) != 0) {
+        fprintf(stderr, "qnnvm: %s: %s: %s\n", o->file, pr->name, err);
+        qbc_free(&p);
         free(bytes);
         return -1;
     }

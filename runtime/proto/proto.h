@@ -158,6 +158,11 @@ typedef struct protocol {
      * (every other share 0), at most this in magnitude (hemi's linear layers
      * are the owner's plaintext products); the run refuses others. */
     uint32_t owner_filters;
+    /* Nonzero: the protocol computes the program's function only where every
+     * bound follows from the inputs' proven ranges (vm/bounds.h; an active
+     * protocol against an owner that inputs anything), so a run first
+     * refuses a program that vm_check_bounds refuses. */
+    int proven_bounds;
     /* Preprocessing by a dealer, for protocols that have one (else NULL):
      * the dealer is given every (instruction, step) in execution order and
      * streams the parties their material (prep.h); prep_cost counts it (in
@@ -196,6 +201,15 @@ static inline word proto_trunc_low(word x, int d) { return (x & (((word)1 << 63)
 /* With c = x*mult + 2^62 + r opened (mod 2^64) and dealt R = (r mod 2^63)
  * >> d, v = msb r: x*mult >> d = pub - R + coef * v (error at most 1). */
 void proto_trunc_open(word c, int d, word *pub, word *coef);
+
+/* The range a protocol with proven_bounds takes an input slot of dtype
+ * range [lo, lo + 2^bits) to have: the dtype's, except that int32 slots
+ * (biases) are 31-bit signed, [-2^30, 2^30). With a bias anywhere in int32
+ * a layer's accumulator reaches 2^31 plus its products, and for a
+ * multiplier near 2^31 the truncation passes 2^62; TFLite's biases are far
+ * below 2^30, and such a protocol's owner refuses an input outside the
+ * range before sharing it. */
+void proto_input_range(int64_t *lo, uint32_t *bits);
 
 /* The LTZ of a CLAMP's 2n values (registers unset), for protocols with a
  * CLAMP of their own. */

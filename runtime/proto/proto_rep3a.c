@@ -209,11 +209,30 @@ static int verify_finish(rep3a *a, int step, char *err, size_t errlen)
 
 /* ---- the interface ---- */
 
+/* The owner's values must lie in the range the protocol's bounds assume
+ * (proto_input_range: int32 inputs in 31 bits); it refuses before sharing. */
+static int input_in_range(const rep3a *a, const pop *op, char *err, size_t errlen)
+{
+    int64_t lo = op->lo;
+    uint32_t bits = op->bound;
+    proto_input_range(&lo, &bits);
+    for (size_t i = 0; a->r.rs.me == op->owner && i < op->n; i++)
+        if (op->in[i] < lo || (op->in[i] - lo) >> bits) {
+            snprintf(err, errlen, "rep3-active: input value %lld at index %zu is outside [%lld, %lld], the range the "
+                     "protocol's bounds assume", (long long)op->in[i], i, (long long)lo,
+                     (long long)(lo + ((int64_t)1 << bits) - 1));
+            return -1;
+        }
+    return 0;
+}
+
 static int prepare(void *ps, pop *op, int step, char *err, size_t errlen)
 {
     rep3a *a = ps;
     net *nt = a->r.rs.nt;
     int me = a->r.rs.me, rc = op->owner % 3;
+    if (op->kind == PK_INPUT && input_in_range(a, op, err, errlen) != 0)
+        return -1;
     if (op->kind != PK_OUTPUT)
         return rep3_prepare(ps, op, step, err, errlen);
     a->r.comm = 1;
@@ -296,4 +315,5 @@ const protocol proto_rep3a = {
     .finish = finish,
     .cost = cost,
     .setup_cost = rep3_setup_cost,
+    .proven_bounds = 1,
 };

@@ -35,6 +35,12 @@ const char *const proto_kind_names[PROTO_NKINDS] = {
 #undef X
 };
 
+void proto_input_range(int64_t *lo, uint32_t *bits)
+{
+    if (*bits == 32)
+        *lo = -((int64_t)1 << 30), *bits = 31;
+}
+
 const protocol *proto_find(const char *name)
 {
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)

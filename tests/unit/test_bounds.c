@@ -123,10 +123,10 @@ START_TEST(large_bias_is_refused)
     char *narrow = with(wide_fc, "N] q(0.5", "16] q(0.5"), *src = with(narrow, "N] q(0.0019", "16] q(0.0019");
     ck_assert_msg(check(src, err, sizeof err) == 0, "%s", err);
     free(narrow), free(src);
-    narrow = with(wide_fc, "N] q(0.5", "4096] q(0.5"), src = with(narrow, "N] q(0.0019", "4096] q(0.0019");
+    narrow = with(wide_fc, "N] q(0.5", "65536] q(0.5"), src = with(narrow, "N] q(0.0019", "65536] q(0.0019");
     ck_assert_int_eq(check(src, err, sizeof err), -1);
     assert_has(err, "layer y): truncation needs |m x + offsets| < 2^62 with m = ");
-    assert_has(err, "|x| reaches 2281177088 from the inputs' ranges"); /* 2^31 + 4096 x 255 x 128 */
+    assert_has(err, "|x| reaches 3212836864 from the inputs' ranges"); /* 2^30 (an int32 input's proven range) + 65536 x 255 x 128 */
     qbc_program p;
     ck_assert_int_ne(th_compile_flags(src, COMPILE_PROVEN_BOUNDS, &p, msg, sizeof msg), 0);
     assert_has(msg, "test.qnn:7:1: error: --proven-bounds: instruction at offset ");
@@ -138,8 +138,8 @@ END_TEST
  * shift of 30 that is what passes 2^62, and fast rounding would fit. */
 START_TEST(exact_offsets_suggest_fast)
 {
-    static const char *const src = HEAD "input x : u8[1,4] q(0.0001, 128) from c\n"
-                                        "input w : u8[2,4] q(0.0001, 128) from m\n"
+    static const char *const src = HEAD "input x : u8[1,64000] q(0.0001, 128) from c\n"
+                                        "input w : u8[2,64000] q(0.0001, 128) from m\n"
                                         "input b : i32[2] q(0.00000001, 0) from m\n"
                                         "y = fully_connected(x, w, b) -> q(13.4, 0)\n"
                                         "output y to c\n";

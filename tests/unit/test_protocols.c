@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "compiler/emit.h"
+#include "runtime/core/dtype.h"
 #include "runtime/core/kernels.h"
 #include "vm/vm.h"
 #include "mpc.h"
@@ -42,6 +43,7 @@ typedef struct {
     int tol[MAX_SLOTS];        /* per output slot: the allowed |secure - clear| */
     char what[MAX_SLOTS][80];  /* per output slot: what it holds, for messages */
     uint32_t wmax;             /* the protocol's owner_filters: filters party 0's, |w| <= wmax */
+    int proven;                /* the protocol's proven_bounds: inputs in its proven ranges */
 } tprog;
 
 static void tprog_init(tprog *t, int nparties, uint32_t seed)
@@ -100,6 +102,12 @@ static uint32_t input_from(tprog *t, int from, int dtype, const int64_t *v, uint
     t->in[slot] = malloc(n * sizeof(int64_t));
     ck_assert_ptr_nonnull(t->in[slot]);
     memcpy(t->in[slot], v, n * sizeof(int64_t));
+    int64_t lo = dtype_min(dtype);
+    uint32_t bits = 8 * (uint32_t)dtype_size(dtype);
+    proto_input_range(&lo, &bits);
+    for (uint32_t i = 0; t->proven && i < n; i++) /* halved where out of range: the extremes stay extreme */
+        if (v[i] < lo || (v[i] - lo) >> bits)
+            t->in[slot][i] = v[i] >> 1;
     uint32_t r = em_sreg(&t->e, n);
     EMIT(&t->e, OP_INPUT, r, slot);
     return r;
@@ -682,13 +690,14 @@ static void list_configs(void)
  * mostly exact, every process's bytes and rounds as predicted. */
 /* build's program for n parties and seed, validated, with clear's outputs
  * (t allocated: free with tprog_free and free) */
-static tprog *clear_run(const char *name, void (*build)(tprog *), int n, uint32_t seed, uint32_t wmax, qbc_program *p,
+static tprog *clear_run(const char *name, void (*build)(tprog *), int n, uint32_t seed, const protocol *pr, qbc_program *p,
                         mpc_result *want)
 {
     tprog *t = malloc(sizeof *t);
     ck_assert_ptr_nonnull(t);
     tprog_init(t, n, seed);
-    t->wmax = wmax;
+    t->wmax = pr ? pr->owner_filters : 0;
+    t->proven = pr && pr->proven_bounds;
     build(t);
     char err[1024];
     ck_assert_msg(mpc_build(&t->e, p, err, sizeof err) == 0, "%s: invalid program: %s", name, err);
@@ -704,7 +713,7 @@ static void against_clear(const char *name, void (*build)(tprog *), int cfg)
         qbc_program p;
         mpc_result want, got;
         char err[1024];
-        tprog *t = clear_run(name, build, n, seed, pr->owner_filters, &p, &want);
+        tprog *t = clear_run(name, build, n, seed, pr, &p, &want);
         kern_set_threads(configs[cfg].threads);
         int rc = mpc_run(&p, pr, n, t->in, &got, err, sizeof err);
         kern_set_threads(1);
@@ -753,7 +762,7 @@ START_TEST(reqs_is_reqclamp)
 {
     qbc_program p;
     mpc_result got;
-    tprog *t = clear_run("reqs", prog_reqs, 1, 1, 0, &p, &got);
+    tprog *t = clear_run("reqs", prog_reqs, 1, 1, NULL, &p, &got);
     for (uint32_t s = 0; s < p.noutputs; s += REQS_OUTPUTS)
         for (uint64_t i = 0; i < shape_elems(&p.outputs[s].shape); i++)
             ck_assert_msg(got.out[s][i] == 0, "%s, element %llu: %lld", t->what[s], (unsigned long long)i,
