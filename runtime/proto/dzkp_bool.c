@@ -34,12 +34,22 @@ static void gf_mul(uint64_t *r, const uint64_t *a, const uint64_t *b) { *r = gf6
 
 static const dzk_field GF = {1, &gf_one, gf_decode, gf_encode, gf_add, gf_add, gf_mul, gf64_fold_poly, gf64_fold_eval};
 
-/* ---- the statement store: words by slot count ---- */
+/* ---- the statement store: words by slot count ----
+ * in blocks of BLOCK words that recording fills in turn and never moves: a
+ * growing array would copy (and first touch) its pages again at every
+ * doubling, which cost more than the proof on MobileNet. */
+
+enum { BLOCK = 1 << 16 };
 
 typedef struct {
-    size_t nw, cap;
+    size_t nw;
     uint64_t *x, *y; /* sigma per word, at the positions holding them */
     uint64_t *t;     /* prev t_p, next t_n, a cheating prover t_p ^ t_n */
+} block;
+
+typedef struct {
+    size_t nw, nblocks;
+    block *b;
 } pool;
 
 struct dzkb {
@@ -73,10 +83,10 @@ dzkb *dzkb_new(dzk_pos pos, int prover, const dzk_keys *keys, const dzkb_params 
 static void free_pools(dzkb *b)
 {
     for (int s = 0; s <= DZKB_SIGMA_MAX; s++) {
-        free(b->pool[s].x);
-        free(b->pool[s].y);
-        free(b->pool[s].t);
-        b->pool[s] = (pool){0, 0, NULL, NULL, NULL};
+        for (size_t k = 0; k < b->pool[s].nblocks; k++)
+            free(b->pool[s].b[k].x), free(b->pool[s].b[k].y), free(b->pool[s].b[k].t);
+        free(b->pool[s].b);
+        b->pool[s] = (pool){0, 0, NULL};
     }
 }
 
@@ -89,25 +99,28 @@ void dzkb_free(dzkb *b)
     free(b);
 }
 
-static void grow(uint64_t **a, size_t n)
+static uint64_t *words(int held, size_t n)
 {
-    uint64_t *p = realloc(*a, (n ? n : 1) * sizeof *p);
-    dzk_need(p != NULL); /* out of memory: the recorder has no way to fail */
-    *a = p;
+    if (!held || !n)
+        return NULL;
+    uint64_t *w = malloc(n * sizeof *w);
+    dzk_need(w != NULL); /* out of memory: the recorder has no way to fail */
+    return w;
 }
 
-static void reserve(dzkb *b, pool *p, unsigned sigma, size_t more)
+/* the block that takes the pool's next word */
+static block *open_block(dzkb *b, pool *p, unsigned sigma)
 {
-    if (p->nw + more <= p->cap)
-        return;
-    size_t cap = p->cap * 2 > p->nw + more ? p->cap * 2 : p->nw + more;
-    if (b->hx && sigma)
-        grow(&p->x, cap * sigma);
-    if (b->hy && sigma)
-        grow(&p->y, cap * sigma);
-    if (b->ht)
-        grow(&p->t, cap);
-    p->cap = cap;
+    if (p->nblocks && p->b[p->nblocks - 1].nw < BLOCK)
+        return &p->b[p->nblocks - 1];
+    if (!(p->nblocks & (p->nblocks - 1))) { /* the index doubles at powers of two */
+        block *nb = realloc(p->b, (p->nblocks ? 2 * p->nblocks : 1) * sizeof *nb);
+        dzk_need(nb != NULL);
+        p->b = nb;
+    }
+    block *k = &p->b[p->nblocks++];
+    *k = (block){0, words(b->hx, (size_t)BLOCK * sigma), words(b->hy, (size_t)BLOCK * sigma), words(b->ht, BLOCK)};
+    return k;
 }
 
 void dzkb_bool(dzkb *b, size_t nw, unsigned sigma, const uint64_t *lanes, const uint64_t *const *x,
@@ -117,18 +130,18 @@ void dzkb_bool(dzkb *b, size_t nw, unsigned sigma, const uint64_t *lanes, const 
     dzk_need(!b->closed && sigma <= DZKB_SIGMA_MAX && (!b->hx || !sigma || x) && (!b->hy || !sigma || y) &&
              (!b->ht || ((!own_tp || tp) && (!own_tn || tn))));
     pool *p = &b->pool[sigma];
-    reserve(b, p, sigma, nw);
     for (size_t w = 0; w < nw; w++) {
+        block *k = open_block(b, p, sigma);
         uint64_t lane = lanes ? lanes[w] : ~(uint64_t)0;
-        size_t at = p->nw + w;
+        size_t at = k->nw++;
         for (unsigned s = 0; s < sigma; s++) {
             if (b->hx)
-                p->x[at * sigma + s] = x[s][w] & lane;
+                k->x[at * sigma + s] = x[s][w] & lane;
             if (b->hy)
-                p->y[at * sigma + s] = y[s][w] & lane;
+                k->y[at * sigma + s] = y[s][w] & lane;
         }
         if (b->ht)
-            p->t[at] = ((own_tp ? tp[w] : 0) ^ (own_tn ? tn[w] : 0)) & lane;
+            k->t[at] = ((own_tp ? tp[w] : 0) ^ (own_tn ? tn[w] : 0)) & lane;
     }
     p->nw += nw;
 }
@@ -217,7 +230,9 @@ int dzkb_close(dzkb *b, char *err, size_t errlen)
  * position gives a word the same weight. The vectors of the first fold
  * list the slots of the words with sigma > 0 in the same order. */
 
-typedef void chunk_fn(dzkb *b, unsigned sigma, size_t w0, size_t n, const gf64 *rho, void *ctx);
+/* n words of sigma slots at x, y, t (NULL where not held) */
+typedef void chunk_fn(dzkb *b, unsigned sigma, const uint64_t *x, const uint64_t *y, const uint64_t *t, size_t n,
+                      const gf64 *rho, void *ctx);
 
 static void each_chunk(dzkb *b, chunk_fn *fn, void *ctx)
 {
@@ -227,14 +242,18 @@ static void each_chunk(dzkb *b, chunk_fn *fn, void *ctx)
     dzk_need(g != NULL);
     gf64 rho[CHUNK];
     for (unsigned s = 0; s <= DZKB_SIGMA_MAX; s++)
-        for (size_t w0 = 0; w0 < b->pool[s].nw; w0 += CHUNK) {
-            size_t n = b->pool[s].nw - w0 < CHUNK ? b->pool[s].nw - w0 : CHUNK;
-            if (b->prm->fixed_rho)
-                for (size_t i = 0; i < n; i++)
-                    rho[i] = b->prm->fixed_rho;
-            else
-                prg_fill(g, rho, n * sizeof *rho);
-            fn(b, s, w0, n, rho, ctx);
+        for (size_t q = 0; q < b->pool[s].nblocks; q++) {
+            const block *k = &b->pool[s].b[q];
+            for (size_t w0 = 0; w0 < k->nw; w0 += CHUNK) {
+                size_t n = k->nw - w0 < CHUNK ? k->nw - w0 : CHUNK;
+                if (b->prm->fixed_rho)
+                    for (size_t i = 0; i < n; i++)
+                        rho[i] = b->prm->fixed_rho;
+                else
+                    prg_fill(g, rho, n * sizeof *rho);
+                fn(b, s, k->x ? k->x + w0 * s : NULL, k->y ? k->y + w0 * s : NULL, k->t ? k->t + w0 : NULL, n,
+                   rho, ctx);
+            }
         }
     prg_free(g);
 }
@@ -245,14 +264,15 @@ typedef struct {
     gf64 T;
 } fold1_ctx;
 
-static void fold1_chunk(dzkb *b, unsigned s, size_t w0, size_t n, const gf64 *rho, void *ctx)
+static void fold1_chunk(dzkb *b, unsigned s, const uint64_t *x, const uint64_t *y, const uint64_t *t, size_t n,
+                        const gf64 *rho, void *ctx)
 {
+    (void)b;
     fold1_ctx *c = ctx;
-    const pool *p = &b->pool[s];
     if (s)
-        gf64_shift_products(c->acc, rho, n, s, p->x + w0 * s, p->y + w0 * s);
-    if (p->t)
-        c->T ^= gf64_dot(rho, p->t + w0, n);
+        gf64_shift_products(c->acc, rho, n, s, x, y);
+    if (t)
+        c->T ^= gf64_dot(rho, t, n);
 }
 
 static size_t fold1_out(dzkb *b, uint8_t *buf)
@@ -278,24 +298,24 @@ typedef struct {
     gf64 T;
 } eval_ctx;
 
-static void eval_chunk(dzkb *b, unsigned s, size_t w0, size_t n, const gf64 *rho, void *ctx)
+static void eval_chunk(dzkb *b, unsigned s, const uint64_t *x, const uint64_t *y, const uint64_t *t, size_t n,
+                       const gf64 *rho, void *ctx)
 {
     eval_ctx *c = ctx;
-    const pool *p = &b->pool[s];
     if (b->pos != DZK_PROVER)
-        c->T ^= gf64_dot(rho, p->t + w0, n);
+        c->T ^= gf64_dot(rho, t, n);
     if (!s)
         return;
     size_t m = n * s;
     if (c->U) {
         gf64 ev[CHUNK * DZKB_SIGMA_MAX];
         for (size_t i = 0; i < m; i++)
-            ev[i] = gf64_bits_eval((const gf64(*)[256])c->tu, p->x[w0 * s + i]);
+            ev[i] = gf64_bits_eval((const gf64(*)[256])c->tu, x[i]);
         gf64_scale(c->U + c->at, rho, ev, n, s);
     }
     if (c->B)
         for (size_t i = 0; i < m; i++)
-            c->B[c->at + i] = gf64_bits_eval((const gf64(*)[256])c->tb, p->y[w0 * s + i]);
+            c->B[c->at + i] = gf64_bits_eval((const gf64(*)[256])c->tb, y[i]);
     c->at += m;
 }
 
