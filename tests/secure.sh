@@ -381,10 +381,10 @@ if echo " $PROTOS " | grep -q " rep3-active:3 "; then
     for i in 0 1 2; do "$QNNC" weights "tests/programs/$t.qnn" --party "$i" --seed 5 -o "$T/$t.$i.qw"; done
     set -- --input "0:$T/$t.0.qw" --input "1:$T/$t.1.qw" --input "2:$T/$t.2.qw" "$T/$t.qbc"
     "$QNNVM" run --quiet "$@" | grep '^output' >"$T/3p.clear"
-    checked="trunc-open reqclamp-open deal digest all-clear and andk proof-bool ltz-deal"
+    checked="trunc-open reqclamp-open deal digest all-clear and andk proof-bool ltz-deal proof-arith mul"
     receiver="out-share bad-digest"
     free="input"
-    unchecked="reshare ot-cand ot-helper split a2r a2r-send lazy-open"
+    unchecked="conv ot-cand ot-helper split a2r a2r-send lazy-open"
     for k in $(grep -h 'rss_send(\|net_cheat(' runtime/proto/rss.c runtime/proto/rep3_ops.c runtime/proto/proto_rep3a.c runtime/proto/jmp.c \
         | grep -o '"[a-z0-9-]*"' | tr -d '"' | sort -u); do
         case " $checked $receiver $free $unchecked " in *" $k "*) ok ;; *) bad "rep3-active: message kind $k is in no list of tests/secure.sh" ;; esac

@@ -203,7 +203,7 @@ size_t dzk_release(dzk *d, int purpose, int step, uint8_t *buf, void *c)
     return len;
 }
 
-static int malformed(const dzk *d, dzk_pos from, int step, char *err, size_t errlen)
+int dzk_malformed(const dzk *d, dzk_pos from, int step, char *err, size_t errlen)
 {
     snprintf(err, errlen, "malformed proof message from party %d (step V%d)", dzk_party(d->prover, from), step);
     return -1;
@@ -214,7 +214,7 @@ int dzk_receive(dzk *d, int purpose, int step, dzk_pos from, const uint8_t *buf,
     dzk_need(d->pos == DZK_PROVER && from != DZK_PROVER);
     uint64_t e[DZK_MAX_WORDS];
     if (len != dzk_half_len(d->f, purpose) || (!is_seed(purpose) && d->f->decode(e, buf)))
-        return malformed(d, from, step, err, errlen);
+        return dzk_malformed(d, from, step, err, errlen);
     int i = from == DZK_NEXT;
     memcpy(d->half[i], buf, len);
     d->half_step[i] = step;
@@ -225,6 +225,25 @@ void dzk_challenge(dzk *d, int purpose, int step, void *c)
 {
     dzk_need(d->pos == DZK_PROVER && d->half_step[0] == step && d->half_step[1] == step);
     combine(d, purpose, (const uint8_t(*)[HALF_BYTES])d->half, c);
+}
+
+void dzk_took(dzk *d, int step)
+{
+    dzk_need(d->pos == DZK_NEXT && step > d->taken);
+    d->taken = step;
+}
+
+void dzk_mask_bytes(dzk *d, int purpose, int step, uint8_t *out, size_t n)
+{
+    dzk_need(d->key[KEY_MASK] != NULL);
+    for (uint64_t i = 0; n; i++) {
+        uint8_t in[16], block[16];
+        size_t k = n < 16 ? n : 16;
+        ctx_block(in, d->prover, d->proof, purpose, DZK_WHOLE, step, i);
+        aes_block(d->key[KEY_MASK], in, block);
+        memcpy(out, block, k);
+        out += k, n -= k;
+    }
 }
 
 /* ---- vectors and claim ---- */
@@ -328,15 +347,15 @@ static int take_coefs(dzk *d, int step, unsigned ncoef, unsigned mid, const uint
     dzk_need(d->pos == DZK_NEXT && step > d->taken);
     size_t bytes = elt_bytes(d->f), at = 0;
     if (len != (ncoef - 1) * bytes)
-        return malformed(d, DZK_PROVER, step, err, errlen);
+        return dzk_malformed(d, DZK_PROVER, step, err, errlen);
     for (unsigned m = 0; m < ncoef; m++) {
         if (m == mid)
             continue;
         if (d->f->decode(el(d, d->coef, m), buf + at))
-            return malformed(d, DZK_PROVER, step, err, errlen);
+            return dzk_malformed(d, DZK_PROVER, step, err, errlen);
         at += bytes;
     }
-    d->taken = step;
+    dzk_took(d, step);
     return 0;
 }
 
@@ -455,7 +474,7 @@ int dzk_exchange_in(dzk *d, const uint8_t *buf, size_t len, const char *name, ch
     dzk_pos from = d->pos == DZK_PREV ? DZK_NEXT : DZK_PREV;
     uint64_t o[2 * DZK_MAX_WORDS], lhs[DZK_MAX_WORDS], rhs[DZK_MAX_WORDS];
     if (len != dzk_exchange_len(d->f) || d->f->decode(o, buf) || d->f->decode(o + w, buf + elt_bytes(d->f)))
-        return malformed(d, from, d->released, err, errlen);
+        return dzk_malformed(d, from, d->released, err, errlen);
     d->f->mul(lhs, d->mine, o);
     d->f->add(rhs, d->mine + w, o + w);
     if (memcmp(lhs, rhs, elt_bytes(d->f))) {

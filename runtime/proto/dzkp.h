@@ -21,8 +21,9 @@
  *  - H-1: a verifier derives a challenge half only in dzk_release (or the
  *    final point in dzk_exchange_out), which abort()s unless the batch is
  *    closed and, at next, the prover's message of the previous step was
- *    read (dzk_fold_in, dzk_final_in). A challenge answering the message of
- *    step s is released at step s + 1. The final point is never sent.
+ *    read (dzk_fold_in, dzk_final_in, dzk_took). A challenge answering the
+ *    message of step s is released at step s + 1. The final point is never
+ *    sent.
  *  - Misuse (a call for another position, a step out of order) is a bug
  *    and abort()s; what a peer sent can only make a call return -1.
  *  - Production passes cheat = NULL. A test may pass a prover the
@@ -61,13 +62,13 @@ void dzk_derive_keys(const uint8_t run_id[32], int k, const uint8_t seed[16], ui
 
 /* ctx fields */
 enum { DZK_PROOF_BOTH, DZK_PROOF_ARITH, DZK_PROOF_BOOL };
-enum { DZK_SIGMA1 = 1, DZK_SIGMA2, DZK_CHAL, DZK_POINT, DZK_MASK, DZK_ALPHA, DZK_BETA, DZK_QBIT, DZK_RHO };
+enum { DZK_SIGMA1 = 1, DZK_SIGMA2, DZK_CHAL, DZK_POINT, DZK_MASK, DZK_ALPHA, DZK_BETA, DZK_QBIT, DZK_RHO, DZK_SUBSET };
 enum { DZK_WHOLE, DZK_HALF_P, DZK_HALF_N };
 enum { DZK_SEED = 16 }; /* bytes of sigma_1, sigma_2 and their halves */
 
 /* A 16-byte key for one purpose of a public seed (sigma_1 expands to the
  * boolean weights rho with purpose DZK_RHO, to the ring subsets with
- * another): AES(seed, ctx(prover, proof, purpose, 0, 0, 0)). */
+ * DZK_SUBSET): AES(seed, ctx(prover, proof, purpose, 0, 0, 0)). */
 void dzk_seed_key(const uint8_t seed[DZK_SEED], int prover, int proof, int purpose, uint8_t key[16]);
 
 /* A field, by its element operations and the two bulk kernels of a fold.
@@ -120,6 +121,18 @@ int dzk_receive(dzk *d, int purpose, int step, dzk_pos from, const uint8_t *buf,
 void dzk_challenge(dzk *d, int purpose, int step, void *c);
 /* bytes of one half */
 size_t dzk_half_len(const dzk_field *f, int purpose);
+/* next: it read the prover's message of `step` that the proof module
+ * decodes itself (proof A's quotient bits), so the challenge answering it
+ * may be released. */
+void dzk_took(dzk *d, int step);
+/* "malformed proof message from party P (step Vn)", P in position from;
+ * returns -1 */
+int dzk_malformed(const dzk *d, dzk_pos from, int step, char *err, size_t errlen);
+
+/* The prover and prev: n bytes from K^mask under (purpose, step), AES of
+ * the ctx blocks of index 0, 1, ...: the mask of a message that is no
+ * field element (proof A's quotient bits). */
+void dzk_mask_bytes(dzk *d, int purpose, int step, uint8_t *out, size_t n);
 
 /* ---- vectors and claim ---- */
 

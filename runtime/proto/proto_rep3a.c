@@ -3,13 +3,16 @@
  * docs/protocols.md "rep3-active"). It runs rep3_ops.c's operations with
  * rep3's messages. A message that a second party can recompute is
  * hash-checked (jmp.h); one that only its sender knows becomes a statement
- * of its sender's proof, which its two verifiers check in a batched
- * distributed zero-knowledge proof (dzkp_bool.h: the AND gates so far).
- * Every ROUND block with an OUTPUT first runs a verification of everything
- * sent before it, led by the block's first OUTPUT (pop.lead):
+ * of its sender's proofs, which its two verifiers check in batched
+ * distributed zero-knowledge proofs: boolean relations in GF(2^64)
+ * (dzkp_bool.h: AND gates, dealings' carry chains) and ring relations over
+ * F_p (dzkp_arith.h: MUL's reshares so far). Every ROUND block with an
+ * OUTPUT first runs a verification of everything sent before it, led by the
+ * block's first OUTPUT (pop.lead):
  *   V1       the backups' digests (hash check) and the first challenges
  *   V1..V19  the boolean proofs of the three provers, all at once
- *   V20      an all-clear from every party
+ *   V1..V21  the ring proofs, beside them
+ *   V22      an all-clear from every party
  * and only then the output round, which carries the digest of the share the
  * receiver gets from the party that also holds it. No share of an output
  * leaves an honest party unless every check before passed at both others.
@@ -23,6 +26,7 @@
 #include <string.h>
 
 #include "runtime/net/net.h"
+#include "runtime/proto/dzkp_arith.h"
 #include "runtime/proto/dzkp_bool.h"
 #include "runtime/proto/jmp.h"
 #include "runtime/proto/rep3_ops.h"
@@ -31,8 +35,8 @@ extern const protocol proto_rep3a;
 static const rep3_mode active = {&proto_rep3a};
 
 /* the steps an OUTPUT runs before rep3's: the proofs (the digests in the
- * first), then the all-clear */
-enum { V_ALLCLEAR = DZKB_STEPS, VERIFY_STEPS };
+ * first; proof B ends two steps before proof A), then the all-clear */
+enum { V_ALLCLEAR = DZKA_STEPS, VERIFY_STEPS };
 #define DIGEST 32
 
 typedef struct {
@@ -40,8 +44,9 @@ typedef struct {
     /* check keys K^mask_k, K^chal_k for the two streams held (k = me, me+1),
      * derived from S[k]'s first words, so exactly S[k]'s two holders know them */
     uint8_t mask[3][16], chal[3][16];
-    struct dzkb *cur[3]; /* per prover: the batch being recorded */
+    struct dzkb *cur[3]; /* per prover: the batch being recorded, boolean */
     struct dzkb *ver[3]; /* the batch under verification */
+    struct dzka *cura[3], *vera[3]; /* the same, arithmetic */
 } rep3a;
 
 /* this party's position in prover i's proof, and party p's */
@@ -58,25 +63,28 @@ static void batch_new(rep3a *a)
             k = (dzk_keys){a->mask[i], NULL, a->chal[me]};
         else /* next of P_{me-1}: K^mask_me, K^chal_{me+1} */
             k = (dzk_keys){NULL, a->mask[me], a->chal[rss_next(me)]};
-        if (!(a->cur[i] = dzkb_new(pos_of(me, i), i, &k, &DZKB_PARAMS)))
+        if (!(a->cur[i] = dzkb_new(pos_of(me, i), i, &k, &DZKB_PARAMS)) ||
+            !(a->cura[i] = dzka_new(pos_of(me, i), i, &k, &DZKA_PARAMS)))
             abort(); /* out of memory: fatal, as proto_alloc */
         a->r.rs.pb[i] = a->cur[i];
+        a->r.rs.pa[i] = a->cura[i];
     }
 }
 
-static void batches_free(struct dzkb *b[3])
+static void batches_free(struct dzkb *b[3], struct dzka *z[3])
 {
     for (int i = 0; i < 3; i++) {
         dzkb_free(b[i]);
-        b[i] = NULL;
+        dzka_free(z[i]);
+        b[i] = NULL, z[i] = NULL;
     }
 }
 
 static void destroy(void *ps)
 {
     rep3a *a = ps;
-    batches_free(a->cur);
-    batches_free(a->ver);
+    batches_free(a->cur, a->cura);
+    batches_free(a->ver, a->vera);
     rep3_destroy(ps);
 }
 
@@ -115,15 +123,21 @@ static void out_digest(const pop *op, int receiver, const word *shares, uint8_t 
 
 /* ---- the verification, run by the lead OUTPUT ---- */
 
-static size_t proof_len(int step, int from, int to, int i) { return dzkb_len(step, pos_of(from, i), pos_of(to, i)); }
+/* a step's messages from party `from` to `to` in prover i's proofs: B's, then A's */
+static size_t len_b(int step, int from, int to, int i)
+{
+    return step <= DZKB_STEPS ? dzkb_len(step, pos_of(from, i), pos_of(to, i)) : 0;
+}
+static size_t len_a(int step, int from, int to, int i) { return dzka_len(step, pos_of(from, i), pos_of(to, i)); }
+static size_t proof_len(int step, int from, int to, int i) { return len_b(step, from, to, i) + len_a(step, from, to, i); }
 
 /* V1: the batch recorded so far is closed (a new one takes what follows) */
 static int close_batch(rep3a *a, char *err, size_t errlen)
 {
     char why[256];
     for (int i = 0; i < 3; i++) {
-        a->ver[i] = a->cur[i];
-        if (dzkb_close(a->ver[i], why, sizeof why) != 0) {
+        a->ver[i] = a->cur[i], a->vera[i] = a->cura[i];
+        if (dzkb_close(a->ver[i], why, sizeof why) != 0 || dzka_close(a->vera[i], why, sizeof why) != 0) {
             snprintf(err, errlen, "rep3-active: %s", why);
             return -1;
         }
@@ -138,12 +152,17 @@ static void proofs_out(rep3a *a, int step)
     net *nt = a->r.rs.nt;
     for (int i = 0; i < 3; i++)
         for (int p = 0; p < 3; p++) {
-            size_t out = p == me ? 0 : proof_len(step, me, p, i), in = p == me ? 0 : proof_len(step, p, me, i);
-            if (out) {
-                uint8_t *buf = net_out(nt, p, out);
+            if (p == me)
+                continue;
+            size_t ob = len_b(step, me, p, i), oa = len_a(step, me, p, i), in = proof_len(step, p, me, i);
+            uint8_t *buf = ob + oa ? net_out(nt, p, ob + oa) : NULL;
+            if (ob) {
                 dzkb_out(a->ver[i], step, pos_of(p, i), buf);
                 buf[0] ^= (uint8_t)net_cheat(nt, "proof-bool");
             }
+            dzka_out(a->vera[i], step, pos_of(p, i), oa ? buf + ob : NULL); /* at V1 too: it derives sigma_1 */
+            if (oa)
+                buf[ob] ^= (uint8_t)net_cheat(nt, "proof-arith");
             if (in)
                 net_expect(nt, p, in);
         }
@@ -156,14 +175,18 @@ static int proofs_in(rep3a *a, int step, char *err, size_t errlen)
     char why[256];
     for (int i = 0; i < 3; i++)
         for (int p = 0; p < 3; p++) {
-            size_t in = p == me ? 0 : proof_len(step, p, me, i);
-            if (in && dzkb_in(a->ver[i], step, pos_of(p, i), net_in(nt, p, in), in, why, sizeof why) != 0) {
+            size_t ib = p == me ? 0 : len_b(step, p, me, i), ia = p == me ? 0 : len_a(step, p, me, i);
+            const uint8_t *buf = ib + ia ? net_in(nt, p, ib + ia) : NULL;
+            dzk_pos from = pos_of(p, i);
+            if ((ib && dzkb_in(a->ver[i], step, from, buf, ib, why, sizeof why) != 0) ||
+                (step == 1 && i == me && p != me && dzka_sigma1(a->vera[i], from, buf, ib, why, sizeof why) != 0) ||
+                (ia && dzka_in(a->vera[i], step, from, buf + ib, ia, why, sizeof why) != 0)) {
                 snprintf(err, errlen, "rep3-active: %s", why);
                 return -1;
             }
         }
-    if (step == DZKB_STEPS)
-        batches_free(a->ver);
+    if (step == DZKA_STEPS)
+        batches_free(a->ver, a->vera);
     return 0;
 }
 
@@ -274,7 +297,7 @@ static int finish(void *ps, pop *op, int step, char *err, size_t errlen)
 static uint64_t verify_bytes(int k)
 {
     uint64_t b = JMP_BYTES + 2;
-    for (int step = 1; step <= DZKB_STEPS; step++)
+    for (int step = 1; step <= DZKA_STEPS; step++)
         for (int i = 0; i < 3; i++)
             for (int p = 0; p < 3; p++)
                 b += p == k ? 0 : proof_len(step, k, p, i);
@@ -295,8 +318,8 @@ static void cost(const pop *op, int nparties, proto_cost *acc)
 
 const protocol proto_rep3a = {
     .name = "rep3-active",
-    .security = "INCOMPLETE (test builds only): hash checks of recomputable messages, proofs of AND gates; "
-                "products, OTs, splits and dealings not yet proven",
+    .security = "INCOMPLETE (test builds only): hash checks of recomputable messages, proofs of AND gates, "
+                "LTZ/CLAMP dealings and MUL; convolutions, OTs, splits and REQCLAMP's dealings not yet proven",
     .domain = "Z_2^64",
     .configs = {3},
     .min_parties = 3,

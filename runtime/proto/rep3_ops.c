@@ -13,6 +13,7 @@
 #include "runtime/core/bits.h"
 #include "runtime/core/kernels.h"
 #include "runtime/net/net.h"
+#include "runtime/proto/dzkp_arith.h"
 #include "runtime/proto/dzkp_bool.h"
 #include "runtime/proto/proto.h"
 #include "runtime/proto/rss.h"
@@ -128,6 +129,7 @@ typedef struct {
     word *t[2];     /* LTZ: plane L of a ^ b, then the bit */
     int dup;        /* LTZ: elements per value of a */
     word *cs, *ct;  /* rep3-active, LTZ: the dealing's chain, S (roles 0, 2) and T (0, 1) */
+    word *f[2];     /* rep3-active, MUL: the zero share's parts F(S[me]), F(S[me+1]) */
 } st;
 
 static st *state(pop *op) { return proto_state(op, sizeof(st)); }
@@ -140,7 +142,7 @@ static void state_free(pop *op)
     free(s->z), free(s->x0), free(s->x1), free(s->c), free(s->d);
     rss_carry_free(&s->cy);
     free(s->a[0]), free(s->a[1]), free(s->b), free(s->t[0]), free(s->t[1]);
-    free(s->cs), free(s->ct);
+    free(s->cs), free(s->ct), free(s->f[0]), free(s->f[1]);
     free(s);
     op->state = NULL;
 }
@@ -196,10 +198,18 @@ static void mul_prepare(rep3 *r, pop *op)
     size_t n = op->n;
     st *s = state(op);
     s->z = proto_alloc(n * W);
-    if (op->lazy)
+    if (op->lazy) {
         memset(s->z, 0, n * W);
-    else
+    } else if (r->rs.pa[0] && op->kind == PK_MUL) { /* the parts, for the statements */
+        for (int h = 0; h < 2; h++) {
+            s->f[h] = proto_alloc(n * W);
+            rss_draw(&r->rs, h ? rss_next(r->rs.me) : r->rs.me, s->f[h], n);
+        }
+        for (size_t i = 0; i < n; i++)
+            s->z[i] = s->f[0][i] - s->f[1][i];
+    } else {
         rss_zero(&r->rs, s->z, n);
+    }
     if (op->kind == PK_MUL) {
         PERIODIC_LOOP(n, op->nb)
         {
@@ -213,7 +223,50 @@ static void mul_prepare(rep3 *r, pop *op)
         for (size_t i = 0; i < n; i++)
             op->d[2 * i] = s->z[i], op->d[2 * i + 1] = 0;
     else
-        rss_reshare_prepare(&r->rs, s->z, n);
+        rss_reshare_prepare(&r->rs, op->kind == PK_MUL ? "mul" : "conv", s->z, n);
+}
+
+/* rep3-active: P_i's reshare z_i of a MUL is the statement
+ *   x_i y_{i+1} + y_i x_{i+1} = (z_i - x_i y_i - F(S[i])) + F(S[i+1])
+ * with a = (x_i, y_i) and t_p at prev, b = (y_{i+1}, x_{i+1}) and t_n at
+ * next. Each party records it for the three provers from its two shares
+ * (x_me, x_{me+1}) of the operands and y, the result (z_me, z_{me+1}
+ * received). */
+static void mul_record(rep3 *r, const pop *op, const st *s, const word *y)
+{
+    int me = r->rs.me;
+    size_t n = op->n;
+    word *a = proto_alloc(2 * n * W), *b = proto_alloc(2 * n * W), *t = proto_alloc(n * W);
+    PERIODIC_LOOP(n, op->nb) /* as prover: (x_me, y_me), (y_{me+1}, x_{me+1}) */
+    {
+        a[2 * i] = op->a[2 * i], a[2 * i + 1] = op->b[2 * j];
+        b[2 * i] = op->b[2 * j + 1], b[2 * i + 1] = op->a[2 * i + 1];
+        t[i] = s->z[i] - op->a[2 * i] * op->b[2 * j] - s->f[0][i];
+    }
+    dzka_arith(r->rs.pa[me], n, 2, a, b, t, s->f[1]);
+    PERIODIC_LOOP(n, op->nb) /* as prev of P_{me+1}: (x_{me+1}, y_{me+1}), z_{me+1} received */
+    {
+        a[2 * i] = op->a[2 * i + 1], a[2 * i + 1] = op->b[2 * j + 1];
+        t[i] = y[2 * i + 1] - op->a[2 * i + 1] * op->b[2 * j + 1] - s->f[1][i];
+    }
+    dzka_arith(r->rs.pa[rss_next(me)], n, 2, a, NULL, t, NULL);
+    PERIODIC_LOOP(n, op->nb) /* as next of P_{me-1}: (y_me, x_me) */
+    {
+        b[2 * i] = op->b[2 * j], b[2 * i + 1] = op->a[2 * i];
+    }
+    dzka_arith(r->rs.pa[rss_prev(me)], n, 2, NULL, b, NULL, s->f[0]);
+    free(a), free(b), free(t);
+}
+
+/* The reshare's result goes to d only after the statements have read the
+ * operands, which d may overwrite. */
+static void mul_finish_proven(rep3 *r, pop *op, const st *s)
+{
+    word *y = proto_alloc(2 * op->n * W);
+    rss_reshare_finish(&r->rs, s->z, op->n, rss_words(y));
+    mul_record(r, op, s, y);
+    memcpy(op->d, y, 2 * op->n * W);
+    free(y);
 }
 
 /* ---- truncation: y = x / 2^d with |x| < 2^62, error < 1 (probabilistic) ----
@@ -1352,7 +1405,9 @@ int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     case PK_MUL:
     case PK_CONV2D:
     case PK_DWCONV2D:
-        if (!op->lazy)
+        if (((st *)op->state)->f[0])
+            mul_finish_proven(r, op, op->state);
+        else if (!op->lazy)
             rss_reshare_finish(&r->rs, ((st *)op->state)->z, op->n, rss_words(op->d));
         state_free(op);
         break;

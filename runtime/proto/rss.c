@@ -229,7 +229,7 @@ static void reshare(rss *r, const char *kind, const word *z, size_t n)
     rss_expect(r, rss_next(r->me), n);
 }
 
-void rss_reshare_prepare(rss *r, const word *z, size_t n) { reshare(r, "reshare", z, n); }
+void rss_reshare_prepare(rss *r, const char *kind, const word *z, size_t n) { reshare(r, kind, z, n); }
 
 void rss_reshare_finish(rss *r, const word *z, size_t n, rss_pair y)
 {

@@ -26,6 +26,7 @@ struct net;
 struct prg;
 struct jmp;
 struct dzkb;
+struct dzka;
 
 typedef struct {
     int me;
@@ -37,6 +38,7 @@ typedef struct {
      * which the blocks that say "proven" record their statements */
     struct jmp *j;
     struct dzkb *pb[3];
+    struct dzka *pa[3]; /* the same for the arithmetic proof */
 } rss;
 
 /* Where a block writes this party's two shares (x_me, x_{me+1}) of n
@@ -124,7 +126,7 @@ uint64_t rss_open_cost(int rc, size_t n, proto_cost *acc);
  * plus a zero share): it sends z_me to party me-1 (n words each, masked by
  * the zero share's F(S[me+1]), unknown to me-1) and then holds (z_me,
  * z_{me+1}), a replicated sharing. 1 round. */
-void rss_reshare_prepare(rss *r, const word *z, size_t n);
+void rss_reshare_prepare(rss *r, const char *kind, const word *z, size_t n);
 void rss_reshare_finish(rss *r, const word *z, size_t n, rss_pair y);
 uint64_t rss_reshare_cost(size_t n, proto_cost *acc);
 

@@ -17,6 +17,7 @@ Suite *suite_rep3a(void);
 Suite *suite_bounds(void);
 Suite *suite_fields(void);
 Suite *suite_dzkp(void);
+Suite *suite_dzka(void);
 
 int main(void)
 {
@@ -35,6 +36,7 @@ int main(void)
     srunner_add_suite(r, suite_bounds());
     srunner_add_suite(r, suite_fields());
     srunner_add_suite(r, suite_dzkp());
+    srunner_add_suite(r, suite_dzka());
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);
     srunner_free(r);

@@ -1,0 +1,859 @@
+/* dzkp_arith: the ring proof, exact over Z and F_p (see dzkp_arith.h). */
+#include "runtime/proto/dzkp_arith.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/core/fp192.h"
+#include "runtime/net/prg.h"
+
+__extension__ typedef unsigned __int128 u128;
+
+const dzka_params DZKA_PARAMS = {DZKA_KAPPA, {NULL, 0}};
+
+enum {
+    K1 = 8, /* the first fold's factor: U is F_p, B still 64-bit words */
+    STEP_QBITS = 2,
+    STEP_SIGMA2 = 3,
+    STEP_FOLD1 = 4,
+    STEP_FINAL = 20,
+    QBITS = DZKA_KAPPA * DZKA_QBITS, /* bit s * DZKA_QBITS + j is bit j of Q'_s */
+    QBYTES = QBITS / 8,
+    CHUNK = 1024, /* fold-1 vector elements per kernel call, a multiple of K1 */
+    SCHUNK = 256, /* statements per draw of membership words */
+};
+
+/* ---- F_p as a dzk_field ----
+ * The folds' sums of products are formed unreduced: a product of two
+ * three-word values (elements, or the first fold's folded values below) is
+ * below 2^384, and seven words hold fewer than 2^64 of them (a fold sums
+ * at most 16 n < 2^40). */
+
+typedef struct {
+    uint64_t w[7];
+} fp_wide;
+
+/* acc += a b, column by column: column c adds to acc's word c the low
+ * halves of the products a_i b_j with i + j = c and the high halves of
+ * those with i + j = c - 1, at most six words and the carry in, so below
+ * 2^67. */
+static inline void wide_mac(fp_wide *acc, const fp *a, const fp *b)
+{
+    const uint64_t *x = a->w, *y = b->w;
+    u128 p00 = (u128)x[0] * y[0], p01 = (u128)x[0] * y[1], p10 = (u128)x[1] * y[0];
+    u128 p02 = (u128)x[0] * y[2], p11 = (u128)x[1] * y[1], p20 = (u128)x[2] * y[0];
+    u128 p12 = (u128)x[1] * y[2], p21 = (u128)x[2] * y[1], p22 = (u128)x[2] * y[2];
+#define LO(p) ((uint64_t)(p))
+#define HI(p) ((uint64_t)((p) >> 64))
+    u128 t = (u128)acc->w[0] + LO(p00);
+    acc->w[0] = LO(t);
+    t = (t >> 64) + acc->w[1] + HI(p00) + LO(p01) + LO(p10);
+    acc->w[1] = LO(t);
+    t = (t >> 64) + acc->w[2] + HI(p01) + HI(p10) + LO(p02) + LO(p11) + LO(p20);
+    acc->w[2] = LO(t);
+    t = (t >> 64) + acc->w[3] + HI(p02) + HI(p11) + HI(p20) + LO(p12) + LO(p21);
+    acc->w[3] = LO(t);
+    t = (t >> 64) + acc->w[4] + HI(p12) + HI(p21) + LO(p22);
+    acc->w[4] = LO(t);
+    t = (t >> 64) + acc->w[5] + HI(p22);
+    acc->w[5] = LO(t);
+    acc->w[6] += HI(t);
+#undef LO
+#undef HI
+}
+
+/* 2^320 = 2^128 + 2^64 + 1 and 2^384 = 2^128 + 2^65 + 1 (mod p): words 5
+ * and 6 fold into words 0..2, adding less than 2^194. A carry out of 2^320
+ * folds once more; the five words are then below 2^194, so that cannot
+ * carry again, and fp_acc reduces five words. */
+static void wide_reduce(fp *r, const fp_wide *a)
+{
+    const uint64_t *c = a->w;
+    fp_acc x;
+    u128 t = (u128)c[0] + c[5] + c[6];
+    x.w[0] = (uint64_t)t;
+    t = (t >> 64) + c[1] + c[5] + ((u128)c[6] << 1);
+    x.w[1] = (uint64_t)t;
+    t = (t >> 64) + c[2] + c[5] + c[6];
+    x.w[2] = (uint64_t)t;
+    t = (t >> 64) + c[3];
+    x.w[3] = (uint64_t)t;
+    t = (t >> 64) + c[4];
+    x.w[4] = (uint64_t)t;
+    uint64_t carry = (uint64_t)(t >> 64);
+    t = 0;
+    for (int i = 0; i < 5; i++) {
+        t = (t >> 64) + x.w[i] + (i < 3 ? carry : 0);
+        x.w[i] = (uint64_t)t;
+    }
+    fp_acc_reduce(r, &x);
+}
+
+/* ---- the first fold's bulk arithmetic ----
+ * Its vector's U elements and the weights w_v are kept as three words
+ * congruent to the value mod p, below 2^192 but not always below p: every
+ * use multiplies them into an unreduced sum, whose bounds hold for any
+ * three words. */
+
+/* acc += a v: fp_acc_mac_u64, inlined for the inner loops */
+static inline void mac(fp_acc *acc, const fp *a, uint64_t v)
+{
+    u128 t = (u128)a->w[0] * v + acc->w[0];
+    acc->w[0] = (uint64_t)t;
+    t = (u128)a->w[1] * v + acc->w[1] + (uint64_t)(t >> 64);
+    acc->w[1] = (uint64_t)t;
+    t = (u128)a->w[2] * v + acc->w[2] + (uint64_t)(t >> 64);
+    acc->w[2] = (uint64_t)t;
+    t = (u128)acc->w[3] + (uint64_t)(t >> 64);
+    acc->w[3] = (uint64_t)t;
+    acc->w[4] += (uint64_t)(t >> 64);
+}
+
+/* x < 2^256 into three words: 2^192 = 2^64 + 1 (mod p) folds word 3 into
+ * words 0 and 1; a carry out of 2^192 folds once more, and what is left is
+ * then below 2^130, so it cannot carry again. */
+static inline void fold4(fp *r, const uint64_t x[4])
+{
+    u128 t = (u128)x[0] + x[3];
+    r->w[0] = (uint64_t)t;
+    t = (t >> 64) + x[1] + x[3];
+    r->w[1] = (uint64_t)t;
+    t = (t >> 64) + x[2];
+    r->w[2] = (uint64_t)t;
+    uint64_t c = (uint64_t)(t >> 64);
+    t = (u128)r->w[0] + c;
+    r->w[0] = (uint64_t)t;
+    t = (t >> 64) + r->w[1] + c;
+    r->w[1] = (uint64_t)t;
+    r->w[2] += (uint64_t)(t >> 64);
+}
+
+/* x < 2^320 (an fp_acc) into three words: 2^256 = 2^128 + 2^64 (mod p)
+ * folds word 4 into words 1 and 2, a carry out of 2^256 likewise once more
+ * (what is left is then below 2^194, so it cannot carry again), and fold4
+ * does the rest. */
+static inline void fold5(fp *r, const fp_acc *a)
+{
+    uint64_t x[4];
+    u128 t = (u128)a->w[1] + a->w[4];
+    x[0] = a->w[0];
+    x[1] = (uint64_t)t;
+    t = (t >> 64) + a->w[2] + a->w[4];
+    x[2] = (uint64_t)t;
+    t = (t >> 64) + a->w[3];
+    x[3] = (uint64_t)t;
+    uint64_t c = (uint64_t)(t >> 64);
+    t = (u128)x[1] + c;
+    x[1] = (uint64_t)t;
+    t = (t >> 64) + x[2] + c;
+    x[2] = (uint64_t)t;
+    x[3] += (uint64_t)(t >> 64);
+    fold4(r, x);
+}
+
+/* r = a v, folded */
+static inline void mul_fold(fp *r, const fp *a, uint64_t v)
+{
+    uint64_t x[4];
+    u128 t = (u128)a->w[0] * v;
+    x[0] = (uint64_t)t;
+    t = (u128)a->w[1] * v + (uint64_t)(t >> 64);
+    x[1] = (uint64_t)t;
+    t = (u128)a->w[2] * v + (uint64_t)(t >> 64);
+    x[2] = (uint64_t)t, x[3] = (uint64_t)(t >> 64);
+    fold4(r, x);
+}
+
+static const uint64_t fp_one[3] = {1, 0, 0};
+static int f_decode(uint64_t *e, const uint8_t *b) { return fp_from_bytes((fp *)e, b); }
+static void f_encode(uint8_t *b, const uint64_t *e) { fp_to_bytes(b, (const fp *)e); }
+static void f_add(uint64_t *r, const uint64_t *a, const uint64_t *b) { fp_add((fp *)r, (const fp *)a, (const fp *)b); }
+static void f_sub(uint64_t *r, const uint64_t *a, const uint64_t *b) { fp_sub((fp *)r, (const fp *)a, (const fp *)b); }
+static void f_mul(uint64_t *r, const uint64_t *a, const uint64_t *b) { fp_mul((fp *)r, (const fp *)a, (const fp *)b); }
+
+static void f_poly(uint64_t *H, const uint64_t *U, const uint64_t *B, size_t groups, unsigned k)
+{
+    const fp *u = (const fp *)U, *b = (const fp *)B;
+    fp_wide acc[2 * DZK_FOLD_K - 1];
+    dzk_need(k <= DZK_FOLD_K);
+    memset(acc, 0, (2 * k - 1) * sizeof *acc);
+    for (size_t l = 0; l < groups; l++, u += k, b += k)
+        for (unsigned j = 0; j < k; j++)
+            for (unsigned i = 0; i < k; i++)
+                wide_mac(&acc[j - i + k - 1], &u[j], &b[i]);
+    for (unsigned m = 0; m < 2 * k - 1; m++)
+        wide_reduce((fp *)H + m, &acc[m]);
+}
+
+/* out[l] is written after group l (at lk >= l) is read, so out may be V */
+static void f_eval(uint64_t *out, const uint64_t *V, size_t groups, unsigned k, const uint64_t *pw)
+{
+    const fp *v = (const fp *)V, *p = (const fp *)pw;
+    for (size_t l = 0; l < groups; l++) {
+        fp_wide acc = {{0}};
+        for (unsigned j = 0; j < k; j++)
+            wide_mac(&acc, &v[l * k + j], &p[j]);
+        wide_reduce((fp *)out + l, &acc);
+    }
+}
+
+static const dzk_field FP = {3, fp_one, f_decode, f_encode, f_add, f_sub, f_mul, f_poly, f_eval};
+
+/* ---- the statement store ----
+ * in blocks that recording fills in turn and never moves (a growing array
+ * would copy and first-touch its pages again at every doubling, as proof
+ * B's store found): BLOCK terms each, or a longer statement alone, so that
+ * a statement never straddles two blocks. */
+
+enum { BLOCK = 1 << 16 };
+
+typedef struct {
+    size_t n; /* statements of length m, consecutive */
+    uint32_t m;
+} run;
+
+typedef struct {
+    size_t cap, terms, stmts;  /* room for cap terms (and statements, m >= 1) */
+    uint64_t *a, *b, *tp, *tn; /* NULL where not kept */
+    run *runs;
+    size_t nruns, runs_cap;
+} block;
+
+struct dzka {
+    dzk *d;
+    dzk_pos pos;
+    int prover;
+    const dzka_params *prm;
+    int ha, hb; /* keeps a and t_p (the prover, prev); b and t_n (the prover, next) */
+    block *blocks;
+    size_t nblocks;
+    unsigned long long terms; /* M */
+    int closed, last_out, have_sigma1;
+    uint8_t sigma1[DZK_SEED], sigma2[DZK_SEED];
+    uint8_t qp[QBYTES], qn[QBYTES]; /* the quotient bits' shares: prev qp, next qn, the prover both */
+};
+
+dzka *dzka_new(dzk_pos pos, int prover, const dzk_keys *keys, const dzka_params *prm)
+{
+    dzk_need(prm->kappa >= 1 && prm->kappa <= DZKA_KAPPA);
+    dzka *z = calloc(1, sizeof *z);
+    if (!z)
+        return NULL;
+    z->pos = pos, z->prover = prover, z->prm = prm;
+    z->d = dzk_new(&FP, pos, prover, DZK_PROOF_ARITH, keys, prm->cheat.chal ? &prm->cheat : NULL);
+    if (!z->d) {
+        free(z);
+        return NULL;
+    }
+    z->ha = pos != DZK_NEXT;
+    z->hb = pos != DZK_PREV;
+    return z;
+}
+
+static void free_store(dzka *z)
+{
+    for (size_t k = 0; k < z->nblocks; k++) {
+        block *q = &z->blocks[k];
+        free(q->a), free(q->b), free(q->tp), free(q->tn), free(q->runs);
+    }
+    free(z->blocks);
+    z->blocks = NULL, z->nblocks = 0;
+}
+
+void dzka_free(dzka *z)
+{
+    if (!z)
+        return;
+    free_store(z);
+    dzk_free(z->d);
+    free(z);
+}
+
+static void *resize(void *p, size_t n, size_t size)
+{
+    p = realloc(p, n * size);
+    dzk_need(p != NULL); /* out of memory: the recorder has no way to fail */
+    return p;
+}
+
+static uint64_t *words(int held, size_t n) { return held ? resize(NULL, n, sizeof(uint64_t)) : NULL; }
+
+/* the block that takes the next statement of m terms */
+static block *open_block(dzka *z, uint32_t m)
+{
+    if (z->nblocks && z->blocks[z->nblocks - 1].cap - z->blocks[z->nblocks - 1].terms >= m)
+        return &z->blocks[z->nblocks - 1];
+    if (!(z->nblocks & (z->nblocks - 1))) /* the index doubles at powers of two */
+        z->blocks = resize(z->blocks, z->nblocks ? 2 * z->nblocks : 1, sizeof *z->blocks);
+    block *q = &z->blocks[z->nblocks++];
+    size_t cap = m > BLOCK ? m : BLOCK;
+    *q = (block){cap, 0, 0, words(z->ha, cap), words(z->hb, cap), words(z->ha, cap), words(z->hb, cap), NULL, 0, 0};
+    return q;
+}
+
+void dzka_arith(dzka *z, size_t n, uint32_t m, const uint64_t *a, const uint64_t *b, const uint64_t *tp,
+                const uint64_t *tn)
+{
+    dzk_need(!z->closed && m >= 1 && (!z->ha || (a && tp)) && (!z->hb || (b && tn)));
+    for (size_t done = 0, k; done < n; done += k) {
+        block *q = open_block(z, m);
+        k = (q->cap - q->terms) / m;
+        k = k < n - done ? k : n - done;
+        if (z->ha) {
+            memcpy(q->a + q->terms, a + done * m, k * m * sizeof *a);
+            memcpy(q->tp + q->stmts, tp + done, k * sizeof *tp);
+        }
+        if (z->hb) {
+            memcpy(q->b + q->terms, b + done * m, k * m * sizeof *b);
+            memcpy(q->tn + q->stmts, tn + done, k * sizeof *tn);
+        }
+        if (q->nruns && q->runs[q->nruns - 1].m == m)
+            q->runs[q->nruns - 1].n += k;
+        else {
+            if (q->nruns == q->runs_cap)
+                q->runs = resize(q->runs, q->runs_cap = q->runs_cap ? 2 * q->runs_cap : 4, sizeof *q->runs);
+            q->runs[q->nruns++] = (run){k, m};
+        }
+        q->terms += k * m, q->stmts += k;
+        z->terms += k * m;
+    }
+}
+
+int dzka_fits(unsigned long long terms, char *err, size_t errlen)
+{
+    if (terms >= 1ull << 60)
+        snprintf(err, errlen, "batch of %llu arith terms is too large for one verification", terms);
+    else if (terms > DZKA_MAX_TERMS)
+        snprintf(err, errlen, "batch of %llu arith terms is too long for the fold schedule (at most %llu)", terms,
+                 DZKA_MAX_TERMS);
+    else
+        return 0;
+    return -1;
+}
+
+int dzka_close(dzka *z, char *err, size_t errlen)
+{
+    if (dzka_fits(z->terms, err, errlen))
+        return -1;
+    z->closed = 1;
+    dzk_close(z->d);
+    return 0;
+}
+
+/* ---- passes over the statements with their membership words ----
+ * mu is one AES-CTR stream under a key from sigma_1, a word per statement
+ * in recording order keeping its low kappa bits, so every position gives a
+ * statement the same word. */
+
+typedef struct {
+    size_t n; /* statements, at most SCHUNK, of length m */
+    uint32_t m;
+    const uint64_t *a, *b, *tp, *tn; /* theirs, NULL where not kept */
+    uint64_t mu[SCHUNK];
+} span;
+
+typedef void span_fn(const span *sp, void *ctx);
+
+static void each_span(const dzka *z, span_fn *fn, void *ctx)
+{
+    dzk_need(z->have_sigma1);
+    uint8_t key[16];
+    dzk_seed_key(z->sigma1, z->prover, DZK_PROOF_ARITH, DZK_SUBSET, key);
+    prg *g = prg_new(key);
+    dzk_need(g != NULL);
+    uint64_t keep = z->prm->kappa == 64 ? ~0ull : (1ull << z->prm->kappa) - 1;
+    span sp;
+    for (size_t k = 0; k < z->nblocks; k++) {
+        const block *q = &z->blocks[k];
+        size_t x = 0, v = 0; /* the run's first term and statement in the block */
+        for (size_t r = 0; r < q->nruns; r++)
+            for (size_t i = 0; i < q->runs[r].n; i += sp.n, x += sp.n * sp.m, v += sp.n) {
+                sp.m = q->runs[r].m;
+                sp.n = q->runs[r].n - i < SCHUNK ? q->runs[r].n - i : SCHUNK;
+                sp.a = q->a ? q->a + x : NULL, sp.tp = q->tp ? q->tp + v : NULL;
+                sp.b = q->b ? q->b + x : NULL, sp.tn = q->tn ? q->tn + v : NULL;
+                prg_fill(g, sp.mu, sp.n * sizeof *sp.mu);
+                for (size_t j = 0; j < sp.n; j++)
+                    sp.mu[j] &= keep;
+                fn(&sp, ctx);
+            }
+    }
+    prg_free(g);
+}
+
+/* ---- the quotients (§4.1-§4.2, the prover at V2) ----
+ * The lift is exact over Z: E'_v = E_v + 2^65 = sum_j a_j b_j + 2^65 -
+ * t_p - t_n, each word read in [0, 2^64), is an integer in
+ * (0, m 2^128 + 2^65) since t_p + t_n < 2^65, and Q'_s = sum_{v in S_s}
+ * E'_v / 2^64 (the 2^65 per member is the 2 |S_s|). Every product is a
+ * 128-bit word; every partial sum, of one statement or of many, is at most
+ * sum_v E'_v < M 2^128 + N 2^65 < 2^164 (M <= DZKA_MAX_TERMS < 2^35,
+ * N <= M), so three unsigned words hold it without wrapping, and the
+ * quotient is below 2^99 = 2^DZKA_QBITS. The sums go by byte:
+ * bucket[k][c] adds the E'_v whose mu_v has byte k equal to c (8
+ * additions per statement, not one per set bit), and subset 8k + b adds
+ * the buckets of k whose c has bit b. */
+
+typedef struct {
+    uint64_t w[3];
+} u192;
+
+static inline void u192_add(u192 *s, const u192 *x)
+{
+    u128 t = (u128)s->w[0] + x->w[0];
+    s->w[0] = (uint64_t)t;
+    t = (t >> 64) + s->w[1] + x->w[1];
+    s->w[1] = (uint64_t)t;
+    s->w[2] += (uint64_t)(t >> 64) + x->w[2];
+}
+
+static inline void u192_add_u128(u192 *s, u128 x)
+{
+    u128 t = (u128)s->w[0] + (uint64_t)x;
+    s->w[0] = (uint64_t)t;
+    t = (t >> 64) + s->w[1] + (uint64_t)(x >> 64);
+    s->w[1] = (uint64_t)t;
+    s->w[2] += (uint64_t)(t >> 64);
+}
+
+/* s -= x, for s >= x */
+static inline void u192_sub_u64(u192 *s, uint64_t x)
+{
+    uint64_t b0 = s->w[0] < x, b1 = s->w[1] < b0;
+    s->w[0] -= x, s->w[1] -= b0, s->w[2] -= b1;
+}
+
+static void quotient_span(const span *sp, void *ctx)
+{
+    u192(*bucket)[256] = ctx;
+    for (size_t v = 0; v < sp->n; v++) {
+        const uint64_t *a = sp->a + v * sp->m, *b = sp->b + v * sp->m;
+        u192 e = {{0, 2, 0}}; /* 2^65 */
+        for (uint32_t j = 0; j < sp->m; j++)
+            u192_add_u128(&e, (u128)a[j] * b[j]);
+        u192_sub_u64(&e, sp->tp[v]);
+        u192_sub_u64(&e, sp->tn[v]);
+        for (int k = 0; k < 8; k++)
+            u192_add(&bucket[k][sp->mu[v] >> 8 * k & 0xff], &e);
+    }
+}
+
+static int qbit(const uint8_t *q, unsigned s, unsigned j)
+{
+    unsigned i = s * DZKA_QBITS + j;
+    return q[i / 8] >> i % 8 & 1;
+}
+
+/* the bits of every Q'_s */
+static void quotients(const dzka *z, uint8_t bits[QBYTES])
+{
+    u192(*bucket)[256] = calloc(8, sizeof *bucket);
+    dzk_need(bucket != NULL);
+    each_span(z, quotient_span, bucket);
+    memset(bits, 0, QBYTES);
+    for (unsigned s = 0; s < DZKA_KAPPA; s++) {
+        u192 sum = {{0, 0, 0}};
+        for (unsigned c = 0; c < 256; c++)
+            if (c >> s % 8 & 1)
+                u192_add(&sum, &bucket[s / 8][c]);
+        for (unsigned j = 0; j < DZKA_QBITS; j++) {
+            unsigned i = s * DZKA_QBITS + j, bit = (unsigned)(sum.w[1 + j / 64] >> j % 64) & 1;
+            bits[i / 8] |= (uint8_t)(bit << i % 8);
+        }
+    }
+    free(bucket);
+}
+
+/* the prover at V2: qn = bits ^ qp, qp from K^mask */
+static size_t qbits_out(dzka *z, uint8_t *buf)
+{
+    uint8_t bits[QBYTES];
+    dzk_challenge(z->d, DZK_SIGMA1, 1, z->sigma1);
+    z->have_sigma1 = 1;
+    quotients(z, bits);
+    dzk_mask_bytes(z->d, DZK_QBIT, STEP_QBITS, z->qp, QBYTES);
+    for (int i = 0; i < QBYTES; i++)
+        z->qn[i] = bits[i] ^ z->qp[i];
+    memcpy(buf, z->qn, QBYTES);
+    return QBYTES;
+}
+
+/* ---- the inner product (§4.2) ----
+ * U = (w_v a_vj ; 2^(65+j) rho_s qp_sj) and B = (b_vj ; qn_sj): the terms
+ * in recording order, then the quotient bits subset after subset, with
+ * w_v = sum_{s in mu_v} rho_s. Then <U, B> = T_p + T_n for
+ *   T_p = sum_v w_v (t_p,v - 2^65) + sum_s rho_s 2^64 QP_s,
+ *   T_n = sum_v w_v t_n,v + sum_s rho_s 2^64 QN_s,
+ * QP_s, QN_s the integers of bits qp_s., qn_s. (sum_s rho_s |S_s| is
+ * sum_v w_v). The vectors are never stored whole: a pass builds CHUNK
+ * elements at a time, element x as U_x = wt[wi[x]] A[x] (a statement's
+ * terms share their weight w_v; a quotient bit has its own, 2^(65+j) rho_s,
+ * times A = qp) and B_x, and hands them to a kernel: the prover's first
+ * fold polynomial, or the fold by r_1. */
+
+typedef struct vec vec;
+typedef void kernel_fn(vec *c, size_t groups);
+
+struct vec {
+    const dzka *z;
+    kernel_fn *kernel;
+    int hu, hb, ht; /* builds U, B, the claim */
+    fp rho[DZKA_KAPPA];
+    fp (*wtab)[256]; /* byte tables: wtab[k][c] = sum of rho_(8k+b) over the bits b of c */
+    uint64_t A[CHUNK], B[CHUNK];
+    uint16_t wi[CHUNK];
+    fp wt[CHUNK + 1]; /* the chunk's weights, the current one last */
+    size_t fill, nwt, done; /* elements and weights in the chunk, groups before it */
+    fp_acc T, W;            /* sum_v w_v t_v and sum_v w_v */
+    fp_acc H[2 * K1 - 1];
+    fp pw[K1], rev[K1];
+    fp *outU, *outB;
+};
+
+/* rho from sigma_2: AES-CTR, 24 bytes an element, the next 24 while >= p */
+static void rhos(const dzka *z, fp rho[DZKA_KAPPA])
+{
+    uint8_t key[16], b[FP_BYTES];
+    dzk_seed_key(z->sigma2, z->prover, DZK_PROOF_ARITH, DZK_RHO, key);
+    prg *g = prg_new(key);
+    dzk_need(g != NULL);
+    for (int s = 0; s < DZKA_KAPPA; s++)
+        do
+            prg_fill(g, b, sizeof b);
+        while (fp_from_bytes(&rho[s], b));
+    prg_free(g);
+}
+
+static vec *vec_new(const dzka *z, kernel_fn *kernel, int ht)
+{
+    vec *c = calloc(1, sizeof *c);
+    dzk_need(c && (c->wtab = malloc(8 * sizeof *c->wtab)));
+    c->z = z, c->kernel = kernel, c->ht = ht;
+    c->hu = z->ha, c->hb = z->hb;
+    c->nwt = 1; /* wt[0] = 0 until a weight is set */
+    rhos(z, c->rho);
+    for (int k = 0; k < 8; k++) {
+        c->wtab[k][0] = (fp){{0, 0, 0}};
+        for (unsigned v = 1; v < 256; v++) /* v without its lowest bit, plus that bit's rho */
+            fp_add(&c->wtab[k][v], &c->wtab[k][v & (v - 1)], &c->rho[8 * k + __builtin_ctz(v)]);
+    }
+    return c;
+}
+
+static void vec_free(vec *c)
+{
+    free(c->wtab);
+    free(c);
+}
+
+static void flush(vec *c)
+{
+    size_t groups = (c->fill + K1 - 1) / K1;
+    for (; c->fill < groups * K1; c->fill++) /* padding: zero elements */
+        c->A[c->fill] = c->B[c->fill] = 0, c->wi[c->fill] = (uint16_t)(c->nwt - 1);
+    c->kernel(c, groups);
+    c->done += groups;
+    c->fill = 0;
+    c->wt[0] = c->wt[c->nwt - 1]; /* a statement may go on in the next chunk */
+    c->nwt = 1;
+}
+
+/* The weight of the elements pushed next. Each is followed by a push, so
+ * a chunk holds at most CHUNK + 1 weights. */
+static void set_weight(vec *c, const fp *w) { c->wt[c->nwt++] = *w; }
+
+static void push(vec *c, uint64_t a, uint64_t b)
+{
+    c->A[c->fill] = a, c->B[c->fill] = b, c->wi[c->fill] = (uint16_t)(c->nwt - 1);
+    if (++c->fill == CHUNK)
+        flush(c);
+}
+
+/* w_v = sum_{s in mu_v} rho_s: eight table entries, below 2^195, folded */
+static void weight(const vec *c, uint64_t mu, fp *w)
+{
+    uint64_t x[4] = {0, 0, 0, 0};
+    for (int k = 0; k < 8; k++) {
+        const fp *e = &c->wtab[k][mu >> 8 * k & 0xff];
+        u128 t = (u128)x[0] + e->w[0];
+        x[0] = (uint64_t)t;
+        t = (t >> 64) + x[1] + e->w[1];
+        x[1] = (uint64_t)t;
+        t = (t >> 64) + x[2] + e->w[2];
+        x[2] = (uint64_t)t;
+        x[3] += (uint64_t)(t >> 64);
+    }
+    fold4(w, x);
+}
+
+static void vec_span(const span *sp, void *ctx)
+{
+    vec *c = ctx;
+    for (size_t v = 0; v < sp->n; v++) {
+        fp w;
+        weight(c, sp->mu[v], &w);
+        if (c->ht && sp->tp) {
+            mac(&c->T, &w, sp->tp[v]);
+            mac(&c->W, &w, 1);
+        }
+        if (c->ht && sp->tn)
+            mac(&c->T, &w, sp->tn[v]);
+        if (c->hu)
+            set_weight(c, &w);
+        for (size_t x = v * sp->m; x < (v + 1) * sp->m; x++)
+            push(c, c->hu ? sp->a[x] : 0, c->hb ? sp->b[x] : 0);
+    }
+}
+
+static void vec_tail(vec *c)
+{
+    static const fp two65 = {{0, 2, 0}};
+    for (unsigned s = 0; s < DZKA_KAPPA; s++) {
+        fp u;
+        fp_mul(&u, &c->rho[s], &two65);
+        for (unsigned j = 0; j < DZKA_QBITS; j++, fp_add(&u, &u, &u)) {
+            if (c->hu)
+                set_weight(c, &u);
+            push(c, c->hu ? (uint64_t)qbit(c->z->qp, s, j) : 0, c->hb ? (uint64_t)qbit(c->z->qn, s, j) : 0);
+        }
+    }
+    flush(c);
+}
+
+static void vec_run(vec *c)
+{
+    each_span(c->z, vec_span, c);
+    vec_tail(c);
+}
+
+/* sum_s rho_s 2^64 Q_s for the bits q */
+static void tail_claim(const fp rho[DZKA_KAPPA], const uint8_t *q, fp *T)
+{
+    for (unsigned s = 0; s < DZKA_KAPPA; s++) {
+        fp x = {{0, 0, 0}};
+        for (unsigned j = 0; j < DZKA_QBITS; j++)
+            x.w[1 + j / 64] |= (uint64_t)qbit(q, s, j) << j % 64;
+        fp_mul(&x, &x, &rho[s]);
+        fp_add(T, T, &x);
+    }
+}
+
+/* this position's share of the claim (the whole claim at a cheating prover) */
+static void claim(const vec *c, fp *T)
+{
+    static const fp two65 = {{0, 2, 0}};
+    fp_acc_reduce(T, &c->T);
+    if (c->z->ha) {
+        fp x;
+        fp_acc_reduce(&x, &c->W);
+        fp_mul(&x, &x, &two65);
+        fp_sub(T, T, &x);
+        tail_claim(c->rho, c->z->qp, T);
+    }
+    if (c->z->hb)
+        tail_claim(c->rho, c->z->qn, T);
+}
+
+/* ---- the first fold (k = 8, §4.3) ----
+ * U is F_p and B 64-bit words: each product is an F_p by word
+ * multiply-add into an unreduced fp_acc (fewer than 2^64 of them: 8 per
+ * element), reduced once per coefficient. */
+
+static void poly_kernel(vec *c, size_t groups)
+{
+    fp_acc H[2 * K1 - 1];
+    memcpy(H, c->H, sizeof H);
+    for (size_t l = 0; l < groups; l++) {
+        const uint64_t *b = c->B + l * K1;
+        fp u[K1];
+        for (size_t j = 0, x = l * K1; j < K1; j++, x++)
+            mul_fold(&u[j], &c->wt[c->wi[x]], c->A[x]);
+        for (int j = 0; j < K1; j++)
+            for (int i = 0; i < K1; i++)
+                mac(&H[j - i + K1 - 1], &u[j], b[i]);
+    }
+    memcpy(c->H, H, sizeof H);
+}
+
+/* U'_l = sum_j U_(8l+j) r^j: over each run of elements of one weight w,
+ * w sum_j A_(8l+j) r^j, so a multiply-add per element and one fold and
+ * product per run. B'_l = sum_j B_(8l+j) r^(7-j). */
+static void eval_kernel(vec *c, size_t groups)
+{
+    for (size_t l = 0; l < groups; l++) {
+        size_t x0 = l * K1;
+        if (c->hu) {
+            fp_wide acc = {{0}};
+            fp_acc s;
+            fp_acc_zero(&s);
+            for (size_t j = 0; j < K1; j++) {
+                mac(&s, &c->pw[j], c->A[x0 + j]);
+                if (j == K1 - 1 || c->wi[x0 + j + 1] != c->wi[x0 + j]) {
+                    fp t;
+                    fold5(&t, &s);
+                    wide_mac(&acc, &t, &c->wt[c->wi[x0 + j]]);
+                    fp_acc_zero(&s);
+                }
+            }
+            wide_reduce(&c->outU[c->done + l], &acc);
+        }
+        if (c->hb) {
+            fp_acc acc;
+            fp_acc_zero(&acc);
+            for (size_t j = 0; j < K1; j++)
+                mac(&acc, &c->rev[j], c->B[x0 + j]);
+            fp_acc_reduce(&c->outB[c->done + l], &acc);
+        }
+    }
+}
+
+/* the prover at V4: sigma_2, then fold 1's polynomial */
+static size_t fold1_out(dzka *z, uint8_t *buf)
+{
+    dzk_challenge(z->d, DZK_SIGMA2, STEP_SIGMA2, z->sigma2);
+    vec *c = vec_new(z, poly_kernel, z->prm->cheat.chal != NULL);
+    vec_run(c);
+    fp H[2 * K1 - 1], T;
+    for (int m = 0; m < 2 * K1 - 1; m++)
+        fp_acc_reduce(&H[m], &c->H[m]);
+    if (c->ht) { /* a cheating prover's claim */
+        claim(c, &T);
+        dzk_set_claim(z->d, T.w);
+    }
+    vec_free(c);
+    return dzk_fold_out(z->d, STEP_FOLD1, K1, (uint64_t *)H, buf);
+}
+
+/* Every position once r_1 is known: the vectors folded by it (the
+ * statements are then dropped) and, at a verifier, its claim share. */
+static void fold1_eval(dzka *z, const fp *r)
+{
+    dzk_vectors(z->d, (z->terms + QBITS + K1 - 1) / K1);
+    if (z->pos == DZK_PREV) /* its share of the quotient bits is its mask */
+        dzk_mask_bytes(z->d, DZK_QBIT, STEP_QBITS, z->qp, QBYTES);
+    vec *c = vec_new(z, eval_kernel, z->pos != DZK_PROVER);
+    c->outU = (fp *)dzk_u(z->d), c->outB = (fp *)dzk_b(z->d);
+    c->pw[0] = (fp){{1, 0, 0}};
+    for (int j = 1; j < K1; j++)
+        fp_mul(&c->pw[j], &c->pw[j - 1], r);
+    for (int j = 0; j < K1; j++)
+        c->rev[j] = c->pw[K1 - 1 - j];
+    vec_run(c);
+    if (c->ht) {
+        fp T;
+        claim(c, &T);
+        dzk_set_claim(z->d, T.w);
+    }
+    vec_free(c);
+    free_store(z);
+    dzk_fold_claim(z->d, STEP_FOLD1, K1, r->w);
+}
+
+/* ---- the schedule ---- */
+
+static int is_verifier(dzk_pos p) { return p != DZK_PROVER; }
+
+size_t dzka_len(int step, dzk_pos from, dzk_pos to)
+{
+    if (step == 1) /* sigma_1: proof B's message */
+        return 0;
+    if (step % 2 && step < DZKA_STEPS) /* sigma_2 or a challenge's halves */
+        return is_verifier(from) && to == DZK_PROVER ? dzk_half_len(&FP, step == STEP_SIGMA2 ? DZK_SIGMA2 : DZK_CHAL)
+                                                     : 0;
+    if (step == DZKA_STEPS)
+        return is_verifier(from) && is_verifier(to) && from != to ? dzk_exchange_len(&FP) : 0;
+    if (from != DZK_PROVER || to != DZK_NEXT || step < STEP_QBITS || step > STEP_FINAL)
+        return 0;
+    return step == STEP_QBITS   ? QBYTES
+           : step == STEP_FOLD1 ? dzk_fold_len(&FP, K1)
+           : step == STEP_FINAL ? dzk_final_len(&FP)
+                                : dzk_fold_len(&FP, DZK_FOLD_K);
+}
+
+/* every position, once r answering the fold message of msg_step is known */
+static void fold_by(dzka *z, int msg_step, const fp *r)
+{
+    if (msg_step == STEP_FOLD1)
+        fold1_eval(z, r);
+    else {
+        dzk_fold_claim(z->d, msg_step, DZK_FOLD_K, r->w);
+        dzk_fold(z->d, DZK_FOLD_K, r->w);
+    }
+}
+
+/* the prover at an even step: r of the previous fold, then this step's message */
+static size_t prover_out(dzka *z, int step, uint8_t *buf)
+{
+    if (step == STEP_QBITS)
+        return qbits_out(z, buf);
+    if (step == STEP_FOLD1)
+        return fold1_out(z, buf);
+    fp r, H[2 * DZK_FOLD_K - 1];
+    dzk_challenge(z->d, DZK_CHAL, step - 1, r.w);
+    fold_by(z, step - 2, &r);
+    if (step == STEP_FINAL)
+        return dzk_final_out(z->d, step, buf);
+    dzk_poly(z->d, DZK_FOLD_K, (uint64_t *)H);
+    return dzk_fold_out(z->d, step, DZK_FOLD_K, (uint64_t *)H, buf);
+}
+
+/* a verifier at an odd step: its half, then the fold it answers */
+static size_t verifier_out(dzka *z, int step, uint8_t *buf)
+{
+    if (step == STEP_SIGMA2)
+        return dzk_release(z->d, DZK_SIGMA2, step, buf, z->sigma2);
+    fp r;
+    size_t len = dzk_release(z->d, DZK_CHAL, step, buf, r.w);
+    fold_by(z, step - 1, &r);
+    return len;
+}
+
+size_t dzka_out(dzka *z, int step, dzk_pos to, uint8_t *buf)
+{
+    dzk_need(step >= 1 && step <= DZKA_STEPS && to != z->pos);
+    /* a verifier derives sigma_1 at V1; proof B sends the half */
+    int sigma1 = step == 1 && is_verifier(z->pos) && to == DZK_PROVER;
+    if (!sigma1 && !dzka_len(step, z->pos, to))
+        return 0;
+    dzk_need(z->closed && step > z->last_out);
+    z->last_out = step;
+    if (sigma1) {
+        uint8_t half[DZK_SEED];
+        dzk_release(z->d, DZK_SIGMA1, step, half, z->sigma1);
+        z->have_sigma1 = 1;
+        return 0;
+    }
+    if (z->pos == DZK_PROVER)
+        return prover_out(z, step, buf);
+    if (step == DZKA_STEPS)
+        return dzk_exchange_out(z->d, step, STEP_FINAL, buf);
+    return verifier_out(z, step, buf);
+}
+
+int dzka_in(dzka *z, int step, dzk_pos from, const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+    dzk_need(step >= 1 && step <= DZKA_STEPS && from != z->pos);
+    size_t want = dzka_len(step, from, z->pos);
+    if (len != want)
+        return dzk_malformed(z->d, from, step, err, errlen);
+    if (!want)
+        return 0;
+    if (z->pos == DZK_PROVER)
+        return dzk_receive(z->d, step == STEP_SIGMA2 ? DZK_SIGMA2 : DZK_CHAL, step, from, buf, len, err, errlen);
+    if (step == DZKA_STEPS)
+        return dzk_exchange_in(z->d, buf, len, "arith", err, errlen);
+    if (step == STEP_QBITS) { /* any 792 bytes are 6336 bits: nothing is malformed */
+        memcpy(z->qn, buf, QBYTES);
+        dzk_took(z->d, step);
+        return 0;
+    }
+    if (step == STEP_FINAL)
+        return dzk_final_in(z->d, step, buf, len, err, errlen);
+    return dzk_fold_in(z->d, step, step == STEP_FOLD1 ? K1 : DZK_FOLD_K, buf, len, err, errlen);
+}
+
+int dzka_sigma1(dzka *z, dzk_pos from, const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+    return dzk_receive(z->d, DZK_SIGMA1, 1, from, buf, len, err, errlen);
+}

@@ -1,0 +1,573 @@
+/* Proof A (runtime/proto/dzkp_arith.c on dzkp.c), its three positions run
+ * in one process with the messages passed by hand, sigma_1's halves taken
+ * from proof B's V1 messages as the networked layer sends them: honest
+ * batches of many shapes and extreme values pass; a false statement (off
+ * by 1, 2^63 or a random delta, in any operand), cancelling pairs, a wrong
+ * quotient bit, a flipped bit of any message, an F_p element >= p, a
+ * forging prover that knows only half a challenge all fail; what the
+ * proof's parts guard is shown by weakening them through the test
+ * parameters (one subset lets 2^63 on two statements pass half the time;
+ * a prover told the challenge early forges a false claim: H-1); the size
+ * refusals; the H-1 order asserts. */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/core/fp192.h"
+#include "runtime/proto/dzkp_arith.h"
+#include "runtime/proto/dzkp_bool.h"
+
+static uint64_t rnd(uint64_t *s) /* splitmix64 */
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ z >> 30) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ z >> 27) * 0x94D049BB133111EBull;
+    return z ^ z >> 31;
+}
+
+/* ---- keys: K^mask_k, K^chal_k from seeds S[k], as the parties derive them ---- */
+
+static uint8_t kmask[3][16], kchal[3][16];
+
+static void make_keys(uint64_t seed)
+{
+    uint8_t run_id[32], s[3][16];
+    for (int i = 0; i < 32; i++)
+        run_id[i] = (uint8_t)rnd(&seed);
+    for (int k = 0; k < 3; k++) {
+        for (int i = 0; i < 16; i++)
+            s[k][i] = (uint8_t)rnd(&seed);
+        dzk_derive_keys(run_id, k, s[k], kmask[k], kchal[k]);
+    }
+}
+
+static dzk_keys keys_of(int prover, dzk_pos pos)
+{
+    const uint8_t *mask = kmask[prover], *mask_next = kmask[(prover + 1) % 3], *chal = kchal[(prover + 2) % 3];
+    return (dzk_keys){pos != DZK_NEXT ? mask : NULL, pos != DZK_PREV ? mask_next : NULL,
+                      pos != DZK_PROVER ? chal : NULL};
+}
+
+/* ---- statements: n of length m ---- */
+
+typedef struct {
+    size_t n;
+    uint32_t m;
+    uint64_t *a, *b, *tp, *tn;
+} stmt;
+
+static uint64_t *words(size_t n)
+{
+    uint64_t *p = calloc(n ? n : 1, sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+enum { V_RANDOM, V_HIGH, V_EDGE, V_ODD }; /* how operands are drawn */
+
+static uint64_t value(uint64_t *seed, int how)
+{
+    static const uint64_t edge[] = {0, 1, 2, ~0ull, ~0ull - 1, 1ull << 63, (1ull << 63) - 1, 1ull << 32};
+    uint64_t r = rnd(seed);
+    switch (how) {
+    case V_HIGH: /* near 2^64 */
+        return ~0ull - r % 16;
+    case V_EDGE:
+        return r % 3 ? edge[r % 8] : rnd(seed);
+    case V_ODD: /* a change of the other factor by delta != 0 changes the product */
+        return r | 1;
+    default:
+        return r;
+    }
+}
+
+/* t_n = sum_j a_j b_j - t_p (mod 2^64) makes statement i hold */
+static void fix_tn(stmt *s, size_t i)
+{
+    uint64_t sum = 0;
+    for (uint32_t j = 0; j < s->m; j++)
+        sum += s->a[i * s->m + j] * s->b[i * s->m + j];
+    s->tn[i] = sum - s->tp[i];
+}
+
+static stmt honest(uint64_t *seed, size_t n, uint32_t m, int how)
+{
+    stmt s = {n, m, words(n * m), words(n * m), words(n), words(n)};
+    for (size_t i = 0; i < n * m; i++)
+        s.a[i] = value(seed, how), s.b[i] = value(seed, how);
+    for (size_t i = 0; i < n; i++) {
+        s.tp[i] = value(seed, how == V_ODD ? V_RANDOM : how);
+        fix_tn(&s, i);
+        if (how == V_HIGH && s.tn[i] < 1ull << 62) /* t_n near 2^64 as well */
+            s.tp[i] -= 1ull << 63, s.tn[i] += 1ull << 63;
+    }
+    return s;
+}
+
+static uint64_t *dup_words(const uint64_t *a, size_t n)
+{
+    uint64_t *p = words(n);
+    memcpy(p, a, n * sizeof *p);
+    return p;
+}
+
+static stmt copy(const stmt *s)
+{
+    return (stmt){s->n, s->m, dup_words(s->a, s->n * s->m), dup_words(s->b, s->n * s->m), dup_words(s->tp, s->n),
+                  dup_words(s->tn, s->n)};
+}
+
+static void release(stmt *s) { free(s->a), free(s->b), free(s->tp), free(s->tn); }
+
+static void record(dzka *z, dzk_pos pos, const stmt *s)
+{
+    dzka_arith(z, s->n, s->m, pos != DZK_NEXT ? s->a : NULL, pos != DZK_PREV ? s->b : NULL,
+               pos != DZK_NEXT ? s->tp : NULL, pos != DZK_PREV ? s->tn : NULL);
+}
+
+/* ---- running a proof ---- */
+
+/* a message changed on its way: bit `at` flipped, or the 24 bytes at
+ * byte `at` made p or 2^192 - 1 (no elements). Step 1 is the sigma_1 half. */
+enum { E_FLIP, E_P, E_MAX };
+typedef struct {
+    int step;
+    dzk_pos from, to;
+    size_t at;
+    int what;
+} edit;
+
+static void apply(uint8_t *buf, size_t len, const edit *e)
+{
+    static const fp p = {{~0ull, ~0ull - 1, ~0ull}};
+    if (e->what == E_FLIP) {
+        ck_assert_uint_lt(e->at, 8 * len);
+        buf[e->at / 8] ^= (uint8_t)(1u << e->at % 8);
+        return;
+    }
+    ck_assert_uint_le(e->at + FP_BYTES, len);
+    if (e->what == E_P)
+        fp_to_bytes(buf + e->at, &p);
+    else
+        memset(buf + e->at, 0xff, FP_BYTES);
+}
+
+enum { MAXMSG = 1024, BOTH = 1 << DZK_PREV | 1 << DZK_NEXT };
+/* bytes per proof: 792, 16 + 16, 336, 8 x (24 + 24), 7 x 720, 720, 48 + 48 */
+#define PROOF_BYTES (792 + 32 + 336 + 8 * 48 + 7 * 720 + 720 + 96)
+
+/* How a run ended: the positions that failed (bits by dzk_pos), at which
+ * step, with the first reason. The parties stop after a failing step, as
+ * they abort. */
+typedef struct {
+    int failed, step;
+    char err[160];
+} outcome;
+
+/* sigma_1's halves for prover's proofs, as proof B's verifiers send them */
+static void sigma1_halves(int prover, uint8_t half[3][MAXMSG])
+{
+    char err[100];
+    for (int p = DZK_PREV; p <= DZK_NEXT; p++) {
+        dzk_keys k = keys_of(prover, (dzk_pos)p);
+        dzkb *b = dzkb_new((dzk_pos)p, prover, &k, &DZKB_PARAMS);
+        ck_assert_ptr_nonnull(b);
+        ck_assert_int_eq(dzkb_close(b, err, sizeof err), 0);
+        ck_assert_uint_eq(dzkb_out(b, 1, DZK_PROVER, half[p]), DZK_SEED);
+        dzkb_free(b);
+    }
+}
+
+/* The three positions of prover's proof, views[pos] recorded at pos (count
+ * statement groups each); prm->kappa is everyone's, prm->cheat the
+ * prover's. */
+static outcome prove(int prover, const dzka_params *prm, stmt *const views[3], size_t count, const edit *ed,
+                     size_t ned)
+{
+    dzka *st[3];
+    char err[160];
+    const dzka_params verifier = {prm->kappa, {NULL, 0}};
+    for (int p = 0; p < 3; p++) {
+        dzk_keys k = keys_of(prover, (dzk_pos)p);
+        st[p] = dzka_new((dzk_pos)p, prover, &k, p == DZK_PROVER ? prm : &verifier);
+        ck_assert_ptr_nonnull(st[p]);
+        for (size_t i = 0; i < count; i++)
+            record(st[p], (dzk_pos)p, &views[p][i]);
+        ck_assert_int_eq(dzka_close(st[p], err, sizeof err), 0);
+    }
+    static uint8_t buf[3][3][MAXMSG], half[3][MAXMSG];
+    size_t len[3][3] = {{0}}, sent = 0;
+    outcome o = {0, 0, ""};
+    sigma1_halves(prover, half);
+    for (int step = 1; step <= DZKA_STEPS && !o.failed; step++) {
+        for (int p = 0; p < 3; p++)
+            for (int q = 0; q < 3; q++)
+                if (p != q) {
+                    len[p][q] = dzka_out(st[p], step, (dzk_pos)q, buf[p][q]);
+                    ck_assert_uint_eq(len[p][q], dzka_len(step, (dzk_pos)p, (dzk_pos)q));
+                    sent += len[p][q];
+                }
+        for (size_t i = 0; i < ned; i++)
+            if (ed[i].step == step)
+                apply(step == 1 ? half[ed[i].from] : buf[ed[i].from][ed[i].to],
+                      step == 1 ? DZK_SEED : len[ed[i].from][ed[i].to], &ed[i]);
+        for (int q = 0; q < 3; q++)
+            for (int p = 0; p < 3; p++) {
+                int bad = p != q && dzka_in(st[q], step, (dzk_pos)p, buf[p][q], len[p][q], err, sizeof err);
+                if (step == 1 && q == DZK_PROVER && p != q)
+                    bad = dzka_sigma1(st[q], (dzk_pos)p, half[p], DZK_SEED, err, sizeof err);
+                if (bad && !o.failed)
+                    o.step = step, snprintf(o.err, sizeof o.err, "%s", err);
+                o.failed |= bad ? 1 << q : 0;
+            }
+    }
+    if (!o.failed)
+        ck_assert_uint_eq(sent, PROOF_BYTES);
+    for (int p = 0; p < 3; p++)
+        dzka_free(st[p]);
+    return o;
+}
+
+/* The positions that failed; a failure must be the final check's. */
+static int run(int prover, const dzka_params *prm, stmt *pv, stmt *pp, stmt *pn, size_t count, const edit *ed,
+               size_t ned)
+{
+    stmt *const views[3] = {pp, pv, pn}; /* indexed by dzk_pos: prover, prev, next */
+    outcome o = prove(prover, prm, views, count, ed, ned);
+    if (o.failed) {
+        char want[64];
+        snprintf(want, sizeof want, "party %d's proof failed (arith, final check)", prover);
+        ck_assert_str_eq(o.err, want);
+        ck_assert_int_eq(o.step, DZKA_STEPS);
+    }
+    return o.failed;
+}
+
+static int run_same(int prover, stmt *s, size_t count) { return run(prover, &DZKA_PARAMS, s, s, s, count, NULL, 0); }
+
+/* ---- honest batches ---- */
+
+START_TEST(honest_batches_pass)
+{
+    static const uint32_t ms[] = {1, 2, 3, 27};
+    static const size_t ns[] = {1, 2, 5, 64, 300, 10000};
+    uint64_t seed = 10 + (uint64_t)_i;
+    make_keys(seed);
+    for (size_t a = 0; a < sizeof ms / sizeof ms[0]; a++)
+        for (size_t b = 0; b < sizeof ns / sizeof ns[0]; b++) {
+            stmt s = honest(&seed, ns[b], ms[a], (int)(a + b) % 3);
+            ck_assert_int_eq(run_same(_i, &s, 1), 0);
+            release(&s);
+        }
+    ck_assert_int_eq(run_same(_i, NULL, 0), 0); /* an empty batch */
+}
+END_TEST
+
+/* lengths mixed in one batch, a long statement, and every operand at its
+ * largest (the lift's sums at their widest) */
+START_TEST(mixed_and_extreme_batches_pass)
+{
+    uint64_t seed = 20 + (uint64_t)_i;
+    make_keys(seed);
+    stmt s[8] = {honest(&seed, 7, 2, V_RANDOM),     honest(&seed, 3, 27, V_HIGH), honest(&seed, 100, 1, V_EDGE),
+                 honest(&seed, 5, 2, V_HIGH),       honest(&seed, 1, 100000, V_HIGH),
+                 honest(&seed, 1000, 3, V_RANDOM), honest(&seed, 2, 2, V_EDGE),  honest(&seed, 40, 5, V_RANDOM)};
+    ck_assert_int_eq(run_same(_i, s, 8), 0);
+    stmt top = honest(&seed, 50, 27, V_RANDOM);
+    for (size_t i = 0; i < top.n * top.m; i++)
+        top.a[i] = top.b[i] = ~0ull;
+    for (size_t i = 0; i < top.n; i++) {
+        top.tp[i] = ~0ull;
+        fix_tn(&top, i);
+    }
+    ck_assert_int_eq(run_same(_i, &top, 1), 0);
+    release(&top);
+    for (int i = 0; i < 8; i++)
+        release(&s[i]);
+}
+END_TEST
+
+/* ---- false statements ---- */
+
+enum { OP_A, OP_B, OP_TP, OP_TN, NOPS };
+
+static void add_op(stmt *s, int op, size_t i, uint32_t j, uint64_t delta)
+{
+    uint64_t *v[NOPS] = {s->a + i * s->m + j, s->b + i * s->m + j, s->tp + i, s->tn + i};
+    *v[op] += delta;
+}
+
+/* One statement off by 1, 2^63 or a random delta, in any operand: the
+ * verifier that holds the operand and the prover see the changed one; for
+ * a and b also the prover alone (a wrong witness against true statements;
+ * a prover's own t_p, t_n only make its quotients, which may come out
+ * right). */
+START_TEST(one_false_statement_fails)
+{
+    uint64_t seed = 100 + (uint64_t)_i;
+    make_keys(seed);
+    for (int op = 0; op < NOPS; op++)
+        for (int t = 0; t < 6; t++) {
+            uint64_t delta = t % 3 == 0 ? 1 : t % 3 == 1 ? 1ull << 63 : rnd(&seed) | 1;
+            stmt s = honest(&seed, 1 + rnd(&seed) % 200, 1 + (uint32_t)(rnd(&seed) % 4), V_ODD), bad = copy(&s);
+            add_op(&bad, op, rnd(&seed) % s.n, (uint32_t)(rnd(&seed) % s.m), delta);
+            int at_prev = op == OP_A || op == OP_TP;
+            ck_assert_int_eq(run(_i, &DZKA_PARAMS, at_prev ? &bad : &s, &bad, at_prev ? &s : &bad, 1, NULL, 0), BOTH);
+            if (op == OP_A || op == OP_B)
+                ck_assert_int_eq(run(_i, &DZKA_PARAMS, &s, &bad, &s, 1, NULL, 0), BOTH);
+            release(&s);
+            release(&bad);
+        }
+}
+END_TEST
+
+/* Errors that cancel in one subset sum, unless every subset separates the
+ * two statements: +delta and -delta, and 2^63 twice, in t_p or across t_p
+ * and t_n. */
+START_TEST(cancelling_pairs_fail)
+{
+    uint64_t seed = 200;
+    make_keys(seed);
+    for (int t = 0; t < 12; t++) {
+        stmt s = honest(&seed, 2 + rnd(&seed) % 100, 1 + (uint32_t)(t % 3), V_RANDOM), bad = copy(&s);
+        size_t v = rnd(&seed) % s.n, w = (v + 1 + rnd(&seed) % (s.n - 1)) % s.n;
+        uint64_t delta = t % 2 ? rnd(&seed) : 1ull << 63;
+        int across = t % 4 >= 2;
+        add_op(&bad, OP_TP, v, 0, delta); /* E_v - delta */
+        add_op(&bad, across ? OP_TN : OP_TP, w, 0, 0 - delta); /* E_w + delta */
+        ck_assert_int_eq(run(t % 3, &DZKA_PARAMS, &bad, &bad, &bad, 1, NULL, 0), BOTH);
+        release(&s);
+        release(&bad);
+    }
+}
+END_TEST
+
+/* One subset (kappa = 1): 2^63 on two statements passes when both or
+ * neither are in it, half the time; with 64 subsets it never does. */
+START_TEST(one_subset_passes_a_pair_half_the_time)
+{
+    uint64_t seed = 300;
+    dzka_params one = {1, {NULL, 0}};
+    int passed = 0;
+    for (int t = 0; t < 40; t++) {
+        make_keys(seed + (uint64_t)t);
+        stmt s = honest(&seed, 20, 2, V_RANDOM), bad = copy(&s);
+        add_op(&bad, OP_TP, 3, 0, 1ull << 63);
+        add_op(&bad, OP_TP, 11, 0, 1ull << 63);
+        int failed = run(t % 3, &one, &bad, &bad, &s, 1, NULL, 0);
+        ck_assert(failed == 0 || failed == BOTH);
+        passed += !failed;
+        ck_assert_int_eq(run(t % 3, &DZKA_PARAMS, &bad, &bad, &s, 1, NULL, 0), BOTH);
+        release(&s);
+        release(&bad);
+    }
+    ck_assert_int_ge(passed, 8);
+    ck_assert_int_le(passed, 32);
+}
+END_TEST
+
+/* ---- messages ---- */
+
+/* A wrong quotient: bit 0 of Q'_s flipped (Q'_s +- 1) or its top bit
+ * (+- 2^98), in the shares next receives; the statements are true. */
+START_TEST(wrong_quotient_bit_fails)
+{
+    uint64_t seed = 400;
+    make_keys(seed);
+    stmt s = honest(&seed, 60, 3, V_RANDOM);
+    for (unsigned s_ = 0; s_ < DZKA_KAPPA; s_ += 9)
+        for (int top = 0; top < 2; top++) {
+            edit e = {2, DZK_PROVER, DZK_NEXT, s_ * DZKA_QBITS + (top ? DZKA_QBITS - 1 : 0), E_FLIP};
+            ck_assert_int_eq(run((int)s_ % 3, &DZKA_PARAMS, &s, &s, &s, 1, &e, 1), BOTH);
+        }
+    release(&s);
+}
+END_TEST
+
+/* Every message of the schedule, sigma_1's halves included, a few bits
+ * each: a prover's message or a half changes what both verifiers check; a
+ * final value only its reader's check. */
+START_TEST(any_flipped_message_bit_fails)
+{
+    uint64_t seed = 500;
+    make_keys(seed);
+    stmt s[2] = {honest(&seed, 40, 2, V_RANDOM), honest(&seed, 7, 27, V_HIGH)};
+    for (int step = 1; step <= DZKA_STEPS; step++)
+        for (int p = 0; p < 3; p++)
+            for (int q = 0; q < 3; q++) {
+                size_t len = p == q                                    ? 0
+                             : step == 1 && q == DZK_PROVER            ? DZK_SEED
+                                                                       : dzka_len(step, (dzk_pos)p, (dzk_pos)q);
+                for (int t = 0; len && t < 3; t++) {
+                    edit e = {step, (dzk_pos)p, (dzk_pos)q, t == 0 ? 0 : t == 1 ? 8 * len - 1 : rnd(&seed) % (8 * len),
+                              E_FLIP};
+                    int want = step == DZKA_STEPS ? 1 << q : BOTH;
+                    ck_assert_int_eq(run(step % 3, &DZKA_PARAMS, s, s, s, 2, &e, 1), want);
+                }
+            }
+    release(&s[0]);
+    release(&s[1]);
+}
+END_TEST
+
+/* An F_p element >= p in a fold, the final message, a half or a final
+ * value is refused by its reader, naming the sender and the step. */
+START_TEST(element_not_below_p_is_malformed)
+{
+    static const struct {
+        int step;
+        dzk_pos from, to;
+        size_t at;
+    } at[] = {{4, DZK_PROVER, DZK_NEXT, 0},       {4, DZK_PROVER, DZK_NEXT, 13 * 24}, {10, DZK_PROVER, DZK_NEXT, 24},
+              {20, DZK_PROVER, DZK_NEXT, 29 * 24}, {5, DZK_PREV, DZK_PROVER, 0},       {19, DZK_NEXT, DZK_PROVER, 0},
+              {21, DZK_PREV, DZK_NEXT, 0},         {21, DZK_NEXT, DZK_PREV, 24}};
+    uint64_t seed = 600;
+    make_keys(seed);
+    stmt s = honest(&seed, 30, 2, V_RANDOM);
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++)
+        for (int what = E_P; what <= E_MAX; what++) {
+            int prover = (int)i % 3;
+            edit e = {at[i].step, at[i].from, at[i].to, at[i].at, what};
+            stmt *const views[3] = {&s, &s, &s};
+            outcome o = prove(prover, &DZKA_PARAMS, views, 1, &e, 1);
+            char want[80];
+            snprintf(want, sizeof want, "malformed proof message from party %d (step V%d)",
+                     dzk_party(prover, at[i].from), at[i].step);
+            ck_assert_int_eq(o.failed, 1 << at[i].to);
+            ck_assert_int_eq(o.step, at[i].step);
+            ck_assert_str_eq(o.err, want);
+        }
+    release(&s);
+}
+END_TEST
+
+/* A message of another length than the schedule's is refused. */
+START_TEST(wrong_length_is_malformed)
+{
+    make_keys(602);
+    char err[100];
+    uint8_t buf[MAXMSG] = {0};
+    dzk_keys k = keys_of(2, DZK_NEXT);
+    dzka *z = dzka_new(DZK_NEXT, 2, &k, &DZKA_PARAMS);
+    ck_assert_int_eq(dzka_close(z, err, sizeof err), 0);
+    ck_assert_uint_eq(dzka_out(z, 1, DZK_PROVER, buf), 0);
+    ck_assert_int_eq(dzka_in(z, 2, DZK_PROVER, buf, 791, err, sizeof err), -1);
+    ck_assert_str_eq(err, "malformed proof message from party 2 (step V2)");
+    ck_assert_int_eq(dzka_in(z, 1, DZK_PREV, buf, 16, err, sizeof err), -1); /* sigma_1 is proof B's */
+    ck_assert_str_eq(err, "malformed proof message from party 1 (step V1)");
+    dzka_free(z);
+    k = keys_of(0, DZK_PROVER);
+    z = dzka_new(DZK_PROVER, 0, &k, &DZKA_PARAMS);
+    ck_assert_int_eq(dzka_close(z, err, sizeof err), 0);
+    ck_assert_int_eq(dzka_sigma1(z, DZK_NEXT, buf, DZK_SEED - 1, err, sizeof err), -1);
+    ck_assert_str_eq(err, "malformed proof message from party 1 (step V1)");
+    dzka_free(z);
+}
+END_TEST
+
+/* H-1: a prover that knows a fold's whole challenge before sending the fold
+ * message makes a false claim pass; knowing one half alone, it fails. */
+START_TEST(early_challenge_forges_only_with_both_halves)
+{
+    uint64_t seed = 700;
+    for (int prover = 0; prover < 3; prover++) {
+        make_keys(seed + (uint64_t)prover);
+        stmt s = honest(&seed, 50, 2, V_RANDOM), bad = copy(&s);
+        add_op(&bad, OP_TP, 7, 0, 1); /* prev and the prover agree on a false t_p */
+        const uint8_t *chal = kchal[(prover + 2) % 3];
+        dzka_params both = {DZKA_KAPPA, {chal, 1u << DZK_HALF_P | 1u << DZK_HALF_N}};
+        dzka_params p_only = {DZKA_KAPPA, {chal, 1u << DZK_HALF_P}}, n_only = {DZKA_KAPPA, {chal, 1u << DZK_HALF_N}};
+        ck_assert_int_eq(run(prover, &both, &bad, &bad, &s, 1, NULL, 0), 0);
+        ck_assert_int_eq(run(prover, &p_only, &bad, &bad, &s, 1, NULL, 0), BOTH);
+        ck_assert_int_eq(run(prover, &n_only, &bad, &bad, &s, 1, NULL, 0), BOTH);
+        ck_assert_int_eq(run(prover, &p_only, &s, &s, &s, 1, NULL, 0), 0); /* nothing to forge */
+        ck_assert_int_eq(run(prover, &DZKA_PARAMS, &bad, &bad, &s, 1, NULL, 0), BOTH);
+        release(&s);
+        release(&bad);
+    }
+}
+END_TEST
+
+/* ---- refusals and order ---- */
+
+START_TEST(oversized_batches_are_refused)
+{
+    char err[160];
+    ck_assert_int_eq(dzka_fits(0, err, sizeof err), 0);
+    ck_assert_int_eq(dzka_fits(DZKA_MAX_TERMS, err, sizeof err), 0);
+    ck_assert_int_eq(dzka_fits(DZKA_MAX_TERMS + 1, err, sizeof err), -1);
+    ck_assert_str_eq(err, "batch of 32212248385 arith terms is too long for the fold schedule (at most 32212248384)");
+    ck_assert_int_eq(dzka_fits(1ull << 60, err, sizeof err), -1);
+    ck_assert_str_eq(err, "batch of 1152921504606846976 arith terms is too large for one verification");
+    /* the schedule's bound: ceil((M + 64 x 99) / 8) folds seven times by 16 to 15 */
+    ck_assert_uint_eq((DZKA_MAX_TERMS + DZKA_KAPPA * DZKA_QBITS) / 8, 15ull << 28);
+}
+END_TEST
+
+/* A verifier that derives sigma_1 before the batch is closed, or sends a
+ * half before reading the prover's message it answers, is a bug: abort. */
+START_TEST(sigma1_before_close_aborts)
+{
+    make_keys(800);
+    dzk_keys k = keys_of(0, DZK_PREV);
+    dzka *z = dzka_new(DZK_PREV, 0, &k, &DZKA_PARAMS);
+    uint8_t buf[MAXMSG];
+    dzka_out(z, 1, DZK_PROVER, buf);
+}
+END_TEST
+
+static dzka *closed_next(int prover)
+{
+    char err[100];
+    make_keys(801);
+    dzk_keys k = keys_of(prover, DZK_NEXT);
+    dzka *z = dzka_new(DZK_NEXT, prover, &k, &DZKA_PARAMS);
+    ck_assert_int_eq(dzka_close(z, err, sizeof err), 0);
+    return z;
+}
+
+START_TEST(sigma2_before_quotient_bits_aborts)
+{
+    uint8_t buf[MAXMSG];
+    dzka *z = closed_next(1);
+    dzka_out(z, 1, DZK_PROVER, buf);
+    dzka_out(z, 3, DZK_PROVER, buf); /* the qn bits of V2 were not read */
+}
+END_TEST
+
+START_TEST(challenge_before_fold_aborts)
+{
+    uint8_t buf[MAXMSG] = {0};
+    char err[100];
+    dzka *z = closed_next(2);
+    dzka_out(z, 1, DZK_PROVER, buf);
+    ck_assert_int_eq(dzka_in(z, 2, DZK_PROVER, buf, dzka_len(2, DZK_PROVER, DZK_NEXT), err, sizeof err), 0);
+    ck_assert_uint_eq(dzka_out(z, 3, DZK_PROVER, buf), DZK_SEED);
+    dzka_out(z, 5, DZK_PROVER, buf); /* fold 1 of V4 was not read */
+}
+END_TEST
+
+Suite *suite_dzka(void)
+{
+    Suite *s = suite_create("dzka");
+    TCase *t = tcase_create("arith");
+    tcase_set_timeout(t, 300);
+    tcase_add_loop_test(t, honest_batches_pass, 0, 3);
+    tcase_add_loop_test(t, mixed_and_extreme_batches_pass, 0, 3);
+    tcase_add_loop_test(t, one_false_statement_fails, 0, 3);
+    tcase_add_test(t, cancelling_pairs_fail);
+    tcase_add_test(t, one_subset_passes_a_pair_half_the_time);
+    tcase_add_test(t, wrong_quotient_bit_fails);
+    tcase_add_test(t, any_flipped_message_bit_fails);
+    tcase_add_test(t, element_not_below_p_is_malformed);
+    tcase_add_test(t, wrong_length_is_malformed);
+    tcase_add_test(t, early_challenge_forges_only_with_both_halves);
+    tcase_add_test(t, oversized_batches_are_refused);
+    tcase_add_test_raise_signal(t, sigma1_before_close_aborts, SIGABRT);
+    tcase_add_test_raise_signal(t, sigma2_before_quotient_bits_aborts, SIGABRT);
+    tcase_add_test_raise_signal(t, challenge_before_fold_aborts, SIGABRT);
+    suite_add_tcase(s, t);
+    return s;
+}
