@@ -18,37 +18,7 @@
 #include "runtime/core/fp192.h"
 #include "runtime/proto/dzkp_arith.h"
 #include "runtime/proto/dzkp_bool.h"
-
-static uint64_t rnd(uint64_t *s) /* splitmix64 */
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ z >> 30) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ z >> 27) * 0x94D049BB133111EBull;
-    return z ^ z >> 31;
-}
-
-/* ---- keys: K^mask_k, K^chal_k from seeds S[k], as the parties derive them ---- */
-
-static uint8_t kmask[3][16], kchal[3][16];
-
-static void make_keys(uint64_t seed)
-{
-    uint8_t run_id[32], s[3][16];
-    for (int i = 0; i < 32; i++)
-        run_id[i] = (uint8_t)rnd(&seed);
-    for (int k = 0; k < 3; k++) {
-        for (int i = 0; i < 16; i++)
-            s[k][i] = (uint8_t)rnd(&seed);
-        dzk_derive_keys(run_id, k, s[k], kmask[k], kchal[k]);
-    }
-}
-
-static dzk_keys keys_of(int prover, dzk_pos pos)
-{
-    const uint8_t *mask = kmask[prover], *mask_next = kmask[(prover + 1) % 3], *chal = kchal[(prover + 2) % 3];
-    return (dzk_keys){pos != DZK_NEXT ? mask : NULL, pos != DZK_PREV ? mask_next : NULL,
-                      pos != DZK_PROVER ? chal : NULL};
-}
+#include "dzktest.h"
 
 /* ---- statements: n of length m ---- */
 
@@ -70,12 +40,12 @@ enum { V_RANDOM, V_HIGH, V_EDGE, V_ODD }; /* how operands are drawn */
 static uint64_t value(uint64_t *seed, int how)
 {
     static const uint64_t edge[] = {0, 1, 2, ~0ull, ~0ull - 1, 1ull << 63, (1ull << 63) - 1, 1ull << 32};
-    uint64_t r = rnd(seed);
+    uint64_t r = dzt_rnd(seed);
     switch (how) {
     case V_HIGH: /* near 2^64 */
         return ~0ull - r % 16;
     case V_EDGE:
-        return r % 3 ? edge[r % 8] : rnd(seed);
+        return r % 3 ? edge[r % 8] : dzt_rnd(seed);
     case V_ODD: /* a change of the other factor by delta != 0 changes the product */
         return r | 1;
     default:
@@ -171,7 +141,7 @@ static void sigma1_halves(int prover, uint8_t half[3][MAXMSG])
 {
     char err[100];
     for (int p = DZK_PREV; p <= DZK_NEXT; p++) {
-        dzk_keys k = keys_of(prover, (dzk_pos)p);
+        dzk_keys k = dzt_keys_of(prover, (dzk_pos)p);
         dzkb *b = dzkb_new((dzk_pos)p, prover, &k, &DZKB_PARAMS);
         ck_assert_ptr_nonnull(b);
         ck_assert_int_eq(dzkb_close(b, err, sizeof err), 0);
@@ -190,7 +160,7 @@ static outcome prove(int prover, const dzka_params *prm, stmt *const views[3], s
     char err[160];
     const dzka_params verifier = {prm->kappa, {NULL, 0}};
     for (int p = 0; p < 3; p++) {
-        dzk_keys k = keys_of(prover, (dzk_pos)p);
+        dzk_keys k = dzt_keys_of(prover, (dzk_pos)p);
         st[p] = dzka_new((dzk_pos)p, prover, &k, p == DZK_PROVER ? prm : &verifier);
         ck_assert_ptr_nonnull(st[p]);
         for (size_t i = 0; i < count; i++)
@@ -254,7 +224,7 @@ START_TEST(honest_batches_pass)
     static const uint32_t ms[] = {1, 2, 3, 27};
     static const size_t ns[] = {1, 2, 5, 64, 300, 10000};
     uint64_t seed = 10 + (uint64_t)_i;
-    make_keys(seed);
+    dzt_make_keys(seed);
     for (size_t a = 0; a < sizeof ms / sizeof ms[0]; a++)
         for (size_t b = 0; b < sizeof ns / sizeof ns[0]; b++) {
             stmt s = honest(&seed, ns[b], ms[a], (int)(a + b) % 3);
@@ -270,7 +240,7 @@ END_TEST
 START_TEST(mixed_and_extreme_batches_pass)
 {
     uint64_t seed = 20 + (uint64_t)_i;
-    make_keys(seed);
+    dzt_make_keys(seed);
     stmt s[8] = {honest(&seed, 7, 2, V_RANDOM),     honest(&seed, 3, 27, V_HIGH), honest(&seed, 100, 1, V_EDGE),
                  honest(&seed, 5, 2, V_HIGH),       honest(&seed, 1, 100000, V_HIGH),
                  honest(&seed, 1000, 3, V_RANDOM), honest(&seed, 2, 2, V_EDGE),  honest(&seed, 40, 5, V_RANDOM)};
@@ -307,12 +277,12 @@ static void add_op(stmt *s, int op, size_t i, uint32_t j, uint64_t delta)
 START_TEST(one_false_statement_fails)
 {
     uint64_t seed = 100 + (uint64_t)_i;
-    make_keys(seed);
+    dzt_make_keys(seed);
     for (int op = 0; op < NOPS; op++)
         for (int t = 0; t < 6; t++) {
-            uint64_t delta = t % 3 == 0 ? 1 : t % 3 == 1 ? 1ull << 63 : rnd(&seed) | 1;
-            stmt s = honest(&seed, 1 + rnd(&seed) % 200, 1 + (uint32_t)(rnd(&seed) % 4), V_ODD), bad = copy(&s);
-            add_op(&bad, op, rnd(&seed) % s.n, (uint32_t)(rnd(&seed) % s.m), delta);
+            uint64_t delta = t % 3 == 0 ? 1 : t % 3 == 1 ? 1ull << 63 : dzt_rnd(&seed) | 1;
+            stmt s = honest(&seed, 1 + dzt_rnd(&seed) % 200, 1 + (uint32_t)(dzt_rnd(&seed) % 4), V_ODD), bad = copy(&s);
+            add_op(&bad, op, dzt_rnd(&seed) % s.n, (uint32_t)(dzt_rnd(&seed) % s.m), delta);
             int at_prev = op == OP_A || op == OP_TP;
             ck_assert_int_eq(run(_i, &DZKA_PARAMS, at_prev ? &bad : &s, &bad, at_prev ? &s : &bad, 1, NULL, 0), BOTH);
             if (op == OP_A || op == OP_B)
@@ -329,11 +299,11 @@ END_TEST
 START_TEST(cancelling_pairs_fail)
 {
     uint64_t seed = 200;
-    make_keys(seed);
+    dzt_make_keys(seed);
     for (int t = 0; t < 12; t++) {
-        stmt s = honest(&seed, 2 + rnd(&seed) % 100, 1 + (uint32_t)(t % 3), V_RANDOM), bad = copy(&s);
-        size_t v = rnd(&seed) % s.n, w = (v + 1 + rnd(&seed) % (s.n - 1)) % s.n;
-        uint64_t delta = t % 2 ? rnd(&seed) : 1ull << 63;
+        stmt s = honest(&seed, 2 + dzt_rnd(&seed) % 100, 1 + (uint32_t)(t % 3), V_RANDOM), bad = copy(&s);
+        size_t v = dzt_rnd(&seed) % s.n, w = (v + 1 + dzt_rnd(&seed) % (s.n - 1)) % s.n;
+        uint64_t delta = t % 2 ? dzt_rnd(&seed) : 1ull << 63;
         int across = t % 4 >= 2;
         add_op(&bad, OP_TP, v, 0, delta); /* E_v - delta */
         add_op(&bad, across ? OP_TN : OP_TP, w, 0, 0 - delta); /* E_w + delta */
@@ -352,7 +322,7 @@ START_TEST(one_subset_passes_a_pair_half_the_time)
     dzka_params one = {1, {NULL, 0}};
     int passed = 0;
     for (int t = 0; t < 40; t++) {
-        make_keys(seed + (uint64_t)t);
+        dzt_make_keys(seed + (uint64_t)t);
         stmt s = honest(&seed, 20, 2, V_RANDOM), bad = copy(&s);
         add_op(&bad, OP_TP, 3, 0, 1ull << 63);
         add_op(&bad, OP_TP, 11, 0, 1ull << 63);
@@ -375,7 +345,7 @@ END_TEST
 START_TEST(wrong_quotient_bit_fails)
 {
     uint64_t seed = 400;
-    make_keys(seed);
+    dzt_make_keys(seed);
     stmt s = honest(&seed, 60, 3, V_RANDOM);
     for (unsigned s_ = 0; s_ < DZKA_KAPPA; s_ += 9)
         for (int top = 0; top < 2; top++) {
@@ -392,7 +362,7 @@ END_TEST
 START_TEST(any_flipped_message_bit_fails)
 {
     uint64_t seed = 500;
-    make_keys(seed);
+    dzt_make_keys(seed);
     stmt s[2] = {honest(&seed, 40, 2, V_RANDOM), honest(&seed, 7, 27, V_HIGH)};
     for (int step = 1; step <= DZKA_STEPS; step++)
         for (int p = 0; p < 3; p++)
@@ -401,7 +371,7 @@ START_TEST(any_flipped_message_bit_fails)
                              : step == 1 && q == DZK_PROVER            ? DZK_SEED
                                                                        : dzka_len(step, (dzk_pos)p, (dzk_pos)q);
                 for (int t = 0; len && t < 3; t++) {
-                    edit e = {step, (dzk_pos)p, (dzk_pos)q, t == 0 ? 0 : t == 1 ? 8 * len - 1 : rnd(&seed) % (8 * len),
+                    edit e = {step, (dzk_pos)p, (dzk_pos)q, t == 0 ? 0 : t == 1 ? 8 * len - 1 : dzt_rnd(&seed) % (8 * len),
                               E_FLIP};
                     int want = step == DZKA_STEPS ? 1 << q : BOTH;
                     ck_assert_int_eq(run(step % 3, &DZKA_PARAMS, s, s, s, 2, &e, 1), want);
@@ -424,7 +394,7 @@ START_TEST(element_not_below_p_is_malformed)
               {20, DZK_PROVER, DZK_NEXT, 29 * 24}, {5, DZK_PREV, DZK_PROVER, 0},       {19, DZK_NEXT, DZK_PROVER, 0},
               {21, DZK_PREV, DZK_NEXT, 0},         {21, DZK_NEXT, DZK_PREV, 24}};
     uint64_t seed = 600;
-    make_keys(seed);
+    dzt_make_keys(seed);
     stmt s = honest(&seed, 30, 2, V_RANDOM);
     for (size_t i = 0; i < sizeof at / sizeof at[0]; i++)
         for (int what = E_P; what <= E_MAX; what++) {
@@ -446,10 +416,10 @@ END_TEST
 /* A message of another length than the schedule's is refused. */
 START_TEST(wrong_length_is_malformed)
 {
-    make_keys(602);
+    dzt_make_keys(602);
     char err[100];
     uint8_t buf[MAXMSG] = {0};
-    dzk_keys k = keys_of(2, DZK_NEXT);
+    dzk_keys k = dzt_keys_of(2, DZK_NEXT);
     dzka *z = dzka_new(DZK_NEXT, 2, &k, &DZKA_PARAMS);
     ck_assert_int_eq(dzka_close(z, err, sizeof err), 0);
     ck_assert_uint_eq(dzka_out(z, 1, DZK_PROVER, buf), 0);
@@ -458,7 +428,7 @@ START_TEST(wrong_length_is_malformed)
     ck_assert_int_eq(dzka_in(z, 1, DZK_PREV, buf, 16, err, sizeof err), -1); /* sigma_1 is proof B's */
     ck_assert_str_eq(err, "malformed proof message from party 1 (step V1)");
     dzka_free(z);
-    k = keys_of(0, DZK_PROVER);
+    k = dzt_keys_of(0, DZK_PROVER);
     z = dzka_new(DZK_PROVER, 0, &k, &DZKA_PARAMS);
     ck_assert_int_eq(dzka_close(z, err, sizeof err), 0);
     ck_assert_int_eq(dzka_sigma1(z, DZK_NEXT, buf, DZK_SEED - 1, err, sizeof err), -1);
@@ -473,10 +443,10 @@ START_TEST(early_challenge_forges_only_with_both_halves)
 {
     uint64_t seed = 700;
     for (int prover = 0; prover < 3; prover++) {
-        make_keys(seed + (uint64_t)prover);
+        dzt_make_keys(seed + (uint64_t)prover);
         stmt s = honest(&seed, 50, 2, V_RANDOM), bad = copy(&s);
         add_op(&bad, OP_TP, 7, 0, 1); /* prev and the prover agree on a false t_p */
-        const uint8_t *chal = kchal[(prover + 2) % 3];
+        const uint8_t *chal = dzt_chal[(prover + 2) % 3];
         dzka_params both = {DZKA_KAPPA, {chal, 1u << DZK_HALF_P | 1u << DZK_HALF_N}};
         dzka_params p_only = {DZKA_KAPPA, {chal, 1u << DZK_HALF_P}}, n_only = {DZKA_KAPPA, {chal, 1u << DZK_HALF_N}};
         ck_assert_int_eq(run(prover, &both, &bad, &bad, &s, 1, NULL, 0), 0);
@@ -510,8 +480,8 @@ END_TEST
  * half before reading the prover's message it answers, is a bug: abort. */
 START_TEST(sigma1_before_close_aborts)
 {
-    make_keys(800);
-    dzk_keys k = keys_of(0, DZK_PREV);
+    dzt_make_keys(800);
+    dzk_keys k = dzt_keys_of(0, DZK_PREV);
     dzka *z = dzka_new(DZK_PREV, 0, &k, &DZKA_PARAMS);
     uint8_t buf[MAXMSG];
     dzka_out(z, 1, DZK_PROVER, buf);
@@ -521,8 +491,8 @@ END_TEST
 static dzka *closed_next(int prover)
 {
     char err[100];
-    make_keys(801);
-    dzk_keys k = keys_of(prover, DZK_NEXT);
+    dzt_make_keys(801);
+    dzk_keys k = dzt_keys_of(prover, DZK_NEXT);
     dzka *z = dzka_new(DZK_NEXT, prover, &k, &DZKA_PARAMS);
     ck_assert_int_eq(dzka_close(z, err, sizeof err), 0);
     return z;

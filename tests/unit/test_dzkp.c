@@ -14,44 +14,14 @@
 
 #include "runtime/core/bits.h"
 #include "runtime/proto/dzkp_bool.h"
-
-static uint64_t rnd(uint64_t *s) /* splitmix64 */
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ z >> 30) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ z >> 27) * 0x94D049BB133111EBull;
-    return z ^ z >> 31;
-}
-
-/* ---- keys: K^mask_k, K^chal_k from seeds S[k], as the parties derive them ---- */
-
-static uint8_t kmask[3][16], kchal[3][16];
-
-static void make_keys(uint64_t seed)
-{
-    uint8_t run_id[32], s[3][16];
-    for (int i = 0; i < 32; i++)
-        run_id[i] = (uint8_t)rnd(&seed);
-    for (int k = 0; k < 3; k++) {
-        for (int i = 0; i < 16; i++)
-            s[k][i] = (uint8_t)rnd(&seed);
-        dzk_derive_keys(run_id, k, s[k], kmask[k], kchal[k]);
-    }
-}
-
-static dzk_keys keys_of(int prover, dzk_pos pos)
-{
-    const uint8_t *mask = kmask[prover], *mask_next = kmask[(prover + 1) % 3], *chal = kchal[(prover + 2) % 3];
-    return (dzk_keys){pos != DZK_NEXT ? mask : NULL, pos != DZK_PREV ? mask_next : NULL,
-                      pos != DZK_PROVER ? chal : NULL};
-}
+#include "dzktest.h"
 
 START_TEST(keys_are_separate)
 {
-    make_keys(1);
+    dzt_make_keys(1);
     for (int a = 0; a < 6; a++)
         for (int b = a + 1; b < 6; b++)
-            ck_assert(memcmp(a < 3 ? kmask[a] : kchal[a - 3], b < 3 ? kmask[b] : kchal[b - 3], 16));
+            ck_assert(memcmp(a < 3 ? dzt_mask[a] : dzt_chal[a - 3], b < 3 ? dzt_mask[b] : dzt_chal[b - 3], 16));
 }
 END_TEST
 
@@ -78,15 +48,15 @@ static stmt honest(uint64_t *seed, size_t nw, unsigned sigma, int partial)
     if (partial) {
         s.lanes = words(nw);
         for (size_t w = 0; w < nw; w++)
-            s.lanes[w] = w % 3 ? rnd(seed) : ~0ull >> (rnd(seed) % 64);
+            s.lanes[w] = w % 3 ? dzt_rnd(seed) : ~0ull >> (dzt_rnd(seed) % 64);
     }
     for (unsigned j = 0; j < sigma; j++) {
         s.x[j] = words(nw), s.y[j] = words(nw);
         for (size_t w = 0; w < nw; w++)
-            s.x[j][w] = rnd(seed), s.y[j][w] = rnd(seed);
+            s.x[j][w] = dzt_rnd(seed), s.y[j][w] = dzt_rnd(seed);
     }
     for (size_t w = 0; w < nw; w++) {
-        s.tp[w] = rnd(seed);
+        s.tp[w] = dzt_rnd(seed);
         s.tn[w] = s.tp[w];
         for (unsigned j = 0; j < sigma; j++)
             s.tn[w] ^= s.x[j][w] & s.y[j][w];
@@ -151,7 +121,7 @@ static int prove(int prover, const dzkb_params *prm, recorder *rec, void *ctx, c
     char err[160];
     const dzkb_params verifier = {prm->fixed_rho, {NULL, 0}};
     for (int p = 0; p < 3; p++) {
-        dzk_keys k = keys_of(prover, (dzk_pos)p);
+        dzk_keys k = dzt_keys_of(prover, (dzk_pos)p);
         st[p] = dzkb_new((dzk_pos)p, prover, &k, p == DZK_PROVER ? prm : &verifier);
         ck_assert_ptr_nonnull(st[p]);
         rec(st[p], (dzk_pos)p, ctx);
@@ -220,7 +190,7 @@ START_TEST(honest_batches_pass)
 {
     static const size_t nws[] = {1, 2, 63, 64, 65, 300, 5000};
     uint64_t seed = 10 + (uint64_t)_i;
-    make_keys(seed);
+    dzt_make_keys(seed);
     for (size_t a = 0; a < sizeof nws / sizeof nws[0]; a++) {
         stmt s[DZKB_SIGMA_MAX + 2];
         size_t n = 0;
@@ -251,7 +221,7 @@ static unsigned kept_lane(const stmt *s, size_t w, uint64_t *seed)
 {
     uint64_t m = s->lanes ? s->lanes[w] : ~0ull;
     for (;;) {
-        unsigned b = (unsigned)(rnd(seed) % 64);
+        unsigned b = (unsigned)(dzt_rnd(seed) % 64);
         if (m >> b & 1)
             return b;
     }
@@ -260,14 +230,14 @@ static unsigned kept_lane(const stmt *s, size_t w, uint64_t *seed)
 START_TEST(one_flipped_bit_fails)
 {
     uint64_t seed = 100 + (uint64_t)_i;
-    make_keys(seed);
+    dzt_make_keys(seed);
     for (int op = 0; op < NOPS; op++)
         for (int t = 0; t < 6; t++) {
             unsigned sigma = op == OP_X || op == OP_Y ? 1 + (unsigned)t % DZKB_SIGMA_MAX : (unsigned)t % 3;
-            stmt s = honest(&seed, 1 + (size_t)(rnd(&seed) % 200), sigma, t % 2);
+            stmt s = honest(&seed, 1 + (size_t)(dzt_rnd(&seed) % 200), sigma, t % 2);
             stmt bad = copy(&s);
-            size_t w = rnd(&seed) % s.nw;
-            flip_op(&bad, op, (unsigned)(rnd(&seed) % (sigma ? sigma : 1)), w, kept_lane(&s, w, &seed));
+            size_t w = dzt_rnd(&seed) % s.nw;
+            flip_op(&bad, op, (unsigned)(dzt_rnd(&seed) % (sigma ? sigma : 1)), w, kept_lane(&s, w, &seed));
             /* the verifier that holds the operand sees the changed one; for
              * x and y also the other way round (a prover's wrong witness) */
             int at_prev = op == OP_X || op == OP_TP;
@@ -286,12 +256,12 @@ END_TEST
 START_TEST(same_bit_in_two_words_fails)
 {
     uint64_t seed = 200;
-    make_keys(seed);
+    dzt_make_keys(seed);
     for (int t = 0; t < 8; t++) {
-        stmt s = honest(&seed, 2 + (size_t)(rnd(&seed) % 100), (unsigned)t % 3, 0);
+        stmt s = honest(&seed, 2 + (size_t)(dzt_rnd(&seed) % 100), (unsigned)t % 3, 0);
         stmt bad = copy(&s);
-        size_t w1 = rnd(&seed) % s.nw, w2 = (w1 + 1 + rnd(&seed) % (s.nw - 1)) % s.nw;
-        unsigned lane = (unsigned)(rnd(&seed) % 64);
+        size_t w1 = dzt_rnd(&seed) % s.nw, w2 = (w1 + 1 + dzt_rnd(&seed) % (s.nw - 1)) % s.nw;
+        unsigned lane = (unsigned)(dzt_rnd(&seed) % 64);
         flip_op(&bad, OP_TP, 0, w1, lane);
         flip_op(&bad, OP_TP, 0, w2, lane);
         ck_assert_int_eq(prove_views(t % 3, &DZKB_PARAMS, &bad, &bad, &s, 1, NULL, 0), BOTH);
@@ -308,16 +278,16 @@ END_TEST
 START_TEST(masked_lanes_are_ignored)
 {
     uint64_t seed = 300;
-    make_keys(seed);
+    dzt_make_keys(seed);
     for (int t = 0; t < 6; t++) {
-        stmt s = honest(&seed, 1 + (size_t)(rnd(&seed) % 300), 1 + (unsigned)t % 3, 1), v[3];
+        stmt s = honest(&seed, 1 + (size_t)(dzt_rnd(&seed) % 300), 1 + (unsigned)t % 3, 1), v[3];
         for (int p = 0; p < 3; p++) {
             v[p] = copy(&s);
             for (size_t w = 0; w < s.nw; w++) {
                 uint64_t junk = ~s.lanes[w];
                 for (unsigned j = 0; j < s.sigma; j++)
-                    v[p].x[j][w] ^= rnd(&seed) & junk, v[p].y[j][w] ^= rnd(&seed) & junk;
-                v[p].tp[w] ^= rnd(&seed) & junk, v[p].tn[w] ^= rnd(&seed) & junk;
+                    v[p].x[j][w] ^= dzt_rnd(&seed) & junk, v[p].y[j][w] ^= dzt_rnd(&seed) & junk;
+                v[p].tp[w] ^= dzt_rnd(&seed) & junk, v[p].tn[w] ^= dzt_rnd(&seed) & junk;
             }
         }
         ck_assert_int_eq(prove_views(t % 3, &DZKB_PARAMS, &v[DZK_PREV], &v[DZK_PROVER], &v[DZK_NEXT], 1, NULL, 0), 0);
@@ -344,14 +314,14 @@ END_TEST
 START_TEST(any_flipped_message_bit_fails)
 {
     uint64_t seed = 400;
-    make_keys(seed);
+    dzt_make_keys(seed);
     stmt s[2] = {honest(&seed, 40, 2, 1), honest(&seed, 7, 3, 0)};
     for (int step = 1; step <= DZKB_STEPS; step++)
         for (int p = 0; p < 3; p++)
             for (int q = 0; q < 3; q++) {
                 size_t len = p == q ? 0 : dzkb_len(step, (dzk_pos)p, (dzk_pos)q);
                 for (int t = 0; len && t < 3; t++) {
-                    flip f = {step, (dzk_pos)p, (dzk_pos)q, t == 0 ? 0 : t == 1 ? 8 * len - 1 : rnd(&seed) % (8 * len)};
+                    flip f = {step, (dzk_pos)p, (dzk_pos)q, t == 0 ? 0 : t == 1 ? 8 * len - 1 : dzt_rnd(&seed) % (8 * len)};
                     int want = step == DZKB_STEPS ? 1 << q : BOTH;
                     ck_assert_int_eq(prove_views(step % 3, &DZKB_PARAMS, s, s, s, 2, &f, 1), want);
                 }
@@ -367,10 +337,10 @@ START_TEST(early_challenge_forges_only_with_both_halves)
 {
     uint64_t seed = 500;
     for (int prover = 0; prover < 3; prover++) {
-        make_keys(seed + (uint64_t)prover);
+        dzt_make_keys(seed + (uint64_t)prover);
         stmt s = honest(&seed, 50, 2, 1), bad = copy(&s);
         flip_op(&bad, OP_TP, 0, 7, kept_lane(&s, 7, &seed)); /* prev and the prover agree on a false t_p */
-        const uint8_t *chal = kchal[(prover + 2) % 3];
+        const uint8_t *chal = dzt_chal[(prover + 2) % 3];
         dzkb_params both = {0, {chal, 1u << DZK_HALF_P | 1u << DZK_HALF_N}}, p_only = {0, {chal, 1u << DZK_HALF_P}};
         ck_assert_int_eq(prove_views(prover, &both, &bad, &bad, &s, 1, NULL, 0), 0);
         ck_assert_int_eq(prove_views(prover, &p_only, &bad, &bad, &s, 1, NULL, 0), BOTH);
@@ -386,8 +356,8 @@ END_TEST
  * sender and step. */
 START_TEST(wrong_length_is_malformed)
 {
-    make_keys(602);
-    dzk_keys k = keys_of(2, DZK_NEXT);
+    dzt_make_keys(602);
+    dzk_keys k = dzt_keys_of(2, DZK_NEXT);
     dzkb *b = dzkb_new(DZK_NEXT, 2, &k, &DZKB_PARAMS);
     char err[100];
     uint8_t buf[MAXMSG] = {0};
@@ -405,8 +375,8 @@ END_TEST
  * answers is a bug: abort. */
 START_TEST(half_before_message_aborts)
 {
-    make_keys(600);
-    dzk_keys k = keys_of(1, DZK_NEXT);
+    dzt_make_keys(600);
+    dzk_keys k = dzt_keys_of(1, DZK_NEXT);
     dzkb *b = dzkb_new(DZK_NEXT, 1, &k, &DZKB_PARAMS);
     char err[100];
     uint8_t buf[MAXMSG];
@@ -418,8 +388,8 @@ END_TEST
 
 START_TEST(release_before_close_aborts)
 {
-    make_keys(601);
-    dzk_keys k = keys_of(0, DZK_PREV);
+    dzt_make_keys(601);
+    dzk_keys k = dzt_keys_of(0, DZK_PREV);
     dzkb *b = dzkb_new(DZK_PREV, 0, &k, &DZKB_PARAMS);
     uint8_t buf[MAXMSG];
     dzkb_out(b, 1, DZK_PROVER, buf);
@@ -454,8 +424,8 @@ static chain chain_make(uint64_t *seed, size_t n, unsigned width, const uint64_t
     bits_pack(sum, 1, n, width, c.Q[0], nw);
     for (size_t i = 0; i < width * nw; i++) {
         uint64_t pad = (i + 1) % nw == 0 && n % 64 ? ~0ull << (n % 64) : 0;
-        c.P[0][i] = rnd(seed);
-        c.Q[0][i] = (c.Q[0][i] ^ c.P[0][i]) ^ (rnd(seed) & pad);
+        c.P[0][i] = dzt_rnd(seed);
+        c.Q[0][i] = (c.Q[0][i] ^ c.P[0][i]) ^ (dzt_rnd(seed) & pad);
     }
     for (int p = 1; p < 3; p++)
         c.P[p] = dup_words(c.P[0], width * nw), c.Q[p] = dup_words(c.Q[0], width * nw);
@@ -487,7 +457,7 @@ static int chain_flipped(int prover, chain *c, int q, unsigned j, size_t i)
 START_TEST(chain_exhaustive_honest_passes)
 {
     uint64_t seed = 700;
-    make_keys(seed);
+    dzt_make_keys(seed);
     for (unsigned w = 1; w <= 10; w++) {
         size_t n = (size_t)1 << (2 * w);
         uint64_t *S = words(n), *T = words(n);
@@ -497,7 +467,7 @@ START_TEST(chain_exhaustive_honest_passes)
         ck_assert_int_eq(prove((int)w % 3, &DZKB_PARAMS, record_chain, &c, NULL, 0), 0);
         chain_free(&c);
         for (size_t i = 0; i < n; i++)
-            S[i] = rnd(&seed), T[i] = rnd(&seed);
+            S[i] = dzt_rnd(&seed), T[i] = dzt_rnd(&seed);
         c = chain_make(&seed, n - 1, w, S, T); /* a partial last word */
         ck_assert_int_eq(prove((int)w % 3, &DZKB_PARAMS, record_chain, &c, NULL, 0), 0);
         chain_free(&c);
@@ -507,7 +477,7 @@ START_TEST(chain_exhaustive_honest_passes)
     for (unsigned w = 11; w <= 64; w += 53 / 4) {
         uint64_t S[100], T[100];
         for (int i = 0; i < 100; i++)
-            S[i] = rnd(&seed), T[i] = i % 2 ? ~S[i] : rnd(&seed); /* long carries too */
+            S[i] = dzt_rnd(&seed), T[i] = i % 2 ? ~S[i] : dzt_rnd(&seed); /* long carries too */
         chain c = chain_make(&seed, 100, w, S, T);
         ck_assert_int_eq(prove(1, &DZKB_PARAMS, record_chain, &c, NULL, 0), 0);
         chain_free(&c);
@@ -521,7 +491,7 @@ END_TEST
 START_TEST(chain_every_corruption_fails)
 {
     uint64_t seed = 800;
-    make_keys(seed);
+    dzt_make_keys(seed);
     for (unsigned w = 1; w <= 4; w++)
         for (uint64_t s = 0; s < (1u << w); s++)
             for (uint64_t t = 0; t < (1u << w); t++) {
@@ -535,11 +505,11 @@ START_TEST(chain_every_corruption_fails)
         enum { N = 70 };
         uint64_t S[N], T[N];
         for (int i = 0; i < N; i++)
-            S[i] = rnd(&seed) >> (64 - w), T[i] = rnd(&seed) >> (64 - w);
+            S[i] = dzt_rnd(&seed) >> (64 - w), T[i] = dzt_rnd(&seed) >> (64 - w);
         chain c = chain_make(&seed, N, w, S, T);
         for (unsigned j = 0; j < w; j++)
             for (int q = 0; q < 4; q++)
-                ck_assert_int_eq(chain_flipped((int)j % 3, &c, q % 2, j, rnd(&seed) % N), BOTH);
+                ck_assert_int_eq(chain_flipped((int)j % 3, &c, q % 2, j, dzt_rnd(&seed) % N), BOTH);
         chain_free(&c);
     }
 }
