@@ -128,19 +128,6 @@ int fp_eq(const fp *a, const fp *b) { return !((a->w[0] ^ b->w[0]) | (a->w[1] ^ 
 
 int fp_is_zero(const fp *a) { return !(a->w[0] | a->w[1] | a->w[2]); }
 
-void fp_acc_mac_u64(fp_acc *acc, const fp *a, uint64_t v)
-{
-    u128 carry = 0;
-    for (int i = 0; i < 3; i++) {
-        u128 t = (u128)a->w[i] * v + acc->w[i] + (uint64_t)carry;
-        acc->w[i] = (uint64_t)t;
-        carry = t >> 64;
-    }
-    u128 t = (u128)acc->w[3] + (uint64_t)carry;
-    acc->w[3] = (uint64_t)t;
-    acc->w[4] += (uint64_t)(t >> 64);
-}
-
 void fp_acc_reduce(fp *r, const fp_acc *acc)
 {
     const uint64_t c[6] = {acc->w[0], acc->w[1], acc->w[2], acc->w[3], acc->w[4], 0};

@@ -34,9 +34,22 @@ void fp_to_bytes(uint8_t b[FP_BYTES], const fp *a);
 int fp_eq(const fp *a, const fp *b);
 int fp_is_zero(const fp *a);
 
+__extension__ typedef unsigned __int128 fp_u128;
+
 static inline void fp_acc_zero(fp_acc *acc) { *acc = (fp_acc){{0, 0, 0, 0, 0}}; }
-/* acc += a v, unreduced */
-void fp_acc_mac_u64(fp_acc *acc, const fp *a, uint64_t v);
+/* acc += a v, unreduced; inline, as the proofs' inner loops call it */
+static inline void fp_acc_mac_u64(fp_acc *acc, const fp *a, uint64_t v)
+{
+    fp_u128 t = (fp_u128)a->w[0] * v + acc->w[0];
+    acc->w[0] = (uint64_t)t;
+    t = (fp_u128)a->w[1] * v + acc->w[1] + (uint64_t)(t >> 64);
+    acc->w[1] = (uint64_t)t;
+    t = (fp_u128)a->w[2] * v + acc->w[2] + (uint64_t)(t >> 64);
+    acc->w[2] = (uint64_t)t;
+    t = (fp_u128)acc->w[3] + (uint64_t)(t >> 64);
+    acc->w[3] = (uint64_t)t;
+    acc->w[4] += (uint64_t)(t >> 64);
+}
 /* r = acc mod p */
 void fp_acc_reduce(fp *r, const fp_acc *acc);
 

@@ -96,20 +96,6 @@ static void wide_reduce(fp *r, const fp_wide *a)
  * use multiplies them into an unreduced sum, whose bounds hold for any
  * three words. */
 
-/* acc += a v: fp_acc_mac_u64, inlined for the inner loops */
-static inline void mac(fp_acc *acc, const fp *a, uint64_t v)
-{
-    u128 t = (u128)a->w[0] * v + acc->w[0];
-    acc->w[0] = (uint64_t)t;
-    t = (u128)a->w[1] * v + acc->w[1] + (uint64_t)(t >> 64);
-    acc->w[1] = (uint64_t)t;
-    t = (u128)a->w[2] * v + acc->w[2] + (uint64_t)(t >> 64);
-    acc->w[2] = (uint64_t)t;
-    t = (u128)acc->w[3] + (uint64_t)(t >> 64);
-    acc->w[3] = (uint64_t)t;
-    acc->w[4] += (uint64_t)(t >> 64);
-}
-
 /* x < 2^256 into three words: 2^192 = 2^64 + 1 (mod p) folds word 3 into
  * words 0 and 1; a carry out of 2^192 folds once more, and what is left is
  * then below 2^130, so it cannot carry again. */
@@ -594,11 +580,11 @@ static void vec_span(const span *sp, void *ctx)
         fp w;
         weight(c, sp->mu[v], &w);
         if (c->ht && sp->tp) {
-            mac(&c->T, &w, sp->tp[v]);
-            mac(&c->W, &w, 1);
+            fp_acc_mac_u64(&c->T, &w, sp->tp[v]);
+            fp_acc_mac_u64(&c->W, &w, 1);
         }
         if (c->ht && sp->tn)
-            mac(&c->T, &w, sp->tn[v]);
+            fp_acc_mac_u64(&c->T, &w, sp->tn[v]);
         if (c->hu)
             set_weight(c, &w);
         for (size_t x = v * sp->m; x < (v + 1) * sp->m; x++)
@@ -671,7 +657,7 @@ static void poly_kernel(vec *c, size_t groups)
             mul_fold(&u[j], &c->wt[c->wi[x]], c->A[x]);
         for (int j = 0; j < K1; j++)
             for (int i = 0; i < K1; i++)
-                mac(&H[j - i + K1 - 1], &u[j], b[i]);
+                fp_acc_mac_u64(&H[j - i + K1 - 1], &u[j], b[i]);
     }
     memcpy(c->H, H, sizeof H);
 }
@@ -688,7 +674,7 @@ static void eval_kernel(vec *c, size_t groups)
             fp_acc s;
             fp_acc_zero(&s);
             for (size_t j = 0; j < K1; j++) {
-                mac(&s, &c->pw[j], c->A[x0 + j]);
+                fp_acc_mac_u64(&s, &c->pw[j], c->A[x0 + j]);
                 if (j == K1 - 1 || c->wi[x0 + j + 1] != c->wi[x0 + j]) {
                     fp t;
                     fold5(&t, &s);
@@ -702,7 +688,7 @@ static void eval_kernel(vec *c, size_t groups)
             fp_acc acc;
             fp_acc_zero(&acc);
             for (size_t j = 0; j < K1; j++)
-                mac(&acc, &c->rev[j], c->B[x0 + j]);
+                fp_acc_mac_u64(&acc, &c->rev[j], c->B[x0 + j]);
             fp_acc_reduce(&c->outB[c->done + l], &acc);
         }
     }

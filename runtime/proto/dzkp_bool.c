@@ -421,10 +421,8 @@ int dzkb_in(dzkb *b, int step, dzk_pos from, const uint8_t *buf, size_t len, cha
 {
     dzk_need(step >= 1 && step <= DZKB_STEPS && from != b->pos);
     size_t want = dzkb_len(step, from, b->pos);
-    if (len != want) {
-        snprintf(err, errlen, "malformed proof message from party %d (step V%d)", dzk_party(b->prover, from), step);
-        return -1;
-    }
+    if (len != want)
+        return dzk_malformed(b->d, from, step, err, errlen);
     if (!want)
         return 0;
     if (b->pos == DZK_PROVER)
