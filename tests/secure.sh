@@ -385,8 +385,8 @@ if echo " $PROTOS " | grep -q " rep3-active:3 "; then
     receiver="out-share bad-digest"
     free="input"
     unchecked="conv ot-cand ot-helper split a2r a2r-send lazy-open"
-    for k in $(grep -h 'rss_send(\|net_cheat(' runtime/proto/rss.c runtime/proto/rep3_ops.c runtime/proto/proto_rep3a.c runtime/proto/jmp.c \
-        | grep -o '"[a-z0-9-]*"' | tr -d '"' | sort -u); do
+    for k in $(grep -h 'rss_send(\|reshare(\|reshare_prepare(\|net_cheat(' runtime/proto/rss.c runtime/proto/rep3_ops.c \
+        runtime/proto/proto_rep3a.c runtime/proto/jmp.c | grep -o '"[a-z0-9-]*"' | tr -d '"' | sort -u); do
         case " $checked $receiver $free $unchecked " in *" $k "*) ok ;; *) bad "rep3-active: message kind $k is in no list of tests/secure.sh" ;; esac
     done
     pending=""
@@ -424,6 +424,22 @@ if echo " $PROTOS " | grep -q " rep3-active:3 "; then
         done
     done
     echo "  rep3-active, kind/cheater not checked yet (the run failed or its output differs):$pending"
+    # every verification has its own challenges: the sigma_1 halves (each V1
+    # frame from a peer is a 32-byte digest and a 16-byte half) never repeat
+    # over the program's verifications
+    if command -v python3 >/dev/null 2>&1; then
+        rm -rf "$T/rec" && mkdir -p "$T/rec"
+        QNN_RECORD_DIR="$T/rec" "$R" run --quiet --local 3 --protocol rep3-active "$@" >/dev/null 2>"$T/err" || bad "rep3-active recorded run: $(cat "$T/err")"
+        python3 -c 'import struct, sys
+for path in sys.argv[1:]:
+    b, at, seen, v1 = open(path, "rb").read(), 0, set(), 0
+    while at < len(b):
+        peer, rnd, lo, hi = struct.unpack_from("<IIII", b, at); n = lo | hi << 32; at += 16
+        if n == 48:
+            v1 += 1; half = (peer, b[at + 32:at + 48]); assert half not in seen, "%s: a challenge half repeats" % path; seen.add(half)
+        at += n
+    assert v1 >= 4, "%s: %d verifications seen" % (path, v1 / 2)' "$T/rec"/party*.rec && ok || bad "rep3-active: challenges repeat across verifications"
+    fi
     # bounds: a program whose bounds only acc_bound promises is refused, and
     # so is an owner's int32 input outside the 31 bits the bounds assume
     printf 'network ab\nparty m = 0\nparty c = 1\ninput x : u8[1,4] q(0.02, 128) from c\ninput w : u8[2,4] q(0.01, 127) from m\ninput b : i32[2] q(0.0002, 0) from m\ny = fully_connected(x, w, b, acc_bound=300) -> q(0.05, 128)\noutput y to c\n' >"$T/ab.qnn"

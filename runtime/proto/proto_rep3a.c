@@ -41,9 +41,6 @@ enum { V_ALLCLEAR = DZKA_STEPS, VERIFY_STEPS };
 
 typedef struct {
     rep3 r; /* first: rep3_ops' functions take the state as a rep3 */
-    /* check keys K^mask_k, K^chal_k for the two streams held (k = me, me+1),
-     * derived from S[k]'s first words, so exactly S[k]'s two holders know them */
-    uint8_t mask[3][16], chal[3][16];
     struct dzkb *cur[3]; /* per prover: the batch being recorded, boolean */
     struct dzkb *ver[3]; /* the batch under verification */
     struct dzka *cura[3], *vera[3]; /* the same, arithmetic */
@@ -52,17 +49,30 @@ typedef struct {
 /* this party's position in prover i's proof, and party p's */
 static dzk_pos pos_of(int p, int i) { return p == i ? DZK_PROVER : p == rss_next(i) ? DZK_NEXT : DZK_PREV; }
 
+/* A new batch, with its own check keys K^mask_k, K^chal_k for the two
+ * streams held (k = me, me+1): derived from the next words of S[k], so
+ * exactly S[k]'s two holders know them, and fresh for every verification
+ * (the draws' contexts do not name the batch: keys kept across batches
+ * would repeat every challenge and mask, and a prover that saw one
+ * verification's challenges could forge the next). */
 static void batch_new(rep3a *a)
 {
-    int me = a->r.rs.me;
+    rss *rs = &a->r.rs;
+    int me = rs->me;
+    uint8_t mask[3][16], chal[3][16];
+    for (int k = me, t = 0; t < 2; t++, k = rss_next(k)) {
+        word seed[2];
+        rss_draw(rs, k, seed, 2);
+        dzk_derive_keys(net_run_id(rs->nt), k, (const uint8_t *)seed, mask[k], chal[k]);
+    }
     for (int i = 0; i < 3; i++) {
         dzk_keys k = {0};
         if (i == me)
-            k = (dzk_keys){a->mask[me], a->mask[rss_next(me)], NULL};
+            k = (dzk_keys){mask[me], mask[rss_next(me)], NULL};
         else if (i == rss_next(me)) /* prev of P_{me+1}: K^mask_{me+1}, K^chal_me */
-            k = (dzk_keys){a->mask[i], NULL, a->chal[me]};
+            k = (dzk_keys){mask[i], NULL, chal[me]};
         else /* next of P_{me-1}: K^mask_me, K^chal_{me+1} */
-            k = (dzk_keys){NULL, a->mask[me], a->chal[rss_next(me)]};
+            k = (dzk_keys){NULL, mask[me], chal[rss_next(me)]};
         if (!(a->cur[i] = dzkb_new(pos_of(me, i), i, &k, &DZKB_PARAMS)) ||
             !(a->cura[i] = dzka_new(pos_of(me, i), i, &k, &DZKA_PARAMS)))
             abort(); /* out of memory: fatal, as proto_alloc */
@@ -98,11 +108,6 @@ static void *create(const proto_env *env, char *err, size_t errlen)
         rep3_destroy(a);
         snprintf(err, errlen, "out of memory");
         return NULL;
-    }
-    for (int k = rs->me, t = 0; t < 2; t++, k = rss_next(k)) {
-        word seed[2];
-        rss_draw(rs, k, seed, 2);
-        dzk_derive_keys(net_run_id(env->net), k, (const uint8_t *)seed, a->mask[k], a->chal[k]);
     }
     batch_new(a);
     return a;
@@ -319,7 +324,8 @@ static void cost(const pop *op, int nparties, proto_cost *acc)
 const protocol proto_rep3a = {
     .name = "rep3-active",
     .security = "INCOMPLETE (test builds only): hash checks of recomputable messages, proofs of AND gates, "
-                "LTZ/CLAMP dealings and MUL; convolutions, OTs, splits and REQCLAMP's dealings not yet proven",
+                "LTZ/CLAMP dealings and MUL; convolutions, OTs (selective failure), splits, REQCLAMP's dealings "
+                "and input ranges not yet proven",
     .domain = "Z_2^64",
     .configs = {3},
     .min_parties = 3,
