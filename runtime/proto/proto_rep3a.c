@@ -44,6 +44,10 @@ typedef struct {
     struct dzkb *cur[3]; /* per prover: the batch being recorded, boolean */
     struct dzkb *ver[3]; /* the batch under verification */
     struct dzka *cura[3], *vera[3]; /* the same, arithmetic */
+    /* M-1 (plan §10.2): a final-exchange value leaves only after this party
+     * compared the digests (V1) and read V3 from both peers, by which time an
+     * honest party's failed V1 has stopped it */
+    int digests_ok, heard_v3;
 } rep3a;
 
 /* this party's position in prover i's proof, and party p's */
@@ -148,6 +152,7 @@ static int close_batch(rep3a *a, char *err, size_t errlen)
         }
     }
     batch_new(a);
+    a->digests_ok = a->heard_v3 = 0;
     return 0;
 }
 
@@ -155,6 +160,8 @@ static void proofs_out(rep3a *a, int step)
 {
     int me = a->r.rs.me;
     net *nt = a->r.rs.nt;
+    if ((step == DZKB_STEPS || step == DZKA_STEPS) && !(a->digests_ok && a->heard_v3))
+        abort(); /* a bug: the schedule puts V1's check and V3 before the exchanges */
     for (int i = 0; i < 3; i++)
         for (int p = 0; p < 3; p++) {
             if (p == me)
@@ -190,6 +197,7 @@ static int proofs_in(rep3a *a, int step, char *err, size_t errlen)
                 return -1;
             }
         }
+    a->heard_v3 |= step == 3;
     if (step == DZKA_STEPS)
         batches_free(a->ver, a->vera);
     return 0;
@@ -232,6 +240,7 @@ static int verify_finish(rep3a *a, int step, char *err, size_t errlen)
      * inconsistency a cheater caused stops everyone before a final exchange */
     if (step == 0 && jmp_check(a->r.rs.j, nt, err, errlen) != 0)
         return -1;
+    a->digests_ok |= step == 0;
     return proofs_in(a, step + 1, err, errlen);
 }
 
