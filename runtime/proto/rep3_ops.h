@@ -37,6 +37,12 @@ void rep3_addc(void *ps, word *d, const word *a, const int64_t *c, size_t n, siz
 void rep3_mulc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc);
 void rep3_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc);
 
+/* The table entries every protocol on these operations shares. */
+#define REP3_ENTRIES                                                                                           \
+    .domain = "Z_2^64", .configs = {3}, .min_parties = 3, .max_parties = 3, .share_words = 2, .add = rep3_add, \
+    .sub = rep3_sub, .addc = rep3_addc, .mulc = rep3_mulc, .fillc = rep3_fillc, .exchange = rep3_exchange,     \
+    .setup_cost = rep3_setup_cost
+
 int rep3_steps(const rep3_mode *m, const pop *op);
 int rep3_prepare(void *ps, pop *op, int step, char *err, size_t errlen);
 int rep3_exchange(void *ps, char *err, size_t errlen);
