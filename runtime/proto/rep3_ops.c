@@ -118,8 +118,37 @@ void rep3_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc)
 
 /* ------------------------------------------------------ communication */
 
+/* Products by split + a2r (rss.h): the split's parts and what the a2r
+ * statements read, kept from the split's round to a2r's second. */
+typedef struct {
+    rss_a2r_def d;
+    word *x, *e, *Y, *loc;
+} prods;
+
+static void prods_free(prods *p)
+{
+    free(p->x), free(p->e), free(p->Y), free(p->loc);
+    memset(p, 0, sizeof *p);
+}
+
+/* m products per value for n values: x (the splitter's X), e (the
+ * splitter, when proven), Y and loc (the other two) */
+static void prods_alloc(prods *p, const rep3 *r, int splitter, uint32_t m, size_t n)
+{
+    p->d.m = m;
+    p->x = proto_alloc(m * n * W);
+    if (r->rs.me == splitter) {
+        p->e = r->rs.pa[0] ? proto_alloc(m * n * W) : NULL;
+    } else {
+        p->Y = proto_alloc(m * n * W);
+        p->loc = proto_alloc(n * W);
+    }
+    p->d.x = p->x, p->d.e = p->e, p->d.Y = p->Y, p->d.loc = p->loc;
+}
+
 /* Per-operation state between steps. */
 typedef struct {
+    prods pr;       /* rep3-active: TRUNC's and LTZ's injection by split + a2r */
     word *z;        /* MUL: 3-out-of-3 shares; LTZ's injection: the choices */
     word *x0, *x1;  /* trunc: the input's share words times the multiplier */
     word *c;        /* trunc: the masked value (party 2) or r (parties 0, 1) */
@@ -143,6 +172,7 @@ static void state_free(pop *op)
     rss_carry_free(&s->cy);
     free(s->a[0]), free(s->a[1]), free(s->b), free(s->t[0]), free(s->t[1]);
     free(s->cs), free(s->ct), free(s->f[0]), free(s->f[1]);
+    prods_free(&s->pr);
     free(s);
     op->state = NULL;
 }
@@ -333,10 +363,39 @@ static void trunc_ot_prepare(rep3 *r, pop *op, st *s, int me)
     free(v);
 }
 
+/* step 1 without the OT (rep3_mode.no_ot): party 2 splits C and K e, K =
+ * 2^(62-d) (kind "split-c": what they are follows from c, which only party
+ * 2 knows), so parties 0 and 1 hold additive shares of y = C + K e s - R:
+ * Y = (1, s), loc = -R. Party 0 sends a2r's first message in the same
+ * round (its part e of the split is its stream's); step 2 is a2r's second. */
+static void trunc_split_prepare(rep3 *r, pop *op, st *s, int me)
+{
+    size_t n = op->n;
+    prods *p = &s->pr;
+    prods_alloc(p, r, R(op, 2), 2, n);
+    for (size_t i = 0; i < n; i++) {
+        word k = (word)1 << (62 - s->d[i]);
+        if (me == 2) {
+            p->x[i] = proto_trunc_low(s->c[i], s->d[i]);
+            p->x[n + i] = s->c[i] >> 63 ? k : (word)0 - k;
+            p->x[i] += (word)net_cheat(r->rs.nt, "split-c-x"); /* test builds: a consistently wrong X */
+        } else {
+            p->Y[2 * i] = 1, p->Y[2 * i + 1] = s->c[i] >> 63 ? (word)0 - 1 : 1;
+            p->loc[i] = (word)0 - proto_trunc_low(s->c[i], s->d[i]);
+        }
+    }
+    rss_split_prepare(&r->rs, "split-c", R(op, 2), p->x, p->e, 2 * n);
+    rss_a2r_prepare(&r->rs, R(op, 2), &p->d, n, rss_words(op->d));
+}
+
 static void trunc_prepare(rep3 *r, pop *op, int step)
 {
     if (step == 0)
         trunc_open_prepare(r, op, state(op), vme(r, op));
+    else if (step == 2)
+        rss_a2r_send_prepare(&r->rs, R(op, 2), op->n, rss_words(op->d));
+    else if (r->mode->no_ot)
+        trunc_split_prepare(r, op, op->state, vme(r, op));
     else
         trunc_ot_prepare(r, op, op->state, vme(r, op));
 }
@@ -359,6 +418,16 @@ static void trunc_finish(rep3 *r, pop *op, int step)
             rss_hashed(&r->rs, R(op, 0), R(op, 2), m, n);
             free(m);
         }
+        return;
+    }
+    if (step == 2) {
+        rss_a2r_send_finish(&r->rs, R(op, 2), &s->pr.d, n, rss_words(op->d));
+        state_free(op);
+        return;
+    }
+    if (r->mode->no_ot) {
+        rss_split_finish(&r->rs, R(op, 2), s->pr.x, 2 * n);
+        rss_a2r_finish(&r->rs, R(op, 2), &s->pr.d, n, rss_words(op->d));
         return;
     }
     rss_ot_finish(&r->rs, R(op, 2), RSS_ARITH, s->z, n, rss_words(op->d));
@@ -544,6 +613,89 @@ static void ltz_bit(const pop *op, st *s, int me)
     }
 }
 
+/* Bit i of share k of a boolean sharing that role me holds as its (own,
+ * next) planes sh (k = me or me + 1). */
+static word share_bit(word *const sh[2], int me, int k, size_t i) { return bits_get(sh[(k - me + 3) % 3], i); }
+
+/* rep3-active: role 0's split X = e + f of n values (rss_split: f at prev,
+ * role 2; e at next, role 1) as role 0's statements
+ *   a_0 b_0 + a_1 b_1 = (f - P) + (e - N)
+ * with a and P at prev, b and N at next (value i's a, b at 2i, 2i + 1); each
+ * role fills what it holds (split_form_new allocates just that). */
+typedef struct {
+    word *a, *b, *P, *N;
+} split_form;
+
+static split_form split_form_new(int me, size_t n)
+{
+    split_form f = {0};
+    if (me != 1)
+        f.a = proto_zalloc(2 * n * W), f.P = proto_alloc(n * W);
+    if (me != 2)
+        f.b = proto_zalloc(2 * n * W), f.N = proto_alloc(n * W);
+    return f;
+}
+
+/* X = beta0 + beta1 - 2 beta0 beta1 for a bit beta with boolean shares
+ * beta0 (prev), beta1 (next): a = -2 beta0, b = beta1, P = beta0, N = beta1 */
+static void split_form_bit(split_form *f, size_t i, word b0, word b1)
+{
+    if (f->a)
+        f->a[2 * i] = (word)0 - 2 * b0, f->P[i] = b0;
+    if (f->b)
+        f->b[2 * i] = b1, f->N[i] = b1;
+}
+
+/* e and f: this role's parts (role 0 both, role 1 e, role 2 f) */
+static void split_form_record(rep3 *r, const pop *op, split_form *f, size_t n, const word *e, const word *fv)
+{
+    word *tp = f->P, *tn = f->N;
+    for (size_t i = 0; tp && i < n; i++)
+        tp[i] = fv[i] - tp[i];
+    for (size_t i = 0; tn && i < n; i++)
+        tn[i] = e[i] - tn[i];
+    dzka_arith(r->rs.pa[R(op, 0)], n, 2, f->a, f->b, tp, tn);
+    free(f->a), free(f->b), free(f->P), free(f->N);
+}
+
+/* The parts e, f of role 0's split (prods) this role holds */
+static const word *split_e(const prods *p, int me) { return me == 0 ? p->e : me == 1 ? p->x : NULL; }
+static const word *split_f(const prods *p, int me) { return me == 1 ? NULL : p->x; }
+
+/* The bit made arithmetic (rep3_mode.no_ot): party 0 splits u (a bit
+ * statement), so parties 1 and 2 hold additive shares of
+ * beta = u (1 - 2w) + w: Y = 1 - 2w, loc = w; then a2r. */
+static void ltz_split_prepare(rep3 *r, pop *op, st *s, int me)
+{
+    size_t n = op->n;
+    prods *p = &s->pr;
+    prods_alloc(p, r, R(op, 0), 1, n);
+    for (size_t i = 0; i < n; i++) {
+        if (me == 0) {
+            p->x[i] = (bits_get(s->t[0], i) ^ bits_get(s->t[1], i)) + (word)net_cheat(r->rs.nt, "split-x");
+        } else {
+            word w = bits_get(s->t[me == 1], i);
+            p->Y[i] = 1 - 2 * w, p->loc[i] = w;
+        }
+    }
+    rss_split_prepare(&r->rs, "split", R(op, 0), p->x, p->e, n);
+    rss_a2r_prepare(&r->rs, R(op, 0), &p->d, n, rss_words(op->d));
+}
+
+static void ltz_split_finish(rep3 *r, pop *op, st *s, int me)
+{
+    size_t n = op->n;
+    prods *p = &s->pr;
+    rss_split_finish(&r->rs, R(op, 0), p->x, n);
+    if (r->rs.pa[0]) {
+        split_form f = split_form_new(me, n);
+        for (size_t i = 0; i < n; i++)
+            split_form_bit(&f, i, me == 1 ? 0 : share_bit(s->t, me, 0, i), me == 2 ? 0 : share_bit(s->t, me, 1, i));
+        split_form_record(r, op, &f, n, split_e(p, me), split_f(p, me));
+    }
+    rss_a2r_finish(&r->rs, R(op, 0), &p->d, n, rss_words(op->d));
+}
+
 /* The bit made arithmetic: party 0 offers u and u ^ 1 by OT, parties 1 and
  * 2 choose by w. */
 static void ltz_inject_prepare(rep3 *r, pop *op, st *s)
@@ -552,6 +704,10 @@ static void ltz_inject_prepare(rep3 *r, pop *op, st *s)
     size_t n = op->n;
     word *v = NULL;
     ltz_bit(op, s, me);
+    if (r->mode->no_ot) {
+        ltz_split_prepare(r, op, s, me);
+        return;
+    }
     s->z = proto_alloc(n * W);
     if (me == 0) {
         v = proto_alloc(2 * n * W);
@@ -574,8 +730,10 @@ static void ltz_prepare(rep3 *r, pop *op, int step)
         ltz_start(r, op, s);
     else if (step <= bits_levels(op->bound))
         rss_carry_prepare(&r->rs, &s->cy, step);
-    else
+    else if (step == bits_levels(op->bound) + 1)
         ltz_inject_prepare(r, op, s);
+    else
+        rss_a2r_send_prepare(&r->rs, R(op, 0), op->n, rss_words(op->d));
 }
 
 static void ltz_finish(rep3 *r, pop *op, int step)
@@ -585,6 +743,11 @@ static void ltz_finish(rep3 *r, pop *op, int step)
         ltz_round1_finish(r, op, s);
     } else if (step <= bits_levels(op->bound)) {
         rss_carry_finish(&r->rs, &s->cy, step);
+    } else if (step > bits_levels(op->bound) + 1) {
+        rss_a2r_send_finish(&r->rs, R(op, 0), &s->pr.d, op->n, rss_words(op->d));
+        state_free(op);
+    } else if (r->mode->no_ot) {
+        ltz_split_finish(r, op, s, vme(r, op));
     } else {
         rss_ot_finish(&r->rs, R(op, 0), RSS_ARITH, s->z, op->n, rss_words(op->d));
         state_free(op);
@@ -633,7 +796,7 @@ typedef struct {
     word *lane[2];   /* the comparisons' bits, boolean shares: lane l of element i at l n + i */
     word *beta[2];   /* exact: beta0 at i, beta1 at n + i, boolean shares */
     word *rho;       /* exact with two floors, party 0: tau = beta0 ^ beta1 ^ rho */
-    word *x;      /* the products' X (party 0), then their parts (1, 2) */
+    prods pr;     /* the products' X (party 0), then their parts (1, 2) */
 } clamp_st;
 
 static void clamp_init(clamp_st *c, pop *op, int nx)
@@ -777,8 +940,8 @@ static void clamp_xs(const clamp_st *c, size_t n, size_t i, word *x)
         x[k * n + i] = X[clamp_ix(c, k)];
 }
 
-/* parties 1 and 2: sum over k of X_k Y_k from their parts x of X; party 1
- * also adds the terms without X. With each bit beta = u (1 - 2w) + w:
+/* parties 1 and 2: value i's Y_k into Yrow, returning the terms without X
+ * (loc: y = sum over k of X_k Y_k + loc). With each bit beta = u (1 - 2w) + w:
  *   s t    = (u_s A) f_s + A w_s + u_s f_s (B - w_b) + w_s B - (u_s u_b) f_s f_b - u_b w_s f_b - w_s w_b
  *            - 2K u v s (REQCLAMP: t = A + B - 2K u v - beta0)
  *   D l2   = u_l D (1 - 2w_l) + D w_l
@@ -786,7 +949,7 @@ static void clamp_xs(const clamp_st *c, size_t n, size_t i, word *x)
  * with f = 1 - 2w: y = hi + s t - D l2 - g tau. REQS: hi and D are secret,
  * party 0's parts (xq_secret) in two more X: D0 l2 = D0 u_l + w_l D0 (1 - 2u_l),
  * so X = D0 (1 - 2u_l) with Y = -w_l, and X = hi0 - D0 u_l with Y = 1. */
-static word clamp_sum(const clamp_st *c, int me, size_t n, size_t i)
+static word clamp_row(const clamp_st *c, int me, size_t n, size_t i, word *Yrow)
 {
     cparts p;
     clamp_parts(c, me, n, i, &p);
@@ -794,49 +957,80 @@ static word clamp_sum(const clamp_st *c, int me, size_t n, size_t i)
     word K2v = c->nx > 4 ? ((word)1 << (64 - c->d[i])) * (c->c[i] >> 63) : 0;
     word Y[13] = {fs, p.s, fs * (B - p.b), 0 - c->D * (1 - 2 * p.l), 0 - K2v * fs, 0 - K2v * p.s,
                   0 - fs * fb, 0 - p.s * fb, 0 - fg * ft, 0 - fg * p.t, 0 - p.g * ft, 0 - p.l, 1};
-    word y = 0;
     for (int k = 0; k < c->nx; k++)
-        y += c->x[k * n + i] * Y[clamp_ix(c, k)];
-    return me == 1 ? y + p.s * B - c->D * p.l - p.s * p.b - p.g * p.t + c->lo + c->D : y;
+        Yrow[k] = Y[clamp_ix(c, k)];
+    return p.s * B - c->D * p.l - p.s * p.b - p.g * p.t + c->lo + c->D;
 }
 
-/* party me's additive share of y (allocated) */
-static word *clamp_sums(const clamp_st *c, int me, size_t n)
-{
-    word *p = proto_alloc(n * W);
-    for (size_t i = 0; i < n; i++)
-        p[i] = clamp_sum(c, me, n, i);
-    return p;
-}
-
+/* The split of CLAMP's products (kind "split"; REQCLAMP's and xq's, whose X
+ * also derive from the opened c, are "split-c"). */
 static void clamp_products_prepare(rep3 *r, pop *op, clamp_st *c)
 {
     int me = vme(r, op);
     size_t n = op->n, nx = (size_t)c->nx;
-    c->x = proto_alloc(nx * n * W);
-    if (me == 0)
-        for (size_t i = 0; i < n; i++)
-            clamp_xs(c, n, i, c->x);
-    rss_split_prepare(&r->rs, R(op, 0), c->x, nx * n);
-    word *p = me == 1 ? clamp_sums(c, 1, n) : NULL;
-    rss_a2r_prepare(&r->rs, R(op, 0), p, n, rss_words(op->d));
-    free(p);
+    prods *p = &c->pr;
+    prods_alloc(p, r, R(op, 0), (uint32_t)nx, n);
+    for (size_t i = 0; i < n; i++)
+        if (me == 0)
+            clamp_xs(c, n, i, p->x);
+        else
+            p->loc[i] = clamp_row(c, me, n, i, p->Y + i * nx);
+    if (me == 0) /* test builds: a consistently wrong X */
+        p->x[0] += (word)net_cheat(r->rs.nt, op->kind == PK_CLAMP ? "clamp-x" : "split-c-x");
+    rss_split_prepare(&r->rs, op->kind == PK_CLAMP ? "split" : "split-c", R(op, 0), p->x, p->e, nx * n);
+    rss_a2r_prepare(&r->rs, R(op, 0), &p->d, n, rss_words(op->d));
+}
+
+/* rep3-active, CLAMP: the split's statements, for X = (u_s A, A, u_s, u_l)
+ * (clamp_xs): u_s A is the product of the splits of u_s and A,
+ *   f_2 e_1 + f_1 e_2 = (f_0 - f_2 f_1) + (e_0 - e_2 e_1),
+ * A = x_0 + x_1 - lo is linear (P = x_0 - lo, N = x_1: the comparison's
+ * chain kept them, cs and ct), and u_s, u_l are bits. */
+static void clamp_split_record(rep3 *r, const pop *op, clamp_st *c)
+{
+    int me = vme(r, op);
+    size_t n = op->n;
+    const st *l = c->ltz.state;
+    const word *e = split_e(&c->pr, me), *fv = split_f(&c->pr, me);
+    split_form f = split_form_new(me, 4 * n);
+    for (size_t i = 0; i < n; i++) {
+        word b[2][2]; /* shares 0 (prev) and 1 (next) of s and l */
+        for (int k = 0; k < 2; k++) {
+            int held = me == 0 || k == (me == 1);
+            word lb = held ? share_bit(c->lane, me, k, n + i) : 0;
+            b[0][k] = held ? share_bit(c->lane, me, k, i) ^ lb : 0;
+            b[1][k] = lb;
+        }
+        if (f.a) {
+            f.a[2 * i] = fv[2 * n + i], f.a[2 * i + 1] = fv[n + i];
+            f.P[i] = fv[2 * n + i] * fv[n + i];
+            f.P[n + i] = l->cs[i] - ((word)1 << op->bound);
+        }
+        if (f.b) {
+            f.b[2 * i] = e[n + i], f.b[2 * i + 1] = e[2 * n + i];
+            f.N[i] = e[2 * n + i] * e[n + i];
+            f.N[n + i] = l->ct[i];
+        }
+        split_form_bit(&f, 2 * n + i, b[0][0], b[0][1]);
+        split_form_bit(&f, 3 * n + i, b[1][0], b[1][1]);
+    }
+    split_form_record(r, op, &f, 4 * n, e, fv);
 }
 
 static void clamp_products_finish(rep3 *r, pop *op, clamp_st *c)
 {
-    size_t n = op->n, nx = (size_t)c->nx;
-    rss_split_finish(&r->rs, R(op, 0), c->x, nx * n);
-    word *p = vme(r, op) == 2 ? clamp_sums(c, 2, n) : NULL;
-    rss_a2r_finish(&r->rs, R(op, 0), p, n, rss_words(op->d));
-    free(p);
+    rss_split_finish(&r->rs, R(op, 0), c->pr.x, (size_t)c->nx * op->n);
+    if (op->kind == PK_CLAMP && r->rs.pa[0])
+        clamp_split_record(r, op, c);
+    rss_a2r_finish(&r->rs, R(op, 0), &c->pr.d, op->n, rss_words(op->d));
 }
 
 static void clamp_free(pop *op)
 {
     clamp_st *c = op->state;
     state_free(&c->ltz);
-    free(c->v), free(c->c), free(c->mult), free(c->off), free(c->d), free(c->x), free(c->rho);
+    free(c->v), free(c->c), free(c->mult), free(c->off), free(c->d), free(c->rho);
+    prods_free(&c->pr);
     for (int h = 0; h < 2; h++)
         free(c->beta[h]);
     free(c);
@@ -882,7 +1076,7 @@ static void clamp_finish(rep3 *r, pop *op, int step)
     else if (step == K + 1)
         clamp_products_finish(r, op, c);
     else {
-        rss_a2r_send_finish(&r->rs, R(op, 0), op->n, rss_words(op->d));
+        rss_a2r_send_finish(&r->rs, R(op, 0), &c->pr.d, op->n, rss_words(op->d));
         clamp_free(op);
     }
 }
@@ -1289,7 +1483,7 @@ static void xq_finish(rep3 *r, pop *op, int step)
     else if (step == K + 3)
         clamp_products_finish(r, op, &x->c);
     else {
-        rss_a2r_send_finish(&r->rs, R(op, 0), op->n, rss_words(op->d));
+        rss_a2r_send_finish(&r->rs, R(op, 0), &x->c.pr.d, op->n, rss_words(op->d));
         xq_free(op);
     }
 }
@@ -1336,10 +1530,10 @@ int rep3_steps(const rep3_mode *m, const pop *op)
     switch (op->kind) {
     case PK_REQUANT:
     case PK_DIVR:
-    case PK_TRUNC: return 2;
+    case PK_TRUNC: return 2 + m->no_ot;
     case PK_REQS:
     case PK_EXACT: return xq_fused(op) ? xq_steps(op) : proto_exact_steps(m->self, op);
-    case PK_LTZ: return bits_levels(op->bound) + 2;
+    case PK_LTZ: return bits_levels(op->bound) + 2 + m->no_ot;
     case PK_CLAMP: return bits_levels(op->bound) + 3;
     case PK_REQCLAMP: return bits_levels(op->bound) + 4;
     case PK_INPUT:
@@ -1432,6 +1626,16 @@ static uint64_t ltz_tree_cost(const pop *op, size_t n, int dup, proto_cost *acc)
     return rounds + rss_carry_cost(L, 0, nw, acc);
 }
 
+/* The last stage of TRUNC and LTZ: the OT from s, or s's split of nx
+ * values per element and a2r (rep3_mode.no_ot) */
+static uint64_t inject_cost(const rep3_mode *m, int s, size_t nx, size_t n, proto_cost *acc)
+{
+    if (!m->no_ot)
+        return rss_ot_cost(s, n, acc);
+    rss_split_cost(s, nx * n, acc); /* a2r's first round */
+    return rss_a2r_cost(s, n, acc);
+}
+
 /* Rounds and bytes exactly as the functions above send them. */
 void rep3_cost(const rep3_mode *m, const pop *op, proto_cost *acc)
 {
@@ -1454,12 +1658,12 @@ void rep3_cost(const rep3_mode *m, const pop *op, proto_cost *acc)
     case PK_DWCONV2D: acc->rounds = op->lazy ? 0 : rss_reshare_cost(n, acc); break;
     case PK_REQUANT:
     case PK_DIVR:
-    case PK_TRUNC: /* x1 + r to party 2, then the OT */
+    case PK_TRUNC: /* x1 + r to party 2, then the OT or split + a2r */
         acc->bytes[R(op, 0)] += n * W;
-        acc->rounds = 1 + rss_ot_cost(R(op, 2), n, acc);
+        acc->rounds = 1 + inject_cost(m, R(op, 2), 2, n, acc);
         acc->opened += n;
         break;
-    case PK_LTZ: acc->rounds = ltz_tree_cost(op, n, 1, acc) + rss_ot_cost(R(op, 0), n, acc); break;
+    case PK_LTZ: acc->rounds = ltz_tree_cost(op, n, 1, acc) + inject_cost(m, R(op, 0), 1, n, acc); break;
     case PK_CLAMP: /* the tree over 2n, the products (split and a2r) */
     case PK_REQCLAMP: {
         int rq = op->kind == PK_REQCLAMP; /* and the open */

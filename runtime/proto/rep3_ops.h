@@ -16,6 +16,11 @@
 
 typedef struct rep3_mode {
     const protocol *self;
+    /* TRUNC and LTZ's bit injection by split + a2r instead of the
+     * three-party OT: one round more and fewer bytes, and no message that
+     * two honest receivers must agree on comes from a third party (whose
+     * cheating could then fail a check depending on the choice bit) */
+    int no_ot;
 } rep3_mode;
 
 typedef struct {

@@ -9,6 +9,7 @@
 #include "runtime/core/bits.h"
 #include "runtime/net/net.h"
 #include "runtime/net/prg.h"
+#include "runtime/proto/dzkp_arith.h"
 #include "runtime/proto/dzkp_bool.h"
 #include "runtime/proto/jmp.h"
 
@@ -531,15 +532,16 @@ uint64_t rss_carry_cost(uint32_t L, int full, size_t nw, proto_cost *acc)
 
 /* ---------------------------------------------------------------- split */
 
-void rss_split_prepare(rss *r, int s, word *x, size_t m)
+void rss_split_prepare(rss *r, const char *kind, int s, word *x, word *e, size_t m)
 {
     if (r->me == s) {
-        word *e = proto_alloc(m * W);
-        rss_draw(r, rss_next(s), e, m);
+        word *ev = e ? e : proto_alloc(m * W);
+        rss_draw(r, rss_next(s), ev, m);
         for (size_t i = 0; i < m; i++)
-            x[i] -= e[i];
-        rss_send(r, "split", rss_prev(s), x, m);
-        free(e);
+            x[i] -= ev[i];
+        rss_send(r, kind, rss_prev(s), x, m);
+        if (!e)
+            free(ev);
     } else if (r->me == rss_next(s)) {
         rss_draw(r, rss_next(s), x, m);
     } else {
@@ -561,30 +563,120 @@ uint64_t rss_split_cost(int s, size_t m, proto_cost *acc)
 
 /* ------------------------------------------ additive to replicated */
 
-void rss_a2r_prepare(rss *r, int s, const word *p, size_t n, rss_pair y)
+/* sum over k of parts X_k times Y_k for value i */
+static word a2r_dot(const rss_a2r_def *d, const word *parts, size_t n, size_t i)
+{
+    word v = 0;
+    for (uint32_t k = 0; k < d->m; k++)
+        v += parts[k * n + i] * d->Y[i * d->m + k];
+    return v;
+}
+
+static word a2r_loc(const rss_a2r_def *d, size_t i) { return d->loc ? d->loc[i] : 0; }
+
+/* the terms of value i's statement: parts (X_k of value i at k n + i) and
+ * Y, each into m words at i m */
+static void a2r_terms(const rss_a2r_def *d, const word *parts, size_t n, word *out)
+{
+    for (size_t i = 0; i < n; i++)
+        for (uint32_t k = 0; k < d->m; k++)
+            out[i * d->m + k] = parts ? parts[k * n + i] : d->Y[i * d->m + k];
+}
+
+/* The first message m1 = p_{s+1} - y_{s+1} as prover s+1's statement
+ *   sum_k e_k Y_k = y_{s+1} + (m1 - loc):
+ * a = e and t_p = y_{s+1} at prev (s), b = Y and t_n = m1 - loc at next
+ * (s+2). m1 is what next received (in), what the prover sent. */
+static void a2r_record1(rss *r, int s, const rss_a2r_def *d, const word *in, size_t n, rss_pair y)
+{
+    int p1 = rss_next(s);
+    word *a = NULL, *b = NULL, *tp = NULL, *tn = NULL;
+    if (r->me != s) { /* the prover and next: b = Y, t_n */
+        b = proto_alloc(n * d->m * W), tn = proto_alloc(n * W);
+        a2r_terms(d, NULL, n, b);
+        for (size_t i = 0; i < n; i++)
+            tn[i] = r->me == p1 ? a2r_dot(d, d->x, n, i) - y.own[i * y.stride] : in[i] - a2r_loc(d, i);
+    }
+    if (r->me != rss_prev(s)) { /* the prover and prev: a = e, t_p = y_{s+1} */
+        const word *e = r->me == s ? d->e : d->x;
+        a = proto_alloc(n * d->m * W), tp = proto_alloc(n * W);
+        a2r_terms(d, e, n, a);
+        for (size_t i = 0; i < n; i++)
+            tp[i] = r->me == s ? y.next[i * y.stride] : y.own[i * y.stride];
+    }
+    dzka_arith(r->pa[p1], n, d->m, a, b, tp, tn);
+    free(a), free(b), free(tp), free(tn);
+}
+
+/* The second message y_{s+2} as prover s+2's statement
+ *   sum_k Y_k f_k = (y_{s+2} - m1) + y_s:
+ * a = Y and t_p at prev (s+1, which sent m1), b = f and t_n = y_s at next
+ * (s). */
+static void a2r_record2(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair y)
+{
+    int p2 = rss_prev(s);
+    word *a = NULL, *b = NULL, *tp = NULL, *tn = NULL;
+    if (r->me != s) { /* the prover and prev: a = Y, t_p */
+        a = proto_alloc(n * d->m * W), tp = proto_alloc(n * W);
+        a2r_terms(d, NULL, n, a);
+        for (size_t i = 0; i < n; i++) {
+            if (r->me == p2) /* y_{s+2} - m1 = p_{s+2} - y_s */
+                tp[i] = a2r_dot(d, d->x, n, i) - y.next[i * y.stride];
+            else /* received y_{s+2}, sent m1 = p_{s+1} - y_{s+1} */
+                tp[i] = y.next[i * y.stride] - (a2r_dot(d, d->x, n, i) + a2r_loc(d, i) - y.own[i * y.stride]);
+        }
+    }
+    if (r->me != rss_next(s)) { /* the prover and next: b = f, t_n = y_s */
+        b = proto_alloc(n * d->m * W), tn = proto_alloc(n * W);
+        a2r_terms(d, d->x, n, b);
+        for (size_t i = 0; i < n; i++)
+            tn[i] = r->me == s ? y.own[i * y.stride] : y.next[i * y.stride];
+    }
+    dzka_arith(r->pa[p2], n, d->m, a, b, tp, tn);
+    free(a), free(b), free(tp), free(tn);
+}
+
+/* party me's additive share (s+1, s+2) from the definition */
+static word *a2r_share(const rss_a2r_def *d, int first, size_t n)
+{
+    word *p = proto_alloc(n * W);
+    for (size_t i = 0; i < n; i++)
+        p[i] = a2r_dot(d, d->x, n, i) + (first ? a2r_loc(d, i) : 0);
+    return p;
+}
+
+void rss_a2r_prepare(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair y)
 {
     if (r->me == s) {
         free(draw_put(r, rss_next(s), y.next, y.stride, n));
         free(draw_put(r, s, y.own, y.stride, n));
     } else if (r->me == rss_next(s)) {
-        word *m = draw_put(r, rss_next(s), y.own, y.stride, n);
+        word *m = draw_put(r, rss_next(s), y.own, y.stride, n), *p = a2r_share(d, 1, n);
         for (size_t i = 0; i < n; i++)
             m[i] = p[i] - m[i];
         rss_send(r, "a2r", rss_prev(s), m, n);
         free(m);
+        free(p);
     } else {
         free(draw_put(r, s, y.next, y.stride, n));
         rss_expect(r, rss_next(s), n);
     }
 }
 
-void rss_a2r_finish(rss *r, int s, const word *p, size_t n, rss_pair y)
+void rss_a2r_finish(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair y)
 {
-    if (r->me != rss_prev(s))
-        return;
-    rss_recv(r, rss_next(s), y.own, y.stride, n);
-    for (size_t i = 0; i < n; i++)
-        y.own[i * y.stride] += p[i] - y.next[i * y.stride];
+    word *in = NULL;
+    if (r->me == rss_prev(s)) {
+        word *p = a2r_share(d, 0, n);
+        in = proto_alloc(n * W);
+        rss_recv(r, rss_next(s), in, 1, n);
+        for (size_t i = 0; i < n; i++)
+            y.own[i * y.stride] = in[i] + p[i] - y.next[i * y.stride];
+        free(p);
+    }
+    if (r->pa[0])
+        a2r_record1(r, s, d, in, n, y);
+    free(in);
 }
 
 void rss_a2r_send_prepare(rss *r, int s, size_t n, rss_pair y)
@@ -600,10 +692,12 @@ void rss_a2r_send_prepare(rss *r, int s, size_t n, rss_pair y)
     }
 }
 
-void rss_a2r_send_finish(rss *r, int s, size_t n, rss_pair y)
+void rss_a2r_send_finish(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair y)
 {
     if (r->me == rss_next(s))
         rss_recv(r, rss_prev(s), y.next, y.stride, n);
+    if (r->pa[0])
+        a2r_record2(r, s, d, n, y);
 }
 
 uint64_t rss_a2r_cost(int s, size_t n, proto_cost *acc)

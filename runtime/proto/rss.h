@@ -202,23 +202,41 @@ uint64_t rss_carry_cost(uint32_t L, int full, size_t nw, proto_cost *acc);
 
 /* ---- split of a value one party knows ----
  * Party s knows X (m words) and splits it as X = e + f, e = F(S[s+1])
- * (parties s and s+1 draw it), f sent to party s+2 (m words, masked by e).
- * Afterwards x holds s's f, s+1's e and (after finish) s+2's f: additive
- * shares of X between s+1 and s+2. 1 round. */
-void rss_split_prepare(rss *r, int s, word *x, size_t m);
+ * (parties s and s+1 draw it), f sent to party s+2 (m words, masked by e;
+ * kind names the message). Afterwards x holds s's f, s+1's e and (after
+ * finish) s+2's f: additive shares of X between s+1 and s+2. Party s also
+ * keeps e where e is not NULL (rep3-active's statements). 1 round. Not
+ * proven here: what X is belongs to the caller, which states it (the
+ * split's statement: prover s, prev s+2 holding f, next s+1 holding e). */
+void rss_split_prepare(rss *r, const char *kind, int s, word *x, word *e, size_t m);
 void rss_split_finish(rss *r, int s, word *x, size_t m);
 uint64_t rss_split_cost(int s, size_t m, proto_cost *acc);
 
 /* ---- additive shares of two parties made replicated ----
- * Parties s+1 and s+2 hold p with p_{s+1} + p_{s+2} = y. y_s = F(S[s]),
- * y_{s+1} = F(S[s+1]); first round: s+1 sends p_{s+1} - y_{s+1} to s+2
- * (n words, masked by y_{s+1}), which then knows y_{s+2} = y - y_s -
- * y_{s+1}; second round (rss_a2r_send_*): s+2 sends y_{s+2} to s+1 (n
- * words, masked by y_s). p is read at s+1 in prepare, at s+2 in finish. */
-void rss_a2r_prepare(rss *r, int s, const word *p, size_t n, rss_pair y);
-void rss_a2r_finish(rss *r, int s, const word *p, size_t n, rss_pair y);
+ * Parties s+1 and s+2 hold additive shares of y = sum_k X_k Y_k + loc
+ * (n values, m products each): X_k split by party s (rss_split: e_k at s+1,
+ * f_k at s+2), Y_k and loc known to both s+1 and s+2, so
+ * p_{s+1} = sum_k e_k Y_k + loc and p_{s+2} = sum_k f_k Y_k.
+ * y_s = F(S[s]), y_{s+1} = F(S[s+1]); first round: s+1 sends
+ * m1 = p_{s+1} - y_{s+1} to s+2 (n words, masked by y_{s+1}), which then
+ * knows y_{s+2} = y - y_s - y_{s+1}; second round (rss_a2r_send_*): s+2
+ * sends y_{s+2} to s+1 (n words, masked by y_s). The first round may be
+ * the split's. Proven (rep3-active), recorded in each round's finish:
+ *   m1:      sum_k e_k Y_k = y_{s+1} + (m1 - loc)         prover s+1, prev s, next s+2
+ *   y_{s+2}: sum_k Y_k f_k = (y_{s+2} - m1) + y_s         prover s+2, prev s+1, next s
+ * so every share two parties hold comes from one of them or a common
+ * stream: no message can make two honest parties disagree. */
+typedef struct {
+    uint32_t m;
+    const word *x;   /* the split's parts: s f, s+1 e, s+2 f; X_k of value i at k n + i */
+    const word *e;   /* s, rep3-active: the e parts, the same layout */
+    const word *Y;   /* s+1, s+2: Y_k of value i at i m + k */
+    const word *loc; /* s+1, s+2; NULL for 0 */
+} rss_a2r_def;
+void rss_a2r_prepare(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair y);
+void rss_a2r_finish(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair y);
 void rss_a2r_send_prepare(rss *r, int s, size_t n, rss_pair y);
-void rss_a2r_send_finish(rss *r, int s, size_t n, rss_pair y);
+void rss_a2r_send_finish(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair y);
 uint64_t rss_a2r_cost(int s, size_t n, proto_cost *acc);
 
 #endif
