@@ -32,7 +32,7 @@
 #include "runtime/proto/rep3_ops.h"
 
 extern const protocol proto_rep3a;
-static const rep3_mode active = {&proto_rep3a, 1};
+static const rep3_mode active = {&proto_rep3a, 1, 1};
 
 /* the steps an OUTPUT runs before rep3's: the proofs (the digests in the
  * first; proof B ends two steps before proof A), then the all-clear */
@@ -333,8 +333,8 @@ static void cost(const pop *op, int nparties, proto_cost *acc)
 const protocol proto_rep3a = {
     .name = "rep3-active",
     .security = "INCOMPLETE (test builds only): hash checks of recomputable messages, proofs of AND gates, "
-                "LTZ/CLAMP dealings and MUL; convolutions, OTs (selective failure), splits, REQCLAMP's dealings "
-                "and input ranges not yet proven",
+                "LTZ/CLAMP dealings, MUL, splits of LTZ and CLAMP, a2r and input ranges; convolutions, lazy opens, "
+                "and the splits and dealings derived from opened values not yet proven",
     REP3_ENTRIES,
     .create = create,
     .destroy = destroy,

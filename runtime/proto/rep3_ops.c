@@ -154,7 +154,8 @@ typedef struct {
     word *c;        /* trunc: the masked value (party 2) or r (parties 0, 1) */
     uint8_t *d;     /* trunc: per-element shift */
     rss_carry cy;   /* LTZ: boolean shares of G and P */
-    word *a[2], *b; /* LTZ round 1: a's planes (shares), b's planes (parties 1, 2) */
+    word *a[2], *b; /* LTZ round 1: a's planes (shares), b's planes (parties 1, 2);
+                     * INPUT (typed): the range chain's P (a[0]) and Q (a[1]) */
     word *t[2];     /* LTZ: plane L of a ^ b, then the bit */
     int dup;        /* LTZ: elements per value of a */
     word *cs, *ct;  /* rep3-active, LTZ: the dealing's chain, S (roles 0, 2) and T (0, 1) */
@@ -179,16 +180,102 @@ static void state_free(pop *op)
 
 /* ---- input and output: rss_share and rss_open ---- */
 
+/* rep3_mode.typed_input: the owner o also shares the b bits of x - lo
+ * ([lo, lo + 2^b) the slot's range, proto_input_range) between o+2, whose
+ * part P comes from S[o], and o+1, which receives Q = bits ^ P (b bits a
+ * value, masked by P). o proves the carry chain CC(S = x_o - lo, T =
+ * x_{o+1}; P, Q; 64) with the planes from b up zero: x - lo = S + T lies
+ * in [0, 2^b) (prev o+2 holds x_o, next o+1 holds x_{o+1}; x_{o+2} = 0). */
+static void input_range(const pop *op, int64_t *lo, uint32_t *bits)
+{
+    *lo = op->lo, *bits = op->bound;
+    proto_input_range(lo, bits);
+}
+
+static void input_bits_prepare(rep3 *r, pop *op, const word *x)
+{
+    int me = r->rs.me, o = op->owner;
+    size_t n = op->n, nw = bits_words(n);
+    int64_t lo;
+    uint32_t b;
+    input_range(op, &lo, &b);
+    st *s = state(op);
+    if (me == rss_next(o)) {
+        rss_expect(&r->rs, o, b * nw);
+        return;
+    }
+    s->a[0] = proto_zalloc(64 * nw * W);
+    rss_draw(&r->rs, o, s->a[0], b * nw);
+    if (me != o)
+        return;
+    word *v = proto_alloc(n * W);
+    for (size_t i = 0; i < n; i++)
+        v[i] = x[i] - (word)lo;
+    s->a[1] = proto_zalloc(64 * nw * W);
+    bits_pack(v, 1, n, b, s->a[1], nw);
+    for (size_t k = 0; k < b * nw; k++)
+        s->a[1][k] ^= s->a[0][k];
+    rss_send(&r->rs, "input-bits", rss_next(o), s->a[1], b * nw);
+    free(v);
+}
+
+static void input_bits_finish(rep3 *r, pop *op)
+{
+    int me = r->rs.me, o = op->owner;
+    size_t n = op->n, nw = bits_words(n);
+    int64_t lo;
+    uint32_t b;
+    input_range(op, &lo, &b);
+    st *s = op->state;
+    word *S = NULL, *T = NULL;
+    if (me == rss_next(o)) {
+        s->a[1] = proto_zalloc(64 * nw * W);
+        rss_recv(&r->rs, o, s->a[1], 1, b * nw);
+    }
+    if (me != rss_next(o)) { /* x_o: o's first word, o+2's second */
+        S = proto_alloc(n * W);
+        for (size_t i = 0; i < n; i++)
+            S[i] = op->d[2 * i + (me != o)] - (word)lo;
+    }
+    if (me != rss_prev(o)) { /* x_{o+1}: o's second word, o+1's first */
+        T = proto_alloc(n * W);
+        for (size_t i = 0; i < n; i++)
+            T[i] = op->d[2 * i + (me == o)];
+    }
+    dzkb_chain(r->rs.pb[o], n, 64, S, T, s->a[0], s->a[1]);
+    free(S), free(T);
+    state_free(op);
+}
+
 static void input_prepare(rep3 *r, pop *op)
 {
-    word *x = NULL;
+    word *x = NULL, big = 0;
     if (r->rs.me == op->owner) {
         x = proto_alloc(op->n * W);
         for (size_t i = 0; i < op->n; i++)
             x[i] = (word)op->in[i];
+        if (r->mode->typed_input) { /* test builds: a value out of range, its bits as if not */
+            int64_t lo;
+            uint32_t b;
+            input_range(op, &lo, &b);
+            big = (word)net_cheat(r->rs.nt, "big-input") << b;
+        }
     }
+    if (x && op->n)
+        x[0] += big;
     rss_share_prepare(&r->rs, op->owner, RSS_ARITH, x, op->n, rss_words(op->d));
+    if (x && op->n)
+        x[0] -= big;
+    if (r->mode->typed_input)
+        input_bits_prepare(r, op, x);
     free(x);
+}
+
+static void input_finish(rep3 *r, pop *op)
+{
+    rss_share_finish(&r->rs, op->owner, op->n, rss_words(op->d));
+    if (r->mode->typed_input)
+        input_bits_finish(r, op);
 }
 
 /* ---- products: the local cross terms, then one reshare ---- */
@@ -1594,7 +1681,7 @@ int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
             return proto_exact_finish(r->mode->self, ps, op, step, err, errlen);
         xq_finish(r, op, step);
         break;
-    case PK_INPUT: rss_share_finish(&r->rs, op->owner, op->n, rss_words(op->d)); break;
+    case PK_INPUT: input_finish(r, op); break;
     case PK_OUTPUT: rss_open_finish(&r->rs, op->owner, op->a, op->out, op->n); break;
     case PK_MUL:
     case PK_CONV2D:
@@ -1648,7 +1735,15 @@ void rep3_cost(const rep3_mode *m, const pop *op, proto_cost *acc)
         else
             proto_exact_cost(m->self, op, 3, acc);
         break;
-    case PK_INPUT: acc->rounds = rss_share_cost(op->owner % 3, n, acc); break;
+    case PK_INPUT:
+        acc->rounds = rss_share_cost(op->owner % 3, n, acc);
+        if (m->typed_input) { /* the bits of x - lo to o+1 */
+            int64_t lo;
+            uint32_t b;
+            input_range(op, &lo, &b);
+            acc->bytes[op->owner % 3] += b * bits_words(n) * W;
+        }
+        break;
     case PK_OUTPUT:
         acc->rounds = rss_open_cost(op->owner % 3, n, acc);
         acc->opened += n;

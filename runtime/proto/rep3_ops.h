@@ -21,6 +21,10 @@ typedef struct rep3_mode {
      * two honest receivers must agree on comes from a third party (whose
      * cheating could then fail a check depending on the choice bit) */
     int no_ot;
+    /* INPUT also shares the bits of x - lo and proves them (a carry chain):
+     * every input lies in the range the protocol's bounds assume
+     * (proto_input_range) */
+    int typed_input;
 } rep3_mode;
 
 typedef struct {
