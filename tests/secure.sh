@@ -431,6 +431,28 @@ if echo " $PROTOS " | grep -q " rep3-active:3 "; then
         done
     done
     echo "  rep3-active, unchecked kind/cheater that went undetected:$pending"
+    # verifications inside the program (check_every, lowered in the test
+    # build by QNN_CHECK_EVERY): clear's outputs, predicted = measured, more
+    # rounds than with the OUTPUT blocks' alone; a cheat stops the run at
+    # the next verification with no output
+    for p in ops_u8 ops_i8; do
+        sa="--input 0:$T/$p.w.qw --input 1:$T/$p.x1.qw $T/$p.qbc"
+        # shellcheck disable=SC2086
+        "$QNNVM" run --quiet $sa | grep '^output' >"$T/clear.out"
+        # shellcheck disable=SC2086
+        QNN_CHECK_EVERY=4096 "$R" run --local 3 --protocol rep3-active --json $sa >"$T/seg.txt" 2>"$T/err" \
+            && grep '^output' "$T/seg.txt" | compare "$T/clear.out" - all && agree "$T/seg.txt" && ok \
+            || bad "rep3-active with verifications every 4 KB, $p: $(cat "$T/err")"
+        # shellcheck disable=SC2086
+        "$R" run --local 3 --protocol rep3-active --json $sa >"$T/one.txt" 2>"$T/err" || bad "rep3-active $p: $(cat "$T/err")"
+        r1=$(tail -n 1 "$T/one.txt" | grep -o '"rounds": [0-9]*' | head -n 1 | tr -dc 0-9)
+        rs=$(tail -n 1 "$T/seg.txt" | grep -o '"rounds": [0-9]*' | head -n 1 | tr -dc 0-9)
+        [ "${rs:-0}" -ge $((${r1:-0} + 44)) ] && ok || bad "rep3-active, $p: $rs rounds with verifications every 4 KB, $r1 without"
+        # shellcheck disable=SC2086
+        QNN_CHECK_EVERY=4096 QNN_CHEAT="party=1,kind=mul,round=any" "$R" run --local 3 --timeout 10 --protocol rep3-active $sa >"$T/seg.txt" 2>"$T/err" \
+            && bad "rep3-active, $p: a cheat between verifications went through" \
+            || { ! grep -q '^output' "$T/seg.txt" && grep -q "rep3-active: party 1's proof failed" "$T/err" && ok || bad "rep3-active, $p, cheat between verifications: $(cat "$T/err")"; }
+    done
     # every verification has its own challenges: the sigma_1 halves (each V1
     # frame from a peer is a 32-byte digest and a 16-byte half) never repeat
     # over the program's verifications

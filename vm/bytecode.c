@@ -447,5 +447,6 @@ void qbc_free(qbc_program *p)
     free(p->cregs);
     free(p->code);
     free(p->rot);
+    free(p->check);
     memset(p, 0, sizeof *p);
 }

@@ -22,6 +22,7 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, co
     int code = qbc_op(p->code[pc]);
     memset(op, 0, sizeof *op);
     op->rot = p->rot ? p->rot[pc] : (int)(pc % 3);
+    op->check = p->check ? p->check[pc] : 0;
     op->lazy = (qbc_flags(p->code[pc]) & QBC_LAZY) != 0;
     const char *sig = op_table[code].sig;
     op->n = p->slen[a[0]];
@@ -406,6 +407,47 @@ static uint64_t assign(qbc_program *p, const protocol *pr, int nparties, int gre
     return (uint64_t)max;
 }
 
+/* the bytes all parties send in the ROUND block at pc, and whether it
+ * holds an OUTPUT */
+static uint64_t block_bytes(const qbc_program *p, const protocol *pr, int nparties, uint32_t pc, int *out)
+{
+    uint64_t sum = 0;
+    *out = 0;
+    for (uint32_t i = 0, q = pc + 2; i < p->code[pc + 1]; i++, q += 1 + (uint32_t)qbc_nops(p->code[q])) {
+        pop op;
+        proto_cost c = {0};
+        vm_decode(p, q, &op, NULL, NULL);
+        pr->cost(&op, nparties, &c);
+        for (int j = 0; j < nparties; j++)
+            sum += c.bytes[j];
+        *out |= op.kind == PK_OUTPUT;
+    }
+    return sum;
+}
+
+/* pop.check for protocols with check_every */
+static void assign_checks(qbc_program *p, const protocol *pr, int nparties)
+{
+    uint64_t every = proto_check_every(pr), sent = 0;
+    free(p->check);
+    p->check = NULL;
+    if (!every)
+        return;
+    if (!(p->check = calloc(p->ncode ? p->ncode : 1, 1)))
+        abort(); /* the parties must agree: no silent fallback */
+    for (uint32_t pc = 0; pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc])) {
+        int out;
+        if (qbc_op(p->code[pc]) != OP_ROUND || !p->code[pc + 1])
+            continue;
+        uint64_t b = block_bytes(p, pr, nparties, pc, &out);
+        if (out)
+            sent = 0;
+        else if (sent >= every)
+            p->check[pc + 2] = 1, sent = 0;
+        sent += b;
+    }
+}
+
 void vm_assign_roles(qbc_program *p, const protocol *pr, int nparties)
 {
     free(p->rot);
@@ -414,6 +456,7 @@ void vm_assign_roles(qbc_program *p, const protocol *pr, int nparties)
     uint64_t fixed = assign(p, pr, nparties, 0);
     if (assign(p, pr, nparties, 1) > fixed) /* never worse than pc mod 3 */
         assign(p, pr, nparties, 0);
+    assign_checks(p, pr, nparties);
 }
 
 void vm_walk(const qbc_program *p, const protocol *pr, void (*fn)(void *ud, const pop *op, int step),

@@ -100,6 +100,7 @@ typedef struct {
     int lead;               /* the first operation of its kind in its ROUND block, for
                              * work a protocol does once per block (rep3-active's
                              * verification before the block's OUTPUTs) */
+    int check;              /* marked by the VM for a protocol's check_every */
     void *state;            /* the protocol's own, between steps */
 } pop;
 
@@ -163,6 +164,13 @@ typedef struct protocol {
      * protocol against an owner that inputs anything), so a run first
      * refuses a program that vm_check_bounds refuses. */
     int proven_bounds;
+    /* Nonzero: the protocol checks what it recorded in batches, and a batch
+     * holds what at most about this many bytes of traffic (cost(), all
+     * parties) recorded: the VM marks the first operation of a ROUND block
+     * (pop.check) once the blocks since the last mark or OUTPUT block have
+     * sent this much (vm_assign_roles), so that the protocol's memory stays
+     * bounded whatever the program's length. */
+    uint64_t check_every;
     /* Preprocessing by a dealer, for protocols that have one (else NULL):
      * the dealer is given every (instruction, step) in execution order and
      * streams the parties their material (prep.h); prep_cost counts it (in
@@ -210,6 +218,10 @@ void proto_trunc_open(word c, int d, word *pub, word *coef);
  * below 2^30, and such a protocol's owner refuses an input outside the
  * range before sharing it. */
 void proto_input_range(int64_t *lo, uint32_t *bits);
+
+/* pr->check_every; test builds take QNN_CHECK_EVERY instead where it is
+ * set (the same at every party), to test the marks on small programs. */
+uint64_t proto_check_every(const protocol *pr);
 
 /* The LTZ of a CLAMP's 2n values (registers unset), for protocols with a
  * CLAMP of their own. */

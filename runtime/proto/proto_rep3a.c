@@ -117,7 +117,14 @@ static void *create(const proto_env *env, char *err, size_t errlen)
     return a;
 }
 
-static int steps(const pop *op) { return rep3_steps(&active, op) + (op->kind == PK_OUTPUT ? VERIFY_STEPS : 0); }
+/* The verification runs before every OUTPUT block's outputs (the other
+ * OUTPUTs of the block wait its steps) and before the operations the VM
+ * marked (pop.check: check_every), which keeps the batches, and the
+ * memory they take, bounded. */
+static int vsteps(const pop *op) { return op->kind == PK_OUTPUT || op->check ? VERIFY_STEPS : 0; }
+static int verifies(const pop *op) { return op->kind == PK_OUTPUT ? op->lead : op->check; }
+
+static int steps(const pop *op) { return rep3_steps(&active, op) + vsteps(op); }
 
 /* The output link rc+1 -> rc carries x_{rc+2}, which party rc+2 holds as its
  * first word: the digest it sends lets rc check what arrived. */
@@ -268,13 +275,16 @@ static int prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     rep3a *a = ps;
     net *nt = a->r.rs.nt;
     int me = a->r.rs.me, rc = op->owner % 3;
+    if (step < vsteps(op)) {
+        a->r.comm = 1;
+        return verifies(op) ? verify_prepare(a, step, err, errlen) : 0;
+    }
+    step -= vsteps(op);
     if (op->kind == PK_INPUT && input_in_range(a, op, err, errlen) != 0)
         return -1;
     if (op->kind != PK_OUTPUT)
         return rep3_prepare(ps, op, step, err, errlen);
     a->r.comm = 1;
-    if (step < VERIFY_STEPS)
-        return op->lead ? verify_prepare(a, step, err, errlen) : 0;
     if (me == rss_prev(rc)) {
         uint8_t *h = net_out(nt, rc, DIGEST);
         out_digest(op, 0, op->a, h);
@@ -282,18 +292,19 @@ static int prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     } else if (me == rc) {
         net_expect(nt, rss_prev(rc), DIGEST);
     }
-    return rep3_prepare(ps, op, step - VERIFY_STEPS, err, errlen);
+    return rep3_prepare(ps, op, step, err, errlen);
 }
 
 static int finish(void *ps, pop *op, int step, char *err, size_t errlen)
 {
     rep3a *a = ps;
     int me = a->r.rs.me, rc = op->owner % 3;
+    if (step < vsteps(op))
+        return verifies(op) ? verify_finish(a, step, err, errlen) : 0;
+    step -= vsteps(op);
     if (op->kind != PK_OUTPUT)
         return rep3_finish(ps, op, step, err, errlen);
-    if (step < VERIFY_STEPS)
-        return op->lead ? verify_finish(a, step, err, errlen) : 0;
-    if (rep3_finish(ps, op, step - VERIFY_STEPS, err, errlen) != 0)
+    if (rep3_finish(ps, op, step, err, errlen) != 0)
         return -1;
     if (me != rc)
         return 0;
@@ -322,12 +333,11 @@ static void cost(const pop *op, int nparties, proto_cost *acc)
 {
     (void)nparties;
     rep3_cost(&active, op, acc);
-    if (op->kind != PK_OUTPUT)
-        return;
-    acc->rounds += VERIFY_STEPS;
-    for (int k = 0; k < 3 && op->lead; k++)
+    acc->rounds += (uint64_t)vsteps(op);
+    for (int k = 0; k < 3 && verifies(op); k++)
         acc->bytes[k] += verify_bytes(k);
-    acc->bytes[(op->owner + 2) % 3] += DIGEST;
+    if (op->kind == PK_OUTPUT)
+        acc->bytes[(op->owner + 2) % 3] += DIGEST;
 }
 
 const protocol proto_rep3a = {
@@ -343,4 +353,5 @@ const protocol proto_rep3a = {
     .finish = finish,
     .cost = cost,
     .proven_bounds = 1,
+    .check_every = 12 << 20,
 };
