@@ -5,10 +5,13 @@
  * hash-checked (jmp.h); one that only its sender knows becomes a statement
  * of its sender's proofs, which its two verifiers check in batched
  * distributed zero-knowledge proofs: boolean relations in GF(2^64)
- * (dzkp_bool.h: AND gates, dealings' carry chains) and ring relations over
- * F_p (dzkp_arith.h: MUL's reshares so far). Every ROUND block with an
- * OUTPUT first runs a verification of everything sent before it, led by the
- * block's first OUTPUT (pop.lead):
+ * (dzkp_bool.h: AND gates, dealings' and inputs' carry chains) and ring
+ * relations over F_p (dzkp_arith.h: MUL's reshares, splits, a2r). rep3's
+ * three-party OTs are replaced by split + a2r (rep3_mode.no_ot), whose
+ * shares no third party can make two honest parties disagree on. Every
+ * ROUND block with an OUTPUT first runs a verification of everything sent
+ * before it, led by the block's first OUTPUT (pop.lead), and so does every
+ * operation the VM marks (pop.check, every check_every bytes):
  *   V1       the backups' digests (hash check) and the first challenges
  *   V1..V19  the boolean proofs of the three provers, all at once
  *   V1..V21  the ring proofs, beside them
@@ -17,9 +20,10 @@
  * receiver gets from the party that also holds it. No share of an output
  * leaves an honest party unless every check before passed at both others.
  *
- * UNDER CONSTRUCTION: the products' reshares, the OTs, the splits and the
- * dealings' consistency are not proven yet, so this protocol is listed in
- * test builds only (protocols.c) and claims nothing. */
+ * UNDER CONSTRUCTION: the convolutions' reshares, the lazy opens and what
+ * derives from opened values (REQCLAMP's dealings, the split-c splits) are
+ * not proven yet, so this protocol is listed in test builds only
+ * (protocols.c) and claims nothing. */
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
