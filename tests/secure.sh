@@ -374,7 +374,8 @@ fi
 # only (docs/plans/rep3-active.md); an input is its owner's to choose (a
 # cheater that then computes with the share it did not send is caught). The
 # kinds whose proofs are still to come are listed, not asserted; the kinds
-# only rep3 sends (the three-party OT, replaced by split + a2r) must not occur.
+# only rep3 sends (the three-party OT, replaced by split + a2r, and the lazy
+# sums' opens) must not occur.
 # Every kind the code names must be in one of these lists.
 if echo " $PROTOS " | grep -q " rep3-active:3 "; then
     t=three_parties
@@ -382,11 +383,11 @@ if echo " $PROTOS " | grep -q " rep3-active:3 "; then
     for i in 0 1 2; do "$QNNC" weights "tests/programs/$t.qnn" --party "$i" --seed 5 -o "$T/$t.$i.qw"; done
     set -- --input "0:$T/$t.0.qw" --input "1:$T/$t.1.qw" --input "2:$T/$t.2.qw" "$T/$t.qbc"
     "$QNNVM" run --quiet "$@" | grep '^output' >"$T/3p.clear"
-    checked="trunc-open reqclamp-open deal digest all-clear and andk proof-bool ltz-deal proof-arith mul split split-x clamp-x a2r a2r-send input-bits big-input"
+    checked="trunc-open reqclamp-open deal digest all-clear and andk proof-bool ltz-deal proof-arith mul split split-x clamp-x a2r a2r-send input-bits big-input conv"
     receiver="out-share bad-digest"
     free="input"
-    unchecked="conv split-c split-c-x lazy-open"
-    absent="ot-cand ot-helper"
+    unchecked="split-c split-c-x"
+    absent="ot-cand ot-helper lazy-open"
     for k in $(grep -h 'rss_send(\|reshare(\|reshare_prepare(\|split_prepare(\|net_cheat(' runtime/proto/rss.c runtime/proto/rep3_ops.c \
         runtime/proto/proto_rep3a.c runtime/proto/jmp.c | grep -o '"[a-z0-9-]*"' | tr -d '"' | sort -u); do
         case " $checked $receiver $free $unchecked $absent " in *" $k "*) ok ;; *) bad "rep3-active: message kind $k is in no list of tests/secure.sh" ;; esac

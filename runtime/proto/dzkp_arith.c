@@ -194,10 +194,20 @@ static const dzk_field FP = {3, fp_one, f_decode, f_encode, f_add, f_sub, f_mul,
 
 enum { BLOCK = 1 << 16 };
 
+typedef struct conv_rec conv_rec;
+
 typedef struct {
-    size_t n; /* statements of length m, consecutive */
+    size_t n; /* statements of length m, consecutive; or a convolution's outputs */
     uint32_t m;
+    conv_rec *cv; /* a convolution (m = 0): its own arrays */
 } run;
+
+/* a dzka_conv_def, copied: sizes of x, w and the outputs */
+struct conv_rec {
+    dzka_conv_def d;
+    size_t nx, nw, n;
+    uint64_t *arr[6]; /* the copies d points into */
+};
 
 typedef struct {
     size_t cap, terms, stmts;  /* room for cap terms (and statements, m >= 1) */
@@ -214,7 +224,8 @@ struct dzka {
     int ha, hb; /* keeps a and t_p (the prover, prev); b and t_n (the prover, next) */
     block *blocks;
     size_t nblocks;
-    unsigned long long terms; /* M */
+    unsigned long long terms; /* the vector's elements */
+    unsigned long long prods; /* M: products, which bound the quotients */
     int closed, last_out, have_sigma1;
     uint8_t sigma1[DZK_SEED], sigma2[DZK_SEED];
     uint8_t qp[QBYTES], qn[QBYTES]; /* the quotient bits' shares: prev qp, next qn, the prover both */
@@ -241,6 +252,12 @@ static void free_store(dzka *z)
 {
     for (size_t k = 0; k < z->nblocks; k++) {
         block *q = &z->blocks[k];
+        for (size_t r = 0; r < q->nruns; r++)
+            if (q->runs[r].cv) {
+                for (int i = 0; i < 6; i++)
+                    free(q->runs[r].cv->arr[i]);
+                free(q->runs[r].cv);
+            }
         free(q->a), free(q->b), free(q->tp), free(q->tn), free(q->runs);
     }
     free(z->blocks);
@@ -264,6 +281,13 @@ static void *resize(void *p, size_t n, size_t size)
 }
 
 static uint64_t *words(int held, size_t n) { return held ? resize(NULL, n, sizeof(uint64_t)) : NULL; }
+
+static void add_run(block *q, run r)
+{
+    if (q->nruns == q->runs_cap)
+        q->runs = resize(q->runs, q->runs_cap = q->runs_cap ? 2 * q->runs_cap : 4, sizeof *q->runs);
+    q->runs[q->nruns++] = r;
+}
 
 /* the block that takes the next statement of m terms */
 static block *open_block(dzka *z, uint32_t m)
@@ -296,14 +320,40 @@ void dzka_arith(dzka *z, size_t n, uint32_t m, const uint64_t *a, const uint64_t
         }
         if (q->nruns && q->runs[q->nruns - 1].m == m)
             q->runs[q->nruns - 1].n += k;
-        else {
-            if (q->nruns == q->runs_cap)
-                q->runs = resize(q->runs, q->runs_cap = q->runs_cap ? 2 * q->runs_cap : 4, sizeof *q->runs);
-            q->runs[q->nruns++] = (run){k, m};
-        }
+        else
+            add_run(q, (run){k, m, NULL});
         q->terms += k * m, q->stmts += k;
-        z->terms += k * m;
+        z->terms += k * m, z->prods += k * m;
     }
+}
+
+static uint64_t *copy_held(int held, const uint64_t *v, size_t n)
+{
+    uint64_t *c = words(held && n, n);
+    if (c)
+        memcpy(c, v, n * sizeof *v);
+    return c;
+}
+
+void dzka_conv(dzka *z, const dzka_conv_def *d)
+{
+    dzk_need(!z->closed && (!z->ha || (d->xa && d->wa && d->tp)) && (!z->hb || (d->xb && d->wb && d->tn)));
+    conv_rec *cv = calloc(1, sizeof *cv);
+    dzk_need(cv != NULL);
+    const geom *g = &d->g;
+    size_t taps = (size_t)g->kh * g->kw, och = d->depthwise ? (size_t)g->c * d->oc : d->oc;
+    cv->d = *d;
+    cv->nx = (size_t)g->h * g->w * g->c;
+    cv->nw = taps * och * (d->depthwise ? 1 : g->c);
+    cv->n = (size_t)g->oh * g->ow * och;
+    uint64_t *const *arr = cv->arr;
+    cv->arr[0] = copy_held(z->ha, d->xa, cv->nx), cv->arr[1] = copy_held(z->ha, d->wa, cv->nw);
+    cv->arr[2] = copy_held(z->ha, d->tp, cv->n), cv->arr[3] = copy_held(z->hb, d->xb, cv->nx);
+    cv->arr[4] = copy_held(z->hb, d->wb, cv->nw), cv->arr[5] = copy_held(z->hb, d->tn, cv->n);
+    cv->d.xa = arr[0], cv->d.wa = arr[1], cv->d.tp = arr[2], cv->d.xb = arr[3], cv->d.wb = arr[4], cv->d.tn = arr[5];
+    add_run(open_block(z, 0), (run){cv->n, 0, cv});
+    z->terms += cv->nw + cv->nx;
+    z->prods += cv->n * taps * (d->depthwise ? 1 : g->c) * (2u + (d->local != 0));
 }
 
 int dzka_fits(unsigned long long terms, char *err, size_t errlen)
@@ -320,7 +370,7 @@ int dzka_fits(unsigned long long terms, char *err, size_t errlen)
 
 int dzka_close(dzka *z, char *err, size_t errlen)
 {
-    if (dzka_fits(z->terms, err, errlen))
+    if (dzka_fits(z->terms, err, errlen) || dzka_fits(z->prods, err, errlen))
         return -1;
     z->closed = 1;
     dzk_close(z->d);
@@ -340,8 +390,37 @@ typedef struct {
 } span;
 
 typedef void span_fn(const span *sp, void *ctx);
+/* a convolution with the membership words of its n outputs */
+typedef void conv_fn(const conv_rec *cv, const uint64_t *mu, void *ctx);
 
-static void each_span(const dzka *z, span_fn *fn, void *ctx)
+static void conv_span(prg *g, uint64_t keep, const conv_rec *cv, conv_fn *fc, void *ctx)
+{
+    uint64_t *mu = resize(NULL, cv->n, sizeof *mu);
+    prg_fill(g, mu, cv->n * sizeof *mu);
+    for (size_t j = 0; j < cv->n; j++)
+        mu[j] &= keep;
+    fc(cv, mu, ctx);
+    free(mu);
+}
+
+/* run r of block q, which starts at its term x and statement v */
+static void term_spans(const block *q, const run *r, size_t x, size_t v, prg *g, uint64_t keep, span_fn *fn,
+                       void *ctx)
+{
+    span sp;
+    sp.m = r->m;
+    for (size_t i = 0; i < r->n; i += sp.n, x += sp.n * sp.m, v += sp.n) {
+        sp.n = r->n - i < SCHUNK ? r->n - i : SCHUNK;
+        sp.a = q->a ? q->a + x : NULL, sp.tp = q->tp ? q->tp + v : NULL;
+        sp.b = q->b ? q->b + x : NULL, sp.tn = q->tn ? q->tn + v : NULL;
+        prg_fill(g, sp.mu, sp.n * sizeof *sp.mu);
+        for (size_t j = 0; j < sp.n; j++)
+            sp.mu[j] &= keep;
+        fn(&sp, ctx);
+    }
+}
+
+static void each_span(const dzka *z, span_fn *fn, conv_fn *fc, void *ctx)
 {
     dzk_need(z->have_sigma1);
     uint8_t key[16];
@@ -349,23 +428,51 @@ static void each_span(const dzka *z, span_fn *fn, void *ctx)
     prg *g = prg_new(key);
     dzk_need(g != NULL);
     uint64_t keep = z->prm->kappa == 64 ? ~0ull : (1ull << z->prm->kappa) - 1;
-    span sp;
     for (size_t k = 0; k < z->nblocks; k++) {
         const block *q = &z->blocks[k];
         size_t x = 0, v = 0; /* the run's first term and statement in the block */
-        for (size_t r = 0; r < q->nruns; r++)
-            for (size_t i = 0; i < q->runs[r].n; i += sp.n, x += sp.n * sp.m, v += sp.n) {
-                sp.m = q->runs[r].m;
-                sp.n = q->runs[r].n - i < SCHUNK ? q->runs[r].n - i : SCHUNK;
-                sp.a = q->a ? q->a + x : NULL, sp.tp = q->tp ? q->tp + v : NULL;
-                sp.b = q->b ? q->b + x : NULL, sp.tn = q->tn ? q->tn + v : NULL;
-                prg_fill(g, sp.mu, sp.n * sizeof *sp.mu);
-                for (size_t j = 0; j < sp.n; j++)
-                    sp.mu[j] &= keep;
-                fn(&sp, ctx);
+        for (size_t r = 0; r < q->nruns; r++) {
+            const run *rn = &q->runs[r];
+            if (rn->cv) {
+                conv_span(g, keep, rn->cv, fc, ctx);
+                continue;
             }
+            term_spans(q, rn, x, v, g, keep, fn, ctx);
+            x += rn->n * rn->m, v += rn->n;
+        }
     }
     prg_free(g);
+}
+
+/* ---- a convolution's products ----
+ * Every product x[xi] w[wi] of output oi, in rows of len: (oi + k oinc,
+ * wi + k, xi + k xinc) for k < len, in kernels.c's order of taps. */
+typedef void row_fn(void *ctx, size_t oi, size_t oinc, size_t wi, size_t xi, size_t xinc, size_t len);
+
+static void conv_walk(const conv_rec *cv, row_fn *fn, void *ctx)
+{
+    const geom *g = &cv->d.g;
+    size_t m = cv->d.oc, cm = (size_t)g->c * m;
+    for (uint32_t oy = 0; oy < g->oh; oy++)
+        for (uint32_t ox = 0; ox < g->ow; ox++)
+            for (uint32_t ky = 0; ky < g->kh; ky++) {
+                int64_t iy = geom_in(oy, g->sh, g->pt, ky, g->dh);
+                for (uint32_t kx = 0; iy >= 0 && iy < g->h && kx < g->kw; kx++) {
+                    int64_t ix = geom_in(ox, g->sw, g->pl, kx, g->dw);
+                    if (ix < 0 || ix >= g->w)
+                        continue;
+                    size_t xb = ((size_t)iy * g->w + (size_t)ix) * g->c, tap = (size_t)ky * g->kw + kx;
+                    size_t ob = ((size_t)oy * g->ow + ox) * (cv->d.depthwise ? cm : m);
+                    if (!cv->d.depthwise)
+                        for (size_t o = 0; o < m; o++)
+                            fn(ctx, ob + o, 0, (o * g->kh * g->kw + tap) * g->c, xb, 1, g->c);
+                    else if (m == 1)
+                        fn(ctx, ob, 1, tap * cm, xb, 1, cm);
+                    else
+                        for (size_t ch = 0; ch < cm; ch++)
+                            fn(ctx, ob + ch, 0, tap * cm + ch, xb + ch / m, 0, 1);
+                }
+            }
 }
 
 /* ---- the quotients (§4.1-§4.2, the prover at V2) ----
@@ -425,6 +532,41 @@ static void quotient_span(const span *sp, void *ctx)
     }
 }
 
+typedef struct {
+    const conv_rec *cv;
+    u192 *e;
+} exact_ctx;
+
+static void exact_row(void *ctx, size_t oi, size_t oinc, size_t wi, size_t xi, size_t xinc, size_t len)
+{
+    const exact_ctx *c = ctx;
+    const dzka_conv_def *d = &c->cv->d;
+    for (size_t k = 0; k < len; k++, oi += oinc, wi++, xi += xinc) {
+        u192 *e = &c->e[oi];
+        u192_add_u128(e, (u128)d->xa[xi] * d->wb[wi]);
+        u192_add_u128(e, (u128)d->xb[xi] * d->wa[wi]);
+        if (d->local)
+            u192_add_u128(e, (u128)d->xa[xi] * d->wa[wi]);
+    }
+}
+
+/* the prover: every output's E'_o, exactly */
+static void quotient_conv(const conv_rec *cv, const uint64_t *mu, void *ctx)
+{
+    u192(*bucket)[256] = ctx;
+    exact_ctx c = {cv, resize(NULL, cv->n, sizeof(u192))};
+    for (size_t o = 0; o < cv->n; o++)
+        c.e[o] = (u192){{0, 2, 0}}; /* 2^65 */
+    conv_walk(cv, exact_row, &c);
+    for (size_t o = 0; o < cv->n; o++) {
+        u192_sub_u64(&c.e[o], cv->d.tp[o]);
+        u192_sub_u64(&c.e[o], cv->d.tn[o]);
+        for (int k = 0; k < 8; k++)
+            u192_add(&bucket[k][mu[o] >> 8 * k & 0xff], &c.e[o]);
+    }
+    free(c.e);
+}
+
 static int qbit(const uint8_t *q, unsigned s, unsigned j)
 {
     unsigned i = s * DZKA_QBITS + j;
@@ -436,7 +578,7 @@ static void quotients(const dzka *z, uint8_t bits[QBYTES])
 {
     u192(*bucket)[256] = calloc(8, sizeof *bucket);
     dzk_need(bucket != NULL);
-    each_span(z, quotient_span, bucket);
+    each_span(z, quotient_span, quotient_conv, bucket);
     memset(bits, 0, QBYTES);
     for (unsigned s = 0; s < DZKA_KAPPA; s++) {
         u192 sum = {{0, 0, 0}};
@@ -492,6 +634,7 @@ struct vec {
     fp wt[CHUNK + 1]; /* the chunk's weights, the current one last */
     size_t fill, nwt, done; /* elements and weights in the chunk, groups before it */
     fp_acc T, W;            /* sum_v w_v t_v and sum_v w_v */
+    fp_acc L;               /* the convolutions' local parts, sum_o w_o conv(xa, wa)_o */
     fp_acc H[2 * K1 - 1];
     fp pw[K1], rev[K1];
     fp *outU, *outB;
@@ -592,6 +735,66 @@ static void vec_span(const span *sp, void *ctx)
     }
 }
 
+typedef struct {
+    const conv_rec *cv;
+    fp *lam;
+    fp_acc *corr, *convt;
+} fold_ctx;
+
+/* corr(lambda, xa) and convT(lambda, wa) */
+static void fold_row(void *ctx, size_t oi, size_t oinc, size_t wi, size_t xi, size_t xinc, size_t len)
+{
+    const fold_ctx *c = ctx;
+    const dzka_conv_def *d = &c->cv->d;
+    for (size_t k = 0; k < len; k++, oi += oinc, wi++, xi += xinc) {
+        fp_acc_mac_u64(&c->corr[wi], &c->lam[oi], d->xa[xi]);
+        fp_acc_mac_u64(&c->convt[xi], &c->lam[oi], d->wa[wi]);
+    }
+}
+
+/* a convolution's elements: (corr_t, wb_t) for its weights, then
+ * (convT_p, xb_p) for its inputs, U as the element's weight times 1 */
+static void push_folded(vec *c, const fp_acc *u, const uint64_t *b, size_t n)
+{
+    for (size_t t = 0; t < n; t++) {
+        if (c->hu) {
+            fp w;
+            fp_acc_reduce(&w, &u[t]);
+            set_weight(c, &w);
+        }
+        push(c, (uint64_t)c->hu, c->hb ? b[t] : 0);
+    }
+}
+
+static void vec_conv(const conv_rec *cv, const uint64_t *mu, void *ctx)
+{
+    vec *c = ctx;
+    const dzka_conv_def *d = &cv->d;
+    fold_ctx f = {cv, resize(NULL, cv->n, sizeof(fp)), NULL, NULL};
+    for (size_t o = 0; o < cv->n; o++) {
+        weight(c, mu[o], &f.lam[o]);
+        if (c->ht && d->tp) {
+            fp_acc_mac_u64(&c->T, &f.lam[o], d->tp[o]);
+            fp_acc_mac_u64(&c->W, &f.lam[o], 1);
+        }
+        if (c->ht && d->tn)
+            fp_acc_mac_u64(&c->T, &f.lam[o], d->tn[o]);
+    }
+    if (c->hu) {
+        f.corr = calloc(cv->nw, sizeof *f.corr), f.convt = calloc(cv->nx, sizeof *f.convt);
+        dzk_need(f.corr && f.convt);
+        conv_walk(cv, fold_row, &f);
+        for (size_t t = 0; c->ht && d->local && t < cv->nw; t++) {
+            fp w;
+            fp_acc_reduce(&w, &f.corr[t]);
+            fp_acc_mac_u64(&c->L, &w, d->wa[t]);
+        }
+    }
+    push_folded(c, f.corr, d->wb, cv->nw);
+    push_folded(c, f.convt, d->xb, cv->nx);
+    free(f.corr), free(f.convt), free(f.lam);
+}
+
 static void vec_tail(vec *c)
 {
     static const fp two65 = {{0, 2, 0}};
@@ -609,7 +812,7 @@ static void vec_tail(vec *c)
 
 static void vec_run(vec *c)
 {
-    each_span(c->z, vec_span, c);
+    each_span(c->z, vec_span, vec_conv, c);
     vec_tail(c);
 }
 
@@ -630,7 +833,10 @@ static void claim(const vec *c, fp *T)
 {
     static const fp two65 = {{0, 2, 0}};
     fp_acc_reduce(T, &c->T);
-    if (c->z->ha) {
+    if (c->z->ha) { /* prev's part: minus 2^65 per statement and the local products */
+        fp l;
+        fp_acc_reduce(&l, &c->L);
+        fp_sub(T, T, &l);
         fp x;
         fp_acc_reduce(&x, &c->W);
         fp_mul(&x, &x, &two65);

@@ -64,6 +64,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/core/geom.h"
 #include "runtime/proto/dzkp.h"
 
 enum { DZKA_STEPS = 21, DZKA_KAPPA = 64, DZKA_QBITS = 99 };
@@ -95,6 +96,28 @@ void dzka_free(dzka *z);
  * holds and NULL for the rest. Out of memory aborts. */
 void dzka_arith(dzka *z, size_t n, uint32_t m, const uint64_t *a, const uint64_t *b, const uint64_t *tp,
                 const uint64_t *tn);
+/* A convolution's n outputs as n statements at once (plan §4.5), output o:
+ *   conv(xa, wb)_o + conv(xb, wa)_o [+ conv(xa, wa)_o] = tp_o + tn_o
+ * (mod 2^64; the bracket with `local`), the convolution as kernels.h's
+ * kern_conv2d (oc output channels) or kern_dwconv2d (depthwise: oc is the
+ * depth multiplier) on g: xa, wa and tp at prev, xb, wb and tn at next. A
+ * multiplier per output channel is the caller's to fold into the weights.
+ * The proof weighs the outputs by lambda_o and, as sum_o lambda_o conv(x,
+ * w)_o = <corr(lambda, x), w> = <convT(lambda, w), x> exactly, puts |W| + |X|
+ * elements into the vector instead of every product: U = (corr(lambda,
+ * xa), convT(lambda, wa)) in F_p against B = (wb, xb), and the local part
+ * <corr(lambda, xa), wa> into prev's claim. The prover's quotients lift
+ * every output exactly. The arrays are copied. */
+typedef struct {
+    int depthwise;
+    geom g;
+    uint32_t oc;
+    int local;
+    const uint64_t *xa, *wa, *tp; /* prev (and the prover) */
+    const uint64_t *xb, *wb, *tn; /* next (and the prover) */
+} dzka_conv_def;
+void dzka_conv(dzka *z, const dzka_conv_def *d);
+
 /* 0 if a batch of `terms` terms (M, summed over statements) can be proven,
  * or -1 with the reason: M >= 2^60 (§4.1), or more than DZKA_MAX_TERMS. */
 int dzka_fits(unsigned long long terms, char *err, size_t errlen);

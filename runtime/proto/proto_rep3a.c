@@ -20,9 +20,8 @@
  * receiver gets from the party that also holds it. No share of an output
  * leaves an honest party unless every check before passed at both others.
  *
- * UNDER CONSTRUCTION: the convolutions' reshares, the lazy opens and what
- * derives from opened values (REQCLAMP's dealings, the split-c splits) are
- * not proven yet, so this protocol is listed in test builds only
+ * UNDER CONSTRUCTION: what derives from opened values (REQCLAMP's
+ * dealings, the split-c splits) is not proven yet, so this protocol is listed in test builds only
  * (protocols.c) and claims nothing. */
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -36,7 +35,7 @@
 #include "runtime/proto/rep3_ops.h"
 
 extern const protocol proto_rep3a;
-static const rep3_mode active = {&proto_rep3a, 1, 1};
+static const rep3_mode active = {&proto_rep3a, 1, 1, 1};
 
 /* the steps an OUTPUT runs before rep3's: the proofs (the digests in the
  * first; proof B ends two steps before proof A), then the all-clear */
@@ -347,8 +346,8 @@ static void cost(const pop *op, int nparties, proto_cost *acc)
 const protocol proto_rep3a = {
     .name = "rep3-active",
     .security = "INCOMPLETE (test builds only): hash checks of recomputable messages, proofs of AND gates, "
-                "LTZ/CLAMP dealings, MUL, splits of LTZ and CLAMP, a2r and input ranges; convolutions, lazy opens, "
-                "and the splits and dealings derived from opened values not yet proven",
+                "LTZ/CLAMP dealings, MUL and convolutions, splits of LTZ and CLAMP, a2r and input ranges; the "
+                "splits and dealings derived from opened values not yet proven",
     REP3_ENTRIES,
     .create = create,
     .destroy = destroy,

@@ -27,6 +27,12 @@
 static int vme(const rep3 *r, const pop *op) { return (r->rs.me + 3 - op->rot) % 3; }
 static int R(const pop *op, int v) { return (v + op->rot) % 3; }
 
+/* A lazy result (an unfinished sum, bytecode.h) unless the mode reshares
+ * every convolution (rep3_mode.no_lazy): then a lazy REQCLAMP reads the
+ * replicated sharing as any other, and the linear operations between act
+ * on it as on any other. */
+static int lazy(const rep3_mode *m, const pop *op) { return op->lazy && !m->no_lazy; }
+
 /* ------------------------------------------------------------- set-up */
 
 void *rep3_new(const proto_env *env, const rep3_mode *m, size_t size, char *err, size_t errlen)
@@ -315,9 +321,9 @@ static void mul_prepare(rep3 *r, pop *op)
     size_t n = op->n;
     st *s = state(op);
     s->z = proto_alloc(n * W);
-    if (op->lazy) {
+    if (lazy(r->mode, op)) {
         memset(s->z, 0, n * W);
-    } else if (r->rs.pa[0] && op->kind == PK_MUL) { /* the parts, for the statements */
+    } else if (r->rs.pa[0]) { /* the parts, for the statements */
         for (int h = 0; h < 2; h++) {
             s->f[h] = proto_alloc(n * W);
             rss_draw(&r->rs, h ? rss_next(r->rs.me) : r->rs.me, s->f[h], n);
@@ -336,7 +342,7 @@ static void mul_prepare(rep3 *r, pop *op)
     } else {
         conv_terms(op, s->z);
     }
-    if (op->lazy)
+    if (lazy(r->mode, op))
         for (size_t i = 0; i < n; i++)
             op->d[2 * i] = s->z[i], op->d[2 * i + 1] = 0;
     else
@@ -375,13 +381,42 @@ static void mul_record(rep3 *r, const pop *op, const st *s, const word *y)
     free(a), free(b), free(t);
 }
 
+/* rep3-active: P_i's reshare z_i of a convolution is, output by output,
+ *   conv(x_i, w_{i+1}) + conv(x_{i+1}, w_i) + conv(x_i, w_i) = (z_i - F(S[i])) + F(S[i+1])
+ * with x_i, w_i and t_p at prev, x_{i+1}, w_{i+1} and t_n at next: one
+ * Freivalds statement group per layer and prover (dzka_conv), whose vector
+ * has the layer's |W| + |X| elements. */
+static void conv_record(rep3 *r, const pop *op, const st *s, const word *y)
+{
+    int me = r->rs.me;
+    size_t n = op->n;
+    word *x[2], *w[2], *t = proto_alloc(n * W);
+    split(op->a, op->na, &x[0], &x[1]);
+    split(op->b, op->nb, &w[0], &w[1]);
+    dzka_conv_def d = {op->kind == PK_DWCONV2D, op->g, op->channels, 1, x[0], w[0], t, x[1], w[1], s->f[1]};
+    for (size_t i = 0; i < n; i++) /* as prover: z_me - F(S[me]) */
+        t[i] = s->z[i] - s->f[0][i];
+    dzka_conv(r->rs.pa[me], &d);
+    for (size_t i = 0; i < n; i++) /* as prev of P_{me+1}: z_{me+1} received, minus F(S[me+1]) */
+        t[i] = y[2 * i + 1] - s->f[1][i];
+    d.xb = d.wb = d.tn = NULL;
+    d.xa = x[1], d.wa = w[1];
+    dzka_conv(r->rs.pa[rss_next(me)], &d);
+    d = (dzka_conv_def){d.depthwise, d.g, d.oc, 1, NULL, NULL, NULL, x[0], w[0], s->f[0]}; /* as next of P_{me-1} */
+    dzka_conv(r->rs.pa[rss_prev(me)], &d);
+    free(x[0]), free(x[1]), free(w[0]), free(w[1]), free(t);
+}
+
 /* The reshare's result goes to d only after the statements have read the
  * operands, which d may overwrite. */
 static void mul_finish_proven(rep3 *r, pop *op, const st *s)
 {
     word *y = proto_alloc(2 * op->n * W);
     rss_reshare_finish(&r->rs, s->z, op->n, rss_words(y));
-    mul_record(r, op, s, y);
+    if (op->kind == PK_MUL)
+        mul_record(r, op, s, y);
+    else
+        conv_record(r, op, s, y);
     memcpy(op->d, y, 2 * op->n * W);
     free(y);
 }
@@ -702,24 +737,31 @@ static void ltz_bit(const pop *op, st *s, int me)
 
 /* Bit i of share k of a boolean sharing that role me holds as its (own,
  * next) planes sh (k = me or me + 1). */
-static word share_bit(word *const sh[2], int me, int k, size_t i) { return bits_get(sh[(k - me + 3) % 3], i); }
+static word share_bit(word *const sh[2], int me, int k, size_t i)
+{
+    int at = (k - me + 3) % 3;
+    if (at > 1)
+        abort(); /* a bug: role me does not hold share k */
+    return bits_get(sh[at], i);
+}
 
 /* rep3-active: role 0's split X = e + f of n values (rss_split: f at prev,
- * role 2; e at next, role 1) as role 0's statements
- *   a_0 b_0 + a_1 b_1 = (f - P) + (e - N)
- * with a and P at prev, b and N at next (value i's a, b at 2i, 2i + 1); each
+ * role 2; e at next, role 1) as role 0's statements of length m
+ *   sum_j a_j b_j = (f - P) + (e - N)
+ * with a and P at prev, b and N at next (value i's a, b at m i + j); each
  * role fills what it holds (split_form_new allocates just that). */
 typedef struct {
+    uint32_t m;
     word *a, *b, *P, *N;
 } split_form;
 
-static split_form split_form_new(int me, size_t n)
+static split_form split_form_new(int me, size_t n, uint32_t m)
 {
-    split_form f = {0};
+    split_form f = {m, NULL, NULL, NULL, NULL};
     if (me != 1)
-        f.a = proto_zalloc(2 * n * W), f.P = proto_alloc(n * W);
+        f.a = proto_zalloc(m * n * W), f.P = proto_alloc(n * W);
     if (me != 2)
-        f.b = proto_zalloc(2 * n * W), f.N = proto_alloc(n * W);
+        f.b = proto_zalloc(m * n * W), f.N = proto_alloc(n * W);
     return f;
 }
 
@@ -728,12 +770,12 @@ static split_form split_form_new(int me, size_t n)
 static void split_form_bit(split_form *f, size_t i, word b0, word b1)
 {
     if (f->a)
-        f->a[2 * i] = (word)0 - 2 * b0, f->P[i] = b0;
+        f->a[f->m * i] = (word)0 - 2 * b0, f->P[i] = b0;
     if (f->b)
-        f->b[2 * i] = b1, f->N[i] = b1;
+        f->b[f->m * i] = b1, f->N[i] = b1;
 }
 
-/* e and f: this role's parts (role 0 both, role 1 e, role 2 f) */
+/* e and f: this role's parts of the n values (role 0 both, role 1 e, role 2 f) */
 static void split_form_record(rep3 *r, const pop *op, split_form *f, size_t n, const word *e, const word *fv)
 {
     word *tp = f->P, *tn = f->N;
@@ -741,7 +783,7 @@ static void split_form_record(rep3 *r, const pop *op, split_form *f, size_t n, c
         tp[i] = fv[i] - tp[i];
     for (size_t i = 0; tn && i < n; i++)
         tn[i] = e[i] - tn[i];
-    dzka_arith(r->rs.pa[R(op, 0)], n, 2, f->a, f->b, tp, tn);
+    dzka_arith(r->rs.pa[R(op, 0)], n, f->m, f->a, f->b, tp, tn);
     free(f->a), free(f->b), free(f->P), free(f->N);
 }
 
@@ -775,7 +817,7 @@ static void ltz_split_finish(rep3 *r, pop *op, st *s, int me)
     prods *p = &s->pr;
     rss_split_finish(&r->rs, R(op, 0), p->x, n);
     if (r->rs.pa[0]) {
-        split_form f = split_form_new(me, n);
+        split_form f = split_form_new(me, n, 1);
         for (size_t i = 0; i < n; i++)
             split_form_bit(&f, i, me == 1 ? 0 : share_bit(s->t, me, 0, i), me == 2 ? 0 : share_bit(s->t, me, 1, i));
         split_form_record(r, op, &f, n, split_e(p, me), split_f(p, me));
@@ -897,6 +939,7 @@ static void clamp_init(clamp_st *c, pop *op, int nx)
 /* REQCLAMP's open: party 1 sends m x2 + r to party 0 (who adds off) */
 static void reqclamp_open_prepare(rep3 *r, pop *op, clamp_st *c)
 {
+    int lz = lazy(r->mode, op);
     int me = vme(r, op);
     size_t n = op->n;
     c->d = proto_alloc(n);
@@ -906,20 +949,20 @@ static void reqclamp_open_prepare(rep3 *r, pop *op, clamp_st *c)
     word *m = proto_alloc(n * W), *r2 = proto_alloc(n * W);
     if (me == 0) {
         rss_expect(&r->rs, R(op, 1), n);
-        if (op->lazy)
+        if (lz)
             rss_expect(&r->rs, R(op, 2), n);
     } else {
         rss_draw(&r->rs, R(op, 2), c->c, n);
-        if (op->lazy) /* r = r1 + r2, party k masks its own sum word with rk */
+        if (lz) /* r = r1 + r2, party k masks its own sum word with rk */
             rss_draw(&r->rs, R(op, 2), r2, n);
     }
-    if (me == 1 || (me == 2 && op->lazy)) {
+    if (me == 1 || (me == 2 && lz)) {
         const word *mask = me == 1 ? c->c : r2;
         for (size_t i = 0; i < n; i++)
-            m[i] = op->a[2 * i + (op->lazy ? 0 : 1)] * c->mult[i] + mask[i];
-        rss_send(&r->rs, op->lazy ? "lazy-open" : "reqclamp-open", R(op, 0), m, n);
+            m[i] = op->a[2 * i + (lz ? 0 : 1)] * c->mult[i] + mask[i];
+        rss_send(&r->rs, lz ? "lazy-open" : "reqclamp-open", R(op, 0), m, n);
     }
-    if (me != 0 && op->lazy)
+    if (me != 0 && lz)
         for (size_t i = 0; i < n; i++)
             c->c[i] += r2[i];
     free(m);
@@ -928,8 +971,9 @@ static void reqclamp_open_prepare(rep3 *r, pop *op, clamp_st *c)
 
 static void reqclamp_open_finish(rep3 *r, pop *op, clamp_st *c)
 {
+    int lz = lazy(r->mode, op);
     size_t n = op->n;
-    if (vme(r, op) == 2 && !op->lazy && r->rs.j) { /* the backup: x2 is its first word */
+    if (vme(r, op) == 2 && !lz && r->rs.j) { /* the backup: x2 is its first word */
         word *m = proto_alloc(n * W);
         for (size_t i = 0; i < n; i++)
             m[i] = op->a[2 * i] * c->mult[i] + c->c[i];
@@ -940,12 +984,12 @@ static void reqclamp_open_finish(rep3 *r, pop *op, clamp_st *c)
         return;
     word *y = proto_zalloc(2 * n * W);
     const uint8_t *in = rss_recv(&r->rs, R(op, 1), y, 1, n);
-    if (!op->lazy)
+    if (!lz)
         rss_hashed(&r->rs, R(op, 1), R(op, 0), in, n);
-    if (op->lazy)
+    if (lz)
         rss_recv(&r->rs, R(op, 2), y + n, 1, n);
     for (size_t i = 0; i < n; i++)
-        c->c[i] = (op->a[2 * i] + (op->lazy ? 0 : op->a[2 * i + 1])) * c->mult[i] + y[i] + y[n + i] +
+        c->c[i] = (op->a[2 * i] + (lz ? 0 : op->a[2 * i + 1])) * c->mult[i] + y[i] + y[n + i] +
                   ((word)1 << 62) + (c->off ? c->off[i] : 0);
     free(y);
 }
@@ -1079,7 +1123,7 @@ static void clamp_split_record(rep3 *r, const pop *op, clamp_st *c)
     size_t n = op->n;
     const st *l = c->ltz.state;
     const word *e = split_e(&c->pr, me), *fv = split_f(&c->pr, me);
-    split_form f = split_form_new(me, 4 * n);
+    split_form f = split_form_new(me, n, 2), g = split_form_new(me, 3 * n, 1); /* the product; the others */
     for (size_t i = 0; i < n; i++) {
         word b[2][2]; /* shares 0 (prev) and 1 (next) of s and l */
         for (int k = 0; k < 2; k++) {
@@ -1091,17 +1135,18 @@ static void clamp_split_record(rep3 *r, const pop *op, clamp_st *c)
         if (f.a) {
             f.a[2 * i] = fv[2 * n + i], f.a[2 * i + 1] = fv[n + i];
             f.P[i] = fv[2 * n + i] * fv[n + i];
-            f.P[n + i] = l->cs[i] - ((word)1 << op->bound);
+            g.P[i] = l->cs[i] - ((word)1 << op->bound);
         }
         if (f.b) {
             f.b[2 * i] = e[n + i], f.b[2 * i + 1] = e[2 * n + i];
             f.N[i] = e[2 * n + i] * e[n + i];
-            f.N[n + i] = l->ct[i];
+            g.N[i] = l->ct[i];
         }
-        split_form_bit(&f, 2 * n + i, b[0][0], b[0][1]);
-        split_form_bit(&f, 3 * n + i, b[1][0], b[1][1]);
+        split_form_bit(&g, n + i, b[0][0], b[0][1]);
+        split_form_bit(&g, 2 * n + i, b[1][0], b[1][1]);
     }
-    split_form_record(r, op, &f, 4 * n, e, fv);
+    split_form_record(r, op, &f, n, e, fv);
+    split_form_record(r, op, &g, 3 * n, e ? e + n : NULL, fv ? fv + n : NULL);
 }
 
 static void clamp_products_finish(rep3 *r, pop *op, clamp_st *c)
@@ -1576,7 +1621,7 @@ static void xq_finish(rep3 *r, pop *op, int step)
 }
 
 /* Rounds and bytes exactly as the functions above send them. */
-static void xq_cost(const pop *op, proto_cost *acc)
+static void xq_cost(const rep3_mode *m, const pop *op, proto_cost *acc)
 {
     xq_geo g;
     xq_geom(op, &g);
@@ -1584,7 +1629,7 @@ static void xq_cost(const pop *op, proto_cost *acc)
     xq_words(op, &g, &nw, &nwt, &nwl, &nwa, &nd);
     uint32_t L = op->bound;
     acc->bytes[R(op, 1)] += n * W; /* the open */
-    acc->bytes[R(op, 2)] += op->lazy ? n * W : 0;
+    acc->bytes[R(op, 2)] += lazy(m, op) ? n * W : 0;
     acc->opened += n;
     rss_share2_cost(R(op, 0), nd, acc);
     rss_andk_cost(R(op, 0), g.nk * nw, acc);
@@ -1637,7 +1682,7 @@ int rep3_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     (void)err;
     (void)errlen;
     rep3 *r = ps;
-    r->comm |= !((op->kind == PK_CONV2D || op->kind == PK_DWCONV2D) && op->lazy);
+    r->comm |= !((op->kind == PK_CONV2D || op->kind == PK_DWCONV2D) && lazy(r->mode, op));
     switch (op->kind) {
     case PK_REQS:
     case PK_EXACT:
@@ -1688,7 +1733,7 @@ int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     case PK_DWCONV2D:
         if (((st *)op->state)->f[0])
             mul_finish_proven(r, op, op->state);
-        else if (!op->lazy)
+        else if (!lazy(r->mode, op))
             rss_reshare_finish(&r->rs, ((st *)op->state)->z, op->n, rss_words(op->d));
         state_free(op);
         break;
@@ -1731,7 +1776,7 @@ void rep3_cost(const rep3_mode *m, const pop *op, proto_cost *acc)
     case PK_REQS:
     case PK_EXACT:
         if (xq_fused(op))
-            xq_cost(op, acc);
+            xq_cost(m, op, acc);
         else
             proto_exact_cost(m->self, op, 3, acc);
         break;
@@ -1750,7 +1795,7 @@ void rep3_cost(const rep3_mode *m, const pop *op, proto_cost *acc)
         break;
     case PK_MUL:
     case PK_CONV2D:
-    case PK_DWCONV2D: acc->rounds = op->lazy ? 0 : rss_reshare_cost(n, acc); break;
+    case PK_DWCONV2D: acc->rounds = lazy(m, op) ? 0 : rss_reshare_cost(n, acc); break;
     case PK_REQUANT:
     case PK_DIVR:
     case PK_TRUNC: /* x1 + r to party 2, then the OT or split + a2r */
@@ -1766,7 +1811,7 @@ void rep3_cost(const rep3_mode *m, const pop *op, proto_cost *acc)
         rss_split_cost(R(op, 0), (rq ? 6 : 4) * n, acc); /* a2r's first round */
         acc->rounds += rss_a2r_cost(R(op, 0), n, acc) + (uint64_t)rq;
         acc->bytes[R(op, 1)] += rq ? n * W : 0;
-        acc->bytes[R(op, 2)] += rq && op->lazy ? n * W : 0;
+        acc->bytes[R(op, 2)] += rq && lazy(m, op) ? n * W : 0;
         acc->opened += rq ? n : 0;
         break;
     }

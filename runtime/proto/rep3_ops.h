@@ -25,6 +25,10 @@ typedef struct rep3_mode {
      * every input lies in the range the protocol's bounds assume
      * (proto_input_range) */
     int typed_input;
+    /* every convolution reshared (proven), none left an unfinished sum: a
+     * lazy sum's opens would each be a statement of its own, with the
+     * convolution behind it found through the linear operations between */
+    int no_lazy;
 } rep3_mode;
 
 typedef struct {

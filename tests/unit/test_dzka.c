@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "runtime/core/fp192.h"
+#include "runtime/core/kernels.h"
 #include "runtime/proto/dzkp_arith.h"
 #include "runtime/proto/dzkp_bool.h"
 #include "dzktest.h"
@@ -26,6 +27,7 @@ typedef struct {
     size_t n;
     uint32_t m;
     uint64_t *a, *b, *tp, *tn;
+    const dzka_conv_def *cv; /* instead: a convolution's outputs */
 } stmt;
 
 static uint64_t *words(size_t n)
@@ -64,7 +66,7 @@ static void fix_tn(stmt *s, size_t i)
 
 static stmt honest(uint64_t *seed, size_t n, uint32_t m, int how)
 {
-    stmt s = {n, m, words(n * m), words(n * m), words(n), words(n)};
+    stmt s = {n, m, words(n * m), words(n * m), words(n), words(n), NULL};
     for (size_t i = 0; i < n * m; i++)
         s.a[i] = value(seed, how), s.b[i] = value(seed, how);
     for (size_t i = 0; i < n; i++) {
@@ -85,14 +87,23 @@ static uint64_t *dup_words(const uint64_t *a, size_t n)
 
 static stmt copy(const stmt *s)
 {
-    return (stmt){s->n, s->m, dup_words(s->a, s->n * s->m), dup_words(s->b, s->n * s->m), dup_words(s->tp, s->n),
-                  dup_words(s->tn, s->n)};
+    return (stmt){s->n,  s->m, dup_words(s->a, s->n * s->m), dup_words(s->b, s->n * s->m), dup_words(s->tp, s->n),
+                  dup_words(s->tn, s->n), NULL};
 }
 
 static void release(stmt *s) { free(s->a), free(s->b), free(s->tp), free(s->tn); }
 
 static void record(dzka *z, dzk_pos pos, const stmt *s)
 {
+    if (s->cv) {
+        dzka_conv_def d = *s->cv;
+        if (pos == DZK_NEXT)
+            d.xa = d.wa = d.tp = NULL;
+        if (pos == DZK_PREV)
+            d.xb = d.wb = d.tn = NULL;
+        dzka_conv(z, &d);
+        return;
+    }
     dzka_arith(z, s->n, s->m, pos != DZK_NEXT ? s->a : NULL, pos != DZK_PREV ? s->b : NULL,
                pos != DZK_NEXT ? s->tp : NULL, pos != DZK_PREV ? s->tn : NULL);
 }
@@ -519,6 +530,135 @@ START_TEST(challenge_before_fold_aborts)
 }
 END_TEST
 
+/* ---- convolutions (Freivalds) ---- */
+
+/* A convolution's statements with random shares (how: value()), t_n from
+ * kernels.c's convolutions, so that every output holds; the arrays are
+ * kept in cs until conv_free. */
+typedef struct {
+    dzka_conv_def d;
+    uint64_t *v[6]; /* xa, wa, tp, xb, wb, tn */
+    size_t nx, nw, n;
+} conv_stmt;
+
+static geom conv_geom(uint32_t h, uint32_t w, uint32_t c, uint32_t k, uint32_t stride, uint32_t pad, uint32_t dil)
+{
+    uint32_t eff = dil * (k - 1) + 1;
+    return (geom){h, w, c, k, k, (h + 2 * pad - eff) / stride + 1, (w + 2 * pad - eff) / stride + 1, stride, stride,
+                  pad, pad, dil, dil};
+}
+
+static void conv_apply(const conv_stmt *s, uint64_t *out, const uint64_t *x, const uint64_t *w)
+{
+    if (s->d.depthwise)
+        kern_dwconv2d(out, x, w, &s->d.g, s->d.oc);
+    else
+        kern_conv2d(out, x, w, &s->d.g, s->d.oc);
+}
+
+static conv_stmt conv_honest(uint64_t *seed, int dw, geom g, uint32_t oc, int local, int how)
+{
+    conv_stmt s = {{dw, g, oc, local, NULL, NULL, NULL, NULL, NULL, NULL}, {NULL}, 0, 0, 0};
+    size_t och = dw ? (size_t)g.c * oc : oc;
+    s.nx = (size_t)g.h * g.w * g.c, s.nw = (size_t)g.kh * g.kw * och * (dw ? 1 : g.c), s.n = (size_t)g.oh * g.ow * och;
+    size_t len[6] = {s.nx, s.nw, s.n, s.nx, s.nw, s.n};
+    for (int i = 0; i < 6; i++) {
+        s.v[i] = words(len[i]);
+        for (size_t j = 0; j < len[i]; j++)
+            s.v[i][j] = value(seed, how);
+    }
+    uint64_t *t = words(s.n);
+    memset(s.v[5], 0, s.n * sizeof *s.v[5]);
+    for (int k = 0; k < 2 + local; k++) { /* xa wb, xb wa, xa wa */
+        conv_apply(&s, t, s.v[k == 1 ? 3 : 0], s.v[k == 0 ? 4 : 1]);
+        for (size_t o = 0; o < s.n; o++)
+            s.v[5][o] += t[o];
+    }
+    for (size_t o = 0; o < s.n; o++)
+        s.v[5][o] -= s.v[2][o];
+    free(t);
+    s.d.xa = s.v[0], s.d.wa = s.v[1], s.d.tp = s.v[2], s.d.xb = s.v[3], s.d.wb = s.v[4], s.d.tn = s.v[5];
+    return s;
+}
+
+static void conv_free(conv_stmt *s)
+{
+    for (int i = 0; i < 6; i++)
+        free(s->v[i]);
+}
+
+static stmt conv_view(const conv_stmt *s) { return (stmt){s->n, 0, NULL, NULL, NULL, NULL, &s->d}; }
+
+enum { NCONV = 7 };
+static conv_stmt conv_case(uint64_t *seed, int k, int how)
+{
+    switch (k) {
+    case 0: return conv_honest(seed, 0, conv_geom(5, 4, 3, 3, 2, 1, 1), 4, 0, how);
+    case 1: return conv_honest(seed, 0, conv_geom(6, 6, 8, 1, 1, 0, 1), 5, 1, how);
+    case 2: return conv_honest(seed, 1, conv_geom(7, 5, 4, 3, 1, 1, 1), 1, 0, how);
+    case 3: return conv_honest(seed, 1, conv_geom(6, 7, 3, 3, 2, 1, 1), 2, 1, how);
+    case 4: return conv_honest(seed, 0, conv_geom(9, 9, 2, 3, 1, 2, 2), 3, 1, how);
+    case 5: return conv_honest(seed, 1, conv_geom(9, 8, 5, 3, 1, 2, 2), 1, 1, how);
+    default: return conv_honest(seed, 0, conv_geom(3, 3, 64, 3, 1, 1, 1), 16, 1, how);
+    }
+}
+
+/* Honest convolutions of every shape (strides, padding, dilation, depth
+ * multipliers, with and without the local part, operands at 2^64 - 1)
+ * pass, alone and beside ordinary statements; one output off by 1, 2^63
+ * or a random delta, or two outputs off by +delta and -delta, fail. */
+START_TEST(convolutions_pass_and_false_outputs_fail)
+{
+    uint64_t seed = 700 + (uint64_t)_i;
+    dzt_make_keys(seed);
+    for (int k = 0; k < NCONV; k++) {
+        conv_stmt c = conv_case(&seed, k, k % 2 ? V_HIGH : V_RANDOM);
+        stmt v[3] = {honest(&seed, 5, 2, V_RANDOM), conv_view(&c), honest(&seed, 3, 1, V_RANDOM)};
+        ck_assert_int_eq(run_same(_i, v, 3), 0);
+        for (int t = 0; t < 4; t++) {
+            size_t o = dzt_rnd(&seed) % c.n, o2 = (o + 1 + dzt_rnd(&seed) % (c.n - 1)) % c.n;
+            uint64_t delta = t == 0 ? 1 : t == 1 ? 1ull << 63 : dzt_rnd(&seed) | 1;
+            c.v[2][o] += delta;
+            if (t == 3)
+                c.v[2][o2] -= delta;
+            ck_assert_int_eq(run_same(_i, v, 3), BOTH);
+            c.v[2][o] -= delta;
+            if (t == 3)
+                c.v[2][o2] += delta;
+        }
+        release(&v[0]), release(&v[2]);
+        conv_free(&c);
+    }
+}
+END_TEST
+
+/* A prover whose operands differ from its verifiers' (a wrong weight or
+ * input share, its own or next's) fails. */
+START_TEST(convolution_with_a_wrong_operand_fails)
+{
+    uint64_t seed = 800 + (uint64_t)_i;
+    dzt_make_keys(seed);
+    for (int k = 0; k < NCONV; k++)
+        for (int which = 0; which < 6; which++) {
+            if (which == 2 || which == 5)
+                continue; /* t_p, t_n: the test above */
+            conv_stmt c = conv_case(&seed, k, V_ODD), bad = conv_case(&seed, k, V_ODD);
+            for (int i = 0; i < 6; i++) /* bad: c's values, one changed */
+                memcpy(bad.v[i], c.v[i], (i % 3 == 0 ? c.nx : i % 3 == 1 ? c.nw : c.n) * sizeof(uint64_t));
+            size_t at = dzt_rnd(&seed) % (which % 3 == 0 ? c.nx : c.nw);
+            bad.v[which][at] += 2;
+            stmt good = conv_view(&c), wrong = conv_view(&bad);
+            int at_prev = which < 3;
+            /* the holder's view and the prover's changed: every share meets a product
+             * in these shapes, each changed by 2 times an odd word (2 (wb + wa) for xa
+             * with the local part: 2^64 divides it with negligible probability) */
+            ck_assert_int_eq(run(_i, &DZKA_PARAMS, at_prev ? &wrong : &good, &wrong, at_prev ? &good : &wrong, 1, NULL, 0),
+                             BOTH);
+            conv_free(&c), conv_free(&bad);
+        }
+}
+END_TEST
+
 Suite *suite_dzka(void)
 {
     Suite *s = suite_create("dzka");
@@ -535,6 +675,8 @@ Suite *suite_dzka(void)
     tcase_add_test(t, wrong_length_is_malformed);
     tcase_add_test(t, early_challenge_forges_only_with_both_halves);
     tcase_add_test(t, oversized_batches_are_refused);
+    tcase_add_loop_test(t, convolutions_pass_and_false_outputs_fail, 0, 3);
+    tcase_add_loop_test(t, convolution_with_a_wrong_operand_fails, 0, 3);
     tcase_add_test_raise_signal(t, sigma1_before_close_aborts, SIGABRT);
     tcase_add_test_raise_signal(t, sigma2_before_quotient_bits_aborts, SIGABRT);
     tcase_add_test_raise_signal(t, challenge_before_fold_aborts, SIGABRT);
