@@ -20,7 +20,7 @@
  * receiver gets from the party that also holds it. No share of an output
  * leaves an honest party unless every check before passed at both others.
  *
- * UNDER CONSTRUCTION: what derives from opened values (REQCLAMP's
+ * UNDER CONSTRUCTION: what derives from REQCLAMP's opened value (its
  * dealings, the split-c splits) is not proven yet, so this protocol is listed in test builds only
  * (protocols.c) and claims nothing. */
 #include <openssl/sha.h>
@@ -346,8 +346,8 @@ static void cost(const pop *op, int nparties, proto_cost *acc)
 const protocol proto_rep3a = {
     .name = "rep3-active",
     .security = "INCOMPLETE (test builds only): hash checks of recomputable messages, proofs of AND gates, "
-                "LTZ/CLAMP dealings, MUL and convolutions, splits of LTZ and CLAMP, a2r and input ranges; the "
-                "splits and dealings derived from opened values not yet proven",
+                "LTZ/CLAMP dealings, MUL and convolutions, splits of LTZ, CLAMP and TRUNC, a2r and input ranges; "
+                "REQCLAMP's splits and dealings derived from its opened value not yet proven",
     REP3_ENTRIES,
     .create = create,
     .destroy = destroy,

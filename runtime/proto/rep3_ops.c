@@ -421,6 +421,53 @@ static void mul_finish_proven(rep3 *r, pop *op, const st *s)
     free(y);
 }
 
+/* rep3-active: role s's split X = e + f of n values (rss_split: f at
+ * prev, role s+2; e at next, role s+1) as role s's statements of length m
+ *   sum_j a_j b_j = (f - P) + (e - N)
+ * with a and P at prev, b and N at next (value i's a, b at m i + j); each
+ * role fills what it holds (split_form_new allocates just that). */
+typedef struct {
+    int s;
+    uint32_t m;
+    word *a, *b, *P, *N;
+} split_form;
+
+static split_form split_form_new(int me, int s, size_t n, uint32_t m)
+{
+    split_form f = {s, m, NULL, NULL, NULL, NULL};
+    if (me != rss_next(s))
+        f.a = proto_zalloc(m * n * W), f.P = proto_alloc(n * W);
+    if (me != rss_prev(s))
+        f.b = proto_zalloc(m * n * W), f.N = proto_alloc(n * W);
+    return f;
+}
+
+/* X = beta0 + beta1 - 2 beta0 beta1 for a bit beta with boolean shares
+ * beta0 (prev), beta1 (next): a = -2 beta0, b = beta1, P = beta0, N = beta1 */
+static void split_form_bit(split_form *f, size_t i, word b0, word b1)
+{
+    if (f->a)
+        f->a[f->m * i] = (word)0 - 2 * b0, f->P[i] = b0;
+    if (f->b)
+        f->b[f->m * i] = b1, f->N[i] = b1;
+}
+
+/* e and f: this role's parts of the n values (role 0 both, role 1 e, role 2 f) */
+static void split_form_record(rep3 *r, const pop *op, split_form *f, size_t n, const word *e, const word *fv)
+{
+    word *tp = f->P, *tn = f->N;
+    for (size_t i = 0; tp && i < n; i++)
+        tp[i] = fv[i] - tp[i];
+    for (size_t i = 0; tn && i < n; i++)
+        tn[i] = e[i] - tn[i];
+    dzka_arith(r->rs.pa[R(op, f->s)], n, f->m, f->a, f->b, tp, tn);
+    free(f->a), free(f->b), free(f->P), free(f->N);
+}
+
+/* The parts e, f of role s's split (prods) this role holds */
+static const word *split_e(const prods *p, int me, int s) { return me == s ? p->e : me == rss_next(s) ? p->x : NULL; }
+static const word *split_f(const prods *p, int me, int s) { return me == rss_next(s) ? NULL : p->x; }
+
 /* ---- truncation: y = x / 2^d with |x| < 2^62, error < 1 (probabilistic) ----
  * Parties 0 and 1 share r (stream S[1]); party 2 learns c = x + 2^62 + r and
  * nothing else. With v = msb(r), u = msb(c), e = 2u - 1 and s = 1 - 2v:
@@ -486,28 +533,101 @@ static void trunc_ot_prepare(rep3 *r, pop *op, st *s, int me)
 }
 
 /* step 1 without the OT (rep3_mode.no_ot): party 2 splits C and K e, K =
- * 2^(62-d) (kind "split-c": what they are follows from c, which only party
- * 2 knows), so parties 0 and 1 hold additive shares of y = C + K e s - R:
+ * 2^(62-d), so parties 0 and 1 hold additive shares of y = C + K e s - R:
  * Y = (1, s), loc = -R. Party 0 sends a2r's first message in the same
- * round (its part e of the split is its stream's); step 2 is a2r's second. */
+ * round (its part e of the split is its stream's); step 2 is a2r's second.
+ * rep3-active ties C and e to c (plan §6.1, stage G): in the same round
+ * party 2 shares c's 64 bits between party 1 (P, from S[2]) and party 0
+ * (Q = bits ^ P, sent: 8 bytes a value), and trunc_record proves them. */
+static void trunc_deal_prepare(rep3 *r, pop *op, st *s, int me)
+{
+    size_t n = op->n, nw = bits_words(n);
+    if (me == 0) {
+        rss_expect(&r->rs, R(op, 2), 64 * nw);
+        return;
+    }
+    s->a[0] = proto_alloc(64 * nw * W);
+    rss_draw(&r->rs, R(op, 2), s->a[0], 64 * nw);
+    if (me != 2)
+        return;
+    s->a[1] = proto_alloc(64 * nw * W);
+    bits_pack(s->c, 1, n, 64, s->a[1], nw);
+    s->a[1][0] ^= (word)net_cheat(r->rs.nt, "trunc-deal"); /* test builds: consistently wrong planes */
+    for (size_t k = 0; k < 64 * nw; k++)
+        s->a[1][k] ^= s->a[0][k];
+    rss_send(&r->rs, "trunc-bits", R(op, 0), s->a[1], 64 * nw);
+}
+
 static void trunc_split_prepare(rep3 *r, pop *op, st *s, int me)
 {
     size_t n = op->n;
     prods *p = &s->pr;
+    trunc_deal_prepare(r, op, s, me);
     prods_alloc(p, r, R(op, 2), 2, n);
     for (size_t i = 0; i < n; i++) {
         word k = (word)1 << (62 - s->d[i]);
         if (me == 2) {
             p->x[i] = proto_trunc_low(s->c[i], s->d[i]);
             p->x[n + i] = s->c[i] >> 63 ? k : (word)0 - k;
-            p->x[i] += (word)net_cheat(r->rs.nt, "split-c-x"); /* test builds: a consistently wrong X */
+            p->x[i] += (word)net_cheat(r->rs.nt, "trunc-x"); /* test builds: a consistently wrong X */
         } else {
             p->Y[2 * i] = 1, p->Y[2 * i + 1] = s->c[i] >> 63 ? (word)0 - 1 : 1;
             p->loc[i] = (word)0 - proto_trunc_low(s->c[i], s->d[i]);
         }
     }
-    rss_split_prepare(&r->rs, "split-c", R(op, 2), p->x, p->e, 2 * n);
+    rss_split_prepare(&r->rs, "trunc-split", R(op, 2), p->x, p->e, 2 * n);
     rss_a2r_prepare(&r->rs, R(op, 2), &p->d, n, rss_words(op->d));
+}
+
+/* planes 0..63 of element i's bits d_i..62 of the planes pl (zero above) */
+static word *planes_from(const word *pl, size_t n, const uint8_t *d)
+{
+    size_t nw = bits_words(n);
+    word *out = proto_zalloc(64 * nw * W);
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j + d[i] <= 62; j++)
+            out[(size_t)j * nw + i / 64] |= bits_get(pl + (size_t)(j + d[i]) * nw, i) << i % 64;
+    return out;
+}
+
+/* rep3-active, party 2's proofs that its dealing and split follow from c
+ * (prev: party 1, next: party 0):
+ *  - the c-chain CC(S = m x_1 + r + m x_2, T = m x_0 + 2^62; P, Q; 64):
+ *    the planes are the bits of c (party 1 holds S and P, party 0 T, Q);
+ *  - the A-chain CC(f_0, e_0; P', Q'; 64), P' and Q' the planes d..62
+ *    moved down: the split of X_0 is C = (c mod 2^63) >> d exactly;
+ *  - X_1 = K (2u - 1), u = c_63 = P_63 + Q_63 - 2 P_63 Q_63, as
+ *    -4K P_63 Q_63 = (f_1 - 2K P_63 + K) + (e_1 - 2K Q_63). */
+static void trunc_record(rep3 *r, const pop *op, st *s, int me)
+{
+    size_t n = op->n, nw = bits_words(n);
+    const prods *p = &s->pr;
+    const word *e = split_e(p, me, 2), *f = split_f(p, me, 2);
+    word *S = NULL, *T = NULL, *P = me == 0 ? NULL : s->a[0], *Q = me == 1 ? NULL : s->a[1];
+    if (me != 0) { /* the prover and prev: S = c - T */
+        S = proto_alloc(n * W);
+        for (size_t i = 0; i < n; i++)
+            S[i] = me == 2 ? s->c[i] - s->x1[i] - ((word)1 << 62) : s->x0[i] + s->c[i] + s->x1[i];
+    }
+    if (me != 1) { /* the prover and next: m x_0 + 2^62 (party 2's second word, party 0's first) */
+        T = proto_alloc(n * W);
+        for (size_t i = 0; i < n; i++)
+            T[i] = (me == 2 ? s->x1[i] : s->x0[i]) + ((word)1 << 62);
+    }
+    dzkb *b = r->rs.pb[R(op, 2)];
+    dzkb_chain(b, n, 64, S, T, P, Q);
+    word *Ps = P ? planes_from(P, n, s->d) : NULL, *Qs = Q ? planes_from(Q, n, s->d) : NULL;
+    dzkb_chain(b, n, 64, f, e, Ps, Qs);
+    split_form u = split_form_new(me, 2, n, 1);
+    for (size_t i = 0; i < n; i++) {
+        word K = (word)1 << (62 - s->d[i]), p63 = P ? bits_get(P + 63 * nw, i) : 0, q63 = Q ? bits_get(Q + 63 * nw, i) : 0;
+        if (u.a)
+            u.a[i] = (word)0 - 4 * K * p63, u.P[i] = 2 * K * p63 - K;
+        if (u.b)
+            u.b[i] = q63, u.N[i] = 2 * K * q63;
+    }
+    split_form_record(r, op, &u, n, e ? e + n : NULL, f ? f + n : NULL);
+    free(S), free(T), free(Ps), free(Qs);
 }
 
 static void trunc_prepare(rep3 *r, pop *op, int step)
@@ -548,7 +668,13 @@ static void trunc_finish(rep3 *r, pop *op, int step)
         return;
     }
     if (r->mode->no_ot) {
+        if (me == 0) { /* Q */
+            s->a[1] = proto_alloc(64 * bits_words(n) * W);
+            rss_recv(&r->rs, R(op, 2), s->a[1], 1, 64 * bits_words(n));
+        }
         rss_split_finish(&r->rs, R(op, 2), s->pr.x, 2 * n);
+        if (r->rs.pa[0])
+            trunc_record(r, op, s, me);
         rss_a2r_finish(&r->rs, R(op, 2), &s->pr.d, n, rss_words(op->d));
         return;
     }
@@ -745,52 +871,6 @@ static word share_bit(word *const sh[2], int me, int k, size_t i)
     return bits_get(sh[at], i);
 }
 
-/* rep3-active: role 0's split X = e + f of n values (rss_split: f at prev,
- * role 2; e at next, role 1) as role 0's statements of length m
- *   sum_j a_j b_j = (f - P) + (e - N)
- * with a and P at prev, b and N at next (value i's a, b at m i + j); each
- * role fills what it holds (split_form_new allocates just that). */
-typedef struct {
-    uint32_t m;
-    word *a, *b, *P, *N;
-} split_form;
-
-static split_form split_form_new(int me, size_t n, uint32_t m)
-{
-    split_form f = {m, NULL, NULL, NULL, NULL};
-    if (me != 1)
-        f.a = proto_zalloc(m * n * W), f.P = proto_alloc(n * W);
-    if (me != 2)
-        f.b = proto_zalloc(m * n * W), f.N = proto_alloc(n * W);
-    return f;
-}
-
-/* X = beta0 + beta1 - 2 beta0 beta1 for a bit beta with boolean shares
- * beta0 (prev), beta1 (next): a = -2 beta0, b = beta1, P = beta0, N = beta1 */
-static void split_form_bit(split_form *f, size_t i, word b0, word b1)
-{
-    if (f->a)
-        f->a[f->m * i] = (word)0 - 2 * b0, f->P[i] = b0;
-    if (f->b)
-        f->b[f->m * i] = b1, f->N[i] = b1;
-}
-
-/* e and f: this role's parts of the n values (role 0 both, role 1 e, role 2 f) */
-static void split_form_record(rep3 *r, const pop *op, split_form *f, size_t n, const word *e, const word *fv)
-{
-    word *tp = f->P, *tn = f->N;
-    for (size_t i = 0; tp && i < n; i++)
-        tp[i] = fv[i] - tp[i];
-    for (size_t i = 0; tn && i < n; i++)
-        tn[i] = e[i] - tn[i];
-    dzka_arith(r->rs.pa[R(op, 0)], n, f->m, f->a, f->b, tp, tn);
-    free(f->a), free(f->b), free(f->P), free(f->N);
-}
-
-/* The parts e, f of role 0's split (prods) this role holds */
-static const word *split_e(const prods *p, int me) { return me == 0 ? p->e : me == 1 ? p->x : NULL; }
-static const word *split_f(const prods *p, int me) { return me == 1 ? NULL : p->x; }
-
 /* The bit made arithmetic (rep3_mode.no_ot): party 0 splits u (a bit
  * statement), so parties 1 and 2 hold additive shares of
  * beta = u (1 - 2w) + w: Y = 1 - 2w, loc = w; then a2r. */
@@ -817,10 +897,10 @@ static void ltz_split_finish(rep3 *r, pop *op, st *s, int me)
     prods *p = &s->pr;
     rss_split_finish(&r->rs, R(op, 0), p->x, n);
     if (r->rs.pa[0]) {
-        split_form f = split_form_new(me, n, 1);
+        split_form f = split_form_new(me, 0, n, 1);
         for (size_t i = 0; i < n; i++)
             split_form_bit(&f, i, me == 1 ? 0 : share_bit(s->t, me, 0, i), me == 2 ? 0 : share_bit(s->t, me, 1, i));
-        split_form_record(r, op, &f, n, split_e(p, me), split_f(p, me));
+        split_form_record(r, op, &f, n, split_e(p, me, 0), split_f(p, me, 0));
     }
     rss_a2r_finish(&r->rs, R(op, 0), &p->d, n, rss_words(op->d));
 }
@@ -1122,8 +1202,8 @@ static void clamp_split_record(rep3 *r, const pop *op, clamp_st *c)
     int me = vme(r, op);
     size_t n = op->n;
     const st *l = c->ltz.state;
-    const word *e = split_e(&c->pr, me), *fv = split_f(&c->pr, me);
-    split_form f = split_form_new(me, n, 2), g = split_form_new(me, 3 * n, 1); /* the product; the others */
+    const word *e = split_e(&c->pr, me, 0), *fv = split_f(&c->pr, me, 0);
+    split_form f = split_form_new(me, 0, n, 2), g = split_form_new(me, 0, 3 * n, 1); /* the product; the others */
     for (size_t i = 0; i < n; i++) {
         word b[2][2]; /* shares 0 (prev) and 1 (next) of s and l */
         for (int k = 0; k < 2; k++) {
@@ -1798,8 +1878,9 @@ void rep3_cost(const rep3_mode *m, const pop *op, proto_cost *acc)
     case PK_DWCONV2D: acc->rounds = lazy(m, op) ? 0 : rss_reshare_cost(n, acc); break;
     case PK_REQUANT:
     case PK_DIVR:
-    case PK_TRUNC: /* x1 + r to party 2, then the OT or split + a2r */
+    case PK_TRUNC: /* x1 + r to party 2, then the OT or split + a2r (and c's bits) */
         acc->bytes[R(op, 0)] += n * W;
+        acc->bytes[R(op, 2)] += m->no_ot ? 64 * bits_words(n) * W : 0;
         acc->rounds = 1 + inject_cost(m, R(op, 2), 2, n, acc);
         acc->opened += n;
         break;
