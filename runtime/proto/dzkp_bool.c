@@ -152,7 +152,9 @@ void dzkb_bool(dzkb *b, size_t nw, unsigned sigma, const uint64_t *lanes, const 
  * D_0 ^ E_0 = 0 and, for j < width - 1, carry_(j+1) = maj(S_j, T_j,
  * carry_j) with the terms each verifier can compute moved to its side:
  *   (D_(j+1) ^ S_j D_j) ^ (E_(j+1) ^ T_j E_j) = S_j T_j ^ S_j E_j ^ D_j T_j,
- * sigma = 3 with x = (S_j, S_j, D_j), y = (T_j, E_j, T_j). */
+ * sigma = 3 with x = (S_j, S_j, D_j), y = (T_j, E_j, T_j). Where P_j =
+ * Q_j = 0 is known, D_j = S_j and E_j = T_j, and relation j is
+ *   (D_(j+1) ^ S_j) ^ (E_(j+1) ^ T_j) = S_j T_j   (sigma = 1). */
 
 typedef struct {
     uint64_t *v, *d; /* the bit planes of S (or T), and D (or E) */
@@ -176,10 +178,10 @@ static void chain_t(const chain_side *c, size_t nw, unsigned j, uint64_t *t)
         t[w] = c->d[(j + 1) * nw + w] ^ (c->v[j * nw + w] & c->d[j * nw + w]);
 }
 
-void dzkb_chain(dzkb *b, size_t n, unsigned width, const uint64_t *S, const uint64_t *T, const uint64_t *P,
-                const uint64_t *Q)
+void dzkb_chain(dzkb *b, size_t n, unsigned width, unsigned dealt, const uint64_t *S, const uint64_t *T,
+                const uint64_t *P, const uint64_t *Q)
 {
-    dzk_need(width >= 1 && width <= 64);
+    dzk_need(width >= 1 && width <= 64 && dealt <= width);
     if (!n)
         return;
     size_t nw = bits_words(n);
@@ -205,7 +207,7 @@ void dzkb_chain(dzkb *b, size_t n, unsigned width, const uint64_t *S, const uint
             y[0] = y[2] = ns.v + j * nw, y[1] = ns.d + j * nw;
             chain_t(&ns, nw, j, tn);
         }
-        dzkb_bool(b, nw, 3, lanes, x, y, tp, tn);
+        dzkb_bool(b, nw, j < dealt ? 3 : 1, lanes, x, y, tp, tn);
     }
     free(ps.v), free(ps.d), free(ns.v), free(ns.d), free(lanes), free(tp);
 }

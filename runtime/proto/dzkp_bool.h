@@ -64,9 +64,12 @@ void dzkb_bool(dzkb *b, size_t nw, unsigned sigma, const uint64_t *lanes, const 
 /* The carry chain CC(S, T; P, Q; width) over n elements: bits 0..width-1
  * of S + T mod 2^64 equal P ^ Q. S and T are n words (prev holds S, next
  * T); P and Q are width planes of ceil(n / 64) words, plane j at
- * P + j * ceil(n / 64) (prev holds P, next Q). 1 <= width <= 64. */
-void dzkb_chain(dzkb *b, size_t n, unsigned width, const uint64_t *S, const uint64_t *T, const uint64_t *P,
-                const uint64_t *Q);
+ * P + j * ceil(n / 64) (prev holds P, next Q). 1 <= width <= 64. The
+ * planes from `dealt` up are zero, which every position knows (not shares
+ * of anything: a range's top bits): their relations carry one product
+ * instead of three. */
+void dzkb_chain(dzkb *b, size_t n, unsigned width, unsigned dealt, const uint64_t *S, const uint64_t *T,
+                const uint64_t *P, const uint64_t *Q);
 /* Ends the batch: 0, or -1 if it exceeds DZKB_MAX_TERMS. */
 int dzkb_close(dzkb *b, char *err, size_t errlen);
 

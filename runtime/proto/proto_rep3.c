@@ -4,7 +4,7 @@
 #include "runtime/proto/rep3_ops.h"
 
 extern const protocol proto_rep3;
-static const rep3_mode passive = {&proto_rep3, 0, 0, 0};
+static const rep3_mode passive = {&proto_rep3, 0, 0, 0, 0};
 
 static void *create(const proto_env *env, char *err, size_t errlen) { return rep3_new(env, &passive, sizeof(rep3), err, errlen); }
 static int steps(const pop *op) { return rep3_steps(&passive, op); }

@@ -35,7 +35,7 @@
 #include "runtime/proto/rep3_ops.h"
 
 extern const protocol proto_rep3a;
-static const rep3_mode active = {&proto_rep3a, 1, 1, 1};
+static const rep3_mode active = {&proto_rep3a, 1, 1, 1, 1};
 
 /* the steps an OUTPUT runs before rep3's: the proofs (the digests in the
  * first; proof B ends two steps before proof A), then the all-clear */

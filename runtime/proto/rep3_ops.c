@@ -165,6 +165,8 @@ typedef struct {
     word *t[2];     /* LTZ: plane L of a ^ b, then the bit */
     int dup;        /* LTZ: elements per value of a */
     word *cs, *ct;  /* rep3-active, LTZ: the dealing's chain, S (roles 0, 2) and T (0, 1) */
+    word *cp[2];    /* REQCLAMP (rep3_mode.deal_c): this party's two shares of c's 64 planes */
+    uint8_t dmin;   /* REQCLAMP (deal_c): the least shift, d the shifts */
     word *f[2];     /* rep3-active, MUL: the zero share's parts F(S[me]), F(S[me+1]) */
 } st;
 
@@ -178,7 +180,7 @@ static void state_free(pop *op)
     free(s->z), free(s->x0), free(s->x1), free(s->c), free(s->d);
     rss_carry_free(&s->cy);
     free(s->a[0]), free(s->a[1]), free(s->b), free(s->t[0]), free(s->t[1]);
-    free(s->cs), free(s->ct), free(s->f[0]), free(s->f[1]);
+    free(s->cs), free(s->ct), free(s->f[0]), free(s->f[1]), free(s->cp[0]), free(s->cp[1]);
     prods_free(&s->pr);
     free(s);
     op->state = NULL;
@@ -248,7 +250,7 @@ static void input_bits_finish(rep3 *r, pop *op)
         for (size_t i = 0; i < n; i++)
             T[i] = op->d[2 * i + (me == o)];
     }
-    dzkb_chain(r->rs.pb[o], n, 64, S, T, s->a[0], s->a[1]);
+    dzkb_chain(r->rs.pb[o], n, 64, b, S, T, s->a[0], s->a[1]);
     free(S), free(T);
     state_free(op);
 }
@@ -452,6 +454,17 @@ static void split_form_bit(split_form *f, size_t i, word b0, word b1)
         f->b[f->m * i] = b1, f->N[i] = b1;
 }
 
+/* X_k = X_x X_y for value i of three split values (parts of X_j at j n +
+ * i): f_x e_y + f_y e_x = (f_k - f_x f_y) + (e_k - e_x e_y), m = 2; statement
+ * i of f (P and N are f_x f_y and e_x e_y) */
+static void split_form_prod(split_form *f, size_t i, const word *fv, const word *e, size_t n, int x, int y)
+{
+    if (f->a)
+        f->a[2 * i] = fv[x * n + i], f->a[2 * i + 1] = fv[y * n + i], f->P[i] = fv[x * n + i] * fv[y * n + i];
+    if (f->b)
+        f->b[2 * i] = e[y * n + i], f->b[2 * i + 1] = e[x * n + i], f->N[i] = e[x * n + i] * e[y * n + i];
+}
+
 /* e and f: this role's parts of the n values (role 0 both, role 1 e, role 2 f) */
 static void split_form_record(rep3 *r, const pop *op, split_form *f, size_t n, const word *e, const word *fv)
 {
@@ -579,13 +592,13 @@ static void trunc_split_prepare(rep3 *r, pop *op, st *s, int me)
     rss_a2r_prepare(&r->rs, R(op, 2), &p->d, n, rss_words(op->d));
 }
 
-/* planes 0..63 of element i's bits d_i..62 of the planes pl (zero above) */
-static word *planes_from(const word *pl, size_t n, const uint8_t *d)
+/* planes 0..63 of element i's bits d_i..top of the planes pl (zero above) */
+static word *planes_from(const word *pl, size_t n, const uint8_t *d, int top)
 {
     size_t nw = bits_words(n);
     word *out = proto_zalloc(64 * nw * W);
     for (size_t i = 0; i < n; i++)
-        for (int j = 0; j + d[i] <= 62; j++)
+        for (int j = 0; j + d[i] <= top; j++)
             out[(size_t)j * nw + i / 64] |= bits_get(pl + (size_t)(j + d[i]) * nw, i) << i % 64;
     return out;
 }
@@ -615,9 +628,12 @@ static void trunc_record(rep3 *r, const pop *op, st *s, int me)
             T[i] = (me == 2 ? s->x1[i] : s->x0[i]) + ((word)1 << 62);
     }
     dzkb *b = r->rs.pb[R(op, 2)];
-    dzkb_chain(b, n, 64, S, T, P, Q);
-    word *Ps = P ? planes_from(P, n, s->d) : NULL, *Qs = Q ? planes_from(Q, n, s->d) : NULL;
-    dzkb_chain(b, n, 64, f, e, Ps, Qs);
+    int dmin = 62;
+    for (size_t i = 0; i < n; i++)
+        dmin = s->d[i] < dmin ? s->d[i] : dmin;
+    dzkb_chain(b, n, 64, 64, S, T, P, Q);
+    word *Ps = P ? planes_from(P, n, s->d, 62) : NULL, *Qs = Q ? planes_from(Q, n, s->d, 62) : NULL;
+    dzkb_chain(b, n, 64, 63 - dmin, f, e, Ps, Qs);
     split_form u = split_form_new(me, 2, n, 1);
     for (size_t i = 0; i < n; i++) {
         word K = (word)1 << (62 - s->d[i]), p63 = P ? bits_get(P + 63 * nw, i) : 0, q63 = Q ? bits_get(Q + 63 * nw, i) : 0;
@@ -706,6 +722,7 @@ typedef struct {
     int dup;
     const word *x;
     word off;
+    const word *cv; /* REQCLAMP under deal_c, party 0: c, whose 64 bits it deals instead of a's */
 } ltz_in;
 
 /* planes of na elements, repeated dup times to n elements (allocated) */
@@ -750,29 +767,55 @@ static void ltz_chain_sides(rep3 *r, const pop *op, st *s, const ltz_in *in, siz
     }
 }
 
-static void ltz_chain_record(rep3 *r, const pop *op, st *s, size_t na, uint32_t Lp)
+/* The chain's sides of planes pl dealt by party 0 (rss_share2): P = sh_0
+ * ^ sh_2 (party 2's two shares; party 0: the bits of cs + ct ^ sh_1) and Q
+ * = sh_1 (party 1's first, party 0's second), allocated where held. */
+static void chain_pq(const st *s, int me, word *const pl[2], size_t na, uint32_t width, word **P, word **Q)
 {
-    int me = vme(r, op);
-    size_t nwa = bits_words(na);
-    if (!s->cs && !s->ct)
-        return;
-    word *p = NULL, *q = me == 2 ? NULL : s->a[me == 0]; /* Q = share 1 */
-    if (me == 2) { /* P = share 2 ^ share 0, the two it holds */
-        p = proto_alloc(Lp * nwa * W);
-        for (size_t k = 0; k < Lp * nwa; k++)
-            p[k] = s->a[0][k] ^ s->a[1][k];
-    } else if (me == 0) { /* P = a ^ share 1 */
+    size_t nwa = bits_words(na), len = width * nwa * W;
+    *P = *Q = NULL;
+    if (me != 2)
+        memcpy(*Q = proto_alloc(len), pl[me == 0], len);
+    if (me == 2) {
+        *P = proto_alloc(len);
+        for (size_t k = 0; k < width * nwa; k++)
+            (*P)[k] = pl[0][k] ^ pl[1][k];
+    } else if (me == 0) {
         word *a = proto_alloc(na * W);
-        p = proto_alloc(Lp * nwa * W);
+        *P = proto_alloc(len);
         for (size_t i = 0; i < na; i++)
             a[i] = s->cs[i] + s->ct[i];
-        bits_pack(a, 1, na, Lp, p, nwa);
-        for (size_t k = 0; k < Lp * nwa; k++)
-            p[k] ^= q[k];
+        bits_pack(a, 1, na, width, *P, nwa);
+        for (size_t k = 0; k < width * nwa; k++)
+            (*P)[k] ^= (*Q)[k];
         free(a);
     }
-    dzkb_chain(r->rs.pb[R(op, 0)], na, Lp, s->cs, s->ct, p, me == 2 ? NULL : q);
-    free(p);
+}
+
+static void ltz_chain_record(rep3 *r, const pop *op, st *s, word *const pl[2], size_t na, uint32_t width)
+{
+    int me = vme(r, op);
+    if (!s->cs && !s->ct)
+        return;
+    word *P, *Q;
+    chain_pq(s, me, pl, na, width, &P, &Q);
+    dzkb_chain(r->rs.pb[R(op, 0)], na, width, width, s->cs, s->ct, P, Q);
+    free(P), free(Q);
+}
+
+/* The comparison's planes from c's (rep3_mode.deal_c): a = ((c >> d) << e)
+ * + 2^L mod 2^(L+1), e = d - dmin: plane j is bit j + dmin of c where
+ * j >= e, else 0; plane L is flipped on share 0 (share0: pl is it). */
+static void lanes_from_c(const st *s, const word *cp, word *a, size_t na, uint32_t L, int share0)
+{
+    size_t nw = bits_words(na);
+    memset(a, 0, (L + 1) * nw * W);
+    for (uint32_t j = 0; j <= L; j++)
+        for (size_t i = 0; i < na; i++)
+            if (j + s->dmin >= s->d[i])
+                a[j * nw + i / 64] |= bits_get(cp + (j + s->dmin) * nw, i) << i % 64;
+    for (size_t i = 0; share0 && i < na; i++)
+        a[L * nw + i / 64] ^= (word)1 << i % 64;
 }
 
 /* Round 1: a's planes dealt by party 0 (rss_share2), g = a AND b (rss_andk)
@@ -791,15 +834,24 @@ static void ltz_round1_prepare(rep3 *r, pop *op, st *s, const ltz_in *in)
         s->cy.g[h] = proto_alloc(L * nw * W);
     }
     ltz_chain_sides(r, op, s, in, na);
+    uint32_t np = s->d ? 64 : Lp; /* deal_c: c's planes */
     if (me == 0) {
-        A = proto_alloc(Lp * nwa * W);
-        bits_pack(in->a, 1, na, Lp, A, nwa);
-        A[0] ^= (word)net_cheat(r->rs.nt, "ltz-deal"); /* test builds: consistently wrong */
+        A = proto_alloc(np * nwa * W);
+        bits_pack(s->d ? in->cv : in->a, 1, na, np, A, nwa);
+        A[0] ^= (word)net_cheat(r->rs.nt, s->d ? "reqclamp-deal" : "ltz-deal"); /* test builds: consistently wrong */
     } else {
         s->b = proto_alloc(Lp * nw * W);
         bits_pack(in->b, in->bstride, n, Lp, s->b, nw);
     }
-    rss_share2_prepare(&r->rs, R(op, 0), RSS_BOOL, A, Lp * nwa, rss_planes(s->a[0], s->a[1]));
+    if (s->d) {
+        for (int h = 0; h < 2; h++)
+            s->cp[h] = proto_alloc(64 * nwa * W);
+        rss_share2_prepare(&r->rs, R(op, 0), RSS_BOOL, A, 64 * nwa, rss_planes(s->cp[0], s->cp[1]));
+        if (me != 0)
+            lanes_from_c(s, s->cp[early_share(me)], s->a[early_share(me)], na, L, (me + early_share(me)) % 3 == 0);
+    } else {
+        rss_share2_prepare(&r->rs, R(op, 0), RSS_BOOL, A, Lp * nwa, rss_planes(s->a[0], s->a[1]));
+    }
     word *ak = me == 0 ? NULL : planes_dup(s->a[early_share(me)], na, s->dup, L);
     rss_andk_prepare(&r->rs, R(op, 0), ak, s->b, L * nw, rss_planes(s->cy.g[0], s->cy.g[1]));
     free(A);
@@ -814,8 +866,15 @@ static void ltz_round1_finish(rep3 *r, pop *op, st *s)
     int me = vme(r, op);
     size_t n = op->n, nw = bits_words(n), na = n / (size_t)s->dup, nwa = bits_words(na);
     uint32_t L = op->bound, Lp = L + 1;
-    rss_share2_finish(&r->rs, R(op, 0), Lp * nwa, rss_planes(s->a[0], s->a[1]));
-    ltz_chain_record(r, op, s, na, Lp);
+    if (s->d) {
+        rss_share2_finish(&r->rs, R(op, 0), 64 * nwa, rss_planes(s->cp[0], s->cp[1]));
+        for (int h = 0; h < 2; h++)
+            lanes_from_c(s, s->cp[h], s->a[h], na, L, (me + h) % 3 == 0);
+        ltz_chain_record(r, op, s, s->cp, na, 64);
+    } else {
+        rss_share2_finish(&r->rs, R(op, 0), Lp * nwa, rss_planes(s->a[0], s->a[1]));
+        ltz_chain_record(r, op, s, s->a, na, Lp);
+    }
     word *a[2] = {planes_dup(s->a[0], na, s->dup, L), planes_dup(s->a[1], na, s->dup, L)};
     rss_andk_finish(&r->rs, R(op, 0), (const word *const *)a, s->b, L * nw, rss_planes(s->cy.g[0], s->cy.g[1]));
     free(a[0]), free(a[1]);
@@ -839,7 +898,7 @@ static void ltz_start(rep3 *r, pop *op, st *s)
 {
     int me = vme(r, op);
     word *a = NULL;
-    ltz_in in = {NULL, op->a + (me == 1), 2, 1, op->a, (word)1 << op->bound};
+    ltz_in in = {NULL, op->a + (me == 1), 2, 1, op->a, (word)1 << op->bound, NULL};
     if (me == 0) {
         a = proto_alloc(op->n * W);
         for (size_t i = 0; i < op->n; i++)
@@ -1089,14 +1148,41 @@ static word clamp_part(const pop *op, const clamp_st *c, int me, size_t i)
     return 0 - R + K * v - K / 2 + zl;
 }
 
+/* REQCLAMP under rep3_mode.deal_c: party 0 deals c's 64 bits, from which
+ * every party derives the comparison's (lanes_from_c); the c-chain
+ * CC(S, T; P, Q; 64) proves them with S = m (x_2 + x_0) + r + 2^62 + off
+ * (party 2: its shares and r) and T = m x_1 (party 1), S + T = c. */
+static void reqclamp_deal_c(rep3 *r, const pop *op, const clamp_st *c, st *l)
+{
+    int me = vme(r, op);
+    size_t n = op->n;
+    l->d = proto_alloc(n);
+    memcpy(l->d, c->d, n);
+    l->dmin = c->dmin;
+    if (me != 2) { /* x_1: party 0's second word, party 1's first */
+        l->ct = proto_alloc(n * W);
+        for (size_t i = 0; i < n; i++)
+            l->ct[i] = op->a[2 * i + (me == 0)] * c->mult[i];
+    }
+    if (me != 1) {
+        l->cs = proto_alloc(n * W);
+        for (size_t i = 0; i < n; i++)
+            l->cs[i] = me == 0 ? c->c[i] - l->ct[i]
+                               : (op->a[2 * i] + op->a[2 * i + 1]) * c->mult[i] + c->c[i] + ((word)1 << 62) +
+                                     (c->off ? c->off[i] : 0);
+    }
+}
+
 static void clamp_start(rep3 *r, pop *op, clamp_st *c)
 {
     int me = vme(r, op);
     size_t n = op->n;
     word *in = proto_alloc(2 * n * W);
     c->v = proto_alloc(n * W);
-    ltz_in li = {in, in, 1, 2, op->kind == PK_CLAMP ? op->a : NULL, ((word)1 << op->bound) - c->lo};
+    ltz_in li = {in, in, 1, 2, op->kind == PK_CLAMP ? op->a : NULL, ((word)1 << op->bound) - c->lo, c->c};
     proto_clamp_ltz(op, &c->ltz);
+    if (op->kind == PK_REQCLAMP && r->mode->deal_c)
+        reqclamp_deal_c(r, op, c, state(&c->ltz));
     for (size_t i = 0; i < n; i++) {
         int e = op->kind == PK_REQCLAMP ? c->d[i] - c->dmin : 0; /* per-channel scale */
         c->v[i] = clamp_part(op, c, me, i);
@@ -1180,15 +1266,21 @@ static void clamp_products_prepare(rep3 *r, pop *op, clamp_st *c)
     int me = vme(r, op);
     size_t n = op->n, nx = (size_t)c->nx;
     prods *p = &c->pr;
+    int rq = op->kind == PK_REQCLAMP && r->mode->deal_c;
     prods_alloc(p, r, R(op, 0), (uint32_t)nx, n);
     for (size_t i = 0; i < n; i++)
         if (me == 0)
             clamp_xs(c, n, i, p->x);
         else
             p->loc[i] = clamp_row(c, me, n, i, p->Y + i * nx);
-    if (me == 0) /* test builds: a consistently wrong X */
+    if (me == 0 && rq) { /* test builds: A one off, and u_s A with it (only the A-chain can tell) */
+        word ch = (word)net_cheat(r->rs.nt, "reqclamp-x");
+        p->x[n] += ch, p->x[0] += ch * p->x[2 * n];
+    } else if (me == 0) { /* test builds: a consistently wrong X */
         p->x[0] += (word)net_cheat(r->rs.nt, op->kind == PK_CLAMP ? "clamp-x" : "split-c-x");
-    rss_split_prepare(&r->rs, op->kind == PK_CLAMP ? "split" : "split-c", R(op, 0), p->x, p->e, nx * n);
+    }
+    rss_split_prepare(&r->rs, op->kind == PK_CLAMP ? "split" : rq ? "reqclamp-split" : "split-c", R(op, 0), p->x, p->e,
+                      nx * n);
     rss_a2r_prepare(&r->rs, R(op, 0), &p->d, n, rss_words(op->d));
 }
 
@@ -1197,6 +1289,22 @@ static void clamp_products_prepare(rep3 *r, pop *op, clamp_st *c)
  *   f_2 e_1 + f_1 e_2 = (f_0 - f_2 f_1) + (e_0 - e_2 e_1),
  * A = x_0 + x_1 - lo is linear (P = x_0 - lo, N = x_1: the comparison's
  * chain kept them, cs and ct), and u_s, u_l are bits. */
+/* shares 0 (prev) and 1 (next) of the comparisons' bits s and l of value
+ * i, where role me holds them (0 elsewhere): b[0] for s, b[1] for l */
+static void clamp_bit_shares(const clamp_st *c, int me, size_t n, size_t i, word b[2][2])
+{
+    for (int k = 0; k < 2; k++) {
+        int held = me == 0 || k == (me == 1);
+        word lb = held ? share_bit(c->lane, me, k, n + i) : 0;
+        b[0][k] = held ? share_bit(c->lane, me, k, i) ^ lb : 0;
+        b[1][k] = lb;
+    }
+}
+
+/* rep3-active, CLAMP: the split's statements, for X = (u_s A, A, u_s, u_l)
+ * (clamp_xs): u_s A is the product of the splits of u_s and A, A = x_0 +
+ * x_1 - lo is linear (P = x_0 - lo, N = x_1: the comparison's chain kept
+ * them, cs and ct), and u_s, u_l are bits. */
 static void clamp_split_record(rep3 *r, const pop *op, clamp_st *c)
 {
     int me = vme(r, op);
@@ -1205,23 +1313,13 @@ static void clamp_split_record(rep3 *r, const pop *op, clamp_st *c)
     const word *e = split_e(&c->pr, me, 0), *fv = split_f(&c->pr, me, 0);
     split_form f = split_form_new(me, 0, n, 2), g = split_form_new(me, 0, 3 * n, 1); /* the product; the others */
     for (size_t i = 0; i < n; i++) {
-        word b[2][2]; /* shares 0 (prev) and 1 (next) of s and l */
-        for (int k = 0; k < 2; k++) {
-            int held = me == 0 || k == (me == 1);
-            word lb = held ? share_bit(c->lane, me, k, n + i) : 0;
-            b[0][k] = held ? share_bit(c->lane, me, k, i) ^ lb : 0;
-            b[1][k] = lb;
-        }
-        if (f.a) {
-            f.a[2 * i] = fv[2 * n + i], f.a[2 * i + 1] = fv[n + i];
-            f.P[i] = fv[2 * n + i] * fv[n + i];
+        word b[2][2];
+        clamp_bit_shares(c, me, n, i, b);
+        split_form_prod(&f, i, fv, e, n, 2, 1);
+        if (g.a)
             g.P[i] = l->cs[i] - ((word)1 << op->bound);
-        }
-        if (f.b) {
-            f.b[2 * i] = e[n + i], f.b[2 * i + 1] = e[2 * n + i];
-            f.N[i] = e[2 * n + i] * e[n + i];
+        if (g.b)
             g.N[i] = l->ct[i];
-        }
         split_form_bit(&g, n + i, b[0][0], b[0][1]);
         split_form_bit(&g, 2 * n + i, b[1][0], b[1][1]);
     }
@@ -1229,11 +1327,46 @@ static void clamp_split_record(rep3 *r, const pop *op, clamp_st *c)
     split_form_record(r, op, &g, 3 * n, e ? e + n : NULL, fv ? fv + n : NULL);
 }
 
+/* rep3-active, REQCLAMP (rep3_mode.deal_c): X = (u_s A, A, u_s, u_l, u u_s,
+ * u) with A = c >> d and u = c_63, against c's dealt planes (P = sh_0 ^
+ * sh_2 at prev, Q = sh_1 at next): the products of splits, the bits u_s,
+ * u_l and u (u's shares P_63, Q_63), and the A-chain CC(f_A, e_A; P >> d,
+ * Q >> d; 64), so e_A + f_A = c >> d exactly. */
+static void reqclamp_split_record(rep3 *r, const pop *op, clamp_st *c)
+{
+    int me = vme(r, op);
+    size_t n = op->n, nw = bits_words(n);
+    const st *l = c->ltz.state;
+    const word *e = split_e(&c->pr, me, 0), *fv = split_f(&c->pr, me, 0);
+    word *P, *Q;
+    chain_pq(l, me, l->cp, n, 64, &P, &Q);
+    split_form f = split_form_new(me, 0, n, 2), g = split_form_new(me, 0, n, 2);     /* X_0, X_4 */
+    split_form h = split_form_new(me, 0, 2 * n, 1), u = split_form_new(me, 0, n, 1); /* X_2, X_3; X_5 */
+    for (size_t i = 0; i < n; i++) {
+        word b[2][2];
+        clamp_bit_shares(c, me, n, i, b);
+        split_form_prod(&f, i, fv, e, n, 2, 1);
+        split_form_prod(&g, i, fv, e, n, 5, 2);
+        split_form_bit(&h, i, b[0][0], b[0][1]);
+        split_form_bit(&h, n + i, b[1][0], b[1][1]);
+        split_form_bit(&u, i, P ? bits_get(P + 63 * nw, i) : 0, Q ? bits_get(Q + 63 * nw, i) : 0);
+    }
+    split_form_record(r, op, &f, n, e, fv);
+    split_form_record(r, op, &g, n, e ? e + 4 * n : NULL, fv ? fv + 4 * n : NULL);
+    split_form_record(r, op, &h, 2 * n, e ? e + 2 * n : NULL, fv ? fv + 2 * n : NULL);
+    split_form_record(r, op, &u, n, e ? e + 5 * n : NULL, fv ? fv + 5 * n : NULL);
+    word *Ps = P ? planes_from(P, n, l->d, 63) : NULL, *Qs = Q ? planes_from(Q, n, l->d, 63) : NULL;
+    dzkb_chain(r->rs.pb[R(op, 0)], n, 64, 64 - l->dmin, fv ? fv + n : NULL, e ? e + n : NULL, Ps, Qs);
+    free(P), free(Q), free(Ps), free(Qs);
+}
+
 static void clamp_products_finish(rep3 *r, pop *op, clamp_st *c)
 {
     rss_split_finish(&r->rs, R(op, 0), c->pr.x, (size_t)c->nx * op->n);
     if (op->kind == PK_CLAMP && r->rs.pa[0])
         clamp_split_record(r, op, c);
+    else if (op->kind == PK_REQCLAMP && r->mode->deal_c)
+        reqclamp_split_record(r, op, c);
     rss_a2r_finish(&r->rs, R(op, 0), &c->pr.d, op->n, rss_words(op->d));
 }
 
@@ -1827,13 +1960,14 @@ int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     return 0;
 }
 
-/* An LTZ of n elements up to the carry: a's planes dealt and the AND of
- * the generate bits in one round, then the tree; a has n / dup values. */
-static uint64_t ltz_tree_cost(const pop *op, size_t n, int dup, proto_cost *acc)
+/* An LTZ of n elements up to the carry: a's planes (np of them: L + 1, or
+ * c's 64) dealt and the AND of the generate bits in one round, then the
+ * tree; a has n / dup values. */
+static uint64_t ltz_tree_cost(const pop *op, size_t n, int dup, uint32_t np, proto_cost *acc)
 {
     uint32_t L = op->bound;
     size_t nw = bits_words(n);
-    uint64_t rounds = rss_share2_cost(R(op, 0), (L + 1) * bits_words(n / (size_t)dup), acc);
+    uint64_t rounds = rss_share2_cost(R(op, 0), np * bits_words(n / (size_t)dup), acc);
     rss_andk_cost(R(op, 0), L * nw, acc); /* the same round */
     return rounds + rss_carry_cost(L, 0, nw, acc);
 }
@@ -1884,11 +2018,11 @@ void rep3_cost(const rep3_mode *m, const pop *op, proto_cost *acc)
         acc->rounds = 1 + inject_cost(m, R(op, 2), 2, n, acc);
         acc->opened += n;
         break;
-    case PK_LTZ: acc->rounds = ltz_tree_cost(op, n, 1, acc) + inject_cost(m, R(op, 0), 1, n, acc); break;
+    case PK_LTZ: acc->rounds = ltz_tree_cost(op, n, 1, op->bound + 1, acc) + inject_cost(m, R(op, 0), 1, n, acc); break;
     case PK_CLAMP: /* the tree over 2n, the products (split and a2r) */
     case PK_REQCLAMP: {
         int rq = op->kind == PK_REQCLAMP; /* and the open */
-        acc->rounds = ltz_tree_cost(op, 2 * n, 2, acc);
+        acc->rounds = ltz_tree_cost(op, 2 * n, 2, rq && m->deal_c ? 64 : op->bound + 1, acc);
         rss_split_cost(R(op, 0), (rq ? 6 : 4) * n, acc); /* a2r's first round */
         acc->rounds += rss_a2r_cost(R(op, 0), n, acc) + (uint64_t)rq;
         acc->bytes[R(op, 1)] += rq ? n * W : 0;

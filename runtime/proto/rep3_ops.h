@@ -29,6 +29,10 @@ typedef struct rep3_mode {
      * lazy sum's opens would each be a statement of its own, with the
      * convolution behind it found through the linear operations between */
     int no_lazy;
+    /* REQCLAMP's party 0 deals c's 64 bits instead of its comparison's
+     * L + 1 (derived from them), so that what it splits can be proven
+     * against c */
+    int deal_c;
 } rep3_mode;
 
 typedef struct {

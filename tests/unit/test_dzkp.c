@@ -400,14 +400,14 @@ END_TEST
 
 typedef struct {
     size_t n;
-    unsigned width;
+    unsigned width, dealt;
     uint64_t *S, *T, *P[3], *Q[3]; /* planes per view */
 } chain;
 
 static void record_chain(dzkb *b, dzk_pos pos, void *ctx)
 {
     chain *c = ctx;
-    dzkb_chain(b, c->n, c->width, pos != DZK_NEXT ? c->S : NULL, pos != DZK_PREV ? c->T : NULL,
+    dzkb_chain(b, c->n, c->width, c->dealt, pos != DZK_NEXT ? c->S : NULL, pos != DZK_PREV ? c->T : NULL,
                pos != DZK_NEXT ? c->P[pos] : NULL, pos != DZK_PREV ? c->Q[pos] : NULL);
 }
 
@@ -416,7 +416,7 @@ static void record_chain(dzkb *b, dzk_pos pos, void *ctx)
 static chain chain_make(uint64_t *seed, size_t n, unsigned width, const uint64_t *S, const uint64_t *T)
 {
     size_t nw = bits_words(n);
-    chain c = {n, width, words(n), words(n), {NULL}, {NULL}};
+    chain c = {n, width, width, words(n), words(n), {NULL}, {NULL}};
     uint64_t *sum = words(n);
     for (size_t i = 0; i < n; i++)
         c.S[i] = S[i], c.T[i] = T[i], sum[i] = S[i] + T[i];
@@ -515,6 +515,40 @@ START_TEST(chain_every_corruption_fails)
 }
 END_TEST
 
+/* The planes from `dealt` up known to be zero (a range): sums below
+ * 2^dealt pass, every sum with a bit at or above it fails, whatever the
+ * dealt planes say (they are the sum's low bits). */
+START_TEST(chain_with_zero_planes_proves_a_range)
+{
+    static const unsigned dealt[] = {1, 5, 8, 31, 63};
+    uint64_t seed = 900;
+    dzt_make_keys(seed);
+    for (size_t k = 0; k < sizeof dealt / sizeof dealt[0]; k++) {
+        unsigned b = dealt[k];
+        enum { N = 130 };
+        uint64_t S[N], T[N];
+        for (int i = 0; i < N; i++) { /* S + T in [0, 2^b), S anything */
+            S[i] = dzt_rnd(&seed), T[i] = (dzt_rnd(&seed) >> (64 - b)) - S[i];
+            if (i == 0)
+                T[i] = ((1ull << b) - 1) - S[i]; /* the top of the range */
+        }
+        uint64_t t7 = T[7];
+        for (int out = 0; out < 3; out++) {
+            /* out of range: one sum plus 2^b, or plus 2^62 (b < 62 here: bit 62 or a carry set) */
+            T[7] = t7 + (out == 1 ? 1ull << b : out == 2 && b < 62 ? 1ull << 62 : 0);
+            int bad = out == 1 || (out == 2 && b < 62);
+            chain c = chain_make(&seed, N, 64, S, T);
+            size_t nw = bits_words(N);
+            c.dealt = b;
+            for (int p = 0; p < 3; p++)
+                memset(c.P[p] + b * nw, 0, (64 - b) * nw * 8), memset(c.Q[p] + b * nw, 0, (64 - b) * nw * 8);
+            ck_assert_int_eq(prove((int)k % 3, &DZKB_PARAMS, record_chain, &c, NULL, 0), bad ? BOTH : 0);
+            chain_free(&c);
+        }
+    }
+}
+END_TEST
+
 Suite *suite_dzkp(void)
 {
     Suite *s = suite_create("dzkp");
@@ -535,6 +569,7 @@ Suite *suite_dzkp(void)
     tcase_set_timeout(t, 300);
     tcase_add_test(t, chain_exhaustive_honest_passes);
     tcase_add_test(t, chain_every_corruption_fails);
+    tcase_add_test(t, chain_with_zero_planes_proves_a_range);
     suite_add_tcase(s, t);
     return s;
 }
