@@ -172,9 +172,8 @@ typedef struct {
 
 static st *state(pop *op) { return proto_state(op, sizeof(st)); }
 
-static void state_free(pop *op)
+static void st_free(st *s)
 {
-    st *s = op->state;
     if (!s)
         return;
     free(s->z), free(s->x0), free(s->x1), free(s->c), free(s->d);
@@ -183,6 +182,11 @@ static void state_free(pop *op)
     free(s->cs), free(s->ct), free(s->f[0]), free(s->f[1]), free(s->cp[0]), free(s->cp[1]);
     prods_free(&s->pr);
     free(s);
+}
+
+static void state_free(pop *op)
+{
+    st_free(op->state);
     op->state = NULL;
 }
 
@@ -1493,6 +1497,7 @@ typedef struct {
     rss_carry base, top, lane;
     word *t[2];           /* lanes: plane L of a ^ b */
     word *z[2];           /* the joining level in flight: top, lanes */
+    st *ch;               /* rep3_mode.deal_c: c's planes (cp) and their chain's sides */
 } xq_st;
 
 /* plane words of n, top, lane and A' elements; words dealt */
@@ -1582,6 +1587,33 @@ static word *xq_lane_a(const xq_st *x, const word *dealt, size_t n, uint32_t np)
     return o;
 }
 
+/* rep3_mode.deal_c (not REQS): party 0 deals c's 64 planes (and c''s E
+ * top planes with two floors) instead of the low and A' planes, which
+ * every party derives from its shares of them: low plane j is c_j below k
+ * and 1 above (a constant: on share 0), A' plane j is c_(j + dmin) from e
+ * = k - dmin up and 1 below, plane L flipped (xq_values0's values). */
+static int xq_deal_c(const rep3 *r, const xq_st *x) { return r->mode->deal_c && !x->g.sec; }
+
+static size_t xq_dealt_c(const xq_geo *g, size_t nw) { return (64 + (g->two ? g->E : 0)) * nw; }
+
+static void xq_from_c(const pop *op, const xq_st *x, const word *cp, word *out, int share0)
+{
+    const clamp_st *c = &x->c;
+    size_t n = op->n, nw = x->nw;
+    uint32_t kk = 31 + x->g.E, L = op->bound;
+    word one = share0 ? 1 : 0, *ap = out + x->g.nk * nw;
+    memset(out, 0, x->nd * W);
+    for (size_t i = 0; i < n; i++) {
+        int k = c->d[i], e = k - c->dmin;
+        for (uint32_t j = 0; j < kk; j++)
+            out[j * nw + i / 64] |= ((int)j < k ? bits_get(cp + j * nw, i) : one) << i % 64;
+        for (uint32_t j = 0; j <= L; j++)
+            ap[j * nw + i / 64] |= (((int)j < e ? one : bits_get(cp + (j + c->dmin) * nw, i)) ^ (j == L ? one : 0)) << i % 64;
+    }
+    if (x->g.two)
+        memcpy(out + kk * nw, cp + 64 * nw, x->g.E * nw * W);
+}
+
 /* Round 1: party 0 deals its planes, both generate-bit ANDs */
 static void xq_round1_prepare(rep3 *r, pop *op, xq_st *x)
 {
@@ -1599,10 +1631,17 @@ static void xq_round1_prepare(rep3 *r, pop *op, xq_st *x)
         c->rho = proto_zalloc(n * W);
         xq_values0(op, x, low, top, ap);
         dealt = proto_zalloc(x->nd * W);
-        bits_pack(low, 1, n, 31 + E, dealt, nw);
-        if (x->g.two)
-            bits_pack(top, 1, n, E, dealt + (31 + E) * nw, nw);
-        bits_pack(ap, 1, na, L + 1, dealt + nk * nw, x->nwa);
+        if (xq_deal_c(r, x)) { /* c's planes, then c''s */
+            bits_pack(c->c, 1, n, 64, dealt, nw);
+            dealt[0] ^= (word)net_cheat(r->rs.nt, "xq-deal"); /* test builds: consistently wrong planes */
+            if (x->g.two)
+                bits_pack(top, 1, n, E, dealt + 64 * nw, nw);
+        } else {
+            bits_pack(low, 1, n, 31 + E, dealt, nw);
+            if (x->g.two)
+                bits_pack(top, 1, n, E, dealt + (31 + E) * nw, nw);
+            bits_pack(ap, 1, na, L + 1, dealt + nk * nw, x->nwa);
+        }
         free(low), free(top), free(ap);
     } else {
         word *low = proto_alloc(n * W), *lanes = proto_alloc(nl * n * W);
@@ -1620,7 +1659,18 @@ static void xq_round1_prepare(rep3 *r, pop *op, xq_st *x)
         x->gk[h] = proto_alloc(nk * nw * W);
         x->gl[h] = proto_alloc(L * x->nwl * W);
     }
-    rss_share2_prepare(&r->rs, R(op, 0), RSS_BOOL, dealt, x->nd, rss_planes(x->a[0], x->a[1]));
+    if (xq_deal_c(r, x)) {
+        st *l = x->ch = proto_zalloc(sizeof(st));
+        reqclamp_deal_c(r, op, c, l);
+        for (int h = 0; h < 2; h++)
+            l->cp[h] = proto_alloc(xq_dealt_c(&x->g, nw) * W);
+        rss_share2_prepare(&r->rs, R(op, 0), RSS_BOOL, dealt, xq_dealt_c(&x->g, nw), rss_planes(l->cp[0], l->cp[1]));
+        int h = early_share(me);
+        if (me != 0)
+            xq_from_c(op, x, l->cp[h], x->a[h], (me + h) % 3 == 0);
+    } else {
+        rss_share2_prepare(&r->rs, R(op, 0), RSS_BOOL, dealt, x->nd, rss_planes(x->a[0], x->a[1]));
+    }
     free(dealt);
     const word *ak = me == 0 ? NULL : x->a[early_share(me)];
     word *akl = me == 0 ? NULL : xq_lane_a(x, ak, n, L);
@@ -1645,7 +1695,14 @@ static void xq_round1_finish(rep3 *r, pop *op, xq_st *x)
     size_t n = op->n, nw = x->nw, nwl = x->nwl;
     uint32_t L = op->bound, E = x->g.E, nk = x->g.nk;
     int nl = x->g.nl;
-    rss_share2_finish(&r->rs, R(op, 0), x->nd, rss_planes(x->a[0], x->a[1]));
+    if (x->ch) { /* the planes from c's, and c's chain */
+        rss_share2_finish(&r->rs, R(op, 0), xq_dealt_c(&x->g, nw), rss_planes(x->ch->cp[0], x->ch->cp[1]));
+        for (int h = 0; h < 2; h++)
+            xq_from_c(op, x, x->ch->cp[h], x->a[h], (me + h) % 3 == 0);
+        ltz_chain_record(r, op, x->ch, x->ch->cp, n, 64);
+    } else {
+        rss_share2_finish(&r->rs, R(op, 0), x->nd, rss_planes(x->a[0], x->a[1]));
+    }
     const word *ak[2] = {x->a[0], x->a[1]};
     word *al[2] = {xq_lane_a(x, x->a[0], n, L), xq_lane_a(x, x->a[1], n, L)};
     rss_andk_finish(&r->rs, R(op, 0), ak, x->bk, nk * nw, rss_planes(x->gk[0], x->gk[1]));
@@ -1775,6 +1832,7 @@ static void xq_free(pop *op)
         x->c.lane[h] = NULL;
     }
     free(x->bk), free(x->bl), free(x->z[0]), free(x->z[1]);
+    st_free(x->ch);
     clamp_free(op); /* x->c is the first member */
 }
 
@@ -1844,7 +1902,7 @@ static void xq_cost(const rep3_mode *m, const pop *op, proto_cost *acc)
     acc->bytes[R(op, 1)] += n * W; /* the open */
     acc->bytes[R(op, 2)] += lazy(m, op) ? n * W : 0;
     acc->opened += n;
-    rss_share2_cost(R(op, 0), nd, acc);
+    rss_share2_cost(R(op, 0), m->deal_c && !g.sec ? xq_dealt_c(&g, nw) : nd, acc);
     rss_andk_cost(R(op, 0), g.nk * nw, acc);
     rss_andk_cost(R(op, 0), L * nwl, acc);
     rss_carry_cost(31, 0, nw, acc);
