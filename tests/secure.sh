@@ -388,7 +388,7 @@ if echo " $PROTOS " | grep -q " rep3-active:3 "; then
     free="input"
     unchecked="split-c split-c-x"
     absent="ot-cand ot-helper lazy-open"
-    for k in $(grep -h 'rss_send(\|reshare(\|reshare_prepare(\|split_prepare(\|net_cheat(' runtime/proto/rss.c runtime/proto/rep3_ops.c \
+    for k in $(grep -h 'rss_send(\|reshare(\|reshare_prepare(\|split_prepare(\|share_prepare(\|bits_prepare(\|net_cheat(' runtime/proto/rss.c runtime/proto/rep3_ops.c \
         runtime/proto/proto_rep3a.c runtime/proto/jmp.c | grep -o '"[a-z0-9-]*"' | tr -d '"' | sort -u); do
         case " $checked $receiver $free $unchecked $absent " in *" $k "*) ok ;; *) bad "rep3-active: message kind $k is in no list of tests/secure.sh" ;; esac
     done

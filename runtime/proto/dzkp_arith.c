@@ -346,11 +346,12 @@ void dzka_conv(dzka *z, const dzka_conv_def *d)
     cv->nx = (size_t)g->h * g->w * g->c;
     cv->nw = taps * och * (d->depthwise ? 1 : g->c);
     cv->n = (size_t)g->oh * g->ow * och;
-    uint64_t *const *arr = cv->arr;
-    cv->arr[0] = copy_held(z->ha, d->xa, cv->nx), cv->arr[1] = copy_held(z->ha, d->wa, cv->nw);
-    cv->arr[2] = copy_held(z->ha, d->tp, cv->n), cv->arr[3] = copy_held(z->hb, d->xb, cv->nx);
-    cv->arr[4] = copy_held(z->hb, d->wb, cv->nw), cv->arr[5] = copy_held(z->hb, d->tn, cv->n);
-    cv->d.xa = arr[0], cv->d.wa = arr[1], cv->d.tp = arr[2], cv->d.xb = arr[3], cv->d.wb = arr[4], cv->d.tn = arr[5];
+    const uint64_t *src[6] = {d->xa, d->wa, d->tp, d->xb, d->wb, d->tn};
+    size_t len[6] = {cv->nx, cv->nw, cv->n, cv->nx, cv->nw, cv->n};
+    uint64_t **a = cv->arr;
+    for (int i = 0; i < 6; i++) /* prev's three, then next's */
+        a[i] = copy_held(i < 3 ? z->ha : z->hb, src[i], len[i]);
+    cv->d.xa = a[0], cv->d.wa = a[1], cv->d.tp = a[2], cv->d.xb = a[3], cv->d.wb = a[4], cv->d.tn = a[5];
     add_run(open_block(z, 0), (run){cv->n, 0, cv});
     z->terms += cv->nw + cv->nx;
     z->prods += cv->n * taps * (d->depthwise ? 1 : g->c) * (2u + (d->local != 0));

@@ -20,8 +20,8 @@
  * receiver gets from the party that also holds it. No share of an output
  * leaves an honest party unless every check before passed at both others.
  *
- * UNDER CONSTRUCTION: what derives from REQCLAMP's opened value (its
- * dealings, the split-c splits) is not proven yet, so this protocol is listed in test builds only
+ * UNDER CONSTRUCTION: exact REQCLAMP's splits (split-c) and its c' and
+ * rho are not proven yet, so this protocol is listed in test builds only
  * (protocols.c) and claims nothing. */
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -346,8 +346,8 @@ static void cost(const pop *op, int nparties, proto_cost *acc)
 const protocol proto_rep3a = {
     .name = "rep3-active",
     .security = "INCOMPLETE (test builds only): hash checks of recomputable messages, proofs of AND gates, "
-                "LTZ/CLAMP dealings, MUL and convolutions, splits of LTZ, CLAMP and TRUNC, a2r and input ranges; "
-                "REQCLAMP's splits and dealings derived from its opened value not yet proven",
+                "LTZ/CLAMP/REQCLAMP dealings, MUL and convolutions, splits of LTZ, CLAMP, TRUNC and fast "
+                "REQCLAMP, a2r and input ranges; exact REQCLAMP's split, c' and rho not yet proven",
     REP3_ENTRIES,
     .create = create,
     .destroy = destroy,

@@ -193,41 +193,60 @@ static void state_free(pop *op)
 /* ---- input and output: rss_share and rss_open ---- */
 
 /* rep3_mode.typed_input: the owner o also shares the b bits of x - lo
- * ([lo, lo + 2^b) the slot's range, proto_input_range) between o+2, whose
- * part P comes from S[o], and o+1, which receives Q = bits ^ P (b bits a
- * value, masked by P). o proves the carry chain CC(S = x_o - lo, T =
- * x_{o+1}; P, Q; 64) with the planes from b up zero: x - lo = S + T lies
- * in [0, 2^b) (prev o+2 holds x_o, next o+1 holds x_{o+1}; x_{o+2} = 0). */
+ * ([lo, lo + 2^b) the slot's range, proto_input_range) between o+2 (P) and
+ * o+1 (Q, b bits a value; rss_share, boolean). o proves the carry chain
+ * CC(S = x_o - lo, T = x_{o+1}; P, Q; 64) with the planes from b up zero:
+ * x - lo = S + T lies in [0, 2^b) (prev o+2 holds x_o, next o+1 holds
+ * x_{o+1}; x_{o+2} = 0). */
 static void input_range(const pop *op, int64_t *lo, uint32_t *bits)
 {
     *lo = op->lo, *bits = op->bound;
     proto_input_range(lo, bits);
 }
 
+/* Bits of party o's values v, 64 planes (np of them shared, the rest
+ * zero), shared by rss_share into s->a: P and Q for o's carry chains;
+ * cheat (test builds) names a consistently wrong dealing, or is NULL. */
+static void chain_bits_prepare(rep3 *r, const char *kind, int o, st *s, const word *v, size_t n, uint32_t np,
+                               const char *cheat)
+{
+    size_t nw = bits_words(n);
+    word *bits = NULL;
+    for (int h = 0; h < 2; h++)
+        s->a[h] = proto_zalloc(64 * nw * W);
+    if (r->rs.me == o) {
+        bits = proto_alloc(np * nw * W);
+        bits_pack(v, 1, n, np, bits, nw);
+        bits[0] ^= cheat ? (word)net_cheat(r->rs.nt, cheat) : 0;
+    }
+    rss_share_prepare(&r->rs, kind, o, RSS_BOOL, bits, np * nw, rss_planes(s->a[0], s->a[1]));
+    free(bits);
+}
+
+/* P (prev, o+2: its second) and Q (next, o+1: its first) of chain_bits_prepare's planes */
+static word *chain_P(const rep3 *r, int o, const st *s)
+{
+    return r->rs.me == o ? s->a[0] : r->rs.me == rss_prev(o) ? s->a[1] : NULL;
+}
+
+static word *chain_Q(const rep3 *r, int o, const st *s)
+{
+    return r->rs.me == o ? s->a[1] : r->rs.me == rss_next(o) ? s->a[0] : NULL;
+}
+
 static void input_bits_prepare(rep3 *r, pop *op, const word *x)
 {
-    int me = r->rs.me, o = op->owner;
-    size_t n = op->n, nw = bits_words(n);
+    size_t n = op->n;
     int64_t lo;
     uint32_t b;
     input_range(op, &lo, &b);
-    st *s = state(op);
-    if (me == rss_next(o)) {
-        rss_expect(&r->rs, o, b * nw);
-        return;
+    word *v = NULL;
+    if (r->rs.me == op->owner) {
+        v = proto_alloc(n * W);
+        for (size_t i = 0; i < n; i++)
+            v[i] = x[i] - (word)lo;
     }
-    s->a[0] = proto_zalloc(64 * nw * W);
-    rss_draw(&r->rs, o, s->a[0], b * nw);
-    if (me != o)
-        return;
-    word *v = proto_alloc(n * W);
-    for (size_t i = 0; i < n; i++)
-        v[i] = x[i] - (word)lo;
-    s->a[1] = proto_zalloc(64 * nw * W);
-    bits_pack(v, 1, n, b, s->a[1], nw);
-    for (size_t k = 0; k < b * nw; k++)
-        s->a[1][k] ^= s->a[0][k];
-    rss_send(&r->rs, "input-bits", rss_next(o), s->a[1], b * nw);
+    chain_bits_prepare(r, "input-bits", op->owner, state(op), v, n, b, NULL);
     free(v);
 }
 
@@ -240,10 +259,7 @@ static void input_bits_finish(rep3 *r, pop *op)
     input_range(op, &lo, &b);
     st *s = op->state;
     word *S = NULL, *T = NULL;
-    if (me == rss_next(o)) {
-        s->a[1] = proto_zalloc(64 * nw * W);
-        rss_recv(&r->rs, o, s->a[1], 1, b * nw);
-    }
+    rss_share_finish(&r->rs, o, b * nw, rss_planes(s->a[0], s->a[1]));
     if (me != rss_next(o)) { /* x_o: o's first word, o+2's second */
         S = proto_alloc(n * W);
         for (size_t i = 0; i < n; i++)
@@ -254,7 +270,7 @@ static void input_bits_finish(rep3 *r, pop *op)
         for (size_t i = 0; i < n; i++)
             T[i] = op->d[2 * i + (me == o)];
     }
-    dzkb_chain(r->rs.pb[o], n, 64, b, S, T, s->a[0], s->a[1]);
+    dzkb_chain(r->rs.pb[o], n, 64, b, S, T, chain_P(r, o, s), chain_Q(r, o, s));
     free(S), free(T);
     state_free(op);
 }
@@ -275,7 +291,7 @@ static void input_prepare(rep3 *r, pop *op)
     }
     if (x && op->n)
         x[0] += big;
-    rss_share_prepare(&r->rs, op->owner, RSS_ARITH, x, op->n, rss_words(op->d));
+    rss_share_prepare(&r->rs, "input", op->owner, RSS_ARITH, x, op->n, rss_words(op->d));
     if (x && op->n)
         x[0] -= big;
     if (r->mode->typed_input)
@@ -556,30 +572,11 @@ static void trunc_ot_prepare(rep3 *r, pop *op, st *s, int me)
  * rep3-active ties C and e to c (plan §6.1, stage G): in the same round
  * party 2 shares c's 64 bits between party 1 (P, from S[2]) and party 0
  * (Q = bits ^ P, sent: 8 bytes a value), and trunc_record proves them. */
-static void trunc_deal_prepare(rep3 *r, pop *op, st *s, int me)
-{
-    size_t n = op->n, nw = bits_words(n);
-    if (me == 0) {
-        rss_expect(&r->rs, R(op, 2), 64 * nw);
-        return;
-    }
-    s->a[0] = proto_alloc(64 * nw * W);
-    rss_draw(&r->rs, R(op, 2), s->a[0], 64 * nw);
-    if (me != 2)
-        return;
-    s->a[1] = proto_alloc(64 * nw * W);
-    bits_pack(s->c, 1, n, 64, s->a[1], nw);
-    s->a[1][0] ^= (word)net_cheat(r->rs.nt, "trunc-deal"); /* test builds: consistently wrong planes */
-    for (size_t k = 0; k < 64 * nw; k++)
-        s->a[1][k] ^= s->a[0][k];
-    rss_send(&r->rs, "trunc-bits", R(op, 0), s->a[1], 64 * nw);
-}
-
 static void trunc_split_prepare(rep3 *r, pop *op, st *s, int me)
 {
     size_t n = op->n;
     prods *p = &s->pr;
-    trunc_deal_prepare(r, op, s, me);
+    chain_bits_prepare(r, "trunc-bits", R(op, 2), s, s->c, n, 64, "trunc-deal");
     prods_alloc(p, r, R(op, 2), 2, n);
     for (size_t i = 0; i < n; i++) {
         word k = (word)1 << (62 - s->d[i]);
@@ -620,7 +617,7 @@ static void trunc_record(rep3 *r, const pop *op, st *s, int me)
     size_t n = op->n, nw = bits_words(n);
     const prods *p = &s->pr;
     const word *e = split_e(p, me, 2), *f = split_f(p, me, 2);
-    word *S = NULL, *T = NULL, *P = me == 0 ? NULL : s->a[0], *Q = me == 1 ? NULL : s->a[1];
+    word *S = NULL, *T = NULL, *P = chain_P(r, R(op, 2), s), *Q = chain_Q(r, R(op, 2), s);
     if (me != 0) { /* the prover and prev: S = c - T */
         S = proto_alloc(n * W);
         for (size_t i = 0; i < n; i++)
@@ -688,10 +685,7 @@ static void trunc_finish(rep3 *r, pop *op, int step)
         return;
     }
     if (r->mode->no_ot) {
-        if (me == 0) { /* Q */
-            s->a[1] = proto_alloc(64 * bits_words(n) * W);
-            rss_recv(&r->rs, R(op, 2), s->a[1], 1, 64 * bits_words(n));
-        }
+        rss_share_finish(&r->rs, R(op, 2), 64 * bits_words(n), rss_planes(s->a[0], s->a[1]));
         rss_split_finish(&r->rs, R(op, 2), s->pr.x, 2 * n);
         if (r->rs.pa[0])
             trunc_record(r, op, s, me);
@@ -1263,8 +1257,8 @@ static word clamp_row(const clamp_st *c, int me, size_t n, size_t i, word *Yrow)
     return p.s * B - c->D * p.l - p.s * p.b - p.g * p.t + c->lo + c->D;
 }
 
-/* The split of CLAMP's products (kind "split"; REQCLAMP's and xq's, whose X
- * also derive from the opened c, are "split-c"). */
+/* The split of the products: CLAMP's (kind "split"), REQCLAMP's under
+ * deal_c ("reqclamp-split"), xq's ("split-c": proven only in part). */
 static void clamp_products_prepare(rep3 *r, pop *op, clamp_st *c)
 {
     int me = vme(r, op);
@@ -1288,11 +1282,6 @@ static void clamp_products_prepare(rep3 *r, pop *op, clamp_st *c)
     rss_a2r_prepare(&r->rs, R(op, 0), &p->d, n, rss_words(op->d));
 }
 
-/* rep3-active, CLAMP: the split's statements, for X = (u_s A, A, u_s, u_l)
- * (clamp_xs): u_s A is the product of the splits of u_s and A,
- *   f_2 e_1 + f_1 e_2 = (f_0 - f_2 f_1) + (e_0 - e_2 e_1),
- * A = x_0 + x_1 - lo is linear (P = x_0 - lo, N = x_1: the comparison's
- * chain kept them, cs and ct), and u_s, u_l are bits. */
 /* shares 0 (prev) and 1 (next) of the comparisons' bits s and l of value
  * i, where role me holds them (0 elsewhere): b[0] for s, b[1] for l */
 static void clamp_bit_shares(const clamp_st *c, int me, size_t n, size_t i, word b[2][2])
@@ -1592,7 +1581,7 @@ static word *xq_lane_a(const xq_st *x, const word *dealt, size_t n, uint32_t np)
  * every party derives from its shares of them: low plane j is c_j below k
  * and 1 above (a constant: on share 0), A' plane j is c_(j + dmin) from e
  * = k - dmin up and 1 below, plane L flipped (xq_values0's values). */
-static int xq_deal_c(const rep3 *r, const xq_st *x) { return r->mode->deal_c && !x->g.sec; }
+static int xq_deal_c(const rep3_mode *m, const xq_geo *g) { return m->deal_c && !g->sec; }
 
 static size_t xq_dealt_c(const xq_geo *g, size_t nw) { return (64 + (g->two ? g->E : 0)) * nw; }
 
@@ -1631,7 +1620,7 @@ static void xq_round1_prepare(rep3 *r, pop *op, xq_st *x)
         c->rho = proto_zalloc(n * W);
         xq_values0(op, x, low, top, ap);
         dealt = proto_zalloc(x->nd * W);
-        if (xq_deal_c(r, x)) { /* c's planes, then c''s */
+        if (xq_deal_c(r->mode, &x->g)) { /* c's planes, then c''s */
             bits_pack(c->c, 1, n, 64, dealt, nw);
             dealt[0] ^= (word)net_cheat(r->rs.nt, "xq-deal"); /* test builds: consistently wrong planes */
             if (x->g.two)
@@ -1659,7 +1648,7 @@ static void xq_round1_prepare(rep3 *r, pop *op, xq_st *x)
         x->gk[h] = proto_alloc(nk * nw * W);
         x->gl[h] = proto_alloc(L * x->nwl * W);
     }
-    if (xq_deal_c(r, x)) {
+    if (xq_deal_c(r->mode, &x->g)) {
         st *l = x->ch = proto_zalloc(sizeof(st));
         reqclamp_deal_c(r, op, c, l);
         for (int h = 0; h < 2; h++)
@@ -1902,7 +1891,7 @@ static void xq_cost(const rep3_mode *m, const pop *op, proto_cost *acc)
     acc->bytes[R(op, 1)] += n * W; /* the open */
     acc->bytes[R(op, 2)] += lazy(m, op) ? n * W : 0;
     acc->opened += n;
-    rss_share2_cost(R(op, 0), m->deal_c && !g.sec ? xq_dealt_c(&g, nw) : nd, acc);
+    rss_share2_cost(R(op, 0), xq_deal_c(m, &g) ? xq_dealt_c(&g, nw) : nd, acc);
     rss_andk_cost(R(op, 0), g.nk * nw, acc);
     rss_andk_cost(R(op, 0), L * nwl, acc);
     rss_carry_cost(31, 0, nw, acc);

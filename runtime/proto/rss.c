@@ -124,14 +124,14 @@ void rss_bool_zero(rss *r, word *out, size_t n) { zero(r, RSS_BOOL, out, n); }
 
 /* -------------------------------------------------------------- sharing */
 
-void rss_share_prepare(rss *r, int o, rss_ring ring, const word *x, size_t n, rss_pair y)
+void rss_share_prepare(rss *r, const char *kind, int o, rss_ring ring, const word *x, size_t n, rss_pair y)
 {
     if (r->me == o) {
         word *x0 = draw_put(r, o, y.own, y.stride, n), *x1 = proto_alloc(n * W);
         for (size_t i = 0; i < n; i++)
             x1[i] = uncombine(ring, x[i], x0[i]);
         put(y.next, y.stride, x1, n);
-        rss_send(r, "input", rss_next(o), x1, n);
+        rss_send(r, kind, rss_next(o), x1, n);
         free(x0);
         free(x1);
     } else if (r->me == rss_next(o)) {
@@ -574,13 +574,15 @@ static word a2r_dot(const rss_a2r_def *d, const word *parts, size_t n, size_t i)
 
 static word a2r_loc(const rss_a2r_def *d, size_t i) { return d->loc ? d->loc[i] : 0; }
 
-/* the terms of value i's statement: parts (X_k of value i at k n + i) and
- * Y, each into m words at i m */
-static void a2r_terms(const rss_a2r_def *d, const word *parts, size_t n, word *out)
+/* the split's parts (X_k of value i at k n + i) in the statements' order,
+ * value i's m terms at i m, as Y already is (allocated) */
+static word *a2r_terms(const rss_a2r_def *d, const word *parts, size_t n)
 {
+    word *out = proto_alloc(n * d->m * W);
     for (size_t i = 0; i < n; i++)
         for (uint32_t k = 0; k < d->m; k++)
-            out[i * d->m + k] = parts ? parts[k * n + i] : d->Y[i * d->m + k];
+            out[i * d->m + k] = parts[k * n + i];
+    return out;
 }
 
 /* The first message m1 = p_{s+1} - y_{s+1} as prover s+1's statement
@@ -590,22 +592,20 @@ static void a2r_terms(const rss_a2r_def *d, const word *parts, size_t n, word *o
 static void a2r_record1(rss *r, int s, const rss_a2r_def *d, const word *in, size_t n, rss_pair y)
 {
     int p1 = rss_next(s);
-    word *a = NULL, *b = NULL, *tp = NULL, *tn = NULL;
+    word *a = NULL, *tp = NULL, *tn = NULL;
     if (r->me != s) { /* the prover and next: b = Y, t_n */
-        b = proto_alloc(n * d->m * W), tn = proto_alloc(n * W);
-        a2r_terms(d, NULL, n, b);
+        tn = proto_alloc(n * W);
         for (size_t i = 0; i < n; i++)
             tn[i] = r->me == p1 ? a2r_dot(d, d->x, n, i) - y.own[i * y.stride] : in[i] - a2r_loc(d, i);
     }
     if (r->me != rss_prev(s)) { /* the prover and prev: a = e, t_p = y_{s+1} */
         const word *e = r->me == s ? d->e : d->x;
-        a = proto_alloc(n * d->m * W), tp = proto_alloc(n * W);
-        a2r_terms(d, e, n, a);
+        a = a2r_terms(d, e, n), tp = proto_alloc(n * W);
         for (size_t i = 0; i < n; i++)
             tp[i] = r->me == s ? y.next[i * y.stride] : y.own[i * y.stride];
     }
-    dzka_arith(r->pa[p1], n, d->m, a, b, tp, tn);
-    free(a), free(b), free(tp), free(tn);
+    dzka_arith(r->pa[p1], n, d->m, a, r->me != s ? d->Y : NULL, tp, tn);
+    free(a), free(tp), free(tn);
 }
 
 /* The second message y_{s+2} as prover s+2's statement
@@ -615,10 +615,9 @@ static void a2r_record1(rss *r, int s, const rss_a2r_def *d, const word *in, siz
 static void a2r_record2(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair y)
 {
     int p2 = rss_prev(s);
-    word *a = NULL, *b = NULL, *tp = NULL, *tn = NULL;
+    word *b = NULL, *tp = NULL, *tn = NULL;
     if (r->me != s) { /* the prover and prev: a = Y, t_p */
-        a = proto_alloc(n * d->m * W), tp = proto_alloc(n * W);
-        a2r_terms(d, NULL, n, a);
+        tp = proto_alloc(n * W);
         for (size_t i = 0; i < n; i++) {
             if (r->me == p2) /* y_{s+2} - m1 = p_{s+2} - y_s */
                 tp[i] = a2r_dot(d, d->x, n, i) - y.next[i * y.stride];
@@ -627,13 +626,12 @@ static void a2r_record2(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair 
         }
     }
     if (r->me != rss_next(s)) { /* the prover and next: b = f, t_n = y_s */
-        b = proto_alloc(n * d->m * W), tn = proto_alloc(n * W);
-        a2r_terms(d, d->x, n, b);
+        b = a2r_terms(d, d->x, n), tn = proto_alloc(n * W);
         for (size_t i = 0; i < n; i++)
             tn[i] = r->me == s ? y.own[i * y.stride] : y.next[i * y.stride];
     }
-    dzka_arith(r->pa[p2], n, d->m, a, b, tp, tn);
-    free(a), free(b), free(tp), free(tn);
+    dzka_arith(r->pa[p2], n, d->m, r->me != s ? d->Y : NULL, b, tp, tn);
+    free(b), free(tp), free(tn);
 }
 
 /* party me's additive share (s+1, s+2) from the definition */

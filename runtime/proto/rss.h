@@ -95,9 +95,11 @@ void rss_bool_zero(rss *r, word *out, size_t n);
 /* ---- sharing a value one party knows ----
  * Party o knows x (n words): x_o = F(S[o]) (parties o and o+2 draw it),
  * x_{o+1} = x - x_o (xor), x_{o+2} = 0. Message: o -> o+1, n words, masked
- * by x_o (S[o], unknown to o+1). 1 round. Parties o and o+2 have their
- * shares after prepare, party o+1 after finish. x is read at o only. */
-void rss_share_prepare(rss *r, int o, rss_ring ring, const word *x, size_t n, rss_pair y);
+ * by x_o (S[o], unknown to o+1; kind names it). 1 round. Parties o and o+2
+ * have their shares after prepare, party o+1 after finish. x is read at o
+ * only. Boolean, it hands the two sides of o's carry chains (dzkb_chain) to
+ * o's verifiers: P = x_o to prev (o+2), Q = x_{o+1} to next (o+1). */
+void rss_share_prepare(rss *r, const char *kind, int o, rss_ring ring, const word *x, size_t n, rss_pair y);
 void rss_share_finish(rss *r, int o, size_t n, rss_pair y);
 uint64_t rss_share_cost(int o, size_t n, proto_cost *acc);
 
