@@ -383,10 +383,10 @@ if echo " $PROTOS " | grep -q " rep3-active:3 "; then
     for i in 0 1 2; do "$QNNC" weights "tests/programs/$t.qnn" --party "$i" --seed 5 -o "$T/$t.$i.qw"; done
     set -- --input "0:$T/$t.0.qw" --input "1:$T/$t.1.qw" --input "2:$T/$t.2.qw" "$T/$t.qbc"
     "$QNNVM" run --quiet "$@" | grep '^output' >"$T/3p.clear"
-    checked="trunc-open reqclamp-open deal digest all-clear and andk proof-bool ltz-deal proof-arith mul split split-x clamp-x a2r a2r-send input-bits big-input conv trunc-split trunc-x trunc-bits trunc-deal reqclamp-deal reqclamp-split reqclamp-x xq-deal"
+    checked="trunc-open reqclamp-open deal digest all-clear and andk proof-bool ltz-deal proof-arith mul split split-x clamp-x a2r a2r-send input-bits big-input conv trunc-split trunc-x trunc-bits trunc-deal reqclamp-deal reqclamp-split reqclamp-x xq-deal xq-split xq-x xq-top xq-rho"
     receiver="out-share bad-digest"
     free="input"
-    unchecked="split-c split-c-x"
+    unchecked=""
     absent="ot-cand ot-helper lazy-open"
     for k in $(grep -h 'rss_send(\|reshare(\|reshare_prepare(\|split_prepare(\|share_prepare(\|bits_prepare(\|net_cheat(' runtime/proto/rss.c runtime/proto/rep3_ops.c \
         runtime/proto/proto_rep3a.c runtime/proto/jmp.c | grep -o '"[a-z0-9-]*"' | tr -d '"' | sort -u); do
@@ -556,7 +556,16 @@ if [ "${QNN_SECURE_MODELS:-1}" = 1 ] && [ -d "$M/testdata" ]; then
         specs="micro_speech_quantized:i8 person_detect:i8 mobilenet_v1_0.25_128_quant:u8 mobilenet_v2_1.0_224_quant:u8"
         [ "${proto%:*}" = spdz2k ] && specs="micro_speech_quantized:i8 person_detect:i8"
         [ "${proto%:*}" = hemi ] && specs="micro_speech_quantized:i8 person_detect:i8"
-        [ "${proto%:*}" = rep3-active ] && continue # secret parameters' ranges are not proven yet (docs/protocols.md)
+        if [ "${proto%:*}" = rep3-active ]; then # secret parameters are not proven: refused before any output
+            n=micro_speech_quantized
+            "$QNNC" import "$M/$n.tflite" -o "$T/s" --output logits --secret-params >/dev/null && "$QNNC" "$T/s/$n.qnn" -o "$T/s.qbc" \
+                || { bad "secret-params: import $n"; continue; }
+            "$R" run --local 3 --timeout 20 --protocol rep3-active --input "0:$T/s/$n.qw" \
+                --input "1:$(ls "$M/testdata/$n"/*.input.bin | head -1)" "$T/s.qbc" >"$T/out" 2>"$T/err" \
+                && bad "rep3-active ran secret parameters" \
+                || { ! grep -q '^output' "$T/out" && grep -q "rep3-active: .*REQS" "$T/err" && ok || bad "rep3-active, secret parameters: $(cat "$T/err")"; }
+            continue
+        fi
         for spec in $specs; do
             n=${spec%:*} dt=${spec#*:}
             for mode in exact fast; do

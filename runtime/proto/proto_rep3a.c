@@ -20,9 +20,8 @@
  * receiver gets from the party that also holds it. No share of an output
  * leaves an honest party unless every check before passed at both others.
  *
- * UNDER CONSTRUCTION: exact REQCLAMP's splits (split-c) and its c' and
- * rho are not proven yet, so this protocol is listed in test builds only
- * (protocols.c) and claims nothing. */
+ * Every message of every operation is checked (docs/protocols.md); REQS
+ * (secret requantization parameters) is refused. */
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,6 +284,11 @@ static int prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     step -= vsteps(op);
     if (op->kind == PK_INPUT && input_in_range(a, op, err, errlen) != 0)
         return -1;
+    if (op->kind == PK_REQS) { /* its parameters' ranges and exact dealing are not proven */
+        snprintf(err, errlen, "rep3-active: secret requantization parameters (REQS, qnnc --secret-params) are not "
+                 "supported; compile with public parameters");
+        return -1;
+    }
     if (op->kind != PK_OUTPUT)
         return rep3_prepare(ps, op, step, err, errlen);
     a->r.comm = 1;
@@ -346,8 +350,8 @@ static void cost(const pop *op, int nparties, proto_cost *acc)
 const protocol proto_rep3a = {
     .name = "rep3-active",
     .security = "INCOMPLETE (test builds only): hash checks of recomputable messages, proofs of AND gates, "
-                "LTZ/CLAMP/REQCLAMP dealings, MUL and convolutions, splits of LTZ, CLAMP, TRUNC and fast "
-                "REQCLAMP, a2r and input ranges; exact REQCLAMP's split, c' and rho not yet proven",
+                "dealings, MUL and convolutions, splits, a2r and input ranges for every operation but REQS "
+                "(refused); registration pending (stage H)",
     REP3_ENTRIES,
     .create = create,
     .destroy = destroy,

@@ -166,6 +166,7 @@ typedef struct {
     int dup;        /* LTZ: elements per value of a */
     word *cs, *ct;  /* rep3-active, LTZ: the dealing's chain, S (roles 0, 2) and T (0, 1) */
     word *cp[2];    /* REQCLAMP (rep3_mode.deal_c): this party's two shares of c's 64 planes */
+    word *dl;       /* xq (deal_c), party 0: the planes it dealt (c's, c''s, rho) */
     uint8_t dmin;   /* REQCLAMP (deal_c): the least shift, d the shifts */
     word *f[2];     /* rep3-active, MUL: the zero share's parts F(S[me]), F(S[me+1]) */
 } st;
@@ -179,7 +180,7 @@ static void st_free(st *s)
     free(s->z), free(s->x0), free(s->x1), free(s->c), free(s->d);
     rss_carry_free(&s->cy);
     free(s->a[0]), free(s->a[1]), free(s->b), free(s->t[0]), free(s->t[1]);
-    free(s->cs), free(s->ct), free(s->f[0]), free(s->f[1]), free(s->cp[0]), free(s->cp[1]);
+    free(s->cs), free(s->ct), free(s->f[0]), free(s->f[1]), free(s->cp[0]), free(s->cp[1]), free(s->dl);
     prods_free(&s->pr);
     free(s);
 }
@@ -766,8 +767,9 @@ static void ltz_chain_sides(rep3 *r, const pop *op, st *s, const ltz_in *in, siz
 }
 
 /* The chain's sides of planes pl dealt by party 0 (rss_share2): P = sh_0
- * ^ sh_2 (party 2's two shares; party 0: the bits of cs + ct ^ sh_1) and Q
- * = sh_1 (party 1's first, party 0's second), allocated where held. */
+ * ^ sh_2 (party 2's two shares; party 0: what it dealt, dl or the bits of
+ * cs + ct, ^ sh_1) and Q = sh_1 (party 1's first, party 0's second),
+ * allocated where held. */
 static void chain_pq(const st *s, int me, word *const pl[2], size_t na, uint32_t width, word **P, word **Q)
 {
     size_t nwa = bits_words(na), len = width * nwa * W;
@@ -778,6 +780,10 @@ static void chain_pq(const st *s, int me, word *const pl[2], size_t na, uint32_t
         *P = proto_alloc(len);
         for (size_t k = 0; k < width * nwa; k++)
             (*P)[k] = pl[0][k] ^ pl[1][k];
+    } else if (me == 0 && s->dl) {
+        *P = proto_alloc(len);
+        for (size_t k = 0; k < width * nwa; k++)
+            (*P)[k] = s->dl[k] ^ (*Q)[k];
     } else if (me == 0) {
         word *a = proto_alloc(na * W);
         *P = proto_alloc(len);
@@ -1062,6 +1068,8 @@ typedef struct {
     word *lane[2];   /* the comparisons' bits, boolean shares: lane l of element i at l n + i */
     word *beta[2];   /* exact: beta0 at i, beta1 at n + i, boolean shares */
     word *rho;       /* exact with two floors, party 0: tau = beta0 ^ beta1 ^ rho */
+    word *rsh[2];    /* rep3_mode.deal_c: rho's boolean shares (in cst's planes) */
+    const st *cst;   /* rep3_mode.deal_c: c's dealt planes and their chain's sides */
     prods pr;     /* the products' X (party 0), then their parts (1, 2) */
 } clamp_st;
 
@@ -1180,7 +1188,7 @@ static void clamp_start(rep3 *r, pop *op, clamp_st *c)
     ltz_in li = {in, in, 1, 2, op->kind == PK_CLAMP ? op->a : NULL, ((word)1 << op->bound) - c->lo, c->c};
     proto_clamp_ltz(op, &c->ltz);
     if (op->kind == PK_REQCLAMP && r->mode->deal_c)
-        reqclamp_deal_c(r, op, c, state(&c->ltz));
+        reqclamp_deal_c(r, op, c, state(&c->ltz)), c->cst = c->ltz.state;
     for (size_t i = 0; i < n; i++) {
         int e = op->kind == PK_REQCLAMP ? c->d[i] - c->dmin : 0; /* per-channel scale */
         c->v[i] = clamp_part(op, c, me, i);
@@ -1215,7 +1223,7 @@ static void clamp_parts(const clamp_st *c, int me, size_t n, size_t i, cparts *p
         p->b = part(c->beta, me, i);
     if (c->two) {
         p->g = part(c->lane, me, 2 * n + i) ^ part(c->lane, me, 3 * n + i);
-        p->t = p->b ^ part(c->beta, me, n + i) ^ (me == 0 ? c->rho[i] : 0);
+        p->t = p->b ^ part(c->beta, me, n + i) ^ (c->rsh[0] ? part(c->rsh, me, i) : me == 0 ? c->rho[i] : 0);
     }
 }
 
@@ -1257,109 +1265,113 @@ static word clamp_row(const clamp_st *c, int me, size_t n, size_t i, word *Yrow)
     return p.s * B - c->D * p.l - p.s * p.b - p.g * p.t + c->lo + c->D;
 }
 
-/* The split of the products: CLAMP's (kind "split"), REQCLAMP's under
- * deal_c ("reqclamp-split"), xq's ("split-c": proven only in part). */
+/* The split of the products: CLAMP's (kind "split"), REQCLAMP's
+ * ("reqclamp-split"), xq's ("xq-split"). */
 static void clamp_products_prepare(rep3 *r, pop *op, clamp_st *c)
 {
     int me = vme(r, op);
     size_t n = op->n, nx = (size_t)c->nx;
     prods *p = &c->pr;
-    int rq = op->kind == PK_REQCLAMP && r->mode->deal_c;
     prods_alloc(p, r, R(op, 0), (uint32_t)nx, n);
     for (size_t i = 0; i < n; i++)
         if (me == 0)
             clamp_xs(c, n, i, p->x);
         else
             p->loc[i] = clamp_row(c, me, n, i, p->Y + i * nx);
-    if (me == 0 && rq) { /* test builds: A one off, and u_s A with it (only the A-chain can tell) */
+    if (me == 0 && op->kind == PK_CLAMP) { /* test builds: consistently wrong X */
+        p->x[0] += (word)net_cheat(r->rs.nt, "clamp-x");
+    } else if (me == 0 && op->kind == PK_REQCLAMP) { /* A one off, and u_s A with it (only the A-chain can tell) */
         word ch = (word)net_cheat(r->rs.nt, "reqclamp-x");
         p->x[n] += ch, p->x[0] += ch * p->x[2 * n];
-    } else if (me == 0) { /* test builds: a consistently wrong X */
-        p->x[0] += (word)net_cheat(r->rs.nt, op->kind == PK_CLAMP ? "clamp-x" : "split-c-x");
+    } else if (me == 0 && net_cheat(r->rs.nt, "xq-x")) { /* u_b flipped, u_s u_b with it */
+        p->x[7 * n] ^= 1, p->x[6 * n] = p->x[2 * n] * p->x[7 * n];
     }
-    rss_split_prepare(&r->rs, op->kind == PK_CLAMP ? "split" : rq ? "reqclamp-split" : "split-c", R(op, 0), p->x, p->e,
-                      nx * n);
+    rss_split_prepare(&r->rs, op->kind == PK_CLAMP ? "split" : op->kind == PK_REQCLAMP ? "reqclamp-split" : "xq-split",
+                      R(op, 0), p->x, p->e, nx * n);
     rss_a2r_prepare(&r->rs, R(op, 0), &p->d, n, rss_words(op->d));
 }
 
-/* shares 0 (prev) and 1 (next) of the comparisons' bits s and l of value
- * i, where role me holds them (0 elsewhere): b[0] for s, b[1] for l */
-static void clamp_bit_shares(const clamp_st *c, int me, size_t n, size_t i, word b[2][2])
+/* The bits behind clamp_xs's X: s, l, u = c_63, beta0, sigma, tau */
+enum { CB_S, CB_L, CB_U, CB_B, CB_G, CB_T };
+
+/* Shares 0 (prev) and 1 (next) of bit `which` of value i, where role me
+ * holds them (0 elsewhere). u's are c's plane 63 as its chain's sides P
+ * (prev) and Q (next) hold it: u is the whole bit, the others party 0's
+ * part s0 ^ s1 of a boolean sharing. */
+static void clamp_bit_sh(const clamp_st *c, int me, size_t n, size_t i, int which, const word *P63, const word *Q63,
+                         word b[2])
 {
     for (int k = 0; k < 2; k++) {
-        int held = me == 0 || k == (me == 1);
-        word lb = held ? share_bit(c->lane, me, k, n + i) : 0;
-        b[0][k] = held ? share_bit(c->lane, me, k, i) ^ lb : 0;
-        b[1][k] = lb;
+        b[k] = 0;
+        if (me != 0 && k != (me == 1))
+            continue;
+        switch (which) {
+        case CB_S: b[k] = share_bit(c->lane, me, k, i) ^ share_bit(c->lane, me, k, n + i); break;
+        case CB_L: b[k] = share_bit(c->lane, me, k, n + i); break;
+        case CB_U: b[k] = bits_get(k ? Q63 : P63, i); break;
+        case CB_B: b[k] = share_bit(c->beta, me, k, i); break;
+        case CB_G: b[k] = share_bit(c->lane, me, k, 2 * n + i) ^ share_bit(c->lane, me, k, 3 * n + i); break;
+        default:
+            b[k] = share_bit(c->beta, me, k, i) ^ share_bit(c->beta, me, k, n + i) ^ share_bit(c->rsh, me, k, i);
+        }
     }
 }
 
-/* rep3-active, CLAMP: the split's statements, for X = (u_s A, A, u_s, u_l)
- * (clamp_xs): u_s A is the product of the splits of u_s and A, A = x_0 +
- * x_1 - lo is linear (P = x_0 - lo, N = x_1: the comparison's chain kept
- * them, cs and ct), and u_s, u_l are bits. */
+/* clamp_xs's X_k: the product X_x X_y (x >= 0) or a bit; X_1 = A is neither */
+static const struct {
+    signed char x, y, bit;
+} CLAMP_X[11] = {{2, 1, -1},   {-1, -1, -1},  {-1, -1, CB_S}, {-1, -1, CB_L}, {5, 2, -1},    {-1, -1, CB_U},
+                 {2, 7, -1},   {-1, -1, CB_B}, {9, 10, -1},   {-1, -1, CB_G}, {-1, -1, CB_T}};
+
+/* rep3-active: role 0's split X (clamp_xs) as its statements: each
+ * product of splits and each bit as split_form gives them, and A (X_1):
+ * for CLAMP A = x_0 + x_1 - lo is linear (P = x_0 - lo, N = x_1: the
+ * comparison's chain kept them, cs and ct); for REQCLAMP and xq A = c >> d
+ * by the A-chain CC(f_1, e_1; P >> d, Q >> d; 64) against c's dealt planes
+ * (P = sh_0 ^ sh_2 at prev, Q = sh_1 at next), so e_1 + f_1 is c >> d
+ * exactly. */
 static void clamp_split_record(rep3 *r, const pop *op, clamp_st *c)
 {
     int me = vme(r, op);
-    size_t n = op->n;
-    const st *l = c->ltz.state;
-    const word *e = split_e(&c->pr, me, 0), *fv = split_f(&c->pr, me, 0);
-    split_form f = split_form_new(me, 0, n, 2), g = split_form_new(me, 0, 3 * n, 1); /* the product; the others */
-    for (size_t i = 0; i < n; i++) {
-        word b[2][2];
-        clamp_bit_shares(c, me, n, i, b);
-        split_form_prod(&f, i, fv, e, n, 2, 1);
-        if (g.a)
-            g.P[i] = l->cs[i] - ((word)1 << op->bound);
-        if (g.b)
-            g.N[i] = l->ct[i];
-        split_form_bit(&g, n + i, b[0][0], b[0][1]);
-        split_form_bit(&g, 2 * n + i, b[1][0], b[1][1]);
-    }
-    split_form_record(r, op, &f, n, e, fv);
-    split_form_record(r, op, &g, 3 * n, e ? e + n : NULL, fv ? fv + n : NULL);
-}
-
-/* rep3-active, REQCLAMP (rep3_mode.deal_c): X = (u_s A, A, u_s, u_l, u u_s,
- * u) with A = c >> d and u = c_63, against c's dealt planes (P = sh_0 ^
- * sh_2 at prev, Q = sh_1 at next): the products of splits, the bits u_s,
- * u_l and u (u's shares P_63, Q_63), and the A-chain CC(f_A, e_A; P >> d,
- * Q >> d; 64), so e_A + f_A = c >> d exactly. */
-static void reqclamp_split_record(rep3 *r, const pop *op, clamp_st *c)
-{
-    int me = vme(r, op);
     size_t n = op->n, nw = bits_words(n);
-    const st *l = c->ltz.state;
+    const st *l = op->kind == PK_CLAMP ? c->ltz.state : c->cst;
     const word *e = split_e(&c->pr, me, 0), *fv = split_f(&c->pr, me, 0);
-    word *P, *Q;
-    chain_pq(l, me, l->cp, n, 64, &P, &Q);
-    split_form f = split_form_new(me, 0, n, 2), g = split_form_new(me, 0, n, 2);     /* X_0, X_4 */
-    split_form h = split_form_new(me, 0, 2 * n, 1), u = split_form_new(me, 0, n, 1); /* X_2, X_3; X_5 */
-    for (size_t i = 0; i < n; i++) {
-        word b[2][2];
-        clamp_bit_shares(c, me, n, i, b);
-        split_form_prod(&f, i, fv, e, n, 2, 1);
-        split_form_prod(&g, i, fv, e, n, 5, 2);
-        split_form_bit(&h, i, b[0][0], b[0][1]);
-        split_form_bit(&h, n + i, b[1][0], b[1][1]);
-        split_form_bit(&u, i, P ? bits_get(P + 63 * nw, i) : 0, Q ? bits_get(Q + 63 * nw, i) : 0);
+    word *P = NULL, *Q = NULL;
+    if (op->kind != PK_CLAMP)
+        chain_pq(l, me, l->cp, n, 64, &P, &Q);
+    for (int k = 0; k < c->nx; k++) {
+        if (k == 1 && op->kind != PK_CLAMP)
+            continue;
+        split_form f = split_form_new(me, 0, n, CLAMP_X[k].x >= 0 ? 2 : 1);
+        for (size_t i = 0; i < n; i++) {
+            word b[2];
+            if (CLAMP_X[k].x >= 0) {
+                split_form_prod(&f, i, fv, e, n, CLAMP_X[k].x, CLAMP_X[k].y);
+            } else if (k == 1) {
+                if (f.a)
+                    f.P[i] = l->cs[i] - ((word)1 << op->bound);
+                if (f.b)
+                    f.N[i] = l->ct[i];
+            } else {
+                clamp_bit_sh(c, me, n, i, CLAMP_X[k].bit, P ? P + 63 * nw : NULL, Q ? Q + 63 * nw : NULL, b);
+                split_form_bit(&f, i, b[0], b[1]);
+            }
+        }
+        split_form_record(r, op, &f, n, e ? e + k * n : NULL, fv ? fv + k * n : NULL);
     }
-    split_form_record(r, op, &f, n, e, fv);
-    split_form_record(r, op, &g, n, e ? e + 4 * n : NULL, fv ? fv + 4 * n : NULL);
-    split_form_record(r, op, &h, 2 * n, e ? e + 2 * n : NULL, fv ? fv + 2 * n : NULL);
-    split_form_record(r, op, &u, n, e ? e + 5 * n : NULL, fv ? fv + 5 * n : NULL);
-    word *Ps = P ? planes_from(P, n, l->d, 63) : NULL, *Qs = Q ? planes_from(Q, n, l->d, 63) : NULL;
-    dzkb_chain(r->rs.pb[R(op, 0)], n, 64, 64 - l->dmin, fv ? fv + n : NULL, e ? e + n : NULL, Ps, Qs);
-    free(P), free(Q), free(Ps), free(Qs);
+    if (op->kind != PK_CLAMP) {
+        word *Ps = P ? planes_from(P, n, l->d, 63) : NULL, *Qs = Q ? planes_from(Q, n, l->d, 63) : NULL;
+        dzkb_chain(r->rs.pb[R(op, 0)], n, 64, 64 - l->dmin, fv ? fv + n : NULL, e ? e + n : NULL, Ps, Qs);
+        free(Ps), free(Qs);
+    }
+    free(P), free(Q);
 }
 
 static void clamp_products_finish(rep3 *r, pop *op, clamp_st *c)
 {
     rss_split_finish(&r->rs, R(op, 0), c->pr.x, (size_t)c->nx * op->n);
-    if (op->kind == PK_CLAMP && r->rs.pa[0])
+    if (r->rs.pa[0] && (op->kind == PK_CLAMP || c->cst))
         clamp_split_record(r, op, c);
-    else if (op->kind == PK_REQCLAMP && r->mode->deal_c)
-        reqclamp_split_record(r, op, c);
     rss_a2r_finish(&r->rs, R(op, 0), &c->pr.d, op->n, rss_words(op->d));
 }
 
@@ -1577,13 +1589,13 @@ static word *xq_lane_a(const xq_st *x, const word *dealt, size_t n, uint32_t np)
 }
 
 /* rep3_mode.deal_c (not REQS): party 0 deals c's 64 planes (and c''s E
- * top planes with two floors) instead of the low and A' planes, which
+ * top planes and rho with two floors) instead of the low and A' planes, which
  * every party derives from its shares of them: low plane j is c_j below k
  * and 1 above (a constant: on share 0), A' plane j is c_(j + dmin) from e
  * = k - dmin up and 1 below, plane L flipped (xq_values0's values). */
 static int xq_deal_c(const rep3_mode *m, const xq_geo *g) { return m->deal_c && !g->sec; }
 
-static size_t xq_dealt_c(const xq_geo *g, size_t nw) { return (64 + (g->two ? g->E : 0)) * nw; }
+static size_t xq_dealt_c(const xq_geo *g, size_t nw) { return (64 + (g->two ? g->E + 1 : 0)) * nw; }
 
 static void xq_from_c(const pop *op, const xq_st *x, const word *cp, word *out, int share0)
 {
@@ -1619,12 +1631,16 @@ static void xq_round1_prepare(rep3 *r, pop *op, xq_st *x)
         word *low = proto_alloc(n * W), *top = proto_alloc(n * W), *ap = proto_alloc(na * W);
         c->rho = proto_zalloc(n * W);
         xq_values0(op, x, low, top, ap);
-        dealt = proto_zalloc(x->nd * W);
-        if (xq_deal_c(r->mode, &x->g)) { /* c's planes, then c''s */
+        dealt = proto_zalloc((xq_deal_c(r->mode, &x->g) ? xq_dealt_c(&x->g, nw) : x->nd) * W);
+        if (xq_deal_c(r->mode, &x->g)) { /* c's planes, then c''s and rho */
             bits_pack(c->c, 1, n, 64, dealt, nw);
             dealt[0] ^= (word)net_cheat(r->rs.nt, "xq-deal"); /* test builds: consistently wrong planes */
-            if (x->g.two)
+            if (x->g.two) {
                 bits_pack(top, 1, n, E, dealt + 64 * nw, nw);
+                bits_pack(c->rho, 1, n, 1, dealt + (64 + E) * nw, nw);
+                dealt[64 * nw] ^= (word)net_cheat(r->rs.nt, "xq-top");
+                dealt[(64 + E) * nw] ^= (word)net_cheat(r->rs.nt, "xq-rho");
+            }
         } else {
             bits_pack(low, 1, n, 31 + E, dealt, nw);
             if (x->g.two)
@@ -1651,12 +1667,14 @@ static void xq_round1_prepare(rep3 *r, pop *op, xq_st *x)
     if (xq_deal_c(r->mode, &x->g)) {
         st *l = x->ch = proto_zalloc(sizeof(st));
         reqclamp_deal_c(r, op, c, l);
+        c->cst = l;
         for (int h = 0; h < 2; h++)
             l->cp[h] = proto_alloc(xq_dealt_c(&x->g, nw) * W);
         rss_share2_prepare(&r->rs, R(op, 0), RSS_BOOL, dealt, xq_dealt_c(&x->g, nw), rss_planes(l->cp[0], l->cp[1]));
         int h = early_share(me);
         if (me != 0)
             xq_from_c(op, x, l->cp[h], x->a[h], (me + h) % 3 == 0);
+        l->dl = dealt, dealt = NULL;
     } else {
         rss_share2_prepare(&r->rs, R(op, 0), RSS_BOOL, dealt, x->nd, rss_planes(x->a[0], x->a[1]));
     }
@@ -1677,6 +1695,66 @@ static void planes_put(word *dst, size_t nwd, size_t at, const word *src, size_t
         bits_put(dst + j * nwd, at, src + (from + j) * nw, n);
 }
 
+/* rep3-active, two floors: c''s top planes and rho follow from c's planes
+ * (plan §6.1). For an element with k > 31 the borrows d_j = c'_j ^ c_j of
+ * c mod 2^k - 2^31 satisfy d_31 = 1 and d_(j+1) = d_j AND NOT c_j below
+ * k - 1; rho = d_(k-1) AND NOT c_(k-1) is the borrow out (the padding
+ * above k breaks the chain there, so rho cannot be read as d_k), and c'_j
+ * = 1 from k up. With k <= 31 (nothing to subtract) c' is all padding and
+ * rho = 0. Relation plane j (31..31 + E - 1) is one linear word (d_31 = 1
+ * or c'_j = 1, by lane) and one AND word (into d_(j+1), or rho at k - 1),
+ * proven by party 0 (prev: party 2 holds P, next: party 1 holds Q). */
+/* One side S (P with one = ~0: it takes the constants; Q with 0) of
+ * relation plane j's words, masks m = (lin, chn, rho, pad) by lane: into t
+ * the linear word's and the AND word's t, into v d_j and NOT c_j. The
+ * planes: c_j at j, c'_j at 64 + j - 31, rho at 64 + E. */
+static void decrement_words(const word *S, size_t nw, uint32_t j, uint32_t E, const word *m, word one, word *t,
+                            word *v)
+{
+    if (!S)
+        return;
+    const word *c = S + j * nw, *cq = S + (64 + j - 31) * nw, *rho = S + (64 + E) * nw;
+    for (size_t w = 0; w < nw; w++) {
+        word d = c[w] ^ cq[w], dn = c[w + nw] ^ cq[w + nw];
+        t[w] = cq[w] ^ one ^ (c[w] & m[w] & ~m[3 * nw + w]);
+        v[w] = d, v[nw + w] = c[w] ^ one;
+        t[nw + w] = (m[nw + w] & dn) ^ (m[2 * nw + w] & rho[w]) ^ (d & v[nw + w]);
+    }
+}
+
+static void xq_decrement_record(rep3 *r, const pop *op, xq_st *x)
+{
+    int me = vme(r, op);
+    size_t n = op->n, nw = x->nw;
+    uint32_t E = x->g.E;
+    word *P, *Q;
+    chain_pq(x->ch, me, x->ch->cp, n, 64 + E + 1, &P, &Q);
+    word *m = proto_zalloc(6 * nw * W), *t = proto_zalloc(4 * nw * W), *v = proto_zalloc(4 * nw * W);
+    word *lin = m, *chn = m + nw, *rho = m + 2 * nw, *pad = m + 3 * nw, *and = m + 4 * nw, *z = m + 5 * nw;
+    for (size_t i = 0; i < n; i++) /* rho = 0 where k <= 31 */
+        z[i / 64] |= (word)(x->c.d[i] <= 31) << i % 64;
+    for (uint32_t j = 31; j < 31 + E; j++) {
+        memset(m, 0, 5 * nw * W);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t k = x->c.d[i];
+            word b = (word)1 << i % 64;
+            lin[i / 64] |= j >= k || (j == 31 && k > 31) ? b : 0;
+            chn[i / 64] |= j + 1 < k ? b : 0;
+            rho[i / 64] |= j + 1 == k && k > 31 ? b : 0;
+            pad[i / 64] |= j >= k ? b : 0; /* lin: c'_j = 1 there, else d_31 = 1 */
+            and[i / 64] |= j + 1 <= k && k > 31 ? b : 0; /* chn or rho */
+        }
+        decrement_words(P, nw, j, E, m, ~(word)0, t, v);
+        decrement_words(Q, nw, j, E, m, 0, t + 2 * nw, v + 2 * nw);
+        const word *xs[2] = {P ? v : NULL, P ? v + nw : NULL}, *ys[2] = {Q ? v + 3 * nw : NULL, Q ? v + 2 * nw : NULL};
+        dzkb_bool(r->rs.pb[R(op, 0)], nw, 0, lin, NULL, NULL, P ? t : NULL, Q ? t + 2 * nw : NULL);
+        dzkb_bool(r->rs.pb[R(op, 0)], nw, 2, and, xs, ys, P ? t + nw : NULL, Q ? t + 3 * nw : NULL);
+    }
+    const word *rp = P ? P + (64 + E) * nw : NULL, *rq = Q ? Q + (64 + E) * nw : NULL;
+    dzkb_bool(r->rs.pb[R(op, 0)], nw, 0, z, NULL, NULL, rp, rq);
+    free(P), free(Q), free(m), free(t), free(v);
+}
+
 /* After round 1: P = a ^ b, and the three trees' inputs */
 static void xq_round1_finish(rep3 *r, pop *op, xq_st *x)
 {
@@ -1689,6 +1767,11 @@ static void xq_round1_finish(rep3 *r, pop *op, xq_st *x)
         for (int h = 0; h < 2; h++)
             xq_from_c(op, x, x->ch->cp[h], x->a[h], (me + h) % 3 == 0);
         ltz_chain_record(r, op, x->ch, x->ch->cp, n, 64);
+        if (x->g.two) {
+            xq_decrement_record(r, op, x);
+            for (int h = 0; h < 2; h++)
+                x->c.rsh[h] = x->ch->cp[h] + (64 + E) * nw;
+        }
     } else {
         rss_share2_finish(&r->rs, R(op, 0), x->nd, rss_planes(x->a[0], x->a[1]));
     }
