@@ -50,7 +50,12 @@ typedef struct {
      * compared the digests (V1) and read V3 from both peers, by which time an
      * honest party's failed V1 has stopped it */
     int digests_ok, heard_v3;
+    unsigned verifications; /* begun so far: at most REP3A_MAX_VERIFY */
 } rep3a;
+
+/* The run's soundness error is at most this many times one verification's
+ * (3 (eps_A + eps_B) < 2^-53.8, docs/protocols.md): 2^-43.8 <= 2^-40. */
+enum { REP3A_MAX_VERIFY = 1024 };
 
 /* this party's position in prover i's proof, and party p's */
 static dzk_pos pos_of(int p, int i) { return p == i ? DZK_PROVER : p == rss_next(i) ? DZK_NEXT : DZK_PREV; }
@@ -123,7 +128,10 @@ static void *create(const proto_env *env, char *err, size_t errlen)
  * OUTPUTs of the block wait its steps) and before the operations the VM
  * marked (pop.check: check_every), which keeps the batches, and the
  * memory they take, bounded. */
-static int vsteps(const pop *op) { return op->kind == PK_OUTPUT || op->check ? VERIFY_STEPS : 0; }
+/* A verification inside the program (pop.check) has no all-clear: no output
+ * follows it, and an honest party that failed it is missing from the next
+ * verification's first round, where the other honest party stops. */
+static int vsteps(const pop *op) { return op->kind == PK_OUTPUT ? VERIFY_STEPS : op->check ? V_ALLCLEAR : 0; }
 static int verifies(const pop *op) { return op->kind == PK_OUTPUT ? op->lead : op->check; }
 
 static int steps(const pop *op) { return rep3_steps(&active, op) + vsteps(op); }
@@ -225,6 +233,11 @@ static int verify_prepare(rep3a *a, int step, char *err, size_t errlen)
         return 0;
     }
     if (step == 0) {
+        if (++a->verifications > REP3A_MAX_VERIFY) {
+            snprintf(err, errlen, "rep3-active: more than %d verifications in one run, beyond which its soundness "
+                     "bound of 2^-40 does not hold; split the program into several runs", REP3A_MAX_VERIFY);
+            return -1;
+        }
         if (close_batch(a, err, errlen) != 0)
             return -1;
         jmp_send(a->r.rs.j, nt);
@@ -325,10 +338,10 @@ static int finish(void *ps, pop *op, int step, char *err, size_t errlen)
     return 0;
 }
 
-/* the verification's bytes from party k: digests, proofs, all-clear */
-static uint64_t verify_bytes(int k)
+/* the verification's bytes from party k: digests, proofs, all-clear (before an output) */
+static uint64_t verify_bytes(const pop *op, int k)
 {
-    uint64_t b = JMP_BYTES + 2;
+    uint64_t b = JMP_BYTES + (op->kind == PK_OUTPUT ? 2 : 0);
     for (int step = 1; step <= DZKA_STEPS; step++)
         for (int i = 0; i < 3; i++)
             for (int p = 0; p < 3; p++)
@@ -342,16 +355,16 @@ static void cost(const pop *op, int nparties, proto_cost *acc)
     rep3_cost(&active, op, acc);
     acc->rounds += (uint64_t)vsteps(op);
     for (int k = 0; k < 3 && verifies(op); k++)
-        acc->bytes[k] += verify_bytes(k);
+        acc->bytes[k] += verify_bytes(op, k);
     if (op->kind == PK_OUTPUT)
         acc->bytes[(op->owner + 2) % 3] += DIGEST;
 }
 
 const protocol proto_rep3a = {
     .name = "rep3-active",
-    .security = "INCOMPLETE (test builds only): hash checks of recomputable messages, proofs of AND gates, "
-                "dealings, MUL and convolutions, splits, a2r and input ranges for every operation but REQS "
-                "(refused); registration pending (stage H)",
+    .security = "active with abort, honest majority: replicated sharing over Z_2^64, 3 parties; messages a "
+                "second party can recompute hash-checked, the others proven by distributed ZK proofs (soundness "
+                "error at most 2^-40 a run); secret parameters (REQS) refused",
     REP3_ENTRIES,
     .create = create,
     .destroy = destroy,

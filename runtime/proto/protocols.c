@@ -9,23 +9,15 @@
 
 /* Adding a protocol: runtime/proto_NAME.c defining `const protocol
  * proto_NAME`, and NAME here. */
-#define PROTOCOLS(X) X(clear) X(rep3) X(semi2k) X(spdz2k) X(hemi)
-/* Protocols under construction: in the test builds only (qnnvm-record),
- * so that no release binary runs one whose checks are incomplete. */
-#ifdef QNN_CHEAT
-#define TEST_PROTOCOLS(X) X(rep3a)
-#else
-#define TEST_PROTOCOLS(X)
-#endif
+#define PROTOCOLS(X) X(clear) X(rep3) X(semi2k) X(spdz2k) X(hemi) X(rep3a)
 
 #define X(name) extern const protocol proto_##name;
 PROTOCOLS(X)
-TEST_PROTOCOLS(X)
 #undef X
 
 static const protocol *const table[] = {
 #define X(name) &proto_##name,
-    PROTOCOLS(X) TEST_PROTOCOLS(X)
+    PROTOCOLS(X)
 #undef X
 };
 

@@ -648,7 +648,6 @@ typedef struct {
     int n, threads; /* threads: kern_set_threads' for the run (0: 1) */
 } config;
 
-extern const protocol proto_rep3a;
 static config configs[64];
 static int nconfigs;
 static protocol waved[3]; /* rep3, spdz2k and hemi in waves of 7 elements (vm_block) */
@@ -684,9 +683,6 @@ static void list_configs(void)
         waved[i].wave_elems = 7;
         configs[nconfigs++] = (config){&waved[i], i ? 2 : 3, i == 2 ? 3 : 0};
     }
-    /* under construction: in the registry of the test builds only */
-    if (!proto_find(proto_rep3a.name) && nconfigs < (int)COUNT(configs))
-        configs[nconfigs++] = (config){&proto_rep3a, 3, 0};
 }
 
 /* Runs the program build makes under configs[cfg] and under clear on
