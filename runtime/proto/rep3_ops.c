@@ -1337,6 +1337,8 @@ static void clamp_split_record(rep3 *r, const pop *op, clamp_st *c)
     const st *l = op->kind == PK_CLAMP ? c->ltz.state : c->cst;
     const word *e = split_e(&c->pr, me, 0), *fv = split_f(&c->pr, me, 0);
     word *P = NULL, *Q = NULL;
+    if (c->nx > (int)(sizeof CLAMP_X / sizeof CLAMP_X[0]))
+        abort(); /* a bug: REQS's X are not in the table (rep3-active refuses REQS) */
     if (op->kind != PK_CLAMP)
         chain_pq(l, me, l->cp, n, 64, &P, &Q);
     for (int k = 0; k < c->nx; k++) {
@@ -1738,6 +1740,8 @@ static void xq_decrement_record(rep3 *r, const pop *op, xq_st *x)
         for (size_t i = 0; i < n; i++) {
             uint32_t k = x->c.d[i];
             word b = (word)1 << i % 64;
+            if (k > 31 + E)
+                abort(); /* a bug: rho's relation (at k - 1) would lie beyond the planes proven */
             lin[i / 64] |= j >= k || (j == 31 && k > 31) ? b : 0;
             chn[i / 64] |= j + 1 < k ? b : 0;
             rho[i / 64] |= j + 1 == k && k > 31 ? b : 0;

@@ -539,6 +539,9 @@ static const rcparams exact_reqclamps[] = {
     {{{P2(30)}, {-3}, 1}, {0, 0, 255}},   {{{P2(30)}, {-7}, 1}, {-128, -128, 127}},
     {{{P2(30)}, {-1}, 1}, {3, 0, 6}},     {{{P2(30)}, {-5}, 1}, {300, 0, 255}},
     {{{I32_MAX}, {-1}, 1}, {0, 0, 255}},  {{{1500000000, 1200000000, 2000000000, P2(30)}, {-5, -6, -7, -5}, 4}, {10, -128, 127}},
+    /* no bits dropped beyond the 31 (k = 31), alone and beside k > 31: two floors */
+    {{{P2(30)}, {1}, 1}, {5, 0, 255}},    {{{P2(30)}, {0}, 1}, {3, 0, 6}},
+    {{{1500000000, 1200000000, 2000000000, P2(30)}, {-5, 0, 1, -9}, 4}, {10, -128, 127}},
 };
 
 static void prog_exact(tprog *t)
@@ -721,6 +724,7 @@ static void against_clear(const char *name, void (*build)(tprog *), int cfg)
             ck_assert_msg(rc != 0 && strstr(err, "REQS") && strstr(err, "not supported"), "%s under %s: %s", name,
                           pr->name, rc ? err : "ran");
             mpc_result_free(&p, &want);
+            mpc_result_free(&p, &got);
             qbc_free(&p);
             tprog_free(t);
             free(t);
