@@ -448,7 +448,8 @@ if echo " $PROTOS " | grep -q " rep3-active:3 "; then
         "$R" run --local 3 --protocol rep3-active --json $sa >"$T/one.txt" 2>"$T/err" || bad "rep3-active $p: $(cat "$T/err")"
         r1=$(tail -n 1 "$T/one.txt" | grep -o '"rounds": [0-9]*' | head -n 1 | tr -dc 0-9)
         rs=$(tail -n 1 "$T/seg.txt" | grep -o '"rounds": [0-9]*' | head -n 1 | tr -dc 0-9)
-        [ "${rs:-0}" -ge $((${r1:-0} + 42)) ] && ok # two verifications inside at least, 21 rounds each (no all-clear) || bad "rep3-active, $p: $rs rounds with verifications every 4 KB, $r1 without"
+        # two verifications inside at least, 17 rounds each (no all-clear)
+        [ "${rs:-0}" -ge $((${r1:-0} + 34)) ] && ok || bad "rep3-active, $p: $rs rounds with verifications every 4 KB, $r1 without"
         # shellcheck disable=SC2086
         QNN_CHECK_EVERY=4096 QNN_CHEAT="party=1,kind=mul,round=any" "$R" run --local 3 --timeout 10 --protocol rep3-active $sa >"$T/seg.txt" 2>"$T/err" \
             && bad "rep3-active, $p: a cheat between verifications went through" \

@@ -254,7 +254,7 @@ void dzk_vectors(dzk *d, size_t n)
     free(d->B);
     d->U = d->B = NULL;
     d->n = n;
-    d->cap = n < DZK_FOLD_K ? DZK_FOLD_K : (n + DZK_FOLD_K - 1) / DZK_FOLD_K * DZK_FOLD_K;
+    d->cap = n < DZK_MAX_K ? DZK_MAX_K : (n + DZK_MAX_K - 1) / DZK_MAX_K * DZK_MAX_K; /* any fold's groups */
     size_t bytes = d->cap * elt_bytes(d->f);
     if (d->pos != DZK_NEXT)
         dzk_need((d->U = calloc(1, bytes)) != NULL);

@@ -17,7 +17,7 @@ enum {
     STEP_QBITS = 2,
     STEP_SIGMA2 = 3,
     STEP_FOLD1 = 4,
-    STEP_FINAL = 20,
+    STEP_FINAL = 6 + 2 * DZK_FOLDS,
     QBITS = DZKA_KAPPA * DZKA_QBITS, /* bit s * DZKA_QBITS + j is bit j of Q'_s */
     QBYTES = QBITS / 8,
     CHUNK = 1024, /* fold-1 vector elements per kernel call, a multiple of K1 */
@@ -161,8 +161,8 @@ static void f_mul(uint64_t *r, const uint64_t *a, const uint64_t *b) { fp_mul((f
 static void f_poly(uint64_t *H, const uint64_t *U, const uint64_t *B, size_t groups, unsigned k)
 {
     const fp *u = (const fp *)U, *b = (const fp *)B;
-    fp_wide acc[2 * DZK_FOLD_K - 1];
-    dzk_need(k <= DZK_FOLD_K);
+    fp_wide acc[2 * DZK_MAX_K - 1];
+    dzk_need(k <= DZK_MAX_K);
     memset(acc, 0, (2 * k - 1) * sizeof *acc);
     for (size_t l = 0; l < groups; l++, u += k, b += k)
         for (unsigned j = 0; j < k; j++)
@@ -947,6 +947,9 @@ static void fold1_eval(dzka *z, const fp *r)
 
 static int is_verifier(dzk_pos p) { return p != DZK_PROVER; }
 
+/* the factor of the fold whose message goes at step (4 or even) */
+static unsigned fold_k(int step) { return step == STEP_FOLD1 ? K1 : dzk_fold_k((step - 6) / 2); }
+
 size_t dzka_len(int step, dzk_pos from, dzk_pos to)
 {
     if (step == 1) /* sigma_1: proof B's message */
@@ -959,9 +962,8 @@ size_t dzka_len(int step, dzk_pos from, dzk_pos to)
     if (from != DZK_PROVER || to != DZK_NEXT || step < STEP_QBITS || step > STEP_FINAL)
         return 0;
     return step == STEP_QBITS   ? QBYTES
-           : step == STEP_FOLD1 ? dzk_fold_len(&FP, K1)
            : step == STEP_FINAL ? dzk_final_len(&FP)
-                                : dzk_fold_len(&FP, DZK_FOLD_K);
+                                : dzk_fold_len(&FP, fold_k(step));
 }
 
 /* every position, once r answering the fold message of msg_step is known */
@@ -970,8 +972,8 @@ static void fold_by(dzka *z, int msg_step, const fp *r)
     if (msg_step == STEP_FOLD1)
         fold1_eval(z, r);
     else {
-        dzk_fold_claim(z->d, msg_step, DZK_FOLD_K, r->w);
-        dzk_fold(z->d, DZK_FOLD_K, r->w);
+        dzk_fold_claim(z->d, msg_step, fold_k(msg_step), r->w);
+        dzk_fold(z->d, fold_k(msg_step), r->w);
     }
 }
 
@@ -982,13 +984,13 @@ static size_t prover_out(dzka *z, int step, uint8_t *buf)
         return qbits_out(z, buf);
     if (step == STEP_FOLD1)
         return fold1_out(z, buf);
-    fp r, H[2 * DZK_FOLD_K - 1];
+    fp r, H[2 * DZK_MAX_K - 1];
     dzk_challenge(z->d, DZK_CHAL, step - 1, r.w);
     fold_by(z, step - 2, &r);
     if (step == STEP_FINAL)
         return dzk_final_out(z->d, step, buf);
-    dzk_poly(z->d, DZK_FOLD_K, (uint64_t *)H);
-    return dzk_fold_out(z->d, step, DZK_FOLD_K, (uint64_t *)H, buf);
+    dzk_poly(z->d, fold_k(step), (uint64_t *)H);
+    return dzk_fold_out(z->d, step, fold_k(step), (uint64_t *)H, buf);
 }
 
 /* a verifier at an odd step: its half, then the fold it answers */
@@ -1043,7 +1045,7 @@ int dzka_in(dzka *z, int step, dzk_pos from, const uint8_t *buf, size_t len, cha
     }
     if (step == STEP_FINAL)
         return dzk_final_in(z->d, step, buf, len, err, errlen);
-    return dzk_fold_in(z->d, step, step == STEP_FOLD1 ? K1 : DZK_FOLD_K, buf, len, err, errlen);
+    return dzk_fold_in(z->d, step, fold_k(step), buf, len, err, errlen);
 }
 
 int dzka_sigma1(dzka *z, dzk_pos from, const uint8_t *buf, size_t len, char *err, size_t errlen)

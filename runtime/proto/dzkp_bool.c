@@ -11,7 +11,7 @@
 
 const dzkb_params DZKB_PARAMS = {0, {NULL, 0}};
 
-enum { K1 = 64, STEP_FOLD1 = 2, STEP_FINAL = 18, CHUNK = 256 };
+enum { K1 = 64, STEP_FOLD1 = 2, STEP_FINAL = 4 + 2 * DZK_FOLDS, CHUNK = 256 };
 
 /* ---- GF(2^64) as a dzk_field ---- */
 
@@ -351,6 +351,9 @@ static void fold1_eval(dzkb *b, gf64 r)
 
 static int is_verifier(dzk_pos p) { return p != DZK_PROVER; }
 
+/* the factor of the fold whose message goes at step (2 or even) */
+static unsigned fold_k(int step) { return step == STEP_FOLD1 ? K1 : dzk_fold_k((step - 4) / 2); }
+
 size_t dzkb_len(int step, dzk_pos from, dzk_pos to)
 {
     if (step % 2 && step < DZKB_STEPS) /* sigma_1 or a challenge's halves */
@@ -359,13 +362,8 @@ size_t dzkb_len(int step, dzk_pos from, dzk_pos to)
         return is_verifier(from) && is_verifier(to) && from != to ? dzk_exchange_len(&GF) : 0;
     if (from != DZK_PROVER || to != DZK_NEXT || step < STEP_FOLD1 || step > STEP_FINAL)
         return 0;
-    return step == STEP_FOLD1   ? dzk_fold_len(&GF, K1)
-           : step == STEP_FINAL ? dzk_final_len(&GF)
-                                : dzk_fold_len(&GF, DZK_FOLD_K);
+    return step == STEP_FINAL ? dzk_final_len(&GF) : dzk_fold_len(&GF, fold_k(step));
 }
-
-/* the fold whose message went at step (2 or even), by its factor */
-static unsigned fold_k(int step) { return step == STEP_FOLD1 ? K1 : DZK_FOLD_K; }
 
 /* the prover at an even step: r of the previous fold, then this step's message */
 static size_t prover_out(dzkb *b, int step, uint8_t *buf)
@@ -379,14 +377,14 @@ static size_t prover_out(dzkb *b, int step, uint8_t *buf)
     if (step - 2 == STEP_FOLD1)
         fold1_eval(b, r);
     else {
-        dzk_fold_claim(b->d, step - 2, DZK_FOLD_K, &r);
-        dzk_fold(b->d, DZK_FOLD_K, &r);
+        dzk_fold_claim(b->d, step - 2, fold_k(step - 2), &r);
+        dzk_fold(b->d, fold_k(step - 2), &r);
     }
     if (step == STEP_FINAL)
         return dzk_final_out(b->d, step, buf);
-    gf64 H[2 * DZK_FOLD_K - 1];
-    dzk_poly(b->d, DZK_FOLD_K, H);
-    return dzk_fold_out(b->d, step, DZK_FOLD_K, H, buf);
+    gf64 H[2 * DZK_MAX_K - 1];
+    dzk_poly(b->d, fold_k(step), H);
+    return dzk_fold_out(b->d, step, fold_k(step), H, buf);
 }
 
 /* a verifier at an odd step: its half, then the fold it answers */
@@ -399,8 +397,8 @@ static size_t verifier_out(dzkb *b, int step, uint8_t *buf)
     if (step - 1 == STEP_FOLD1)
         fold1_eval(b, r);
     else {
-        dzk_fold_claim(b->d, step - 1, DZK_FOLD_K, &r);
-        dzk_fold(b->d, DZK_FOLD_K, &r);
+        dzk_fold_claim(b->d, step - 1, fold_k(step - 1), &r);
+        dzk_fold(b->d, fold_k(step - 1), &r);
     }
     return len;
 }

@@ -7,16 +7,17 @@
  * operand is ANDed with the public lane mask when recorded (L-4), so
  * padding lanes hold nothing. The batch is proven in GF(2^64): one weight
  * rho_w per word (from sigma_1), a first fold along the 64 bits, exactly
- * seven folds of 16 (vectors padded), and the final step, so the messages
- * and their sizes are fixed:
+ * the folds of dzkp.h (16, 16, 64, 64, 64; vectors padded), and the final
+ * step, so the messages and their sizes are fixed:
  *
  *   step      message                                    bytes
  *   V1        prev, next -> prover: sigma_1 halves        16 each
  *   V2        prover -> next: fold 1 (126 coefficients)   1008
- *   V3..V17   odd: prev, next -> prover: r_u halves      8 each
- *   V4..V16   even: prover -> next: folds 2..8            240
- *   V18       prover -> next: final coefficients          240
- *   V19       prev <-> next: (F(r_f) or G(r_f), H share)  16 each
+ *   V3..V13   odd: prev, next -> prover: r_u halves      8 each
+ *   V4, V6    prover -> next: folds 2, 3 (by 16)          240
+ *   V8..V12   even: prover -> next: folds 4..6 (by 64)    1008
+ *   V14       prover -> next: final coefficients          240
+ *   V15       prev <-> next: (F(r_f) or G(r_f), H share)  16 each
  *
  * The caller runs, for step = 1..DZKB_STEPS, dzkb_out towards each peer
  * (queue what it returns), then dzkb_in from each peer: it is the
@@ -34,9 +35,9 @@
 
 #include "runtime/proto/dzkp.h"
 
-enum { DZKB_STEPS = 19, DZKB_SIGMA_MAX = 4 };
-/* seven folds of 16 leave at most DZK_FINAL_N = 15 elements */
-#define DZKB_MAX_TERMS (15ull << 28)
+enum { DZKB_STEPS = 5 + 2 * DZK_FOLDS, DZKB_SIGMA_MAX = 4 };
+/* the folds after the first leave at most DZK_FINAL_N = 15 elements */
+#define DZKB_MAX_TERMS DZK_FOLD_CAP
 
 /* Production passes DZKB_PARAMS. Tests may weaken the proof to show what
  * its parts do: fixed_rho != 0 gives every word that weight; cheat makes

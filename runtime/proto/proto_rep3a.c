@@ -13,9 +13,9 @@
  * before it, led by the block's first OUTPUT (pop.lead), and so does every
  * operation the VM marks (pop.check, every check_every bytes):
  *   V1       the backups' digests (hash check) and the first challenges
- *   V1..V19  the boolean proofs of the three provers, all at once
- *   V1..V21  the ring proofs, beside them
- *   V22      an all-clear from every party
+ *   V1..V15  the boolean proofs of the three provers, all at once
+ *   V1..V17  the ring proofs, beside them
+ *   V18      an all-clear from every party (before an OUTPUT block only)
  * and only then the output round, which carries the digest of the share the
  * receiver gets from the party that also holds it. No share of an output
  * leaves an honest party unless every check before passed at both others.

@@ -135,9 +135,9 @@ static void apply(uint8_t *buf, size_t len, const edit *e)
         memset(buf + e->at, 0xff, FP_BYTES);
 }
 
-enum { MAXMSG = 1024, BOTH = 1 << DZK_PREV | 1 << DZK_NEXT };
-/* bytes per proof: 792, 16 + 16, 336, 8 x (24 + 24), 7 x 720, 720, 48 + 48 */
-#define PROOF_BYTES (792 + 32 + 336 + 8 * 48 + 7 * 720 + 720 + 96)
+enum { MAXMSG = 4096, BOTH = 1 << DZK_PREV | 1 << DZK_NEXT };
+/* bytes per proof: 792, 16 + 16, 336, 6 x (24 + 24), 2 x 720 and 3 x 3024 (folds of 16 and 64), 720, 48 + 48 */
+#define PROOF_BYTES (792 + 32 + 336 + 6 * 48 + 2 * 720 + 3 * 3024 + 720 + 96)
 
 /* How a run ended: the positions that failed (bits by dzk_pos), at which
  * step, with the first reason. The parties stop after a failing step, as
@@ -401,9 +401,15 @@ START_TEST(element_not_below_p_is_malformed)
         int step;
         dzk_pos from, to;
         size_t at;
-    } at[] = {{4, DZK_PROVER, DZK_NEXT, 0},       {4, DZK_PROVER, DZK_NEXT, 13 * 24}, {10, DZK_PROVER, DZK_NEXT, 24},
-              {20, DZK_PROVER, DZK_NEXT, 29 * 24}, {5, DZK_PREV, DZK_PROVER, 0},       {19, DZK_NEXT, DZK_PROVER, 0},
-              {21, DZK_PREV, DZK_NEXT, 0},         {21, DZK_NEXT, DZK_PREV, 24}};
+    } at[] = {{4, DZK_PROVER, DZK_NEXT, 0},
+              {4, DZK_PROVER, DZK_NEXT, 13 * 24},
+              {6, DZK_PROVER, DZK_NEXT, 29 * 24},              /* a fold of 16 */
+              {10, DZK_PROVER, DZK_NEXT, 125 * 24},            /* a fold of 64 */
+              {DZKA_STEPS - 1, DZK_PROVER, DZK_NEXT, 29 * 24}, /* the final message */
+              {5, DZK_PREV, DZK_PROVER, 0},
+              {DZKA_STEPS - 2, DZK_NEXT, DZK_PROVER, 0},
+              {DZKA_STEPS, DZK_PREV, DZK_NEXT, 0},
+              {DZKA_STEPS, DZK_NEXT, DZK_PREV, 24}};
     uint64_t seed = 600;
     dzt_make_keys(seed);
     stmt s = honest(&seed, 30, 2, V_RANDOM);
@@ -479,11 +485,11 @@ START_TEST(oversized_batches_are_refused)
     ck_assert_int_eq(dzka_fits(0, err, sizeof err), 0);
     ck_assert_int_eq(dzka_fits(DZKA_MAX_TERMS, err, sizeof err), 0);
     ck_assert_int_eq(dzka_fits(DZKA_MAX_TERMS + 1, err, sizeof err), -1);
-    ck_assert_str_eq(err, "batch of 32212248385 arith terms is too long for the fold schedule (at most 32212248384)");
+    ck_assert_str_eq(err, "batch of 8053057345 arith terms is too long for the fold schedule (at most 8053057344)");
     ck_assert_int_eq(dzka_fits(1ull << 60, err, sizeof err), -1);
     ck_assert_str_eq(err, "batch of 1152921504606846976 arith terms is too large for one verification");
-    /* the schedule's bound: ceil((M + 64 x 99) / 8) folds seven times by 16 to 15 */
-    ck_assert_uint_eq((DZKA_MAX_TERMS + DZKA_KAPPA * DZKA_QBITS) / 8, 15ull << 28);
+    /* the schedule's bound: ceil((M + 64 x 99) / 8) folds by 16, 16, 64, 64, 64 to 15 */
+    ck_assert_uint_eq((DZKA_MAX_TERMS + DZKA_KAPPA * DZKA_QBITS) / 8, 15ull << 26);
 }
 END_TEST
 

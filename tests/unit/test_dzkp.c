@@ -107,7 +107,7 @@ typedef struct {
     size_t bit;
 } flip;
 
-enum { MAXMSG = 1024 };
+enum { MAXMSG = 4096 };
 
 /* What each position records: statements, or a chain. */
 typedef void recorder(dzkb *b, dzk_pos pos, void *ctx);
@@ -153,8 +153,8 @@ static int prove(int prover, const dzkb_params *prm, recorder *rec, void *ctx, c
                     failed |= 1 << q;
                 }
     }
-    /* 16 + 16, 1008, 8 x (8 + 8), 7 x 240, 240, 16 + 16 */
-    ck_assert_uint_eq(sent, 32 + 1008 + 8 * 16 + 7 * 240 + 240 + 32);
+    /* 16 + 16, 1008, 6 x (8 + 8), 2 x 240 and 3 x 1008 (folds of 16 and 64), 240, 16 + 16 */
+    ck_assert_uint_eq(sent, 32 + 1008 + 6 * 16 + 2 * 240 + 3 * 1008 + 240 + 32);
     for (int p = 0; p < 3; p++)
         dzkb_free(st[p]);
     return failed;
