@@ -448,8 +448,12 @@ if echo " $PROTOS " | grep -q " rep3-active:3 "; then
         "$R" run --local 3 --protocol rep3-active --json $sa >"$T/one.txt" 2>"$T/err" || bad "rep3-active $p: $(cat "$T/err")"
         r1=$(tail -n 1 "$T/one.txt" | grep -o '"rounds": [0-9]*' | head -n 1 | tr -dc 0-9)
         rs=$(tail -n 1 "$T/seg.txt" | grep -o '"rounds": [0-9]*' | head -n 1 | tr -dc 0-9)
-        # two verifications inside at least, 17 rounds each (no all-clear)
-        [ "${rs:-0}" -ge $((${r1:-0} + 34)) ] && ok || bad "rep3-active, $p: $rs rounds with verifications every 4 KB, $r1 without"
+        b1=$(tail -n 1 "$T/one.txt" | grep -o '"bytes_sent": [0-9]*' | head -n 1 | tr -dc 0-9)
+        bs=$(tail -n 1 "$T/seg.txt" | grep -o '"bytes_sent": [0-9]*' | head -n 1 | tr -dc 0-9)
+        # two verifications inside at least: their proofs (over 4 KB each a party), and rounds that the
+        # marked blocks do not hide (a mark's verification runs beside its block)
+        [ "${rs:-0}" -gt "${r1:-0}" ] && [ "${bs:-0}" -ge $((${b1:-0} + 8192)) ] && ok \
+            || bad "rep3-active, $p: $rs rounds and $bs bytes with verifications every 4 KB, $r1 and $b1 without"
         # shellcheck disable=SC2086
         QNN_CHECK_EVERY=4096 QNN_CHEAT="party=1,kind=mul,round=any" "$R" run --local 3 --timeout 10 --protocol rep3-active $sa >"$T/seg.txt" 2>"$T/err" \
             && bad "rep3-active, $p: a cheat between verifications went through" \

@@ -409,23 +409,45 @@ static uint64_t assign(qbc_program *p, const protocol *pr, int nparties, int gre
 
 /* the bytes all parties send in the ROUND block at pc, and whether it
  * holds an OUTPUT */
-static uint64_t block_bytes(const qbc_program *p, const protocol *pr, int nparties, uint32_t pc, int *out)
+/* A ROUND block's bytes (cost(), all parties), its longest operation's
+ * rounds, and whether it holds an OUTPUT. */
+typedef struct {
+    uint32_t pc;
+    uint64_t bytes, rounds;
+    int out;
+} block_cost;
+
+static block_cost block_at(const qbc_program *p, const protocol *pr, int nparties, uint32_t pc)
 {
-    uint64_t sum = 0;
-    *out = 0;
+    block_cost b = {pc, 0, 0, 0};
     for (uint32_t i = 0, q = pc + 2; i < p->code[pc + 1]; i++, q += 1 + (uint32_t)qbc_nops(p->code[q])) {
         pop op;
         proto_cost c = {0};
         vm_decode(p, q, &op, NULL, NULL);
+        op.check = 0;
         pr->cost(&op, nparties, &c);
         for (int j = 0; j < nparties; j++)
-            sum += c.bytes[j];
-        *out |= op.kind == PK_OUTPUT;
+            b.bytes += c.bytes[j];
+        b.rounds = c.rounds > b.rounds ? c.rounds : b.rounds;
+        b.out |= op.kind == PK_OUTPUT;
     }
-    return sum;
+    return b;
 }
 
-/* pop.check for protocols with check_every */
+/* the next ROUND block with operations from pc on (pc = ncode: none) */
+static uint32_t next_block(const qbc_program *p, uint32_t pc)
+{
+    for (; pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc]))
+        if (qbc_op(p->code[pc]) == OP_ROUND && p->code[pc + 1])
+            return pc;
+    return p->ncode;
+}
+
+/* pop.check for protocols with check_every: the first operation of the
+ * block where the blocks since the last mark or OUTPUT block have sent that
+ * much, or of the block before it when that one is longer (a protocol may
+ * run the check beside the block's own rounds, which then hide more of it;
+ * earlier, so the batch stays within check_every). */
 static void assign_checks(qbc_program *p, const protocol *pr, int nparties)
 {
     uint64_t every = proto_check_every(pr), sent = 0;
@@ -435,16 +457,18 @@ static void assign_checks(qbc_program *p, const protocol *pr, int nparties)
         return;
     if (!(p->check = calloc(p->ncode ? p->ncode : 1, 1)))
         abort(); /* the parties must agree: no silent fallback */
-    for (uint32_t pc = 0; pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc])) {
-        int out;
-        if (qbc_op(p->code[pc]) != OP_ROUND || !p->code[pc + 1])
-            continue;
-        uint64_t b = block_bytes(p, pr, nparties, pc, &out);
-        if (out)
+    uint32_t pc = next_block(p, 0);
+    block_cost b = {0}, n = pc < p->ncode ? block_at(p, pr, nparties, pc) : b;
+    while (pc < p->ncode) {
+        b = n;
+        pc = next_block(p, pc + 1 + (uint32_t)qbc_nops(p->code[pc]));
+        n = pc < p->ncode ? block_at(p, pr, nparties, pc) : (block_cost){0};
+        int early = pc < p->ncode && !n.out && sent + b.bytes >= every && b.rounds > n.rounds;
+        if (b.out)
             sent = 0;
-        else if (sent >= every)
-            p->check[pc + 2] = 1, sent = 0;
-        sent += b;
+        else if (sent >= every || early)
+            p->check[b.pc + 2] = 1, sent = 0;
+        sent += b.bytes;
     }
 }
 

@@ -88,16 +88,12 @@ typedef struct {
     void (*eval)(uint64_t *out, const uint64_t *V, size_t groups, unsigned k, const uint64_t *pw);
 } dzk_field;
 
-enum { DZK_MAX_WORDS = 3, DZK_MAX_K = 64, DZK_FINAL_N = 15 };
-
-/* The folds after a proof's first: DZK_FOLDS of them with factors 16, 16,
- * 64, 64, 64 (a fold costs the vector's length times its factor, so the
+/* A proof folds its vector by factors of at most DZK_MAX_K down to at most
+ * DZK_FINAL_N elements, then runs the final step. Each proof module fixes
+ * its schedule (a fold costs the vector's length times its factor, so the
  * large factors go where the vector is short; fewer folds are fewer
- * rounds), then the final step on at most DZK_FINAL_N elements. So the
- * vector after the first fold holds at most DZK_FOLD_CAP elements. */
-enum { DZK_FOLDS = 5 };
-static inline unsigned dzk_fold_k(int i) { return i < 2 ? 16 : 64; }
-#define DZK_FOLD_CAP (15ull << 26)
+ * rounds). */
+enum { DZK_MAX_WORDS = 3, DZK_MAX_K = 64, DZK_FINAL_N = 15 };
 
 /* Tests only: a cheating prover that holds the challenge key and uses the
  * halves in `halves` (bit DZK_HALF_P, bit DZK_HALF_N) of each fold's

@@ -17,7 +17,7 @@ enum {
     STEP_QBITS = 2,
     STEP_SIGMA2 = 3,
     STEP_FOLD1 = 4,
-    STEP_FINAL = 6 + 2 * DZK_FOLDS,
+    STEP_FINAL = 6 + 2 * DZKA_FOLDS,
     QBITS = DZKA_KAPPA * DZKA_QBITS, /* bit s * DZKA_QBITS + j is bit j of Q'_s */
     QBYTES = QBITS / 8,
     CHUNK = 1024, /* fold-1 vector elements per kernel call, a multiple of K1 */
@@ -948,7 +948,7 @@ static void fold1_eval(dzka *z, const fp *r)
 static int is_verifier(dzk_pos p) { return p != DZK_PROVER; }
 
 /* the factor of the fold whose message goes at step (4 or even) */
-static unsigned fold_k(int step) { return step == STEP_FOLD1 ? K1 : dzk_fold_k((step - 6) / 2); }
+static unsigned fold_k(int step) { return step == STEP_FOLD1 ? K1 : step < 8 ? 16 : 64; }
 
 size_t dzka_len(int step, dzk_pos from, dzk_pos to)
 {

@@ -17,20 +17,20 @@
  *  - sigma_2 gives rho_s in F_p, and sum_s rho_s (sum_{v in S_s} E_v -
  *    2^64 Q'_s + 2^65 |S_s|) = 0 becomes the inner product <U, B> =
  *    T_p + T_n of §4.2, U and T_p at prev, B and T_n at next;
- *  - a first fold of 8, exactly the folds of dzkp.h (16, 16, 64, 64, 64;
- *    vectors padded) and the final step, so the messages and their sizes
- *    are fixed:
+ *  - a first fold of 8, exactly four folds (16, 64, 64, 64; vectors
+ *    padded) and the final step, so the messages and their sizes are
+ *    fixed:
  *
  *   step      message                                      bytes
  *   V1        prev, next -> prover: sigma_1 halves         (proof B's)
  *   V2        prover -> next: qn, 64 x 99 bits, 8 a byte    792
  *   V3        prev, next -> prover: sigma_2 halves          16 each
  *   V4        prover -> next: fold 1 (14 coefficients)      336
- *   V5..V15   odd: prev, next -> prover: r_u halves         24 each
- *   V6, V8    prover -> next: folds 2, 3 (by 16)            720
- *   V10..V14  even: prover -> next: folds 4..6 (by 64)      3024
- *   V16       prover -> next: final coefficients            720
- *   V17       prev <-> next: (F(r_f) or G(r_f), H share)    48 each
+ *   V5..V13   odd: prev, next -> prover: r_u halves         24 each
+ *   V6        prover -> next: fold 2 (by 16)                720
+ *   V8..V12   even: prover -> next: folds 3..5 (by 64)      3024
+ *   V14       prover -> next: final coefficients            720
+ *   V15       prev <-> next: (F(r_f) or G(r_f), H share)    48 each
  *
  * sigma_1 is one seed for proofs A and B (its ctx names no proof, §4.2),
  * so its halves travel once, in proof B's V1 message: dzka_len(1, ...) is
@@ -69,11 +69,13 @@
 #include "runtime/core/geom.h"
 #include "runtime/proto/dzkp.h"
 
-enum { DZKA_STEPS = 7 + 2 * DZK_FOLDS, DZKA_KAPPA = 64, DZKA_QBITS = 99 };
+/* after the first fold (by 8), four: by 16, 64, 64, 64 to at most
+ * DZK_FINAL_N = 15 elements, so that the proof ends with proof B's */
+enum { DZKA_FOLDS = 4, DZKA_STEPS = 7 + 2 * DZKA_FOLDS, DZKA_KAPPA = 64, DZKA_QBITS = 99 };
 /* Terms the fold schedule admits: the vector (terms, then 64 x DZKA_QBITS
  * quotient bits) folds by 8 and then seven times by 16 to at most
  * DZK_FINAL_N = 15 elements. */
-#define DZKA_MAX_TERMS (8 * DZK_FOLD_CAP - DZKA_KAPPA * DZKA_QBITS)
+#define DZKA_MAX_TERMS ((8ull * 15 << 22) - DZKA_KAPPA * DZKA_QBITS)
 
 /* Production passes DZKA_PARAMS. Tests may weaken the proof to show what
  * its parts do: kappa < 64 subsets (the membership words keep kappa bits;

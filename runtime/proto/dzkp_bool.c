@@ -11,7 +11,7 @@
 
 const dzkb_params DZKB_PARAMS = {0, {NULL, 0}};
 
-enum { K1 = 64, STEP_FOLD1 = 2, STEP_FINAL = 4 + 2 * DZK_FOLDS, CHUNK = 256 };
+enum { K1 = 64, STEP_FOLD1 = 2, STEP_FINAL = 4 + 2 * DZKB_FOLDS, CHUNK = 256 };
 
 /* ---- GF(2^64) as a dzk_field ---- */
 
@@ -352,7 +352,7 @@ static void fold1_eval(dzkb *b, gf64 r)
 static int is_verifier(dzk_pos p) { return p != DZK_PROVER; }
 
 /* the factor of the fold whose message goes at step (2 or even) */
-static unsigned fold_k(int step) { return step == STEP_FOLD1 ? K1 : dzk_fold_k((step - 4) / 2); }
+static unsigned fold_k(int step) { return step == STEP_FOLD1 ? K1 : step < 8 ? 16 : 64; }
 
 size_t dzkb_len(int step, dzk_pos from, dzk_pos to)
 {

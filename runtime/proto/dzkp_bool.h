@@ -7,7 +7,7 @@
  * operand is ANDed with the public lane mask when recorded (L-4), so
  * padding lanes hold nothing. The batch is proven in GF(2^64): one weight
  * rho_w per word (from sigma_1), a first fold along the 64 bits, exactly
- * the folds of dzkp.h (16, 16, 64, 64, 64; vectors padded), and the final
+ * five folds (16, 16, 64, 64, 64; vectors padded), and the final
  * step, so the messages and their sizes are fixed:
  *
  *   step      message                                    bytes
@@ -35,9 +35,10 @@
 
 #include "runtime/proto/dzkp.h"
 
-enum { DZKB_STEPS = 5 + 2 * DZK_FOLDS, DZKB_SIGMA_MAX = 4 };
-/* the folds after the first leave at most DZK_FINAL_N = 15 elements */
-#define DZKB_MAX_TERMS DZK_FOLD_CAP
+/* after the first fold, five: by 16, 16, 64, 64, 64 to at most
+ * DZK_FINAL_N = 15 elements */
+enum { DZKB_FOLDS = 5, DZKB_STEPS = 5 + 2 * DZKB_FOLDS, DZKB_SIGMA_MAX = 4 };
+#define DZKB_MAX_TERMS (15ull << 26)
 
 /* Production passes DZKB_PARAMS. Tests may weaken the proof to show what
  * its parts do: fixed_rho != 0 gives every word that weight; cheat makes

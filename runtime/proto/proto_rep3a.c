@@ -13,9 +13,9 @@
  * before it, led by the block's first OUTPUT (pop.lead), and so does every
  * operation the VM marks (pop.check, every check_every bytes):
  *   V1       the backups' digests (hash check) and the first challenges
- *   V1..V15  the boolean proofs of the three provers, all at once
- *   V1..V17  the ring proofs, beside them
- *   V18      an all-clear from every party (before an OUTPUT block only)
+ *   V1..V15  the boolean proofs of the three provers, all at once,
+ *            and the ring proofs beside them
+ *   V16      an all-clear from every party (before an OUTPUT block only)
  * and only then the output round, which carries the digest of the share the
  * receiver gets from the party that also holds it. No share of an output
  * leaves an honest party unless every check before passed at both others.
@@ -128,13 +128,22 @@ static void *create(const proto_env *env, char *err, size_t errlen)
  * OUTPUTs of the block wait its steps) and before the operations the VM
  * marked (pop.check: check_every), which keeps the batches, and the
  * memory they take, bounded. */
-/* A verification inside the program (pop.check) has no all-clear: no output
- * follows it, and an honest party that failed it is missing from the next
- * verification's first round, where the other honest party stops. */
-static int vsteps(const pop *op) { return op->kind == PK_OUTPUT ? VERIFY_STEPS : op->check ? V_ALLCLEAR : 0; }
+/* A verification inside the program (pop.check, a mark) has no all-clear:
+ * no output follows it, and an honest party that failed it is missing from
+ * the next verification's first round, where the other honest party stops.
+ * Nothing waits for it either, so it runs beside the marked operation's own
+ * steps (steps V1.. and 0.. in the same rounds), whose statements go into
+ * the next batch as those of the block's other operations do. An OUTPUT
+ * block's verification comes first: its shares leave only after it. */
+static int marked(const pop *op) { return op->check && op->kind != PK_OUTPUT; }
+static int vsteps(const pop *op) { return op->kind == PK_OUTPUT ? VERIFY_STEPS : 0; }
 static int verifies(const pop *op) { return op->kind == PK_OUTPUT ? op->lead : op->check; }
 
-static int steps(const pop *op) { return rep3_steps(&active, op) + vsteps(op); }
+static int steps(const pop *op)
+{
+    int s = rep3_steps(&active, op) + vsteps(op);
+    return marked(op) && s < V_ALLCLEAR ? V_ALLCLEAR : s;
+}
 
 /* The output link rc+1 -> rc carries x_{rc+2}, which party rc+2 holds as its
  * first word: the digest it sends lets rc check what arrived. */
@@ -290,11 +299,18 @@ static int prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     rep3a *a = ps;
     net *nt = a->r.rs.nt;
     int me = a->r.rs.me, rc = op->owner % 3;
+    if (marked(op) && step < V_ALLCLEAR) {
+        a->r.comm = 1;
+        if (verify_prepare(a, step, err, errlen) != 0)
+            return -1;
+    }
     if (step < vsteps(op)) {
         a->r.comm = 1;
         return verifies(op) ? verify_prepare(a, step, err, errlen) : 0;
     }
     step -= vsteps(op);
+    if (step >= rep3_steps(&active, op)) /* a mark's verification goes on alone */
+        return 0;
     if (op->kind == PK_INPUT && input_in_range(a, op, err, errlen) != 0)
         return -1;
     if (op->kind == PK_REQS) { /* its parameters' ranges and exact dealing are not proven */
@@ -319,9 +335,13 @@ static int finish(void *ps, pop *op, int step, char *err, size_t errlen)
 {
     rep3a *a = ps;
     int me = a->r.rs.me, rc = op->owner % 3;
+    if (marked(op) && step < V_ALLCLEAR && verify_finish(a, step, err, errlen) != 0)
+        return -1;
     if (step < vsteps(op))
         return verifies(op) ? verify_finish(a, step, err, errlen) : 0;
     step -= vsteps(op);
+    if (step >= rep3_steps(&active, op))
+        return 0;
     if (op->kind != PK_OUTPUT)
         return rep3_finish(ps, op, step, err, errlen);
     if (rep3_finish(ps, op, step, err, errlen) != 0)
@@ -354,6 +374,8 @@ static void cost(const pop *op, int nparties, proto_cost *acc)
     (void)nparties;
     rep3_cost(&active, op, acc);
     acc->rounds += (uint64_t)vsteps(op);
+    if (marked(op) && acc->rounds < V_ALLCLEAR)
+        acc->rounds = V_ALLCLEAR;
     for (int k = 0; k < 3 && verifies(op); k++)
         acc->bytes[k] += verify_bytes(op, k);
     if (op->kind == PK_OUTPUT)
@@ -373,5 +395,5 @@ const protocol proto_rep3a = {
     .finish = finish,
     .cost = cost,
     .proven_bounds = 1,
-    .check_every = 12 << 20,
+    .check_every = 15 << 20,
 };
