@@ -6,7 +6,7 @@ CC      ?= cc
 CFLAGS  ?= -O2
 WARN    := -std=c11 -Wall -Wextra -Werror
 CPPFLAGS := -D_POSIX_C_SOURCE=200809L
-LDLIBS  := -lssl -lcrypto -lm -lpthread
+LDLIBS  := -lssl -lcrypto -lgmp -lm -lpthread
 BUILD   ?= build/release
 # TensorFlow Lite reference models and outputs (tests skip them when absent,
 # except in CI where their absence is a failure)

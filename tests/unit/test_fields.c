@@ -3,9 +3,13 @@
  * modulus irreducible (Rabin) and primitive, the bit tables and the bulk
  * kernels by direct sums, on both multiplication paths; F_p by
  * shift-and-subtract on six-word numbers, with the edge values, the
- * refusal of encodings >= p and the lazy accumulator. */
+ * refusal of encodings >= p and the lazy accumulator. The share field
+ * F_(2^127 - 1) (runtime/core/fp127.c) against GMP's mpz. */
 #include <check.h>
+#include <gmp.h>
 #include <stdlib.h>
+
+#include "runtime/core/fp127.h"
 
 #include "runtime/core/fp192.h"
 #include "runtime/core/gf64.h"
@@ -420,6 +424,144 @@ START_TEST(fp_acc_matches_sum_of_products)
 }
 END_TEST
 
+/* ================= F_(2^127 - 1) against mpz ================= */
+
+static void mpz_of(mpz_t z, fp127 a)
+{
+    mpz_set_ui(z, a.hi);
+    mpz_mul_2exp(z, z, 64);
+    mpz_add_ui(z, z, a.lo);
+}
+
+static void assert_fp127_mpz(fp127 a, const mpz_t want)
+{
+    mpz_t z;
+    mpz_init(z);
+    mpz_of(z, a);
+    ck_assert_msg(mpz_cmp(z, want) == 0, "fp127 %016llx%016llx differs from mpz", (unsigned long long)a.hi,
+                  (unsigned long long)a.lo);
+    mpz_clear(z);
+}
+
+/* random elements, and the edges: 0, 1, 2, p - 1, p - 2, 2^64 +- 1, 2^126, (p - 1) / 2 */
+static fp127 rnd_fp127(uint64_t *s)
+{
+    static const fp127 edge[] = {{0, 0}, {1, 0}, {2, 0}, {~0ull - 1, ~0ull >> 1}, {~0ull - 2, ~0ull >> 1},
+                                 {0, 1}, {1, 1}, {~0ull, 0}, {0, 1ull << 62}, {~0ull, (1ull << 62) - 1}};
+    uint64_t r = rnd(s);
+    if (r % 4 == 0)
+        return edge[(r >> 8) % (sizeof edge / sizeof edge[0])];
+    fp127 a = {rnd(s), rnd(s) >> 1};
+    return fp127_u(a) == FP127_P ? (fp127){0, 0} : a;
+}
+
+START_TEST(fp127_matches_mpz)
+{
+    ck_assert_int_eq(fp127_check_prime(), 0);
+    mpz_t p, x, y, w;
+    mpz_inits(p, x, y, w, NULL);
+    mpz_ui_pow_ui(p, 2, 127);
+    mpz_sub_ui(p, p, 1);
+    uint64_t s = 11;
+    for (int i = 0; i < 20000; i++) {
+        fp127 a = rnd_fp127(&s), b = rnd_fp127(&s);
+        int64_t c = (int64_t)rnd_word(&s), back;
+        mpz_of(x, a), mpz_of(y, b);
+        mpz_add(w, x, y), mpz_mod(w, w, p);
+        assert_fp127_mpz(fp127_add(a, b), w);
+        mpz_sub(w, x, y), mpz_mod(w, w, p);
+        assert_fp127_mpz(fp127_sub(a, b), w);
+        mpz_neg(w, x), mpz_mod(w, w, p);
+        assert_fp127_mpz(fp127_neg(a), w);
+        mpz_mul(w, x, y), mpz_mod(w, w, p);
+        assert_fp127_mpz(fp127_mul(a, b), w);
+        mpz_set_si(w, c), mpz_mul(w, w, x), mpz_mod(w, w, p);
+        assert_fp127_mpz(fp127_mul_i64(a, c), w);
+        mpz_set_si(w, c), mpz_mod(w, w, p);
+        assert_fp127_mpz(fp127_from_i64(c), w);
+        ck_assert_int_eq(fp127_to_i64(fp127_from_i64(c), &back), 0);
+        ck_assert(back == c);
+        if (fp127_u(a)) { /* a a^-1 = 1 */
+            fp127 one = fp127_mul(a, fp127_inv(a));
+            ck_assert(one.lo == 1 && one.hi == 0);
+        }
+    }
+    /* centered decoding: (p - 1) / 2 and beyond it, int64's edges */
+    int64_t v;
+    ck_assert_int_eq(fp127_to_i64(fp127_of(FP127_P / 2), &v), -1); /* 2^126 - 1 */
+    ck_assert_int_eq(fp127_to_i64(fp127_of(FP127_P / 2 + 1), &v), -1); /* -(2^126 - 1) */
+    ck_assert_int_eq(fp127_to_i64(fp127_of((fp127_u128)1 << 63), &v), -1);
+    ck_assert_int_eq(fp127_to_i64(fp127_of(FP127_P - ((fp127_u128)1 << 63)), &v), 0);
+    ck_assert(v == INT64_MIN);
+    ck_assert_int_eq(fp127_to_i64(fp127_of(FP127_P - ((fp127_u128)1 << 63) - 1), &v), -1);
+    mpz_clears(p, x, y, w, NULL);
+}
+END_TEST
+
+START_TEST(fp127_bytes_refuse_values_from_p)
+{
+    uint8_t b[FP127_BYTES];
+    fp127 got = {5, 6}, a;
+    for (int i = 0; i < FP127_BYTES; i++)
+        b[i] = 0xff; /* 2^128 - 1 */
+    ck_assert_int_eq(fp127_from_bytes(&got, b), -1);
+    b[15] = 0x7f; /* p */
+    ck_assert_int_eq(fp127_from_bytes(&got, b), -1);
+    ck_assert(got.lo == 5 && got.hi == 6); /* untouched */
+    a = fp127_from_random(b); /* p, drawn: 0 */
+    ck_assert(a.lo == 0 && a.hi == 0);
+    b[0] = 0xfe; /* p - 1 */
+    ck_assert_int_eq(fp127_from_bytes(&got, b), 0);
+    ck_assert(fp127_u(got) == FP127_P - 1);
+    uint8_t back[FP127_BYTES];
+    fp127_to_bytes(back, got);
+    for (int i = 0; i < FP127_BYTES; i++)
+        ck_assert_uint_eq(back[i], b[i]);
+    b[15] = 0xff; /* the top bit drops for a random draw */
+    a = fp127_from_random(b);
+    ck_assert(fp127_u(a) == FP127_P - 1);
+}
+END_TEST
+
+START_TEST(fp127_acc_matches_sum_of_products)
+{
+    uint64_t s = 13;
+    mpz_t p, sum, x, y;
+    mpz_inits(p, sum, x, y, NULL);
+    mpz_ui_pow_ui(p, 2, 127);
+    mpz_sub_ui(p, p, 1);
+    for (int t = 0; t < 40; t++) {
+        size_t n = t < 20 ? (size_t)t : 3000;
+        fp127_acc acc;
+        fp127_acc_zero(&acc);
+        mpz_set_ui(sum, 0);
+        for (size_t i = 0; i < n; i++) {
+            fp127 a = t % 2 ? fp127_of(FP127_P - 1) : rnd_fp127(&s), b = t % 2 ? a : rnd_fp127(&s);
+            fp127_acc_mac(&acc, a, b);
+            mpz_of(x, a), mpz_of(y, b);
+            mpz_addmul(sum, x, y);
+        }
+        mpz_mod(sum, sum, p);
+        assert_fp127_mpz(fp127_acc_reduce(&acc), sum);
+    }
+    /* the columns near their capacity: 2^62 products of (p - 1)^2 each, as
+     * their column sums (every 64-bit half of every partial product 2^64 - 1) */
+    fp127_acc full = {{(fp127_u128)~0ull << 62, (fp127_u128)3 * ~0ull << 62, (fp127_u128)3 * ~0ull << 62,
+                       (fp127_u128)~0ull << 62}};
+    mpz_set_ui(sum, 0);
+    for (int k = 4; k-- > 0;) {
+        mpz_mul_2exp(sum, sum, 64);
+        mpz_set_ui(x, (uint64_t)(full.c[k] >> 64));
+        mpz_mul_2exp(x, x, 64);
+        mpz_add_ui(x, x, (uint64_t)full.c[k]);
+        mpz_add(sum, sum, x);
+    }
+    mpz_mod(sum, sum, p);
+    assert_fp127_mpz(fp127_acc_reduce(&full), sum);
+    mpz_clears(p, sum, x, y, NULL);
+}
+END_TEST
+
 Suite *suite_fields(void)
 {
     Suite *s = suite_create("fields");
@@ -433,6 +575,11 @@ Suite *suite_fields(void)
     tcase_add_test(t, fp_matches_shift_and_subtract);
     tcase_add_test(t, fp_bytes_refuse_values_from_p);
     tcase_add_test(t, fp_acc_matches_sum_of_products);
+    suite_add_tcase(s, t);
+    t = tcase_create("fp127");
+    tcase_add_test(t, fp127_matches_mpz);
+    tcase_add_test(t, fp127_bytes_refuse_values_from_p);
+    tcase_add_test(t, fp127_acc_matches_sum_of_products);
     suite_add_tcase(s, t);
     return s;
 }
