@@ -407,8 +407,6 @@ static uint64_t assign(qbc_program *p, const protocol *pr, int nparties, int gre
     return (uint64_t)max;
 }
 
-/* the bytes all parties send in the ROUND block at pc, and whether it
- * holds an OUTPUT */
 /* A ROUND block's bytes (cost(), all parties), its longest operation's
  * rounds, and whether it holds an OUTPUT. */
 typedef struct {
@@ -445,9 +443,10 @@ static uint32_t next_block(const qbc_program *p, uint32_t pc)
 
 /* pop.check for protocols with check_every: the first operation of the
  * block where the blocks since the last mark or OUTPUT block have sent that
- * much, or of the block before it when that one is longer (a protocol may
- * run the check beside the block's own rounds, which then hide more of it;
- * earlier, so the batch stays within check_every). */
+ * much, or of the block before it when that one is longer and at least
+ * half of it is in (a protocol may run the check beside the block's own
+ * rounds, which then hide more of it; earlier, so the batch stays within
+ * check_every). */
 static void assign_checks(qbc_program *p, const protocol *pr, int nparties)
 {
     uint64_t every = proto_check_every(pr), sent = 0;
@@ -463,7 +462,7 @@ static void assign_checks(qbc_program *p, const protocol *pr, int nparties)
         b = n;
         pc = next_block(p, pc + 1 + (uint32_t)qbc_nops(p->code[pc]));
         n = pc < p->ncode ? block_at(p, pr, nparties, pc) : (block_cost){0};
-        int early = pc < p->ncode && !n.out && sent + b.bytes >= every && b.rounds > n.rounds;
+        int early = pc < p->ncode && !n.out && 2 * sent >= every && sent + b.bytes >= every && b.rounds > n.rounds;
         if (b.out)
             sent = 0;
         else if (sent >= every || early)

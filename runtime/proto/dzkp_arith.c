@@ -357,13 +357,14 @@ void dzka_conv(dzka *z, const dzka_conv_def *d)
     z->prods += cv->n * taps * (d->depthwise ? 1 : g->c) * (2u + (d->local != 0));
 }
 
-int dzka_fits(unsigned long long terms, char *err, size_t errlen)
+int dzka_fits(unsigned long long terms, unsigned long long prods, char *err, size_t errlen)
 {
-    if (terms >= 1ull << 60)
-        snprintf(err, errlen, "batch of %llu arith terms is too large for one verification", terms);
-    else if (terms > DZKA_MAX_TERMS)
+    if (terms > DZKA_MAX_TERMS)
         snprintf(err, errlen, "batch of %llu arith terms is too long for the fold schedule (at most %llu)", terms,
                  DZKA_MAX_TERMS);
+    else if (prods > DZKA_MAX_PRODS)
+        snprintf(err, errlen, "batch of %llu arith products is too large for one verification (at most %llu)",
+                 prods, DZKA_MAX_PRODS);
     else
         return 0;
     return -1;
@@ -371,7 +372,7 @@ int dzka_fits(unsigned long long terms, char *err, size_t errlen)
 
 int dzka_close(dzka *z, char *err, size_t errlen)
 {
-    if (dzka_fits(z->terms, err, errlen) || dzka_fits(z->prods, err, errlen))
+    if (dzka_fits(z->terms, z->prods, err, errlen))
         return -1;
     z->closed = 1;
     dzk_close(z->d);

@@ -41,8 +41,9 @@
  *
  * The quotient width is fixed at DZKA_QBITS = 64 + 35 rather than the
  * plan's 64 + ceil(log2(M + 1)), so that V2's size is the same for every
- * batch: the fold schedule admits at most DZKA_MAX_TERMS < 2^35 terms, so
- * an honest Q'_s < 2^64 M + 2M < 2^99 always fits. Soundness (§4.2, L-1)
+ * batch: a batch holds at most DZKA_MAX_PRODS < 2^35 products M (a
+ * convolution's count, not its Freivalds vector), so an honest
+ * Q'_s < 2^64 M + 2M < 2^99 always fits. Soundness (§4.2, L-1)
  * needs LHS_s = sum_{v in S_s} (E_v + 2^65) - 2^64 Q'_s, for any bits the
  * prover sends, to be nonzero mod p when nonzero over Z: the sum is in
  * [0, M 2^128 + M 2^65) and 2^64 Q'_s in [0, 2^163), so |LHS_s| < 2^164 < p.
@@ -73,9 +74,10 @@
  * DZK_FINAL_N = 15 elements, so that the proof ends with proof B's */
 enum { DZKA_FOLDS = 4, DZKA_STEPS = 7 + 2 * DZKA_FOLDS, DZKA_KAPPA = 64, DZKA_QBITS = 99 };
 /* Terms the fold schedule admits: the vector (terms, then 64 x DZKA_QBITS
- * quotient bits) folds by 8 and then seven times by 16 to at most
- * DZK_FINAL_N = 15 elements. */
+ * quotient bits) folds by 8 and then by 16, 64, 64, 64 to at most
+ * DZK_FINAL_N = 15 elements. Products (M) the quotients admit: below 2^35. */
 #define DZKA_MAX_TERMS ((8ull * 15 << 22) - DZKA_KAPPA * DZKA_QBITS)
+#define DZKA_MAX_PRODS ((1ull << 35) - 1)
 
 /* Production passes DZKA_PARAMS. Tests may weaken the proof to show what
  * its parts do: kappa < 64 subsets (the membership words keep kappa bits;
@@ -122,9 +124,12 @@ typedef struct {
 } dzka_conv_def;
 void dzka_conv(dzka *z, const dzka_conv_def *d);
 
-/* 0 if a batch of `terms` terms (M, summed over statements) can be proven,
- * or -1 with the reason: M >= 2^60 (§4.1), or more than DZKA_MAX_TERMS. */
-int dzka_fits(unsigned long long terms, char *err, size_t errlen);
+/* 0 if a batch of `terms` vector elements (a statement's length, a
+ * convolution's |W| + |X|) and `prods` products (M, summed over statements
+ * and convolutions' outputs) can be proven, or -1 with the reason: more
+ * than DZKA_MAX_TERMS elements (the fold schedule) or DZKA_MAX_PRODS
+ * products (the quotients' width). */
+int dzka_fits(unsigned long long terms, unsigned long long prods, char *err, size_t errlen);
 /* Ends the batch: 0, or -1 as dzka_fits. */
 int dzka_close(dzka *z, char *err, size_t errlen);
 

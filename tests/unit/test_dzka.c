@@ -482,13 +482,17 @@ END_TEST
 START_TEST(oversized_batches_are_refused)
 {
     char err[160];
-    ck_assert_int_eq(dzka_fits(0, err, sizeof err), 0);
-    ck_assert_int_eq(dzka_fits(DZKA_MAX_TERMS, err, sizeof err), 0);
-    ck_assert_int_eq(dzka_fits(DZKA_MAX_TERMS + 1, err, sizeof err), -1);
+    ck_assert_int_eq(dzka_fits(0, 0, err, sizeof err), 0);
+    ck_assert_int_eq(dzka_fits(DZKA_MAX_TERMS, DZKA_MAX_PRODS, err, sizeof err), 0);
+    ck_assert_int_eq(dzka_fits(DZKA_MAX_TERMS + 1, 0, err, sizeof err), -1);
     ck_assert_str_eq(err, "batch of 503310145 arith terms is too long for the fold schedule (at most 503310144)");
-    ck_assert_int_eq(dzka_fits(1ull << 60, err, sizeof err), -1);
-    ck_assert_str_eq(err, "batch of 1152921504606846976 arith terms is too large for one verification");
-    /* the schedule's bound: ceil((M + 64 x 99) / 8) folds by 16, 64, 64, 64 to 15 */
+    /* products beyond the quotients' width, however short the vector (a convolution's) */
+    ck_assert_int_eq(dzka_fits(1000, DZKA_MAX_PRODS + 1, err, sizeof err), -1);
+    ck_assert_str_eq(err, "batch of 34359738368 arith products is too large for one verification (at most "
+                          "34359738367)");
+    /* an honest quotient fits its 99 bits: (2^35 - 1)(2^64 + 2) < 2^99 */
+    ck_assert(((unsigned __int128)DZKA_MAX_PRODS * (((unsigned __int128)1 << 64) + 2)) >> 99 == 0);
+    /* the schedule's bound: ceil((terms + 64 x 99) / 8) folds by 16, 64, 64, 64 to 15 */
     ck_assert_uint_eq((DZKA_MAX_TERMS + DZKA_KAPPA * DZKA_QBITS) / 8, 15ull << 22);
 }
 END_TEST
