@@ -122,8 +122,10 @@ fuzz-check: fuzz-bins
 	   $(MAKE) --no-print-directory fuzz-bins BUILD=$(FUZZ_AFL) CC=$(FUZZ_CC) CFLAGS="-O1 -g" EXTRA="$(SAN)"; fi
 	@sh tests/fuzz/run.sh check $(BUILD) $(FUZZ_AFL) $(FUZZ_CI_S) $(FUZZ_NAMES)
 
-$(BUILD)/bench-kernels: bench/kernels.c runtime/core/kernels.c runtime/core/kernels.h runtime/core/geom.h
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -I. -o $@ bench/kernels.c runtime/core/kernels.c -lpthread
+$(BUILD)/bench-kernels: bench/kernels.c runtime/core/kernels.c runtime/core/kernels.h runtime/core/geom.h \
+                        runtime/core/fp127.c runtime/core/fp127.h
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -I. -o $@ bench/kernels.c runtime/core/kernels.c runtime/core/fp127.c \
+	    -lgmp -lpthread
 
 bench: all $(BUILD)/bench-kernels
 	@sh scripts/install-deps.sh bench

@@ -1,6 +1,7 @@
 /* bench-kernels: multiply-accumulate rate of the Z_2^64 convolution kernels
  * (runtime/core/kernels.c, as every protocol calls them) against a plain int32
- * convolution of the same shape and loop order, on MobileNet-like layers. */
+ * convolution of the same shape and loop order, on MobileNet-like layers; and
+ * the F_(2^127 - 1) kernels' against Z_2^64's (the prime-field protocols'). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdio.h>
@@ -82,7 +83,8 @@ int main(void)
         {"conv 3x3 s2, 128x128x3 -> 8", {128, 128, 3, 3, 3, 64, 64, 2, 2, 0, 0, 1, 1}, 8},
         {"depthwise 3x3, 32x32x64", {32, 32, 64, 3, 3, 32, 32, 1, 1, 1, 1, 1, 1}, 0},
     };
-    printf("%-34s %12s %12s %8s\n", "kernel", "Z_2^64 MAC/s", "int32 MAC/s", "ratio");
+    printf("%-34s %12s %12s %8s %12s %8s\n", "kernel", "Z_2^64 MAC/s", "int32 MAC/s", "ratio", "F_p MAC/s",
+           "Z/F_p");
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
         const shape *s = &shapes[k];
         const geom *g = &s->g;
@@ -92,12 +94,13 @@ int main(void)
         uint64_t macs = out * g->kh * g->kw * (s->oc ? g->c : 1);
         uint64_t *x = malloc(in * 8), *w = malloc(wn * 8), *d = malloc(out * 8);
         int32_t *x32 = malloc(in * 4), *w32 = malloc(wn * 4), *d32 = malloc(out * 4);
+        fp127 *xf = malloc(in * sizeof *xf), *wf = malloc(wn * sizeof *wf), *df = malloc(out * sizeof *df);
         for (uint64_t i = 0; i < in; i++)
-            x[i] = (uint64_t)(x32[i] = (int32_t)(i * 7 % 255) - 128);
+            x[i] = (uint64_t)(x32[i] = (int32_t)(i * 7 % 255) - 128), xf[i] = fp127_from_i64(x32[i]);
         for (uint64_t i = 0; i < wn; i++)
-            w[i] = (uint64_t)(w32[i] = (int32_t)(i * 13 % 255) - 128);
-        double rate[2];
-        for (int v = 0; v < 2; v++) {
+            w[i] = (uint64_t)(w32[i] = (int32_t)(i * 13 % 255) - 128), wf[i] = fp127_from_i64(w32[i]);
+        double rate[3];
+        for (int v = 0; v < 3; v++) {
             int reps = 0;
             double t0 = now(), t;
             do {
@@ -105,21 +108,28 @@ int main(void)
                     kern_conv2d(d, x, w, g, s->oc);
                 else if (v == 0)
                     kern_dwconv2d(d, x, w, g, 1);
-                else if (s->oc)
+                else if (v == 1 && s->oc)
                     conv_i32(d32, x32, w32, g, s->oc);
-                else
+                else if (v == 1)
                     dw_i32(d32, x32, w32, g);
+                else if (s->oc)
+                    kern_conv2d_fp(df, xf, wf, g, s->oc);
+                else
+                    kern_dwconv2d_fp(df, xf, wf, g, 1);
                 reps++;
             } while ((t = now() - t0) < 0.3);
             rate[v] = (double)macs * reps / t;
         }
-        for (uint64_t i = 0; i < out; i++) /* the same arithmetic, checked */
-            if ((int32_t)(uint32_t)d[i] != d32[i]) {
+        for (uint64_t i = 0; i < out; i++) { /* the same arithmetic, checked */
+            int64_t f;
+            if ((int32_t)(uint32_t)d[i] != d32[i] || fp127_to_i64(df[i], &f) || f != d32[i]) {
                 printf("MISMATCH in %s at %llu\n", s->name, (unsigned long long)i);
                 return 1;
             }
-        printf("%-34s %12.3g %12.3g %8.2f\n", s->name, rate[0], rate[1], rate[0] / rate[1]);
-        free(x), free(w), free(d), free(x32), free(w32), free(d32);
+        }
+        printf("%-34s %12.3g %12.3g %8.2f %12.3g %8.2f\n", s->name, rate[0], rate[1], rate[0] / rate[1], rate[2],
+               rate[0] / rate[2]);
+        free(x), free(w), free(d), free(x32), free(w32), free(d32), free(xf), free(wf), free(df);
     }
     return 0;
 }

@@ -1,4 +1,5 @@
-/* kernels: convolution and window gathering over Z_2^64 (see kernels.h). */
+/* kernels: convolution and window gathering over Z_2^64, Z_2^128 and
+ * F_(2^127 - 1) (see kernels.h). */
 #include "runtime/core/kernels.h"
 
 #include <pthread.h>
@@ -81,7 +82,36 @@ static void parallel_rows(rows_fn *fn, void *d, const void *x, const void *w, co
     kern_parallel(j.parts, (int)j.parts, rows_part, &j);
 }
 
-/* The convolution loops for an element type T (wrapping unsigned arithmetic). */
+/* out += the dot product of x and w (n elements), and out += x w, for each
+ * element type: wrapping unsigned arithmetic, and F_(2^127 - 1), whose dot
+ * products accumulate unreduced (fp127_acc) and reduce once a tap. */
+static inline void dot_add_64(uint64_t *out, const uint64_t *x, const uint64_t *w, uint32_t n)
+{
+    uint64_t acc = 0;
+    for (uint32_t c = 0; c < n; c++)
+        acc += x[c] * w[c];
+    *out += acc;
+}
+static inline void mac_add_64(uint64_t *out, uint64_t x, uint64_t w) { *out += x * w; }
+static inline void dot_add_128(kern_u128 *out, const kern_u128 *x, const kern_u128 *w, uint32_t n)
+{
+    kern_u128 acc = 0;
+    for (uint32_t c = 0; c < n; c++)
+        acc += x[c] * w[c];
+    *out += acc;
+}
+static inline void mac_add_128(kern_u128 *out, kern_u128 x, kern_u128 w) { *out += x * w; }
+static inline void dot_add_fp(fp127 *out, const fp127 *x, const fp127 *w, uint32_t n)
+{
+    fp127_acc acc;
+    fp127_acc_zero(&acc);
+    for (uint32_t c = 0; c < n; c++)
+        fp127_acc_mac(&acc, x[c], w[c]);
+    *out = fp127_add(*out, fp127_acc_reduce(&acc));
+}
+static inline void mac_add_fp(fp127 *out, fp127 x, fp127 w) { *out = fp127_add(*out, fp127_mul(x, w)); }
+
+/* The convolution loops for an element type T whose zero is all-zero bytes. */
 #define KERNELS(T, SUF)                                                                              \
     static void conv_rows_##SUF(void *dv, const void *xv, const void *wv, const geom *g, uint32_t oc, \
                                 uint32_t y0, uint32_t y1)                                            \
@@ -101,13 +131,9 @@ static void parallel_rows(rows_fn *fn, void *d, const void *x, const void *w, co
                         if (ix < 0 || ix >= g->w)                                                    \
                             continue;                                                                \
                         const T *xr = x + ((uint64_t)iy * g->w + (uint64_t)ix) * g->c;               \
-                        for (uint32_t o = 0; o < oc; o++) {                                          \
-                            const T *wr = w + (((uint64_t)o * g->kh + ky) * g->kw + kx) * g->c;      \
-                            T acc = 0;                                                               \
-                            for (uint32_t c = 0; c < g->c; c++)                                      \
-                                acc += xr[c] * wr[c];                                                \
-                            out[o] += acc;                                                           \
-                        }                                                                            \
+                        for (uint32_t o = 0; o < oc; o++)                                            \
+                            dot_add_##SUF(out + o, xr, w + (((uint64_t)o * g->kh + ky) * g->kw + kx) * g->c, \
+                                          g->c);                                                     \
                     }                                                                                \
                 }                                                                                    \
             }                                                                                        \
@@ -134,10 +160,10 @@ static void parallel_rows(rows_fn *fn, void *d, const void *x, const void *w, co
                         const T *wr = w + ((uint64_t)ky * g->kw + kx) * cm;                          \
                         if (m == 1)                                                                  \
                             for (uint64_t c = 0; c < cm; c++)                                        \
-                                out[c] += xr[c] * wr[c];                                             \
+                                mac_add_##SUF(out + c, xr[c], wr[c]);                                \
                         else                                                                         \
                             for (uint64_t c = 0; c < cm; c++)                                        \
-                                out[c] += xr[c / m] * wr[c];                                         \
+                                mac_add_##SUF(out + c, xr[c / m], wr[c]);                            \
                     }                                                                                \
                 }                                                                                    \
             }                                                                                        \
@@ -145,6 +171,7 @@ static void parallel_rows(rows_fn *fn, void *d, const void *x, const void *w, co
 
 KERNELS(uint64_t, 64)
 KERNELS(kern_u128, 128)
+KERNELS(fp127, fp)
 
 void kern_conv2d(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom *g, uint32_t oc)
 {
@@ -164,6 +191,16 @@ void kern_conv2d_128(kern_u128 *d, const kern_u128 *x, const kern_u128 *w, const
 void kern_dwconv2d_128(kern_u128 *d, const kern_u128 *x, const kern_u128 *w, const geom *g, uint32_t m)
 {
     parallel_rows(dw_rows_128, d, x, w, g, m);
+}
+
+void kern_conv2d_fp(fp127 *d, const fp127 *x, const fp127 *w, const geom *g, uint32_t oc)
+{
+    parallel_rows(conv_rows_fp, d, x, w, g, oc);
+}
+
+void kern_dwconv2d_fp(fp127 *d, const fp127 *x, const fp127 *w, const geom *g, uint32_t m)
+{
+    parallel_rows(dw_rows_fp, d, x, w, g, m);
 }
 
 static int64_t first_inside(uint32_t o, uint32_t stride, uint32_t pad, uint32_t k, uint32_t dil,

@@ -1,5 +1,5 @@
-/* kernels: the hot loops over Z_2^64 (uint64_t arithmetic wraps mod 2^64)
- * and Z_2^128.
+/* kernels: the hot loops over Z_2^64 (uint64_t arithmetic wraps mod 2^64),
+ * Z_2^128 and F_(2^127 - 1).
  * Used by every protocol for the local part of convolutions: clear on values,
  * replicated and additive sharing on (combinations of) shares. */
 #ifndef KERNELS_H
@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/core/fp127.h"
 #include "runtime/core/geom.h"
 
 /* Threads for the convolutions (default 1); each party process has its own. */
@@ -26,6 +27,10 @@ void kern_dwconv2d(uint64_t *d, const uint64_t *x, const uint64_t *w, const geom
 __extension__ typedef unsigned __int128 kern_u128;
 void kern_conv2d_128(kern_u128 *d, const kern_u128 *x, const kern_u128 *w, const geom *g, uint32_t oc);
 void kern_dwconv2d_128(kern_u128 *d, const kern_u128 *x, const kern_u128 *w, const geom *g, uint32_t m);
+/* The same over F_(2^127 - 1) (the prime-field protocols' shares): a
+ * convolution's dot products reduce once a tap (fp127_acc). */
+void kern_conv2d_fp(fp127 *d, const fp127 *x, const fp127 *w, const geom *g, uint32_t oc);
+void kern_dwconv2d_fp(fp127 *d, const fp127 *x, const fp127 *w, const geom *g, uint32_t m);
 /* d[OH*OW*C] = tap k of every window of x, elements of `words` words each;
  * a tap in the padding takes the window's first in-bounds element when
  * first_inbounds is set, else zero. */

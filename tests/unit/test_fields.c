@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "runtime/core/fp127.h"
+#include "runtime/core/kernels.h"
 
 #include "runtime/core/fp192.h"
 #include "runtime/core/gf64.h"
@@ -562,6 +563,70 @@ START_TEST(fp127_acc_matches_sum_of_products)
 }
 END_TEST
 
+/* the F_p convolution kernels against the definition, element by element
+ * (fp127_mul and fp127_add, themselves checked against mpz): strides,
+ * padding, dilation, depth multipliers, 1 and 3 threads */
+static fp127 conv_at(const fp127 *x, const fp127 *w, const geom *g, uint32_t oc, int depthwise, uint32_t oy,
+                     uint32_t ox, uint32_t o)
+{
+    fp127 sum = {0, 0};
+    uint32_t m = depthwise ? oc : 1, c0 = depthwise ? o / m : 0, c1 = depthwise ? o / m + 1 : g->c;
+    for (uint32_t ky = 0; ky < g->kh; ky++)
+        for (uint32_t kx = 0; kx < g->kw; kx++) {
+            int64_t iy = geom_in(oy, g->sh, g->pt, ky, g->dh), ix = geom_in(ox, g->sw, g->pl, kx, g->dw);
+            if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w)
+                continue;
+            for (uint32_t c = c0; c < c1; c++) {
+                fp127 xv = x[((uint64_t)iy * g->w + (uint64_t)ix) * g->c + c];
+                fp127 wv = depthwise ? w[((uint64_t)ky * g->kw + kx) * g->c * m + o]
+                                     : w[(((uint64_t)o * g->kh + ky) * g->kw + kx) * g->c + c];
+                sum = fp127_add(sum, fp127_mul(xv, wv));
+            }
+        }
+    return sum;
+}
+
+START_TEST(fp127_kernels_match_the_definition)
+{
+    static const geom shapes[] = {
+        {5, 6, 3, 3, 3, 5, 6, 1, 1, 1, 1, 1, 1}, /* same padding */
+        {7, 7, 4, 3, 3, 3, 3, 2, 2, 0, 0, 1, 1}, /* stride 2 */
+        {9, 8, 2, 3, 2, 5, 6, 1, 1, 0, 0, 2, 2}, /* dilation */
+        {4, 4, 17, 1, 1, 4, 4, 1, 1, 0, 0, 1, 1}, /* pointwise */
+    };
+    uint64_t s = 17;
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
+        for (int dw = 0; dw < 2; dw++)
+            for (int threads = 1; threads <= 3; threads += 2) {
+                const geom *g = &shapes[k];
+                uint32_t oc = dw ? 2 : 5, och = dw ? g->c * oc : oc;
+                size_t nx = (size_t)g->h * g->w * g->c, nw = (size_t)g->kh * g->kw * g->c * oc;
+                size_t nd = (size_t)g->oh * g->ow * och;
+                fp127 *x = malloc(nx * sizeof *x), *w = malloc(nw * sizeof *w), *d = malloc(nd * sizeof *d);
+                ck_assert(x && w && d);
+                for (size_t i = 0; i < nx; i++)
+                    x[i] = rnd_fp127(&s);
+                for (size_t i = 0; i < nw; i++)
+                    w[i] = rnd_fp127(&s);
+                kern_set_threads(threads);
+                if (dw)
+                    kern_dwconv2d_fp(d, x, w, g, oc);
+                else
+                    kern_conv2d_fp(d, x, w, g, oc);
+                kern_set_threads(1);
+                for (uint32_t oy = 0; oy < g->oh; oy++)
+                    for (uint32_t ox = 0; ox < g->ow; ox++)
+                        for (uint32_t o = 0; o < och; o++) {
+                            fp127 want = conv_at(x, w, g, oc, dw, oy, ox, o);
+                            fp127 got = d[((size_t)oy * g->ow + ox) * och + o];
+                            ck_assert_msg(got.lo == want.lo && got.hi == want.hi, "shape %zu, %s, output %u %u %u",
+                                          k, dw ? "depthwise" : "conv", oy, ox, o);
+                        }
+                free(x), free(w), free(d);
+            }
+}
+END_TEST
+
 Suite *suite_fields(void)
 {
     Suite *s = suite_create("fields");
@@ -580,6 +645,7 @@ Suite *suite_fields(void)
     tcase_add_test(t, fp127_matches_mpz);
     tcase_add_test(t, fp127_bytes_refuse_values_from_p);
     tcase_add_test(t, fp127_acc_matches_sum_of_products);
+    tcase_add_test(t, fp127_kernels_match_the_definition);
     suite_add_tcase(s, t);
     return s;
 }
