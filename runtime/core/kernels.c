@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int nthreads = 1;
@@ -82,46 +83,74 @@ static void parallel_rows(rows_fn *fn, void *d, const void *x, const void *w, co
     kern_parallel(j.parts, (int)j.parts, rows_part, &j);
 }
 
-/* out += the dot product of x and w (n elements), and out += x w, for each
- * element type: wrapping unsigned arithmetic, and F_(2^127 - 1), whose dot
- * products accumulate unreduced (fp127_acc) and reduce once a tap. */
-static inline void dot_add_64(uint64_t *out, const uint64_t *x, const uint64_t *w, uint32_t n)
-{
-    uint64_t acc = 0;
-    for (uint32_t c = 0; c < n; c++)
-        acc += x[c] * w[c];
-    *out += acc;
-}
-static inline void mac_add_64(uint64_t *out, uint64_t x, uint64_t w) { *out += x * w; }
-static inline void dot_add_128(kern_u128 *out, const kern_u128 *x, const kern_u128 *w, uint32_t n)
-{
-    kern_u128 acc = 0;
-    for (uint32_t c = 0; c < n; c++)
-        acc += x[c] * w[c];
-    *out += acc;
-}
-static inline void mac_add_128(kern_u128 *out, kern_u128 x, kern_u128 w) { *out += x * w; }
-static inline void dot_add_fp(fp127 *out, const fp127 *x, const fp127 *w, uint32_t n)
-{
-    fp127_acc acc;
-    fp127_acc_zero(&acc);
-    for (uint32_t c = 0; c < n; c++)
-        fp127_acc_mac(&acc, x[c], w[c]);
-    *out = fp127_add(*out, fp127_acc_reduce(&acc));
-}
-static inline void mac_add_fp(fp127 *out, fp127 x, fp127 w) { *out = fp127_add(*out, fp127_mul(x, w)); }
+/* A pixel's output accumulators, per element type T and accumulator A:
+ * begin gives them zeroed, dot adds a dot product of x and w (n elements),
+ * mac adds x w, end stores them into the pixel's outputs. Wrapping unsigned
+ * arithmetic accumulates in the outputs themselves (A = T, no scratch);
+ * F_(2^127 - 1) in fp127_acc columns, unreduced, and reduces each output
+ * once (a pixel's products, taps x channels, are far below the 2^62 the
+ * columns hold). */
+#define WRAPPING(T, SUF)                                                                                    \
+    typedef T acc_##SUF;                                                                                    \
+    static inline acc_##SUF *scratch_##SUF(uint64_t n) { return (void)n, NULL; }                          \
+    static inline acc_##SUF *begin_##SUF(T *out, acc_##SUF *scratch, uint64_t n)                            \
+    {                                                                                                       \
+        (void)scratch;                                                                                      \
+        memset(out, 0, n * sizeof *out);                                                                    \
+        return out;                                                                                         \
+    }                                                                                                       \
+    static inline void dot_##SUF(acc_##SUF *a, const T *x, const T *w, uint32_t n)                         \
+    {                                                                                                       \
+        T s = 0;                                                                                            \
+        for (uint32_t c = 0; c < n; c++)                                                                    \
+            s += x[c] * w[c];                                                                               \
+        *a += s;                                                                                            \
+    }                                                                                                       \
+    static inline void mac_##SUF(acc_##SUF *a, T x, T w) { *a += x * w; }                                  \
+    static inline void end_##SUF(T *out, const acc_##SUF *a, uint64_t n) { (void)out, (void)a, (void)n; }
 
-/* The convolution loops for an element type T whose zero is all-zero bytes. */
+WRAPPING(uint64_t, 64)
+WRAPPING(kern_u128, 128)
+
+typedef fp127_acc acc_fp;
+static acc_fp *scratch_fp(uint64_t n)
+{
+    acc_fp *a = malloc(n * sizeof *a);
+    if (!a)
+        abort(); /* out of memory: a kernel has no error path */
+    return a;
+}
+static inline acc_fp *begin_fp(fp127 *out, acc_fp *scratch, uint64_t n)
+{
+    (void)out;
+    for (uint64_t i = 0; i < n; i++)
+        fp127_acc_zero(scratch + i);
+    return scratch;
+}
+static inline void dot_fp(acc_fp *a, const fp127 *x, const fp127 *w, uint32_t n)
+{
+    for (uint32_t c = 0; c < n; c++)
+        fp127_acc_mac(a, x[c], w[c]);
+}
+static inline void mac_fp(acc_fp *a, fp127 x, fp127 w) { fp127_acc_mac(a, x, w); }
+static inline void end_fp(fp127 *out, const acc_fp *a, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        out[i] = fp127_acc_reduce(a + i);
+}
+
+/* The convolution loops for an element type T. */
 #define KERNELS(T, SUF)                                                                              \
     static void conv_rows_##SUF(void *dv, const void *xv, const void *wv, const geom *g, uint32_t oc, \
                                 uint32_t y0, uint32_t y1)                                            \
     {                                                                                                \
         T *d = dv;                                                                                   \
         const T *x = xv, *w = wv;                                                                    \
+        acc_##SUF *scratch = scratch_##SUF(oc);                                                      \
         for (uint32_t oy = y0; oy < y1; oy++)                                                        \
             for (uint32_t ox = 0; ox < g->ow; ox++) {                                                \
                 T *out = d + ((uint64_t)oy * g->ow + ox) * oc;                                       \
-                memset(out, 0, oc * sizeof *out);                                                    \
+                acc_##SUF *acc = begin_##SUF(out, scratch, oc);                                      \
                 for (uint32_t ky = 0; ky < g->kh; ky++) {                                            \
                     int64_t iy = geom_in(oy, g->sh, g->pt, ky, g->dh);                               \
                     if (iy < 0 || iy >= g->h)                                                        \
@@ -132,11 +161,12 @@ static inline void mac_add_fp(fp127 *out, fp127 x, fp127 w) { *out = fp127_add(*
                             continue;                                                                \
                         const T *xr = x + ((uint64_t)iy * g->w + (uint64_t)ix) * g->c;               \
                         for (uint32_t o = 0; o < oc; o++)                                            \
-                            dot_add_##SUF(out + o, xr, w + (((uint64_t)o * g->kh + ky) * g->kw + kx) * g->c, \
-                                          g->c);                                                     \
+                            dot_##SUF(acc + o, xr, w + (((uint64_t)o * g->kh + ky) * g->kw + kx) * g->c, g->c); \
                     }                                                                                \
                 }                                                                                    \
+                end_##SUF(out, acc, oc);                                                             \
             }                                                                                        \
+        free(scratch);                                                                               \
     }                                                                                                \
     static void dw_rows_##SUF(void *dv, const void *xv, const void *wv, const geom *g, uint32_t m,    \
                               uint32_t y0, uint32_t y1)                                              \
@@ -144,10 +174,11 @@ static inline void mac_add_fp(fp127 *out, fp127 x, fp127 w) { *out = fp127_add(*
         T *d = dv;                                                                                   \
         const T *x = xv, *w = wv;                                                                    \
         uint64_t cm = (uint64_t)g->c * m;                                                            \
+        acc_##SUF *scratch = scratch_##SUF(cm);                                                      \
         for (uint32_t oy = y0; oy < y1; oy++)                                                        \
             for (uint32_t ox = 0; ox < g->ow; ox++) {                                                \
                 T *out = d + ((uint64_t)oy * g->ow + ox) * cm;                                       \
-                memset(out, 0, cm * sizeof *out);                                                    \
+                acc_##SUF *acc = begin_##SUF(out, scratch, cm);                                      \
                 for (uint32_t ky = 0; ky < g->kh; ky++) {                                            \
                     int64_t iy = geom_in(oy, g->sh, g->pt, ky, g->dh);                               \
                     if (iy < 0 || iy >= g->h)                                                        \
@@ -160,13 +191,15 @@ static inline void mac_add_fp(fp127 *out, fp127 x, fp127 w) { *out = fp127_add(*
                         const T *wr = w + ((uint64_t)ky * g->kw + kx) * cm;                          \
                         if (m == 1)                                                                  \
                             for (uint64_t c = 0; c < cm; c++)                                        \
-                                mac_add_##SUF(out + c, xr[c], wr[c]);                                \
+                                mac_##SUF(acc + c, xr[c], wr[c]);                                    \
                         else                                                                         \
                             for (uint64_t c = 0; c < cm; c++)                                        \
-                                mac_add_##SUF(out + c, xr[c / m], wr[c]);                            \
+                                mac_##SUF(acc + c, xr[c / m], wr[c]);                                \
                     }                                                                                \
                 }                                                                                    \
+                end_##SUF(out, acc, cm);                                                             \
             }                                                                                        \
+        free(scratch);                                                                               \
     }
 
 KERNELS(uint64_t, 64)
