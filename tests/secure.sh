@@ -15,7 +15,7 @@
 #  - the reference models (QNN_SECURE_MODELS=1): exact logits byte for byte
 #    TFLite's; fast ones (one case each) within the bound (QNN_SECURE_FULL=1: every case of
 #    the MobileNets under the dishonest-majority protocols, as issue 5 asks,
-#    and every case of every model under rep3).
+#    and every case of every model under rep3 and rep3-active).
 set -u
 B=${1:-build/release}
 M=${QNN_MODELS:-../shared/models}
@@ -522,7 +522,7 @@ if [ "${QNN_SECURE_MODELS:-1}" = 1 ] && [ -d "$M/testdata" ]; then
         if [ "${QNN_SECURE_FULL:-0}" = 1 ]; then
             case ${proto%:*} in
                 semi2k | spdz2k) specs="mobilenet_v1_0.25_128_quant:u8:4 mobilenet_v1_0.5_160_quant:u8:4" ;;
-                rep3) specs="mobilenet_v1_0.25_128_quant:u8:4 person_detect:i8:4 micro_speech_quantized:i8:4 mobilenet_v1_0.5_160_quant:u8:4 mobilenet_v2_1.0_224_quant:u8:4" ;;
+                rep3 | rep3-active) specs="mobilenet_v1_0.25_128_quant:u8:4 person_detect:i8:4 micro_speech_quantized:i8:4 mobilenet_v1_0.5_160_quant:u8:4 mobilenet_v2_1.0_224_quant:u8:4" ;;
                 *) continue ;;
             esac
         fi
