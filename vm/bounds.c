@@ -13,7 +13,6 @@
 
 __extension__ typedef __int128 i128;
 
-#define TWO62 ((i128)1 << 62)
 
 typedef struct {
     int64_t lo, hi;
@@ -40,6 +39,7 @@ typedef struct {
     areg *reg, *con; /* secret registers; constant registers as exact intervals */
     adef *def;       /* per secret register */
     uint32_t pc, layer; /* the instruction checked; a refused one's layer */
+    uint32_t fit;       /* vm_check_fit's bits; 0: vm_check_bounds */
     char *err;
     size_t errlen;
 } bctx;
@@ -197,11 +197,12 @@ static int refuse(bctx *b, const char *fmt, ...)
 
 #define PROMISE "(acc_bound is a promise; compile with qnnc --proven-bounds)"
 
-/* |each of the compared values| < 2^bits */
+/* |each of the compared values| < 2^bits (a promise in vm_check_fit: a
+ * broken one gives a wrong bit, never a wrap) */
 static int compared(bctx *b, ival x, uint32_t bits)
 {
     i128 m = iv_mag(x);
-    return m < ((i128)1 << bits) ? 0
+    return b->fit || m < ((i128)1 << bits) ? 0
                                  : refuse(b, "bound 2^%u is not implied by the inputs' ranges (|compared| reaches 2^%.2f) " PROMISE,
                                           bits, lg(m));
 }
@@ -237,18 +238,23 @@ static i128 trunc_reach(ival x, const trunc_k *t)
     return max128(iv_mag(iv_add(mx, iv1(t->off0))), iv_mag(iv_add(mx, iv1(t->off1))));
 }
 
+/* the bits a truncation's |m x + off| must stay below: the ring's masked
+ * opening needs 62, the field's value fit */
+static uint32_t trunc_bits(const bctx *b) { return b->fit ? b->fit : 62; }
+
 /* Every truncation opens m x + off masked, which needs |m x + off| < 2^62.
  * The refusal gives |x| against what would fit: how far an input's range
  * (an i32 bias's, say) would have to shrink. */
 static int trunc_check(bctx *b, const pop *op, uint64_t j, ival x, int exact)
 {
     trunc_k t = trunc_of(op, j, exact), fast = trunc_of(op, j, 0);
-    if (trunc_reach(x, &t) < TWO62)
+    i128 lim = (i128)1 << trunc_bits(b);
+    if (trunc_reach(x, &t) < lim)
         return 0;
-    i128 off = max128(iv_mag(iv1(t.off0)), iv_mag(iv1(t.off1))), fits = (TWO62 - 1 - off) / t.m;
-    return refuse(b, "truncation needs |m x + offsets| < 2^62 with m = %lld: |x| reaches %llu from the inputs' ranges, at most %llu fits%s",
-                  (long long)t.m, (unsigned long long)iv_mag(x), (unsigned long long)fits,
-                  exact && trunc_reach(x, &fast) < TWO62 ? " (rounding=fast on this layer would fit)" : "");
+    i128 off = max128(iv_mag(iv1(t.off0)), iv_mag(iv1(t.off1))), fits = (lim - 1 - off) / t.m;
+    return refuse(b, "truncation needs |m x + offsets| < 2^%u with m = %lld: |x| reaches %llu from the inputs' ranges, at most %llu fits%s",
+                  trunc_bits(b), (long long)t.m, (unsigned long long)iv_mag(x), (unsigned long long)fits,
+                  exact && trunc_reach(x, &fast) < lim ? " (rounding=fast on this layer would fit)" : "");
 }
 
 /* The result of truncating x: either rounding lies within 1 of floor(m x /
@@ -338,7 +344,9 @@ static int reqs(bctx *b, const uint32_t *a, const pop *op)
         ival w = iv_hull(xj, w1);
         i128 r = iv_mag(w);
         ival t = iv_add(iv(floor_pow2(w.lo, (int)op->kshift) - 1, floor_pow2(w.hi, (int)op->kshift) + 1), z);
-        int rc = r >= TWO62 ? refuse(b, "truncation needs |x| < 2^62, and the inputs' ranges give 2^%.2f", lg(r)) : 0;
+        int rc = r >= (i128)1 << trunc_bits(b)
+                     ? refuse(b, "truncation needs |x| < 2^%u, and the inputs' ranges give 2^%.2f", trunc_bits(b), lg(r))
+                     : 0;
         rc = rc ? rc : compared(b, iv_sub(t, lo), op->bound);
         rc = rc ? rc : compared(b, iv_sub(hi, t), op->bound);
         rc = rc || !op->exact || op->relu ? rc : compared(b, iv_sub(t, iv_add(t3, (ival){0, 1})), op->bound);
@@ -390,7 +398,7 @@ static int conv(bctx *b, const uint32_t *a, int op)
     ival prod = iv_mul(hull(&b->reg[a[1]]), hull(&b->reg[a[2]]));
     i128 taps = (i128)g.kh * g.kw * (op == OP_CONV2D ? g.c : 1);
     ival y = iv(taps * min128(prod.lo, 0), taps * max128(prod.hi, 0));
-    if (a[17] && iv_mag(y) >= ((i128)1 << a[17]))
+    if (a[17] && !b->fit && iv_mag(y) >= ((i128)1 << a[17]))
         return refuse(b, "output bound 2^%u is not implied by the inputs' ranges (|output| reaches 2^%.2f) " PROMISE,
                       a[17], lg(iv_mag(y)));
     put1(b, a[0], y);
@@ -418,7 +426,7 @@ static int output(bctx *b, const uint32_t *a)
 {
     const qbc_output *o = &b->p->outputs[a[1]];
     ival x = hull(&b->reg[a[0]]);
-    if (o->kind != OUT_SOFTMAX || (x.lo >= dtype_min(o->dtype) && x.hi <= dtype_max(o->dtype)))
+    if (b->fit || o->kind != OUT_SOFTMAX || (x.lo >= dtype_min(o->dtype) && x.hi <= dtype_max(o->dtype)))
         return 0;
     return refuse(b, "softmax needs values of %s, and the inputs' ranges give [%lld, %lld]", dtype_names[o->dtype],
                   (long long)x.lo, (long long)x.hi);
@@ -491,7 +499,8 @@ static int exec(bctx *b, enum opcode code, const uint32_t *a)
     case OP_INPUT: {
         int64_t lo = op.lo;
         uint32_t bits = op.bound;
-        proto_input_range(&lo, &bits);
+        if (!b->fit) /* a field protocol takes the dtype's whole range */
+            proto_input_range(&lo, &bits);
         put1(b, a[0], iv(lo, (i128)lo + ((i128)1 << bits) - 1));
         return 0;
     }
@@ -508,6 +517,18 @@ static int exec(bctx *b, enum opcode code, const uint32_t *a)
     return 0;
 }
 
+/* vm_check_fit: register r's values stay inside int64 (an interval that
+ * left it became ANY), and so below 2^fit */
+static int fits(bctx *b, uint32_t r)
+{
+    const areg *x = &b->reg[r];
+    for (uint64_t j = 0; j < x->p; j++)
+        if ((x->v[j].lo == INT64_MIN && x->v[j].hi == INT64_MAX) || iv_mag(x->v[j]) >> b->fit)
+            return refuse(b, "a value leaves (-2^%u, 2^%u) for inputs in their dtype ranges: over F_p it would not "
+                          "wrap as it does in Z_2^64", b->fit, b->fit);
+    return 0;
+}
+
 /* one instruction, and its writer's record (its operands as they were) */
 static int step(bctx *b, enum opcode code, const uint32_t *a)
 {
@@ -517,7 +538,7 @@ static int step(bctx *b, enum opcode code, const uint32_t *a)
     int rc = exec(b, code, a);
     if (rc == 0 && op_table[code].writes)
         nd.ver = b->def[a[0]].ver + 1, b->def[a[0]] = nd;
-    return rc;
+    return rc || !b->fit || !op_table[code].writes ? rc : fits(b, a[0]);
 }
 
 /* -------------------------------------------------------------- driver */
@@ -540,10 +561,10 @@ static void free_regs(areg *r, uint32_t n)
     free(r);
 }
 
-int vm_check_bounds_at(const qbc_program *p, uint32_t *layer, char *err, size_t errlen)
+static int check(const qbc_program *p, uint32_t fit, uint32_t *layer, char *err, size_t errlen)
 {
     bctx b = {p, proto_zalloc((p->nsregs + 1) * sizeof(areg)), const_regs(p), proto_zalloc((p->nsregs + 1) * sizeof(adef)),
-              0, 0, err, errlen};
+              0, 0, fit, err, errlen};
     for (uint32_t i = 0; i < p->nsregs; i++) /* the VM starts every register at zero */
         put1(&b, i, iv1(0));
     int rc = 0;
@@ -557,7 +578,20 @@ int vm_check_bounds_at(const qbc_program *p, uint32_t *layer, char *err, size_t 
     return rc;
 }
 
+int vm_check_bounds_at(const qbc_program *p, uint32_t *layer, char *err, size_t errlen)
+{
+    return check(p, 0, layer, err, errlen);
+}
+
 int vm_check_bounds(const qbc_program *p, char *err, size_t errlen)
 {
-    return vm_check_bounds_at(p, NULL, err, errlen);
+    return check(p, 0, NULL, err, errlen);
+}
+
+int vm_check_fit(const qbc_program *p, uint32_t bits, uint32_t *layer, char *err, size_t errlen)
+{
+    if (bits >= 1 && bits <= 63)
+        return check(p, bits, layer, err, errlen);
+    snprintf(err, errlen, "vm_check_fit: %u bits, not 1 to 63", bits);
+    return -1;
 }

@@ -34,5 +34,13 @@ int vm_check_bounds(const qbc_program *p, char *err, size_t errlen);
  * first whose output depends on it; p->nlayers after the last), which the
  * compiler maps to its statement. */
 int vm_check_bounds_at(const qbc_program *p, uint32_t *layer, char *err, size_t errlen);
+/* The prime-field domain's check (docs/plans/prime-field.md §3): every
+ * value the program computes and every truncation's |m x + offsets| stay
+ * below 2^bits (1 <= bits <= 63) for inputs anywhere in their dtype
+ * ranges (int32's whole), so that arithmetic modulo a prime above 2^(bits
+ * + 1) agrees with the program's. The bounds that are promises (acc_bound,
+ * the comparisons) are not checked: a broken one gives a wrong bit, never
+ * a wrap. 0, or -1 as vm_check_bounds_at. */
+int vm_check_fit(const qbc_program *p, uint32_t bits, uint32_t *layer, char *err, size_t errlen);
 
 #endif

@@ -194,6 +194,50 @@ START_TEST(any_loaded_program_is_checked)
 }
 END_TEST
 
+/* vm_check_fit (the prime field's): the promises (acc_bound=) are not
+ * checked, a value that would wrap in Z_2^64 is refused by layer */
+static int fit(const char *src, char *err, size_t errlen, uint32_t *layer)
+{
+    qbc_program p;
+    compile_ok(src, 0, &p);
+    int rc = vm_check_fit(&p, 63, layer, err, errlen);
+    qbc_free(&p);
+    if (rc)
+        ck_assert_msg(!strncmp(err, "instruction at offset ", 22) && !strchr(err, '\n'), "bad message '%s'", err);
+    return rc;
+}
+
+START_TEST(fit_ignores_promises_and_refuses_wraps)
+{
+    char err[512];
+    uint32_t layer = 99;
+    ck_assert_msg(fit(small_net, err, sizeof err, &layer) == 0, "%s", err);
+    char *src = with(small_net, "activation=relu6) -> q(0.05, 0)", "activation=relu6, acc_bound=300) -> q(0.05, 0)");
+    ck_assert_msg(fit(src, err, sizeof err, &layer) == 0, "%s", err); /* a promise, refused by vm_check_bounds */
+    free(src);
+    /* a secret i32 multiplier times the accumulators passes 2^63 */
+    static const char *const secret = HEAD "input x : u8[1,4] q(0.02, 120) from c\n"
+                                           "input w : i32[2,4] from m\n"
+                                           "input p : i32[12] from m\n"
+                                           "y = fully_connected(x, w, secret=p, shift=38, bits=20) -> u8\n"
+                                           "output argmax(y) to c\n";
+    ck_assert_int_eq(fit(secret, err, sizeof err, &layer), -1);
+    assert_has(err, "layer y): a value leaves (-2^63, 2^63) for inputs in their dtype ranges");
+    ck_assert_uint_eq(layer, 0);
+    /* the truncation's limit is 2^63 here, the ring's masked opening's 2^62 there */
+    char *narrow = with(wide_fc, "N] q(0.5", "65536] q(0.5"), *fc = with(narrow, "N] q(0.0019", "65536] q(0.0019");
+    ck_assert_int_eq(check(fc, err, sizeof err), -1);
+    assert_has(err, "truncation needs |m x + offsets| < 2^62");
+    ck_assert_msg(fit(fc, err, sizeof err, &layer) == 0, "%s", err);
+    free(narrow), free(fc);
+    qbc_program p;
+    compile_ok(small_net, 0, &p);
+    ck_assert_int_eq(vm_check_fit(&p, 0, NULL, err, sizeof err), -1); /* bits outside 1..63 */
+    ck_assert_int_eq(vm_check_fit(&p, 64, NULL, err, sizeof err), -1);
+    qbc_free(&p);
+}
+END_TEST
+
 Suite *suite_bounds(void)
 {
     Suite *s = suite_create("bounds");
@@ -206,6 +250,7 @@ Suite *suite_bounds(void)
     tcase_add_test(t, exact_offsets_suggest_fast);
     tcase_add_test(t, secret_params_are_refused);
     tcase_add_test(t, any_loaded_program_is_checked);
+    tcase_add_test(t, fit_ignores_promises_and_refuses_wraps);
     suite_add_tcase(s, t);
     return s;
 }
