@@ -1706,12 +1706,26 @@ static void planes_put(word *dst, size_t nwd, size_t at, const word *src, size_t
  * rho = 0. Relation plane j (31..31 + E - 1) is one linear word (d_31 = 1
  * or c'_j = 1, by lane) and one AND word (into d_(j+1), or rho at k - 1),
  * proven by party 0 (prev: party 2 holds P, next: party 1 holds Q). */
-/* One side S (P with one = ~0: it takes the constants; Q with 0) of
- * relation plane j's words, masks m = (lin, chn, rho, pad) by lane: into t
- * the linear word's and the AND word's t, into v d_j and NOT c_j. The
- * planes: c_j at j, c'_j at 64 + j - 31, rho at 64 + E. */
-static void decrement_words(const word *S, size_t nw, uint32_t j, uint32_t E, const word *m, word one, word *t,
-                            word *v)
+void rep3_decrement_masks(const uint8_t *d, size_t n, uint32_t E, uint32_t j, word *m)
+{
+    size_t nw = bits_words(n);
+    word *lin = m, *chn = m + nw, *rho = m + 2 * nw, *pad = m + 3 * nw, *and = m + 4 * nw, *z = m + 5 * nw;
+    memset(m, 0, 6 * nw * W);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t k = d[i];
+        word b = (word)1 << i % 64;
+        if (k > 31 + E)
+            abort(); /* a bug: rho's relation (at k - 1) would lie beyond the planes proven */
+        lin[i / 64] |= j >= k || (j == 31 && k > 31) ? b : 0;
+        chn[i / 64] |= j + 1 < k ? b : 0;
+        rho[i / 64] |= j + 1 == k && k > 31 ? b : 0;
+        pad[i / 64] |= j >= k ? b : 0;                  /* lin: c'_j = 1 there, else d_31 = 1 */
+        and[i / 64] |= j + 1 <= k && k > 31 ? b : 0;    /* chn or rho */
+        z[i / 64] |= k <= 31 ? b : 0;                   /* rho = 0 */
+    }
+}
+
+void rep3_decrement_words(const word *S, size_t nw, uint32_t j, uint32_t E, const word *m, word one, word *t, word *v)
 {
     if (!S)
         return;
@@ -1731,31 +1745,17 @@ static void xq_decrement_record(rep3 *r, const pop *op, xq_st *x)
     uint32_t E = x->g.E;
     word *P, *Q;
     chain_pq(x->ch, me, x->ch->cp, n, 64 + E + 1, &P, &Q);
-    word *m = proto_zalloc(6 * nw * W), *t = proto_zalloc(4 * nw * W), *v = proto_zalloc(4 * nw * W);
-    word *lin = m, *chn = m + nw, *rho = m + 2 * nw, *pad = m + 3 * nw, *and = m + 4 * nw, *z = m + 5 * nw;
-    for (size_t i = 0; i < n; i++) /* rho = 0 where k <= 31 */
-        z[i / 64] |= (word)(x->c.d[i] <= 31) << i % 64;
+    word *m = proto_alloc(6 * nw * W), *t = proto_zalloc(4 * nw * W), *v = proto_zalloc(4 * nw * W);
     for (uint32_t j = 31; j < 31 + E; j++) {
-        memset(m, 0, 5 * nw * W);
-        for (size_t i = 0; i < n; i++) {
-            uint32_t k = x->c.d[i];
-            word b = (word)1 << i % 64;
-            if (k > 31 + E)
-                abort(); /* a bug: rho's relation (at k - 1) would lie beyond the planes proven */
-            lin[i / 64] |= j >= k || (j == 31 && k > 31) ? b : 0;
-            chn[i / 64] |= j + 1 < k ? b : 0;
-            rho[i / 64] |= j + 1 == k && k > 31 ? b : 0;
-            pad[i / 64] |= j >= k ? b : 0; /* lin: c'_j = 1 there, else d_31 = 1 */
-            and[i / 64] |= j + 1 <= k && k > 31 ? b : 0; /* chn or rho */
-        }
-        decrement_words(P, nw, j, E, m, ~(word)0, t, v);
-        decrement_words(Q, nw, j, E, m, 0, t + 2 * nw, v + 2 * nw);
+        rep3_decrement_masks(x->c.d, n, E, j, m);
+        rep3_decrement_words(P, nw, j, E, m, ~(word)0, t, v);
+        rep3_decrement_words(Q, nw, j, E, m, 0, t + 2 * nw, v + 2 * nw);
         const word *xs[2] = {P ? v : NULL, P ? v + nw : NULL}, *ys[2] = {Q ? v + 3 * nw : NULL, Q ? v + 2 * nw : NULL};
-        dzkb_bool(r->rs.pb[R(op, 0)], nw, 0, lin, NULL, NULL, P ? t : NULL, Q ? t + 2 * nw : NULL);
-        dzkb_bool(r->rs.pb[R(op, 0)], nw, 2, and, xs, ys, P ? t + nw : NULL, Q ? t + 3 * nw : NULL);
+        dzkb_bool(r->rs.pb[R(op, 0)], nw, 0, m, NULL, NULL, P ? t : NULL, Q ? t + 2 * nw : NULL);
+        dzkb_bool(r->rs.pb[R(op, 0)], nw, 2, m + 4 * nw, xs, ys, P ? t + nw : NULL, Q ? t + 3 * nw : NULL);
     }
     const word *rp = P ? P + (64 + E) * nw : NULL, *rq = Q ? Q + (64 + E) * nw : NULL;
-    dzkb_bool(r->rs.pb[R(op, 0)], nw, 0, z, NULL, NULL, rp, rq);
+    dzkb_bool(r->rs.pb[R(op, 0)], nw, 0, m + 5 * nw, NULL, NULL, rp, rq);
     free(P), free(Q), free(m), free(t), free(v);
 }
 

@@ -54,6 +54,19 @@ void rep3_addc(void *ps, word *d, const word *a, const int64_t *c, size_t n, siz
 void rep3_mulc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc);
 void rep3_fillc(void *ps, word *d, const int64_t *c, size_t n, size_t nc);
 
+/* rep3-active, exact REQCLAMP with two floors (xq_decrement_record, plan
+ * §6.1): the decrement chain's statement words, exported for the unit
+ * tests. rep3_decrement_masks gives relation plane j's lane masks for the
+ * n elements' shifts d (k), into m (6 plane words: lin, chn, rho, pad, and,
+ * and z, the lanes where rho = 0); rep3_decrement_words gives one side of
+ * plane j's words from the dealt planes S (c_j at j, c'_j at 64 + j - 31,
+ * rho at 64 + E; P with one = ~0, which takes the constants, Q with 0):
+ * into t the linear word's and the AND word's t, into v d_j and NOT c_j.
+ * The relations: (t_P ^ t_Q) AND lin = 0, (t_P ^ t_Q ^ d_P NOT c_Q ^ NOT
+ * c_P d_Q) AND and = 0 (t and v at offset nw), (rho_P ^ rho_Q) AND z = 0. */
+void rep3_decrement_masks(const uint8_t *d, size_t n, uint32_t E, uint32_t j, word *m);
+void rep3_decrement_words(const word *S, size_t nw, uint32_t j, uint32_t E, const word *m, word one, word *t, word *v);
+
 /* The table entries every protocol on these operations shares. */
 #define REP3_ENTRIES                                                                                           \
     .domain = "Z_2^64", .configs = {3}, .min_parties = 3, .max_parties = 3, .share_words = 2, .add = rep3_add, \
