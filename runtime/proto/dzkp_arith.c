@@ -630,7 +630,7 @@ struct vec {
     kernel_fn *kernel;
     int hu, hb, ht; /* builds U, B, the claim */
     fp rho[DZKA_KAPPA];
-    fp (*wtab)[256]; /* byte tables: wtab[k][c] = sum of rho_(8k+b) over the bits b of c */
+    uint64_t (*wtab)[256]; /* byte tables: wtab[k][c] = sum of rho_(8k+b) over the bits b of c */
     uint64_t A[CHUNK], B[CHUNK];
     uint16_t wi[CHUNK];
     fp wt[CHUNK + 1]; /* the chunk's weights, the current one last */
@@ -642,17 +642,25 @@ struct vec {
     fp *outU, *outB;
 };
 
-/* rho from sigma_2: AES-CTR, 24 bytes an element, the next 24 while >= p */
+/* rho from sigma_2: AES-CTR, 8 bytes an element, its low DZKA_RHO_BITS
+ * bits. Uniform on [0, 2^57) suffices (plan §9: the 64 subset relations
+ * are fixed before sigma_2, each nonzero below p, so one rho_s value at
+ * most cancels them) and keeps every weight w_v, a sum of at most 64
+ * rho_s, a word: the convolutions' corr and convT then cost one 64-bit
+ * multiply a product. */
 static void rhos(const dzka *z, fp rho[DZKA_KAPPA])
 {
-    uint8_t key[16], b[FP_BYTES];
+    uint8_t key[16], b[8];
     dzk_seed_key(z->sigma2, z->prover, DZK_PROOF_ARITH, DZK_RHO, key);
     prg *g = prg_new(key);
     dzk_need(g != NULL);
-    for (int s = 0; s < DZKA_KAPPA; s++)
-        do
-            prg_fill(g, b, sizeof b);
-        while (fp_from_bytes(&rho[s], b));
+    for (int s = 0; s < DZKA_KAPPA; s++) {
+        uint64_t v = 0;
+        prg_fill(g, b, sizeof b);
+        for (int i = 0; i < 8; i++)
+            v |= (uint64_t)b[i] << 8 * i;
+        rho[s] = (fp){{v & (((uint64_t)1 << DZKA_RHO_BITS) - 1), 0, 0}};
+    }
     prg_free(g);
 }
 
@@ -665,9 +673,9 @@ static vec *vec_new(const dzka *z, kernel_fn *kernel, int ht)
     c->nwt = 1; /* wt[0] = 0 until a weight is set */
     rhos(z, c->rho);
     for (int k = 0; k < 8; k++) {
-        c->wtab[k][0] = (fp){{0, 0, 0}};
+        c->wtab[k][0] = 0;
         for (unsigned v = 1; v < 256; v++) /* v without its lowest bit, plus that bit's rho */
-            fp_add(&c->wtab[k][v], &c->wtab[k][v & (v - 1)], &c->rho[8 * k + __builtin_ctz(v)]);
+            c->wtab[k][v] = c->wtab[k][v & (v - 1)] + c->rho[8 * k + __builtin_ctz(v)].w[0];
     }
     return c;
 }
@@ -701,29 +709,39 @@ static void push(vec *c, uint64_t a, uint64_t b)
         flush(c);
 }
 
-/* w_v = sum_{s in mu_v} rho_s: eight table entries, below 2^195, folded */
-static void weight(const vec *c, uint64_t mu, fp *w)
+/* w_v = sum_{s in mu_v} rho_s: eight table entries, below 64 * 2^57 */
+static uint64_t weight(const vec *c, uint64_t mu)
 {
-    uint64_t x[4] = {0, 0, 0, 0};
-    for (int k = 0; k < 8; k++) {
-        const fp *e = &c->wtab[k][mu >> 8 * k & 0xff];
-        u128 t = (u128)x[0] + e->w[0];
-        x[0] = (uint64_t)t;
-        t = (t >> 64) + x[1] + e->w[1];
-        x[1] = (uint64_t)t;
-        t = (t >> 64) + x[2] + e->w[2];
-        x[2] = (uint64_t)t;
-        x[3] += (uint64_t)(t >> 64);
-    }
-    fold4(w, x);
+    uint64_t w = 0;
+    for (int k = 0; k < 8; k++)
+        w += c->wtab[k][mu >> 8 * k & 0xff];
+    return w;
+}
+
+/* sum lambda x over the integers, each product below 2^127 and at most
+ * DZKA_MAX_PRODS of them: three words */
+typedef struct {
+    uint64_t w[3];
+} acc3;
+
+static inline void acc3_mac(acc3 *a, uint64_t lam, uint64_t x)
+{
+    u128 t = (u128)lam * x, s = ((u128)a->w[1] << 64 | a->w[0]) + t;
+    a->w[2] += s < t;
+    a->w[0] = (uint64_t)s, a->w[1] = (uint64_t)(s >> 64);
+}
+
+static void acc3_reduce(fp *r, const acc3 *a)
+{
+    fp_acc t = {{a->w[0], a->w[1], a->w[2], 0, 0}};
+    fp_acc_reduce(r, &t);
 }
 
 static void vec_span(const span *sp, void *ctx)
 {
     vec *c = ctx;
     for (size_t v = 0; v < sp->n; v++) {
-        fp w;
-        weight(c, sp->mu[v], &w);
+        fp w = {{weight(c, sp->mu[v]), 0, 0}};
         if (c->ht && sp->tp) {
             fp_acc_mac_u64(&c->T, &w, sp->tp[v]);
             fp_acc_mac_u64(&c->W, &w, 1);
@@ -739,8 +757,8 @@ static void vec_span(const span *sp, void *ctx)
 
 typedef struct {
     const conv_rec *cv;
-    fp *lam;
-    fp_acc *corr, *convt;
+    uint64_t *lam;
+    acc3 *corr, *convt;
 } fold_ctx;
 
 /* corr(lambda, xa) and convT(lambda, wa) */
@@ -749,19 +767,19 @@ static void fold_row(void *ctx, size_t oi, size_t oinc, size_t wi, size_t xi, si
     const fold_ctx *c = ctx;
     const dzka_conv_def *d = &c->cv->d;
     for (size_t k = 0; k < len; k++, oi += oinc, wi++, xi += xinc) {
-        fp_acc_mac_u64(&c->corr[wi], &c->lam[oi], d->xa[xi]);
-        fp_acc_mac_u64(&c->convt[xi], &c->lam[oi], d->wa[wi]);
+        acc3_mac(&c->corr[wi], c->lam[oi], d->xa[xi]);
+        acc3_mac(&c->convt[xi], c->lam[oi], d->wa[wi]);
     }
 }
 
 /* a convolution's elements: (corr_t, wb_t) for its weights, then
  * (convT_p, xb_p) for its inputs, U as the element's weight times 1 */
-static void push_folded(vec *c, const fp_acc *u, const uint64_t *b, size_t n)
+static void push_folded(vec *c, const acc3 *u, const uint64_t *b, size_t n)
 {
     for (size_t t = 0; t < n; t++) {
         if (c->hu) {
             fp w;
-            fp_acc_reduce(&w, &u[t]);
+            acc3_reduce(&w, &u[t]);
             set_weight(c, &w);
         }
         push(c, (uint64_t)c->hu, c->hb ? b[t] : 0);
@@ -772,15 +790,15 @@ static void vec_conv(const conv_rec *cv, const uint64_t *mu, void *ctx)
 {
     vec *c = ctx;
     const dzka_conv_def *d = &cv->d;
-    fold_ctx f = {cv, resize(NULL, cv->n, sizeof(fp)), NULL, NULL};
+    fold_ctx f = {cv, resize(NULL, cv->n, sizeof(uint64_t)), NULL, NULL};
     for (size_t o = 0; o < cv->n; o++) {
-        weight(c, mu[o], &f.lam[o]);
+        fp lam = {{f.lam[o] = weight(c, mu[o]), 0, 0}};
         if (c->ht && d->tp) {
-            fp_acc_mac_u64(&c->T, &f.lam[o], d->tp[o]);
-            fp_acc_mac_u64(&c->W, &f.lam[o], 1);
+            fp_acc_mac_u64(&c->T, &lam, d->tp[o]);
+            fp_acc_mac_u64(&c->W, &lam, 1);
         }
         if (c->ht && d->tn)
-            fp_acc_mac_u64(&c->T, &f.lam[o], d->tn[o]);
+            fp_acc_mac_u64(&c->T, &lam, d->tn[o]);
     }
     if (c->hu) {
         f.corr = calloc(cv->nw, sizeof *f.corr), f.convt = calloc(cv->nx, sizeof *f.convt);
@@ -788,7 +806,7 @@ static void vec_conv(const conv_rec *cv, const uint64_t *mu, void *ctx)
         conv_walk(cv, fold_row, &f);
         for (size_t t = 0; c->ht && d->local && t < cv->nw; t++) {
             fp w;
-            fp_acc_reduce(&w, &f.corr[t]);
+            acc3_reduce(&w, &f.corr[t]);
             fp_acc_mac_u64(&c->L, &w, d->wa[t]);
         }
     }

@@ -14,7 +14,7 @@
  *    from K^mask_i (prev's share) and qn = bits ^ qp sent to next. Each
  *    received bit is decoded as one bit (L-2), so qp + qn - 2 qp qn is a
  *    bit by encoding;
- *  - sigma_2 gives rho_s in F_p, and sum_s rho_s (sum_{v in S_s} E_v -
+ *  - sigma_2 gives rho_s uniform in [0, 2^57), and sum_s rho_s (sum_{v in S_s} E_v -
  *    2^64 Q'_s + 2^65 |S_s|) = 0 becomes the inner product <U, B> =
  *    T_p + T_n of §4.2, U and T_p at prev, B and T_n at next;
  *  - a first fold of 8, exactly four folds (16, 64, 64, 64; vectors
@@ -72,7 +72,7 @@
 
 /* after the first fold (by 8), four: by 16, 64, 64, 64 to at most
  * DZK_FINAL_N = 15 elements, so that the proof ends with proof B's */
-enum { DZKA_FOLDS = 4, DZKA_STEPS = 7 + 2 * DZKA_FOLDS, DZKA_KAPPA = 64, DZKA_QBITS = 99 };
+enum { DZKA_FOLDS = 4, DZKA_STEPS = 7 + 2 * DZKA_FOLDS, DZKA_KAPPA = 64, DZKA_QBITS = 99, DZKA_RHO_BITS = 57 };
 /* Terms the fold schedule admits: the vector (terms, then 64 x DZKA_QBITS
  * quotient bits) folds by 8 and then by 16, 64, 64, 64 to at most
  * DZK_FINAL_N = 15 elements. Products (M) the quotients admit: below 2^35. */

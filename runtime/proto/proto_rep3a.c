@@ -54,7 +54,7 @@ typedef struct {
 } rep3a;
 
 /* The run's soundness error is at most this many times one verification's
- * (3 (eps_A + eps_B) < 2^-53.19, docs/protocols.md): 2^-43.19 <= 2^-40. */
+ * (3 (eps_A + eps_B) < 2^-52.9, docs/protocols.md): 2^-42.9 <= 2^-40. */
 enum { REP3A_MAX_VERIFY = 1024 };
 /* proofs_out runs both proofs' steps up to DZKA_STEPS */
 _Static_assert((int)DZKB_STEPS <= (int)DZKA_STEPS, "proof B must end with proof A");

@@ -594,14 +594,28 @@ static void trunc_split_prepare(rep3 *r, pop *op, st *s, int me)
     rss_a2r_prepare(&r->rs, R(op, 2), &p->d, n, rss_words(op->d));
 }
 
-/* planes 0..63 of element i's bits d_i..top of the planes pl (zero above) */
+/* planes 0..63 of element i's bits d_i..top of the planes pl (zero above).
+ * A word's elements are moved a shift at a time, as whole-word masks: a
+ * layer has one shift, or one per channel. */
 static word *planes_from(const word *pl, size_t n, const uint8_t *d, int top)
 {
     size_t nw = bits_words(n);
-    word *out = proto_zalloc(64 * nw * W);
-    for (size_t i = 0; i < n; i++)
-        for (int j = 0; j + d[i] <= top; j++)
-            out[(size_t)j * nw + i / 64] |= bits_get(pl + (size_t)(j + d[i]) * nw, i) << i % 64;
+    word *out = proto_zalloc(64 * nw * W), mask[64] = {0};
+    for (size_t w = 0; w < nw; w++) {
+        word present = 0;
+        for (size_t i = 64 * w; i < n && i < 64 * (w + 1); i++) {
+            if (d[i] > top)
+                continue;
+            present |= (word)1 << d[i];
+            mask[d[i]] |= (word)1 << i % 64;
+        }
+        for (; present; present &= present - 1) {
+            int sh = __builtin_ctzll(present);
+            for (int j = 0; j + sh <= top; j++)
+                out[(size_t)j * nw + w] |= pl[(size_t)(j + sh) * nw + w] & mask[sh];
+            mask[sh] = 0;
+        }
+    }
     return out;
 }
 
