@@ -37,7 +37,7 @@ int compile_source(const char *name, const char *src, size_t len, unsigned flags
     qnn_delete_buffer(b);
     qnnlex_destroy();
     if (diag_count() == 0)
-        lower_program(&ast, (flags & COMPILE_PROVEN_BOUNDS) != 0, out);
+        lower_program(&ast, flags, out);
     ast_free(&ast);
     return diag_count();
 }

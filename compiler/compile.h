@@ -10,8 +10,11 @@
 /* flags: COMPILE_PROVEN_BOUNDS (qnnc --proven-bounds) ignores acc_bound=
  * and refuses, at the layer, a program needing any bound that its inputs'
  * dtype ranges do not imply (vm/bounds.h): what an actively secure
- * protocol may run. */
-enum { COMPILE_PROVEN_BOUNDS = 1 };
+ * protocol may run. COMPILE_FIELD (qnnc --field) refuses, at the layer, a
+ * program one of whose values could leave (-2^63, 2^63) for inputs in their
+ * dtype ranges (vm_check_fit): what a prime-field protocol computes as the
+ * ring does. */
+enum { COMPILE_PROVEN_BOUNDS = 1, COMPILE_FIELD = 2 };
 
 /* Returns the number of errors (0: out holds the program). Messages go to
  * diag_out as file:line:col: error: ... with the source line and a caret. */

@@ -1,5 +1,5 @@
 /* qnnc: the qnn compiler.
- *   qnnc FILE.qnn [-o FILE.qbc] [--proven-bounds]
+ *   qnnc FILE.qnn [-o FILE.qbc] [--proven-bounds] [--field]
  *                                          compile a network program
  *   qnnc weights FILE.qnn --party P [--seed N] -o FILE.qw
  *                                          deterministic random inputs of a party */
@@ -13,6 +13,7 @@
 #include "runtime/io/image.h"
 #include "runtime/io/tensorio.h"
 #include "runtime/proto/proto.h"
+#include "vm/bounds.h"
 #include "vm/cost.h"
 #include "vm/vm.h"
 #include "compiler/compile.h"
@@ -21,13 +22,17 @@
 #define VERSION "0.1.0"
 
 static const char usage[] =
-    "usage: qnnc FILE.qnn [-o FILE.qbc] [--proven-bounds]\n"
+    "usage: qnnc FILE.qnn [-o FILE.qbc] [--proven-bounds] [--field]\n"
     "                                     compile a network program to bytecode;\n"
     "                                     --proven-bounds: ignore acc_bound= and refuse a\n"
     "                                     layer needing any bound that the inputs' dtype\n"
-    "                                     ranges do not imply (for actively secure protocols)\n"
+    "                                     ranges do not imply (for actively secure protocols);\n"
+    "                                     --field: refuse a layer whose values could leave\n"
+    "                                     (-2^63, 2^63) for inputs in their dtype ranges (for\n"
+    "                                     protocols over a prime field: fit_bits in\n"
+    "                                     qnnvm protocols --json)\n"
     "       qnnc import MODEL.tflite -o DIR [--output softmax|logits|argmax]\n"
-    "                  [--rounding exact|fast] [--secret-params] [--proven-bounds]\n"
+    "                  [--rounding exact|fast] [--secret-params] [--proven-bounds] [--field]\n"
     "                                     DIR/NAME.qnn (the public program) and DIR/NAME.qw\n"
     "                                     (the model owner's weights); party 0 = model owner,\n"
     "                                     party 1 = client (input and result). Rounding:\n"
@@ -36,8 +41,8 @@ static const char usage[] =
     "                                     --secret-params: multipliers, shifts, zero points\n"
     "                                     and clamp bounds become the owner's input; the\n"
     "                                     program keeps shapes and public bounds only.\n"
-    "                                     --proven-bounds: the program must also compile\n"
-    "                                     with qnnc --proven-bounds\n"
+    "                                     --proven-bounds, --field: the program must also\n"
+    "                                     compile with that flag\n"
     "       qnnc image PICTURE --size WxH [--gray] [--raw WxH] -o INPUT.bin\n"
     "                                     a BMP/PPM/PGM (or raw RGB/gray bytes) picture as a\n"
     "                                     model input: nearest-neighbour resize, raw uint8\n"
@@ -159,7 +164,9 @@ static int cmd_import(int argc, char **argv)
         if (!strcmp(argv[i], "-o") && i + 1 < argc)
             dir = argv[++i];
         else if (!strcmp(argv[i], "--proven-bounds"))
-            flags = COMPILE_PROVEN_BOUNDS;
+            flags |= COMPILE_PROVEN_BOUNDS;
+        else if (!strcmp(argv[i], "--field"))
+            flags |= COMPILE_FIELD;
         else if (!strcmp(argv[i], "--secret-params"))
             secret = TFL_SECRET;
         else if (!strcmp(argv[i], "--rounding") && i + 1 < argc)
@@ -207,9 +214,12 @@ static int cmd_import(int argc, char **argv)
     snprintf(wpath, sizeof wpath, "%s/%s.qw", dir, name);
     qbc_program p; /* the generated program must compile (with --proven-bounds, as that compiles it) */
     if (compile_source(qpath, r.qnn, strlen(r.qnn), flags, &p, stderr) != 0) {
-        fprintf(stderr, flags ? "qnnc: %s: the imported program does not compile with --proven-bounds (errors above)\n"
-                              : "qnnc: %s: the imported program does not compile: the model's tensors "
-                                "do not fit together (errors above)\n", model);
+        if (flags)
+            fprintf(stderr, "qnnc: %s: the imported program does not compile with%s%s (errors above)\n", model,
+                    flags & COMPILE_PROVEN_BOUNDS ? " --proven-bounds" : "", flags & COMPILE_FIELD ? " --field" : "");
+        else
+            fprintf(stderr, "qnnc: %s: the imported program does not compile: the model's tensors "
+                            "do not fit together (errors above)\n", model);
         tfl_free(&r);
         return 1;
     }
@@ -309,6 +319,13 @@ static int cmd_stats(const char *file)
     for (size_t k = 0; (pr = proto_at(k)); k++)
         for (const int *n = pr->configs; *n; n++) {
             cost_report r;
+            char err[512];
+            uint32_t layer;
+            if (pr->fit_bits && vm_check_fit(&p, pr->fit_bits, &layer, err, sizeof err) != 0) {
+                printf("%-8s %7d refused: layer %s\n", pr->name, *n,
+                       layer < p.nlayers ? p.layers[layer].name : "(none)");
+                continue;
+            }
             vm_assign_roles(&p, pr, *n);
             if (cost_compute(&p, pr, *n, &r) != 0)
                 continue;
@@ -352,6 +369,8 @@ int main(int argc, char **argv)
             out = argv[++i];
         else if (!strcmp(argv[i], "--proven-bounds"))
             flags |= COMPILE_PROVEN_BOUNDS;
+        else if (!strcmp(argv[i], "--field"))
+            flags |= COMPILE_FIELD;
         else if (argv[i][0] == '-') {
             fprintf(stderr, "qnnc: unknown or incomplete option '%s' (try qnnc --help)\n", argv[i]);
             return 1;

@@ -429,7 +429,7 @@ static int cmd_protocols(int argc, char **argv)
         printf("], \"configs\": [");
         for (const int *n = pr->configs; *n; n++)
             printf("%s%d", n != pr->configs ? ", " : "", *n);
-        printf("], \"proven_bounds\": %s}", pr->proven_bounds ? "true" : "false");
+        printf("], \"proven_bounds\": %s, \"fit_bits\": %u}", pr->proven_bounds ? "true" : "false", pr->fit_bits);
     }
     if (json || configs)
         puts(json ? "]" : "");

@@ -490,7 +490,8 @@ static void session_digest(const uint8_t program_hash[32], const qbc_program *p,
     uint32_t f[] = {NET_WIRE_VERSION, (uint32_t)strlen(pr->name), (uint32_t)pr->share_words,
                     (uint32_t)pr->min_parties, (uint32_t)pr->max_parties, pr->round_overhead, pr->deal != NULL, (uint32_t)n,
                     (uint32_t)(n + (pr->deal != NULL)), p->rot ? p->ncode : 0,
-                    (uint32_t)(pr->wave_elems > UINT32_MAX ? UINT32_MAX : pr->wave_elems)};
+                    (uint32_t)(pr->wave_elems > UINT32_MAX ? UINT32_MAX : pr->wave_elems),
+                    (uint32_t)pr->proven_bounds, pr->fit_bits};
     uint8_t le[sizeof f];
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         for (int b = 0; b < 4; b++)
@@ -525,7 +526,8 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
         free(bytes);
         return -1;
     }
-    if (pr->proven_bounds && vm_check_bounds(&p, err, sizeof err) != 0) {
+    if ((pr->proven_bounds && vm_check_bounds(&p, err, sizeof err) != 0) ||
+        (pr->fit_bits && vm_check_fit(&p, pr->fit_bits, NULL, err, sizeof err) != 0)) {
         fprintf(stderr, "qnnvm: %s: %s: %s\n", o->file, pr->name, err);
         qbc_free(&p);
         free(bytes);

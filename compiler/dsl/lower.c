@@ -14,6 +14,7 @@
 #include "runtime/core/qmath.h"
 #include "runtime/core/geom.h"
 #include "runtime/io/tensorio.h"
+#include "compiler/compile.h"
 #include "compiler/diag.h"
 #include "compiler/emit.h"
 #include "vm/bounds.h"
@@ -48,6 +49,7 @@ typedef struct {
     int fast;       /* its rounding: 0 exact (TFLite's), 1 fast (probabilistic) */
     int64_t acc_bound; /* its acc_bound= (largest |accumulator|), 0 when not given */
     int proven;        /* --proven-bounds: every bound from the inputs' dtype ranges (vm/bounds.h) */
+    int field;         /* --field: every value inside (-2^63, 2^63) (vm_check_fit) */
 } lctx;
 
 /* ---------------------------------------------------------------- helpers */
@@ -753,6 +755,11 @@ static int secret_args(lctx *c, const args *a, secret_layer *sl, uint32_t blocks
     if (c->proven) {
         diag_error(pv->at, "%s: secret= under --proven-bounds: its parameters are i32 inputs, whose range bounds "
                    "neither the multiplier nor the comparisons (each class's range would have to be proven)", a->layer);
+        return -1;
+    }
+    if (c->field) {
+        diag_error(pv->at, "%s: secret= under --field: an i32 multiplier times the accumulators can pass 2^63, "
+                   "where the field would not wrap as Z_2^64 does", a->layer);
         return -1;
     }
     long long k, b;
@@ -1622,25 +1629,32 @@ static void lower_layer(lctx *c, const stmt *st)
 }
 
 /* --proven-bounds: out must need no bound that its inputs' ranges do not
- * imply; a refusal goes to its layer's statement */
-static int check_proven(lctx *c, qbc_program *out)
+ * imply; --field: no value may leave (-2^63, 2^63). A refusal goes to its
+ * layer's statement. */
+static int check_program(lctx *c, qbc_program *out)
 {
     char err[512];
     uint32_t layer;
-    if (vm_check_bounds_at(out, &layer, err, sizeof err) == 0)
+    const char *flag = NULL;
+    if (c->proven && vm_check_bounds_at(out, &layer, err, sizeof err) != 0)
+        flag = "--proven-bounds";
+    else if (c->field && vm_check_fit(out, 63, &layer, err, sizeof err) != 0)
+        flag = "--field";
+    if (!flag)
         return 0;
     const tensor *t = layer < out->nlayers ? find_tensor(c, out->layers[layer].name) : NULL;
     loc start = {1, 1};
-    diag_error(t ? t->at : start, "--proven-bounds: %s", err);
+    diag_error(t ? t->at : start, "%s: %s", flag, err);
     qbc_free(out);
     return -1;
 }
 
-int lower_program(const program_ast *ast, int proven_bounds, qbc_program *out)
+int lower_program(const program_ast *ast, unsigned flags, qbc_program *out)
 {
     lctx c;
     memset(&c, 0, sizeof c);
-    c.proven = proven_bounds;
+    c.proven = (flags & COMPILE_PROVEN_BOUNDS) != 0;
+    c.field = (flags & COMPILE_FIELD) != 0;
     em_init(&c.e);
     int start_errors = diag_count();
     for (int i = 0; i < ast->nstmts; i++) {
@@ -1672,7 +1686,7 @@ int lower_program(const program_ast *ast, int proven_bounds, qbc_program *out)
         for (int i = 0; i < c.nparty_decl; i++)
             em_party(&c.e, c.party_name[i]);
         em_finish(&c.e, out);
-        ok = !c.proven || check_proven(&c, out) == 0;
+        ok = check_program(&c, out) == 0;
     }
     for (int i = 0; i < c.nt; i++) {
         free(c.t[i].scale);

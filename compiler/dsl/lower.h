@@ -7,9 +7,9 @@
 #include "vm/bytecode.h"
 #include "compiler/dsl/ast.h"
 
-/* Returns 0 and fills out, or -1 after reporting errors. proven_bounds:
- * acc_bound= is ignored and the program must pass vm_check_bounds
- * (compile.h's COMPILE_PROVEN_BOUNDS). */
-int lower_program(const program_ast *ast, int proven_bounds, qbc_program *out);
+/* Returns 0 and fills out, or -1 after reporting errors. flags are
+ * compile.h's: COMPILE_PROVEN_BOUNDS ignores acc_bound= and the program
+ * must pass vm_check_bounds; COMPILE_FIELD, vm_check_fit at 63 bits. */
+int lower_program(const program_ast *ast, unsigned flags, qbc_program *out);
 
 #endif

@@ -164,6 +164,11 @@ typedef struct protocol {
      * protocol against an owner that inputs anything), so a run first
      * refuses a program that vm_check_bounds refuses. */
     int proven_bounds;
+    /* Nonzero (a prime-field protocol): the protocol computes the program's
+     * function only where every value stays inside (-2^fit_bits,
+     * 2^fit_bits) for inputs in their dtype ranges, so a run first refuses
+     * a program that vm_check_fit refuses (qnnc --field compiles with it). */
+    uint32_t fit_bits;
     /* Nonzero: the protocol checks what it recorded in batches, and a batch
      * holds what at most about this many bytes of traffic (cost(), all
      * parties) recorded: the VM marks the first operation of a ROUND block

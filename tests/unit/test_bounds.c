@@ -238,6 +238,32 @@ START_TEST(fit_ignores_promises_and_refuses_wraps)
 }
 END_TEST
 
+/* qnnc --field: the layer whose values could wrap is named at its
+ * statement; secret= is refused where it is written */
+START_TEST(field_flag_refuses_at_the_layer)
+{
+    char msg[4096];
+    qbc_program p;
+    ck_assert_int_eq(th_compile_flags(small_net, COMPILE_FIELD, &p, msg, sizeof msg), 0);
+    qbc_free(&p);
+    char *narrow = with(wide_fc, "N] q(0.5", "262144] q(0.5"), *fc = with(narrow, "N] q(0.0019", "262144] q(0.0019");
+    ck_assert_int_eq(th_compile_flags(fc, 0, &p, msg, sizeof msg), 0);
+    qbc_free(&p);
+    ck_assert_int_ne(th_compile_flags(fc, COMPILE_FIELD, &p, msg, sizeof msg), 0);
+    assert_has(msg, "test.qnn:7:1: error: --field: instruction at offset ");
+    assert_has(msg, "layer y): truncation needs |m x + offsets| < 2^63");
+    free(narrow), free(fc);
+    static const char *const secret = HEAD "input x : u8[1,4] q(0.02, 120) from c\n"
+                                           "input w : i32[2,4] from m\n"
+                                           "input p : i32[12] from m\n"
+                                           "y = fully_connected(x, w, secret=p, shift=38, bits=20) -> u8\n"
+                                           "output argmax(y) to c\n";
+    ck_assert_int_ne(th_compile_flags(secret, COMPILE_FIELD, &p, msg, sizeof msg), 0);
+    assert_has(msg, "test.qnn:7:");
+    assert_has(msg, "secret= under --field");
+}
+END_TEST
+
 Suite *suite_bounds(void)
 {
     Suite *s = suite_create("bounds");
@@ -251,6 +277,7 @@ Suite *suite_bounds(void)
     tcase_add_test(t, secret_params_are_refused);
     tcase_add_test(t, any_loaded_program_is_checked);
     tcase_add_test(t, fit_ignores_promises_and_refuses_wraps);
+    tcase_add_test(t, field_flag_refuses_at_the_layer);
     suite_add_tcase(s, t);
     return s;
 }
