@@ -39,6 +39,8 @@ vm_for() { case $TEST_ONLY in *" $1:"*) echo "$R" ;; *) echo "$QNNVM" ;; esac; }
 # the compiler flags for a protocol's programs: an active one runs only those
 # whose bounds follow from the inputs' ranges (qnnc --proven-bounds)
 flags_for() { [ "$1" = rep3-active ] && echo --proven-bounds; }
+# the uniformity checker's option for a protocol over F_p (tests/tools/uniform.c)
+uniform_for() { "$QNNVM" protocols --json | sed 's/{"name": /\n/g' | grep "^\"$1\"" | grep -q '"fit_bits": [1-9]' && echo --field; }
 BOUND=12 # logits error bound on the reference models, in LSB: truncation errors
 # add up like a random walk; runs have shown up to 8, so 12 leaves no flakes
 
@@ -223,11 +225,12 @@ for proto in $PROTOS; do
         set -- --input "0:$T/ops_u8.w.qw" --input "1:$T/ops_u8.x1.qw" "$T/ops_u8.qbc"
     fi
     QNN_RECORD_DIR="$T/rec" "$B/qnnvm-record" run --quiet --local "${proto#*:}" --protocol "${proto%:*}" "$@" >/dev/null 2>"$T/err" \
-        && "$B/uniform" "$T/rec"/party*.rec >"$T/u.txt" && ok || bad "$proto leakage: $(tail -n 3 "$T/u.txt") $(cat "$T/err")"
+        && "$B/uniform" $(uniform_for "${proto%:*}") "$T/rec"/party*.rec >"$T/u.txt" && ok || bad "$proto leakage: $(tail -n 3 "$T/u.txt") $(cat "$T/err")"
     tail -n 1 "$T/u.txt"
 done
 { printf '\001\000\000\000\000\000\000\000\000\000\001\000\000\000\000\000'; seq 100000 | head -c 65536; } >"$T/plain.rec"
 "$B/uniform" "$T/plain.rec" >/dev/null && bad "the uniformity check accepts unmasked data" || ok
+"$B/uniform" --field "$T/plain.rec" >/dev/null && bad "the uniformity check (--field) accepts unmasked data" || ok
 
 # cheating under a passive protocol: a party that changes a share or its
 # masked input goes unnoticed (the output is wrong, nobody aborts: by design,
@@ -569,6 +572,17 @@ if [ "${QNN_SECURE_MODELS:-1}" = 1 ] && [ -d "$M/testdata" ]; then
                 --input "1:$(ls "$M/testdata/$n"/*.input.bin | head -1)" "$T/s.qbc" >"$T/out" 2>"$T/err" \
                 && bad "rep3-active ran secret parameters" \
                 || { ! grep -q '^output' "$T/out" && grep -q "rep3-active: .*REQS" "$T/err" && ok || bad "rep3-active, secret parameters: $(cat "$T/err")"; }
+            continue
+        fi
+        if [ -n "$(uniform_for "${proto%:*}")" ]; then # over F_p: refused by the fit check, naming the layer
+            n=micro_speech_quantized
+            "$QNNC" import "$M/$n.tflite" -o "$T/s" --output logits --secret-params >/dev/null && "$QNNC" "$T/s/$n.qnn" -o "$T/s.qbc" \
+                || { bad "secret-params: import $n"; continue; }
+            "$QNNVM" run --local 3 --timeout 20 --protocol "${proto%:*}" --input "0:$T/s/$n.qw" \
+                --input "1:$(ls "$M/testdata/$n"/*.input.bin | head -1)" "$T/s.qbc" >"$T/out" 2>"$T/err" \
+                && bad "${proto%:*} ran secret parameters" \
+                || { ! grep -q '^output' "$T/out" && grep -q "${proto%:*}: instruction at offset .*(MUL, layer Relu): a value leaves" "$T/err" \
+                    && ok || bad "${proto%:*}, secret parameters: $(cat "$T/err")"; }
             continue
         fi
         for spec in $specs; do

@@ -24,8 +24,8 @@
  * instruction's position, so that every party carries its share of the
  * traffic: virtual party v is real party v + rot, stream S[v] is S[v + rot].
  * The sharing is invariant under this relabelling. */
-static int vme(const rep3 *r, const pop *op) { return (r->rs.me + 3 - op->rot) % 3; }
-static int R(const pop *op, int v) { return (v + op->rot) % 3; }
+static int vme(const rep3 *r, const pop *op) { return rep3_role(r->rs.me, op); }
+static int R(const pop *op, int v) { return rep3_party(op, v); }
 
 /* A lazy result (an unfinished sum, bytecode.h) unless the mode reshares
  * every convolution (rep3_mode.no_lazy): then a lazy REQCLAMP reads the

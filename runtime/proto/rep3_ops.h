@@ -41,6 +41,12 @@ typedef struct {
     const rep3_mode *mode;
 } rep3;
 
+/* The asymmetric methods rotate their roles by the instruction's position
+ * (op->rot): role v is real party v + rot, and stream S[role v] is
+ * S[v + rot], known to roles v - 1 and v. */
+static inline int rep3_role(int me, const pop *op) { return (me + 3 - op->rot) % 3; }
+static inline int rep3_party(const pop *op, int v) { return (v + op->rot) % 3; }
+
 /* A rep3 state (the shared seeds: rss_init's round) of size bytes, zeroed
  * beyond the rep3 it starts with (a protocol's own state may extend it), or
  * NULL with err. */

@@ -1,7 +1,10 @@
-/* uniform FILE...: the leakage test's checker. Reads the records a test
- * build of qnnvm writes (every payload a party received) and applies a
- * chi-square test to the low and the high byte of every 64-bit word of each
- * record of at least 4,096 words; smaller records are pooled per file.
+/* uniform [--field] FILE...: the leakage test's checker. Reads the records
+ * a test build of qnnvm writes (every payload a party received) and applies
+ * a chi-square test to the low and the high byte of every 64-bit word of
+ * each record of at least 4,096 words; smaller records are pooled per file.
+ * --field (protocols over F_p, p = 2^127 - 1): byte 6 stands for the high
+ * byte, as an element's high word is below 2^63 and a bounded mask's below
+ * 2^62, while bits 48 to 55 of both its words are uniform.
  * Values sent unmasked (small integers, bits, pixels) fail at once. Exit 1
  * if any sample fails (chi-square above 400 for 255 degrees of freedom, a
  * false alarm probability below 1e-7 per sample). */
@@ -17,11 +20,13 @@ typedef struct {
     uint64_t lo[256], hi[256], n;
 } hist;
 
+static int high = 7; /* the byte of a word tested beside the lowest */
+
 static void add_words(hist *h, const uint8_t *b, uint64_t nbytes)
 {
     for (uint64_t i = 0; i + 8 <= nbytes; i += 8) {
         h->lo[b[i]]++;
-        h->hi[b[i + 7]]++;
+        h->hi[b[i + high]]++;
         h->n++;
     }
 }
@@ -50,7 +55,10 @@ int main(int argc, char **argv)
 {
     int bad = 0, samples = 0;
     uint64_t words = 0;
-    for (int f = 1; f < argc; f++) {
+    int first = 1;
+    if (argc > 1 && !strcmp(argv[1], "--field"))
+        high = 6, first = 2;
+    for (int f = first; f < argc; f++) {
         FILE *in = fopen(argv[f], "rb");
         if (!in) {
             printf("cannot open %s\n", argv[f]);

@@ -44,6 +44,7 @@ typedef struct {
     char what[MAX_SLOTS][80];  /* per output slot: what it holds, for messages */
     uint32_t wmax;             /* the protocol's owner_filters: filters party 0's, |w| <= wmax */
     int proven;                /* the protocol's proven_bounds: inputs in its proven ranges */
+    int fit;                   /* the protocol's fit_bits: products and sums that stay inside int64 */
     int all;                   /* prog_all: no REQS under proven bounds (refused, below) */
     int reqs;                  /* REQS emitted */
 } tprog;
@@ -237,16 +238,20 @@ static void prog_linear(tprog *t)
 }
 
 /* Products at the ends of int32 (2^62 included), with a periodic operand,
- * and of wide values, which wrap modulo 2^64 as in clear. */
+ * and of wide values, which wrap modulo 2^64 as in clear (under a
+ * protocol over a field, which computes only what stays inside int64, at
+ * most 2^31: the ends of int32 again). */
 static void prog_mul(tprog *t)
 {
     static const int64_t ea[] = {I32_MIN, I32_MIN, I32_MAX, I32_MAX, -1, 0, 1, -1, I32_MIN, 255};
     static const int64_t eb[] = {I32_MIN, I32_MAX, I32_MIN, I32_MAX, -1, I32_MIN, -1, 1, 0, -128};
     static const int64_t ew[] = {P2(62) - 1, -(P2(62) - 1), P2(40) + 1, P2(61), -P2(33) - 5};
+    static const int64_t ewf[] = {P2(31) - 1, -(P2(31) - 1), P2(20) + 1, P2(30), -P2(29) - 5};
+    int64_t wide = t->fit ? P2(31) - 1 : P2(62) - 1;
     uint32_t x = random_secret(t, VEC, ea, COUNT(ea), I32_MIN, I32_MAX);
     uint32_t y = random_secret(t, VEC, eb, COUNT(eb), I32_MIN, I32_MAX);
     uint32_t p = random_secret(t, 4, eb, COUNT(eb), I32_MIN, I32_MAX);
-    uint32_t w = random_secret(t, VEC, ew, COUNT(ew), -(P2(62) - 1), P2(62) - 1);
+    uint32_t w = random_secret(t, VEC, t->fit ? ewf : ew, COUNT(ew), -wide, wide);
     uint32_t d[3] = {reg(t, VEC), reg(t, VEC), reg(t, VEC)};
     EMIT(&t->e, OP_MUL, d[0], x, y);
     EMIT(&t->e, OP_MUL, d[1], x, p);
@@ -257,15 +262,19 @@ static void prog_mul(tprog *t)
 }
 
 /* CONV2D (DWCONV2D with dw set) of secret inputs and weights over the full
- * int32 range: sums of products at 2^62 wrap modulo 2^64 alike. */
+ * int32 range: sums of products at 2^62 wrap modulo 2^64 alike (under a
+ * protocol over a field, |values| <= 2^24: the sums stay inside int64). */
 static void conv(tprog *t, const geom *g, uint32_t ch, int dw, int lazy)
 {
+    static const int64_t fit_edges[] = {-P2(24), P2(24), 0, -1, 1, -P2(24) + 1, P2(24) - 1};
     uint64_t taps = (uint64_t)g->kh * g->kw;
     uint32_t nin = g->h * g->w * g->c;
     uint32_t nw = (uint32_t)(dw ? taps * g->c * ch : ch * taps * g->c);
     uint32_t nout = dw ? g->oh * g->ow * g->c * ch : g->oh * g->ow * ch;
-    uint32_t x = random_secret(t, nin, i32_edges, COUNT(i32_edges), I32_MIN, I32_MAX);
-    uint32_t w = filters(t, nw, i32_edges, COUNT(i32_edges), I32_MIN, I32_MAX);
+    const int64_t *e = t->fit ? fit_edges : i32_edges;
+    int64_t lo = t->fit ? -P2(24) : I32_MIN, hi = t->fit ? P2(24) : I32_MAX;
+    uint32_t x = random_secret(t, nin, e, COUNT(i32_edges), lo, hi);
+    uint32_t w = filters(t, nw, e, COUNT(i32_edges), lo, hi);
     uint32_t d = reg(t, nout);
     EMIT(&t->e, dw ? OP_DWCONV2D : OP_CONV2D, d, x, w, g->h, g->w, g->c, g->kh, g->kw, g->oh, g->ow, g->sh, g->sw,
          g->pt, g->pl, g->dh, g->dw, ch, 0); /* no bound: any values */
@@ -584,7 +593,7 @@ static void prog_exact(tprog *t)
 #define REQS_OUTPUTS 3
 static void prog_reqs(tprog *t)
 {
-    t->reqs = !(t->all && t->proven);
+    t->reqs = !(t->all && (t->proven || t->fit));
     for (size_t k = 0; t->reqs && k < COUNT(exact_reqclamps); k++) {
         const rcparams *r = &exact_reqclamps[k];
         const qparams *q = &r->q;
@@ -701,6 +710,7 @@ static tprog *clear_run(const char *name, void (*build)(tprog *), int n, uint32_
     tprog_init(t, n, seed);
     t->wmax = pr ? pr->owner_filters : 0;
     t->proven = pr && pr->proven_bounds;
+    t->fit = pr && pr->fit_bits;
     build(t);
     char err[1024];
     ck_assert_msg(mpc_build(&t->e, p, err, sizeof err) == 0, "%s: invalid program: %s", name, err);
@@ -720,7 +730,7 @@ static void against_clear(const char *name, void (*build)(tprog *), int cfg)
         kern_set_threads(configs[cfg].threads);
         int rc = mpc_run(&p, pr, n, t->in, &got, err, sizeof err);
         kern_set_threads(1);
-        if (t->reqs && pr->proven_bounds) { /* secret parameters: refused by rep3-active, with the reason */
+        if (t->reqs && (pr->proven_bounds || pr->fit_bits)) { /* secret parameters: refused, with the reason */
             ck_assert_msg(rc != 0 && strstr(err, "REQS") && strstr(err, "not supported"), "%s under %s: %s", name,
                           pr->name, rc ? err : "ran");
             mpc_result_free(&p, &want);
