@@ -265,6 +265,10 @@ for proto in $PROTOS; do
                 rc=$?
                 grep -q CHEATS "$T/cheat.err" || continue
                 cheated=1
+                # over F_p a changed share may leave int64: the receiver says so instead of printing it
+                if [ "$rc" -ne 0 ] && [ -n "$(uniform_for "${proto%:*}")" ] && grep -q "is not an int64 (a party deviated" "$T/cheat.err"; then
+                    ok; changed=1; break 2
+                fi
                 [ "$rc" -eq 0 ] && ok || { bad "$proto: party $cheater flipping a bit in round $r: exit $rc"; break 2; }
                 cmp -s "$T/honest.txt" "$T/cheat.txt" || { changed=1; break 2; }
             done

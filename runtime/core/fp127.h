@@ -87,6 +87,12 @@ int fp127_from_bytes(fp127 *a, const uint8_t b[FP127_BYTES]);
 /* a uniform element from 16 uniform bytes (the top bit dropped, p taken
  * to 0: a bias of 2^-127), the same at every holder of the bytes */
 fp127 fp127_from_random(const uint8_t b[FP127_BYTES]);
+/* the same from the bytes' two little-endian words */
+static inline fp127 fp127_random_words(uint64_t lo, uint64_t hi)
+{
+    fp127_u128 v = ((fp127_u128)hi << 64 | lo) & FP127_P;
+    return fp127_of(v == FP127_P ? 0 : v);
+}
 
 static inline void fp127_acc_zero(fp127_acc *s) { s->c[0] = s->c[1] = s->c[2] = s->c[3] = 0; }
 

@@ -31,7 +31,7 @@
 #define W sizeof(word)
 enum {
     FW = 4,               /* words an element */
-    RESULT_BITS_MAX = 23  /* a converted result's width: its mask hides it within 2^-40 */
+    NARROW_BITS = 23  /* values below 2^23 a 63-bit mask hides within 2^-40: sent as words */
 };
 
 extern const protocol proto_rep3, proto_rep3f;
@@ -98,12 +98,8 @@ static void draw_fe(rep3 *r, int k, fp127 *out, size_t n)
 {
     word *w = proto_alloc(2 * n * W);
     rss_draw(&r->rs, k, w, 2 * n);
-    for (size_t i = 0; i < n; i++) {
-        uint8_t b[FP127_BYTES];
-        for (int j = 0; j < 8; j++)
-            b[j] = (uint8_t)(w[2 * i] >> 8 * j), b[8 + j] = (uint8_t)(w[2 * i + 1] >> 8 * j);
-        out[i] = fp127_from_random(b);
-    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = fp127_random_words(w[2 * i], w[2 * i + 1]);
     free(w);
 }
 
@@ -165,13 +161,51 @@ static void state_free(pop *op)
 
 /* ---- input and output ----
  * INPUT from o: x_o = F(S[o]) (o and o+2 draw it), x_{o+1} = x - x_o sent to
- * o+1 (masked by x_o, which o+1 lacks), x_{o+2} = 0. OUTPUT to rc: party
- * rc+1 sends x_{rc+2}, rc's missing share. */
+ * o+1 (masked by x_o, which o+1 lacks), x_{o+2} = 0. A narrow dtype (x - lo
+ * below 2^23) goes as a word: x_o = -r with r < 2^63 from S[o], o sends
+ * x - lo + r (within 2^-40 of r) and o+1 adds lo. OUTPUT to rc: party rc+1
+ * sends x_{rc+2}, rc's missing share. */
+
+static int narrow_input(const pop *op) { return op->bound <= NARROW_BITS; }
+
+/* n masks uniform in [0, 2^63) of stream S[k] */
+static word *draw_narrow(rep3 *r, int k, size_t n)
+{
+    word *w = proto_alloc(n * W);
+    rss_draw(&r->rs, k, w, n);
+    for (size_t i = 0; i < n; i++)
+        w[i] >>= 1;
+    return w;
+}
+
+static void input_narrow_prepare(rep3 *r, pop *op)
+{
+    int me = r->rs.me, o = op->owner;
+    size_t n = op->n;
+    if (me == rss_next(o)) {
+        rss_expect(&r->rs, o, n);
+        return;
+    }
+    word *m = draw_narrow(r, o, n);
+    for (size_t i = 0; i < n; i++) {
+        fp127 x0 = fp127_neg((fp127){m[i], 0});
+        if (me == o)
+            m[i] += (word)op->in[i] - (word)op->lo;
+        set(op->d, i, me == o ? x0 : ZERO, me == o ? fp127_add((fp127){m[i], 0}, fp127_from_i64(op->lo)) : x0);
+    }
+    if (me == o)
+        rss_send(&r->rs, "input", rss_next(o), m, n);
+    free(m);
+}
 
 static void input_prepare(rep3 *r, pop *op)
 {
     int me = r->rs.me, o = op->owner;
     size_t n = op->n;
+    if (narrow_input(op)) {
+        input_narrow_prepare(r, op);
+        return;
+    }
     fp127 *x0 = NULL;
     if (me != rss_next(o)) {
         x0 = fe_alloc(n);
@@ -198,6 +232,14 @@ static int input_finish(rep3 *r, pop *op, char *err, size_t errlen)
 {
     if (r->rs.me != rss_next(op->owner))
         return 0;
+    if (narrow_input(op)) {
+        word *m = proto_alloc(op->n * W);
+        rss_recv(&r->rs, op->owner, m, 1, op->n);
+        for (size_t i = 0; i < op->n; i++)
+            set(op->d, i, fp127_add((fp127){m[i], 0}, fp127_from_i64(op->lo)), ZERO);
+        free(m);
+        return 0;
+    }
     fp127 *x1 = fe_alloc(op->n);
     int rc = fe_recv(r, op->owner, x1, op->n, err, errlen);
     for (size_t i = 0; rc == 0 && i < op->n; i++)
@@ -228,8 +270,8 @@ static int output_finish(rep3 *r, pop *op, char *err, size_t errlen)
     int rc = fe_recv(r, rss_next(op->owner), x, op->n, err, errlen);
     for (size_t i = 0; rc == 0 && i < op->n; i++)
         if (fp127_to_i64(fp127_add(fp127_add(sh(op->a, i, 0), sh(op->a, i, 1)), x[i]), &op->out[i]) != 0) {
-            snprintf(err, errlen, "rep3-field: output element %zu lies outside int64 (the program does not fit "
-                     "the field: qnnc --field)", i);
+            snprintf(err, errlen, "rep3-field: output element %zu is not an int64 (a party deviated, or the "
+                     "program does not fit the field: qnnc --field)", i);
             rc = -1;
         }
     free(x);
@@ -249,20 +291,38 @@ static fp127 *side(const word *d, size_t n, int h)
     return v;
 }
 
-/* z += conv(a0, b0 + b1) + conv(a1, b0) */
+static int all_zero(const fp127 *v, size_t n)
+{
+    uint64_t any = 0;
+    for (size_t i = 0; i < n; i++)
+        any |= v[i].lo | v[i].hi;
+    return any == 0;
+}
+
+/* z += conv(a0, b0 + b1) + conv(a1, b0): one convolution where a share of
+ * the filters is 0, as an input's x_{o+2} is (a model's filters are the
+ * owner's input): conv(a0 + a1, b0), or conv(a0, b1) */
 static void conv_terms(const pop *op, fp127 *z)
 {
     size_t n = op->n;
     fp127 *a0 = side(op->a, op->na, 0), *a1 = side(op->a, op->na, 1), *b0 = side(op->b, op->nb, 0),
           *b1 = side(op->b, op->nb, 1), *t = fe_alloc(n);
-    for (size_t i = 0; i < op->nb; i++)
-        b1[i] = fp127_add(b1[i], b0[i]);
     void (*k)(fp127 *, const fp127 *, const fp127 *, const geom *, uint32_t) =
         op->kind == PK_CONV2D ? kern_conv2d_fp : kern_dwconv2d_fp;
-    k(t, a0, b1, &op->g, op->channels);
-    for (size_t i = 0; i < n; i++)
-        z[i] = fp127_add(z[i], t[i]);
-    k(t, a1, b0, &op->g, op->channels);
+    if (all_zero(b1, op->nb)) {
+        for (size_t i = 0; i < op->na; i++)
+            a0[i] = fp127_add(a0[i], a1[i]);
+        k(t, a0, b0, &op->g, op->channels);
+    } else if (all_zero(b0, op->nb)) {
+        k(t, a0, b1, &op->g, op->channels);
+    } else {
+        for (size_t i = 0; i < op->nb; i++)
+            b1[i] = fp127_add(b1[i], b0[i]);
+        k(t, a0, b1, &op->g, op->channels);
+        for (size_t i = 0; i < n; i++)
+            z[i] = fp127_add(z[i], t[i]);
+        k(t, a1, b0, &op->g, op->channels);
+    }
     for (size_t i = 0; i < n; i++)
         z[i] = fp127_add(z[i], t[i]);
     free(a0), free(a1), free(b0), free(b1), free(t);
@@ -424,16 +484,17 @@ static int trunc_finish(rep3 *r, pop *op, int step, char *err, size_t errlen)
 }
 
 /* ---- comparisons through rep3 over Z_2^64 ----
- * Steps 0, 1 convert the na values of a (|a| < 2^63): roles 1 and 2 draw r
- * < 2^126 from S[role 2], role 1 sends a_2 + 2^63 + r to role 0, which
- * learns the integer c = a + 2^63 + r (< p, within 2^-62 of r's law). In Z_2^64,
- * a = c - 2^63 - r: role 0 and role 1 draw u from S[role 1], role 0 sends
- * c - u to role 2 (masked by u), and the sharing is (c - u, u, -2^63 - r).
- * Then rep3's operation, steps 2 .. k+1. Steps k+2, k+3 convert its
- * result y, lo <= y < lo + 2^w (w <= 23), back: roles 1 and 2 draw r' <
- * 2^63 from S[role 2], role 1 sends y_2 + r' mod 2^64 to role 0, which
- * learns c' = y - lo + r' (no wrap below 2^64; within 2^(w-63) of r'),
- * and y = P + Q is joined from P = c' + lo and Q = -r'. */
+ * Step 0 converts the na values of a (|a| < 2^63): roles 1 and 2 draw r <
+ * 2^126 from S[role 2], role 1 sends a_2 + 2^63 + r to role 0, which learns
+ * the integer c = a + 2^63 + r (< p, within 2^-62 of r's law). In Z_2^64,
+ * a = c + (-2^63 - r): role 0 holds c as x_0 + x_1 and roles 1 and 2 hold
+ * x_2 = -2^63 - r, all that rep3's passive comparisons read of their
+ * operand (rep3_ops.h); the other shares are 0. Then rep3's operation,
+ * steps 1 .. k. Steps k+1, k+2 convert its result y, lo <= y < lo + 2^w
+ * (w <= 23), back: roles 1 and 2 draw r' < 2^63 from S[role 2], role 1
+ * sends y_2 + r' mod 2^64 to role 0, which learns c' = y - lo + r' (no wrap
+ * below 2^64; within 2^(w-63) of r'), and y = P + Q is joined from
+ * P = c' + lo and Q = -r'. */
 
 /* the result's least value and width in bits */
 static void result_range(const pop *op, int64_t *lo, uint32_t *w)
@@ -450,100 +511,52 @@ static int converted(const pop *op)
     uint32_t w;
     result_range(op, &lo, &w);
     return op->kind == PK_LTZ || ((op->kind == PK_CLAMP || op->kind == PK_REQCLAMP ||
-                                   (op->kind == PK_EXACT && op->of == PK_REQCLAMP)) && w <= RESULT_BITS_MAX);
+                                   (op->kind == PK_EXACT && op->of == PK_REQCLAMP)) && w <= NARROW_BITS);
 }
 
 static int inner_steps(const pop *op) { return rep3_steps(&ring, op); }
 
-/* role v's two shares over Z_2^64 from the conversion's parts (c - u at
- * role 0, u at roles 0 and 1, -2^63 - r at roles 1 and 2) */
-static void to_ring(const pop *op, fst *s, int v, const word *u, const word *cu)
-{
-    size_t na = op->na;
-    s->ra = proto_alloc(2 * na * W);
-    for (size_t i = 0; i < na; i++) {
-        word low = v == 0 ? 0 : (word)0 - ((word)1 << 63) - s->m[i].lo;
-        s->ra[2 * i] = v == 0 ? cu[i] : v == 1 ? u[i] : low;
-        s->ra[2 * i + 1] = v == 0 ? u[i] : v == 1 ? low : cu[i];
-    }
-}
-
-static void conv_open_prepare(rep3 *r, pop *op, int v, size_t n, const fp127 *x, const char *kind)
-{
-    fst *s = op->state;
-    if (v != 0) {
-        s->m = fe_alloc(n);
-        draw_mask(r, rep3_party(op, 2), s->m, n);
-    }
-    if (v == 1) {
-        fp127 *m = fe_alloc(n);
-        for (size_t i = 0; i < n; i++)
-            m[i] = fp127_add(fp127_add(x[i], pow2(63)), s->m[i]);
-        fe_send(r, kind, rep3_party(op, 0), m, n);
-        free(m);
-    } else if (v == 0) {
-        fe_expect(r, rep3_party(op, 1), n);
-    }
-}
-
-static void to_ring_prepare(rep3 *r, pop *op, int step)
+static void to_ring_prepare(rep3 *r, pop *op)
 {
     int v = rep3_role(r->rs.me, op);
     size_t na = op->na;
     fst *s = state(op);
-    if (step == 0) {
-        fp127 *x = v == 1 ? side(op->a, na, 1) : NULL;
-        conv_open_prepare(r, op, v, na, x, "f2r-open");
-        free(x);
-        return;
+    if (v != 0) {
+        s->m = fe_alloc(na);
+        draw_mask(r, rep3_party(op, 2), s->m, na);
     }
-    word *u = NULL;
-    if (v != 2) {
-        u = proto_alloc(na * W);
-        rss_draw(&r->rs, rep3_party(op, 1), u, na);
-    }
-    if (v == 0) {
-        word *cu = proto_alloc(na * W);
+    if (v == 1) {
+        fp127 *m = fe_alloc(na);
         for (size_t i = 0; i < na; i++)
-            cu[i] = s->c[i] - u[i];
-        rss_send(&r->rs, "f2r-share", rep3_party(op, 2), cu, na);
-        to_ring(op, s, v, u, cu);
-        free(cu);
-    } else if (v == 1) {
-        to_ring(op, s, v, u, NULL);
-    } else {
-        rss_expect(&r->rs, rep3_party(op, 0), na);
+            m[i] = fp127_add(fp127_add(sh(op->a, i, 1), pow2(63)), s->m[i]);
+        fe_send(r, "f2r-open", rep3_party(op, 0), m, na);
+        free(m);
+    } else if (v == 0) {
+        fe_expect(r, rep3_party(op, 1), na);
     }
-    free(u);
 }
 
-static int to_ring_finish(rep3 *r, pop *op, int step, char *err, size_t errlen)
+static int to_ring_finish(rep3 *r, pop *op, char *err, size_t errlen)
 {
     int v = rep3_role(r->rs.me, op);
     size_t na = op->na;
     fst *s = op->state;
-    if (step == 0) {
-        if (v != 0)
-            return 0;
+    s->ra = proto_zalloc(2 * na * W);
+    if (v == 0) {
         fp127 *x = fe_alloc(na);
         if (fe_recv(r, rep3_party(op, 1), x, na, err, errlen) != 0) {
             free(x);
             return -1;
         }
-        s->c = proto_alloc(na * W);
         for (size_t i = 0; i < na; i++)
-            s->c[i] = fp127_add(fp127_add(sh(op->a, i, 0), sh(op->a, i, 1)), x[i]).lo;
+            s->ra[2 * i] = fp127_add(fp127_add(sh(op->a, i, 0), sh(op->a, i, 1)), x[i]).lo;
         free(x);
-        return 0;
+    } else { /* x_2: role 1's second share, role 2's first */
+        for (size_t i = 0; i < na; i++)
+            s->ra[2 * i + (v == 1)] = (word)0 - ((word)1 << 63) - s->m[i].lo;
     }
-    if (v == 2) {
-        word *cu = proto_alloc(na * W);
-        rss_recv(&r->rs, rep3_party(op, 0), cu, 1, na);
-        to_ring(op, s, v, NULL, cu);
-        free(cu);
-    }
-    free(s->m), free(s->c);
-    s->m = NULL, s->c = NULL;
+    free(s->m);
+    s->m = NULL;
     s->rd = proto_alloc(2 * op->n * W);
     s->in = *op;
     s->in.a = s->ra, s->in.d = s->rd, s->in.state = NULL, s->in.lazy = 0;
@@ -557,11 +570,10 @@ static void from_ring_prepare(rep3 *r, pop *op, int step)
     fst *s = op->state;
     if (step == 0) {
         if (v != 0) {
-            word *m = proto_alloc(n * W);
-            rss_draw(&r->rs, rep3_party(op, 2), m, n);
+            word *m = draw_narrow(r, rep3_party(op, 2), n);
             s->m = fe_alloc(n);
             for (size_t i = 0; i < n; i++)
-                s->m[i] = (fp127){m[i] >> 1, 0};
+                s->m[i] = (fp127){m[i], 0};
             free(m);
         }
         if (v == 1) {
@@ -614,24 +626,23 @@ static int from_ring_finish(rep3 *r, pop *op, int step, char *err, size_t errlen
 static int cmp_prepare(rep3 *r, pop *op, int step, char *err, size_t errlen)
 {
     int k = inner_steps(op);
-    if (step < 2) {
-        to_ring_prepare(r, op, step);
-        return 0;
-    }
-    if (step < 2 + k)
-        return rep3_prepare(r, &((fst *)op->state)->in, step - 2, err, errlen);
-    from_ring_prepare(r, op, step - 2 - k);
+    if (step == 0)
+        to_ring_prepare(r, op);
+    else if (step <= k)
+        return rep3_prepare(r, &((fst *)op->state)->in, step - 1, err, errlen);
+    else
+        from_ring_prepare(r, op, step - 1 - k);
     return 0;
 }
 
 static int cmp_finish(rep3 *r, pop *op, int step, char *err, size_t errlen)
 {
     int k = inner_steps(op);
-    if (step < 2)
-        return to_ring_finish(r, op, step, err, errlen);
-    if (step < 2 + k)
-        return rep3_finish(r, &((fst *)op->state)->in, step - 2, err, errlen);
-    return from_ring_finish(r, op, step - 2 - k, err, errlen);
+    if (step == 0)
+        return to_ring_finish(r, op, err, errlen);
+    if (step <= k)
+        return rep3_finish(r, &((fst *)op->state)->in, step - 1, err, errlen);
+    return from_ring_finish(r, op, step - 1 - k, err, errlen);
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -639,7 +650,7 @@ static int cmp_finish(rep3 *r, pop *op, int step, char *err, size_t errlen)
 static int steps(const pop *op)
 {
     if (converted(op))
-        return 4 + inner_steps(op);
+        return 3 + inner_steps(op);
     switch (op->kind) {
     case PK_REQUANT:
     case PK_DIVR:
@@ -714,9 +725,9 @@ static void cost(const pop *op, int nparties, proto_cost *acc)
     size_t n = op->n, E = FP127_BYTES;
     if (converted(op)) {
         rep3_cost(&ring, op, acc);
-        acc->rounds += 4;
+        acc->rounds += 3;
         acc->bytes[rep3_party(op, 1)] += op->na * E + n * W;
-        acc->bytes[rep3_party(op, 0)] += op->na * W + n * E;
+        acc->bytes[rep3_party(op, 0)] += n * E;
         acc->bytes[rep3_party(op, 2)] += n * E;
         acc->opened += op->na + n;
         return;
@@ -725,7 +736,7 @@ static void cost(const pop *op, int nparties, proto_cost *acc)
     case PK_EXACT: proto_exact_cost(&proto_rep3f, op, 3, acc); break;
     case PK_INPUT:
         acc->rounds = 1;
-        acc->bytes[op->owner % 3] += n * E;
+        acc->bytes[op->owner % 3] += n * (narrow_input(op) ? W : E);
         break;
     case PK_OUTPUT:
         acc->rounds = 1;

@@ -41,6 +41,11 @@ typedef struct {
     const rep3_mode *mode;
 } rep3;
 
+/* What the comparisons read of their operand a (LTZ, CLAMP, REQCLAMP,
+ * exact REQCLAMP) without rep3-active's checks: role 0 the sum of its two
+ * shares x_0 + x_1, roles 1 and 2 only x_2 (rep3-field converts into this:
+ * proto_rep3f.c). A change that reads more fails rep3-field's tests. */
+
 /* The asymmetric methods rotate their roles by the instruction's position
  * (op->rot): role v is real party v + rot, and stream S[role v] is
  * S[v + rot], known to roles v - 1 and v. */
