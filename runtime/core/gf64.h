@@ -25,7 +25,8 @@ typedef struct {
 
 gf64 gf64_mul(gf64 a, gf64 b);
 /* Tests and benchmarks: use the portable multiplication even where PCLMUL
- * is available (on = 1), or not (0). */
+ * is available (on = 1), PCLMUL without the 512-bit kernels (2), or the
+ * fastest the CPU has (0). */
 void gf64_set_portable(int on);
 gf64 gf64_pow(gf64 a, uint64_t e);
 gf64 gf64_reduce(gf64_wide w);
