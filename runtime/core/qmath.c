@@ -3,6 +3,8 @@
  * clear of undefined behaviour. */
 #include "runtime/core/qmath.h"
 
+#include <float.h>
+#include <stdlib.h>
 #include <math.h>
 
 static int32_t wrap32(int64_t v) { return (int32_t)(uint32_t)(uint64_t)v; }
@@ -230,4 +232,147 @@ uint32_t qm_requant_bits(uint64_t acc_bound, int32_t m0, int shift)
     while (yb >> bits)
         bits++;
     return bits;
+}
+
+/* FLT_EVAL_METHOD 0: each float operation below rounds to float32, and
+ * separate statements keep compilers from fusing a multiply and an add
+ * (GCC contracts only within expressions in ISO C mode, Clang only within
+ * an expression at its default). */
+_Static_assert(FLT_EVAL_METHOD == 0, "float operations must round to float32");
+
+int32_t qm_mean_float(int64_t sum, int64_t n, float s_in, float s_out, int32_t zp_in, int32_t zp_out,
+                      int32_t qmin, int32_t qmax)
+{
+    float scale = s_in / s_out;
+    float t = (float)(-zp_in) * scale;
+    float bias = t + 0.5f;
+    float mean = (float)sum / (float)n;
+    float u = mean * scale;
+    float v = u + bias;
+    float r = roundf(v);
+    float result = r + (float)zp_out;
+    result = result < (float)qmax ? result : (float)qmax;
+    result = result > (float)qmin ? result : (float)qmin;
+    return (int32_t)result;
+}
+
+__extension__ typedef __int128 i128;
+
+static i128 floor_div(i128 a, i128 b) /* b > 0 */
+{
+    i128 q = a / b;
+    return q - (a % b != 0 && a < 0);
+}
+
+/* The thresholds of f: t[j] = min{s : f(s) >= lv[j]} for every level
+ * above f(smin); at most qmax - qmin of them. */
+typedef struct {
+    int64_t *t;
+    int32_t *lv;
+    int n;
+} steps;
+
+static steps steps_of(const int32_t *f, int64_t smin, int64_t n, int32_t qmin, int32_t qmax)
+{
+    steps st = {malloc((size_t)(qmax - qmin + 1) * sizeof(int64_t)), malloc((size_t)(qmax - qmin + 1) * sizeof(int32_t)), 0};
+    for (int64_t i = 1; st.t && st.lv && i < n; i++)
+        for (int32_t v = f[i - 1] + 1; v <= f[i]; v++)
+            st.t[st.n] = smin + i, st.lv[st.n++] = v;
+    return st;
+}
+
+/* The line y(s) = floor((m0 (s + c) + K) / 2^k), K = 2^30 + 2^(30 + e),
+ * which MultiplyByQuantizedMultiplier(s + c, m0, -e) is for s + c >= 0,
+ * less zz must reach level v exactly from its threshold T_v on: with W =
+ * K + m0 c - zz 2^k, v 2^k - m0 T_v <= W < v 2^k - m0 (T_v - 1); and hold
+ * f(smin) at smin when that is above qmin, f(smax) at smax when below qmax.
+ * [lo, hi] is the window of W, empty when lo > hi. */
+static void fit_window(const steps *st, int32_t f0, int32_t f1, int64_t smin, int64_t smax, int32_t qmin,
+                       int32_t qmax, i128 m0, i128 p, i128 *lo, i128 *hi)
+{
+    *lo = f0 > qmin ? f0 * p - m0 * smin : -((i128)1 << 100);
+    *hi = f1 < qmax ? (f1 + 1) * p - m0 * smax - 1 : (i128)1 << 100;
+    for (int j = 0; j < st->n; j++) {
+        i128 a = st->lv[j] * p - m0 * st->t[j], b = a + m0 - 1;
+        *lo = a > *lo ? a : *lo;
+        *hi = b < *hi ? b : *hi;
+    }
+}
+
+/* The multipliers the thresholds allow, from every pair v > w:
+ * (v - w) 2^k / (T_v - T_w + 1) < m0 < (v - w) 2^k / (T_v - T_w - 1). */
+static void fit_range(const steps *st, i128 p, i128 *m_lo, i128 *m_hi)
+{
+    *m_lo = 1, *m_hi = ((i128)1 << 31) - 1;
+    for (int a = 0; a < st->n; a++)
+        for (int b = a + 1; b < st->n; b++) {
+            i128 dv = st->lv[b] - st->lv[a], dt = st->t[b] - st->t[a];
+            i128 lo = floor_div(dv * p, dt + 1) + 1;
+            *m_lo = lo > *m_lo ? lo : *m_lo;
+            if (dt >= 2) {
+                i128 hi = floor_div(dv * p - 1, dt - 1);
+                *m_hi = hi < *m_hi ? hi : *m_hi;
+            }
+        }
+}
+
+static int fit_check(const int32_t *f, int64_t smin, int64_t n, int32_t qmin, int32_t qmax, const qm_fit *fit)
+{
+    for (int64_t i = 0; i < n; i++) { /* the whole domain, through TFLite's own function */
+        int64_t y = (int64_t)qm_mul_by_qmult((int32_t)(smin + i + fit->c), fit->m0, -fit->e) + fit->z;
+        if ((y < qmin ? qmin : y > qmax ? qmax : y) != f[i])
+            return -1;
+    }
+    return 0;
+}
+
+/* the first c from -smin on (at most 2^20 tries) and zz with K + m0 c - zz p in [lo, hi] */
+static int fit_offset(i128 m0, i128 K, i128 p, i128 lo, i128 hi, int64_t smin, int64_t smax, int64_t *c, i128 *zz)
+{
+    for (int64_t k = -smin; k < -smin + (1 << 20); k++) {
+        i128 t = K + m0 * k, z = floor_div(t - lo, p); /* the largest zz with t - zz p >= lo */
+        if ((smax + k) * m0 + K >= (i128)1 << 62 || smax + k > INT32_MAX)
+            return -1;
+        if (t - z * p <= hi) {
+            *c = k, *zz = z;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int qm_fit_requant(const int32_t *f, int64_t smin, int64_t smax, int32_t qmin, int32_t qmax, qm_fit *fit)
+{
+    int64_t n = smax - smin + 1;
+    if (n < 1 || n > (1 << 20) || qmin > qmax)
+        return -1;
+    for (int64_t i = 0; i < n; i++)
+        if (f[i] < qmin || f[i] > qmax || (i && f[i] < f[i - 1]))
+            return -1;
+    steps st = steps_of(f, smin, n, qmin, qmax);
+    int rc = -1;
+    for (int e = 1; st.t && st.lv && e <= 30 && rc; e++) {
+        int k = 31 + e;
+        i128 p = (i128)1 << k, K = ((i128)1 << 30) + ((i128)1 << (30 + e)), m_lo, m_hi;
+        fit_range(&st, p, &m_lo, &m_hi);
+        for (i128 m0 = m_lo; m0 <= m_hi && m0 <= m_lo + 4096 && rc; m0++) {
+            i128 lo, hi, zz;
+            int64_t c;
+            fit_window(&st, f[0], f[n - 1], smin, smax, qmin, qmax, m0, p, &lo, &hi);
+            if (lo > hi || fit_offset(m0, K, p, lo, hi, smin, smax, &c, &zz))
+                continue;
+            i128 y0 = floor_div(m0 * (smin + c) + K, p) - zz, y1 = floor_div(m0 * (smax + c) + K, p) - zz;
+            i128 d = y1 - qmin, w;
+            w = qmax + 1 - y0, d = w > d ? w : d; /* |y - T| for y in [y0, y1], T in [qmin, qmax + 1] */
+            w = y0 - qmin < 0 ? qmin - y0 : y0 - qmin, d = w > d ? w : d;
+            w = y1 - qmax - 1 < 0 ? qmax + 1 - y1 : y1 - qmax - 1, d = w > d ? w : d;
+            uint32_t bits = 1;
+            while (((i128)1 << bits) <= d)
+                bits++;
+            *fit = (qm_fit){c, -(int64_t)zz, (int32_t)m0, e, bits};
+            rc = fit_check(f, smin, n, qmin, qmax, fit);
+        }
+    }
+    free(st.t), free(st.lv);
+    return rc;
 }

@@ -32,6 +32,29 @@ void qm_act_range(int act, int dtype_min, int dtype_max, float scale, int32_t zp
  * bound (a left shift past 16, a right shift past 30). */
 uint32_t qm_requant_bits(uint64_t acc_bound, int32_t m0, int shift);
 
+/* MEAN over a sum of n codes as TFLite's reference QuantizedMeanOrSum
+ * computes it for a quantized mean (reference/reduce.h, the float path of
+ * TFLite 2.12 and before, which the converter's Keras models were checked
+ * against): every step one float32 operation, in the kernel's order,
+ * rounding half away from zero after adding 0.5 (sic), clamped to
+ * [qmin, qmax]. */
+int32_t qm_mean_float(int64_t sum, int64_t n, float s_in, float s_out, int32_t zp_in, int32_t zp_out,
+                      int32_t qmin, int32_t qmax);
+/* An exact requantization for a non-decreasing map f of the integers
+ * [smin, smax] (f[s - smin], values in [qmin, qmax]): c >= -smin, m0 <
+ * 2^31, 1 <= e <= 30 and z with clamp(MultiplyByQuantizedMultiplier(s + c,
+ * m0, -e) + z, qmin, qmax) = f(s) for every s, and, in bits, the bound of
+ * |that value before the clamp - T| for T in [qmin, qmax + 1] (a REQCLAMP's
+ * comparisons). 0, or -1 when f is not non-decreasing or no such line
+ * exists (smax - smin < 2^20). */
+typedef struct {
+    int64_t c, z;
+    int32_t m0;
+    int e;
+    uint32_t bits;
+} qm_fit;
+int qm_fit_requant(const int32_t *f, int64_t smin, int64_t smax, int32_t qmin, int32_t qmax, qm_fit *fit);
+
 /* Softmax as TFLite's reference fixed-point kernel (kScaledDiffIntegerBits = 5). */
 typedef struct {
     int32_t multiplier;   /* input_beta_multiplier */

@@ -163,10 +163,71 @@ START_TEST(softmax_matches_reference_models)
 }
 END_TEST
 
+/* TFLite's float MEAN on hand-computed values: 0.5f is added before the
+ * round half away from zero, so a mean of exactly k + 0.5 - 0.5 ties up */
+START_TEST(mean_float_steps)
+{
+    /* scale 1, zero points 0: round(S / n + 0.5) */
+    ck_assert_int_eq(qm_mean_float(3, 2, 1.0f, 1.0f, 0, 0, -128, 127), 2);  /* 1.5 + 0.5 = 2 */
+    ck_assert_int_eq(qm_mean_float(1, 4, 1.0f, 1.0f, 0, 0, -128, 127), 1);  /* 0.75 -> 1.25 -> 1 */
+    ck_assert_int_eq(qm_mean_float(0, 4, 1.0f, 1.0f, 0, 0, -128, 127), 1);  /* 0.5 rounds away: 1 */
+    ck_assert_int_eq(qm_mean_float(-4, 4, 1.0f, 1.0f, 0, 0, -128, 127), -1); /* -1 + 0.5 = -0.5 -> -1 */
+    ck_assert_int_eq(qm_mean_float(-8, 4, 1.0f, 1.0f, 0, 0, -128, 127), -2); /* -2 + 0.5 = -1.5 -> -2 */
+    /* zero points and clamps */
+    ck_assert_int_eq(qm_mean_float(100 * 49, 49, 0.5f, 0.25f, 10, -3, -128, 127), 127);
+    ck_assert_int_eq(qm_mean_float(-128 * 49, 49, 0.5f, 0.25f, 10, -3, -128, 127), -128);
+    ck_assert_int_eq(qm_mean_float(10 * 9, 9, 0.5f, 0.25f, 10, -3, -128, 127), -2); /* 0 + 0.5 -> 1, + -3 */
+}
+END_TEST
+
+/* where the fitter finds a requantization, it equals the float MEAN over
+ * the whole sum domain (qm_fit_requant checks it too; here again,
+ * independently), for random scales, zero points and window sizes; float
+ * rounding near ties leaves some without one (the compiler then sums
+ * comparisons), but not most */
+START_TEST(fit_requant_reproduces_float_mean)
+{
+    uint32_t seed = 12345;
+    int fitted = 0;
+    for (int trial = 0; trial < 30; trial++) {
+        seed = seed * 1103515245u + 12345u;
+        int u8 = trial % 2;
+        int32_t qmin = u8 ? 0 : -128, qmax = u8 ? 255 : 127;
+        int64_t n = trial == 0 ? 49 : trial == 1 ? 1 : 1 + (int64_t)(seed >> 8) % 400;
+        float s_in = 0.001f + (float)((seed >> 4) % 10000) / 20000.0f, s_out = s_in * (0.3f + (float)(seed % 97) / 60.0f);
+        int32_t zp_in = qmin + (int32_t)((seed >> 12) % 256), zp_out = qmin + (int32_t)((seed >> 20) % 256);
+        int64_t smin = (int64_t)qmin * n, smax = (int64_t)qmax * n;
+        int32_t *f = malloc((size_t)(smax - smin + 1) * sizeof *f);
+        ck_assert_ptr_nonnull(f);
+        for (int64_t s = smin; s <= smax; s++)
+            f[s - smin] = qm_mean_float(s, n, s_in, s_out, zp_in, zp_out, qmin, qmax);
+        qm_fit fit;
+        int rc = qm_fit_requant(f, smin, smax, qmin, qmax, &fit);
+        if (rc != 0) {
+            free(f);
+            continue;
+        }
+        ck_assert(fit.c >= -smin && fit.m0 > 0 && fit.e >= 1 && fit.e <= 30 && fit.bits + 31 + fit.e <= 63);
+        for (int64_t s = smin; s <= smax; s++) {
+            int64_t y = (int64_t)qm_mul_by_qmult((int32_t)(s + fit.c), fit.m0, -fit.e) + fit.z;
+            ck_assert(llabs(y - qmin) < (1ll << fit.bits) && llabs(y - qmax - 1) < (1ll << fit.bits));
+            ck_assert_int_eq(y < qmin ? qmin : y > qmax ? qmax : y, f[s - smin]);
+        }
+        fitted++;
+        free(f);
+    }
+    ck_assert_int_ge(fitted, 8);
+    int32_t down[3] = {1, 0, 2}; /* not non-decreasing: refused */
+    qm_fit fit;
+    ck_assert_int_eq(qm_fit_requant(down, 0, 2, 0, 255, &fit), -1);
+}
+END_TEST
+
 Suite *suite_qmath(void)
 {
     Suite *s = suite_create("qmath");
     TCase *t = tcase_create("core");
+    tcase_set_timeout(t, 120);
     tcase_add_test(t, srdhm_saturates_min_times_min);
     tcase_add_test(t, srdhm_ties);
     tcase_add_test(t, srdhm_matches_reference_on_random);
@@ -177,6 +238,8 @@ Suite *suite_qmath(void)
     tcase_add_test(t, quantize_float_rounds_in_float);
     tcase_add_test(t, softmax_uniform_and_peaked);
     tcase_add_test(t, softmax_matches_reference_models);
+    tcase_add_test(t, mean_float_steps);
+    tcase_add_test(t, fit_requant_reproduces_float_mean);
     suite_add_tcase(s, t);
     return s;
 }
