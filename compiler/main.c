@@ -33,6 +33,7 @@ static const char usage[] =
     "                                     qnnvm protocols --json)\n"
     "       qnnc import MODEL.tflite -o DIR [--output softmax|logits|argmax]\n"
     "                  [--rounding exact|fast] [--secret-params] [--proven-bounds] [--field]\n"
+    "                  [--fc-per-tensor]\n"
     "                                     DIR/NAME.qnn (the public program) and DIR/NAME.qw\n"
     "                                     (the model owner's weights); party 0 = model owner,\n"
     "                                     party 1 = client (input and result). Rounding:\n"
@@ -42,7 +43,10 @@ static const char usage[] =
     "                                     and clamp bounds become the owner's input; the\n"
     "                                     program keeps shapes and public bounds only.\n"
     "                                     --proven-bounds, --field: the program must also\n"
-    "                                     compile with that flag\n"
+    "                                     compile with that flag. --fc-per-tensor: fully\n"
+    "                                     connected layers with per-channel scales computed\n"
+    "                                     per tensor with the first one, as TFLite's kernels\n"
+    "                                     did before per-channel dense layers\n"
     "       qnnc image PICTURE --size WxH [--gray] [--raw WxH] -o INPUT.bin\n"
     "                                     a BMP/PPM/PGM (or raw RGB/gray bytes) picture as a\n"
     "                                     model input: nearest-neighbour resize, raw uint8\n"
@@ -159,7 +163,7 @@ static int cmd_weights(int argc, char **argv)
 static int cmd_import(int argc, char **argv)
 {
     const char *model = NULL, *dir = NULL, *mode_s = "softmax", *rounding = "exact";
-    unsigned secret = 0, flags = 0;
+    unsigned tflags = 0, flags = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-o") && i + 1 < argc)
             dir = argv[++i];
@@ -168,7 +172,9 @@ static int cmd_import(int argc, char **argv)
         else if (!strcmp(argv[i], "--field"))
             flags |= COMPILE_FIELD;
         else if (!strcmp(argv[i], "--secret-params"))
-            secret = TFL_SECRET;
+            tflags |= TFL_SECRET;
+        else if (!strcmp(argv[i], "--fc-per-tensor"))
+            tflags |= TFL_FC_PER_TENSOR;
         else if (!strcmp(argv[i], "--rounding") && i + 1 < argc)
             rounding = argv[++i];
         else if (!strcmp(argv[i], "--output") && i + 1 < argc)
@@ -203,7 +209,7 @@ static int cmd_import(int argc, char **argv)
         return 1;
     }
     tfl_result r;
-    int rc = tfl_import(buf, len, name, mode, (!strcmp(rounding, "fast") ? TFL_FAST : 0) | secret, &r, err, sizeof err);
+    int rc = tfl_import(buf, len, name, mode, (!strcmp(rounding, "fast") ? TFL_FAST : 0) | tflags, &r, err, sizeof err);
     free(buf);
     if (rc) {
         fprintf(stderr, "qnnc: %s: %s\n", model, err);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The TensorFlow Lite reference models (tests/models.sh BUILD_DIR): every
 # model in $QNN_MODELS is imported, compiled and run in clear on every case;
-# outputs, logits and per-layer dumps must equal TFLite's reference bytes.
+# outputs, logits and per-layer dumps must equal TFLite's reference bytes;
+# so must the Keras export's logits in $QNN_MODELS_KERAS (beside them).
 # QNN_MODEL_CASES=N limits the cases per model (the sanitizer pass uses 1).
 # Without the data the tests are skipped, except in CI (CI=true): a failure.
 set -u
@@ -55,6 +56,38 @@ for model in "$M"/*.tflite; do
         done
     done
 done
+# the Keras int8 export (../shared/models-keras, its README): logits byte for
+# byte with fully connected layers per tensor, as its reference was computed
+# (--fc-per-tensor), and the argmax (TFLite's first largest logit)
+K=${QNN_MODELS_KERAS:-$(dirname "$M")/models-keras}
+if [ -f "$K/manifest.json" ]; then
+    for model in "$K"/*.tflite; do
+        n=$(basename "$model" .tflite)
+        [ -d "$K/testdata/$n" ] || continue
+        if "$B/qnnc" import "$model" -o "$T/k" --output logits --fc-per-tensor && "$B/qnnc" "$T/k/$n.qnn" -o "$T/k.qbc" \
+            && "$B/qnnc" import "$model" -o "$T/ka" --output argmax --fc-per-tensor && "$B/qnnc" "$T/ka/$n.qnn" -o "$T/ka.qbc"; then
+            ok
+        else
+            bad "import $n"
+            continue
+        fi
+        k=0
+        for in in "$K/testdata/$n"/*.input.bin; do
+            c=$(basename "$in" .input.bin)
+            k=$((k + 1))
+            [ "$limit" -gt 0 ] && [ "$k" -gt "$limit" ] && break
+            "$B/qnnvm" run --quiet --input "0:$T/k/$n.qw" --input "1:$in" --output "$T/l.bin" "$T/k.qbc" >/dev/null \
+                && cmp -s "$T/l.bin" "$K/testdata/$n/$c.logits.bin" && ok || bad "$n $c: logits differ from logits.bin"
+            want=$(od -An -v -td1 "$K/testdata/$n/$c.logits.bin" | tr -s ' ' '\n' | grep -v '^$' \
+                | awk 'NR == 1 || $1 > m { m = $1; i = NR - 1 } END { print i }')
+            got=$("$B/qnnvm" run --input "0:$T/ka/$n.qw" --input "1:$in" "$T/ka.qbc" 2>/dev/null | sed -n 's/^output .*: //p')
+            [ -n "$want" ] && [ "$got" = "$want" ] && ok || bad "$n $c: argmax $got, the reference's $want"
+        done
+    done
+elif [ "${CI:-}" = true ]; then
+    bad "the Keras reference model missing at $K (CI requires it)"
+fi
+
 # pictures become exactly the reference inputs (nearest neighbour as PIL)
 for c in "grace_hopper 128 mobilenet_v1_0.25_128_quant" "grace_hopper 160 mobilenet_v1_0.5_160_quant" \
     "grace_hopper 224 mobilenet_v2_1.0_224_quant" "person 96 person_detect --gray" "no_person 96 person_detect --gray"; do

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/core/bits.h"
 #include "runtime/core/qmath.h"
 #include "runtime/core/geom.h"
 #include "runtime/io/tensorio.h"
@@ -1125,6 +1126,92 @@ static int lower_pool(lctx *c, const stmt *st, tensor *y, int is_max)
     return 0;
 }
 
+/* ----------------------------------------------------------------- mean */
+
+/* mean(x) -> q(s, z): TFLite's MEAN over H and W with keep_dims=false (the
+ * result is [1, C]), in its reference kernel's float32 arithmetic
+ * (QuantizedMeanOrSum, qm_mean_float), reproduced for every window sum S:
+ * one exact REQCLAMP of S + c when a line fits the whole sum domain
+ * (qm_fit_requant), else the step sum f(Smin) + sum_v [S >= T_v], one
+ * comparison per output level. */
+static uint32_t mean_steps(lctx *c, uint32_t sum, uint32_t ch, const int32_t *f, int64_t smin, int64_t n)
+{
+    int64_t nt = 0, *negt = xcalloc((size_t)(f[n - 1] - f[0]) + 1, sizeof(int64_t));
+    for (int64_t i = 1; i < n; i++)
+        for (int32_t v = f[i - 1] + 1; v <= f[i]; v++)
+            negt[nt++] = -(smin + i);
+    uint32_t r;
+    if (nt == 0) {
+        r = em_sreg(&c->e, ch);
+        EMIT(&c->e, OP_FILLC, r, em_const1(&c->e, f[0]));
+    } else { /* [C][levels], the thresholds innermost, so that each constant is periodic */
+        uint32_t lanes = em_sreg(&c->e, (uint64_t)ch * (uint64_t)nt);
+        for (int64_t j = 0; j < nt; j++)
+            EMIT(&c->e, OP_COPY, lanes, sum, ch, 1, (uint32_t)nt, (uint32_t)j, 1, 0);
+        uint32_t d = em_sreg(&c->e, (uint64_t)ch * (uint64_t)nt);
+        EMIT(&c->e, OP_ADDC, d, lanes, em_const(&c->e, negt, (uint32_t)nt));
+        uint32_t below = ltz(c, d, (uint64_t)ch * (uint64_t)nt, bits_len((uint64_t)n)); /* |S - T| < n */
+        geom g = {ch, (uint32_t)nt, 1, 1, (uint32_t)nt, ch, 1, 1, 1, 0, 0, 1, 1};
+        uint32_t gw[13], cnt = em_sreg(&c->e, ch);
+        geom_encode(&g, gw);
+        EMIT(&c->e, OP_POOLSUM, cnt, below, gw[0], gw[1], gw[2], gw[3], gw[4], gw[5], gw[6], gw[7], gw[8],
+             gw[9], gw[10], gw[11], gw[12]);
+        uint32_t neg = em_sreg(&c->e, ch);
+        EMIT(&c->e, OP_MULC, neg, cnt, em_const1(&c->e, -1));
+        r = addc(c, neg, ch, f[0] + nt); /* f(Smin) + levels - [S < T_v] summed */
+    }
+    free(negt);
+    return r;
+}
+
+static int lower_mean(lctx *c, const stmt *st, tensor *y)
+{
+    args a = {st, "mean"};
+    if (check_args(&a, 1, 1, NULL))
+        return -1;
+    tensor *x = pos_tensor(c, &a, 0);
+    if (!x || need_act_dtype(&a, x) || result_quant(st, &a, x, y, 1))
+        return -1;
+    if (x->shape.ndim != 4 || x->shape.dims[0] != 1 || (uint64_t)x->shape.dims[1] * x->shape.dims[2] > 4096) {
+        diag_error(st->fn.at, "mean needs a [1, H, W, C] input with H W at most 4096 (its sums' domain is tabulated)");
+        return -1;
+    }
+    uint32_t h = x->shape.dims[1], w = x->shape.dims[2], ch = x->shape.dims[3];
+    int64_t n = (int64_t)h * w, qmin = dtype_min(x->dtype), qmax = dtype_max(x->dtype);
+    int64_t smin = qmin * n, len = (qmax - qmin) * n + 1;
+    if (over_limit(c, st->fn.at, (uint64_t)ch * 2 * (uint64_t)(qmax - qmin + 2), (uint64_t)(qmax - qmin + 1)))
+        return -1;
+    int32_t *f = xcalloc((size_t)len, sizeof(int32_t));
+    for (int64_t i = 0; i < len; i++)
+        f[i] = qm_mean_float(smin + i, n, x->scale[0], y->scale[0], x->zp[0], y->zp[0], (int32_t)dtype_min(y->dtype),
+                             (int32_t)dtype_max(y->dtype));
+    geom g = {h, w, ch, h, w, 1, 1, 1, 1, 0, 0, 1, 1};
+    uint32_t gw[13], sum = em_sreg(&c->e, ch);
+    geom_encode(&g, gw);
+    EMIT(&c->e, OP_POOLSUM, sum, x->reg, gw[0], gw[1], gw[2], gw[3], gw[4], gw[5], gw[6], gw[7], gw[8], gw[9],
+         gw[10], gw[11], gw[12]);
+    qm_fit fit;
+    if (qm_fit_requant(f, smin, smin + len - 1, (int32_t)dtype_min(y->dtype), (int32_t)dtype_max(y->dtype), &fit) == 0 &&
+        fit.bits + 31 + (uint32_t)fit.e <= 63) {
+        int64_t m0 = fit.m0, sh = -fit.e, zlh[3] = {fit.z, dtype_min(y->dtype), dtype_max(y->dtype)};
+        uint32_t r = em_sreg(&c->e, ch);
+        EMIT(&c->e, OP_REQCLAMP, r, addc(c, sum, ch, fit.c), em_const(&c->e, &m0, 1), em_const(&c->e, &sh, 1),
+             em_const(&c->e, zlh, 3), fit.bits);
+        if (rounding(c, &sh, 1, 0)) {
+            free(f);
+            return -1;
+        }
+        y->reg = r;
+    } else {
+        y->reg = mean_steps(c, sum, ch, f, smin, len);
+    }
+    free(f);
+    y->shape = (qbc_shape){2, {1, ch}};
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, "mean", y->dtype, y->shape, y->scale[0], y->zp[0],
+                                 (uint64_t)ch * (uint64_t)n, y->reg});
+    return 0;
+}
+
 /* ------------------------------------------------------------------ add */
 
 /* TFLite's general quantized add: each input centred, shifted left by 20
@@ -1589,7 +1676,8 @@ static void lower_layer(lctx *c, const stmt *st)
     static const char *const fns[] = {"conv2d",   "depthwise_conv2d", "fully_connected",
                                       "avg_pool2d", "max_pool2d",    "add",
                                       "reshape",  "flatten",          "concat",
-                                      "pad",      "quantize",         NULL};
+                                      "pad",      "quantize",         "mean",
+                                      NULL};
     value fv = {V_IDENT, st->fn.at, st->fn.name, 0, NULL, 0};
     int f = want_ident(&fv, "layer", fns);
     tensor *y = new_tensor(c, st->name, st->name_at);
@@ -1620,7 +1708,8 @@ static void lower_layer(lctx *c, const stmt *st)
     case 7: rc = lower_reshape(c, st, y, f == 7); break;
     case 8: rc = lower_concat(c, st, y); break;
     case 9: rc = lower_pad(c, st, y); break;
-    default: rc = lower_quantize(c, st, y); break;
+    case 10: rc = lower_quantize(c, st, y); break;
+    default: rc = lower_mean(c, st, y); break;
     }
     if (rc != 0)
         return;

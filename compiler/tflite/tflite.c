@@ -87,6 +87,7 @@ static int op_supported(int code)
     case OP_CONCATENATION:
     case OP_PAD:
     case OP_QUANTIZE:
+    case OP_MEAN:
     case OP_SOFTMAX: return 1;
     default: return 0;
     }
@@ -133,6 +134,7 @@ typedef struct {
     int nw;
     int fast;       /* rounding=fast on every layer */
     int secret;     /* --secret-params: quantization parameters are the owner's input */
+    int fc_tensor;  /* --fc-per-tensor (TFL_FC_PER_TENSOR) */
 } imp;
 
 static void sb_printf(sbuf *b, const char *fmt, ...)
@@ -824,6 +826,9 @@ static int emit_fc(imp *m, uint32_t i)
         return -1;
     if (fmt != 0)
         return op_fail(m, i, "weights format %lld is not supported", (long long)fmt);
+    for (uint32_t k = 1; m->fc_tensor && k < o->nin && k < 3; k++) /* weights, bias: their first scale */
+        if (o->in[k] >= 0 && m->t[o->in[k]].nq > 1)
+            m->t[o->in[k]].nq = 1;
     wlayer l;
     if (o->nin < 2 || activation(m, i, o->in[0]) || usable(m, i, o->out[0], "output") ||
         layer_weights(m, i, o, 0, 1, &l))
@@ -945,6 +950,59 @@ static int is_model_output(const imp *m, int32_t k)
     return 0;
 }
 
+/* A QUANTIZE of a SOFTMAX's output to the model's output, as Keras'
+ * uint8-output models end (int8 probabilities moved to uint8, the same
+ * scale): the receiver's softmax, as a final SOFTMAX is. */
+static const op *softmax_requant(const imp *m, const op *q)
+{
+    if (q->code != OP_QUANTIZE || q->nin != 1 || q->nout < 1 || !is_model_output(m, q->out[0]))
+        return NULL;
+    for (uint32_t i = 0; i < m->nops; i++)
+        if (m->ops[i].code == OP_SOFTMAX && m->ops[i].nout >= 1 && m->ops[i].out[0] == q->in[0])
+            return &m->ops[i];
+    return NULL;
+}
+
+/* the final QUANTIZE after SOFTMAX s, if any */
+static const op *requant_of(const imp *m, const op *s)
+{
+    for (uint32_t i = 0; i < m->nops; i++)
+        if (softmax_requant(m, &m->ops[i]) == s)
+            return &m->ops[i];
+    return NULL;
+}
+
+/* MEAN over H and W with keep_dims=false (Keras' GlobalAveragePooling2D):
+ * the DSL's mean, TFLite's reference float kernel. */
+static int emit_mean(imp *m, uint32_t i)
+{
+    flatbuf *fb = &m->fb;
+    op *o = &m->ops[i];
+    int64_t keep = fb_int(fb, fb_table(fb, o->tab, 4), 0, 1, 0);
+    if (fb->failed)
+        return fail(m, "%s", fb->err);
+    if (o->nin != 2 || o->in[1] < 0)
+        return op_fail(m, i, "an input and a constant axis tensor expected");
+    if (activation(m, i, o->in[0]) || usable(m, i, o->out[0], "output"))
+        return -1;
+    const tensor *x = &m->t[o->in[0]], *ax = &m->t[o->in[1]];
+    tensor *y = &m->t[o->out[0]];
+    int32_t a[2] = {0, 0};
+    for (int k = 0; ax->data && ax->type == TT_INT32 && ax->data_len == 8 && k < 2; k++)
+        a[k] = (int32_t)((uint32_t)ax->data[4 * k] | (uint32_t)ax->data[4 * k + 1] << 8 |
+                         (uint32_t)ax->data[4 * k + 2] << 16 | (uint32_t)ax->data[4 * k + 3] << 24);
+    if (x->shape.ndim != 4 || !((a[0] == 1 && a[1] == 2) || (a[0] == 2 && a[1] == 1)))
+        return op_fail(m, i, "only the mean of a [1, H, W, C] tensor over axes 1 and 2 is supported");
+    if (keep)
+        return op_fail(m, i, "keep_dims=true (TFLite's integer Mean kernel) is not supported yet");
+    if (m->secret)
+        return op_fail(m, i, "--secret-params: mean needs its input's quantization in the clear; not supported yet");
+    begin_layer(m, i, y);
+    sb_printf(&m->body, "mean(%s", x->name);
+    end_layer(m, y, 0);
+    return 0;
+}
+
 /* Every unsupported operator at once, grouped by kind in the order they
  * first appear: "unsupported operators: MEAN at operator 63 (global
  * average pooling: ...); HARD_SWISH at operators 5, 9, 12, 15 and 26 more
@@ -1012,13 +1070,17 @@ static int emit_ops(imp *m)
         case OP_AVERAGE_POOL_2D:
         case OP_MAX_POOL_2D: emit_window_op(m, i); break;
         case OP_FULLY_CONNECTED: emit_fc(m, i); break;
+        case OP_MEAN: emit_mean(m, i); break;
         case OP_ADD:
         case OP_RESHAPE:
         case OP_CONCATENATION:
-        case OP_PAD:
-        case OP_QUANTIZE: emit_simple(m, i); break;
+        case OP_PAD: emit_simple(m, i); break;
+        case OP_QUANTIZE:
+            if (!softmax_requant(m, o))
+                emit_simple(m, i);
+            break; /* else part of the receiver's softmax */
         case OP_SOFTMAX:
-            if (!is_model_output(m, o->out[0]) || o->nin != 1)
+            if ((!is_model_output(m, o->out[0]) && !requant_of(m, o)) || o->nin != 1)
                 return op_fail(m, i, "only a final SOFTMAX producing the model's output is supported");
             if (usable(m, i, o->in[0], "input")) /* emit_outputs reads it */
                 return -1;
@@ -1037,12 +1099,19 @@ static int emit_outputs(imp *m, enum tfl_output mode)
         int32_t k = m->outs[j];
         if (k < 0)
             return fail(m, "model output %u is not a tensor", j);
-        const op *sm = NULL;
-        for (uint32_t i = 0; i < m->nops; i++)
+        const op *sm = NULL, *rq = NULL;
+        for (uint32_t i = 0; i < m->nops; i++) {
             if (m->ops[i].code == OP_SOFTMAX && m->ops[i].out[0] == k)
                 sm = &m->ops[i];
+            if (softmax_requant(m, &m->ops[i]) && m->ops[i].out[0] == k)
+                rq = &m->ops[i], sm = softmax_requant(m, rq);
+        }
+        if (rq && mode == TFL_OUT_MODEL)
+            return fail(m, "the model's SOFTMAX is followed by a QUANTIZE to %s (operator %u); the receiver's "
+                           "softmax does not take that yet: use --output logits or --output argmax",
+                        dtype_names[m->t[k].dtype], (uint32_t)(rq - m->ops));
         if (sm) {
-            const tensor *x = &m->t[sm->in[0]], *y = &m->t[k];
+            const tensor *x = &m->t[sm->in[0]], *y = &m->t[sm->out[0]];
             float beta = fb_float(fb, fb_table(fb, sm->tab, 4), 0, 1.0f);
             int32_t want_zp = x->dtype == DT_I8 ? -128 : 0;
             if (!x->declared || y->nq != 1 || y->scale[0] != 1.0f / 256 || y->zp[0] != want_zp ||
@@ -1116,6 +1185,7 @@ int tfl_import(const uint8_t *buf, size_t len, const char *name, enum tfl_output
     memset(&m, 0, sizeof m);
     m.fast = (flags & TFL_FAST) != 0;
     m.secret = (flags & TFL_SECRET) != 0;
+    m.fc_tensor = (flags & TFL_FC_PER_TENSOR) != 0;
     memset(out, 0, sizeof *out);
     m.err = err;
     m.errlen = errlen;

@@ -23,7 +23,10 @@ typedef struct {
 /* flags: TFL_FAST, every layer statement says rounding=fast (probabilistic
  * rounding; else TFLite's); TFL_SECRET, the layers' quantization
  * parameters become owner inputs (docs/dsl.md, secret=). */
-enum { TFL_FAST = 1, TFL_SECRET = 2 };
+/* TFL_FC_PER_TENSOR, a fully connected layer with per-channel weight
+ * scales is computed per tensor with the first one, as TFLite's kernels did
+ * before they took per-channel dense layers (the shared Keras reference). */
+enum { TFL_FAST = 1, TFL_SECRET = 2, TFL_FC_PER_TENSOR = 4 };
 /* Returns 0, or -1 with a one-line message in err. */
 int tfl_import(const uint8_t *buf, size_t len, const char *name, enum tfl_output mode, unsigned flags,
                tfl_result *out, char *err, size_t errlen);
