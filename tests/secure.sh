@@ -502,13 +502,13 @@ fi
 # case; exact logits byte for byte TFLite's, fast within BOUND, cost as predicted
 model_case() {
     label=$1 proto=$2 qbc=$3 w=$4 n=$5 in=$6 mode=$7 dt=$8
-    c=$(basename "$in" .input.bin) start=$(date +%s)
+    c=$(basename "$in" .input.bin) start=$(date +%s) ref=$(dirname "$in")/$(basename "$in" .input.bin).logits.bin
     if secure_run "$proto" "$qbc" "$T/run.txt" --input "0:$w" --input "1:$in" --output "$T/logits.bin"; then
         if [ "$mode" = exact ]; then
-            cmp -s "$T/logits.bin" "$M/testdata/$n/$c.logits.bin" && res="logits byte for byte TFLite's" && ok \
+            cmp -s "$T/logits.bin" "$ref" && res="logits byte for byte TFLite's" && ok \
                 || { res="logits differ from TFLite's"; bad "$label$proto $n $c: exact $res"; }
         else
-            res=$("$B/cmplogits" "$T/logits.bin" "$M/testdata/$n/$c.logits.bin" "$dt" "$BOUND") && ok || bad "$label$proto $n $c: $res"
+            res=$("$B/cmplogits" "$T/logits.bin" "$ref" "$dt" "$BOUND") && ok || bad "$label$proto $n $c: $res"
         fi
         echo "  $label$proto $n $c ($mode): $res ($(($(date +%s) - start)) s)"
         agree "$T/run.txt" && ok || bad "$label$proto $n: predicted and measured differ"
@@ -553,6 +553,28 @@ EOS
                     model_case "" "$proto" "$qbc" "$w" "$n" "$in" "$mode" "$dt"
                 done
             done
+        done
+    done
+fi
+
+# the Keras export (../shared/models-keras; its dense layer per tensor, as its
+# reference: --fc-per-tensor): exact logits byte for byte, fast within the
+# bound, under rep3, semi2k and rep3-field (the first case; every case with
+# QNN_SECURE_FULL=1)
+K=${QNN_MODELS_KERAS:-$(dirname "$M")/models-keras}
+if [ "${QNN_SECURE_MODELS:-1}" = 1 ] && [ -f "$K/manifest.json" ]; then
+    n=keras_mobilenet_v2_int8_uint8io
+    for proto in $PROTOS; do
+        case ${proto%:*} in rep3 | semi2k | rep3-field) ;; *) continue ;; esac
+        "$QNNC" import "$K/$n.tflite" -o "$T/km" --output logits --fc-per-tensor >/dev/null && "$QNNC" "$T/km/$n.qnn" -o "$T/k.qbc" \
+            && "$QNNC" import "$K/$n.tflite" -o "$T/kf" --output logits --fc-per-tensor --rounding fast >/dev/null \
+            && "$QNNC" "$T/kf/$n.qnn" -o "$T/k.f.qbc" || { bad "import $n"; continue; }
+        k=0
+        for in in "$K/testdata/$n"/*.input.bin; do
+            k=$((k + 1))
+            [ "$k" -gt 1 ] && [ "${QNN_SECURE_FULL:-0}" != 1 ] && break
+            model_case "" "$proto" "$T/k.qbc" "$T/km/$n.qw" "$n" "$in" exact i8
+            [ "$k" = 1 ] && model_case "" "$proto" "$T/k.f.qbc" "$T/kf/$n.qw" "$n" "$in" fast i8
         done
     done
 fi
