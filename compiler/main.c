@@ -5,6 +5,7 @@
  *                                          deterministic random inputs of a party */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <errno.h>
 #include <string.h>
@@ -48,9 +49,13 @@ static const char usage[] =
     "                                     per tensor with the first one, as TFLite's kernels\n"
     "                                     did before per-channel dense layers\n"
     "       qnnc image PICTURE --size WxH [--gray] [--raw WxH] -o INPUT.bin\n"
+    "                  [--normalize keras|torch|MEAN,STD --quant SCALE,ZP [--int8]]\n"
     "                                     a BMP/PPM/PGM (or raw RGB/gray bytes) picture as a\n"
     "                                     model input: nearest-neighbour resize, raw uint8\n"
-    "                                     pixels\n"
+    "                                     pixels; with --normalize, the float input the model\n"
+    "                                     was trained on (keras: p/127.5 - 1; torch: ImageNet's\n"
+    "                                     mean and std; (p - MEAN)/STD), quantized with the\n"
+    "                                     input's scale and zero point (u8, or i8 with --int8)\n"
     "       qnnc weights FILE.qnn --party PARTY [--seed N] -o FILE.qw\n"
     "                                     deterministic pseudo-random values for every\n"
     "                                     input of PARTY (tests and benchmarks)\n"
@@ -268,8 +273,9 @@ static int parse_size(const char *s, uint32_t *w, uint32_t *h)
 
 static int cmd_image(int argc, char **argv)
 {
-    const char *in = NULL, *out = NULL;
+    const char *in = NULL, *out = NULL, *norm = NULL, *quant = NULL;
     uint32_t w = 0, h = 0, rw = 0, rh = 0, ch = 3;
+    int int8 = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--size") && i + 1 < argc) {
             if (parse_size(argv[++i], &w, &h)) {
@@ -283,6 +289,12 @@ static int cmd_image(int argc, char **argv)
             }
         } else if (!strcmp(argv[i], "--gray"))
             ch = 1;
+        else if (!strcmp(argv[i], "--normalize") && i + 1 < argc)
+            norm = argv[++i];
+        else if (!strcmp(argv[i], "--quant") && i + 1 < argc)
+            quant = argv[++i];
+        else if (!strcmp(argv[i], "--int8"))
+            int8 = 1;
         else if (!strcmp(argv[i], "-o") && i + 1 < argc)
             out = argv[++i];
         else if (argv[i][0] == '-') {
@@ -295,6 +307,22 @@ static int cmd_image(int argc, char **argv)
         fprintf(stderr, "qnnc: image needs PICTURE, --size WxH and -o FILE\n");
         return 1;
     }
+    img_norm nm;
+    double scale = 0;
+    long long zp = 0;
+    char *end = NULL;
+    if (quant)
+        scale = strtod(quant, &end);
+    if (norm && img_norm_parse(norm, &nm) != 0) {
+        fprintf(stderr, "qnnc: image: --normalize takes keras, torch or MEAN,STD, not '%s'\n", norm);
+        return 1;
+    }
+    if ((norm || quant || int8) && (!norm || !quant || end == quant || *end != ',' || !(scale > 0) || !isfinite(scale) ||
+                                    sscanf(end + 1, "%lld", &zp) != 1 || zp < (int8 ? -128 : 0) || zp > (int8 ? 127 : 255))) {
+        fprintf(stderr, "qnnc: image: --normalize keras|torch|MEAN,STD goes with --quant SCALE,ZERO_POINT (the "
+                        "model input's, as its q(...) in the imported program) and --int8 for an i8 input\n");
+        return 1;
+    }
     image src, dst;
     char err[512];
     if (img_read(in, rw, rh, rw ? ch : 0, &src, err, sizeof err) != 0) {
@@ -305,6 +333,8 @@ static int cmd_image(int argc, char **argv)
     img_free(&src);
     FILE *f = rc == 0 ? fopen(out, "wb") : NULL;
     size_t n = (size_t)w * h * ch;
+    if (rc == 0 && norm) /* a tensor's scale is a float32, however it is written */
+        img_quantize(&dst, &nm, (double)(float)scale, (int32_t)zp, int8, dst.px);
     int ok = f && fwrite(dst.px, 1, n, f) == n;
     if (f && fclose(f) != 0)
         ok = 0;

@@ -84,6 +84,14 @@ if [ -f "$K/manifest.json" ]; then
             [ -n "$want" ] && [ "$got" = "$want" ] && ok || bad "$n $c: argmax $got, the reference's $want"
         done
     done
+    # Keras' preprocessing of the picture is exactly the reference input
+    n=keras_mobilenet_v2_int8_uint8io
+    q=$(sed -n 's/^input .* : u8\[1,224,224,3\] q(\([^,]*\), \([0-9-]*\)) from client$/\1,\2/p' "$T/k/$n.qnn")
+    if [ -f "$M/images/grace_hopper.bmp" ] && [ -f "$K/testdata/$n/grace_hopper.input.bin" ]; then
+        [ -n "$q" ] && "$B/qnnc" image "$M/images/grace_hopper.bmp" --size 224 --normalize keras --quant "$q" -o "$T/img.bin" \
+            && cmp -s "$T/img.bin" "$K/testdata/$n/grace_hopper.input.bin" && ok \
+            || bad "qnnc image grace_hopper.bmp --normalize keras --quant '$q' differs from $n/grace_hopper.input.bin"
+    fi
 elif [ "${CI:-}" = true ]; then
     bad "the Keras reference model missing at $K (CI requires it)"
 fi

@@ -1,6 +1,8 @@
 /* image: picture files to input tensors (see image.h). */
 #include "runtime/io/image.h"
 
+#include <math.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,4 +197,38 @@ void img_free(image *im)
 {
     free(im->px);
     im->px = NULL;
+}
+
+int img_norm_parse(const char *s, img_norm *n)
+{
+    if (!strcmp(s, "keras")) {
+        *n = (img_norm){127.5, {1, 1, 1}, {1, 1, 1}};
+        return 0;
+    }
+    if (!strcmp(s, "torch")) {
+        *n = (img_norm){255, {0.485, 0.456, 0.406}, {0.229, 0.224, 0.225}};
+        return 0;
+    }
+    char *end;
+    double mean = strtod(s, &end), sd;
+    if (end == s || *end != ',')
+        return -1;
+    const char *t = end + 1;
+    sd = strtod(t, &end);
+    if (end == t || *end || !(sd > 0) || !isfinite(mean) || !isfinite(sd))
+        return -1;
+    *n = (img_norm){1, {mean, mean, mean}, {sd, sd, sd}};
+    return 0;
+}
+
+void img_quantize(const image *im, const img_norm *n, double scale, int32_t zp, int int8, uint8_t *out)
+{
+    double lo = int8 ? -128 : 0, hi = int8 ? 127 : 255;
+    size_t len = (size_t)im->w * im->h * im->channels;
+    for (size_t i = 0; i < len; i++) {
+        uint32_t c = im->channels == 3 ? (uint32_t)(i % 3) : 0;
+        double x = ((double)im->px[i] / n->range - n->mean[c]) / n->std[c], q = round(x / scale) + zp;
+        q = q < lo ? lo : q > hi ? hi : q;
+        out[i] = (uint8_t)(int)q; /* int8: the byte of its two's complement */
+    }
 }

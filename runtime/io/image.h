@@ -25,4 +25,17 @@ int img_parse(const char *path, const uint8_t *b, size_t len, uint32_t raw_w, ui
 int img_resize(const image *in, uint32_t w, uint32_t h, uint32_t channels, image *out);
 void img_free(image *im);
 
+/* A model's own input from pixels p (0..255): x = (p / range - mean[c]) /
+ * std[c] (Keras' MobileNet: range 127.5, mean 1, std 1; torchvision: range
+ * 255 and ImageNet's means and deviations), then TFLite's quantization q =
+ * round(x / scale) + zp, half away from zero, in double, saturated to u8 or
+ * i8 (int8: two's complement bytes). */
+typedef struct {
+    double range, mean[3], std[3];
+} img_norm;
+/* "keras", "torch" or "MEAN,STD" (pixel units: x = (p - MEAN) / STD); 0,
+ * or -1 when the text is none of them */
+int img_norm_parse(const char *s, img_norm *n);
+void img_quantize(const image *im, const img_norm *n, double scale, int32_t zp, int int8, uint8_t *out);
+
 #endif
