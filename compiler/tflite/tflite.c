@@ -64,8 +64,6 @@ static const char *op_use(int code)
     case OP_RELU_N1_TO_1: return "a standalone activation (fused into a convolution it is supported)";
     case OP_MAXIMUM:
     case OP_MINIMUM: return "clipping";
-    case OP_SQUEEZE:
-    case OP_EXPAND_DIMS: return "a change of shape";
     case OP_DEQUANTIZE: return "a float output at the model's edge";
     case OP_RESIZE_BILINEAR:
     case OP_RESIZE_NEAREST_NEIGHBOR: return "upsampling";
@@ -88,6 +86,8 @@ static int op_supported(int code)
     case OP_PAD:
     case OP_QUANTIZE:
     case OP_MEAN:
+    case OP_SQUEEZE:
+    case OP_EXPAND_DIMS:
     case OP_SOFTMAX: return 1;
     default: return 0;
     }
@@ -883,7 +883,9 @@ static int emit_simple(imp *m, uint32_t i)
             return 0;
         }
         sb_printf(&m->body, ", activation=%s", a);
-    } else if (o->code == OP_RESHAPE) {
+    } else if (o->code == OP_RESHAPE || o->code == OP_SQUEEZE || o->code == OP_EXPAND_DIMS) {
+        /* a change of shape alone: the output tensor's shape, whatever the
+         * axes (EXPAND_DIMS' second input, SQUEEZE's options) */
         if (o->nin < 1 || activation(m, i, o->in[0]))
             return -1;
         begin_layer(m, i, y);
@@ -1073,6 +1075,8 @@ static int emit_ops(imp *m)
         case OP_MEAN: emit_mean(m, i); break;
         case OP_ADD:
         case OP_RESHAPE:
+        case OP_SQUEEZE:
+        case OP_EXPAND_DIMS:
         case OP_CONCATENATION:
         case OP_PAD: emit_simple(m, i); break;
         case OP_QUANTIZE:

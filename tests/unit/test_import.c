@@ -132,6 +132,52 @@ START_TEST(unsupported_operator_is_named)
 }
 END_TEST
 
+/* The program imported from buf, compiled and serialized (allocated), or NULL */
+static uint8_t *imported_bytecode(const uint8_t *buf, size_t len, size_t *n)
+{
+    tfl_result r;
+    char err[512];
+    ck_assert_msg(tfl_import(buf, len, "m", TFL_OUT_MODEL, 0, &r, err, sizeof err) == 0, "%s", err);
+    FILE *devnull = fopen("/dev/null", "w");
+    qbc_program p;
+    ck_assert(compile_source("m.qnn", r.qnn, strlen(r.qnn), 0, &p, devnull) == 0);
+    fclose(devnull);
+    uint8_t *out = qbc_write(&p, n);
+    qbc_free(&p);
+    tfl_free(&r);
+    return out;
+}
+
+/* SQUEEZE and EXPAND_DIMS change only the shape, as RESHAPE does: a
+ * model's RESHAPE (MobileNet V1's SpatialSqueeze) under either code gives
+ * the same bytecode */
+START_TEST(squeeze_and_expand_dims_reshape)
+{
+    size_t len, n0, n1;
+    uint8_t *b = load_model("mobilenet_v1_0.25_128_quant", &len);
+    if (!b)
+        return;
+    flatbuf fb;
+    fb_init(&fb, b, len);
+    uint32_t nc, codes = fb_vector(&fb, fb_root(&fb), 1, 4, &nc), entry = nc;
+    for (uint32_t k = 0; k < nc && entry == nc; k++) {
+        uint32_t oc = fb_vec_table(&fb, codes, k);
+        if (fb_int(&fb, oc, 0, 1, 0) == 22 || fb_int(&fb, oc, 3, 4, 0) == 22)
+            entry = k;
+    }
+    ck_assert_uint_lt(entry, nc);
+    uint8_t *want = imported_bytecode(b, len, &n0);
+    for (int i = 0; i < 2; i++) {
+        set_opcode(b, len, entry, i ? 70 : 43);
+        uint8_t *got = imported_bytecode(b, len, &n1);
+        ck_assert(n0 == n1 && memcmp(want, got, n0) == 0);
+        free(got);
+    }
+    free(want);
+    free(b);
+}
+END_TEST
+
 /* A Keras export (../shared/models-keras beside the models) imports (its
  * MEAN, the SOFTMAX then QUANTIZE to uint8 at its end, with --output
  * logits); with the operators of opcode entries 0 and 1 turned into
@@ -224,6 +270,7 @@ Suite *suite_import(void)
     tcase_add_test(t, random_byte_flips_never_crash);
     tcase_add_test(t, unsupported_operator_is_named);
     tcase_add_test(t, every_unsupported_operator_is_named);
+    tcase_add_test(t, squeeze_and_expand_dims_reshape);
     tcase_add_test(t, accumulator_past_exact_is_named);
     tcase_add_test(t, not_a_model);
     suite_add_tcase(s, t);
