@@ -203,7 +203,7 @@ static int want_ident(const value *v, const char *what, const char *const *choic
         for (int i = 0; choices[i]; i++)
             if (strcmp(v->text, choices[i]) == 0)
                 return i;
-    char list[160] = "";
+    char list[512] = "";
     for (int i = 0; choices[i]; i++) {
         strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
         strncat(list, choices[i], sizeof list - strlen(list) - 1);
@@ -1126,6 +1126,78 @@ static int lower_pool(lctx *c, const stmt *st, tensor *y, int is_max)
     return 0;
 }
 
+/* ------------------------------------------- activations, maximum, minimum */
+
+/* relu(x), relu6(x), relu_n1_to_1(x) [-> q(s, z)]: TFLite's standalone
+ * activations (QuantizedReluX, qm_relu_params): with the input's
+ * quantization one CLAMP; else the input centred, requantized and clamped
+ * (one REQCLAMP). */
+static int lower_relu(lctx *c, const stmt *st, tensor *y, int act)
+{
+    static const char *const names[] = {"relu", "relu6", "relu_n1_to_1"};
+    args a = {st, names[act]};
+    if (check_args(&a, 1, 1, NULL))
+        return -1;
+    tensor *x = pos_tensor(c, &a, 0);
+    if (!x || need_act_dtype(&a, x))
+        return -1;
+    y->dtype = x->dtype;
+    if (st->q.present ? parse_quant(&st->q, y) : (set_quant(y, x->scale[0], x->zp[0]), 0))
+        return -1;
+    if (y->nq != 1 || (st->dtype && dtype_of(st->dtype, st->dtype_at) != x->dtype)) {
+        diag_error(st->fn.at, "%s: the result keeps the input's dtype, quantized per tensor", a.layer);
+        return -1;
+    }
+    int32_t m0, lo, hi;
+    int sh;
+    qm_relu_params(act, x->scale[0], y->scale[0], y->zp[0], (int32_t)dtype_min(y->dtype), (int32_t)dtype_max(y->dtype),
+                   &m0, &sh, &lo, &hi);
+    uint64_t len = elems(&x->shape);
+    y->shape = x->shape;
+    if (x->scale[0] == y->scale[0] && x->zp[0] == y->zp[0]) { /* the multiplier is then the identity */
+        y->reg = clamp(c, x->reg, len, lo, hi, diff_bits(x->dtype));
+    } else {
+        int64_t m = m0, s = sh, zlh[3] = {y->zp[0], lo, hi};
+        c->acc_bound = 255; /* |x - zp_in| */
+        y->reg = requant_clamp(c, addc(c, x->reg, len, -(int64_t)x->zp[0]), len, &m, &s, 1, zlh, SIZE_MAX);
+        if (y->reg == UINT32_MAX)
+            return -1;
+    }
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, (char *)a.layer, y->dtype, y->shape, y->scale[0], y->zp[0], 0,
+                                 y->reg});
+    return 0;
+}
+
+/* maximum(a, b), minimum(a, b): TFLite's MAXIMUM and MINIMUM, on the raw
+ * codes of two tensors of one shape and quantization: smax, and
+ * min = b + [a < b](a - b) */
+static int lower_maxmin(lctx *c, const stmt *st, tensor *y, int is_max)
+{
+    args a = {st, is_max ? "maximum" : "minimum"};
+    if (check_args(&a, 2, 2, NULL))
+        return -1;
+    tensor *x0 = pos_tensor(c, &a, 0), *x1 = pos_tensor(c, &a, 1);
+    if (!x0 || !x1 || need_act_dtype(&a, x0) || need_act_dtype(&a, x1) || result_quant(st, &a, x0, y, 0))
+        return -1;
+    if (x0->dtype != x1->dtype || x0->scale[0] != x1->scale[0] || x0->zp[0] != x1->zp[0] ||
+        elems(&x0->shape) != elems(&x1->shape)) {
+        diag_error(st->fn.at, "%s: '%s' and '%s' must have one shape, dtype and quantization (TFLite compares "
+                   "their codes)", a.layer, x0->name, x1->name);
+        return -1;
+    }
+    uint64_t len = elems(&x0->shape);
+    y->shape = x0->shape;
+    if (is_max) {
+        y->reg = smax(c, x0->reg, x1->reg, len);
+    } else {
+        uint32_t d = binop(c, OP_SUB, x0->reg, x1->reg, len);
+        y->reg = binop(c, OP_ADD, x1->reg, binop(c, OP_MUL, ltz(c, d, len, diff_bits(x0->dtype)), d, len), len);
+    }
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, (char *)a.layer, y->dtype, y->shape, y->scale[0], y->zp[0], 0,
+                                 y->reg});
+    return 0;
+}
+
 /* ----------------------------------------------------------------- mean */
 
 /* mean(x) -> q(s, z): TFLite's MEAN over H and W with keep_dims=false (the
@@ -1677,7 +1749,8 @@ static void lower_layer(lctx *c, const stmt *st)
                                       "avg_pool2d", "max_pool2d",    "add",
                                       "reshape",  "flatten",          "concat",
                                       "pad",      "quantize",         "mean",
-                                      NULL};
+                                      "relu",     "relu6",            "relu_n1_to_1",
+                                      "maximum",  "minimum",          NULL};
     value fv = {V_IDENT, st->fn.at, st->fn.name, 0, NULL, 0};
     int f = want_ident(&fv, "layer", fns);
     tensor *y = new_tensor(c, st->name, st->name_at);
@@ -1709,7 +1782,11 @@ static void lower_layer(lctx *c, const stmt *st)
     case 8: rc = lower_concat(c, st, y); break;
     case 9: rc = lower_pad(c, st, y); break;
     case 10: rc = lower_quantize(c, st, y); break;
-    default: rc = lower_mean(c, st, y); break;
+    case 11: rc = lower_mean(c, st, y); break;
+    case 12:
+    case 13:
+    case 14: rc = lower_relu(c, st, y, f - 12); break;
+    default: rc = lower_maxmin(c, st, y, f == 15); break;
     }
     if (rc != 0)
         return;

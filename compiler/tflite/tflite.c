@@ -59,11 +59,6 @@ static const char *op_use(int code)
     case OP_HARD_SWISH: return "the activation of MobileNet V3";
     case OP_LOGISTIC: return "a sigmoid: squeeze-and-excite gates";
     case OP_MUL: return "an elementwise product: squeeze-and-excite scaling";
-    case OP_RELU:
-    case OP_RELU6:
-    case OP_RELU_N1_TO_1: return "a standalone activation (fused into a convolution it is supported)";
-    case OP_MAXIMUM:
-    case OP_MINIMUM: return "clipping";
     case OP_DEQUANTIZE: return "a float output at the model's edge";
     case OP_RESIZE_BILINEAR:
     case OP_RESIZE_NEAREST_NEIGHBOR: return "upsampling";
@@ -88,6 +83,11 @@ static int op_supported(int code)
     case OP_MEAN:
     case OP_SQUEEZE:
     case OP_EXPAND_DIMS:
+    case OP_RELU:
+    case OP_RELU6:
+    case OP_RELU_N1_TO_1:
+    case OP_MAXIMUM:
+    case OP_MINIMUM:
     case OP_SOFTMAX: return 1;
     default: return 0;
     }
@@ -891,6 +891,18 @@ static int emit_simple(imp *m, uint32_t i)
         begin_layer(m, i, y);
         sb_printf(&m->body, "reshape(%s, shape=", m->t[o->in[0]].name);
         put_shape(&m->body, &y->shape);
+    } else if (o->code == OP_RELU || o->code == OP_RELU6 || o->code == OP_RELU_N1_TO_1) {
+        if (o->nin != 1 || activation(m, i, o->in[0]))
+            return o->nin != 1 ? op_fail(m, i, "one input expected") : -1;
+        begin_layer(m, i, y);
+        sb_printf(&m->body, "%s(%s", o->code == OP_RELU ? "relu" : o->code == OP_RELU6 ? "relu6" : "relu_n1_to_1",
+                  m->t[o->in[0]].name);
+    } else if (o->code == OP_MAXIMUM || o->code == OP_MINIMUM) {
+        if (o->nin != 2 || activation(m, i, o->in[0]) || activation(m, i, o->in[1]))
+            return o->nin != 2 ? op_fail(m, i, "two inputs expected") : -1;
+        begin_layer(m, i, y);
+        sb_printf(&m->body, "%s(%s, %s", o->code == OP_MAXIMUM ? "maximum" : "minimum", m->t[o->in[0]].name,
+                  m->t[o->in[1]].name);
     } else if (o->code == OP_CONCATENATION) {
         const char *a = activation_name(m, i, fb_int(fb, opt, 1, 1, 0));
         if (!a)
@@ -1077,6 +1089,11 @@ static int emit_ops(imp *m)
         case OP_RESHAPE:
         case OP_SQUEEZE:
         case OP_EXPAND_DIMS:
+        case OP_RELU:
+        case OP_RELU6:
+        case OP_RELU_N1_TO_1:
+        case OP_MAXIMUM:
+        case OP_MINIMUM:
         case OP_CONCATENATION:
         case OP_PAD: emit_simple(m, i); break;
         case OP_QUANTIZE:

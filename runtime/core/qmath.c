@@ -194,6 +194,16 @@ void qm_layer_multiplier(float sx, float sw, float sy, int float_product, int32_
     qm_quantize_multiplier(real, m0, shift);
 }
 
+void qm_relu_params(int act, float s_in, float s_out, int32_t zp_out, int32_t qmin, int32_t qmax, int32_t *m0,
+                    int *shift, int32_t *lo, int32_t *hi)
+{
+    static const float amin[3] = {0.0f, 0.0f, -1.0f}, amax[3] = {0.0f, 6.0f, 1.0f};
+    qm_quantize_multiplier((double)(s_in / s_out), m0, shift);
+    int32_t l = zp_out + (int32_t)roundf(amin[act] / s_out), h = zp_out + (int32_t)roundf(amax[act] / s_out);
+    *lo = l > qmin ? l : qmin;
+    *hi = act == 0 || h > qmax ? qmax : h;
+}
+
 int qm_add_multipliers(float s1, float s2, float sy, int32_t m0[3], int shift[3])
 {
     double twice = (double)(2.0f * fmaxf(s1, s2));

@@ -32,6 +32,14 @@ void qm_act_range(int act, int dtype_min, int dtype_max, float scale, int32_t zp
  * bound (a left shift past 16, a right shift past 30). */
 uint32_t qm_requant_bits(uint64_t acc_bound, int32_t m0, int shift);
 
+/* A standalone RELU (act 0: [0, inf)), RELU6 (1: [0, 6]) or RELU_N1_TO_1
+ * (2: [-1, 1]) as TFLite's ReluPrepare and QuantizedReluX compute it: the
+ * multiplier of (double)(float)(s_in / s_out), and the clamp [lo, hi] of
+ * zp_out + round(a / s_out) (float) within [qmin, qmax]; the output is
+ * clamp(zp_out + MultiplyByQuantizedMultiplier(x - zp_in, m0, shift), lo, hi). */
+void qm_relu_params(int act, float s_in, float s_out, int32_t zp_out, int32_t qmin, int32_t qmax, int32_t *m0,
+                    int *shift, int32_t *lo, int32_t *hi);
+
 /* MEAN over a sum of n codes as TFLite's reference QuantizedMeanOrSum
  * computes it for a quantized mean (reference/reduce.h, the float path of
  * TFLite 2.12 and before, which the converter's Keras models were checked
