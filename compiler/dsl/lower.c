@@ -1198,6 +1198,49 @@ static int lower_maxmin(lctx *c, const stmt *st, tensor *y, int is_max)
     return 0;
 }
 
+/* mul(a, b, activation=...) -> q(s, z): TFLite's MUL, out = clamp(zp +
+ * MBQM((a - za)(b - zb), M0, shift)) with the multiplier of
+ * (float)(s_a s_b) / s_y (qm_mul_multiplier); b may be smaller when it
+ * repeats along a (channels innermost: a [1, 1, 1, C] scale for a [1, H, W,
+ * C] tensor, as squeeze-and-excite has, a vector of C, or one value): one
+ * MUL with a periodic operand, then one REQCLAMP. */
+static int lower_mul(lctx *c, const stmt *st, tensor *y)
+{
+    static const char *const kw[] = {"activation", NULL};
+    args a = {st, "mul"};
+    if (check_args(&a, 2, 2, kw))
+        return -1;
+    tensor *x1 = pos_tensor(c, &a, 0), *x2 = pos_tensor(c, &a, 1);
+    const value *av = kwarg(&a, "activation");
+    int act = av ? want_ident(av, "activation", act_names) : 0;
+    if (!x1 || !x2 || act < 0 || need_act_dtype(&a, x1) || need_act_dtype(&a, x2) || result_quant(st, &a, x1, y, 1))
+        return -1;
+    if (elems(&x2->shape) > elems(&x1->shape)) { /* the product commutes: the repeated one second */
+        tensor *t = x1;
+        x1 = x2, x2 = t;
+    }
+    uint64_t len = elems(&x1->shape), nb = elems(&x2->shape);
+    uint32_t last1 = x1->shape.dims[x1->shape.ndim - 1], last2 = x2->shape.dims[x2->shape.ndim - 1];
+    if (x1->dtype != x2->dtype || len % nb || (nb > 1 && (last1 != last2 || nb != last2) && nb != len)) {
+        diag_error(st->fn.at, "mul: '%s' must match '%s' in dtype and be of its shape, its last dimension or one "
+                   "value", x2->name, x1->name);
+        return -1;
+    }
+    y->shape = x1->shape;
+    int32_t m0;
+    int shift;
+    qm_mul_multiplier(x1->scale[0], x2->scale[0], y->scale[0], &m0, &shift);
+    int64_t m = m0, sh = shift, zlh[3] = {y->zp[0], 0, 0};
+    act_range(act, y->dtype, y->scale[0], y->zp[0], &zlh[1], &zlh[2]);
+    uint32_t d1 = addc(c, x1->reg, len, -(int64_t)x1->zp[0]), d2 = addc(c, x2->reg, nb, -(int64_t)x2->zp[0]);
+    c->acc_bound = 255 * 255; /* |(a - za)(b - zb)| */
+    y->reg = requant_clamp(c, binop(c, OP_MUL, d1, d2, len), len, &m, &sh, 1, zlh, SIZE_MAX);
+    if (y->reg == UINT32_MAX)
+        return -1;
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, "mul", y->dtype, y->shape, y->scale[0], y->zp[0], len, y->reg});
+    return 0;
+}
+
 /* ----------------------------------------------------------------- mean */
 
 /* mean(x) -> q(s, z): TFLite's MEAN over H and W with keep_dims=false (the
@@ -1750,7 +1793,8 @@ static void lower_layer(lctx *c, const stmt *st)
                                       "reshape",  "flatten",          "concat",
                                       "pad",      "quantize",         "mean",
                                       "relu",     "relu6",            "relu_n1_to_1",
-                                      "maximum",  "minimum",          NULL};
+                                      "maximum",  "minimum",          "mul",
+                                      NULL};
     value fv = {V_IDENT, st->fn.at, st->fn.name, 0, NULL, 0};
     int f = want_ident(&fv, "layer", fns);
     tensor *y = new_tensor(c, st->name, st->name_at);
@@ -1786,7 +1830,9 @@ static void lower_layer(lctx *c, const stmt *st)
     case 12:
     case 13:
     case 14: rc = lower_relu(c, st, y, f - 12); break;
-    default: rc = lower_maxmin(c, st, y, f == 15); break;
+    case 15:
+    case 16: rc = lower_maxmin(c, st, y, f == 15); break;
+    default: rc = lower_mul(c, st, y); break;
     }
     if (rc != 0)
         return;

@@ -58,7 +58,6 @@ static const char *op_use(int code)
     case OP_MEAN: return "global average pooling: Keras' GlobalAveragePooling2D";
     case OP_HARD_SWISH: return "the activation of MobileNet V3";
     case OP_LOGISTIC: return "a sigmoid: squeeze-and-excite gates";
-    case OP_MUL: return "an elementwise product: squeeze-and-excite scaling";
     case OP_DEQUANTIZE: return "a float output at the model's edge";
     case OP_RESIZE_BILINEAR:
     case OP_RESIZE_NEAREST_NEIGHBOR: return "upsampling";
@@ -88,6 +87,7 @@ static int op_supported(int code)
     case OP_RELU_N1_TO_1:
     case OP_MAXIMUM:
     case OP_MINIMUM:
+    case OP_MUL:
     case OP_SOFTMAX: return 1;
     default: return 0;
     }
@@ -897,6 +897,12 @@ static int emit_simple(imp *m, uint32_t i)
         begin_layer(m, i, y);
         sb_printf(&m->body, "%s(%s", o->code == OP_RELU ? "relu" : o->code == OP_RELU6 ? "relu6" : "relu_n1_to_1",
                   m->t[o->in[0]].name);
+    } else if (o->code == OP_MUL) {
+        const char *a = activation_name(m, i, fb_int(fb, opt, 0, 1, 0));
+        if (!a || o->nin != 2 || activation(m, i, o->in[0]) || activation(m, i, o->in[1]))
+            return a && o->nin != 2 ? op_fail(m, i, "two inputs expected") : -1;
+        begin_layer(m, i, y);
+        sb_printf(&m->body, "mul(%s, %s, activation=%s", m->t[o->in[0]].name, m->t[o->in[1]].name, a);
     } else if (o->code == OP_MAXIMUM || o->code == OP_MINIMUM) {
         if (o->nin != 2 || activation(m, i, o->in[0]) || activation(m, i, o->in[1]))
             return o->nin != 2 ? op_fail(m, i, "two inputs expected") : -1;
@@ -1094,6 +1100,7 @@ static int emit_ops(imp *m)
         case OP_RELU_N1_TO_1:
         case OP_MAXIMUM:
         case OP_MINIMUM:
+        case OP_MUL:
         case OP_CONCATENATION:
         case OP_PAD: emit_simple(m, i); break;
         case OP_QUANTIZE:

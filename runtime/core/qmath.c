@@ -194,6 +194,12 @@ void qm_layer_multiplier(float sx, float sw, float sy, int float_product, int32_
     qm_quantize_multiplier(real, m0, shift);
 }
 
+void qm_mul_multiplier(float s1, float s2, float sy, int32_t *m0, int *shift)
+{
+    float p = s1 * s2;
+    qm_quantize_multiplier((double)(p / sy), m0, shift);
+}
+
 void qm_relu_params(int act, float s_in, float s_out, int32_t zp_out, int32_t qmin, int32_t qmax, int32_t *m0,
                     int *shift, int32_t *lo, int32_t *hi)
 {

@@ -32,6 +32,10 @@ void qm_act_range(int act, int dtype_min, int dtype_max, float scale, int32_t zp
  * bound (a left shift past 16, a right shift past 30). */
 uint32_t qm_requant_bits(uint64_t acc_bound, int32_t m0, int shift);
 
+/* MUL's multiplier as TFLite's Prepare computes it: QuantizeMultiplier of
+ * (double)(float)((float)(s1 * s2) / s_out). */
+void qm_mul_multiplier(float s1, float s2, float sy, int32_t *m0, int *shift);
+
 /* A standalone RELU (act 0: [0, inf)), RELU6 (1: [0, 6]) or RELU_N1_TO_1
  * (2: [-1, 1]) as TFLite's ReluPrepare and QuantizedReluX compute it: the
  * multiplier of (double)(float)(s_in / s_out), and the clamp [lo, hi] of
