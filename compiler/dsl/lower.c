@@ -1249,43 +1249,78 @@ static int lower_mul(lctx *c, const stmt *st, tensor *y)
  * one exact REQCLAMP of S + c when a line fits the whole sum domain
  * (qm_fit_requant), else the step sum f(Smin) + sum_v [S >= T_v], one
  * comparison per output level. */
-static uint32_t mean_steps(lctx *c, uint32_t sum, uint32_t ch, const int32_t *f, int64_t smin, int64_t n)
+/* A table f over the integers [xmin, xmin + n) applied to x (len elements)
+ * by its change points: f(x) = f(xmin) + sum_t d_t [x >= t], d_t = f(t) -
+ * f(t - 1), one comparison per change point and element ([len][points],
+ * the points innermost, so that every constant is periodic), weighed and
+ * summed by a POOLSUM over each element's row. */
+static uint32_t table_steps(lctx *c, uint32_t x, uint64_t len, const int32_t *f, int64_t xmin, int64_t n)
 {
-    int64_t nt = 0, *negt = xcalloc((size_t)(f[n - 1] - f[0]) + 1, sizeof(int64_t));
+    int64_t m = 0, total = 0, *negt = xcalloc((size_t)n, sizeof(int64_t)), *negd = xcalloc((size_t)n, sizeof(int64_t));
     for (int64_t i = 1; i < n; i++)
-        for (int32_t v = f[i - 1] + 1; v <= f[i]; v++)
-            negt[nt++] = -(smin + i);
+        if (f[i] != f[i - 1])
+            negt[m] = -(xmin + i), negd[m++] = -(int64_t)(f[i] - f[i - 1]), total += f[i] - f[i - 1];
     uint32_t r;
-    if (nt == 0) {
-        r = em_sreg(&c->e, ch);
+    if (m == 0) {
+        r = em_sreg(&c->e, len);
         EMIT(&c->e, OP_FILLC, r, em_const1(&c->e, f[0]));
-    } else { /* [C][levels], the thresholds innermost, so that each constant is periodic */
-        uint32_t lanes = em_sreg(&c->e, (uint64_t)ch * (uint64_t)nt);
-        for (int64_t j = 0; j < nt; j++)
-            EMIT(&c->e, OP_COPY, lanes, sum, ch, 1, (uint32_t)nt, (uint32_t)j, 1, 0);
-        uint32_t d = em_sreg(&c->e, (uint64_t)ch * (uint64_t)nt);
-        EMIT(&c->e, OP_ADDC, d, lanes, em_const(&c->e, negt, (uint32_t)nt));
-        uint32_t below = ltz(c, d, (uint64_t)ch * (uint64_t)nt, bits_len((uint64_t)n)); /* |S - T| < n */
-        geom g = {ch, (uint32_t)nt, 1, 1, (uint32_t)nt, ch, 1, 1, 1, 0, 0, 1, 1};
-        uint32_t gw[13], cnt = em_sreg(&c->e, ch);
+    } else {
+        uint64_t lanes_len = len * (uint64_t)m;
+        uint32_t lanes = em_sreg(&c->e, lanes_len);
+        for (int64_t j = 0; j < m; j++)
+            EMIT(&c->e, OP_COPY, lanes, x, (uint32_t)len, 1, (uint32_t)m, (uint32_t)j, 1, 0);
+        uint32_t d = em_sreg(&c->e, lanes_len), w = em_sreg(&c->e, lanes_len);
+        EMIT(&c->e, OP_ADDC, d, lanes, em_const(&c->e, negt, (uint32_t)m));
+        EMIT(&c->e, OP_MULC, w, ltz(c, d, lanes_len, bits_len((uint64_t)n)), em_const(&c->e, negd, (uint32_t)m));
+        geom g = {(uint32_t)len, (uint32_t)m, 1, 1, (uint32_t)m, (uint32_t)len, 1, 1, 1, 0, 0, 1, 1};
+        uint32_t gw[13], sum = em_sreg(&c->e, len);
         geom_encode(&g, gw);
-        EMIT(&c->e, OP_POOLSUM, cnt, below, gw[0], gw[1], gw[2], gw[3], gw[4], gw[5], gw[6], gw[7], gw[8],
-             gw[9], gw[10], gw[11], gw[12]);
-        uint32_t neg = em_sreg(&c->e, ch);
-        EMIT(&c->e, OP_MULC, neg, cnt, em_const1(&c->e, -1));
-        r = addc(c, neg, ch, f[0] + nt); /* f(Smin) + levels - [S < T_v] summed */
+        EMIT(&c->e, OP_POOLSUM, sum, w, gw[0], gw[1], gw[2], gw[3], gw[4], gw[5], gw[6], gw[7], gw[8], gw[9],
+             gw[10], gw[11], gw[12]);
+        r = addc(c, sum, len, f[0] + total); /* f(xmin) + every step - the steps not reached */
     }
-    free(negt);
+    free(negt), free(negd);
     return r;
+}
+
+/* The one tensor argument of a layer f(x) -> q(s, z) on an 8-bit x, y's
+ * dtype and quantization set; NULL after an error. */
+static tensor *unary_quantized(lctx *c, const args *a, tensor *y)
+{
+    if (check_args(a, 1, 1, NULL))
+        return NULL;
+    tensor *x = pos_tensor(c, a, 0);
+    return !x || need_act_dtype(a, x) || result_quant(a->st, a, x, y, 1) ? NULL : x;
+}
+
+/* logistic(x) -> q(0.00390625, -128): TFLite's LOGISTIC for int8, its
+ * table (qm_logistic_table) by change points. */
+static int lower_logistic(lctx *c, const stmt *st, tensor *y)
+{
+    args a = {st, "logistic"};
+    tensor *x = unary_quantized(c, &a, y);
+    if (!x)
+        return -1;
+    if (x->dtype != DT_I8 || y->scale[0] != 1.0f / 256 || y->zp[0] != -128) {
+        diag_error(st->fn.at, "logistic: an i8 input to q(0.00390625, -128) (TFLite's int8 kernel)");
+        return -1;
+    }
+    int32_t t[256];
+    qm_logistic_table(x->scale[0], x->zp[0], y->scale[0], y->zp[0], t);
+    uint64_t len = elems(&x->shape);
+    if (over_limit(c, st->fn.at, len * 4 * 256, 512))
+        return -1;
+    y->shape = x->shape;
+    y->reg = table_steps(c, x->reg, len, t, -128, 256);
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, "logistic", y->dtype, y->shape, y->scale[0], y->zp[0], 0, y->reg});
+    return 0;
 }
 
 static int lower_mean(lctx *c, const stmt *st, tensor *y)
 {
     args a = {st, "mean"};
-    if (check_args(&a, 1, 1, NULL))
-        return -1;
-    tensor *x = pos_tensor(c, &a, 0);
-    if (!x || need_act_dtype(&a, x) || result_quant(st, &a, x, y, 1))
+    tensor *x = unary_quantized(c, &a, y);
+    if (!x)
         return -1;
     if (x->shape.ndim != 4 || x->shape.dims[0] != 1 || (uint64_t)x->shape.dims[1] * x->shape.dims[2] > 4096) {
         diag_error(st->fn.at, "mean needs a [1, H, W, C] input with H W at most 4096 (its sums' domain is tabulated)");
@@ -1318,7 +1353,7 @@ static int lower_mean(lctx *c, const stmt *st, tensor *y)
         }
         y->reg = r;
     } else {
-        y->reg = mean_steps(c, sum, ch, f, smin, len);
+        y->reg = table_steps(c, sum, ch, f, smin, len);
     }
     free(f);
     y->shape = (qbc_shape){2, {1, ch}};
@@ -1794,7 +1829,7 @@ static void lower_layer(lctx *c, const stmt *st)
                                       "pad",      "quantize",         "mean",
                                       "relu",     "relu6",            "relu_n1_to_1",
                                       "maximum",  "minimum",          "mul",
-                                      NULL};
+                                      "logistic", NULL};
     value fv = {V_IDENT, st->fn.at, st->fn.name, 0, NULL, 0};
     int f = want_ident(&fv, "layer", fns);
     tensor *y = new_tensor(c, st->name, st->name_at);
@@ -1832,7 +1867,8 @@ static void lower_layer(lctx *c, const stmt *st)
     case 14: rc = lower_relu(c, st, y, f - 12); break;
     case 15:
     case 16: rc = lower_maxmin(c, st, y, f == 15); break;
-    default: rc = lower_mul(c, st, y); break;
+    case 17: rc = lower_mul(c, st, y); break;
+    default: rc = lower_logistic(c, st, y); break;
     }
     if (rc != 0)
         return;

@@ -57,7 +57,6 @@ static const char *op_use(int code)
     switch (code) {
     case OP_MEAN: return "global average pooling: Keras' GlobalAveragePooling2D";
     case OP_HARD_SWISH: return "the activation of MobileNet V3";
-    case OP_LOGISTIC: return "a sigmoid: squeeze-and-excite gates";
     case OP_DEQUANTIZE: return "a float output at the model's edge";
     case OP_RESIZE_BILINEAR:
     case OP_RESIZE_NEAREST_NEIGHBOR: return "upsampling";
@@ -88,6 +87,7 @@ static int op_supported(int code)
     case OP_MAXIMUM:
     case OP_MINIMUM:
     case OP_MUL:
+    case OP_LOGISTIC:
     case OP_SOFTMAX: return 1;
     default: return 0;
     }
@@ -891,11 +891,14 @@ static int emit_simple(imp *m, uint32_t i)
         begin_layer(m, i, y);
         sb_printf(&m->body, "reshape(%s, shape=", m->t[o->in[0]].name);
         put_shape(&m->body, &y->shape);
-    } else if (o->code == OP_RELU || o->code == OP_RELU6 || o->code == OP_RELU_N1_TO_1) {
+    } else if (o->code == OP_RELU || o->code == OP_RELU6 || o->code == OP_RELU_N1_TO_1 || o->code == OP_LOGISTIC) {
         if (o->nin != 1 || activation(m, i, o->in[0]))
             return o->nin != 1 ? op_fail(m, i, "one input expected") : -1;
         begin_layer(m, i, y);
-        sb_printf(&m->body, "%s(%s", o->code == OP_RELU ? "relu" : o->code == OP_RELU6 ? "relu6" : "relu_n1_to_1",
+        sb_printf(&m->body, "%s(%s",
+                  o->code == OP_RELU    ? "relu"
+                  : o->code == OP_RELU6 ? "relu6"
+                  : o->code == OP_LOGISTIC ? "logistic" : "relu_n1_to_1",
                   m->t[o->in[0]].name);
     } else if (o->code == OP_MUL) {
         const char *a = activation_name(m, i, fb_int(fb, opt, 0, 1, 0));
@@ -1101,6 +1104,7 @@ static int emit_ops(imp *m)
         case OP_MAXIMUM:
         case OP_MINIMUM:
         case OP_MUL:
+        case OP_LOGISTIC:
         case OP_CONCATENATION:
         case OP_PAD: emit_simple(m, i); break;
         case OP_QUANTIZE:

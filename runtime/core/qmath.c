@@ -194,6 +194,22 @@ void qm_layer_multiplier(float sx, float sw, float sy, int float_product, int32_
     qm_quantize_multiplier(real, m0, shift);
 }
 
+void qm_logistic_table(float s_in, int32_t zp_in, float s_out, int32_t zp_out, int32_t out[256])
+{
+    float inv = 1.0f / s_out;
+    for (int v = -128; v <= 127; v++) {
+        float d = s_in * (float)(v - zp_in);
+        float e = expf(-d);
+        float den = 1.0f + e;
+        float t = 1.0f / den;
+        float u = t * inv;
+        float r = roundf(u);
+        float q = r + (float)zp_out;
+        int32_t k = (int32_t)q;
+        out[v + 128] = k < -128 ? -128 : k > 127 ? 127 : k;
+    }
+}
+
 void qm_mul_multiplier(float s1, float s2, float sy, int32_t *m0, int *shift)
 {
     float p = s1 * s2;

@@ -32,6 +32,12 @@ void qm_act_range(int act, int dtype_min, int dtype_max, float scale, int32_t zp
  * bound (a left shift past 16, a right shift past 30). */
 uint32_t qm_requant_bits(uint64_t acc_bound, int32_t m0, int shift);
 
+/* LOGISTIC's table for int8 as TFLite builds it (LUTPopulate in
+ * kernels/internal/common.h, 2.14-2.16's int8 kernels): for each code v,
+ * d = s_in (v - zp_in), t = 1 / (1 + expf(-d)), round(t / s_out) + zp_out,
+ * every step a float32 operation, clamped to int8; out[v + 128]. */
+void qm_logistic_table(float s_in, int32_t zp_in, float s_out, int32_t zp_out, int32_t out[256]);
+
 /* MUL's multiplier as TFLite's Prepare computes it: QuantizeMultiplier of
  * (double)(float)((float)(s1 * s2) / s_out). */
 void qm_mul_multiplier(float s1, float s2, float sy, int32_t *m0, int *shift);

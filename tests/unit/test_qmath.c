@@ -223,6 +223,22 @@ START_TEST(fit_requant_reproduces_float_mean)
 }
 END_TEST
 
+/* activations_test.cc QuantizedActivationsOpTest.Sigmoid's values on
+ * [-10, 10] (int8: scale 20/255, zero point -1 as test_util rounds it),
+ * within its kQuantizedTolerance 2/256 */
+START_TEST(logistic_table_meets_tflite_test)
+{
+    static const int q[8] = {-1, -78, 25, 50, 37, -27, 127, 12}; /* 0, -6, 2, 4, 3, -2, 10, 1 */
+    static const double want[8] = {0.5, 0.002473, 0.880797, 0.982014, 0.952574, 0.119203, 0.999955, 0.731059};
+    int32_t t[256];
+    qm_logistic_table(20.0f / 255.0f, -1, 1.0f / 256, -128, t);
+    for (int i = 0; i < 8; i++)
+        ck_assert_msg(fabs((t[q[i] + 128] + 128) / 256.0 - want[i]) <= 2.0 / 256, "value %d: %d", i, t[q[i] + 128]);
+    for (int v = 1; v < 256; v++) /* monotone, from 0 to 1 */
+        ck_assert_int_ge(t[v], t[v - 1]);
+}
+END_TEST
+
 Suite *suite_qmath(void)
 {
     Suite *s = suite_create("qmath");
@@ -240,6 +256,7 @@ Suite *suite_qmath(void)
     tcase_add_test(t, softmax_matches_reference_models);
     tcase_add_test(t, mean_float_steps);
     tcase_add_test(t, fit_requant_reproduces_float_mean);
+    tcase_add_test(t, logistic_table_meets_tflite_test);
     suite_add_tcase(s, t);
     return s;
 }
