@@ -529,7 +529,7 @@ if [ "${QNN_SECURE_MODELS:-1}" = 1 ] && [ -d "$M/testdata" ]; then
         if [ "${QNN_SECURE_FULL:-0}" = 1 ]; then
             case ${proto%:*} in
                 semi2k | spdz2k) specs="mobilenet_v1_0.25_128_quant:u8:4 mobilenet_v1_0.5_160_quant:u8:4" ;;
-                rep3 | rep3-active) specs="mobilenet_v1_0.25_128_quant:u8:4 person_detect:i8:4 micro_speech_quantized:i8:4 mobilenet_v1_0.5_160_quant:u8:4 mobilenet_v2_1.0_224_quant:u8:4" ;;
+                rep3 | rep3-active | rep3-field) specs="mobilenet_v1_0.25_128_quant:u8:4 person_detect:i8:4 micro_speech_quantized:i8:4 mobilenet_v1_0.5_160_quant:u8:4 mobilenet_v2_1.0_224_quant:u8:4" ;;
                 *) continue ;;
             esac
         fi

@@ -63,6 +63,24 @@ static inline void wide_mac(fp_wide *acc, const fp *a, const fp *b)
 #undef HI
 }
 
+/* acc += a w for a word w: wide_mac's columns with b = (w, 0, 0) */
+static inline void wide_mac_u64(fp_wide *acc, const fp *a, uint64_t w)
+{
+    u128 p0 = (u128)a->w[0] * w, p1 = (u128)a->w[1] * w, p2 = (u128)a->w[2] * w;
+    u128 t = (u128)acc->w[0] + (uint64_t)p0;
+    acc->w[0] = (uint64_t)t;
+    t = (t >> 64) + acc->w[1] + (uint64_t)(p0 >> 64) + (uint64_t)p1;
+    acc->w[1] = (uint64_t)t;
+    t = (t >> 64) + acc->w[2] + (uint64_t)(p1 >> 64) + (uint64_t)p2;
+    acc->w[2] = (uint64_t)t;
+    t = (t >> 64) + acc->w[3] + (uint64_t)(p2 >> 64);
+    acc->w[3] = (uint64_t)t;
+    for (int k = 4; k < 7 && (t >> 64); k++) {
+        t = (t >> 64) + acc->w[k];
+        acc->w[k] = (uint64_t)t;
+    }
+}
+
 /* 2^320 = 2^128 + 2^64 + 1 and 2^384 = 2^128 + 2^65 + 1 (mod p): words 5
  * and 6 fold into words 0..2, adding less than 2^194. A carry out of 2^320
  * folds once more; the five words are then below 2^194, so that cannot
@@ -872,12 +890,43 @@ static void claim(const vec *c, fp *T)
  * multiply-add into an unreduced fp_acc (fewer than 2^64 of them: 8 per
  * element), reduced once per coefficient. */
 
+/* acc += u v for u below 2^128 (two words), unreduced */
+static inline void acc_mac_u128(fp_acc *acc, uint64_t lo, uint64_t hi, uint64_t v)
+{
+    u128 t = (u128)lo * v + acc->w[0];
+    acc->w[0] = (uint64_t)t;
+    t = (u128)hi * v + acc->w[1] + (uint64_t)(t >> 64);
+    acc->w[1] = (uint64_t)t;
+    t = (u128)acc->w[2] + (uint64_t)(t >> 64);
+    acc->w[2] = (uint64_t)t;
+    t = (u128)acc->w[3] + (uint64_t)(t >> 64);
+    acc->w[3] = (uint64_t)t;
+    acc->w[4] += (uint64_t)(t >> 64);
+}
+
+/* A group whose weights are all words (a statement's, rho_s < 2^57: the
+ * usual case) has U = w A below 2^127 < p, its own residue: two multiplies
+ * a product instead of three, and no reduction. */
 static void poly_kernel(vec *c, size_t groups)
 {
     fp_acc H[2 * K1 - 1];
     memcpy(H, c->H, sizeof H);
     for (size_t l = 0; l < groups; l++) {
         const uint64_t *b = c->B + l * K1;
+        uint64_t top = 0;
+        for (size_t x = l * K1; x < (l + 1) * K1; x++)
+            top |= c->wt[c->wi[x]].w[1] | c->wt[c->wi[x]].w[2];
+        if (!top) {
+            uint64_t lo[K1], hi[K1];
+            for (size_t j = 0, x = l * K1; j < K1; j++, x++) {
+                u128 u = (u128)c->wt[c->wi[x]].w[0] * c->A[x];
+                lo[j] = (uint64_t)u, hi[j] = (uint64_t)(u >> 64);
+            }
+            for (int j = 0; j < K1; j++)
+                for (int i = 0; i < K1; i++)
+                    acc_mac_u128(&H[j - i + K1 - 1], lo[j], hi[j], b[i]);
+            continue;
+        }
         fp u[K1];
         for (size_t j = 0, x = l * K1; j < K1; j++, x++)
             mul_fold(&u[j], &c->wt[c->wi[x]], c->A[x]);
@@ -903,8 +952,12 @@ static void eval_kernel(vec *c, size_t groups)
                 fp_acc_mac_u64(&s, &c->pw[j], c->A[x0 + j]);
                 if (j == K1 - 1 || c->wi[x0 + j + 1] != c->wi[x0 + j]) {
                     fp t;
+                    const fp *w = &c->wt[c->wi[x0 + j]];
                     fold5(&t, &s);
-                    wide_mac(&acc, &t, &c->wt[c->wi[x0 + j]]);
+                    if (w->w[1] | w->w[2]) /* a word weight: a third of the multiplies */
+                        wide_mac(&acc, &t, w);
+                    else
+                        wide_mac_u64(&acc, &t, w->w[0]);
                     fp_acc_zero(&s);
                 }
             }
