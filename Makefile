@@ -46,7 +46,7 @@ $(BUILD)/hostile: tests/tools/hostile.c
 	$(CC) $(WARN) $(CFLAGS) $(EXTRA) $(CPPFLAGS) -o $@ $< $(LDLIBS)
 # test build of qnnvm: records every received payload (QNN_RECORD_DIR) for the
 # leakage test, and lets a party deviate (QNN_CHEAT) for the cheating tests
-RECORDED := runtime/net/net.c runtime/proto/proto_spdz2k.c runtime/proto/protocols.c
+RECORDED := runtime/net/net.c runtime/proto/spdz_core.c runtime/proto/protocols.c
 $(BUILD)/record/%.o: runtime/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(EXTRA) $(CPPFLAGS) -I. -DQNN_RECORD -DQNN_CHEAT -c -o $@ $<

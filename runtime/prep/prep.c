@@ -21,7 +21,9 @@ struct prep {
     size_t len;
     int failed;
     char err[256];
-    kern_u128 alpha; /* dealer: the MAC key */
+    el alpha;        /* dealer: the MAC key */
+    el_dom dom;      /* the authenticated catalog's domain (prep_mac_key) */
+    prg *own;        /* dealer, F_p: its own stream, for the bounded masks */
 };
 
 prep *prep_open(net *nt, int me, int n, char *err, size_t errlen)
@@ -63,6 +65,7 @@ void prep_close(prep *p)
         return;
     for (int i = 0; i < PROTO_MAX_PARTIES; i++)
         prg_free(p->g[i]);
+    prg_free(p->own);
     free(p->buf);
     free(p);
 }
@@ -268,8 +271,7 @@ void prep_dabits(prep *p, size_t n, uint64_t *plane, uint64_t *arith)
 
 /* ------------------------------------------ authenticated, over Z_2^128 */
 
-typedef kern_u128 u128;
-#define V sizeof(u128)
+#define V sizeof(el)
 
 void prep_avec_alloc(prep_avec *v, size_t n)
 {
@@ -285,29 +287,114 @@ void prep_avec_free(prep_avec *v)
     v->x = v->m = NULL;
 }
 
-u128 prep_mac_key(prep *p)
+/* n elements of the domain from a party's stream (the dealer: party's) */
+static void draw_els(prep *p, int party, el *out, size_t n)
 {
-    uint64_t a;
+    if (prep_dealer(p))
+        prep_draw_for(p, party, out, n * V);
+    else
+        prep_draw(p, out, n * V);
+    el_random_vec(p->dom, out, n);
+}
+
+/* Party N-1's corrections: over F_p an element from the dealer is refused
+ * unless canonical, as every received element is. */
+static void read_els(prep *p, el *out, size_t n)
+{
+    prep_read(p, out, n * V);
+    for (size_t k = 0; k < n && !p->failed; k++)
+        if (!el_canonical(p->dom, out[k])) {
+            p->failed = 1;
+            snprintf(p->err, sizeof p->err, "the dealer sent a malformed element (not below p)");
+        }
+}
+
+/* n integers uniform in [0, 2^bits) that only the dealer draws (bits <= 126) */
+static void dealer_bounded(prep *p, el *out, size_t n, unsigned bits)
+{
+    prg_fill(p->own, out, n * V);
+    for (size_t k = 0; k < n; k++)
+        out[k] &= el_pow2(bits) - 1;
+}
+
+el prep_mac_key(prep *p, el_dom dom)
+{
+    p->dom = dom;
+    el a = 0;
+    size_t len = dom == EL_FP ? V : sizeof(uint64_t); /* SPDZ2k's key has s = 64 bits */
     if (!prep_dealer(p)) {
-        prep_draw(p, &a, sizeof a);
-        return a;
+        prep_draw(p, &a, len);
+        return el_random(dom, a);
     }
     for (int i = 0; i < p->n; i++) {
-        prep_draw_for(p, i, &a, sizeof a);
-        p->alpha += a;
+        a = 0;
+        prep_draw_for(p, i, &a, len);
+        p->alpha = el_add(dom, p->alpha, el_random(dom, a));
     }
+    uint8_t seed[16];
+    if (dom == EL_FP && (prg_seed(seed) != 0 || !(p->own = prg_new(seed))))
+        abort();
+    memset(seed, 0, sizeof seed);
     return p->alpha;
+}
+
+/* d += x . y of the shape, over F_p through fp127's kernels (copies: the
+ * kernels take fp127, the catalog el) */
+static void conv_fp(el_dom dom, const prep_shape *sh, el *d, const el *x, const el *y)
+{
+    fp127 *a = proto_alloc(sh->na * sizeof *a), *b = proto_alloc(sh->nb * sizeof *b),
+          *c = proto_alloc(sh->n * sizeof *c);
+    for (size_t k = 0; k < sh->na; k++)
+        a[k] = fp127_of(x[k]);
+    for (size_t k = 0; k < sh->nb; k++)
+        b[k] = fp127_of(y[k]);
+    if (sh->kind == PREP_CONV2D)
+        kern_conv2d_fp(c, a, b, &sh->g, sh->channels);
+    else
+        kern_dwconv2d_fp(c, a, b, &sh->g, sh->channels);
+    for (size_t k = 0; k < sh->n; k++)
+        d[k] = el_add(dom, d[k], fp127_u(c[k]));
+    free(a), free(b), free(c);
+}
+
+void prep_product_add(el_dom dom, const prep_shape *sh, el *d, const el *x, const el *y)
+{
+    size_t n = sh->n, cols = sh->cols ? sh->cols : 1;
+    switch (sh->kind) {
+    case PREP_MUL:
+        PERIODIC_LOOP(n, sh->nb) d[i] = el_add(dom, d[i], el_mul(dom, x[i], y[j]));
+        return;
+    case PREP_GROUPED:
+        for (size_t k = 0; k < n / cols; k++)
+            for (size_t q = 0; q < sh->cols; q++)
+                d[k * cols + q] = el_add(dom, d[k * cols + q], el_mul(dom, x[sh->xi[k] * cols + q], y[k * cols + q]));
+        return;
+    case PREP_CONV2D:
+    case PREP_DWCONV2D: break;
+    }
+    if (dom == EL_FP) {
+        conv_fp(dom, sh, d, x, y);
+        return;
+    }
+    el *tmp = proto_alloc(n * V);
+    if (sh->kind == PREP_CONV2D)
+        kern_conv2d_128(tmp, x, y, &sh->g, sh->channels);
+    else
+        kern_dwconv2d_128(tmp, x, y, &sh->g, sh->channels);
+    for (size_t k = 0; k < n; k++)
+        d[k] += tmp[k];
+    free(tmp);
 }
 
 /* Dealer: party N-1's share of the values c (consumed): c less what
  * parties 0..N-2 draw, streamed to party N-1. */
-static void correction128(prep *p, u128 *c, size_t n)
+static void correction(prep *p, el *c, size_t n)
 {
-    u128 *t = proto_alloc(n * V);
+    el *t = proto_alloc(n * V);
     for (int i = 0; i < p->n - 1; i++) {
-        prep_draw_for(p, i, t, n * V);
+        draw_els(p, i, t, n);
         for (size_t k = 0; k < n; k++)
-            c[k] -= t[k];
+            c[k] = el_sub(p->dom, c[k], t[k]);
     }
     prep_write(p, c, n * V);
     free(t);
@@ -320,15 +407,15 @@ static void macs(prep *p, prep_avec *v)
     size_t n = v->n;
     if (!prep_dealer(p)) {
         if (p->me < p->n - 1)
-            prep_draw(p, v->m, n * V);
+            draw_els(p, p->me, v->m, n);
         else
-            prep_read(p, v->m, n * V);
+            read_els(p, v->m, n);
         return;
     }
-    u128 *c = proto_alloc(n * V);
+    el *c = proto_alloc(n * V);
     for (size_t k = 0; k < n; k++)
-        c[k] = p->alpha * v->x[k];
-    correction128(p, c, n);
+        c[k] = el_mul(p->dom, p->alpha, v->x[k]);
+    correction(p, c, n);
     free(c);
 }
 
@@ -336,14 +423,14 @@ void prep_auth_random(prep *p, prep_avec *v, size_t n)
 {
     prep_avec_alloc(v, n);
     if (!prep_dealer(p)) {
-        prep_draw(p, v->x, n * V);
+        draw_els(p, p->me, v->x, n);
     } else {
-        u128 *t = proto_alloc(n * V);
+        el *t = proto_alloc(n * V);
         memset(v->x, 0, n * V);
         for (int i = 0; i < p->n; i++) {
-            prep_draw_for(p, i, t, n * V);
+            draw_els(p, i, t, n);
             for (size_t k = 0; k < n; k++)
-                v->x[k] += t[k];
+                v->x[k] = el_add(p->dom, v->x[k], t[k]);
         }
         free(t);
     }
@@ -353,10 +440,8 @@ void prep_auth_random(prep *p, prep_avec *v, size_t n)
 void prep_auth_owned(prep *p, prep_avec *v, size_t n, int owner)
 {
     prep_avec_alloc(v, n);
-    if (prep_dealer(p))
-        prep_draw_for(p, owner, v->x, n * V);
-    else if (p->me == owner)
-        prep_draw(p, v->x, n * V);
+    if (prep_dealer(p) || p->me == owner)
+        draw_els(p, owner, v->x, n);
     else
         memset(v->x, 0, n * V);
     macs(p, v);
@@ -369,13 +454,13 @@ static void auth_value(prep *p, prep_avec *v, size_t n)
     if (!prep_dealer(p)) {
         prep_avec_alloc(v, n);
         if (p->me < p->n - 1)
-            prep_draw(p, v->x, n * V);
+            draw_els(p, p->me, v->x, n);
         else
-            prep_read(p, v->x, n * V);
+            read_els(p, v->x, n);
     } else {
-        u128 *c = proto_alloc(n ? n * V : V);
+        el *c = proto_alloc(n ? n * V : V);
         memcpy(c, v->x, n * V);
-        correction128(p, c, n);
+        correction(p, c, n);
         free(c);
     }
     macs(p, v);
@@ -390,31 +475,40 @@ static void auth_derived_owned(prep *p, prep_avec *v, int owner)
     macs(p, v);
 }
 
+/* The dealer's bounded vector of n values (F_p's masks), allocated. */
+static void bounded_vec(prep *p, prep_avec *v, size_t n, unsigned bits)
+{
+    if (prep_dealer(p)) {
+        prep_avec_alloc(v, n);
+        dealer_bounded(p, v->x, n, bits);
+    }
+    auth_value(p, v, n);
+}
+
 void prep_auth_triples(prep *p, const prep_shape *sh, prep_avec *a, prep_avec *b, prep_avec *c)
 {
     prep_auth_random(p, a, sh->na);
     prep_auth_random(p, b, sh->nb);
     if (prep_dealer(p)) {
         prep_avec_alloc(c, sh->n);
-        switch (sh->kind) {
-        case PREP_MUL:
-            for (size_t k = 0; k < sh->n; k++)
-                c->x[k] = a->x[k] * b->x[k % sh->nb];
-            break;
-        case PREP_CONV2D: kern_conv2d_128(c->x, a->x, b->x, &sh->g, sh->channels); break;
-        case PREP_DWCONV2D: kern_dwconv2d_128(c->x, a->x, b->x, &sh->g, sh->channels); break;
-        case PREP_GROUPED:
-            for (size_t k = 0; k < sh->n / (sh->cols ? sh->cols : 1); k++)
-                for (size_t q = 0; q < sh->cols; q++)
-                    c->x[k * sh->cols + q] = a->x[sh->xi[k] * sh->cols + q] * b->x[k * sh->cols + q];
-            break;
-        }
+        memset(c->x, 0, sh->n * V);
+        prep_product_add(p->dom, sh, c->x, a->x, b->x);
     }
     auth_value(p, c, sh->n);
 }
 
 void prep_auth_trunc(prep *p, size_t n, const uint8_t *d, prep_avec *r, prep_avec *R, prep_avec *v)
 {
+    if (p->dom == EL_FP) { /* r < 2^126, R = r >> d */
+        bounded_vec(p, r, n, PREP_FP_MASK_BITS);
+        if (prep_dealer(p)) {
+            prep_avec_alloc(R, n);
+            for (size_t k = 0; k < n; k++)
+                R->x[k] = r->x[k] >> d[k];
+        }
+        auth_value(p, R, n);
+        return;
+    }
     prep_auth_random(p, r, n);
     if (prep_dealer(p)) {
         prep_avec_alloc(R, n);
@@ -443,7 +537,7 @@ size_t prep_onehot_count(uint32_t L, uint32_t chunk)
 }
 
 /* The one-hot rows of the chunks of r mod 2^L into dst (rows x n). */
-static void onehot_rows(u128 *dst, const u128 *r, size_t n, uint32_t L, uint32_t chunk)
+static void onehot_rows(el *dst, const el *r, size_t n, uint32_t L, uint32_t chunk)
 {
     memset(dst, 0, prep_onehot_count(L, chunk) * n * V);
     size_t row = 0;
@@ -458,26 +552,31 @@ static void onehot_rows(u128 *dst, const u128 *r, size_t n, uint32_t L, uint32_t
 void prep_auth_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int top, prep_avec *r, prep_avec *oh)
 {
     size_t rows = prep_onehot_count(L, chunk) + (top ? 1 : 0);
-    prep_auth_random(p, r, n);
+    if (p->dom == EL_FP)
+        bounded_vec(p, r, n, PREP_FP_MASK_BITS);
+    else
+        prep_auth_random(p, r, n);
     if (prep_dealer(p)) {
         prep_avec_alloc(oh, rows * n);
         onehot_rows(oh->x, r->x, n, L, chunk);
-        for (size_t k = 0; top && k < n; k++)
-            oh->x[(rows - 1) * n + k] = (r->x[k] >> L) & 1;
+        for (size_t k = 0; top && k < n; k++) /* Z_2^128: bit L; F_p: r >> L */
+            oh->x[(rows - 1) * n + k] = p->dom == EL_FP ? r->x[k] >> L : (r->x[k] >> L) & 1;
     }
     auth_value(p, oh, rows * n);
 }
 
-void prep_auth_input_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int owner, u128 *r, prep_avec *oh)
+void prep_auth_input_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int owner, el *r, prep_avec *oh)
 {
     size_t rows = prep_onehot_count(L, chunk);
     prep_avec_alloc(oh, rows * n);
     if (prep_dealer(p) || p->me == owner) {
-        u128 *own = r ? r : proto_alloc(n * V);
+        el *own = r ? r : proto_alloc(n * V);
         if (prep_dealer(p))
             prep_draw_for(p, owner, own, n * V);
         else
             prep_draw(p, own, n * V);
+        for (size_t k = 0; p->dom == EL_FP && k < n; k++)
+            own[k] &= el_pow2(PREP_FP_MASK_BITS) - 1;
         onehot_rows(oh->x, own, n, L, chunk);
         if (!r)
             free(own);

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/core/el128.h"
 #include "runtime/core/geom.h"
 #include "runtime/core/kernels.h"
 #include "runtime/net/net.h"
@@ -68,19 +69,28 @@ void prep_and_triples(prep *p, size_t m, uint64_t *a, uint64_t *b, uint64_t *c);
  * words) and as arithmetic shares (n words). */
 void prep_dabits(prep *p, size_t n, uint64_t *plane, uint64_t *arith);
 
-/* ---- authenticated material over Z_2^128 (SPDZ2k, k = s = 64) ----
- * A vector of value shares x and MAC shares m, sum m = alpha sum x, alpha
- * the sum of the parties' 64-bit key shares. The calls allocate v->x and
- * v->m (n elements; prep_avec_free); at the dealer x holds the values. */
+/* ---- authenticated material over Z_2^128 (SPDZ2k, k = s = 64) or F_p ----
+ * A vector of value shares x and MAC shares m, sum m = alpha sum x (in the
+ * domain: runtime/core/el128.h), alpha the sum of the parties' key shares
+ * (64-bit ones over Z_2^128, elements of F_p). The calls allocate v->x and
+ * v->m (n elements; prep_avec_free); at the dealer x holds the values.
+ * Over F_p every mask the calls below bound is uniform in [0, 2^126)
+ * (PREP_FP_MASK_BITS): room above a 63-bit value for statistical masking,
+ * with no wrap modulo p. */
 typedef struct {
-    kern_u128 *x, *m;
+    el *x, *m;
     size_t n;
 } prep_avec;
 
+#define PREP_FP_MASK_BITS 126
+
 void prep_avec_alloc(prep_avec *v, size_t n);
 void prep_avec_free(prep_avec *v);
-/* My MAC key share (the dealer: the key itself). Once, first. */
-kern_u128 prep_mac_key(prep *p);
+/* My MAC key share (the dealer: the key itself), which fixes the domain of
+ * the calls below. Once, first. */
+el prep_mac_key(prep *p, el_dom dom);
+/* d += x . y of the shape, in the domain (triples, Beaver's combination) */
+void prep_product_add(el_dom dom, const prep_shape *sh, el *d, const el *x, const el *y);
 /* Uniform values. */
 void prep_auth_random(prep *p, prep_avec *v, size_t n);
 /* Uniform values party `owner` knows: its value shares are the values, the
@@ -88,19 +98,21 @@ void prep_auth_random(prep *p, prep_avec *v, size_t n);
 void prep_auth_owned(prep *p, prep_avec *v, size_t n, int owner);
 /* Triples of the shape (a, b uniform, c = their product). */
 void prep_auth_triples(prep *p, const prep_shape *sh, prep_avec *a, prep_avec *b, prep_avec *c);
-/* Truncation pairs over Z_2^128: r uniform, R = (r mod 2^63) >> d[k], v = bit 63 of r. */
+/* Truncation pairs over Z_2^128: r uniform, R = (r mod 2^63) >> d[k], v = bit 63 of r.
+ * Over F_p: r < 2^126, R = r >> d[k], no v. */
 void prep_auth_trunc(prep *p, size_t n, const uint8_t *d, prep_avec *r, prep_avec *R, prep_avec *v);
-/* r uniform and the one-hot rows of the chunks of r mod 2^L (chunk bits
- * each: element e of chunk i's row v is [chunk i of r_e == v]), then, with
- * top, a row of bit L of r: rows x n elements in oh. */
+/* r uniform (F_p: below 2^126) and the one-hot rows of the chunks of r
+ * mod 2^L (chunk bits each: element e of chunk i's row v is [chunk i of
+ * r_e == v]), then, with top, a row of bit L of r (F_p: of r >> L): rows x
+ * n elements in oh. */
 void prep_auth_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int top, prep_avec *r, prep_avec *oh);
 /* The rows of the one-hot chunks of L bits, `chunk` bits each but the last. */
 size_t prep_onehot_count(uint32_t L, uint32_t chunk);
-/* Input masks: r (n values) that party `owner` knows, unauthenticated
- * (into r at the owner; r may be NULL elsewhere), and the one-hot rows of
- * the chunks of r mod 2^L, authenticated and known to the owner. */
-void prep_auth_input_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int owner, kern_u128 *r,
-                            prep_avec *oh);
+/* Input masks: r (n values; F_p: below 2^126) that party `owner` knows,
+ * unauthenticated (into r at the owner; r may be NULL elsewhere), and the
+ * one-hot rows of the chunks of r mod 2^L, authenticated and known to the
+ * owner. */
+void prep_auth_input_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int owner, el *r, prep_avec *oh);
 /* dealer: sends what is buffered (at the end of the program) */
 void prep_flush(prep *p);
 /* 0, or -1 with the first failure in err */

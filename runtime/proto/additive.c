@@ -9,10 +9,9 @@
 #include "runtime/net/net.h"
 #include "runtime/net/prg.h"
 
-typedef kern_u128 u128;
 
 #define W sizeof(word)
-#define V sizeof(u128)
+#define V sizeof(el)
 
 void add_word_addc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
 {
@@ -63,21 +62,25 @@ void add_open_finish(const add_parties *p, add_ring ring, const word *mine, word
     }
 }
 
-void add_open128_send(const add_parties *p, const u128 *v, size_t n) { add_send_all(p, v, n * V); }
+void add_open128_send(const add_parties *p, const el *v, size_t n) { add_send_all(p, v, n * V); }
 
-void add_open128_finish(const add_parties *p, const u128 *mine, u128 *out, size_t n)
+int add_open128_finish(const add_parties *p, el_dom dom, const el *mine, el *out, size_t n)
 {
+    int bad = -1;
     memmove(out, mine, n * V);
     for (int j = 0; j < p->n; j++) {
         if (j == p->me)
             continue;
         const uint8_t *in = net_in(p->nt, j, n * V);
         for (size_t k = 0; k < n; k++) {
-            u128 y;
+            el y;
             memcpy(&y, in + k * V, V);
-            out[k] += y;
+            if (!el_canonical(dom, y) && bad < 0)
+                bad = j;
+            out[k] = el_add(dom, out[k], y);
         }
     }
+    return bad;
 }
 
 uint64_t add_open_cost(int N, uint64_t n, size_t width, proto_cost *acc)
@@ -117,29 +120,19 @@ prep_shape add_op_shape(const pop *op)
 
 /* d += x . y of the shape (x the left operand or the input, y the right
  * operand or the filters); tmp: n elements for a convolution's result,
- * which the kernels overwrite. One definition for both rings. */
-#define PRODUCT_ADD(NAME, T, CONV, DWCONV)                                                                   \
-    static void NAME(const prep_shape *sh, T *d, const T *x, const T *y, T *tmp)                           \
-    {                                                                                                        \
-        size_t n = sh->n, cols = sh->cols ? sh->cols : 1;                                                    \
-        switch (sh->kind) {                                                                                  \
-        case PREP_MUL:                                                                                       \
-            PERIODIC_LOOP(n, sh->nb) d[i] += x[i] * y[j];                                                    \
-            return;                                                                                          \
-        case PREP_GROUPED:                                                                                   \
-            for (size_t k = 0; k < n / cols; k++)                                                            \
-                for (size_t q = 0; q < sh->cols; q++)                                                        \
-                    d[k * cols + q] += x[sh->xi[k] * cols + q] * y[k * cols + q];                            \
-            return;                                                                                          \
-        case PREP_CONV2D: CONV(tmp, x, y, &sh->g, sh->channels); break;                                      \
-        case PREP_DWCONV2D: DWCONV(tmp, x, y, &sh->g, sh->channels); break;                                  \
-        }                                                                                                    \
-        for (size_t k = 0; k < n; k++)                                                                       \
-            d[k] += tmp[k];                                                                                  \
+ * which the kernels overwrite. */
+static void product_add(const prep_shape *sh, word *d, const word *x, const word *y, word *tmp)
+{
+    size_t n = sh->n;
+    switch (sh->kind) {
+    case PREP_MUL: PERIODIC_LOOP(n, sh->nb) d[i] += x[i] * y[j]; return;
+    case PREP_GROUPED: abort(); /* authenticated material only */
+    case PREP_CONV2D: kern_conv2d(tmp, x, y, &sh->g, sh->channels); break;
+    case PREP_DWCONV2D: kern_dwconv2d(tmp, x, y, &sh->g, sh->channels); break;
     }
-
-PRODUCT_ADD(product_add, word, kern_conv2d, kern_dwconv2d)
-PRODUCT_ADD(product_add128, u128, kern_conv2d_128, kern_dwconv2d_128)
+    for (size_t k = 0; k < n; k++)
+        d[k] += tmp[k];
+}
 
 /* scratch for a convolution's result (NULL otherwise) */
 static void *conv_tmp(const prep_shape *sh, size_t width)
@@ -169,37 +162,44 @@ void add_beaver_combine(const add_parties *p, const prep_shape *sh, const word *
     free(tmp);
 }
 
-void add_beaver128_send(const add_parties *p, const prep_shape *sh, const prep_avec *a, const prep_avec *b,
-                        prep_avec *v)
+/* v -= a, value and MAC shares */
+static void avec_sub(el_dom dom, prep_avec *v, size_t at, const prep_avec *a, size_t n)
 {
-    for (size_t k = 0; k < sh->na; k++)
-        v->x[k] -= a->x[k], v->m[k] -= a->m[k];
-    for (size_t k = 0; k < sh->nb; k++)
-        v->x[sh->na + k] -= b->x[k], v->m[sh->na + k] -= b->m[k];
+    for (size_t k = 0; k < n; k++) {
+        v->x[at + k] = el_sub(dom, v->x[at + k], a->x[k]);
+        v->m[at + k] = el_sub(dom, v->m[at + k], a->m[k]);
+    }
+}
+
+void add_beaver128_send(const add_parties *p, el_dom dom, const prep_shape *sh, const prep_avec *a,
+                        const prep_avec *b, prep_avec *v)
+{
+    avec_sub(dom, v, 0, a, sh->na);
+    avec_sub(dom, v, sh->na, b, sh->nb);
     add_open128_send(p, v->x, sh->na + sh->nb);
 }
 
-void add_beaver128_combine(const add_parties *p, const prep_shape *sh, u128 alpha, const u128 *ef,
+void add_beaver128_combine(const add_parties *p, el_dom dom, const prep_shape *sh, el alpha, const el *ef,
                            const prep_avec *a, const prep_avec *b, prep_avec *c)
 {
-    const u128 *e = ef, *f = ef + sh->na;
-    u128 *tmp = conv_tmp(sh, V), *ee = proto_zalloc(sh->n * V);
-    product_add128(sh, c->x, e, b->x, tmp);
-    product_add128(sh, c->m, e, b->m, tmp);
-    product_add128(sh, c->x, a->x, f, tmp);
-    product_add128(sh, c->m, a->m, f, tmp);
-    product_add128(sh, ee, e, f, tmp);
+    const el *e = ef, *f = ef + sh->na;
+    el *ee = proto_zalloc(sh->n * V);
+    prep_product_add(dom, sh, c->x, e, b->x);
+    prep_product_add(dom, sh, c->m, e, b->m);
+    prep_product_add(dom, sh, c->x, a->x, f);
+    prep_product_add(dom, sh, c->m, a->m, f);
+    prep_product_add(dom, sh, ee, e, f);
     for (size_t k = 0; k < sh->n; k++) {
-        c->x[k] += p->me == 0 ? ee[k] : 0;
-        c->m[k] += alpha * ee[k];
+        if (p->me == 0)
+            c->x[k] = el_add(dom, c->x[k], ee[k]);
+        c->m[k] = el_add(dom, c->m[k], el_mul(dom, alpha, ee[k]));
     }
-    free(tmp);
     free(ee);
 }
 
 /* ------------------------------------------------------ MAC accumulation */
 
-void add_mac_push(add_mac_batch *b, u128 alpha, const u128 *m, const u128 *y, size_t n)
+void add_mac_push(add_mac_batch *b, el_dom dom, el alpha, const el *m, const el *y, size_t n)
 {
     if (b->len + n > b->cap) {
         while (b->len + n > b->cap)
@@ -209,21 +209,32 @@ void add_mac_push(add_mac_batch *b, u128 alpha, const u128 *m, const u128 *y, si
             abort();
     }
     for (size_t k = 0; k < n; k++)
-        b->v[b->len++] = m[k] - alpha * y[k];
+        b->v[b->len++] = el_sub(dom, m[k], el_mul(dom, alpha, y[k]));
 }
 
-u128 add_mac_combine(add_mac_batch *b, const uint8_t coin[16])
+/* chi: 64-bit words over Z_2^128 (SPDZ2k's check), uniform elements of
+ * F_p (so that a forged batch passes with probability 2/p) */
+el add_mac_combine(add_mac_batch *b, el_dom dom, const uint8_t coin[16])
 {
-    u128 z = 0;
+    el z = 0;
     if (b->len) {
-        uint64_t *chi = proto_alloc(b->len * sizeof *chi);
+        size_t cw = dom == EL_FP ? 2 : 1; /* words per coefficient */
+        uint64_t *chi = proto_alloc(b->len * cw * sizeof *chi);
         prg *g = prg_new(coin);
         if (!g)
             abort();
-        prg_fill(g, chi, b->len * sizeof *chi);
+        prg_fill(g, chi, b->len * cw * sizeof *chi);
         prg_free(g);
-        for (size_t k = 0; k < b->len; k++)
-            z += (u128)chi[k] * b->v[k];
+        if (dom == EL_FP) {
+            fp127_acc acc;
+            fp127_acc_zero(&acc);
+            for (size_t k = 0; k < b->len; k++)
+                fp127_acc_mac(&acc, fp127_random_words(chi[2 * k], chi[2 * k + 1]), fp127_of(b->v[k]));
+            z = fp127_u(fp127_acc_reduce(&acc));
+        } else {
+            for (size_t k = 0; k < b->len; k++)
+                z += (el)chi[k] * b->v[k];
+        }
         free(chi);
     }
     b->len = 0;

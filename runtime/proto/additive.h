@@ -1,6 +1,6 @@
 /* additive: the building blocks of N-party additive secret sharing, for
- * protocols such as semi2k (Z_2^64 words) and spdz2k (Z_2^128 with MAC
- * shares) to compose. x = x_0 + ... + x_{N-1} (xor for bit planes); party
+ * protocols such as semi2k (Z_2^64 words), spdz2k (Z_2^128 with MAC
+ * shares) and spdz (F_p with MAC shares) to compose. x = x_0 + ... + x_{N-1} (xor for bit planes); party
  * i holds x_i. Public values enter party 0's share (and, with MACs, every
  * party's MAC share as alpha_i times the value).
  *
@@ -44,14 +44,15 @@ void add_send_all(const add_parties *p, const void *v, size_t len);
 
 /* ---- open to all ----
  * Every party sends its share v (n elements: words, or 16-byte elements of
- * Z_2^128) to every other party; on arrival each holds the value, its own
- * share plus (xor) the N-1 others'. 1 round; (N-1) n elements sent by each
- * party, n values opened. What is opened must be masked by the caller.
- * out may be mine. */
+ * Z_2^128 or F_p) to every other party; on arrival each holds the value, its
+ * own share plus (xor) the N-1 others'. 1 round; (N-1) n elements sent by
+ * each party, n values opened. What is opened must be masked by the caller.
+ * out may be mine. add_open128_finish returns the first party that sent an
+ * element that is not canonical (F_p: not below p), or -1. */
 void add_open_send(const add_parties *p, const word *v, size_t n);
 void add_open_finish(const add_parties *p, add_ring ring, const word *mine, word *out, size_t n);
-void add_open128_send(const add_parties *p, const kern_u128 *v, size_t n);
-void add_open128_finish(const add_parties *p, const kern_u128 *mine, kern_u128 *out, size_t n);
+void add_open128_send(const add_parties *p, const el *v, size_t n);
+int add_open128_finish(const add_parties *p, el_dom dom, const el *mine, el *out, size_t n);
 /* every party: (N-1) n elements of width bytes */
 uint64_t add_open_cost(int N, uint64_t n, size_t width, proto_cost *acc);
 
@@ -68,7 +69,7 @@ uint64_t add_open_to_cost(int N, int rc, uint64_t n, size_t width, proto_cost *a
  * e = x - a (na elements) and f = y - b (nb), masked by the triple's
  * uniform a and b, then the local z = c + e . b + a . f + e . f, the public
  * e . f entering party 0's share: 1 round, (N-1)(na + nb) elements sent by
- * each party, na + nb values opened. Over Z_2^128 the same combination
+ * each party, na + nb values opened. Over Z_2^128 and F_p the same combination
  * applies to value and MAC shares alike (e and f are public, so e . m_b
  * and m_a . f are shares of the MAC of e . b and a . f), and e . f enters
  * the MAC shares as alpha_i (e . f).
@@ -82,9 +83,9 @@ uint64_t add_open_to_cost(int N, int rc, uint64_t n, size_t width, proto_cost *a
 void add_beaver_send(const add_parties *p, const prep_shape *sh, const word *a, const word *b, word *v);
 void add_beaver_combine(const add_parties *p, const prep_shape *sh, const word *ef, const word *a, const word *b,
                         word *c);
-void add_beaver128_send(const add_parties *p, const prep_shape *sh, const prep_avec *a, const prep_avec *b,
-                        prep_avec *v);
-void add_beaver128_combine(const add_parties *p, const prep_shape *sh, kern_u128 alpha, const kern_u128 *ef,
+void add_beaver128_send(const add_parties *p, el_dom dom, const prep_shape *sh, const prep_avec *a,
+                        const prep_avec *b, prep_avec *v);
+void add_beaver128_combine(const add_parties *p, el_dom dom, const prep_shape *sh, el alpha, const el *ef,
                            const prep_avec *a, const prep_avec *b, prep_avec *c);
 /* The triple's shape for a MUL (elementwise on n: y, periodic in the
  * operation, is opened expanded to n) or a (depthwise) convolution (op's
@@ -102,17 +103,18 @@ void add_and_combine(const add_parties *p, const word *d, const word *e, const w
  * For values y just opened, with this party's MAC shares m of what was
  * opened and its key share alpha_i: sigma_k = m_k - alpha_i y_k, which sum
  * to 0 over the parties when y is authentic. A batch is checked as a whole
- * through z_i = sum_k chi_k sigma_k, chi_k 64-bit coefficients from a PRG
- * (AES-CTR) seeded with a coin tossed after the batch was opened; sum z_i
- * = 0 then holds for a forged y with probability about 2^-(s - log s).
- * No message here: the protocol commits to z_i and reveals it. */
+ * through z_i = sum_k chi_k sigma_k, chi_k coefficients from a PRG
+ * (AES-CTR) seeded with a coin tossed after the batch was opened: 64-bit
+ * words over Z_2^128, where sum z_i = 0 then holds for a forged y with
+ * probability about 2^-(s - log s); uniform elements of F_p, where it is at
+ * most 2/p. No message here: the protocol commits to z_i and reveals it. */
 typedef struct {
-    kern_u128 *v; /* sigma of the batch */
+    el *v; /* sigma of the batch */
     size_t len, cap;
 } add_mac_batch;
-void add_mac_push(add_mac_batch *b, kern_u128 alpha, const kern_u128 *m, const kern_u128 *y, size_t n);
+void add_mac_push(add_mac_batch *b, el_dom dom, el alpha, const el *m, const el *y, size_t n);
 /* z_i of the batch, which is emptied */
-kern_u128 add_mac_combine(add_mac_batch *b, const uint8_t coin[16]);
+el add_mac_combine(add_mac_batch *b, el_dom dom, const uint8_t coin[16]);
 void add_mac_free(add_mac_batch *b);
 
 #endif

@@ -9,7 +9,7 @@
 
 /* Adding a protocol: runtime/proto_NAME.c defining `const protocol
  * proto_NAME`, and NAME here. */
-#define PROTOCOLS(X) X(clear) X(rep3) X(semi2k) X(spdz2k) X(hemi) X(rep3a) X(rep3f)
+#define PROTOCOLS(X) X(clear) X(rep3) X(semi2k) X(spdz2k) X(hemi) X(rep3a) X(rep3f) X(spdz)
 
 #define X(name) extern const protocol proto_##name;
 PROTOCOLS(X)
