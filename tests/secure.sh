@@ -10,12 +10,12 @@
 #    party running other bytecode; a party killed mid-run;
 #  - leakage: all a party receives (dealer included) looks uniform;
 #  - cheating: passive protocols do not notice a changed share (documented);
-#    spdz2k stops every honest party on every kind of deviation by every
-#    party, releasing nothing;
+#    spdz2k and spdz stop every honest party on every kind of deviation by
+#    every party, releasing nothing;
 #  - the reference models (QNN_SECURE_MODELS=1): exact logits byte for byte
 #    TFLite's; fast ones (one case each) within the bound (QNN_SECURE_FULL=1: every case of
-#    the MobileNets under the dishonest-majority protocols, as issue 5 asks,
-#    and every case of every model under rep3 and rep3-active).
+#    the MobileNets under semi2k and spdz2k, as issue 5 asks, and every case
+#    of every model under rep3, rep3-active, rep3-field and spdz).
 set -u
 B=${1:-build/release}
 M=${QNN_MODELS:-../shared/models}
@@ -40,6 +40,8 @@ vm_for() { case $TEST_ONLY in *" $1:"*) echo "$R" ;; *) echo "$QNNVM" ;; esac; }
 # whose bounds follow from the inputs' ranges (qnnc --proven-bounds)
 flags_for() { [ "$1" = rep3-active ] && echo --proven-bounds; }
 # the uniformity checker's option for a protocol over F_p (tests/tools/uniform.c)
+# the MACed protocols with a dealer (spdz2k over Z_2^128, spdz over F_p)
+dealt_macs() { [ "$1" = spdz2k ] || [ "$1" = spdz ]; }
 uniform_for() { "$QNNVM" protocols --json | sed 's/{"name": /\n/g' | grep "^\"$1\"" | grep -q '"fit_bits": [1-9]' && echo --field; }
 BOUND=12 # logits error bound on the reference models, in LSB: truncation errors
 # add up like a random walk; runs have shown up to 8, so 12 leaves no flakes
@@ -154,7 +156,7 @@ grep '^output' "$T/h1.txt" >"$T/h.out"
 
 # the dealer protocols over --hosts: two parties and the dealer (line 2 of
 # the hosts file, -p 2)
-for proto in semi2k spdz2k; do
+for proto in semi2k spdz2k spdz; do
     base=$((base + 3))
     printf '127.0.0.1:%d\n127.0.0.1:%d\n127.0.0.1:%d\n' "$base" $((base + 1)) $((base + 2)) >"$T/hosts_d"
     for i in 0 1 2; do
@@ -217,7 +219,7 @@ took=$(($(date +%s) - start))
 for proto in $PROTOS; do
     rm -rf "$T/rec" && mkdir -p "$T/rec"
     n=mobilenet_v1_0.25_128_quant
-    if [ -f "$M/$n.tflite" ] && [ "${QNN_SECURE_MODELS:-1}" = 1 ] && [ "${proto%:*}" != spdz2k ]; then
+    if [ -f "$M/$n.tflite" ] && [ "${QNN_SECURE_MODELS:-1}" = 1 ] && ! dealt_macs "${proto%:*}"; then
         # shellcheck disable=SC2046
         "$QNNC" import "$M/$n.tflite" -o "$T/leak" >/dev/null && "$QNNC" "$T/leak/$n.qnn" -o "$T/leak.qbc" $(flags_for "${proto%:*}")
         set -- --input "0:$T/leak/$n.qw" --input "1:$M/testdata/$n/collie.input.bin" "$T/leak.qbc"
@@ -240,7 +242,7 @@ cheat_run() { # cheat_run PROTO:N SPEC: QNN_CHEAT=SPEC on ops_u8, into cheat.txt
         --input "0:$T/ops_u8.w.qw" --input "1:$T/ops_u8.x1.qw" "$T/ops_u8.qbc" >"$T/cheat.txt" 2>"$T/cheat.err"
 }
 for proto in $PROTOS; do
-    case ${proto%:*} in spdz2k | rep3-active) continue ;; esac
+    case ${proto%:*} in spdz2k | spdz | rep3-active) continue ;; esac
     p=ops_u8
     "$QNNVM" run --quiet --local "${proto#*:}" --protocol "${proto%:*}" --input "0:$T/$p.w.qw" --input "1:$T/$p.x1.qw" "$T/$p.qbc" >"$T/honest.txt" 2>/dev/null
     for cheater in 0 1; do
@@ -284,10 +286,11 @@ for proto in $PROTOS; do
     done
 done
 
-# cheating under spdz2k: every kind of deviation by every party stops every
-# honest party with a clear message (MAC check failed, or what went
-# missing) and releases no output. Round 0 carries the dealer's seeds, round 1
-# the masked inputs; a round's last 128 bytes are the MAC check's messages:
+# cheating under spdz2k and spdz: every kind of deviation by every party
+# stops every honest party with a clear message (MAC check failed, or what
+# went missing) and releases no output; over F_p also an element sent in a
+# second encoding, v + p (noncanon: the receiver must refuse it, not reduce
+# it). Round 0 carries the dealer's seeds, round 1 the masked inputs; a round's last 128 bytes are the MAC check's messages:
 # coin commitment (-128), coin and its nonce, check value commitment (-64),
 # check value (-32) and its nonce. The rushing kinds (copy-commit, copy-check:
 # a commitment copied from another party, then its reveal) and a wrong check
@@ -295,19 +298,23 @@ done
 # run and in the last round of checks (LAST: then the victim's abort, sent
 # in the echo round, must stop the other honest parties too).
 for proto in $PROTOS; do
-    [ "${proto%:*}" = spdz2k ] || continue
+    dealt_macs "${proto%:*}" || continue
     np=${proto#*:}
-    "$QNNVM" run --json --local "$np" --protocol spdz2k --input "0:$T/ops_u8.w.qw" --input "1:$T/ops_u8.x1.qw" "$T/ops_u8.qbc" >"$T/sp.txt" 2>/dev/null
+    "$QNNVM" run --json --local "$np" --protocol "${proto%:*}" --input "0:$T/ops_u8.w.qw" --input "1:$T/ops_u8.x1.qw" "$T/ops_u8.qbc" >"$T/sp.txt" 2>/dev/null
     rounds=$(tail -n 1 "$T/sp.txt" | tr ',' '\n' | grep -m1 '"rounds"' | tr -dc 0-9)
     LAST=$((rounds - 3)) # the cheat acts in the round after the one named: the last check round
+    field=""
+    [ -n "$(uniform_for "${proto%:*}")" ] && field="noncanonical_share:noncanon,round=4 noncanonical_input:noncanon,round=1"
     for cheater in $(seq 0 $((np - 1))); do
         for kind in "share:flip,round=4,byte=7" "input mask:flip,round=1,byte=0" "MAC share:mac,round=4" \
             "coin commitment:flip,round=5,byte=-128" "check value commitment:flip,round=5,byte=-64" \
             "check value:flip,round=6,byte=-32" "dropped message:drop,round=4" \
             "copied coin commitment:copy-commit,round=5" "copied check value commitment:copy-check,round=5" \
-            "one bad reveal:one-bad-reveal,round=6" "one bad reveal in the last check round:one-bad-reveal,round=$LAST"; do
+            "one bad reveal:one-bad-reveal,round=6" "one bad reveal in the last check round:one-bad-reveal,round=$LAST" \
+            $field; do
+            kind=$(echo "$kind" | tr '_' ' ')
             name=${kind%%:*}
-            [ "$name" = "input mask" ] && [ "$cheater" -ge 2 ] && continue # parties 0 and 1 own the inputs
+            case $name in "input mask" | "noncanonical input") [ "$cheater" -ge 2 ] && continue ;; esac # parties 0 and 1 own the inputs
             cheat_run "$proto" "party=$cheater,kind=${kind#*:}"
             rc=$?
             why="$proto: party $cheater cheating ($name)"
@@ -325,27 +332,29 @@ for proto in $PROTOS; do
     done
 done
 
-# spdz2k's echo round makes the check messages agree; the echo itself is
-# the last message, so a wrong echo to one honest party stops that party
-# only (docs/protocols.md: no agreement on abort in the last round): it must
-# stop with the reason, and whatever the others release must be right
-if echo " $PROTOS " | grep -q " spdz2k:3 "; then
-    "$QNNVM" run --json --local 3 --protocol spdz2k --input "0:$T/ops_u8.w.qw" --input "1:$T/ops_u8.x1.qw" "$T/ops_u8.qbc" >"$T/sp.txt" 2>/dev/null
+# spdz2k's (and spdz's) echo round makes the check messages agree; the echo
+# itself is the last message, so a wrong echo to one honest party stops that
+# party only (docs/protocols.md: no agreement on abort in the last round): it
+# must stop with the reason, and whatever the others release must be right
+for proto in $PROTOS; do
+    dealt_macs "${proto%:*}" && [ "${proto#*:}" = 3 ] || continue
+    "$QNNVM" run --json --local 3 --protocol "${proto%:*}" --input "0:$T/ops_u8.w.qw" --input "1:$T/ops_u8.x1.qw" "$T/ops_u8.qbc" >"$T/sp.txt" 2>/dev/null
     rounds=$(tail -n 1 "$T/sp.txt" | tr ',' '\n' | grep -m1 '"rounds"' | tr -dc 0-9)
-    cheat_run spdz2k:3 "party=0,kind=bad-echo,round=$((rounds - 2))"
+    cheat_run "$proto" "party=0,kind=bad-echo,round=$((rounds - 2))"
     rc=$?
     "$QNNVM" run --quiet --input "0:$T/ops_u8.w.qw" --input "1:$T/ops_u8.x1.qw" "$T/ops_u8.qbc" | grep '^output' >"$T/clear.out"
     grep '^output' "$T/cheat.txt" >"$T/sec.out"
     [ "$rc" -ne 0 ] && grep -q "^qnnvm: party 2: .*echo says party 0's check messages differ" "$T/cheat.err" \
         && { [ ! -s "$T/sec.out" ] || compare "$T/clear.out" "$T/sec.out" "mp x k1"; } && ok \
-        || bad "spdz2k: a wrong echo: exit $rc: $(cat "$T/cheat.err")"
-fi
+        || bad "$proto: a wrong echo: exit $rc: $(cat "$T/cheat.err")"
+done
 
-# spdz2k takes an input modulo its dtype's range: an owner that inputs a
-# value 2^40 off (out of its dtype, unchecked it would wreck the truncations'
-# bounds) gets the output of the value in range (docs/protocols.md)
+# spdz2k and spdz take an input modulo its dtype's range: an owner that
+# inputs a value 2^40 off (out of its dtype, unchecked it would wreck the
+# truncations' bounds) gets the output of the value in range
+# (docs/protocols.md)
 for proto in $PROTOS; do
-    [ "${proto%:*}" = spdz2k ] || continue
+    dealt_macs "${proto%:*}" || continue
     "$QNNVM" run --quiet --input "0:$T/ops_u8.w.qw" --input "1:$T/ops_u8.x1.qw" "$T/ops_u8.qbc" | grep '^output' >"$T/clear.out"
     for cheater in 0 1; do
         cheat_run "$proto" "party=$cheater,kind=big-input,round=0"
@@ -520,16 +529,16 @@ model_case() {
 # the reference models under the secure protocols
 if [ "${QNN_SECURE_MODELS:-1}" = 1 ] && [ -d "$M/testdata" ]; then
     for proto in $PROTOS; do
-        # model dtype cases; spdz2k's comparisons are costly, so make check runs a few
+        # model dtype cases; spdz2k's and spdz's comparisons are costly, so make check runs a few
         specs="mobilenet_v1_0.25_128_quant:u8:4 person_detect:i8:4 micro_speech_quantized:i8:2 mobilenet_v1_0.5_160_quant:u8:1 mobilenet_v2_1.0_224_quant:u8:1"
-        [ "${proto%:*}" = spdz2k ] && specs="mobilenet_v1_0.25_128_quant:u8:1 person_detect:i8:1 micro_speech_quantized:i8:1"
+        dealt_macs "${proto%:*}" && specs="mobilenet_v1_0.25_128_quant:u8:1 person_detect:i8:1 micro_speech_quantized:i8:1"
         # hemi's first version spends about 40 s on a MobileNet V1 0.25_128 case
         [ "${proto%:*}" = hemi ] && specs="mobilenet_v1_0.25_128_quant:u8:1 person_detect:i8:2 micro_speech_quantized:i8:2"
         [ "${proto%:*}" = rep3-active ] && specs="mobilenet_v1_0.25_128_quant:u8:1 person_detect:i8:1 micro_speech_quantized:i8:1"
         if [ "${QNN_SECURE_FULL:-0}" = 1 ]; then
             case ${proto%:*} in
                 semi2k | spdz2k) specs="mobilenet_v1_0.25_128_quant:u8:4 mobilenet_v1_0.5_160_quant:u8:4" ;;
-                rep3 | rep3-active | rep3-field) specs="mobilenet_v1_0.25_128_quant:u8:4 person_detect:i8:4 micro_speech_quantized:i8:4 mobilenet_v1_0.5_160_quant:u8:4 mobilenet_v2_1.0_224_quant:u8:4" ;;
+                rep3 | rep3-active | rep3-field | spdz) specs="mobilenet_v1_0.25_128_quant:u8:4 person_detect:i8:4 micro_speech_quantized:i8:4 mobilenet_v1_0.5_160_quant:u8:4 mobilenet_v2_1.0_224_quant:u8:4" ;;
                 *) continue ;;
             esac
         fi

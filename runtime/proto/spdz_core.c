@@ -143,6 +143,31 @@ static void open_finish(spdz *s, const avec *v, el *out)
         s->sigma.v[s->sigma.len - n] ^= 1;
 }
 
+/* Test builds (QNN_CHEAT kind noncanon): the first element this party just
+ * queued for every peer sent as v + p, the same residue in a second
+ * encoding, which every receiver must refuse rather than reduce. */
+static void cheat_noncanon(spdz *s, size_t n)
+{
+    if (!n || !field(s) || !net_cheat(s->ap.nt, "noncanon"))
+        return;
+    for (int j = 0; j < s->ap.n; j++) {
+        if (j == s->ap.me)
+            continue;
+        uint8_t *q = net_out_tail(s->ap.nt, j, n * V);
+        el v;
+        memcpy(&v, q, V);
+        v += FP127_P;
+        memcpy(q, &v, V);
+    }
+}
+
+/* open v (n elements) to every party */
+static void open_send(spdz *s, const el *v, size_t n)
+{
+    add_open128_send(&s->ap, v, n);
+    cheat_noncanon(s, n);
+}
+
 /* ---------------------------------------------------------- the MAC check */
 
 /* A commitment bound to what it commits in (the issue of a copied
@@ -531,7 +556,7 @@ static void output_prepare(spdz *s, pop *op)
         if (!field(s))
             t->open.x[k] += t->b.x[k] << 64, t->open.m[k] += t->b.m[k] << 64;
     }
-    add_open128_send(&s->ap, t->open.x, n);
+    open_send(s, t->open.x, n);
 }
 
 #ifdef QNN_RECORD
@@ -607,6 +632,7 @@ static void mul_prepare(spdz *s, pop *op)
         reg_get(op->a, k, &t->open.x[k], &t->open.m[k]);
     PERIODIC_LOOP(sh.nb, op->nb) reg_get(op->b, j, &t->open.x[sh.na + i], &t->open.m[sh.na + i]);
     add_beaver128_send(&s->ap, s->dom, &sh, &t->a, &t->b, &t->open);
+    cheat_noncanon(s, sh.na + sh.nb);
 }
 
 static void mul_finish(spdz *s, pop *op)
@@ -643,7 +669,7 @@ static void trunc_prepare(spdz *s, pop *op)
         t->open.x[k] = add(s, add(s, mul(s, x, mult), t->a.x[k]), pub_x(s, c));
         t->open.m[k] = add(s, add(s, mul(s, m, mult), t->a.m[k]), pub_m(s, c));
     }
-    add_open128_send(&s->ap, t->open.x, n);
+    open_send(s, t->open.x, n);
 }
 
 /* proto_trunc_open's pub and coef as integers in Z_2^128: the 64-bit ones,
@@ -722,7 +748,7 @@ static void ltz_open_prepare(spdz *s, pop *op, size_t n, el addc)
         t->open.x[k] = add(s, add(s, x, t->a.x[k]), pub_x(s, addc));
         t->open.m[k] = add(s, add(s, m, t->a.m[k]), pub_m(s, addc));
     }
-    add_open128_send(&s->ap, t->open.x, n);
+    open_send(s, t->open.x, n);
 }
 
 static void ltz_step0_prepare(spdz *s, pop *op) { ltz_open_prepare(s, op, op->n, el_pow2(op->bound)); }
@@ -850,6 +876,7 @@ static void products_prepare(spdz *s, st_t *t, const prodshape *ps, const el *co
         memcpy(t->open.m + sh.na + k * n, ys[2 * k + 1], n * V);
     }
     add_beaver128_send(&s->ap, s->dom, &sh, &t->a, &t->b, &t->open);
+    cheat_noncanon(s, sh.na + sh.nb);
 }
 
 /* The products' shares into t->c (value and MAC). */
@@ -978,6 +1005,7 @@ static void input_prepare(spdz *s, pop *op)
     for (int j = 0; j < s->ap.n; j++)
         if (j != s->ap.me)
             memcpy(net_out(s->ap.nt, j, n * V), t->open.x, n * V);
+    cheat_noncanon(s, n);
 }
 
 /* After the open: c', the tree's thresholds and R (into t->v), then G, P. */
