@@ -549,7 +549,8 @@ static void onehot_rows(el *dst, const el *r, size_t n, uint32_t L, uint32_t chu
     }
 }
 
-void prep_auth_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int top, prep_avec *r, prep_avec *oh)
+void prep_auth_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, const uint8_t *split, int top, prep_avec *r,
+                      prep_avec *oh)
 {
     size_t rows = prep_onehot_count(L, chunk) + (top ? 1 : 0);
     if (p->dom == EL_FP)
@@ -558,9 +559,15 @@ void prep_auth_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int top, pr
         prep_auth_random(p, r, n);
     if (prep_dealer(p)) {
         prep_avec_alloc(oh, rows * n);
-        onehot_rows(oh->x, r->x, n, L, chunk);
-        for (size_t k = 0; top && k < n; k++) /* Z_2^128: bit L; F_p: r >> L */
-            oh->x[(rows - 1) * n + k] = p->dom == EL_FP ? r->x[k] >> L : (r->x[k] >> L) & 1;
+        el *lo = proto_alloc(n * V);
+        for (size_t k = 0; k < n; k++)
+            lo[k] = split ? r->x[k] & (el_pow2(split[k]) - 1) : r->x[k];
+        onehot_rows(oh->x, lo, n, L, chunk);
+        free(lo);
+        for (size_t k = 0; top && k < n; k++) { /* Z_2^128: bit L; F_p: r >> L (or >> split) */
+            uint32_t h = split ? split[k] : L;
+            oh->x[(rows - 1) * n + k] = p->dom == EL_FP ? r->x[k] >> h : (r->x[k] >> L) & 1;
+        }
     }
     auth_value(p, oh, rows * n);
 }

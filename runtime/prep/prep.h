@@ -104,8 +104,10 @@ void prep_auth_trunc(prep *p, size_t n, const uint8_t *d, prep_avec *r, prep_ave
 /* r uniform (F_p: below 2^126) and the one-hot rows of the chunks of r
  * mod 2^L (chunk bits each: element e of chunk i's row v is [chunk i of
  * r_e == v]), then, with top, a row of bit L of r (F_p: of r >> L): rows x
- * n elements in oh. */
-void prep_auth_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, int top, prep_avec *r, prep_avec *oh);
+ * n elements in oh. F_p with split (else NULL): element e's rows are of
+ * r_e mod 2^split[e] (split[e] <= L) and its top r_e >> split[e]. */
+void prep_auth_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, const uint8_t *split, int top, prep_avec *r,
+                      prep_avec *oh);
 /* The rows of the one-hot chunks of L bits, `chunk` bits each but the last. */
 size_t prep_onehot_count(uint32_t L, uint32_t chunk);
 /* Input masks: r (n values; F_p: below 2^126) that party `owner` knows,

@@ -738,7 +738,7 @@ static int clamp_last(el_dom dom, const pop *op) { return ltz_steps(dom, op); }
 static void ltz_open_prepare(spdz *s, pop *op, size_t n, el addc)
 {
     st_t *t = state(op);
-    prep_auth_chunks(s->pp, n, op->bound, CHUNK, 1, &t->a, &t->b); /* r; its chunks' one-hot rows, the top */
+    prep_auth_chunks(s->pp, n, op->bound, CHUNK, NULL, 1, &t->a, &t->b); /* r; its chunks' one-hot rows, the top */
     if (dealer(s))
         return;
     avec_alloc(&t->open, n);
@@ -1181,6 +1181,160 @@ static void clamp_finish(spdz *s, pop *op, int step)
     }
 }
 
+/* ---- exact REQCLAMP over F_p with lo >= zp (a ReLU's clamp) ----
+ * TFLite's y is y0 = floor(W0 / 2^k) when y0 >= 1, else y1 <= y0 (exact.c,
+ * W0 = m x + off0); with lo >= zp both clamp to lo when y0 <= 0, so
+ * out = CLAMP(y0 + zp, lo, hi). Over F_p the floor itself is exact: open
+ * c = W0 + 2^62 + r, r = r' + 2^k R < 2^126 (k per element; r' dealt
+ * one-hot in chunks over kmax bits, R as the top row), and
+ *     y0 = (c >> k) - 2^(62-k) - R - [r' > c mod 2^k],
+ * the last term the carry tree's root: 1 + K rounds and no product, then
+ * the CLAMP. exact.c's composition pays two truncation openings, two LTZs
+ * of k + 1 bits, four lanes and a product for the same result. */
+
+static int fused_exact(el_dom dom, const pop *op)
+{
+    return dom == EL_FP && op->kind == PK_EXACT && op->of == PK_REQCLAMP && op->lo >= op->zp;
+}
+
+typedef struct {
+    pop fl, cl; /* the floor (an LTZ's tree over kmax bits, its state) and the clamp */
+    word *mid;  /* y0 + zp */
+} xq_t;
+
+/* the shift k of element i */
+static uint8_t xq_shift(const pop *op, size_t i)
+{
+    int64_t m, k, off0, off1;
+    proto_exact_consts(op, i, &m, &k, &off0, &off1);
+    return (uint8_t)k;
+}
+
+static void xq_inner(const pop *op, pop *fl, pop *cl)
+{
+    uint32_t kmax = 0;
+    for (size_t i = 0; i < op->nshift; i++)
+        kmax = xq_shift(op, i) > kmax ? xq_shift(op, i) : kmax;
+    memset(fl, 0, sizeof *fl);
+    fl->kind = PK_LTZ;
+    fl->n = fl->na = op->n;
+    fl->bound = kmax;
+    fl->rot = op->rot;
+    *cl = *fl;
+    cl->kind = PK_CLAMP;
+    cl->lo = op->lo, cl->hi = op->hi, cl->bound = op->bound;
+}
+
+static int xq_floor_steps(const pop *op)
+{
+    pop fl, cl;
+    xq_inner(op, &fl, &cl);
+    return ltz_levels(&fl) + 1;
+}
+
+/* step 0: the dealt r (split at each element's k) and the open of c */
+static void xq_open_prepare(spdz *s, const pop *op, pop *fl)
+{
+    st_t *t = state(fl);
+    size_t n = op->n;
+    t->d = proto_alloc(n ? n : 1);
+    for (size_t k = 0; k < n; k++)
+        t->d[k] = xq_shift(op, k);
+    prep_auth_chunks(s->pp, n, fl->bound, CHUNK, t->d, 1, &t->a, &t->b);
+    if (dealer(s))
+        return;
+    avec_alloc(&t->open, n);
+    for (size_t k = 0; k < n; k++) {
+        int64_t m, sh, off0, off1;
+        proto_exact_consts(op, k, &m, &sh, &off0, &off1);
+        el x, mm, c = add(s, sx(s, off0), el_pow2(62));
+        reg_get(op->a, k, &x, &mm);
+        t->open.x[k] = add(s, add(s, mul(s, x, sx(s, m)), t->a.x[k]), pub_x(s, c));
+        t->open.m[k] = add(s, add(s, mul(s, mm, sx(s, m)), t->a.m[k]), pub_m(s, c));
+    }
+    open_send(s, t->open.x, n);
+}
+
+/* the thresholds c mod 2^k and the top terms (c >> k) - 2^(62-k) - R */
+static void xq_open_finish(spdz *s, pop *fl)
+{
+    st_t *t = fl->state;
+    size_t n = fl->n;
+    el *c = proto_alloc(n * V), *top = proto_alloc(n * V);
+    uint64_t *k = proto_alloc(n * sizeof *k);
+    open_finish(s, &t->open, c);
+    for (size_t e = 0; e < n; e++) {
+        uint8_t d = t->d[e];
+        k[e] = (uint64_t)c[e] & (((uint64_t)1 << d) - 1);
+        top[e] = sub(s, c[e] >> d, el_pow2(62 - d));
+    }
+    ltz_local(s, t, fl->bound, n, k, top, 0, n);
+    free(c), free(k), free(top);
+}
+
+/* y0 = t - G, plus zp, into mid */
+static void xq_floor_result(spdz *s, const pop *op, xq_t *q)
+{
+    st_t *t = q->fl.state;
+    fp_bits(s, t, 0, op->n);
+    el zp = sx(s, op->zp);
+    for (size_t k = 0; k < op->n; k++)
+        reg_addc(s, q->mid, k, t->t.x[k], t->t.m[k], zp);
+    state_free(&q->fl);
+}
+
+static void xq_prepare(spdz *s, pop *op, int step)
+{
+    int nf = xq_floor_steps(op);
+    if (dealer(s)) { /* the material of this step alone */
+        pop fl, cl;
+        xq_inner(op, &fl, &cl);
+        if (step == 0)
+            xq_open_prepare(s, op, &fl);
+        else if (step < nf)
+            ltz_and_prepare(s, &fl, step);
+        else
+            clamp_prepare(s, &cl, step - nf);
+        state_free(&fl), state_free(&cl);
+        return;
+    }
+    if (step == 0) {
+        xq_t *q = proto_zalloc(sizeof *q);
+        op->state = q;
+        xq_inner(op, &q->fl, &q->cl);
+        q->mid = proto_alloc(op->n * 4 * sizeof(word));
+        q->cl.a = q->mid, q->cl.d = op->d;
+        xq_open_prepare(s, op, &q->fl);
+        return;
+    }
+    xq_t *q = op->state;
+    if (step < nf)
+        ltz_and_prepare(s, &q->fl, step);
+    else
+        clamp_prepare(s, &q->cl, step - nf);
+}
+
+static void xq_finish(spdz *s, pop *op, int step)
+{
+    int nf = xq_floor_steps(op);
+    xq_t *q = op->state;
+    if (step < nf) {
+        if (step == 0)
+            xq_open_finish(s, &q->fl);
+        else
+            ltz_and_finish(s, &q->fl, step);
+        if (step == nf - 1)
+            xq_floor_result(s, op, q);
+        return;
+    }
+    clamp_finish(s, &q->cl, step - nf);
+    if (step - nf == clamp_last(s->dom, &q->cl)) {
+        free(q->mid);
+        free(q);
+        op->state = NULL;
+    }
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 int spdz_steps(const protocol *self, el_dom dom, const pop *op)
@@ -1189,7 +1343,13 @@ int spdz_steps(const protocol *self, el_dom dom, const pop *op)
     case PK_CLAMP: return clamp_last(dom, op) + 1;
     case PK_REQCLAMP: return proto_composite_steps(self, op);
     case PK_REQS:
-    case PK_EXACT: return proto_exact_steps(self, op);
+    case PK_EXACT: {
+        if (!fused_exact(dom, op))
+            return proto_exact_steps(self, op);
+        pop fl, cl;
+        xq_inner(op, &fl, &cl);
+        return xq_floor_steps(op) + clamp_last(dom, &cl) + 1;
+    }
     case PK_LTZ: return ltz_steps(dom, op);
     case PK_OUTPUT: return OUTPUT_WAIT + 1;
     case PK_INPUT: return ltz_levels(op) + 1;
@@ -1229,9 +1389,14 @@ static void step_prepare(spdz *s, pop *op, int step)
     case PK_DIVR:
     case PK_TRUNC: trunc_prepare(s, op); break;
     case PK_CLAMP: clamp_prepare(s, op, step); break;
+    case PK_EXACT:
+        if (fused_exact(s->dom, op)) {
+            xq_prepare(s, op, step);
+            break;
+        }
+        abort();
     case PK_REQCLAMP: /* spdz_prepare and spdz_deal hand these to proto_reqclamp_* and proto_exact_* */
-    case PK_REQS:
-    case PK_EXACT: abort();
+    case PK_REQS: abort();
     case PK_LTZ:
         if (step == 0)
             ltz_step0_prepare(s, op);
@@ -1253,7 +1418,7 @@ int spdz_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     }
     if (op->kind == PK_REQCLAMP)
         return proto_reqclamp_prepare(s->self, ps, op, step, err, errlen);
-    if (op->kind == PK_EXACT || op->kind == PK_REQS)
+    if ((op->kind == PK_EXACT && !fused_exact(s->dom, op)) || op->kind == PK_REQS)
         return proto_exact_prepare(s->self, ps, op, step, err, errlen);
     step_prepare(s, op, step);
     return prep_error(s->pp, err, errlen);
@@ -1264,8 +1429,12 @@ int spdz_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     spdz *s = ps;
     switch (op->kind) {
     case PK_REQCLAMP: return proto_reqclamp_finish(s->self, ps, op, step, err, errlen);
-    case PK_REQS:
-    case PK_EXACT: return proto_exact_finish(s->self, ps, op, step, err, errlen);
+    case PK_REQS: return proto_exact_finish(s->self, ps, op, step, err, errlen);
+    case PK_EXACT:
+        if (!fused_exact(s->dom, op))
+            return proto_exact_finish(s->self, ps, op, step, err, errlen);
+        xq_finish(s, op, step);
+        break;
     case PK_CLAMP: clamp_finish(s, op, step); break;
     case PK_INPUT: input_finish(s, op, step); break;
     case PK_OUTPUT:
@@ -1298,7 +1467,7 @@ int spdz_finish(void *ps, pop *op, int step, char *err, size_t errlen)
 void spdz_deal(void *ps, const pop *op, int step)
 {
     spdz *s = ps;
-    if (op->kind == PK_REQCLAMP || op->kind == PK_EXACT || op->kind == PK_REQS) {
+    if (op->kind == PK_REQCLAMP || (op->kind == PK_EXACT && !fused_exact(s->dom, op)) || op->kind == PK_REQS) {
         (op->kind == PK_REQCLAMP ? proto_composite_deal : proto_exact_deal)(s->self, ps, op, step);
         return;
     }
@@ -1348,8 +1517,22 @@ void spdz_cost(const protocol *self, el_dom dom, const pop *op, int N, proto_cos
     int rounds = 1;
     switch (op->kind) {
     case PK_REQCLAMP: proto_composite_cost(self, op, N, acc); return;
-    case PK_REQS:
-    case PK_EXACT: proto_exact_cost(self, op, N, acc); return;
+    case PK_REQS: proto_exact_cost(self, op, N, acc); return;
+    case PK_EXACT: {
+        if (!fused_exact(dom, op)) {
+            proto_exact_cost(self, op, N, acc);
+            return;
+        }
+        pop fl, cl;
+        proto_cost a, b;
+        xq_inner(op, &fl, &cl);
+        memset(&a, 0, sizeof a), memset(&b, 0, sizeof b);
+        spdz_cost(self, dom, &fl, N, &a);
+        spdz_cost(self, dom, &cl, N, &b);
+        proto_cost_add(acc, &a), proto_cost_add(acc, &b);
+        acc->rounds = a.rounds + b.rounds;
+        return;
+    }
     case PK_INPUT: /* the owner's open, then the tree on R */
         acc->bytes[op->owner] += o * n;
         opens = tree_opens(op) * n, rounds = ltz_levels(op) + 1;
@@ -1381,8 +1564,18 @@ void spdz_prep_cost(const protocol *self, el_dom dom, const pop *op, int step, i
     uint64_t n = op->n, e = 0, r = dom == EL_FP ? 2 * n : n; /* a mask r: derived, or random */
     switch (op->kind) {
     case PK_REQCLAMP: proto_composite_prep_cost(self, op, step, N, acc); return;
-    case PK_REQS:
-    case PK_EXACT: proto_exact_prep_cost(self, op, step, N, acc); return;
+    case PK_REQS: proto_exact_prep_cost(self, op, step, N, acc); return;
+    case PK_EXACT: {
+        if (!fused_exact(dom, op)) {
+            proto_exact_prep_cost(self, op, step, N, acc);
+            return;
+        }
+        pop fl, cl;
+        xq_inner(op, &fl, &cl);
+        int nf = xq_floor_steps(op);
+        spdz_prep_cost(self, dom, step < nf ? &fl : &cl, step < nf ? step : step - nf, N, acc);
+        return;
+    }
     case PK_INPUT: /* the MACs of R's chunks, then the tree's products */
         if (step == 0) {
             e = (ltz_dealt(op->bound) - 1) * n;
