@@ -1241,14 +1241,8 @@ static int lower_mul(lctx *c, const stmt *st, tensor *y)
     return 0;
 }
 
-/* ----------------------------------------------------------------- mean */
+/* ------------------------------------------------- tables: mean, activations */
 
-/* mean(x) -> q(s, z): TFLite's MEAN over H and W with keep_dims=false (the
- * result is [1, C]), in its reference kernel's float32 arithmetic
- * (QuantizedMeanOrSum, qm_mean_float), reproduced for every window sum S:
- * one exact REQCLAMP of S + c when a line fits the whole sum domain
- * (qm_fit_requant), else the step sum f(Smin) + sum_v [S >= T_v], one
- * comparison per output level. */
 /* A table f over the integers [xmin, xmin + n) applied to x (len elements)
  * by its change points: f(x) = f(xmin) + sum_t d_t [x >= t], d_t = f(t) -
  * f(t - 1), one comparison per change point and element ([len][points],
@@ -1283,6 +1277,26 @@ static uint32_t table_steps(lctx *c, uint32_t x, uint64_t len, const int32_t *f,
     return r;
 }
 
+/* A table f over [xmin, xmin + n), values in [qmin, qmax], applied to x
+ * exactly: one exact REQCLAMP of x + c when f is non-decreasing and a
+ * requantization line reproduces it over the whole domain
+ * (qm_fit_requant), else the step sum of f. UINT32_MAX after an error.
+ * (A line's slope is below 1/2 here, MultiplyByQuantizedMultiplier with a
+ * right shift: hard-swish's tail above +3, with a slope above one, is left
+ * to the steps.) */
+static uint32_t table_apply(lctx *c, uint32_t x, uint64_t len, const int32_t *f, int64_t xmin, int64_t n,
+                            int32_t qmin, int32_t qmax)
+{
+    qm_fit fit;
+    if (qm_fit_requant(f, xmin, xmin + n - 1, qmin, qmax, &fit) || fit.bits + 31 + (uint32_t)fit.e > 63)
+        return table_steps(c, x, len, f, xmin, n);
+    int64_t m0 = fit.m0, sh = -fit.e, zlh[3] = {fit.z, qmin, qmax};
+    uint32_t r = em_sreg(&c->e, len);
+    EMIT(&c->e, OP_REQCLAMP, r, addc(c, x, len, fit.c), em_const(&c->e, &m0, 1), em_const(&c->e, &sh, 1),
+         em_const(&c->e, zlh, 3), fit.bits);
+    return rounding(c, &sh, 1, 0) ? UINT32_MAX : r;
+}
+
 /* The one tensor argument of a layer f(x) -> q(s, z) on an 8-bit x, y's
  * dtype and quantization set; NULL after an error. */
 static tensor *unary_quantized(lctx *c, const args *a, tensor *y)
@@ -1294,28 +1308,44 @@ static tensor *unary_quantized(lctx *c, const args *a, tensor *y)
 }
 
 /* logistic(x) -> q(0.00390625, -128): TFLite's LOGISTIC for int8, its
- * table (qm_logistic_table) by change points. */
-static int lower_logistic(lctx *c, const stmt *st, tensor *y)
+ * table (qm_logistic_table); hard_swish(x) -> q(s, z): TFLite's
+ * HARD_SWISH on u8 or i8, its int16 kernel tabulated (qm_hard_swish_table).
+ * Both by table_apply. */
+static int lower_table_act(lctx *c, const stmt *st, tensor *y, int hard_swish)
 {
-    args a = {st, "logistic"};
+    args a = {st, hard_swish ? "hard_swish" : "logistic"};
     tensor *x = unary_quantized(c, &a, y);
     if (!x)
         return -1;
-    if (x->dtype != DT_I8 || y->scale[0] != 1.0f / 256 || y->zp[0] != -128) {
+    int32_t t[256], qmin = (int32_t)dtype_min(x->dtype), qmax = (int32_t)dtype_max(x->dtype);
+    if (!hard_swish && (x->dtype != DT_I8 || y->scale[0] != 1.0f / 256 || y->zp[0] != -128)) {
         diag_error(st->fn.at, "logistic: an i8 input to q(0.00390625, -128) (TFLite's int8 kernel)");
         return -1;
     }
-    int32_t t[256];
-    qm_logistic_table(x->scale[0], x->zp[0], y->scale[0], y->zp[0], t);
+    if (hard_swish && qm_hard_swish_table(x->scale[0], x->zp[0], y->scale[0], y->zp[0], qmin, qmax, t)) {
+        diag_error(st->fn.at, "hard_swish: the output scale %g is below the input's %g / 128, which TFLite's "
+                   "HardSwishPrepare refuses", (double)y->scale[0], (double)x->scale[0]);
+        return -1;
+    }
+    if (!hard_swish)
+        qm_logistic_table(x->scale[0], x->zp[0], y->scale[0], y->zp[0], t);
     uint64_t len = elems(&x->shape);
-    if (over_limit(c, st->fn.at, len * 4 * 256, 512))
+    if (over_limit(c, st->fn.at, len * 4 * 256 + 2 * len, 512))
         return -1;
     y->shape = x->shape;
-    y->reg = table_steps(c, x->reg, len, t, -128, 256);
-    em_layer(&c->e, &(qbc_layer){(char *)y->name, "logistic", y->dtype, y->shape, y->scale[0], y->zp[0], 0, y->reg});
+    y->reg = table_apply(c, x->reg, len, t, qmin, 256, qmin, qmax);
+    if (y->reg == UINT32_MAX)
+        return -1;
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, (char *)a.layer, y->dtype, y->shape, y->scale[0], y->zp[0], 0,
+                                 y->reg});
     return 0;
 }
 
+/* mean(x) -> q(s, z): TFLite's MEAN over H and W with keep_dims=false (the
+ * result is [1, C]), in its reference kernel's float32 arithmetic
+ * (QuantizedMeanOrSum, qm_mean_float), tabulated over every window sum S
+ * and applied by table_apply: one exact REQCLAMP of S + c when a line fits
+ * the whole sum domain (qm_fit_requant), else comparisons. */
 static int lower_mean(lctx *c, const stmt *st, tensor *y)
 {
     args a = {st, "mean"};
@@ -1340,22 +1370,10 @@ static int lower_mean(lctx *c, const stmt *st, tensor *y)
     geom_encode(&g, gw);
     EMIT(&c->e, OP_POOLSUM, sum, x->reg, gw[0], gw[1], gw[2], gw[3], gw[4], gw[5], gw[6], gw[7], gw[8], gw[9],
          gw[10], gw[11], gw[12]);
-    qm_fit fit;
-    if (qm_fit_requant(f, smin, smin + len - 1, (int32_t)dtype_min(y->dtype), (int32_t)dtype_max(y->dtype), &fit) == 0 &&
-        fit.bits + 31 + (uint32_t)fit.e <= 63) {
-        int64_t m0 = fit.m0, sh = -fit.e, zlh[3] = {fit.z, dtype_min(y->dtype), dtype_max(y->dtype)};
-        uint32_t r = em_sreg(&c->e, ch);
-        EMIT(&c->e, OP_REQCLAMP, r, addc(c, sum, ch, fit.c), em_const(&c->e, &m0, 1), em_const(&c->e, &sh, 1),
-             em_const(&c->e, zlh, 3), fit.bits);
-        if (rounding(c, &sh, 1, 0)) {
-            free(f);
-            return -1;
-        }
-        y->reg = r;
-    } else {
-        y->reg = table_steps(c, sum, ch, f, smin, len);
-    }
+    y->reg = table_apply(c, sum, ch, f, smin, len, (int32_t)dtype_min(y->dtype), (int32_t)dtype_max(y->dtype));
     free(f);
+    if (y->reg == UINT32_MAX)
+        return -1;
     y->shape = (qbc_shape){2, {1, ch}};
     em_layer(&c->e, &(qbc_layer){(char *)y->name, "mean", y->dtype, y->shape, y->scale[0], y->zp[0],
                                  (uint64_t)ch * (uint64_t)n, y->reg});
@@ -1829,7 +1847,7 @@ static void lower_layer(lctx *c, const stmt *st)
                                       "pad",      "quantize",         "mean",
                                       "relu",     "relu6",            "relu_n1_to_1",
                                       "maximum",  "minimum",          "mul",
-                                      "logistic", NULL};
+                                      "logistic", "hard_swish", NULL};
     value fv = {V_IDENT, st->fn.at, st->fn.name, 0, NULL, 0};
     int f = want_ident(&fv, "layer", fns);
     tensor *y = new_tensor(c, st->name, st->name_at);
@@ -1868,7 +1886,7 @@ static void lower_layer(lctx *c, const stmt *st)
     case 15:
     case 16: rc = lower_maxmin(c, st, y, f == 15); break;
     case 17: rc = lower_mul(c, st, y); break;
-    default: rc = lower_logistic(c, st, y); break;
+    default: rc = lower_table_act(c, st, y, f == 19); break;
     }
     if (rc != 0)
         return;

@@ -56,7 +56,6 @@ static const char *op_use(int code)
 {
     switch (code) {
     case OP_MEAN: return "global average pooling: Keras' GlobalAveragePooling2D";
-    case OP_HARD_SWISH: return "the activation of MobileNet V3";
     case OP_DEQUANTIZE: return "a float output at the model's edge";
     case OP_RESIZE_BILINEAR:
     case OP_RESIZE_NEAREST_NEIGHBOR: return "upsampling";
@@ -88,6 +87,7 @@ static int op_supported(int code)
     case OP_MINIMUM:
     case OP_MUL:
     case OP_LOGISTIC:
+    case OP_HARD_SWISH:
     case OP_SOFTMAX: return 1;
     default: return 0;
     }
@@ -891,14 +891,16 @@ static int emit_simple(imp *m, uint32_t i)
         begin_layer(m, i, y);
         sb_printf(&m->body, "reshape(%s, shape=", m->t[o->in[0]].name);
         put_shape(&m->body, &y->shape);
-    } else if (o->code == OP_RELU || o->code == OP_RELU6 || o->code == OP_RELU_N1_TO_1 || o->code == OP_LOGISTIC) {
+    } else if (o->code == OP_RELU || o->code == OP_RELU6 || o->code == OP_RELU_N1_TO_1 || o->code == OP_LOGISTIC ||
+               o->code == OP_HARD_SWISH) {
         if (o->nin != 1 || activation(m, i, o->in[0]))
             return o->nin != 1 ? op_fail(m, i, "one input expected") : -1;
         begin_layer(m, i, y);
         sb_printf(&m->body, "%s(%s",
-                  o->code == OP_RELU    ? "relu"
-                  : o->code == OP_RELU6 ? "relu6"
-                  : o->code == OP_LOGISTIC ? "logistic" : "relu_n1_to_1",
+                  o->code == OP_RELU       ? "relu"
+                  : o->code == OP_RELU6    ? "relu6"
+                  : o->code == OP_LOGISTIC ? "logistic"
+                  : o->code == OP_HARD_SWISH ? "hard_swish" : "relu_n1_to_1",
                   m->t[o->in[0]].name);
     } else if (o->code == OP_MUL) {
         const char *a = activation_name(m, i, fb_int(fb, opt, 0, 1, 0));
@@ -1027,9 +1029,9 @@ static int emit_mean(imp *m, uint32_t i)
 }
 
 /* Every unsupported operator at once, grouped by kind in the order they
- * first appear: "unsupported operators: MEAN at operator 63 (global
- * average pooling: ...); HARD_SWISH at operators 5, 9, 12, 15 and 26 more
- * (...)". One pass over the operators (a file may hold very many). */
+ * first appear: "unsupported operators: SUB at operator 63 (an
+ * elementwise difference); RESIZE_BILINEAR at operators 5, 9, 12, 15 and
+ * 26 more (upsampling)". One pass over the operators (a file may hold very many). */
 #define KINDS_LISTED 12
 #define INDICES_LISTED 4
 static int check_supported(imp *m)
@@ -1105,6 +1107,7 @@ static int emit_ops(imp *m)
         case OP_MINIMUM:
         case OP_MUL:
         case OP_LOGISTIC:
+        case OP_HARD_SWISH:
         case OP_CONCATENATION:
         case OP_PAD: emit_simple(m, i); break;
         case OP_QUANTIZE:

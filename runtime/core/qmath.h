@@ -38,6 +38,16 @@ uint32_t qm_requant_bits(uint64_t acc_bound, int32_t m0, int shift);
  * every step a float32 operation, clamped to int8; out[v + 128]. */
 void qm_logistic_table(float s_in, int32_t zp_in, float s_out, int32_t zp_out, int32_t out[256]);
 
+/* HARD_SWISH's table for an 8-bit dtype ([qmin, qmax], 256 codes) as
+ * TFLite computes it: HardSwishPrepare's multipliers (activations.cc, in
+ * float, then QuantizeMultiplier and DownScaleInt32ToInt16Multiplier) and
+ * reference_ops::HardSwish's int16 steps (reference/hard_swish.h,
+ * unchanged from TFLite 2.3 to 2.16); out[v - qmin]. -1 when Prepare
+ * refuses the scales (the output multiplier's exponent above 0: s_out
+ * below s_in / 128). */
+int qm_hard_swish_table(float s_in, int32_t zp_in, float s_out, int32_t zp_out, int32_t qmin, int32_t qmax,
+                        int32_t out[256]);
+
 /* MUL's multiplier as TFLite's Prepare computes it: QuantizeMultiplier of
  * (double)(float)((float)(s1 * s2) / s_out). */
 void qm_mul_multiplier(float s1, float s2, float sy, int32_t *m0, int *shift);

@@ -342,6 +342,41 @@ START_TEST(add_i8_relu)
 }
 END_TEST
 
+/* hard_swish lowered (a step sum over its change points) and run in clear
+ * on all 256 codes equals TFLite's table (qm_hard_swish_table, the int16
+ * port) for the ranges of activations_test.cc QuantizedActivationsOpTest.HardSwish
+ * (and tflite-micro's hard_swish_test.cc SimpleHardSwishTestInt8/Uint8):
+ * {0, 1}, {-2, 1}, {-5, 10}, {-40, 60} as input and output, u8 and i8 */
+START_TEST(hard_swish_every_code_every_test_range)
+{
+    static const float rg[4][2] = {{0.f, 1.f}, {-2.f, 1.f}, {-5.f, 10.f}, {-40.f, 60.f}};
+    for (int i8 = 0; i8 < 2; i8++)
+        for (int a = 0; a < 4; a++)
+            for (int b = 0; b < 4; b++) {
+                int32_t qmin = i8 ? -128 : 0, zi, zo, t[256];
+                float si, so;
+                tu_quant_params(rg[a][0], rg[a][1], qmin, qmin + 255, &si, &zi);
+                tu_quant_params(rg[b][0], rg[b][1], qmin, qmin + 255, &so, &zo);
+                ck_assert_int_eq(qm_hard_swish_table(si, zi, so, zo, qmin, qmin + 255, t), 0);
+                char src[512], msg[4096], err[256];
+                snprintf(src, sizeof src, "network h\nparty c = 0\ninput x : %s[1,256] q(%.9g, %d) from c\n"
+                         "y = hard_swish(x) -> q(%.9g, %d)\noutput y to c\n", i8 ? "i8" : "u8", (double)si, zi,
+                         (double)so, zo);
+                th_run r;
+                memset(&r, 0, sizeof r);
+                ck_assert_msg(th_compile(src, &r.p, msg, sizeof msg) == 0, "%s\n%s", msg, src);
+                th_random_inputs(&r, 1, 0);
+                for (int v = 0; v < 256; v++)
+                    r.in[0][v] = qmin + v;
+                ck_assert_msg(th_run_clear(&r, err, sizeof err) == 0, "%s", err);
+                for (int v = 0; v < 256; v++)
+                    ck_assert_msg(r.out[0][v] == t[v], "%s ranges %d %d code %d: %lld, want %d", i8 ? "i8" : "u8", a,
+                                  b, qmin + v, (long long)r.out[0][v], t[v]);
+                th_free(&r);
+            }
+}
+END_TEST
+
 START_TEST(concat_channels_and_rows)
 {
     th_run r;
@@ -467,6 +502,7 @@ Suite *suite_layers(void)
     tcase_add_test(t, maxpool_i8_valid_2x2);
     tcase_add_test(t, add_u8_different_scales);
     tcase_add_test(t, add_i8_relu);
+    tcase_add_test(t, hard_swish_every_code_every_test_range);
     tcase_add_test(t, concat_channels_and_rows);
     tcase_add_test(t, pad_with_zero_point_and_reshape);
     tcase_add_test(t, argmax_first_of_ties_any_length);
