@@ -34,7 +34,7 @@ static const char usage[] =
     "                                     qnnvm protocols --json)\n"
     "       qnnc import MODEL.tflite -o DIR [--output softmax|logits|argmax]\n"
     "                  [--rounding exact|fast] [--secret-params] [--proven-bounds] [--field]\n"
-    "                  [--fc-per-tensor]\n"
+    "                  [--fc-per-tensor] [--mean-arith float|int]\n"
     "                                     DIR/NAME.qnn (the public program) and DIR/NAME.qw\n"
     "                                     (the model owner's weights); party 0 = model owner,\n"
     "                                     party 1 = client (input and result). Rounding:\n"
@@ -47,7 +47,10 @@ static const char usage[] =
     "                                     compile with that flag. --fc-per-tensor: fully\n"
     "                                     connected layers with per-channel scales computed\n"
     "                                     per tensor with the first one, as TFLite's kernels\n"
-    "                                     did before per-channel dense layers\n"
+    "                                     did before per-channel dense layers.\n"
+    "                                     --mean-arith: MEAN as TFLite 2.12 and before\n"
+    "                                     computed it (float, the default) or as 2.13 and\n"
+    "                                     later do (int)\n"
     "       qnnc image PICTURE --size WxH [--gray] [--raw WxH] -o INPUT.bin\n"
     "                  [--normalize keras|torch|MEAN,STD --quant SCALE,ZP [--int8]]\n"
     "                                     a BMP/PPM/PGM (or raw RGB/gray bytes) picture as a\n"
@@ -167,7 +170,7 @@ static int cmd_weights(int argc, char **argv)
 
 static int cmd_import(int argc, char **argv)
 {
-    const char *model = NULL, *dir = NULL, *mode_s = "softmax", *rounding = "exact";
+    const char *model = NULL, *dir = NULL, *mode_s = "softmax", *rounding = "exact", *mean = "float";
     unsigned tflags = 0, flags = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-o") && i + 1 < argc)
@@ -182,6 +185,8 @@ static int cmd_import(int argc, char **argv)
             tflags |= TFL_FC_PER_TENSOR;
         else if (!strcmp(argv[i], "--rounding") && i + 1 < argc)
             rounding = argv[++i];
+        else if (!strcmp(argv[i], "--mean-arith") && i + 1 < argc)
+            mean = argv[++i];
         else if (!strcmp(argv[i], "--output") && i + 1 < argc)
             mode_s = argv[++i];
         else if (argv[i][0] == '-') {
@@ -201,6 +206,11 @@ static int cmd_import(int argc, char **argv)
         fprintf(stderr, "qnnc: import: --rounding is exact (TFLite's results, the default) or fast\n");
         return 1;
     }
+    if (strcmp(mean, "float") != 0 && strcmp(mean, "int") != 0) {
+        fprintf(stderr, "qnnc: import: --mean-arith is float (TFLite 2.12 and before, the default) or int (2.13 and later)\n");
+        return 1;
+    }
+    tflags |= strcmp(mean, "int") == 0 ? TFL_MEAN_INT : 0;
     char name[256], err[512];
     const char *base = strrchr(model, '/') ? strrchr(model, '/') + 1 : model;
     snprintf(name, sizeof name, "%s", base);

@@ -1297,11 +1297,11 @@ static uint32_t table_apply(lctx *c, uint32_t x, uint64_t len, const int32_t *f,
     return rounding(c, &sh, 1, 0) ? UINT32_MAX : r;
 }
 
-/* The one tensor argument of a layer f(x) -> q(s, z) on an 8-bit x, y's
- * dtype and quantization set; NULL after an error. */
-static tensor *unary_quantized(lctx *c, const args *a, tensor *y)
+/* The one tensor argument of a layer f(x, kw...) -> q(s, z) on an 8-bit x,
+ * y's dtype and quantization set; NULL after an error. */
+static tensor *unary_quantized(lctx *c, const args *a, tensor *y, const char *const *kw)
 {
-    if (check_args(a, 1, 1, NULL))
+    if (check_args(a, 1, 1, kw))
         return NULL;
     tensor *x = pos_tensor(c, a, 0);
     return !x || need_act_dtype(a, x) || result_quant(a->st, a, x, y, 1) ? NULL : x;
@@ -1314,7 +1314,7 @@ static tensor *unary_quantized(lctx *c, const args *a, tensor *y)
 static int lower_table_act(lctx *c, const stmt *st, tensor *y, int hard_swish)
 {
     args a = {st, hard_swish ? "hard_swish" : "logistic"};
-    tensor *x = unary_quantized(c, &a, y);
+    tensor *x = unary_quantized(c, &a, y, NULL);
     if (!x)
         return -1;
     int32_t t[256], qmin = (int32_t)dtype_min(x->dtype), qmax = (int32_t)dtype_max(x->dtype);
@@ -1341,16 +1341,26 @@ static int lower_table_act(lctx *c, const stmt *st, tensor *y, int hard_swish)
     return 0;
 }
 
-/* mean(x) -> q(s, z): TFLite's MEAN over H and W with keep_dims=false (the
- * result is [1, C]), in its reference kernel's float32 arithmetic
- * (QuantizedMeanOrSum, qm_mean_float), tabulated over every window sum S
- * and applied by table_apply: one exact REQCLAMP of S + c when a line fits
- * the whole sum domain (qm_fit_requant), else comparisons. */
+/* mean(x, keep_dims=false|true, arith=float|int) -> q(s, z): TFLite's
+ * MEAN over H and W of [1, H, W, C], the result [1, C] or, with keep_dims,
+ * [1, 1, 1, C]; the window sums S by a POOLSUM, then
+ *  - arith=float (the default): the reference kernel's float32 arithmetic
+ *    of TFLite 2.12 and before (QuantizedMeanOrSum, qm_mean_float),
+ *    tabulated over every sum and applied by table_apply: one exact
+ *    REQCLAMP of S + c when a line fits the whole sum domain, else
+ *    comparisons;
+ *  - arith=int: the integer QuantizedMeanOrSum of TFLite 2.13 and later,
+ *    S - zp_in n requantized by its own multiplier (qm_mean_int_multiplier)
+ *    in one exact REQCLAMP. */
 static int lower_mean(lctx *c, const stmt *st, tensor *y)
 {
+    static const char *const kw[] = {"keep_dims", "arith", NULL}, *const bools[] = {"false", "true", NULL},
+                             *const ariths[] = {"float", "int", NULL};
     args a = {st, "mean"};
-    tensor *x = unary_quantized(c, &a, y);
-    if (!x)
+    tensor *x = unary_quantized(c, &a, y, kw);
+    const value *kv = kwarg(&a, "keep_dims"), *av = kwarg(&a, "arith");
+    int keep = kv ? want_ident(kv, "keep_dims", bools) : 0, arith = av ? want_ident(av, "arith", ariths) : 0;
+    if (!x || keep < 0 || arith < 0)
         return -1;
     if (x->shape.ndim != 4 || x->shape.dims[0] != 1 || (uint64_t)x->shape.dims[1] * x->shape.dims[2] > 4096) {
         diag_error(st->fn.at, "mean needs a [1, H, W, C] input with H W at most 4096 (its sums' domain is tabulated)");
@@ -1361,20 +1371,29 @@ static int lower_mean(lctx *c, const stmt *st, tensor *y)
     int64_t smin = qmin * n, len = (qmax - qmin) * n + 1;
     if (over_limit(c, st->fn.at, (uint64_t)ch * 2 * (uint64_t)(qmax - qmin + 2), (uint64_t)(qmax - qmin + 1)))
         return -1;
-    int32_t *f = xcalloc((size_t)len, sizeof(int32_t));
-    for (int64_t i = 0; i < len; i++)
-        f[i] = qm_mean_float(smin + i, n, x->scale[0], y->scale[0], x->zp[0], y->zp[0], (int32_t)dtype_min(y->dtype),
-                             (int32_t)dtype_max(y->dtype));
     geom g = {h, w, ch, h, w, 1, 1, 1, 1, 0, 0, 1, 1};
     uint32_t gw[13], sum = em_sreg(&c->e, ch);
     geom_encode(&g, gw);
     EMIT(&c->e, OP_POOLSUM, sum, x->reg, gw[0], gw[1], gw[2], gw[3], gw[4], gw[5], gw[6], gw[7], gw[8], gw[9],
          gw[10], gw[11], gw[12]);
-    y->reg = table_apply(c, sum, ch, f, smin, len, (int32_t)dtype_min(y->dtype), (int32_t)dtype_max(y->dtype));
-    free(f);
+    if (arith == 1) {
+        int32_t m0;
+        int shift;
+        qm_mean_int_multiplier(n, x->scale[0], y->scale[0], &m0, &shift);
+        int64_t m = m0, sh = shift, zlh[3] = {y->zp[0], dtype_min(y->dtype), dtype_max(y->dtype)};
+        c->acc_bound = (qmax - qmin) * n; /* |S - zp_in n| */
+        y->reg = requant_clamp(c, addc(c, sum, ch, -(int64_t)x->zp[0] * n), ch, &m, &sh, 1, zlh, SIZE_MAX);
+    } else {
+        int32_t *f = xcalloc((size_t)len, sizeof(int32_t));
+        for (int64_t i = 0; i < len; i++)
+            f[i] = qm_mean_float(smin + i, n, x->scale[0], y->scale[0], x->zp[0], y->zp[0],
+                                 (int32_t)dtype_min(y->dtype), (int32_t)dtype_max(y->dtype));
+        y->reg = table_apply(c, sum, ch, f, smin, len, (int32_t)dtype_min(y->dtype), (int32_t)dtype_max(y->dtype));
+        free(f);
+    }
     if (y->reg == UINT32_MAX)
         return -1;
-    y->shape = (qbc_shape){2, {1, ch}};
+    y->shape = keep ? (qbc_shape){4, {1, 1, 1, ch}} : (qbc_shape){2, {1, ch}};
     em_layer(&c->e, &(qbc_layer){(char *)y->name, "mean", y->dtype, y->shape, y->scale[0], y->zp[0],
                                  (uint64_t)ch * (uint64_t)n, y->reg});
     return 0;

@@ -135,6 +135,7 @@ typedef struct {
     int fast;       /* rounding=fast on every layer */
     int secret;     /* --secret-params: quantization parameters are the owner's input */
     int fc_tensor;  /* --fc-per-tensor (TFL_FC_PER_TENSOR) */
+    int mean_int;   /* --mean-arith int (TFL_MEAN_INT) */
 } imp;
 
 static void sb_printf(sbuf *b, const char *fmt, ...)
@@ -997,8 +998,8 @@ static const op *requant_of(const imp *m, const op *s)
     return NULL;
 }
 
-/* MEAN over H and W with keep_dims=false (Keras' GlobalAveragePooling2D):
- * the DSL's mean, TFLite's reference float kernel. */
+/* MEAN over H and W (Keras' GlobalAveragePooling2D): the DSL's mean, in
+ * the arithmetic --mean-arith names. */
 static int emit_mean(imp *m, uint32_t i)
 {
     flatbuf *fb = &m->fb;
@@ -1018,12 +1019,15 @@ static int emit_mean(imp *m, uint32_t i)
                          (uint32_t)ax->data[4 * k + 2] << 16 | (uint32_t)ax->data[4 * k + 3] << 24);
     if (x->shape.ndim != 4 || !((a[0] == 1 && a[1] == 2) || (a[0] == 2 && a[1] == 1)))
         return op_fail(m, i, "only the mean of a [1, H, W, C] tensor over axes 1 and 2 is supported");
-    if (keep)
-        return op_fail(m, i, "keep_dims=true (TFLite's integer Mean kernel) is not supported yet");
+    /* TFLite 2.12 and before ran reference_integer_ops::Mean for this case,
+     * an arithmetic of its own that qnnc does not reproduce */
+    if (keep && !m->mean_int)
+        return op_fail(m, i, "keep_dims=true in TFLite 2.12 and before (reference_integer_ops::Mean) is not "
+                             "supported; --mean-arith int imports it as 2.13 and later's reference kernel computes it");
     if (m->secret)
         return op_fail(m, i, "--secret-params: mean needs its input's quantization in the clear; not supported yet");
     begin_layer(m, i, y);
-    sb_printf(&m->body, "mean(%s", x->name);
+    sb_printf(&m->body, "mean(%s%s%s", x->name, keep ? ", keep_dims=true" : "", m->mean_int ? ", arith=int" : "");
     end_layer(m, y, 0);
     return 0;
 }
@@ -1221,6 +1225,7 @@ int tfl_import(const uint8_t *buf, size_t len, const char *name, enum tfl_output
     m.fast = (flags & TFL_FAST) != 0;
     m.secret = (flags & TFL_SECRET) != 0;
     m.fc_tensor = (flags & TFL_FC_PER_TENSOR) != 0;
+    m.mean_int = (flags & TFL_MEAN_INT) != 0;
     memset(out, 0, sizeof *out);
     m.err = err;
     m.errlen = errlen;

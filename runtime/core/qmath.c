@@ -352,6 +352,18 @@ int32_t qm_mean_float(int64_t sum, int64_t n, float s_in, float s_out, int32_t z
     return (int32_t)result;
 }
 
+void qm_mean_int_multiplier(int64_t n, float s_in, float s_out, int32_t *m0, int *shift)
+{
+    qm_quantize_multiplier((double)s_in / (double)s_out, m0, shift);
+    int s = 0;
+    while (s < 63 && ((int64_t)1 << (s + 1)) <= n) /* 63 - CountLeadingZeros(n) */
+        s++;
+    s = s < 32 ? s : 32;
+    s = s < 31 + *shift ? s : 31 + *shift;
+    *m0 = (int32_t)(((int64_t)*m0 << s) / n);
+    *shift -= s;
+}
+
 __extension__ typedef __int128 i128;
 
 static i128 floor_div(i128 a, i128 b) /* b > 0 */

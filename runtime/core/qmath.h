@@ -68,6 +68,13 @@ void qm_relu_params(int act, float s_in, float s_out, int32_t zp_out, int32_t qm
  * [qmin, qmax]. */
 int32_t qm_mean_float(int64_t sum, int64_t n, float s_in, float s_out, int32_t zp_in, int32_t zp_out,
                       int32_t qmin, int32_t qmax);
+/* MEAN's multiplier in TFLite 2.13 and later (reference/reduce.h's integer
+ * QuantizedMeanOrSum, which both resolvers run for keep_dims=false and the
+ * reference resolver for keep_dims=true): QuantizeMultiplier of
+ * (double)s_in / (double)s_out, then s = min(floor(log2 n), 32, 31 + shift),
+ * m0 = (m0 2^s) / n truncated, shift - s; the output of a window sum S is
+ * clamp(MultiplyByQuantizedMultiplier(S - zp_in n, m0, shift) + zp_out). */
+void qm_mean_int_multiplier(int64_t n, float s_in, float s_out, int32_t *m0, int *shift);
 /* An exact requantization for a non-decreasing map f of the integers
  * [smin, smax] (f[s - smin], values in [qmin, qmax]): c >= -smin, m0 <
  * 2^31, 1 <= e <= 30 and z with clamp(MultiplyByQuantizedMultiplier(s + c,
