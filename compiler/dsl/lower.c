@@ -1688,7 +1688,7 @@ static uint32_t argmax(lctx *c, uint32_t v, uint64_t n, int dtype)
 
 static void lower_output(lctx *c, const stmt *st)
 {
-    static const char *const kinds[] = {"raw", "softmax", "argmax", NULL};
+    static const char *const kinds[] = {"raw", "softmax", "argmax", "dequantize", NULL};
     const char *tname = st->name;
     loc tat = st->name_at;
     int kind = OUT_RAW;
@@ -1730,12 +1730,12 @@ static void lower_output(lctx *c, const stmt *st)
         diag_error(tat, "%s: '%s' must be quantized per tensor", kinds[kind], x->name);
         return;
     }
-    if (kind == OUT_SOFTMAX && (x->sec || x->raw)) {
-        diag_error(tat, "softmax: the quantization of '%s' is secret (or absent)", x->name);
+    if ((kind == OUT_SOFTMAX || kind == OUT_DEQUANT) && (x->sec || x->raw)) {
+        diag_error(tat, "%s: the quantization of '%s' is secret (or absent)", kinds[kind], x->name);
         return;
     }
-    if (kind == OUT_SOFTMAX && x->dtype == DT_I32) {
-        diag_error(tat, "softmax: '%s' must be u8 or i8", x->name);
+    if ((kind == OUT_SOFTMAX || kind == OUT_DEQUANT) && x->dtype == DT_I32) {
+        diag_error(tat, "%s: '%s' must be u8 or i8", kinds[kind], x->name);
         return;
     }
     if (kind == OUT_SOFTMAX && x->shape.dims[x->shape.ndim - 1] > QM_SOFTMAX_MAX) {

@@ -206,6 +206,31 @@ START_TEST(every_unsupported_operator_is_named)
 }
 END_TEST
 
+/* A model with float edges (tests/fuzz/mktflite.py float_edges: a float32
+ * input quantized at once, a DEQUANTIZE to a float32 output): the
+ * QUANTIZE's output is the client's input, and the output is dequantized
+ * by the receiver, or revealed as codes (--output logits) or its argmax */
+START_TEST(float_edges_are_the_clients)
+{
+    char err[512];
+    size_t len;
+    uint8_t *b = tio_slurp("tests/fuzz/seeds/tflite/float_edges.tflite", 1 << 20, &len, err, sizeof err);
+    ck_assert_msg(b != NULL, "%s", err);
+    static const enum tfl_output modes[3] = {TFL_OUT_MODEL, TFL_OUT_LOGITS, TFL_OUT_ARGMAX};
+    static const char *const want[3] = {"output dequantize(m) to client", "output m to client",
+                                        "output argmax(m) to client"};
+    for (int k = 0; k < 3; k++) {
+        tfl_result r;
+        ck_assert_msg(tfl_import(b, len, "m", modes[k], 0, &r, err, sizeof err) == 0, "%s", err);
+        ck_assert_msg(strstr(r.qnn, "input x : i8[1,2,2,3] q(0.5, -1) from client") && strstr(r.qnn, want[k]) &&
+                          !strstr(r.qnn, "= quantize("), "%s", r.qnn);
+        tfl_free(&r);
+    }
+    ck_assert_int_eq(import_and_compile(b, len, err, sizeof err), 0);
+    free(b);
+}
+END_TEST
+
 /* An accumulator that exact rounding cannot take (|acc M0 2^left| near
  * 2^62) is refused by layer and channel, and imports with --rounding fast:
  * micro_speech's first convolution gets bias INT32_MIN in channel 0 and an
@@ -269,6 +294,7 @@ Suite *suite_import(void)
     tcase_add_test(t, random_byte_flips_never_crash);
     tcase_add_test(t, unsupported_operator_is_named);
     tcase_add_test(t, every_unsupported_operator_is_named);
+    tcase_add_test(t, float_edges_are_the_clients);
     tcase_add_test(t, squeeze_and_expand_dims_reshape);
     tcase_add_test(t, accumulator_past_exact_is_named);
     tcase_add_test(t, not_a_model);
