@@ -1282,19 +1282,72 @@ static uint32_t table_steps(lctx *c, uint32_t x, uint64_t len, const int32_t *f,
  * requantization line reproduces it over the whole domain
  * (qm_fit_requant), else the step sum of f. UINT32_MAX after an error.
  * (A line's slope is below 1/2 here, MultiplyByQuantizedMultiplier with a
- * right shift: hard-swish's tail above +3, with a slope above one, is left
- * to the steps.) */
+ * right shift: hard-swish's tail above +3, often steeper, is table_tail's.) */
 static uint32_t table_apply(lctx *c, uint32_t x, uint64_t len, const int32_t *f, int64_t xmin, int64_t n,
                             int32_t qmin, int32_t qmax)
 {
     qm_fit fit;
-    if (qm_fit_requant(f, xmin, xmin + n - 1, qmin, qmax, &fit) || fit.bits + 31 + (uint32_t)fit.e > 63)
+    if (qm_fit_requant(f, xmin, xmin + n - 1, qmin, qmax, &fit) || fit.bits + 32 + (uint32_t)fit.e > 63)
         return table_steps(c, x, len, f, xmin, n);
+    fit.bits++; /* the fit's bound is exact; vm_check_bounds (--proven-bounds) bounds the requantized
+                 * value from x's range and the multiplier, a little above it */
     int64_t m0 = fit.m0, sh = -fit.e, zlh[3] = {fit.z, qmin, qmax};
     uint32_t r = em_sreg(&c->e, len);
     EMIT(&c->e, OP_REQCLAMP, r, addc(c, x, len, fit.c), em_const(&c->e, &m0, 1), em_const(&c->e, &sh, 1),
          em_const(&c->e, zlh, 3), fit.bits);
     return rounding(c, &sh, 1, 0) ? UINT32_MAX : r;
+}
+
+/* The fewest change points a tail line must take over from the steps to
+ * pay: under rep3 its REQCLAMP costs about what five 8-bit comparisons do
+ * (docs/protocols.md) */
+#define TAIL_MIN_STEPS 5
+
+/* A table t over the 256 codes from qmin whose top agrees with a line
+ * floor((m x + b) / 2^k) + z clamped to [qmin, qmax], 2 <= k <= 31
+ * (hard-swish above +3: qm_hard_swish_line). MultiplyByQuantizedMultiplier
+ * (v, 2^30, 1 - k) is floor((v + 1 + 2^(k-1)) / 2^k) for v >= 0, so from
+ * the first code s of that agreement on, t is one exact REQCLAMP of v = m x
+ * + b - 1 - 2^(k-1) (public MULC and ADDC) clamped to [t(s), qmax]; below
+ * s the REQCLAMP, non-decreasing, gives t(s). What is left, t minus the
+ * REQCLAMP's map (computed here through TFLite's own function), is a step
+ * sum. UINT32_MAX when the tail spares fewer than TAIL_MIN_STEPS
+ * comparisons: the caller then sums the steps of the whole table. */
+static uint32_t table_tail(lctx *c, uint32_t x, uint64_t len, const int32_t *t, int32_t qmin, int32_t qmax,
+                           int64_t m, int64_t b, int k, int32_t z)
+{
+    if (k < 2 || k > 31 || m <= 0 || m > 65535 || llabs(b) > ((int64_t)1 << 40))
+        return UINT32_MAX;
+    int64_t off = b - 1 - ((int64_t)1 << (k - 1)), h[256];
+    for (int i = 0; i < 256; i++)
+        h[i] = (int64_t)qm_mul_by_qmult((int32_t)(m * (qmin + i) + off), 1 << 30, 1 - k) + z;
+    int start = 256, steps = 0;
+    while (start > 0 && m * (qmin + start - 1) + off >= 0 &&
+           t[start - 1] == (h[start - 1] < qmin ? qmin : h[start - 1] > qmax ? qmax : h[start - 1]))
+        start--;
+    for (int i = start + 1; i < 256; i++)
+        steps += t[i] != t[i - 1];
+    if (steps < TAIL_MIN_STEPS)
+        return UINT32_MAX;
+    int64_t lo = t[start], d = 0, m0 = 1 << 30, sh = 1 - k, zlh[3] = {z, lo, qmax};
+    int32_t g[256];
+    for (int i = 0; i < 256; i++) {
+        g[i] = t[i] - (int32_t)(h[i] < lo ? lo : h[i] > qmax ? qmax : h[i]);
+        int64_t e = llabs(h[i] - lo) > llabs(h[i] - qmax - 1) ? llabs(h[i] - lo) : llabs(h[i] - qmax - 1);
+        d = e > d ? e : d; /* |y + z - T| for the clamp's thresholds T */
+    }
+    /* one bit above the exact bound: vm_check_bounds (--proven-bounds)
+     * bounds the requantized value from x's range, a little above it */
+    uint32_t bits = bits_len((uint64_t)d) + 1;
+    if (bits + 31 + (uint32_t)(k - 1) > 63)
+        return UINT32_MAX;
+    uint32_t v = em_sreg(&c->e, len), r = em_sreg(&c->e, len);
+    EMIT(&c->e, OP_MULC, v, x, em_const1(&c->e, m));
+    EMIT(&c->e, OP_REQCLAMP, r, addc(c, v, len, off), em_const(&c->e, &m0, 1), em_const(&c->e, &sh, 1),
+         em_const(&c->e, zlh, 3), bits);
+    if (rounding(c, &sh, 1, 0))
+        return UINT32_MAX;
+    return binop(c, OP_ADD, r, table_steps(c, x, len, g, qmin, 256), len);
 }
 
 /* The one tensor argument of a layer f(x, kw...) -> q(s, z) on an 8-bit x,
@@ -1308,9 +1361,10 @@ static tensor *unary_quantized(lctx *c, const args *a, tensor *y, const char *co
 }
 
 /* logistic(x) -> q(0.00390625, -128): TFLite's LOGISTIC for int8, its
- * table (qm_logistic_table); hard_swish(x) -> q(s, z): TFLite's
- * HARD_SWISH on u8 or i8, its int16 kernel tabulated (qm_hard_swish_table).
- * Both by table_apply. */
+ * table (qm_logistic_table), by table_apply; hard_swish(x) -> q(s, z):
+ * TFLite's HARD_SWISH on u8 or i8, its int16 kernel tabulated
+ * (qm_hard_swish_table), by table_tail (its line above +3 and the steps
+ * below), else table_apply. */
 static int lower_table_act(lctx *c, const stmt *st, tensor *y, int hard_swish)
 {
     args a = {st, hard_swish ? "hard_swish" : "logistic"};
@@ -1333,7 +1387,14 @@ static int lower_table_act(lctx *c, const stmt *st, tensor *y, int hard_swish)
     if (over_limit(c, st->fn.at, len * 4 * 256 + 2 * len, 512))
         return -1;
     y->shape = x->shape;
-    y->reg = table_apply(c, x->reg, len, t, qmin, 256, qmin, qmax);
+    int32_t m;
+    int64_t b;
+    int k;
+    y->reg = hard_swish && qm_hard_swish_line(x->scale[0], x->zp[0], y->scale[0], &m, &b, &k) == 0
+                 ? table_tail(c, x->reg, len, t, qmin, qmax, m, b, k, y->zp[0])
+                 : UINT32_MAX;
+    if (y->reg == UINT32_MAX)
+        y->reg = table_apply(c, x->reg, len, t, qmin, 256, qmin, qmax);
     if (y->reg == UINT32_MAX)
         return -1;
     em_layer(&c->e, &(qbc_layer){(char *)y->name, (char *)a.layer, y->dtype, y->shape, y->scale[0], y->zp[0], 0,

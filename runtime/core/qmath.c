@@ -245,18 +245,41 @@ static int16_t downscale16(int32_t m) /* DownScaleInt32ToInt16Multiplier */
     return m >= INT32_MAX - (1 << 15) ? INT16_MAX : (int16_t)((m + (1 << 15)) >> 16);
 }
 
-int qm_hard_swish_table(float s_in, int32_t zp_in, float s_out, int32_t zp_out, int32_t qmin, int32_t qmax,
-                        int32_t out[256])
+/* HardSwishPrepare's parameters: the output multiplier m16 with exponent
+ * e_out, the reluish one r16 with e_r; -1 when Prepare refuses (e_out > 0) */
+static int hard_swish_prepare(float s_in, float s_out, int16_t *m16, int *e_out, int16_t *r16, int *e_r)
 {
     float hires = (1.0f / 128.0f) * s_in, reluish_scale = 3.0f / 32768.0f;
     float out_mult = hires / s_out, reluish_mult = hires / reluish_scale;
     int32_t m32, r32;
+    qm_quantize_multiplier((double)out_mult, &m32, e_out);
+    qm_quantize_multiplier((double)reluish_mult, &r32, e_r);
+    *m16 = downscale16(m32), *r16 = downscale16(r32);
+    return *e_out > 0 ? -1 : 0;
+}
+
+int qm_hard_swish_line(float s_in, int32_t zp_in, float s_out, int32_t *m, int64_t *b, int *k)
+{
+    int16_t m16, r16;
     int e_out, e_r;
-    qm_quantize_multiplier((double)out_mult, &m32, &e_out);
-    qm_quantize_multiplier((double)reluish_mult, &r32, &e_r);
-    if (e_out > 0)
+    if (hard_swish_prepare(s_in, s_out, &m16, &e_out, &r16, &e_r))
         return -1;
-    int16_t m16 = downscale16(m32), r16 = downscale16(r32);
+    /* pre = floor((128 iv m16 + 2^14) / 2^15) = floor((iv m16 + 128) / 2^8);
+     * the saturated reluish value 32767 makes the product pre - 1; the
+     * output shift rounds half up: nested floors of one numerator */
+    *m = m16;
+    *k = 8 - e_out;
+    *b = 128 - 256 + (e_out < 0 ? (int64_t)1 << (7 - e_out) : 0) - (int64_t)m16 * zp_in;
+    return 0;
+}
+
+int qm_hard_swish_table(float s_in, int32_t zp_in, float s_out, int32_t zp_out, int32_t qmin, int32_t qmax,
+                        int32_t out[256])
+{
+    int16_t m16, r16;
+    int e_out, e_r;
+    if (hard_swish_prepare(s_in, s_out, &m16, &e_out, &r16, &e_r))
+        return -1;
     for (int32_t v = qmin; v <= qmax && v - qmin < 256; v++) {
         int16_t iv = wrap16(v - zp_in), hi = wrap16(iv * (1 << 7));
         int16_t pre = dhm16(hi, m16, 1), rv = hi;

@@ -47,6 +47,11 @@ void qm_logistic_table(float s_in, int32_t zp_in, float s_out, int32_t zp_out, i
  * below s_in / 128). */
 int qm_hard_swish_table(float s_in, int32_t zp_in, float s_out, int32_t zp_out, int32_t qmin, int32_t qmax,
                         int32_t out[256]);
+/* HARD_SWISH above +3, where its relu-ish factor saturates and the output
+ * multiplier's rounding of a positive input is exact: the line floor((m x +
+ * b) / 2^k) + zp_out of the code x (k <= 31 + 8). Which codes it holds for
+ * is the table's to say (the compiler compares them). -1 as the table. */
+int qm_hard_swish_line(float s_in, int32_t zp_in, float s_out, int32_t *m, int64_t *b, int *k);
 
 /* MUL's multiplier as TFLite's Prepare computes it: QuantizeMultiplier of
  * (double)(float)((float)(s1 * s2) / s_out). */

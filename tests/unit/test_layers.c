@@ -342,17 +342,22 @@ START_TEST(add_i8_relu)
 }
 END_TEST
 
-/* hard_swish lowered (a step sum over its change points) and run in clear
- * on all 256 codes equals TFLite's table (qm_hard_swish_table, the int16
- * port) for the ranges of activations_test.cc QuantizedActivationsOpTest.HardSwish
- * (and tflite-micro's hard_swish_test.cc SimpleHardSwishTestInt8/Uint8):
- * {0, 1}, {-2, 1}, {-5, 10}, {-40, 60} as input and output, u8 and i8 */
+/* hard_swish lowered (its line above +3 and a step sum below, or the step
+ * sum alone) and run in clear on all 256 codes equals TFLite's table
+ * (qm_hard_swish_table, the int16 port) for the ranges of
+ * activations_test.cc QuantizedActivationsOpTest.HardSwish (and
+ * tflite-micro's hard_swish_test.cc SimpleHardSwishTestInt8/Uint8): {0, 1},
+ * {-2, 1}, {-5, 10}, {-40, 60} as input and output, and HardSwishBias's
+ * pair, u8 and i8 */
 START_TEST(hard_swish_every_code_every_test_range)
 {
-    static const float rg[4][2] = {{0.f, 1.f}, {-2.f, 1.f}, {-5.f, 10.f}, {-40.f, 60.f}};
+    static const float rg[6][2] = {{0.f, 1.f}, {-2.f, 1.f}, {-5.f, 10.f}, {-40.f, 60.f},
+                                   {-11.654928f, 25.036512f}, {-0.3905796f, 24.50887f}};
     for (int i8 = 0; i8 < 2; i8++)
-        for (int a = 0; a < 4; a++)
-            for (int b = 0; b < 4; b++) {
+        for (int a = 0; a < 5; a++)
+            for (int b = 0; b < 6; b++) {
+                if ((a == 4) != (b == 5) || b == 4) /* HardSwishBias's ranges go as a pair */
+                    continue;
                 int32_t qmin = i8 ? -128 : 0, zi, zo, t[256];
                 float si, so;
                 tu_quant_params(rg[a][0], rg[a][1], qmin, qmin + 255, &si, &zi);
