@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "runtime/core/qmath.h"
 #include "runtime/io/image.h"
 #include "runtime/io/tensorio.h"
 #include "runtime/proto/proto.h"
@@ -34,7 +35,7 @@ static const char usage[] =
     "                                     qnnvm protocols --json)\n"
     "       qnnc import MODEL.tflite -o DIR [--output softmax|logits|argmax]\n"
     "                  [--rounding exact|fast] [--secret-params] [--proven-bounds] [--field]\n"
-    "                  [--fc-per-tensor]\n"
+    "                  [--fc-per-tensor] [--mean-arith float|int]\n"
     "                                     DIR/NAME.qnn (the public program) and DIR/NAME.qw\n"
     "                                     (the model owner's weights); party 0 = model owner,\n"
     "                                     party 1 = client (input and result). Rounding:\n"
@@ -47,7 +48,10 @@ static const char usage[] =
     "                                     compile with that flag. --fc-per-tensor: fully\n"
     "                                     connected layers with per-channel scales computed\n"
     "                                     per tensor with the first one, as TFLite's kernels\n"
-    "                                     did before per-channel dense layers\n"
+    "                                     did before per-channel dense layers.\n"
+    "                                     --mean-arith: MEAN as TFLite 2.12 and before\n"
+    "                                     computed it (float, the default) or as 2.13 and\n"
+    "                                     later do (int)\n"
     "       qnnc image PICTURE --size WxH [--gray] [--raw WxH] -o INPUT.bin\n"
     "                  [--normalize keras|torch|MEAN,STD --quant SCALE,ZP [--int8]]\n"
     "                                     a BMP/PPM/PGM (or raw RGB/gray bytes) picture as a\n"
@@ -56,6 +60,10 @@ static const char usage[] =
     "                                     was trained on (keras: p/127.5 - 1; torch: ImageNet's\n"
     "                                     mean and std; (p - MEAN)/STD), quantized with the\n"
     "                                     input's scale and zero point (u8, or i8 with --int8)\n"
+    "       qnnc quantize FLOATS.bin --quant SCALE,ZP [--int8] -o INPUT.bin\n"
+    "                                     raw float32 values as a model input quantized as\n"
+    "                                     TFLite's QUANTIZE does (a model whose float input\n"
+    "                                     is quantized first: the client's part)\n"
     "       qnnc weights FILE.qnn --party PARTY [--seed N] -o FILE.qw\n"
     "                                     deterministic pseudo-random values for every\n"
     "                                     input of PARTY (tests and benchmarks)\n"
@@ -167,7 +175,7 @@ static int cmd_weights(int argc, char **argv)
 
 static int cmd_import(int argc, char **argv)
 {
-    const char *model = NULL, *dir = NULL, *mode_s = "softmax", *rounding = "exact";
+    const char *model = NULL, *dir = NULL, *mode_s = "softmax", *rounding = "exact", *mean = "float";
     unsigned tflags = 0, flags = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-o") && i + 1 < argc)
@@ -182,6 +190,8 @@ static int cmd_import(int argc, char **argv)
             tflags |= TFL_FC_PER_TENSOR;
         else if (!strcmp(argv[i], "--rounding") && i + 1 < argc)
             rounding = argv[++i];
+        else if (!strcmp(argv[i], "--mean-arith") && i + 1 < argc)
+            mean = argv[++i];
         else if (!strcmp(argv[i], "--output") && i + 1 < argc)
             mode_s = argv[++i];
         else if (argv[i][0] == '-') {
@@ -201,6 +211,11 @@ static int cmd_import(int argc, char **argv)
         fprintf(stderr, "qnnc: import: --rounding is exact (TFLite's results, the default) or fast\n");
         return 1;
     }
+    if (strcmp(mean, "float") != 0 && strcmp(mean, "int") != 0) {
+        fprintf(stderr, "qnnc: import: --mean-arith is float (TFLite 2.12 and before, the default) or int (2.13 and later)\n");
+        return 1;
+    }
+    tflags |= strcmp(mean, "int") == 0 ? TFL_MEAN_INT : 0;
     char name[256], err[512];
     const char *base = strrchr(model, '/') ? strrchr(model, '/') + 1 : model;
     snprintf(name, sizeof name, "%s", base);
@@ -271,6 +286,84 @@ static int parse_size(const char *s, uint32_t *w, uint32_t *h)
     return -1;
 }
 
+/* --quant SCALE,ZERO_POINT: the scale as the float32 a tensor holds, the
+ * zero point within u8 (or, int8, i8); 0 or -1 */
+static int parse_quant_arg(const char *quant, int int8, float *scale, int32_t *zp)
+{
+    char *end = NULL;
+    long long z;
+    double s = quant ? strtod(quant, &end) : 0;
+    if (!quant || end == quant || *end != ',' || !(s > 0) || !isfinite(s) || sscanf(end + 1, "%lld", &z) != 1 ||
+        z < (int8 ? -128 : 0) || z > (int8 ? 127 : 255) || !((float)s > 0.0f) || isinf((float)s))
+        return -1;
+    *scale = (float)s;
+    *zp = (int32_t)z;
+    return 0;
+}
+
+/* The options qnnc image and qnnc quantize share (--quant, --int8, -o),
+ * an unknown option, or the input file at argv[*i]; -1 after an error. */
+static int quant_opt(const char *cmd, int argc, char **argv, int *i, const char **in, const char **out,
+                     const char **quant, int *int8)
+{
+    if (!strcmp(argv[*i], "--quant") && *i + 1 < argc)
+        *quant = argv[++*i];
+    else if (!strcmp(argv[*i], "--int8"))
+        *int8 = 1;
+    else if (!strcmp(argv[*i], "-o") && *i + 1 < argc)
+        *out = argv[++*i];
+    else if (argv[*i][0] == '-') {
+        fprintf(stderr, "qnnc: %s: unknown or incomplete option '%s'\n", cmd, argv[*i]);
+        return -1;
+    } else
+        *in = argv[*i];
+    return 0;
+}
+
+/* qnnc quantize: float32 values (raw little-endian) as a model's quantized
+ * input, as TFLite's QUANTIZE computes them (AffineQuantize: round(f /
+ * scale) in float, plus the zero point, clamped): the client's side of a
+ * model whose input is float and then quantized */
+static int cmd_quantize(int argc, char **argv)
+{
+    const char *in = NULL, *out = NULL, *quant = NULL;
+    int int8 = 0;
+    for (int i = 0; i < argc; i++)
+        if (quant_opt("quantize", argc, argv, &i, &in, &out, &quant, &int8))
+            return 1;
+    float scale;
+    int32_t zp;
+    if (!in || !out || parse_quant_arg(quant, int8, &scale, &zp)) {
+        fprintf(stderr, "qnnc: quantize needs FLOATS.bin (raw float32), --quant SCALE,ZERO_POINT (the model "
+                        "input's q(...)), -o FILE and --int8 for an i8 input\n");
+        return 1;
+    }
+    char err[512];
+    size_t len;
+    uint8_t *b = tio_slurp(in, (size_t)1 << 30, &len, err, sizeof err);
+    if (!b || len % 4) {
+        fprintf(stderr, "qnnc: %s\n", b ? "quantize: the input is not a whole number of float32 values" : err);
+        free(b);
+        return 1;
+    }
+    int64_t *v = malloc((len / 4 + 1) * sizeof *v);
+    int32_t lo = int8 ? -128 : 0, hi = int8 ? 127 : 255;
+    for (size_t i = 0; v && i < len / 4; i++) {
+        uint32_t u = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16 |
+                     (uint32_t)b[4 * i + 3] << 24;
+        float f;
+        memcpy(&f, &u, 4);
+        int32_t q = qm_quantize_float(f, scale, zp);
+        v[i] = q < lo ? lo : q > hi ? hi : q;
+    }
+    int rc = v ? tio_write_raw(out, int8 ? DT_I8 : DT_U8, v, len / 4, err, sizeof err) : -1;
+    if (rc)
+        fprintf(stderr, "qnnc: %s\n", v ? err : "out of memory");
+    free(v);
+    free(b);
+    return rc ? 1 : 0;
+}
+
 static int cmd_image(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL, *norm = NULL, *quant = NULL;
@@ -291,34 +384,21 @@ static int cmd_image(int argc, char **argv)
             ch = 1;
         else if (!strcmp(argv[i], "--normalize") && i + 1 < argc)
             norm = argv[++i];
-        else if (!strcmp(argv[i], "--quant") && i + 1 < argc)
-            quant = argv[++i];
-        else if (!strcmp(argv[i], "--int8"))
-            int8 = 1;
-        else if (!strcmp(argv[i], "-o") && i + 1 < argc)
-            out = argv[++i];
-        else if (argv[i][0] == '-') {
-            fprintf(stderr, "qnnc: image: unknown or incomplete option '%s'\n", argv[i]);
+        else if (quant_opt("image", argc, argv, &i, &in, &out, &quant, &int8))
             return 1;
-        } else
-            in = argv[i];
     }
     if (!in || !out || !w) {
         fprintf(stderr, "qnnc: image needs PICTURE, --size WxH and -o FILE\n");
         return 1;
     }
     img_norm nm;
-    double scale = 0;
-    long long zp = 0;
-    char *end = NULL;
-    if (quant)
-        scale = strtod(quant, &end);
+    float scale = 0;
+    int32_t zp = 0;
     if (norm && img_norm_parse(norm, &nm) != 0) {
         fprintf(stderr, "qnnc: image: --normalize takes keras, torch or MEAN,STD, not '%s'\n", norm);
         return 1;
     }
-    if ((norm || quant || int8) && (!norm || !quant || end == quant || *end != ',' || !(scale > 0) || !isfinite(scale) ||
-                                    sscanf(end + 1, "%lld", &zp) != 1 || zp < (int8 ? -128 : 0) || zp > (int8 ? 127 : 255))) {
+    if ((norm || quant || int8) && (!norm || parse_quant_arg(quant, int8, &scale, &zp))) {
         fprintf(stderr, "qnnc: image: --normalize keras|torch|MEAN,STD goes with --quant SCALE,ZERO_POINT (the "
                         "model input's, as its q(...) in the imported program) and --int8 for an i8 input\n");
         return 1;
@@ -334,7 +414,7 @@ static int cmd_image(int argc, char **argv)
     FILE *f = rc == 0 ? fopen(out, "wb") : NULL;
     size_t n = (size_t)w * h * ch;
     if (rc == 0 && norm) /* a tensor's scale is a float32, however it is written */
-        img_quantize(&dst, &nm, (double)(float)scale, (int32_t)zp, int8, dst.px);
+        img_quantize(&dst, &nm, (double)scale, zp, int8, dst.px);
     int ok = f && fwrite(dst.px, 1, n, f) == n;
     if (f && fclose(f) != 0)
         ok = 0;
@@ -398,6 +478,8 @@ int main(int argc, char **argv)
         return cmd_import(argc - 2, argv + 2);
     if (!strcmp(argv[1], "image"))
         return cmd_image(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "quantize"))
+        return cmd_quantize(argc - 2, argv + 2);
     const char *in = NULL, *out = NULL;
     unsigned flags = 0;
     for (int i = 1; i < argc; i++) {

@@ -58,14 +58,17 @@ for model in "$M"/*.tflite; do
 done
 # the Keras int8 export (../shared/models-keras, its README): logits byte for
 # byte with fully connected layers per tensor, as its reference was computed
-# (--fc-per-tensor), and the argmax (TFLite's first largest logit)
+# (--fc-per-tensor), and the argmax (TFLite's first largest logit); as
+# TFLite 2.13+ computes it (MEAN's integer kernel, --mean-arith int, dense
+# layers per channel), the same argmax
 K=${QNN_MODELS_KERAS:-$(dirname "$M")/models-keras}
 if [ -f "$K/manifest.json" ]; then
     for model in "$K"/*.tflite; do
         n=$(basename "$model" .tflite)
         [ -d "$K/testdata/$n" ] || continue
         if "$B/qnnc" import "$model" -o "$T/k" --output logits --fc-per-tensor && "$B/qnnc" "$T/k/$n.qnn" -o "$T/k.qbc" \
-            && "$B/qnnc" import "$model" -o "$T/ka" --output argmax --fc-per-tensor && "$B/qnnc" "$T/ka/$n.qnn" -o "$T/ka.qbc"; then
+            && "$B/qnnc" import "$model" -o "$T/ka" --output argmax --fc-per-tensor && "$B/qnnc" "$T/ka/$n.qnn" -o "$T/ka.qbc" \
+            && "$B/qnnc" import "$model" -o "$T/ki" --output argmax --mean-arith int && "$B/qnnc" "$T/ki/$n.qnn" -o "$T/ki.qbc"; then
             ok
         else
             bad "import $n"
@@ -82,6 +85,8 @@ if [ -f "$K/manifest.json" ]; then
                 | awk 'NR == 1 || $1 > m { m = $1; i = NR - 1 } END { print i }')
             got=$("$B/qnnvm" run --input "0:$T/ka/$n.qw" --input "1:$in" "$T/ka.qbc" 2>/dev/null | sed -n 's/^output .*: //p')
             [ -n "$want" ] && [ "$got" = "$want" ] && ok || bad "$n $c: argmax $got, the reference's $want"
+            got=$("$B/qnnvm" run --input "0:$T/ki/$n.qw" --input "1:$in" "$T/ki.qbc" 2>/dev/null | sed -n 's/^output .*: //p')
+            [ -n "$want" ] && [ "$got" = "$want" ] && ok || bad "$n $c: argmax $got with --mean-arith int, the reference's $want"
         done
     done
     # Keras' preprocessing of the picture is exactly the reference input

@@ -58,6 +58,40 @@ done
 
 # tiny_cnn: the argmax output is one int32 written as 4 bytes
 [ "$(wc -c <"$T/tiny_cnn.out")" -eq 4 ] && ok || bad "tiny_cnn --output size"
+
+# a model's float edges: the client quantizes its float32 input as TFLite's
+# QUANTIZE does and gets float32 from an output dequantize(), TFLite's
+# DEQUANTIZE; quantize_test.cc QuantizeOpTest.INT8 (scale 0.5, zero point
+# -1) and back. A program with such an output is format version 6, one
+# without stays 5 (version 5 readers take it).
+if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import struct, sys
+open(sys.argv[1], "wb").write(struct.pack("<10f", -63.5, -63, -62.5, -62, -61.5, 62, 62.5, 63, 63.5, 64))' "$T/f.bin"
+    check "qnnc quantize" "$QNNC" quantize "$T/f.bin" --quant 0.5,-1 --int8 -o "$T/q.bin"
+    [ "$(od -An -v -td1 "$T/q.bin" | tr -s ' \n' ' ')" = " -128 -127 -126 -125 -124 123 124 125 126 127 " ] && ok \
+        || bad "qnnc quantize: QuantizeOpTest.INT8's codes, got $(od -An -v -td1 "$T/q.bin")"
+    printf 'network dq\nparty c = 0\ninput x : i8[1,10] q(0.5, -1) from c\noutput dequantize(x) to c\n' >"$T/dq.qnn"
+    check "compile dequantize" "$QNNC" "$T/dq.qnn" -o "$T/dq.qbc"
+    check "run dequantize" "$QNNVM" run --input "0:$T/q.bin" --output "$T/dq.out" "$T/dq.qbc"
+    cmp -s "$T/dq.out" "$T/f.bin" && ok || bad "dequantize: --output differs from the floats quantized"
+    grep -q '^output x (dequantize i8\[1x10\]) to c: -63.5 -63 -62.5 -62 -61.5 62 62.5 63 63.5 64$' "$T/out" && ok \
+        || bad "dequantize: printed $(cat "$T/out")"
+    [ "$(od -An -tu2 -j4 -N2 "$T/dq.qbc" | tr -d ' ')" = 6 ] && [ "$(od -An -tu2 -j4 -N2 "$T/tiny_cnn.qbc" | tr -d ' ')" = 5 ] \
+        && ok || bad "format versions: 6 with a dequantized output, else 5"
+    # a float model's edges imported (tests/fuzz/mktflite.py float_edges:
+    # float32 -> QUANTIZE -> HARD_SWISH -> MEAN -> DEQUANTIZE -> float32)
+    mkdir -p "$T/mk" && python3 tests/fuzz/mktflite.py "$T/mk"
+    check "import float edges" "$QNNC" import "$T/mk/float_edges.tflite" -o "$T/fe"
+    grep -q '^input x : i8\[1,2,2,3\] q(0.5, -1) from client$' "$T/fe/float_edges.qnn" \
+        && grep -q '^output dequantize(m) to client$' "$T/fe/float_edges.qnn" && ok \
+        || bad "float edges: the QUANTIZE's output as the input, a dequantized output: $(cat "$T/fe/float_edges.qnn")"
+    python3 -c 'import struct, sys
+open(sys.argv[1], "wb").write(struct.pack("<12f", *[0.5 * k - 3 for k in range(12)]))' "$T/fin.bin"
+    check "quantize float edges' input" "$QNNC" quantize "$T/fin.bin" --quant 0.5,-1 --int8 -o "$T/fin.q"
+    check "compile float edges" "$QNNC" "$T/fe/float_edges.qnn" -o "$T/fe.qbc"
+    check "run float edges" "$QNNVM" run --input "1:$T/fin.q" --output "$T/fe.out" "$T/fe.qbc"
+    [ "$(wc -c <"$T/fe.out")" -eq 12 ] && ok || bad "float edges: 3 float32 out"
+fi
 # the same run twice gives the same answer
 "$QNNVM" run --quiet --input "0:$T/tiny_cnn.w.qw" --input "1:$T/tiny_cnn.in.qw" "$T/tiny_cnn.qbc" >"$T/a"
 "$QNNVM" run --quiet --input "model:$T/tiny_cnn.w.qw" --input "client:$T/tiny_cnn.in.qw" "$T/tiny_cnn.qbc" >"$T/b"

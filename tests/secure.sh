@@ -75,7 +75,7 @@ secure_run() { # secure_run PROTO[:N] QBC OUTFILE INPUTS... (the callers' $proto
     "$(vm_for "$sr_proto")" run --local "$sr_np" --protocol "$sr_proto" --json "$@" "$sr_qbc" >"$sr_out" 2>"$T/err"
 }
 
-for p in ops_u8 ops_i8; do
+for p in ops_u8 ops_i8 mnv3_i8 effnet_i8; do
     "$QNNC" "tests/programs/$p.qnn" -o "$T/$p.qbc" || { bad "compile $p"; continue; }
     # the same program with fast rounding on every layer
     sed -f scripts/rounding-fast.sed "tests/programs/$p.qnn" >"$T/$p.fast.qnn"
@@ -97,7 +97,8 @@ for proto in $PROTOS; do
     for inputs in "ops_u8 1:$T/ops_u8.x1.qw" "ops_u8 1:$T/ops_u8.x2.qw" "ops_u8 1:$T/ops_u8.x3.qw" \
         "ops_u8 1:$T/zero.bin 1:$T/max.bin" "ops_u8 1:$T/max.bin 1:$T/zero.bin" \
         "ops_i8 1:$T/ops_i8.x1.qw" "ops_i8 1:$T/ops_i8.x2.qw" "ops_i8 1:$T/i8min.bin 1:$T/v.bin" \
-        "ops_i8 1:$T/i8max.bin 1:$T/v0.bin"; do
+        "ops_i8 1:$T/i8max.bin 1:$T/v0.bin" \
+        "mnv3_i8 1:$T/mnv3_i8.x2.qw" "effnet_i8 1:$T/effnet_i8.x2.qw"; do # the networks: exact rounding only
         set -- $inputs
         p=$1; shift
         args=""

@@ -16,7 +16,7 @@ const opinfo op_table[OP__COUNT] = {OPCODES(X)};
 
 const char *const cost_class_names[CC__COUNT] = {"local", "input", "reveal", "mul",
                                                  "dot",   "trunc", "cmp"};
-const char *const out_kind_names[OUT__COUNT] = {"raw", "softmax", "argmax"};
+const char *const out_kind_names[OUT__COUNT] = {"raw", "softmax", "argmax", "dequantize"};
 
 
 /* ---------------------------------------------------------------- writer */
@@ -79,8 +79,11 @@ static void put_shape(wbuf *b, const qbc_shape *s)
 uint8_t *qbc_write(const qbc_program *p, size_t *len)
 {
     wbuf b = {0};
+    int version = QBC_VERSION_MIN;
+    for (uint32_t i = 0; i < p->noutputs; i++)
+        version = p->outputs[i].kind == OUT_DEQUANT ? QBC_VERSION : version;
     put(&b, QBC_MAGIC, 4);
-    put_u(&b, QBC_VERSION, 2);
+    put_u(&b, (uint64_t)version, 2);
     put_u(&b, p->ring_bits, 2);
     put_u(&b, p->nparties, 1);
     for (uint32_t i = 0; i < p->nparties; i++)
@@ -167,6 +170,7 @@ typedef struct {
     char *err;
     size_t errlen;
     int failed;
+    int version; /* the file's format version */
 } rbuf;
 
 static void fail(rbuf *r, size_t off, const char *fmt, ...)
@@ -279,7 +283,7 @@ static void load_header(rbuf *r, qbc_program *p)
         return;
     }
     r->off = 4;
-    get_range(r, 2, QBC_VERSION, QBC_VERSION, "format version");
+    r->version = (int)get_range(r, 2, QBC_VERSION_MIN, QBC_VERSION, "format version");
     p->ring_bits = (uint16_t)get_range(r, 2, 64, 64, "ring bits");
     p->nparties = (uint32_t)get_range(r, 1, 1, QBC_MAX_PARTIES, "party count");
     p->party_names = get_array(r, p->nparties, sizeof(char *), 1, "party");
@@ -302,7 +306,7 @@ static void load_header(rbuf *r, qbc_program *p)
         o->name = get_str(r, "output name");
         o->party = (uint8_t)get_range(r, 1, 0, p->nparties - 1, "output party");
         o->dtype = (uint8_t)get_range(r, 1, 0, DT__COUNT - 1, "output dtype");
-        o->kind = (uint8_t)get_range(r, 1, 0, OUT__COUNT - 1, "output kind");
+        o->kind = (uint8_t)get_range(r, 1, 0, r->version < 6 ? OUT_ARGMAX : OUT__COUNT - 1, "output kind");
         get_shape(r, &o->shape, "output shape");
         o->scale = get_f32(r, "output scale");
         o->zp = (int32_t)get_u(r, 4, "output zero point");
@@ -317,6 +321,8 @@ static void load_header(rbuf *r, qbc_program *p)
             fail(r, dm_at, "softmax diff_min %d is positive", o->sm_diff_min);
         if (!r->failed && o->kind == OUT_SOFTMAX && o->dtype == DT_I32)
             fail(r, r->off, "softmax output must be u8 or i8");
+        if (!r->failed && o->kind == OUT_DEQUANT && !(o->scale > 0.0f))
+            fail(r, r->off, "a dequantized output needs its scale (positive)");
         if (!r->failed && o->kind == OUT_SOFTMAX && o->shape.dims[o->shape.ndim - 1] > QM_SOFTMAX_MAX)
             fail(r, r->off, "softmax over %u values: at most %d (its sum of exponentials would overflow)",
                  o->shape.dims[o->shape.ndim - 1], QM_SOFTMAX_MAX);
@@ -392,7 +398,7 @@ int qbc_validate_code(const qbc_program *p, size_t code_off, char *err, size_t e
 
 int qbc_load(const uint8_t *buf, size_t len, qbc_program *p, char *err, size_t errlen)
 {
-    rbuf r = {buf, len, 0, err, errlen, 0};
+    rbuf r = {buf, len, 0, err, errlen, 0, 0};
     memset(p, 0, sizeof *p);
     load_header(&r, p);
     load_registers(&r, p);

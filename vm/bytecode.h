@@ -16,12 +16,19 @@
 #include "vm/opcodes.h"
 
 #define QBC_MAGIC "QNNB"
-#define QBC_VERSION 5
+/* Version 6 added output kind 3 (dequantize); the writer puts 5 on a
+ * program without one, so that version 5 readers still take it, and the
+ * loader takes both. */
+#define QBC_VERSION 6
+#define QBC_VERSION_MIN 5
 #define QBC_MAX_DIMS MAX_DIMS
 #define QBC_MAX_PARTIES 64
 #define QBC_MAX_ELEMS ((uint64_t)1 << 28) /* over all registers */
 
-enum out_kind { OUT_RAW, OUT_SOFTMAX, OUT_ARGMAX, OUT__COUNT };
+/* OUT_DEQUANT: the receiver gets (float)((double)scale (q - zp)) for each
+ * revealed code q, as TFLite's DEQUANTIZE computes it, printed and written
+ * as float32 */
+enum out_kind { OUT_RAW, OUT_SOFTMAX, OUT_ARGMAX, OUT_DEQUANT, OUT__COUNT };
 
 typedef tshape qbc_shape;
 

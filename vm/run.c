@@ -314,7 +314,10 @@ static void print_output(FILE *f, const qbc_program *p, const qbc_output *o, con
             dtype_names[o->dtype], tshape_str(o->kind == OUT_ARGMAX ? &one : &o->shape, sh, sizeof sh),
             p->party_names[o->party]);
     for (uint64_t i = 0; i < n; i++)
-        fprintf(f, " %lld", (long long)v[i]);
+        if (o->kind == OUT_DEQUANT)
+            fprintf(f, " %.9g", (double)vm_dequantize(o, v[i]));
+        else
+            fprintf(f, " %lld", (long long)v[i]);
     fputc('\n', f);
     if (o->kind == OUT_ARGMAX || n < 2)
         return;
@@ -339,19 +342,32 @@ static void print_output(FILE *f, const qbc_program *p, const qbc_output *o, con
 
 static uint64_t out_len(const qbc_output *o) { return o->kind == OUT_ARGMAX ? 1 : shape_elems(&o->shape); }
 
-/* The outputs this process received, concatenated in declaration order. */
+/* bytes per value of an output as written: its dtype's, or float32's */
+static uint64_t out_size(const qbc_output *o) { return o->kind == OUT_DEQUANT ? 4 : (uint64_t)dtype_size(o->dtype); }
+
+/* The outputs this process received, concatenated in declaration order
+ * (a dequantized one as little-endian float32). */
 static int write_outputs(const qbc_program *p, int64_t **res, const char *path)
 {
     uint64_t size = 0;
     for (uint32_t o = 0; o < p->noutputs; o++)
         if (res[o])
-            size += out_len(&p->outputs[o]) * (uint64_t)dtype_size(p->outputs[o].dtype);
+            size += out_len(&p->outputs[o]) * out_size(&p->outputs[o]);
     uint8_t *buf = malloc(size + 1), *q = buf;
     for (uint32_t o = 0; buf && o < p->noutputs; o++) {
+        const qbc_output *out = &p->outputs[o];
         if (!res[o])
             continue;
-        tio_encode(q, p->outputs[o].dtype, res[o], out_len(&p->outputs[o]));
-        q += out_len(&p->outputs[o]) * (uint64_t)dtype_size(p->outputs[o].dtype);
+        if (out->kind != OUT_DEQUANT)
+            tio_encode(q, out->dtype, res[o], out_len(out));
+        for (uint64_t i = 0; out->kind == OUT_DEQUANT && i < out_len(out); i++) {
+            float f = vm_dequantize(out, res[o][i]);
+            uint32_t u;
+            memcpy(&u, &f, 4);
+            for (int k = 0; k < 4; k++)
+                q[4 * i + (uint64_t)k] = (uint8_t)(u >> (8 * k));
+        }
+        q += out_len(out) * out_size(out);
     }
     FILE *f = buf ? fopen(path, "wb") : NULL;
     int ok = f && fwrite(buf, 1, size, f) == size;

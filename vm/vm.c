@@ -509,6 +509,8 @@ void vm_walk(const qbc_program *p, const protocol *pr, void (*fn)(void *ud, cons
     }
 }
 
+float vm_dequantize(const qbc_output *o, int64_t q) { return (float)((double)o->scale * (double)(q - o->zp)); }
+
 void vm_finish_output(const qbc_output *o, const int64_t *rev, int64_t *res, uint64_t n)
 {
     if (o->kind != OUT_SOFTMAX) {

@@ -69,7 +69,12 @@ void vm_walk(const qbc_program *p, const protocol *pr, void (*fn)(void *ud, cons
              void *ud);
 
 /* What the receiver makes of a revealed tensor of n values: the tensor
- * itself, or its softmax (TFLite's reference kernel, row by row). */
+ * itself, or its softmax (TFLite's reference kernel, row by row); a
+ * dequantized output stays codes here, turned into floats as it is
+ * printed or written (vm_dequantize). */
 void vm_finish_output(const qbc_output *o, const int64_t *revealed, int64_t *result, uint64_t n);
+/* A code of a dequantized output as TFLite's DEQUANTIZE makes it
+ * (reference/dequantize.h): (float)((double)scale (q - zero point)). */
+float vm_dequantize(const qbc_output *o, int64_t q);
 
 #endif

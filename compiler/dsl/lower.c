@@ -1241,14 +1241,8 @@ static int lower_mul(lctx *c, const stmt *st, tensor *y)
     return 0;
 }
 
-/* ----------------------------------------------------------------- mean */
+/* ------------------------------------------------- tables: mean, activations */
 
-/* mean(x) -> q(s, z): TFLite's MEAN over H and W with keep_dims=false (the
- * result is [1, C]), in its reference kernel's float32 arithmetic
- * (QuantizedMeanOrSum, qm_mean_float), reproduced for every window sum S:
- * one exact REQCLAMP of S + c when a line fits the whole sum domain
- * (qm_fit_requant), else the step sum f(Smin) + sum_v [S >= T_v], one
- * comparison per output level. */
 /* A table f over the integers [xmin, xmin + n) applied to x (len elements)
  * by its change points: f(x) = f(xmin) + sum_t d_t [x >= t], d_t = f(t) -
  * f(t - 1), one comparison per change point and element ([len][points],
@@ -1283,44 +1277,151 @@ static uint32_t table_steps(lctx *c, uint32_t x, uint64_t len, const int32_t *f,
     return r;
 }
 
-/* The one tensor argument of a layer f(x) -> q(s, z) on an 8-bit x, y's
- * dtype and quantization set; NULL after an error. */
-static tensor *unary_quantized(lctx *c, const args *a, tensor *y)
+/* A table f over [xmin, xmin + n), values in [qmin, qmax], applied to x
+ * exactly: one exact REQCLAMP of x + c when f is non-decreasing and a
+ * requantization line reproduces it over the whole domain
+ * (qm_fit_requant), else the step sum of f. UINT32_MAX after an error.
+ * (A line's slope is below 1/2 here, MultiplyByQuantizedMultiplier with a
+ * right shift: hard-swish's tail above +3, often steeper, is table_tail's.) */
+static uint32_t table_apply(lctx *c, uint32_t x, uint64_t len, const int32_t *f, int64_t xmin, int64_t n,
+                            int32_t qmin, int32_t qmax)
 {
-    if (check_args(a, 1, 1, NULL))
+    qm_fit fit;
+    if (qm_fit_requant(f, xmin, xmin + n - 1, qmin, qmax, &fit) || fit.bits + 32 + (uint32_t)fit.e > 63)
+        return table_steps(c, x, len, f, xmin, n);
+    fit.bits++; /* the fit's bound is exact; vm_check_bounds (--proven-bounds) bounds the requantized
+                 * value from x's range and the multiplier, a little above it */
+    int64_t m0 = fit.m0, sh = -fit.e, zlh[3] = {fit.z, qmin, qmax};
+    uint32_t r = em_sreg(&c->e, len);
+    EMIT(&c->e, OP_REQCLAMP, r, addc(c, x, len, fit.c), em_const(&c->e, &m0, 1), em_const(&c->e, &sh, 1),
+         em_const(&c->e, zlh, 3), fit.bits);
+    return rounding(c, &sh, 1, 0) ? UINT32_MAX : r;
+}
+
+/* The fewest change points a tail line must take over from the steps to
+ * pay: under rep3 its REQCLAMP costs about what five 8-bit comparisons do
+ * (docs/protocols.md) */
+#define TAIL_MIN_STEPS 5
+
+/* A table t over the 256 codes from qmin whose top agrees with a line
+ * floor((m x + b) / 2^k) + z clamped to [qmin, qmax], 2 <= k <= 31
+ * (hard-swish above +3: qm_hard_swish_line). MultiplyByQuantizedMultiplier
+ * (v, 2^30, 1 - k) is floor((v + 1 + 2^(k-1)) / 2^k) for v >= 0, so from
+ * the first code s of that agreement on, t is one exact REQCLAMP of v = m x
+ * + b - 1 - 2^(k-1) (public MULC and ADDC) clamped to [t(s), qmax]; below
+ * s the REQCLAMP, non-decreasing, gives t(s). What is left, t minus the
+ * REQCLAMP's map (computed here through TFLite's own function), is a step
+ * sum. UINT32_MAX when the tail spares fewer than TAIL_MIN_STEPS
+ * comparisons: the caller then sums the steps of the whole table. */
+static uint32_t table_tail(lctx *c, uint32_t x, uint64_t len, const int32_t *t, int32_t qmin, int32_t qmax,
+                           int64_t m, int64_t b, int k, int32_t z)
+{
+    if (k < 2 || k > 31 || m <= 0 || m > 65535 || llabs(b) > ((int64_t)1 << 40))
+        return UINT32_MAX;
+    int64_t off = b - 1 - ((int64_t)1 << (k - 1)), h[256];
+    for (int i = 0; i < 256; i++)
+        h[i] = (int64_t)qm_mul_by_qmult((int32_t)(m * (qmin + i) + off), 1 << 30, 1 - k) + z;
+    int start = 256, steps = 0;
+    while (start > 0 && m * (qmin + start - 1) + off >= 0 &&
+           t[start - 1] == (h[start - 1] < qmin ? qmin : h[start - 1] > qmax ? qmax : h[start - 1]))
+        start--;
+    for (int i = start + 1; i < 256; i++)
+        steps += t[i] != t[i - 1];
+    if (steps < TAIL_MIN_STEPS)
+        return UINT32_MAX;
+    int64_t lo = t[start], d = 0, m0 = 1 << 30, sh = 1 - k, zlh[3] = {z, lo, qmax};
+    int32_t g[256];
+    for (int i = 0; i < 256; i++) {
+        g[i] = t[i] - (int32_t)(h[i] < lo ? lo : h[i] > qmax ? qmax : h[i]);
+        int64_t e = llabs(h[i] - lo) > llabs(h[i] - qmax - 1) ? llabs(h[i] - lo) : llabs(h[i] - qmax - 1);
+        d = e > d ? e : d; /* |y + z - T| for the clamp's thresholds T */
+    }
+    /* one bit above the exact bound: vm_check_bounds (--proven-bounds)
+     * bounds the requantized value from x's range, a little above it */
+    uint32_t bits = bits_len((uint64_t)d) + 1;
+    if (bits + 31 + (uint32_t)(k - 1) > 63)
+        return UINT32_MAX;
+    uint32_t v = em_sreg(&c->e, len), r = em_sreg(&c->e, len);
+    EMIT(&c->e, OP_MULC, v, x, em_const1(&c->e, m));
+    EMIT(&c->e, OP_REQCLAMP, r, addc(c, v, len, off), em_const(&c->e, &m0, 1), em_const(&c->e, &sh, 1),
+         em_const(&c->e, zlh, 3), bits);
+    if (rounding(c, &sh, 1, 0))
+        return UINT32_MAX;
+    return binop(c, OP_ADD, r, table_steps(c, x, len, g, qmin, 256), len);
+}
+
+/* The one tensor argument of a layer f(x, kw...) -> q(s, z) on an 8-bit x,
+ * y's dtype and quantization set; NULL after an error. */
+static tensor *unary_quantized(lctx *c, const args *a, tensor *y, const char *const *kw)
+{
+    if (check_args(a, 1, 1, kw))
         return NULL;
     tensor *x = pos_tensor(c, a, 0);
     return !x || need_act_dtype(a, x) || result_quant(a->st, a, x, y, 1) ? NULL : x;
 }
 
 /* logistic(x) -> q(0.00390625, -128): TFLite's LOGISTIC for int8, its
- * table (qm_logistic_table) by change points. */
-static int lower_logistic(lctx *c, const stmt *st, tensor *y)
+ * table (qm_logistic_table), by table_apply; hard_swish(x) -> q(s, z):
+ * TFLite's HARD_SWISH on u8 or i8, its int16 kernel tabulated
+ * (qm_hard_swish_table), by table_tail (its line above +3 and the steps
+ * below), else table_apply. */
+static int lower_table_act(lctx *c, const stmt *st, tensor *y, int hard_swish)
 {
-    args a = {st, "logistic"};
-    tensor *x = unary_quantized(c, &a, y);
+    args a = {st, hard_swish ? "hard_swish" : "logistic"};
+    tensor *x = unary_quantized(c, &a, y, NULL);
     if (!x)
         return -1;
-    if (x->dtype != DT_I8 || y->scale[0] != 1.0f / 256 || y->zp[0] != -128) {
+    int32_t t[256], qmin = (int32_t)dtype_min(x->dtype), qmax = (int32_t)dtype_max(x->dtype);
+    if (!hard_swish && (x->dtype != DT_I8 || y->scale[0] != 1.0f / 256 || y->zp[0] != -128)) {
         diag_error(st->fn.at, "logistic: an i8 input to q(0.00390625, -128) (TFLite's int8 kernel)");
         return -1;
     }
-    int32_t t[256];
-    qm_logistic_table(x->scale[0], x->zp[0], y->scale[0], y->zp[0], t);
+    if (hard_swish && qm_hard_swish_table(x->scale[0], x->zp[0], y->scale[0], y->zp[0], qmin, qmax, t)) {
+        diag_error(st->fn.at, "hard_swish: the output scale %g is below the input's %g / 128, which TFLite's "
+                   "HardSwishPrepare refuses", (double)y->scale[0], (double)x->scale[0]);
+        return -1;
+    }
+    if (!hard_swish)
+        qm_logistic_table(x->scale[0], x->zp[0], y->scale[0], y->zp[0], t);
     uint64_t len = elems(&x->shape);
-    if (over_limit(c, st->fn.at, len * 4 * 256, 512))
+    if (over_limit(c, st->fn.at, len * 4 * 256 + 2 * len, 512))
         return -1;
     y->shape = x->shape;
-    y->reg = table_steps(c, x->reg, len, t, -128, 256);
-    em_layer(&c->e, &(qbc_layer){(char *)y->name, "logistic", y->dtype, y->shape, y->scale[0], y->zp[0], 0, y->reg});
+    int32_t m;
+    int64_t b;
+    int k;
+    y->reg = hard_swish && qm_hard_swish_line(x->scale[0], x->zp[0], y->scale[0], &m, &b, &k) == 0
+                 ? table_tail(c, x->reg, len, t, qmin, qmax, m, b, k, y->zp[0])
+                 : UINT32_MAX;
+    if (y->reg == UINT32_MAX)
+        y->reg = table_apply(c, x->reg, len, t, qmin, 256, qmin, qmax);
+    if (y->reg == UINT32_MAX)
+        return -1;
+    em_layer(&c->e, &(qbc_layer){(char *)y->name, (char *)a.layer, y->dtype, y->shape, y->scale[0], y->zp[0], 0,
+                                 y->reg});
     return 0;
 }
 
+/* mean(x, keep_dims=false|true, arith=float|int) -> q(s, z): TFLite's
+ * MEAN over H and W of [1, H, W, C], the result [1, C] or, with keep_dims,
+ * [1, 1, 1, C]; the window sums S by a POOLSUM, then
+ *  - arith=float (the default): the reference kernel's float32 arithmetic
+ *    of TFLite 2.12 and before (QuantizedMeanOrSum, qm_mean_float),
+ *    tabulated over every sum and applied by table_apply: one exact
+ *    REQCLAMP of S + c when a line fits the whole sum domain, else
+ *    comparisons;
+ *  - arith=int: the integer QuantizedMeanOrSum of TFLite 2.13 and later,
+ *    S - zp_in n requantized by its own multiplier (qm_mean_int_multiplier)
+ *    in one exact REQCLAMP. */
 static int lower_mean(lctx *c, const stmt *st, tensor *y)
 {
+    static const char *const kw[] = {"keep_dims", "arith", NULL}, *const bools[] = {"false", "true", NULL},
+                             *const ariths[] = {"float", "int", NULL};
     args a = {st, "mean"};
-    tensor *x = unary_quantized(c, &a, y);
-    if (!x)
+    tensor *x = unary_quantized(c, &a, y, kw);
+    const value *kv = kwarg(&a, "keep_dims"), *av = kwarg(&a, "arith");
+    int keep = kv ? want_ident(kv, "keep_dims", bools) : 0, arith = av ? want_ident(av, "arith", ariths) : 0;
+    if (!x || keep < 0 || arith < 0)
         return -1;
     if (x->shape.ndim != 4 || x->shape.dims[0] != 1 || (uint64_t)x->shape.dims[1] * x->shape.dims[2] > 4096) {
         diag_error(st->fn.at, "mean needs a [1, H, W, C] input with H W at most 4096 (its sums' domain is tabulated)");
@@ -1331,32 +1432,29 @@ static int lower_mean(lctx *c, const stmt *st, tensor *y)
     int64_t smin = qmin * n, len = (qmax - qmin) * n + 1;
     if (over_limit(c, st->fn.at, (uint64_t)ch * 2 * (uint64_t)(qmax - qmin + 2), (uint64_t)(qmax - qmin + 1)))
         return -1;
-    int32_t *f = xcalloc((size_t)len, sizeof(int32_t));
-    for (int64_t i = 0; i < len; i++)
-        f[i] = qm_mean_float(smin + i, n, x->scale[0], y->scale[0], x->zp[0], y->zp[0], (int32_t)dtype_min(y->dtype),
-                             (int32_t)dtype_max(y->dtype));
     geom g = {h, w, ch, h, w, 1, 1, 1, 1, 0, 0, 1, 1};
     uint32_t gw[13], sum = em_sreg(&c->e, ch);
     geom_encode(&g, gw);
     EMIT(&c->e, OP_POOLSUM, sum, x->reg, gw[0], gw[1], gw[2], gw[3], gw[4], gw[5], gw[6], gw[7], gw[8], gw[9],
          gw[10], gw[11], gw[12]);
-    qm_fit fit;
-    if (qm_fit_requant(f, smin, smin + len - 1, (int32_t)dtype_min(y->dtype), (int32_t)dtype_max(y->dtype), &fit) == 0 &&
-        fit.bits + 31 + (uint32_t)fit.e <= 63) {
-        int64_t m0 = fit.m0, sh = -fit.e, zlh[3] = {fit.z, dtype_min(y->dtype), dtype_max(y->dtype)};
-        uint32_t r = em_sreg(&c->e, ch);
-        EMIT(&c->e, OP_REQCLAMP, r, addc(c, sum, ch, fit.c), em_const(&c->e, &m0, 1), em_const(&c->e, &sh, 1),
-             em_const(&c->e, zlh, 3), fit.bits);
-        if (rounding(c, &sh, 1, 0)) {
-            free(f);
-            return -1;
-        }
-        y->reg = r;
+    if (arith == 1) {
+        int32_t m0;
+        int shift;
+        qm_mean_int_multiplier(n, x->scale[0], y->scale[0], &m0, &shift);
+        int64_t m = m0, sh = shift, zlh[3] = {y->zp[0], dtype_min(y->dtype), dtype_max(y->dtype)};
+        c->acc_bound = (qmax - qmin) * n; /* |S - zp_in n| */
+        y->reg = requant_clamp(c, addc(c, sum, ch, -(int64_t)x->zp[0] * n), ch, &m, &sh, 1, zlh, SIZE_MAX);
     } else {
-        y->reg = table_steps(c, sum, ch, f, smin, len);
+        int32_t *f = xcalloc((size_t)len, sizeof(int32_t));
+        for (int64_t i = 0; i < len; i++)
+            f[i] = qm_mean_float(smin + i, n, x->scale[0], y->scale[0], x->zp[0], y->zp[0],
+                                 (int32_t)dtype_min(y->dtype), (int32_t)dtype_max(y->dtype));
+        y->reg = table_apply(c, sum, ch, f, smin, len, (int32_t)dtype_min(y->dtype), (int32_t)dtype_max(y->dtype));
+        free(f);
     }
-    free(f);
-    y->shape = (qbc_shape){2, {1, ch}};
+    if (y->reg == UINT32_MAX)
+        return -1;
+    y->shape = keep ? (qbc_shape){4, {1, 1, 1, ch}} : (qbc_shape){2, {1, ch}};
     em_layer(&c->e, &(qbc_layer){(char *)y->name, "mean", y->dtype, y->shape, y->scale[0], y->zp[0],
                                  (uint64_t)ch * (uint64_t)n, y->reg});
     return 0;
@@ -1651,7 +1749,7 @@ static uint32_t argmax(lctx *c, uint32_t v, uint64_t n, int dtype)
 
 static void lower_output(lctx *c, const stmt *st)
 {
-    static const char *const kinds[] = {"raw", "softmax", "argmax", NULL};
+    static const char *const kinds[] = {"raw", "softmax", "argmax", "dequantize", NULL};
     const char *tname = st->name;
     loc tat = st->name_at;
     int kind = OUT_RAW;
@@ -1693,12 +1791,12 @@ static void lower_output(lctx *c, const stmt *st)
         diag_error(tat, "%s: '%s' must be quantized per tensor", kinds[kind], x->name);
         return;
     }
-    if (kind == OUT_SOFTMAX && (x->sec || x->raw)) {
-        diag_error(tat, "softmax: the quantization of '%s' is secret (or absent)", x->name);
+    if ((kind == OUT_SOFTMAX || kind == OUT_DEQUANT) && (x->sec || x->raw)) {
+        diag_error(tat, "%s: the quantization of '%s' is secret (or absent)", kinds[kind], x->name);
         return;
     }
-    if (kind == OUT_SOFTMAX && x->dtype == DT_I32) {
-        diag_error(tat, "softmax: '%s' must be u8 or i8", x->name);
+    if ((kind == OUT_SOFTMAX || kind == OUT_DEQUANT) && x->dtype == DT_I32) {
+        diag_error(tat, "%s: '%s' must be u8 or i8", kinds[kind], x->name);
         return;
     }
     if (kind == OUT_SOFTMAX && x->shape.dims[x->shape.ndim - 1] > QM_SOFTMAX_MAX) {
@@ -1829,7 +1927,7 @@ static void lower_layer(lctx *c, const stmt *st)
                                       "pad",      "quantize",         "mean",
                                       "relu",     "relu6",            "relu_n1_to_1",
                                       "maximum",  "minimum",          "mul",
-                                      "logistic", NULL};
+                                      "logistic", "hard_swish", NULL};
     value fv = {V_IDENT, st->fn.at, st->fn.name, 0, NULL, 0};
     int f = want_ident(&fv, "layer", fns);
     tensor *y = new_tensor(c, st->name, st->name_at);
@@ -1868,7 +1966,7 @@ static void lower_layer(lctx *c, const stmt *st)
     case 15:
     case 16: rc = lower_maxmin(c, st, y, f == 15); break;
     case 17: rc = lower_mul(c, st, y); break;
-    default: rc = lower_logistic(c, st, y); break;
+    default: rc = lower_table_act(c, st, y, f == 19); break;
     }
     if (rc != 0)
         return;

@@ -23,7 +23,7 @@ enum {
     OP_SUB = 41, OP_SQUEEZE = 43, OP_MAXIMUM = 55, OP_MINIMUM = 57, OP_EXPAND_DIMS = 70,
     OP_RESIZE_NEAREST_NEIGHBOR = 97, OP_QUANTIZE = 114, OP_HARD_SWISH = 117
 };
-enum { TT_INT32 = 2, TT_UINT8 = 3, TT_INT8 = 9 };
+enum { TT_FLOAT32 = 0, TT_INT32 = 2, TT_UINT8 = 3, TT_INT8 = 9 };
 
 /* every BuiltinOperator by code, in schema.fbs's order */
 static const char *const op_names[] = {
@@ -56,8 +56,7 @@ static const char *op_use(int code)
 {
     switch (code) {
     case OP_MEAN: return "global average pooling: Keras' GlobalAveragePooling2D";
-    case OP_HARD_SWISH: return "the activation of MobileNet V3";
-    case OP_DEQUANTIZE: return "a float output at the model's edge";
+    case OP_DEQUANTIZE: return "a float output: supported only as the model's output";
     case OP_RESIZE_BILINEAR:
     case OP_RESIZE_NEAREST_NEIGHBOR: return "upsampling";
     case OP_SUB: return "an elementwise difference";
@@ -88,6 +87,8 @@ static int op_supported(int code)
     case OP_MINIMUM:
     case OP_MUL:
     case OP_LOGISTIC:
+    case OP_HARD_SWISH:
+    case OP_DEQUANTIZE:
     case OP_SOFTMAX: return 1;
     default: return 0;
     }
@@ -135,6 +136,7 @@ typedef struct {
     int fast;       /* rounding=fast on every layer */
     int secret;     /* --secret-params: quantization parameters are the owner's input */
     int fc_tensor;  /* --fc-per-tensor (TFL_FC_PER_TENSOR) */
+    int mean_int;   /* --mean-arith int (TFL_MEAN_INT) */
 } imp;
 
 static void sb_printf(sbuf *b, const char *fmt, ...)
@@ -891,14 +893,16 @@ static int emit_simple(imp *m, uint32_t i)
         begin_layer(m, i, y);
         sb_printf(&m->body, "reshape(%s, shape=", m->t[o->in[0]].name);
         put_shape(&m->body, &y->shape);
-    } else if (o->code == OP_RELU || o->code == OP_RELU6 || o->code == OP_RELU_N1_TO_1 || o->code == OP_LOGISTIC) {
+    } else if (o->code == OP_RELU || o->code == OP_RELU6 || o->code == OP_RELU_N1_TO_1 || o->code == OP_LOGISTIC ||
+               o->code == OP_HARD_SWISH) {
         if (o->nin != 1 || activation(m, i, o->in[0]))
             return o->nin != 1 ? op_fail(m, i, "one input expected") : -1;
         begin_layer(m, i, y);
         sb_printf(&m->body, "%s(%s",
-                  o->code == OP_RELU    ? "relu"
-                  : o->code == OP_RELU6 ? "relu6"
-                  : o->code == OP_LOGISTIC ? "logistic" : "relu_n1_to_1",
+                  o->code == OP_RELU       ? "relu"
+                  : o->code == OP_RELU6    ? "relu6"
+                  : o->code == OP_LOGISTIC ? "logistic"
+                  : o->code == OP_HARD_SWISH ? "hard_swish" : "relu_n1_to_1",
                   m->t[o->in[0]].name);
     } else if (o->code == OP_MUL) {
         const char *a = activation_name(m, i, fb_int(fb, opt, 0, 1, 0));
@@ -995,8 +999,32 @@ static const op *requant_of(const imp *m, const op *s)
     return NULL;
 }
 
-/* MEAN over H and W with keep_dims=false (Keras' GlobalAveragePooling2D):
- * the DSL's mean, TFLite's reference float kernel. */
+/* The QUANTIZE that reads float model input k, when it is the input's only
+ * reader: the model's edge, which the client computes itself. */
+static const op *input_quantize(const imp *m, int32_t k)
+{
+    const op *q = NULL;
+    for (uint32_t i = 0; i < m->nops; i++)
+        for (uint32_t j = 0; j < m->ops[i].nin; j++)
+            if (m->ops[i].in[j] == k) {
+                if (q || m->ops[i].code != OP_QUANTIZE || m->ops[i].nout < 1)
+                    return NULL;
+                q = &m->ops[i];
+            }
+    return q;
+}
+
+/* The DEQUANTIZE that makes model output k, if any: the receiver's. */
+static const op *output_dequantize(const imp *m, int32_t k)
+{
+    for (uint32_t i = 0; i < m->nops; i++)
+        if (m->ops[i].code == OP_DEQUANTIZE && m->ops[i].nin == 1 && m->ops[i].nout >= 1 && m->ops[i].out[0] == k)
+            return &m->ops[i];
+    return NULL;
+}
+
+/* MEAN over H and W (Keras' GlobalAveragePooling2D): the DSL's mean, in
+ * the arithmetic --mean-arith names. */
 static int emit_mean(imp *m, uint32_t i)
 {
     flatbuf *fb = &m->fb;
@@ -1016,20 +1044,23 @@ static int emit_mean(imp *m, uint32_t i)
                          (uint32_t)ax->data[4 * k + 2] << 16 | (uint32_t)ax->data[4 * k + 3] << 24);
     if (x->shape.ndim != 4 || !((a[0] == 1 && a[1] == 2) || (a[0] == 2 && a[1] == 1)))
         return op_fail(m, i, "only the mean of a [1, H, W, C] tensor over axes 1 and 2 is supported");
-    if (keep)
-        return op_fail(m, i, "keep_dims=true (TFLite's integer Mean kernel) is not supported yet");
+    /* TFLite 2.12 and before ran reference_integer_ops::Mean for this case,
+     * an arithmetic of its own that qnnc does not reproduce */
+    if (keep && !m->mean_int)
+        return op_fail(m, i, "keep_dims=true in TFLite 2.12 and before (reference_integer_ops::Mean) is not "
+                             "supported; --mean-arith int imports it as 2.13 and later's reference kernel computes it");
     if (m->secret)
         return op_fail(m, i, "--secret-params: mean needs its input's quantization in the clear; not supported yet");
     begin_layer(m, i, y);
-    sb_printf(&m->body, "mean(%s", x->name);
+    sb_printf(&m->body, "mean(%s%s%s", x->name, keep ? ", keep_dims=true" : "", m->mean_int ? ", arith=int" : "");
     end_layer(m, y, 0);
     return 0;
 }
 
 /* Every unsupported operator at once, grouped by kind in the order they
- * first appear: "unsupported operators: MEAN at operator 63 (global
- * average pooling: ...); HARD_SWISH at operators 5, 9, 12, 15 and 26 more
- * (...)". One pass over the operators (a file may hold very many). */
+ * first appear: "unsupported operators: SUB at operator 63 (an
+ * elementwise difference); RESIZE_BILINEAR at operators 5, 9, 12, 15 and
+ * 26 more (upsampling)". One pass over the operators (a file may hold very many). */
 #define KINDS_LISTED 12
 #define INDICES_LISTED 4
 static int check_supported(imp *m)
@@ -1105,12 +1136,19 @@ static int emit_ops(imp *m)
         case OP_MINIMUM:
         case OP_MUL:
         case OP_LOGISTIC:
+        case OP_HARD_SWISH:
         case OP_CONCATENATION:
         case OP_PAD: emit_simple(m, i); break;
         case OP_QUANTIZE:
-            if (!softmax_requant(m, o))
+            if (!softmax_requant(m, o) && !(o->nin == 1 && o->in[0] >= 0 && m->t[o->in[0]].type == TT_FLOAT32))
                 emit_simple(m, i);
-            break; /* else part of the receiver's softmax */
+            break; /* else part of the receiver's softmax, or the client's quantization of its input */
+        case OP_DEQUANTIZE:
+            if (o->nout < 1 || !is_model_output(m, o->out[0]) || o->nin != 1)
+                return op_fail(m, i, "only a DEQUANTIZE producing the model's output is supported (the receiver's)");
+            if (usable(m, i, o->in[0], "input") || m->t[o->in[0]].dtype == DT_I32 || m->t[o->in[0]].nq != 1)
+                return m->failed ? -1 : op_fail(m, i, "a uint8 or int8 input quantized per tensor expected");
+            break; /* computed by the receiver: see emit_outputs */
         case OP_SOFTMAX:
             if ((!is_model_output(m, o->out[0]) && !requant_of(m, o)) || o->nin != 1)
                 return op_fail(m, i, "only a final SOFTMAX producing the model's output is supported");
@@ -1162,11 +1200,14 @@ static int emit_outputs(imp *m, enum tfl_output mode)
                                                              : "output %s to client\n",
                           x->name);
         } else {
-            if (!m->t[k].declared)
-                return fail(m, "model output %s is not computed", m->t[k].name);
+            const op *dq = output_dequantize(m, k);
+            const tensor *x = dq ? &m->t[dq->in[0]] : &m->t[k];
+            if (!x->declared)
+                return fail(m, "model output %s is not computed", x->name);
             sb_printf(&m->body, mode == TFL_OUT_ARGMAX ? "output argmax(%s) to client\n"
-                                                       : "output %s to client\n",
-                      m->t[k].name);
+                                : dq && mode == TFL_OUT_MODEL ? "output dequantize(%s) to client\n"
+                                                              : "output %s to client\n",
+                      x->name);
         }
     }
     return m->failed ? -1 : 0;
@@ -1179,6 +1220,15 @@ static int emit_inputs(imp *m)
         if (k < 0)
             return fail(m, "model input %u is not a tensor", j);
         tensor *t = &m->t[k];
+        const op *q = t->type == TT_FLOAT32 ? input_quantize(m, k) : NULL;
+        if (t->type == TT_FLOAT32 && !q)
+            return fail(m, "model input %s is float32 and read by other operators than one QUANTIZE: only a "
+                           "float input that is quantized at once (the client's part) is supported", t->name);
+        if (q) { /* the client quantizes its float input: the program's input is the QUANTIZE's output */
+            t = &m->t[q->out[0]];
+            sb_printf(&m->decl, "# the model's float32 input %s, quantized by the client (qnnc quantize)\n",
+                      m->t[k].name);
+        }
         if (t->dtype < 0 || t->dtype == DT_I32 || t->nq != 1 || bad_scale(t) >= 0)
             return fail(m, "model input %s must be a uint8 or int8 tensor quantized per tensor",
                         t->name);
@@ -1218,6 +1268,7 @@ int tfl_import(const uint8_t *buf, size_t len, const char *name, enum tfl_output
     m.fast = (flags & TFL_FAST) != 0;
     m.secret = (flags & TFL_SECRET) != 0;
     m.fc_tensor = (flags & TFL_FC_PER_TENSOR) != 0;
+    m.mean_int = (flags & TFL_MEAN_INT) != 0;
     memset(out, 0, sizeof *out);
     m.err = err;
     m.errlen = errlen;

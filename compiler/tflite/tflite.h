@@ -26,7 +26,9 @@ typedef struct {
 /* TFL_FC_PER_TENSOR, a fully connected layer with per-channel weight
  * scales is computed per tensor with the first one, as TFLite's kernels did
  * before they took per-channel dense layers (the shared Keras reference). */
-enum { TFL_FAST = 1, TFL_SECRET = 2, TFL_FC_PER_TENSOR = 4 };
+/* TFL_MEAN_INT, MEAN in TFLite 2.13 and later's integer arithmetic (the
+ * DSL's arith=int); else in 2.12 and before's float one (arith=float). */
+enum { TFL_FAST = 1, TFL_SECRET = 2, TFL_FC_PER_TENSOR = 4, TFL_MEAN_INT = 8 };
 /* Returns 0, or -1 with a one-line message in err. */
 int tfl_import(const uint8_t *buf, size_t len, const char *name, enum tfl_output mode, unsigned flags,
                tfl_result *out, char *err, size_t errlen);

@@ -210,6 +210,93 @@ void qm_logistic_table(float s_in, int32_t zp_in, float s_out, int32_t zp_out, i
     }
 }
 
+/* ---- HARD_SWISH's int16 arithmetic (reference/hard_swish.h) ---- */
+
+static int16_t wrap16(int32_t v) { return (int16_t)(uint16_t)(uint32_t)v; }
+
+/* gemmlowp's SaturatingRoundingDoublingHighMul on int16 (round: nudge
+ * +-2^14), or hard_swish.h's SaturatingDoublingHighMul (no nudge: the C
+ * division truncates), saturating only for -2^15 times itself */
+static int16_t dhm16(int16_t a, int16_t b, int round)
+{
+    if (a == INT16_MIN && b == INT16_MIN)
+        return INT16_MAX;
+    int32_t ab = (int32_t)a * b, nudge = round ? (ab >= 0 ? 1 << 14 : 1 - (1 << 14)) : 0;
+    return (int16_t)((ab + nudge) / (1 << 15));
+}
+
+static int16_t sat_shl16(int16_t v, int amount) /* SaturatingLeftShift, amount >= 0 */
+{
+    int64_t r = amount > 40 ? (v > 0 ? INT16_MAX : v < 0 ? INT16_MIN : 0) : (int64_t)v * ((int64_t)1 << amount);
+    return (int16_t)(r > INT16_MAX ? INT16_MAX : r < INT16_MIN ? INT16_MIN : r);
+}
+
+/* gemmlowp's RoundingDivideByPOT on int16, its mask taken as an int16
+ * (Dup<int16_t>((1ll << exponent) - 1)), 0 <= exponent <= 31 */
+static int16_t rdivpot16(int16_t x, int exponent)
+{
+    int16_t mask = wrap16((int32_t)(((int64_t)1 << exponent) - 1));
+    int16_t remainder = (int16_t)(x & mask), threshold = wrap16((mask >> 1) + (x < 0));
+    return wrap16((x >> (exponent > 15 ? 15 : exponent)) + (remainder > threshold));
+}
+
+static int16_t downscale16(int32_t m) /* DownScaleInt32ToInt16Multiplier */
+{
+    return m >= INT32_MAX - (1 << 15) ? INT16_MAX : (int16_t)((m + (1 << 15)) >> 16);
+}
+
+/* HardSwishPrepare's parameters: the output multiplier m16 with exponent
+ * e_out, the reluish one r16 with e_r; -1 when Prepare refuses (e_out > 0) */
+static int hard_swish_prepare(float s_in, float s_out, int16_t *m16, int *e_out, int16_t *r16, int *e_r)
+{
+    float hires = (1.0f / 128.0f) * s_in, reluish_scale = 3.0f / 32768.0f;
+    float out_mult = hires / s_out, reluish_mult = hires / reluish_scale;
+    int32_t m32, r32;
+    qm_quantize_multiplier((double)out_mult, &m32, e_out);
+    qm_quantize_multiplier((double)reluish_mult, &r32, e_r);
+    *m16 = downscale16(m32), *r16 = downscale16(r32);
+    return *e_out > 0 ? -1 : 0;
+}
+
+int qm_hard_swish_line(float s_in, int32_t zp_in, float s_out, int32_t *m, int64_t *b, int *k)
+{
+    int16_t m16, r16;
+    int e_out, e_r;
+    if (hard_swish_prepare(s_in, s_out, &m16, &e_out, &r16, &e_r))
+        return -1;
+    /* pre = floor((128 iv m16 + 2^14) / 2^15) = floor((iv m16 + 128) / 2^8);
+     * the saturated reluish value 32767 makes the product pre - 1; the
+     * output shift rounds half up: nested floors of one numerator */
+    *m = m16;
+    *k = 8 - e_out;
+    *b = 128 - 256 + (e_out < 0 ? (int64_t)1 << (7 - e_out) : 0) - (int64_t)m16 * zp_in;
+    return 0;
+}
+
+int qm_hard_swish_table(float s_in, int32_t zp_in, float s_out, int32_t zp_out, int32_t qmin, int32_t qmax,
+                        int32_t out[256])
+{
+    int16_t m16, r16;
+    int e_out, e_r;
+    if (hard_swish_prepare(s_in, s_out, &m16, &e_out, &r16, &e_r))
+        return -1;
+    for (int32_t v = qmin; v <= qmax && v - qmin < 256; v++) {
+        int16_t iv = wrap16(v - zp_in), hi = wrap16(iv * (1 << 7));
+        int16_t pre = dhm16(hi, m16, 1), rv = hi;
+        if (e_r > 0)
+            rv = sat_shl16(rv, e_r - 1);
+        rv = dhm16(rv, r16, 1);
+        if (e_r > 0)
+            rv = sat_shl16(rv, 1);
+        if (e_r < 0)
+            rv = rdivpot16(rv, -e_r);
+        rv = wrap16((rv + (1 << 15)) >> 1);
+        int16_t o = wrap16(rdivpot16(dhm16(rv, pre, 0), -e_out) + zp_out);
+        out[v - qmin] = o > qmax ? qmax : o < qmin ? qmin : o;
+    }
+    return 0;
+}
+
 void qm_mul_multiplier(float s1, float s2, float sy, int32_t *m0, int *shift)
 {
     float p = s1 * s2;
@@ -286,6 +373,18 @@ int32_t qm_mean_float(int64_t sum, int64_t n, float s_in, float s_out, int32_t z
     result = result < (float)qmax ? result : (float)qmax;
     result = result > (float)qmin ? result : (float)qmin;
     return (int32_t)result;
+}
+
+void qm_mean_int_multiplier(int64_t n, float s_in, float s_out, int32_t *m0, int *shift)
+{
+    qm_quantize_multiplier((double)s_in / (double)s_out, m0, shift);
+    int s = 0;
+    while (s < 63 && ((int64_t)1 << (s + 1)) <= n) /* 63 - CountLeadingZeros(n) */
+        s++;
+    s = s < 32 ? s : 32;
+    s = s < 31 + *shift ? s : 31 + *shift;
+    *m0 = (int32_t)(((int64_t)*m0 << s) / n);
+    *shift -= s;
 }
 
 __extension__ typedef __int128 i128;

@@ -38,6 +38,21 @@ uint32_t qm_requant_bits(uint64_t acc_bound, int32_t m0, int shift);
  * every step a float32 operation, clamped to int8; out[v + 128]. */
 void qm_logistic_table(float s_in, int32_t zp_in, float s_out, int32_t zp_out, int32_t out[256]);
 
+/* HARD_SWISH's table for an 8-bit dtype ([qmin, qmax], 256 codes) as
+ * TFLite computes it: HardSwishPrepare's multipliers (activations.cc, in
+ * float, then QuantizeMultiplier and DownScaleInt32ToInt16Multiplier) and
+ * reference_ops::HardSwish's int16 steps (reference/hard_swish.h,
+ * unchanged from TFLite 2.3 to 2.16); out[v - qmin]. -1 when Prepare
+ * refuses the scales (the output multiplier's exponent above 0: s_out
+ * below s_in / 128). */
+int qm_hard_swish_table(float s_in, int32_t zp_in, float s_out, int32_t zp_out, int32_t qmin, int32_t qmax,
+                        int32_t out[256]);
+/* HARD_SWISH above +3, where its relu-ish factor saturates and the output
+ * multiplier's rounding of a positive input is exact: the line floor((m x +
+ * b) / 2^k) + zp_out of the code x (k <= 31 + 8). Which codes it holds for
+ * is the table's to say (the compiler compares them). -1 as the table. */
+int qm_hard_swish_line(float s_in, int32_t zp_in, float s_out, int32_t *m, int64_t *b, int *k);
+
 /* MUL's multiplier as TFLite's Prepare computes it: QuantizeMultiplier of
  * (double)(float)((float)(s1 * s2) / s_out). */
 void qm_mul_multiplier(float s1, float s2, float sy, int32_t *m0, int *shift);
@@ -58,6 +73,13 @@ void qm_relu_params(int act, float s_in, float s_out, int32_t zp_out, int32_t qm
  * [qmin, qmax]. */
 int32_t qm_mean_float(int64_t sum, int64_t n, float s_in, float s_out, int32_t zp_in, int32_t zp_out,
                       int32_t qmin, int32_t qmax);
+/* MEAN's multiplier in TFLite 2.13 and later (reference/reduce.h's integer
+ * QuantizedMeanOrSum, which both resolvers run for keep_dims=false and the
+ * reference resolver for keep_dims=true): QuantizeMultiplier of
+ * (double)s_in / (double)s_out, then s = min(floor(log2 n), 32, 31 + shift),
+ * m0 = (m0 2^s) / n truncated, shift - s; the output of a window sum S is
+ * clamp(MultiplyByQuantizedMultiplier(S - zp_in n, m0, shift) + zp_out). */
+void qm_mean_int_multiplier(int64_t n, float s_in, float s_out, int32_t *m0, int *shift);
 /* An exact requantization for a non-decreasing map f of the integers
  * [smin, smax] (f[s - smin], values in [qmin, qmax]): c >= -smin, m0 <
  * 2^31, 1 <= e <= 30 and z with clamp(MultiplyByQuantizedMultiplier(s + c,

@@ -5,6 +5,9 @@ Each is a valid model `qnnc import` accepts, a few hundred bytes:
   conv_fc_softmax.tflite   uint8: CONV_2D, RESHAPE, FULLY_CONNECTED, SOFTMAX
   dw_pool_add.tflite       int8 per-channel: DEPTHWISE_CONV_2D, MAX_POOL_2D,
                            AVERAGE_POOL_2D, ADD, PAD, CONCATENATION, QUANTIZE
+  float_edges.tflite       a float32 input quantized to int8 (QUANTIZE),
+                           HARD_SWISH, MEAN over H and W, and DEQUANTIZE to
+                           a float32 output (the edges the client computes)
 A FlatBuffer writer of its own (no flatbuffers package): objects are laid
 out parent first, children after, as the reader accepts any forward
 offsets. Field numbers follow TensorFlow Lite's schema.fbs.
@@ -122,7 +125,7 @@ def model(tensors, ops, inputs, outputs):
     return bytes(b.b)
 
 
-U8, I8, I32 = 3, 9, 2
+F32, U8, I8, I32 = 0, 3, 9, 2
 
 
 def i32s(vals):
@@ -172,8 +175,23 @@ def dw_pool_add():
     return model(t, ops, [0], [10])
 
 
+def float_edges():
+    t = [("in", F32, [1, 2, 2, 3], [], [], 0, None),
+         ("x", I8, [1, 2, 2, 3], [0.5], [-1], 0, None),
+         ("hs", I8, [1, 2, 2, 3], [0.25], [-20], 0, None),
+         ("axes", I32, [2], [1.0], [0], 0, i32s([1, 2])),
+         ("m", I8, [1, 3], [0.125], [5], 0, None),
+         ("out", F32, [1, 3], [], [], 0, None)]
+    ops = [(114, [0], [1], None),
+           (117, [1], [2], None),
+           (40, [2, 3], [4], Table({0: ("B", 0)})),
+           (6, [4], [5], None)]
+    return model(t, ops, [0], [5])
+
+
 if __name__ == "__main__":
     out = sys.argv[1] if len(sys.argv) > 1 else "."
-    for name, f in [("conv_fc_softmax", conv_fc_softmax), ("dw_pool_add", dw_pool_add)]:
+    for name, f in [("conv_fc_softmax", conv_fc_softmax), ("dw_pool_add", dw_pool_add),
+                    ("float_edges", float_edges)]:
         with open("%s/%s.tflite" % (out, name), "wb") as fh:
             fh.write(f())

@@ -1,6 +1,7 @@
 /* helpers: in-process compile and clear runs for the unit tests. */
 #include "helpers.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,3 +113,12 @@ int64_t ref_requant(int64_t acc, int32_t m0, int shift)
 }
 
 int64_t ref_clamp(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+void tu_quant_params(float fmin, float fmax, int32_t qmin, int32_t qmax, float *scale, int32_t *zp)
+{
+    float lo = (float)qmin, hi = (float)qmax, s = (fmax - fmin) / (hi - lo);
+    float from_min = lo - fmin / s, from_max = hi - fmax / s;
+    float z = fabsf(lo) + fabsf(fmin / s) < fabsf(hi) + fabsf(fmax / s) ? from_min : from_max;
+    *scale = s;
+    *zp = z < lo ? qmin : z > hi ? qmax : (int32_t)roundf(z);
+}

@@ -30,5 +30,10 @@ int th_input(const th_run *r, const char *name);
 /* Reference TFLite arithmetic written independently of runtime/core/qmath.c. */
 int64_t ref_requant(int64_t acc, int32_t m0, int shift);
 int64_t ref_clamp(int64_t v, int64_t lo, int64_t hi);
+/* The quantization TFLite's kernel tests give a tensor declared by its
+ * float range [fmin, fmax] (fmin <= 0 <= fmax): test_util.h's
+ * QuantizationParams<T>, in float: scale (fmax - fmin) / (qmax - qmin), the
+ * zero point from the end with the smaller error, rounded, within [qmin, qmax]. */
+void tu_quant_params(float fmin, float fmax, int32_t qmin, int32_t qmax, float *scale, int32_t *zp);
 
 #endif

@@ -295,7 +295,17 @@ START_TEST(bad_magic_and_version)
     uint8_t *b = compile_bytes(every_op, &n);
     b[4] = 9;
     ck_assert(qbc_load(b, n, &p, err, sizeof err) != 0);
-    ck_assert_str_eq(err, "offset 4: format version 9 out of range [5, 5]");
+    ck_assert_str_eq(err, "offset 4: format version 9 out of range [5, 6]");
+    free(b);
+    /* a dequantized output (kind 3) is version 6's: the writer marks it so,
+     * and the same bytes labelled 5 are refused at the kind */
+    b = compile_bytes("network d\nparty c = 0\ninput x : i8[1,4] q(0.5, -1) from c\noutput dequantize(x) to c\n", &n);
+    ck_assert_int_eq(b[4], 6);
+    ck_assert(qbc_load(b, n, &p, err, sizeof err) == 0);
+    qbc_free(&p);
+    b[4] = 5;
+    ck_assert(qbc_load(b, n, &p, err, sizeof err) != 0);
+    ck_assert_msg(strstr(err, "output kind 3 out of range [0, 2]"), "%s", err);
     free(b);
 }
 END_TEST

@@ -118,15 +118,15 @@ START_TEST(unsupported_operator_is_named)
     uint8_t *b = load_model("micro_speech_quantized", &len);
     if (!b)
         return;
-    /* the opcode of the model's first operator (its only user) becomes HARD_SWISH */
+    /* the opcode of the model's first operator (its only user) becomes RESIZE_NEAREST_NEIGHBOR */
     flatbuf fb;
     fb_init(&fb, b, len);
     uint32_t n, ops = fb_vector(&fb, first_subgraph(&fb), 3, 4, &n);
-    set_opcode(b, len, (uint32_t)fb_uint(&fb, fb_vec_table(&fb, ops, 0), 0, 4, 0), 117);
+    set_opcode(b, len, (uint32_t)fb_uint(&fb, fb_vec_table(&fb, ops, 0), 0, 4, 0), 97);
     tfl_result r;
     char err[512];
     ck_assert(tfl_import(b, len, "m", TFL_OUT_MODEL, 0, &r, err, sizeof err) != 0);
-    ck_assert_str_eq(err, "unsupported operators: HARD_SWISH at operator 0 (the activation of MobileNet V3)");
+    ck_assert_str_eq(err, "unsupported operators: RESIZE_NEAREST_NEIGHBOR at operator 0 (upsampling)");
     free(b);
 }
 END_TEST
@@ -180,7 +180,7 @@ END_TEST
 /* A Keras export (../shared/models-keras beside the models) imports (its
  * MEAN, the SOFTMAX then QUANTIZE to uint8 at its end, with --output
  * logits); with the operators of opcode entries 0 and 1 turned into
- * HARD_SWISH and RESIZE_BILINEAR, both kinds are listed at once, in one line. */
+ * SUB and RESIZE_BILINEAR, both kinds are listed at once, in one line. */
 START_TEST(every_unsupported_operator_is_named)
 {
     const char *dir = getenv("QNN_MODELS");
@@ -195,13 +195,38 @@ START_TEST(every_unsupported_operator_is_named)
     tfl_free(&r);
     ck_assert(tfl_import(b, len, "m", TFL_OUT_MODEL, 0, &r, err, sizeof err) != 0);
     ck_assert_msg(strstr(err, "SOFTMAX is followed by a QUANTIZE to u8") && strstr(err, "--output logits"), "%s", err);
-    set_opcode(b, len, 0, 117);
+    set_opcode(b, len, 0, 41);
     set_opcode(b, len, 1, 23);
     ck_assert(tfl_import(b, len, "m", TFL_OUT_LOGITS, 0, &r, err, sizeof err) != 0);
-    ck_assert_msg(strstr(err, "unsupported operators: ") && strstr(err, "HARD_SWISH at operator") &&
-                      strstr(err, " (the activation of MobileNet V3)") && strstr(err, "RESIZE_BILINEAR at operator") &&
+    ck_assert_msg(strstr(err, "unsupported operators: ") && strstr(err, "SUB at operator") &&
+                      strstr(err, " (an elementwise difference)") && strstr(err, "RESIZE_BILINEAR at operator") &&
                       strchr(err, ';'), "%s", err);
     ck_assert_msg(!strchr(err, '\n'), "one line: %s", err);
+    free(b);
+}
+END_TEST
+
+/* A model with float edges (tests/fuzz/mktflite.py float_edges: a float32
+ * input quantized at once, a DEQUANTIZE to a float32 output): the
+ * QUANTIZE's output is the client's input, and the output is dequantized
+ * by the receiver, or revealed as codes (--output logits) or its argmax */
+START_TEST(float_edges_are_the_clients)
+{
+    char err[512];
+    size_t len;
+    uint8_t *b = tio_slurp("tests/fuzz/seeds/tflite/float_edges.tflite", 1 << 20, &len, err, sizeof err);
+    ck_assert_msg(b != NULL, "%s", err);
+    static const enum tfl_output modes[3] = {TFL_OUT_MODEL, TFL_OUT_LOGITS, TFL_OUT_ARGMAX};
+    static const char *const want[3] = {"output dequantize(m) to client", "output m to client",
+                                        "output argmax(m) to client"};
+    for (int k = 0; k < 3; k++) {
+        tfl_result r;
+        ck_assert_msg(tfl_import(b, len, "m", modes[k], 0, &r, err, sizeof err) == 0, "%s", err);
+        ck_assert_msg(strstr(r.qnn, "input x : i8[1,2,2,3] q(0.5, -1) from client") && strstr(r.qnn, want[k]) &&
+                          !strstr(r.qnn, "= quantize("), "%s", r.qnn);
+        tfl_free(&r);
+    }
+    ck_assert_int_eq(import_and_compile(b, len, err, sizeof err), 0);
     free(b);
 }
 END_TEST
@@ -269,6 +294,7 @@ Suite *suite_import(void)
     tcase_add_test(t, random_byte_flips_never_crash);
     tcase_add_test(t, unsupported_operator_is_named);
     tcase_add_test(t, every_unsupported_operator_is_named);
+    tcase_add_test(t, float_edges_are_the_clients);
     tcase_add_test(t, squeeze_and_expand_dims_reshape);
     tcase_add_test(t, accumulator_past_exact_is_named);
     tcase_add_test(t, not_a_model);

@@ -342,6 +342,96 @@ START_TEST(add_i8_relu)
 }
 END_TEST
 
+/* hard_swish lowered (its line above +3 and a step sum below, or the step
+ * sum alone) and run in clear on all 256 codes equals TFLite's table
+ * (qm_hard_swish_table, the int16 port) for the ranges of
+ * activations_test.cc QuantizedActivationsOpTest.HardSwish (and
+ * tflite-micro's hard_swish_test.cc SimpleHardSwishTestInt8/Uint8): {0, 1},
+ * {-2, 1}, {-5, 10}, {-40, 60} as input and output, and HardSwishBias's
+ * pair, u8 and i8 */
+START_TEST(hard_swish_every_code_every_test_range)
+{
+    static const float rg[6][2] = {{0.f, 1.f}, {-2.f, 1.f}, {-5.f, 10.f}, {-40.f, 60.f},
+                                   {-11.654928f, 25.036512f}, {-0.3905796f, 24.50887f}};
+    for (int i8 = 0; i8 < 2; i8++)
+        for (int a = 0; a < 5; a++)
+            for (int b = 0; b < 6; b++) {
+                if ((a == 4) != (b == 5) || b == 4) /* HardSwishBias's ranges go as a pair */
+                    continue;
+                int32_t qmin = i8 ? -128 : 0, zi, zo, t[256];
+                float si, so;
+                tu_quant_params(rg[a][0], rg[a][1], qmin, qmin + 255, &si, &zi);
+                tu_quant_params(rg[b][0], rg[b][1], qmin, qmin + 255, &so, &zo);
+                ck_assert_int_eq(qm_hard_swish_table(si, zi, so, zo, qmin, qmin + 255, t), 0);
+                char src[512], msg[4096], err[256];
+                snprintf(src, sizeof src, "network h\nparty c = 0\ninput x : %s[1,256] q(%.9g, %d) from c\n"
+                         "y = hard_swish(x) -> q(%.9g, %d)\noutput y to c\n", i8 ? "i8" : "u8", (double)si, zi,
+                         (double)so, zo);
+                th_run r;
+                memset(&r, 0, sizeof r);
+                ck_assert_msg(th_compile(src, &r.p, msg, sizeof msg) == 0, "%s\n%s", msg, src);
+                th_random_inputs(&r, 1, 0);
+                for (int v = 0; v < 256; v++)
+                    r.in[0][v] = qmin + v;
+                ck_assert_msg(th_run_clear(&r, err, sizeof err) == 0, "%s", err);
+                for (int v = 0; v < 256; v++)
+                    ck_assert_msg(r.out[0][v] == t[v], "%s ranges %d %d code %d: %lld, want %d", i8 ? "i8" : "u8", a,
+                                  b, qmin + v, (long long)r.out[0][v], t[v]);
+                th_free(&r);
+            }
+}
+END_TEST
+
+/* mean over every possible window sum: channel k of a [1, H, W, 255 n + 1]
+ * input sums to qmin n + k, for n = H W in {1, 4, 49, 64}, u8 and i8,
+ * keep_dims true and false; arith=int against TFLite 2.13+'s integer
+ * QuantizedMeanOrSum written out here (the multiplier adapted to 1/n,
+ * then MultiplyByQuantizedMultiplier of S - zp_in n), arith=float against
+ * qm_mean_float (TFLite 2.12's float kernel) */
+static void check_mean_domain(int h, int w, int i8, int arith, int keep, float si, int zi, float so, int zo)
+{
+    int64_t n = (int64_t)h * w, qmin = i8 ? -128 : 0, ch = 255 * n + 1;
+    char src[512], msg[4096], err[256];
+    snprintf(src, sizeof src, "network m\nparty c = 0\ninput x : %s[1,%d,%d,%lld] q(%.9g, %d) from c\n"
+             "y = mean(x, keep_dims=%s, arith=%s) -> q(%.9g, %d)\noutput y to c\n", i8 ? "i8" : "u8", h, w,
+             (long long)ch, (double)si, zi, keep ? "true" : "false", arith ? "int" : "float", (double)so, zo);
+    th_run r;
+    memset(&r, 0, sizeof r);
+    ck_assert_msg(th_compile(src, &r.p, msg, sizeof msg) == 0, "%s\n%s", msg, src);
+    ck_assert_int_eq(r.p.outputs[0].shape.ndim, keep ? 4 : 2);
+    th_random_inputs(&r, 1, 0);
+    for (int64_t k = 0; k < ch; k++)
+        for (int64_t i = 0; i < n; i++)
+            r.in[0][i * ch + k] = qmin + k / n + (i < k % n);
+    ck_assert_msg(th_run_clear(&r, err, sizeof err) == 0, "%s", err);
+    int32_t m0;
+    int shift, s = 0;
+    qm_quantize_multiplier((double)si / (double)so, &m0, &shift);
+    while (((int64_t)2 << s) <= n)
+        s++;
+    s = s < 31 + shift ? s : 31 + shift;
+    m0 = (int32_t)(((int64_t)m0 << s) / n);
+    for (int64_t k = 0; k < ch; k++) {
+        int64_t sum = qmin * n + k;
+        int64_t want = arith ? ref_clamp(ref_requant(sum - zi * n, m0, shift - s) + zo, qmin, qmin + 255)
+                             : qm_mean_float(sum, n, si, so, zi, zo, (int32_t)qmin, (int32_t)qmin + 255);
+        ck_assert_msg(r.out[0][k] == want, "n %lld %s arith %d sum %lld: %lld, want %lld", (long long)n,
+                      i8 ? "i8" : "u8", arith, (long long)sum, (long long)r.out[0][k], (long long)want);
+    }
+    th_free(&r);
+}
+
+START_TEST(mean_every_sum)
+{
+    check_mean_domain(1, 1, 1, 1, 0, 0.05f, -3, 0.04f, 5);
+    check_mean_domain(2, 2, 0, 1, 1, 0.1f, 10, 0.05f, 3);
+    check_mean_domain(7, 7, 1, 1, 0, 0.0235294122f, -128, 0.0224314351f, -128); /* the shared Keras model's */
+    check_mean_domain(8, 8, 0, 1, 1, 0.02f, 128, 0.031f, 100);
+    check_mean_domain(7, 7, 1, 0, 1, 0.0235294122f, -128, 0.0224314351f, -128);
+    check_mean_domain(2, 2, 0, 0, 0, 0.1f, 10, 0.05f, 3);
+}
+END_TEST
+
 START_TEST(concat_channels_and_rows)
 {
     th_run r;
@@ -467,6 +557,8 @@ Suite *suite_layers(void)
     tcase_add_test(t, maxpool_i8_valid_2x2);
     tcase_add_test(t, add_u8_different_scales);
     tcase_add_test(t, add_i8_relu);
+    tcase_add_test(t, hard_swish_every_code_every_test_range);
+    tcase_add_test(t, mean_every_sum);
     tcase_add_test(t, concat_channels_and_rows);
     tcase_add_test(t, pad_with_zero_point_and_reshape);
     tcase_add_test(t, argmax_first_of_ties_any_length);

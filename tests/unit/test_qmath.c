@@ -239,6 +239,65 @@ START_TEST(logistic_table_meets_tflite_test)
 }
 END_TEST
 
+/* HARD_SWISH against float hard-swish x relu6(x + 3) / 6, for the ranges
+ * of TFLite's tests: activations_test.cc QuantizedActivationsOpTest.HardSwish
+ * (and tflite-micro's hard_swish_test.cc SimpleHardSwishTestInt8 and
+ * SimpleHardSwishTestUint8): every pair of the ranges {0, 1}, {-2, 1},
+ * {-5, 10}, {-40, 60} as input and output, uint8 and int8, quantized as
+ * test_util does; every one of the 256 input codes (the tests draw random
+ * floats) within their tolerance max(input range, output range) 1.5/256 of
+ * the float function clamped to the output range. */
+static double hard_swish_ref(double x) { return x * fmin(6.0, fmax(0.0, x + 3.0)) / 6.0; }
+
+START_TEST(hard_swish_within_tflite_tolerance)
+{
+    static const float r[4][2] = {{0.f, 1.f}, {-2.f, 1.f}, {-5.f, 10.f}, {-40.f, 60.f}};
+    for (int i8 = 0; i8 < 2; i8++)
+        for (int a = 0; a < 4; a++)
+            for (int b = 0; b < 4; b++) {
+                int32_t qmin = i8 ? -128 : 0, qmax = qmin + 255, zi, zo, t[256];
+                float si, so;
+                tu_quant_params(r[a][0], r[a][1], qmin, qmax, &si, &zi);
+                tu_quant_params(r[b][0], r[b][1], qmin, qmax, &so, &zo);
+                ck_assert_int_eq(qm_hard_swish_table(si, zi, so, zo, qmin, qmax, t), 0);
+                double tol = fmax(r[a][1] - r[a][0], r[b][1] - r[b][0]) * (1.5 / 256);
+                for (int v = qmin; v <= qmax; v++) {
+                    double want = fmin(r[b][1], fmax(r[b][0], hard_swish_ref((double)si * (v - zi))));
+                    double got = (double)so * (t[v - qmin] - zo);
+                    ck_assert_msg(fabs(got - want) <= tol, "i8 %d ranges %d %d code %d: %g, want %g", i8, a, b, v,
+                                  got, want);
+                }
+            }
+}
+END_TEST
+
+/* activations_test.cc QuantizedActivationsOpTest.HardSwishBias (and
+ * hard_swish_test.cc SimpleHardSwishTestQuantizedBias), uint8, the ranges
+ * of a MobileNet V3 node: over the codes from -3 to +3 the mean error
+ * against float, in units of the larger scale, is at most 0.035 (the bias
+ * TFLite's SaturatingDoublingHighMul keeps small); and TFLite's Prepare
+ * refuses an output scale below the input's / 128 */
+START_TEST(hard_swish_bias_and_refusal)
+{
+    float si, so;
+    int32_t zi, zo, t[256];
+    tu_quant_params(-11.654928f, 25.036512f, 0, 255, &si, &zi);
+    tu_quant_params(-0.3905796f, 24.50887f, 0, 255, &so, &zo);
+    ck_assert_int_eq(qm_hard_swish_table(si, zi, so, zo, 0, 255, t), 0);
+    int lo = (int)roundf((-3.0f + 11.654928f) / si), hi = (int)roundf((3.0f + 11.654928f) / si);
+    double sum = 0;
+    for (int i = lo; i <= hi; i++) {
+        float f = -11.654928f + (float)i * si;
+        int32_t q = qm_quantize_float(f, si, zi);
+        sum += (double)so * (t[q] - zo) - fmin(24.50887, fmax(-0.3905796, hard_swish_ref((double)f)));
+    }
+    double bias = sum / ((hi - lo + 1) * (double)fmaxf(si, so));
+    ck_assert_msg(fabs(bias) <= 0.035, "bias %g", bias);
+    ck_assert_int_eq(qm_hard_swish_table(1.0f, 0, 1.0f / 200, 0, -128, 127, t), -1);
+    ck_assert_int_eq(qm_hard_swish_table(1.0f, 0, 1.0f / 100, 0, -128, 127, t), 0);
+}
+END_TEST
+
 Suite *suite_qmath(void)
 {
     Suite *s = suite_create("qmath");
@@ -257,6 +316,8 @@ Suite *suite_qmath(void)
     tcase_add_test(t, mean_float_steps);
     tcase_add_test(t, fit_requant_reproduces_float_mean);
     tcase_add_test(t, logistic_table_meets_tflite_test);
+    tcase_add_test(t, hard_swish_within_tflite_tolerance);
+    tcase_add_test(t, hard_swish_bias_and_refusal);
     suite_add_tcase(s, t);
     return s;
 }
