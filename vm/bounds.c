@@ -198,7 +198,8 @@ static int refuse(bctx *b, const char *fmt, ...)
 #define PROMISE "(acc_bound is a promise; compile with qnnc --proven-bounds)"
 
 /* |each of the compared values| < 2^bits (a promise in vm_check_fit: a
- * broken one gives a wrong bit, never a wrap) */
+ * broken one gives a wrong result, over F_p not even a bit; the active
+ * field protocol therefore also has proven_bounds, where it is checked) */
 static int compared(bctx *b, ival x, uint32_t bits)
 {
     i128 m = iv_mag(x);

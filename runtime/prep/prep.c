@@ -553,6 +553,8 @@ void prep_auth_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, const uint8
                       prep_avec *oh)
 {
     size_t rows = prep_onehot_count(L, chunk) + (top ? 1 : 0);
+    if (split && p->dom != EL_FP)
+        abort(); /* a split is F_p's (its top row is r >> split) */
     if (p->dom == EL_FP)
         bounded_vec(p, r, n, PREP_FP_MASK_BITS);
     else

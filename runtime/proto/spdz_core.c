@@ -26,7 +26,7 @@
  * Operations: INPUT opens x - r for a mask r its owner knows; OUTPUT opens
  * y - r for a mask its receiver knows; MUL and convolutions use (convolution)
  * triples; truncation opens x*mult + 2^62 + r (Z_2^128: as semi2k does;
- * F_p: Catrina-Saxena, y = floor(c / 2^d) - R - 2^(62-d)); LTZ opens
+ * F_p: Catrina-Saxena with 2^63, y = floor(c / 2^d) - R - 2^(63-d)); LTZ opens
  * x + 2^L + r and runs a carry tree over 3-bit chunks of r, dealt one-hot,
  * on MACed elements (G_hi + P_hi*G_lo: the two terms exclude each other,
  * so xor is a sum; a group's two gates share the opening of P_hi), then,
@@ -143,12 +143,16 @@ static void open_finish(spdz *s, const avec *v, el *out)
         s->sigma.v[s->sigma.len - n] ^= 1;
 }
 
-/* Test builds (QNN_CHEAT kind noncanon): the first element this party just
- * queued for every peer sent as v + p, the same residue in a second
- * encoding, which every receiver must refuse rather than reduce. */
-static void cheat_noncanon(spdz *s, size_t n)
+/* Test builds, on the first element this party just queued for every
+ * peer (n elements): QNN_CHEAT kind noncanon sends it as v + p over F_p,
+ * the same residue in a second encoding, which every receiver must refuse
+ * rather than reduce; kind beaver (on a Beaver opening) adds 2^120, the
+ * additive error of the delayed-check attack, which must stop every honest
+ * party before any opening it would show through. */
+static void cheat_element(spdz *s, size_t n, const char *kind)
 {
-    if (!n || !field(s) || !net_cheat(s->ap.nt, "noncanon"))
+    int noncanon = !strcmp(kind, "noncanon");
+    if (!n || (noncanon && !field(s)) || !net_cheat(s->ap.nt, kind))
         return;
     for (int j = 0; j < s->ap.n; j++) {
         if (j == s->ap.me)
@@ -156,7 +160,7 @@ static void cheat_noncanon(spdz *s, size_t n)
         uint8_t *q = net_out_tail(s->ap.nt, j, n * V);
         el v;
         memcpy(&v, q, V);
-        v += FP127_P;
+        v = noncanon ? v + FP127_P : add(s, v, el_pow2(120));
         memcpy(q, &v, V);
     }
 }
@@ -165,7 +169,7 @@ static void cheat_noncanon(spdz *s, size_t n)
 static void open_send(spdz *s, const el *v, size_t n)
 {
     add_open128_send(&s->ap, v, n);
-    cheat_noncanon(s, n);
+    cheat_element(s, n, "noncanon");
 }
 
 /* ---------------------------------------------------------- the MAC check */
@@ -528,7 +532,34 @@ static void state_free(pop *op)
 
 /* ---- input and output ---- */
 
-#define OUTPUT_WAIT 3 /* rounds before the open: the check catches up */
+#define CHECK_WAIT 3             /* rounds until what was opened before has been checked */
+#define OUTPUT_WAIT CHECK_WAIT /* before an OUTPUT's open */
+
+/* Over F_p a truncation's, comparison's or floor's opening is masked by
+ * r < 2^126 alone: enough for an honest value of 64 bits, not for an error
+ * that a party put on an earlier Beaver opening, which makes a product off
+ * by that error times a secret, anywhere in F_p, and the opening would show
+ * it (the delayed-check attack on SPDZ with statistical masks). So each
+ * such operation first waits CHECK_WAIT rounds, until everything opened in
+ * the earlier ROUND blocks, on which it depends, has passed the MAC check;
+ * it depends on nothing opened in its own block. Over Z_2^128 every
+ * opening is masked by a uniform element and needs no wait. */
+static int bounded_open(el_dom dom, const pop *op)
+{
+    enum proto_kind k = op->kind;
+    return dom == EL_FP && (k == PK_REQUANT || k == PK_DIVR || k == PK_TRUNC || k == PK_LTZ || k == PK_CLAMP);
+}
+
+/* whether step is one of op's waiting steps; if not, step less them */
+static int waiting(el_dom dom, const pop *op, int *step)
+{
+    if (!bounded_open(dom, op))
+        return 0;
+    if (*step < CHECK_WAIT)
+        return 1;
+    *step -= CHECK_WAIT;
+    return 0;
+}
 
 /* OUTPUT: everybody opens d = y - r for a mask r the receiver knows. Over
  * Z_2^128 it opens d = y - r + 2^64 u for a random u nobody knows, so that
@@ -632,7 +663,8 @@ static void mul_prepare(spdz *s, pop *op)
         reg_get(op->a, k, &t->open.x[k], &t->open.m[k]);
     PERIODIC_LOOP(sh.nb, op->nb) reg_get(op->b, j, &t->open.x[sh.na + i], &t->open.m[sh.na + i]);
     add_beaver128_send(&s->ap, s->dom, &sh, &t->a, &t->b, &t->open);
-    cheat_noncanon(s, sh.na + sh.nb);
+    cheat_element(s, sh.na + sh.nb, "noncanon");
+    cheat_element(s, sh.na + sh.nb, "beaver");
 }
 
 static void mul_finish(spdz *s, pop *op)
@@ -645,12 +677,16 @@ static void mul_finish(spdz *s, pop *op)
     state_free(op);
 }
 
-/* ---- truncation: open c = t + 2^62 + r, t = m x, |t| < 2^62 ----
- * Z_2^128: semi2k's, on MACed shares (proto_trunc_open), with dealt
- * (r, R = (r mod 2^63) >> d, v = bit 63 of r). F_p (Catrina-Saxena): r <
- * 2^126 and R = r >> d dealt, c < p is the integer t + 2^62 + r and
- * y = floor(c / 2^d) - R - 2^(62-d): floor(t / 2^d), or one more with
- * probability (t mod 2^d) / 2^d (the carry of r's low bits). */
+/* ---- truncation: t = m x, |t| < 2^62 ----
+ * Z_2^128: semi2k's, on MACed shares (proto_trunc_open): open c = t +
+ * 2^62 + r with dealt (r, R = (r mod 2^63) >> d, v = bit 63 of r). F_p
+ * (Catrina-Saxena): open c = t + 2^63 + r, r < 2^126 and R = r >> d dealt
+ * (2^63, not 2^62: the fit check bounds t by 2^63 alone), c < p is that
+ * integer and y = floor(c / 2^d) - R - 2^(63-d): floor(t / 2^d), or one
+ * more with probability (t mod 2^d) / 2^d (the carry of r's low bits). */
+
+/* the offset that makes a truncation's opened value nonnegative */
+static unsigned trunc_offset(const spdz *s) { return field(s) ? 63 : 62; }
 
 static void trunc_prepare(spdz *s, pop *op)
 {
@@ -664,7 +700,7 @@ static void trunc_prepare(spdz *s, pop *op)
     avec_alloc(&t->open, n);
     for (size_t k = 0; k < n; k++) {
         word w = proto_trunc_mult(op, k, &t->d[k]);
-        el x, m, mult = field(s) ? sx(s, (int64_t)w) : w, c = el_pow2(62);
+        el x, m, mult = field(s) ? sx(s, (int64_t)w) : w, c = el_pow2(trunc_offset(s));
         reg_get(op->a, k, &x, &m);
         t->open.x[k] = add(s, add(s, mul(s, x, mult), t->a.x[k]), pub_x(s, c));
         t->open.m[k] = add(s, add(s, mul(s, m, mult), t->a.m[k]), pub_m(s, c));
@@ -693,7 +729,7 @@ static void trunc_finish(spdz *s, pop *op)
         el x, m;
         if (field(s)) {
             x = sub(s, 0, t->b.x[k]), m = sub(s, 0, t->b.m[k]);
-            reg_addc(s, op->d, k, x, m, sub(s, c[k] >> t->d[k], el_pow2(62 - t->d[k])));
+            reg_addc(s, op->d, k, x, m, sub(s, c[k] >> t->d[k], el_pow2(63 - t->d[k])));
             continue;
         }
         el pb, cf;
@@ -876,7 +912,8 @@ static void products_prepare(spdz *s, st_t *t, const prodshape *ps, const el *co
         memcpy(t->open.m + sh.na + k * n, ys[2 * k + 1], n * V);
     }
     add_beaver128_send(&s->ap, s->dom, &sh, &t->a, &t->b, &t->open);
-    cheat_noncanon(s, sh.na + sh.nb);
+    cheat_element(s, sh.na + sh.nb, "noncanon");
+    cheat_element(s, sh.na + sh.nb, "beaver");
 }
 
 /* The products' shares into t->c (value and MAC). */
@@ -975,6 +1012,17 @@ static void ltz_last_finish(spdz *s, pop *op)
  * itself when x is in range, and in range whatever the owner sends. R is
  * authenticated through its dealt one-hot chunks (which the owner knows),
  * the comparison is LTZ's carry tree on them: K rounds after the open. */
+/* INPUT's range: over F_p, whose programs run with proven bounds, an int32
+ * is taken in 31 bits, as vm_check_bounds assumes (proto_input_range), so
+ * that an owner cannot input past the bounds the comparisons rely on */
+static pop input_view(el_dom dom, const pop *op)
+{
+    pop v = *op;
+    if (dom == EL_FP && op->kind == PK_INPUT)
+        proto_input_range(&v.lo, &v.bound);
+    return v;
+}
+
 static void input_material(spdz *s, pop *op, st_t *t)
 {
     size_t n = op->n;
@@ -1005,7 +1053,7 @@ static void input_prepare(spdz *s, pop *op)
     for (int j = 0; j < s->ap.n; j++)
         if (j != s->ap.me)
             memcpy(net_out(s->ap.nt, j, n * V), t->open.x, n * V);
-    cheat_noncanon(s, n);
+    cheat_element(s, n, "noncanon");
 }
 
 /* After the open: c', the tree's thresholds and R (into t->v), then G, P. */
@@ -1185,9 +1233,9 @@ static void clamp_finish(spdz *s, pop *op, int step)
  * TFLite's y is y0 = floor(W0 / 2^k) when y0 >= 1, else y1 <= y0 (exact.c,
  * W0 = m x + off0); with lo >= zp both clamp to lo when y0 <= 0, so
  * out = CLAMP(y0 + zp, lo, hi). Over F_p the floor itself is exact: open
- * c = W0 + 2^62 + r, r = r' + 2^k R < 2^126 (k per element; r' dealt
+ * c = W0 + 2^63 + r, r = r' + 2^k R < 2^126 (k per element; r' dealt
  * one-hot in chunks over kmax bits, R as the top row), and
- *     y0 = (c >> k) - 2^(62-k) - R - [r' > c mod 2^k],
+ *     y0 = (c >> k) - 2^(63-k) - R - [r' > c mod 2^k],
  * the last term the carry tree's root: 1 + K rounds and no product, then
  * the CLAMP. exact.c's composition pays two truncation openings, two LTZs
  * of k + 1 bits, four lanes and a product for the same result. */
@@ -1225,11 +1273,12 @@ static void xq_inner(const pop *op, pop *fl, pop *cl)
     cl->lo = op->lo, cl->hi = op->hi, cl->bound = op->bound;
 }
 
+/* the floor's steps: its wait, the open, the tree */
 static int xq_floor_steps(const pop *op)
 {
     pop fl, cl;
     xq_inner(op, &fl, &cl);
-    return ltz_levels(&fl) + 1;
+    return CHECK_WAIT + ltz_levels(&fl) + 1;
 }
 
 /* step 0: the dealt r (split at each element's k) and the open of c */
@@ -1247,7 +1296,7 @@ static void xq_open_prepare(spdz *s, const pop *op, pop *fl)
     for (size_t k = 0; k < n; k++) {
         int64_t m, sh, off0, off1;
         proto_exact_consts(op, k, &m, &sh, &off0, &off1);
-        el x, mm, c = add(s, sx(s, off0), el_pow2(62));
+        el x, mm, c = add(s, sx(s, off0), el_pow2(63));
         reg_get(op->a, k, &x, &mm);
         t->open.x[k] = add(s, add(s, mul(s, x, sx(s, m)), t->a.x[k]), pub_x(s, c));
         t->open.m[k] = add(s, add(s, mul(s, mm, sx(s, m)), t->a.m[k]), pub_m(s, c));
@@ -1255,7 +1304,7 @@ static void xq_open_prepare(spdz *s, const pop *op, pop *fl)
     open_send(s, t->open.x, n);
 }
 
-/* the thresholds c mod 2^k and the top terms (c >> k) - 2^(62-k) - R */
+/* the thresholds c mod 2^k and the top terms (c >> k) - 2^(63-k) - R */
 static void xq_open_finish(spdz *s, pop *fl)
 {
     st_t *t = fl->state;
@@ -1266,7 +1315,7 @@ static void xq_open_finish(spdz *s, pop *fl)
     for (size_t e = 0; e < n; e++) {
         uint8_t d = t->d[e];
         k[e] = (uint64_t)c[e] & (((uint64_t)1 << d) - 1);
-        top[e] = sub(s, c[e] >> d, el_pow2(62 - d));
+        top[e] = sub(s, c[e] >> d, el_pow2(63 - d));
     }
     ltz_local(s, t, fl->bound, n, k, top, 0, n);
     free(c), free(k), free(top);
@@ -1283,18 +1332,36 @@ static void xq_floor_result(spdz *s, const pop *op, xq_t *q)
     state_free(&q->fl);
 }
 
-static void xq_prepare(spdz *s, pop *op, int step)
+/* step's part (the floor's or the clamp's) and its step there; 1 while
+ * that part waits for the check (waiting) */
+static int xq_part(const spdz *s, const pop *op, pop *fl, pop *cl, pop **part, int *step)
 {
     int nf = xq_floor_steps(op);
+    *part = *step < nf ? fl : cl;
+    if (*step >= nf)
+        *step -= nf;
+    return waiting(s->dom, *part, step);
+}
+
+static void xq_step_prepare(spdz *s, const pop *op, pop *fl, pop *cl, int step)
+{
+    pop *part;
+    if (xq_part(s, op, fl, cl, &part, &step))
+        return;
+    if (part == cl)
+        clamp_prepare(s, cl, step);
+    else if (step == 0)
+        xq_open_prepare(s, op, fl);
+    else
+        ltz_and_prepare(s, fl, step);
+}
+
+static void xq_prepare(spdz *s, pop *op, int step)
+{
     if (dealer(s)) { /* the material of this step alone */
         pop fl, cl;
         xq_inner(op, &fl, &cl);
-        if (step == 0)
-            xq_open_prepare(s, op, &fl);
-        else if (step < nf)
-            ltz_and_prepare(s, &fl, step);
-        else
-            clamp_prepare(s, &cl, step - nf);
+        xq_step_prepare(s, op, &fl, &cl, step);
         state_free(&fl), state_free(&cl);
         return;
     }
@@ -1304,31 +1371,28 @@ static void xq_prepare(spdz *s, pop *op, int step)
         xq_inner(op, &q->fl, &q->cl);
         q->mid = proto_alloc(op->n * 4 * sizeof(word));
         q->cl.a = q->mid, q->cl.d = op->d;
-        xq_open_prepare(s, op, &q->fl);
-        return;
     }
     xq_t *q = op->state;
-    if (step < nf)
-        ltz_and_prepare(s, &q->fl, step);
-    else
-        clamp_prepare(s, &q->cl, step - nf);
+    xq_step_prepare(s, op, &q->fl, &q->cl, step);
 }
 
 static void xq_finish(spdz *s, pop *op, int step)
 {
-    int nf = xq_floor_steps(op);
     xq_t *q = op->state;
-    if (step < nf) {
+    pop *part;
+    if (xq_part(s, op, &q->fl, &q->cl, &part, &step))
+        return;
+    if (part == &q->fl) {
         if (step == 0)
             xq_open_finish(s, &q->fl);
         else
             ltz_and_finish(s, &q->fl, step);
-        if (step == nf - 1)
+        if (step == ltz_levels(&q->fl))
             xq_floor_result(s, op, q);
         return;
     }
-    clamp_finish(s, &q->cl, step - nf);
-    if (step - nf == clamp_last(s->dom, &q->cl)) {
+    clamp_finish(s, &q->cl, step);
+    if (step == clamp_last(s->dom, &q->cl)) {
         free(q->mid);
         free(q);
         op->state = NULL;
@@ -1337,7 +1401,7 @@ static void xq_finish(spdz *s, pop *op, int step)
 
 /* ------------------------------------------------------------ dispatch */
 
-int spdz_steps(const protocol *self, el_dom dom, const pop *op)
+static int own_steps(const protocol *self, el_dom dom, const pop *op)
 {
     switch (op->kind) {
     case PK_CLAMP: return clamp_last(dom, op) + 1;
@@ -1348,11 +1412,14 @@ int spdz_steps(const protocol *self, el_dom dom, const pop *op)
             return proto_exact_steps(self, op);
         pop fl, cl;
         xq_inner(op, &fl, &cl);
-        return xq_floor_steps(op) + clamp_last(dom, &cl) + 1;
+        return xq_floor_steps(op) + CHECK_WAIT + clamp_last(dom, &cl) + 1;
     }
     case PK_LTZ: return ltz_steps(dom, op);
     case PK_OUTPUT: return OUTPUT_WAIT + 1;
-    case PK_INPUT: return ltz_levels(op) + 1;
+    case PK_INPUT: {
+        pop v = input_view(dom, op);
+        return ltz_levels(&v) + 1;
+    }
     case PK_MUL:
     case PK_CONV2D:
     case PK_DWCONV2D:
@@ -1363,17 +1430,25 @@ int spdz_steps(const protocol *self, el_dom dom, const pop *op)
     return 1;
 }
 
+int spdz_steps(const protocol *self, el_dom dom, const pop *op)
+{
+    return own_steps(self, dom, op) + (bounded_open(dom, op) ? CHECK_WAIT : 0);
+}
+
 /* The work of (op, step) up to sending; the dealer runs the same code for
  * the material alone (its op has no registers). */
 static void step_prepare(spdz *s, pop *op, int step)
 {
     switch (op->kind) {
-    case PK_INPUT:
+    case PK_INPUT: {
+        pop v = input_view(s->dom, op);
         if (step == 0)
-            input_prepare(s, op);
+            input_prepare(s, &v);
         else
-            ltz_and_prepare(s, op, step);
+            ltz_and_prepare(s, &v, step);
+        op->state = v.state;
         break;
+    }
     case PK_OUTPUT:
         if (step < OUTPUT_WAIT)
             s->phase = "before an output";
@@ -1420,6 +1495,22 @@ int spdz_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
         return proto_reqclamp_prepare(s->self, ps, op, step, err, errlen);
     if ((op->kind == PK_EXACT && !fused_exact(s->dom, op)) || op->kind == PK_REQS)
         return proto_exact_prepare(s->self, ps, op, step, err, errlen);
+    if (op->kind == PK_INPUT && step == 0 && s->ap.me == op->owner) {
+        pop v = input_view(s->dom, op);
+        for (size_t k = 0; k < op->n; k++)
+            if (op->in[k] < v.lo || op->in[k] - v.lo >= (int64_t)1 << v.bound) {
+                snprintf(err, errlen, "%s: input value %lld at index %zu is outside [%lld, %lld] (int32 inputs are "
+                         "taken in 31 bits)", s->self->name, (long long)op->in[k], k, (long long)v.lo,
+                         (long long)(v.lo + ((int64_t)1 << v.bound) - 1));
+                return -1;
+            }
+    }
+    if (waiting(s->dom, op, &step)) {
+        s->phase = "before a masked opening";
+        return 0;
+    }
+    if (bounded_open(s->dom, op))
+        s->phase = "online";
     step_prepare(s, op, step);
     return prep_error(s->pp, err, errlen);
 }
@@ -1427,6 +1518,8 @@ int spdz_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
 int spdz_finish(void *ps, pop *op, int step, char *err, size_t errlen)
 {
     spdz *s = ps;
+    if (waiting(s->dom, op, &step))
+        return 0;
     switch (op->kind) {
     case PK_REQCLAMP: return proto_reqclamp_finish(s->self, ps, op, step, err, errlen);
     case PK_REQS: return proto_exact_finish(s->self, ps, op, step, err, errlen);
@@ -1436,7 +1529,12 @@ int spdz_finish(void *ps, pop *op, int step, char *err, size_t errlen)
         xq_finish(s, op, step);
         break;
     case PK_CLAMP: clamp_finish(s, op, step); break;
-    case PK_INPUT: input_finish(s, op, step); break;
+    case PK_INPUT: {
+        pop v = input_view(s->dom, op);
+        input_finish(s, &v, step);
+        op->state = v.state;
+        break;
+    }
     case PK_OUTPUT:
         if (step == OUTPUT_WAIT) {
             output_finish(s, op);
@@ -1471,6 +1569,8 @@ void spdz_deal(void *ps, const pop *op, int step)
         (op->kind == PK_REQCLAMP ? proto_composite_deal : proto_exact_deal)(s->self, ps, op, step);
         return;
     }
+    if (waiting(s->dom, op, &step))
+        return;
     pop copy = *op; /* the dealer's state lives for one step of one op */
     copy.state = NULL;
     step_prepare(ps, &copy, step);
@@ -1513,6 +1613,8 @@ static void ltz_opens(el_dom dom, const pop *op, uint64_t *opens, int *rounds)
 
 void spdz_cost(const protocol *self, el_dom dom, const pop *op, int N, proto_cost *acc)
 {
+    pop v = input_view(dom, op); /* INPUT's range; the rest as op */
+    op = &v;
     uint64_t o = (uint64_t)(N - 1) * V, n = op->n, opens = 0;
     int rounds = 1;
     switch (op->kind) {
@@ -1551,7 +1653,7 @@ void spdz_cost(const protocol *self, el_dom dom, const pop *op, int N, proto_cos
     case PK_LTZ:
     case PK_CLAMP: ltz_opens(dom, op, &opens, &rounds); break;
     }
-    acc->rounds = (uint64_t)rounds;
+    acc->rounds = (uint64_t)rounds + (bounded_open(dom, op) ? CHECK_WAIT : 0);
     acc->opened += opens;
     add_open_cost(N, opens, V, acc);
 }
@@ -1561,6 +1663,10 @@ void spdz_cost(const protocol *self, el_dom dom, const pop *op, int N, proto_cos
  * derived: the dealer draws them). */
 void spdz_prep_cost(const protocol *self, el_dom dom, const pop *op, int step, int N, proto_cost *acc)
 {
+    pop v = input_view(dom, op);
+    op = &v;
+    if (waiting(dom, op, &step))
+        return;
     uint64_t n = op->n, e = 0, r = dom == EL_FP ? 2 * n : n; /* a mask r: derived, or random */
     switch (op->kind) {
     case PK_REQCLAMP: proto_composite_prep_cost(self, op, step, N, acc); return;
