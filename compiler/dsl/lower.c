@@ -1700,7 +1700,16 @@ static int lower_quantize(lctx *c, const stmt *st, tensor *y)
     int sh;
     qm_quantize_multiplier((double)x->scale[0] / (double)y->scale[0], &m0, &sh);
     int64_t m = m0, s = sh, zlh[3] = {y->zp[0], dtype_min(dt), dtype_max(dt)};
-    y->reg = requant_clamp(c, addc(c, x->reg, len, -x->zp[0]), len, &m, &s, 1, zlh, SIZE_MAX);
+    int64_t lo = dtype_min(x->dtype) - x->zp[0] + y->zp[0], hi = dtype_max(x->dtype) - x->zp[0] + y->zp[0];
+    if (m0 == 1 << 30 && sh == 1) { /* equal scales (as Keras' uint8 edges): the multiplier is the
+                                     * identity on |x - zx| < 2^30, so the codes only move, and are
+                                     * clamped where the result's range does not hold them all */
+        y->reg = addc(c, x->reg, len, (int64_t)y->zp[0] - x->zp[0]);
+        if (lo < dtype_min(dt) || hi > dtype_max(dt))
+            y->reg = clamp(c, y->reg, len, dtype_min(dt), dtype_max(dt), 10);
+    } else {
+        y->reg = requant_clamp(c, addc(c, x->reg, len, -x->zp[0]), len, &m, &s, 1, zlh, SIZE_MAX);
+    }
     em_layer(&c->e, &(qbc_layer){(char *)y->name, "quantize", y->dtype, y->shape, y->scale[0],
                                  y->zp[0], 0, y->reg});
     return 0;
