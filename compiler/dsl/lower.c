@@ -685,7 +685,7 @@ static uint32_t requant_clamp(lctx *c, uint32_t acc, uint64_t len, const int64_t
         return UINT32_MAX;
     uint32_t fused = 1;
     for (uint32_t ch = 0; ch < nq && !tight; ch++)
-        fused = requant_bits((int)-sh[ch]) + (uint32_t)(-sh[ch] - min_right) <= bits;
+        fused = fused && requant_bits((int)-sh[ch]) + (uint32_t)(-sh[ch] - min_right) <= bits;
     bits = tight && tight < bits ? tight : bits;
     fused = fused && min_right > 0 && bits + 31 + (uint32_t)min_right <= 63;
     uint32_t mc = em_const(&c->e, m0, nq), sc = em_const(&c->e, sh, nq), r = em_sreg(&c->e, len);
