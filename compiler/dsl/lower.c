@@ -1316,9 +1316,12 @@ static uint32_t table_apply(lctx *c, uint32_t x, uint64_t len, const int32_t *f,
 static uint32_t table_tail(lctx *c, uint32_t x, uint64_t len, const int32_t *t, int32_t qmin, int32_t qmax,
                            int64_t m, int64_t b, int k, int32_t z)
 {
-    if (k < 2 || k > 31 || m <= 0 || m > 65535 || llabs(b) > ((int64_t)1 << 40))
+    if (k < 2 || k > 31 || m <= 0 || m > 65535 || llabs(b) > INT32_MAX)
         return UINT32_MAX;
     int64_t off = b - 1 - ((int64_t)1 << (k - 1)), h[256];
+    /* v = m x + off must be an int32 on every code, as TFLite's function takes it */
+    if (off + m * qmin < INT32_MIN || off + m * (qmin + 255) > INT32_MAX)
+        return UINT32_MAX;
     for (int i = 0; i < 256; i++)
         h[i] = (int64_t)qm_mul_by_qmult((int32_t)(m * (qmin + i) + off), 1 << 30, 1 - k) + z;
     int start = 256, steps = 0;
