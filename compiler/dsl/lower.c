@@ -685,7 +685,7 @@ static uint32_t requant_clamp(lctx *c, uint32_t acc, uint64_t len, const int64_t
         return UINT32_MAX;
     uint32_t fused = 1;
     for (uint32_t ch = 0; ch < nq && !tight; ch++)
-        fused = requant_bits((int)-sh[ch]) + (uint32_t)(-sh[ch] - min_right) <= bits;
+        fused = fused && requant_bits((int)-sh[ch]) + (uint32_t)(-sh[ch] - min_right) <= bits;
     bits = tight && tight < bits ? tight : bits;
     fused = fused && min_right > 0 && bits + 31 + (uint32_t)min_right <= 63;
     uint32_t mc = em_const(&c->e, m0, nq), sc = em_const(&c->e, sh, nq), r = em_sreg(&c->e, len);
@@ -1316,9 +1316,12 @@ static uint32_t table_apply(lctx *c, uint32_t x, uint64_t len, const int32_t *f,
 static uint32_t table_tail(lctx *c, uint32_t x, uint64_t len, const int32_t *t, int32_t qmin, int32_t qmax,
                            int64_t m, int64_t b, int k, int32_t z)
 {
-    if (k < 2 || k > 31 || m <= 0 || m > 65535 || llabs(b) > ((int64_t)1 << 40))
+    if (k < 2 || k > 31 || m <= 0 || m > 65535 || llabs(b) > INT32_MAX)
         return UINT32_MAX;
     int64_t off = b - 1 - ((int64_t)1 << (k - 1)), h[256];
+    /* v = m x + off must be an int32 on every code, as TFLite's function takes it */
+    if (off + m * qmin < INT32_MIN || off + m * (qmin + 255) > INT32_MAX)
+        return UINT32_MAX;
     for (int i = 0; i < 256; i++)
         h[i] = (int64_t)qm_mul_by_qmult((int32_t)(m * (qmin + i) + off), 1 << 30, 1 - k) + z;
     int start = 256, steps = 0;
@@ -1402,21 +1405,22 @@ static int lower_table_act(lctx *c, const stmt *st, tensor *y, int hard_swish)
     return 0;
 }
 
-/* mean(x, keep_dims=false|true, arith=float|int) -> q(s, z): TFLite's
- * MEAN over H and W of [1, H, W, C], the result [1, C] or, with keep_dims,
- * [1, 1, 1, C]; the window sums S by a POOLSUM, then
- *  - arith=float (the default): the reference kernel's float32 arithmetic
- *    of TFLite 2.12 and before (QuantizedMeanOrSum, qm_mean_float),
- *    tabulated over every sum and applied by table_apply: one exact
- *    REQCLAMP of S + c when a line fits the whole sum domain, else
- *    comparisons;
+/* mean(x, keep_dims=false|true, arith=float|int|int_div|trunc) -> q(s, z):
+ * TFLite's MEAN over H and W of [1, H, W, C], the result [1, C] or, with
+ * keep_dims, [1, 1, 1, C]; the window sums S by a POOLSUM, then
  *  - arith=int: the integer QuantizedMeanOrSum of TFLite 2.13 and later,
  *    S - zp_in n requantized by its own multiplier (qm_mean_int_multiplier)
- *    in one exact REQCLAMP. */
+ *    in one exact REQCLAMP;
+ *  - else TFLite 2.12's kernels, tabulated over every sum and applied by
+ *    table_apply (one exact REQCLAMP of S + c when a line fits the whole
+ *    sum domain, else comparisons): float (the default), its float32
+ *    QuantizedMeanOrSum (qm_mean_float); int_div, its int8 keep_dims
+ *    kernel reference_integer_ops::Mean (qm_mean_int_div); trunc, its
+ *    kernel for an output quantized as the input, S / n truncated. */
 static int lower_mean(lctx *c, const stmt *st, tensor *y)
 {
     static const char *const kw[] = {"keep_dims", "arith", NULL}, *const bools[] = {"false", "true", NULL},
-                             *const ariths[] = {"float", "int", NULL};
+                             *const ariths[] = {"float", "int", "int_div", "trunc", NULL};
     args a = {st, "mean"};
     tensor *x = unary_quantized(c, &a, y, kw);
     const value *kv = kwarg(&a, "keep_dims"), *av = kwarg(&a, "arith");
@@ -1425,6 +1429,11 @@ static int lower_mean(lctx *c, const stmt *st, tensor *y)
         return -1;
     if (x->shape.ndim != 4 || x->shape.dims[0] != 1 || (uint64_t)x->shape.dims[1] * x->shape.dims[2] > 4096) {
         diag_error(st->fn.at, "mean needs a [1, H, W, C] input with H W at most 4096 (its sums' domain is tabulated)");
+        return -1;
+    }
+    if ((arith == 2 && x->dtype != DT_I8) || (arith == 3 && (x->scale[0] != y->scale[0] || x->zp[0] != y->zp[0]))) {
+        diag_error(st->fn.at, arith == 2 ? "mean: arith=int_div is TFLite's int8 kernel: an i8 input"
+                                         : "mean: arith=trunc is TFLite's kernel for an output quantized as the input");
         return -1;
     }
     uint32_t h = x->shape.dims[1], w = x->shape.dims[2], ch = x->shape.dims[3];
@@ -1446,9 +1455,11 @@ static int lower_mean(lctx *c, const stmt *st, tensor *y)
         y->reg = requant_clamp(c, addc(c, sum, ch, -(int64_t)x->zp[0] * n), ch, &m, &sh, 1, zlh, SIZE_MAX);
     } else {
         int32_t *f = xcalloc((size_t)len, sizeof(int32_t));
+        int32_t lo = (int32_t)dtype_min(y->dtype), hi = (int32_t)dtype_max(y->dtype);
         for (int64_t i = 0; i < len; i++)
-            f[i] = qm_mean_float(smin + i, n, x->scale[0], y->scale[0], x->zp[0], y->zp[0],
-                                 (int32_t)dtype_min(y->dtype), (int32_t)dtype_max(y->dtype));
+            f[i] = arith == 0 ? qm_mean_float(smin + i, n, x->scale[0], y->scale[0], x->zp[0], y->zp[0], lo, hi)
+                   : arith == 2 ? qm_mean_int_div(smin + i, n, x->scale[0], y->scale[0], x->zp[0], y->zp[0], lo, hi)
+                                : (int32_t)((smin + i) / n);
         y->reg = table_apply(c, sum, ch, f, smin, len, (int32_t)dtype_min(y->dtype), (int32_t)dtype_max(y->dtype));
         free(f);
     }
@@ -1700,7 +1711,16 @@ static int lower_quantize(lctx *c, const stmt *st, tensor *y)
     int sh;
     qm_quantize_multiplier((double)x->scale[0] / (double)y->scale[0], &m0, &sh);
     int64_t m = m0, s = sh, zlh[3] = {y->zp[0], dtype_min(dt), dtype_max(dt)};
-    y->reg = requant_clamp(c, addc(c, x->reg, len, -x->zp[0]), len, &m, &s, 1, zlh, SIZE_MAX);
+    int64_t lo = dtype_min(x->dtype) - x->zp[0] + y->zp[0], hi = dtype_max(x->dtype) - x->zp[0] + y->zp[0];
+    if (m0 == 1 << 30 && sh == 1) { /* equal scales (as Keras' uint8 edges): the multiplier is the
+                                     * identity on |x - zx| < 2^30, so the codes only move, and are
+                                     * clamped where the result's range does not hold them all */
+        y->reg = addc(c, x->reg, len, (int64_t)y->zp[0] - x->zp[0]);
+        if (lo < dtype_min(dt) || hi > dtype_max(dt))
+            y->reg = clamp(c, y->reg, len, dtype_min(dt), dtype_max(dt), 10);
+    } else {
+        y->reg = requant_clamp(c, addc(c, x->reg, len, -x->zp[0]), len, &m, &s, 1, zlh, SIZE_MAX);
+    }
     em_layer(&c->e, &(qbc_layer){(char *)y->name, "quantize", y->dtype, y->shape, y->scale[0],
                                  y->zp[0], 0, y->reg});
     return 0;

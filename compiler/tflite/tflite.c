@@ -1044,15 +1044,19 @@ static int emit_mean(imp *m, uint32_t i)
                          (uint32_t)ax->data[4 * k + 2] << 16 | (uint32_t)ax->data[4 * k + 3] << 24);
     if (x->shape.ndim != 4 || !((a[0] == 1 && a[1] == 2) || (a[0] == 2 && a[1] == 1)))
         return op_fail(m, i, "only the mean of a [1, H, W, C] tensor over axes 1 and 2 is supported");
-    /* TFLite 2.12 and before ran reference_integer_ops::Mean for this case,
-     * an arithmetic of its own that qnnc does not reproduce */
-    if (keep && !m->mean_int)
-        return op_fail(m, i, "keep_dims=true in TFLite 2.12 and before (reference_integer_ops::Mean) is not "
-                             "supported; --mean-arith int imports it as 2.13 and later's reference kernel computes it");
+    /* TFLite 2.12 and before (reduce.cc's EvalMean) took, for keep_dims,
+     * reference_integer_ops::Mean on int8 and a uint8 kernel of its own
+     * (not reproduced); else, for an output quantized as the input, a
+     * truncating division; else the float QuantizedMeanOrSum */
+    if (keep && !m->mean_int && x->dtype != DT_I8)
+        return op_fail(m, i, "keep_dims=true on uint8 in TFLite 2.12 and before (reference_ops::Mean's uint8 kernel) "
+                             "is not supported; --mean-arith int imports it as 2.13 and later compute it");
     if (m->secret)
         return op_fail(m, i, "--secret-params: mean needs its input's quantization in the clear; not supported yet");
+    int same = x->nq == 1 && y->nq == 1 && x->scale[0] == y->scale[0] && x->zp[0] == y->zp[0];
+    const char *arith = m->mean_int ? ", arith=int" : keep ? ", arith=int_div" : same ? ", arith=trunc" : "";
     begin_layer(m, i, y);
-    sb_printf(&m->body, "mean(%s%s%s", x->name, keep ? ", keep_dims=true" : "", m->mean_int ? ", arith=int" : "");
+    sb_printf(&m->body, "mean(%s%s%s", x->name, keep ? ", keep_dims=true" : "", arith);
     end_layer(m, y, 0);
     return 0;
 }

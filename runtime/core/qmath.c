@@ -375,6 +375,16 @@ int32_t qm_mean_float(int64_t sum, int64_t n, float s_in, float s_out, int32_t z
     return (int32_t)result;
 }
 
+int32_t qm_mean_int_div(int64_t sum, int64_t n, float s_in, float s_out, int32_t zp_in, int32_t zp_out,
+                        int32_t qmin, int32_t qmax)
+{
+    int32_t m0;
+    int shift;
+    qm_quantize_multiplier((double)s_in / (double)s_out, &m0, &shift);
+    int64_t a = qm_div_round(qm_mul_by_qmult((int32_t)(sum - (int64_t)zp_in * n), m0, shift), n) + zp_out;
+    return a < qmin ? qmin : a > qmax ? qmax : (int32_t)a;
+}
+
 void qm_mean_int_multiplier(int64_t n, float s_in, float s_out, int32_t *m0, int *shift)
 {
     qm_quantize_multiplier((double)s_in / (double)s_out, m0, shift);

@@ -73,6 +73,13 @@ void qm_relu_params(int act, float s_in, float s_out, int32_t zp_out, int32_t qm
  * [qmin, qmax]. */
 int32_t qm_mean_float(int64_t sum, int64_t n, float s_in, float s_out, int32_t zp_in, int32_t zp_out,
                       int32_t qmin, int32_t qmax);
+/* MEAN over H and W with keep_dims=true of an int8 tensor in TFLite 2.12
+ * and before (reference_integer_ops::Mean, reference/integer_ops/mean.h):
+ * a = MultiplyByQuantizedMultiplier(S - zp_in n, M0, shift) with (M0,
+ * shift) = QuantizeMultiplier((double)s_in / (double)s_out), then a / n
+ * rounded half away from zero (C divisions), plus zp_out, clamped. */
+int32_t qm_mean_int_div(int64_t sum, int64_t n, float s_in, float s_out, int32_t zp_in, int32_t zp_out,
+                        int32_t qmin, int32_t qmax);
 /* MEAN's multiplier in TFLite 2.13 and later (reference/reduce.h's integer
  * QuantizedMeanOrSum, which both resolvers run for keep_dims=false and the
  * reference resolver for keep_dims=true): QuantizeMultiplier of

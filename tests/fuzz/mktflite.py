@@ -8,6 +8,8 @@ Each is a valid model `qnnc import` accepts, a few hundred bytes:
   float_edges.tflite       a float32 input quantized to int8 (QUANTIZE),
                            HARD_SWISH, MEAN over H and W, and DEQUANTIZE to
                            a float32 output (the edges the client computes)
+  means.tflite             int8 MEAN over H and W with keep_dims=true, and
+                           with keep_dims=false to the input's quantization
 A FlatBuffer writer of its own (no flatbuffers package): objects are laid
 out parent first, children after, as the reader accepts any forward
 offsets. Field numbers follow TensorFlow Lite's schema.fbs.
@@ -189,9 +191,19 @@ def float_edges():
     return model(t, ops, [0], [5])
 
 
+def means():
+    t = [("x", I8, [1, 2, 2, 3], [0.5], [-1], 0, None),
+         ("axes", I32, [2], [1.0], [0], 0, i32s([1, 2])),
+         ("kept", I8, [1, 1, 1, 3], [0.25], [3], 0, None),
+         ("same", I8, [1, 3], [0.5], [-1], 0, None)]
+    ops = [(40, [0, 1], [2], Table({0: ("B", 1)})),
+           (40, [0, 1], [3], Table({0: ("B", 0)}))]
+    return model(t, ops, [0], [2, 3])
+
+
 if __name__ == "__main__":
     out = sys.argv[1] if len(sys.argv) > 1 else "."
     for name, f in [("conv_fc_softmax", conv_fc_softmax), ("dw_pool_add", dw_pool_add),
-                    ("float_edges", float_edges)]:
+                    ("float_edges", float_edges), ("means", means)]:
         with open("%s/%s.tflite" % (out, name), "wb") as fh:
             fh.write(f())

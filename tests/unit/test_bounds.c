@@ -108,6 +108,24 @@ START_TEST(proven_bounds_ignores_acc_bound)
 }
 END_TEST
 
+/* A per-channel layer fuses its requantization and clamp only when every
+ * channel's bound, scaled by 2^e for a right shift e above the smallest,
+ * fits the instruction's: here channel 0 (right shift 24) does not, channel
+ * 1 (22) does, and the program, no longer fused, passes --proven-bounds
+ * (the Keras MobileNetV2's first convolution is such a layer) */
+START_TEST(every_channel_decides_fusion)
+{
+    static const char *const src = HEAD "input x : i8[1,1,1,1] q(1.0, 0) from c\n"
+        "input w : i8[2,1,1,1] q([4.47034836e-08, 1.78813934e-07], 0, axis=0) from m\n"
+        "input b : i32[2] q([4.47034836e-08, 1.78813934e-07], 0) from m\n"
+        "y = conv2d(x, w, b) -> q(1.0, 100)\n"
+        "output y to c\n";
+    qbc_program p;
+    compile_ok(src, COMPILE_PROVEN_BOUNDS, &p);
+    qbc_free(&p);
+}
+END_TEST
+
 /* A fully connected layer with multiplier 0.97 2^-8: M0 (2^31 + the
  * products) passes 2^62 for an i32 bias near its extremes once there are
  * 4,096 products (2^28), not with 16 (2^20). */
@@ -273,6 +291,7 @@ Suite *suite_bounds(void)
     tcase_add_test(t, small_acc_bound_is_refused);
     tcase_add_test(t, proven_bounds_ignores_acc_bound);
     tcase_add_test(t, large_bias_is_refused);
+    tcase_add_test(t, every_channel_decides_fusion);
     tcase_add_test(t, exact_offsets_suggest_fast);
     tcase_add_test(t, secret_params_are_refused);
     tcase_add_test(t, any_loaded_program_is_checked);

@@ -231,6 +231,30 @@ START_TEST(float_edges_are_the_clients)
 }
 END_TEST
 
+/* MEAN's kernel follows the TFLite version (tests/fuzz/mktflite.py means:
+ * int8, keep_dims=true, and keep_dims=false to the input's quantization):
+ * 2.12 and before (the default) took reference_integer_ops::Mean and a
+ * truncating division there, 2.13 and later the integer QuantizedMeanOrSum */
+START_TEST(mean_kernel_by_version)
+{
+    char err[512];
+    size_t len;
+    uint8_t *b = tio_slurp("tests/fuzz/seeds/tflite/means.tflite", 1 << 20, &len, err, sizeof err);
+    ck_assert_msg(b != NULL, "%s", err);
+    tfl_result r;
+    ck_assert_msg(tfl_import(b, len, "m", TFL_OUT_MODEL, 0, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(strstr(r.qnn, "kept = mean(x, keep_dims=true, arith=int_div)") &&
+                      strstr(r.qnn, "same = mean(x, arith=trunc)"), "%s", r.qnn);
+    tfl_free(&r);
+    ck_assert_msg(tfl_import(b, len, "m", TFL_OUT_MODEL, TFL_MEAN_INT, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(strstr(r.qnn, "kept = mean(x, keep_dims=true, arith=int)") &&
+                      strstr(r.qnn, "same = mean(x, arith=int)"), "%s", r.qnn);
+    tfl_free(&r);
+    ck_assert_int_eq(import_and_compile(b, len, err, sizeof err), 0);
+    free(b);
+}
+END_TEST
+
 /* An accumulator that exact rounding cannot take (|acc M0 2^left| near
  * 2^62) is refused by layer and channel, and imports with --rounding fast:
  * micro_speech's first convolution gets bias INT32_MIN in channel 0 and an
@@ -295,6 +319,7 @@ Suite *suite_import(void)
     tcase_add_test(t, unsupported_operator_is_named);
     tcase_add_test(t, every_unsupported_operator_is_named);
     tcase_add_test(t, float_edges_are_the_clients);
+    tcase_add_test(t, mean_kernel_by_version);
     tcase_add_test(t, squeeze_and_expand_dims_reshape);
     tcase_add_test(t, accumulator_past_exact_is_named);
     tcase_add_test(t, not_a_model);

@@ -384,17 +384,20 @@ END_TEST
 
 /* mean over every possible window sum: channel k of a [1, H, W, 255 n + 1]
  * input sums to qmin n + k, for n = H W in {1, 4, 49, 64}, u8 and i8,
- * keep_dims true and false; arith=int against TFLite 2.13+'s integer
- * QuantizedMeanOrSum written out here (the multiplier adapted to 1/n,
- * then MultiplyByQuantizedMultiplier of S - zp_in n), arith=float against
- * qm_mean_float (TFLite 2.12's float kernel) */
+ * keep_dims true and false; written out here: arith=int, TFLite 2.13+'s
+ * integer QuantizedMeanOrSum (the multiplier adapted to 1/n, then
+ * MultiplyByQuantizedMultiplier of S - zp_in n), arith=int_div, 2.12's
+ * reference_integer_ops::Mean (MultiplyByQuantizedMultiplier, then a
+ * division by n rounding half away from zero), arith=trunc (S / n
+ * truncated); arith=float against qm_mean_float (2.12's float kernel) */
 static void check_mean_domain(int h, int w, int i8, int arith, int keep, float si, int zi, float so, int zo)
 {
+    static const char *const ariths[] = {"float", "int", "int_div", "trunc"};
     int64_t n = (int64_t)h * w, qmin = i8 ? -128 : 0, ch = 255 * n + 1;
     char src[512], msg[4096], err[256];
     snprintf(src, sizeof src, "network m\nparty c = 0\ninput x : %s[1,%d,%d,%lld] q(%.9g, %d) from c\n"
              "y = mean(x, keep_dims=%s, arith=%s) -> q(%.9g, %d)\noutput y to c\n", i8 ? "i8" : "u8", h, w,
-             (long long)ch, (double)si, zi, keep ? "true" : "false", arith ? "int" : "float", (double)so, zo);
+             (long long)ch, (double)si, zi, keep ? "true" : "false", ariths[arith], (double)so, zo);
     th_run r;
     memset(&r, 0, sizeof r);
     ck_assert_msg(th_compile(src, &r.p, msg, sizeof msg) == 0, "%s\n%s", msg, src);
@@ -404,17 +407,20 @@ static void check_mean_domain(int h, int w, int i8, int arith, int keep, float s
         for (int64_t i = 0; i < n; i++)
             r.in[0][i * ch + k] = qmin + k / n + (i < k % n);
     ck_assert_msg(th_run_clear(&r, err, sizeof err) == 0, "%s", err);
-    int32_t m0;
+    int32_t m0, m1;
     int shift, s = 0;
     qm_quantize_multiplier((double)si / (double)so, &m0, &shift);
     while (((int64_t)2 << s) <= n)
         s++;
     s = s < 31 + shift ? s : 31 + shift;
-    m0 = (int32_t)(((int64_t)m0 << s) / n);
+    m1 = (int32_t)(((int64_t)m0 << s) / n);
     for (int64_t k = 0; k < ch; k++) {
-        int64_t sum = qmin * n + k;
-        int64_t want = arith ? ref_clamp(ref_requant(sum - zi * n, m0, shift - s) + zo, qmin, qmin + 255)
-                             : qm_mean_float(sum, n, si, so, zi, zo, (int32_t)qmin, (int32_t)qmin + 255);
+        int64_t sum = qmin * n + k, a = ref_requant(sum - zi * n, m0, shift);
+        a = a > 0 ? (a + n / 2) / n : (a - n / 2) / n;
+        int64_t want = arith == 1   ? ref_clamp(ref_requant(sum - zi * n, m1, shift - s) + zo, qmin, qmin + 255)
+                       : arith == 2 ? ref_clamp(a + zo, qmin, qmin + 255)
+                       : arith == 3 ? sum / n
+                                    : qm_mean_float(sum, n, si, so, zi, zo, (int32_t)qmin, (int32_t)qmin + 255);
         ck_assert_msg(r.out[0][k] == want, "n %lld %s arith %d sum %lld: %lld, want %lld", (long long)n,
                       i8 ? "i8" : "u8", arith, (long long)sum, (long long)r.out[0][k], (long long)want);
     }
@@ -429,6 +435,11 @@ START_TEST(mean_every_sum)
     check_mean_domain(8, 8, 0, 1, 1, 0.02f, 128, 0.031f, 100);
     check_mean_domain(7, 7, 1, 0, 1, 0.0235294122f, -128, 0.0224314351f, -128);
     check_mean_domain(2, 2, 0, 0, 0, 0.1f, 10, 0.05f, 3);
+    check_mean_domain(7, 7, 1, 2, 1, 0.0235294122f, -128, 0.0224314351f, -128);
+    check_mean_domain(2, 2, 1, 2, 1, 0.1f, 10, 0.05f, 3);
+    check_mean_domain(8, 8, 1, 2, 0, 0.02f, -5, 0.031f, 100);
+    check_mean_domain(7, 7, 1, 3, 0, 0.05f, -3, 0.05f, -3);
+    check_mean_domain(2, 2, 0, 3, 1, 0.1f, 10, 0.1f, 10);
 }
 END_TEST
 
