@@ -30,8 +30,6 @@ static inline el el_sub(el_dom d, el a, el b)
     return d == EL_FP ? fp127_u(fp127_sub(fp127_of(a), fp127_of(b))) : a - b;
 }
 
-static inline el el_neg(el_dom d, el a) { return el_sub(d, 0, a); }
-
 static inline el el_mul(el_dom d, el a, el b)
 {
     return d == EL_FP ? fp127_u(fp127_mul(fp127_of(a), fp127_of(b))) : a * b;

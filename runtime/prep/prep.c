@@ -475,14 +475,19 @@ static void auth_derived_owned(prep *p, prep_avec *v, int owner)
     macs(p, v);
 }
 
-/* The dealer's bounded vector of n values (F_p's masks), allocated. */
-static void bounded_vec(prep *p, prep_avec *v, size_t n, unsigned bits)
+/* n masks r: over F_p the dealer's, below 2^PREP_FP_MASK_BITS (derived,
+ * so a correction each); over Z_2^128 uniform (random, a MAC each) */
+static void mask_vec(prep *p, prep_avec *r, size_t n)
 {
-    if (prep_dealer(p)) {
-        prep_avec_alloc(v, n);
-        dealer_bounded(p, v->x, n, bits);
+    if (p->dom != EL_FP) {
+        prep_auth_random(p, r, n);
+        return;
     }
-    auth_value(p, v, n);
+    if (prep_dealer(p)) {
+        prep_avec_alloc(r, n);
+        dealer_bounded(p, r->x, n, PREP_FP_MASK_BITS);
+    }
+    auth_value(p, r, n);
 }
 
 void prep_auth_triples(prep *p, const prep_shape *sh, prep_avec *a, prep_avec *b, prep_avec *c)
@@ -499,27 +504,21 @@ void prep_auth_triples(prep *p, const prep_shape *sh, prep_avec *a, prep_avec *b
 
 void prep_auth_trunc(prep *p, size_t n, const uint8_t *d, prep_avec *r, prep_avec *R, prep_avec *v)
 {
-    if (p->dom == EL_FP) { /* r < 2^126, R = r >> d */
-        bounded_vec(p, r, n, PREP_FP_MASK_BITS);
-        if (prep_dealer(p)) {
-            prep_avec_alloc(R, n);
-            for (size_t k = 0; k < n; k++)
-                R->x[k] = r->x[k] >> d[k];
-        }
-        auth_value(p, R, n);
-        return;
-    }
-    prep_auth_random(p, r, n);
+    int fp = p->dom == EL_FP; /* F_p: R = r >> d, no v */
+    mask_vec(p, r, n);
     if (prep_dealer(p)) {
         prep_avec_alloc(R, n);
-        prep_avec_alloc(v, n);
+        if (!fp)
+            prep_avec_alloc(v, n);
         for (size_t k = 0; k < n; k++) {
-            R->x[k] = proto_trunc_low((uint64_t)r->x[k], d[k]);
-            v->x[k] = ((uint64_t)r->x[k]) >> 63;
+            R->x[k] = fp ? r->x[k] >> d[k] : proto_trunc_low((uint64_t)r->x[k], d[k]);
+            if (!fp)
+                v->x[k] = ((uint64_t)r->x[k]) >> 63;
         }
     }
     auth_value(p, R, n);
-    auth_value(p, v, n);
+    if (!fp)
+        auth_value(p, v, n);
 }
 
 /* the width of chunk i of L bits */
@@ -555,10 +554,7 @@ void prep_auth_chunks(prep *p, size_t n, uint32_t L, uint32_t chunk, const uint8
     size_t rows = prep_onehot_count(L, chunk) + (top ? 1 : 0);
     if (split && p->dom != EL_FP)
         abort(); /* a split is F_p's (its top row is r >> split) */
-    if (p->dom == EL_FP)
-        bounded_vec(p, r, n, PREP_FP_MASK_BITS);
-    else
-        prep_auth_random(p, r, n);
+    mask_vec(p, r, n);
     if (prep_dealer(p)) {
         prep_avec_alloc(oh, rows * n);
         el *lo = proto_alloc(n * V);

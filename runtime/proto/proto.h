@@ -246,6 +246,8 @@ int proto_reqclamp_finish(const protocol *pr, void *ps, pop *op, int step, char 
 /* Steps, costs and dealing of either composite (CLAMP or REQCLAMP) for the
  * protocols that run it through the functions above. */
 int proto_composite_steps(const protocol *pr, const pop *op);
+/* the cost of first then second: bytes and material add, so do rounds */
+void proto_seq_cost(const protocol *pr, const pop *first, const pop *second, int nparties, proto_cost *acc);
 void proto_composite_cost(const protocol *pr, const pop *op, int nparties, proto_cost *acc);
 void proto_composite_deal(const protocol *pr, void *ps, const pop *op, int step);
 void proto_composite_prep_cost(const protocol *pr, const pop *op, int step, int nparties, proto_cost *acc);

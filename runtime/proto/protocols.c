@@ -225,7 +225,7 @@ static const pop *seq_at(const protocol *pr, const pop *first, const pop *second
     return second;
 }
 
-static void seq_cost(const protocol *pr, const pop *first, const pop *second, int nparties, proto_cost *acc)
+void proto_seq_cost(const protocol *pr, const pop *first, const pop *second, int nparties, proto_cost *acc)
 {
     proto_cost a, b;
     memset(&a, 0, sizeof a);
@@ -312,7 +312,7 @@ void proto_composite_cost(const protocol *pr, const pop *op, int nparties, proto
 {
     pop a, b;
     composite_inner(op, &a, &b);
-    seq_cost(pr, &a, &b, nparties, acc);
+    proto_seq_cost(pr, &a, &b, nparties, acc);
 }
 
 void proto_composite_deal(const protocol *pr, void *ps, const pop *op, int step)

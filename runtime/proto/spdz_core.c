@@ -825,13 +825,10 @@ static void ltz_local(const spdz *s, st_t *t, uint32_t L, size_t n, const uint64
         avec_alloc(&t->t, m);
     for (size_t e = 0; top && e < m; e++) {
         el rx = oh->x[row * n + e % n], rm = oh->m[row * n + e % n];
-        if (field(s) && e < nplus)
-            t->t.x[e] = add(s, pub_x(s, top[e]), rx), t->t.m[e] = add(s, pub_m(s, top[e]), rm);
-        else if (field(s) || top[e])
-            t->t.x[e] = sub(s, pub_x(s, field(s) ? top[e] : 1), rx),
-            t->t.m[e] = sub(s, pub_m(s, field(s) ? top[e] : 1), rm);
-        else
-            t->t.x[e] = rx, t->t.m[e] = rm;
+        int minus = field(s) ? e >= nplus : top[e] != 0; /* Z_2^128: 1 - r_L when c_L = 1, else r_L */
+        el px = pub_x(s, top[e]), pm = pub_m(s, top[e]);
+        t->t.x[e] = minus ? sub(s, px, rx) : add(s, px, rx);
+        t->t.m[e] = minus ? sub(s, pm, rm) : add(s, pm, rm);
     }
     free(cv);
     avec_free(&t->b);
@@ -1261,8 +1258,10 @@ static uint8_t xq_shift(const pop *op, size_t i)
 static void xq_inner(const pop *op, pop *fl, pop *cl)
 {
     uint32_t kmax = 0;
-    for (size_t i = 0; i < op->nshift; i++)
-        kmax = xq_shift(op, i) > kmax ? xq_shift(op, i) : kmax;
+    for (size_t i = 0; i < op->nshift; i++) {
+        uint8_t k = xq_shift(op, i);
+        kmax = k > kmax ? k : kmax;
+    }
     memset(fl, 0, sizeof *fl);
     fl->kind = PK_LTZ;
     fl->n = fl->na = op->n;
@@ -1626,13 +1625,8 @@ void spdz_cost(const protocol *self, el_dom dom, const pop *op, int N, proto_cos
             return;
         }
         pop fl, cl;
-        proto_cost a, b;
         xq_inner(op, &fl, &cl);
-        memset(&a, 0, sizeof a), memset(&b, 0, sizeof b);
-        spdz_cost(self, dom, &fl, N, &a);
-        spdz_cost(self, dom, &cl, N, &b);
-        proto_cost_add(acc, &a), proto_cost_add(acc, &b);
-        acc->rounds = a.rounds + b.rounds;
+        proto_seq_cost(self, &fl, &cl, N, acc);
         return;
     }
     case PK_INPUT: /* the owner's open, then the tree on R */
