@@ -525,7 +525,58 @@ static void layer_multiplier(const wlayer *l, uint32_t c, int32_t *m0, int *sh)
                         l->fc || (w->nq == 1 && l->x->dtype == DT_U8), m0, sh);
 }
 
-static int check_acc(imp *m, uint32_t i, const wlayer *l, int64_t *maxacc)
+/* TFLite's requantize-and-clamp of output channel c (zero point and
+ * activation range of y; tfl_act 0 none, 1 relu, 3 relu6) */
+static int64_t channel_out(const wlayer *l, uint32_t c, int64_t tfl_act, int32_t acc)
+{
+    const tensor *y = l->y;
+    int32_t m0;
+    int sh;
+    int64_t lo, hi;
+    layer_multiplier(l, c, &m0, &sh);
+    qm_act_range(tfl_act == 3 ? 2 : (int)tfl_act, (int)dtype_min(y->dtype), (int)dtype_max(y->dtype), y->scale[0],
+                 (int32_t)y->zp[0], &lo, &hi);
+    int64_t v = (int64_t)qm_mul_by_qmult(acc, m0, sh) + y->zp[0];
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* how many operators read tensor k */
+static unsigned readers(const imp *m, int32_t k)
+{
+    unsigned n = 0;
+    for (uint32_t j = 0; j < m->nops; j++)
+        for (uint32_t a = 0; a < m->ops[j].nin; a++)
+            n += m->ops[j].in[a] == k;
+    return n;
+}
+
+/* TFLite's converter saturates the bias of a dead channel (a tiny weight
+ * scale) at +-2^30, and the protocols with proven bounds take an int32
+ * input in [-2^30, 2^30) (proto_input_range): +2^30 is one past. Such a
+ * bias b becomes 2^30 - 1 where that provably changes no output byte:
+ * without a left shift TFLite's requantize-and-clamp f is monotone in the
+ * accumulator, so f(b - R) = f(b + R) = f(b' - R) = f(b' + R), R the
+ * channel's largest |conv| over every input, means both biases give that
+ * one byte for every input. Otherwise the bias stays (and those protocols
+ * refuse it with a message naming the value). */
+static void fit_bias(imp *m, const wlayer *l, uint32_t c, uint64_t R, int64_t tfl_act)
+{
+    const int64_t top = (int64_t)1 << 30, b = const_value(l->b, c), b2 = top - 1;
+    int32_t m0;
+    int sh;
+    layer_multiplier(l, c, &m0, &sh);
+    if (b != top || m->secret || sh > 0 || m0 <= 0 || R >= (uint64_t)top || readers(m, (int32_t)(l->b - m->t)) != 1)
+        return;
+    int64_t r = (int64_t)R, v = channel_out(l, c, tfl_act, (int32_t)(b - r));
+    if (channel_out(l, c, tfl_act, (int32_t)(b + r)) != v ||
+        channel_out(l, c, tfl_act, (int32_t)(b2 - r)) != v || channel_out(l, c, tfl_act, (int32_t)(b2 + r)) != v)
+        return;
+    for (int k = 0; k < m->nw; k++)
+        if (!strcmp(m->w[k].name, l->b->name))
+            m->w[k].data[c] = b2;
+}
+
+static int check_acc(imp *m, uint32_t i, const wlayer *l, int64_t tfl_act, int64_t *maxacc)
 {
     const tensor *x = l->x, *w = l->w, *b = l->b;
     int dw = l->dw;
@@ -548,6 +599,8 @@ static int check_acc(imp *m, uint32_t i, const wlayer *l, int64_t *maxacc)
     int rc = 0;
     for (uint32_t c = 0; c < oc && !rc; c++) {
         int64_t bc = b ? const_value(b, c) : 0;
+        if (b)
+            fit_bias(m, l, c, sat_mul(sum[c], xr), tfl_act);
         uint64_t acc = sat_add(sat_mul(sum[c], xr), sat_dist(bc, 0));
         *maxacc = (int64_t)acc > *maxacc ? (int64_t)acc : *maxacc;
         int32_t m0;
@@ -616,14 +669,14 @@ static void end_layer(imp *m, tensor *y, int secret_layer)
  * optional bias in o->in[2]) as owner inputs (--secret-params: checked
  * only; secret_layer declares them its own way), and the accumulator
  * check. */
-static int layer_weights(imp *m, uint32_t i, const op *o, int dw, int fc, wlayer *l)
+static int layer_weights(imp *m, uint32_t i, const op *o, int dw, int fc, int64_t tfl_act, wlayer *l)
 {
     int has_bias = o->nin > 2 && o->in[2] >= 0;
     int (*take)(imp *, uint32_t, int32_t, const char *) = m->secret ? check_const : declare_const;
     if (take(m, i, o->in[1], fc ? "weights" : "filter") || (has_bias && take(m, i, o->in[2], "bias")))
         return -1;
     *l = (wlayer){&m->t[o->in[0]], &m->t[o->in[1]], has_bias ? &m->t[o->in[2]] : NULL, &m->t[o->out[0]], dw, fc, 0};
-    return check_acc(m, i, l, &l->maxacc);
+    return check_acc(m, i, l, tfl_act, &l->maxacc);
 }
 
 /* Declares an owner input of n i32 values (raw: no q), taking vals. */
@@ -794,7 +847,7 @@ static int emit_window_op(imp *m, uint32_t i)
         sb_printf(&m->body, "%s(%s, size=[%lld,%lld]", o->code == OP_MAX_POOL_2D ? "max_pool2d" : "avg_pool2d",
                   m->t[o->in[0]].name, (long long)fh, (long long)fw);
     } else {
-        if (layer_weights(m, i, o, dw, 0, &l))
+        if (layer_weights(m, i, o, dw, 0, act, &l))
             return -1;
         sb_printf(&m->body, "%s(%s, %s%s%s", dw ? "depthwise_conv2d" : "conv2d", l.x->name, l.w->name,
                   l.b ? ", " : "", l.b ? l.b->name : "");
@@ -833,7 +886,7 @@ static int emit_fc(imp *m, uint32_t i)
             m->t[o->in[k]].nq = 1;
     wlayer l;
     if (o->nin < 2 || activation(m, i, o->in[0]) || usable(m, i, o->out[0], "output") ||
-        layer_weights(m, i, o, 0, 1, &l))
+        layer_weights(m, i, o, 0, 1, act, &l))
         return -1;
     tensor *y = l.y;
     int direct = y->shape.ndim == 2; /* else reshape [B, O] to the model's shape */

@@ -259,6 +259,71 @@ END_TEST
  * 2^62) is refused by layer and channel, and imports with --rounding fast:
  * micro_speech's first convolution gets bias INT32_MIN in channel 0 and an
  * output scale 2^-12 of its own (a multiplier past 1: a left shift). */
+/* The offset of the first operator's bias data in model b (its operator
+ * in *op), with fb opened on b. */
+static uint32_t first_bias(flatbuf *fb, uint8_t *b, size_t len, uint32_t *op)
+{
+    fb_init(fb, b, len);
+    uint32_t n, sub = first_subgraph(fb);
+    uint32_t ops = fb_vector(fb, sub, 3, 4, &n), tensors = fb_vector(fb, sub, 0, 4, &n);
+    uint32_t bufs = fb_vector(fb, fb_root(fb), 4, 4, &n), at = 0;
+    for (*op = 0; *op < 4 && !at; ++*op) {
+        uint32_t in = fb_vector(fb, fb_vec_table(fb, ops, *op), 1, 4, &n);
+        if (n < 3)
+            continue;
+        uint32_t t = fb_vec_table(fb, tensors, fb_u32_at(fb, in + 8));
+        at = fb_vector(fb, fb_vec_table(fb, bufs, (uint32_t)fb_uint(fb, t, 2, 4, 0)), 0, 1, &n);
+    }
+    ck_assert(!fb->failed && at && n >= 4);
+    --*op;
+    return at;
+}
+
+static void put_i32(uint8_t *p, uint32_t v)
+{
+    for (int k = 0; k < 4; k++)
+        p[k] = (uint8_t)(v >> 8 * k);
+}
+
+/* how many i32 weights equal v */
+static int count_i32(const tfl_result *r, int64_t v)
+{
+    int c = 0;
+    for (int k = 0; k < r->nweights; k++) {
+        const tio_tensor *w = &r->weights[k];
+        for (uint64_t e = 0; w->dtype == DT_I32 && e < tshape_elems(&w->shape, TIO_MAX_ELEMS); e++)
+            c += w->data[e] == v;
+    }
+    return c;
+}
+
+/* A bias of +2^30 (TFLite's converter saturates a dead channel's there)
+ * whose channel outputs one byte for every input becomes 2^30 - 1, inside
+ * the proven-bounds protocols' int32 range; a bias past 2^30 stays. */
+START_TEST(saturated_bias_fits_proven_range)
+{
+    size_t len;
+    uint8_t *b = load_model("micro_speech_quantized", &len);
+    if (!b)
+        return;
+    flatbuf fb;
+    uint32_t op, at = first_bias(&fb, b, len, &op);
+    tfl_result r;
+    char err[512];
+    const int64_t top = (int64_t)1 << 30;
+    put_i32(b + at, (uint32_t)top); /* far past the clamp: the channel is constant */
+    ck_assert_msg(tfl_import(b, len, "m", TFL_OUT_MODEL, 0, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(count_i32(&r, top), 0);
+    ck_assert_int_eq(count_i32(&r, top - 1), 1);
+    tfl_free(&r);
+    put_i32(b + at, (uint32_t)top + 1);
+    ck_assert_msg(tfl_import(b, len, "m", TFL_OUT_MODEL, 0, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(count_i32(&r, top + 1), 1);
+    tfl_free(&r);
+    free(b);
+}
+END_TEST
+
 START_TEST(accumulator_past_exact_is_named)
 {
     size_t len;
@@ -266,20 +331,11 @@ START_TEST(accumulator_past_exact_is_named)
     if (!b)
         return;
     flatbuf fb;
-    fb_init(&fb, b, len);
-    uint32_t n, sub = first_subgraph(&fb);
+    uint32_t n, op, at = first_bias(&fb, b, len, &op);
+    uint32_t sub = first_subgraph(&fb);
     uint32_t ops = fb_vector(&fb, sub, 3, 4, &n), tensors = fb_vector(&fb, sub, 0, 4, &n);
-    uint32_t bufs = fb_vector(&fb, fb_root(&fb), 4, 4, &n), at = 0, op = 0;
-    for (; op < 4 && !at; op++) { /* the first operator with a bias */
-        uint32_t in = fb_vector(&fb, fb_vec_table(&fb, ops, op), 1, 4, &n);
-        if (n < 3)
-            continue;
-        uint32_t t = fb_vec_table(&fb, tensors, fb_u32_at(&fb, in + 8));
-        at = fb_vector(&fb, fb_vec_table(&fb, bufs, (uint32_t)fb_uint(&fb, t, 2, 4, 0)), 0, 1, &n);
-    }
-    ck_assert(!fb.failed && at && n >= 4);
     b[at] = b[at + 1] = b[at + 2] = 0, b[at + 3] = 0x80;
-    uint32_t out = fb_vector(&fb, fb_vec_table(&fb, ops, op - 1), 2, 4, &n);
+    uint32_t out = fb_vector(&fb, fb_vec_table(&fb, ops, op), 2, 4, &n);
     uint32_t yq = fb_table(&fb, fb_vec_table(&fb, tensors, fb_u32_at(&fb, out)), 4);
     uint32_t sc = fb_vector(&fb, yq, 2, 4, &n);
     ck_assert(!fb.failed && sc && n >= 1);
@@ -289,7 +345,7 @@ START_TEST(accumulator_past_exact_is_named)
     memcpy(b + sc, &f, 4);
     tfl_result r;
     char err[512], want[64];
-    snprintf(want, sizeof want, "operator %u (", op - 1);
+    snprintf(want, sizeof want, "operator %u (", op);
     ck_assert(tfl_import(b, len, "m", TFL_OUT_MODEL, 0, &r, err, sizeof err) != 0);
     ck_assert_msg(strncmp(err, want, strlen(want)) == 0 && strstr(err, "output channel 0: accumulators reach") &&
                       strstr(err, "bias -2147483648") && strstr(err, "--rounding fast"), "%s", err);
@@ -322,6 +378,7 @@ Suite *suite_import(void)
     tcase_add_test(t, mean_kernel_by_version);
     tcase_add_test(t, squeeze_and_expand_dims_reshape);
     tcase_add_test(t, accumulator_past_exact_is_named);
+    tcase_add_test(t, saturated_bias_fits_proven_range);
     tcase_add_test(t, not_a_model);
     suite_add_tcase(s, t);
     return s;
