@@ -525,19 +525,12 @@ static void layer_multiplier(const wlayer *l, uint32_t c, int32_t *m0, int *sh)
                         l->fc || (w->nq == 1 && l->x->dtype == DT_U8), m0, sh);
 }
 
-/* TFLite's requantize-and-clamp of output channel c (zero point and
- * activation range of y; tfl_act 0 none, 1 relu, 3 relu6) */
-static int64_t channel_out(const wlayer *l, uint32_t c, int64_t tfl_act, int32_t acc)
+/* the clamp of output y's fused activation (TFLite's code: 0 none, 1 relu,
+ * 3 relu6) */
+static void act_range(const tensor *y, int64_t tfl_act, int64_t *lo, int64_t *hi)
 {
-    const tensor *y = l->y;
-    int32_t m0;
-    int sh;
-    int64_t lo, hi;
-    layer_multiplier(l, c, &m0, &sh);
     qm_act_range(tfl_act == 3 ? 2 : (int)tfl_act, (int)dtype_min(y->dtype), (int)dtype_max(y->dtype), y->scale[0],
-                 (int32_t)y->zp[0], &lo, &hi);
-    int64_t v = (int64_t)qm_mul_by_qmult(acc, m0, sh) + y->zp[0];
-    return v < lo ? lo : v > hi ? hi : v;
+                 (int32_t)y->zp[0], lo, hi);
 }
 
 /* how many operators read tensor k */
@@ -559,21 +552,25 @@ static unsigned readers(const imp *m, int32_t k)
  * channel's largest |conv| over every input, means both biases give that
  * one byte for every input. Otherwise the bias stays (and those protocols
  * refuse it with a message naming the value). */
-static void fit_bias(imp *m, const wlayer *l, uint32_t c, uint64_t R, int64_t tfl_act)
+static void fit_bias(imp *m, const wlayer *l, uint32_t c, uint64_t R, int64_t tfl_act, int32_t m0, int sh)
 {
-    const int64_t top = (int64_t)1 << 30, b = const_value(l->b, c), b2 = top - 1;
-    int32_t m0;
-    int sh;
-    layer_multiplier(l, c, &m0, &sh);
-    if (b != top || m->secret || sh > 0 || m0 <= 0 || R >= (uint64_t)top || readers(m, (int32_t)(l->b - m->t)) != 1)
+    const int64_t top = (int64_t)1 << 30;
+    if (const_value(l->b, c) != top || m->secret || sh > 0 || m0 <= 0 || R >= (uint64_t)top ||
+        readers(m, (int32_t)(l->b - m->t)) != 1)
         return;
-    int64_t r = (int64_t)R, v = channel_out(l, c, tfl_act, (int32_t)(b - r));
-    if (channel_out(l, c, tfl_act, (int32_t)(b + r)) != v ||
-        channel_out(l, c, tfl_act, (int32_t)(b2 - r)) != v || channel_out(l, c, tfl_act, (int32_t)(b2 + r)) != v)
-        return;
+    int64_t lo, hi, r = (int64_t)R, first = 0;
+    act_range(l->y, tfl_act, &lo, &hi);
+    const int64_t acc[4] = {top - r, top + r, top - 1 - r, top - 1 + r}; /* below 2^31: r < 2^30 */
+    for (int k = 0; k < 4; k++) {
+        int64_t v = (int64_t)qm_mul_by_qmult((int32_t)acc[k], m0, sh) + l->y->zp[0];
+        v = v < lo ? lo : v > hi ? hi : v;
+        if (k && v != first)
+            return;
+        first = v;
+    }
     for (int k = 0; k < m->nw; k++)
         if (!strcmp(m->w[k].name, l->b->name))
-            m->w[k].data[c] = b2;
+            m->w[k].data[c] = top - 1;
 }
 
 static int check_acc(imp *m, uint32_t i, const wlayer *l, int64_t tfl_act, int64_t *maxacc)
@@ -599,13 +596,13 @@ static int check_acc(imp *m, uint32_t i, const wlayer *l, int64_t tfl_act, int64
     int rc = 0;
     for (uint32_t c = 0; c < oc && !rc; c++) {
         int64_t bc = b ? const_value(b, c) : 0;
-        if (b)
-            fit_bias(m, l, c, sat_mul(sum[c], xr), tfl_act);
-        uint64_t acc = sat_add(sat_mul(sum[c], xr), sat_dist(bc, 0));
-        *maxacc = (int64_t)acc > *maxacc ? (int64_t)acc : *maxacc;
         int32_t m0;
         int sh;
         layer_multiplier(l, c, &m0, &sh);
+        if (b)
+            fit_bias(m, l, c, sat_mul(sum[c], xr), tfl_act, m0, sh);
+        uint64_t acc = sat_add(sat_mul(sum[c], xr), sat_dist(bc, 0));
+        *maxacc = (int64_t)acc > *maxacc ? (int64_t)acc : *maxacc;
         if (m->fast || m0 <= 0 || sh > 30 || sh < -30)
             continue;
         uint64_t right = sh < 0 ? (uint64_t)-sh : 0, off0 = ((uint64_t)1 << 30) + (right ? (uint64_t)1 << (30 + right) : 0);
@@ -703,8 +700,7 @@ static const char *secret_act(int64_t tfl_act)
 static void secret_clamp(const tensor *y, int64_t tfl_act, int64_t out[4])
 {
     int64_t lo, hi, zp = y->zp[0];
-    qm_act_range(tfl_act == 3 ? 2 : (int)tfl_act, (int)dtype_min(y->dtype), (int)dtype_max(y->dtype), y->scale[0],
-                 y->zp[0], &lo, &hi);
+    act_range(y, tfl_act, &lo, &hi);
     int64_t t3 = zp > lo ? zp : lo;
     out[0] = zp, out[1] = lo, out[2] = hi, out[3] = t3 < hi ? t3 : hi;
 }

@@ -255,10 +255,6 @@ START_TEST(mean_kernel_by_version)
 }
 END_TEST
 
-/* An accumulator that exact rounding cannot take (|acc M0 2^left| near
- * 2^62) is refused by layer and channel, and imports with --rounding fast:
- * micro_speech's first convolution gets bias INT32_MIN in channel 0 and an
- * output scale 2^-12 of its own (a multiplier past 1: a left shift). */
 /* The offset of the first operator's bias data in model b (its operator
  * in *op), with fb opened on b. */
 static uint32_t first_bias(flatbuf *fb, uint8_t *b, size_t len, uint32_t *op)
@@ -324,6 +320,10 @@ START_TEST(saturated_bias_fits_proven_range)
 }
 END_TEST
 
+/* An accumulator that exact rounding cannot take (|acc M0 2^left| near
+ * 2^62) is refused by layer and channel, and imports with --rounding fast:
+ * micro_speech's first convolution gets bias INT32_MIN in channel 0 and an
+ * output scale 2^-12 of its own (a multiplier past 1: a left shift). */
 START_TEST(accumulator_past_exact_is_named)
 {
     size_t len;
