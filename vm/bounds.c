@@ -450,6 +450,20 @@ static int clamp(bctx *b, const uint32_t *a, const pop *op)
     return 0;
 }
 
+/* the step sum compares x with the table's codes: x must be one of them */
+static int lut(bctx *b, const uint32_t *a, const pop *op)
+{
+    ival x = hull(&b->reg[a[1]]);
+    if (x.lo < op->lo || x.hi > op->lo + 255)
+        return refuse(b, "a table lookup's index may leave the table's codes [%lld, %lld]", (long long)op->lo,
+                      (long long)op->lo + 255);
+    int64_t lo = op->table[0], hi = op->table[0];
+    for (int k = 1; k < 256; k++)
+        lo = op->table[k] < lo ? op->table[k] : lo, hi = op->table[k] > hi ? op->table[k] : hi;
+    put1(b, a[0], iv(lo, hi));
+    return 0;
+}
+
 /* r = a - e, e = [bit] d written by MUL, d = a - b by SUB with this a
  * unchanged since and bit in [0, 1] then: r is a or b, element by element */
 static int select_of(const bctx *b, uint32_t ra, uint32_t re, ival *r)
@@ -514,6 +528,7 @@ static int exec(bctx *b, enum opcode code, const uint32_t *a)
     case OP_CLAMP: return clamp(b, a, &op);
     case OP_REQCLAMP: return reqclamp(b, a, &op);
     case OP_REQS: return reqs(b, a, &op);
+    case OP_LUT: return lut(b, a, &op);
     }
     return 0;
 }

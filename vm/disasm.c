@@ -34,6 +34,8 @@ static void operand(FILE *out, const qbc_program *p, int op, int k, uint32_t x)
         fprintf(out, "M=%u", x);
     else if (op == OP_WINDOW)
         fprintf(out, "tap=%u", x);
+    else if (op == OP_LUT)
+        fprintf(out, "from=%d", x ? -128 : 0);
     else if (op == OP_REQS && k == 3)
         fprintf(out, "shift=%u", x);
     else if (op == OP_LTZ || op == OP_CLAMP || op == OP_REQCLAMP || op == OP_REQS)

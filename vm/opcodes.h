@@ -73,7 +73,9 @@
     X(REQCLAMP, "sscccn", CMP, 1, 2, 1,                                                            \
       "s[a] = CLAMP(REQUANT(s[b], c[c], c[d]) + z, lo, hi), c[e] = (z, lo, hi), bound 2^f")        \
     X(REQS, "sssnn", CMP, 1, 2, 1,                                                                 \
-      "s[a] = CLAMP(s[b] / 2^d rounded + z, lo, hi), secret s[c] = (Delta per channel, z, lo, hi, t3), bound 2^e")
+      "s[a] = CLAMP(s[b] / 2^d rounded + z, lo, hi), secret s[c] = (Delta per channel, z, lo, hi, t3), bound 2^e")   \
+    X(LUT, "sscn", CMP, 1, 1, 0,                                                                   \
+      "s[a] = c[c][s[b] - lo], a table of 256 over the codes from lo = -128 d (d: 0 or 1), s[b] among them")
 
 enum opcode {
 #define X(name, sig, cls, writes, per, trunc, doc) OP_##name,

@@ -152,6 +152,19 @@ static int check_insn(vctx *v, uint32_t pc, int op, const uint32_t *a)
             return bad(v, pc, "operand lengths do not match");
         return op == OP_CLAMP ? check_bounds(v, pc, a[2], 0) : 0;
     }
+    case OP_LUT: {
+        const qbc_const *t = &p->cregs[a[2]];
+        if (slen(v, a[0]) != slen(v, a[1]))
+            return bad(v, pc, "operand lengths do not match");
+        if (t->len != 256 || a[3] > 1)
+            return bad(v, pc, "LUT takes a table of 256 values and a first code of 0 or -128 (d = 0 or 1)");
+        int changes = 0;
+        for (int k = 1; k < 256; k++)
+            changes |= t->val[k] != t->val[0];
+        if (!changes) /* the step sum needs a change point; a constant is a FILLC */
+            return bad(v, pc, "LUT table is constant");
+        return check_consts(v, pc, a[2], INT32_MIN, INT32_MAX, "table value");
+    }
     case OP_REQUANT:
         return check_requant(v, pc, a);
     case OP_REQCLAMP: {

@@ -74,6 +74,10 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, co
         op->kind = PK_CLAMP;
         op->lo = c[a[2]].val[0], op->hi = c[a[2]].val[1], op->bound = a[3];
         break;
+    case OP_LUT: /* validated: 256 entries */
+        op->kind = PK_LUT;
+        op->table = c[a[2]].val, op->lo = a[3] ? -128 : 0;
+        break;
     case OP_INPUT:
         op->kind = PK_INPUT;
         op->owner = p->inputs[a[1]].party;
@@ -110,6 +114,7 @@ static int elementwise(const pop *op)
     case PK_REQCLAMP:
     case PK_TRUNC:
     case PK_EXACT:
+    case PK_LUT:
     case PK_REQS: return op->na == op->n;
     case PK_OUTPUT:
     case PK_CONV2D:

@@ -39,7 +39,7 @@ typedef struct {
  * in switches without a default, compiled with -Wswitch-enum, so that a
  * kind it misses fails to compile. */
 #define PROTO_KINDS(X) X(INPUT) X(OUTPUT) X(MUL) X(CONV2D) X(DWCONV2D) X(REQUANT) X(DIVR) X(LTZ) X(CLAMP) X(REQCLAMP) \
-                       X(TRUNC) X(EXACT) X(REQS)
+                       X(TRUNC) X(EXACT) X(REQS) X(LUT)
 
 enum proto_kind {
 #define X(k) PK_##k,
@@ -78,7 +78,9 @@ typedef struct {
     const int64_t *divisor; /* DIVR: per element, periodic */
     size_t ndivisor;
     int64_t zp;             /* REQCLAMP: the zero point added before the clamp */
-    int64_t lo, hi;         /* CLAMP, REQCLAMP: the bounds; INPUT: lo, the dtype's least value */
+    int64_t lo, hi;         /* CLAMP, REQCLAMP: the bounds; INPUT: lo, the dtype's least value;
+                             * LUT: lo, the first code of the table */
+    const int64_t *table;   /* LUT: the 256 values of the codes lo, lo + 1, ... (public) */
     uint32_t bound;         /* LTZ, CLAMP, REQCLAMP: |compared| < 2^bound; INPUT: values in [lo, lo + 2^bound) */
     geom g;                 /* CONV2D, DWCONV2D */
     uint32_t channels;      /* CONV2D: output channels; DWCONV2D: depth multiplier */
@@ -264,6 +266,20 @@ void proto_exact_prep_cost(const protocol *pr, const pop *op, int step, int npar
  * same with off1, y = y0 if y0 >= 1 else y1 (DIVR then less its offset
  * 257); a protocol with a fused method builds on them. */
 void proto_exact_consts(const pop *op, size_t i, int64_t *m, int64_t *k, int64_t *off0, int64_t *off1);
+/* LUT for protocols without a method of their own: the step sum over the
+ * table's change points t (at least one, validated), T(x) = T(lo) + sum_t
+ * (T(t) - T(t - 1)) (1 - [x - t < 0]), one LTZ of m n elements (|x - t| <=
+ * 255) and local weights (docs/protocols.md "Table lookup"). */
+int proto_lut_steps(const protocol *pr, const pop *op);
+int proto_lut_prepare(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen);
+int proto_lut_finish(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen);
+void proto_lut_cost(const protocol *pr, const pop *op, int nparties, proto_cost *acc);
+void proto_lut_deal(const protocol *pr, void *ps, const pop *op, int step);
+void proto_lut_prep_cost(const protocol *pr, const pop *op, int step, int nparties, proto_cost *acc);
+/* the table's change points: m, and where t and d are not NULL the codes
+ * t and the steps T(t) - T(t - 1) */
+size_t proto_lut_points(const pop *op, int64_t *t, int64_t *d);
+
 /* acc += part, rounds included */
 void proto_cost_add(proto_cost *acc, const proto_cost *part);
 

@@ -135,6 +135,10 @@ static int clear_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
         for (size_t i = 0; i < n; i++)
             op->d[i] = clamp((int64_t)op->a[i], op->lo, op->hi);
         break;
+    case PK_LUT:
+        for (size_t i = 0; i < n; i++)
+            op->d[i] = (word)op->table[(op->a[i] - (word)op->lo) & 255];
+        break;
     }
     return 0;
 }

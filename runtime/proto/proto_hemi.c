@@ -1703,6 +1703,7 @@ static int hemi_steps(const pop *op)
 {
     switch (op->kind) {
     case PK_CLAMP: return proto_composite_steps(&proto_hemi, op);
+    case PK_LUT: return proto_lut_steps(&proto_hemi, op);
     case PK_REQCLAMP: return rqc_mode(op) ? rqc_steps(op, rqc_mode(op)) : proto_composite_steps(&proto_hemi, op);
     case PK_EXACT: return rqc_mode(op) ? rqc_steps(op, rqc_mode(op)) : proto_exact_steps(&proto_hemi, op);
     case PK_REQS: return proto_exact_steps(&proto_hemi, op);
@@ -1724,6 +1725,7 @@ static int hemi_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     hemi *h = ps;
     switch (op->kind) {
     case PK_CLAMP: return proto_clamp_prepare(&proto_hemi, ps, op, step, err, errlen);
+    case PK_LUT: return proto_lut_prepare(&proto_hemi, ps, op, step, err, errlen);
     case PK_REQCLAMP:
     case PK_EXACT:
         if (rqc_mode(op)) {
@@ -1757,6 +1759,7 @@ static int hemi_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     hemi *h = ps;
     switch (op->kind) {
     case PK_CLAMP: return proto_clamp_finish(&proto_hemi, ps, op, step, err, errlen);
+    case PK_LUT: return proto_lut_finish(&proto_hemi, ps, op, step, err, errlen);
     case PK_REQCLAMP:
     case PK_EXACT:
         if (rqc_mode(op)) {
@@ -1783,6 +1786,7 @@ static void hemi_cost(const pop *op, int N, proto_cost *acc)
 {
     switch (op->kind) {
     case PK_CLAMP: proto_composite_cost(&proto_hemi, op, N, acc); break;
+    case PK_LUT: proto_lut_cost(&proto_hemi, op, N, acc); break;
     case PK_REQCLAMP:
     case PK_EXACT:
         if (rqc_mode(op))

@@ -656,6 +656,7 @@ static int steps(const pop *op)
     case PK_DIVR:
     case PK_TRUNC: return 2;
     case PK_EXACT: return proto_exact_steps(&proto_rep3f, op);
+    case PK_LUT: return proto_lut_steps(&proto_rep3f, op);
     case PK_CLAMP:
     case PK_REQCLAMP: return proto_composite_steps(&proto_rep3f, op);
     case PK_LTZ:
@@ -677,6 +678,7 @@ static int prepare(void *ps, pop *op, int step, char *err, size_t errlen)
         return cmp_prepare(r, op, step, err, errlen);
     switch (op->kind) {
     case PK_EXACT: return proto_exact_prepare(&proto_rep3f, ps, op, step, err, errlen);
+    case PK_LUT: return proto_lut_prepare(&proto_rep3f, ps, op, step, err, errlen);
     case PK_REQS:
         snprintf(err, errlen, "rep3-field: secret requantization parameters (REQS) are not supported over F_p "
                  "(an i32 multiplier times the accumulators can pass 2^63; qnnc --field refuses them)");
@@ -703,6 +705,7 @@ static int finish(void *ps, pop *op, int step, char *err, size_t errlen)
         return cmp_finish(r, op, step, err, errlen);
     switch (op->kind) {
     case PK_EXACT: return proto_exact_finish(&proto_rep3f, ps, op, step, err, errlen);
+    case PK_LUT: return proto_lut_finish(&proto_rep3f, ps, op, step, err, errlen);
     case PK_INPUT: return input_finish(r, op, err, errlen);
     case PK_OUTPUT: return output_finish(r, op, err, errlen);
     case PK_MUL:
@@ -734,6 +737,7 @@ static void cost(const pop *op, int nparties, proto_cost *acc)
     }
     switch (op->kind) {
     case PK_EXACT: proto_exact_cost(&proto_rep3f, op, 3, acc); break;
+    case PK_LUT: proto_lut_cost(&proto_rep3f, op, 3, acc); break;
     case PK_INPUT:
         acc->rounds = 1;
         acc->bytes[op->owner % 3] += n * (narrow_input(op) ? W : E);

@@ -509,6 +509,7 @@ static int semi_steps(const pop *op)
 {
     switch (op->kind) {
     case PK_CLAMP: return proto_composite_steps(&proto_semi2k, op);
+    case PK_LUT: return proto_lut_steps(&proto_semi2k, op);
     case PK_REQS:
     case PK_EXACT: return proto_exact_steps(&proto_semi2k, op);
     case PK_REQCLAMP: return bits_levels(op->bound) + 3;
@@ -530,6 +531,7 @@ static int semi_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     semi *s = ps;
     switch (op->kind) {
     case PK_CLAMP: return proto_clamp_prepare(&proto_semi2k, ps, op, step, err, errlen);
+    case PK_LUT: return proto_lut_prepare(&proto_semi2k, ps, op, step, err, errlen);
     case PK_REQS:
     case PK_EXACT: return proto_exact_prepare(&proto_semi2k, ps, op, step, err, errlen);
     case PK_REQCLAMP: rqc_prepare(s, op, step); break;
@@ -564,6 +566,7 @@ static int semi_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     semi *s = ps;
     switch (op->kind) {
     case PK_CLAMP: return proto_clamp_finish(&proto_semi2k, ps, op, step, err, errlen);
+    case PK_LUT: return proto_lut_finish(&proto_semi2k, ps, op, step, err, errlen);
     case PK_REQS:
     case PK_EXACT: return proto_exact_finish(&proto_semi2k, ps, op, step, err, errlen);
     case PK_REQCLAMP: rqc_finish(s, op, step); break;
@@ -592,6 +595,7 @@ static void semi_deal(void *ps, const pop *op, int step)
     semi *s = ps;
     switch (op->kind) {
     case PK_CLAMP: proto_composite_deal(&proto_semi2k, ps, op, step); break;
+    case PK_LUT: proto_lut_deal(&proto_semi2k, ps, op, step); break;
     case PK_REQS:
     case PK_EXACT: proto_exact_deal(&proto_semi2k, ps, op, step); break;
     case PK_REQCLAMP: rqc_deal(s, op, step); break;
@@ -618,6 +622,7 @@ static void semi_cost(const pop *op, int N, proto_cost *acc)
     uint64_t o = (uint64_t)(N - 1) * W, n = op->n, nw = bits_words(op->n);
     switch (op->kind) {
     case PK_CLAMP: proto_composite_cost(&proto_semi2k, op, N, acc); break;
+    case PK_LUT: proto_lut_cost(&proto_semi2k, op, N, acc); break;
     case PK_REQS:
     case PK_EXACT: proto_exact_cost(&proto_semi2k, op, N, acc); break;
     case PK_REQCLAMP: { /* LTZ of 2n whose open is the truncation's of n, MUL of n */
@@ -678,6 +683,7 @@ static void semi_prep_cost(const pop *op, int step, int N, proto_cost *acc)
     uint64_t n = op->n, nw = bits_words(op->n);
     switch (op->kind) {
     case PK_CLAMP: proto_composite_prep_cost(&proto_semi2k, op, step, N, acc); break;
+    case PK_LUT: proto_lut_prep_cost(&proto_semi2k, op, step, N, acc); break;
     case PK_REQS:
     case PK_EXACT: proto_exact_prep_cost(&proto_semi2k, op, step, N, acc); break;
     case PK_REQCLAMP: {

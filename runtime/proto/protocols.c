@@ -330,3 +330,104 @@ void proto_composite_prep_cost(const protocol *pr, const pop *op, int step, int 
     const pop *in = seq_at(pr, &a, &b, &step);
     pr->prep_cost(in, step, nparties, acc);
 }
+
+/* ------------------------------------------------ LUT by the step sum */
+
+typedef struct {
+    pop ltz;
+    size_t m;
+    int64_t t[255], d[255]; /* the change points and their steps */
+    word *x, *b;            /* m n elements: x - t_j in block j, then LTZ of each */
+} lut_state;
+
+size_t proto_lut_points(const pop *op, int64_t *t, int64_t *d)
+{
+    size_t m = 0;
+    for (int k = 1; k < 256; k++)
+        if (op->table[k] != op->table[k - 1]) {
+            if (t)
+                t[m] = op->lo + k, d[m] = op->table[k] - op->table[k - 1];
+            m++;
+        }
+    return m;
+}
+
+static void lut_inner(const pop *op, pop *ltz)
+{
+    memset(ltz, 0, sizeof *ltz);
+    ltz->kind = PK_LTZ;
+    ltz->n = ltz->na = proto_lut_points(op, NULL, NULL) * op->n;
+    ltz->bound = 9; /* |x - t| <= 255 for x and t among the 256 codes */
+    ltz->rot = op->rot;
+}
+
+int proto_lut_steps(const protocol *pr, const pop *op)
+{
+    pop ltz;
+    lut_inner(op, &ltz);
+    return pr->steps(&ltz);
+}
+
+int proto_lut_prepare(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    size_t n = op->n, sw = (size_t)pr->share_words;
+    if (step == 0) {
+        lut_state *l = proto_zalloc(sizeof *l);
+        op->state = l;
+        lut_inner(op, &l->ltz);
+        l->m = proto_lut_points(op, l->t, l->d);
+        l->x = proto_alloc(l->m * n * sw * sizeof(word));
+        l->b = proto_alloc(l->m * n * sw * sizeof(word));
+        for (size_t j = 0; j < l->m; j++) {
+            int64_t neg = -l->t[j];
+            pr->addc(ps, l->x + j * n * sw, op->a, &neg, n, 1);
+        }
+        l->ltz.a = l->x, l->ltz.d = l->b;
+    }
+    lut_state *l = op->state;
+    return pr->prepare(ps, &l->ltz, step, err, errlen);
+}
+
+/* T(x) = T(lo + 255) - sum_t d_t [x < t] */
+int proto_lut_finish(const protocol *pr, void *ps, pop *op, int step, char *err, size_t errlen)
+{
+    lut_state *l = op->state;
+    size_t n = op->n, sw = (size_t)pr->share_words;
+    if (pr->finish(ps, &l->ltz, step, err, errlen) != 0)
+        return -1;
+    if (step + 1 < pr->steps(&l->ltz))
+        return 0;
+    for (size_t j = 0; j < l->m; j++) {
+        int64_t neg = -l->d[j];
+        word *bj = l->b + j * n * sw;
+        pr->mulc(ps, j ? bj : op->d, bj, &neg, n, 1);
+        if (j)
+            pr->add(ps, op->d, op->d, bj, n, n);
+    }
+    pr->addc(ps, op->d, op->d, &op->table[255], n, 1);
+    free(l->x), free(l->b);
+    free(l);
+    op->state = NULL;
+    return 0;
+}
+
+void proto_lut_cost(const protocol *pr, const pop *op, int nparties, proto_cost *acc)
+{
+    pop ltz;
+    lut_inner(op, &ltz);
+    pr->cost(&ltz, nparties, acc);
+}
+
+void proto_lut_deal(const protocol *pr, void *ps, const pop *op, int step)
+{
+    pop ltz;
+    lut_inner(op, &ltz);
+    pr->deal(ps, &ltz, step);
+}
+
+void proto_lut_prep_cost(const protocol *pr, const pop *op, int step, int nparties, proto_cost *acc)
+{
+    pop ltz;
+    lut_inner(op, &ltz);
+    pr->prep_cost(&ltz, step, nparties, acc);
+}

@@ -2018,6 +2018,41 @@ static int xq_fused(const pop *op)
     return op->kind == PK_EXACT && op->of == PK_REQCLAMP;
 }
 
+/* LUT: the lookup (rss_lut) where its busiest party sends fewer bytes than
+ * the step sum's (proto_lut_*, over the table's change points); never
+ * with rep3_mode.no_ot, the lookup being a three-party OT */
+static int lut_native(const rep3_mode *m, const pop *op)
+{
+    if (m->no_ot)
+        return 0;
+    proto_cost sum, ot;
+    memset(&sum, 0, sizeof sum);
+    memset(&ot, 0, sizeof ot);
+    proto_lut_cost(m->self, op, 3, &sum);
+    rss_lut_cost(0, op->n, &ot);
+    uint64_t most = 0;
+    for (int k = 0; k < 3; k++)
+        most = sum.bytes[k] > most ? sum.bytes[k] : most;
+    return ot.bytes[0] < most;
+}
+
+static void lut_prepare(rep3 *r, pop *op, int step)
+{
+    rss_lut *l = proto_state(op, sizeof(rss_lut));
+    rss_lut_prepare(&r->rs, l, step, R(op, 0), op->table, op->lo, op->a, op->n, rss_words(op->d));
+}
+
+static void lut_finish(rep3 *r, pop *op, int step)
+{
+    rss_lut *l = op->state;
+    rss_lut_finish(&r->rs, l, step, R(op, 0), op->a, op->n, rss_words(op->d));
+    if (step == 1) {
+        rss_lut_free(l);
+        free(l);
+        op->state = NULL;
+    }
+}
+
 int rep3_steps(const rep3_mode *m, const pop *op)
 {
     switch (op->kind) {
@@ -2027,6 +2062,7 @@ int rep3_steps(const rep3_mode *m, const pop *op)
     case PK_REQS:
     case PK_EXACT: return xq_fused(op) ? xq_steps(op) : proto_exact_steps(m->self, op);
     case PK_LTZ: return bits_levels(op->bound) + 2 + m->no_ot;
+    case PK_LUT: return lut_native(m, op) ? 2 : proto_lut_steps(m->self, op);
     case PK_CLAMP: return bits_levels(op->bound) + 3;
     case PK_REQCLAMP: return bits_levels(op->bound) + 4;
     case PK_INPUT:
@@ -2062,6 +2098,11 @@ int rep3_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     case PK_CLAMP:
     case PK_REQCLAMP: clamp_prepare(r, op, step); break;
     case PK_LTZ: ltz_prepare(r, op, step); break;
+    case PK_LUT:
+        if (!lut_native(r->mode, op))
+            return proto_lut_prepare(r->mode->self, ps, op, step, err, errlen);
+        lut_prepare(r, op, step);
+        break;
     }
     return 0;
 }
@@ -2104,6 +2145,11 @@ int rep3_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     case PK_CLAMP:
     case PK_REQCLAMP: clamp_finish(r, op, step); break;
     case PK_LTZ: ltz_finish(r, op, step); break;
+    case PK_LUT:
+        if (!lut_native(r->mode, op))
+            return proto_lut_finish(r->mode->self, ps, op, step, err, errlen);
+        lut_finish(r, op, step);
+        break;
     }
     return 0;
 }
@@ -2167,6 +2213,14 @@ void rep3_cost(const rep3_mode *m, const pop *op, proto_cost *acc)
         acc->opened += n;
         break;
     case PK_LTZ: acc->rounds = ltz_tree_cost(op, n, 1, op->bound + 1, acc) + inject_cost(m, R(op, 0), 1, n, acc); break;
+    case PK_LUT:
+        if (!lut_native(m, op)) {
+            proto_lut_cost(m->self, op, 3, acc);
+            break;
+        }
+        acc->rounds = rss_lut_cost(R(op, 0), n, acc);
+        acc->opened += n; /* x + r mod 256 */
+        break;
     case PK_CLAMP: /* the tree over 2n, the products (split and a2r) */
     case PK_REQCLAMP: {
         int rq = op->kind == PK_REQCLAMP; /* and the open */

@@ -34,8 +34,10 @@ int rss_init(rss *r, int me, net *nt, char *err, size_t errlen)
         return -1;
     r->s[me] = prg_new(own);
     r->s[rss_next(me)] = prg_new(net_in(nt, rss_next(me), 16));
+    if (prg_seed(own) == 0)
+        r->own = prg_new(own);
     memset(own, 0, sizeof own);
-    if (!r->s[me] || !r->s[rss_next(me)]) {
+    if (!r->s[me] || !r->s[rss_next(me)] || !r->own) {
         snprintf(err, errlen, "cannot create the PRGs");
         rss_free(r);
         return -1;
@@ -49,6 +51,8 @@ void rss_free(rss *r)
         prg_free(r->s[k]);
         r->s[k] = NULL;
     }
+    prg_free(r->own);
+    r->own = NULL;
     jmp_free(r->j);
     r->j = NULL;
 }
@@ -700,6 +704,128 @@ void rss_a2r_send_finish(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair
 
 uint64_t rss_a2r_cost(int s, size_t n, proto_cost *acc)
 {
+    acc->bytes[rss_next(s)] += n * W;
+    acc->bytes[rss_prev(s)] += n * W;
+    return 2;
+}
+
+/* ------------------------------------------------------ table lookup */
+
+/* V_i as s sends it: 256 words into out (unaligned) */
+static void lut_row(const int64_t *T, int64_t lo, uint8_t r, word ys, word ys1, prg *w, uint8_t *out)
+{
+    word v[256];
+    prg_fill(w, v, sizeof v);
+    for (int k = 0; k < 256; k++)
+        v[k] += (word)T[(uint8_t)(k - r - lo)] - ys - ys1;
+    memcpy(out, v, sizeof v);
+}
+
+static void lut_send(rss *r, rss_lut *l, int s, const int64_t *T, int64_t lo, const word *a, size_t n, rss_pair y)
+{
+    uint8_t *rr = proto_alloc(n);
+    prg_fill(r->own, rr, n);
+    word *ys = proto_alloc(n * W), *ys1 = proto_alloc(n * W);
+    rss_draw(r, s, ys, n);
+    rss_draw(r, s, l->seed, 2);
+    rss_draw(r, rss_next(s), ys1, n);
+    uint8_t *m1 = net_out(r->nt, rss_next(s), n), *m2 = net_out(r->nt, rss_prev(s), n);
+    for (size_t i = 0; i < n; i++) {
+        m1[i] = (uint8_t)(a[2 * i] + rr[i]);
+        m2[i] = (uint8_t)(a[2 * i + 1] + rr[i]);
+    }
+    if (n && net_cheat(r->nt, "lut-open"))
+        m1[0] ^= 1;
+    prg *w = prg_new((const uint8_t *)l->seed);
+    if (!w)
+        abort();
+    uint8_t *out = net_out(r->nt, rss_next(s), 256 * n * W);
+    for (size_t i = 0; i < n; i++)
+        lut_row(T, lo, rr[i], ys[i], ys1[i], w, out + 256 * i * W);
+    if (n && net_cheat(r->nt, "lut-table"))
+        out[0] ^= 1;
+    prg_free(w);
+    for (size_t i = 0; i < n; i++)
+        y.own[i * y.stride] = ys[i], y.next[i * y.stride] = ys1[i];
+    free(rr), free(ys), free(ys1);
+}
+
+void rss_lut_prepare(rss *r, rss_lut *l, int step, int s, const int64_t *T, int64_t lo, const word *a, size_t n,
+                     rss_pair y)
+{
+    int first = r->me == rss_next(s), other = first ? rss_prev(s) : rss_next(s);
+    if (step == 0) {
+        if (r->me == s)
+            return lut_send(r, l, s, T, lo, a, n, y);
+        l->keep = proto_alloc(n * W);
+        rss_draw(r, first ? rss_next(s) : s, l->keep, n);
+        if (!first)
+            rss_draw(r, s, l->seed, 2);
+        net_expect(r->nt, s, n + (first ? 256 * n * W : 0));
+        return;
+    }
+    if (r->me == s)
+        return;
+    rss_send(r, first ? "lut-entry" : "lut-mask", other, l->sel, n);
+    rss_expect(r, other, n);
+}
+
+/* u_i = x_i + r_i mod 256: the byte from s and the receiver's two shares */
+static void lut_index(rss *r, int s, const word *a, size_t n, uint8_t *u)
+{
+    const uint8_t *m = net_in(r->nt, s, n);
+    for (size_t i = 0; i < n; i++)
+        u[i] = (uint8_t)(m[i] + a[2 * i] + a[2 * i + 1]);
+}
+
+void rss_lut_finish(rss *r, rss_lut *l, int step, int s, const word *a, size_t n, rss_pair y)
+{
+    if (r->me == s)
+        return;
+    int first = r->me == rss_next(s), other = first ? rss_prev(s) : rss_next(s);
+    if (step == 0) {
+        uint8_t *u = proto_alloc(n);
+        lut_index(r, s, a, n, u);
+        l->sel = proto_alloc(n * W);
+        if (first) {
+            const uint8_t *V = net_in(r->nt, s, 256 * n * W);
+            for (size_t i = 0; i < n; i++)
+                memcpy(&l->sel[i], V + (256 * i + u[i]) * W, W);
+        } else {
+            prg *w = prg_new((const uint8_t *)l->seed);
+            if (!w)
+                abort();
+            word v[256];
+            for (size_t i = 0; i < n; i++) {
+                prg_fill(w, v, sizeof v);
+                l->sel[i] = v[u[i]];
+            }
+            prg_free(w);
+        }
+        free(u);
+        return;
+    }
+    word *got = proto_alloc(n * W);
+    rss_recv(r, other, got, 1, n);
+    for (size_t i = 0; i < n; i++) { /* y_{s+2} = V_i[u_i] - w_{i,u_i} */
+        word y2 = first ? l->sel[i] - got[i] : got[i] - l->sel[i];
+        if (first)
+            y.own[i * y.stride] = l->keep[i], y.next[i * y.stride] = y2;
+        else
+            y.own[i * y.stride] = y2, y.next[i * y.stride] = l->keep[i];
+    }
+    free(got);
+}
+
+void rss_lut_free(rss_lut *l)
+{
+    free(l->keep), free(l->sel);
+    l->keep = l->sel = NULL;
+}
+
+uint64_t rss_lut_cost(int s, size_t n, proto_cost *acc)
+{
+    acc->bytes[s] += 2 * n + 256 * n * W;
     acc->bytes[rss_next(s)] += n * W;
     acc->bytes[rss_prev(s)] += n * W;
     return 2;

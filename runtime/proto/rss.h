@@ -32,6 +32,7 @@ typedef struct {
     int me;
     struct net *nt;
     struct prg *s[3]; /* s[me] and s[me + 1]; the other is NULL */
+    struct prg *own;  /* this party's private stream (rss_lut's r) */
     /* rep3-active's checks, NULL under rep3: the hash chains (owned), into
      * which the blocks that say "hash-checked" absorb, and this party's side
      * of each prover's boolean proof (indexed by prover; not owned), into
@@ -240,5 +241,35 @@ void rss_a2r_finish(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair y);
 void rss_a2r_send_prepare(rss *r, int s, size_t n, rss_pair y);
 void rss_a2r_send_finish(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair y);
 uint64_t rss_a2r_cost(int s, size_t n, proto_cost *acc);
+
+/* ---- lookup of a public table at a shared index (one-of-256 OT) ----
+ * T holds the values of the 256 codes lo, lo + 1, ...; a (rss_words) the
+ * replicated shares of n indices x among them; the result is the
+ * replicated sharing of T(x) with y_s = F(S[s]), y_{s+1} = F(S[s+1]) and
+ * y_{s+2} = T(x) - y_s - y_{s+1}. Party s draws r_i mod 256 from its
+ * private stream. First round:
+ *   s -> s+1: x_s + r_i mod 256 (n bytes), so that s+1 knows u_i = x_i + r_i
+ *             mod 256, uniform to it (r is private to s); then the table
+ *             V_i[k] = T((k - r_i - lo) mod 256) - y_s - y_{s+1} + w_{i,k}
+ *             (256 n words; w from a seed drawn from S[s], which s+1 lacks:
+ *             every entry uniform to s+1, V_i[u_i] = y_{s+2} + w_{i,u_i})
+ *   s -> s+2: x_{s+1} + r_i mod 256 (n bytes): s+2 knows u_i too.
+ * Second round:
+ *   s+1 -> s+2: V_i[u_i] (n words): s+2 knows w and takes y_{s+2}, its own
+ *               share, masked to it by y_{s+1}
+ *   s+2 -> s+1: w_{i,u_i} (n words, uniform to s+1): s+1 takes y_{s+2},
+ *               masked to it by y_s; the other entries stay masked.
+ * 2 rounds (steps 0 and 1); s receives nothing. A third party's message
+ * decides what a receiver takes: passive protocols only (rep3_mode.no_ot). */
+typedef struct {
+    word seed[2]; /* s, s+2: the seed of w */
+    word *keep;   /* s+1: y_{s+1}; s+2: y_s (written at the end: y may be a) */
+    word *sel;    /* s+1: V_i[u_i]; s+2: w_{i,u_i} */
+} rss_lut;
+void rss_lut_prepare(rss *r, rss_lut *l, int step, int s, const int64_t *T, int64_t lo, const word *a, size_t n,
+                     rss_pair y);
+void rss_lut_finish(rss *r, rss_lut *l, int step, int s, const word *a, size_t n, rss_pair y);
+void rss_lut_free(rss_lut *l);
+uint64_t rss_lut_cost(int s, size_t n, proto_cost *acc);
 
 #endif

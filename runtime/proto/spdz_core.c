@@ -1405,6 +1405,7 @@ static int own_steps(const protocol *self, el_dom dom, const pop *op)
     switch (op->kind) {
     case PK_CLAMP: return clamp_last(dom, op) + 1;
     case PK_REQCLAMP: return proto_composite_steps(self, op);
+    case PK_LUT: return proto_lut_steps(self, op);
     case PK_REQS:
     case PK_EXACT: {
         if (!fused_exact(dom, op))
@@ -1469,8 +1470,9 @@ static void step_prepare(spdz *s, pop *op, int step)
             break;
         }
         abort();
-    case PK_REQCLAMP: /* spdz_prepare and spdz_deal hand these to proto_reqclamp_* and proto_exact_* */
-    case PK_REQS: abort();
+    case PK_REQCLAMP: /* spdz_prepare and spdz_deal hand these to proto_reqclamp_*, proto_exact_* and proto_lut_* */
+    case PK_REQS:
+    case PK_LUT: abort();
     case PK_LTZ:
         if (step == 0)
             ltz_step0_prepare(s, op);
@@ -1492,6 +1494,8 @@ int spdz_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     }
     if (op->kind == PK_REQCLAMP)
         return proto_reqclamp_prepare(s->self, ps, op, step, err, errlen);
+    if (op->kind == PK_LUT)
+        return proto_lut_prepare(s->self, ps, op, step, err, errlen);
     if ((op->kind == PK_EXACT && !fused_exact(s->dom, op)) || op->kind == PK_REQS)
         return proto_exact_prepare(s->self, ps, op, step, err, errlen);
     if (op->kind == PK_INPUT && step == 0 && s->ap.me == op->owner) {
@@ -1521,6 +1525,7 @@ int spdz_finish(void *ps, pop *op, int step, char *err, size_t errlen)
         return 0;
     switch (op->kind) {
     case PK_REQCLAMP: return proto_reqclamp_finish(s->self, ps, op, step, err, errlen);
+    case PK_LUT: return proto_lut_finish(s->self, ps, op, step, err, errlen);
     case PK_REQS: return proto_exact_finish(s->self, ps, op, step, err, errlen);
     case PK_EXACT:
         if (!fused_exact(s->dom, op))
@@ -1566,6 +1571,10 @@ void spdz_deal(void *ps, const pop *op, int step)
     spdz *s = ps;
     if (op->kind == PK_REQCLAMP || (op->kind == PK_EXACT && !fused_exact(s->dom, op)) || op->kind == PK_REQS) {
         (op->kind == PK_REQCLAMP ? proto_composite_deal : proto_exact_deal)(s->self, ps, op, step);
+        return;
+    }
+    if (op->kind == PK_LUT) {
+        proto_lut_deal(s->self, ps, op, step);
         return;
     }
     if (waiting(s->dom, op, &step))
@@ -1618,6 +1627,7 @@ void spdz_cost(const protocol *self, el_dom dom, const pop *op, int N, proto_cos
     int rounds = 1;
     switch (op->kind) {
     case PK_REQCLAMP: proto_composite_cost(self, op, N, acc); return;
+    case PK_LUT: proto_lut_cost(self, op, N, acc); return;
     case PK_REQS: proto_exact_cost(self, op, N, acc); return;
     case PK_EXACT: {
         if (!fused_exact(dom, op)) {
@@ -1664,6 +1674,7 @@ void spdz_prep_cost(const protocol *self, el_dom dom, const pop *op, int step, i
     uint64_t n = op->n, e = 0, r = dom == EL_FP ? 2 * n : n; /* a mask r: derived, or random */
     switch (op->kind) {
     case PK_REQCLAMP: proto_composite_prep_cost(self, op, step, N, acc); return;
+    case PK_LUT: proto_lut_prep_cost(self, op, step, N, acc); return;
     case PK_REQS: proto_exact_prep_cost(self, op, step, N, acc); return;
     case PK_EXACT: {
         if (!fused_exact(dom, op)) {

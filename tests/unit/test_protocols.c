@@ -640,8 +640,25 @@ static void prog_reqs(tprog *t)
     }
 }
 
+/* LUT over the uint8 and the int8 codes: a table of many change points
+ * (rep3's one-of-256 lookup) and one of three (the step sum everywhere),
+ * the ends and the change points' neighbours first */
+static void prog_lut(tprog *t)
+{
+    for (int k = 0; k < 4; k++) {
+        int64_t lo = k % 2 ? -128 : 0, tab[256], v[VEC];
+        for (int i = 0; i < 256; i++)
+            tab[i] = k < 2 ? (i * i * 37 + 11) % 509 - 254 : (i >= 100) * 7 - (i >= 200) * 3 + (i >= 201) * 1000;
+        const int64_t edge[] = {lo, lo + 255, lo + 1, lo + 254, lo + 100, lo + 99, lo + 200, lo + 201};
+        fill(t, v, VEC, edge, COUNT(edge), lo, lo + 255);
+        uint32_t x = input(t, lo ? DT_I8 : DT_U8, v, VEC), d = reg(t, VEC);
+        EMIT(&t->e, OP_LUT, d, x, em_const(&t->e, tab, 256), (uint32_t)(lo < 0));
+        output(t, d, VEC, 0, "LUT from %lld, %s change points", (long long)lo, k < 2 ? "many" : "three");
+    }
+}
+
 #define PROGRAMS(X) X(io) X(linear) X(mul) X(conv2d) X(dwconv2d) X(requant) X(divr) X(ltz) X(clamp) X(reqclamp) \
-    X(conv_reqclamp) X(lazy) X(lazy_exact) X(exact) X(reqs)
+    X(conv_reqclamp) X(lazy) X(lazy_exact) X(exact) X(reqs) X(lut)
 
 /* Everything at once: one ROUND block mixes every kind, of different
  * step counts. */
