@@ -216,20 +216,28 @@ took=$(($(date +%s) - start))
     && ok || bad "killed party: exits $r0 $r1 after ${took}s: $(cat "$T/k0.err" "$T/k1.err")"
 
 # leakage: everything each party receives must look uniform (a test build
-# records it); the checker must also catch values sent in the clear
+# records it), on the MobileNet (ops_u8 instead under the dealt MACs: GBs)
+# and on ops_i8 (logistic: rep3's table lookup); the checker must also
+# catch values sent in the clear
 for proto in $PROTOS; do
-    rm -rf "$T/rec" && mkdir -p "$T/rec"
     n=mobilenet_v1_0.25_128_quant
-    if [ -f "$M/$n.tflite" ] && [ "${QNN_SECURE_MODELS:-1}" = 1 ] && ! dealt_macs "${proto%:*}"; then
-        # shellcheck disable=SC2046
-        "$QNNC" import "$M/$n.tflite" -o "$T/leak" >/dev/null && "$QNNC" "$T/leak/$n.qnn" -o "$T/leak.qbc" $(flags_for "${proto%:*}")
-        set -- --input "0:$T/leak/$n.qw" --input "1:$M/testdata/$n/collie.input.bin" "$T/leak.qbc"
-    else
-        set -- --input "0:$T/ops_u8.w.qw" --input "1:$T/ops_u8.x1.qw" "$T/ops_u8.qbc"
-    fi
-    QNN_RECORD_DIR="$T/rec" "$B/qnnvm-record" run --quiet --local "${proto#*:}" --protocol "${proto%:*}" "$@" >/dev/null 2>"$T/err" \
-        && "$B/uniform" $(uniform_for "${proto%:*}") "$T/rec"/party*.rec >"$T/u.txt" && ok || bad "$proto leakage: $(tail -n 3 "$T/u.txt") $(cat "$T/err")"
-    tail -n 1 "$T/u.txt"
+    model=0
+    [ -f "$M/$n.tflite" ] && [ "${QNN_SECURE_MODELS:-1}" = 1 ] && ! dealt_macs "${proto%:*}" && model=1
+    for prog in model ops_u8 ops_i8; do
+        case $prog:$model in
+        model:0 | ops_u8:1) continue ;;
+        model:1)
+            # shellcheck disable=SC2046
+            "$QNNC" import "$M/$n.tflite" -o "$T/leak" >/dev/null && "$QNNC" "$T/leak/$n.qnn" -o "$T/leak.qbc" $(flags_for "${proto%:*}")
+            set -- --input "0:$T/leak/$n.qw" --input "1:$M/testdata/$n/collie.input.bin" "$T/leak.qbc"
+            ;;
+        *) set -- --input "0:$T/$prog.w.qw" --input "1:$T/$prog.x1.qw" "$T/$prog.qbc" ;;
+        esac
+        rm -rf "$T/rec" && mkdir -p "$T/rec"
+        QNN_RECORD_DIR="$T/rec" "$B/qnnvm-record" run --quiet --local "${proto#*:}" --protocol "${proto%:*}" "$@" >/dev/null 2>"$T/err" \
+            && "$B/uniform" $(uniform_for "${proto%:*}") "$T/rec"/party*.rec >"$T/u.txt" && ok || bad "$proto leakage ($prog): $(tail -n 3 "$T/u.txt") $(cat "$T/err")"
+        tail -n 1 "$T/u.txt"
+    done
 done
 { printf '\001\000\000\000\000\000\000\000\000\000\001\000\000\000\000\000'; seq 100000 | head -c 65536; } >"$T/plain.rec"
 "$B/uniform" "$T/plain.rec" >/dev/null && bad "the uniformity check accepts unmasked data" || ok

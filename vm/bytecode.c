@@ -76,12 +76,21 @@ static void put_shape(wbuf *b, const qbc_shape *s)
         put_u(b, s->dims[i], 4);
 }
 
+/* whether the (valid) code holds a LUT, new in version 7 */
+static int uses_lut(const qbc_program *p)
+{
+    for (uint32_t pc = 0; pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc]))
+        if (qbc_op(p->code[pc]) == OP_LUT)
+            return 1;
+    return 0;
+}
+
 uint8_t *qbc_write(const qbc_program *p, size_t *len)
 {
     wbuf b = {0};
-    int version = QBC_VERSION_MIN;
-    for (uint32_t i = 0; i < p->noutputs; i++)
-        version = p->outputs[i].kind == OUT_DEQUANT ? QBC_VERSION : version;
+    int version = uses_lut(p) ? 7 : QBC_VERSION_MIN;
+    for (uint32_t i = 0; i < p->noutputs && version < 6; i++)
+        version = p->outputs[i].kind == OUT_DEQUANT ? 6 : version;
     put(&b, QBC_MAGIC, 4);
     put_u(&b, (uint64_t)version, 2);
     put_u(&b, p->ring_bits, 2);
@@ -410,6 +419,8 @@ int qbc_load(const uint8_t *buf, size_t len, qbc_program *p, char *err, size_t e
     p->code_offset = len - (size_t)p->ncode * 4;
     if (!r.failed && qbc_validate_code(p, p->code_offset, err, errlen) != 0)
         r.failed = 1;
+    if (!r.failed && r.version < 7 && uses_lut(p))
+        fail(&r, 4, "a LUT instruction in a version %d file (LUT is new in version 7)", r.version);
     if (r.failed) {
         qbc_free(p);
         return -1;

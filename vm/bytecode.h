@@ -16,10 +16,11 @@
 #include "vm/opcodes.h"
 
 #define QBC_MAGIC "QNNB"
-/* Version 6 added output kind 3 (dequantize); the writer puts 5 on a
- * program without one, so that version 5 readers still take it, and the
- * loader takes both. */
-#define QBC_VERSION 6
+/* Version 6 added output kind 3 (dequantize), version 7 the LUT
+ * instruction; the writer puts the least version that has what the
+ * program uses, so that older readers still take the rest, and the loader
+ * takes every version from 5. */
+#define QBC_VERSION 7
 #define QBC_VERSION_MIN 5
 #define QBC_MAX_DIMS MAX_DIMS
 #define QBC_MAX_PARTIES 64

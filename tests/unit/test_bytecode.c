@@ -294,9 +294,13 @@ START_TEST(bad_magic_and_version)
     ck_assert(strstr(err, "bad magic"));
     size_t n;
     uint8_t *b = compile_bytes(every_op, &n);
+    ck_assert_int_eq(b[4], 7); /* every_op has a LUT (its hard_swish): version 7's */
     b[4] = 9;
     ck_assert(qbc_load(b, n, &p, err, sizeof err) != 0);
-    ck_assert_str_eq(err, "offset 4: format version 9 out of range [5, 6]");
+    ck_assert_str_eq(err, "offset 4: format version 9 out of range [5, 7]");
+    b[4] = 6;
+    ck_assert(qbc_load(b, n, &p, err, sizeof err) != 0);
+    ck_assert_str_eq(err, "offset 4: a LUT instruction in a version 6 file (LUT is new in version 7)");
     free(b);
     /* a dequantized output (kind 3) is version 6's: the writer marks it so,
      * and the same bytes labelled 5 are refused at the kind */
