@@ -35,7 +35,7 @@ static const char usage[] =
     "                                     qnnvm protocols --json)\n"
     "       qnnc import MODEL.tflite -o DIR [--output softmax|logits|argmax]\n"
     "                  [--rounding exact|fast] [--secret-params] [--proven-bounds] [--field]\n"
-    "                  [--fc-per-tensor] [--mean-arith float|int]\n"
+    "                  [--fc-per-tensor] [--mean-arith float|int|int-ref]\n"
     "                                     DIR/NAME.qnn (the public program) and DIR/NAME.qw\n"
     "                                     (the model owner's weights); party 0 = model owner,\n"
     "                                     party 1 = client (input and result). Rounding:\n"
@@ -51,7 +51,8 @@ static const char usage[] =
     "                                     did before per-channel dense layers.\n"
     "                                     --mean-arith: MEAN as TFLite 2.12 and before\n"
     "                                     computed it (float, the default) or as 2.13 and\n"
-    "                                     later do (int)\n"
+    "                                     later do (int; int-ref: with the reference\n"
+    "                                     resolver's kernel for keep_dims on int8)\n"
     "       qnnc image PICTURE --size WxH [--gray] [--raw WxH] -o INPUT.bin\n"
     "                  [--normalize keras|torch|MEAN,STD --quant SCALE,ZP [--int8]]\n"
     "                                     a BMP/PPM/PGM (or raw RGB/gray bytes) picture as a\n"
@@ -211,11 +212,13 @@ static int cmd_import(int argc, char **argv)
         fprintf(stderr, "qnnc: import: --rounding is exact (TFLite's results, the default) or fast\n");
         return 1;
     }
-    if (strcmp(mean, "float") != 0 && strcmp(mean, "int") != 0) {
-        fprintf(stderr, "qnnc: import: --mean-arith is float (TFLite 2.12 and before, the default) or int (2.13 and later)\n");
+    if (strcmp(mean, "float") != 0 && strcmp(mean, "int") != 0 && strcmp(mean, "int-ref") != 0) {
+        fprintf(stderr, "qnnc: import: --mean-arith is float (TFLite 2.12 and before, the default), int (2.13 and "
+                        "later) or int-ref (2.13 and later's reference resolver)\n");
         return 1;
     }
-    tflags |= strcmp(mean, "int") == 0 ? TFL_MEAN_INT : 0;
+    tflags |= strcmp(mean, "float") != 0 ? TFL_MEAN_INT : 0;
+    tflags |= strcmp(mean, "int-ref") == 0 ? TFL_MEAN_REF : 0;
     char name[256], err[512];
     const char *base = strrchr(model, '/') ? strrchr(model, '/') + 1 : model;
     snprintf(name, sizeof name, "%s", base);

@@ -1418,12 +1418,15 @@ static int lower_table_act(lctx *c, const stmt *st, tensor *y, int hard_swish)
     return 0;
 }
 
-/* mean(x, keep_dims=false|true, arith=float|int|int_div|trunc) -> q(s, z):
+/* mean(x, keep_dims=false|true, arith=float|int|int_div|trunc|opt) -> q(s, z):
  * TFLite's MEAN over H and W of [1, H, W, C], the result [1, C] or, with
  * keep_dims, [1, 1, 1, C]; the window sums S by a POOLSUM, then
  *  - arith=int: the integer QuantizedMeanOrSum of TFLite 2.13 and later,
  *    S - zp_in n requantized by its own multiplier (qm_mean_int_multiplier)
  *    in one exact REQCLAMP;
+ *  - arith=opt: the int8 keep_dims kernel of 2.13 and later's default
+ *    resolver, S requantized with its multiplier and bias
+ *    (qm_mean_opt_params) in one exact REQCLAMP;
  *  - else TFLite 2.12's kernels, tabulated over every sum and applied by
  *    table_apply (one exact REQCLAMP of S + c when a line fits the whole
  *    sum domain, else comparisons): float (the default), its float32
@@ -1433,7 +1436,7 @@ static int lower_table_act(lctx *c, const stmt *st, tensor *y, int hard_swish)
 static int lower_mean(lctx *c, const stmt *st, tensor *y)
 {
     static const char *const kw[] = {"keep_dims", "arith", NULL}, *const bools[] = {"false", "true", NULL},
-                             *const ariths[] = {"float", "int", "int_div", "trunc", NULL};
+                             *const ariths[] = {"float", "int", "int_div", "trunc", "opt", NULL};
     args a = {st, "mean"};
     tensor *x = unary_quantized(c, &a, y, kw);
     const value *kv = kwarg(&a, "keep_dims"), *av = kwarg(&a, "arith");
@@ -1444,9 +1447,11 @@ static int lower_mean(lctx *c, const stmt *st, tensor *y)
         diag_error(st->fn.at, "mean needs a [1, H, W, C] input with H W at most 4096 (its sums' domain is tabulated)");
         return -1;
     }
-    if ((arith == 2 && x->dtype != DT_I8) || (arith == 3 && (x->scale[0] != y->scale[0] || x->zp[0] != y->zp[0]))) {
-        diag_error(st->fn.at, arith == 2 ? "mean: arith=int_div is TFLite's int8 kernel: an i8 input"
-                                         : "mean: arith=trunc is TFLite's kernel for an output quantized as the input");
+    if (((arith == 2 || arith == 4) && (x->dtype != DT_I8 || y->dtype != DT_I8)) ||
+        (arith == 3 && (x->scale[0] != y->scale[0] || x->zp[0] != y->zp[0]))) {
+        diag_error(st->fn.at, arith == 3 ? "mean: arith=trunc is TFLite's kernel for an output quantized as the input"
+                                         : "mean: arith=%s is TFLite's int8 kernel: an i8 input and output",
+                   ariths[arith]);
         return -1;
     }
     uint32_t h = x->shape.dims[1], w = x->shape.dims[2], ch = x->shape.dims[3];
@@ -1459,13 +1464,17 @@ static int lower_mean(lctx *c, const stmt *st, tensor *y)
     geom_encode(&g, gw);
     EMIT(&c->e, OP_POOLSUM, sum, x->reg, gw[0], gw[1], gw[2], gw[3], gw[4], gw[5], gw[6], gw[7], gw[8], gw[9],
          gw[10], gw[11], gw[12]);
-    if (arith == 1) {
-        int32_t m0;
+    if (arith == 1 || arith == 4) {
+        int32_t m0, bias = y->zp[0];
         int shift;
-        qm_mean_int_multiplier(n, x->scale[0], y->scale[0], &m0, &shift);
-        int64_t m = m0, sh = shift, zlh[3] = {y->zp[0], dtype_min(y->dtype), dtype_max(y->dtype)};
-        c->acc_bound = (qmax - qmin) * n; /* |S - zp_in n| */
-        y->reg = requant_clamp(c, addc(c, sum, ch, -(int64_t)x->zp[0] * n), ch, &m, &sh, 1, zlh, SIZE_MAX);
+        if (arith == 1)
+            qm_mean_int_multiplier(n, x->scale[0], y->scale[0], &m0, &shift);
+        else
+            qm_mean_opt_params(n, x->scale[0], y->scale[0], x->zp[0], y->zp[0], &m0, &shift, &bias);
+        int64_t m = m0, sh = shift, zlh[3] = {bias, dtype_min(y->dtype), dtype_max(y->dtype)};
+        c->acc_bound = arith == 1 ? (qmax - qmin) * n : -qmin * n; /* |S - zp_in n|, |S| */
+        y->reg = requant_clamp(c, arith == 1 ? addc(c, sum, ch, -(int64_t)x->zp[0] * n) : sum, ch, &m, &sh, 1, zlh,
+                               SIZE_MAX);
     } else {
         int32_t *f = xcalloc((size_t)len, sizeof(int32_t));
         int32_t lo = (int32_t)dtype_min(y->dtype), hi = (int32_t)dtype_max(y->dtype);

@@ -136,7 +136,8 @@ typedef struct {
     int fast;       /* rounding=fast on every layer */
     int secret;     /* --secret-params: quantization parameters are the owner's input */
     int fc_tensor;  /* --fc-per-tensor (TFL_FC_PER_TENSOR) */
-    int mean_int;   /* --mean-arith int (TFL_MEAN_INT) */
+    int mean_int;   /* --mean-arith int or int-ref (TFL_MEAN_INT) */
+    int mean_ref;   /* --mean-arith int-ref (TFL_MEAN_REF) */
 } imp;
 
 static void sb_printf(sbuf *b, const char *fmt, ...)
@@ -1103,7 +1104,12 @@ static int emit_mean(imp *m, uint32_t i)
     if (m->secret)
         return op_fail(m, i, "--secret-params: mean needs its input's quantization in the clear; not supported yet");
     int same = x->nq == 1 && y->nq == 1 && x->scale[0] == y->scale[0] && x->zp[0] == y->zp[0];
-    const char *arith = m->mean_int ? ", arith=int" : keep ? ", arith=int_div" : same ? ", arith=trunc" : "";
+    /* 2.13 and later: the integer QuantizedMeanOrSum, but for keep_dims
+     * on int8 the default resolver's optimized_integer_ops::Mean */
+    const char *arith = m->mean_int ? (keep && x->dtype == DT_I8 && !m->mean_ref ? ", arith=opt" : ", arith=int")
+                        : keep      ? ", arith=int_div"
+                        : same      ? ", arith=trunc"
+                                    : "";
     begin_layer(m, i, y);
     sb_printf(&m->body, "mean(%s%s%s", x->name, keep ? ", keep_dims=true" : "", arith);
     end_layer(m, y, 0);
@@ -1322,6 +1328,7 @@ int tfl_import(const uint8_t *buf, size_t len, const char *name, enum tfl_output
     m.secret = (flags & TFL_SECRET) != 0;
     m.fc_tensor = (flags & TFL_FC_PER_TENSOR) != 0;
     m.mean_int = (flags & TFL_MEAN_INT) != 0;
+    m.mean_ref = (flags & TFL_MEAN_REF) != 0;
     memset(out, 0, sizeof *out);
     m.err = err;
     m.errlen = errlen;

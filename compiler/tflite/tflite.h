@@ -27,8 +27,10 @@ typedef struct {
  * scales is computed per tensor with the first one, as TFLite's kernels did
  * before they took per-channel dense layers (the shared Keras reference). */
 /* TFL_MEAN_INT, MEAN in TFLite 2.13 and later's integer arithmetic (the
- * DSL's arith=int); else in 2.12 and before's float one (arith=float). */
-enum { TFL_FAST = 1, TFL_SECRET = 2, TFL_FC_PER_TENSOR = 4, TFL_MEAN_INT = 8 };
+ * DSL's arith=int; with keep_dims on int8, arith=opt, the default
+ * resolver's kernel, or with TFL_MEAN_REF too arith=int, the reference
+ * resolver's); else in 2.12 and before's float one (arith=float). */
+enum { TFL_FAST = 1, TFL_SECRET = 2, TFL_FC_PER_TENSOR = 4, TFL_MEAN_INT = 8, TFL_MEAN_REF = 16 };
 /* Returns 0, or -1 with a one-line message in err. */
 int tfl_import(const uint8_t *buf, size_t len, const char *name, enum tfl_output mode, unsigned flags,
                tfl_result *out, char *err, size_t errlen);

@@ -397,6 +397,15 @@ void qm_mean_int_multiplier(int64_t n, float s_in, float s_out, int32_t *m0, int
     *shift -= s;
 }
 
+void qm_mean_opt_params(int64_t n, float s_in, float s_out, int32_t zp_in, int32_t zp_out, int32_t *m0, int *shift,
+                        int32_t *bias)
+{
+    float nf = (float)n, den = nf * s_out, real = s_in / den; /* float32 steps (FLT_EVAL_METHOD 0) */
+    float t = (float)zp_in * s_in, u = t / s_out;
+    qm_quantize_multiplier((double)real, m0, shift);
+    *bias = zp_out - (int32_t)u;
+}
+
 __extension__ typedef __int128 i128;
 
 static i128 floor_div(i128 a, i128 b) /* b > 0 */

@@ -87,6 +87,14 @@ int32_t qm_mean_int_div(int64_t sum, int64_t n, float s_in, float s_out, int32_t
  * m0 = (m0 2^s) / n truncated, shift - s; the output of a window sum S is
  * clamp(MultiplyByQuantizedMultiplier(S - zp_in n, m0, shift) + zp_out). */
 void qm_mean_int_multiplier(int64_t n, float s_in, float s_out, int32_t *m0, int *shift);
+/* MEAN over H and W with keep_dims=true of an int8 tensor in TFLite 2.13 to
+ * 2.16's default (optimized) resolver, optimized_integer_ops::Mean: (m0,
+ * shift) = QuantizeMultiplier(s_in / ((float)n s_out)) and bias = zp_out -
+ * (int32)((float)zp_in s_in / s_out) (truncated), all in float32; the
+ * output of a window sum S of the raw codes is clamp(MultiplyByQuantized-
+ * Multiplier(S, m0, shift) + bias). */
+void qm_mean_opt_params(int64_t n, float s_in, float s_out, int32_t zp_in, int32_t zp_out, int32_t *m0, int *shift,
+                        int32_t *bias);
 /* An exact requantization for a non-decreasing map f of the integers
  * [smin, smax] (f[s - smin], values in [qmin, qmax]): c >= -smin, m0 <
  * 2^31, 1 <= e <= 30 and z with clamp(MultiplyByQuantizedMultiplier(s + c,

@@ -234,7 +234,8 @@ END_TEST
 /* MEAN's kernel follows the TFLite version (tests/fuzz/mktflite.py means:
  * int8, keep_dims=true, and keep_dims=false to the input's quantization):
  * 2.12 and before (the default) took reference_integer_ops::Mean and a
- * truncating division there, 2.13 and later the integer QuantizedMeanOrSum */
+ * truncating division there, 2.13 and later the integer QuantizedMeanOrSum
+ * but, for keep_dims, optimized_integer_ops::Mean in the default resolver */
 START_TEST(mean_kernel_by_version)
 {
     char err[512];
@@ -247,6 +248,11 @@ START_TEST(mean_kernel_by_version)
                       strstr(r.qnn, "same = mean(x, arith=trunc)"), "%s", r.qnn);
     tfl_free(&r);
     ck_assert_msg(tfl_import(b, len, "m", TFL_OUT_MODEL, TFL_MEAN_INT, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(strstr(r.qnn, "kept = mean(x, keep_dims=true, arith=opt)") &&
+                      strstr(r.qnn, "same = mean(x, arith=int)"), "%s", r.qnn);
+    tfl_free(&r);
+    ck_assert_msg(tfl_import(b, len, "m", TFL_OUT_MODEL, TFL_MEAN_INT | TFL_MEAN_REF, &r, err, sizeof err) == 0, "%s",
+                  err);
     ck_assert_msg(strstr(r.qnn, "kept = mean(x, keep_dims=true, arith=int)") &&
                       strstr(r.qnn, "same = mean(x, arith=int)"), "%s", r.qnn);
     tfl_free(&r);
