@@ -180,6 +180,25 @@ START_TEST(mean_float_steps)
 }
 END_TEST
 
+/* 2.13+'s optimized keep_dims kernel on the shared Keras model's MEAN
+ * (s_in 0.0235294122, zp_in -128, s_out 0.0224314351, zp_out -128, 7x7),
+ * as a float32 port of optimized_integer_ops::Mean computes it
+ * (docs/plans/keras-ops.md 1.1): M 1471085056, shift -5, bias 6 */
+START_TEST(mean_opt_params_as_tflite)
+{
+    int32_t m0, bias;
+    int shift;
+    qm_mean_opt_params(49, 0.0235294122f, 0.0224314351f, -128, -128, &m0, &shift, &bias);
+    ck_assert_int_eq(m0, 1471085056);
+    ck_assert_int_eq(shift, -5);
+    ck_assert_int_eq(bias, 6);
+    qm_mean_opt_params(4, 0.0517499968f, 0.0603750013f, 61, -67, &m0, &shift, &bias); /* tests/dsl/mean.qnn */
+    ck_assert_int_eq(m0, 1840700160);
+    ck_assert_int_eq(shift, -2);
+    ck_assert_int_eq(bias, -119);
+}
+END_TEST
+
 /* where the fitter finds a requantization, it equals the float MEAN over
  * the whole sum domain (qm_fit_requant checks it too; here again,
  * independently), for random scales, zero points and window sizes; float
@@ -317,6 +336,7 @@ Suite *suite_qmath(void)
     tcase_add_test(t, fit_requant_reproduces_float_mean);
     tcase_add_test(t, logistic_table_meets_tflite_test);
     tcase_add_test(t, hard_swish_within_tflite_tolerance);
+    tcase_add_test(t, mean_opt_params_as_tflite);
     tcase_add_test(t, hard_swish_bias_and_refusal);
     suite_add_tcase(s, t);
     return s;
