@@ -869,7 +869,7 @@ uint8_t *net_out(net *nt, int j, size_t n)
     if (b->len == 0)
         b->len = HDR; /* room for the frame header */
     if (reserve(b, n))
-        return NULL;
+        abort(); /* out of memory: fatal, as proto_alloc's (the sizes come from a validated program) */
     uint8_t *q = b->p + b->len;
     b->len += n;
     return q;

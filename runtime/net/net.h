@@ -64,7 +64,8 @@ typedef struct net net;
 
 net *net_open(const net_config *cfg, char *err, size_t errlen);
 void net_close(net *nt);
-/* Room for n more bytes to peer in this round. */
+/* Room for n more bytes to peer in this round (never NULL: out of memory
+ * aborts). */
 uint8_t *net_out(net *nt, int peer, size_t n);
 void net_expect(net *nt, int peer, size_t n);
 int net_round(net *nt, char *err, size_t errlen);

@@ -269,6 +269,20 @@ void prep_dabits(prep *p, size_t n, uint64_t *plane, uint64_t *arith)
     free(fp), free(fa);
 }
 
+void prep_onehot8(prep *p, size_t n, uint64_t *r, uint64_t *oh)
+{
+    uint64_t *fr = NULL, *fo = NULL;
+    r = vec(r, n, &fr), oh = vec(oh, 256 * n, &fo);
+    random_vec(p, r, n, 0);
+    if (prep_dealer(p)) {
+        memset(oh, 0, 256 * n * W);
+        for (size_t k = 0; k < n; k++)
+            oh[(r[k] & 255) * n + k] = 1;
+    }
+    value_vec(p, oh, 256 * n, 0);
+    free(fr), free(fo);
+}
+
 /* ------------------------------------------ authenticated, over Z_2^128 */
 
 #define V sizeof(el)

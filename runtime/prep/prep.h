@@ -68,6 +68,9 @@ void prep_and_triples(prep *p, size_t m, uint64_t *a, uint64_t *b, uint64_t *c);
 /* daBits: n random bits rho as a plane (boolean shares, bits_words(n)
  * words) and as arithmetic shares (n words). */
 void prep_dabits(prep *p, size_t n, uint64_t *plane, uint64_t *arith);
+/* r uniform and the one-hot rows of r mod 256: oh[v n + e] = [r_e mod 256
+ * == v] (256 n words), arithmetic shares. */
+void prep_onehot8(prep *p, size_t n, uint64_t *r, uint64_t *oh);
 
 /* ---- authenticated material over Z_2^128 (SPDZ2k, k = s = 64) or F_p ----
  * A vector of value shares x and MAC shares m, sum m = alpha sum x (in the

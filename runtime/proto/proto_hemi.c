@@ -1361,8 +1361,7 @@ static void conv_upload(hemi *h, const pop *op, const limbs *lb)
             xl[i] = (op->a[i] >> L->s) & (((word)1 << L->width) - 1); /* width < 64: l <= lmax < 64 */
         k.L = L, k.w = walk_of(op, &L->pl), k.ctr0 = h->ctr;
         size_t n = walk_tiles(&k.w) * k.w.cblocks;
-        if (!(k.out = net_out(h->ap.nt, 0, n * ct_bytes(L->pl.q))))
-            abort(); /* out of memory */
+        k.out = net_out(h->ap.nt, 0, n * ct_bytes(L->pl.q));
         kern_parallel(n, T, upload_ct, &k);
         h->ctr += n;
     }

@@ -10,6 +10,7 @@
  *              masked input and masked weights once
  *   truncation (r, (r mod 2^63) >> d, msb r): one open
  *   LTZ        r with its bits, AND triples for the carry tree, a daBit
+ *   LUT        r with the one-hot row of r mod 256
  * docs/protocols.md gives rounds, bytes and what each open reveals. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,17 +207,54 @@ static void trunc_prepare(semi *s, pop *op)
     add_open_send(&s->ap, t->x, n);
 }
 
+/* the values the operation's prepare opened (t->x, n of them), allocated */
+static word *opened(semi *s, const pop *op)
+{
+    word *c = proto_alloc(op->n * W);
+    add_open_finish(&s->ap, ADD_ARITH, ((st *)op->state)->x, c, op->n);
+    return c;
+}
+
 static void trunc_finish(semi *s, pop *op)
 {
     st *t = op->state;
     size_t n = op->n;
-    word *c = proto_alloc(n * W);
-    add_open_finish(&s->ap, ADD_ARITH, t->x, c, n);
+    word *c = opened(s, op);
     for (size_t k = 0; k < n; k++) {
         word pub, coef;
         proto_trunc_open(c[k], t->d[k], &pub, &coef);
         op->d[k] = -t->b[k] + coef * t->c[k] + (s->ap.me == 0 ? pub : 0);
     }
+    free(c);
+    state_free(op);
+}
+
+/* ---- table lookup: T[x - lo] for x among the table's 256 codes ----
+ * Open c = x - lo + r (uniform: so is r); with e the dealt one-hot row of
+ * r mod 256, T[x - lo] = sum_v T[(c - v) mod 256] e_v, local. */
+
+static void lut_prepare(semi *s, pop *op)
+{
+    st *t = state(op);
+    size_t n = op->n;
+    t->a = proto_alloc(n * W);       /* r */
+    t->b = proto_alloc(256 * n * W); /* e */
+    t->x = proto_alloc(n * W);
+    prep_onehot8(s->pp, n, t->a, t->b);
+    for (size_t k = 0; k < n; k++)
+        t->x[k] = op->a[k] + t->a[k] - (s->ap.me == 0 ? (word)op->lo : 0);
+    add_open_send(&s->ap, t->x, n);
+}
+
+static void lut_finish(semi *s, pop *op)
+{
+    st *t = op->state;
+    size_t n = op->n;
+    word *c = opened(s, op);
+    memset(op->d, 0, n * W);
+    for (unsigned v = 0; v < 256; v++)
+        for (size_t k = 0; k < n; k++)
+            op->d[k] += (word)op->table[(uint8_t)(c[k] - v)] * t->b[v * n + k];
     free(c);
     state_free(op);
 }
@@ -290,9 +328,7 @@ static void ltz_public(semi *s, pop *op, const word *c)
 
 static void ltz_step0_finish(semi *s, pop *op)
 {
-    st *t = op->state;
-    word *c = proto_alloc(op->n * W);
-    add_open_finish(&s->ap, ADD_ARITH, t->x, c, op->n);
+    word *c = opened(s, op);
     ltz_public(s, op, c);
     free(c);
 }
@@ -509,7 +545,6 @@ static int semi_steps(const pop *op)
 {
     switch (op->kind) {
     case PK_CLAMP: return proto_composite_steps(&proto_semi2k, op);
-    case PK_LUT: return proto_lut_steps(&proto_semi2k, op);
     case PK_REQS:
     case PK_EXACT: return proto_exact_steps(&proto_semi2k, op);
     case PK_REQCLAMP: return bits_levels(op->bound) + 3;
@@ -521,7 +556,8 @@ static int semi_steps(const pop *op)
     case PK_DWCONV2D:
     case PK_REQUANT:
     case PK_DIVR:
-    case PK_TRUNC: return 1;
+    case PK_TRUNC:
+    case PK_LUT: return 1;
     }
     return 1;
 }
@@ -531,7 +567,7 @@ static int semi_prepare(void *ps, pop *op, int step, char *err, size_t errlen)
     semi *s = ps;
     switch (op->kind) {
     case PK_CLAMP: return proto_clamp_prepare(&proto_semi2k, ps, op, step, err, errlen);
-    case PK_LUT: return proto_lut_prepare(&proto_semi2k, ps, op, step, err, errlen);
+    case PK_LUT: lut_prepare(s, op); break;
     case PK_REQS:
     case PK_EXACT: return proto_exact_prepare(&proto_semi2k, ps, op, step, err, errlen);
     case PK_REQCLAMP: rqc_prepare(s, op, step); break;
@@ -566,7 +602,7 @@ static int semi_finish(void *ps, pop *op, int step, char *err, size_t errlen)
     semi *s = ps;
     switch (op->kind) {
     case PK_CLAMP: return proto_clamp_finish(&proto_semi2k, ps, op, step, err, errlen);
-    case PK_LUT: return proto_lut_finish(&proto_semi2k, ps, op, step, err, errlen);
+    case PK_LUT: lut_finish(s, op); break;
     case PK_REQS:
     case PK_EXACT: return proto_exact_finish(&proto_semi2k, ps, op, step, err, errlen);
     case PK_REQCLAMP: rqc_finish(s, op, step); break;
@@ -595,7 +631,7 @@ static void semi_deal(void *ps, const pop *op, int step)
     semi *s = ps;
     switch (op->kind) {
     case PK_CLAMP: proto_composite_deal(&proto_semi2k, ps, op, step); break;
-    case PK_LUT: proto_lut_deal(&proto_semi2k, ps, op, step); break;
+    case PK_LUT: prep_onehot8(s->pp, op->n, NULL, NULL); break;
     case PK_REQS:
     case PK_EXACT: proto_exact_deal(&proto_semi2k, ps, op, step); break;
     case PK_REQCLAMP: rqc_deal(s, op, step); break;
@@ -622,7 +658,6 @@ static void semi_cost(const pop *op, int N, proto_cost *acc)
     uint64_t o = (uint64_t)(N - 1) * W, n = op->n, nw = bits_words(op->n);
     switch (op->kind) {
     case PK_CLAMP: proto_composite_cost(&proto_semi2k, op, N, acc); break;
-    case PK_LUT: proto_lut_cost(&proto_semi2k, op, N, acc); break;
     case PK_REQS:
     case PK_EXACT: proto_exact_cost(&proto_semi2k, op, N, acc); break;
     case PK_REQCLAMP: { /* LTZ of 2n whose open is the truncation's of n, MUL of n */
@@ -658,6 +693,7 @@ static void semi_cost(const pop *op, int N, proto_cost *acc)
     case PK_REQUANT:
     case PK_DIVR:
     case PK_TRUNC:
+    case PK_LUT:
         acc->rounds = add_open_cost(N, n, W, acc);
         acc->opened += n;
         break;
@@ -683,7 +719,6 @@ static void semi_prep_cost(const pop *op, int step, int N, proto_cost *acc)
     uint64_t n = op->n, nw = bits_words(op->n);
     switch (op->kind) {
     case PK_CLAMP: proto_composite_prep_cost(&proto_semi2k, op, step, N, acc); break;
-    case PK_LUT: proto_lut_prep_cost(&proto_semi2k, op, step, N, acc); break;
     case PK_REQS:
     case PK_EXACT: proto_exact_prep_cost(&proto_semi2k, op, step, N, acc); break;
     case PK_REQCLAMP: {
@@ -712,6 +747,9 @@ static void semi_prep_cost(const pop *op, int step, int N, proto_cost *acc)
     case PK_TRUNC:
         acc->bytes[N] += 2 * n * W;
         acc->trunc_pairs += n;
+        break;
+    case PK_LUT: /* e's correction; r is drawn */
+        acc->bytes[N] += 256 * n * W;
         break;
     case PK_LTZ:
         if (step == 0) {

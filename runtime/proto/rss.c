@@ -819,6 +819,7 @@ void rss_lut_finish(rss *r, rss_lut *l, int step, int s, const word *a, size_t n
 
 void rss_lut_free(rss_lut *l)
 {
+    memset(l->seed, 0, sizeof l->seed);
     free(l->keep), free(l->sel);
     l->keep = l->sel = NULL;
 }

@@ -247,10 +247,12 @@ uint64_t rss_a2r_cost(int s, size_t n, proto_cost *acc);
  * replicated shares of n indices x among them; the result is the
  * replicated sharing of T(x) with y_s = F(S[s]), y_{s+1} = F(S[s+1]) and
  * y_{s+2} = T(x) - y_s - y_{s+1}. Party s draws r_i mod 256 from its
- * private stream. First round:
- *   s -> s+1: x_s + r_i mod 256 (n bytes), so that s+1 knows u_i = x_i + r_i
+ * private stream (i the index's position; x_s below a share of it). First
+ * round:
+ *   s -> s+1: x_s + r_i mod 256 (n bytes), so that s+1 knows u_i = x + r_i
  *             mod 256, uniform to it (r is private to s); then the table
- *             V_i[k] = T((k - r_i - lo) mod 256) - y_s - y_{s+1} + w_{i,k}
+ *             V_i[k] = T[(k - r_i - lo) mod 256] - y_s - y_{s+1} + w_{i,k}
+ *             (T[j] the value of code lo + j)
  *             (256 n words; w from a seed drawn from S[s], which s+1 lacks:
  *             every entry uniform to s+1, V_i[u_i] = y_{s+2} + w_{i,u_i})
  *   s -> s+2: x_{s+1} + r_i mod 256 (n bytes): s+2 knows u_i too.
