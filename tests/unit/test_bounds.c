@@ -91,6 +91,28 @@ START_TEST(small_acc_bound_is_refused)
 }
 END_TEST
 
+/* a LUT's index must be one of its table's codes: hard_swish's on int8
+ * passes; the same bytecode told the codes start at 0 is refused */
+START_TEST(lut_index_among_codes)
+{
+    qbc_program p;
+    char err[512];
+    compile_ok("network h\nparty c = 0\ninput x : i8[1,6] q(0.143888, -47) from c\n"
+               "h = hard_swish(x) -> q(0.0976449, -124)\noutput h to c\n",
+               0, &p);
+    ck_assert_msg(vm_check_bounds(&p, err, sizeof err) == 0, "%s", err);
+    uint32_t pc = 0;
+    while (pc < p.ncode && qbc_op(p.code[pc]) != OP_LUT)
+        pc += 1 + (uint32_t)qbc_nops(p.code[pc]);
+    ck_assert_uint_lt(pc, p.ncode);
+    ck_assert_uint_eq(p.code[pc + 4], 1);
+    p.code[pc + 4] = 0;
+    ck_assert_int_eq(vm_check_bounds(&p, err, sizeof err), -1);
+    assert_has(err, "(LUT, layer h): a table lookup's index may leave the table's codes [0, 255]");
+    qbc_free(&p);
+}
+END_TEST
+
 START_TEST(proven_bounds_ignores_acc_bound)
 {
     char *src = with(small_net, "activation=relu6) -> q(0.05, 0)", "activation=relu6, acc_bound=300) -> q(0.05, 0)");
@@ -289,6 +311,7 @@ Suite *suite_bounds(void)
     tcase_set_timeout(t, 120);
     tcase_add_test(t, dtype_bounds_pass);
     tcase_add_test(t, small_acc_bound_is_refused);
+    tcase_add_test(t, lut_index_among_codes);
     tcase_add_test(t, proven_bounds_ignores_acc_bound);
     tcase_add_test(t, large_bias_is_refused);
     tcase_add_test(t, every_channel_decides_fusion);

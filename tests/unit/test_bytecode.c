@@ -246,6 +246,15 @@ static void exact_shift(qbc_program *p)
         }
     ck_abort_msg("no exact REQCLAMP");
 }
+/* a LUT (hard_swish's) whose table is one value, or whose first code is neither 0 nor -128 */
+static void constant_table(qbc_program *p)
+{
+    qbc_const *t = &p->cregs[p->code[find_op(p, OP_LUT) + 3]];
+    for (uint32_t k = 0; k < t->len; k++)
+        t->val[k] = 7;
+}
+static void bad_lut_codes(qbc_program *p) { p->code[find_op(p, OP_LUT) + 4] = 2; }
+static void wide_table(qbc_program *p) { p->cregs[p->code[find_op(p, OP_LUT) + 3]].val[9] = (int64_t)1 << 40; }
 static void bad_layer_reg(qbc_program *p) { p->layers[0].reg = p->nsregs + 5; }
 static void bad_party(qbc_program *p) { p->inputs[0].party = 9; }
 static void bad_geometry(qbc_program *p) { p->code[find_op(p, OP_CONV2D) + 4 + 9] = 50; }
@@ -276,6 +285,9 @@ START_TEST(rejects_out_of_range_fields)
     expect_rejected(bad_reqclamp_bounds, "REQCLAMP wants (zero point, lo, hi) with lo <= hi");
     expect_rejected(bad_reqclamp_bits, "REQCLAMP bound 2^40 out of range for right shifts 7..7");
     expect_rejected(bad_layer_reg, "does not hold its shape");
+    expect_rejected(constant_table, "LUT table is constant");
+    expect_rejected(bad_lut_codes, "LUT takes a table of 256 values and a first code of 0 or -128");
+    expect_rejected(wide_table, "table value 1099511627776 out of range");
     expect_rejected(unfinished_read, "REQCLAMP reads an unfinished sum");
     expect_rejected(flag_on_add, "reserved bits set");
     expect_rejected(exact_on_add, "reserved bits set");
