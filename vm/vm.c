@@ -305,17 +305,69 @@ static void run_local(vm_state *s, int op, const uint32_t *a)
     }
 }
 
+/* The unit (a ROUND block, or a local instruction outside one) of every
+ * register's first and last use, by the unit's code position: a register
+ * lives from the start of its first unit to the end of its last, so that
+ * memory follows what is live rather than the whole program. A layer's
+ * register is used where its LAYER stands (the --dump-layers callback);
+ * registers no instruction names are never allocated. */
+static void lifetimes(const qbc_program *p, uint32_t *first, uint32_t *last)
+{
+    for (uint32_t i = 0; i < p->nsregs; i++)
+        first[i] = UINT32_MAX, last[i] = 0;
+    for (uint32_t pc = 0, unit = 0, left = 0; pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc])) {
+        int op = qbc_op(p->code[pc]);
+        if (op == OP_ROUND) {
+            unit = pc, left = p->code[pc + 1];
+            continue;
+        }
+        if (left)
+            left--;
+        else
+            unit = pc;
+        const char *sig = op_table[op].sig;
+        for (int k = 0; sig[k]; k++) {
+            uint32_t r = sig[k] == 's' ? p->code[pc + 1 + k] : sig[k] == 'l' ? p->layers[p->code[pc + 1 + k]].reg
+                                                                             : UINT32_MAX;
+            if (r == UINT32_MAX)
+                continue;
+            first[r] = first[r] < unit ? first[r] : unit;
+            last[r] = unit;
+        }
+    }
+}
+
+/* allocates (zeroed) the registers whose life starts at unit; -1 out of memory */
+static int live_from(vm_state *s, const uint32_t *first, uint32_t unit)
+{
+    const qbc_program *p = s->cfg->p;
+    for (uint32_t i = 0; i < p->nsregs; i++)
+        if (first[i] == unit && !(s->reg[i] = calloc(p->slen[i], (size_t)s->sw * sizeof(word))))
+            return -1;
+    return 0;
+}
+
+static void dead_after(vm_state *s, const uint32_t *last, uint32_t unit)
+{
+    for (uint32_t i = 0; i < s->cfg->p->nsregs; i++)
+        if (last[i] == unit && s->reg[i]) {
+            free(s->reg[i]);
+            s->reg[i] = NULL;
+        }
+}
+
 int vm_run(const vm_config *cfg, char *err, size_t errlen)
 {
     const qbc_program *p = cfg->p;
     vm_state s = {cfg, calloc(p->nsregs + 1, sizeof(word *)), NULL, cfg->pr->share_words};
+    uint32_t *first = calloc(p->nsregs + 1, sizeof *first), *last = calloc(p->nsregs + 1, sizeof *last);
     uint64_t maxlen = 1, total = 0;
     int rc = 0;
     /* every input's provider and output's receiver must take part (one
      * process evaluating in clear plays every party) */
     if (cfg->nparties > 1 && p->nparties > (uint32_t)cfg->nparties) {
         snprintf(err, errlen, "the program has %u parties, the run only %d", p->nparties, cfg->nparties);
-        free(s.reg);
+        free(s.reg), free(first), free(last);
         return -1;
     }
     for (uint32_t i = 0; i < p->nsregs; i++) {
@@ -328,40 +380,40 @@ int vm_run(const vm_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "the registers need %llu bytes under %s, more than the memory cap "
                  "of %llu (QNN_MAX_MEMORY)", (unsigned long long)need, cfg->pr->name,
                  (unsigned long long)tio_mem_cap());
-        free(s.reg);
+        free(s.reg), free(first), free(last);
         return -1;
     }
-    for (uint32_t i = 0; s.reg && i < p->nsregs; i++) {
-        s.reg[i] = calloc(p->slen[i], (size_t)s.sw * sizeof(word));
-        if (!s.reg[i]) {
-            snprintf(err, errlen, "out of memory for register %u (%u elements)", i, p->slen[i]);
-            rc = -1;
-            break;
-        }
-    }
     s.scratch = calloc(maxlen, (size_t)s.sw * sizeof(word));
-    if (!s.reg || !s.scratch) {
+    if (!s.reg || !s.scratch || !first || !last) {
         snprintf(err, errlen, "out of memory");
         rc = -1;
+    } else {
+        lifetimes(p, first, last);
     }
     for (uint32_t pc = 0; rc == 0 && pc < p->ncode;) {
         int op = qbc_op(p->code[pc]);
+        uint32_t unit = pc;
+        if (live_from(&s, first, unit) != 0) {
+            rc = vm_error(cfg, pc, err, errlen, "out of memory for its registers");
+            break;
+        }
         if (op == OP_ROUND) {
             uint32_t n = p->code[pc + 1];
             rc = run_block(&s, pc, err, errlen);
             pc += 2;
             for (uint32_t i = 0; i < n; i++)
                 pc += 1 + (uint32_t)qbc_nops(p->code[pc]);
-            continue;
+        } else {
+            run_local(&s, op, p->code + pc + 1);
+            pc += 1 + (uint32_t)qbc_nops(p->code[pc]);
         }
-        run_local(&s, op, p->code + pc + 1);
-        pc += 1 + (uint32_t)qbc_nops(p->code[pc]);
+        dead_after(&s, last, unit);
     }
     if (rc == 0 && cfg->pr->close && cfg->pr->close(cfg->ps, err, errlen) != 0)
         rc = -1;
     for (uint32_t i = 0; s.reg && i < p->nsregs; i++)
         free(s.reg[i]);
-    free(s.reg);
+    free(s.reg), free(first), free(last);
     free(s.scratch);
     return rc;
 }
