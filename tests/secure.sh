@@ -217,13 +217,18 @@ took=$(($(date +%s) - start))
 
 # leakage: everything each party receives must look uniform (a test build
 # records it), on the MobileNet (ops_u8 instead under the dealt MACs: GBs)
-# and on ops_i8 (logistic: rep3's table lookup); the checker must also
-# catch values sent in the clear
+# and, for the protocols with a table lookup of their own (rep3, semi2k;
+# the others run their LTZ), on ops_i8 (logistic) less its output k1,
+# whose padding is the public zero point: that output's shares are the
+# constant itself, which its receiver learns anyway, and no uniform words;
+# the checker must also catch values sent in the clear
+grep -v '^output k1 ' tests/programs/ops_i8.qnn >"$T/ops_i8_leak.qnn" && "$QNNC" "$T/ops_i8_leak.qnn" -o "$T/ops_i8_leak.qbc" || bad "compile ops_i8 for the leakage test"
 for proto in $PROTOS; do
     n=mobilenet_v1_0.25_128_quant
     model=0
     [ -f "$M/$n.tflite" ] && [ "${QNN_SECURE_MODELS:-1}" = 1 ] && ! dealt_macs "${proto%:*}" && model=1
-    for prog in model ops_u8 ops_i8; do
+    for prog in model ops_u8 ops_i8_leak; do
+        if [ $prog = ops_i8_leak ]; then case ${proto%:*} in rep3 | semi2k) ;; *) continue ;; esac; fi
         case $prog:$model in
         model:0 | ops_u8:1) continue ;;
         model:1)
@@ -231,7 +236,7 @@ for proto in $PROTOS; do
             "$QNNC" import "$M/$n.tflite" -o "$T/leak" >/dev/null && "$QNNC" "$T/leak/$n.qnn" -o "$T/leak.qbc" $(flags_for "${proto%:*}")
             set -- --input "0:$T/leak/$n.qw" --input "1:$M/testdata/$n/collie.input.bin" "$T/leak.qbc"
             ;;
-        *) set -- --input "0:$T/$prog.w.qw" --input "1:$T/$prog.x1.qw" "$T/$prog.qbc" ;;
+        *) set -- --input "0:$T/${prog%_leak}.w.qw" --input "1:$T/${prog%_leak}.x1.qw" "$T/$prog.qbc" ;;
         esac
         rm -rf "$T/rec" && mkdir -p "$T/rec"
         QNN_RECORD_DIR="$T/rec" "$B/qnnvm-record" run --quiet --local "${proto#*:}" --protocol "${proto%:*}" "$@" >/dev/null 2>"$T/err" \
@@ -408,8 +413,9 @@ sed 's/, acc_bound=300//' "$T/ab.qnn" >"$T/ab2.qnn" && "$QNNC" "$T/ab2.qnn" -o "
 # only (docs/plans/rep3-active.md); an input is its owner's to choose (a
 # cheater that then computes with the share it did not send is caught). The
 # kinds whose proofs are still to come are listed, not asserted; the kinds
-# only rep3 sends (the three-party OT, replaced by split + a2r, and the lazy
-# sums' opens) must not occur.
+# only rep3 sends (the three-party OT, replaced by split + a2r, the table
+# lookup, a one-of-256 OT, replaced by the step sum, and the lazy sums'
+# opens) must not occur.
 # Every kind the code names must be in one of these lists.
 if echo " $PROTOS " | grep -q " rep3-active:3 "; then
     t=three_parties
@@ -421,7 +427,7 @@ if echo " $PROTOS " | grep -q " rep3-active:3 "; then
     receiver="out-share bad-digest"
     free="input"
     unchecked=""
-    absent="ot-cand ot-helper lazy-open"
+    absent="ot-cand ot-helper lazy-open lut-open lut-table lut-entry lut-mask"
     for k in $(grep -h 'rss_send(\|reshare(\|reshare_prepare(\|split_prepare(\|share_prepare(\|bits_prepare(\|net_cheat(' runtime/proto/rss.c runtime/proto/rep3_ops.c \
         runtime/proto/proto_rep3a.c runtime/proto/jmp.c | grep -o '"[a-z0-9-]*"' | tr -d '"' | sort -u); do
         case " $checked $receiver $free $unchecked $absent " in *" $k "*) ok ;; *) bad "rep3-active: message kind $k is in no list of tests/secure.sh" ;; esac
