@@ -1252,16 +1252,16 @@ static int lower_mul(lctx *c, const stmt *st, tensor *y)
  * its own lookup and this step sum (docs/protocols.md "Table lookup"). */
 static uint32_t table_steps(lctx *c, uint32_t x, uint64_t len, const int32_t *f, int64_t xmin, int64_t n)
 {
-    int constant = 1;
-    for (int64_t i = 1; i < n; i++)
-        constant &= f[i] == f[0];
-    if (n == 256 && (xmin == 0 || xmin == -128) && !constant) {
+    if (n == 256 && (xmin == 0 || xmin == -128)) {
         int64_t t[256];
+        int constant = 1; /* a FILLC below: LUT takes a table that changes */
         for (int i = 0; i < 256; i++)
-            t[i] = f[i];
-        uint32_t r = em_sreg(&c->e, len);
-        EMIT(&c->e, OP_LUT, r, x, em_const(&c->e, t, 256), (uint32_t)(xmin < 0));
-        return r;
+            t[i] = f[i], constant &= f[i] == f[0];
+        if (!constant) {
+            uint32_t r = em_sreg(&c->e, len);
+            EMIT(&c->e, OP_LUT, r, x, em_const(&c->e, t, 256), (uint32_t)(xmin < 0));
+            return r;
+        }
     }
     int64_t m = 0, total = 0, *negt = xcalloc((size_t)n, sizeof(int64_t)), *negd = xcalloc((size_t)n, sizeof(int64_t));
     for (int64_t i = 1; i < n; i++)

@@ -711,6 +711,15 @@ uint64_t rss_a2r_cost(int s, size_t n, proto_cost *acc)
 
 /* ------------------------------------------------------ table lookup */
 
+/* the stream of the masks w (s and s+2), from the seed drawn from S[s] */
+static prg *lut_masks(const rss_lut *l)
+{
+    prg *w = prg_new((const uint8_t *)l->seed);
+    if (!w)
+        abort();
+    return w;
+}
+
 /* V_i as s sends it: 256 words into out (unaligned) */
 static void lut_row(const int64_t *T, int64_t lo, uint8_t r, word ys, word ys1, prg *w, uint8_t *out)
 {
@@ -736,9 +745,7 @@ static void lut_send(rss *r, rss_lut *l, int s, const int64_t *T, int64_t lo, co
     }
     if (n && net_cheat(r->nt, "lut-open"))
         m1[0] ^= 1;
-    prg *w = prg_new((const uint8_t *)l->seed);
-    if (!w)
-        abort();
+    prg *w = lut_masks(l);
     uint8_t *out = net_out(r->nt, rss_next(s), 256 * n * W);
     for (size_t i = 0; i < n; i++)
         lut_row(T, lo, rr[i], ys[i], ys1[i], w, out + 256 * i * W);
@@ -792,9 +799,7 @@ void rss_lut_finish(rss *r, rss_lut *l, int step, int s, const word *a, size_t n
             for (size_t i = 0; i < n; i++)
                 memcpy(&l->sel[i], V + (256 * i + u[i]) * W, W);
         } else {
-            prg *w = prg_new((const uint8_t *)l->seed);
-            if (!w)
-                abort();
+            prg *w = lut_masks(l);
             word v[256];
             for (size_t i = 0; i < n; i++) {
                 prg_fill(w, v, sizeof v);
