@@ -396,7 +396,9 @@ void dzk_fold(dzk *d, unsigned k, const uint64_t *r)
         if (!v[i])
             continue;
         d->f->eval(v[i], v[i], groups, k, i ? rev : pw);
-        memset(el(d, v[i], groups), 0, (d->cap - groups) * elt_bytes(d->f));
+        /* later folds (by at most DZK_MAX_K) read padding below groups + DZK_MAX_K only */
+        size_t pad = d->cap - groups < DZK_MAX_K ? d->cap - groups : DZK_MAX_K;
+        memset(el(d, v[i], groups), 0, pad * elt_bytes(d->f));
     }
     d->n = groups;
 }

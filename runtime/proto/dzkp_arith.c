@@ -234,6 +234,20 @@ typedef struct {
     size_t nruns, runs_cap;
 } block;
 
+/* A chunk of the first fold's vector as its kernels read it: groups * K1
+ * elements, element x as U_x = wt[wi[x]] A[x] (A, wt at the positions
+ * that build U) and B_x (B at those that build B). The prover keeps its
+ * chunks from the fold polynomial (V4) to the fold by r_1 (V6), so that
+ * it builds the vector once, not twice: the build walks every
+ * convolution for corr and convT, the proof's largest cost. */
+typedef struct chunk {
+    struct chunk *next;
+    size_t groups;
+    const uint64_t *A, *B;
+    const uint16_t *wi;
+    const fp *wt;
+} chunk;
+
 struct dzka {
     dzk *d;
     dzk_pos pos;
@@ -245,6 +259,7 @@ struct dzka {
     unsigned long long terms; /* the vector's elements */
     unsigned long long prods; /* M: products, which bound the quotients */
     int closed, last_out, have_sigma1;
+    chunk *kept; /* the prover's vector, V4 to V6 */
     uint8_t sigma1[DZK_SEED], sigma2[DZK_SEED];
     uint8_t qp[QBYTES], qn[QBYTES]; /* the quotient bits' shares: prev qp, next qn, the prover both */
 };
@@ -282,11 +297,21 @@ static void free_store(dzka *z)
     z->blocks = NULL, z->nblocks = 0;
 }
 
+static void free_kept(dzka *z)
+{
+    for (chunk *k = z->kept, *next; k; k = next) {
+        next = k->next;
+        free(k);
+    }
+    z->kept = NULL;
+}
+
 void dzka_free(dzka *z)
 {
     if (!z)
         return;
     free_store(z);
+    free_kept(z);
     dzk_free(z->d);
     free(z);
 }
@@ -557,17 +582,27 @@ typedef struct {
     u192 *e;
 } exact_ctx;
 
+static inline void exact_mac(u192 *e, const dzka_conv_def *d, size_t xi, size_t wi)
+{
+    u192_add_u128(e, (u128)d->xa[xi] * d->wb[wi]);
+    u192_add_u128(e, (u128)d->xb[xi] * d->wa[wi]);
+    if (d->local)
+        u192_add_u128(e, (u128)d->xa[xi] * d->wa[wi]);
+}
+
 static void exact_row(void *ctx, size_t oi, size_t oinc, size_t wi, size_t xi, size_t xinc, size_t len)
 {
     const exact_ctx *c = ctx;
     const dzka_conv_def *d = &c->cv->d;
-    for (size_t k = 0; k < len; k++, oi += oinc, wi++, xi += xinc) {
-        u192 *e = &c->e[oi];
-        u192_add_u128(e, (u128)d->xa[xi] * d->wb[wi]);
-        u192_add_u128(e, (u128)d->xb[xi] * d->wa[wi]);
-        if (d->local)
-            u192_add_u128(e, (u128)d->xa[xi] * d->wa[wi]);
+    if (!oinc) { /* one output (a pointwise or full convolution's row): its sum in registers */
+        u192 e = c->e[oi];
+        for (size_t k = 0; k < len; k++, wi++, xi += xinc)
+            exact_mac(&e, d, xi, wi);
+        c->e[oi] = e;
+        return;
     }
+    for (size_t k = 0; k < len; k++, oi += oinc, wi++, xi += xinc)
+        exact_mac(&c->e[oi], d, xi, wi);
 }
 
 /* the prover: every output's E'_o, exactly */
@@ -641,7 +676,7 @@ static size_t qbits_out(dzka *z, uint8_t *buf)
  * fold polynomial, or the fold by r_1. */
 
 typedef struct vec vec;
-typedef void kernel_fn(vec *c, size_t groups);
+typedef void kernel_fn(vec *c, const chunk *k);
 
 struct vec {
     const dzka *z;
@@ -658,6 +693,7 @@ struct vec {
     fp_acc H[2 * K1 - 1];
     fp pw[K1], rev[K1];
     fp *outU, *outB;
+    chunk **keep; /* where flush appends a copy of each chunk, or NULL */
 };
 
 /* rho from sigma_2: AES-CTR, 8 bytes an element, its low DZKA_RHO_BITS
@@ -704,12 +740,34 @@ static void vec_free(vec *c)
     free(c);
 }
 
+/* a copy of k in one allocation, wt sized to the weights it uses */
+static chunk *chunk_copy(const chunk *k, size_t nwt)
+{
+    size_t n = k->groups * K1;
+    chunk *d = malloc(sizeof *d + nwt * sizeof(fp) + 2 * n * sizeof(uint64_t) + n * sizeof(uint16_t));
+    dzk_need(d != NULL);
+    fp *wt = (fp *)(d + 1);
+    uint64_t *A = (uint64_t *)(wt + nwt), *B = A + n;
+    uint16_t *wi = (uint16_t *)(B + n);
+    memcpy(wt, k->wt, nwt * sizeof *wt);
+    memcpy(A, k->A, n * sizeof *A);
+    memcpy(B, k->B, n * sizeof *B);
+    memcpy(wi, k->wi, n * sizeof *wi);
+    *d = (chunk){NULL, k->groups, A, B, wi, wt};
+    return d;
+}
+
 static void flush(vec *c)
 {
     size_t groups = (c->fill + K1 - 1) / K1;
     for (; c->fill < groups * K1; c->fill++) /* padding: zero elements */
         c->A[c->fill] = c->B[c->fill] = 0, c->wi[c->fill] = (uint16_t)(c->nwt - 1);
-    c->kernel(c, groups);
+    chunk k = {NULL, groups, c->A, c->B, c->wi, c->wt};
+    c->kernel(c, &k);
+    if (c->keep) {
+        *c->keep = chunk_copy(&k, c->nwt);
+        c->keep = &(*c->keep)->next;
+    }
     c->done += groups;
     c->fill = 0;
     c->wt[0] = c->wt[c->nwt - 1]; /* a statement may go on in the next chunk */
@@ -779,15 +837,24 @@ typedef struct {
     acc3 *corr, *convt;
 } fold_ctx;
 
+static inline void fold_mac(const fold_ctx *c, uint64_t lam, size_t xi, size_t wi)
+{
+    acc3_mac(&c->corr[wi], lam, c->cv->d.xa[xi]);
+    acc3_mac(&c->convt[xi], lam, c->cv->d.wa[wi]);
+}
+
 /* corr(lambda, xa) and convT(lambda, wa) */
 static void fold_row(void *ctx, size_t oi, size_t oinc, size_t wi, size_t xi, size_t xinc, size_t len)
 {
     const fold_ctx *c = ctx;
-    const dzka_conv_def *d = &c->cv->d;
-    for (size_t k = 0; k < len; k++, oi += oinc, wi++, xi += xinc) {
-        acc3_mac(&c->corr[wi], c->lam[oi], d->xa[xi]);
-        acc3_mac(&c->convt[xi], c->lam[oi], d->wa[wi]);
+    if (!oinc) { /* one output: its weight read once (the stores may alias it) */
+        uint64_t lam = c->lam[oi];
+        for (size_t k = 0; k < len; k++, wi++, xi += xinc)
+            fold_mac(c, lam, xi, wi);
+        return;
     }
+    for (size_t k = 0; k < len; k++, oi += oinc, wi++, xi += xinc)
+        fold_mac(c, c->lam[oi], xi, wi);
 }
 
 /* a convolution's elements: (corr_t, wb_t) for its weights, then
@@ -907,19 +974,19 @@ static inline void acc_mac_u128(fp_acc *acc, uint64_t lo, uint64_t hi, uint64_t 
 /* A group whose weights are all words (a statement's, rho_s < 2^57: the
  * usual case) has U = w A below 2^127 < p, its own residue: two multiplies
  * a product instead of three, and no reduction. */
-static void poly_kernel(vec *c, size_t groups)
+static void poly_kernel(vec *c, const chunk *k)
 {
     fp_acc H[2 * K1 - 1];
     memcpy(H, c->H, sizeof H);
-    for (size_t l = 0; l < groups; l++) {
-        const uint64_t *b = c->B + l * K1;
+    for (size_t l = 0; l < k->groups; l++) {
+        const uint64_t *b = k->B + l * K1;
         uint64_t top = 0;
         for (size_t x = l * K1; x < (l + 1) * K1; x++)
-            top |= c->wt[c->wi[x]].w[1] | c->wt[c->wi[x]].w[2];
+            top |= k->wt[k->wi[x]].w[1] | k->wt[k->wi[x]].w[2];
         if (!top) {
             uint64_t lo[K1], hi[K1];
             for (size_t j = 0, x = l * K1; j < K1; j++, x++) {
-                u128 u = (u128)c->wt[c->wi[x]].w[0] * c->A[x];
+                u128 u = (u128)k->wt[k->wi[x]].w[0] * k->A[x];
                 lo[j] = (uint64_t)u, hi[j] = (uint64_t)(u >> 64);
             }
             for (int j = 0; j < K1; j++)
@@ -929,7 +996,7 @@ static void poly_kernel(vec *c, size_t groups)
         }
         fp u[K1];
         for (size_t j = 0, x = l * K1; j < K1; j++, x++)
-            mul_fold(&u[j], &c->wt[c->wi[x]], c->A[x]);
+            mul_fold(&u[j], &k->wt[k->wi[x]], k->A[x]);
         for (int j = 0; j < K1; j++)
             for (int i = 0; i < K1; i++)
                 fp_acc_mac_u64(&H[j - i + K1 - 1], &u[j], b[i]);
@@ -940,19 +1007,19 @@ static void poly_kernel(vec *c, size_t groups)
 /* U'_l = sum_j U_(8l+j) r^j: over each run of elements of one weight w,
  * w sum_j A_(8l+j) r^j, so a multiply-add per element and one fold and
  * product per run. B'_l = sum_j B_(8l+j) r^(7-j). */
-static void eval_kernel(vec *c, size_t groups)
+static void eval_kernel(vec *c, const chunk *k)
 {
-    for (size_t l = 0; l < groups; l++) {
+    for (size_t l = 0; l < k->groups; l++) {
         size_t x0 = l * K1;
         if (c->hu) {
             fp_wide acc = {{0}};
             fp_acc s;
             fp_acc_zero(&s);
             for (size_t j = 0; j < K1; j++) {
-                fp_acc_mac_u64(&s, &c->pw[j], c->A[x0 + j]);
-                if (j == K1 - 1 || c->wi[x0 + j + 1] != c->wi[x0 + j]) {
+                fp_acc_mac_u64(&s, &c->pw[j], k->A[x0 + j]);
+                if (j == K1 - 1 || k->wi[x0 + j + 1] != k->wi[x0 + j]) {
                     fp t;
-                    const fp *w = &c->wt[c->wi[x0 + j]];
+                    const fp *w = &k->wt[k->wi[x0 + j]];
                     fold5(&t, &s);
                     if (w->w[1] | w->w[2]) /* a word weight: a third of the multiplies */
                         wide_mac(&acc, &t, w);
@@ -967,7 +1034,7 @@ static void eval_kernel(vec *c, size_t groups)
             fp_acc acc;
             fp_acc_zero(&acc);
             for (size_t j = 0; j < K1; j++)
-                fp_acc_mac_u64(&acc, &c->rev[j], c->B[x0 + j]);
+                fp_acc_mac_u64(&acc, &c->rev[j], k->B[x0 + j]);
             fp_acc_reduce(&c->outB[c->done + l], &acc);
         }
     }
@@ -978,7 +1045,9 @@ static size_t fold1_out(dzka *z, uint8_t *buf)
 {
     dzk_challenge(z->d, DZK_SIGMA2, STEP_SIGMA2, z->sigma2);
     vec *c = vec_new(z, poly_kernel, z->prm->cheat.chal != NULL);
+    c->keep = &z->kept;
     vec_run(c);
+    free_store(z); /* the kept chunks hold what the fold by r_1 reads */
     fp H[2 * K1 - 1], T;
     for (int m = 0; m < 2 * K1 - 1; m++)
         fp_acc_reduce(&H[m], &c->H[m]);
@@ -991,7 +1060,8 @@ static size_t fold1_out(dzka *z, uint8_t *buf)
 }
 
 /* Every position once r_1 is known: the vectors folded by it (the
- * statements are then dropped) and, at a verifier, its claim share. */
+ * statements, or the prover's chunks, are then dropped) and, at a
+ * verifier, its claim share. */
 static void fold1_eval(dzka *z, const fp *r)
 {
     dzk_vectors(z->d, (z->terms + QBITS + K1 - 1) / K1);
@@ -1004,7 +1074,14 @@ static void fold1_eval(dzka *z, const fp *r)
         fp_mul(&c->pw[j], &c->pw[j - 1], r);
     for (int j = 0; j < K1; j++)
         c->rev[j] = c->pw[K1 - 1 - j];
-    vec_run(c);
+    if (z->kept) /* the prover: the vector it built at V4 */
+        for (const chunk *k = z->kept; k; k = k->next) {
+            eval_kernel(c, k);
+            c->done += k->groups;
+        }
+    else
+        vec_run(c);
+    free_kept(z);
     if (c->ht) {
         fp T;
         claim(c, &T);
