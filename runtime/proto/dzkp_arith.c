@@ -794,8 +794,10 @@ static uint64_t weight(const vec *c, uint64_t mu)
     return w;
 }
 
-/* sum lambda x over the integers, each product below 2^127 and at most
- * DZKA_MAX_PRODS of them: three words */
+/* sum lambda x over the integers, each product below 2^127 (lambda, a sum
+ * of at most 64 rho_s, is below 2^63) and at most DZKA_MAX_PRODS < 2^35 of
+ * them: three words, below 2^162 < p, so the sum is its own residue */
+_Static_assert(DZKA_RHO_BITS + 6 + 64 + 35 < 191, "a convolution's corr and convT sums stay below p");
 typedef struct {
     uint64_t w[3];
 } acc3;
@@ -807,11 +809,7 @@ static inline void acc3_mac(acc3 *a, uint64_t lam, uint64_t x)
     a->w[0] = (uint64_t)s, a->w[1] = (uint64_t)(s >> 64);
 }
 
-static void acc3_reduce(fp *r, const acc3 *a)
-{
-    fp_acc t = {{a->w[0], a->w[1], a->w[2], 0, 0}};
-    fp_acc_reduce(r, &t);
-}
+static void acc3_reduce(fp *r, const acc3 *a) { *r = (fp){{a->w[0], a->w[1], a->w[2]}}; }
 
 static void vec_span(const span *sp, void *ctx)
 {
