@@ -827,13 +827,23 @@ static void ltz_chain_record(rep3 *r, const pop *op, st *s, word *const pl[2], s
 static void lanes_from_c(const st *s, const word *cp, word *a, size_t na, uint32_t L, int share0)
 {
     size_t nw = bits_words(na);
-    memset(a, 0, (L + 1) * nw * W);
-    for (uint32_t j = 0; j <= L; j++)
-        for (size_t i = 0; i < na; i++)
-            if (j + s->dmin >= s->d[i])
-                a[j * nw + i / 64] |= bits_get(cp + (j + s->dmin) * nw, i) << i % 64;
-    for (size_t i = 0; share0 && i < na; i++)
-        a[L * nw + i / 64] ^= (word)1 << i % 64;
+    word *from = proto_alloc((L + 2) * W); /* from[e]: the word's elements with d - dmin = e (L + 1: more) */
+    for (size_t w = 0; w < nw; w++) {
+        size_t lo = 64 * w, hi = na - lo < 64 ? na : lo + 64;
+        memset(from, 0, (L + 2) * W);
+        for (size_t i = lo; i < hi; i++) {
+            uint32_t e = (uint32_t)(s->d[i] - s->dmin);
+            from[e <= L ? e : L + 1] |= (word)1 << (i - lo);
+        }
+        word m = 0; /* the elements whose planes start at or below j */
+        for (uint32_t j = 0; j <= L; j++) {
+            m |= from[j];
+            a[j * nw + w] = m ? cp[(j + s->dmin) * nw + w] & m : 0;
+        }
+        if (share0)
+            a[L * nw + w] ^= hi - lo == 64 ? ~(word)0 : ((word)1 << (hi - lo)) - 1;
+    }
+    free(from);
 }
 
 /* Round 1: a's planes dealt by party 0 (rss_share2), g = a AND b (rss_andk)
