@@ -582,6 +582,13 @@ typedef struct {
     u192 *e;
 } exact_ctx;
 
+/* the two words s += v */
+static inline void add2(uint64_t s[2], uint64_t v)
+{
+    s[0] += v;
+    s[1] += s[0] < v;
+}
+
 static inline void exact_mac(u192 *e, const dzka_conv_def *d, size_t xi, size_t wi)
 {
     u192_add_u128(e, (u128)d->xa[xi] * d->wb[wi]);
@@ -594,11 +601,25 @@ static void exact_row(void *ctx, size_t oi, size_t oinc, size_t wi, size_t xi, s
 {
     const exact_ctx *c = ctx;
     const dzka_conv_def *d = &c->cv->d;
-    if (!oinc) { /* one output (a pointwise or full convolution's row): its sum in registers */
-        u192 e = c->e[oi];
-        for (size_t k = 0; k < len; k++, wi++, xi += xinc)
-            exact_mac(&e, d, xi, wi);
-        c->e[oi] = e;
+    if (!oinc) {
+        /* One output (a pointwise or full convolution's row): the products'
+         * low and high words summed apart, two short carry chains instead
+         * of one through three words; fewer than 3 * 2^32 words each, so
+         * u128 holds either sum. */
+        const uint64_t *xa = d->xa + xi, *xb = d->xb + xi, *wa = d->wa + wi, *wb = d->wb + wi;
+        uint64_t lo[2] = {0, 0}, hi[2] = {0, 0};
+        for (size_t k = 0, x = 0; k < len; k++, x += xinc) {
+            u128 p = (u128)xa[x] * wb[k], q = (u128)xb[x] * wa[k];
+            add2(lo, (uint64_t)p), add2(hi, (uint64_t)(p >> 64));
+            add2(lo, (uint64_t)q), add2(hi, (uint64_t)(q >> 64));
+        }
+        for (size_t k = 0, x = 0; d->local && k < len; k++, x += xinc) {
+            u128 t = (u128)xa[x] * wa[k];
+            add2(lo, (uint64_t)t), add2(hi, (uint64_t)(t >> 64));
+        }
+        u192 *e = &c->e[oi];
+        u192_add(e, &(u192){{lo[0], lo[1], 0}});
+        u192_add(e, &(u192){{0, hi[0], hi[1]}});
         return;
     }
     for (size_t k = 0; k < len; k++, oi += oinc, wi++, xi += xinc)
@@ -804,9 +825,12 @@ typedef struct {
 
 static inline void acc3_mac(acc3 *a, uint64_t lam, uint64_t x)
 {
-    u128 t = (u128)lam * x, s = ((u128)a->w[1] << 64 | a->w[0]) + t;
-    a->w[2] += s < t;
-    a->w[0] = (uint64_t)s, a->w[1] = (uint64_t)(s >> 64);
+    u128 t = (u128)lam * x;
+    uint64_t lo = (uint64_t)t, hi = (uint64_t)(t >> 64); /* hi < 2^63: adding a carry cannot wrap */
+    a->w[0] += lo;
+    hi += a->w[0] < lo;
+    a->w[1] += hi;
+    a->w[2] += a->w[1] < hi;
 }
 
 static void acc3_reduce(fp *r, const acc3 *a) { *r = (fp){{a->w[0], a->w[1], a->w[2]}}; }
@@ -845,10 +869,14 @@ static inline void fold_mac(const fold_ctx *c, uint64_t lam, size_t xi, size_t w
 static void fold_row(void *ctx, size_t oi, size_t oinc, size_t wi, size_t xi, size_t xinc, size_t len)
 {
     const fold_ctx *c = ctx;
-    if (!oinc) { /* one output: its weight read once (the stores may alias it) */
+    if (!oinc) { /* one output: its weight read once, the rows' bases in registers */
         uint64_t lam = c->lam[oi];
-        for (size_t k = 0; k < len; k++, wi++, xi += xinc)
-            fold_mac(c, lam, xi, wi);
+        const uint64_t *xa = c->cv->d.xa + xi, *wa = c->cv->d.wa + wi;
+        acc3 *corr = c->corr + wi, *convt = c->convt + xi;
+        for (size_t k = 0, x = 0; k < len; k++, x += xinc) {
+            acc3_mac(&corr[k], lam, xa[x]);
+            acc3_mac(&convt[x], lam, wa[k]);
+        }
         return;
     }
     for (size_t k = 0; k < len; k++, oi += oinc, wi++, xi += xinc)
