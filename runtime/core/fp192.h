@@ -36,6 +36,27 @@ int fp_is_zero(const fp *a);
 
 __extension__ typedef unsigned __int128 fp_u128;
 
+/* *s = a + b + c, returning the carry out (c in {0, 1}). On x86-64 the
+ * compiler intrinsic, which gcc turns into one adc where its code for the
+ * same sum in 128 bits spills (the proofs' folds ran 2x slower). */
+#if defined(__x86_64__)
+#include <x86intrin.h>
+static inline unsigned char fp_addc(unsigned char c, uint64_t a, uint64_t b, uint64_t *s)
+{
+    unsigned long long r;
+    c = _addcarry_u64(c, a, b, &r);
+    *s = r;
+    return c;
+}
+#else
+static inline unsigned char fp_addc(unsigned char c, uint64_t a, uint64_t b, uint64_t *s)
+{
+    fp_u128 t = (fp_u128)a + b + c;
+    *s = (uint64_t)t;
+    return (unsigned char)(t >> 64);
+}
+#endif
+
 static inline void fp_acc_zero(fp_acc *acc) { *acc = (fp_acc){{0, 0, 0, 0, 0}}; }
 /* acc += a v, unreduced; inline, as the proofs' inner loops call it */
 static inline void fp_acc_mac_u64(fp_acc *acc, const fp *a, uint64_t v)

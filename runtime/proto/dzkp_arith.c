@@ -34,33 +34,40 @@ typedef struct {
     uint64_t w[7];
 } fp_wide;
 
-/* acc += a b, column by column: column c adds to acc's word c the low
- * halves of the products a_i b_j with i + j = c and the high halves of
- * those with i + j = c - 1, at most six words and the carry in, so below
- * 2^67. */
+/* acc += a b: the six-word product row by row (each step's sum
+ * x_i y_j + r + c is below 2^128), then added into the seven words with
+ * explicit carries (fp_addc: gcc's code for the column sums in 128 bits
+ * spilled and ran at half the speed) */
 static inline void wide_mac(fp_wide *acc, const fp *a, const fp *b)
 {
     const uint64_t *x = a->w, *y = b->w;
-    u128 p00 = (u128)x[0] * y[0], p01 = (u128)x[0] * y[1], p10 = (u128)x[1] * y[0];
-    u128 p02 = (u128)x[0] * y[2], p11 = (u128)x[1] * y[1], p20 = (u128)x[2] * y[0];
-    u128 p12 = (u128)x[1] * y[2], p21 = (u128)x[2] * y[1], p22 = (u128)x[2] * y[2];
-#define LO(p) ((uint64_t)(p))
-#define HI(p) ((uint64_t)((p) >> 64))
-    u128 t = (u128)acc->w[0] + LO(p00);
-    acc->w[0] = LO(t);
-    t = (t >> 64) + acc->w[1] + HI(p00) + LO(p01) + LO(p10);
-    acc->w[1] = LO(t);
-    t = (t >> 64) + acc->w[2] + HI(p01) + HI(p10) + LO(p02) + LO(p11) + LO(p20);
-    acc->w[2] = LO(t);
-    t = (t >> 64) + acc->w[3] + HI(p02) + HI(p11) + HI(p20) + LO(p12) + LO(p21);
-    acc->w[3] = LO(t);
-    t = (t >> 64) + acc->w[4] + HI(p12) + HI(p21) + LO(p22);
-    acc->w[4] = LO(t);
-    t = (t >> 64) + acc->w[5] + HI(p22);
-    acc->w[5] = LO(t);
-    acc->w[6] += HI(t);
-#undef LO
-#undef HI
+    uint64_t r[6], c;
+    u128 t = (u128)x[0] * y[0];
+    r[0] = (uint64_t)t, c = (uint64_t)(t >> 64);
+    t = (u128)x[0] * y[1] + c;
+    r[1] = (uint64_t)t, c = (uint64_t)(t >> 64);
+    t = (u128)x[0] * y[2] + c;
+    r[2] = (uint64_t)t, r[3] = (uint64_t)(t >> 64);
+    t = (u128)x[1] * y[0] + r[1];
+    r[1] = (uint64_t)t, c = (uint64_t)(t >> 64);
+    t = (u128)x[1] * y[1] + r[2] + c;
+    r[2] = (uint64_t)t, c = (uint64_t)(t >> 64);
+    t = (u128)x[1] * y[2] + r[3] + c;
+    r[3] = (uint64_t)t, r[4] = (uint64_t)(t >> 64);
+    t = (u128)x[2] * y[0] + r[2];
+    r[2] = (uint64_t)t, c = (uint64_t)(t >> 64);
+    t = (u128)x[2] * y[1] + r[3] + c;
+    r[3] = (uint64_t)t, c = (uint64_t)(t >> 64);
+    t = (u128)x[2] * y[2] + r[4] + c;
+    r[4] = (uint64_t)t, r[5] = (uint64_t)(t >> 64);
+    uint64_t *w = acc->w;
+    unsigned char k = fp_addc(0, w[0], r[0], &w[0]);
+    k = fp_addc(k, w[1], r[1], &w[1]);
+    k = fp_addc(k, w[2], r[2], &w[2]);
+    k = fp_addc(k, w[3], r[3], &w[3]);
+    k = fp_addc(k, w[4], r[4], &w[4]);
+    k = fp_addc(k, w[5], r[5], &w[5]);
+    w[6] += k;
 }
 
 /* acc += a w for a word w: wide_mac's columns with b = (w, 0, 0) */
