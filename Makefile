@@ -2,7 +2,13 @@
 #   make          bin/qnnc and bin/qnnvm
 #   make check    the whole test suite, then again under ASan + UBSan
 #   make demo     the quick start: a secure inference end to end
-CC      ?= cc
+# clang where it is installed (AFL++ for make check brings it): its code for
+# the proofs' 128-bit arithmetic is faster (rep3-active on MobileNet V1
+# 0.25_128: 1.9 s of CPU against gcc's 2.4 s); `make CC=gcc` builds with gcc,
+# and make check builds once with gcc too, so both stay warning-free.
+ifeq ($(origin CC),default)
+CC := $(shell command -v clang >/dev/null 2>&1 && echo clang || echo cc)
+endif
 CFLAGS  ?= -O2
 WARN    := -std=c11 -Wall -Wextra -Werror
 CPPFLAGS := -D_POSIX_C_SOURCE=200809L
@@ -75,8 +81,11 @@ $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 deps:
 	@sh scripts/install-deps.sh
 
-# The suite: once optimized, once with AddressSanitizer + UBSan.
+# The suite: once optimized, once with AddressSanitizer + UBSan; and a gcc
+# build when the default compiler is clang, for its warnings.
 check: deps all
+	@if [ "$(CC)" = clang ] && command -v gcc >/dev/null 2>&1; then \
+	   echo "== gcc build (warnings)"; $(MAKE) --no-print-directory BUILD=build/gcc CC=gcc build/gcc/qnnc build/gcc/qnnvm build/gcc/unit; fi
 	@$(MAKE) --no-print-directory check-fast
 	@$(MAKE) --no-print-directory check-fast BUILD=build/asan CFLAGS="-O1 -g" EXTRA="$(SAN)" MODEL_CASES=1 SECURE_MODELS=0
 	@$(MAKE) --no-print-directory fuzz-check BUILD=build/asan CFLAGS="-O1 -g" EXTRA="$(SAN)"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the build and test dependencies that are missing (Debian/Ubuntu;
-# afl++ for the fuzzing pass of make check);
+# clang, the compiler the Makefile prefers; afl++ for the fuzzing pass of
+# make check);
 # `install-deps.sh bench` adds what make bench needs (gnuplot, bc).
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -eu
@@ -8,7 +9,7 @@ need=""
 extra=""
 [ "${1:-}" = bench ] && extra="gnuplot-nox bc" # make bench: the plot
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for p in flex bison libssl-dev libgmp-dev check pkg-config make gcc afl++ $extra; do
+for p in flex bison libssl-dev libgmp-dev check pkg-config make gcc clang afl++ $extra; do
     have_pkg "$p" || need="$need $p"
 done
 [ -z "$need" ] && exit 0
