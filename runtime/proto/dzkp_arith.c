@@ -288,18 +288,22 @@ dzka *dzka_new(dzk_pos pos, int prover, const dzk_keys *keys, const dzka_params 
     return z;
 }
 
+static void free_block(block *q)
+{
+    for (size_t r = 0; r < q->nruns; r++)
+        if (q->runs[r].cv) {
+            for (int i = 0; i < 6; i++)
+                free(q->runs[r].cv->arr[i]);
+            free(q->runs[r].cv);
+        }
+    free(q->a), free(q->b), free(q->tp), free(q->tn), free(q->runs);
+    *q = (block){0};
+}
+
 static void free_store(dzka *z)
 {
-    for (size_t k = 0; k < z->nblocks; k++) {
-        block *q = &z->blocks[k];
-        for (size_t r = 0; r < q->nruns; r++)
-            if (q->runs[r].cv) {
-                for (int i = 0; i < 6; i++)
-                    free(q->runs[r].cv->arr[i]);
-                free(q->runs[r].cv);
-            }
-        free(q->a), free(q->b), free(q->tp), free(q->tn), free(q->runs);
-    }
+    for (size_t k = 0; k < z->nblocks; k++)
+        free_block(&z->blocks[k]);
     free(z->blocks);
     z->blocks = NULL, z->nblocks = 0;
 }
@@ -472,7 +476,10 @@ static void term_spans(const block *q, const run *r, size_t x, size_t v, prg *g,
     }
 }
 
-static void each_span(const dzka *z, span_fn *fn, conv_fn *fc, void *ctx)
+/* drop: each block is freed once read (the prover's build at V4, which
+ * keeps the vector instead), so the store and the kept vector are not both
+ * whole at once */
+static void each_span(dzka *z, int drop, span_fn *fn, conv_fn *fc, void *ctx)
 {
     dzk_need(z->have_sigma1);
     uint8_t key[16];
@@ -492,6 +499,8 @@ static void each_span(const dzka *z, span_fn *fn, conv_fn *fc, void *ctx)
             term_spans(q, rn, x, v, g, keep, fn, ctx);
             x += rn->n * rn->m, v += rn->n;
         }
+        if (drop)
+            free_block(&z->blocks[k]);
     }
     prg_free(g);
 }
@@ -657,11 +666,11 @@ static int qbit(const uint8_t *q, unsigned s, unsigned j)
 }
 
 /* the bits of every Q'_s */
-static void quotients(const dzka *z, uint8_t bits[QBYTES])
+static void quotients(dzka *z, uint8_t bits[QBYTES])
 {
     u192(*bucket)[256] = calloc(8, sizeof *bucket);
     dzk_need(bucket != NULL);
-    each_span(z, quotient_span, quotient_conv, bucket);
+    each_span(z, 0, quotient_span, quotient_conv, bucket);
     memset(bits, 0, QBYTES);
     for (unsigned s = 0; s < DZKA_KAPPA; s++) {
         u192 sum = {{0, 0, 0}};
@@ -707,7 +716,7 @@ typedef struct vec vec;
 typedef void kernel_fn(vec *c, const chunk *k);
 
 struct vec {
-    const dzka *z;
+    dzka *z; /* not const: the prover's build at V4 frees the statements it read */
     kernel_fn *kernel;
     int hu, hb, ht; /* builds U, B, the claim */
     fp rho[DZKA_KAPPA];
@@ -746,7 +755,7 @@ static void rhos(const dzka *z, fp rho[DZKA_KAPPA])
     prg_free(g);
 }
 
-static vec *vec_new(const dzka *z, kernel_fn *kernel, int ht)
+static vec *vec_new(dzka *z, kernel_fn *kernel, int ht)
 {
     vec *c = calloc(1, sizeof *c);
     dzk_need(c && (c->wtab = malloc(8 * sizeof *c->wtab)));
@@ -950,7 +959,7 @@ static void vec_tail(vec *c)
 
 static void vec_run(vec *c)
 {
-    each_span(c->z, vec_span, vec_conv, c);
+    each_span(c->z, c->keep != NULL, vec_span, vec_conv, c);
     vec_tail(c);
 }
 

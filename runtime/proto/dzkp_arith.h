@@ -50,11 +50,12 @@
  *
  * Memory: the statements are kept in blocks, 8 bytes per term and per
  * statement for each of a, b, t_p, t_n a position holds, until the fold
- * by r_1 (V5 at a verifier) drops them; the prover drops them at V4, where
- * it keeps the first fold's vector instead (per term 18 bytes, and 24 per
- * weight: one a statement, one a convolution's element) until V6, so that
- * it builds that vector once. The folded vectors are then 24 bytes per 8
- * terms for each of U, B held.
+ * by r_1 (V5 at a verifier) drops them; the prover drops them at V4, a
+ * block at a time as it builds the first fold's vector, which it keeps
+ * instead (per term 18 bytes, and 24 per weight: one a statement, one a
+ * convolution's element, 42 bytes where a convolution's store held 16 for
+ * the same element) until V6, so that it builds that vector once. The
+ * folded vectors are then 24 bytes per 8 terms for each of U, B held.
  *
  * The caller runs, for step = 1..DZKA_STEPS, dzka_out towards each peer
  * (queue what it returns; call it even where dzka_len is 0, as at V1),
