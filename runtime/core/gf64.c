@@ -1,6 +1,8 @@
 /* gf64: GF(2^64) arithmetic and the proof's kernels (see gf64.h). */
 #include "runtime/core/gf64.h"
 
+#include "runtime/core/kara.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define GF64_X86 1
@@ -172,18 +174,46 @@ ALWAYS_INLINE void shift_body(int hw, gf64_wide *acc, const gf64 *rho, size_t n,
     }
 }
 
+static void gf_xor(uint64_t *r, const uint64_t *a, const uint64_t *b) { *r = *a ^ *b; }
+
+/* H[j + k - 1 - i] sums U_j B_i over the groups: the product of U's
+ * polynomial and B's reversed one, by Karatsuba (kara.h) where k is a power
+ * of two and there is more than one group to repay the join */
 ALWAYS_INLINE void poly_body(int hw, gf64 *H, const gf64 *U, const gf64 *B, size_t groups, unsigned k)
 {
-    gf64_wide acc[127] = {{0, 0}};
-    for (size_t l = 0; l < groups; l++)
-        for (unsigned j = 0; j < k; j++) {
-            mulr m;
-            mulr_init(hw, &m, U[l * k + j]);
-            for (unsigned i = 0; i < k; i++)
-                mulr_mac(hw, &acc[j + k - 1 - i], &m, B[l * k + i]);
+    kara_plan p;
+    if (groups < 2 || !kara_plan_for(&p, k)) {
+        gf64_wide acc[127] = {{0, 0}};
+        for (size_t l = 0; l < groups; l++)
+            for (unsigned j = 0; j < k; j++) {
+                mulr m;
+                mulr_init(hw, &m, U[l * k + j]);
+                for (unsigned i = 0; i < k; i++)
+                    mulr_mac(hw, &acc[j + k - 1 - i], &m, B[l * k + i]);
+            }
+        for (unsigned m = 0; m < 2 * k - 1; m++)
+            H[m] = gf64_reduce(acc[m]);
+        return;
+    }
+    gf64 su[KARA_MAX_SLOTS], sb[KARA_MAX_SLOTS];
+    gf64_wide acc[KARA_MAX_SLOTS] = {{0, 0}};
+    for (size_t l = 0; l < groups; l++) {
+        for (unsigned j = 0; j < k; j++)
+            su[j] = U[l * k + j], sb[j] = B[l * k + k - 1 - j];
+        for (unsigned a = 0; a < p.nslot - k; a++) {
+            const kara_add *d = &p.add[a];
+            su[d->dst] = su[d->a] ^ su[d->b], sb[d->dst] = sb[d->a] ^ sb[d->b];
         }
-    for (unsigned m = 0; m < 2 * k - 1; m++)
-        H[m] = gf64_reduce(acc[m]);
+        for (unsigned s = 0; s < p.nslot; s++) {
+            mulr m;
+            mulr_init(hw, &m, su[s]);
+            mulr_mac(hw, &acc[s], &m, sb[s]);
+        }
+    }
+    gf64 P[KARA_MAX_SLOTS];
+    for (unsigned s = 0; s < p.nslot; s++)
+        P[s] = gf64_reduce(acc[s]);
+    kara_join(&p, 1, gf_xor, gf_xor, P, H);
 }
 
 ALWAYS_INLINE void eval_body(int hw, gf64 *out, const gf64 *V, size_t groups, unsigned k, const gf64 *pw)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "runtime/core/fp192.h"
+#include "runtime/core/kara.h"
 #include "runtime/net/prg.h"
 
 __extension__ typedef unsigned __int128 u128;
@@ -183,18 +184,59 @@ static void f_add(uint64_t *r, const uint64_t *a, const uint64_t *b) { fp_add((f
 static void f_sub(uint64_t *r, const uint64_t *a, const uint64_t *b) { fp_sub((fp *)r, (const fp *)a, (const fp *)b); }
 static void f_mul(uint64_t *r, const uint64_t *a, const uint64_t *b) { fp_mul((fp *)r, (const fp *)a, (const fp *)b); }
 
+/* r = a + b as three words congruent mod p (wide_mac takes any three
+ * words): a carry out of 2^192 is worth 2^64 + 1; if adding that carries
+ * again, what is left is below 2^64, so a third fold cannot carry */
+static inline void fold_add(fp *r, const fp *a, const fp *b)
+{
+    uint64_t *w = r->w;
+    unsigned char c = fp_addc(0, a->w[0], b->w[0], &w[0]);
+    c = fp_addc(c, a->w[1], b->w[1], &w[1]);
+    c = fp_addc(c, a->w[2], b->w[2], &w[2]);
+    uint64_t m = c;
+    c = fp_addc(0, w[0], m, &w[0]);
+    c = fp_addc(c, w[1], m, &w[1]);
+    c = fp_addc(c, w[2], 0, &w[2]);
+    w[0] += c, w[1] += c;
+}
+
+/* H[j + k - 1 - i] sums U_j B_i over the groups: the product of U's
+ * polynomial and B's reversed one, by Karatsuba (kara.h) where k is a power
+ * of two and there is more than one group to repay the join */
 static void f_poly(uint64_t *H, const uint64_t *U, const uint64_t *B, size_t groups, unsigned k)
 {
     const fp *u = (const fp *)U, *b = (const fp *)B;
-    fp_wide acc[2 * DZK_MAX_K - 1];
+    kara_plan p;
     dzk_need(k <= DZK_MAX_K);
-    memset(acc, 0, (2 * k - 1) * sizeof *acc);
-    for (size_t l = 0; l < groups; l++, u += k, b += k)
+    if (groups < 2 || !kara_plan_for(&p, k)) {
+        fp_wide acc[2 * DZK_MAX_K - 1];
+        memset(acc, 0, (2 * k - 1) * sizeof *acc);
+        for (size_t l = 0; l < groups; l++, u += k, b += k)
+            for (unsigned j = 0; j < k; j++)
+                for (unsigned i = 0; i < k; i++)
+                    wide_mac(&acc[j - i + k - 1], &u[j], &b[i]);
+        for (unsigned m = 0; m < 2 * k - 1; m++)
+            wide_reduce((fp *)H + m, &acc[m]);
+        return;
+    }
+    fp *su = malloc(3 * p.nslot * sizeof *su), *sb = su + p.nslot, *P = sb + p.nslot;
+    fp_wide *acc = calloc(p.nslot, sizeof *acc);
+    dzk_need(su && acc);
+    for (size_t l = 0; l < groups; l++, u += k, b += k) {
         for (unsigned j = 0; j < k; j++)
-            for (unsigned i = 0; i < k; i++)
-                wide_mac(&acc[j - i + k - 1], &u[j], &b[i]);
-    for (unsigned m = 0; m < 2 * k - 1; m++)
-        wide_reduce((fp *)H + m, &acc[m]);
+            su[j] = u[j], sb[j] = b[k - 1 - j];
+        for (unsigned a = 0; a < p.nslot - k; a++) {
+            const kara_add *d = &p.add[a];
+            fold_add(&su[d->dst], &su[d->a], &su[d->b]);
+            fold_add(&sb[d->dst], &sb[d->a], &sb[d->b]);
+        }
+        for (unsigned s = 0; s < p.nslot; s++)
+            wide_mac(&acc[s], &su[s], &sb[s]);
+    }
+    for (unsigned s = 0; s < p.nslot; s++)
+        wide_reduce(&P[s], &acc[s]);
+    kara_join(&p, 3, f_add, f_sub, (const uint64_t *)P, H);
+    free(acc), free(su);
 }
 
 /* out[l] is written after group l (at lk >= l) is read, so out may be V */
@@ -209,7 +251,7 @@ static void f_eval(uint64_t *out, const uint64_t *V, size_t groups, unsigned k, 
     }
 }
 
-static const dzk_field FP = {3, fp_one, f_decode, f_encode, f_add, f_sub, f_mul, f_poly, f_eval};
+const dzk_field dzka_fp = {3, fp_one, f_decode, f_encode, f_add, f_sub, f_mul, f_poly, f_eval};
 
 /* ---- the statement store ----
  * in blocks that recording fills in turn and never moves (a growing array
@@ -278,7 +320,7 @@ dzka *dzka_new(dzk_pos pos, int prover, const dzk_keys *keys, const dzka_params 
     if (!z)
         return NULL;
     z->pos = pos, z->prover = prover, z->prm = prm;
-    z->d = dzk_new(&FP, pos, prover, DZK_PROOF_ARITH, keys, prm->cheat.chal ? &prm->cheat : NULL);
+    z->d = dzk_new(&dzka_fp, pos, prover, DZK_PROOF_ARITH, keys, prm->cheat.chal ? &prm->cheat : NULL);
     if (!z->d) {
         free(z);
         return NULL;
@@ -1146,15 +1188,15 @@ size_t dzka_len(int step, dzk_pos from, dzk_pos to)
     if (step == 1) /* sigma_1: proof B's message */
         return 0;
     if (step % 2 && step < DZKA_STEPS) /* sigma_2 or a challenge's halves */
-        return is_verifier(from) && to == DZK_PROVER ? dzk_half_len(&FP, step == STEP_SIGMA2 ? DZK_SIGMA2 : DZK_CHAL)
+        return is_verifier(from) && to == DZK_PROVER ? dzk_half_len(&dzka_fp, step == STEP_SIGMA2 ? DZK_SIGMA2 : DZK_CHAL)
                                                      : 0;
     if (step == DZKA_STEPS)
-        return is_verifier(from) && is_verifier(to) && from != to ? dzk_exchange_len(&FP) : 0;
+        return is_verifier(from) && is_verifier(to) && from != to ? dzk_exchange_len(&dzka_fp) : 0;
     if (from != DZK_PROVER || to != DZK_NEXT || step < STEP_QBITS || step > STEP_FINAL)
         return 0;
     return step == STEP_QBITS   ? QBYTES
-           : step == STEP_FINAL ? dzk_final_len(&FP)
-                                : dzk_fold_len(&FP, fold_k(step));
+           : step == STEP_FINAL ? dzk_final_len(&dzka_fp)
+                                : dzk_fold_len(&dzka_fp, fold_k(step));
 }
 
 /* every position, once r answering the fold message of msg_step is known */

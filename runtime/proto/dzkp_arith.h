@@ -93,6 +93,9 @@ typedef struct {
 } dzka_params;
 extern const dzka_params DZKA_PARAMS;
 
+/* F_p as the proof's dzk_field (tests check its kernels) */
+extern const dzk_field dzka_fp;
+
 typedef struct dzka dzka;
 
 /* The proof of prover P_prover at position pos, with the keys pos holds

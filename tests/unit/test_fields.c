@@ -3,7 +3,8 @@
  * modulus irreducible (Rabin) and primitive, the bit tables and the bulk
  * kernels by direct sums, on both multiplication paths; F_p by
  * shift-and-subtract on six-word numbers, with the edge values, the
- * refusal of encodings >= p and the lazy accumulator. The share field
+ * refusal of encodings >= p and the lazy accumulator; both fields' fold
+ * polynomials (Karatsuba) by direct sums. The share field
  * F_(2^127 - 1) (runtime/core/fp127.c) against GMP's mpz. */
 #include <check.h>
 #include <gmp.h>
@@ -14,6 +15,7 @@
 
 #include "runtime/core/fp192.h"
 #include "runtime/core/gf64.h"
+#include "runtime/proto/dzkp_arith.h"
 
 __extension__ typedef unsigned __int128 u128;
 
@@ -201,19 +203,6 @@ static void kernels_match(void)
         }
     }
 
-    /* fold polynomial: H[m] = sum_l sum_(j - i = m - (K-1)) U[lK+j] B[lK+i] */
-    gf64 H[2 * K - 1];
-    gf64_fold_poly(H, a, b, G, K);
-    for (int m = 0; m < 2 * K - 1; m++) {
-        gf64 h = 0;
-        for (int l = 0; l < G; l++)
-            for (int j = 0; j < K; j++) {
-                int i = j - (m - (K - 1));
-                if (i >= 0 && i < K)
-                    h ^= ref_mul(a[l * K + j], b[l * K + i]);
-            }
-        ck_assert_uint_eq(H[m], h);
-    }
     gf64_fold_eval(out, a, G, K, b);
     for (int l = 0; l < G; l++) {
         gf64 e = 0;
@@ -224,6 +213,41 @@ static void kernels_match(void)
 }
 
 START_TEST(gf64_kernels_match_direct_sums) { each_path(kernels_match); }
+END_TEST
+
+/* The fold polynomial H[m] = sum_l sum_(j - i = m - (k-1)) U[lk+j] B[lk+i]
+ * for every factor a fold uses and more, with one group and several:
+ * Karatsuba (runtime/core/kara.c) where k is a power of two and there are
+ * two groups or more, the direct sum otherwise. */
+enum { POLY_G = 5, POLY_MAXK = 64 };
+static const unsigned poly_ks[] = {2, 4, 6, 8, 16, 32, 64};
+static const size_t poly_gs[] = {1, 2, POLY_G};
+
+static void poly_matches(void)
+{
+    uint64_t s = 29;
+    gf64 a[POLY_G * POLY_MAXK], b[POLY_G * POLY_MAXK], H[2 * POLY_MAXK - 1];
+    for (int i = 0; i < POLY_G * POLY_MAXK; i++)
+        a[i] = rnd_word(&s), b[i] = rnd_word(&s);
+    for (size_t ki = 0; ki < sizeof poly_ks / sizeof poly_ks[0]; ki++)
+        for (size_t gi = 0; gi < sizeof poly_gs / sizeof poly_gs[0]; gi++) {
+            unsigned k = poly_ks[ki];
+            size_t g = poly_gs[gi];
+            gf64_fold_poly(H, a, b, g, k);
+            for (unsigned m = 0; m < 2 * k - 1; m++) {
+                gf64 h = 0;
+                for (size_t l = 0; l < g; l++)
+                    for (unsigned j = 0; j < k; j++) {
+                        int i = (int)j - ((int)m - (int)(k - 1));
+                        if (i >= 0 && i < (int)k)
+                            h ^= ref_mul(a[l * k + j], b[l * k + (unsigned)i]);
+                    }
+                ck_assert_msg(H[m] == h, "k %u, %zu groups, coefficient %u", k, g, m);
+            }
+        }
+}
+
+START_TEST(gf64_fold_poly_matches_the_definition) { each_path(poly_matches); }
 END_TEST
 
 /* ================= F_p ================= */
@@ -423,6 +447,43 @@ START_TEST(fp_acc_matches_sum_of_products)
         fp want = ref_mod(c);
         assert_fp_eq(&r, &want);
     }
+}
+END_TEST
+
+/* F_p's fold polynomial (proof A's dzk_field), as GF(2^64)'s above; the
+ * inputs include three words at or above p (the kernels take any three) */
+START_TEST(fp_fold_poly_matches_the_definition)
+{
+    uint64_t s = 31;
+    static const fp zero;
+    fp *a = malloc(2 * POLY_G * POLY_MAXK * sizeof *a), *b = a + POLY_G * POLY_MAXK, H[2 * POLY_MAXK - 1];
+    ck_assert(a != NULL);
+    for (int i = 0; i < POLY_G * POLY_MAXK; i++) {
+        a[i] = i % 7 == 3 ? (fp){{~0ull, ~0ull, ~0ull}} : rnd_fp(&s);
+        b[i] = i % 11 == 5 ? (fp){{~0ull, ~0ull - 1, ~0ull}} : rnd_fp(&s);
+    }
+    for (size_t ki = 0; ki < sizeof poly_ks / sizeof poly_ks[0]; ki++)
+        for (size_t gi = 0; gi < sizeof poly_gs / sizeof poly_gs[0]; gi++) {
+            unsigned k = poly_ks[ki];
+            size_t g = poly_gs[gi];
+            dzka_fp.poly((uint64_t *)H, (const uint64_t *)a, (const uint64_t *)b, g, k);
+            for (unsigned m = 0; m < 2 * k - 1; m++) {
+                fp h = zero, x, y, r;
+                for (size_t l = 0; l < g; l++)
+                    for (unsigned j = 0; j < k; j++) {
+                        int i = (int)j - ((int)m - (int)(k - 1));
+                        if (i < 0 || i >= (int)k)
+                            continue;
+                        fp_add(&x, &a[l * k + j], &zero); /* reduced below p */
+                        fp_add(&y, &b[l * k + (unsigned)i], &zero);
+                        fp_mul(&r, &x, &y);
+                        fp_add(&h, &h, &r);
+                    }
+                ck_assert_msg(H[m].w[0] == h.w[0] && H[m].w[1] == h.w[1] && H[m].w[2] == h.w[2],
+                              "k %u, %zu groups, coefficient %u", k, g, m);
+            }
+        }
+    free(a);
 }
 END_TEST
 
@@ -636,11 +697,13 @@ Suite *suite_fields(void)
     tcase_add_test(t, gf64_modulus_irreducible_and_primitive);
     tcase_add_test(t, gf64_tables_match_direct_sums);
     tcase_add_test(t, gf64_kernels_match_direct_sums);
+    tcase_add_test(t, gf64_fold_poly_matches_the_definition);
     suite_add_tcase(s, t);
     t = tcase_create("fp192");
     tcase_add_test(t, fp_matches_shift_and_subtract);
     tcase_add_test(t, fp_bytes_refuse_values_from_p);
     tcase_add_test(t, fp_acc_matches_sum_of_products);
+    tcase_add_test(t, fp_fold_poly_matches_the_definition);
     suite_add_tcase(s, t);
     t = tcase_create("fp127");
     tcase_add_test(t, fp127_matches_mpz);
