@@ -7,6 +7,7 @@
 
 #include "runtime/core/fp192.h"
 #include "runtime/core/kara.h"
+#include "runtime/core/wdot.h"
 #include "runtime/net/prg.h"
 
 __extension__ typedef unsigned __int128 u128;
@@ -640,13 +641,6 @@ typedef struct {
     u192 *e;
 } exact_ctx;
 
-/* the two words s += v */
-static inline void add2(uint64_t s[2], uint64_t v)
-{
-    s[0] += v;
-    s[1] += s[0] < v;
-}
-
 static inline void exact_mac(u192 *e, const dzka_conv_def *d, size_t xi, size_t wi)
 {
     u192_add_u128(e, (u128)d->xa[xi] * d->wb[wi]);
@@ -659,25 +653,8 @@ static void exact_row(void *ctx, size_t oi, size_t oinc, size_t wi, size_t xi, s
 {
     const exact_ctx *c = ctx;
     const dzka_conv_def *d = &c->cv->d;
-    if (!oinc) {
-        /* One output (a pointwise or full convolution's row): the products'
-         * low and high words summed apart, two short carry chains instead
-         * of one through three words; fewer than 3 * 2^32 words each, so
-         * u128 holds either sum. */
-        const uint64_t *xa = d->xa + xi, *xb = d->xb + xi, *wa = d->wa + wi, *wb = d->wb + wi;
-        uint64_t lo[2] = {0, 0}, hi[2] = {0, 0};
-        for (size_t k = 0, x = 0; k < len; k++, x += xinc) {
-            u128 p = (u128)xa[x] * wb[k], q = (u128)xb[x] * wa[k];
-            add2(lo, (uint64_t)p), add2(hi, (uint64_t)(p >> 64));
-            add2(lo, (uint64_t)q), add2(hi, (uint64_t)(q >> 64));
-        }
-        for (size_t k = 0, x = 0; d->local && k < len; k++, x += xinc) {
-            u128 t = (u128)xa[x] * wa[k];
-            add2(lo, (uint64_t)t), add2(hi, (uint64_t)(t >> 64));
-        }
-        u192 *e = &c->e[oi];
-        u192_add(e, &(u192){{lo[0], lo[1], 0}});
-        u192_add(e, &(u192){{0, hi[0], hi[1]}});
+    if (!oinc && xinc == 1) { /* one output over contiguous inputs: a pointwise or full convolution's row */
+        wdot_exact(c->e[oi].w, d->xa + xi, d->wb + wi, d->xb + xi, d->wa + wi, d->local, len);
         return;
     }
     for (size_t k = 0; k < len; k++, oi += oinc, wi++, xi += xinc)
@@ -873,25 +850,13 @@ static uint64_t weight(const vec *c, uint64_t mu)
     return w;
 }
 
-/* sum lambda x over the integers, each product below 2^127 (lambda, a sum
- * of at most 64 rho_s, is below 2^63) and at most DZKA_MAX_PRODS < 2^35 of
- * them: three words, below 2^162 < p, so the sum is its own residue */
+/* corr and convT sum lambda x over the integers (wdot_acc), each product
+ * below 2^127 (lambda, a sum of at most 64 rho_s, is below 2^63) and at
+ * most DZKA_MAX_PRODS < 2^35 of them: three words, below 2^162 < p, so a
+ * sum is its own residue */
 _Static_assert(DZKA_RHO_BITS + 6 + 64 + 35 < 191, "a convolution's corr and convT sums stay below p");
-typedef struct {
-    uint64_t w[3];
-} acc3;
 
-static inline void acc3_mac(acc3 *a, uint64_t lam, uint64_t x)
-{
-    u128 t = (u128)lam * x;
-    uint64_t lo = (uint64_t)t, hi = (uint64_t)(t >> 64); /* hi < 2^63: adding a carry cannot wrap */
-    a->w[0] += lo;
-    hi += a->w[0] < lo;
-    a->w[1] += hi;
-    a->w[2] += a->w[1] < hi;
-}
-
-static void acc3_reduce(fp *r, const acc3 *a) { *r = (fp){{a->w[0], a->w[1], a->w[2]}}; }
+static void acc_get(fp *r, const wdot_acc *a, size_t i) { wdot_acc_get(a, i, r->w); }
 
 static void vec_span(const span *sp, void *ctx)
 {
@@ -914,41 +879,28 @@ static void vec_span(const span *sp, void *ctx)
 typedef struct {
     const conv_rec *cv;
     uint64_t *lam;
-    acc3 *corr, *convt;
+    size_t len; /* conv_walk's row length: c, or cm for a depthwise one with multiplier 1, else 1 */
+    wdot_acc *corr, *convt;
 } fold_ctx;
 
-static inline void fold_mac(const fold_ctx *c, uint64_t lam, size_t xi, size_t wi)
-{
-    acc3_mac(&c->corr[wi], lam, c->cv->d.xa[xi]);
-    acc3_mac(&c->convt[xi], lam, c->cv->d.wa[wi]);
-}
-
-/* corr(lambda, xa) and convT(lambda, wa) */
+/* corr(lambda, xa) and convT(lambda, wa): every row starts a row of both
+ * sums (kernels' layouts: a weight row (o, tap) or a tap, an input pixel) */
 static void fold_row(void *ctx, size_t oi, size_t oinc, size_t wi, size_t xi, size_t xinc, size_t len)
 {
     const fold_ctx *c = ctx;
-    if (!oinc) { /* one output: its weight read once, the rows' bases in registers */
-        uint64_t lam = c->lam[oi];
-        const uint64_t *xa = c->cv->d.xa + xi, *wa = c->cv->d.wa + wi;
-        acc3 *corr = c->corr + wi, *convt = c->convt + xi;
-        for (size_t k = 0, x = 0; k < len; k++, x += xinc) {
-            acc3_mac(&corr[k], lam, xa[x]);
-            acc3_mac(&convt[x], lam, wa[k]);
-        }
-        return;
-    }
-    for (size_t k = 0; k < len; k++, oi += oinc, wi++, xi += xinc)
-        fold_mac(c, c->lam[oi], xi, wi);
+    (void)xinc, (void)len; /* 1 and c->len, or 0 and 1 */
+    wdot_acc_mac(c->corr, wi / c->len, c->lam + oi, oinc, c->cv->d.xa + xi);
+    wdot_acc_mac(c->convt, xi / c->len, c->lam + oi, oinc, c->cv->d.wa + wi);
 }
 
 /* a convolution's elements: (corr_t, wb_t) for its weights, then
  * (convT_p, xb_p) for its inputs, U as the element's weight times 1 */
-static void push_folded(vec *c, const acc3 *u, const uint64_t *b, size_t n)
+static void push_folded(vec *c, const wdot_acc *u, const uint64_t *b, size_t n)
 {
     for (size_t t = 0; t < n; t++) {
         if (c->hu) {
             fp w;
-            acc3_reduce(&w, &u[t]);
+            acc_get(&w, u, t);
             set_weight(c, &w);
         }
         push(c, (uint64_t)c->hu, c->hb ? b[t] : 0);
@@ -959,7 +911,7 @@ static void vec_conv(const conv_rec *cv, const uint64_t *mu, void *ctx)
 {
     vec *c = ctx;
     const dzka_conv_def *d = &cv->d;
-    fold_ctx f = {cv, resize(NULL, cv->n, sizeof(uint64_t)), NULL, NULL};
+    fold_ctx f = {cv, resize(NULL, cv->n, sizeof(uint64_t)), 1, NULL, NULL};
     for (size_t o = 0; o < cv->n; o++) {
         fp lam = {{f.lam[o] = weight(c, mu[o]), 0, 0}};
         if (c->ht && d->tp) {
@@ -970,18 +922,20 @@ static void vec_conv(const conv_rec *cv, const uint64_t *mu, void *ctx)
             fp_acc_mac_u64(&c->T, &lam, d->tn[o]);
     }
     if (c->hu) {
-        f.corr = calloc(cv->nw, sizeof *f.corr), f.convt = calloc(cv->nx, sizeof *f.convt);
+        if (!d->depthwise || d->oc == 1)
+            f.len = (size_t)d->g.c * (d->depthwise ? d->oc : 1);
+        f.corr = wdot_acc_new(cv->nw / f.len, f.len), f.convt = wdot_acc_new(cv->nx / f.len, f.len);
         dzk_need(f.corr && f.convt);
         conv_walk(cv, fold_row, &f);
         for (size_t t = 0; c->ht && d->local && t < cv->nw; t++) {
             fp w;
-            acc3_reduce(&w, &f.corr[t]);
+            acc_get(&w, f.corr, t);
             fp_acc_mac_u64(&c->L, &w, d->wa[t]);
         }
     }
     push_folded(c, f.corr, d->wb, cv->nw);
     push_folded(c, f.convt, d->xb, cv->nx);
-    free(f.corr), free(f.convt), free(f.lam);
+    wdot_acc_free(f.corr), wdot_acc_free(f.convt), free(f.lam);
 }
 
 static void vec_tail(vec *c)

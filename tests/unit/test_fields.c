@@ -4,7 +4,8 @@
  * kernels by direct sums, on both multiplication paths; F_p by
  * shift-and-subtract on six-word numbers, with the edge values, the
  * refusal of encodings >= p and the lazy accumulator; both fields' fold
- * polynomials (Karatsuba) by direct sums. The share field
+ * polynomials (Karatsuba) by direct sums; wdot's exact sums on both
+ * paths. The share field
  * F_(2^127 - 1) (runtime/core/fp127.c) against GMP's mpz. */
 #include <check.h>
 #include <gmp.h>
@@ -15,6 +16,7 @@
 
 #include "runtime/core/fp192.h"
 #include "runtime/core/gf64.h"
+#include "runtime/core/wdot.h"
 #include "runtime/proto/dzkp_arith.h"
 
 __extension__ typedef unsigned __int128 u128;
@@ -487,6 +489,80 @@ START_TEST(fp_fold_poly_matches_the_definition)
 }
 END_TEST
 
+/* ================= wdot: exact sums of word products ================= */
+
+/* s += a b, three words */
+static void ref_mac192(uint64_t s[3], uint64_t a, uint64_t b)
+{
+    u128 p = (u128)a * b, t = (u128)s[0] + (uint64_t)p;
+    s[0] = (uint64_t)t;
+    t = (t >> 64) + s[1] + (uint64_t)(p >> 64);
+    s[1] = (uint64_t)t;
+    s[2] += (uint64_t)(t >> 64);
+}
+
+static uint64_t rnd_lam(uint64_t *s, int max) { return max ? (1ull << 63) - 1 : rnd_word(s) >> 1; }
+
+/* On both paths (IFMA where the CPU has it, and portable), against sums
+ * formed product by product: wdot_exact over lengths around the vector
+ * width and past IFMA's block, wdot_acc with rows visited past its
+ * normalization interval, with one lam a row and one a sum, at random and
+ * at the largest words. */
+START_TEST(wdot_matches_sums_of_products)
+{
+    uint64_t s = 37;
+    enum { N = 9000 };
+    uint64_t *v = malloc(4 * N * sizeof *v);
+    ck_assert(v != NULL);
+    for (int portable = 0; portable < 2; portable++) {
+        wdot_set_portable(portable);
+        for (int max = 0; max < 2; max++) {
+            for (int i = 0; i < 4 * N; i++)
+                v[i] = max ? ~0ull : rnd_word(&s);
+            static const size_t ns[] = {0, 1, 7, 8, 9, 17, 1000, 8192, N};
+            for (size_t t = 0; t < sizeof ns / sizeof ns[0]; t++)
+                for (int local = 0; local < 2; local++) {
+                    uint64_t got[3] = {5, 6, 7}, want[3] = {5, 6, 7};
+                    wdot_exact(got, v, v + N, v + 2 * N, v + 3 * N, local, ns[t]);
+                    for (size_t k = 0; k < ns[t]; k++) {
+                        ref_mac192(want, v[k], v[N + k]);
+                        ref_mac192(want, v[2 * N + k], v[3 * N + k]);
+                        if (local)
+                            ref_mac192(want, v[k], v[3 * N + k]);
+                    }
+                    ck_assert_msg(got[0] == want[0] && got[1] == want[1] && got[2] == want[2],
+                                  "wdot_exact n %zu local %d max %d portable %d", ns[t], local, max, portable);
+                }
+            static const size_t lens[] = {1, 3, 8, 13, 64};
+            for (size_t t = 0; t < sizeof lens / sizeof lens[0]; t++)
+                for (size_t st = 0; st < 2; st++) {
+                    size_t len = lens[t], rows = 2, visits = 4200; /* 2,100 a row: past ROW_LIMIT and past wrapping without it */
+                    wdot_acc *a = wdot_acc_new(rows, len);
+                    uint64_t(*want)[3] = calloc(rows * len, sizeof *want), lam[64];
+                    ck_assert(a && want);
+                    for (size_t r = 0; r < visits; r++) {
+                        size_t row = r % rows, off = (r * 7) % (N - len);
+                        for (size_t k = 0; k < len; k++)
+                            lam[k] = rnd_lam(&s, max);
+                        wdot_acc_mac(a, row, lam, st, v + off);
+                        for (size_t k = 0; k < len; k++)
+                            ref_mac192(want[row * len + k], lam[k * st], v[off + k]);
+                    }
+                    for (size_t i = 0; i < rows * len; i++) {
+                        uint64_t got[3];
+                        wdot_acc_get(a, i, got);
+                        ck_assert_msg(got[0] == want[i][0] && got[1] == want[i][1] && got[2] == want[i][2],
+                                      "wdot_acc len %zu s %zu sum %zu max %d portable %d", len, st, i, max, portable);
+                    }
+                    wdot_acc_free(a), free(want);
+                }
+        }
+    }
+    wdot_set_portable(0);
+    free(v);
+}
+END_TEST
+
 /* ================= F_(2^127 - 1) against mpz ================= */
 
 static void mpz_of(mpz_t z, fp127 a)
@@ -704,6 +780,9 @@ Suite *suite_fields(void)
     tcase_add_test(t, fp_bytes_refuse_values_from_p);
     tcase_add_test(t, fp_acc_matches_sum_of_products);
     tcase_add_test(t, fp_fold_poly_matches_the_definition);
+    suite_add_tcase(s, t);
+    t = tcase_create("wdot");
+    tcase_add_test(t, wdot_matches_sums_of_products);
     suite_add_tcase(s, t);
     t = tcase_create("fp127");
     tcase_add_test(t, fp127_matches_mpz);

@@ -1,0 +1,261 @@
+/* wdot: exact sums of products of words (see wdot.h). */
+#include "runtime/core/wdot.h"
+
+#include <stdlib.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define WDOT_X86 1
+#else
+#define WDOT_X86 0
+#endif
+
+__extension__ typedef unsigned __int128 u128;
+
+/* s += (w0, w1, w2) */
+static void add192(uint64_t s[3], uint64_t w0, uint64_t w1, uint64_t w2)
+{
+    u128 t = (u128)s[0] + w0;
+    s[0] = (uint64_t)t;
+    t = (t >> 64) + s[1] + w1;
+    s[1] = (uint64_t)t;
+    s[2] += (uint64_t)(t >> 64) + w2;
+}
+
+/* the two words v += w */
+static inline void add2(uint64_t v[2], uint64_t w)
+{
+    v[0] += w;
+    v[1] += v[0] < w;
+}
+
+/* The products' low and high words summed apart: two short carry chains
+ * instead of one through three words; fewer than 2^64 words each, so two
+ * words hold either sum. */
+static void exact_portable(uint64_t s[3], const uint64_t *xa, const uint64_t *wb, const uint64_t *xb,
+                           const uint64_t *wa, int local, size_t n)
+{
+    uint64_t lo[2] = {0, 0}, hi[2] = {0, 0};
+    for (size_t k = 0; k < n; k++) {
+        u128 p = (u128)xa[k] * wb[k], q = (u128)xb[k] * wa[k];
+        add2(lo, (uint64_t)p), add2(hi, (uint64_t)(p >> 64));
+        add2(lo, (uint64_t)q), add2(hi, (uint64_t)(q >> 64));
+    }
+    for (size_t k = 0; local && k < n; k++) {
+        u128 t = (u128)xa[k] * wa[k];
+        add2(lo, (uint64_t)t), add2(hi, (uint64_t)(t >> 64));
+    }
+    add192(s, lo[0], lo[1], 0);
+    add192(s, 0, hi[0], hi[1]);
+}
+
+#if WDOT_X86
+/* Eight products a step in 52-bit limbs: x = x0 + 2^52 x1 (x1 < 2^12), w
+ * likewise, and x w = x0 w0 + 2^52 (x0 w1 + x1 w0) + 2^104 x1 w1, where
+ * x0 w1 and x1 w0 are below 2^64 and x1 w1 below 2^24. IFMA adds the low
+ * or high 52 bits of a 104-bit limb product into a 64-bit lane: seven a
+ * product, each into an accumulator of its own (a[0] at 2^0, a[1..3] at
+ * 2^52, a[4..6] at 2^104) so that no chain waits on another. A step adds
+ * below 3 * 2^52 to an accumulator (three products with local), so a
+ * block of BLOCK < 2^64 / (3 * 2^52) steps cannot wrap; each block's lanes
+ * are then summed into s. */
+#define IFMA __attribute__((target("avx512f,avx512ifma")))
+enum { BLOCK = 1024 };
+
+IFMA static inline void mac8(__m512i a[7], __m512i x, __m512i w)
+{
+    const __m512i m = _mm512_set1_epi64((long long)((1ull << 52) - 1));
+    __m512i x0 = _mm512_and_si512(x, m), x1 = _mm512_srli_epi64(x, 52);
+    __m512i w0 = _mm512_and_si512(w, m), w1 = _mm512_srli_epi64(w, 52);
+    a[0] = _mm512_madd52lo_epu64(a[0], x0, w0);
+    a[1] = _mm512_madd52hi_epu64(a[1], x0, w0);
+    a[2] = _mm512_madd52lo_epu64(a[2], x0, w1);
+    a[3] = _mm512_madd52lo_epu64(a[3], x1, w0);
+    a[4] = _mm512_madd52hi_epu64(a[4], x0, w1);
+    a[5] = _mm512_madd52hi_epu64(a[5], x1, w0);
+    a[6] = _mm512_madd52lo_epu64(a[6], x1, w1);
+}
+
+/* s += the lanes' sum: each column's 24 lane words are below 2^69 */
+IFMA static void add_lanes(uint64_t s[3], const __m512i a[7])
+{
+    uint64_t v[7][8];
+    for (int i = 0; i < 7; i++)
+        _mm512_storeu_si512((void *)v[i], a[i]);
+    u128 c0 = 0, c1 = 0, c2 = 0;
+    for (int l = 0; l < 8; l++) {
+        c0 += v[0][l];
+        c1 += (u128)v[1][l] + v[2][l] + v[3][l];
+        c2 += (u128)v[4][l] + v[5][l] + v[6][l];
+    }
+    add192(s, (uint64_t)c0, (uint64_t)(c0 >> 64), 0);
+    add192(s, (uint64_t)c1 << 52, (uint64_t)(c1 >> 12), 0);
+    add192(s, 0, (uint64_t)c2 << 40, (uint64_t)(c2 >> 24));
+}
+
+IFMA static void exact_ifma(uint64_t s[3], const uint64_t *xa, const uint64_t *wb, const uint64_t *xb,
+                            const uint64_t *wa, int local, size_t n)
+{
+    for (size_t b0 = 0; b0 < n; b0 += 8 * BLOCK) {
+        size_t b1 = n - b0 < 8 * BLOCK ? n : b0 + 8 * BLOCK;
+        __m512i a[7];
+        for (int i = 0; i < 7; i++)
+            a[i] = _mm512_setzero_si512();
+        for (size_t k = b0; k < b1; k += 8) {
+            __mmask8 m = b1 - k >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (b1 - k)) - 1);
+            __m512i va = _mm512_maskz_loadu_epi64(m, xa + k), vwa = _mm512_maskz_loadu_epi64(m, wa + k);
+            mac8(a, va, _mm512_maskz_loadu_epi64(m, wb + k));
+            mac8(a, _mm512_maskz_loadu_epi64(m, xb + k), vwa);
+            if (local)
+                mac8(a, va, vwa);
+        }
+        add_lanes(s, a);
+    }
+}
+#endif
+
+static int portable; /* wdot_set_portable */
+
+void wdot_set_portable(int on) { portable = on; }
+
+static int use_ifma(void)
+{
+#if WDOT_X86
+    return !portable && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512ifma");
+#else
+    return 0;
+#endif
+}
+
+void wdot_exact(uint64_t s[3], const uint64_t *xa, const uint64_t *wb, const uint64_t *xb, const uint64_t *wa,
+                int local, size_t n)
+{
+#if WDOT_X86
+    if (n >= 8 && use_ifma()) {
+        exact_ifma(s, xa, wb, xb, wa, local, n);
+        return;
+    }
+#endif
+    exact_portable(s, xa, wb, xb, wa, local, n);
+}
+
+/* ---- sums of lam x in rows ----
+ * Portable: three words a sum, exact. IFMA: columns c0 + 2^52 c1 + 2^104
+ * c2 as in exact_ifma, with lam = l0 + 2^52 l1 (l1 < 2^11). A product adds
+ * below 2^52 to c0, below 3 * 2^52 to c1 and below 2^24 to c2, so a row is
+ * normalized (c0 and c1 carried into the next column, below 2^52 after)
+ * every ROW_LIMIT products: c1 then stays below 2^52 (1 + 3 ROW_LIMIT) <
+ * 2^64, and c2, below 2^35 (2^24 + 2^12) for 2^35 products, never wraps. */
+enum { ROW_LIMIT = 1024 };
+#define LIMB ((1ull << 52) - 1)
+
+struct wdot_acc {
+    int limbs;
+    size_t rows, len;
+    uint64_t *c[3]; /* c[j][i]: word or column j of sum i */
+    uint32_t *cnt;  /* limbs: products into each row since it was normalized */
+};
+
+wdot_acc *wdot_acc_new(size_t rows, size_t len)
+{
+    wdot_acc *a = calloc(1, sizeof *a);
+    size_t n = rows * len;
+    if (!a)
+        return NULL;
+    a->limbs = use_ifma(), a->rows = rows, a->len = len;
+    a->c[0] = calloc(3 * n + 1, sizeof(uint64_t));
+    a->cnt = a->limbs ? calloc(rows + 1, sizeof *a->cnt) : NULL;
+    if (!a->c[0] || (a->limbs && !a->cnt)) {
+        wdot_acc_free(a);
+        return NULL;
+    }
+    a->c[1] = a->c[0] + n, a->c[2] = a->c[1] + n;
+    return a;
+}
+
+void wdot_acc_free(wdot_acc *a)
+{
+    if (a)
+        free(a->c[0]), free(a->cnt);
+    free(a);
+}
+
+static void mac_portable(uint64_t *c0, uint64_t *c1, uint64_t *c2, const uint64_t *lam, size_t s, const uint64_t *x,
+                         size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        u128 t = (u128)lam[k * s] * x[k];
+        uint64_t lo = (uint64_t)t, hi = (uint64_t)(t >> 64); /* hi < 2^63: adding a carry cannot wrap */
+        c0[k] += lo;
+        hi += c0[k] < lo;
+        c1[k] += hi;
+        c2[k] += c1[k] < hi;
+    }
+}
+
+static void normalize(uint64_t *c0, uint64_t *c1, uint64_t *c2, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        c1[k] += c0[k] >> 52, c0[k] &= LIMB;
+        c2[k] += c1[k] >> 52, c1[k] &= LIMB;
+    }
+}
+
+#if WDOT_X86
+IFMA static void mac_ifma(uint64_t *c0, uint64_t *c1, uint64_t *c2, const uint64_t *lam, size_t s, const uint64_t *x,
+                          size_t n)
+{
+    const __m512i m = _mm512_set1_epi64((long long)LIMB);
+    __m512i l0 = _mm512_set1_epi64((long long)(lam[0] & LIMB)), l1 = _mm512_set1_epi64((long long)(lam[0] >> 52));
+    for (size_t k = 0; k < n; k += 8) {
+        __mmask8 mk = n - k >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (n - k)) - 1);
+        if (s) {
+            __m512i l = _mm512_maskz_loadu_epi64(mk, lam + k);
+            l0 = _mm512_and_si512(l, m), l1 = _mm512_srli_epi64(l, 52);
+        }
+        __m512i v = _mm512_maskz_loadu_epi64(mk, x + k), x0 = _mm512_and_si512(v, m), x1 = _mm512_srli_epi64(v, 52);
+        __m512i a0 = _mm512_maskz_loadu_epi64(mk, c0 + k), a1 = _mm512_maskz_loadu_epi64(mk, c1 + k),
+                a2 = _mm512_maskz_loadu_epi64(mk, c2 + k);
+        a0 = _mm512_madd52lo_epu64(a0, l0, x0);
+        a1 = _mm512_madd52hi_epu64(a1, l0, x0);
+        a1 = _mm512_madd52lo_epu64(a1, l0, x1);
+        a1 = _mm512_madd52lo_epu64(a1, l1, x0);
+        a2 = _mm512_madd52hi_epu64(a2, l0, x1);
+        a2 = _mm512_madd52hi_epu64(a2, l1, x0);
+        a2 = _mm512_madd52lo_epu64(a2, l1, x1);
+        _mm512_mask_storeu_epi64(c0 + k, mk, a0);
+        _mm512_mask_storeu_epi64(c1 + k, mk, a1);
+        _mm512_mask_storeu_epi64(c2 + k, mk, a2);
+    }
+}
+#endif
+
+void wdot_acc_mac(wdot_acc *a, size_t row, const uint64_t *lam, size_t s, const uint64_t *x)
+{
+    size_t i = row * a->len;
+    uint64_t *c0 = a->c[0] + i, *c1 = a->c[1] + i, *c2 = a->c[2] + i;
+#if WDOT_X86
+    if (a->limbs) {
+        if (a->cnt[row]++ == ROW_LIMIT) {
+            normalize(c0, c1, c2, a->len);
+            a->cnt[row] = 1;
+        }
+        mac_ifma(c0, c1, c2, lam, s, x, a->len);
+        return;
+    }
+#endif
+    mac_portable(c0, c1, c2, lam, s, x, a->len);
+}
+
+void wdot_acc_get(const wdot_acc *a, size_t i, uint64_t v[3])
+{
+    uint64_t c0 = a->c[0][i], c1 = a->c[1][i], c2 = a->c[2][i];
+    if (!a->limbs) {
+        v[0] = c0, v[1] = c1, v[2] = c2;
+        return;
+    }
+    v[0] = v[1] = v[2] = 0;
+    add192(v, c0, 0, 0);
+    add192(v, c1 << 52, c1 >> 12, 0);
+    add192(v, 0, c2 << 40, c2 >> 24);
+}
