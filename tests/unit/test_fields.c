@@ -703,11 +703,14 @@ END_TEST
 
 /* the F_p convolution kernels against the definition, element by element
  * (fp127_mul and fp127_add, themselves checked against mpz): strides,
- * padding, dilation, depth multipliers, 1 and 3 threads */
+ * padding, dilation, depth multipliers, 1 and 3 threads; and the Z_2^64
+ * kernels (AVX-512's dot products for 16 channels or more) on the elements'
+ * low words */
 static fp127 conv_at(const fp127 *x, const fp127 *w, const geom *g, uint32_t oc, int depthwise, uint32_t oy,
-                     uint32_t ox, uint32_t o)
+                     uint32_t ox, uint32_t o, uint64_t *z64)
 {
     fp127 sum = {0, 0};
+    *z64 = 0;
     uint32_t m = depthwise ? oc : 1, c0 = depthwise ? o / m : 0, c1 = depthwise ? o / m + 1 : g->c;
     for (uint32_t ky = 0; ky < g->kh; ky++)
         for (uint32_t kx = 0; kx < g->kw; kx++) {
@@ -719,6 +722,7 @@ static fp127 conv_at(const fp127 *x, const fp127 *w, const geom *g, uint32_t oc,
                 fp127 wv = depthwise ? w[((uint64_t)ky * g->kw + kx) * g->c * m + o]
                                      : w[(((uint64_t)o * g->kh + ky) * g->kw + kx) * g->c + c];
                 sum = fp127_add(sum, fp127_mul(xv, wv));
+                *z64 += xv.lo * wv.lo;
             }
         }
     return sum;
@@ -731,6 +735,7 @@ START_TEST(fp127_kernels_match_the_definition)
         {7, 7, 4, 3, 3, 3, 3, 2, 2, 0, 0, 1, 1}, /* stride 2 */
         {9, 8, 2, 3, 2, 5, 6, 1, 1, 0, 0, 2, 2}, /* dilation */
         {4, 4, 17, 1, 1, 4, 4, 1, 1, 0, 0, 1, 1}, /* pointwise */
+        {3, 3, 40, 1, 1, 3, 3, 1, 1, 0, 0, 1, 1}, /* pointwise, 40 channels: five vectors of eight */
     };
     uint64_t s = 17;
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
@@ -741,26 +746,29 @@ START_TEST(fp127_kernels_match_the_definition)
                 size_t nx = (size_t)g->h * g->w * g->c, nw = (size_t)g->kh * g->kw * g->c * oc;
                 size_t nd = (size_t)g->oh * g->ow * och;
                 fp127 *x = malloc(nx * sizeof *x), *w = malloc(nw * sizeof *w), *d = malloc(nd * sizeof *d);
-                ck_assert(x && w && d);
+                uint64_t *x64 = malloc(nx * sizeof *x64), *w64 = malloc(nw * sizeof *w64),
+                         *d64 = malloc(nd * sizeof *d64);
+                ck_assert(x && w && d && x64 && w64 && d64);
                 for (size_t i = 0; i < nx; i++)
-                    x[i] = rnd_fp127(&s);
+                    x[i] = rnd_fp127(&s), x64[i] = x[i].lo;
                 for (size_t i = 0; i < nw; i++)
-                    w[i] = rnd_fp127(&s);
+                    w[i] = rnd_fp127(&s), w64[i] = w[i].lo;
                 kern_set_threads(threads);
                 if (dw)
-                    kern_dwconv2d_fp(d, x, w, g, oc);
+                    kern_dwconv2d_fp(d, x, w, g, oc), kern_dwconv2d(d64, x64, w64, g, oc);
                 else
-                    kern_conv2d_fp(d, x, w, g, oc);
+                    kern_conv2d_fp(d, x, w, g, oc), kern_conv2d(d64, x64, w64, g, oc);
                 kern_set_threads(1);
                 for (uint32_t oy = 0; oy < g->oh; oy++)
                     for (uint32_t ox = 0; ox < g->ow; ox++)
                         for (uint32_t o = 0; o < och; o++) {
-                            fp127 want = conv_at(x, w, g, oc, dw, oy, ox, o);
-                            fp127 got = d[((size_t)oy * g->ow + ox) * och + o];
-                            ck_assert_msg(got.lo == want.lo && got.hi == want.hi, "shape %zu, %s, output %u %u %u",
-                                          k, dw ? "depthwise" : "conv", oy, ox, o);
+                            uint64_t want64;
+                            fp127 want = conv_at(x, w, g, oc, dw, oy, ox, o, &want64);
+                            size_t i = ((size_t)oy * g->ow + ox) * och + o;
+                            ck_assert_msg(d[i].lo == want.lo && d[i].hi == want.hi && d64[i] == want64,
+                                          "shape %zu, %s, output %u %u %u", k, dw ? "depthwise" : "conv", oy, ox, o);
                         }
-                free(x), free(w), free(d);
+                free(x), free(w), free(d), free(x64), free(w64), free(d64);
             }
 }
 END_TEST
