@@ -465,15 +465,16 @@ static int cmd_keygen(int argc, char **argv)
     return 0;
 }
 
-/* Page faults on fresh memory cost a third of a secure MobileNet run; glibc
- * backs the heap with transparent huge pages when its tunable says so, which
- * a process can only set before it starts: qnnvm re-executes itself once
- * with it (MobileNet V1 0.25_128 under rep3: 0.64 s -> 0.38 s). Other C
- * libraries ignore the variable; QNN_NO_HUGEPAGES=1 turns this off. */
+/* glibc backs the heap with transparent huge pages when its tunable says
+ * so, which a process can only set before it starts: with QNN_HUGEPAGES=1
+ * qnnvm re-executes itself once with it. Opt-in (README, "Notes on
+ * running"): fewer page faults where a first touch is cheap, but slower
+ * where the host makes each first touch of a 2 MB page expensive.
+ * QNN_NO_HUGEPAGES wins. Other C libraries ignore the variable. */
 static void use_huge_pages(char **argv)
 {
-    const char *t = getenv("GLIBC_TUNABLES");
-    if (getenv("QNN_NO_HUGEPAGES") || (t && strstr(t, "glibc.malloc.hugetlb")))
+    const char *t = getenv("GLIBC_TUNABLES"), *on = getenv("QNN_HUGEPAGES");
+    if (!on || strcmp(on, "1") || getenv("QNN_NO_HUGEPAGES") || (t && strstr(t, "glibc.malloc.hugetlb")))
         return;
     char v[1024];
     snprintf(v, sizeof v, "%s%sglibc.malloc.hugetlb=1", t ? t : "", t ? ":" : "");
