@@ -274,31 +274,47 @@ VARIANTS(shift, (gf64_wide *acc, const gf64 *rho, size_t n, unsigned sigma, cons
  * largest of its kernels: a lane per word, as shift_body's two. */
 #define HW512 __attribute__((target("avx512f,vpclmulqdq,pclmul")))
 
+/* Per block of eight words and up to four slots, the slots' words are
+ * gathered once and each shift d is summed in a register and multiplied
+ * by rho at once (clmul is linear in c), so only the 127 sums acc live in
+ * memory. */
+enum { SLOTS_512 = 4 };
+
+HW512 static inline __m512i rho_times(__m512i r, __m512i c)
+{
+    return _mm512_xor_si512(_mm512_clmulepi64_epi128(r, c, 0x00), _mm512_clmulepi64_epi128(r, c, 0x11));
+}
+
 HW512 static void shift_512(gf64_wide *acc, const gf64 *rho, size_t n, unsigned sigma, const uint64_t *x,
                             const uint64_t *y)
 {
-    __m512i a[127], c[127];
+    __m512i a[127];
     for (int d = 0; d < 127; d++)
         a[d] = _mm512_setzero_si512();
     long long st = (long long)sigma;
     __m512i idx = _mm512_set_epi64(7 * st, 6 * st, 5 * st, 4 * st, 3 * st, 2 * st, st, 0);
     for (size_t w = 0; w + 8 <= n; w += 8) {
-        for (int d = 0; d < 127; d++)
-            c[d] = _mm512_setzero_si512();
-        for (unsigned s = 0; s < sigma; s++) {
-            __m512i xs = _mm512_i64gather_epi64(idx, (const void *)(x + w * sigma + s), 8);
-            __m512i ys = _mm512_i64gather_epi64(idx, (const void *)(y + w * sigma + s), 8);
-            c[63] = _mm512_xor_si512(c[63], _mm512_and_si512(xs, ys));
+        __m512i r = _mm512_loadu_si512((const void *)(rho + w));
+        for (unsigned s0 = 0; s0 < sigma; s0 += SLOTS_512) {
+            unsigned ns = sigma - s0 < SLOTS_512 ? sigma - s0 : SLOTS_512;
+            __m512i xs[SLOTS_512], ys[SLOTS_512], c = _mm512_setzero_si512();
+            for (unsigned s = 0; s < ns; s++) {
+                xs[s] = _mm512_i64gather_epi64(idx, (const void *)(x + w * sigma + s0 + s), 8);
+                ys[s] = _mm512_i64gather_epi64(idx, (const void *)(y + w * sigma + s0 + s), 8);
+                c = _mm512_xor_si512(c, _mm512_and_si512(xs[s], ys[s]));
+            }
+            a[63] = _mm512_xor_si512(a[63], rho_times(r, c));
             for (int d = 1; d < 64; d++) {
                 __m128i k = _mm_cvtsi32_si128(d);
-                c[63 + d] = _mm512_xor_si512(c[63 + d], _mm512_and_si512(xs, _mm512_sll_epi64(ys, k)));
-                c[63 - d] = _mm512_xor_si512(c[63 - d], _mm512_and_si512(xs, _mm512_srl_epi64(ys, k)));
+                __m512i up = _mm512_setzero_si512(), down = _mm512_setzero_si512();
+                for (unsigned s = 0; s < ns; s++) {
+                    up = _mm512_xor_si512(up, _mm512_and_si512(xs[s], _mm512_sll_epi64(ys[s], k)));
+                    down = _mm512_xor_si512(down, _mm512_and_si512(xs[s], _mm512_srl_epi64(ys[s], k)));
+                }
+                a[63 + d] = _mm512_xor_si512(a[63 + d], rho_times(r, up));
+                a[63 - d] = _mm512_xor_si512(a[63 - d], rho_times(r, down));
             }
         }
-        __m512i r = _mm512_loadu_si512((const void *)(rho + w));
-        for (int d = 0; d < 127; d++)
-            a[d] = _mm512_xor_si512(a[d], _mm512_xor_si512(_mm512_clmulepi64_epi128(r, c[d], 0x00),
-                                                            _mm512_clmulepi64_epi128(r, c[d], 0x11)));
     }
     for (int d = 0; d < 127; d++) { /* four 128-bit sums a lane */
         uint64_t v[8];

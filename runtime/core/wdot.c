@@ -228,23 +228,73 @@ IFMA static void mac_ifma(uint64_t *c0, uint64_t *c1, uint64_t *c2, const uint64
         _mm512_mask_storeu_epi64(c2 + k, mk, a2);
     }
 }
+
+/* each sum of the row += sum_i lam_i x_i: loaded and stored once for the n products */
+IFMA static void mac_n_ifma(uint64_t *c0, uint64_t *c1, uint64_t *c2, const uint64_t *lam, const uint64_t *const *x,
+                            size_t n, size_t len)
+{
+    const __m512i m = _mm512_set1_epi64((long long)LIMB);
+    __m512i l0[WDOT_MAX_N], l1[WDOT_MAX_N];
+    for (size_t i = 0; i < n; i++)
+        l0[i] = _mm512_set1_epi64((long long)(lam[i] & LIMB)), l1[i] = _mm512_set1_epi64((long long)(lam[i] >> 52));
+    for (size_t k = 0; k < len; k += 8) {
+        __mmask8 mk = len - k >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (len - k)) - 1);
+        __m512i a0 = _mm512_maskz_loadu_epi64(mk, c0 + k), a1 = _mm512_maskz_loadu_epi64(mk, c1 + k),
+                a2 = _mm512_maskz_loadu_epi64(mk, c2 + k);
+        for (size_t i = 0; i < n; i++) {
+            __m512i v = _mm512_maskz_loadu_epi64(mk, x[i] + k), x0 = _mm512_and_si512(v, m),
+                    x1 = _mm512_srli_epi64(v, 52);
+            a0 = _mm512_madd52lo_epu64(a0, l0[i], x0);
+            a1 = _mm512_madd52hi_epu64(a1, l0[i], x0);
+            a1 = _mm512_madd52lo_epu64(a1, l0[i], x1);
+            a1 = _mm512_madd52lo_epu64(a1, l1[i], x0);
+            a2 = _mm512_madd52hi_epu64(a2, l0[i], x1);
+            a2 = _mm512_madd52hi_epu64(a2, l1[i], x0);
+            a2 = _mm512_madd52lo_epu64(a2, l1[i], x1);
+        }
+        _mm512_mask_storeu_epi64(c0 + k, mk, a0);
+        _mm512_mask_storeu_epi64(c1 + k, mk, a1);
+        _mm512_mask_storeu_epi64(c2 + k, mk, a2);
+    }
+}
 #endif
+
+/* the row's columns, normalized first where n more products could wrap them */
+static void row_cols(wdot_acc *a, size_t row, size_t n, uint64_t *c[3])
+{
+    size_t i = row * a->len;
+    c[0] = a->c[0] + i, c[1] = a->c[1] + i, c[2] = a->c[2] + i;
+    if (a->limbs && (a->cnt[row] += (uint32_t)n) > ROW_LIMIT) {
+        normalize(c[0], c[1], c[2], a->len);
+        a->cnt[row] = (uint32_t)n;
+    }
+}
 
 void wdot_acc_mac(wdot_acc *a, size_t row, const uint64_t *lam, size_t s, const uint64_t *x)
 {
-    size_t i = row * a->len;
-    uint64_t *c0 = a->c[0] + i, *c1 = a->c[1] + i, *c2 = a->c[2] + i;
+    uint64_t *c[3];
+    row_cols(a, row, 1, c);
 #if WDOT_X86
     if (a->limbs) {
-        if (a->cnt[row]++ == ROW_LIMIT) {
-            normalize(c0, c1, c2, a->len);
-            a->cnt[row] = 1;
-        }
-        mac_ifma(c0, c1, c2, lam, s, x, a->len);
+        mac_ifma(c[0], c[1], c[2], lam, s, x, a->len);
         return;
     }
 #endif
-    mac_portable(c0, c1, c2, lam, s, x, a->len);
+    mac_portable(c[0], c[1], c[2], lam, s, x, a->len);
+}
+
+void wdot_acc_mac_n(wdot_acc *a, size_t row, const uint64_t *lam, const uint64_t *const *x, size_t n)
+{
+    uint64_t *c[3];
+    row_cols(a, row, n, c);
+#if WDOT_X86
+    if (a->limbs) {
+        mac_n_ifma(c[0], c[1], c[2], lam, x, n, a->len);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++)
+        mac_portable(c[0], c[1], c[2], lam + i, 0, x[i], a->len);
 }
 
 void wdot_acc_get(const wdot_acc *a, size_t i, uint64_t v[3])

@@ -23,6 +23,11 @@ void wdot_exact(uint64_t s[3], const uint64_t *xa, const uint64_t *wb, const uin
 typedef struct wdot_acc wdot_acc;
 wdot_acc *wdot_acc_new(size_t rows, size_t len); /* zero sums; NULL when out of memory */
 void wdot_acc_mac(wdot_acc *a, size_t row, const uint64_t *lam, size_t s, const uint64_t *x);
+/* sum k of the row += sum_{i < n} lam[i] x[i][k], for every k < len and n
+ * <= WDOT_MAX_N: a dense convolution's rows, several at each load of the
+ * sums */
+enum { WDOT_MAX_N = 8 };
+void wdot_acc_mac_n(wdot_acc *a, size_t row, const uint64_t *lam, const uint64_t *const *x, size_t n);
 void wdot_acc_get(const wdot_acc *a, size_t i, uint64_t v[3]); /* sum i = row * len + k */
 void wdot_acc_free(wdot_acc *a);
 

@@ -883,14 +883,56 @@ typedef struct {
     wdot_acc *corr, *convt;
 } fold_ctx;
 
-/* corr(lambda, xa) and convT(lambda, wa): every row starts a row of both
- * sums (kernels' layouts: a weight row (o, tap) or a tap, an input pixel) */
+/* A depthwise convolution's corr(lambda, xa) and convT(lambda, wa): every
+ * row of conv_walk's starts a row of both sums (a tap, an input pixel; or,
+ * with a multiplier above 1, single sums) */
 static void fold_row(void *ctx, size_t oi, size_t oinc, size_t wi, size_t xi, size_t xinc, size_t len)
 {
     const fold_ctx *c = ctx;
     (void)xinc, (void)len; /* 1 and c->len, or 0 and 1 */
     wdot_acc_mac(c->corr, wi / c->len, c->lam + oi, oinc, c->cv->d.xa + xi);
     wdot_acc_mac(c->convt, xi / c->len, c->lam + oi, oinc, c->cv->d.wa + wi);
+}
+
+/* A dense convolution's corr and convT, blocked so that each row of sums
+ * takes several products a pass: for a block of up to WDOT_MAX_N adjacent
+ * output positions and a tap, corr row (o, tap) += sum over the block's
+ * positions p of lambda_(p, o) x_(in(p, tap)); for each position p and a
+ * block of output channels, convT row in(p, tap) += sum over them of
+ * lambda_(p, o) w_(o, tap). The same sums as conv_walk's rows give. */
+static void fold_dense(const fold_ctx *f)
+{
+    const dzka_conv_def *d = &f->cv->d;
+    const geom *g = &d->g;
+    size_t m = d->oc, taps = (size_t)g->kh * g->kw, c = g->c;
+    for (uint32_t oy = 0; oy < g->oh; oy++)
+        for (uint32_t ox0 = 0; ox0 < g->ow; ox0 += WDOT_MAX_N)
+            for (uint32_t ky = 0; ky < g->kh; ky++)
+                for (uint32_t kx = 0; kx < g->kw; kx++) {
+                    size_t tap = (size_t)ky * g->kw + kx, pos[WDOT_MAX_N], n = 0;
+                    const uint64_t *xs[WDOT_MAX_N], *ws[WDOT_MAX_N];
+                    uint64_t lam[WDOT_MAX_N];
+                    int64_t iy = geom_in(oy, g->sh, g->pt, ky, g->dh);
+                    for (uint32_t ox = ox0; iy >= 0 && iy < g->h && ox < g->ow && ox < ox0 + WDOT_MAX_N; ox++) {
+                        int64_t ix = geom_in(ox, g->sw, g->pl, kx, g->dw);
+                        if (ix < 0 || ix >= g->w)
+                            continue;
+                        pos[n] = (size_t)oy * g->ow + ox;
+                        xs[n++] = d->xa + ((size_t)iy * g->w + (size_t)ix) * c;
+                    }
+                    for (size_t o = 0; o < m; o++) {
+                        for (size_t i = 0; i < n; i++)
+                            lam[i] = f->lam[pos[i] * m + o];
+                        wdot_acc_mac_n(f->corr, o * taps + tap, lam, xs, n);
+                    }
+                    for (size_t i = 0; i < n; i++)
+                        for (size_t o0 = 0; o0 < m; o0 += WDOT_MAX_N) {
+                            size_t nn = m - o0 < WDOT_MAX_N ? m - o0 : WDOT_MAX_N;
+                            for (size_t j = 0; j < nn; j++)
+                                ws[j] = d->wa + ((o0 + j) * taps + tap) * c;
+                            wdot_acc_mac_n(f->convt, (size_t)(xs[i] - d->xa) / c, f->lam + pos[i] * m + o0, ws, nn);
+                        }
+                }
 }
 
 /* a convolution's elements: (corr_t, wb_t) for its weights, then
@@ -926,7 +968,10 @@ static void vec_conv(const conv_rec *cv, const uint64_t *mu, void *ctx)
             f.len = (size_t)d->g.c * (d->depthwise ? d->oc : 1);
         f.corr = wdot_acc_new(cv->nw / f.len, f.len), f.convt = wdot_acc_new(cv->nx / f.len, f.len);
         dzk_need(f.corr && f.convt);
-        conv_walk(cv, fold_row, &f);
+        if (d->depthwise)
+            conv_walk(cv, fold_row, &f);
+        else
+            fold_dense(&f);
         for (size_t t = 0; c->ht && d->local && t < cv->nw; t++) {
             fp w;
             acc_get(&w, f.corr, t);

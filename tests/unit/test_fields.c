@@ -171,7 +171,7 @@ END_TEST
 
 static void kernels_match(void)
 {
-    enum { N = 97, SIG = 3, K = 16, G = 5 };
+    enum { N = 97, SIG = 5, K = 16, G = 5 }; /* SIG past shift_512's four slots a pass */
     uint64_t s = 11;
     gf64 a[N * SIG], b[N * SIG], x[N * SIG], y[N * SIG], out[N * SIG];
     for (int i = 0; i < N * SIG; i++)
@@ -535,15 +535,25 @@ START_TEST(wdot_matches_sums_of_products)
                 }
             static const size_t lens[] = {1, 3, 8, 13, 64};
             for (size_t t = 0; t < sizeof lens / sizeof lens[0]; t++)
-                for (size_t st = 0; st < 2; st++) {
+                for (size_t st = 0; st < 3; st++) { /* one lam a row, a lam a sum, several rows at once */
                     size_t len = lens[t], rows = 2, visits = 4200; /* 2,100 a row: past ROW_LIMIT and past wrapping without it */
                     wdot_acc *a = wdot_acc_new(rows, len);
                     uint64_t(*want)[3] = calloc(rows * len, sizeof *want), lam[64];
                     ck_assert(a && want);
                     for (size_t r = 0; r < visits; r++) {
-                        size_t row = r % rows, off = (r * 7) % (N - len);
-                        for (size_t k = 0; k < len; k++)
+                        size_t row = r % rows, off = (r * 7) % (N - len), n = 1 + r % WDOT_MAX_N;
+                        for (size_t k = 0; k < len || k < n; k++)
                             lam[k] = rnd_lam(&s, max);
+                        if (st == 2) {
+                            const uint64_t *xs[WDOT_MAX_N];
+                            for (size_t i = 0; i < n; i++)
+                                xs[i] = v + (off + 13 * i) % (N - len);
+                            wdot_acc_mac_n(a, row, lam, xs, n);
+                            for (size_t i = 0; i < n; i++)
+                                for (size_t k = 0; k < len; k++)
+                                    ref_mac192(want[row * len + k], lam[i], xs[i][k]);
+                            continue;
+                        }
                         wdot_acc_mac(a, row, lam, st, v + off);
                         for (size_t k = 0; k < len; k++)
                             ref_mac192(want[row * len + k], lam[k * st], v[off + k]);
@@ -552,7 +562,7 @@ START_TEST(wdot_matches_sums_of_products)
                         uint64_t got[3];
                         wdot_acc_get(a, i, got);
                         ck_assert_msg(got[0] == want[i][0] && got[1] == want[i][1] && got[2] == want[i][2],
-                                      "wdot_acc len %zu s %zu sum %zu max %d portable %d", len, st, i, max, portable);
+                                      "wdot_acc len %zu mode %zu sum %zu max %d portable %d", len, st, i, max, portable);
                     }
                     wdot_acc_free(a), free(want);
                 }
