@@ -122,7 +122,10 @@ __attribute__((target("avx512f,avx512dq"))) static uint64_t dot_512(const uint64
     for (; c + 8 <= n; c += 8)
         s = _mm512_add_epi64(s, _mm512_mullo_epi64(_mm512_loadu_si512((const void *)(x + c)),
                                                    _mm512_loadu_si512((const void *)(w + c))));
-    uint64_t r = (uint64_t)_mm512_reduce_add_epi64(s);
+    uint64_t v[8], r = 0; /* the lanes summed as words (gcc's reduction intrinsic adds signed ones) */
+    _mm512_storeu_si512((void *)v, s);
+    for (int l = 0; l < 8; l++)
+        r += v[l];
     for (; c < n; c++)
         r += x[c] * w[c];
     return r;

@@ -186,19 +186,20 @@ static void f_sub(uint64_t *r, const uint64_t *a, const uint64_t *b) { fp_sub((f
 static void f_mul(uint64_t *r, const uint64_t *a, const uint64_t *b) { fp_mul((fp *)r, (const fp *)a, (const fp *)b); }
 
 /* r = a + b as three words congruent mod p (wide_mac takes any three
- * words): a carry out of 2^192 is worth 2^64 + 1; if adding that carries
- * again, what is left is below 2^64, so a third fold cannot carry */
+ * words): a carry out of 2^192 is worth 2^64 + 1; folding it in can carry
+ * once more, and then leaves at most 2^64, so the second fold cannot */
 static inline void fold_add(fp *r, const fp *a, const fp *b)
 {
     uint64_t *w = r->w;
     unsigned char c = fp_addc(0, a->w[0], b->w[0], &w[0]);
     c = fp_addc(c, a->w[1], b->w[1], &w[1]);
     c = fp_addc(c, a->w[2], b->w[2], &w[2]);
-    uint64_t m = c;
-    c = fp_addc(0, w[0], m, &w[0]);
-    c = fp_addc(c, w[1], m, &w[1]);
-    c = fp_addc(c, w[2], 0, &w[2]);
-    w[0] += c, w[1] += c;
+    for (int fold = 0; fold < 2; fold++) {
+        uint64_t m = c;
+        c = fp_addc(0, w[0], m, &w[0]);
+        c = fp_addc(c, w[1], m, &w[1]);
+        c = fp_addc(c, w[2], 0, &w[2]);
+    }
 }
 
 /* H[j + k - 1 - i] sums U_j B_i over the groups: the product of U's
@@ -220,9 +221,10 @@ static void f_poly(uint64_t *H, const uint64_t *U, const uint64_t *B, size_t gro
             wide_reduce((fp *)H + m, &acc[m]);
         return;
     }
-    fp *su = malloc(3 * p.nslot * sizeof *su), *sb = su + p.nslot, *P = sb + p.nslot;
+    fp *su = malloc(3 * p.nslot * sizeof *su);
     fp_wide *acc = calloc(p.nslot, sizeof *acc);
     dzk_need(su && acc);
+    fp *sb = su + p.nslot, *P = sb + p.nslot;
     for (size_t l = 0; l < groups; l++, u += k, b += k) {
         for (unsigned j = 0; j < k; j++)
             su[j] = u[j], sb[j] = b[k - 1 - j];
@@ -920,7 +922,7 @@ static void fold_dense(const fold_ctx *f)
                         pos[n] = (size_t)oy * g->ow + ox;
                         xs[n++] = d->xa + ((size_t)iy * g->w + (size_t)ix) * c;
                     }
-                    for (size_t o = 0; o < m; o++) {
+                    for (size_t o = 0; n && o < m; o++) {
                         for (size_t i = 0; i < n; i++)
                             lam[i] = f->lam[pos[i] * m + o];
                         wdot_acc_mac_n(f->corr, o * taps + tap, lam, xs, n);
