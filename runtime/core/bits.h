@@ -23,6 +23,9 @@ static inline size_t bits_words(size_t n) { return (n + 63) / 64; }
 static inline uint64_t bits_get(const uint64_t *plane, size_t i) { return (plane[i / 64] >> (i % 64)) & 1; }
 /* planes[j * nw + i / 64] bit i % 64 = bit j of v[i * stride], for j < nbits */
 void bits_pack(const uint64_t *v, size_t stride, size_t n, uint32_t nbits, uint64_t *planes, size_t nw);
+/* Tests: bits_pack's portable transpose even where AVX-512 VBMI and GFNI
+ * are there (on = 1), or the fastest the CPU has (0). */
+void bits_set_portable(int on);
 /* n bits of the plane src ORed into the plane dst from element `at` on */
 void bits_put(uint64_t *dst, size_t at, const uint64_t *src, size_t n);
 /* dst (planes of 2na elements, nw words each) = each plane of src (na

@@ -37,11 +37,34 @@ START_TEST(pack_then_dup_repeats_every_element)
 }
 END_TEST
 
+/* bits_pack against the definition on both transposes (AVX-512 where the
+ * CPU has it, and portable): all 64 planes, with a stride, past a word */
+START_TEST(pack_matches_the_definition)
+{
+    enum { N = 200, STRIDE = 3 };
+    uint64_t v[N * STRIDE], planes[64 * 4], x = 1;
+    for (size_t i = 0; i < N * STRIDE; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        v[i] = i % 5 == 0 ? ~(uint64_t)0 : x;
+    }
+    for (int portable = 0; portable < 2; portable++) {
+        bits_set_portable(portable);
+        bits_pack(v, STRIDE, N, 64, planes, 4);
+        for (uint32_t j = 0; j < 64; j++)
+            for (size_t i = 0; i < 4 * 64; i++)
+                ck_assert_msg(bits_get(planes + j * 4, i) == (i < N ? (v[i * STRIDE] >> j) & 1 : 0),
+                              "plane %u element %zu portable %d", j, i, portable);
+    }
+    bits_set_portable(0);
+}
+END_TEST
+
 Suite *suite_bits(void)
 {
     Suite *s = suite_create("bits");
     TCase *t = tcase_create("core");
     tcase_add_test(t, pack_then_dup_repeats_every_element);
+    tcase_add_test(t, pack_matches_the_definition);
     suite_add_tcase(s, t);
     return s;
 }
