@@ -56,17 +56,14 @@ static void exact_portable(uint64_t s[3], const uint64_t *xa, const uint64_t *wb
  * or high 52 bits of a 104-bit limb product into a 64-bit lane: seven a
  * product, each into an accumulator of its own (a[0] at 2^0, a[1..3] at
  * 2^52, a[4..6] at 2^104) so that no chain waits on another. A step adds
- * below 3 * 2^52 to an accumulator (three products with local), so a
- * block of BLOCK < 2^64 / (3 * 2^52) steps cannot wrap; each block's lanes
- * are then summed into s. */
+ * below 2 * 2^52 to an accumulator (two products, also with local: see
+ * exact_ifma), so a block of BLOCK <= 2^64 / (2 * 2^52) steps cannot wrap;
+ * each block's lanes are then summed into s. */
 #define IFMA __attribute__((target("avx512f,avx512ifma")))
 enum { BLOCK = 1024 };
 
-IFMA static inline void mac8(__m512i a[7], __m512i x, __m512i w)
+IFMA static inline void mac8(__m512i a[7], __m512i x0, __m512i x1, __m512i w0, __m512i w1)
 {
-    const __m512i m = _mm512_set1_epi64((long long)((1ull << 52) - 1));
-    __m512i x0 = _mm512_and_si512(x, m), x1 = _mm512_srli_epi64(x, 52);
-    __m512i w0 = _mm512_and_si512(w, m), w1 = _mm512_srli_epi64(w, 52);
     a[0] = _mm512_madd52lo_epu64(a[0], x0, w0);
     a[1] = _mm512_madd52hi_epu64(a[1], x0, w0);
     a[2] = _mm512_madd52lo_epu64(a[2], x0, w1);
@@ -93,21 +90,32 @@ IFMA static void add_lanes(uint64_t s[3], const __m512i a[7])
     add192(s, 0, (uint64_t)c2 << 40, (uint64_t)(c2 >> 24));
 }
 
+/* With local, xa wb + xa wa = xa (wa + wb) over the integers, wa + wb a
+ * 65-bit integer: its high limb (13 bits) keeps x0 w1 below 2^65 and x1 w1
+ * below 2^25, so the columns' bounds hold with two products a step. */
 IFMA static void exact_ifma(uint64_t s[3], const uint64_t *xa, const uint64_t *wb, const uint64_t *xb,
                             const uint64_t *wa, int local, size_t n)
 {
+    const __m512i m = _mm512_set1_epi64((long long)((1ull << 52) - 1)), top = _mm512_set1_epi64(1ll << 12);
     for (size_t b0 = 0; b0 < n; b0 += 8 * BLOCK) {
         size_t b1 = n - b0 < 8 * BLOCK ? n : b0 + 8 * BLOCK;
         __m512i a[7];
         for (int i = 0; i < 7; i++)
             a[i] = _mm512_setzero_si512();
         for (size_t k = b0; k < b1; k += 8) {
-            __mmask8 m = b1 - k >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (b1 - k)) - 1);
-            __m512i va = _mm512_maskz_loadu_epi64(m, xa + k), vwa = _mm512_maskz_loadu_epi64(m, wa + k);
-            mac8(a, va, _mm512_maskz_loadu_epi64(m, wb + k));
-            mac8(a, _mm512_maskz_loadu_epi64(m, xb + k), vwa);
-            if (local)
-                mac8(a, va, vwa);
+            __mmask8 mk = b1 - k >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (b1 - k)) - 1);
+            __m512i va = _mm512_maskz_loadu_epi64(mk, xa + k), vwa = _mm512_maskz_loadu_epi64(mk, wa + k);
+            __m512i vxb = _mm512_maskz_loadu_epi64(mk, xb + k), w = _mm512_maskz_loadu_epi64(mk, wb + k);
+            __m512i w1;
+            if (local) { /* wa + wb, its carry into the high limb */
+                w = _mm512_add_epi64(w, vwa);
+                w1 = _mm512_mask_add_epi64(_mm512_srli_epi64(w, 52), _mm512_cmplt_epu64_mask(w, vwa),
+                                           _mm512_srli_epi64(w, 52), top);
+            } else
+                w1 = _mm512_srli_epi64(w, 52);
+            mac8(a, _mm512_and_si512(va, m), _mm512_srli_epi64(va, 52), _mm512_and_si512(w, m), w1);
+            mac8(a, _mm512_and_si512(vxb, m), _mm512_srli_epi64(vxb, 52), _mm512_and_si512(vwa, m),
+                 _mm512_srli_epi64(vwa, 52));
         }
         add_lanes(s, a);
     }
