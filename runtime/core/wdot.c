@@ -12,6 +12,8 @@
 
 __extension__ typedef unsigned __int128 u128;
 
+#define LIMB ((1ull << 52) - 1) /* IFMA's limbs */
+
 /* s += (w0, w1, w2) */
 static void add192(uint64_t s[3], uint64_t w0, uint64_t w1, uint64_t w2)
 {
@@ -60,9 +62,17 @@ static void exact_portable(uint64_t s[3], const uint64_t *xa, const uint64_t *wb
  * exact_ifma), so a block of BLOCK <= 2^64 / (2 * 2^52) steps cannot wrap;
  * each block's lanes are then summed into s. */
 #define IFMA __attribute__((target("avx512f,avx512ifma")))
+#define IFMA_INLINE static inline __attribute__((always_inline, target("avx512f,avx512ifma")))
 enum { BLOCK = 1024 };
 
-IFMA static inline void mac8(__m512i a[7], __m512i x0, __m512i x1, __m512i w0, __m512i w1)
+/* the lanes of a step of eight that lie before the end, `left` words on */
+IFMA_INLINE __mmask8 lanes(size_t left) { return left >= 8 ? (__mmask8)0xff : (__mmask8)((1u << left) - 1); }
+
+/* the limbs v & (2^52 - 1) and v >> 52 */
+IFMA_INLINE __m512i limb0(__m512i v) { return _mm512_and_si512(v, _mm512_set1_epi64((long long)LIMB)); }
+IFMA_INLINE __m512i limb1(__m512i v) { return _mm512_srli_epi64(v, 52); }
+
+IFMA_INLINE void mac8(__m512i a[7], __m512i x0, __m512i x1, __m512i w0, __m512i w1)
 {
     a[0] = _mm512_madd52lo_epu64(a[0], x0, w0);
     a[1] = _mm512_madd52hi_epu64(a[1], x0, w0);
@@ -96,26 +106,24 @@ IFMA static void add_lanes(uint64_t s[3], const __m512i a[7])
 IFMA static void exact_ifma(uint64_t s[3], const uint64_t *xa, const uint64_t *wb, const uint64_t *xb,
                             const uint64_t *wa, int local, size_t n)
 {
-    const __m512i m = _mm512_set1_epi64((long long)((1ull << 52) - 1)), top = _mm512_set1_epi64(1ll << 12);
+    const __m512i top = _mm512_set1_epi64(1ll << 12);
     for (size_t b0 = 0; b0 < n; b0 += 8 * BLOCK) {
         size_t b1 = n - b0 < 8 * BLOCK ? n : b0 + 8 * BLOCK;
         __m512i a[7];
         for (int i = 0; i < 7; i++)
             a[i] = _mm512_setzero_si512();
         for (size_t k = b0; k < b1; k += 8) {
-            __mmask8 mk = b1 - k >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (b1 - k)) - 1);
+            __mmask8 mk = lanes(b1 - k);
             __m512i va = _mm512_maskz_loadu_epi64(mk, xa + k), vwa = _mm512_maskz_loadu_epi64(mk, wa + k);
             __m512i vxb = _mm512_maskz_loadu_epi64(mk, xb + k), w = _mm512_maskz_loadu_epi64(mk, wb + k);
             __m512i w1;
             if (local) { /* wa + wb, its carry into the high limb */
                 w = _mm512_add_epi64(w, vwa);
-                w1 = _mm512_mask_add_epi64(_mm512_srli_epi64(w, 52), _mm512_cmplt_epu64_mask(w, vwa),
-                                           _mm512_srli_epi64(w, 52), top);
+                w1 = _mm512_mask_add_epi64(limb1(w), _mm512_cmplt_epu64_mask(w, vwa), limb1(w), top);
             } else
-                w1 = _mm512_srli_epi64(w, 52);
-            mac8(a, _mm512_and_si512(va, m), _mm512_srli_epi64(va, 52), _mm512_and_si512(w, m), w1);
-            mac8(a, _mm512_and_si512(vxb, m), _mm512_srli_epi64(vxb, 52), _mm512_and_si512(vwa, m),
-                 _mm512_srli_epi64(vwa, 52));
+                w1 = limb1(w);
+            mac8(a, limb0(va), limb1(va), limb0(w), w1);
+            mac8(a, limb0(vxb), limb1(vxb), limb0(vwa), limb1(vwa));
         }
         add_lanes(s, a);
     }
@@ -155,7 +163,6 @@ void wdot_exact(uint64_t s[3], const uint64_t *xa, const uint64_t *wb, const uin
  * every ROW_LIMIT products: c1 then stays below 2^52 (1 + 3 ROW_LIMIT) <
  * 2^64, and c2, below 2^35 (2^24 + 2^12) for 2^35 products, never wraps. */
 enum { ROW_LIMIT = 1024 };
-#define LIMB ((1ull << 52) - 1)
 
 struct wdot_acc {
     int limbs;
@@ -210,59 +217,63 @@ static void normalize(uint64_t *c0, uint64_t *c1, uint64_t *c2, size_t n)
 }
 
 #if WDOT_X86
-IFMA static void mac_ifma(uint64_t *c0, uint64_t *c1, uint64_t *c2, const uint64_t *lam, size_t s, const uint64_t *x,
-                          size_t n)
+/* the columns (a[0], a[1], a[2]) += lam x, lam and x in limbs: a product's seven IFMA */
+IFMA_INLINE void mac_cols(__m512i a[3], __m512i l0, __m512i l1, __m512i x0, __m512i x1)
 {
-    const __m512i m = _mm512_set1_epi64((long long)LIMB);
-    __m512i l0 = _mm512_set1_epi64((long long)(lam[0] & LIMB)), l1 = _mm512_set1_epi64((long long)(lam[0] >> 52));
+    a[0] = _mm512_madd52lo_epu64(a[0], l0, x0);
+    a[1] = _mm512_madd52hi_epu64(a[1], l0, x0);
+    a[1] = _mm512_madd52lo_epu64(a[1], l0, x1);
+    a[1] = _mm512_madd52lo_epu64(a[1], l1, x0);
+    a[2] = _mm512_madd52hi_epu64(a[2], l0, x1);
+    a[2] = _mm512_madd52hi_epu64(a[2], l1, x0);
+    a[2] = _mm512_madd52lo_epu64(a[2], l1, x1);
+}
+
+IFMA_INLINE void load_cols(__m512i a[3], uint64_t *const c[3], size_t k, __mmask8 mk)
+{
+    for (int j = 0; j < 3; j++)
+        a[j] = _mm512_maskz_loadu_epi64(mk, c[j] + k);
+}
+
+IFMA_INLINE void store_cols(uint64_t *const c[3], size_t k, __mmask8 mk, const __m512i a[3])
+{
+    for (int j = 0; j < 3; j++)
+        _mm512_mask_storeu_epi64(c[j] + k, mk, a[j]);
+}
+
+IFMA static void mac_ifma(uint64_t *const c[3], const uint64_t *lam, size_t s, const uint64_t *x, size_t n)
+{
+    __m512i l = _mm512_set1_epi64((long long)lam[0]), l0 = limb0(l), l1 = limb1(l);
     for (size_t k = 0; k < n; k += 8) {
-        __mmask8 mk = n - k >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (n - k)) - 1);
+        __mmask8 mk = lanes(n - k);
         if (s) {
-            __m512i l = _mm512_maskz_loadu_epi64(mk, lam + k);
-            l0 = _mm512_and_si512(l, m), l1 = _mm512_srli_epi64(l, 52);
+            l = _mm512_maskz_loadu_epi64(mk, lam + k);
+            l0 = limb0(l), l1 = limb1(l);
         }
-        __m512i v = _mm512_maskz_loadu_epi64(mk, x + k), x0 = _mm512_and_si512(v, m), x1 = _mm512_srli_epi64(v, 52);
-        __m512i a0 = _mm512_maskz_loadu_epi64(mk, c0 + k), a1 = _mm512_maskz_loadu_epi64(mk, c1 + k),
-                a2 = _mm512_maskz_loadu_epi64(mk, c2 + k);
-        a0 = _mm512_madd52lo_epu64(a0, l0, x0);
-        a1 = _mm512_madd52hi_epu64(a1, l0, x0);
-        a1 = _mm512_madd52lo_epu64(a1, l0, x1);
-        a1 = _mm512_madd52lo_epu64(a1, l1, x0);
-        a2 = _mm512_madd52hi_epu64(a2, l0, x1);
-        a2 = _mm512_madd52hi_epu64(a2, l1, x0);
-        a2 = _mm512_madd52lo_epu64(a2, l1, x1);
-        _mm512_mask_storeu_epi64(c0 + k, mk, a0);
-        _mm512_mask_storeu_epi64(c1 + k, mk, a1);
-        _mm512_mask_storeu_epi64(c2 + k, mk, a2);
+        __m512i v = _mm512_maskz_loadu_epi64(mk, x + k), a[3];
+        load_cols(a, c, k, mk);
+        mac_cols(a, l0, l1, limb0(v), limb1(v));
+        store_cols(c, k, mk, a);
     }
 }
 
 /* each sum of the row += sum_i lam_i x_i: loaded and stored once for the n products */
-IFMA static void mac_n_ifma(uint64_t *c0, uint64_t *c1, uint64_t *c2, const uint64_t *lam, const uint64_t *const *x,
-                            size_t n, size_t len)
+IFMA static void mac_n_ifma(uint64_t *const c[3], const uint64_t *lam, const uint64_t *const *x, size_t n, size_t len)
 {
-    const __m512i m = _mm512_set1_epi64((long long)LIMB);
     __m512i l0[WDOT_MAX_N], l1[WDOT_MAX_N];
-    for (size_t i = 0; i < n; i++)
-        l0[i] = _mm512_set1_epi64((long long)(lam[i] & LIMB)), l1[i] = _mm512_set1_epi64((long long)(lam[i] >> 52));
+    for (size_t i = 0; i < n; i++) {
+        __m512i l = _mm512_set1_epi64((long long)lam[i]);
+        l0[i] = limb0(l), l1[i] = limb1(l);
+    }
     for (size_t k = 0; k < len; k += 8) {
-        __mmask8 mk = len - k >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (len - k)) - 1);
-        __m512i a0 = _mm512_maskz_loadu_epi64(mk, c0 + k), a1 = _mm512_maskz_loadu_epi64(mk, c1 + k),
-                a2 = _mm512_maskz_loadu_epi64(mk, c2 + k);
+        __mmask8 mk = lanes(len - k);
+        __m512i a[3];
+        load_cols(a, c, k, mk);
         for (size_t i = 0; i < n; i++) {
-            __m512i v = _mm512_maskz_loadu_epi64(mk, x[i] + k), x0 = _mm512_and_si512(v, m),
-                    x1 = _mm512_srli_epi64(v, 52);
-            a0 = _mm512_madd52lo_epu64(a0, l0[i], x0);
-            a1 = _mm512_madd52hi_epu64(a1, l0[i], x0);
-            a1 = _mm512_madd52lo_epu64(a1, l0[i], x1);
-            a1 = _mm512_madd52lo_epu64(a1, l1[i], x0);
-            a2 = _mm512_madd52hi_epu64(a2, l0[i], x1);
-            a2 = _mm512_madd52hi_epu64(a2, l1[i], x0);
-            a2 = _mm512_madd52lo_epu64(a2, l1[i], x1);
+            __m512i v = _mm512_maskz_loadu_epi64(mk, x[i] + k);
+            mac_cols(a, l0[i], l1[i], limb0(v), limb1(v));
         }
-        _mm512_mask_storeu_epi64(c0 + k, mk, a0);
-        _mm512_mask_storeu_epi64(c1 + k, mk, a1);
-        _mm512_mask_storeu_epi64(c2 + k, mk, a2);
+        store_cols(c, k, mk, a);
     }
 }
 #endif
@@ -284,7 +295,7 @@ void wdot_acc_mac(wdot_acc *a, size_t row, const uint64_t *lam, size_t s, const 
     row_cols(a, row, 1, c);
 #if WDOT_X86
     if (a->limbs) {
-        mac_ifma(c[0], c[1], c[2], lam, s, x, a->len);
+        mac_ifma(c, lam, s, x, a->len);
         return;
     }
 #endif
@@ -297,7 +308,7 @@ void wdot_acc_mac_n(wdot_acc *a, size_t row, const uint64_t *lam, const uint64_t
     row_cols(a, row, n, c);
 #if WDOT_X86
     if (a->limbs) {
-        mac_n_ifma(c[0], c[1], c[2], lam, x, n, a->len);
+        mac_n_ifma(c, lam, x, n, a->len);
         return;
     }
 #endif
