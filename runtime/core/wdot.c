@@ -72,15 +72,23 @@ IFMA_INLINE __mmask8 lanes(size_t left) { return left >= 8 ? (__mmask8)0xff : (_
 IFMA_INLINE __m512i limb0(__m512i v) { return _mm512_and_si512(v, _mm512_set1_epi64((long long)LIMB)); }
 IFMA_INLINE __m512i limb1(__m512i v) { return _mm512_srli_epi64(v, 52); }
 
+/* a product x w in limbs, its seven IFMA into the accumulators t[0..6]
+ * (at 2^0, three at 2^52, three at 2^104): seven registers of their own
+ * for a dot product (mac8), or the three columns of a sum (mac_cols) */
+IFMA_INLINE void mac7(__m512i *const t[7], __m512i x0, __m512i x1, __m512i w0, __m512i w1)
+{
+    *t[0] = _mm512_madd52lo_epu64(*t[0], x0, w0);
+    *t[1] = _mm512_madd52hi_epu64(*t[1], x0, w0);
+    *t[2] = _mm512_madd52lo_epu64(*t[2], x0, w1);
+    *t[3] = _mm512_madd52lo_epu64(*t[3], x1, w0);
+    *t[4] = _mm512_madd52hi_epu64(*t[4], x0, w1);
+    *t[5] = _mm512_madd52hi_epu64(*t[5], x1, w0);
+    *t[6] = _mm512_madd52lo_epu64(*t[6], x1, w1);
+}
+
 IFMA_INLINE void mac8(__m512i a[7], __m512i x0, __m512i x1, __m512i w0, __m512i w1)
 {
-    a[0] = _mm512_madd52lo_epu64(a[0], x0, w0);
-    a[1] = _mm512_madd52hi_epu64(a[1], x0, w0);
-    a[2] = _mm512_madd52lo_epu64(a[2], x0, w1);
-    a[3] = _mm512_madd52lo_epu64(a[3], x1, w0);
-    a[4] = _mm512_madd52hi_epu64(a[4], x0, w1);
-    a[5] = _mm512_madd52hi_epu64(a[5], x1, w0);
-    a[6] = _mm512_madd52lo_epu64(a[6], x1, w1);
+    mac7((__m512i *const[7]){a, a + 1, a + 2, a + 3, a + 4, a + 5, a + 6}, x0, x1, w0, w1);
 }
 
 /* s += the lanes' sum: each column's 24 lane words are below 2^69 */
@@ -217,16 +225,10 @@ static void normalize(uint64_t *c0, uint64_t *c1, uint64_t *c2, size_t n)
 }
 
 #if WDOT_X86
-/* the columns (a[0], a[1], a[2]) += lam x, lam and x in limbs: a product's seven IFMA */
+/* the columns (a[0], a[1], a[2]) += lam x, lam and x in limbs */
 IFMA_INLINE void mac_cols(__m512i a[3], __m512i l0, __m512i l1, __m512i x0, __m512i x1)
 {
-    a[0] = _mm512_madd52lo_epu64(a[0], l0, x0);
-    a[1] = _mm512_madd52hi_epu64(a[1], l0, x0);
-    a[1] = _mm512_madd52lo_epu64(a[1], l0, x1);
-    a[1] = _mm512_madd52lo_epu64(a[1], l1, x0);
-    a[2] = _mm512_madd52hi_epu64(a[2], l0, x1);
-    a[2] = _mm512_madd52hi_epu64(a[2], l1, x0);
-    a[2] = _mm512_madd52lo_epu64(a[2], l1, x1);
+    mac7((__m512i *const[7]){a, a + 1, a + 1, a + 1, a + 2, a + 2, a + 2}, l0, l1, x0, x1);
 }
 
 IFMA_INLINE void load_cols(__m512i a[3], uint64_t *const c[3], size_t k, __mmask8 mk)
