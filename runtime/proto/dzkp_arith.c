@@ -388,14 +388,22 @@ static void add_run(block *q, run r)
     q->runs[q->nruns++] = r;
 }
 
+/* a new last block, empty */
+static block *add_block(dzka *z)
+{
+    if (!(z->nblocks & (z->nblocks - 1))) /* the index doubles at powers of two */
+        z->blocks = resize(z->blocks, z->nblocks ? 2 * z->nblocks : 1, sizeof *z->blocks);
+    block *q = &z->blocks[z->nblocks++];
+    *q = (block){0};
+    return q;
+}
+
 /* the block that takes the next statement of m terms */
 static block *open_block(dzka *z, uint32_t m)
 {
     if (z->nblocks && z->blocks[z->nblocks - 1].cap - z->blocks[z->nblocks - 1].terms >= m)
         return &z->blocks[z->nblocks - 1];
-    if (!(z->nblocks & (z->nblocks - 1))) /* the index doubles at powers of two */
-        z->blocks = resize(z->blocks, z->nblocks ? 2 * z->nblocks : 1, sizeof *z->blocks);
-    block *q = &z->blocks[z->nblocks++];
+    block *q = add_block(z);
     size_t cap = m > BLOCK ? m : BLOCK;
     *q = (block){cap, 0, 0, words(z->ha, cap), words(z->hb, cap), words(z->ha, cap), words(z->hb, cap), NULL, 0, 0};
     return q;
@@ -424,6 +432,24 @@ void dzka_arith(dzka *z, size_t n, uint32_t m, const uint64_t *a, const uint64_t
         q->terms += k * m, q->stmts += k;
         z->terms += k * m, z->prods += k * m;
     }
+}
+
+void dzka_arith_take(dzka *z, size_t n, uint32_t m, uint64_t *a, uint64_t *b, uint64_t *tp, uint64_t *tn)
+{
+    if (!z->ha)
+        free(a), free(tp), a = tp = NULL;
+    if (!z->hb)
+        free(b), free(tn), b = tn = NULL;
+    if (n * m < BLOCK) { /* a block of its own would waste the rest of one */
+        dzka_arith(z, n, m, a, b, tp, tn);
+        free(a), free(b), free(tp), free(tn);
+        return;
+    }
+    dzk_need(!z->closed && m >= 1 && (!z->ha || (a && tp)) && (!z->hb || (b && tn)));
+    block *q = add_block(z);
+    *q = (block){n * m, n * m, n, a, b, tp, tn, NULL, 0, 0};
+    add_run(q, (run){n, m, NULL});
+    z->terms += n * m, z->prods += n * m;
 }
 
 static uint64_t *copy_held(int held, const uint64_t *v, size_t n)

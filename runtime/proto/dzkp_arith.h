@@ -109,6 +109,10 @@ void dzka_free(dzka *z);
  * holds and NULL for the rest. Out of memory aborts. */
 void dzka_arith(dzka *z, size_t n, uint32_t m, const uint64_t *a, const uint64_t *b, const uint64_t *tp,
                 const uint64_t *tn);
+/* The same, taking the arrays (malloc'd, NULL for what the caller lacks):
+ * the store keeps those of a long batch as they are, instead of a copy,
+ * and frees the rest. */
+void dzka_arith_take(dzka *z, size_t n, uint32_t m, uint64_t *a, uint64_t *b, uint64_t *tp, uint64_t *tn);
 /* A convolution's n outputs as n statements at once (plan §4.5), output o:
  *   conv(xa, wb)_o + conv(xb, wa)_o [+ conv(xa, wa)_o] = tp_o + tn_o
  * (mod 2^64; the bracket with `local`), the convolution as kernels.h's

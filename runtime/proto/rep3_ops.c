@@ -494,8 +494,7 @@ static void split_form_record(rep3 *r, const pop *op, split_form *f, size_t n, c
         tp[i] = fv[i] - tp[i];
     for (size_t i = 0; tn && i < n; i++)
         tn[i] = e[i] - tn[i];
-    dzka_arith(r->rs.pa[R(op, f->s)], n, f->m, f->a, f->b, tp, tn);
-    free(f->a), free(f->b), free(f->P), free(f->N);
+    dzka_arith_take(r->rs.pa[R(op, f->s)], n, f->m, f->a, f->b, tp, tn);
 }
 
 /* The parts e, f of role s's split (prods) this role holds */

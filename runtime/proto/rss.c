@@ -589,6 +589,14 @@ static word *a2r_terms(const rss_a2r_def *d, const word *parts, size_t n)
     return out;
 }
 
+/* a copy of Y, for a statement store to keep */
+static word *a2r_y(const rss_a2r_def *d, size_t n)
+{
+    word *y = proto_alloc(n * d->m * W);
+    memcpy(y, d->Y, n * d->m * W);
+    return y;
+}
+
 /* The first message m1 = p_{s+1} - y_{s+1} as prover s+1's statement
  *   sum_k e_k Y_k = y_{s+1} + (m1 - loc):
  * a = e and t_p = y_{s+1} at prev (s), b = Y and t_n = m1 - loc at next
@@ -608,8 +616,7 @@ static void a2r_record1(rss *r, int s, const rss_a2r_def *d, const word *in, siz
         for (size_t i = 0; i < n; i++)
             tp[i] = r->me == s ? y.next[i * y.stride] : y.own[i * y.stride];
     }
-    dzka_arith(r->pa[p1], n, d->m, a, r->me != s ? d->Y : NULL, tp, tn);
-    free(a), free(tp), free(tn);
+    dzka_arith_take(r->pa[p1], n, d->m, a, r->me != s ? a2r_y(d, n) : NULL, tp, tn);
 }
 
 /* The second message y_{s+2} as prover s+2's statement
@@ -634,8 +641,7 @@ static void a2r_record2(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair 
         for (size_t i = 0; i < n; i++)
             tn[i] = r->me == s ? y.own[i * y.stride] : y.next[i * y.stride];
     }
-    dzka_arith(r->pa[p2], n, d->m, r->me != s ? d->Y : NULL, b, tp, tn);
-    free(b), free(tp), free(tn);
+    dzka_arith_take(r->pa[p2], n, d->m, r->me != s ? a2r_y(d, n) : NULL, b, tp, tn);
 }
 
 /* party me's additive share (s+1, s+2) from the definition */
