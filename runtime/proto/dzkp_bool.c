@@ -37,14 +37,31 @@ static const dzk_field GF = {1, &gf_one, gf_decode, gf_encode, gf_add, gf_add, g
 /* ---- the statement store: words by slot count ----
  * in blocks of BLOCK words that recording fills in turn and never moves: a
  * growing array would copy (and first touch) its pages again at every
- * doubling, which cost more than the proof on MobileNet. */
+ * doubling, which cost more than the proof on MobileNet. A carry chain's
+ * relations are kept as its bit planes instead (chain_rec), which a block
+ * of their own names and each pass expands a chunk at a time: the planes
+ * take half the words that the relations' slots would. */
 
 enum { BLOCK = 1 << 16 };
+
+typedef struct chain_side {
+    uint64_t *v, *d; /* the bit planes of S (or T), and D (or E) */
+} chain_side;
+
+/* A carry chain as dzkb_chain got it: width planes of nw words on each
+ * side a position holds (NULL elsewhere). */
+typedef struct chain_rec {
+    struct chain_rec *next;
+    size_t n, nw;
+    chain_side ps, ns;
+} chain_rec;
 
 typedef struct {
     size_t nw;
     uint64_t *x, *y; /* sigma per word, at the positions holding them */
     uint64_t *t;     /* prev t_p, next t_n, a cheating prover t_p ^ t_n */
+    const chain_rec *ch; /* or: relations j0, j0 + 1, ... of this chain (j0 = -1: D_0 ^ E_0 = 0) */
+    int j0;
 } block;
 
 typedef struct {
@@ -59,6 +76,7 @@ struct dzkb {
     const dzkb_params *prm;
     int hx, hy, ht; /* which of x, y, t this position keeps */
     pool pool[DZKB_SIGMA_MAX + 1];
+    chain_rec *chains; /* what the pools' chain blocks name */
     int closed, last_out;
     uint8_t sigma1[DZK_SEED];
 };
@@ -88,6 +106,12 @@ static void free_pools(dzkb *b)
         free(b->pool[s].b);
         b->pool[s] = (pool){0, 0, NULL};
     }
+    for (chain_rec *c = b->chains, *next; c; c = next) {
+        next = c->next;
+        free(c->ps.v), free(c->ps.d), free(c->ns.v), free(c->ns.d);
+        free(c);
+    }
+    b->chains = NULL;
 }
 
 void dzkb_free(dzkb *b)
@@ -108,18 +132,27 @@ static uint64_t *words(int held, size_t n)
     return w;
 }
 
-/* the block that takes the pool's next word */
-static block *open_block(dzkb *b, pool *p, unsigned sigma)
+/* a new last block of pool p, empty */
+static block *add_block(pool *p)
 {
-    if (p->nblocks && p->b[p->nblocks - 1].nw < BLOCK)
-        return &p->b[p->nblocks - 1];
     if (!(p->nblocks & (p->nblocks - 1))) { /* the index doubles at powers of two */
         block *nb = realloc(p->b, (p->nblocks ? 2 * p->nblocks : 1) * sizeof *nb);
         dzk_need(nb != NULL);
         p->b = nb;
     }
     block *k = &p->b[p->nblocks++];
-    *k = (block){0, words(b->hx, (size_t)BLOCK * sigma), words(b->hy, (size_t)BLOCK * sigma), words(b->ht, BLOCK)};
+    *k = (block){0, NULL, NULL, NULL, NULL, 0};
+    return k;
+}
+
+/* the block that takes the pool's next word (after a chain's, a new one) */
+static block *open_block(dzkb *b, pool *p, unsigned sigma)
+{
+    if (p->nblocks && p->b[p->nblocks - 1].nw < BLOCK && !p->b[p->nblocks - 1].ch)
+        return &p->b[p->nblocks - 1];
+    block *k = add_block(p);
+    *k = (block){0, words(b->hx, (size_t)BLOCK * sigma), words(b->hy, (size_t)BLOCK * sigma), words(b->ht, BLOCK),
+                 NULL, 0};
     return k;
 }
 
@@ -156,10 +189,6 @@ void dzkb_bool(dzkb *b, size_t nw, unsigned sigma, const uint64_t *lanes, const 
  * Q_j = 0 is known, D_j = S_j and E_j = T_j, and relation j is
  *   (D_(j+1) ^ S_j) ^ (E_(j+1) ^ T_j) = S_j T_j   (sigma = 1). */
 
-typedef struct {
-    uint64_t *v, *d; /* the bit planes of S (or T), and D (or E) */
-} chain_side;
-
 static void chain_side_make(chain_side *c, size_t n, size_t nw, unsigned width, const uint64_t *V,
                             const uint64_t *planes)
 {
@@ -171,45 +200,79 @@ static void chain_side_make(chain_side *c, size_t n, size_t nw, unsigned width, 
         c->d[i] = c->v[i] ^ planes[i];
 }
 
-/* t = D_(j+1) ^ V_j D_j, this side's part of relation j */
-static void chain_t(const chain_side *c, size_t nw, unsigned j, uint64_t *t)
+/* relations j0 .. j1 - 1 of chain c into pool sigma, as one block */
+static void chain_block(dzkb *b, const chain_rec *c, unsigned sigma, int j0, int j1)
 {
-    for (size_t w = 0; w < nw; w++)
-        t[w] = c->d[(j + 1) * nw + w] ^ (c->v[j * nw + w] & c->d[j * nw + w]);
+    if (j1 <= j0)
+        return;
+    pool *p = &b->pool[sigma];
+    block *k = add_block(p);
+    k->nw = (size_t)(j1 - j0) * c->nw, k->ch = c, k->j0 = j0;
+    p->nw += k->nw;
 }
 
 void dzkb_chain(dzkb *b, size_t n, unsigned width, unsigned dealt, const uint64_t *S, const uint64_t *T,
                 const uint64_t *P, const uint64_t *Q)
 {
-    dzk_need(width >= 1 && width <= 64 && dealt <= width);
+    dzk_need(!b->closed && width >= 1 && width <= 64 && dealt <= width);
     if (!n)
         return;
-    size_t nw = bits_words(n);
-    chain_side ps = {NULL, NULL}, ns = {NULL, NULL};
+    chain_rec *c = calloc(1, sizeof *c);
+    dzk_need(c != NULL);
+    c->n = n, c->nw = bits_words(n);
     if (b->hx)
-        chain_side_make(&ps, n, nw, width, S, P);
+        chain_side_make(&c->ps, n, c->nw, width, S, P);
     if (b->hy)
-        chain_side_make(&ns, n, nw, width, T, Q);
-    uint64_t *lanes = malloc(nw * sizeof *lanes), *tp = malloc(2 * nw * sizeof *tp);
-    dzk_need(lanes && tp);
-    uint64_t *tn = tp + nw;
-    for (size_t w = 0; w < nw; w++)
-        lanes[w] = w + 1 < nw || n % 64 == 0 ? ~(uint64_t)0 : ((uint64_t)1 << (n % 64)) - 1;
+        chain_side_make(&c->ns, n, c->nw, width, T, Q);
+    c->next = b->chains, b->chains = c;
+    int last = (int)width - 1, cut = (int)dealt < last ? (int)dealt : last;
+    chain_block(b, c, 0, -1, 0);
+    chain_block(b, c, 3, 0, cut);
+    chain_block(b, c, 1, cut, last);
+}
 
-    dzkb_bool(b, nw, 0, lanes, NULL, NULL, ps.d, ns.d);
-    for (unsigned j = 0; j + 1 < width; j++) {
-        const uint64_t *x[3] = {NULL, NULL, NULL}, *y[3] = {NULL, NULL, NULL};
-        if (b->hx) {
-            x[0] = x[1] = ps.v + j * nw, x[2] = ps.d + j * nw;
-            chain_t(&ps, nw, j, tp);
+/* Words w0 .. w0 + n - 1 of chain block k (pool sigma) as dzkb_bool would
+ * have stored them, into x, y (sigma slots a word) and t where this
+ * position holds them: relation j of word w is x = (S_j, S_j, D_j), y =
+ * (T_j, E_j, T_j), t_p = D_(j+1) ^ S_j D_j, t_n = E_(j+1) ^ T_j E_j (one
+ * slot, S_j and T_j, for sigma = 1); j = -1 is t_p = D_0, t_n = E_0. */
+static void chain_words(const dzkb *b, const block *k, unsigned sigma, size_t w0, size_t n, uint64_t *x, uint64_t *y,
+                        uint64_t *t)
+{
+    const chain_rec *c = k->ch;
+    const chain_side *ps = &c->ps, *ns = &c->ns;
+    int own_tp = b->pos != DZK_NEXT, own_tn = b->pos != DZK_PREV;
+    size_t nw = c->nw, last = nw - 1;
+    uint64_t top = c->n % 64 ? ((uint64_t)1 << (c->n % 64)) - 1 : ~(uint64_t)0;
+    int j = k->j0 + (int)(w0 / nw);
+    size_t w = w0 % nw;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t lane = w == last ? top : ~(uint64_t)0;
+        if (j < 0) { /* D_0 ^ E_0 */
+            if (t)
+                t[i] = ((own_tp ? ps->d[w] : 0) ^ (own_tn ? ns->d[w] : 0)) & lane;
+        } else {
+            size_t at = (size_t)j * nw + w, up = at + nw;
+            if (x) {
+                uint64_t *o = x + i * sigma;
+                o[0] = ps->v[at] & lane;
+                if (sigma == 3)
+                    o[1] = o[0], o[2] = ps->d[at] & lane;
+            }
+            if (y) {
+                uint64_t *o = y + i * sigma;
+                o[0] = ns->v[at] & lane;
+                if (sigma == 3)
+                    o[1] = ns->d[at] & lane, o[2] = o[0];
+            }
+            if (t)
+                t[i] = ((own_tp ? ps->d[up] ^ (ps->v[at] & ps->d[at]) : 0) ^
+                        (own_tn ? ns->d[up] ^ (ns->v[at] & ns->d[at]) : 0)) &
+                       lane;
         }
-        if (b->hy) {
-            y[0] = y[2] = ns.v + j * nw, y[1] = ns.d + j * nw;
-            chain_t(&ns, nw, j, tn);
-        }
-        dzkb_bool(b, nw, j < dealt ? 3 : 1, lanes, x, y, tp, tn);
+        if (++w == nw)
+            w = 0, j++;
     }
-    free(ps.v), free(ps.d), free(ns.v), free(ns.d), free(lanes), free(tp);
 }
 
 int dzkb_close(dzkb *b, char *err, size_t errlen)
@@ -243,6 +306,9 @@ static void each_chunk(dzkb *b, chunk_fn *fn, void *ctx)
     prg *g = prg_new(key);
     dzk_need(g != NULL);
     gf64 rho[CHUNK];
+    uint64_t *cx = malloc(3 * CHUNK * sizeof *cx), *cy = malloc(3 * CHUNK * sizeof *cy),
+             *ct = malloc(CHUNK * sizeof *ct); /* a chain block's chunk, expanded */
+    dzk_need(cx && cy && ct);
     for (unsigned s = 0; s <= DZKB_SIGMA_MAX; s++)
         for (size_t q = 0; q < b->pool[s].nblocks; q++) {
             const block *k = &b->pool[s].b[q];
@@ -253,10 +319,16 @@ static void each_chunk(dzkb *b, chunk_fn *fn, void *ctx)
                         rho[i] = b->prm->fixed_rho;
                 else
                     prg_fill(g, rho, n * sizeof *rho);
-                fn(b, s, k->x ? k->x + w0 * s : NULL, k->y ? k->y + w0 * s : NULL, k->t ? k->t + w0 : NULL, n,
-                   rho, ctx);
+                if (k->ch) {
+                    uint64_t *x = b->hx && s ? cx : NULL, *y = b->hy && s ? cy : NULL, *t = b->ht ? ct : NULL;
+                    chain_words(b, k, s, w0, n, x, y, t);
+                    fn(b, s, x, y, t, n, rho, ctx);
+                } else
+                    fn(b, s, k->x ? k->x + w0 * s : NULL, k->y ? k->y + w0 * s : NULL, k->t ? k->t + w0 : NULL, n,
+                       rho, ctx);
             }
         }
+    free(cx), free(cy), free(ct);
     prg_free(g);
 }
 
