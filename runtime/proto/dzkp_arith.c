@@ -7,6 +7,7 @@
 
 #include "runtime/core/fp192.h"
 #include "runtime/core/kara.h"
+#include "runtime/core/kernels.h"
 #include "runtime/core/wdot.h"
 #include "runtime/net/prg.h"
 
@@ -581,11 +582,11 @@ static void each_span(dzka *z, int drop, span_fn *fn, conv_fn *fc, void *ctx)
  * wi + k, xi + k xinc) for k < len, in kernels.c's order of taps. */
 typedef void row_fn(void *ctx, size_t oi, size_t oinc, size_t wi, size_t xi, size_t xinc, size_t len);
 
-static void conv_walk(const conv_rec *cv, row_fn *fn, void *ctx)
+static void conv_walk_rows(const conv_rec *cv, row_fn *fn, void *ctx, uint32_t oy0, uint32_t oy1)
 {
     const geom *g = &cv->d.g;
     size_t m = cv->d.oc, cm = (size_t)g->c * m;
-    for (uint32_t oy = 0; oy < g->oh; oy++)
+    for (uint32_t oy = oy0; oy < oy1; oy++)
         for (uint32_t ox = 0; ox < g->ow; ox++)
             for (uint32_t ky = 0; ky < g->kh; ky++) {
                 int64_t iy = geom_in(oy, g->sh, g->pt, ky, g->dh);
@@ -606,6 +607,12 @@ static void conv_walk(const conv_rec *cv, row_fn *fn, void *ctx)
                 }
             }
 }
+
+static void conv_walk(const conv_rec *cv, row_fn *fn, void *ctx) { conv_walk_rows(cv, fn, ctx, 0, cv->d.g.oh); }
+
+/* Work on a convolution split among kern_threads() threads (kernels.h),
+ * parts of equal size: part i of n covers [lo, hi) of total. */
+static size_t part_lo(size_t total, size_t i, size_t n) { return total * i / n; }
 
 /* ---- the quotients (§4.1-§4.2, the prover at V2) ----
  * The lift is exact over Z: E'_v = E_v + 2^65 = sum_j a_j b_j + 2^65 -
@@ -689,6 +696,15 @@ static void exact_row(void *ctx, size_t oi, size_t oinc, size_t wi, size_t xi, s
         exact_mac(&c->e[oi], d, xi, wi);
 }
 
+/* output rows part i of kern_threads(): every row writes its own outputs */
+static void exact_part(void *ctx, size_t i, int tid)
+{
+    (void)tid;
+    const exact_ctx *c = ctx;
+    size_t oh = c->cv->d.g.oh, n = (size_t)kern_threads();
+    conv_walk_rows(c->cv, exact_row, ctx, (uint32_t)part_lo(oh, i, n), (uint32_t)part_lo(oh, i + 1, n));
+}
+
 /* the prover: every output's E'_o, exactly */
 static void quotient_conv(const conv_rec *cv, const uint64_t *mu, void *ctx)
 {
@@ -696,7 +712,7 @@ static void quotient_conv(const conv_rec *cv, const uint64_t *mu, void *ctx)
     exact_ctx c = {cv, resize(NULL, cv->n, sizeof(u192))};
     for (size_t o = 0; o < cv->n; o++)
         c.e[o] = (u192){{0, 2, 0}}; /* 2^65 */
-    conv_walk(cv, exact_row, &c);
+    kern_parallel((size_t)kern_threads(), kern_threads(), exact_part, &c);
     for (size_t o = 0; o < cv->n; o++) {
         u192_sub_u64(&c.e[o], cv->d.tp[o]);
         u192_sub_u64(&c.e[o], cv->d.tn[o]);
@@ -927,40 +943,90 @@ static void fold_row(void *ctx, size_t oi, size_t oinc, size_t wi, size_t xi, si
  * output positions and a tap, corr row (o, tap) += sum over the block's
  * positions p of lambda_(p, o) x_(in(p, tap)); for each position p and a
  * block of output channels, convT row in(p, tap) += sum over them of
- * lambda_(p, o) w_(o, tap). The same sums as conv_walk's rows give. */
-static void fold_dense(const fold_ctx *f)
+ * lambda_(p, o) w_(o, tap). The same sums as conv_walk's rows give. corr
+ * goes in parts by output channel, convT by output row where each input
+ * pixel has one reader (a 1x1 kernel), else whole: each part writes its
+ * own rows. */
+typedef struct {
+    const uint64_t *xs[WDOT_MAX_N];
+    size_t pos[WDOT_MAX_N], n;
+} dense_block;
+
+/* the block's positions from (oy, ox0) at tap (ky, kx) that read an input */
+static void dense_at(const fold_ctx *f, dense_block *b, uint32_t oy, uint32_t ox0, uint32_t ky, uint32_t kx)
 {
-    const dzka_conv_def *d = &f->cv->d;
-    const geom *g = &d->g;
-    size_t m = d->oc, taps = (size_t)g->kh * g->kw, c = g->c;
+    const geom *g = &f->cv->d.g;
+    int64_t iy = geom_in(oy, g->sh, g->pt, ky, g->dh);
+    b->n = 0;
+    for (uint32_t ox = ox0; iy >= 0 && iy < g->h && ox < g->ow && ox < ox0 + WDOT_MAX_N; ox++) {
+        int64_t ix = geom_in(ox, g->sw, g->pl, kx, g->dw);
+        if (ix < 0 || ix >= g->w)
+            continue;
+        b->pos[b->n] = (size_t)oy * g->ow + ox;
+        b->xs[b->n++] = f->cv->d.xa + ((size_t)iy * g->w + (size_t)ix) * g->c;
+    }
+}
+
+static void dense_corr(const fold_ctx *f, size_t o0, size_t o1)
+{
+    const geom *g = &f->cv->d.g;
+    size_t m = f->cv->d.oc, taps = (size_t)g->kh * g->kw;
+    dense_block b;
     for (uint32_t oy = 0; oy < g->oh; oy++)
         for (uint32_t ox0 = 0; ox0 < g->ow; ox0 += WDOT_MAX_N)
             for (uint32_t ky = 0; ky < g->kh; ky++)
                 for (uint32_t kx = 0; kx < g->kw; kx++) {
-                    size_t tap = (size_t)ky * g->kw + kx, pos[WDOT_MAX_N], n = 0;
-                    const uint64_t *xs[WDOT_MAX_N], *ws[WDOT_MAX_N];
-                    uint64_t lam[WDOT_MAX_N];
-                    int64_t iy = geom_in(oy, g->sh, g->pt, ky, g->dh);
-                    for (uint32_t ox = ox0; iy >= 0 && iy < g->h && ox < g->ow && ox < ox0 + WDOT_MAX_N; ox++) {
-                        int64_t ix = geom_in(ox, g->sw, g->pl, kx, g->dw);
-                        if (ix < 0 || ix >= g->w)
-                            continue;
-                        pos[n] = (size_t)oy * g->ow + ox;
-                        xs[n++] = d->xa + ((size_t)iy * g->w + (size_t)ix) * c;
+                    dense_at(f, &b, oy, ox0, ky, kx);
+                    for (size_t o = o0; b.n && o < o1; o++) {
+                        uint64_t lam[WDOT_MAX_N];
+                        for (size_t i = 0; i < b.n; i++)
+                            lam[i] = f->lam[b.pos[i] * m + o];
+                        wdot_acc_mac_n(f->corr, o * taps + ky * g->kw + kx, lam, b.xs, b.n);
                     }
-                    for (size_t o = 0; n && o < m; o++) {
-                        for (size_t i = 0; i < n; i++)
-                            lam[i] = f->lam[pos[i] * m + o];
-                        wdot_acc_mac_n(f->corr, o * taps + tap, lam, xs, n);
-                    }
-                    for (size_t i = 0; i < n; i++)
+                }
+}
+
+static void dense_convt(const fold_ctx *f, uint32_t oy0, uint32_t oy1)
+{
+    const dzka_conv_def *d = &f->cv->d;
+    const geom *g = &d->g;
+    size_t m = d->oc, taps = (size_t)g->kh * g->kw, c = g->c;
+    dense_block b;
+    for (uint32_t oy = oy0; oy < oy1; oy++)
+        for (uint32_t ox0 = 0; ox0 < g->ow; ox0 += WDOT_MAX_N)
+            for (uint32_t ky = 0; ky < g->kh; ky++)
+                for (uint32_t kx = 0; kx < g->kw; kx++) {
+                    size_t tap = (size_t)ky * g->kw + kx;
+                    dense_at(f, &b, oy, ox0, ky, kx);
+                    for (size_t i = 0; i < b.n; i++)
                         for (size_t o0 = 0; o0 < m; o0 += WDOT_MAX_N) {
+                            const uint64_t *ws[WDOT_MAX_N];
                             size_t nn = m - o0 < WDOT_MAX_N ? m - o0 : WDOT_MAX_N;
                             for (size_t j = 0; j < nn; j++)
                                 ws[j] = d->wa + ((o0 + j) * taps + tap) * c;
-                            wdot_acc_mac_n(f->convt, (size_t)(xs[i] - d->xa) / c, f->lam + pos[i] * m + o0, ws, nn);
+                            wdot_acc_mac_n(f->convt, (size_t)(b.xs[i] - d->xa) / c, f->lam + b.pos[i] * m + o0, ws, nn);
                         }
                 }
+}
+
+/* parts 0..T-1: corr by output channel; then convT's */
+static void dense_part(void *ctx, size_t i, int tid)
+{
+    (void)tid;
+    const fold_ctx *f = ctx;
+    size_t T = (size_t)kern_threads(), m = f->cv->d.oc, oh = f->cv->d.g.oh;
+    if (i < T)
+        dense_corr(f, part_lo(m, i, T), part_lo(m, i + 1, T));
+    else if (f->cv->d.g.kh * f->cv->d.g.kw == 1)
+        dense_convt(f, (uint32_t)part_lo(oh, i - T, T), (uint32_t)part_lo(oh, i - T + 1, T));
+    else
+        dense_convt(f, 0, (uint32_t)oh);
+}
+
+static void fold_dense(const fold_ctx *f)
+{
+    size_t T = (size_t)kern_threads(), convt = f->cv->d.g.kh * f->cv->d.g.kw == 1 ? T : 1;
+    kern_parallel(T + convt, (int)T, dense_part, (void *)f);
 }
 
 /* a convolution's elements: (corr_t, wb_t) for its weights, then
@@ -1118,7 +1184,7 @@ static void poly_kernel(vec *c, const chunk *k)
 /* U'_l = sum_j U_(8l+j) r^j: over each run of elements of one weight w,
  * w sum_j A_(8l+j) r^j, so a multiply-add per element and one fold and
  * product per run. B'_l = sum_j B_(8l+j) r^(7-j). */
-static void eval_kernel(vec *c, const chunk *k)
+static void eval_groups(const vec *c, const chunk *k, size_t done)
 {
     for (size_t l = 0; l < k->groups; l++) {
         size_t x0 = l * K1;
@@ -1139,16 +1205,48 @@ static void eval_kernel(vec *c, const chunk *k)
                     fp_acc_zero(&s);
                 }
             }
-            wide_reduce(&c->outU[c->done + l], &acc);
+            wide_reduce(&c->outU[done + l], &acc);
         }
         if (c->hb) {
             fp_acc acc;
             fp_acc_zero(&acc);
             for (size_t j = 0; j < K1; j++)
                 fp_acc_mac_u64(&acc, &c->rev[j], k->B[x0 + j]);
-            fp_acc_reduce(&c->outB[c->done + l], &acc);
+            fp_acc_reduce(&c->outB[done + l], &acc);
         }
     }
+}
+
+static void eval_kernel(vec *c, const chunk *k) { eval_groups(c, k, c->done); }
+
+/* The prover's kept chunks in kern_threads() parts, each chunk with the
+ * group it starts at: the parts write their own groups. */
+typedef struct {
+    const vec *c;
+    const chunk **k;
+    size_t *at, n;
+} kept_job;
+
+static void kept_part(void *ctx, size_t i, int tid)
+{
+    (void)tid;
+    const kept_job *j = ctx;
+    size_t T = (size_t)kern_threads();
+    for (size_t q = part_lo(j->n, i, T); q < part_lo(j->n, i + 1, T); q++)
+        eval_groups(j->c, j->k[q], j->at[q]);
+}
+
+static void eval_kept(vec *c, const chunk *kept)
+{
+    size_t n = 0;
+    for (const chunk *k = kept; k; k = k->next)
+        n++;
+    kept_job j = {c, resize(NULL, n ? n : 1, sizeof *j.k), resize(NULL, n ? n : 1, sizeof *j.at), n};
+    n = 0;
+    for (const chunk *k = kept; k; k = k->next, n++)
+        j.k[n] = k, j.at[n] = c->done, c->done += k->groups;
+    kern_parallel((size_t)kern_threads(), kern_threads(), kept_part, &j);
+    free(j.k), free(j.at);
 }
 
 /* the prover at V4: sigma_2, then fold 1's polynomial */
@@ -1186,10 +1284,7 @@ static void fold1_eval(dzka *z, const fp *r)
     for (int j = 0; j < K1; j++)
         c->rev[j] = c->pw[K1 - 1 - j];
     if (z->kept) /* the prover: the vector it built at V4 */
-        for (const chunk *k = z->kept; k; k = k->next) {
-            eval_kernel(c, k);
-            c->done += k->groups;
-        }
+        eval_kept(c, z->kept);
     else
         vec_run(c);
     free_kept(z);
