@@ -155,12 +155,20 @@ static uint32_t waves_of(const protocol *pr, const pop *ops, uint32_t n)
     return (uint32_t)waves;
 }
 
+/* Whether op runs as three slices whose roles turn (protocol.split_roles;
+ * a protocol with waves keeps its operations whole) */
+static int split(const protocol *pr, const pop *op)
+{
+    return pr->split_roles && !pr->wave_elems && op->kind != PK_INPUT && elementwise(op) &&
+           op->n >= pr->split_roles && op->n >= 3 * period(op);
+}
+
 int vm_block_open(vm_block *b, const qbc_program *p, uint32_t pc, const protocol *pr, word *const *regs,
                   const vm_config *cfg)
 {
-    uint32_t n = p->code[pc + 1], m = n ? n : 1;
-    *b = (vm_block){pr, n, 1, calloc(m, sizeof(pop)), calloc(m, sizeof(uint32_t)), calloc(m, sizeof(pop)),
-                    calloc(m, sizeof(uint32_t))};
+    uint32_t n = p->code[pc + 1], m = n ? n : 1, mp = pr->split_roles ? 3 * m : m;
+    *b = (vm_block){pr, n, 1, mp, calloc(m, sizeof(pop)), calloc(m, sizeof(uint32_t)), calloc(mp, sizeof(pop)),
+                    calloc(mp, sizeof(uint32_t))};
     if (!b->ops || !b->at || !b->pass || !b->idx) {
         vm_block_close(b);
         return -1;
@@ -176,12 +184,47 @@ int vm_block_open(vm_block *b, const qbc_program *p, uint32_t pc, const protocol
     return 0;
 }
 
+/* op's elements [at, at + len) (len cut at its end) as a pass entry */
+static pop *slice(const protocol *pr, pop *s, const pop *op, uint64_t at, uint64_t len)
+{
+    uint64_t sw = (uint64_t)pr->share_words;
+    *s = *op;
+    s->n = (size_t)(op->n - at < len ? op->n - at : len);
+    s->na = op->na ? s->n : 0;
+    if (op->in)
+        s->in = op->in + at;
+    if (op->a)
+        s->a = op->a + at * sw;
+    if (op->d)
+        s->d = op->d + at * sw;
+    return s;
+}
+
+/* op as its three slices into out, slice t with the roles turned by t; the
+ * first alone leads and carries the mark, so that a verification runs
+ * once. Returns how many (fewer where the thirds round up to the end). */
+static uint32_t thirds(const protocol *pr, const pop *op, pop out[3])
+{
+    uint64_t per = period(op), len = (op->n + 3 * per - 1) / (3 * per) * per;
+    uint32_t t = 0;
+    for (; t < 3 && t * len < op->n; t++) {
+        pop *s = slice(pr, &out[t], op, t * len, len);
+        s->rot = (op->rot + (int)t) % 3;
+        s->lead &= t == 0, s->check &= t == 0;
+    }
+    return t;
+}
+
 uint32_t vm_block_pass(vm_block *b, uint32_t w)
 {
     uint32_t k = 0;
-    uint64_t sw = (uint64_t)b->pr->share_words;
     for (uint32_t i = 0; i < b->n; i++) {
         const pop *op = &b->ops[i];
+        if (split(b->pr, op)) {
+            for (uint32_t t = thirds(b->pr, op, &b->pass[k]); t > 0; t--)
+                b->idx[k++] = i;
+            continue;
+        }
         if (b->waves == 1 || !elementwise(op)) {
             if (w == 0)
                 b->pass[k] = *op, b->idx[k++] = i;
@@ -190,16 +233,7 @@ uint32_t vm_block_pass(vm_block *b, uint32_t w)
         uint64_t per = period(op), len = ((op->n + b->waves - 1) / b->waves + per - 1) / per * per, at = w * len;
         if (at >= op->n)
             continue;
-        pop *s = &b->pass[k];
-        *s = *op;
-        s->n = (size_t)(op->n - at < len ? op->n - at : len);
-        s->na = op->na ? s->n : 0;
-        if (op->in)
-            s->in = op->in + at;
-        if (op->a)
-            s->a = op->a + at * sw;
-        if (op->d)
-            s->d = op->d + at * sw;
+        slice(b->pr, &b->pass[k], op, at, len);
         b->idx[k++] = i;
     }
     return k;
@@ -249,7 +283,7 @@ static int run_block(vm_state *s, uint32_t pc, char *err, size_t errlen)
     const vm_config *cfg = s->cfg;
     vm_block b;
     int *steps = NULL, rc = 0;
-    if (vm_block_open(&b, cfg->p, pc, cfg->pr, s->reg, cfg) || !(steps = calloc(b.n ? b.n : 1, sizeof *steps)))
+    if (vm_block_open(&b, cfg->p, pc, cfg->pr, s->reg, cfg) || !(steps = calloc(b.cap, sizeof *steps)))
         rc = vm_error(cfg, pc, err, errlen, "out of memory");
     for (uint32_t w = 0; rc == 0 && w < b.waves; w++)
         rc = run_pass(s, pc, &b, w, steps, err, errlen);
@@ -422,11 +456,21 @@ int vm_run(const vm_config *cfg, char *err, size_t errlen)
 static void rotated_cost(qbc_program *p, const protocol *pr, int nparties, uint32_t pc, int rot,
                          proto_cost *c)
 {
-    pop op;
+    pop op, part[3];
     p->rot[pc] = (uint8_t)rot;
     vm_decode(p, pc, &op, NULL, NULL);
     memset(c, 0, sizeof *c);
-    pr->cost(&op, nparties, c);
+    if (!split(pr, &op)) {
+        pr->cost(&op, nparties, c);
+        return;
+    }
+    for (uint32_t t = 0, n = thirds(pr, &op, part); t < n; t++) { /* as vm_block_pass runs it */
+        proto_cost d;
+        memset(&d, 0, sizeof d);
+        pr->cost(&part[t], nparties, &d);
+        for (int j = 0; j < nparties; j++)
+            c->bytes[j] += d.bytes[j];
+    }
 }
 
 /* The busiest party's predicted bytes with the rotations in p->rot; with
@@ -547,7 +591,7 @@ void vm_walk(const qbc_program *p, const protocol *pr, void (*fn)(void *ud, cons
             continue;
         vm_block b;
         int *steps = NULL;
-        if (vm_block_open(&b, p, pc, pr, NULL, NULL) || !(steps = calloc(b.n ? b.n : 1, sizeof *steps)))
+        if (vm_block_open(&b, p, pc, pr, NULL, NULL) || !(steps = calloc(b.cap, sizeof *steps)))
             abort(); /* the dealer and the cost model must see every operation */
         for (uint32_t w = 0; w < b.waves; w++) {
             uint32_t k = vm_block_pass(&b, w);

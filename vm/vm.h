@@ -43,11 +43,14 @@ void vm_assign_roles(qbc_program *p, const protocol *pr, int nparties);
  * A pass holds the elementwise operations as their slice w (starting at a
  * multiple of their periodic operands' lengths so that those keep their
  * indices; inputs are sliced too, with their provider's values) and the
- * others, convolutions and outputs, whole in pass 0. Parties, the dealer
- * and the cost model all go through it, so they take the same passes. */
+ * others, convolutions and outputs, whole in pass 0. With the protocol's
+ * split_roles (and no waves), a large elementwise operation other than an
+ * input is three entries instead, its thirds with the roles turned by 0,
+ * 1, 2; vm_assign_roles costs it so. Parties, the dealer and the cost
+ * model all go through it, so they take the same passes. */
 typedef struct {
     const protocol *pr;
-    uint32_t n, waves;
+    uint32_t n, waves, cap; /* cap: most operations a pass can hold */
     pop *ops;           /* the block's operations */
     uint32_t *at;       /* their code offsets */
     pop *pass;          /* the current pass's operations (slices) */

@@ -157,6 +157,13 @@ typedef struct protocol {
      * (vm_block), each on a slice of the large operations, at the price of
      * the block's rounds once per wave. */
     size_t wave_elems;
+    /* Nonzero: the VM runs each elementwise operation of at least this
+     * many elements (in a protocol without waves) as three slices in the
+     * same rounds, the roles (op->rot) turned by one from slice to slice
+     * (vm_block), so that every party plays every role on a third of it.
+     * rep3-active sets it: its provers' statements follow the roles, and a
+     * verification waits for the busiest prover. */
+    size_t split_roles;
     /* Nonzero: a CONV2D's or DWCONV2D's filters must be party 0's own values
      * (every other share 0), at most this in magnitude (hemi's linear layers
      * are the owner's plaintext products); the run refuses others. */

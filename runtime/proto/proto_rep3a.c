@@ -398,4 +398,5 @@ const protocol proto_rep3a = {
     .cost = cost,
     .proven_bounds = 1,
     .check_every = 15 << 20,
+    .split_roles = 3 << 10, /* below, a slice's fixed costs outweigh the balance */
 };

@@ -679,7 +679,8 @@ typedef struct {
 
 static config configs[64];
 static int nconfigs;
-static protocol waved[3]; /* rep3, spdz2k and hemi in waves of 7 elements (vm_block) */
+static protocol waved[5]; /* rep3, spdz2k and hemi in waves of 7 elements (vm_block); rep3-active split from 5,
+                            * and on 2 threads */
 
 /* Every protocol of the registry but the reference, with its configs and
  * N = 2 and 3 where it allows them. */
@@ -711,6 +712,21 @@ static void list_configs(void)
         waved[i].name = names[i];
         waved[i].wave_elems = 7;
         configs[nconfigs++] = (config){&waved[i], i ? 2 : 3, i == 2 ? 3 : 0};
+    }
+    /* thirds with turned roles (vm_block): uneven ones, per-channel
+     * periods, a verification marked on a split operation */
+    const protocol *ra = proto_find("rep3-active");
+    if (ra && nconfigs < (int)COUNT(configs)) {
+        waved[3] = *ra;
+        waved[3].name = "rep3-active split from 5 elements";
+        waved[3].split_roles = 5;
+        waved[3].check_every = 1; /* a verification before every block */
+        configs[nconfigs++] = (config){&waved[3], 3, 0};
+    }
+    if (ra && nconfigs < (int)COUNT(configs)) { /* the proofs' convolution kernels in parts */
+        waved[4] = *ra;
+        waved[4].name = "rep3-active, 2 threads";
+        configs[nconfigs++] = (config){&waved[4], 3, 2};
     }
 }
 
@@ -814,6 +830,70 @@ START_TEST(reqs_is_reqclamp)
 }
 END_TEST
 
+/* build's program for 3 parties, seed 1, into p (t allocated: free with
+ * tprog_free and free) */
+static tprog *built(void (*build)(tprog *), qbc_program *p)
+{
+    tprog *t = malloc(sizeof *t);
+    char err[1024];
+    ck_assert_ptr_nonnull(t);
+    tprog_init(t, 3, 1);
+    build(t);
+    ck_assert_msg(mpc_build(&t->e, p, err, sizeof err) == 0, "%s", err);
+    return t;
+}
+
+/* the REQCLAMPs' pass entries at step 0, as every party runs them */
+typedef struct {
+    pop e[64];
+    int n;
+} entries;
+
+static void note_reqclamp(void *ud, const pop *op, int step)
+{
+    entries *es = ud;
+    if (step == 0 && op->kind == PK_REQCLAMP && es->n < (int)COUNT(es->e))
+        es->e[es->n++] = *op;
+}
+
+/* With split_roles, each REQCLAMP runs as its thirds, in order, the roles
+ * turned by 0, 1, 2 and the verification mark on the first alone; without
+ * (rep3-active's own threshold is far above VEC), whole. */
+START_TEST(split_turns_the_roles_by_thirds)
+{
+    qbc_program p;
+    tprog *t = built(prog_reqclamp, &p);
+    const protocol *ra = proto_find("rep3-active");
+    ck_assert_ptr_nonnull(ra);
+    for (int sp = 0; sp < 2; sp++) {
+        protocol pr = *ra;
+        if (sp)
+            pr.split_roles = 5, pr.check_every = 1;
+        vm_assign_roles(&p, &pr, 3);
+        entries es = {.n = 0};
+        int marks = 0;
+        vm_walk(&p, &pr, note_reqclamp, &es);
+        ck_assert_int_eq(es.n, (int)(sp ? 3 : 1) * (int)COUNT(reqclamps));
+        for (int i = 0; i < es.n; i += sp ? 3 : 1) {
+            size_t n = 0;
+            for (int k = 0; k < (sp ? 3 : 1); k++) {
+                const pop *e = &es.e[i + k];
+                n += e->n;
+                ck_assert_int_eq(e->rot, (es.e[i].rot + k) % 3);
+                ck_assert(!e->check || (sp && k == 0)); /* the mark on a first third only */
+                marks += e->check;
+                ck_assert_uint_eq(e->n, sp ? VEC / 3 : VEC);
+            }
+            ck_assert_uint_eq(n, VEC);
+        }
+        ck_assert_int_eq(marks > 0, sp); /* check_every 1: every block after the first */
+    }
+    qbc_free(&p);
+    tprog_free(t);
+    free(t);
+}
+END_TEST
+
 /* The programs exercise every operation kind (a new kind in PROTO_KINDS
  * fails here until a program covers it), the lazy forms, and one ROUND
  * block holding every kind but INPUT. */
@@ -824,13 +904,8 @@ START_TEST(every_kind_is_covered)
         NKINDS = 0 PROTO_KINDS(X)
 #undef X
     };
-    tprog *t = malloc(sizeof *t);
-    ck_assert_ptr_nonnull(t);
-    tprog_init(t, 3, 1);
-    prog_all(t);
     qbc_program p;
-    char err[1024];
-    ck_assert_msg(mpc_build(&t->e, &p, err, sizeof err) == 0, "%s", err);
+    tprog *t = built(prog_all, &p);
     unsigned all = (1u << NKINDS) - 1, kinds = 0, lazy = 0;
     int mixed = 0;
     for (uint32_t pc = 0; pc < p.ncode; pc += 1 + (uint32_t)qbc_nops(p.code[pc])) {
@@ -865,6 +940,7 @@ Suite *suite_protocols(void)
     tcase_set_timeout(c, 300);
     tcase_add_test(c, every_kind_is_covered);
     tcase_add_test(c, reqs_is_reqclamp);
+    tcase_add_test(c, split_turns_the_roles_by_thirds);
 #define X(name) tcase_add_loop_test(c, name##_against_clear, 0, nconfigs);
     PROGRAMS(X) X(all)
 #undef X
