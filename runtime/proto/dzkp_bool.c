@@ -184,9 +184,11 @@ void dzkb_bool(dzkb *b, size_t nw, unsigned sigma, const uint64_t *lanes, const 
  * carry into bit j exactly when the sum's bits are P ^ Q. So the chain is
  * D_0 ^ E_0 = 0 and, for j < width - 1, carry_(j+1) = maj(S_j, T_j,
  * carry_j) with the terms each verifier can compute moved to its side:
- *   (D_(j+1) ^ S_j D_j) ^ (E_(j+1) ^ T_j E_j) = S_j T_j ^ S_j E_j ^ D_j T_j,
- * sigma = 3 with x = (S_j, S_j, D_j), y = (T_j, E_j, T_j). Where P_j =
- * Q_j = 0 is known, D_j = S_j and E_j = T_j, and relation j is
+ *   (D_(j+1) ^ S_j D_j) ^ (E_(j+1) ^ T_j E_j) = S_j T_j ^ S_j E_j ^ D_j T_j
+ *                                              = S_j E_j ^ (S_j ^ D_j) T_j,
+ * sigma = 2 with x = (S_j, S_j ^ D_j), y = (E_j, T_j): the same relation,
+ * its right side factored (plan §1 wrote it with three products). Where
+ * P_j = Q_j = 0 is known, D_j = S_j and E_j = T_j, and relation j is
  *   (D_(j+1) ^ S_j) ^ (E_(j+1) ^ T_j) = S_j T_j   (sigma = 1). */
 
 static void chain_side_make(chain_side *c, size_t n, size_t nw, unsigned width, const uint64_t *V,
@@ -227,15 +229,15 @@ void dzkb_chain(dzkb *b, size_t n, unsigned width, unsigned dealt, const uint64_
     c->next = b->chains, b->chains = c;
     int last = (int)width - 1, cut = (int)dealt < last ? (int)dealt : last;
     chain_block(b, c, 0, -1, 0);
-    chain_block(b, c, 3, 0, cut);
+    chain_block(b, c, 2, 0, cut);
     chain_block(b, c, 1, cut, last);
 }
 
 /* Words w0 .. w0 + n - 1 of chain block k (pool sigma) as dzkb_bool would
  * have stored them, into x, y (sigma slots a word) and t where this
- * position holds them: relation j of word w is x = (S_j, S_j, D_j), y =
- * (T_j, E_j, T_j), t_p = D_(j+1) ^ S_j D_j, t_n = E_(j+1) ^ T_j E_j (one
- * slot, S_j and T_j, for sigma = 1); j = -1 is t_p = D_0, t_n = E_0. */
+ * position holds them: relation j of word w is x = (S_j, S_j ^ D_j), y =
+ * (E_j, T_j), t_p = D_(j+1) ^ S_j D_j, t_n = E_(j+1) ^ T_j E_j (one slot,
+ * S_j and T_j, for sigma = 1); j = -1 is t_p = D_0, t_n = E_0. */
 static void chain_words(const dzkb *b, const block *k, unsigned sigma, size_t w0, size_t n, uint64_t *x, uint64_t *y,
                         uint64_t *t)
 {
@@ -256,14 +258,15 @@ static void chain_words(const dzkb *b, const block *k, unsigned sigma, size_t w0
             if (x) {
                 uint64_t *o = x + i * sigma;
                 o[0] = ps->v[at] & lane;
-                if (sigma == 3)
-                    o[1] = o[0], o[2] = ps->d[at] & lane;
+                if (sigma == 2)
+                    o[1] = (ps->v[at] ^ ps->d[at]) & lane;
             }
             if (y) {
                 uint64_t *o = y + i * sigma;
-                o[0] = ns->v[at] & lane;
-                if (sigma == 3)
-                    o[1] = ns->d[at] & lane, o[2] = o[0];
+                if (sigma == 2)
+                    o[0] = ns->d[at] & lane, o[1] = ns->v[at] & lane;
+                else
+                    o[0] = ns->v[at] & lane;
             }
             if (t)
                 t[i] = ((own_tp ? ps->d[up] ^ (ps->v[at] & ps->d[at]) : 0) ^

@@ -454,12 +454,13 @@ static int chain_flipped(int prover, chain *c, int q, unsigned j, size_t i)
 }
 
 /* The chain's relations word by word through dzkb_bool, as the store
- * expands them (dzkp_bool.c: x = (S_j, S_j, D_j), y = (T_j, E_j, T_j),
- * t = D_(j+1) ^ S_j D_j on each side; D_0 ^ E_0 first) */
+ * expands them (dzkp_bool.c: x = (S_j, S_j ^ D_j), y = (E_j, T_j) where
+ * the planes are dealt, else x = S_j, y = T_j; t = D_(j+1) ^ S_j D_j on
+ * each side; D_0 ^ E_0 first) */
 static void record_chain_words(dzkb *b, dzk_pos pos, const chain *c)
 {
     size_t nw = bits_words(c->n);
-    uint64_t *v[2], *d[2], *lanes = words(nw), *t[2] = {words(nw), words(nw)};
+    uint64_t *v[2], *d[2], *lanes = words(nw), *t[2] = {words(nw), words(nw)}, *sd = words(nw);
     const uint64_t *V[2] = {c->S, c->T}, *pl[2] = {c->P[pos], c->Q[pos]};
     for (int k = 0; k < 2; k++) {
         v[k] = words(c->width * nw), d[k] = words(c->width * nw);
@@ -472,17 +473,18 @@ static void record_chain_words(dzkb *b, dzk_pos pos, const chain *c)
     int hp = pos != DZK_NEXT, hn = pos != DZK_PREV;
     dzkb_bool(b, nw, 0, lanes, NULL, NULL, hp ? d[0] : NULL, hn ? d[1] : NULL);
     for (unsigned j = 0; j + 1 < c->width; j++) {
-        const uint64_t *x[3] = {v[0] + j * nw, v[0] + j * nw, d[0] + j * nw};
-        const uint64_t *y[3] = {v[1] + j * nw, d[1] + j * nw, v[1] + j * nw};
+        int dealt = j < c->dealt;
+        for (size_t w = 0; w < nw; w++)
+            sd[w] = v[0][j * nw + w] ^ d[0][j * nw + w];
+        const uint64_t *x[2] = {v[0] + j * nw, sd}, *y[2] = {dealt ? d[1] + j * nw : v[1] + j * nw, v[1] + j * nw};
         for (int k = 0; k < 2; k++)
             for (size_t w = 0; w < nw; w++)
                 t[k][w] = d[k][(j + 1) * nw + w] ^ (v[k][j * nw + w] & d[k][j * nw + w]);
-        dzkb_bool(b, nw, j < c->dealt ? 3 : 1, lanes, hp ? x : NULL, hn ? y : NULL, hp ? t[0] : NULL,
-                  hn ? t[1] : NULL);
+        dzkb_bool(b, nw, dealt ? 2 : 1, lanes, hp ? x : NULL, hn ? y : NULL, hp ? t[0] : NULL, hn ? t[1] : NULL);
     }
     for (int k = 0; k < 2; k++)
         free(v[k]), free(d[k]), free(t[k]);
-    free(lanes);
+    free(lanes), free(sd);
 }
 
 /* Chains among words of every slot count, in one batch: position `words`
