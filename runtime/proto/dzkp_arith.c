@@ -263,7 +263,7 @@ const dzk_field dzka_fp = {3, fp_one, f_decode, f_encode, f_add, f_sub, f_mul, f
  * B's store found): BLOCK terms each, or a longer statement alone, so that
  * a statement never straddles two blocks. */
 
-enum { BLOCK = 1 << 16 };
+enum { BLOCK = 1 << 16, MIN_BLOCK = BLOCK / 16 }; /* a new block's terms: a record's, between these */
 
 typedef struct conv_rec conv_rec;
 
@@ -399,13 +399,16 @@ static block *add_block(dzka *z)
     return q;
 }
 
-/* the block that takes the next statement of m terms */
-static block *open_block(dzka *z, uint32_t m)
+/* the block that takes the next statement of m terms, of want terms in
+ * all: a new one sized to want (within MIN_BLOCK..BLOCK, at least m), so
+ * that records between taken blocks leave little room unused */
+static block *open_block(dzka *z, uint32_t m, size_t want)
 {
     if (z->nblocks && z->blocks[z->nblocks - 1].cap - z->blocks[z->nblocks - 1].terms >= m)
         return &z->blocks[z->nblocks - 1];
     block *q = add_block(z);
-    size_t cap = m > BLOCK ? m : BLOCK;
+    size_t cap = want > BLOCK ? BLOCK : want < MIN_BLOCK ? MIN_BLOCK : want;
+    cap = cap > m ? cap : m;
     *q = (block){cap, 0, 0, words(z->ha, cap), words(z->hb, cap), words(z->ha, cap), words(z->hb, cap), NULL, 0, 0};
     return q;
 }
@@ -415,7 +418,7 @@ void dzka_arith(dzka *z, size_t n, uint32_t m, const uint64_t *a, const uint64_t
 {
     dzk_need(!z->closed && m >= 1 && (!z->ha || (a && tp)) && (!z->hb || (b && tn)));
     for (size_t done = 0, k; done < n; done += k) {
-        block *q = open_block(z, m);
+        block *q = open_block(z, m, (n - done) * m);
         k = (q->cap - q->terms) / m;
         k = k < n - done ? k : n - done;
         if (z->ha) {
@@ -478,7 +481,7 @@ void dzka_conv(dzka *z, const dzka_conv_def *d)
     for (int i = 0; i < 6; i++) /* prev's three, then next's */
         a[i] = copy_held(i < 3 ? z->ha : z->hb, src[i], len[i]);
     cv->d.xa = a[0], cv->d.wa = a[1], cv->d.tp = a[2], cv->d.xb = a[3], cv->d.wb = a[4], cv->d.tn = a[5];
-    add_run(open_block(z, 0), (run){cv->n, 0, cv});
+    add_run(open_block(z, 0, 0), (run){cv->n, 0, cv});
     z->terms += cv->nw + cv->nx;
     z->prods += cv->n * taps * (d->depthwise ? 1 : g->c) * (2u + (d->local != 0));
 }

@@ -42,7 +42,7 @@ static const dzk_field GF = {1, &gf_one, gf_decode, gf_encode, gf_add, gf_add, g
  * of their own names and each pass expands a chunk at a time: the planes
  * take half the words that the relations' slots would. */
 
-enum { BLOCK = 1 << 16 };
+enum { BLOCK = 1 << 16, MIN_BLOCK = BLOCK / 16 }; /* a block's words: a record's, between these */
 
 typedef struct chain_side {
     uint64_t *v, *d; /* the bit planes of S (or T), and D (or E) */
@@ -57,7 +57,7 @@ typedef struct chain_rec {
 } chain_rec;
 
 typedef struct {
-    size_t nw;
+    size_t nw, cap;
     uint64_t *x, *y; /* sigma per word, at the positions holding them */
     uint64_t *t;     /* prev t_p, next t_n, a cheating prover t_p ^ t_n */
     const chain_rec *ch; /* or: relations j0, j0 + 1, ... of this chain (j0 = -1: D_0 ^ E_0 = 0) */
@@ -141,18 +141,21 @@ static block *add_block(pool *p)
         p->b = nb;
     }
     block *k = &p->b[p->nblocks++];
-    *k = (block){0, NULL, NULL, NULL, NULL, 0};
+    *k = (block){0, 0, NULL, NULL, NULL, NULL, 0};
     return k;
 }
 
-/* the block that takes the pool's next word (after a chain's, a new one) */
-static block *open_block(dzkb *b, pool *p, unsigned sigma)
+/* The block that takes the pool's next word, want words in all: after a
+ * chain's block or a full one, a new block sized to want (within
+ * MIN_BLOCK..BLOCK), so that records between chains leave little room
+ * unused. */
+static block *open_block(dzkb *b, pool *p, unsigned sigma, size_t want)
 {
-    if (p->nblocks && p->b[p->nblocks - 1].nw < BLOCK && !p->b[p->nblocks - 1].ch)
+    if (p->nblocks && p->b[p->nblocks - 1].nw < p->b[p->nblocks - 1].cap)
         return &p->b[p->nblocks - 1];
+    size_t cap = want > BLOCK ? BLOCK : want < MIN_BLOCK ? MIN_BLOCK : want;
     block *k = add_block(p);
-    *k = (block){0, words(b->hx, (size_t)BLOCK * sigma), words(b->hy, (size_t)BLOCK * sigma), words(b->ht, BLOCK),
-                 NULL, 0};
+    *k = (block){0, cap, words(b->hx, cap * sigma), words(b->hy, cap * sigma), words(b->ht, cap), NULL, 0};
     return k;
 }
 
@@ -164,7 +167,7 @@ void dzkb_bool(dzkb *b, size_t nw, unsigned sigma, const uint64_t *lanes, const 
              (!b->ht || ((!own_tp || tp) && (!own_tn || tn))));
     pool *p = &b->pool[sigma];
     for (size_t w = 0; w < nw; w++) {
-        block *k = open_block(b, p, sigma);
+        block *k = open_block(b, p, sigma, nw - w);
         uint64_t lane = lanes ? lanes[w] : ~(uint64_t)0;
         size_t at = k->nw++;
         for (unsigned s = 0; s < sigma; s++) {
@@ -209,7 +212,7 @@ static void chain_block(dzkb *b, const chain_rec *c, unsigned sigma, int j0, int
         return;
     pool *p = &b->pool[sigma];
     block *k = add_block(p);
-    k->nw = (size_t)(j1 - j0) * c->nw, k->ch = c, k->j0 = j0;
+    k->nw = k->cap = (size_t)(j1 - j0) * c->nw, k->ch = c, k->j0 = j0;
     p->nw += k->nw;
 }
 
