@@ -1012,24 +1012,27 @@ static void dense_convt(const fold_ctx *f, uint32_t oy0, uint32_t oy1)
                 }
 }
 
+/* convT's parts: one unless each input pixel has one reader */
+static size_t convt_parts(const fold_ctx *f)
+{
+    return f->cv->d.g.kh * f->cv->d.g.kw == 1 ? (size_t)kern_threads() : 1;
+}
+
 /* parts 0..T-1: corr by output channel; then convT's */
 static void dense_part(void *ctx, size_t i, int tid)
 {
     (void)tid;
     const fold_ctx *f = ctx;
-    size_t T = (size_t)kern_threads(), m = f->cv->d.oc, oh = f->cv->d.g.oh;
+    size_t T = (size_t)kern_threads(), P = convt_parts(f), m = f->cv->d.oc, oh = f->cv->d.g.oh;
     if (i < T)
         dense_corr(f, part_lo(m, i, T), part_lo(m, i + 1, T));
-    else if (f->cv->d.g.kh * f->cv->d.g.kw == 1)
-        dense_convt(f, (uint32_t)part_lo(oh, i - T, T), (uint32_t)part_lo(oh, i - T + 1, T));
     else
-        dense_convt(f, 0, (uint32_t)oh);
+        dense_convt(f, (uint32_t)part_lo(oh, i - T, P), (uint32_t)part_lo(oh, i - T + 1, P));
 }
 
 static void fold_dense(const fold_ctx *f)
 {
-    size_t T = (size_t)kern_threads(), convt = f->cv->d.g.kh * f->cv->d.g.kw == 1 ? T : 1;
-    kern_parallel(T + convt, (int)T, dense_part, (void *)f);
+    kern_parallel((size_t)kern_threads() + convt_parts(f), kern_threads(), dense_part, (void *)f);
 }
 
 /* a convolution's elements: (corr_t, wb_t) for its weights, then

@@ -312,9 +312,7 @@ static void each_chunk(dzkb *b, chunk_fn *fn, void *ctx)
     prg *g = prg_new(key);
     dzk_need(g != NULL);
     gf64 rho[CHUNK];
-    uint64_t *cx = malloc(3 * CHUNK * sizeof *cx), *cy = malloc(3 * CHUNK * sizeof *cy),
-             *ct = malloc(CHUNK * sizeof *ct); /* a chain block's chunk, expanded */
-    dzk_need(cx && cy && ct);
+    uint64_t cx[2 * CHUNK], cy[2 * CHUNK], ct[CHUNK]; /* a chain block's chunk, expanded: at most 2 slots */
     for (unsigned s = 0; s <= DZKB_SIGMA_MAX; s++)
         for (size_t q = 0; q < b->pool[s].nblocks; q++) {
             const block *k = &b->pool[s].b[q];
@@ -326,6 +324,7 @@ static void each_chunk(dzkb *b, chunk_fn *fn, void *ctx)
                 else
                     prg_fill(g, rho, n * sizeof *rho);
                 if (k->ch) {
+                    dzk_need(s <= 2);
                     uint64_t *x = b->hx && s ? cx : NULL, *y = b->hy && s ? cy : NULL, *t = b->ht ? ct : NULL;
                     chain_words(b, k, s, w0, n, x, y, t);
                     fn(b, s, x, y, t, n, rho, ctx);
@@ -334,7 +333,6 @@ static void each_chunk(dzkb *b, chunk_fn *fn, void *ctx)
                        rho, ctx);
             }
         }
-    free(cx), free(cy), free(ct);
     prg_free(g);
 }
 
