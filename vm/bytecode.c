@@ -465,5 +465,6 @@ void qbc_free(qbc_program *p)
     free(p->code);
     free(p->rot);
     free(p->check);
+    free(p->bfrom);
     memset(p, 0, sizeof *p);
 }

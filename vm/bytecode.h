@@ -81,6 +81,7 @@ typedef struct {
     size_t code_offset; /* byte offset of code word 0 in the file, for messages */
     uint8_t *rot;       /* per code word: the rotation of roles (vm_assign_roles), or NULL */
     uint8_t *check;     /* per code word: pop.check (vm_assign_roles), or NULL */
+    uint8_t *bfrom;     /* per code word: pop.bfrom (vm_assign_roles), or NULL */
 } qbc_program;
 
 extern const char *const out_kind_names[OUT__COUNT];

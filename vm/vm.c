@@ -23,6 +23,7 @@ void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, co
     memset(op, 0, sizeof *op);
     op->rot = p->rot ? p->rot[pc] : (int)(pc % 3);
     op->check = p->check ? p->check[pc] : 0;
+    op->bfrom = p->bfrom ? p->bfrom[pc] : 0;
     op->lazy = (qbc_flags(p->code[pc]) & QBC_LAZY) != 0;
     const char *sig = op_table[code].sig;
     op->n = p->slen[a[0]];
@@ -572,8 +573,34 @@ static void assign_checks(qbc_program *p, const protocol *pr, int nparties)
     }
 }
 
+/* pop.bfrom of every convolution: 1 + the party whose INPUT its filters
+ * hold, if every instruction since that wrote their register was ADDC or
+ * MULC from it, which keep a share that INPUT left zero (public
+ * constants; no other writer is assumed to); else 0. */
+static void trace_inputs(qbc_program *p)
+{
+    uint8_t *from = calloc(p->nsregs ? p->nsregs : 1, 1); /* per register, as bfrom */
+    free(p->bfrom);
+    if (!from || !(p->bfrom = calloc(p->ncode ? p->ncode : 1, 1)))
+        abort(); /* the parties must agree: no silent fallback */
+    for (uint32_t pc = 0; pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc])) {
+        int code = qbc_op(p->code[pc]);
+        const uint32_t *a = p->code + pc + 1;
+        if (code == OP_CONV2D || code == OP_DWCONV2D)
+            p->bfrom[pc] = from[a[2]];
+        if (code == OP_INPUT)
+            from[a[0]] = (uint8_t)(1 + p->inputs[a[1]].party);
+        else if (code == OP_ADDC || code == OP_MULC)
+            from[a[0]] = from[a[1]];
+        else if (op_table[code].writes)
+            from[a[0]] = 0;
+    }
+    free(from);
+}
+
 void vm_assign_roles(qbc_program *p, const protocol *pr, int nparties)
 {
+    trace_inputs(p);
     free(p->rot);
     if (!(p->rot = calloc(p->ncode ? p->ncode : 1, 1)))
         abort(); /* the parties must agree: no silent fallback */

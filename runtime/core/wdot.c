@@ -34,18 +34,21 @@ static inline void add2(uint64_t v[2], uint64_t w)
 /* The products' low and high words summed apart: two short carry chains
  * instead of one through three words; fewer than 2^64 words each, so two
  * words hold either sum. */
-static void exact_portable(uint64_t s[3], const uint64_t *xa, const uint64_t *wb, const uint64_t *xb,
-                           const uint64_t *wa, int local, size_t n)
+static void exact_portable(uint64_t s[3], const uint64_t *x, const uint64_t *y, const uint64_t *y2, const uint64_t *u,
+                           const uint64_t *v, size_t n)
 {
     uint64_t lo[2] = {0, 0}, hi[2] = {0, 0};
     for (size_t k = 0; k < n; k++) {
-        u128 p = (u128)xa[k] * wb[k], q = (u128)xb[k] * wa[k];
+        u128 p = (u128)x[k] * y[k];
         add2(lo, (uint64_t)p), add2(hi, (uint64_t)(p >> 64));
-        add2(lo, (uint64_t)q), add2(hi, (uint64_t)(q >> 64));
     }
-    for (size_t k = 0; local && k < n; k++) {
-        u128 t = (u128)xa[k] * wa[k];
-        add2(lo, (uint64_t)t), add2(hi, (uint64_t)(t >> 64));
+    for (size_t k = 0; y2 && k < n; k++) {
+        u128 p = (u128)x[k] * y2[k];
+        add2(lo, (uint64_t)p), add2(hi, (uint64_t)(p >> 64));
+    }
+    for (size_t k = 0; u && k < n; k++) {
+        u128 p = (u128)u[k] * v[k];
+        add2(lo, (uint64_t)p), add2(hi, (uint64_t)(p >> 64));
     }
     add192(s, lo[0], lo[1], 0);
     add192(s, 0, hi[0], hi[1]);
@@ -108,11 +111,11 @@ IFMA static void add_lanes(uint64_t s[3], const __m512i a[7])
     add192(s, 0, (uint64_t)c2 << 40, (uint64_t)(c2 >> 24));
 }
 
-/* With local, xa wb + xa wa = xa (wa + wb) over the integers, wa + wb a
- * 65-bit integer: its high limb (13 bits) keeps x0 w1 below 2^65 and x1 w1
- * below 2^25, so the columns' bounds hold with two products a step. */
-IFMA static void exact_ifma(uint64_t s[3], const uint64_t *xa, const uint64_t *wb, const uint64_t *xb,
-                            const uint64_t *wa, int local, size_t n)
+/* x (y + y2) with y + y2 a 65-bit integer: its high limb (13 bits) keeps
+ * x0 w1 below 2^65 and x1 w1 below 2^25, so the columns' bounds hold with
+ * two products a step (this one and u v). */
+IFMA static void exact_ifma(uint64_t s[3], const uint64_t *x, const uint64_t *y, const uint64_t *y2,
+                            const uint64_t *u, const uint64_t *v, size_t n)
 {
     const __m512i top = _mm512_set1_epi64(1ll << 12);
     for (size_t b0 = 0; b0 < n; b0 += 8 * BLOCK) {
@@ -122,16 +125,18 @@ IFMA static void exact_ifma(uint64_t s[3], const uint64_t *xa, const uint64_t *w
             a[i] = _mm512_setzero_si512();
         for (size_t k = b0; k < b1; k += 8) {
             __mmask8 mk = lanes(b1 - k);
-            __m512i va = _mm512_maskz_loadu_epi64(mk, xa + k), vwa = _mm512_maskz_loadu_epi64(mk, wa + k);
-            __m512i vxb = _mm512_maskz_loadu_epi64(mk, xb + k), w = _mm512_maskz_loadu_epi64(mk, wb + k);
-            __m512i w1;
-            if (local) { /* wa + wb, its carry into the high limb */
-                w = _mm512_add_epi64(w, vwa);
-                w1 = _mm512_mask_add_epi64(limb1(w), _mm512_cmplt_epu64_mask(w, vwa), limb1(w), top);
+            __m512i vx = _mm512_maskz_loadu_epi64(mk, x + k), w = _mm512_maskz_loadu_epi64(mk, y + k), w1;
+            if (y2) { /* y + y2, its carry into the high limb */
+                __m512i w2 = _mm512_maskz_loadu_epi64(mk, y2 + k);
+                w = _mm512_add_epi64(w, w2);
+                w1 = _mm512_mask_add_epi64(limb1(w), _mm512_cmplt_epu64_mask(w, w2), limb1(w), top);
             } else
                 w1 = limb1(w);
-            mac8(a, limb0(va), limb1(va), limb0(w), w1);
-            mac8(a, limb0(vxb), limb1(vxb), limb0(vwa), limb1(vwa));
+            mac8(a, limb0(vx), limb1(vx), limb0(w), w1);
+            if (u) {
+                __m512i vu = _mm512_maskz_loadu_epi64(mk, u + k), vv = _mm512_maskz_loadu_epi64(mk, v + k);
+                mac8(a, limb0(vu), limb1(vu), limb0(vv), limb1(vv));
+            }
         }
         add_lanes(s, a);
     }
@@ -151,16 +156,16 @@ static int use_ifma(void)
 #endif
 }
 
-void wdot_exact(uint64_t s[3], const uint64_t *xa, const uint64_t *wb, const uint64_t *xb, const uint64_t *wa,
-                int local, size_t n)
+void wdot_exact(uint64_t s[3], const uint64_t *x, const uint64_t *y, const uint64_t *y2, const uint64_t *u,
+                const uint64_t *v, size_t n)
 {
 #if WDOT_X86
     if (n >= 8 && use_ifma()) {
-        exact_ifma(s, xa, wb, xb, wa, local, n);
+        exact_ifma(s, x, y, y2, u, v, n);
         return;
     }
 #endif
-    exact_portable(s, xa, wb, xb, wa, local, n);
+    exact_portable(s, x, y, y2, u, v, n);
 }
 
 /* ---- sums of lam x in rows ----

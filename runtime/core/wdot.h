@@ -10,10 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* s += sum_{k < n} (xa[k] wb[k] + xb[k] wa[k] [+ xa[k] wa[k] if local]),
- * s three words, least significant first */
-void wdot_exact(uint64_t s[3], const uint64_t *xa, const uint64_t *wb, const uint64_t *xb, const uint64_t *wa,
-                int local, size_t n);
+/* s += sum_{k < n} (x[k] (y[k] + y2[k]) + u[k] v[k]), s three words,
+ * least significant first; y2 and u (with v) may be NULL. The prover's
+ * lift of a convolution's cross terms: xa (wb + wa) + xb wa, or the one
+ * product left where a share of the weights is zero. */
+void wdot_exact(uint64_t s[3], const uint64_t *x, const uint64_t *y, const uint64_t *y2, const uint64_t *u,
+                const uint64_t *v, size_t n);
 
 /* Sums of products lam x, lam below 2^63 and x a word (Freivalds' corr
  * and convT: a convolution's output weights times its inputs or weights),

@@ -466,7 +466,8 @@ static uint64_t *copy_held(int held, const uint64_t *v, size_t n)
 
 void dzka_conv(dzka *z, const dzka_conv_def *d)
 {
-    dzk_need(!z->closed && (!z->ha || (d->xa && d->wa && d->tp)) && (!z->hb || (d->xb && d->wb && d->tn)));
+    unsigned t = d->terms;
+    dzk_need(!z->closed && (t & (DZKA_AWB | DZKA_BWA)) && t <= (DZKA_AWB | DZKA_BWA | DZKA_AWA));
     conv_rec *cv = calloc(1, sizeof *cv);
     dzk_need(cv != NULL);
     const geom *g = &d->g;
@@ -477,13 +478,18 @@ void dzka_conv(dzka *z, const dzka_conv_def *d)
     cv->n = (size_t)g->oh * g->ow * och;
     const uint64_t *src[6] = {d->xa, d->wa, d->tp, d->xb, d->wb, d->tn};
     size_t len[6] = {cv->nx, cv->nw, cv->n, cv->nx, cv->nw, cv->n};
+    int read[6] = {(t & (DZKA_AWB | DZKA_AWA)) != 0, (t & (DZKA_BWA | DZKA_AWA)) != 0, 1, (t & DZKA_BWA) != 0,
+                   (t & DZKA_AWB) != 0, 1}; /* what the named products read */
     uint64_t **a = cv->arr;
-    for (int i = 0; i < 6; i++) /* prev's three, then next's */
-        a[i] = copy_held(i < 3 ? z->ha : z->hb, src[i], len[i]);
+    for (int i = 0; i < 6; i++) { /* prev's three, then next's */
+        int held = (i < 3 ? z->ha : z->hb) && read[i];
+        dzk_need(!held || src[i]);
+        a[i] = copy_held(held, src[i], len[i]);
+    }
     cv->d.xa = a[0], cv->d.wa = a[1], cv->d.tp = a[2], cv->d.xb = a[3], cv->d.wb = a[4], cv->d.tn = a[5];
     add_run(open_block(z, 0, 0), (run){cv->n, 0, cv});
-    z->terms += cv->nw + cv->nx;
-    z->prods += cv->n * taps * (d->depthwise ? 1 : g->c) * (2u + (d->local != 0));
+    z->terms += (t & DZKA_AWB ? cv->nw : 0) + (t & DZKA_BWA ? cv->nx : 0);
+    z->prods += cv->n * taps * (d->depthwise ? 1 : g->c) * ((t & 1) + (t >> 1 & 1) + (t >> 2 & 1));
 }
 
 int dzka_fits(unsigned long long terms, unsigned long long prods, char *err, size_t errlen)
@@ -681,10 +687,26 @@ typedef struct {
 
 static inline void exact_mac(u192 *e, const dzka_conv_def *d, size_t xi, size_t wi)
 {
-    u192_add_u128(e, (u128)d->xa[xi] * d->wb[wi]);
-    u192_add_u128(e, (u128)d->xb[xi] * d->wa[wi]);
-    if (d->local)
+    if (d->terms & DZKA_AWB)
+        u192_add_u128(e, (u128)d->xa[xi] * d->wb[wi]);
+    if (d->terms & DZKA_BWA)
+        u192_add_u128(e, (u128)d->xb[xi] * d->wa[wi]);
+    if (d->terms & DZKA_AWA)
         u192_add_u128(e, (u128)d->xa[xi] * d->wa[wi]);
+}
+
+static const uint64_t *at(const uint64_t *v, size_t i) { return v ? v + i : NULL; }
+
+/* A row's products, as few as wdot_exact takes them: xa (wb [+ wa]) [+ xb
+ * wa], or wa (xb [+ xa]) without AWB */
+static void exact_dot(u192 *e, const dzka_conv_def *d, size_t xi, size_t wi, size_t len)
+{
+    unsigned t = d->terms;
+    const uint64_t *xa = at(d->xa, xi), *xb = at(d->xb, xi), *wa = at(d->wa, wi), *wb = at(d->wb, wi);
+    if (t & DZKA_AWB)
+        wdot_exact(e->w, xa, wb, t & DZKA_AWA ? wa : NULL, t & DZKA_BWA ? xb : NULL, wa, len);
+    else
+        wdot_exact(e->w, wa, xb, t & DZKA_AWA ? xa : NULL, NULL, NULL, len);
 }
 
 static void exact_row(void *ctx, size_t oi, size_t oinc, size_t wi, size_t xi, size_t xinc, size_t len)
@@ -692,7 +714,7 @@ static void exact_row(void *ctx, size_t oi, size_t oinc, size_t wi, size_t xi, s
     const exact_ctx *c = ctx;
     const dzka_conv_def *d = &c->cv->d;
     if (!oinc && xinc == 1) { /* one output over contiguous inputs: a pointwise or full convolution's row */
-        wdot_exact(c->e[oi].w, d->xa + xi, d->wb + wi, d->xb + xi, d->wa + wi, d->local, len);
+        exact_dot(&c->e[oi], d, xi, wi, len);
         return;
     }
     for (size_t k = 0; k < len; k++, oi += oinc, wi++, xi += xinc)
@@ -937,8 +959,10 @@ static void fold_row(void *ctx, size_t oi, size_t oinc, size_t wi, size_t xi, si
 {
     const fold_ctx *c = ctx;
     (void)xinc, (void)len; /* 1 and c->len, or 0 and 1 */
-    wdot_acc_mac(c->corr, wi / c->len, c->lam + oi, oinc, c->cv->d.xa + xi);
-    wdot_acc_mac(c->convt, xi / c->len, c->lam + oi, oinc, c->cv->d.wa + wi);
+    if (c->corr)
+        wdot_acc_mac(c->corr, wi / c->len, c->lam + oi, oinc, c->cv->d.xa + xi);
+    if (c->convt)
+        wdot_acc_mac(c->convt, xi / c->len, c->lam + oi, oinc, c->cv->d.wa + wi);
 }
 
 /* A dense convolution's corr and convT, blocked so that each row of sums
@@ -951,8 +975,8 @@ static void fold_row(void *ctx, size_t oi, size_t oinc, size_t wi, size_t xi, si
  * pixel has one reader (a 1x1 kernel), else whole: each part writes its
  * own rows. */
 typedef struct {
-    const uint64_t *xs[WDOT_MAX_N];
-    size_t pos[WDOT_MAX_N], n;
+    const uint64_t *xs[WDOT_MAX_N]; /* xa at the inputs xi, where xa is kept */
+    size_t pos[WDOT_MAX_N], xi[WDOT_MAX_N], n;
 } dense_block;
 
 /* the block's positions from (oy, ox0) at tap (ky, kx) that read an input */
@@ -966,7 +990,9 @@ static void dense_at(const fold_ctx *f, dense_block *b, uint32_t oy, uint32_t ox
         if (ix < 0 || ix >= g->w)
             continue;
         b->pos[b->n] = (size_t)oy * g->ow + ox;
-        b->xs[b->n++] = f->cv->d.xa + ((size_t)iy * g->w + (size_t)ix) * g->c;
+        b->xi[b->n] = ((size_t)iy * g->w + (size_t)ix) * g->c;
+        b->xs[b->n] = at(f->cv->d.xa, b->xi[b->n]);
+        b->n++;
     }
 }
 
@@ -1007,32 +1033,35 @@ static void dense_convt(const fold_ctx *f, uint32_t oy0, uint32_t oy1)
                             size_t nn = m - o0 < WDOT_MAX_N ? m - o0 : WDOT_MAX_N;
                             for (size_t j = 0; j < nn; j++)
                                 ws[j] = d->wa + ((o0 + j) * taps + tap) * c;
-                            wdot_acc_mac_n(f->convt, (size_t)(b.xs[i] - d->xa) / c, f->lam + b.pos[i] * m + o0, ws, nn);
+                            wdot_acc_mac_n(f->convt, b.xi[i] / c, f->lam + b.pos[i] * m + o0, ws, nn);
                         }
                 }
 }
 
-/* convT's parts: one unless each input pixel has one reader */
+/* the parts of corr (by output channel) and of convT (one unless each
+ * input pixel has one reader), none for a sum the statement lacks */
+static size_t corr_parts(const fold_ctx *f) { return f->corr ? (size_t)kern_threads() : 0; }
+
 static size_t convt_parts(const fold_ctx *f)
 {
-    return f->cv->d.g.kh * f->cv->d.g.kw == 1 ? (size_t)kern_threads() : 1;
+    return !f->convt ? 0 : f->cv->d.g.kh * f->cv->d.g.kw == 1 ? (size_t)kern_threads() : 1;
 }
 
-/* parts 0..T-1: corr by output channel; then convT's */
+/* parts 0..C-1: corr; then convT's */
 static void dense_part(void *ctx, size_t i, int tid)
 {
     (void)tid;
     const fold_ctx *f = ctx;
-    size_t T = (size_t)kern_threads(), P = convt_parts(f), m = f->cv->d.oc, oh = f->cv->d.g.oh;
-    if (i < T)
-        dense_corr(f, part_lo(m, i, T), part_lo(m, i + 1, T));
+    size_t C = corr_parts(f), P = convt_parts(f), m = f->cv->d.oc, oh = f->cv->d.g.oh;
+    if (i < C)
+        dense_corr(f, part_lo(m, i, C), part_lo(m, i + 1, C));
     else
-        dense_convt(f, (uint32_t)part_lo(oh, i - T, P), (uint32_t)part_lo(oh, i - T + 1, P));
+        dense_convt(f, (uint32_t)part_lo(oh, i - C, P), (uint32_t)part_lo(oh, i - C + 1, P));
 }
 
 static void fold_dense(const fold_ctx *f)
 {
-    kern_parallel((size_t)kern_threads() + convt_parts(f), kern_threads(), dense_part, (void *)f);
+    kern_parallel(corr_parts(f) + convt_parts(f), kern_threads(), dense_part, (void *)f);
 }
 
 /* a convolution's elements: (corr_t, wb_t) for its weights, then
@@ -1046,6 +1075,16 @@ static void push_folded(vec *c, const wdot_acc *u, const uint64_t *b, size_t n)
             set_weight(c, &w);
         }
         push(c, (uint64_t)c->hu, c->hb ? b[t] : 0);
+    }
+}
+
+/* prev's claim: minus sum_o lambda_o conv(xa, wa)_o, which is <u, v> */
+static void local_part(vec *c, const wdot_acc *u, const uint64_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        fp w;
+        acc_get(&w, u, i);
+        fp_acc_mac_u64(&c->L, &w, v[i]);
     }
 }
 
@@ -1063,23 +1102,25 @@ static void vec_conv(const conv_rec *cv, const uint64_t *mu, void *ctx)
         if (c->ht && d->tn)
             fp_acc_mac_u64(&c->T, &lam, d->tn[o]);
     }
+    unsigned t = d->terms;
     if (c->hu) {
         if (!d->depthwise || d->oc == 1)
             f.len = (size_t)d->g.c * (d->depthwise ? d->oc : 1);
-        f.corr = wdot_acc_new(cv->nw / f.len, f.len), f.convt = wdot_acc_new(cv->nx / f.len, f.len);
-        dzk_need(f.corr && f.convt);
+        if (t & DZKA_AWB)
+            dzk_need((f.corr = wdot_acc_new(cv->nw / f.len, f.len)) != NULL);
+        if (t & DZKA_BWA)
+            dzk_need((f.convt = wdot_acc_new(cv->nx / f.len, f.len)) != NULL);
         if (d->depthwise)
             conv_walk(cv, fold_row, &f);
         else
             fold_dense(&f);
-        for (size_t t = 0; c->ht && d->local && t < cv->nw; t++) {
-            fp w;
-            acc_get(&w, f.corr, t);
-            fp_acc_mac_u64(&c->L, &w, d->wa[t]);
-        }
+        if (c->ht && (t & DZKA_AWA)) /* the local part: <corr, wa>, or <convT, xa> */
+            local_part(c, f.corr ? f.corr : f.convt, f.corr ? d->wa : d->xa, f.corr ? cv->nw : cv->nx);
     }
-    push_folded(c, f.corr, d->wb, cv->nw);
-    push_folded(c, f.convt, d->xb, cv->nx);
+    if (t & DZKA_AWB)
+        push_folded(c, f.corr, d->wb, cv->nw);
+    if (t & DZKA_BWA)
+        push_folded(c, f.convt, d->xb, cv->nx);
     wdot_acc_free(f.corr), wdot_acc_free(f.convt), free(f.lam);
 }
 

@@ -114,22 +114,28 @@ void dzka_arith(dzka *z, size_t n, uint32_t m, const uint64_t *a, const uint64_t
  * and frees the rest. */
 void dzka_arith_take(dzka *z, size_t n, uint32_t m, uint64_t *a, uint64_t *b, uint64_t *tp, uint64_t *tn);
 /* A convolution's n outputs as n statements at once (plan §4.5), output o:
- *   conv(xa, wb)_o + conv(xb, wa)_o [+ conv(xa, wa)_o] = tp_o + tn_o
- * (mod 2^64; the bracket with `local`), the convolution as kernels.h's
+ *   [conv(xa, wb)_o] + [conv(xb, wa)_o] + [conv(xa, wa)_o] = tp_o + tn_o
+ * (mod 2^64) with the products `terms` names (DZKA_AWB, DZKA_BWA,
+ * DZKA_AWA; AWB or BWA among them), the convolution as kernels.h's
  * kern_conv2d (oc output channels) or kern_dwconv2d (depthwise: oc is the
  * depth multiplier) on g: xa, wa and tp at prev, xb, wb and tn at next. A
  * multiplier per output channel is the caller's to fold into the weights.
  * The proof weighs the outputs by lambda_o and, as sum_o lambda_o conv(x,
- * w)_o = <corr(lambda, x), w> = <convT(lambda, w), x> exactly, puts |W| + |X|
- * elements into the vector instead of every product: U = (corr(lambda,
- * xa), convT(lambda, wa)) in F_p against B = (wb, xb), and the local part
- * <corr(lambda, xa), wa> into prev's claim. The prover's quotients lift
- * every output exactly. The arrays are copied. */
+ * w)_o = <corr(lambda, x), w> = <convT(lambda, w), x> exactly, puts |W|
+ * (with AWB) + |X| (with BWA) elements into the vector instead of every
+ * product: U = (corr(lambda, xa), convT(lambda, wa)) in F_p against B =
+ * (wb, xb), each part where its product is named, and the local part AWA
+ * into prev's claim as <corr(lambda, xa), wa>, or <convT(lambda, wa), xa>
+ * without AWB. A caller that knows a share of w to be zero names only the
+ * products left (rep3-active: filters as their owner input them). The
+ * prover's quotients lift every output exactly. The arrays the named
+ * products read are copied; the others may be NULL. */
+enum { DZKA_AWB = 1, DZKA_BWA = 2, DZKA_AWA = 4 };
 typedef struct {
     int depthwise;
     geom g;
     uint32_t oc;
-    int local;
+    unsigned terms;
     const uint64_t *xa, *wa, *tp; /* prev (and the prover) */
     const uint64_t *xb, *wb, *tn; /* next (and the prover) */
 } dzka_conv_def;

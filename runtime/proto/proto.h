@@ -103,6 +103,10 @@ typedef struct {
                              * work a protocol does once per block (rep3-active's
                              * verification before the block's OUTPUTs) */
     int check;              /* marked by the VM for a protocol's check_every */
+    int bfrom;              /* CONV2D, DWCONV2D: 1 + the party whose INPUT b holds,
+                             * changed since only by ADDC and MULC (public
+                             * constants), or 0; a protocol may use it (a share
+                             * its INPUT leaves zero) */
     void *state;            /* the protocol's own, between steps */
 } pop;
 

@@ -317,24 +317,53 @@ static void split(const word *v, size_t n, word **a, word **b)
         (*a)[i] = v[2 * i], (*b)[i] = v[2 * i + 1];
 }
 
-/* z += conv(a0, b0 + b1) + conv(a1, b0) */
-static void conv_terms(const pop *op, word *z)
+/* Filters as their owner o input them (op->bfrom; changed since by ADDC,
+ * which adds into share 0, and MULC only) have w_{o+2} = 0, which both its
+ * holders know: the share index, or -1. */
+static int conv_zero_share(const pop *op)
 {
-    size_t n = op->n;
-    word *a0, *a1, *b0, *b1, *t = proto_alloc(n * W);
-    split(op->a, op->na, &a0, &a1);
-    split(op->b, op->nb, &b0, &b1);
-    for (size_t i = 0; i < op->nb; i++)
-        b1[i] += b0[i];
+    int z = op->bfrom ? (op->bfrom - 1 + 2) % 3 : 0;
+    return z ? z : -1;
+}
+
+/* A holder of the zero share finds it zero, or the VM's trace is wrong (a bug) */
+static void conv_check_zero(const rep3 *r, int z, word *const w[2], size_t nw)
+{
+    const word *v = r->rs.me == z ? w[0] : r->rs.me == rss_prev(z) ? w[1] : NULL;
+    for (size_t i = 0; v && i < nw; i++)
+        if (v[i])
+            abort();
+}
+
+/* v += u, n words */
+static void add_to(word *v, const word *u, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] += u[i];
+}
+
+/* z += conv(a0, b0 + b1) + conv(a1, b0); where a share of b is zero, one
+ * convolution: conv(a0, b1) (b0 = 0) or conv(a0 + a1, b0) (b1 = 0) */
+static void conv_terms(const rep3 *r, const pop *op, word *z)
+{
+    int me = r->rs.me, zs = conv_zero_share(op), nk = 1;
+    word *a[2], *b[2], *t = proto_alloc(op->n * W);
+    split(op->a, op->na, &a[0], &a[1]);
+    split(op->b, op->nb, &b[0], &b[1]);
+    if (zs >= 0)
+        conv_check_zero(r, zs, b, op->nb);
+    const word *x[2] = {a[0], a[1]}, *w[2] = {b[1], b[0]};
+    if (zs == rss_next(me))
+        add_to(a[0], a[1], op->na), w[0] = b[0];
+    else if (zs != me)
+        add_to(b[1], b[0], op->nb), nk = 2;
     void (*k)(uint64_t *, const uint64_t *, const uint64_t *, const geom *, uint32_t) =
         op->kind == PK_CONV2D ? kern_conv2d : kern_dwconv2d;
-    k(t, a0, b1, &op->g, op->channels);
-    for (size_t i = 0; i < n; i++)
-        z[i] += t[i];
-    k(t, a1, b0, &op->g, op->channels);
-    for (size_t i = 0; i < n; i++)
-        z[i] += t[i];
-    free(a0), free(a1), free(b0), free(b1), free(t);
+    for (int j = 0; j < nk; j++) {
+        k(t, x[j], w[j], &op->g, op->channels);
+        add_to(z, t, op->n);
+    }
+    free(a[0]), free(a[1]), free(b[0]), free(b[1]), free(t);
 }
 
 /* A lazy convolution keeps its 3-out-of-3 sum unshared, (z, 0): only
@@ -363,7 +392,7 @@ static void mul_prepare(rep3 *r, pop *op)
             s->z[i] += a0 * b0 + a0 * b1 + a1 * b0;
         }
     } else {
-        conv_terms(op, s->z);
+        conv_terms(r, op, s->z);
     }
     if (lazy(r->mode, op))
         for (size_t i = 0; i < n; i++)
@@ -408,25 +437,34 @@ static void mul_record(rep3 *r, const pop *op, const st *s, const word *y)
  *   conv(x_i, w_{i+1}) + conv(x_{i+1}, w_i) + conv(x_i, w_i) = (z_i - F(S[i])) + F(S[i+1])
  * with x_i, w_i and t_p at prev, x_{i+1}, w_{i+1} and t_n at next: one
  * Freivalds statement group per layer and prover (dzka_conv), whose vector
- * has the layer's |W| + |X| elements. */
+ * has the layer's |W| + |X| elements. Where a share w_z is known zero
+ * (conv_zero_share), the products with it are zero: P_z's statement keeps
+ * conv(x_i, w_{i+1}) alone (|W| elements) and P_{z-1}'s conv(x_{i+1}, w_i)
+ * + conv(x_i, w_i) (|X|). */
+static unsigned conv_products(int prover, int z)
+{
+    return z == prover ? DZKA_AWB : z == rss_next(prover) ? DZKA_BWA | DZKA_AWA : DZKA_AWB | DZKA_BWA | DZKA_AWA;
+}
+
 static void conv_record(rep3 *r, const pop *op, const st *s, const word *y)
 {
-    int me = r->rs.me;
+    int me = r->rs.me, z = conv_zero_share(op);
     size_t n = op->n;
     word *x[2], *w[2], *t = proto_alloc(n * W);
     split(op->a, op->na, &x[0], &x[1]);
     split(op->b, op->nb, &w[0], &w[1]);
-    dzka_conv_def d = {op->kind == PK_DWCONV2D, op->g, op->channels, 1, x[0], w[0], t, x[1], w[1], s->f[1]};
+    dzka_conv_def d = {op->kind == PK_DWCONV2D, op->g, op->channels, conv_products(me, z), x[0], w[0], t, x[1], w[1],
+                       s->f[1]};
     for (size_t i = 0; i < n; i++) /* as prover: z_me - F(S[me]) */
         t[i] = s->z[i] - s->f[0][i];
     dzka_conv(r->rs.pa[me], &d);
     for (size_t i = 0; i < n; i++) /* as prev of P_{me+1}: z_{me+1} received, minus F(S[me+1]) */
         t[i] = y[2 * i + 1] - s->f[1][i];
     d.xb = d.wb = d.tn = NULL;
-    d.xa = x[1], d.wa = w[1];
+    d.xa = x[1], d.wa = w[1], d.terms = conv_products(rss_next(me), z);
     dzka_conv(r->rs.pa[rss_next(me)], &d);
-    d = (dzka_conv_def){d.depthwise, d.g, d.oc, 1, NULL, NULL, NULL, x[0], w[0], s->f[0]}; /* as next of P_{me-1} */
-    dzka_conv(r->rs.pa[rss_prev(me)], &d);
+    d = (dzka_conv_def){d.depthwise, d.g, d.oc, conv_products(rss_prev(me), z), NULL, NULL, NULL, x[0], w[0], s->f[0]};
+    dzka_conv(r->rs.pa[rss_prev(me)], &d); /* as next of P_{me-1} */
     free(x[0]), free(x[1]), free(w[0]), free(w[1]), free(t);
 }
 

@@ -592,9 +592,12 @@ static void conv_apply(const conv_stmt *s, uint64_t *out, const uint64_t *x, con
         kern_conv2d(out, x, w, &s->d.g, s->d.oc);
 }
 
-static conv_stmt conv_honest(uint64_t *seed, int dw, geom g, uint32_t oc, int local, int how)
+/* what each array of a convolution's statement is read by (xa, wa, tp, xb, wb, tn) */
+static const unsigned CONV_READ[6] = {DZKA_AWB | DZKA_AWA, DZKA_BWA | DZKA_AWA, ~0u, DZKA_BWA, DZKA_AWB, ~0u};
+
+static conv_stmt conv_honest(uint64_t *seed, int dw, geom g, uint32_t oc, unsigned terms, int how)
 {
-    conv_stmt s = {{dw, g, oc, local, NULL, NULL, NULL, NULL, NULL, NULL}, {NULL}, 0, 0, 0};
+    conv_stmt s = {{dw, g, oc, terms, NULL, NULL, NULL, NULL, NULL, NULL}, {NULL}, 0, 0, 0};
     size_t och = dw ? (size_t)g.c * oc : oc;
     s.nx = (size_t)g.h * g.w * g.c, s.nw = (size_t)g.kh * g.kw * och * (dw ? 1 : g.c), s.n = (size_t)g.oh * g.ow * och;
     size_t len[6] = {s.nx, s.nw, s.n, s.nx, s.nw, s.n};
@@ -605,7 +608,9 @@ static conv_stmt conv_honest(uint64_t *seed, int dw, geom g, uint32_t oc, int lo
     }
     uint64_t *t = words(s.n);
     memset(s.v[5], 0, s.n * sizeof *s.v[5]);
-    for (int k = 0; k < 2 + local; k++) { /* xa wb, xb wa, xa wa */
+    for (int k = 0; k < 3; k++) { /* xa wb, xb wa, xa wa: the named ones */
+        if (!(terms >> k & 1))
+            continue;
         conv_apply(&s, t, s.v[k == 1 ? 3 : 0], s.v[k == 0 ? 4 : 1]);
         for (size_t o = 0; o < s.n; o++)
             s.v[5][o] += t[o];
@@ -613,7 +618,9 @@ static conv_stmt conv_honest(uint64_t *seed, int dw, geom g, uint32_t oc, int lo
     for (size_t o = 0; o < s.n; o++)
         s.v[5][o] -= s.v[2][o];
     free(t);
-    s.d.xa = s.v[0], s.d.wa = s.v[1], s.d.tp = s.v[2], s.d.xb = s.v[3], s.d.wb = s.v[4], s.d.tn = s.v[5];
+    const uint64_t **d[6] = {&s.d.xa, &s.d.wa, &s.d.tp, &s.d.xb, &s.d.wb, &s.d.tn};
+    for (int i = 0; i < 6; i++) /* an array no named product reads goes as NULL */
+        *d[i] = CONV_READ[i] & terms ? s.v[i] : NULL;
     return s;
 }
 
@@ -625,22 +632,30 @@ static void conv_free(conv_stmt *s)
 
 static stmt conv_view(const conv_stmt *s) { return (stmt){s->n, 0, NULL, NULL, NULL, NULL, &s->d, 0}; }
 
-enum { NCONV = 7 };
+enum { NCONV = 12 };
 static conv_stmt conv_case(uint64_t *seed, int k, int how)
 {
+    enum { CROSS = DZKA_AWB | DZKA_BWA, ALL = CROSS | DZKA_AWA, BL = DZKA_BWA | DZKA_AWA };
     switch (k) {
-    case 0: return conv_honest(seed, 0, conv_geom(5, 4, 3, 3, 2, 1, 1), 4, 0, how);
-    case 1: return conv_honest(seed, 0, conv_geom(6, 6, 8, 1, 1, 0, 1), 5, 1, how);
-    case 2: return conv_honest(seed, 1, conv_geom(7, 5, 4, 3, 1, 1, 1), 1, 0, how);
-    case 3: return conv_honest(seed, 1, conv_geom(6, 7, 3, 3, 2, 1, 1), 2, 1, how);
-    case 4: return conv_honest(seed, 0, conv_geom(9, 9, 2, 3, 1, 2, 2), 3, 1, how);
-    case 5: return conv_honest(seed, 1, conv_geom(9, 8, 5, 3, 1, 2, 2), 1, 1, how);
-    default: return conv_honest(seed, 0, conv_geom(3, 3, 64, 3, 1, 1, 1), 16, 1, how);
+    case 0: return conv_honest(seed, 0, conv_geom(5, 4, 3, 3, 2, 1, 1), 4, CROSS, how);
+    case 1: return conv_honest(seed, 0, conv_geom(6, 6, 8, 1, 1, 0, 1), 5, ALL, how);
+    case 2: return conv_honest(seed, 1, conv_geom(7, 5, 4, 3, 1, 1, 1), 1, CROSS, how);
+    case 3: return conv_honest(seed, 1, conv_geom(6, 7, 3, 3, 2, 1, 1), 2, ALL, how);
+    case 4: return conv_honest(seed, 0, conv_geom(9, 9, 2, 3, 1, 2, 2), 3, ALL, how);
+    case 5: return conv_honest(seed, 1, conv_geom(9, 8, 5, 3, 1, 2, 2), 1, ALL, how);
+    case 6: return conv_honest(seed, 0, conv_geom(3, 3, 64, 3, 1, 1, 1), 16, ALL, how);
+    /* a share of w zero: the products left (rep3-active's filters as input) */
+    case 7: return conv_honest(seed, 0, conv_geom(5, 4, 3, 3, 2, 1, 1), 4, DZKA_AWB, how);
+    case 8: return conv_honest(seed, 0, conv_geom(6, 6, 24, 1, 1, 0, 1), 5, BL, how);
+    case 9: return conv_honest(seed, 1, conv_geom(6, 7, 3, 3, 2, 1, 1), 2, BL, how);
+    case 10: return conv_honest(seed, 1, conv_geom(7, 5, 4, 3, 1, 1, 1), 1, DZKA_AWB, how);
+    default: return conv_honest(seed, 0, conv_geom(9, 9, 2, 3, 1, 2, 2), 3, DZKA_BWA, how);
     }
 }
 
 /* Honest convolutions of every shape (strides, padding, dilation, depth
- * multipliers, with and without the local part, operands at 2^64 - 1)
+ * multipliers, every set of products a statement may name, operands at
+ * 2^64 - 1)
  * pass, alone and beside ordinary statements; one output off by 1, 2^63
  * or a random delta, or two outputs off by +delta and -delta, fail. */
 START_TEST(convolutions_pass_and_false_outputs_fail)
@@ -676,18 +691,21 @@ START_TEST(convolution_with_a_wrong_operand_fails)
     dzt_make_keys(seed);
     for (int k = 0; k < NCONV; k++)
         for (int which = 0; which < 6; which++) {
-            if (which == 2 || which == 5)
-                continue; /* t_p, t_n: the test above */
             conv_stmt c = conv_case(&seed, k, V_ODD), bad = conv_case(&seed, k, V_ODD);
+            if (which == 2 || which == 5 || !(CONV_READ[which] & c.d.terms)) { /* t_p, t_n: the test above */
+                conv_free(&c), conv_free(&bad);
+                continue;
+            }
             for (int i = 0; i < 6; i++) /* bad: c's values, one changed */
                 memcpy(bad.v[i], c.v[i], (i % 3 == 0 ? c.nx : i % 3 == 1 ? c.nw : c.n) * sizeof(uint64_t));
             size_t at = dzt_rnd(&seed) % (which % 3 == 0 ? c.nx : c.nw);
             bad.v[which][at] += 2;
             stmt good = conv_view(&c), wrong = conv_view(&bad);
             int at_prev = which < 3;
-            /* the holder's view and the prover's changed: every share meets a product
-             * in these shapes, each changed by 2 times an odd word (2 (wb + wa) for xa
-             * with the local part: 2^64 divides it with negligible probability) */
+            /* the holder's view and the prover's changed: every share a named product
+             * reads meets one in these shapes, each changed by 2 times an odd word (2
+             * (wb + wa) for xa in two products, 2 (xa + xb) for wa: 2^64 divides it
+             * with negligible probability) */
             ck_assert_int_eq(run(_i, &DZKA_PARAMS, at_prev ? &wrong : &good, &wrong, at_prev ? &good : &wrong, 1, NULL, 0),
                              BOTH);
             conv_free(&c), conv_free(&bad);

@@ -524,17 +524,19 @@ START_TEST(wdot_matches_sums_of_products)
                 v[i] = max ? ~0ull : rnd_word(&s);
             static const size_t ns[] = {0, 1, 7, 8, 9, 17, 1000, 8192, 8193, N};
             for (size_t t = 0; t < sizeof ns / sizeof ns[0]; t++)
-                for (int local = 0; local < 2; local++) {
+                for (int form = 0; form < 4; form++) { /* with or without y2, with or without u v */
+                    const uint64_t *y2 = form & 1 ? v + 3 * N : NULL, *u = form & 2 ? v + 2 * N : NULL;
                     uint64_t got[3] = {5, 6, 7}, want[3] = {5, 6, 7};
-                    wdot_exact(got, v, v + N, v + 2 * N, v + 3 * N, local, ns[t]);
+                    wdot_exact(got, v, v + N, y2, u, u ? v + 3 * N : NULL, ns[t]);
                     for (size_t k = 0; k < ns[t]; k++) {
                         ref_mac192(want, v[k], v[N + k]);
-                        ref_mac192(want, v[2 * N + k], v[3 * N + k]);
-                        if (local)
-                            ref_mac192(want, v[k], v[3 * N + k]);
+                        if (y2)
+                            ref_mac192(want, v[k], y2[k]);
+                        if (u)
+                            ref_mac192(want, u[k], v[3 * N + k]);
                     }
                     ck_assert_msg(got[0] == want[0] && got[1] == want[1] && got[2] == want[2],
-                                  "wdot_exact n %zu local %d max %d portable %d", ns[t], local, max, portable);
+                                  "wdot_exact n %zu form %d max %d portable %d", ns[t], form, max, portable);
                 }
             static const size_t lens[] = {1, 3, 8, 13, 64};
             for (size_t t = 0; t < sizeof lens / sizeof lens[0]; t++)

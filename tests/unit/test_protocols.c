@@ -894,6 +894,57 @@ START_TEST(split_turns_the_roles_by_thirds)
 }
 END_TEST
 
+/* Four convolutions on one input, their filters: party 2's input moved by
+ * ADDC and MULC, party 0's as input, party 0's plus another register, and
+ * party 1's input into a register that an ADD then rewrites. */
+static void prog_filters(tprog *t)
+{
+    const geom *g = &conv_geoms[0];
+    uint32_t nin = g->h * g->w * g->c, nw = conv_channels[0] * g->kh * g->kw * g->c, n = g->oh * g->ow * 4;
+    int64_t v[128] = {0}, c = 3;
+    uint32_t x = input_from(t, 1, DT_I8, v, nin), w[4], other = input_from(t, 1, DT_I8, v, nw);
+    w[0] = reg(t, nw), w[1] = input_from(t, 0, DT_I8, v, nw), w[2] = reg(t, nw), w[3] = input_from(t, 1, DT_I8, v, nw);
+    EMIT(&t->e, OP_ADDC, w[0], input_from(t, 2, DT_I8, v, nw), em_const(&t->e, &c, 1));
+    EMIT(&t->e, OP_MULC, w[0], w[0], em_const(&t->e, &c, 1));
+    EMIT(&t->e, OP_ADD, w[2], input_from(t, 0, DT_I8, v, nw), other);
+    EMIT(&t->e, OP_ADD, w[3], other, other);
+    for (int k = 0; k < 4; k++) {
+        uint32_t d = reg(t, n);
+        EMIT(&t->e, OP_CONV2D, d, x, w[k], g->h, g->w, g->c, g->kh, g->kw, g->oh, g->ow, g->sh, g->sw, g->pt, g->pl,
+             g->dh, g->dw, 4, 0);
+        output(t, d, n, 0, "CONV2D, filters %d", k);
+    }
+}
+
+static void note_conv(void *ud, const pop *op, int step)
+{
+    entries *es = ud;
+    if (step == 0 && op->kind == PK_CONV2D && es->n < (int)COUNT(es->e))
+        es->e[es->n++] = *op;
+}
+
+/* pop.bfrom names the party whose input a convolution's filters hold only
+ * while ADDC and MULC alone have changed them (which keep the share an
+ * INPUT leaves zero); any other writer clears it. */
+START_TEST(filters_keep_their_owner_through_addc_and_mulc)
+{
+    qbc_program p;
+    tprog *t = built(prog_filters, &p);
+    const protocol *ra = proto_find("rep3-active");
+    ck_assert_ptr_nonnull(ra);
+    vm_assign_roles(&p, ra, 3);
+    entries es = {.n = 0};
+    vm_walk(&p, ra, note_conv, &es);
+    ck_assert_int_eq(es.n, 4);
+    static const int want[4] = {3, 1, 0, 0};
+    for (int k = 0; k < 4; k++)
+        ck_assert_int_eq(es.e[k].bfrom, want[k]);
+    qbc_free(&p);
+    tprog_free(t);
+    free(t);
+}
+END_TEST
+
 /* The programs exercise every operation kind (a new kind in PROTO_KINDS
  * fails here until a program covers it), the lazy forms, and one ROUND
  * block holding every kind but INPUT. */
@@ -941,6 +992,7 @@ Suite *suite_protocols(void)
     tcase_add_test(c, every_kind_is_covered);
     tcase_add_test(c, reqs_is_reqclamp);
     tcase_add_test(c, split_turns_the_roles_by_thirds);
+    tcase_add_test(c, filters_keep_their_owner_through_addc_and_mulc);
 #define X(name) tcase_add_loop_test(c, name##_against_clear, 0, nconfigs);
     PROGRAMS(X) X(all)
 #undef X
