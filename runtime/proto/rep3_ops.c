@@ -1334,6 +1334,7 @@ static void clamp_products_prepare(rep3 *r, pop *op, clamp_st *c)
     size_t n = op->n, nx = (size_t)c->nx;
     prods *p = &c->pr;
     prods_alloc(p, r, R(op, 0), (uint32_t)nx, n);
+    p->d.sign01 = 1; /* clamp_row's Y_0 = f_s = 1 - 2 s = 1 - 2 Y_1 */
     for (size_t i = 0; i < n; i++)
         if (me == 0)
             clamp_xs(c, n, i, p->x);

@@ -578,22 +578,32 @@ static word a2r_dot(const rss_a2r_def *d, const word *parts, size_t n, size_t i)
 
 static word a2r_loc(const rss_a2r_def *d, size_t i) { return d->loc ? d->loc[i] : 0; }
 
+/* The statements' length: sign01 takes one term into t (rss.h) */
+static uint32_t a2r_len(const rss_a2r_def *d) { return d->m - (d->sign01 != 0); }
+
 /* the split's parts (X_k of value i at k n + i) in the statements' order,
- * value i's m terms at i m, as Y already is (allocated) */
-static word *a2r_terms(const rss_a2r_def *d, const word *parts, size_t n)
+ * value i's a2r_len terms at i a2r_len (allocated); with sign01, t[i] (the
+ * statement's share beside them) less part 0 */
+static word *a2r_terms(const rss_a2r_def *d, const word *parts, size_t n, word *t)
 {
-    word *out = proto_alloc(n * d->m * W);
-    for (size_t i = 0; i < n; i++)
-        for (uint32_t k = 0; k < d->m; k++)
-            out[i * d->m + k] = parts[k * n + i];
+    uint32_t m = a2r_len(d), k0 = d->m - m;
+    word *out = proto_alloc(n * m * W);
+    for (size_t i = 0; i < n; i++) {
+        for (uint32_t k = 0; k < m; k++)
+            out[i * m + k] = parts[(k + k0) * n + i];
+        if (k0)
+            out[i * m] -= 2 * parts[i], t[i] -= parts[i];
+    }
     return out;
 }
 
-/* a copy of Y, for a statement store to keep */
+/* Y, for a statement store to keep: Y_k of value i at i a2r_len + k - 1 with sign01 */
 static word *a2r_y(const rss_a2r_def *d, size_t n)
 {
-    word *y = proto_alloc(n * d->m * W);
-    memcpy(y, d->Y, n * d->m * W);
+    uint32_t m = a2r_len(d), k0 = d->m - m;
+    word *y = proto_alloc(n * m * W);
+    for (size_t i = 0; i < n; i++)
+        memcpy(y + i * m, d->Y + i * d->m + k0, m * W);
     return y;
 }
 
@@ -612,11 +622,12 @@ static void a2r_record1(rss *r, int s, const rss_a2r_def *d, const word *in, siz
     }
     if (r->me != rss_prev(s)) { /* the prover and prev: a = e, t_p = y_{s+1} */
         const word *e = r->me == s ? d->e : d->x;
-        a = a2r_terms(d, e, n), tp = proto_alloc(n * W);
+        tp = proto_alloc(n * W);
         for (size_t i = 0; i < n; i++)
             tp[i] = r->me == s ? y.next[i * y.stride] : y.own[i * y.stride];
+        a = a2r_terms(d, e, n, tp);
     }
-    dzka_arith_take(r->pa[p1], n, d->m, a, r->me != s ? a2r_y(d, n) : NULL, tp, tn);
+    dzka_arith_take(r->pa[p1], n, a2r_len(d), a, r->me != s ? a2r_y(d, n) : NULL, tp, tn);
 }
 
 /* The second message y_{s+2} as prover s+2's statement
@@ -637,11 +648,12 @@ static void a2r_record2(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair 
         }
     }
     if (r->me != rss_next(s)) { /* the prover and next: b = f, t_n = y_s */
-        b = a2r_terms(d, d->x, n), tn = proto_alloc(n * W);
+        tn = proto_alloc(n * W);
         for (size_t i = 0; i < n; i++)
             tn[i] = r->me == s ? y.own[i * y.stride] : y.next[i * y.stride];
+        b = a2r_terms(d, d->x, n, tn);
     }
-    dzka_arith_take(r->pa[p2], n, d->m, r->me != s ? a2r_y(d, n) : NULL, b, tp, tn);
+    dzka_arith_take(r->pa[p2], n, a2r_len(d), r->me != s ? a2r_y(d, n) : NULL, b, tp, tn);
 }
 
 /* party me's additive share (s+1, s+2) from the definition */

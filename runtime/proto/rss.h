@@ -235,6 +235,9 @@ typedef struct {
     const word *e;   /* s, rep3-active: the e parts, the same layout */
     const word *Y;   /* s+1, s+2: Y_k of value i at i m + k */
     const word *loc; /* s+1, s+2; NULL for 0 */
+    int sign01;      /* Y_0 = 1 - 2 Y_1 for every value (a clamp's s t): the
+                      * statements, the same relations, take e_0 Y_0 + e_1 Y_1
+                      * as e_0 + (e_1 - 2 e_0) Y_1, e_0 into t: m - 1 terms */
 } rss_a2r_def;
 void rss_a2r_prepare(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair y);
 void rss_a2r_finish(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair y);
