@@ -496,9 +496,9 @@ out:
  * else the parties must agree on, bound under a domain-separation tag
  * with every field length-prefixed, so that no two sessions hash alike:
  * the wire format, the protocol and its parameters (its wave size too), the party count, the
- * preprocessing source, the role rotations and the verification marks
- * vm_assign_roles chose (from the cost model, which a different build
- * could change). */
+ * preprocessing source, the role rotations, the verification marks and
+ * the filters' owners vm_assign_roles chose (from the cost model and the
+ * trace, which a different build could change). */
 static void session_digest(const uint8_t program_hash[32], const qbc_program *p, const protocol *pr, int n,
                            uint8_t out[32])
 {
@@ -518,7 +518,8 @@ static void session_digest(const uint8_t program_hash[32], const qbc_program *p,
         !EVP_DigestUpdate(md, le, sizeof le) || !EVP_DigestUpdate(md, pr->name, strlen(pr->name)) ||
         !EVP_DigestUpdate(md, "prep=dealer", 11) || !EVP_DigestUpdate(md, program_hash, 32) ||
         (p->rot && !EVP_DigestUpdate(md, p->rot, p->ncode)) ||
-        (p->check && !EVP_DigestUpdate(md, p->check, p->ncode)) || !EVP_DigestFinal_ex(md, out, &len))
+        (p->check && !EVP_DigestUpdate(md, p->check, p->ncode)) ||
+        (p->bfrom && !EVP_DigestUpdate(md, p->bfrom, p->ncode)) || !EVP_DigestFinal_ex(md, out, &len))
         abort(); /* the parties must agree: no silent fallback */
     EVP_MD_CTX_free(md);
 }

@@ -90,7 +90,8 @@ void rep3_sub(void *ps, word *d, const word *a, const word *b, size_t n, size_t 
 }
 
 /* A public value c is the sharing (c, 0, 0): party 0 adds it to its first
- * word, party 2 to its second. */
+ * word, party 2 to its second (share 0 whatever the roles: vm.c's
+ * trace_inputs counts on it to keep an input's zero share). */
 void rep3_addc(void *ps, word *d, const word *a, const int64_t *c, size_t n, size_t nc)
 {
     rep3 *r = ps;
@@ -453,6 +454,8 @@ static void conv_record(rep3 *r, const pop *op, const st *s, const word *y)
     word *x[2], *w[2], *t = proto_alloc(n * W);
     split(op->a, op->na, &x[0], &x[1]);
     split(op->b, op->nb, &w[0], &w[1]);
+    if (z >= 0) /* again where the statements are made, whatever ran before */
+        conv_check_zero(r, z, w, op->nb);
     dzka_conv_def d = {op->kind == PK_DWCONV2D, op->g, op->channels, conv_products(me, z), x[0], w[0], t, x[1], w[1],
                        s->f[1]};
     for (size_t i = 0; i < n; i++) /* as prover: z_me - F(S[me]) */

@@ -657,8 +657,40 @@ static void prog_lut(tprog *t)
     }
 }
 
+/* Convolutions on one input, their filters: the last party's input moved by ADDC
+ * and MULC (in place), party 0's as input, party 0's plus another
+ * register, party 1's input into a register that an ADD then rewrites,
+ * party 0's with one element copied over, and a FILLC. */
+enum { NFILTERS = 6 };
+static void prog_filters(tprog *t)
+{
+    const geom *g = &conv_geoms[0];
+    uint32_t nin = g->h * g->w * g->c, nw = conv_channels[0] * g->kh * g->kw * g->c, n = g->oh * g->ow * 4;
+    static const int64_t e8[] = {-128, 127, 0, -1};
+    int64_t v[NFILTERS + 1][128], c = 3;
+    for (int k = 0; k <= NFILTERS; k++)
+        fill(t, v[k], k ? nw : nin, e8, COUNT(e8), -128, 127);
+    uint32_t x = input_from(t, 1, DT_I8, v[0], nin), w[NFILTERS], other = input_from(t, 1, DT_I8, v[1], nw);
+    w[0] = reg(t, nw), w[1] = input_from(t, 0, DT_I8, v[2], nw), w[2] = reg(t, nw);
+    w[3] = input_from(t, 1, DT_I8, v[3], nw), w[4] = input_from(t, 0, DT_I8, v[4], nw), w[5] = reg(t, nw);
+    EMIT(&t->e, OP_ADDC, w[0], input_from(t, t->nparties - 1, DT_I8, v[5], nw), em_const(&t->e, &c, 1));
+    EMIT(&t->e, OP_MULC, w[0], w[0], em_const(&t->e, &c, 1));
+    EMIT(&t->e, OP_ADD, w[2], input_from(t, 0, DT_I8, v[6], nw), other);
+    EMIT(&t->e, OP_ADD, w[3], other, other);
+    EMIT(&t->e, OP_COPY, w[4], other, 1, 1, 0, 0, 0, 0);
+    EMIT(&t->e, OP_FILLC, w[5], em_const(&t->e, &c, 1));
+    for (int k = 0; k < NFILTERS; k++) {
+        if (t->wmax && k != 1)
+            continue; /* filters that are not their owner's own values: not under hemi */
+        uint32_t d = reg(t, n);
+        EMIT(&t->e, OP_CONV2D, d, x, w[k], g->h, g->w, g->c, g->kh, g->kw, g->oh, g->ow, g->sh, g->sw, g->pt, g->pl,
+             g->dh, g->dw, 4, 0);
+        output(t, d, n, 0, "CONV2D, filters %d", k);
+    }
+}
+
 #define PROGRAMS(X) X(io) X(linear) X(mul) X(conv2d) X(dwconv2d) X(requant) X(divr) X(ltz) X(clamp) X(reqclamp) \
-    X(conv_reqclamp) X(lazy) X(lazy_exact) X(exact) X(reqs) X(lut)
+    X(conv_reqclamp) X(lazy) X(lazy_exact) X(exact) X(reqs) X(lut) X(filters)
 
 /* Everything at once: one ROUND block mixes every kind, of different
  * step counts. */
@@ -894,28 +926,6 @@ START_TEST(split_turns_the_roles_by_thirds)
 }
 END_TEST
 
-/* Four convolutions on one input, their filters: party 2's input moved by
- * ADDC and MULC, party 0's as input, party 0's plus another register, and
- * party 1's input into a register that an ADD then rewrites. */
-static void prog_filters(tprog *t)
-{
-    const geom *g = &conv_geoms[0];
-    uint32_t nin = g->h * g->w * g->c, nw = conv_channels[0] * g->kh * g->kw * g->c, n = g->oh * g->ow * 4;
-    int64_t v[128] = {0}, c = 3;
-    uint32_t x = input_from(t, 1, DT_I8, v, nin), w[4], other = input_from(t, 1, DT_I8, v, nw);
-    w[0] = reg(t, nw), w[1] = input_from(t, 0, DT_I8, v, nw), w[2] = reg(t, nw), w[3] = input_from(t, 1, DT_I8, v, nw);
-    EMIT(&t->e, OP_ADDC, w[0], input_from(t, 2, DT_I8, v, nw), em_const(&t->e, &c, 1));
-    EMIT(&t->e, OP_MULC, w[0], w[0], em_const(&t->e, &c, 1));
-    EMIT(&t->e, OP_ADD, w[2], input_from(t, 0, DT_I8, v, nw), other);
-    EMIT(&t->e, OP_ADD, w[3], other, other);
-    for (int k = 0; k < 4; k++) {
-        uint32_t d = reg(t, n);
-        EMIT(&t->e, OP_CONV2D, d, x, w[k], g->h, g->w, g->c, g->kh, g->kw, g->oh, g->ow, g->sh, g->sw, g->pt, g->pl,
-             g->dh, g->dw, 4, 0);
-        output(t, d, n, 0, "CONV2D, filters %d", k);
-    }
-}
-
 static void note_conv(void *ud, const pop *op, int step)
 {
     entries *es = ud;
@@ -935,9 +945,9 @@ START_TEST(filters_keep_their_owner_through_addc_and_mulc)
     vm_assign_roles(&p, ra, 3);
     entries es = {.n = 0};
     vm_walk(&p, ra, note_conv, &es);
-    ck_assert_int_eq(es.n, 4);
-    static const int want[4] = {3, 1, 0, 0};
-    for (int k = 0; k < 4; k++)
+    ck_assert_int_eq(es.n, NFILTERS);
+    static const int want[NFILTERS] = {3, 1, 0, 0, 0, 0};
+    for (int k = 0; k < NFILTERS; k++)
         ck_assert_int_eq(es.e[k].bfrom, want[k]);
     qbc_free(&p);
     tprog_free(t);
