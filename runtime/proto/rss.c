@@ -579,7 +579,12 @@ static word a2r_dot(const rss_a2r_def *d, const word *parts, size_t n, size_t i)
 static word a2r_loc(const rss_a2r_def *d, size_t i) { return d->loc ? d->loc[i] : 0; }
 
 /* The statements' length: sign01 takes one term into t (rss.h) */
-static uint32_t a2r_len(const rss_a2r_def *d) { return d->m - (d->sign01 != 0); }
+static uint32_t a2r_len(const rss_a2r_def *d)
+{
+    if (d->sign01 && d->m < 2)
+        abort(); /* a bug: sign01 needs Y_0 and Y_1 */
+    return d->m - (d->sign01 != 0);
+}
 
 /* the split's parts (X_k of value i at k n + i) in the statements' order,
  * value i's a2r_len terms at i a2r_len (allocated); with sign01, t[i] (the
@@ -602,8 +607,11 @@ static word *a2r_y(const rss_a2r_def *d, size_t n)
 {
     uint32_t m = a2r_len(d), k0 = d->m - m;
     word *y = proto_alloc(n * m * W);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        if (k0 && d->Y[i * d->m] != 1 - 2 * d->Y[i * d->m + 1])
+            abort(); /* a bug: the statement would not be the message's relation */
         memcpy(y + i * m, d->Y + i * d->m + k0, m * W);
+    }
     return y;
 }
 
