@@ -423,7 +423,7 @@ if echo " $PROTOS " | grep -q " rep3-active:3 "; then
     for i in 0 1 2; do "$QNNC" weights "tests/programs/$t.qnn" --party "$i" --seed 5 -o "$T/$t.$i.qw"; done
     set -- --input "0:$T/$t.0.qw" --input "1:$T/$t.1.qw" --input "2:$T/$t.2.qw" "$T/$t.qbc"
     "$QNNVM" run --quiet "$@" | grep '^output' >"$T/3p.clear"
-    checked="trunc-open reqclamp-open deal digest all-clear and andk proof-bool ltz-deal proof-arith mul split split-x clamp-x a2r a2r-send input-bits big-input conv trunc-split trunc-x trunc-bits trunc-deal reqclamp-deal reqclamp-split reqclamp-x xq-deal xq-split xq-x xq-top xq-rho"
+    checked="trunc-open reqclamp-open deal digest all-clear and andk proof-bool ltz-deal proof-arith mul split split-x clamp-x a2r a2r-send clamp-a2r clamp-a2r-send input-bits big-input conv trunc-split trunc-x trunc-bits trunc-deal reqclamp-deal reqclamp-split reqclamp-x xq-deal xq-split xq-x xq-top xq-rho"
     receiver="out-share bad-digest"
     free="input"
     unchecked=""

@@ -707,7 +707,7 @@ static void trunc_prepare(rep3 *r, pop *op, int step)
     if (step == 0)
         trunc_open_prepare(r, op, state(op), vme(r, op));
     else if (step == 2)
-        rss_a2r_send_prepare(&r->rs, R(op, 2), op->n, rss_words(op->d));
+        rss_a2r_send_prepare(&r->rs, R(op, 2), &state(op)->pr.d, op->n, rss_words(op->d));
     else if (r->mode->no_ot)
         trunc_split_prepare(r, op, op->state, vme(r, op));
     else
@@ -1069,7 +1069,7 @@ static void ltz_prepare(rep3 *r, pop *op, int step)
     else if (step == bits_levels(op->bound) + 1)
         ltz_inject_prepare(r, op, s);
     else
-        rss_a2r_send_prepare(&r->rs, R(op, 0), op->n, rss_words(op->d));
+        rss_a2r_send_prepare(&r->rs, R(op, 0), &s->pr.d, op->n, rss_words(op->d));
 }
 
 static void ltz_finish(rep3 *r, pop *op, int step)
@@ -1476,7 +1476,7 @@ static void clamp_prepare(rep3 *r, pop *op, int step)
         c->lane[0] = s->t[0], c->lane[1] = s->t[1];
         clamp_products_prepare(r, op, c);
     } else {
-        rss_a2r_send_prepare(&r->rs, R(op, 0), op->n, rss_words(op->d));
+        rss_a2r_send_prepare(&r->rs, R(op, 0), &c->pr.d, op->n, rss_words(op->d));
     }
 }
 
@@ -2009,7 +2009,7 @@ static void xq_prepare(rep3 *r, pop *op, int step)
     else if (step == K + 3)
         clamp_products_prepare(r, op, &x->c);
     else
-        rss_a2r_send_prepare(&r->rs, R(op, 0), op->n, rss_words(op->d));
+        rss_a2r_send_prepare(&r->rs, R(op, 0), &x->c.pr.d, op->n, rss_words(op->d));
 }
 
 static void xq_finish(rep3 *r, pop *op, int step)

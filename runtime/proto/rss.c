@@ -682,7 +682,7 @@ void rss_a2r_prepare(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair y)
         word *m = draw_put(r, rss_next(s), y.own, y.stride, n), *p = a2r_share(d, 1, n);
         for (size_t i = 0; i < n; i++)
             m[i] = p[i] - m[i];
-        rss_send(r, "a2r", rss_prev(s), m, n);
+        rss_send(r, d->sign01 ? "clamp-a2r" : "a2r", rss_prev(s), m, n);
         free(m);
         free(p);
     } else {
@@ -707,13 +707,13 @@ void rss_a2r_finish(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair y)
     free(in);
 }
 
-void rss_a2r_send_prepare(rss *r, int s, size_t n, rss_pair y)
+void rss_a2r_send_prepare(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair y)
 {
     if (r->me == rss_prev(s)) {
         word *t = proto_alloc(n * W);
         for (size_t i = 0; i < n; i++)
             t[i] = y.own[i * y.stride];
-        rss_send(r, "a2r-send", rss_next(s), t, n);
+        rss_send(r, d->sign01 ? "clamp-a2r-send" : "a2r-send", rss_next(s), t, n);
         free(t);
     } else if (r->me == rss_next(s)) {
         rss_expect(r, rss_prev(s), n);

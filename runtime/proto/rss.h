@@ -241,7 +241,7 @@ typedef struct {
 } rss_a2r_def;
 void rss_a2r_prepare(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair y);
 void rss_a2r_finish(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair y);
-void rss_a2r_send_prepare(rss *r, int s, size_t n, rss_pair y);
+void rss_a2r_send_prepare(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair y);
 void rss_a2r_send_finish(rss *r, int s, const rss_a2r_def *d, size_t n, rss_pair y);
 uint64_t rss_a2r_cost(int s, size_t n, proto_cost *acc);
 
