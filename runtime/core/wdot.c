@@ -31,25 +31,25 @@ static inline void add2(uint64_t v[2], uint64_t w)
     v[1] += v[0] < w;
 }
 
-/* The products' low and high words summed apart: two short carry chains
- * instead of one through three words; fewer than 2^64 words each, so two
- * words hold either sum. */
+/* lo, hi += sum a[k] b[k] (nothing where a or b is NULL): the products'
+ * low and high words summed apart, two short carry chains instead of one
+ * through three words; fewer than 2^64 words each, so two words hold
+ * either sum. */
+static void sum_products(uint64_t lo[2], uint64_t hi[2], const uint64_t *a, const uint64_t *b, size_t n)
+{
+    for (size_t k = 0; a && b && k < n; k++) {
+        u128 p = (u128)a[k] * b[k];
+        add2(lo, (uint64_t)p), add2(hi, (uint64_t)(p >> 64));
+    }
+}
+
 static void exact_portable(uint64_t s[3], const uint64_t *x, const uint64_t *y, const uint64_t *y2, const uint64_t *u,
                            const uint64_t *v, size_t n)
 {
     uint64_t lo[2] = {0, 0}, hi[2] = {0, 0};
-    for (size_t k = 0; k < n; k++) {
-        u128 p = (u128)x[k] * y[k];
-        add2(lo, (uint64_t)p), add2(hi, (uint64_t)(p >> 64));
-    }
-    for (size_t k = 0; y2 && k < n; k++) {
-        u128 p = (u128)x[k] * y2[k];
-        add2(lo, (uint64_t)p), add2(hi, (uint64_t)(p >> 64));
-    }
-    for (size_t k = 0; u && k < n; k++) {
-        u128 p = (u128)u[k] * v[k];
-        add2(lo, (uint64_t)p), add2(hi, (uint64_t)(p >> 64));
-    }
+    sum_products(lo, hi, x, y, n);
+    sum_products(lo, hi, x, y2, n);
+    sum_products(lo, hi, u, v, n);
     add192(s, lo[0], lo[1], 0);
     add192(s, 0, hi[0], hi[1]);
 }

@@ -875,16 +875,17 @@ static tprog *built(void (*build)(tprog *), qbc_program *p)
     return t;
 }
 
-/* the REQCLAMPs' pass entries at step 0, as every party runs them */
+/* the pass entries of one kind at step 0, as every party runs them */
 typedef struct {
+    enum proto_kind kind;
     pop e[64];
     int n;
 } entries;
 
-static void note_reqclamp(void *ud, const pop *op, int step)
+static void note_kind(void *ud, const pop *op, int step)
 {
     entries *es = ud;
-    if (step == 0 && op->kind == PK_REQCLAMP && es->n < (int)COUNT(es->e))
+    if (step == 0 && op->kind == es->kind && es->n < (int)COUNT(es->e))
         es->e[es->n++] = *op;
 }
 
@@ -902,9 +903,9 @@ START_TEST(split_turns_the_roles_by_thirds)
         if (sp)
             pr.split_roles = 5, pr.check_every = 1;
         vm_assign_roles(&p, &pr, 3);
-        entries es = {.n = 0};
+        entries es = {.kind = PK_REQCLAMP, .n = 0};
         int marks = 0;
-        vm_walk(&p, &pr, note_reqclamp, &es);
+        vm_walk(&p, &pr, note_kind, &es);
         ck_assert_int_eq(es.n, (int)(sp ? 3 : 1) * (int)COUNT(reqclamps));
         for (int i = 0; i < es.n; i += sp ? 3 : 1) {
             size_t n = 0;
@@ -926,13 +927,6 @@ START_TEST(split_turns_the_roles_by_thirds)
 }
 END_TEST
 
-static void note_conv(void *ud, const pop *op, int step)
-{
-    entries *es = ud;
-    if (step == 0 && op->kind == PK_CONV2D && es->n < (int)COUNT(es->e))
-        es->e[es->n++] = *op;
-}
-
 /* pop.bfrom names the party whose input a convolution's filters hold only
  * while ADDC and MULC alone have changed them (which keep the share an
  * INPUT leaves zero); any other writer clears it. */
@@ -943,8 +937,8 @@ START_TEST(filters_keep_their_owner_through_addc_and_mulc)
     const protocol *ra = proto_find("rep3-active");
     ck_assert_ptr_nonnull(ra);
     vm_assign_roles(&p, ra, 3);
-    entries es = {.n = 0};
-    vm_walk(&p, ra, note_conv, &es);
+    entries es = {.kind = PK_CONV2D, .n = 0};
+    vm_walk(&p, ra, note_kind, &es);
     ck_assert_int_eq(es.n, NFILTERS);
     static const int want[NFILTERS] = {3, 1, 0, 0, 0, 0};
     for (int k = 0; k < NFILTERS; k++)
