@@ -157,6 +157,60 @@ static uint32_t level_of(const emitter *e, const einsn *in, regstate *rs)
     return lv;
 }
 
+/* Sinks the instructions that only depend on inputs (INPUT, and the local
+ * instructions computing on nothing else, such as a filter's zero-point
+ * ADDC) to the latest level their readers allow: an input then shares the
+ * round block just before its first use instead of the first block, so the
+ * model's weights are not all held as shares from the start (a party's
+ * memory at its peak, and the page faults that cost). Same blocks, same
+ * rounds: the block an input joins exists, since the reader that bounds it
+ * also reads a value of that level. Only values with one writer move. */
+static void sink_inputs(const emitter *e, uint32_t *lv)
+{
+    uint32_t nr = e->p.nsregs + 1, *writers = calloc(nr, sizeof *writers), *need = malloc(nr * sizeof *need);
+    uint8_t *cone = calloc(nr, 1);
+    if (!writers || !need || !cone) {
+        fputs("qnnc: out of memory\n", stderr);
+        exit(2);
+    }
+    for (size_t i = 0; i < e->nins; i++) {
+        int partial;
+        uint32_t w = written(&e->ins[i], &partial);
+        if (w != UINT32_MAX)
+            writers[w]++;
+    }
+    for (size_t i = 0; i < e->nins; i++) { /* the values computed from inputs alone */
+        const einsn *in = &e->ins[i];
+        const char *sig = op_table[in->op].sig;
+        int partial, from_inputs = in->op == OP_INPUT, other = 0;
+        uint32_t w = written(in, &partial);
+        for (int k = 0; sig[k]; k++)
+            if (sig[k] == 's' && in->a[k] != w) {
+                from_inputs |= cone[in->a[k]];
+                other |= !cone[in->a[k]];
+            }
+        if (w != UINT32_MAX && writers[w] == 1 && !partial && from_inputs && !other &&
+            (in->op == OP_INPUT || op_table[in->op].cls == CC_LOCAL))
+            cone[w] = 1;
+    }
+    for (uint32_t r = 0; r < nr; r++)
+        need[r] = UINT32_MAX;
+    for (size_t i = e->nins; i-- > 0;) {
+        const einsn *in = &e->ins[i];
+        const char *sig = op_table[in->op].sig;
+        int partial, comm = op_table[in->op].cls != CC_LOCAL;
+        uint32_t w = written(in, &partial);
+        if (w != UINT32_MAX && cone[w] && need[w] != UINT32_MAX && need[w] > lv[i])
+            lv[i] = need[w];
+        for (int k = 0; sig[k]; k++)
+            if (sig[k] == 's' && in->a[k] != w && lv[i] - (uint32_t)comm < need[in->a[k]])
+                need[in->a[k]] = lv[i] - (uint32_t)comm;
+        if (in->op == OP_LAYER && lv[i] < need[e->p.layers[in->a[0]].reg])
+            need[e->p.layers[in->a[0]].reg] = lv[i];
+    }
+    free(writers), free(need), free(cone);
+}
+
 typedef struct {
     uint64_t key; /* 2 * level - comm, then original position */
     size_t idx;
@@ -278,10 +332,12 @@ void em_finish(emitter *e, qbc_program *out)
         fputs("qnnc: out of memory\n", stderr);
         exit(2);
     }
+    for (size_t i = 0; i < e->nins; i++)
+        time[i] = level_of(e, &e->ins[i], rs);
+    sink_inputs(e, time);
     for (size_t i = 0; i < e->nins; i++) {
-        uint32_t lv = level_of(e, &e->ins[i], rs);
         int comm = op_table[e->ins[i].op].cls != CC_LOCAL;
-        order[i].key = 2 * (uint64_t)lv - (uint64_t)comm;
+        order[i].key = 2 * (uint64_t)time[i] - (uint64_t)comm;
         order[i].idx = i;
     }
     qsort(order, e->nins, sizeof *order, cmp_slot);

@@ -4,7 +4,10 @@
  * Scheduling: each instruction gets a level, the number of communicating
  * instructions on the longest dependency chain that ends in it. Code is laid
  * out as: locals of level 0, ROUND block of level 1, locals of level 1, ...
- * so every set of independent communicating instructions shares its rounds. */
+ * so every set of independent communicating instructions shares its rounds.
+ * Inputs, and local instructions on inputs alone, then sink to the latest
+ * level their readers allow (no added block: weights join the block before
+ * their first use, not the first). */
 #ifndef EMIT_H
 #define EMIT_H
 

@@ -615,7 +615,7 @@ static int run_party(const run_opts *o, const protocol *pr, int me, int n, net_c
     pg.nt = nt;
     run_ui ui = {o->dump, &pg, p.layers, p.nlayers, 0, 0};
     show_layer(&ui, 1);
-    vm_config cfg = {&p, pr, ps, me, n, vals, rev, on_layer, &ui};
+    vm_config cfg = {&p, pr, ps, me, n, vals, rev, on_layer, &ui, 1};
     int vrc = vm_run(&cfg, err, sizeof err);
     if (vrc == 0 && !ui.failed)
         progress_done(&pg);

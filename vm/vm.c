@@ -14,6 +14,7 @@ typedef struct {
     word **reg;
     word *scratch;
     int sw;
+    uint32_t *in_last; /* per input slot: its last INPUT's pc (drop_inputs) */
 } vm_state;
 
 void vm_decode(const qbc_program *p, uint32_t pc, pop *op, word *const *regs, const vm_config *cfg)
@@ -391,10 +392,41 @@ static void dead_after(vm_state *s, const uint32_t *last, uint32_t unit)
         }
 }
 
+/* per input slot, the pc of its last INPUT (UINT32_MAX: none); NULL out of memory */
+static uint32_t *input_uses(const qbc_program *p)
+{
+    uint32_t *at = malloc((p->ninputs + 1) * sizeof *at);
+    for (uint32_t i = 0; at && i < p->ninputs; i++)
+        at[i] = UINT32_MAX;
+    for (uint32_t pc = 0; at && pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc]))
+        if (qbc_op(p->code[pc]) == OP_INPUT)
+            at[p->code[pc + 2]] = pc;
+    return at;
+}
+
+/* With drop_inputs, the values of each input slot whose last INPUT stands
+ * in unit: the model's weights would otherwise stay beside their shares
+ * for the whole run. */
+static void inputs_done(vm_state *s, uint32_t unit, uint32_t next)
+{
+    const qbc_program *p = s->cfg->p;
+    if (!s->cfg->drop_inputs)
+        return;
+    for (uint32_t pc = unit; pc < next; pc += 1 + (uint32_t)qbc_nops(p->code[pc])) {
+        if (qbc_op(p->code[pc]) != OP_INPUT || !s->cfg->inputs)
+            continue;
+        uint32_t slot = p->code[pc + 2];
+        if (s->in_last[slot] == pc) {
+            free(s->cfg->inputs[slot]);
+            s->cfg->inputs[slot] = NULL;
+        }
+    }
+}
+
 int vm_run(const vm_config *cfg, char *err, size_t errlen)
 {
     const qbc_program *p = cfg->p;
-    vm_state s = {cfg, calloc(p->nsregs + 1, sizeof(word *)), NULL, cfg->pr->share_words};
+    vm_state s = {cfg, calloc(p->nsregs + 1, sizeof(word *)), NULL, cfg->pr->share_words, NULL};
     uint32_t *first = calloc(p->nsregs + 1, sizeof *first), *last = calloc(p->nsregs + 1, sizeof *last);
     uint64_t maxlen = 1, total = 0;
     int rc = 0;
@@ -425,6 +457,10 @@ int vm_run(const vm_config *cfg, char *err, size_t errlen)
     } else {
         lifetimes(p, first, last);
     }
+    if (rc == 0 && cfg->drop_inputs && !(s.in_last = input_uses(p))) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
     for (uint32_t pc = 0; rc == 0 && pc < p->ncode;) {
         int op = qbc_op(p->code[pc]);
         uint32_t unit = pc;
@@ -438,6 +474,7 @@ int vm_run(const vm_config *cfg, char *err, size_t errlen)
             pc += 2;
             for (uint32_t i = 0; i < n; i++)
                 pc += 1 + (uint32_t)qbc_nops(p->code[pc]);
+            inputs_done(&s, unit, pc);
         } else {
             run_local(&s, op, p->code + pc + 1);
             pc += 1 + (uint32_t)qbc_nops(p->code[pc]);
@@ -449,7 +486,7 @@ int vm_run(const vm_config *cfg, char *err, size_t errlen)
     for (uint32_t i = 0; s.reg && i < p->nsregs; i++)
         free(s.reg[i]);
     free(s.reg), free(first), free(last);
-    free(s.scratch);
+    free(s.scratch), free(s.in_last);
     return rc;
 }
 
@@ -509,7 +546,8 @@ static uint64_t assign(qbc_program *p, const protocol *pr, int nparties, int gre
     return (uint64_t)max;
 }
 
-/* A ROUND block's bytes (cost(), all parties), its longest operation's
+/* A ROUND block's bytes (cost(), all parties; INPUTs' not counted, as the
+ * compiler spreads the weights over the program), its longest operation's
  * rounds, and whether it holds an OUTPUT. */
 typedef struct {
     uint32_t pc;
@@ -526,7 +564,7 @@ static block_cost block_at(const qbc_program *p, const protocol *pr, int npartie
         vm_decode(p, q, &op, NULL, NULL);
         op.check = 0;
         pr->cost(&op, nparties, &c);
-        for (int j = 0; j < nparties; j++)
+        for (int j = 0; j < nparties && op.kind != PK_INPUT; j++)
             b.bytes += c.bytes[j];
         b.rounds = c.rounds > b.rounds ? c.rounds : b.rounds;
         b.out |= op.kind == PK_OUTPUT;

@@ -16,10 +16,11 @@ typedef struct {
     const protocol *pr;
     void *ps;               /* the protocol's state, from pr->create */
     int party, nparties;
-    int64_t *const *inputs; /* per input slot: the values this process provides, or NULL */
+    int64_t **inputs;       /* per input slot: the values this process provides, or NULL */
     int64_t *const *outputs;/* per output slot: room for what this process receives, or NULL */
     vm_layer_fn on_layer;   /* optional, after each layer */
     void *ud;
+    int drop_inputs;        /* free each slot's values (and set it NULL) after its last INPUT */
 } vm_config;
 
 int vm_run(const vm_config *cfg, char *err, size_t errlen);

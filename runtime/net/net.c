@@ -95,6 +95,18 @@ static int reserve(buf *b, size_t n)
     return 0;
 }
 
+/* A buffer far larger than the round needs gives its memory back to the
+ * heap, where the round's own work can reuse it (one large round early,
+ * the model's input, would otherwise hold it for the whole run). */
+static void trim(buf *b, size_t need)
+{
+    if (b->cap > ((size_t)8 << 20) && b->cap > 4 * need) {
+        free(b->p);
+        b->p = NULL;
+        b->cap = 0;
+    }
+}
+
 static void put32(uint8_t *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
@@ -1160,6 +1172,8 @@ int net_round(net *nt, char *err, size_t errlen)
         if (j == nt->me)
             continue;
         peer *pp = &nt->p[j];
+        pp->in.len = 0;
+        trim(&pp->in, HDR + pp->expect);
         if (reserve(&pp->in, HDR + pp->expect))
             return fail(err, errlen, "out of memory for round %u", round);
         pp->out.pos = 0;
@@ -1197,6 +1211,7 @@ int net_round(net *nt, char *err, size_t errlen)
         pp->received += pp->expect;
         pp->expect = 0;
         pp->out.len = 0;
+        trim(&pp->out, 0);
         pp->sending = 0;
     }
     nt->rounds++;

@@ -71,7 +71,7 @@ static void run_clear(qbc_program *p, const uint8_t *data, size_t len)
     void *ps = proto_clear.create(&env, err, sizeof err);
     if (!ps)
         abort();
-    vm_config cfg = {p, &proto_clear, ps, 0, 1, in, out, NULL, NULL};
+    vm_config cfg = {p, &proto_clear, ps, 0, 1, in, out, NULL, NULL, 0};
     int rc = vm_run(&cfg, err, sizeof err);
     if (rc != 0)
         fuzz_note("qbc run", err);

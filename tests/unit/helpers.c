@@ -61,7 +61,7 @@ int th_run_clear(th_run *r, char *err, size_t errlen)
         r->out[o] = calloc(shape_elems(&r->p.outputs[o].shape), sizeof(int64_t));
     proto_env env = {0, 1, NULL};
     void *ps = proto_clear.create(&env, err, errlen);
-    vm_config cfg = {&r->p, &proto_clear, ps, 0, 1, r->in, r->out, NULL, NULL};
+    vm_config cfg = {&r->p, &proto_clear, ps, 0, 1, r->in, r->out, NULL, NULL, r->drop_inputs};
     int rc = vm_run(&cfg, err, errlen);
     proto_clear.destroy(ps);
     return rc;

@@ -12,6 +12,7 @@ typedef struct {
     qbc_program p;
     int64_t **in;  /* per input slot */
     int64_t **out; /* per output slot: revealed values (before softmax) */
+    int drop_inputs; /* vm_config's: in[s] freed after its INPUT */
 } th_run;
 
 /* Compiles src; returns the error count, with messages in msgs (if not NULL). */

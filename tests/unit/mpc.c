@@ -70,7 +70,7 @@ static int party_run(process *pc)
     for (uint32_t s = 0; s < p->noutputs; s++)
         if (pc->procs == 1 || p->outputs[s].party == pc->me)
             out[s] = pc->out[s];
-    vm_config cfg = {p, pc->pr, pc->ps, pc->me, pc->n, in, out, NULL, NULL};
+    vm_config cfg = {p, pc->pr, pc->ps, pc->me, pc->n, in, out, NULL, NULL, 0};
     rc = vm_run(&cfg, pc->err, sizeof pc->err);
 done:
     free(in);

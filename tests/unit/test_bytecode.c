@@ -353,6 +353,72 @@ START_TEST(independent_communication_shares_rounds)
 }
 END_TEST
 
+/* the instructions of the ROUND block holding the INPUT of slot s: 1 per opcode */
+static void block_of_input(const qbc_program *p, uint32_t s, int *has, int *blocks)
+{
+    *blocks = 0;
+    for (uint32_t pc = 0; pc < p->ncode; pc += 1 + (uint32_t)qbc_nops(p->code[pc])) {
+        if (qbc_op(p->code[pc]) != OP_ROUND)
+            continue;
+        ++*blocks;
+        int mine = 0, ops[OP__COUNT] = {0};
+        for (uint32_t i = 0, q = pc + 2; i < p->code[pc + 1]; i++, q += 1 + (uint32_t)qbc_nops(p->code[q])) {
+            ops[qbc_op(p->code[q])] = 1;
+            mine |= qbc_op(p->code[q]) == OP_INPUT && p->code[q + 2] == s;
+        }
+        if (mine)
+            memcpy(has, ops, sizeof ops);
+    }
+}
+
+START_TEST(inputs_join_the_block_before_their_first_use)
+{
+    /* w2 is first read by the second convolution: its INPUT (and its
+     * zero-point ADDC) joins the first layer's REQCLAMP block, in no block
+     * of its own, instead of the first block */
+    qbc_program p;
+    char msg[4096];
+    ck_assert_msg(th_compile("network two\nparty m = 0\nparty c = 1\n"
+                             "input x : u8[1,4,4,2] q(0.02, 7) from c\n"
+                             "input w1 : u8[3,1,1,2] q(0.01, 3) from m\n"
+                             "input w2 : u8[2,1,1,3] q(0.01, 5) from m\n"
+                             "a = conv2d(x, w1) -> q(0.05, 0)\nb = conv2d(a, w2) -> q(0.05, 0)\n"
+                             "output b to c\n",
+                             &p, msg, sizeof msg) == 0,
+                  "%s", msg);
+    int has[OP__COUNT] = {0}, blocks;
+    block_of_input(&p, 2, has, &blocks);
+    ck_assert_str_eq(p.inputs[2].name, "w2");
+    ck_assert(has[OP_INPUT] && has[OP_REQCLAMP]);
+    ck_assert_int_eq(blocks, 6); /* inputs | conv | REQCLAMP, w2 | conv | REQCLAMP | output */
+    qbc_free(&p);
+}
+END_TEST
+
+START_TEST(inputs_are_freed_after_their_input_when_asked)
+{
+    /* drop_inputs frees every slot's values once its INPUT has run, and
+     * the results are those of a run that keeps them */
+    th_run r[2];
+    char msg[4096], err[256];
+    for (int k = 0; k < 2; k++) {
+        memset(&r[k], 0, sizeof r[k]);
+        ck_assert_msg(th_compile(every_op, &r[k].p, msg, sizeof msg) == 0, "%s", msg);
+        th_random_inputs(&r[k], 5, 3000);
+        r[k].drop_inputs = k;
+        ck_assert_msg(th_run_clear(&r[k], err, sizeof err) == 0, "%s", err);
+    }
+    for (uint32_t s = 0; s < r[1].p.ninputs; s++) {
+        ck_assert_ptr_nonnull(r[0].in[s]);
+        ck_assert_ptr_null(r[1].in[s]);
+    }
+    for (uint32_t o = 0; o < r[0].p.noutputs; o++)
+        ck_assert(memcmp(r[0].out[o], r[1].out[o], shape_elems(&r[0].p.outputs[o].shape) * sizeof(int64_t)) == 0);
+    th_free(&r[0]);
+    th_free(&r[1]);
+}
+END_TEST
+
 Suite *suite_bytecode(void)
 {
     Suite *s = suite_create("bytecode");
@@ -365,6 +431,8 @@ Suite *suite_bytecode(void)
     tcase_add_test(t, rejects_out_of_range_fields);
     tcase_add_test(t, bad_magic_and_version);
     tcase_add_test(t, independent_communication_shares_rounds);
+    tcase_add_test(t, inputs_join_the_block_before_their_first_use);
+    tcase_add_test(t, inputs_are_freed_after_their_input_when_asked);
     suite_add_tcase(s, t);
     return s;
 }
