@@ -13,8 +13,9 @@
  * protocol may run. COMPILE_FIELD (qnnc --field) refuses, at the layer, a
  * program one of whose values could leave (-2^63, 2^63) for inputs in their
  * dtype ranges (vm_check_fit): what a prime-field protocol computes as the
- * ring does. */
-enum { COMPILE_PROVEN_BOUNDS = 1, COMPILE_FIELD = 2 };
+ * ring does. COMPILE_LATE_INPUTS (qnnc --late-inputs) inputs each value
+ * just before its first use instead of at the start (emit.h). */
+enum { COMPILE_PROVEN_BOUNDS = 1, COMPILE_FIELD = 2, COMPILE_LATE_INPUTS = 4 };
 
 /* Returns the number of errors (0: out holds the program). Messages go to
  * diag_out as file:line:col: error: ... with the source line and a caret. */

@@ -159,20 +159,27 @@ static uint32_t level_of(const emitter *e, const einsn *in, regstate *rs)
 
 /* Sinks the instructions that only depend on inputs (INPUT, and the local
  * instructions computing on nothing else, such as a filter's zero-point
- * ADDC) to the latest level their readers allow: an input then shares the
- * round block just before its first use instead of the first block, so the
- * model's weights are not all held as shares from the start (a party's
- * memory at its peak, and the page faults that cost). Same blocks, same
- * rounds: the block an input joins exists, since the reader that bounds it
- * also reads a value of that level. Only values with one writer move. */
+ * ADDC) as late as their readers allow, an INPUT to the latest level at or
+ * before that whose block holds a comparison: a layer's weights then join
+ * the previous layer's REQCLAMP instead of the first block, so they are not
+ * all held as shares from the start (a party's memory at its peak, and the
+ * page faults that cost). No block is added; a block gets more rounds only
+ * where an input takes more than a comparison (spdz and spdz2k's i32 inputs)
+ * or slices into more waves (hemi), hence opt-in. Only values with one
+ * writer move. */
 static void sink_inputs(const emitter *e, uint32_t *lv)
 {
     uint32_t nr = e->p.nsregs + 1, *writers = calloc(nr, sizeof *writers), *need = malloc(nr * sizeof *need);
-    uint8_t *cone = calloc(nr, 1);
-    if (!writers || !need || !cone) {
+    uint32_t top = 0;
+    for (size_t i = 0; i < e->nins; i++)
+        top = lv[i] > top ? lv[i] : top;
+    uint8_t *cone = calloc(nr, 1), *cmp_at = calloc((size_t)top + 1, 1);
+    if (!writers || !need || !cone || !cmp_at) {
         fputs("qnnc: out of memory\n", stderr);
         exit(2);
     }
+    for (size_t i = 0; i < e->nins; i++)
+        cmp_at[lv[i]] |= op_table[e->ins[i].op].cls == CC_CMP;
     for (size_t i = 0; i < e->nins; i++) {
         int partial;
         uint32_t w = written(&e->ins[i], &partial);
@@ -200,15 +207,17 @@ static void sink_inputs(const emitter *e, uint32_t *lv)
         const char *sig = op_table[in->op].sig;
         int partial, comm = op_table[in->op].cls != CC_LOCAL;
         uint32_t w = written(in, &partial);
-        if (w != UINT32_MAX && cone[w] && need[w] != UINT32_MAX && need[w] > lv[i])
-            lv[i] = need[w];
+        uint32_t to = w != UINT32_MAX && cone[w] && need[w] != UINT32_MAX ? need[w] : lv[i];
+        while (comm && to > lv[i] && !cmp_at[to])
+            to--;
+        lv[i] = to > lv[i] ? to : lv[i];
         for (int k = 0; sig[k]; k++)
             if (sig[k] == 's' && in->a[k] != w && lv[i] - (uint32_t)comm < need[in->a[k]])
                 need[in->a[k]] = lv[i] - (uint32_t)comm;
         if (in->op == OP_LAYER && lv[i] < need[e->p.layers[in->a[0]].reg])
             need[e->p.layers[in->a[0]].reg] = lv[i];
     }
-    free(writers), free(need), free(cone);
+    free(writers), free(need), free(cone), free(cmp_at);
 }
 
 typedef struct {
@@ -334,7 +343,8 @@ void em_finish(emitter *e, qbc_program *out)
     }
     for (size_t i = 0; i < e->nins; i++)
         time[i] = level_of(e, &e->ins[i], rs);
-    sink_inputs(e, time);
+    if (e->late_inputs)
+        sink_inputs(e, time);
     for (size_t i = 0; i < e->nins; i++) {
         int comm = op_table[e->ins[i].op].cls != CC_LOCAL;
         order[i].key = 2 * (uint64_t)time[i] - (uint64_t)comm;

@@ -5,9 +5,9 @@
  * instructions on the longest dependency chain that ends in it. Code is laid
  * out as: locals of level 0, ROUND block of level 1, locals of level 1, ...
  * so every set of independent communicating instructions shares its rounds.
- * Inputs, and local instructions on inputs alone, then sink to the latest
- * level their readers allow (no added block: weights join the block before
- * their first use, not the first). */
+ * With late_inputs, inputs, and local instructions on inputs alone, then
+ * sink to the latest level their readers allow (no added block: weights
+ * join the comparisons' block before their first use, not the first). */
 #ifndef EMIT_H
 #define EMIT_H
 
@@ -24,6 +24,7 @@ typedef struct {
     einsn *ins;
     size_t nins, cap;
     uint32_t caps[6];
+    int late_inputs; /* sink inputs to their first use (qnnc --late-inputs) */
 } emitter;
 
 void em_init(emitter *e);

@@ -24,7 +24,7 @@
 #define VERSION "0.1.0"
 
 static const char usage[] =
-    "usage: qnnc FILE.qnn [-o FILE.qbc] [--proven-bounds] [--field]\n"
+    "usage: qnnc FILE.qnn [-o FILE.qbc] [--proven-bounds] [--field] [--late-inputs]\n"
     "                                     compile a network program to bytecode;\n"
     "                                     --proven-bounds: ignore acc_bound= and refuse a\n"
     "                                     layer needing any bound that the inputs' dtype\n"
@@ -33,6 +33,10 @@ static const char usage[] =
     "                                     (-2^63, 2^63) for inputs in their dtype ranges (for\n"
     "                                     protocols over a prime field: fit_bits in\n"
     "                                     qnnvm protocols --json)\n"
+    "                                     --late-inputs: input each value in the block just\n"
+    "                                     before its first use, not all at the start: less\n"
+    "                                     memory (rep3-active: MobileNet's weights), more\n"
+    "                                     rounds under spdz, spdz2k and hemi\n"
     "       qnnc import MODEL.tflite -o DIR [--output softmax|logits|argmax]\n"
     "                  [--rounding exact|fast] [--secret-params] [--proven-bounds] [--field]\n"
     "                  [--fc-per-tensor] [--mean-arith float|int|int-ref]\n"
@@ -185,6 +189,8 @@ static int cmd_import(int argc, char **argv)
             flags |= COMPILE_PROVEN_BOUNDS;
         else if (!strcmp(argv[i], "--field"))
             flags |= COMPILE_FIELD;
+        else if (!strcmp(argv[i], "--late-inputs"))
+            flags |= COMPILE_LATE_INPUTS;
         else if (!strcmp(argv[i], "--secret-params"))
             tflags |= TFL_SECRET;
         else if (!strcmp(argv[i], "--fc-per-tensor"))
@@ -492,6 +498,8 @@ int main(int argc, char **argv)
             flags |= COMPILE_PROVEN_BOUNDS;
         else if (!strcmp(argv[i], "--field"))
             flags |= COMPILE_FIELD;
+        else if (!strcmp(argv[i], "--late-inputs"))
+            flags |= COMPILE_LATE_INPUTS;
         else if (argv[i][0] == '-') {
             fprintf(stderr, "qnnc: unknown or incomplete option '%s' (try qnnc --help)\n", argv[i]);
             return 1;

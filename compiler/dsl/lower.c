@@ -2073,6 +2073,7 @@ int lower_program(const program_ast *ast, unsigned flags, qbc_program *out)
     if (ok) {
         for (int i = 0; i < c.nparty_decl; i++)
             em_party(&c.e, c.party_name[i]);
+        c.e.late_inputs = (flags & COMPILE_LATE_INPUTS) != 0;
         em_finish(&c.e, out);
         ok = check_program(&c, out) == 0;
     }

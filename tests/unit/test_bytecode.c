@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compiler/compile.h"
 #include "runtime/proto/proto.h"
 #include "vm/vm.h"
 #include "helpers.h"
@@ -373,25 +374,26 @@ static void block_of_input(const qbc_program *p, uint32_t s, int *has, int *bloc
 
 START_TEST(inputs_join_the_block_before_their_first_use)
 {
-    /* w2 is first read by the second convolution: its INPUT (and its
-     * zero-point ADDC) joins the first layer's REQCLAMP block, in no block
-     * of its own, instead of the first block */
-    qbc_program p;
-    char msg[4096];
-    ck_assert_msg(th_compile("network two\nparty m = 0\nparty c = 1\n"
-                             "input x : u8[1,4,4,2] q(0.02, 7) from c\n"
-                             "input w1 : u8[3,1,1,2] q(0.01, 3) from m\n"
-                             "input w2 : u8[2,1,1,3] q(0.01, 5) from m\n"
-                             "a = conv2d(x, w1) -> q(0.05, 0)\nb = conv2d(a, w2) -> q(0.05, 0)\n"
-                             "output b to c\n",
-                             &p, msg, sizeof msg) == 0,
-                  "%s", msg);
-    int has[OP__COUNT] = {0}, blocks;
-    block_of_input(&p, 2, has, &blocks);
-    ck_assert_str_eq(p.inputs[2].name, "w2");
-    ck_assert(has[OP_INPUT] && has[OP_REQCLAMP]);
-    ck_assert_int_eq(blocks, 6); /* inputs | conv | REQCLAMP, w2 | conv | REQCLAMP | output */
-    qbc_free(&p);
+    /* with --late-inputs, w2 (first read by the second convolution) is
+     * input, with its zero-point ADDC, in the first layer's REQCLAMP block,
+     * in no block of its own; without, in the first block */
+    static const char *const src = "network two\nparty m = 0\nparty c = 1\n"
+                                   "input x : u8[1,4,4,2] q(0.02, 7) from c\n"
+                                   "input w1 : u8[3,1,1,2] q(0.01, 3) from m\n"
+                                   "input w2 : u8[2,1,1,3] q(0.01, 5) from m\n"
+                                   "a = conv2d(x, w1) -> q(0.05, 0)\nb = conv2d(a, w2) -> q(0.05, 0)\n"
+                                   "output b to c\n";
+    for (int late = 0; late < 2; late++) {
+        qbc_program p;
+        char msg[4096];
+        ck_assert_msg(th_compile_flags(src, late ? COMPILE_LATE_INPUTS : 0, &p, msg, sizeof msg) == 0, "%s", msg);
+        int has[OP__COUNT] = {0}, blocks;
+        block_of_input(&p, 2, has, &blocks);
+        ck_assert_str_eq(p.inputs[2].name, "w2");
+        ck_assert(has[OP_INPUT] && has[OP_REQCLAMP] == late);
+        ck_assert_int_eq(blocks, 6); /* inputs | conv | REQCLAMP | conv | REQCLAMP | output */
+        qbc_free(&p);
+    }
 }
 END_TEST
 
