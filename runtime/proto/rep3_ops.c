@@ -986,6 +986,7 @@ static void ltz_bit(const pop *op, st *s, int me)
         s->t[0][q] ^= s->cy.g[0][q] ^ (me == 0 ? ~(word)0 : 0);
         s->t[1][q] ^= s->cy.g[1][q] ^ (me == 2 ? ~(word)0 : 0);
     }
+    rss_carry_free(&s->cy); /* its last reader: the products that follow reuse the memory */
 }
 
 /* Bit i of share k of a boolean sharing that role me holds as its (own,
