@@ -189,8 +189,6 @@ static int cmd_import(int argc, char **argv)
             flags |= COMPILE_PROVEN_BOUNDS;
         else if (!strcmp(argv[i], "--field"))
             flags |= COMPILE_FIELD;
-        else if (!strcmp(argv[i], "--late-inputs"))
-            flags |= COMPILE_LATE_INPUTS;
         else if (!strcmp(argv[i], "--secret-params"))
             tflags |= TFL_SECRET;
         else if (!strcmp(argv[i], "--fc-per-tensor"))

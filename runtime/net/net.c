@@ -1210,8 +1210,9 @@ int net_round(net *nt, char *err, size_t errlen)
         pp->sent += pp->out.len ? pp->out.len - HDR : 0;
         pp->received += pp->expect;
         pp->expect = 0;
+        size_t used = pp->out.len;
         pp->out.len = 0;
-        trim(&pp->out, 0);
+        trim(&pp->out, used);
         pp->sending = 0;
     }
     nt->rounds++;

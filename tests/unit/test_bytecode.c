@@ -397,6 +397,29 @@ START_TEST(inputs_join_the_block_before_their_first_use)
 }
 END_TEST
 
+START_TEST(late_inputs_compute_the_same)
+{
+    /* every instruction kind, scheduled both ways: the same outputs in clear */
+    th_run r[2];
+    char msg[4096], err[256];
+    for (int k = 0; k < 2; k++) {
+        memset(&r[k], 0, sizeof r[k]);
+        ck_assert_msg(th_compile_flags(every_op, k ? COMPILE_LATE_INPUTS : 0, &r[k].p, msg, sizeof msg) == 0, "%s",
+                      msg);
+        th_random_inputs(&r[k], 9, 3000);
+        ck_assert_msg(th_run_clear(&r[k], err, sizeof err) == 0, "%s", err);
+    }
+    int moved = 0;
+    for (uint32_t pc = 0; pc < r[0].p.ncode && !moved; pc++)
+        moved = r[0].p.code[pc] != r[1].p.code[pc];
+    ck_assert_msg(moved, "--late-inputs scheduled nothing differently");
+    for (uint32_t o = 0; o < r[0].p.noutputs; o++)
+        ck_assert(memcmp(r[0].out[o], r[1].out[o], shape_elems(&r[0].p.outputs[o].shape) * sizeof(int64_t)) == 0);
+    th_free(&r[0]);
+    th_free(&r[1]);
+}
+END_TEST
+
 START_TEST(inputs_are_freed_after_their_input_when_asked)
 {
     /* drop_inputs frees every slot's values once its INPUT has run, and
@@ -435,6 +458,7 @@ Suite *suite_bytecode(void)
     tcase_add_test(t, independent_communication_shares_rounds);
     tcase_add_test(t, inputs_join_the_block_before_their_first_use);
     tcase_add_test(t, inputs_are_freed_after_their_input_when_asked);
+    tcase_add_test(t, late_inputs_compute_the_same);
     suite_add_tcase(s, t);
     return s;
 }

@@ -702,6 +702,14 @@ static void prog_all(tprog *t)
 #undef X
 }
 
+/* the same scheduled with qnnc --late-inputs: each input beside the
+ * comparisons before its first use, verification marks on INPUTs too */
+static void prog_all_late(tprog *t)
+{
+    t->e.late_inputs = 1;
+    prog_all(t);
+}
+
 /* ------------------------------------------------------------- running */
 
 typedef struct {
@@ -841,7 +849,7 @@ static void against_clear(const char *name, void (*build)(tprog *), int cfg)
 #define X(name) \
     START_TEST(name##_against_clear) { against_clear(#name, prog_##name, _i); } \
     END_TEST
-PROGRAMS(X) X(all)
+PROGRAMS(X) X(all) X(all_late)
 #undef X
 
 /* REQS on the owner's folded parameters is TFLite's REQCLAMP, element for
@@ -942,6 +950,26 @@ START_TEST(split_turns_the_roles_by_thirds)
 }
 END_TEST
 
+/* INPUTs' bytes do not count toward check_every: with every byte counted
+ * (1), a REQCLAMP block right after the inputs' gets no mark */
+START_TEST(input_bytes_do_not_count_toward_checks)
+{
+    qbc_program p;
+    tprog *t = built(prog_reqclamp, &p);
+    protocol pr = *proto_find("rep3-active");
+    pr.check_every = 1;
+    vm_assign_roles(&p, &pr, 3);
+    entries es = {.kind = PK_REQCLAMP, .n = 0};
+    vm_walk(&p, &pr, note_kind, &es);
+    ck_assert_int_gt(es.n, 0);
+    for (int i = 0; i < es.n; i++)
+        ck_assert(!es.e[i].check);
+    qbc_free(&p);
+    tprog_free(t);
+    free(t);
+}
+END_TEST
+
 /* pop.bfrom names the party whose input a convolution's filters hold only
  * while ADDC and MULC alone have changed them (which keep the share an
  * INPUT leaves zero); any other writer clears it. */
@@ -1011,9 +1039,10 @@ Suite *suite_protocols(void)
     tcase_add_test(c, every_kind_is_covered);
     tcase_add_test(c, reqs_is_reqclamp);
     tcase_add_test(c, split_turns_the_roles_by_thirds);
+    tcase_add_test(c, input_bytes_do_not_count_toward_checks);
     tcase_add_test(c, filters_keep_their_owner_through_addc_and_mulc);
 #define X(name) tcase_add_loop_test(c, name##_against_clear, 0, nconfigs);
-    PROGRAMS(X) X(all)
+    PROGRAMS(X) X(all) X(all_late)
 #undef X
     suite_add_tcase(s, c);
     return s;
