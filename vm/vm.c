@@ -410,10 +410,10 @@ static uint32_t *input_uses(const qbc_program *p)
 static void inputs_done(vm_state *s, uint32_t unit, uint32_t next)
 {
     const qbc_program *p = s->cfg->p;
-    if (!s->cfg->drop_inputs)
+    if (!s->cfg->drop_inputs || !s->cfg->inputs)
         return;
     for (uint32_t pc = unit; pc < next; pc += 1 + (uint32_t)qbc_nops(p->code[pc])) {
-        if (qbc_op(p->code[pc]) != OP_INPUT || !s->cfg->inputs)
+        if (qbc_op(p->code[pc]) != OP_INPUT)
             continue;
         uint32_t slot = p->code[pc + 2];
         if (s->in_last[slot] == pc) {
@@ -546,9 +546,10 @@ static uint64_t assign(qbc_program *p, const protocol *pr, int nparties, int gre
     return (uint64_t)max;
 }
 
-/* A ROUND block's bytes (cost(), all parties; INPUTs' not counted, as the
- * compiler spreads the weights over the program), its longest operation's
- * rounds, and whether it holds an OUTPUT. */
+/* A ROUND block's bytes (cost(), all parties; INPUTs' not counted, so that
+ * weights spread over the program by qnnc --late-inputs add no
+ * verification), its longest operation's rounds, and whether it holds an
+ * OUTPUT. */
 typedef struct {
     uint32_t pc;
     uint64_t bytes, rounds;

@@ -1172,13 +1172,12 @@ int net_round(net *nt, char *err, size_t errlen)
         if (j == nt->me)
             continue;
         peer *pp = &nt->p[j];
-        pp->in.len = 0;
+        pp->in.len = 0; /* before reserve: last round's bytes are consumed */
+        pp->in.pos = 0;
         trim(&pp->in, HDR + pp->expect);
         if (reserve(&pp->in, HDR + pp->expect))
             return fail(err, errlen, "out of memory for round %u", round);
         pp->out.pos = 0;
-        pp->in.len = 0;
-        pp->in.pos = 0;
         if (pp->out.len == 0) /* nothing for this peer: no frame at all */
             continue;
         uint64_t len = pp->out.len - HDR;

@@ -397,24 +397,31 @@ START_TEST(inputs_join_the_block_before_their_first_use)
 }
 END_TEST
 
+/* every_op compiled with flags[k] and run in clear on the same inputs,
+ * with drop[k], for k = 0, 1; the outputs must agree */
+static void run_both_ways(th_run r[2], const unsigned flags[2], const int drop[2])
+{
+    char msg[4096], err[256];
+    for (int k = 0; k < 2; k++) {
+        memset(&r[k], 0, sizeof r[k]);
+        ck_assert_msg(th_compile_flags(every_op, flags[k], &r[k].p, msg, sizeof msg) == 0, "%s", msg);
+        th_random_inputs(&r[k], 9, 3000);
+        r[k].drop_inputs = drop[k];
+        ck_assert_msg(th_run_clear(&r[k], err, sizeof err) == 0, "%s", err);
+    }
+    for (uint32_t o = 0; o < r[0].p.noutputs; o++)
+        ck_assert(memcmp(r[0].out[o], r[1].out[o], shape_elems(&r[0].p.outputs[o].shape) * sizeof(int64_t)) == 0);
+}
+
 START_TEST(late_inputs_compute_the_same)
 {
     /* every instruction kind, scheduled both ways: the same outputs in clear */
     th_run r[2];
-    char msg[4096], err[256];
-    for (int k = 0; k < 2; k++) {
-        memset(&r[k], 0, sizeof r[k]);
-        ck_assert_msg(th_compile_flags(every_op, k ? COMPILE_LATE_INPUTS : 0, &r[k].p, msg, sizeof msg) == 0, "%s",
-                      msg);
-        th_random_inputs(&r[k], 9, 3000);
-        ck_assert_msg(th_run_clear(&r[k], err, sizeof err) == 0, "%s", err);
-    }
+    run_both_ways(r, (const unsigned[]){0, COMPILE_LATE_INPUTS}, (const int[]){0, 0});
     int moved = 0;
     for (uint32_t pc = 0; pc < r[0].p.ncode && !moved; pc++)
         moved = r[0].p.code[pc] != r[1].p.code[pc];
     ck_assert_msg(moved, "--late-inputs scheduled nothing differently");
-    for (uint32_t o = 0; o < r[0].p.noutputs; o++)
-        ck_assert(memcmp(r[0].out[o], r[1].out[o], shape_elems(&r[0].p.outputs[o].shape) * sizeof(int64_t)) == 0);
     th_free(&r[0]);
     th_free(&r[1]);
 }
@@ -425,20 +432,11 @@ START_TEST(inputs_are_freed_after_their_input_when_asked)
     /* drop_inputs frees every slot's values once its INPUT has run, and
      * the results are those of a run that keeps them */
     th_run r[2];
-    char msg[4096], err[256];
-    for (int k = 0; k < 2; k++) {
-        memset(&r[k], 0, sizeof r[k]);
-        ck_assert_msg(th_compile(every_op, &r[k].p, msg, sizeof msg) == 0, "%s", msg);
-        th_random_inputs(&r[k], 5, 3000);
-        r[k].drop_inputs = k;
-        ck_assert_msg(th_run_clear(&r[k], err, sizeof err) == 0, "%s", err);
-    }
+    run_both_ways(r, (const unsigned[]){0, 0}, (const int[]){0, 1});
     for (uint32_t s = 0; s < r[1].p.ninputs; s++) {
         ck_assert_ptr_nonnull(r[0].in[s]);
         ck_assert_ptr_null(r[1].in[s]);
     }
-    for (uint32_t o = 0; o < r[0].p.noutputs; o++)
-        ck_assert(memcmp(r[0].out[o], r[1].out[o], shape_elems(&r[0].p.outputs[o].shape) * sizeof(int64_t)) == 0);
     th_free(&r[0]);
     th_free(&r[1]);
 }
