@@ -256,6 +256,11 @@ static int serve(int port, const char *cert, const char *key, const char *mode)
             open++;
         }
     }
+    for (int k = 0; k < n; k++) /* the ones still open at HOLD_S */
+        if (peers[k]) {
+            SSL_free(peers[k]);
+            close(fds[k]);
+        }
     close(lfd);
     SSL_CTX_free(ctx);
     return 0;
