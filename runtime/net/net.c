@@ -1251,6 +1251,14 @@ uint64_t net_bytes_received(const net *nt)
 
 uint64_t net_rounds(const net *nt) { return nt->rounds; }
 
+size_t net_held(const net *nt)
+{
+    size_t held = 0;
+    for (int j = 0; j < nt->n; j++)
+        held += j == nt->me ? 0 : nt->p[j].in.cap + nt->p[j].out.cap;
+    return held;
+}
+
 int net_read_hosts(const char *path, net_config *c, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");

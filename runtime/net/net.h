@@ -80,6 +80,9 @@ int net_recv(net *nt, int j, void *p, size_t n, char *err, size_t errlen);
 uint64_t net_bytes_sent(const net *nt);
 uint64_t net_bytes_received(const net *nt);
 uint64_t net_rounds(const net *nt);
+/* Bytes of round buffers held between rounds (a large round's buffers are
+ * given back once a round needs far less: diagnostics and tests). */
+size_t net_held(const net *nt);
 
 /* The last n bytes queued for peer in this round. */
 uint8_t *net_out_tail(net *nt, int peer, size_t n);

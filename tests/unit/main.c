@@ -18,6 +18,7 @@ Suite *suite_bounds(void);
 Suite *suite_fields(void);
 Suite *suite_dzkp(void);
 Suite *suite_dzka(void);
+Suite *suite_net(void);
 
 int main(void)
 {
@@ -37,6 +38,7 @@ int main(void)
     srunner_add_suite(r, suite_fields());
     srunner_add_suite(r, suite_dzkp());
     srunner_add_suite(r, suite_dzka());
+    srunner_add_suite(r, suite_net());
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);
     srunner_free(r);

@@ -397,6 +397,30 @@ START_TEST(inputs_join_the_block_before_their_first_use)
 }
 END_TEST
 
+START_TEST(inputs_skip_blocks_without_a_comparison)
+{
+    /* the average pool's division (a communicating block, no comparison)
+     * stands between the first REQCLAMP and w2's reader: w2 goes to the
+     * REQCLAMP's block, where it adds no round under any protocol, not to
+     * the division's */
+    static const char *const src = "network pool\nparty m = 0\nparty c = 1\n"
+                                   "input x : u8[1,4,4,2] q(0.02, 7) from c\n"
+                                   "input w1 : u8[3,1,1,2] q(0.01, 3) from m\n"
+                                   "input w2 : u8[2,1,1,3] q(0.01, 5) from m\n"
+                                   "a = conv2d(x, w1) -> q(0.05, 0)\n"
+                                   "p = avg_pool2d(a, size=2, stride=2, padding=valid)\n"
+                                   "b = conv2d(p, w2) -> q(0.05, 0)\noutput b to c\n";
+    qbc_program p;
+    char msg[4096];
+    ck_assert_msg(th_compile_flags(src, COMPILE_LATE_INPUTS, &p, msg, sizeof msg) == 0, "%s", msg);
+    int has[OP__COUNT] = {0}, blocks;
+    block_of_input(&p, 2, has, &blocks);
+    ck_assert(has[OP_INPUT] && has[OP_REQCLAMP] && !has[OP_DIVR]);
+    ck_assert_int_eq(blocks, 7); /* inputs | conv | REQCLAMP | DIVR | conv | REQCLAMP | output */
+    qbc_free(&p);
+}
+END_TEST
+
 /* every_op compiled with flags[k] and run in clear on the same inputs,
  * with drop[k], for k = 0, 1; the outputs must agree */
 static void run_both_ways(th_run r[2], const unsigned flags[2], const int drop[2])
@@ -456,6 +480,7 @@ Suite *suite_bytecode(void)
     tcase_add_test(t, independent_communication_shares_rounds);
     tcase_add_test(t, inputs_join_the_block_before_their_first_use);
     tcase_add_test(t, inputs_are_freed_after_their_input_when_asked);
+    tcase_add_test(t, inputs_skip_blocks_without_a_comparison);
     tcase_add_test(t, late_inputs_compute_the_same);
     suite_add_tcase(s, t);
     return s;
