@@ -1254,8 +1254,8 @@ uint64_t net_rounds(const net *nt) { return nt->rounds; }
 size_t net_held(const net *nt)
 {
     size_t held = 0;
-    for (int j = 0; j < nt->n; j++)
-        held += j == nt->me ? 0 : nt->p[j].in.cap + nt->p[j].out.cap;
+    for (int j = 0; j < nt->n; j++) /* its own entry holds none */
+        held += nt->p[j].in.cap + nt->p[j].out.cap;
     return held;
 }
 
