@@ -474,32 +474,36 @@ if echo " $PROTOS " | grep -q " rep3-active:3 "; then
         done
     done
     echo "  rep3-active, unchecked kind/cheater that went undetected:$pending"
-    # verifications inside the program (check_every, lowered in the test
-    # build by QNN_CHECK_EVERY): clear's outputs, predicted = measured, more
-    # rounds than with the OUTPUT blocks' alone; a cheat stops the run at
-    # the next verification with no output
+    # verifications inside the program: every check_every bytes, and before
+    # every wave of a block after its first (check_every and wave_elems,
+    # lowered in the test build by QNN_CHECK_EVERY and QNN_WAVE_ELEMS):
+    # clear's outputs, predicted = measured, more rounds than with the
+    # OUTPUT blocks' alone; a cheat stops the run at the next verification
+    # with no output
     for p in ops_u8 ops_i8; do
         sa="--input 0:$T/$p.w.qw --input 1:$T/$p.x1.qw $T/$p.qbc"
         # shellcheck disable=SC2086
         "$QNNVM" run --quiet $sa | grep '^output' >"$T/clear.out"
         # shellcheck disable=SC2086
-        QNN_CHECK_EVERY=4096 "$R" run --local 3 --protocol rep3-active --json $sa >"$T/seg.txt" 2>"$T/err" \
-            && grep '^output' "$T/seg.txt" | compare "$T/clear.out" - all && agree "$T/seg.txt" && ok \
-            || bad "rep3-active with verifications every 4 KB, $p: $(cat "$T/err")"
-        # shellcheck disable=SC2086
         "$R" run --local 3 --protocol rep3-active --json $sa >"$T/one.txt" 2>"$T/err" || bad "rep3-active $p: $(cat "$T/err")"
         r1=$(tail -n 1 "$T/one.txt" | grep -o '"rounds": [0-9]*' | head -n 1 | tr -dc 0-9)
-        rs=$(tail -n 1 "$T/seg.txt" | grep -o '"rounds": [0-9]*' | head -n 1 | tr -dc 0-9)
         b1=$(tail -n 1 "$T/one.txt" | grep -o '"bytes_sent": [0-9]*' | head -n 1 | tr -dc 0-9)
-        bs=$(tail -n 1 "$T/seg.txt" | grep -o '"bytes_sent": [0-9]*' | head -n 1 | tr -dc 0-9)
-        # two verifications inside at least: their proofs (over 4 KB each a party), and rounds that the
-        # marked blocks do not hide (a mark's verification runs beside its block)
-        [ "${rs:-0}" -gt "${r1:-0}" ] && [ "${bs:-0}" -ge $((${b1:-0} + 8192)) ] && ok \
-            || bad "rep3-active, $p: $rs rounds and $bs bytes with verifications every 4 KB, $r1 and $b1 without"
-        # shellcheck disable=SC2086
-        QNN_CHECK_EVERY=4096 QNN_CHEAT="party=1,kind=mul,round=any" "$R" run --local 3 --timeout 10 --protocol rep3-active $sa >"$T/seg.txt" 2>"$T/err" \
-            && bad "rep3-active, $p: a cheat between verifications went through" \
-            || { ! grep -q '^output' "$T/seg.txt" && grep -q "rep3-active: party 1's proof failed" "$T/err" && ok || bad "rep3-active, $p, cheat between verifications: $(cat "$T/err")"; }
+        for inside in QNN_CHECK_EVERY=4096 QNN_WAVE_ELEMS=64; do
+            # shellcheck disable=SC2086
+            env "$inside" "$R" run --local 3 --protocol rep3-active --json $sa >"$T/seg.txt" 2>"$T/err" \
+                && grep '^output' "$T/seg.txt" | compare "$T/clear.out" - all && agree "$T/seg.txt" && ok \
+                || bad "rep3-active with $inside, $p: $(cat "$T/err")"
+            rs=$(tail -n 1 "$T/seg.txt" | grep -o '"rounds": [0-9]*' | head -n 1 | tr -dc 0-9)
+            bs=$(tail -n 1 "$T/seg.txt" | grep -o '"bytes_sent": [0-9]*' | head -n 1 | tr -dc 0-9)
+            # two verifications inside at least: their proofs (over 4 KB each a party), and rounds that the
+            # marked blocks do not hide (a mark's verification runs beside its block)
+            [ "${rs:-0}" -gt "${r1:-0}" ] && [ "${bs:-0}" -ge $((${b1:-0} + 8192)) ] && ok \
+                || bad "rep3-active, $p: $rs rounds and $bs bytes with $inside, $r1 and $b1 without"
+            # shellcheck disable=SC2086
+            env "$inside" QNN_CHEAT="party=1,kind=mul,round=any" "$R" run --local 3 --timeout 10 --protocol rep3-active $sa >"$T/seg.txt" 2>"$T/err" \
+                && bad "rep3-active, $p, $inside: a cheat between verifications went through" \
+                || { ! grep -q '^output' "$T/seg.txt" && grep -q "rep3-active: party 1's proof failed" "$T/err" && ok || bad "rep3-active, $p, $inside, cheat between verifications: $(cat "$T/err")"; }
+        done
     done
     # every verification has its own challenges: the sigma_1 halves (each V1
     # frame from a peer is a 32-byte digest and a 16-byte half) never repeat

@@ -506,7 +506,7 @@ static void session_digest(const uint8_t program_hash[32], const qbc_program *p,
     uint32_t f[] = {NET_WIRE_VERSION, (uint32_t)strlen(pr->name), (uint32_t)pr->share_words,
                     (uint32_t)pr->min_parties, (uint32_t)pr->max_parties, pr->round_overhead, pr->deal != NULL, (uint32_t)n,
                     (uint32_t)(n + (pr->deal != NULL)), p->rot ? p->ncode : 0,
-                    (uint32_t)(pr->wave_elems > UINT32_MAX ? UINT32_MAX : pr->wave_elems),
+                    (uint32_t)(proto_wave_elems(pr) > UINT32_MAX ? UINT32_MAX : proto_wave_elems(pr)),
                     (uint32_t)pr->proven_bounds, pr->fit_bits};
     uint8_t le[sizeof f];
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)

@@ -146,22 +146,29 @@ static uint64_t period(const pop *op)
     return per < op->n ? per : op->n;
 }
 
+/* whether op is sliced into a block's waves (else it runs whole in pass 0) */
+static int waved(const protocol *pr, const pop *op)
+{
+    return elementwise(op) && !(op->kind == PK_INPUT && pr->inputs_whole);
+}
+
 static uint32_t waves_of(const protocol *pr, const pop *ops, uint32_t n)
 {
     uint64_t waves = 1;
-    for (uint32_t i = 0; pr->wave_elems && i < n; i++)
-        if (elementwise(&ops[i]) && ops[i].n > pr->wave_elems) {
-            uint64_t w = (ops[i].n + pr->wave_elems - 1) / pr->wave_elems;
+    size_t elems = proto_wave_elems(pr);
+    for (uint32_t i = 0; elems && i < n; i++)
+        if (waved(pr, &ops[i]) && ops[i].n > elems) {
+            uint64_t w = (ops[i].n + elems - 1) / elems;
             waves = w > waves ? w : waves;
         }
     return (uint32_t)waves;
 }
 
-/* Whether op runs as three slices whose roles turn (protocol.split_roles;
- * a protocol with waves keeps its operations whole) */
+/* Whether op (an operation, or its slice in a wave) runs as three slices
+ * whose roles turn (protocol.split_roles) */
 static int split(const protocol *pr, const pop *op)
 {
-    return pr->split_roles && !pr->wave_elems && op->kind != PK_INPUT && elementwise(op) &&
+    return pr->split_roles && op->kind != PK_INPUT && elementwise(op) &&
            op->n >= pr->split_roles && op->n >= 3 * period(op);
 }
 
@@ -222,21 +229,24 @@ uint32_t vm_block_pass(vm_block *b, uint32_t w)
     uint32_t k = 0;
     for (uint32_t i = 0; i < b->n; i++) {
         const pop *op = &b->ops[i];
-        if (split(b->pr, op)) {
-            for (uint32_t t = thirds(b->pr, op, &b->pass[k]); t > 0; t--)
+        pop s = *op;
+        if (b->waves > 1 && waved(b->pr, op)) {
+            uint64_t per = period(op), len = ((op->n + b->waves - 1) / b->waves + per - 1) / per * per, at = w * len;
+            if (at >= op->n)
+                continue;
+            slice(b->pr, &s, op, at, len);
+            /* a protocol that checks in batches verifies before each wave
+             * after the first: a batch then holds one wave of a large block */
+            if (w > 0)
+                s.check = b->pr->check_every && k == 0;
+        } else if (w > 0)
+            continue;
+        if (split(b->pr, &s)) {
+            for (uint32_t t = thirds(b->pr, &s, &b->pass[k]); t > 0; t--)
                 b->idx[k++] = i;
             continue;
         }
-        if (b->waves == 1 || !elementwise(op)) {
-            if (w == 0)
-                b->pass[k] = *op, b->idx[k++] = i;
-            continue;
-        }
-        uint64_t per = period(op), len = ((op->n + b->waves - 1) / b->waves + per - 1) / per * per, at = w * len;
-        if (at >= op->n)
-            continue;
-        slice(b->pr, &b->pass[k], op, at, len);
-        b->idx[k++] = i;
+        b->pass[k] = s, b->idx[k++] = i;
     }
     return k;
 }
@@ -502,7 +512,7 @@ static void rotated_cost(qbc_program *p, const protocol *pr, int nparties, uint3
         pr->cost(&op, nparties, c);
         return;
     }
-    for (uint32_t t = 0, n = thirds(pr, &op, part); t < n; t++) { /* as vm_block_pass runs it */
+    for (uint32_t t = 0, n = thirds(pr, &op, part); t < n; t++) { /* as vm_block_pass runs it (or its waves alike) */
         proto_cost d;
         memset(&d, 0, sizeof d);
         pr->cost(&part[t], nparties, &d);
@@ -548,17 +558,18 @@ static uint64_t assign(qbc_program *p, const protocol *pr, int nparties, int gre
 
 /* A ROUND block's bytes (cost(), all parties; INPUTs' not counted, so that
  * weights spread over the program by qnnc --late-inputs add no
- * verification), its longest operation's rounds, and whether it holds an
- * OUTPUT. */
+ * verification), its longest operation's rounds, its waves, and whether it
+ * holds an OUTPUT. */
 typedef struct {
     uint32_t pc;
     uint64_t bytes, rounds;
+    uint32_t waves;
     int out;
 } block_cost;
 
 static block_cost block_at(const qbc_program *p, const protocol *pr, int nparties, uint32_t pc)
 {
-    block_cost b = {pc, 0, 0, 0};
+    block_cost b = {pc, 0, 0, 1, 0};
     for (uint32_t i = 0, q = pc + 2; i < p->code[pc + 1]; i++, q += 1 + (uint32_t)qbc_nops(p->code[q])) {
         pop op;
         proto_cost c = {0};
@@ -568,6 +579,8 @@ static block_cost block_at(const qbc_program *p, const protocol *pr, int npartie
         for (int j = 0; j < nparties && op.kind != PK_INPUT; j++)
             b.bytes += c.bytes[j];
         b.rounds = c.rounds > b.rounds ? c.rounds : b.rounds;
+        uint32_t w = waves_of(pr, &op, 1);
+        b.waves = w > b.waves ? w : b.waves;
         b.out |= op.kind == PK_OUTPUT;
     }
     return b;
@@ -608,7 +621,9 @@ static void assign_checks(qbc_program *p, const protocol *pr, int nparties)
             sent = 0;
         else if (sent >= every || early)
             p->check[b.pc + 2] = 1, sent = 0;
-        sent += b.bytes;
+        if (b.waves > 1) /* vm_block_pass marks every wave after the first */
+            sent = 0;
+        sent += b.bytes / b.waves;
     }
 }
 

@@ -157,12 +157,17 @@ typedef struct protocol {
     void (*pre_stats)(void *ps, uint64_t *bytes, double *secs);
     /* Elements per elementwise operation that one pass of a ROUND block may
      * hold (0: no limit). A protocol that keeps much per element (spdz2k's
-     * MACed bits) sets it; the VM then runs a larger block in waves
-     * (vm_block), each on a slice of the large operations, at the price of
-     * the block's rounds once per wave. */
+     * MACed bits; rep3-active's statements until their verification, which
+     * with check_every comes before every wave) sets it; the VM then runs a
+     * larger block in waves (vm_block), each on a slice of the large
+     * operations, at the price of the block's rounds once per wave. */
     size_t wave_elems;
-    /* Nonzero: the VM runs each elementwise operation of at least this
-     * many elements (in a protocol without waves) as three slices in the
+    /* Nonzero: INPUTs run whole in a block's first pass instead of in its
+     * waves (rep3-active: a wave's mark would add a verification's rounds
+     * to an input's one, and an input's statements are a few words a value) */
+    int inputs_whole;
+    /* Nonzero: the VM runs each elementwise operation (or wave's slice of
+     * one) of at least this many elements as three slices in the
      * same rounds, the roles (op->rot) turned by one from slice to slice
      * (vm_block), so that every party plays every role on a third of it.
      * rep3-active sets it: its provers' statements follow the roles, and a
@@ -237,9 +242,11 @@ void proto_trunc_open(word c, int d, word *pub, word *coef);
  * range before sharing it. */
 void proto_input_range(int64_t *lo, uint32_t *bits);
 
-/* pr->check_every; test builds take QNN_CHECK_EVERY instead where it is
- * set (the same at every party), to test the marks on small programs. */
+/* pr->check_every and pr->wave_elems; where the protocol sets one, test
+ * builds take QNN_CHECK_EVERY and QNN_WAVE_ELEMS instead when set (the
+ * same at every party), to test marks and waves on small programs. */
 uint64_t proto_check_every(const protocol *pr);
+size_t proto_wave_elems(const protocol *pr);
 
 /* The LTZ of a CLAMP's 2n values (registers unset), for protocols with a
  * CLAMP of their own. */

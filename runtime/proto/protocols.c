@@ -33,15 +33,20 @@ void proto_input_range(int64_t *lo, uint32_t *bits)
         *lo = -((int64_t)1 << 30), *bits = 31;
 }
 
-uint64_t proto_check_every(const protocol *pr)
+static uint64_t test_value(uint64_t v, const char *var)
 {
 #ifdef QNN_CHEAT
-    const char *env = getenv("QNN_CHECK_EVERY");
-    if (pr->check_every && env)
+    const char *env = getenv(var);
+    if (v && env)
         return strtoull(env, NULL, 10);
+#else
+    (void)var;
 #endif
-    return pr->check_every;
+    return v;
 }
+
+uint64_t proto_check_every(const protocol *pr) { return test_value(pr->check_every, "QNN_CHECK_EVERY"); }
+size_t proto_wave_elems(const protocol *pr) { return (size_t)test_value(pr->wave_elems, "QNN_WAVE_ELEMS"); }
 
 const protocol *proto_find(const char *name)
 {

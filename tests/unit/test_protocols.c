@@ -719,8 +719,8 @@ typedef struct {
 
 static config configs[64];
 static int nconfigs;
-static protocol waved[5]; /* rep3, spdz2k and hemi in waves of 7 elements (vm_block); rep3-active split from 5,
-                            * and on 2 threads */
+static protocol waved[5]; /* rep3, spdz2k and hemi in waves of 7 elements (vm_block); rep3-active in waves
+                            * of 16 split from 5, and on 2 threads */
 
 /* Every protocol of the registry but the reference, with its configs and
  * N = 2 and 3 where it allows them. */
@@ -753,13 +753,15 @@ static void list_configs(void)
         waved[i].wave_elems = 7;
         configs[nconfigs++] = (config){&waved[i], i ? 2 : 3, i == 2 ? 3 : 0};
     }
-    /* thirds with turned roles (vm_block): uneven ones, per-channel
-     * periods, a verification marked on a split operation */
+    /* thirds with turned roles (vm_block), of whole operations and of
+     * waves' slices: uneven ones, per-channel periods, a verification
+     * marked on a split operation and on every wave after the first */
     const protocol *ra = proto_find("rep3-active");
     if (ra && nconfigs < (int)COUNT(configs)) {
         waved[3] = *ra;
-        waved[3].name = "rep3-active split from 5 elements";
+        waved[3].name = "rep3-active in waves of 16, split from 5 elements";
         waved[3].split_roles = 5;
+        waved[3].wave_elems = 16;
         waved[3].check_every = 1; /* a verification before every block */
         configs[nconfigs++] = (config){&waved[3], 3, 0};
     }
@@ -950,6 +952,41 @@ START_TEST(split_turns_the_roles_by_thirds)
 }
 END_TEST
 
+/* In waves (rep3-active's own wave_elems is far above VEC), each wave's
+ * slice of a REQCLAMP runs as its thirds, the roles turned by 0, 1, 2; the
+ * first entry of every wave after the first carries a verification mark
+ * (and nothing else here: the program is far below check_every); INPUTs
+ * run whole (inputs_whole). */
+START_TEST(waves_are_split_and_marked)
+{
+    qbc_program p;
+    tprog *t = built(prog_reqclamp_of_products, &p);
+    protocol pr = *proto_find("rep3-active");
+    pr.split_roles = 5, pr.wave_elems = VEC / 2;
+    vm_assign_roles(&p, &pr, 3);
+    entries es = {.kind = PK_REQCLAMP, .n = 0}, in = {.kind = PK_INPUT, .n = 0};
+    vm_walk(&p, &pr, note_kind, &es);
+    vm_walk(&p, &pr, note_kind, &in);
+    ck_assert_int_eq(es.n, 6 * (int)COUNT(reqclamps));
+    int marks = 0;
+    for (int i = 0; i < es.n; i += 3)
+        for (int k = 0; k < 3; k++) {
+            const pop *e = &es.e[i + k];
+            ck_assert_uint_eq(e->n, VEC / 6);
+            ck_assert_int_eq(e->rot, (es.e[i].rot + k) % 3);
+            ck_assert(!e->check || k == 0);
+            marks += e->check;
+        }
+    ck_assert_int_gt(marks, 0);
+    ck_assert_int_gt(in.n, 0);
+    for (int i = 0; i < in.n; i++)
+        ck_assert(in.e[i].n == VEC && !in.e[i].check);
+    qbc_free(&p);
+    tprog_free(t);
+    free(t);
+}
+END_TEST
+
 /* INPUTs' bytes do not count toward check_every: with every byte counted
  * (1), a REQCLAMP block right after the inputs' gets no mark */
 START_TEST(input_bytes_do_not_count_toward_checks)
@@ -1039,6 +1076,7 @@ Suite *suite_protocols(void)
     tcase_add_test(c, every_kind_is_covered);
     tcase_add_test(c, reqs_is_reqclamp);
     tcase_add_test(c, split_turns_the_roles_by_thirds);
+    tcase_add_test(c, waves_are_split_and_marked);
     tcase_add_test(c, input_bytes_do_not_count_toward_checks);
     tcase_add_test(c, filters_keep_their_owner_through_addc_and_mulc);
 #define X(name) tcase_add_loop_test(c, name##_against_clear, 0, nconfigs);
