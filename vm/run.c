@@ -495,10 +495,13 @@ out:
 /* The session digest (in every hello beside the bytecode's hash): all
  * else the parties must agree on, bound under a domain-separation tag
  * with every field length-prefixed, so that no two sessions hash alike:
- * the wire format, the protocol and its parameters (its wave size too), the party count, the
+ * the wire format, the protocol and its parameters (its wave size,
+ * inputs_whole, split_roles and check_every too), the party count, the
  * preprocessing source, the role rotations, the verification marks and
  * the filters' owners vm_assign_roles chose (from the cost model and the
  * trace, which a different build could change). */
+static uint32_t cap32(uint64_t v) { return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v; }
+
 static void session_digest(const uint8_t program_hash[32], const qbc_program *p, const protocol *pr, int n,
                            uint8_t out[32])
 {
@@ -506,8 +509,8 @@ static void session_digest(const uint8_t program_hash[32], const qbc_program *p,
     uint32_t f[] = {NET_WIRE_VERSION, (uint32_t)strlen(pr->name), (uint32_t)pr->share_words,
                     (uint32_t)pr->min_parties, (uint32_t)pr->max_parties, pr->round_overhead, pr->deal != NULL, (uint32_t)n,
                     (uint32_t)(n + (pr->deal != NULL)), p->rot ? p->ncode : 0,
-                    (uint32_t)(proto_wave_elems(pr) > UINT32_MAX ? UINT32_MAX : proto_wave_elems(pr)),
-                    (uint32_t)pr->proven_bounds, pr->fit_bits};
+                    cap32(proto_wave_elems(pr)), (uint32_t)pr->proven_bounds, pr->fit_bits,
+                    (uint32_t)pr->inputs_whole, cap32(pr->split_roles), cap32(proto_check_every(pr))};
     uint8_t le[sizeof f];
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         for (int b = 0; b < 4; b++)

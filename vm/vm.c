@@ -135,13 +135,14 @@ static uint64_t gcd(uint64_t a, uint64_t b)
 }
 
 /* a slice's start is a multiple of this, so that periodic operands keep
- * their indices (at most n: then the operation is one slice) */
+ * their indices (at most n: then the operation is one slice); an operand
+ * as long as the operation is sliced with it instead (slice) */
 static uint64_t period(const pop *op)
 {
     uint64_t per = 1, len[4] = {op->nmult, op->nshift, op->ndivisor,
                                 op->kind == PK_MUL ? op->nb : op->kind == PK_REQS ? op->nb - 4 : 0};
     for (int i = 0; i < 4 && per < op->n; i++)
-        if (len[i])
+        if (len[i] && (len[i] < op->n || (i == 3 && op->kind == PK_REQS)))
             per = per / gcd(per, len[i]) * len[i];
     return per < op->n ? per : op->n;
 }
@@ -152,12 +153,15 @@ static int waved(const protocol *pr, const pop *op)
     return elementwise(op) && !(op->kind == PK_INPUT && pr->inputs_whole);
 }
 
+/* the waves of a block: its largest sliceable operation's share of
+ * wave_elems (that operation then has a slice in wave 1: its period is at
+ * most half of it; later waves may be empty where the slices round up) */
 static uint32_t waves_of(const protocol *pr, const pop *ops, uint32_t n)
 {
     uint64_t waves = 1;
     size_t elems = proto_wave_elems(pr);
     for (uint32_t i = 0; elems && i < n; i++)
-        if (waved(pr, &ops[i]) && ops[i].n > elems) {
+        if (waved(pr, &ops[i]) && ops[i].n > elems && period(&ops[i]) < ops[i].n) {
             uint64_t w = (ops[i].n + elems - 1) / elems;
             waves = w > waves ? w : waves;
         }
@@ -202,6 +206,14 @@ static pop *slice(const protocol *pr, pop *s, const pop *op, uint64_t at, uint64
     s->na = op->na ? s->n : 0;
     if (op->in)
         s->in = op->in + at;
+    if (op->kind == PK_MUL && op->nb == op->n) /* a product of two vectors */
+        s->b = op->b ? op->b + at * sw : NULL, s->nb = s->n;
+    if (op->nmult == op->n)
+        s->mult = op->mult ? op->mult + at : NULL, s->nmult = s->n;
+    if (op->nshift == op->n)
+        s->shift = op->shift ? op->shift + at : NULL, s->nshift = s->n;
+    if (op->ndivisor == op->n)
+        s->divisor = op->divisor ? op->divisor + at : NULL, s->ndivisor = s->n;
     if (op->a)
         s->a = op->a + at * sw;
     if (op->d)
@@ -238,7 +250,7 @@ uint32_t vm_block_pass(vm_block *b, uint32_t w)
             /* a protocol that checks in batches verifies before each wave
              * after the first: a batch then holds one wave of a large block */
             if (w > 0)
-                s.check = b->pr->check_every && k == 0;
+                s.check = proto_check_every(b->pr) && k == 0;
         } else if (w > 0)
             continue;
         if (split(b->pr, &s)) {
@@ -512,7 +524,7 @@ static void rotated_cost(qbc_program *p, const protocol *pr, int nparties, uint3
         pr->cost(&op, nparties, c);
         return;
     }
-    for (uint32_t t = 0, n = thirds(pr, &op, part); t < n; t++) { /* as vm_block_pass runs it (or its waves alike) */
+    for (uint32_t t = 0, n = thirds(pr, &op, part); t < n; t++) { /* as vm_block_pass runs a whole operation (a wave's slice is split alike; this balances roles only) */
         proto_cost d;
         memset(&d, 0, sizeof d);
         pr->cost(&part[t], nparties, &d);

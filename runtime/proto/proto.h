@@ -191,8 +191,9 @@ typedef struct protocol {
      * holds what at most about this many bytes of traffic (cost(), all
      * parties) recorded: the VM marks the first operation of a ROUND block
      * (pop.check) once the blocks since the last mark or OUTPUT block have
-     * sent this much (vm_assign_roles), so that the protocol's memory stays
-     * bounded whatever the program's length. */
+     * sent this much (vm_assign_roles), and the first entry of every wave
+     * after a block's first (vm_block_pass), so that the protocol's memory
+     * stays bounded whatever the program's length and layer sizes. */
     uint64_t check_every;
     /* Preprocessing by a dealer, for protocols that have one (else NULL):
      * the dealer is given every (instruction, step) in execution order and

@@ -401,8 +401,8 @@ const protocol proto_rep3a = {
     .check_every = 15 << 20,
     /* a block's large REQCLAMPs (802K values at MobileNet V1 1.0_224, about
      * 600 bytes a value of temporaries and statements until verified) in
-     * waves, each verified at the next: 1.0_224 peaks at 346 MB a party,
-     * not 729, for 129 more rounds (769) */
+     * waves, each verified at the next: 1.0_224 peaks at 408 MB a party,
+     * not 729, for 120 more rounds (760) */
     .wave_elems = (size_t)1 << 18,
     .inputs_whole = 1,
     .split_roles = 3 << 10, /* below, a slice's fixed costs outweigh the balance */
