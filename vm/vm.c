@@ -197,6 +197,16 @@ int vm_block_open(vm_block *b, const qbc_program *p, uint32_t pc, const protocol
     return 0;
 }
 
+/* a public periodic operand v of *len values: where it is as long as the
+ * operation (n), its values [at, at + sn) go with the slice (period) */
+static void slice_along(const int64_t **v, size_t *len, size_t n, uint64_t at, size_t sn)
+{
+    if (*len != n)
+        return;
+    *v = *v ? *v + at : NULL;
+    *len = sn;
+}
+
 /* op's elements [at, at + len) (len cut at its end) as a pass entry */
 static pop *slice(const protocol *pr, pop *s, const pop *op, uint64_t at, uint64_t len)
 {
@@ -208,12 +218,9 @@ static pop *slice(const protocol *pr, pop *s, const pop *op, uint64_t at, uint64
         s->in = op->in + at;
     if (op->kind == PK_MUL && op->nb == op->n) /* a product of two vectors */
         s->b = op->b ? op->b + at * sw : NULL, s->nb = s->n;
-    if (op->nmult == op->n)
-        s->mult = op->mult ? op->mult + at : NULL, s->nmult = s->n;
-    if (op->nshift == op->n)
-        s->shift = op->shift ? op->shift + at : NULL, s->nshift = s->n;
-    if (op->ndivisor == op->n)
-        s->divisor = op->divisor ? op->divisor + at : NULL, s->ndivisor = s->n;
+    slice_along(&s->mult, &s->nmult, op->n, at, s->n);
+    slice_along(&s->shift, &s->nshift, op->n, at, s->n);
+    slice_along(&s->divisor, &s->ndivisor, op->n, at, s->n);
     if (op->a)
         s->a = op->a + at * sw;
     if (op->d)
@@ -250,7 +257,7 @@ uint32_t vm_block_pass(vm_block *b, uint32_t w)
             /* a protocol that checks in batches verifies before each wave
              * after the first: a batch then holds one wave of a large block */
             if (w > 0)
-                s.check = proto_check_every(b->pr) && k == 0;
+                s.check = k == 0 && proto_check_every(b->pr);
         } else if (w > 0)
             continue;
         if (split(b->pr, &s)) {
@@ -524,7 +531,9 @@ static void rotated_cost(qbc_program *p, const protocol *pr, int nparties, uint3
         pr->cost(&op, nparties, c);
         return;
     }
-    for (uint32_t t = 0, n = thirds(pr, &op, part); t < n; t++) { /* as vm_block_pass runs a whole operation (a wave's slice is split alike; this balances roles only) */
+    /* as vm_block_pass runs a whole operation (a wave's slice is split
+     * alike: this only balances the roles) */
+    for (uint32_t t = 0, n = thirds(pr, &op, part); t < n; t++) {
         proto_cost d;
         memset(&d, 0, sizeof d);
         pr->cost(&part[t], nparties, &d);

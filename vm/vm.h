@@ -45,12 +45,12 @@ void vm_assign_roles(qbc_program *p, const protocol *pr, int nparties);
  * multiple of their periodic operands' lengths so that those keep their
  * indices; inputs are sliced too, with their provider's values, unless the
  * protocol sets inputs_whole) and the others, convolutions and outputs,
- * whole in pass 0. With the protocol's
- * split_roles, a large elementwise operation (or its slice in a wave) other
- * than an input is three entries instead, its thirds with the roles turned
- * by 0, 1, 2; vm_assign_roles costs it so. A protocol with check_every has
- * every nonempty pass after the first marked (pop.check on its first
- * entry), so a batch holds a pass's slices, not the whole block's. Parties, the dealer and the cost
+ * whole in pass 0. With the protocol's split_roles, a large elementwise
+ * operation (or its slice in a wave) other than an input is three entries
+ * instead, its thirds with the roles turned by 0, 1, 2; vm_assign_roles
+ * costs it so. A protocol with check_every has every nonempty pass after
+ * the first marked (pop.check on its first entry), so a batch holds a
+ * pass's slices, not the whole block's. Parties, the dealer and the cost
  * model all go through it, so they take the same passes. */
 typedef struct {
     const protocol *pr;

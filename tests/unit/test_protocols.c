@@ -978,7 +978,7 @@ START_TEST(waves_are_split_and_marked)
     for (int i = 0; i < in.n; i++)
         ck_assert(in.e[i].n == VEC && !in.e[i].check);
     /* the marks: on the first entry of each wave after the first, alone */
-    int waved = 0;
+    int nwaved = 0;
     for (uint32_t pc = 0; pc < p.ncode; pc += 1 + (uint32_t)qbc_nops(p.code[pc])) {
         vm_block b;
         if (qbc_op(p.code[pc]) != OP_ROUND)
@@ -990,10 +990,10 @@ START_TEST(waves_are_split_and_marked)
             for (uint32_t i = 0; i < k; i++)
                 ck_assert_int_eq(b.pass[i].check, w > 0 && i == 0);
         }
-        waved += b.waves == 2;
+        nwaved += b.waves == 2;
         vm_block_close(&b);
     }
-    ck_assert_int_gt(waved, 0);
+    ck_assert_int_gt(nwaved, 0);
     qbc_free(&p);
     tprog_free(t);
     free(t);
